@@ -1,0 +1,5 @@
+//! ccx: run Claude Code through a PTY proxy, record every turn, and manage the context window.
+//! The binary (`main.rs`) is a thin shell over these modules.
+
+pub mod model;
+pub mod paths;

@@ -1,0 +1,118 @@
+//! The records ccx keeps: turns and branches, exactly as SPEC.md describes them.
+//! These are the domain types shared by the store, the recorder and every command;
+//! `--json` output is these records serialised as they are.
+
+use serde::{Deserialize, Serialize};
+
+/// What produced a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TurnKind {
+    #[default]
+    Prompt,
+    Summary,
+    Brief,
+    Subagent,
+    Compact,
+    Replay,
+}
+
+impl TurnKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TurnKind::Prompt => "prompt",
+            TurnKind::Summary => "summary",
+            TurnKind::Brief => "brief",
+            TurnKind::Subagent => "subagent",
+            TurnKind::Compact => "compact",
+            TurnKind::Replay => "replay",
+        }
+    }
+}
+
+/// One prompt and Claude's answer to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Turn {
+    /// Unique within the project, increasing.
+    pub id: u64,
+    pub branch: String,
+    /// The turn this one follows, or None for the first turn of a conversation.
+    pub parent: Option<u64>,
+    pub kind: TurnKind,
+    /// What Claude received.
+    pub prompt: String,
+    /// What the person typed, when a meta-command rewrote it.
+    pub input: Option<String>,
+    /// Claude's final message ("" while the turn runs).
+    pub reply: String,
+    pub session_id: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339; None while the turn is still running.
+    pub ended_at: Option<String>,
+    /// Context size after the turn: input + cache read + cache creation of the last API call.
+    pub context_tokens: u64,
+    pub output_tokens: u64,
+    /// tiktoken estimate of prompt + reply.
+    pub est_tokens: u64,
+    pub interrupted: bool,
+    /// Paths Claude wrote or edited in the turn.
+    pub files: Vec<String>,
+    /// Commit id of a working-tree snapshot taken when the turn ended (git repositories only).
+    pub snapshot: Option<String>,
+}
+
+impl Turn {
+    /// True while the turn has started but not ended.
+    pub fn is_running(&self) -> bool {
+        self.ended_at.is_none()
+    }
+}
+
+/// A line of conversation: a named pointer to its latest turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Branch {
+    /// Unique within the project.
+    pub name: String,
+    /// The Claude session that carries this branch now.
+    pub session_id: String,
+    pub parent_branch: Option<String>,
+    /// The turn this branch forked after, or None.
+    pub fork_turn: Option<u64>,
+    /// Its latest turn, or None before the first turn.
+    pub head: Option<u64>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// What the recorder knows when a turn starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TurnStart {
+    pub branch: String,
+    pub kind: TurnKind,
+    pub prompt: String,
+    pub input: Option<String>,
+    pub session_id: String,
+    pub started_at: String,
+}
+
+/// What the recorder knows when a turn ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TurnEnd {
+    pub reply: String,
+    pub ended_at: String,
+    pub context_tokens: u64,
+    pub output_tokens: u64,
+    pub est_tokens: u64,
+    pub interrupted: bool,
+    pub files: Vec<String>,
+    pub snapshot: Option<String>,
+    /// The raw transcript lines (JSON objects) that belong to this turn, in order: enough,
+    /// together with its ancestors' entries, to rebuild the conversation for Claude to resume.
+    pub entries: Vec<serde_json::Value>,
+}
+
+/// The current time as RFC 3339 (UTC, milliseconds).
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
