@@ -1,10 +1,16 @@
 //! ccx: run Claude Code through a PTY proxy, record every turn, and manage the context window.
 //! The binary (`main.rs`) is a thin shell over these modules.
 
+pub mod cli;
+pub mod exec;
 pub mod hooks;
 pub mod model;
 pub mod paths;
+pub mod proxy;
 pub mod refs;
+pub mod runner;
+pub mod screen;
 pub mod store;
+pub mod terminal;
 pub mod tokens;
 pub mod transcript;

@@ -1,0 +1,374 @@
+//! The PTY proxy engine: runs a program in a pseudo-terminal and copies bytes both ways
+//! untouched. It takes its input, output, screen model and control channel as arguments, so
+//! tests run it over a real PTY with small programs and sinks; raw mode, the real stdin and
+//! signals stay in the thin callers (`exec`, `session`).
+
+use crate::screen::ScreenModel;
+use anyhow::{Context, Result};
+use portable_pty::{CommandBuilder, MasterPty, PtySize};
+use std::io::{Read, Write};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long output may keep coming after the child exited (a grandchild may hold the PTY).
+const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
+/// Read size on both paths.
+const CHUNK: usize = 64 * 1024;
+
+/// Rewrites or intercepts keys on their way to the child. The default passes all through.
+pub trait InputFilter: Send + 'static {
+    /// Returns the bytes to forward for this chunk of input.
+    fn filter(&mut self, input: &[u8]) -> Vec<u8>;
+}
+
+/// Forwards every byte unchanged.
+pub struct PassThrough;
+
+impl InputFilter for PassThrough {
+    fn filter(&mut self, input: &[u8]) -> Vec<u8> {
+        input.to_vec()
+    }
+}
+
+/// How the child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildExit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl ChildExit {
+    /// The exit code a shell would report: the code, or 128 + signal.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ChildExit::Code(c) => c,
+            ChildExit::Signal(s) => 128 + s,
+        }
+    }
+}
+
+/// Events the proxy loop reacts to.
+enum Event {
+    OutputDone,
+    ChildExited(ChildExit),
+    Resize { rows: u16, cols: u16 },
+    Terminate(i32),
+}
+
+/// A child running in a PTY, not yet proxied.
+pub struct Spawned {
+    master: Box<dyn MasterPty + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    pid: u32,
+    rows: u16,
+    cols: u16,
+}
+
+impl Spawned {
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+}
+
+/// Starts `cmd` in a new PTY of `rows` x `cols` (the command's cwd must be set by the caller).
+pub fn spawn(cmd: CommandBuilder, rows: u16, cols: u16) -> Result<Spawned> {
+    let pty = portable_pty::native_pty_system()
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .context("cannot open a pseudo-terminal")?;
+    let program = cmd
+        .get_argv()
+        .first()
+        .map(|p| p.to_string_lossy().into_owned());
+    let child = pty
+        .slave
+        .spawn_command(cmd)
+        .with_context(|| format!("cannot start {}", program.unwrap_or_default()))?;
+    // Drop the slave now, or EOF never comes when the child exits.
+    drop(pty.slave);
+    let pid = child.process_id().unwrap_or(0);
+    Ok(Spawned {
+        master: pty.master,
+        child,
+        pid,
+        rows,
+        cols,
+    })
+}
+
+/// Controls a running proxy from other threads: resize, inject input, terminate.
+#[derive(Clone)]
+pub struct ProxyHandle {
+    events: Sender<Event>,
+    input: Sender<Vec<u8>>,
+    pid: u32,
+}
+
+impl ProxyHandle {
+    pub fn resize(&self, rows: u16, cols: u16) {
+        let _ = self.events.send(Event::Resize { rows, cols });
+    }
+
+    /// Sends bytes to the child as if typed (the PTY writer thread is their one owner).
+    pub fn send_input(&self, bytes: Vec<u8>) {
+        let _ = self.input.send(bytes);
+    }
+
+    /// Asks the child to end (SIGHUP, then SIGKILL if it lingers) because ccx got `signal`.
+    pub fn terminate(&self, signal: i32) {
+        let _ = self.events.send(Event::Terminate(signal));
+    }
+
+    pub fn child_pid(&self) -> u32 {
+        self.pid
+    }
+}
+
+/// A proxy ready to run.
+pub struct Proxy {
+    spawned: Spawned,
+    events_tx: Sender<Event>,
+    events_rx: Receiver<Event>,
+    input_tx: Sender<Vec<u8>>,
+    input_rx: Receiver<Vec<u8>>,
+}
+
+/// What `Proxy::run` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyOutcome {
+    pub exit: ChildExit,
+    /// The signal ccx itself was asked to end by, if any.
+    pub terminated_by: Option<i32>,
+}
+
+impl Proxy {
+    pub fn new(spawned: Spawned) -> (Proxy, ProxyHandle) {
+        let (events_tx, events_rx) = mpsc::channel();
+        let (input_tx, input_rx) = mpsc::channel();
+        let handle = ProxyHandle {
+            events: events_tx.clone(),
+            input: input_tx.clone(),
+            pid: spawned.pid,
+        };
+        (
+            Proxy {
+                spawned,
+                events_tx,
+                events_rx,
+                input_tx,
+                input_rx,
+            },
+            handle,
+        )
+    }
+
+    /// Copies `input` (through `filter`) to the child and the child's output to `output`
+    /// (and to `screen`), until the child has exited and its output is drained.
+    pub fn run(
+        self,
+        input: impl Read + Send + 'static,
+        mut filter: impl InputFilter,
+        mut output: impl Write + Send + 'static,
+        screen: Option<ScreenModel>,
+    ) -> Result<ProxyOutcome> {
+        let Proxy {
+            spawned,
+            events_tx,
+            events_rx,
+            input_tx,
+            input_rx,
+        } = self;
+        let Spawned {
+            master,
+            mut child,
+            pid,
+            rows,
+            cols,
+        } = spawned;
+        let master: Arc<Mutex<Box<dyn MasterPty + Send>>> = Arc::new(Mutex::new(master));
+        let mut reader = lock(&master)
+            .try_clone_reader()
+            .context("cannot read the PTY")?;
+        let mut writer = lock(&master)
+            .take_writer()
+            .context("cannot write the PTY")?;
+        if let Some(screen) = &screen {
+            screen.resize(rows, cols);
+        }
+
+        // The PTY writer: sole owner of the writer, so injected and typed input never interleave
+        // mid-chunk. It keeps the writer alive until the proxy ends (dropping it sends EOF).
+        let writer_thread = std::thread::Builder::new()
+            .name("ccx-pty-writer".into())
+            .spawn(move || {
+                for bytes in input_rx {
+                    if writer
+                        .write_all(&bytes)
+                        .and_then(|_| writer.flush())
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            })?;
+
+        // Input pump: may block forever on a terminal; it is never joined.
+        let typed = input_tx.clone();
+        std::thread::Builder::new()
+            .name("ccx-input".into())
+            .spawn(move || {
+                let mut input = input;
+                let mut buf = vec![0u8; CHUNK];
+                loop {
+                    match input.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            let bytes = filter.filter(&buf[..n]);
+                            if !bytes.is_empty() && typed.send(bytes).is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(_) => break,
+                    }
+                }
+            })?;
+
+        // Output: the hot path. Copy first, then hand a copy to the screen model.
+        let done = events_tx.clone();
+        let output_thread = std::thread::Builder::new()
+            .name("ccx-pty-reader".into())
+            .spawn(move || {
+                let mut buf = vec![0u8; CHUNK];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            if output
+                                .write_all(&buf[..n])
+                                .and_then(|_| output.flush())
+                                .is_err()
+                            {
+                                break;
+                            }
+                            if let Some(screen) = &screen {
+                                screen.feed(buf[..n].to_vec());
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        // EIO from the PTY is the end of output.
+                        Err(_) => break,
+                    }
+                }
+                let _ = done.send(Event::OutputDone);
+            })?;
+
+        let exited = events_tx.clone();
+        std::thread::Builder::new()
+            .name("ccx-wait".into())
+            .spawn(move || {
+                let exit = match child.wait() {
+                    Ok(status) => exit_of(&status),
+                    Err(_) => ChildExit::Code(1),
+                };
+                let _ = exited.send(Event::ChildExited(exit));
+            })?;
+        drop(events_tx);
+
+        let mut exit = None;
+        let mut output_done = false;
+        let mut terminated_by = None;
+        while exit.is_none() || !output_done {
+            let event = if exit.is_some() {
+                match events_rx.recv_timeout(DRAIN_AFTER_EXIT) {
+                    Ok(e) => e,
+                    Err(_) => break,
+                }
+            } else {
+                match events_rx.recv() {
+                    Ok(e) => e,
+                    Err(_) => break,
+                }
+            };
+            match event {
+                Event::OutputDone => output_done = true,
+                Event::ChildExited(e) => exit = Some(e),
+                Event::Resize { rows, cols } => {
+                    let _ = lock(&master).resize(PtySize {
+                        rows,
+                        cols,
+                        pixel_width: 0,
+                        pixel_height: 0,
+                    });
+                }
+                Event::Terminate(signal) => {
+                    terminated_by.get_or_insert(signal);
+                    end_child(pid);
+                }
+            }
+        }
+        drop(input_tx);
+        if output_done {
+            let _ = output_thread.join();
+        }
+        // The writer thread ends once every input sender is gone; don't wait on a blocked pump.
+        drop(writer_thread);
+        Ok(ProxyOutcome {
+            exit: exit.unwrap_or(ChildExit::Code(1)),
+            terminated_by,
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// SIGHUP now, SIGKILL after two seconds if the child is still there.
+fn end_child(pid: u32) {
+    if pid == 0 {
+        return;
+    }
+    let pid = pid as libc::pid_t;
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        if unsafe { libc::kill(pid, 0) } == 0 {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
+}
+
+/// portable-pty reports a signal by its `strsignal` name; map it back to its number.
+fn exit_of(status: &portable_pty::ExitStatus) -> ChildExit {
+    match status.signal() {
+        Some(name) => ChildExit::Signal(signal_number(name).unwrap_or(libc::SIGKILL)),
+        None => ChildExit::Code(status.exit_code() as i32),
+    }
+}
+
+fn signal_number(name: &str) -> Option<i32> {
+    (1..65).find(|&n| {
+        let text = unsafe { libc::strsignal(n) };
+        !text.is_null() && unsafe { std::ffi::CStr::from_ptr(text) }.to_string_lossy() == name
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_names_map_back() {
+        let name = unsafe { std::ffi::CStr::from_ptr(libc::strsignal(libc::SIGTERM)) };
+        assert_eq!(signal_number(&name.to_string_lossy()), Some(libc::SIGTERM));
+        assert_eq!(signal_number("no such signal"), None);
+        assert_eq!(ChildExit::Signal(9).shell_code(), 137);
+        assert_eq!(ChildExit::Code(3).shell_code(), 3);
+    }
+}

@@ -1,0 +1,143 @@
+//! The real terminal: raw mode under a guard that restores it on every exit path, its size,
+//! and the escape sequences that undo what a full-screen child left switched on.
+
+use std::io::Write;
+use std::os::fd::RawFd;
+use std::sync::Mutex;
+
+/// Settings saved before going raw, for the guard, the panic hook and signal paths.
+static SAVED: Mutex<Option<(RawFd, libc::termios)>> = Mutex::new(None);
+
+/// Puts a terminal in raw mode; restores the saved settings when dropped.
+pub struct RawModeGuard {
+    _private: (),
+}
+
+impl RawModeGuard {
+    /// Switches `fd` to raw mode if it is a terminal; returns None when it is not.
+    pub fn enter(fd: RawFd) -> std::io::Result<Option<RawModeGuard>> {
+        if !is_tty(fd) {
+            return Ok(None);
+        }
+        let mut original: libc::termios = unsafe { std::mem::zeroed() };
+        if unsafe { libc::tcgetattr(fd, &mut original) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut raw = original;
+        unsafe { libc::cfmakeraw(&mut raw) };
+        *SAVED.lock().unwrap_or_else(|e| e.into_inner()) = Some((fd, original));
+        install_panic_restore();
+        if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &raw) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Some(RawModeGuard { _private: () }))
+    }
+}
+
+impl Drop for RawModeGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Restores the terminal settings saved by the guard, if any. Safe to call more than once.
+pub fn restore() {
+    let saved = SAVED.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some((fd, original)) = saved {
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &original) };
+    }
+}
+
+fn install_panic_restore() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+pub fn is_tty(fd: RawFd) -> bool {
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// The size of the terminal on `fd` as (rows, cols), if it is a terminal with a size.
+pub fn size(fd: RawFd) -> Option<(u16, u16)> {
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } != 0
+        || ws.ws_row == 0
+        || ws.ws_col == 0
+    {
+        return None;
+    }
+    Some((ws.ws_row, ws.ws_col))
+}
+
+/// Terminal modes a child may have left on when it died without cleaning up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeftModes {
+    pub alternate_screen: bool,
+    pub mouse: bool,
+    pub bracketed_paste: bool,
+    pub hidden_cursor: bool,
+}
+
+/// The bytes that switch off the given modes (pure: an encoder returning bytes).
+pub fn reset_sequence(modes: LeftModes) -> Vec<u8> {
+    let mut out = Vec::new();
+    if modes.mouse {
+        out.extend_from_slice(b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l");
+    }
+    if modes.bracketed_paste {
+        out.extend_from_slice(b"\x1b[?2004l");
+    }
+    if modes.alternate_screen {
+        // Also pop the kitty keyboard flags and modifyOtherKeys that full-screen TUIs push.
+        out.extend_from_slice(b"\x1b[?1004l\x1b[<u\x1b[>4;0m\x1b[?1049l");
+    }
+    if modes.hidden_cursor {
+        out.extend_from_slice(b"\x1b[?25h");
+    }
+    out
+}
+
+/// Writes `bytes` to fd 1 without buffering, ignoring errors (used on the way out).
+pub fn write_stdout_best_effort(bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes);
+    let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_sequence_only_for_modes_left_on() {
+        assert!(reset_sequence(LeftModes::default()).is_empty());
+        let all = reset_sequence(LeftModes {
+            alternate_screen: true,
+            mouse: true,
+            bracketed_paste: true,
+            hidden_cursor: true,
+        });
+        let text = String::from_utf8(all).unwrap();
+        assert!(text.contains("\x1b[?1049l"));
+        assert!(text.contains("\x1b[?2004l"));
+        assert!(text.contains("\x1b[?1003l"));
+        assert!(text.ends_with("\x1b[?25h"));
+    }
+
+    #[test]
+    fn not_a_tty_gives_no_guard() {
+        let (r, _w) = std::os::unix::net::UnixStream::pair().unwrap();
+        use std::os::fd::AsRawFd;
+        assert!(RawModeGuard::enter(r.as_raw_fd()).unwrap().is_none());
+        assert!(size(r.as_raw_fd()).is_none());
+    }
+}
