@@ -49,10 +49,18 @@ pub fn project_store_dir(data_dir: &Path, project: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "root".into())
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(40)
         .collect();
-    data_dir.join("projects").join(format!("{name}-{}", path_key(project)))
+    data_dir
+        .join("projects")
+        .join(format!("{name}-{}", path_key(project)))
 }
 
 /// A private directory for sockets (short path: Unix socket paths are limited to ~108 bytes):
@@ -66,7 +74,10 @@ pub fn runtime_dir() -> Result<PathBuf> {
     ensure_private_dir(&dir)?;
     let meta = fs::symlink_metadata(&dir)?;
     if !meta.is_dir() || meta.uid() != uid {
-        anyhow::bail!("runtime directory {} is not a directory owned by you", dir.display());
+        anyhow::bail!(
+            "runtime directory {} is not a directory owned by you",
+            dir.display()
+        );
     }
     Ok(dir)
 }
