@@ -14,3 +14,4 @@ pub mod store;
 pub mod terminal;
 pub mod tokens;
 pub mod transcript;
+pub mod diag;

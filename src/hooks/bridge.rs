@@ -1,0 +1,220 @@
+//! The receiving end of the hook bridge: a Unix socket in a private directory (0700, socket
+//! 0600) where ccx's own hook processes report. A message is accepted only with this run's
+//! secret, and (SessionStart aside) only for sessions this ccx runs; everything else is
+//! logged, counted and dropped. Runs on a small tokio runtime on its own thread.
+
+use super::wire::{parse_hook_payload, HookEvent, HookMessage, MAX_HOOK_MESSAGE_BYTES};
+use crate::diag;
+use anyhow::{Context, Result};
+use std::collections::HashSet;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc::Sender, Arc, Mutex};
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+
+/// Environment variables through which claude's hook processes find this ccx.
+pub const ENV_SOCKET: &str = "CCX_HOOK_SOCKET";
+pub const ENV_SECRET: &str = "CCX_HOOK_SECRET";
+
+/// How long one hook connection may take to deliver its message.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Counts of what the bridge accepted and dropped.
+#[derive(Debug, Default)]
+pub struct BridgeStats {
+    pub accepted: AtomicU64,
+    pub dropped: AtomicU64,
+}
+
+/// A running bridge. Dropping it removes its directory (and socket).
+pub struct Bridge {
+    pub socket_path: PathBuf,
+    pub secret: String,
+    pub stats: Arc<BridgeStats>,
+    sessions: Arc<Mutex<HashSet<String>>>,
+    dir: PathBuf,
+}
+
+impl Bridge {
+    /// Listens in a new private directory under `runtime_dir`; accepted events go to `events`.
+    pub fn start(runtime_dir: &Path, events: Sender<HookEvent>) -> Result<Bridge> {
+        let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let dir = runtime_dir.join(format!("run-{}-{}", std::process::id(), &secret[..8]));
+        crate::paths::ensure_private_dir(&dir)?;
+        let socket_path = dir.join("hook.sock");
+        let std_listener = std::os::unix::net::UnixListener::bind(&socket_path)
+            .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
+        std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))?;
+        std_listener.set_nonblocking(true)?;
+        let stats = Arc::new(BridgeStats::default());
+        let sessions = Arc::new(Mutex::new(HashSet::new()));
+        let gate = Gate { secret: secret.clone(), sessions: sessions.clone(), stats: stats.clone(), events };
+        std::thread::Builder::new().name("ccx-hook-bridge".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => return diag::log(&format!("hook bridge: no runtime: {e}")),
+            };
+            runtime.block_on(serve(std_listener, Arc::new(gate)));
+        })?;
+        Ok(Bridge { socket_path, secret, stats, sessions, dir })
+    }
+
+    /// Accepts events for `session_id` from now on (a session ccx started or resumed).
+    pub fn allow_session(&self, session_id: &str) {
+        lock(&self.sessions).insert(session_id.to_string());
+    }
+
+    /// The environment a claude process needs for its hooks to reach this bridge.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            (ENV_SOCKET.into(), self.socket_path.to_string_lossy().into_owned()),
+            (ENV_SECRET.into(), self.secret.clone()),
+        ]
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.socket_path);
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// Decides what may pass.
+struct Gate {
+    secret: String,
+    sessions: Arc<Mutex<HashSet<String>>>,
+    stats: Arc<BridgeStats>,
+    events: Sender<HookEvent>,
+}
+
+impl Gate {
+    fn admit(&self, line: &[u8]) -> std::result::Result<HookEvent, String> {
+        let message: HookMessage =
+            serde_json::from_slice(line).map_err(|e| format!("not a hook message: {e}"))?;
+        if !constant_time_eq(message.secret.as_bytes(), self.secret.as_bytes()) {
+            return Err("wrong secret".into());
+        }
+        let payload = serde_json::to_vec(&message.payload).map_err(|e| e.to_string())?;
+        let event = parse_hook_payload(&payload).map_err(|e| e.to_string())?;
+        let session = event.session_id().to_string();
+        let mut sessions = lock(&self.sessions);
+        match event {
+            // Only our own claude has the secret: a session it starts becomes ours.
+            HookEvent::SessionStart { .. } => {
+                sessions.insert(session);
+            }
+            _ if !sessions.contains(&session) => {
+                return Err(format!("event for a session this ccx does not run: {session}"));
+            }
+            _ => {}
+        }
+        Ok(event)
+    }
+
+    fn take(&self, line: &[u8]) {
+        match self.admit(line) {
+            Ok(event) => {
+                self.stats.accepted.fetch_add(1, Ordering::Relaxed);
+                let _ = self.events.send(event);
+            }
+            Err(reason) => self.drop_message(&reason),
+        }
+    }
+
+    fn drop_message(&self, reason: &str) {
+        let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        // Log the first few and then every thousandth, so a flood cannot fill the disk.
+        if n <= 20 || n % 1000 == 0 {
+            diag::log(&format!("hook bridge: dropped message #{n}: {reason}"));
+        }
+    }
+}
+
+async fn serve(listener: std::os::unix::net::UnixListener, gate: Arc<Gate>) {
+    let listener = match tokio::net::UnixListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => return diag::log(&format!("hook bridge: cannot listen: {e}")),
+    };
+    // Bound the connections handled at once so a flood cannot exhaust memory.
+    let permits = Arc::new(tokio::sync::Semaphore::new(64));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            gate.drop_message("too many hook connections at once");
+            continue;
+        };
+        let gate = gate.clone();
+        tokio::spawn(async move {
+            let limit = MAX_HOOK_MESSAGE_BYTES as u64 + 1;
+            let mut line = Vec::new();
+            let read = tokio::time::timeout(READ_TIMEOUT, stream.take(limit).read_to_end(&mut line)).await;
+            drop(permit);
+            match read {
+                Ok(Ok(_)) if line.len() as u64 >= limit => gate.drop_message("oversized message"),
+                Ok(Ok(_)) => gate.take(line.trim_ascii_end()),
+                Ok(Err(e)) => gate.drop_message(&format!("read failed: {e}")),
+                Err(_) => gate.drop_message("message not delivered in time"),
+            }
+        });
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::mpsc;
+
+    fn send(bridge: &Bridge, line: &str) {
+        let mut s = std::os::unix::net::UnixStream::connect(&bridge.socket_path).unwrap();
+        s.write_all(line.as_bytes()).unwrap();
+    }
+
+    fn message(secret: &str, event: &str, session: &str) -> String {
+        serde_json::json!({"secret": secret, "payload": {
+            "session_id": session, "hook_event_name": event, "transcript_path": "/t.jsonl",
+            "cwd": "/p", "prompt": "hi"}})
+        .to_string()
+    }
+
+    #[test]
+    fn accepts_own_sessions_and_drops_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let bridge = Bridge::start(dir.path(), tx).unwrap();
+        let mode = std::fs::metadata(&bridge.socket_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let secret = bridge.secret.clone();
+        // Forged: wrong secret, even for a SessionStart.
+        send(&bridge, &message("nope", "SessionStart", "s1"));
+        // Foreign: right secret but a session nobody started.
+        send(&bridge, &message(&secret, "UserPromptSubmit", "s2"));
+        send(&bridge, "garbage");
+        send(&bridge, &message(&secret, "SessionStart", "s1"));
+        let first = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(matches!(first, HookEvent::SessionStart { .. }));
+        send(&bridge, &message(&secret, "UserPromptSubmit", "s1"));
+        let second = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(matches!(second, HookEvent::PromptSubmitted { .. }));
+        bridge.allow_session("s3");
+        send(&bridge, &message(&secret, "Stop", "s3"));
+        assert!(matches!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), HookEvent::Stopped { .. }));
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+        assert_eq!(bridge.stats.dropped.load(Ordering::Relaxed), 3);
+        assert_eq!(bridge.stats.accepted.load(Ordering::Relaxed), 3);
+    }
+}
