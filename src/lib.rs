@@ -15,3 +15,6 @@ pub mod terminal;
 pub mod tokens;
 pub mod transcript;
 pub mod diag;
+pub mod recorder;
+pub mod session;
+pub mod commands;

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     match dispatch(invocation) {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(err) => {
+            ccx::terminal::restore();
             eprintln!("ccx: {err:#}");
             ExitCode::FAILURE
         }
@@ -21,10 +22,15 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
+    use ccx::commands;
     match invocation {
-        Invocation::Command(Command::Exec { command }) => ccx::exec::run(&command),
-        Invocation::Command(other) => anyhow::bail!("{other:?} is not built yet"),
-        Invocation::Hook => Ok(0),
-        Invocation::Claude { .. } => anyhow::bail!("not built yet"),
+        Invocation::Hook => Ok(ccx::hooks::client::run()),
+        Invocation::Claude { claude, args } => ccx::session::run(claude, args),
+        Invocation::Command(command) => match command {
+            Command::Exec { command } => ccx::exec::run(&command),
+            Command::Log { branch, all, json, limit } => commands::log(branch, all, json, limit),
+            Command::Show { turn, json } => commands::show(&turn, json),
+            Command::Doctor { json } => commands::doctor::run(None, json),
+        },
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc::Sender, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
@@ -38,8 +38,8 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// Listens in a new private directory under `runtime_dir`; accepted events go to `events`.
-    pub fn start(runtime_dir: &Path, events: Sender<HookEvent>) -> Result<Bridge> {
+    /// Listens in a new private directory under `runtime_dir`; accepted events go to `deliver`.
+    pub fn start(runtime_dir: &Path, deliver: impl Fn(HookEvent) + Send + Sync + 'static) -> Result<Bridge> {
         let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         let dir = runtime_dir.join(format!("run-{}-{}", std::process::id(), &secret[..8]));
         crate::paths::ensure_private_dir(&dir)?;
@@ -50,7 +50,7 @@ impl Bridge {
         std_listener.set_nonblocking(true)?;
         let stats = Arc::new(BridgeStats::default());
         let sessions = Arc::new(Mutex::new(HashSet::new()));
-        let gate = Gate { secret: secret.clone(), sessions: sessions.clone(), stats: stats.clone(), events };
+        let gate = Gate { secret: secret.clone(), sessions: sessions.clone(), stats: stats.clone(), deliver: Box::new(deliver) };
         std::thread::Builder::new().name("ccx-hook-bridge".into()).spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
@@ -87,7 +87,7 @@ struct Gate {
     secret: String,
     sessions: Arc<Mutex<HashSet<String>>>,
     stats: Arc<BridgeStats>,
-    events: Sender<HookEvent>,
+    deliver: Box<dyn Fn(HookEvent) + Send + Sync>,
 }
 
 impl Gate {
@@ -118,7 +118,7 @@ impl Gate {
         match self.admit(line) {
             Ok(event) => {
                 self.stats.accepted.fetch_add(1, Ordering::Relaxed);
-                let _ = self.events.send(event);
+                (self.deliver)(event);
             }
             Err(reason) => self.drop_message(&reason),
         }
@@ -195,7 +195,10 @@ mod tests {
     fn accepts_own_sessions_and_drops_the_rest() {
         let dir = tempfile::tempdir().unwrap();
         let (tx, rx) = mpsc::channel();
-        let bridge = Bridge::start(dir.path(), tx).unwrap();
+        let bridge = Bridge::start(dir.path(), move |e| {
+            let _ = tx.send(e);
+        })
+        .unwrap();
         let mode = std::fs::metadata(&bridge.socket_path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let secret = bridge.secret.clone();

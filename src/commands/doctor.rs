@@ -1,0 +1,126 @@
+//! `ccx doctor`: finds claude and its version, checks that the hook path delivers, that the
+//! store opens, and says what is wrong in plain words.
+
+use super::render::{self, Palette};
+use crate::hooks::bridge::Bridge;
+use crate::hooks::wire::HookEvent;
+use anyhow::Result;
+use serde::Serialize;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CLAUDE_VERSION_TIMEOUT: Duration = Duration::from_secs(20);
+const HOOK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One check's verdict.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub ok: bool,
+    pub detail: String,
+}
+
+fn check(name: &'static str, result: Result<String>) -> Check {
+    match result {
+        Ok(detail) => Check { name, ok: true, detail },
+        Err(err) => Check { name, ok: false, detail: format!("{err:#}") },
+    }
+}
+
+/// Runs every check and prints them; exit code 1 when any failed.
+pub fn run(claude: Option<std::path::PathBuf>, json: bool) -> Result<i32> {
+    let checks = vec![
+        check("claude", claude_version(claude)),
+        check("hooks", hooks_deliver()),
+        check("store", store_opens()),
+    ];
+    let failed = checks.iter().any(|c| !c.ok);
+    if json {
+        serde_json::to_writer_pretty(std::io::stdout().lock(), &checks)?;
+        println!();
+    } else {
+        let p = Palette { enabled: render::colour_wanted(1) };
+        let mut out = std::io::stdout().lock();
+        for c in &checks {
+            let mark = if c.ok { p.good("ok ") } else { p.warn("BAD") };
+            writeln!(out, "{mark} {:<7} {}", c.name, c.detail)?;
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<String> {
+    let path = crate::session::find_claude(explicit)?;
+    let mut child = Command::new(&path)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("{} does not start: {e}", path.display()))?;
+    let deadline = Instant::now() + CLAUDE_VERSION_TIMEOUT;
+    loop {
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!("{} --version did not answer within {}s", path.display(), CLAUDE_VERSION_TIMEOUT.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output()?;
+    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if !output.status.success() || version.is_empty() {
+        anyhow::bail!("{} --version failed ({})", path.display(), output.status);
+    }
+    Ok(format!("{} ({version})", path.display()))
+}
+
+/// Starts a bridge and runs `ccx __hook` the way Claude Code would, with a SessionStart payload.
+fn hooks_deliver() -> Result<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let bridge = Bridge::start(&crate::paths::runtime_dir()?, move |event| {
+        let _ = tx.send(event);
+    })?;
+    let exe = std::env::current_exe()?;
+    let session = uuid::Uuid::new_v4().to_string();
+    let payload = serde_json::json!({
+        "session_id": session, "hook_event_name": "SessionStart", "source": "startup",
+        "transcript_path": "/dev/null", "cwd": "/"
+    });
+    let started = Instant::now();
+    let mut child = Command::new(&exe)
+        .arg(crate::cli::HOOK_SUBCOMMAND)
+        .envs(bridge.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    child.stdin.take().expect("stdin").write_all(payload.to_string().as_bytes())?;
+    let output = child.wait_with_output()?;
+    let hook_time = started.elapsed();
+    if !output.status.success() || !output.stdout.is_empty() {
+        anyhow::bail!("the hook command must exit 0 and print nothing; it exited {} and printed {} bytes", output.status, output.stdout.len());
+    }
+    match rx.recv_timeout(HOOK_TIMEOUT) {
+        Ok(HookEvent::SessionStart { session_id, .. }) if session_id == session => Ok(format!(
+            "`{} __hook` delivers to ccx ({} ms per hook call)",
+            exe.display(),
+            hook_time.as_millis()
+        )),
+        Ok(other) => anyhow::bail!("the bridge delivered the wrong event: {other:?}"),
+        Err(_) => anyhow::bail!("a hook message did not reach ccx within {}s: see {}", HOOK_TIMEOUT.as_secs(), "the ccx.log in the data directory"),
+    }
+}
+
+fn store_opens() -> Result<String> {
+    let cwd = std::env::current_dir()?;
+    let store = crate::session::open_store(&cwd)?;
+    let turns = store.all_turns()?.len();
+    let branches = store.branches()?.len();
+    let how = if store.is_owner() { "opened" } else { "shared with a running ccx" };
+    Ok(format!("{} ({how}): {turns} turns, {branches} branches", store.dir().display()))
+}

@@ -1,0 +1,179 @@
+//! Text rendering of turns and branches, shared by the CLI and the meta-command shell:
+//! pure functions from records to lines, with colour only when asked for.
+
+use crate::model::Turn;
+use owo_colors::OwoColorize;
+
+/// Whether to colour output: a terminal, and `NO_COLOR` unset.
+pub fn colour_wanted(fd: i32) -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && crate::terminal::is_tty(fd)
+}
+
+/// Colours used by ccx's output; plain text when `enabled` is false.
+#[derive(Debug, Clone, Copy)]
+pub struct Palette {
+    pub enabled: bool,
+}
+
+impl Palette {
+    pub fn id(&self, text: &str) -> String {
+        if self.enabled { text.yellow().to_string() } else { text.to_string() }
+    }
+    pub fn dim(&self, text: &str) -> String {
+        if self.enabled { text.dimmed().to_string() } else { text.to_string() }
+    }
+    pub fn strong(&self, text: &str) -> String {
+        if self.enabled { text.bold().to_string() } else { text.to_string() }
+    }
+    pub fn warn(&self, text: &str) -> String {
+        if self.enabled { text.red().to_string() } else { text.to_string() }
+    }
+    pub fn good(&self, text: &str) -> String {
+        if self.enabled { text.green().to_string() } else { text.to_string() }
+    }
+}
+
+/// `950`, `12.3k`, `1.2M`.
+pub fn tokens(n: u64) -> String {
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=999_999 => format!("{:.1}k", n as f64 / 1000.0).replace(".0k", "k"),
+        _ => format!("{:.1}M", n as f64 / 1_000_000.0).replace(".0M", "M"),
+    }
+}
+
+/// How long ago an RFC 3339 time was, relative to `now`: `12s`, `5m`, `3h`, `2d`.
+pub fn age(at: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    let Ok(then) = chrono::DateTime::parse_from_rfc3339(at) else { return "?".into() };
+    let secs = (now - then.with_timezone(&chrono::Utc)).num_seconds().max(0);
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m", secs / 60),
+        3600..=86_399 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    }
+}
+
+/// The first non-empty line of `text`, cut to `width` characters with an ellipsis.
+pub fn first_line(text: &str, width: usize) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    if line.chars().count() <= width {
+        line.to_string()
+    } else {
+        let cut: String = line.chars().take(width.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+/// One line of a turn listing: id, age, context tokens, prompt → reply.
+pub fn turn_line(turn: &Turn, now: chrono::DateTime<chrono::Utc>, width: usize, p: Palette) -> String {
+    let state = if turn.is_running() {
+        " (running)"
+    } else if turn.interrupted {
+        " (interrupted)"
+    } else {
+        ""
+    };
+    let kind = if turn.kind == crate::model::TurnKind::Prompt { String::new() } else { format!("[{}] ", turn.kind.as_str()) };
+    let head = format!("#{:<4} {:>4} {:>6}  ", turn.id, age(&turn.started_at, now), tokens(turn.context_tokens));
+    let room = width.saturating_sub(head.chars().count() + kind.len() + state.len() + 3).max(20);
+    let prompt = first_line(&turn.prompt, room / 2);
+    let reply = first_line(&turn.reply, room.saturating_sub(prompt.chars().count()));
+    format!(
+        "{}{}{}{} {} {}{}",
+        p.id(&format!("#{:<4}", turn.id)),
+        p.dim(&head[6..]),
+        kind,
+        prompt,
+        p.dim("→"),
+        reply,
+        p.warn(state)
+    )
+}
+
+/// A turn in full.
+pub fn turn_full(turn: &Turn, p: Palette) -> String {
+    let mut out = String::new();
+    let mut field = |name: &str, value: String| {
+        out.push_str(&format!("{:<15} {}\n", p.dim(&format!("{name}:")), value));
+    };
+    field("turn", p.id(&format!("#{}", turn.id)));
+    field("branch", turn.branch.clone());
+    field("parent", turn.parent.map(|id| format!("#{id}")).unwrap_or_else(|| "none".into()));
+    field("kind", turn.kind.as_str().to_string());
+    field("session", turn.session_id.clone());
+    field("started", turn.started_at.clone());
+    field("ended", turn.ended_at.clone().unwrap_or_else(|| "running".into()));
+    field("context", format!("{} tokens", turn.context_tokens));
+    field("output", format!("{} tokens", turn.output_tokens));
+    field("estimate", format!("{} tokens", turn.est_tokens));
+    if turn.interrupted {
+        field("interrupted", "yes".into());
+    }
+    if !turn.files.is_empty() {
+        field("files", turn.files.join(", "));
+    }
+    if let Some(snapshot) = &turn.snapshot {
+        field("snapshot", snapshot.clone());
+    }
+    if let Some(input) = &turn.input {
+        out.push_str(&format!("\n{}\n{}\n", p.strong("typed:"), input));
+    }
+    out.push_str(&format!("\n{}\n{}\n", p.strong("prompt:"), turn.prompt));
+    out.push_str(&format!("\n{}\n{}\n", p.strong("reply:"), turn.reply));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAIN: Palette = Palette { enabled: false };
+
+    fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z").unwrap().with_timezone(&chrono::Utc)
+    }
+
+    #[test]
+    fn token_counts_read_short() {
+        assert_eq!(tokens(950), "950");
+        assert_eq!(tokens(12_345), "12.3k");
+        assert_eq!(tokens(300_000), "300k");
+        assert_eq!(tokens(1_200_000), "1.2M");
+    }
+
+    #[test]
+    fn ages_read_short() {
+        assert_eq!(age("2026-01-01T11:59:30Z", now()), "30s");
+        assert_eq!(age("2026-01-01T11:00:00Z", now()), "1h");
+        assert_eq!(age("2025-12-30T12:00:00Z", now()), "2d");
+        assert_eq!(age("garbage", now()), "?");
+    }
+
+    #[test]
+    fn turn_line_shows_id_tokens_prompt_and_reply() {
+        let turn = Turn {
+            id: 7,
+            prompt: "\nfix the failing test\nmore".into(),
+            reply: "Done: the test passes".into(),
+            context_tokens: 12_345,
+            started_at: "2026-01-01T11:55:00Z".into(),
+            ended_at: Some("2026-01-01T11:56:00Z".into()),
+            ..Default::default()
+        };
+        let line = turn_line(&turn, now(), 100, PLAIN);
+        assert!(line.starts_with("#7"), "{line}");
+        for part in ["5m", "12.3k", "fix the failing test → Done: the test passes"] {
+            assert!(line.contains(part), "{part} missing in {line}");
+        }
+        assert!(!line.contains("more"));
+        let running = Turn { ended_at: None, ..turn };
+        assert!(turn_line(&running, now(), 100, PLAIN).contains("(running)"));
+    }
+
+    #[test]
+    fn first_line_cuts_with_ellipsis() {
+        assert_eq!(first_line("abcdef", 4), "abc…");
+        assert_eq!(first_line("  \n ab \n", 4), "ab");
+    }
+}

@@ -1,0 +1,227 @@
+//! The recorder: turns hook events into turns in the store. It is the engine between the hook
+//! bridge and the store — no terminal, no sockets — so it can be tested with plain events.
+//!
+//! A turn begins on `UserPromptSubmit` (stored at once, so a prompt is never lost) and ends on
+//! `Stop`, when the exact usage, reply, files and transcript entries are read from Claude Code's
+//! transcript. A turn that gets no `Stop` (the person interrupted it) is finished as
+//! `interrupted` when the next prompt arrives or the session ends.
+
+use crate::hooks::wire::HookEvent;
+use crate::model::{now_rfc3339, Branch, TurnEnd, TurnKind, TurnStart};
+use crate::store::Store;
+use crate::{tokens, transcript};
+use anyhow::{Context, Result};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long to wait for the transcript to hold the reply a `Stop` hook announced.
+const TRANSCRIPT_SETTLE: Duration = Duration::from_millis(1500);
+
+/// Names tried for a new conversation's branch: `main`, then `session-2`, `session-3`, ...
+const MAX_BRANCH_NAME_TRIES: u32 = 10_000;
+
+/// What the recorder knows of one Claude session.
+#[derive(Debug, Default)]
+struct SessionState {
+    /// The branch this session records into, once known.
+    branch: Option<String>,
+    /// The branch to create for it when it has none (chosen by whoever started the session).
+    planned_branch: Option<String>,
+    transcript_path: Option<PathBuf>,
+    pending: Option<Pending>,
+    /// The uuid of the last transcript line stored, where the next turn's lines begin.
+    last_uuid: Option<String>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    id: u64,
+    prompt: String,
+}
+
+/// A hint for the next prompt of a session: what kind of turn it is and what the person typed
+/// (meta-commands rewrite prompts before they reach Claude).
+#[derive(Debug, Clone)]
+pub struct NextPrompt {
+    pub kind: TurnKind,
+    pub input: Option<String>,
+}
+
+pub struct Recorder {
+    store: Arc<Store>,
+    sessions: HashMap<String, SessionState>,
+    next_prompt: HashMap<String, NextPrompt>,
+}
+
+impl Recorder {
+    pub fn new(store: Arc<Store>) -> Recorder {
+        Recorder { store, sessions: HashMap::new(), next_prompt: HashMap::new() }
+    }
+
+    /// Records the session's turns on `branch` (created on the first turn if new).
+    pub fn plan_branch(&mut self, session_id: &str, branch: &str) {
+        self.sessions.entry(session_id.to_string()).or_default().planned_branch = Some(branch.to_string());
+    }
+
+    /// Marks the next prompt of `session_id` as being of `kind`, typed as `input`.
+    pub fn expect_prompt(&mut self, session_id: &str, next: NextPrompt) {
+        self.next_prompt.insert(session_id.to_string(), next);
+    }
+
+    /// Acts on one hook event.
+    pub fn handle(&mut self, event: HookEvent) -> Result<()> {
+        match event {
+            HookEvent::SessionStart { session_id, transcript_path, .. } => {
+                let state = self.sessions.entry(session_id).or_default();
+                if let Some(path) = transcript_path {
+                    state.transcript_path = Some(PathBuf::from(path));
+                }
+                Ok(())
+            }
+            HookEvent::PromptSubmitted { session_id, transcript_path, prompt } => {
+                self.prompt_submitted(&session_id, transcript_path, prompt)
+            }
+            HookEvent::Stopped { session_id, transcript_path, last_message } => {
+                self.stopped(&session_id, transcript_path, last_message)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Ends every running turn as interrupted (the session is over).
+    pub fn finish_all(&mut self) -> Result<()> {
+        let ids: Vec<String> = self.sessions.keys().cloned().collect();
+        for id in ids {
+            self.finish_pending(&id, None, true)?;
+        }
+        Ok(())
+    }
+
+    fn prompt_submitted(&mut self, session_id: &str, path: Option<String>, prompt: String) -> Result<()> {
+        self.finish_pending(session_id, None, true)?;
+        let branch = self.branch_of(session_id)?;
+        let state = self.sessions.entry(session_id.to_string()).or_default();
+        if let Some(path) = path {
+            state.transcript_path = Some(PathBuf::from(path));
+        }
+        let hint = self.next_prompt.remove(session_id);
+        let turn = self.store.begin_turn(TurnStart {
+            branch: branch.clone(),
+            kind: hint.as_ref().map(|h| h.kind).unwrap_or_default(),
+            prompt: prompt.clone(),
+            input: hint.and_then(|h| h.input),
+            session_id: session_id.to_string(),
+            started_at: now_rfc3339(),
+        })?;
+        self.sessions.entry(session_id.to_string()).or_default().pending = Some(Pending { id: turn.id, prompt });
+        self.store.set_meta("current_branch", serde_json::Value::String(branch))?;
+        Ok(())
+    }
+
+    fn stopped(&mut self, session_id: &str, path: Option<String>, last_message: Option<String>) -> Result<()> {
+        if let Some(path) = path {
+            self.sessions.entry(session_id.to_string()).or_default().transcript_path = Some(PathBuf::from(path));
+        }
+        self.finish_pending(session_id, last_message, false)
+    }
+
+    /// Finishes the session's running turn, if any, from its transcript.
+    fn finish_pending(&mut self, session_id: &str, announced: Option<String>, interrupted: bool) -> Result<()> {
+        let Some(state) = self.sessions.get_mut(session_id) else { return Ok(()) };
+        let Some(pending) = state.pending.take() else { return Ok(()) };
+        let (entries, facts) = read_turn(state.transcript_path.as_ref(), state.last_uuid.as_deref(), announced.as_deref());
+        if facts.last_uuid.is_some() {
+            state.last_uuid = facts.last_uuid.clone();
+        }
+        let reply = if facts.reply.is_empty() { announced.unwrap_or_default() } else { facts.reply };
+        let est_tokens = tokens::estimate_tokens(&pending.prompt) + tokens::estimate_tokens(&reply);
+        self.store.finish_turn(
+            pending.id,
+            TurnEnd {
+                reply,
+                ended_at: now_rfc3339(),
+                context_tokens: facts.context_tokens,
+                output_tokens: facts.output_tokens,
+                est_tokens,
+                interrupted,
+                files: facts.files,
+                snapshot: None,
+                entries,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// The branch a session records into, creating it on its first turn.
+    fn branch_of(&mut self, session_id: &str) -> Result<String> {
+        if let Some(branch) = self.sessions.get(session_id).and_then(|s| s.branch.clone()) {
+            return Ok(branch);
+        }
+        let branch = match self.store.branch_for_session(session_id)? {
+            Some(branch) => branch.name,
+            None => {
+                let planned = self.sessions.get(session_id).and_then(|s| s.planned_branch.clone());
+                self.create_branch(session_id, planned)?
+            }
+        };
+        self.sessions.entry(session_id.to_string()).or_default().branch = Some(branch.clone());
+        Ok(branch)
+    }
+
+    /// Creates a root branch for a new conversation under the first free name.
+    fn create_branch(&self, session_id: &str, planned: Option<String>) -> Result<String> {
+        let candidates = planned
+            .into_iter()
+            .chain(std::iter::once("main".to_string()))
+            .chain((2..MAX_BRANCH_NAME_TRIES).map(|n| format!("session-{n}")));
+        for name in candidates {
+            if self.store.branch(&name)?.is_some() {
+                continue;
+            }
+            let created = self.store.create_branch(Branch {
+                name: name.clone(),
+                session_id: session_id.to_string(),
+                parent_branch: None,
+                fork_turn: None,
+                head: None,
+                created_at: now_rfc3339(),
+            });
+            // Another process may have taken the name between the check and the create.
+            if created.is_ok() {
+                return Ok(name);
+            }
+        }
+        anyhow::bail!("no free branch name for session {session_id}")
+    }
+}
+
+/// Reads the turn that ends the transcript, waiting briefly for the announced reply to land.
+fn read_turn(
+    path: Option<&PathBuf>,
+    after_uuid: Option<&str>,
+    announced: Option<&str>,
+) -> (Vec<serde_json::Value>, transcript::TurnFacts) {
+    let Some(path) = path else { return (Vec::new(), Default::default()) };
+    let deadline = Instant::now() + TRANSCRIPT_SETTLE;
+    loop {
+        let read = transcript::read_transcript(path)
+            .with_context(|| format!("cannot read transcript {}", path.display()));
+        let result = match read {
+            Ok(lines) => transcript::turn_since(&lines, after_uuid),
+            Err(e) => {
+                crate::diag::log(&format!("{e:#}"));
+                (Vec::new(), Default::default())
+            }
+        };
+        let settled = match announced {
+            Some(text) => result.1.reply.trim() == text.trim(),
+            None => true,
+        };
+        if settled || Instant::now() >= deadline {
+            return result;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}

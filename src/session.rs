@@ -1,0 +1,211 @@
+//! `ccx [CLAUDE ARGS]`: runs the real Claude Code through the PTY proxy with ccx's hooks
+//! installed, and records every turn. Wires the pieces together: the claude command line,
+//! the hook bridge, the recorder thread (the one owner of the store handle) and the proxy.
+
+use crate::hooks::bridge::Bridge;
+use crate::hooks::settings;
+use crate::hooks::wire::HookEvent;
+use crate::proxy::{self, PassThrough};
+use crate::recorder::Recorder;
+use crate::screen::ScreenModel;
+use crate::store::Store;
+use crate::{diag, paths, runner};
+use anyhow::{Context, Result};
+use portable_pty::CommandBuilder;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Claude's own subcommands and flags that do not start a conversation: run them plainly.
+const PLAIN_CLAUDE_ARGS: &[&str] = &[
+    "mcp", "config", "update", "doctor", "install", "migrate-installer", "setup-token", "plugin",
+    "-v", "--version", "-h", "--help",
+];
+
+/// Claude flags that choose the session themselves (ccx then does not pass `--session-id`).
+const SESSION_FLAGS: &[&str] = &["-c", "--continue", "-r", "--resume", "--session-id", "--fork-session"];
+
+/// How long hook messages already on their way may take to arrive once claude has exited.
+const LATE_HOOK_GRACE: Duration = Duration::from_millis(300);
+
+/// Finds claude: `--ccx-claude PATH`, else `$CCX_CLAUDE`, else `claude` on `PATH`.
+pub fn find_claude(explicit: Option<PathBuf>) -> Result<PathBuf> {
+    let wanted = explicit.or_else(|| std::env::var_os("CCX_CLAUDE").filter(|v| !v.is_empty()).map(PathBuf::from));
+    if let Some(path) = wanted {
+        return if is_executable(&path) {
+            Ok(path)
+        } else if !path.to_string_lossy().contains('/') {
+            search_path(&path.to_string_lossy()).with_context(|| not_found(&path.to_string_lossy()))
+        } else {
+            anyhow::bail!("{}", not_found(&path.display().to_string()))
+        };
+    }
+    search_path("claude").with_context(|| not_found("claude"))
+}
+
+fn not_found(what: &str) -> String {
+    format!(
+        "cannot find Claude Code ({what}): install it with `npm install -g @anthropic-ai/claude-code`, \
+         or point ccx at it with --ccx-claude PATH or CCX_CLAUDE=PATH"
+    )
+}
+
+fn search_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}
+
+/// True when the arguments ask claude for something other than a conversation.
+fn is_plain_invocation(args: &[OsString]) -> bool {
+    args.iter().take(1).chain(args.iter().filter(|a| a.to_str().is_some_and(|s| s.starts_with('-'))))
+        .any(|a| a.to_str().is_some_and(|s| PLAIN_CLAUDE_ARGS.contains(&s)))
+}
+
+fn chooses_session(args: &[OsString]) -> bool {
+    args.iter().any(|a| {
+        a.to_str().is_some_and(|s| SESSION_FLAGS.iter().any(|f| s == *f || s.starts_with(&format!("{f}="))))
+    })
+}
+
+/// Messages to the recorder thread.
+enum RecorderMsg {
+    Hook(HookEvent),
+    Shutdown,
+}
+
+/// Runs claude with `args` through ccx and returns the exit code to report.
+pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
+    let claude = find_claude(claude)?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let mut cmd = CommandBuilder::new(&claude);
+    cmd.cwd(&cwd);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("CLAUDECODE") {
+            cmd.env_remove(&key);
+        }
+    }
+    if is_plain_invocation(&args) {
+        cmd.args(&args);
+        return run_plain(cmd);
+    }
+
+    let store = match open_store(&cwd) {
+        Ok(store) => Some(Arc::new(store)),
+        Err(err) => {
+            // Never stand between the person and Claude: run unrecorded, and say so once.
+            eprintln!("ccx: not recording this session: {err:#}");
+            None
+        }
+    };
+    let (tx, rx) = mpsc::channel::<RecorderMsg>();
+    let hook_tx = tx.clone();
+    let bridge = Bridge::start(&paths::runtime_dir()?, move |event| {
+        let _ = hook_tx.send(RecorderMsg::Hook(event));
+    })?;
+
+    let user_settings = settings::take_user_settings(&mut args).map_err(anyhow::Error::msg)?;
+    let exe = std::env::current_exe().context("cannot find the ccx executable")?;
+    let merged = settings::merge(user_settings.unwrap_or_else(|| serde_json::json!({})), &settings::ccx_settings(&exe));
+    cmd.arg("--settings");
+    cmd.arg(merged.to_string());
+    if !chooses_session(&args) {
+        let session_id = uuid::Uuid::new_v4().to_string();
+        bridge.allow_session(&session_id);
+        cmd.arg("--session-id");
+        cmd.arg(&session_id);
+    }
+    cmd.args(&args);
+    for (key, value) in bridge.env() {
+        cmd.env(key, value);
+    }
+
+    let recorder_thread = store.map(|store| {
+        std::thread::Builder::new()
+            .name("ccx-recorder".into())
+            .spawn(move || record(Recorder::new(store), rx))
+    });
+
+    let (rows, cols) = runner::terminal_size();
+    let spawned = proxy::spawn(cmd, rows, cols)?;
+    let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
+    let outcome = runner::run_on_terminal(spawned, PassThrough, screen, |_| {});
+
+    std::thread::sleep(LATE_HOOK_GRACE);
+    let _ = tx.send(RecorderMsg::Shutdown);
+    if let Some(Ok(handle)) = recorder_thread {
+        let _ = handle.join();
+    }
+    drop(bridge);
+    Ok(runner::exit_code(&outcome?))
+}
+
+fn run_plain(cmd: CommandBuilder) -> Result<i32> {
+    let (rows, cols) = runner::terminal_size();
+    let spawned = proxy::spawn(cmd, rows, cols)?;
+    let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
+    let outcome = runner::run_on_terminal(spawned, PassThrough, screen, |_| {})?;
+    Ok(runner::exit_code(&outcome))
+}
+
+/// Opens the store of the project in `cwd`.
+pub fn open_store(cwd: &Path) -> Result<Store> {
+    let dir = paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(cwd));
+    Store::open(&dir)
+}
+
+/// The recorder thread: one event at a time, errors to the diagnostic log.
+fn record(mut recorder: Recorder, rx: mpsc::Receiver<RecorderMsg>) {
+    for msg in rx {
+        match msg {
+            RecorderMsg::Hook(event) => {
+                if let Err(err) = recorder.handle(event) {
+                    diag::log(&format!("recorder: {err:#}"));
+                }
+            }
+            RecorderMsg::Shutdown => break,
+        }
+    }
+    if let Err(err) = recorder.finish_all() {
+        diag::log(&format!("recorder: {err:#}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn plain_invocations_are_recognised() {
+        assert!(is_plain_invocation(&args(&["mcp", "list"])));
+        assert!(is_plain_invocation(&args(&["--version"])));
+        assert!(!is_plain_invocation(&args(&["fix", "mcp"])));
+        assert!(!is_plain_invocation(&args(&["--model", "sonnet"])));
+    }
+
+    #[test]
+    fn session_flags_are_recognised() {
+        assert!(chooses_session(&args(&["-c"])));
+        assert!(chooses_session(&args(&["--resume", "abc"])));
+        assert!(chooses_session(&args(&["--session-id=abc"])));
+        assert!(!chooses_session(&args(&["-p", "hi"])));
+    }
+
+    #[test]
+    fn missing_claude_is_one_clear_error() {
+        let err = find_claude(Some(PathBuf::from("/no/such/claude"))).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("cannot find Claude Code") && text.contains("--ccx-claude"), "{text}");
+    }
+}
