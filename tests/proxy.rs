@@ -1,0 +1,203 @@
+//! The PTY proxy over real PTYs with small programs: bytes intact both ways, exit codes,
+//! resize, the terminal restored, no orphan when ccx dies. No Claude involved.
+
+mod support;
+
+use ccx::proxy::{self, ChildExit, PassThrough, Proxy};
+use ccx::screen::ScreenModel;
+use portable_pty::CommandBuilder;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::harness::{pid_alive, wait_until, PtySession};
+
+const T: Duration = Duration::from_secs(20);
+
+/// A Write that keeps everything, shareable with the test.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn sh(script: &str) -> CommandBuilder {
+    let mut cmd = CommandBuilder::new("/bin/sh");
+    cmd.args(["-c", script]);
+    cmd.cwd(std::env::temp_dir());
+    cmd
+}
+
+fn run_engine(cmd: CommandBuilder, input: &'static [u8]) -> (ChildExit, Vec<u8>) {
+    let spawned = proxy::spawn(cmd, 24, 80).unwrap();
+    let (proxy, _handle) = Proxy::new(spawned);
+    let sink = Sink::default();
+    let outcome = proxy.run(input, PassThrough, sink.clone(), None).unwrap();
+    let bytes = sink.0.lock().unwrap().clone();
+    (outcome.exit, bytes)
+}
+
+#[test]
+fn engine_copies_output_bytes_intact() {
+    // Every byte value a program may print (no newline translation: raw output mode).
+    let (exit, out) = run_engine(
+        sh("stty raw -echo; printf 'A\\000\\001\\033[31mred\\033[0m\\377\\376Z'"),
+        b"",
+    );
+    assert_eq!(exit, ChildExit::Code(0));
+    assert_eq!(out, b"A\x00\x01\x1b[31mred\x1b[0m\xff\xfeZ");
+}
+
+#[test]
+fn engine_forwards_input_to_the_child() {
+    let (exit, out) = run_engine(sh("stty -echo; read line; printf 'got<%s>' \"$line\""), b"hello world\r");
+    assert_eq!(exit, ChildExit::Code(0));
+    assert!(String::from_utf8_lossy(&out).contains("got<hello world>"), "{out:?}");
+}
+
+#[test]
+fn engine_reports_exit_codes_and_signals() {
+    assert_eq!(run_engine(sh("exit 3"), b"").0, ChildExit::Code(3));
+    assert_eq!(run_engine(sh("kill -TERM $$"), b"").0, ChildExit::Signal(libc::SIGTERM));
+    assert_eq!(ChildExit::Signal(libc::SIGTERM).shell_code(), 143);
+}
+
+#[test]
+fn engine_feeds_the_screen_model_and_resizes() {
+    let spawned = proxy::spawn(sh("printf 'first'; sleep 0.5; stty size"), 24, 80).unwrap();
+    let (proxy, handle) = Proxy::new(spawned);
+    let (screen, _thread) = ScreenModel::spawn(24, 80);
+    handle.resize(30, 100);
+    let sink = Sink::default();
+    proxy.run(&b""[..], PassThrough, sink.clone(), Some(screen.clone())).unwrap();
+    let text = screen.contents().unwrap();
+    assert!(text.contains("first") && text.contains("30 100"), "screen: {text}");
+}
+
+#[test]
+fn exec_passes_exit_code_and_bytes_without_a_terminal() {
+    let ccx = support::harness::ccx_path();
+    let out = Command::new(&ccx)
+        .args(["exec", "--", "sh", "-c", "printf 'x%.0s' $(seq 1 5000); exit 7"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(out.stdout, vec![b'x'; 5000]);
+    let out = Command::new(&ccx).args(["exec", "--", "sh", "-c", "kill -9 $$"]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(out.status.code(), Some(137));
+}
+
+#[test]
+fn exec_copies_a_large_file_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.txt");
+    let line = "0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_-+=!?\n";
+    std::fs::write(&file, line.repeat(20_000)).unwrap();
+    // `stty raw` keeps the PTY from turning \n into \r\n, so the copy must be byte-exact.
+    let script = format!("stty raw -echo; cat '{}'", file.display());
+    let out = Command::new(support::harness::ccx_path())
+        .args(["exec", "--", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout.len(), line.len() * 20_000);
+    assert!(out.stdout == line.repeat(20_000).into_bytes());
+}
+
+/// Runs `ccx exec` inside a PTY of our own, as a person's terminal would.
+fn ccx_in_terminal(script: &str) -> PtySession {
+    let vars: Vec<(String, String)> = vec![
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ("TERM".into(), "xterm-256color".into()),
+        ("HOME".into(), std::env::temp_dir().to_string_lossy().into()),
+    ];
+    let ccx = support::harness::ccx_path();
+    let outer = format!("{script}; ", script = script.replace("CCX", &ccx.to_string_lossy()));
+    PtySession::spawn_with("/bin/sh", &["-c", &outer], &vars, &std::env::temp_dir(), 80, 24)
+}
+
+#[test]
+fn exec_restores_the_terminal_settings() {
+    // The terminal's settings before and after: equal, even when the child dies by a signal
+    // after leaving the alternate screen and bracketed paste on.
+    let session = ccx_in_terminal(
+        "stty -g > $HOME/ccx-stty-before-$$; CCX exec -- sh -c 'printf \"\\033[?1049h\\033[?2004h\"; kill -9 $$'; \
+         echo rc=$?; stty -g > $HOME/ccx-stty-after-$$; cmp -s $HOME/ccx-stty-before-$$ $HOME/ccx-stty-after-$$ && echo SAME-STTY; \
+         rm -f $HOME/ccx-stty-before-$$ $HOME/ccx-stty-after-$$; sleep 5",
+    );
+    session.wait_for_text("SAME-STTY", T).unwrap();
+    let screen = session.screen();
+    assert!(screen.contains("rc=137"), "{screen}");
+    let raw = session.raw_output();
+    let leave_alt = raw.windows(8).any(|w| w == b"\x1b[?1049l");
+    let paste_off = raw.windows(8).any(|w| w == b"\x1b[?2004l");
+    assert!(leave_alt && paste_off, "ccx must switch off the modes the dead child left on");
+}
+
+#[test]
+fn exec_follows_resizes() {
+    let mut session = ccx_in_terminal(
+        "CCX exec -- sh -c 'trap \"stty size\" WINCH; echo READY; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done'",
+    );
+    session.wait_for_text("READY", T).unwrap();
+    session.resize(100, 30);
+    session.wait_for_text("30 100", T).unwrap();
+}
+
+#[test]
+fn exec_forwards_keystrokes() {
+    let session = ccx_in_terminal("CCX exec -- sh -c 'read line; echo \"got<$line>\"'");
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(b"typed text\r");
+    session.wait_for_text("got<typed text>", T).unwrap();
+    assert_eq!(session.wait_exit(T), Some(0));
+}
+
+#[test]
+fn killing_ccx_leaves_no_orphan() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("child.pid");
+    let script = format!("echo $$ > '{}'; echo STARTED; exec sleep 60", pidfile.display());
+    let mut ccx = Command::new(support::harness::ccx_path())
+        .args(["exec", "--", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let child_pid: u32 = wait_until(T, || std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()).expect("child started");
+    assert!(pid_alive(child_pid));
+    unsafe { libc::kill(ccx.id() as i32, libc::SIGKILL) };
+    let _ = ccx.wait();
+    let gone = wait_until(T, || (!pid_alive(child_pid)).then_some(()));
+    if gone.is_none() {
+        unsafe { libc::kill(child_pid as i32, libc::SIGKILL) };
+        panic!("the child outlived ccx");
+    }
+}
+
+#[test]
+fn sigterm_to_ccx_ends_the_child_and_reports_143() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("child.pid");
+    let script = format!("echo $$ > '{}'; exec sleep 60", pidfile.display());
+    let mut ccx = Command::new(support::harness::ccx_path())
+        .args(["exec", "--", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let child_pid: u32 = wait_until(T, || std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()).expect("child started");
+    unsafe { libc::kill(ccx.id() as i32, libc::SIGTERM) };
+    let status = wait_until(T, || ccx.try_wait().ok().flatten()).expect("ccx ended");
+    assert_eq!(status.code(), Some(143));
+    assert!(wait_until(T, || (!pid_alive(child_pid)).then_some(())).is_some(), "child left running");
+}
