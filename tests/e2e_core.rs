@@ -1,0 +1,210 @@
+//! End to end: the real Claude Code (pinned) through ccx in a PTY, against the project's own
+//! stand-in Messages API on 127.0.0.1, with a private HOME per test.
+
+mod support;
+
+use serde_json::Value;
+use std::time::Duration;
+use support::{ccx_path, output_with_timeout, pid_alive, wait_until, PtySession, TestEnv};
+
+/// Claude's start-up and a turn against the stand-in take seconds; allow for a loaded machine.
+const START: Duration = Duration::from_secs(90);
+const TURN: Duration = Duration::from_secs(60);
+
+fn start_ccx(env: &TestEnv, args: &[&str]) -> PtySession {
+    let session = PtySession::spawn(ccx_path(), args, env, 120, 40);
+    session.wait_for_text("❯", START).expect("Claude's prompt through ccx");
+    // Let the TUI settle (it redraws once after the first prompt paint).
+    std::thread::sleep(Duration::from_millis(500));
+    session
+}
+
+fn ccx(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    let mut cmd = env.command(ccx_path());
+    cmd.args(args);
+    output_with_timeout(&mut cmd, Duration::from_secs(30)).expect("ccx subcommand finished")
+}
+
+fn log_json(env: &TestEnv, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["log", "--json"];
+    args.extend_from_slice(extra);
+    let out = ccx(env, &args);
+    assert!(out.status.success(), "ccx log failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("ccx log --json prints an array")
+}
+
+/// Waits until the log holds `n` finished turns; returns them.
+fn wait_for_finished_turns(env: &TestEnv, n: usize, extra: &[&str]) -> Vec<Value> {
+    wait_until(TURN, || {
+        let turns = log_json(env, extra);
+        let finished = turns.iter().filter(|t| !t["ended_at"].is_null()).count();
+        (finished >= n).then_some(turns)
+    })
+    .unwrap_or_else(|| panic!("{n} finished turns never appeared; log: {:#?}", log_json(env, extra)))
+}
+
+fn ask(session: &PtySession, prompt: &str, shows: &str) {
+    session.type_and_submit(prompt);
+    session.wait_for_text(shows, TURN).unwrap();
+}
+
+#[test]
+fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "first question [[reply:first answer]]", "first answer");
+    wait_for_finished_turns(&env, 1, &[]);
+    ask(&session, "second question [[reply:second answer]] [[usage:54321]]", "second answer");
+    let turns = wait_for_finished_turns(&env, 2, &[]);
+
+    assert_eq!(turns.len(), 2, "{turns:#?}");
+    let (first, second) = (&turns[0], &turns[1]);
+    assert_eq!(first["prompt"], "first question [[reply:first answer]]");
+    assert_eq!(first["reply"], "first answer");
+    assert_eq!(second["prompt"], "second question [[reply:second answer]] [[usage:54321]]");
+    assert_eq!(second["reply"], "second answer");
+    assert_eq!(first["branch"], "main");
+    assert!(first["parent"].is_null());
+    assert_eq!(second["parent"], first["id"]);
+    assert_eq!(second["interrupted"], false);
+
+    // context_tokens is exactly what the stand-in reported for the turn's last main request.
+    let main = env.standin.main_requests();
+    let reported = |needle: &str| {
+        main.iter().rev().find(|r| r.user_text.contains(needle)).expect("request").usage.context_tokens()
+    };
+    assert_eq!(first["context_tokens"], reported("first question"));
+    assert_eq!(second["context_tokens"], 54321);
+    assert!(second["output_tokens"].as_u64().unwrap() > 0);
+    assert!(second["est_tokens"].as_u64().unwrap() > 0);
+
+    // `ccx show` reads the same turn by reference.
+    let out = ccx(&env, &["show", "HEAD~1", "--json"]);
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["id"], first["id"]);
+
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0), "ccx exit code after /exit");
+}
+
+/// The PIDs of the processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().nth(1).map(str::to_string)))
+                .flatten()
+                .is_some_and(|ppid| ppid == pid.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn kill_9_of_ccx_mid_turn_keeps_completed_turns_and_leaves_no_claude() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "kept [[reply:kept answer]]", "kept answer");
+    wait_for_finished_turns(&env, 1, &[]);
+    let claude_pids = children_of(session.pid());
+    assert!(!claude_pids.is_empty(), "claude runs under ccx");
+
+    session.type_and_submit("slow one [[sleep:30000]]");
+    wait_until(TURN, || env.standin.main_requests().iter().any(|r| r.user_text.contains("slow one")).then_some(()))
+        .expect("the slow turn reached the stand-in");
+    session.kill_9();
+
+    for pid in claude_pids {
+        let gone = wait_until(Duration::from_secs(20), || (!pid_alive(pid)).then_some(()));
+        if gone.is_none() {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("claude (pid {pid}) outlived ccx");
+        }
+    }
+    let turns = log_json(&env, &[]);
+    let kept = turns.iter().find(|t| t["prompt"] == "kept [[reply:kept answer]]").expect("completed turn kept");
+    assert_eq!(kept["reply"], "kept answer");
+    assert!(!kept["ended_at"].is_null());
+    // The prompt typed before the kill is not lost either.
+    assert!(turns.iter().any(|t| t["prompt"] == "slow one [[sleep:30000]]"), "{turns:#?}");
+}
+
+#[test]
+fn two_sessions_in_one_project_and_a_reader_record_everything() {
+    let env = TestEnv::new();
+    let a = start_ccx(&env, &[]);
+    let b = start_ccx(&env, &[]);
+    ask(&a, "alpha one [[reply:alpha reply one]]", "alpha reply one");
+    wait_for_finished_turns(&env, 1, &["--all"]);
+    ask(&b, "beta one [[reply:beta reply one]]", "beta reply one");
+    wait_for_finished_turns(&env, 2, &["--all"]);
+    ask(&a, "alpha two [[reply:alpha reply two]]", "alpha reply two");
+    ask(&b, "beta two [[reply:beta reply two]]", "beta reply two");
+    let turns = wait_for_finished_turns(&env, 4, &["--all"]);
+
+    assert_eq!(turns.len(), 4, "{turns:#?}");
+    let find = |p: &str| turns.iter().find(|t| t["prompt"].as_str().unwrap().starts_with(p)).unwrap().clone();
+    let (a1, a2, b1, b2) = (find("alpha one"), find("alpha two"), find("beta one"), find("beta two"));
+    assert_eq!(a2["parent"], a1["id"], "alpha's turns chain on their own branch");
+    assert_eq!(b2["parent"], b1["id"], "beta's turns chain on their own branch");
+    assert_ne!(a1["branch"], b1["branch"], "two conversations, two branches");
+    assert_eq!(a2["reply"], "alpha reply two");
+    assert_eq!(b2["reply"], "beta reply two");
+    let mut ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "ids are unique");
+
+    for s in [&a, &b] {
+        s.type_and_submit("/exit");
+        assert_eq!(s.wait_exit(TURN), Some(0));
+    }
+}
+
+#[test]
+fn forged_hook_messages_record_nothing() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "real one [[reply:real answer]]", "real answer");
+    let turns = wait_for_finished_turns(&env, 1, &[]);
+    let session_id = turns[0]["session_id"].as_str().unwrap().to_string();
+
+    // Find this ccx's hook socket and talk to it without the run's secret.
+    let uid = unsafe { libc::getuid() };
+    let runtime = std::env::temp_dir().join(format!("ccx-{uid}"));
+    let socket = std::fs::read_dir(&runtime)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with(&format!("run-{}-", session.pid())))
+        .map(|e| e.path().join("hook.sock"))
+        .expect("the running ccx's hook socket");
+    for event in ["SessionStart", "UserPromptSubmit", "Stop"] {
+        let payload = serde_json::json!({
+            "session_id": session_id, "hook_event_name": event, "prompt": "forged prompt",
+            "transcript_path": "/dev/null", "cwd": env.project,
+        });
+        let mut cmd = env.command(ccx_path());
+        cmd.arg("__hook")
+            .env("CCX_HOOK_SOCKET", &socket)
+            .env("CCX_HOOK_SECRET", "not-the-secret")
+            .stdin(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(payload.to_string().as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success(), "a hook never fails");
+    }
+    // The bridge saw all three and dropped them (so the test cannot pass by never arriving).
+    let log = env.data_dir.join("ccx.log");
+    wait_until(Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        (text.matches("wrong secret").count() >= 3).then_some(())
+    })
+    .unwrap_or_else(|| panic!("forged messages not dropped: {:?}", std::fs::read_to_string(&log)));
+    ask(&session, "real two [[reply:second real answer]]", "second real answer");
+    let turns = wait_for_finished_turns(&env, 2, &[]);
+    assert_eq!(turns.len(), 2, "{turns:#?}");
+    assert!(turns.iter().all(|t| t["prompt"] != "forged prompt"));
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+}

@@ -1,0 +1,647 @@
+//! Test environment and PTY driver for end-to-end tests against the real Claude Code CLI.
+//!
+//! [`TestEnv`] makes a private world per test: a temp dir with its own `HOME` (whose
+//! `.claude.json` skips onboarding, approves the API key and trusts the project), a project
+//! directory, a ccx data dir and a running [`StandIn`]. [`TestEnv::vars`] is the full environment
+//! for child processes (start from `env_clear`); [`TestEnv::command`] builds a
+//! `std::process::Command` with it; [`PtySession`] runs a program in a real PTY with a vt100
+//! screen model, for the interactive TUI.
+//!
+//! Facts used here (Claude Code 2.1.330):
+//! - the TUI shows its prompt `❯` a few seconds after start; text written to the PTY followed by
+//!   a *separate* `\r` write submits it ([`PtySession::submit`] pauses before the `\r`).
+//! - in `-p` mode tool calls (e.g. `Write`) run without asking; in the TUI pass
+//!   `--permission-mode acceptEdits` (or `--dangerously-skip-permissions`) so a `Write` does not
+//!   stop at a permission dialog.
+
+#![allow(dead_code)]
+
+use super::standin::StandIn;
+use portable_pty::{CommandBuilder, MasterPty, PtySize};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The API key the tests use (any string works against the stand-in).
+pub const API_KEY: &str = "sk-ant-api03-ccx-test-key-0123456789abcdefghijklmnopqrstuvwxyz-AA";
+
+/// Path of the pinned Claude Code executable; installs it (once per test binary) via
+/// `scripts/install-claude.sh` if missing.
+pub fn claude_path() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new("bash")
+            .arg(root.join("scripts/install-claude.sh"))
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("running scripts/install-claude.sh");
+        assert!(
+            out.status.success(),
+            "scripts/install-claude.sh failed: {}",
+            out.status
+        );
+        let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_string());
+        assert!(p.is_file(), "claude executable missing: {}", p.display());
+        p
+    })
+    .clone()
+}
+
+/// Path of the ccx binary built for this test run (only valid inside integration tests of the
+/// `ccx` package).
+pub fn ccx_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_ccx"))
+}
+
+/// A private world for one test. Dropping it stops the stand-in and deletes the temp dir.
+pub struct TestEnv {
+    pub standin: StandIn,
+    /// Private `HOME`.
+    pub home: PathBuf,
+    /// Project directory (canonical absolute path); the cwd of commands and PTY sessions.
+    pub project: PathBuf,
+    /// `CCX_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// Scratch space inside the temp dir (not the project), e.g. for hook logs.
+    pub scratch: PathBuf,
+    extra: Vec<(String, String)>,
+    // last: removed after everything above is done with it
+    dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let dir = tempfile::Builder::new()
+            .prefix("ccx-e2e-")
+            .tempdir()
+            .expect("temp dir");
+        let root = dir.path().canonicalize().expect("canonicalize temp dir");
+        let home = root.join("home");
+        let project = root.join("project");
+        let data_dir = root.join("ccx-data");
+        let scratch = root.join("scratch");
+        for d in [&home, &project, &data_dir, &scratch] {
+            std::fs::create_dir_all(d).expect("create test dirs");
+        }
+        let project = project.canonicalize().expect("canonicalize project");
+        let env = TestEnv {
+            standin: StandIn::start(),
+            home,
+            project,
+            data_dir,
+            scratch,
+            extra: Vec::new(),
+            dir,
+        };
+        env.write_claude_json();
+        env
+    }
+
+    fn write_claude_json(&self) {
+        let key_tail: String = {
+            let chars: Vec<char> = API_KEY.chars().collect();
+            chars[chars.len().saturating_sub(20)..].iter().collect()
+        };
+        let project = self.project.to_string_lossy().to_string();
+        let cfg = serde_json::json!({
+            "hasCompletedOnboarding": true,
+            "lastOnboardingVersion": "2.1.330",
+            "theme": "dark",
+            "numStartups": 1,
+            "bypassPermissionsModeAccepted": true,
+            "autoUpdates": false,
+            "customApiKeyResponses": { "approved": [key_tail], "rejected": [] },
+            "projects": {
+                project: {
+                    "hasTrustDialogAccepted": true,
+                    "hasCompletedProjectOnboarding": true,
+                    "projectOnboardingSeenCount": 1,
+                    "allowedTools": []
+                }
+            }
+        });
+        std::fs::write(
+            self.home.join(".claude.json"),
+            serde_json::to_string_pretty(&cfg).unwrap(),
+        )
+        .expect("write .claude.json");
+    }
+
+    /// The temp dir holding home, project, data dir and scratch.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Add (or override) an environment variable for every child started from this env.
+    pub fn set_var(&mut self, key: &str, value: &str) {
+        self.extra.retain(|(k, _)| k != key);
+        self.extra.push((key.to_string(), value.to_string()));
+    }
+
+    /// The complete environment for child processes (use with `env_clear`).
+    pub fn vars(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = Vec::new();
+        let mut set = |k: &str, val: String| {
+            v.retain(|(key, _)| key != k);
+            v.push((k.to_string(), val));
+        };
+        set("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()));
+        let real_home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+        set(
+            "RUSTUP_HOME",
+            std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{real_home}/.rustup")),
+        );
+        set(
+            "CARGO_HOME",
+            std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{real_home}/.cargo")),
+        );
+        set("HOME", self.home.to_string_lossy().into());
+        set("USER", std::env::var("USER").unwrap_or_else(|_| "root".into()));
+        set("SHELL", "/bin/sh".into());
+        set("LANG", "C.UTF-8".into());
+        set("TERM", "xterm-256color".into());
+        set("TMPDIR", std::env::temp_dir().to_string_lossy().into());
+        set("ANTHROPIC_BASE_URL", self.standin.url());
+        set("ANTHROPIC_API_KEY", API_KEY.into());
+        set("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into());
+        set("DISABLE_AUTOUPDATER", "1".into());
+        set("CCX_DATA_DIR", self.data_dir.to_string_lossy().into());
+        set("CCX_CLAUDE", claude_path().to_string_lossy().into());
+        for (k, val) in &self.extra {
+            set(k, val.clone());
+        }
+        v.retain(|(k, _)| !k.starts_with("CLAUDECODE"));
+        v
+    }
+
+    /// A command with exactly [`vars`](Self::vars) as environment, cwd = project, stdin null.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear()
+            .envs(self.vars())
+            .current_dir(&self.project)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// `claude` with the env; add args yourself.
+    pub fn claude(&self) -> Command {
+        self.command(claude_path())
+    }
+
+    /// `~/.claude/projects` of the private HOME.
+    pub fn transcripts_root(&self) -> PathBuf {
+        self.home.join(".claude").join("projects")
+    }
+
+    /// Find `<session_id>.jsonl` under `~/.claude/projects/*/`.
+    pub fn transcript_path(&self, session_id: &str) -> Option<PathBuf> {
+        let name = format!("{session_id}.jsonl");
+        for e in std::fs::read_dir(self.transcripts_root()).ok()?.flatten() {
+            let p = e.path().join(&name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+        None
+    }
+
+    /// Parsed lines of a session's transcript (empty if there is none yet).
+    pub fn transcript_lines(&self, session_id: &str) -> Vec<serde_json::Value> {
+        self.transcript_path(session_id)
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|s| {
+                s.lines()
+                    .filter_map(|l| serde_json::from_str(l).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `--settings` JSON installing hooks for SessionStart, UserPromptSubmit, Stop, PreCompact
+    /// and SubagentStop that append each payload (one JSON per line) to `log`.
+    pub fn hook_logging_settings(log: &Path) -> String {
+        let cmd = format!(
+            "cat >> '{0}'; echo >> '{0}'",
+            log.to_string_lossy().replace('\'', "'\\''")
+        );
+        let entry = serde_json::json!([{ "hooks": [{ "type": "command", "command": cmd }] }]);
+        serde_json::json!({
+            "hooks": {
+                "SessionStart": entry,
+                "UserPromptSubmit": entry,
+                "Stop": entry,
+                "PreCompact": entry,
+                "SubagentStop": entry,
+            }
+        })
+        .to_string()
+    }
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        TestEnv::new()
+    }
+}
+
+/// Parse a JSON-lines log (like the one [`TestEnv::hook_logging_settings`] writes).
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.trim().is_empty())
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Poll `f` every 50 ms until it returns `Some`, or `None` after `timeout`.
+pub fn wait_until<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Run `cmd` (stdout/stderr captured) and wait at most `timeout`; on timeout the process is
+/// killed and `Err` says so with what it printed.
+pub fn output_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<Output, String> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("spawn {cmd:?}: {e}"))?;
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = out.read_to_end(&mut b);
+        b
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = err.read_to_end(&mut b);
+        b
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    // Grandchildren may hold the pipes open: don't wait for them forever.
+    let join = |t: std::thread::JoinHandle<Vec<u8>>| {
+        let until = Instant::now() + Duration::from_secs(5);
+        while !t.is_finished() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if t.is_finished() {
+            t.join().unwrap_or_default()
+        } else {
+            Vec::new()
+        }
+    };
+    let stdout = join(t_out);
+    let stderr = join(t_err);
+    match status {
+        Some(status) => Ok(Output {
+            status,
+            stdout,
+            stderr,
+        }),
+        None => Err(format!(
+            "timed out after {timeout:?}: {cmd:?}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        )),
+    }
+}
+
+struct Screen {
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+    eof: bool,
+}
+
+/// A program running in a real PTY, with a vt100 model of its screen.
+pub struct PtySession {
+    screen: Arc<Mutex<Screen>>,
+    tx: Option<mpsc::Sender<Vec<u8>>>,
+    child: Mutex<Box<dyn portable_pty::Child + Send + Sync>>,
+    exit: Mutex<Option<u32>>,
+    master: Mutex<Option<Box<dyn MasterPty + Send>>>,
+    pid: u32,
+    cols: u16,
+    rows: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl PtySession {
+    /// Spawn `program args` in a new PTY of `cols`×`rows`, in the env's project dir, with
+    /// exactly the env's variables.
+    pub fn spawn(
+        program: impl AsRef<std::ffi::OsStr>,
+        args: &[&str],
+        env: &TestEnv,
+        cols: u16,
+        rows: u16,
+    ) -> PtySession {
+        Self::spawn_with(program, args, &env.vars(), &env.project, cols, rows)
+    }
+
+    /// Spawn with an explicit environment and cwd.
+    pub fn spawn_with(
+        program: impl AsRef<std::ffi::OsStr>,
+        args: &[&str],
+        vars: &[(String, String)],
+        cwd: &Path,
+        cols: u16,
+        rows: u16,
+    ) -> PtySession {
+        let pty = portable_pty::native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(program);
+        cmd.args(args);
+        cmd.env_clear();
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.cwd(cwd);
+        let child = pair.slave.spawn_command(cmd).expect("spawn in pty");
+        drop(pair.slave);
+        let pid = child.process_id().expect("child pid");
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let mut writer = pair.master.take_writer().expect("pty writer");
+
+        let screen = Arc::new(Mutex::new(Screen {
+            parser: new_parser(rows, cols),
+            raw: Vec::new(),
+            eof: false,
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let scr = screen.clone();
+        std::thread::Builder::new()
+            .name("pty-reader".into())
+            .spawn(move || {
+                let mut buf = [0u8; 8192];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            let mut s = scr.lock().unwrap_or_else(|e| e.into_inner());
+                            s.raw.extend_from_slice(&buf[..n]);
+                            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                s.parser.process(&buf[..n])
+                            }));
+                            if r.is_err() {
+                                // The model is unusable after a panic: start a fresh one.
+                                s.parser = new_parser(rows, cols);
+                            }
+                        }
+                    }
+                }
+                scr.lock().unwrap_or_else(|e| e.into_inner()).eof = true;
+            })
+            .expect("spawn reader thread");
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        let stop2 = stop.clone();
+        std::thread::Builder::new()
+            .name("pty-writer".into())
+            .spawn(move || {
+                while let Ok(bytes) = rx.recv() {
+                    if stop2.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    if writer.write_all(&bytes).is_err() || writer.flush().is_err() {
+                        break;
+                    }
+                }
+                // Dropping the writer would send "\n" + Ctrl-D; skip that once we are stopping.
+                if stop2.load(Ordering::SeqCst) {
+                    std::mem::forget(writer);
+                }
+            })
+            .expect("spawn writer thread");
+        PtySession {
+            screen,
+            tx: Some(tx),
+            child: Mutex::new(child),
+            exit: Mutex::new(None),
+            master: Mutex::new(Some(pair.master)),
+            pid,
+            cols,
+            rows,
+            stop,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Write raw bytes to the program (through the writer thread).
+    pub fn send(&self, bytes: &[u8]) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(bytes.to_vec());
+        }
+    }
+
+    /// Type text (no Enter).
+    pub fn type_text(&self, text: &str) {
+        self.send(text.as_bytes());
+    }
+
+    /// Press Enter: a separate `\r` write, after a short pause so it is not read together with
+    /// the typed text (Claude treats one read of text + `\r` as a paste).
+    pub fn submit(&self) {
+        std::thread::sleep(Duration::from_millis(300));
+        self.send(b"\r");
+    }
+
+    /// `type_text(text)` then `submit()`.
+    pub fn type_and_submit(&self, text: &str) {
+        self.type_text(text);
+        self.submit();
+    }
+
+    /// The screen's text (rows joined by `\n`, trailing blanks trimmed).
+    pub fn screen(&self) -> String {
+        self.screen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .parser
+            .screen()
+            .contents()
+    }
+
+    /// Everything the program wrote so far.
+    pub fn raw_output(&self) -> Vec<u8> {
+        self.screen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .raw
+            .clone()
+    }
+
+    /// Whether the reader saw EOF (all holders of the PTY slave closed it).
+    pub fn output_closed(&self) -> bool {
+        self.screen.lock().unwrap_or_else(|e| e.into_inner()).eof
+    }
+
+    /// Wait until the screen contains `needle`; `Err` holds the screen at timeout.
+    pub fn wait_for_text(&self, needle: &str, timeout: Duration) -> Result<(), String> {
+        self.wait_for(timeout, |s| s.contains(needle))
+            .map_err(|screen| format!("timed out after {timeout:?} waiting for {needle:?}; screen:\n{screen}"))
+    }
+
+    /// Wait until `pred(screen)` holds; `Err(screen)` at timeout.
+    pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return Ok(());
+            }
+            if let Some(code) = self.try_exit() {
+                // Give the reader a moment to drain the last output, then look once more.
+                std::thread::sleep(Duration::from_millis(200));
+                let s = self.screen();
+                if pred(&s) {
+                    return Ok(());
+                }
+                return Err(format!("[process exited with code {code}]\n{s}"));
+            }
+            if Instant::now() >= deadline {
+                return Err(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Exit code if the program has exited (128 + signal number is not available: a signal
+    /// death reports 1, see portable-pty).
+    pub fn try_exit(&self) -> Option<u32> {
+        let mut exit = self.exit.lock().unwrap();
+        if exit.is_none() {
+            if let Ok(Some(st)) = self.child.lock().unwrap().try_wait() {
+                *exit = Some(st.exit_code());
+            }
+        }
+        *exit
+    }
+
+    /// Wait up to `timeout` for the program to exit; its exit code, or `None` if still running.
+    pub fn wait_exit(&self, timeout: Duration) -> Option<u32> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(c) = self.try_exit() {
+                return Some(c);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL the child (by PID, only if it has not been reaped yet).
+    pub fn kill_9(&self) {
+        if self.try_exit().is_none() {
+            unsafe {
+                libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
+            }
+        }
+    }
+
+    /// Close our side of the PTY (master and writer) without killing the child, as a terminal
+    /// that goes away would: the kernel then hangs up the child's session (SIGHUP).
+    pub fn close_pty(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.tx = None;
+        self.master.lock().unwrap().take();
+    }
+
+    /// Change the PTY size (and the screen model's).
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        if let Some(m) = self.master.lock().unwrap().as_ref() {
+            let _ = m.resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            });
+        }
+        self.screen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .parser
+            .set_size(nz(rows), nz(cols));
+        self.cols = cols;
+        self.rows = rows;
+    }
+}
+
+impl Drop for PtySession {
+    fn drop(&mut self) {
+        if self.try_exit().is_none() {
+            let pid = self.pid as libc::pid_t;
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                // The child is a session (and process group) leader: take its helpers with it.
+                libc::kill(-pid, libc::SIGKILL);
+            }
+            self.wait_exit(Duration::from_secs(5));
+        }
+        self.stop.store(true, Ordering::SeqCst);
+        self.tx = None;
+        self.master.lock().unwrap().take();
+    }
+}
+
+/// Whether a process with this PID exists (and is not a zombie).
+pub fn pid_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => {
+            // state is the field after the ")" of the command name
+            let state = s.rsplit_once(')').map(|(_, r)| r.trim_start()).unwrap_or("");
+            !state.starts_with('Z') && !state.starts_with('X')
+        }
+        Err(_) => false,
+    }
+}
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n.max(1)).unwrap()
+}
+
+fn new_parser(rows: u16, cols: u16) -> vt100::Parser {
+    vt100::Parser::new(nz(rows), nz(cols), 1000)
+}

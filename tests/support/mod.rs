@@ -1,0 +1,14 @@
+//! Shared support for end-to-end tests: a stand-in for the Messages API ([`standin`]) and a
+//! private environment plus PTY driver for the real Claude Code CLI ([`harness`]).
+//! Include with `mod support;` and `use support::{harness::*, standin::*};`.
+
+#![allow(dead_code, unused_imports)]
+
+pub mod harness;
+pub mod standin;
+
+pub use harness::{
+    ccx_path, claude_path, output_with_timeout, pid_alive, read_jsonl, wait_until, PtySession,
+    TestEnv, API_KEY,
+};
+pub use standin::{Recorded, StandIn, Usage};
