@@ -18,3 +18,5 @@ pub mod diag;
 pub mod recorder;
 pub mod session;
 pub mod commands;
+pub mod keys;
+pub mod config;
