@@ -1,209 +1,331 @@
-//! Proves the end-to-end support library against the real Claude Code CLI (no ccx involved).
+//! Proves the end-to-end support library (`tests/support`) against the real Claude Code CLI,
+//! with no ccx involved: `-p` mode, the interactive TUI in a PTY, a scripted file write, hooks,
+//! and the hang-up on closing the PTY. Also: plain HTTP checks of the stand-in, and (ignored)
+//! the generator of `tests/fixtures/` and a probe of the Stop-hook/transcript race.
 
 mod support;
 
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use support::*;
+
+const T: Duration = Duration::from_secs(40);
+
+#[test]
+fn standin_http_basics() {
+    let s = StandIn::start();
+    let mut c = TcpStream::connect(("127.0.0.1", s.port())).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = r#"{"model":"m","stream":false,"tools":[{"name":"Write"}],"messages":[{"role":"user","content":"hi [[reply:yo]] [[usage:5000]]"}]}"#;
+    // Two requests on one connection (keep-alive), the second with a chunked body.
+    let req1 = format!(
+        "POST /v1/messages?beta=true HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let chunked = format!(
+        "POST /v1/messages/count_tokens HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+        body.len()
+    );
+    let get = "GET /api/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    c.write_all(format!("{req1}{chunked}{get}").as_bytes())
+        .unwrap();
+    let mut all = String::new();
+    c.read_to_string(&mut all).unwrap();
+    assert_eq!(all.matches("HTTP/1.1 200 OK").count(), 3, "{all}");
+    assert!(all.contains(r#""text":"yo""#), "{all}");
+    assert!(all.contains(r#""input_tokens":4700"#), "{all}");
+    assert!(all.contains(r#"{"input_tokens":"#), "{all}");
+    assert!(all.ends_with("\r\n\r\n{}"), "{all}");
+    let reqs = s.requests();
+    assert_eq!(reqs.len(), 1);
+    let r = &reqs[0];
+    assert!(r.main);
+    assert_eq!(r.kind, Kind::Prompt);
+    assert_eq!(r.reply_text, "yo");
+    assert_eq!(r.usage.context_tokens(), 5000);
+    assert_eq!(r.usage.output_tokens, 1);
+    assert!(r.history_contains("hi [[reply:yo]]"));
+}
 
 #[test]
 fn print_mode_reply() {
     let env = TestEnv::new();
-    let t = Instant::now();
     let sid = uuid::Uuid::new_v4().to_string();
+    let t = Instant::now();
     let out = output_with_timeout(
         env.claude()
             .args(["-p", "hello [[reply:pong]]", "--session-id", &sid]),
-        Duration::from_secs(60),
+        T,
     )
     .unwrap();
-    eprintln!("took {:?}", t.elapsed());
-    for r in env.standin.requests() {
-        eprintln!("--- {} main={} model={} user_text={:?} reply={:?}", r.path, r.main, r.model, r.user_text, r.reply_text);
-        std::fs::write(format!("/tmp/req-{}.json", r.seq), serde_json::to_string_pretty(&r.body).unwrap()).unwrap();
-    }
-    eprintln!("stdout={} stderr={}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("pong"));
+    eprintln!("claude -p took {:?}", t.elapsed());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("pong"), "{stdout}");
+    let mains = env.standin.main_requests();
+    assert_eq!(mains.len(), 1, "{mains:#?}");
+    assert!(mains[0].user_text.contains("hello"));
+    assert_eq!(mains[0].session_id.as_deref(), Some(sid.as_str()));
+    // The transcript is where the harness says it is, with the stand-in's usage.
+    let lines = env.transcript_lines(&sid);
+    let usage = lines
+        .iter()
+        .find(|l| l["type"] == "assistant")
+        .map(|l| l["message"]["usage"].clone())
+        .expect("assistant line in transcript");
+    assert_eq!(usage["input_tokens"], mains[0].usage.input_tokens);
+    assert_eq!(
+        usage["cache_read_input_tokens"],
+        mains[0].usage.cache_read_input_tokens
+    );
 }
 
 #[test]
-#[ignore]
-fn explore_tui() {
+fn tui_prompt_reply_exit_with_hooks() {
     let env = TestEnv::new();
     let log = env.scratch.join("hooks.jsonl");
-    let mut settings: serde_json::Value = serde_json::from_str(&TestEnv::hook_logging_settings(&log)).unwrap();
-    settings["statusLine"] = serde_json::json!({"type": "command", "command": "echo CCX-STATUS-OK"});
-    let settings = settings.to_string();
+    let settings = TestEnv::hook_logging_settings(&log);
     let sid = uuid::Uuid::new_v4().to_string();
     let t = Instant::now();
-    let s = PtySession::spawn(claude_path(), &["--settings", &settings, "--session-id", &sid], &env, 120, 40);
-    let r = s.wait_for_text("❯", Duration::from_secs(30));
-    eprintln!("prompt after {:?}: {:?}\n{}", t.elapsed(), r.is_ok(), s.screen());
-    std::thread::sleep(Duration::from_secs(2));
-    eprintln!("screen:\n{}", s.screen());
-    s.type_and_submit("first turn [[reply:one]]");
-    let r = s.wait_for_text("one", Duration::from_secs(30));
-    eprintln!("turn1 {:?} after {:?}\n{}", r.is_ok(), t.elapsed(), s.screen());
-    std::thread::sleep(Duration::from_secs(2));
-    s.type_and_submit("second turn");
-    let r = s.wait_for_text("echo: second turn", Duration::from_secs(30));
-    eprintln!("turn2 {:?}\n{}", r.is_ok(), s.screen());
-    std::thread::sleep(Duration::from_secs(2));
+    let s = PtySession::spawn(
+        claude_path(),
+        &["--settings", &settings, "--session-id", &sid],
+        &env,
+        120,
+        40,
+    );
+    s.wait_for_text("❯", T).unwrap();
+    eprintln!("prompt shown after {:?}", t.elapsed());
+    s.type_and_submit("say something");
+    s.wait_for_text("● echo: say something", T).unwrap();
+    eprintln!("reply shown after {:?}", t.elapsed());
+    let mains = env.standin.wait_for_main_requests(1, T);
+    assert_eq!(mains[0].user_text, "say something");
+    // Stop has fired (the hook log has it) before the prompt takes new input.
+    let stop = wait_until(T, || {
+        read_jsonl(&log)
+            .into_iter()
+            .find(|p| p["hook_event_name"] == "Stop")
+    })
+    .expect("Stop hook payload");
+    assert_eq!(stop["session_id"], sid.as_str());
+    assert_eq!(stop["last_assistant_message"], "echo: say something");
     s.type_and_submit("/exit");
-    let code = s.wait_exit(Duration::from_secs(20));
-    eprintln!("exit {:?} after {:?}", code, t.elapsed());
-    for r in env.standin.requests() {
-        eprintln!("--- {} main={} model={} ntools={} max_tokens={} sid={:?} user_text={:?} reply={:?}", r.path, r.main, r.model, r.body["tools"].as_array().map_or(0,|a|a.len()), r.body["max_tokens"], r.session_id, r.user_text, r.reply_text);
-    }
-    eprintln!("sid={sid}");
-    std::fs::copy(&log, "/tmp/explore-hooks.jsonl").unwrap();
-    if let Some(p) = env.transcript_path(&sid) { eprintln!("transcript {}", p.display()); std::fs::copy(p, "/tmp/explore-transcript.jsonl").unwrap(); }
-    let _ = std::process::Command::new("cp").args(["-r", env.home.to_str().unwrap(), "/tmp/explore-home"]).status();
-    std::fs::write("/tmp/explore-raw.bin", s.raw_output()).unwrap();
+    assert_eq!(s.wait_exit(T), Some(0), "screen:\n{}", s.screen());
+    eprintln!("exited after {:?}", t.elapsed());
+    let events: Vec<String> = read_jsonl(&log)
+        .iter()
+        .map(|p| p["hook_event_name"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        &events[..3],
+        ["SessionStart", "UserPromptSubmit", "Stop"],
+        "{events:?}"
+    );
 }
 
 #[test]
+fn write_directive_writes_file() {
+    let env = TestEnv::new();
+    let target = env.project.join("sub dir-less.txt");
+    let t = Instant::now();
+    let out = output_with_timeout(
+        env.claude().args([
+            "-p",
+            &format!("make it [[write:{}:line one\\nline two]]", target.display()),
+            // -p refuses the Write without it ("you haven't granted it yet").
+            "--permission-mode",
+            "acceptEdits",
+        ]),
+        T,
+    )
+    .unwrap();
+    eprintln!("write turn took {:?}", t.elapsed());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("wrote "), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "line one\nline two"
+    );
+    let kinds: Vec<Kind> = env.standin.main_requests().iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, [Kind::Prompt, Kind::ToolResult]);
+}
+
+#[test]
+fn closing_the_pty_hangs_up_claude() {
+    let env = TestEnv::new();
+    let mut s = PtySession::spawn(claude_path(), &[], &env, 100, 30);
+    s.wait_for_text("❯", T).unwrap();
+    let pid = s.pid();
+    let t = Instant::now();
+    s.close_pty();
+    let gone = wait_until(Duration::from_secs(15), || (!pid_alive(pid)).then_some(()));
+    assert!(gone.is_some(), "claude {pid} still alive after SIGHUP");
+    eprintln!("claude gone {:?} after the PTY closed", t.elapsed());
+}
+
+/// Regenerates `tests/fixtures/` from the real CLI:
+/// `cargo test --test standin_smoke regenerate_fixtures -- --ignored`.
+#[test]
 #[ignore]
-fn explore_hooks() {
+fn regenerate_fixtures() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    std::fs::create_dir_all(fixtures.join("hooks")).unwrap();
     let env = TestEnv::new();
     let log = env.scratch.join("hooks.jsonl");
+    let mut settings = TestEnv::hook_logging_settings(&log);
+    {
+        let mut v: Value = serde_json::from_str(&settings).unwrap();
+        let entry = v["hooks"]["Stop"].clone();
+        v["hooks"]["SessionEnd"] = entry;
+        settings = v.to_string();
+    }
+    let args = |sid: &str, resume: bool| -> Vec<String> {
+        vec![
+            "--settings".into(),
+            settings.clone(),
+            if resume { "--resume" } else { "--session-id" }.into(),
+            sid.into(),
+            "--permission-mode".into(),
+            "acceptEdits".into(),
+        ]
+    };
+    let run = |args: Vec<String>, turns: &[(&str, &str)]| {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let s = PtySession::spawn(claude_path(), &a, &env, 120, 40);
+        s.wait_for_text("❯", T).unwrap();
+        for (prompt, want) in turns {
+            s.type_and_submit(prompt);
+            s.wait_for_text(want, T).unwrap();
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        s.type_and_submit("/exit");
+        assert_eq!(s.wait_exit(T), Some(0));
+    };
+    // A: two plain turns.
+    let a = uuid::Uuid::new_v4().to_string();
+    run(
+        args(&a, false),
+        &[
+            ("first turn", "● echo: first turn"),
+            (
+                "second turn [[reply:the second reply]]",
+                "● the second reply",
+            ),
+        ],
+    );
+    std::fs::copy(
+        env.transcript_path(&a).unwrap(),
+        fixtures.join("transcript-two-turns.jsonl"),
+    )
+    .unwrap();
+    // B: one turn writing a file.
+    let b = uuid::Uuid::new_v4().to_string();
+    let file = env.project.join("notes.txt");
+    let write = format!("write the notes [[write:{}:hello notes]]", file.display());
+    run(args(&b, false), &[(&write, "● wrote ")]);
+    assert!(file.is_file());
+    std::fs::copy(
+        env.transcript_path(&b).unwrap(),
+        fixtures.join("transcript-tool-write.jsonl"),
+    )
+    .unwrap();
+    // C: a subagent, then /compact with a focus, then one more turn.
+    let c = uuid::Uuid::new_v4().to_string();
+    let agent = r#"delegate [[tool:Agent:{"description":"sub task","prompt":"subtask please","subagent_type":"general-purpose"}]]"#;
+    run(
+        args(&c, false),
+        &[
+            (agent, "● noted"),
+            ("/compact keep the plan", "Compacted"),
+            ("after compact", "● echo: after compact"),
+        ],
+    );
+    std::fs::copy(
+        env.transcript_path(&c).unwrap(),
+        fixtures.join("transcript-compact.jsonl"),
+    )
+    .unwrap();
+    // A again, resumed.
+    run(args(&a, true), &[("resumed turn", "● echo: resumed turn")]);
+    // One payload per event (SessionStart per source).
+    let mut seen = std::collections::BTreeSet::new();
+    for p in read_jsonl(&log) {
+        let ev = p["hook_event_name"].as_str().unwrap_or("").to_string();
+        let name = match ev.as_str() {
+            "SessionStart" => format!("SessionStart-{}", p["source"].as_str().unwrap_or("")),
+            _ => ev,
+        };
+        if seen.insert(name.clone()) {
+            std::fs::write(
+                fixtures.join("hooks").join(format!("{name}.json")),
+                serde_json::to_string_pretty(&p).unwrap() + "\n",
+            )
+            .unwrap();
+        }
+    }
+    eprintln!("wrote fixtures: {seen:?}");
+}
+
+/// Measures whether the final assistant line is already in the transcript when the Stop hook
+/// runs: `cargo test --test standin_smoke stop_hook_transcript_race -- --ignored --nocapture`.
+/// (2.1.330: in about half the turns it is not; it lands 10–150 ms later.)
+#[test]
+#[ignore]
+fn stop_hook_transcript_race() {
+    let env = TestEnv::new();
     let snap = env.scratch.join("snap");
     std::fs::create_dir_all(&snap).unwrap();
-    let script = env.scratch.join("hook.sh");
-    std::fs::write(&script, format!(r#"#!/bin/sh
-p=$(cat)
-printf '%s\n' "$p" >> {log}
-tp=$(printf '%s' "$p" | jq -r .transcript_path)
-ev=$(printf '%s' "$p" | jq -r .hook_event_name)
-n=$(date +%s%N)
-env | grep -i -E 'claude|anthropic|ccx' | sort > {snap}/$n-$ev.env
-cp "$tp" {snap}/$n-$ev.jsonl 2>/dev/null || echo missing > {snap}/$n-$ev.missing
-"#, log = log.display(), snap = snap.display())).unwrap();
-    std::process::Command::new("chmod").args(["+x", script.to_str().unwrap()]).status().unwrap();
-    let entry = serde_json::json!([{ "hooks": [{ "type": "command", "command": script.to_str().unwrap() }] }]);
-    let settings = serde_json::json!({"hooks": {"SessionStart": entry, "UserPromptSubmit": entry, "Stop": entry, "PreCompact": entry, "SubagentStop": entry, "SessionEnd": entry, "PostCompact": entry}}).to_string();
-    // user-level settings with its own Stop hook, to check merging
-    let ulog = env.scratch.join("user-hooks.jsonl");
-    std::fs::create_dir_all(env.home.join(".claude")).unwrap();
-    std::fs::write(env.home.join(".claude/settings.json"), serde_json::json!({"hooks": {"Stop": [{"hooks": [{"type": "command", "command": format!("cat >> {}; echo >> {}", ulog.display(), ulog.display())}]}]}}).to_string()).unwrap();
     let sid = uuid::Uuid::new_v4().to_string();
-    let wfile = env.project.join("tui-written.txt");
-    let t = Instant::now();
-    let s = PtySession::spawn(claude_path(), &["--settings", &settings, "--session-id", &sid], &env, 120, 40);
-    s.wait_for_text("❯", Duration::from_secs(30)).unwrap();
-    eprintln!("prompt at {:?}", t.elapsed());
-    s.type_and_submit("first [[reply:alpha-reply]]");
-    s.wait_for_text("● alpha-reply", Duration::from_secs(30)).unwrap();
-    std::thread::sleep(Duration::from_secs(1));
-    s.type_and_submit(&format!("please write [[write:{}:hello from tui]]", wfile.display()));
-    let r = s.wait_for_text("wrote ", Duration::from_secs(30));
-    eprintln!("write: {:?} exists={}\n{}", r.is_ok(), wfile.exists(), s.screen());
-    std::thread::sleep(Duration::from_secs(1));
-    s.type_and_submit(r#"delegate [[tool:Agent:{"description":"sub task","prompt":"subtask please","subagent_type":"general-purpose"}]]"#);
-    let r = s.wait_for_text("tool result received", Duration::from_secs(30));
-    eprintln!("agent: {:?}\n{}", r.is_ok(), s.screen());
-    std::thread::sleep(Duration::from_secs(1));
-    s.type_and_submit("/compact keep it short");
-    let r = s.wait_for_text("ompact", Duration::from_secs(30));
-    std::thread::sleep(Duration::from_secs(3));
-    eprintln!("compact: {:?}\n{}", r.is_ok(), s.screen());
-    s.type_and_submit("after compact");
-    let r = s.wait_for_text("echo: after compact", Duration::from_secs(30));
-    eprintln!("after: {:?}", r.is_ok());
-    std::thread::sleep(Duration::from_secs(1));
+    let cmd = format!(
+        "cat > /dev/null; cp {}/.claude/projects/*/{sid}.jsonl {}/$(date +%s%N).jsonl",
+        env.home.display(),
+        snap.display()
+    );
+    let entry = serde_json::json!([{ "hooks": [{ "type": "command", "command": cmd }] }]);
+    let settings = serde_json::json!({ "hooks": { "Stop": entry } }).to_string();
+    let s = PtySession::spawn(
+        claude_path(),
+        &["--settings", &settings, "--session-id", &sid],
+        &env,
+        120,
+        40,
+    );
+    s.wait_for_text("❯", T).unwrap();
+    let n = 10;
+    for i in 0..n {
+        s.type_and_submit(&format!("turn number {i}"));
+        s.wait_for_text(&format!("● echo: turn number {i}"), T)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+    }
     s.type_and_submit("/exit");
-    eprintln!("exit {:?}", s.wait_exit(Duration::from_secs(20)));
-    drop(s);
-    // resume
-    let t = Instant::now();
-    let s = PtySession::spawn(claude_path(), &["--settings", &settings, "--resume", &sid], &env, 120, 40);
-    s.wait_for_text("❯", Duration::from_secs(30)).unwrap();
-    eprintln!("resume prompt at {:?}", t.elapsed());
-    std::thread::sleep(Duration::from_secs(1));
-    s.type_and_submit("resumed turn");
-    let r = s.wait_for_text("echo: resumed turn", Duration::from_secs(30));
-    eprintln!("resumed: {:?}", r.is_ok());
-    std::thread::sleep(Duration::from_secs(1));
-    s.type_and_submit("/exit");
-    eprintln!("exit {:?}", s.wait_exit(Duration::from_secs(20)));
-    drop(s);
-    for r in env.standin.requests() {
-        eprintln!("--- {} main={} model={} ntools={} nmsg={} sid={:?} tool_result={} user_text={:?} reply={:?} tool={:?} sys0={:?}", r.path, r.main, r.model, r.body["tools"].as_array().map_or(0,|a|a.len()), r.message_count(), r.session_id, r.has_tool_result, r.user_text.chars().take(100).collect::<String>(), r.reply_text.chars().take(60).collect::<String>(), r.tool_use, r.system_text().chars().take(250).collect::<String>());
-    }
-    eprintln!("sid={sid}");
-    let _ = std::process::Command::new("rm").args(["-rf", "/tmp/explore2"]).status();
-    let _ = std::process::Command::new("cp").args(["-r", env.root().to_str().unwrap(), "/tmp/explore2"]).status();
-    for (i, r) in env.standin.requests().iter().enumerate() {
-        std::fs::write(format!("/tmp/explore2/req-{i}.json"), serde_json::to_string_pretty(&r.body).unwrap()).unwrap();
-    }
-}
-
-#[test]
-#[ignore]
-fn explore_stop_timing() {
-    let mut env = TestEnv::new();
-    let mode = std::env::var("EXPLORE_MODE").unwrap_or_else(|_| "async".into());
-    env.set_var("EXPLORE_MODE", &mode);
-    let log = env.scratch.join("hooks.jsonl");
-    let timing = env.scratch.join("timing.txt");
-    let script = env.scratch.join("hook.sh");
-    std::fs::write(&script, format!(r#"#!/bin/sh
-p=$(cat)
-printf '%s\n' "$p" >> {log}
-tp=$(printf '%s' "$p" | jq -r .transcript_path)
-ev=$(printf '%s' "$p" | jq -r .hook_event_name)
-if [ "$ev" = Stop ] || [ "$ev" = SubagentStop ]; then
-  msg=$(printf '%s' "$p" | jq -r .last_assistant_message | head -1)
-  start=$(date +%s%N)
-  if grep -qF "$msg" "$tp"; then echo "$ev $msg: present-at-hook" >> {timing}
-  elif [ "$EXPLORE_MODE" = sync ]; then
-    i=0; while [ $i -lt 300 ]; do if grep -qF "$msg" "$tp"; then echo "$ev $msg: sync appeared after $(( ($(date +%s%N)-start)/1000000 )) ms" >> {timing}; exit 0; fi; sleep 0.01; i=$((i+1)); done; echo "$ev $msg: sync never (3s)" >> {timing}
-  else
-  ( i=0; while [ $i -lt 500 ]; do if grep -qF "$msg" "$tp"; then echo "$ev $msg: appeared after $(( ($(date +%s%N)-start)/1000000 )) ms" >> {timing}; exit; fi; sleep 0.01; i=$((i+1)); done; echo "$ev $msg: never" >> {timing} ) >/dev/null 2>&1 &
-  fi
-fi
-"#, log = log.display(), timing = timing.display())).unwrap();
-    std::process::Command::new("chmod").args(["+x", script.to_str().unwrap()]).status().unwrap();
-    let entry = serde_json::json!([{ "hooks": [{ "type": "command", "command": script.to_str().unwrap() }] }]);
-    let settings = serde_json::json!({"hooks": {"SessionStart": entry, "UserPromptSubmit": entry, "Stop": entry, "PreCompact": entry, "SubagentStop": entry, "SessionEnd": entry}}).to_string();
-    let sid = uuid::Uuid::new_v4().to_string();
-    let wfile = env.project.join("w.txt");
-    let s = PtySession::spawn(claude_path(), &["--settings", &settings, "--session-id", &sid, "--permission-mode", "acceptEdits"], &env, 120, 40);
-    s.wait_for_text("❯", Duration::from_secs(30)).unwrap();
-    let turns = vec![
-        ("turn one".to_string(), "echo: turn one".to_string()),
-        ("turn two".to_string(), "echo: turn two".to_string()),
-        (format!("write it [[write:{}:abc]]", wfile.display()), format!("wrote {}", wfile.display())),
-        ("turn slow [[sleep:1500]]".to_string(), "echo: turn slow".to_string()),
-        (r#"delegate [[tool:Agent:{"description":"sub task","prompt":"subtask please","subagent_type":"general-purpose"}]]"#.to_string(), "tool result received".to_string()),
-        ("turn three".to_string(), "echo: turn three".to_string()),
-    ];
-    for (p, want) in &turns {
-        s.type_and_submit(p);
-        let r = s.wait_for_text(&format!("● {want}"), Duration::from_secs(30));
-        eprintln!("{p}: {:?}", r.is_ok());
-        if r.is_err() { eprintln!("{}", s.screen()); }
-        std::thread::sleep(Duration::from_millis(1500));
-    }
-    s.type_and_submit("/compact keep it short");
-    std::thread::sleep(Duration::from_secs(4));
-    eprintln!("compact screen:\n{}", s.screen());
-    s.type_and_submit("after compact");
-    let r = s.wait_for_text("● echo: after compact", Duration::from_secs(30));
-    eprintln!("after compact: {:?}", r.is_ok());
-    std::thread::sleep(Duration::from_secs(2));
-    s.type_and_submit("/exit");
-    eprintln!("exit {:?}", s.wait_exit(Duration::from_secs(20)));
-    drop(s);
-    std::thread::sleep(Duration::from_secs(2));
-    eprintln!("TIMING:\n{}", std::fs::read_to_string(&timing).unwrap_or_default());
-    for r in env.standin.requests() {
-        eprintln!("--- main={} model={} ntools={} nmsg={} sid={:?} tool_result={} user_text={:?} reply={:?} tool={:?} sys0={:?}", r.main, r.model, r.body["tools"].as_array().map_or(0,|a|a.len()), r.message_count(), r.session_id, r.has_tool_result, r.user_text.chars().take(100).collect::<String>(), r.reply_text.chars().take(60).collect::<String>(), r.tool_use, r.system_text().chars().take(200).collect::<String>());
-    }
-    let dst = format!("/tmp/explore3-{mode}");
-    let _ = std::process::Command::new("rm").args(["-rf", &dst]).status();
-    let _ = std::process::Command::new("cp").args(["-r", env.root().to_str().unwrap(), &dst]).status();
-    for (i, r) in env.standin.requests().iter().enumerate() {
-        std::fs::write(format!("{dst}/req-{i}.json"), serde_json::to_string_pretty(&r.body).unwrap()).unwrap();
-    }
+    s.wait_exit(T);
+    let mut files: Vec<_> = std::fs::read_dir(&snap)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let present = files
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| {
+            std::fs::read_to_string(f).unwrap().lines().any(|l| {
+                l.contains("\"type\":\"assistant\"")
+                    && l.contains(&format!("echo: turn number {i}\""))
+            })
+        })
+        .count();
+    eprintln!(
+        "final assistant line present when Stop ran: {present}/{}",
+        files.len()
+    );
 }

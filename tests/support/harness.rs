@@ -7,18 +7,24 @@
 //! `std::process::Command` with it; [`PtySession`] runs a program in a real PTY with a vt100
 //! screen model, for the interactive TUI.
 //!
-//! Facts used here (Claude Code 2.1.330):
-//! - the TUI shows its prompt `❯` a few seconds after start; text written to the PTY followed by
-//!   a *separate* `\r` write submits it ([`PtySession::submit`] pauses before the `\r`).
-//! - in `-p` mode tool calls (e.g. `Write`) run without asking; in the TUI pass
-//!   `--permission-mode acceptEdits` (or `--dangerously-skip-permissions`) so a `Write` does not
-//!   stop at a permission dialog.
+//! Facts used here (Claude Code 2.1.330, measured on 2 cores):
+//! - the TUI shows its prompt `❯` 0.5–1.5 s after start (no first-run screen with the
+//!   `.claude.json` written here); text written to the PTY followed by a *separate* `\r` write
+//!   submits it ([`PtySession::submit`] pauses 300 ms before the `\r`). `/exit` exits 0.
+//! - permissions: pass `--permission-mode acceptEdits` whenever a turn uses a tool. `-p` refuses a
+//!   `Write` without it; the TUI's default `auto` mode runs a `Write` in the project but stops at
+//!   a dialog for the `Agent` tool (its safety check needs the real server);
+//!   `--dangerously-skip-permissions` is refused when running as root.
+//! - closing every master fd of the PTY ([`PtySession::close_pty`]) hangs up claude: it exits
+//!   (code 0) within ~0.3 s, firing `SessionEnd` with `reason: "other"` (no `Stop` mid-turn).
+//! - `-p` needs stdin not to be a terminal or an open pipe: [`TestEnv::command`] sets it to null.
 
 #![allow(dead_code)]
 
 use super::standin::StandIn;
 use portable_pty::{CommandBuilder, MasterPty, PtySize};
 use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -152,7 +158,10 @@ impl TestEnv {
             v.retain(|(key, _)| key != k);
             v.push((k.to_string(), val));
         };
-        set("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()));
+        set(
+            "PATH",
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()),
+        );
         let real_home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
         set(
             "RUSTUP_HOME",
@@ -163,8 +172,11 @@ impl TestEnv {
             std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{real_home}/.cargo")),
         );
         set("HOME", self.home.to_string_lossy().into());
-        set("USER", std::env::var("USER").unwrap_or_else(|_| "root".into()));
-        set("SHELL", "/bin/sh".into());
+        set(
+            "USER",
+            std::env::var("USER").unwrap_or_else(|_| "root".into()),
+        );
+        set("SHELL", "/bin/bash".into());
         set("LANG", "C.UTF-8".into());
         set("TERM", "xterm-256color".into());
         set("TMPDIR", std::env::temp_dir().to_string_lossy().into());
@@ -398,8 +410,11 @@ impl PtySession {
         let child = pair.slave.spawn_command(cmd).expect("spawn in pty");
         drop(pair.slave);
         let pid = child.process_id().expect("child pid");
-        let mut reader = pair.master.try_clone_reader().expect("pty reader");
-        let mut writer = pair.master.take_writer().expect("pty writer");
+        // Our own duplicates of the master fd: unlike portable-pty's writer, dropping them sends
+        // nothing to the child, and the reader polls so it can let go of its fd on request.
+        let master_fd = pair.master.as_raw_fd().expect("master fd");
+        let reader = dup_file(master_fd);
+        let mut writer = dup_file(master_fd);
 
         let screen = Arc::new(Mutex::new(Screen {
             parser: new_parser(rows, cols),
@@ -408,13 +423,34 @@ impl PtySession {
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let scr = screen.clone();
+        let stop_r = stop.clone();
         std::thread::Builder::new()
             .name("pty-reader".into())
             .spawn(move || {
+                let mut reader = reader;
                 let mut buf = [0u8; 8192];
                 loop {
+                    if stop_r.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let mut pfd = libc::pollfd {
+                        fd: reader.as_raw_fd(),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    };
+                    let r = unsafe { libc::poll(&mut pfd, 1, 100) };
+                    if r == 0
+                        || (r < 0
+                            && std::io::Error::last_os_error().kind()
+                                == std::io::ErrorKind::Interrupted)
+                    {
+                        continue;
+                    }
+                    // EIO once every holder of the slave has closed it: end of output.
                     match reader.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
+                        Ok(0) => break,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(_) => break,
                         Ok(n) => {
                             let mut s = scr.lock().unwrap_or_else(|e| e.into_inner());
                             s.raw.extend_from_slice(&buf[..n]);
@@ -432,21 +468,13 @@ impl PtySession {
             })
             .expect("spawn reader thread");
         let (tx, rx) = mpsc::channel::<Vec<u8>>();
-        let stop2 = stop.clone();
         std::thread::Builder::new()
             .name("pty-writer".into())
             .spawn(move || {
                 while let Ok(bytes) = rx.recv() {
-                    if stop2.load(Ordering::SeqCst) {
-                        break;
-                    }
                     if writer.write_all(&bytes).is_err() || writer.flush().is_err() {
                         break;
                     }
-                }
-                // Dropping the writer would send "\n" + Ctrl-D; skip that once we are stopping.
-                if stop2.load(Ordering::SeqCst) {
-                    std::mem::forget(writer);
                 }
             })
             .expect("spawn writer thread");
@@ -519,7 +547,9 @@ impl PtySession {
     /// Wait until the screen contains `needle`; `Err` holds the screen at timeout.
     pub fn wait_for_text(&self, needle: &str, timeout: Duration) -> Result<(), String> {
         self.wait_for(timeout, |s| s.contains(needle))
-            .map_err(|screen| format!("timed out after {timeout:?} waiting for {needle:?}; screen:\n{screen}"))
+            .map_err(|screen| {
+                format!("timed out after {timeout:?} waiting for {needle:?}; screen:\n{screen}")
+            })
     }
 
     /// Wait until `pred(screen)` holds; `Err(screen)` at timeout.
@@ -581,8 +611,9 @@ impl PtySession {
         }
     }
 
-    /// Close our side of the PTY (master and writer) without killing the child, as a terminal
-    /// that goes away would: the kernel then hangs up the child's session (SIGHUP).
+    /// Close our side of the PTY (every master fd: writer, reader within 100 ms, master) without
+    /// killing the child, as a dying terminal or proxy would: the kernel then hangs up the
+    /// child's session (SIGHUP to the session leader).
     pub fn close_pty(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         self.tx = None;
@@ -626,12 +657,26 @@ impl Drop for PtySession {
     }
 }
 
+fn dup_file(fd: std::os::fd::RawFd) -> std::fs::File {
+    use std::os::fd::FromRawFd;
+    let d = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    assert!(
+        d >= 0,
+        "dup pty master: {}",
+        std::io::Error::last_os_error()
+    );
+    unsafe { std::fs::File::from_raw_fd(d) }
+}
+
 /// Whether a process with this PID exists (and is not a zombie).
 pub fn pid_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(s) => {
             // state is the field after the ")" of the command name
-            let state = s.rsplit_once(')').map(|(_, r)| r.trim_start()).unwrap_or("");
+            let state = s
+                .rsplit_once(')')
+                .map(|(_, r)| r.trim_start())
+                .unwrap_or("");
             !state.starts_with('Z') && !state.starts_with('X')
         }
         Err(_) => false,

@@ -11,4 +11,4 @@ pub use harness::{
     ccx_path, claude_path, output_with_timeout, pid_alive, read_jsonl, wait_until, PtySession,
     TestEnv, API_KEY,
 };
-pub use standin::{Recorded, StandIn, Usage};
+pub use standin::{Kind, Recorded, StandIn, Usage};

@@ -14,12 +14,18 @@
 //! Every `/v1/messages` request is recorded as a [`Recorded`] (parsed body, user text, model,
 //! whether it is a main-conversation request, the usage and text answered).
 //!
-//! **Main requests.** Claude Code also sends side requests (e.g. a one-token quota probe,
-//! title generation with the small model). A request is "main" when its body has a non-empty
-//! `tools` array: Claude Code sends its tool list only with real conversation turns (interactive
-//! and `-p`), never with side requests. Directives apply to main requests only; side requests get
-//! a short fixed text (`Stand-in title`, or `{"title": "Stand-in title"}`-ish JSON when the
-//! system prompt asks for JSON) and a small usage.
+//! **Request kinds** ([`Kind`]). Claude Code 2.1.330 sends its tool list with every
+//! conversation request; with `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1` it sent no side
+//! requests at all in our runs (no quota probe, no title generation). The stand-in classifies:
+//! `Compact` (user text starts with `CRITICAL: Respond with TEXT ONLY` and asks for a
+//! `<summary>`: the `/compact` request, answered with an `<analysis>` and a `<summary>` that
+//! quotes the focus), `Side` (no `tools`), `Subagent` (system prompt has `cc_is_subagent=true`,
+//! an Agent-tool subagent), and for the main conversation `Prompt` (the last user message holds
+//! the user text: a new turn), `ToolResult` (the last user message carries a `tool_result`) and
+//! `Notification` (the last user message holds only `<system-reminder>` blocks, e.g. "background
+//! agent finished": answered `noted`, directives other than `usage` ignored, so a tool directive
+//! never fires twice). [`Recorded::main`] is true for the three main-conversation kinds.
+//! Directives apply to main and subagent requests; `Side` gets a short fixed text.
 //!
 //! **User text** is the last `text` block (or string content) of the last user message that does
 //! not start with `<system-reminder>`, searching user messages from the newest back (so a
@@ -40,17 +46,23 @@
 //!   (`file_path` = `/abs/path`, `content` = CONTENT, `\n` means a newline; the path may not
 //!   contain `:`), stop_reason `tool_use`. When the next request's last user message carries the
 //!   `tool_result`, answer `wrote /abs/path` (or `write failed: <result>` when the tool result is
-//!   an error). Claude Code executes the Write without asking in `-p` mode and in the TUI when
-//!   started with `--permission-mode acceptEdits` (or `bypassPermissions` /
-//!   `--dangerously-skip-permissions`); see the harness docs.
-//! - `[[status:CODE]]` or `[[status:CODE:COUNT]]`: answer with HTTP status CODE and an
-//!   Anthropic-style JSON error body; with COUNT only the first COUNT main requests carrying this
-//!   user text fail, later ones are answered normally. Claude Code retries 5xx (and 429/529)
-//!   with back-off; `CLAUDE_CODE_MAX_RETRIES` bounds that; 4xx other than 429 are not retried.
-//!
+//!   an error, e.g. a refused permission). Permissions (2.1.330, running as root): the TUI's
+//!   default `auto` mode runs a Write inside the project without asking; `-p` refuses it unless
+//!   started with `--permission-mode acceptEdits`; `--dangerously-skip-permissions` is refused
+//!   outright as root. Use `--permission-mode acceptEdits` everywhere.
 //! - `[[tool:NAME:JSON]]`: answer with a `tool_use` of tool NAME with input JSON (an object; it
 //!   runs to the last `}]]`), e.g. `[[tool:Agent:{"description":"d","prompt":"p",
-//!   "subagent_type":"general-purpose"}]]` to start a subagent.
+//!   "subagent_type":"general-purpose"}]]` to start a subagent (needs `acceptEdits`: `auto` mode
+//!   wants a server-side safety check the stand-in cannot give and stops at a dialog). The Agent
+//!   tool runs the subagent in the background: the turn answers `tool result received`, then a
+//!   `Notification` request follows when the subagent ends (answered `noted`).
+//! - `[[status:CODE]]` or `[[status:CODE:COUNT]]`: answer with HTTP status CODE and an
+//!   Anthropic-style JSON error body; with COUNT only the first COUNT requests carrying this
+//!   user text fail, later ones are answered normally. Measured with `claude -p`: a 5xx is retried
+//!   with back-off, still retrying after 120 s by default; `CLAUDE_CODE_MAX_RETRIES=0` gives up at
+//!   once (~0.5 s, exit 1, `API Error: 500 ...` on stdout), `=2` after ~2.3 s. `[[status:529:1]]`
+//!   succeeds on the retry (~1.1 s). A 400 is not backed off but re-sent 6 times with variations
+//!   (~0.7 s), then `API Error: 400 ...`, exit 1.
 //!
 //! Any `tool_result` follow-up that is not a `[[write:...]]` gets `tool result received`.
 
@@ -111,6 +123,31 @@ impl Usage {
     }
 }
 
+/// What a `/v1/messages` request is, as far as the stand-in can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Main conversation, the last user message carries the user's prompt (a new turn).
+    Prompt,
+    /// Main conversation, continuing a turn after a `tool_result`.
+    ToolResult,
+    /// Main conversation, the last user message holds only `<system-reminder>` blocks
+    /// (e.g. a background agent's completion notification). Answered `noted`.
+    Notification,
+    /// A subagent (Agent tool) of the session: system prompt has `cc_is_subagent=true`.
+    Subagent,
+    /// The `/compact` summarisation request (user text starts with
+    /// `CRITICAL: Respond with TEXT ONLY`). Answered with an `<analysis>` and a `<summary>`.
+    Compact,
+    /// Anything without `tools` (quota probe, title generation, ...).
+    Side,
+}
+
+impl Kind {
+    pub fn is_main(self) -> bool {
+        matches!(self, Kind::Prompt | Kind::ToolResult | Kind::Notification)
+    }
+}
+
 /// One `/v1/messages` request as the stand-in saw and answered it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -121,8 +158,9 @@ pub struct Recorded {
     pub body: Value,
     pub user_text: String,
     pub model: String,
-    /// A main-conversation request (it carries `tools`); side requests are `false`.
+    /// A request of the main conversation: `kind` is `Prompt`, `ToolResult` or `Notification`.
     pub main: bool,
+    pub kind: Kind,
     /// HTTP status answered (200, or the `[[status:...]]` code).
     pub status: u16,
     /// Usage answered (zero for error statuses).
@@ -251,6 +289,14 @@ impl StandIn {
     /// Recorded main-conversation requests, in arrival order.
     pub fn main_requests(&self) -> Vec<Recorded> {
         self.requests().into_iter().filter(|r| r.main).collect()
+    }
+
+    /// Recorded requests that start a turn of the main conversation (`Kind::Prompt`).
+    pub fn prompt_requests(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.kind == Kind::Prompt)
+            .collect()
     }
 
     /// Wait until at least `n` main requests were recorded; returns them all (at least `n`),
@@ -650,6 +696,62 @@ fn extract_user_text(body: &Value) -> (String, bool) {
     (String::new(), has_tool_result)
 }
 
+/// Whether the last user message holds `text` as a (non-reminder) text block.
+fn last_user_has_text(body: &Value, text: &str) -> bool {
+    let Some(last) = body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+    else {
+        return false;
+    };
+    match &last["content"] {
+        Value::String(s) => s == text,
+        Value::Array(blocks) => blocks
+            .iter()
+            .any(|b| b["type"] == "text" && b["text"].as_str() == Some(text)),
+        _ => false,
+    }
+}
+
+fn classify(body: &Value, user_text: &str, has_tool_result: bool, fresh: bool) -> Kind {
+    let has_tools = body["tools"].as_array().is_some_and(|t| !t.is_empty());
+    if user_text.starts_with("CRITICAL: Respond with TEXT ONLY") && user_text.contains("<summary>")
+    {
+        return Kind::Compact;
+    }
+    if !has_tools {
+        return Kind::Side;
+    }
+    if content_texts(&body["system"])
+        .iter()
+        .any(|t| t.contains("cc_is_subagent=true"))
+    {
+        return Kind::Subagent;
+    }
+    if has_tool_result {
+        Kind::ToolResult
+    } else if fresh {
+        Kind::Prompt
+    } else {
+        Kind::Notification
+    }
+}
+
+fn scripted_status(user_text: &str, shared: &Shared) -> Option<u16> {
+    let spec = directive(user_text, "status")?;
+    let mut it = spec.split(':');
+    let code = it.next().and_then(|c| c.trim().parse::<u16>().ok())?;
+    let count = it.next().and_then(|c| c.trim().parse::<u64>().ok());
+    let mut served = shared.status_served.lock().unwrap();
+    let n = served.entry(user_text.to_string()).or_insert(0);
+    if count.is_none_or(|c| *n < c) {
+        *n += 1;
+        Some(code)
+    } else {
+        None
+    }
+}
+
 fn last_tool_result(body: &Value) -> Option<(String, bool)> {
     let msgs = body["messages"].as_array()?;
     let last = msgs.iter().rev().find(|m| m["role"] == "user")?;
@@ -681,8 +783,9 @@ fn messages(req: &HttpRequest, shared: &Shared) -> Routed {
     let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let model = body["model"].as_str().unwrap_or("").to_string();
     let stream = body["stream"].as_bool().unwrap_or(false);
-    let main = body["tools"].as_array().is_some_and(|t| !t.is_empty());
     let (user_text, has_tool_result) = extract_user_text(&body);
+    let fresh = last_user_has_text(&body, &user_text);
+    let kind = classify(&body, &user_text, has_tool_result, fresh);
     let n_messages = body["messages"].as_array().map_or(0, |a| a.len()) as u64;
 
     let mut status = 200u16;
@@ -690,63 +793,74 @@ fn messages(req: &HttpRequest, shared: &Shared) -> Routed {
     let reply;
     let mut context = 1000 + 10 * n_messages;
 
-    if main {
-        if let Some(ms) = directive(&user_text, "sleep").and_then(|v| v.trim().parse::<u64>().ok())
-        {
-            delay = Some(Duration::from_millis(ms.min(MAX_SLEEP_MS)));
-        }
-        if let Some(n) = directive(&user_text, "usage").and_then(|v| v.trim().parse::<u64>().ok())
-        {
-            context = n;
-        }
-        if let Some(spec) = directive(&user_text, "status") {
-            let mut it = spec.split(':');
-            let code = it.next().and_then(|c| c.trim().parse::<u16>().ok());
-            let count = it.next().and_then(|c| c.trim().parse::<u64>().ok());
-            if let Some(code) = code {
-                let mut served = shared.status_served.lock().unwrap();
-                let n = served.entry(user_text.clone()).or_insert(0);
-                if count.is_none_or(|c| *n < c) {
-                    *n += 1;
+    match kind {
+        Kind::Prompt | Kind::ToolResult | Kind::Notification | Kind::Subagent => {
+            if let Some(n) =
+                directive(&user_text, "usage").and_then(|v| v.trim().parse::<u64>().ok())
+            {
+                context = n;
+            }
+            if kind != Kind::Notification {
+                if let Some(ms) =
+                    directive(&user_text, "sleep").and_then(|v| v.trim().parse::<u64>().ok())
+                {
+                    delay = Some(Duration::from_millis(ms.min(MAX_SLEEP_MS)));
+                }
+                if let Some(code) = scripted_status(&user_text, shared) {
                     status = code;
                 }
             }
-        }
-        let write = directive(&user_text, "write").and_then(|spec| {
-            let (path, content) = spec.split_once(':')?;
-            Some((path.to_string(), unescape(content)))
-        });
-        reply = if has_tool_result {
-            match (&write, last_tool_result(&body)) {
-                (Some((path, _)), Some((_, false))) => Reply::Text(format!("wrote {path}")),
-                (Some(_), Some((text, true))) => {
-                    Reply::Text(format!("write failed: {}", text.chars().take(200).collect::<String>()))
+            let write = directive(&user_text, "write").and_then(|spec| {
+                let (path, content) = spec.split_once(':')?;
+                Some((path.to_string(), unescape(content)))
+            });
+            reply = if kind == Kind::Notification {
+                Reply::Text("noted".to_string())
+            } else if has_tool_result {
+                match (&write, last_tool_result(&body)) {
+                    (Some((path, _)), Some((_, false))) => Reply::Text(format!("wrote {path}")),
+                    (Some(_), Some((text, true))) => Reply::Text(format!(
+                        "write failed: {}",
+                        text.chars().take(200).collect::<String>()
+                    )),
+                    _ => Reply::Text("tool result received".to_string()),
                 }
-                _ => Reply::Text("tool result received".to_string()),
-            }
-        } else if let Some((name, input)) = tool_directive(&user_text) {
-            Reply::ToolUse { name, input }
-        } else if let Some((path, content)) = write {
-            Reply::ToolUse {
-                name: "Write".to_string(),
-                input: json!({ "file_path": path, "content": content }),
-            }
-        } else if let Some(text) = directive(&user_text, "reply") {
-            Reply::Text(unescape(text))
-        } else {
-            Reply::Text(format!(
-                "echo: {}",
-                user_text.chars().take(200).collect::<String>()
-            ))
-        };
-    } else {
-        context = 50 + n_messages;
-        let sys = content_texts(&body["system"]).join("\n");
-        reply = Reply::Text(if sys.to_lowercase().contains("json") {
-            r#"{"isNewTopic": false, "title": "Stand-in title"}"#.to_string()
-        } else {
-            "Stand-in title".to_string()
-        });
+            } else if let Some((name, input)) = tool_directive(&user_text) {
+                Reply::ToolUse { name, input }
+            } else if let Some((path, content)) = write {
+                Reply::ToolUse {
+                    name: "Write".to_string(),
+                    input: json!({ "file_path": path, "content": content }),
+                }
+            } else if let Some(text) = directive(&user_text, "reply") {
+                Reply::Text(unescape(text))
+            } else {
+                Reply::Text(format!(
+                    "echo: {}",
+                    user_text.chars().take(200).collect::<String>()
+                ))
+            };
+        }
+        Kind::Compact => {
+            let focus = user_text
+                .split_once("Additional Instructions:")
+                .map(|(_, f)| f.split("REMINDER:").next().unwrap_or("").trim().to_string())
+                .unwrap_or_default();
+            reply = Reply::Text(format!(
+                "<analysis>stand-in analysis</analysis>\n<summary>Stand-in summary of {} messages. Focus: {}</summary>",
+                n_messages.saturating_sub(1),
+                if focus.is_empty() { "none" } else { &focus }
+            ));
+        }
+        Kind::Side => {
+            context = 50 + n_messages;
+            let sys = content_texts(&body["system"]).join("\n");
+            reply = Reply::Text(if sys.to_lowercase().contains("json") {
+                r#"{"isNewTopic": false, "title": "Stand-in title"}"#.to_string()
+            } else {
+                "Stand-in title".to_string()
+            });
+        }
     }
 
     let (reply_text, tool_use) = match &reply {
@@ -772,7 +886,8 @@ fn messages(req: &HttpRequest, shared: &Shared) -> Routed {
             body: body.clone(),
             user_text: user_text.clone(),
             model: model.clone(),
-            main,
+            main: kind.is_main(),
+            kind,
             status,
             usage,
             reply_text: reply_text.clone(),
@@ -795,7 +910,12 @@ fn messages(req: &HttpRequest, shared: &Shared) -> Routed {
             _ => "api_error",
         };
         let b = json!({"type": "error", "error": {"type": etype, "message": format!("stand-in: scripted status {status}")}});
-        return (status, "application/json", b.to_string().into_bytes(), delay);
+        return (
+            status,
+            "application/json",
+            b.to_string().into_bytes(),
+            delay,
+        );
     }
 
     let id = shared.ids.fetch_add(1, Ordering::SeqCst);
@@ -871,5 +991,10 @@ fn messages(req: &HttpRequest, shared: &Shared) -> Routed {
         json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null}, "usage": usage.to_json()}),
     );
     ev("message_stop", json!({"type": "message_stop"}));
-    (200, "text/event-stream; charset=utf-8", sse.into_bytes(), delay)
+    (
+        200,
+        "text/event-stream; charset=utf-8",
+        sse.into_bytes(),
+        delay,
+    )
 }

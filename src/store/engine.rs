@@ -1,0 +1,478 @@
+//! The one place that touches sled: every store operation is a [`Request`], executed by the
+//! process that owns the database with [`Engine::execute`]. Local calls and calls arriving over
+//! the socket go through the same function, so their semantics are identical.
+//!
+//! Format: trees `turns` (id as big-endian u64 → JSON [`Turn`]), `branches` (name → JSON
+//! [`Branch`]), `entries` (id BE → JSON array of transcript lines), `sessions` (session id →
+//! branch name), `meta` (key → JSON), `tokens` (begin-turn idempotency token → id BE).
+//! Writes are serialised by one mutex, applied in one sled transaction, and flushed before
+//! the answer leaves: an acknowledged write is durable.
+
+use super::error::StoreError;
+use crate::model::{Branch, Turn, TurnEnd, TurnStart};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// One store operation, as sent over the socket (one JSON line each).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// `token` is unique per call: a retried request returns the turn the first attempt made.
+    BeginTurn {
+        token: String,
+        start: TurnStart,
+    },
+    FinishTurn {
+        id: u64,
+        end: TurnEnd,
+    },
+    Turn {
+        id: u64,
+    },
+    AllTurns,
+    Lineage {
+        branch: String,
+    },
+    Entries {
+        id: u64,
+    },
+    Branch {
+        name: String,
+    },
+    Branches,
+    CreateBranch {
+        branch: Branch,
+    },
+    PutBranch {
+        branch: Branch,
+    },
+    BranchForSession {
+        session_id: String,
+    },
+    GetMeta {
+        key: String,
+    },
+    SetMeta {
+        key: String,
+        value: Value,
+    },
+    Flush,
+}
+
+impl Request {
+    /// True for requests that change the store.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Request::BeginTurn { .. }
+                | Request::FinishTurn { .. }
+                | Request::CreateBranch { .. }
+                | Request::PutBranch { .. }
+                | Request::SetMeta { .. }
+                | Request::Flush
+        )
+    }
+}
+
+/// The answer to a [`Request`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "r", content = "v", rename_all = "snake_case")]
+pub enum Response {
+    Turn(Turn),
+    MaybeTurn(Option<Turn>),
+    Turns(Vec<Turn>),
+    Entries(Vec<Value>),
+    Branch(Branch),
+    MaybeBranch(Option<Branch>),
+    Branches(Vec<Branch>),
+    Meta(Option<Value>),
+    Done,
+    Error(StoreError),
+}
+
+/// The open database of the owning process.
+pub struct Engine {
+    path: PathBuf,
+    db: sled::Db,
+    turns: sled::Tree,
+    branches: sled::Tree,
+    entries: sled::Tree,
+    sessions: sled::Tree,
+    meta: sled::Tree,
+    tokens: sled::Tree,
+    write: Mutex<()>,
+}
+
+type Res<T> = Result<T, StoreError>;
+type TxRes<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn key(id: u64) -> [u8; 8] {
+    id.to_be_bytes()
+}
+
+fn id_of(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.try_into().ok()?))
+}
+
+impl Engine {
+    /// Opens the trees of an already opened database. `path` names the store in errors.
+    pub fn new(path: &Path, db: sled::Db) -> Res<Engine> {
+        let open = |name: &str| {
+            db.open_tree(name)
+                .map_err(|e| StoreError::from_sled(path, e))
+        };
+        Ok(Engine {
+            path: path.to_path_buf(),
+            turns: open("turns")?,
+            branches: open("branches")?,
+            entries: open("entries")?,
+            sessions: open("sessions")?,
+            meta: open("meta")?,
+            tokens: open("tokens")?,
+            db,
+            write: Mutex::new(()),
+        })
+    }
+
+    /// Runs one request. Never panics on bad input; failures come back as `Response::Error`.
+    pub fn execute(&self, req: &Request) -> Response {
+        let result = match req {
+            Request::BeginTurn { token, start } => {
+                self.begin_turn(token, start).map(Response::Turn)
+            }
+            Request::FinishTurn { id, end } => self.finish_turn(*id, end).map(Response::Turn),
+            Request::Turn { id } => self.turn(*id).map(Response::MaybeTurn),
+            Request::AllTurns => self.all_turns().map(Response::Turns),
+            Request::Lineage { branch } => self.lineage(branch).map(Response::Turns),
+            Request::Entries { id } => self.entries(*id).map(Response::Entries),
+            Request::Branch { name } => self.branch(name).map(Response::MaybeBranch),
+            Request::Branches => self.branches().map(Response::Branches),
+            Request::CreateBranch { branch } => self.create_branch(branch).map(Response::Branch),
+            Request::PutBranch { branch } => self.put_branch(branch).map(|()| Response::Done),
+            Request::BranchForSession { session_id } => self
+                .branch_for_session(session_id)
+                .map(Response::MaybeBranch),
+            Request::GetMeta { key } => self.get_meta(key).map(Response::Meta),
+            Request::SetMeta { key, value } => self.set_meta(key, value).map(|()| Response::Done),
+            Request::Flush => self.flush().map(|()| Response::Done),
+        };
+        result.unwrap_or_else(Response::Error)
+    }
+
+    // ---- helpers ----
+
+    fn sled(&self, e: sled::Error) -> StoreError {
+        StoreError::from_sled(&self.path, e)
+    }
+
+    fn tx_err(&self, e: TransactionError<StoreError>) -> StoreError {
+        match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => self.sled(e),
+        }
+    }
+
+    fn damaged(&self, what: String, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Damaged {
+            path: self.path.display().to_string(),
+            detail: format!("{what} is unreadable: {e}"),
+        }
+    }
+
+    fn decode_turn(&self, bytes: &[u8]) -> Res<Turn> {
+        serde_json::from_slice(bytes).map_err(|e| self.damaged("a turn record".into(), e))
+    }
+
+    fn decode_branch(&self, bytes: &[u8]) -> Res<Branch> {
+        serde_json::from_slice(bytes).map_err(|e| self.damaged("a branch record".into(), e))
+    }
+
+    fn flush_now(&self) -> Res<()> {
+        self.db.flush().map(|_| ()).map_err(|e| self.sled(e))
+    }
+
+    fn lock_writes(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A panic while holding the lock cannot leave sled half-written (transactions), so a
+        // poisoned lock is safe to reuse.
+        self.write.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn suggest_branch(&self, name: &str) -> Option<String> {
+        let names: Vec<String> = self
+            .branches
+            .iter()
+            .keys()
+            .filter_map(|k| k.ok())
+            .map(|k| String::from_utf8_lossy(&k).into_owned())
+            .collect();
+        crate::refs::nearest_name(name, names.iter().map(String::as_str)).map(str::to_owned)
+    }
+
+    fn no_branch(&self, name: &str) -> StoreError {
+        StoreError::NoBranch {
+            name: name.to_owned(),
+            suggestion: self.suggest_branch(name),
+        }
+    }
+
+    fn check_name(name: &str) -> Res<()> {
+        crate::refs::validate_branch_name(name).map_err(|reason| StoreError::InvalidBranchName {
+            name: name.to_owned(),
+            reason,
+        })
+    }
+
+    fn check_turn_exists(&self, id: Option<u64>) -> Res<()> {
+        match id {
+            Some(id) if !self.turns.contains_key(key(id)).map_err(|e| self.sled(e))? => {
+                Err(StoreError::NoTurn { id })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+        serde_json::to_vec(value).expect("store records always serialise")
+    }
+
+    // ---- writes ----
+
+    fn begin_turn(&self, token: &str, start: &TurnStart) -> Res<Turn> {
+        Self::check_name(&start.branch)?;
+        let _guard = self.lock_writes();
+        if let Some(id) = self
+            .tokens
+            .get(token.as_bytes())
+            .map_err(|e| self.sled(e))?
+        {
+            // A retry of a request that already succeeded.
+            let id = id_of(&id).ok_or_else(|| self.damaged("a token record".into(), "bad id"))?;
+            return self.turn(id)?.ok_or(StoreError::NoTurn { id });
+        }
+        let id = match self.turns.last().map_err(|e| self.sled(e))? {
+            Some((k, _)) => {
+                id_of(&k).ok_or_else(|| self.damaged("a turn key".into(), "bad id"))? + 1
+            }
+            None => 1,
+        };
+        let (mut branch, new_branch) = match self.branch(&start.branch)? {
+            Some(b) => (b, false),
+            None => (
+                Branch {
+                    name: start.branch.clone(),
+                    session_id: start.session_id.clone(),
+                    parent_branch: None,
+                    fork_turn: None,
+                    head: None,
+                    created_at: start.started_at.clone(),
+                },
+                true,
+            ),
+        };
+        let turn = Turn {
+            id,
+            branch: start.branch.clone(),
+            parent: branch.head,
+            kind: start.kind,
+            prompt: start.prompt.clone(),
+            input: start.input.clone(),
+            reply: String::new(),
+            session_id: start.session_id.clone(),
+            started_at: start.started_at.clone(),
+            ended_at: None,
+            ..Turn::default()
+        };
+        branch.head = Some(id);
+        let turn_bytes = Self::encode(&turn);
+        let branch_bytes = Self::encode(&branch);
+        (&self.turns, &self.branches, &self.tokens, &self.sessions)
+            .transaction(|(turns, branches, tokens, sessions)| -> TxRes<()> {
+                turns.insert(&key(id), turn_bytes.as_slice())?;
+                branches.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
+                tokens.insert(token.as_bytes(), &key(id))?;
+                if new_branch && !branch.session_id.is_empty() {
+                    sessions.insert(branch.session_id.as_bytes(), branch.name.as_bytes())?;
+                }
+                Ok(())
+            })
+            .map_err(|e| self.tx_err(e))?;
+        self.flush_now()?;
+        Ok(turn)
+    }
+
+    fn finish_turn(&self, id: u64, end: &TurnEnd) -> Res<Turn> {
+        let _guard = self.lock_writes();
+        let mut turn = self.turn(id)?.ok_or(StoreError::NoTurn { id })?;
+        turn.reply = end.reply.clone();
+        turn.ended_at = Some(end.ended_at.clone());
+        turn.context_tokens = end.context_tokens;
+        turn.output_tokens = end.output_tokens;
+        turn.est_tokens = end.est_tokens;
+        turn.interrupted = end.interrupted;
+        turn.files = end.files.clone();
+        turn.snapshot = end.snapshot.clone();
+        let turn_bytes = Self::encode(&turn);
+        let entry_bytes = Self::encode(&end.entries);
+        (&self.turns, &self.entries)
+            .transaction(|(turns, entries)| -> TxRes<()> {
+                turns.insert(&key(id), turn_bytes.as_slice())?;
+                entries.insert(&key(id), entry_bytes.as_slice())?;
+                Ok(())
+            })
+            .map_err(|e| self.tx_err(e))?;
+        self.flush_now()?;
+        Ok(turn)
+    }
+
+    fn write_branch(&self, branch: &Branch) -> Res<()> {
+        let bytes = Self::encode(branch);
+        (&self.branches, &self.sessions)
+            .transaction(|(branches, sessions)| -> TxRes<()> {
+                branches.insert(branch.name.as_bytes(), bytes.as_slice())?;
+                if !branch.session_id.is_empty() {
+                    sessions.insert(branch.session_id.as_bytes(), branch.name.as_bytes())?;
+                }
+                Ok(())
+            })
+            .map_err(|e| self.tx_err(e))?;
+        self.flush_now()
+    }
+
+    fn create_branch(&self, branch: &Branch) -> Res<Branch> {
+        Self::check_name(&branch.name)?;
+        let _guard = self.lock_writes();
+        if let Some(existing) = self.branch(&branch.name)? {
+            // The same record again is a retry of a call that succeeded.
+            return if existing == *branch {
+                Ok(existing)
+            } else {
+                Err(StoreError::BranchExists {
+                    name: branch.name.clone(),
+                })
+            };
+        }
+        self.check_turn_exists(branch.head)?;
+        self.check_turn_exists(branch.fork_turn)?;
+        self.write_branch(branch)?;
+        Ok(branch.clone())
+    }
+
+    fn put_branch(&self, branch: &Branch) -> Res<()> {
+        Self::check_name(&branch.name)?;
+        let _guard = self.lock_writes();
+        self.check_turn_exists(branch.head)?;
+        self.check_turn_exists(branch.fork_turn)?;
+        self.write_branch(branch)
+    }
+
+    fn set_meta(&self, key: &str, value: &Value) -> Res<()> {
+        let _guard = self.lock_writes();
+        self.meta
+            .insert(key.as_bytes(), Self::encode(value))
+            .map_err(|e| self.sled(e))?;
+        self.flush_now()
+    }
+
+    fn flush(&self) -> Res<()> {
+        self.flush_now()
+    }
+
+    // ---- reads ----
+
+    fn turn(&self, id: u64) -> Res<Option<Turn>> {
+        match self.turns.get(key(id)).map_err(|e| self.sled(e))? {
+            Some(bytes) => Ok(Some(self.decode_turn(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn all_turns(&self) -> Res<Vec<Turn>> {
+        let mut out = Vec::with_capacity(self.turns.len());
+        for item in self.turns.iter() {
+            let (_, bytes) = item.map_err(|e| self.sled(e))?;
+            out.push(self.decode_turn(&bytes)?);
+        }
+        Ok(out)
+    }
+
+    fn lineage(&self, name: &str) -> Res<Vec<Turn>> {
+        let branch = self.branch(name)?.ok_or_else(|| self.no_branch(name))?;
+        let mut out = Vec::new();
+        let mut next = branch.head;
+        while let Some(id) = next {
+            let turn = self.turn(id)?.ok_or(StoreError::NoTurn { id })?;
+            next = turn.parent;
+            if next.is_some_and(|p| p >= id) {
+                // Parents always come earlier; anything else would loop.
+                return Err(self.damaged(format!("the parent of turn #{id}"), "points forward"));
+            }
+            out.push(turn);
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    fn entries(&self, id: u64) -> Res<Vec<Value>> {
+        match self.entries.get(key(id)).map_err(|e| self.sled(e))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| self.damaged(format!("the transcript of turn #{id}"), e)),
+            None if self.turns.contains_key(key(id)).map_err(|e| self.sled(e))? => Ok(Vec::new()),
+            None => Err(StoreError::NoTurn { id }),
+        }
+    }
+
+    fn branch(&self, name: &str) -> Res<Option<Branch>> {
+        match self
+            .branches
+            .get(name.as_bytes())
+            .map_err(|e| self.sled(e))?
+        {
+            Some(bytes) => Ok(Some(self.decode_branch(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn branches(&self) -> Res<Vec<Branch>> {
+        let mut out = Vec::new();
+        for item in self.branches.iter() {
+            let (_, bytes) = item.map_err(|e| self.sled(e))?;
+            out.push(self.decode_branch(&bytes)?);
+        }
+        out.sort_by(|a, b| {
+            (a.created_at.as_str(), a.name.as_str()).cmp(&(b.created_at.as_str(), b.name.as_str()))
+        });
+        Ok(out)
+    }
+
+    fn branch_for_session(&self, session_id: &str) -> Res<Option<Branch>> {
+        if session_id.is_empty() {
+            return Ok(None);
+        }
+        if let Some(name) = self
+            .sessions
+            .get(session_id.as_bytes())
+            .map_err(|e| self.sled(e))?
+        {
+            if let Some(b) = self.branch(&String::from_utf8_lossy(&name))? {
+                return Ok(Some(b));
+            }
+        }
+        // Fall back to the branch records themselves (few; only on a miss).
+        Ok(self
+            .branches()?
+            .into_iter()
+            .find(|b| b.session_id == session_id))
+    }
+
+    fn get_meta(&self, key: &str) -> Res<Option<Value>> {
+        match self.meta.get(key.as_bytes()).map_err(|e| self.sled(e))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| self.damaged(format!("setting '{key}'"), e)),
+            None => Ok(None),
+        }
+    }
+}

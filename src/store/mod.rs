@@ -1,0 +1,332 @@
+//! The turn log of one project (SPEC "The turn log"), kept in an embedded sled database under
+//! `paths::project_store_dir`, shared by any number of ccx processes at once.
+//!
+//! sled lets one handle per path exist at a time (a second open, even in the same process,
+//! fails at once with "could not acquire lock"). So the first process to open a store becomes
+//! its **owner**: it holds the database and serves every other process over a private Unix
+//! socket (`<runtime dir>/store-<key>.sock`, mode 0600). A process whose open hits the lock is a
+//! **client** and sends the same operations as JSON lines to the owner. Every operation is one
+//! [`Request`] executed by one function ([`engine::Engine::execute`]), locally or remotely, so
+//! both behave the same. When the owner goes away (exits, crashes, drops its `Store`), a client
+//! re-runs the open-or-connect dance — becoming the owner itself if it wins the lock — and
+//! retries; writes are idempotent (a `begin_turn` carries a unique token), so a retry never
+//! duplicates. Every write is flushed before it is acknowledged.
+
+mod client;
+mod engine;
+mod error;
+mod server;
+
+pub use engine::{Request, Response};
+pub use error::StoreError;
+
+use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnStart};
+use anyhow::{Context, Result};
+use client::{CallError, Client};
+use engine::Engine;
+use serde_json::Value;
+use server::Server;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long `open` (or a takeover) keeps trying while another process is starting or exiting.
+const OPEN_WAIT: Duration = Duration::from_secs(5);
+/// How many times one call may take over or reconnect before giving up.
+const MAX_TAKEOVERS: u32 = 4;
+/// sled's page cache ceiling for a turn log.
+const CACHE_BYTES: u64 = 64 << 20;
+
+/// A handle on one project's turn log. `Send + Sync`; share it with `Arc`.
+pub struct Store {
+    dir: PathBuf,
+    socket: PathBuf,
+    backend: RwLock<Arc<Backend>>,
+}
+
+enum Backend {
+    Owner(Owner),
+    Client(Client),
+}
+
+struct Owner {
+    // Field order matters: the server stops (and joins its threads) before the database drops.
+    _server: Server,
+    engine: Arc<Engine>,
+}
+
+fn is_lock_error(e: &sled::Error) -> bool {
+    let msg = e.to_string();
+    msg.contains("could not acquire lock")
+        || msg.contains("WouldBlock")
+        || msg.contains("Resource temporarily unavailable")
+}
+
+/// Makes everything sled created owner-only (the directory itself is already 0700).
+fn restrict_permissions(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let path = entry.path();
+        if kind.is_dir() {
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700));
+            restrict_permissions(&path);
+        } else if kind.is_file() {
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+}
+
+fn open_sled(path: &Path) -> std::result::Result<sled::Db, sled::Error> {
+    let config = sled::Config::new().path(path).cache_capacity(CACHE_BYTES);
+    // sled asserts on some kinds of damage; report those like any other damage.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open())) {
+        Ok(result) => result,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "sled panicked".into());
+            Err(sled::Error::ReportableBug(msg))
+        }
+    }
+}
+
+/// Becomes the owner if the database lock is free, else connects to the owner; retries both
+/// for a bounded time while an owner is starting up or exiting.
+fn establish(dir: &Path, socket: &Path) -> Result<Backend> {
+    let deadline = Instant::now() + OPEN_WAIT;
+    let mut delay = Duration::from_millis(2);
+    loop {
+        let last = match open_sled(&dir.join("db")) {
+            Ok(db) => {
+                restrict_permissions(dir);
+                let engine = Arc::new(Engine::new(dir, db)?);
+                let server = Server::start(socket, engine.clone())?;
+                return Ok(Backend::Owner(Owner {
+                    _server: server,
+                    engine,
+                }));
+            }
+            Err(e) if is_lock_error(&e) => match Client::connect(dir, socket) {
+                Ok(client) => return Ok(Backend::Client(client)),
+                Err(e) => format!("locked by another process, and its socket: {e}"),
+            },
+            Err(e) => return Err(StoreError::from_sled(dir, e).into()),
+        };
+        if Instant::now() >= deadline {
+            return Err(StoreError::Unavailable {
+                path: dir.display().to_string(),
+                detail: last,
+            }
+            .into());
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_millis(50));
+    }
+}
+
+fn into_result(response: Response) -> Result<Response> {
+    match response {
+        Response::Error(e) => Err(e.into()),
+        other => Ok(other),
+    }
+}
+
+fn unexpected(response: Response) -> anyhow::Error {
+    StoreError::Protocol {
+        detail: format!("unexpected answer {response:?}"),
+    }
+    .into()
+}
+
+/// Runs a request and unpacks the one answer variant it can have.
+macro_rules! ask {
+    ($self:ident, $req:expr, $pat:pat => $val:expr) => {
+        match $self.call(&$req)? {
+            $pat => Ok($val),
+            other => Err(unexpected(other)),
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating if needed, owner-only) the store in `store_dir`, as its owner or as a
+    /// client of the process that owns it.
+    pub fn open(store_dir: &Path) -> Result<Store> {
+        crate::paths::ensure_private_dir(store_dir)?;
+        let dir = store_dir
+            .canonicalize()
+            .with_context(|| format!("cannot open {}", store_dir.display()))?;
+        let socket = crate::paths::runtime_dir()?
+            .join(format!("store-{}.sock", crate::paths::path_key(&dir)));
+        let backend = establish(&dir, &socket)?;
+        Ok(Store {
+            dir,
+            socket,
+            backend: RwLock::new(Arc::new(backend)),
+        })
+    }
+
+    /// The store directory (canonical).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// True while this process holds the database (and serves the others).
+    pub fn is_owner(&self) -> bool {
+        matches!(&*self.current(), Backend::Owner(_))
+    }
+
+    fn current(&self) -> Arc<Backend> {
+        self.backend
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces `old` (whose owner went away) by a fresh owner-or-client, unless another thread
+    /// already did.
+    fn take_over(&self, old: &Arc<Backend>) -> Result<()> {
+        let mut slot = self.backend.write().unwrap_or_else(|p| p.into_inner());
+        if Arc::ptr_eq(&slot, old) {
+            *slot = Arc::new(establish(&self.dir, &self.socket)?);
+        }
+        Ok(())
+    }
+
+    /// Runs one request here (owner) or in the owning process (client), taking over when the
+    /// owner has gone away.
+    pub fn call(&self, req: &Request) -> Result<Response> {
+        let mut line: Option<Vec<u8>> = None;
+        let mut takeovers = 0;
+        loop {
+            let backend = self.current();
+            let why = match &*backend {
+                Backend::Owner(owner) => return into_result(owner.engine.execute(req)),
+                Backend::Client(client) => {
+                    let line = line.get_or_insert_with(|| {
+                        serde_json::to_vec(req).expect("requests always serialise")
+                    });
+                    match client.call(line) {
+                        Ok(response) => return into_result(response),
+                        Err(CallError::Fatal(e)) => return Err(e.into()),
+                        Err(CallError::Gone(why)) => why,
+                    }
+                }
+            };
+            takeovers += 1;
+            if takeovers > MAX_TAKEOVERS {
+                return Err(StoreError::Unavailable {
+                    path: self.dir.display().to_string(),
+                    detail: why,
+                }
+                .into());
+            }
+            self.take_over(&backend)?;
+        }
+    }
+
+    /// Allocates the next id (1, 2, 3... per project), parent = the branch's head, sets the
+    /// branch head to the new turn, stores the turn with `ended_at` None. Creates the branch if
+    /// it does not exist (with `session_id` from `start`, no parent branch). Returns the turn.
+    pub fn begin_turn(&self, mut start: TurnStart) -> Result<Turn> {
+        if start.started_at.is_empty() {
+            start.started_at = now_rfc3339();
+        }
+        let token = uuid::Uuid::new_v4().to_string();
+        ask!(self, Request::BeginTurn { token, start }, Response::Turn(t) => t)
+    }
+
+    /// Completes turn `id` with `end` and stores `end.entries` beside it; durable on return.
+    pub fn finish_turn(&self, id: u64, end: TurnEnd) -> Result<Turn> {
+        ask!(self, Request::FinishTurn { id, end }, Response::Turn(t) => t)
+    }
+
+    pub fn turn(&self, id: u64) -> Result<Option<Turn>> {
+        ask!(self, Request::Turn { id }, Response::MaybeTurn(t) => t)
+    }
+
+    /// All turns of the project, ascending id.
+    pub fn all_turns(&self) -> Result<Vec<Turn>> {
+        ask!(self, Request::AllTurns, Response::Turns(t) => t)
+    }
+
+    /// The conversation of a branch: from its root to its head, following `parent` (crosses
+    /// fork points), ascending. Fails if the branch does not exist.
+    pub fn lineage(&self, branch: &str) -> Result<Vec<Turn>> {
+        ask!(self, Request::Lineage { branch: branch.to_owned() }, Response::Turns(t) => t)
+    }
+
+    /// The raw transcript entries stored for a turn (empty while it runs).
+    pub fn entries(&self, id: u64) -> Result<Vec<Value>> {
+        ask!(self, Request::Entries { id }, Response::Entries(e) => e)
+    }
+
+    pub fn branch(&self, name: &str) -> Result<Option<Branch>> {
+        ask!(self, Request::Branch { name: name.to_owned() }, Response::MaybeBranch(b) => b)
+    }
+
+    /// All branches, oldest first (by `created_at`, then name).
+    pub fn branches(&self) -> Result<Vec<Branch>> {
+        ask!(self, Request::Branches, Response::Branches(b) => b)
+    }
+
+    /// Stores a new branch; fails with a clear error if the name exists or is invalid, or if
+    /// its `head`/`fork_turn` is not a stored turn. An empty `created_at` means now.
+    pub fn create_branch(&self, mut branch: Branch) -> Result<Branch> {
+        if branch.created_at.is_empty() {
+            branch.created_at = now_rfc3339();
+        }
+        ask!(self, Request::CreateBranch { branch }, Response::Branch(b) => b)
+    }
+
+    /// Replaces (or creates) a branch record, e.g. with a new session id or head.
+    pub fn put_branch(&self, mut branch: Branch) -> Result<()> {
+        if branch.created_at.is_empty() {
+            branch.created_at = now_rfc3339();
+        }
+        ask!(self, Request::PutBranch { branch }, Response::Done => ())
+    }
+
+    /// The branch a Claude session carries (or last carried).
+    pub fn branch_for_session(&self, session_id: &str) -> Result<Option<Branch>> {
+        ask!(self, Request::BranchForSession { session_id: session_id.to_owned() }, Response::MaybeBranch(b) => b)
+    }
+
+    /// Per-project small key/values (e.g. "current_branch").
+    pub fn get_meta(&self, key: &str) -> Result<Option<Value>> {
+        ask!(self, Request::GetMeta { key: key.to_owned() }, Response::Meta(v) => v)
+    }
+
+    pub fn set_meta(&self, key: &str, value: Value) -> Result<()> {
+        ask!(self, Request::SetMeta { key: key.to_owned(), value }, Response::Done => ())
+    }
+
+    pub fn flush(&self) -> Result<()> {
+        ask!(self, Request::Flush, Response::Done => ())
+    }
+}
+
+/// Every project store under `data_dir` (for `--all`), sorted by path.
+pub fn list_project_stores(data_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("projects")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("db").is_dir())
+        .collect();
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests;

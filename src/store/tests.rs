@@ -1,0 +1,317 @@
+use super::*;
+use crate::model::TurnKind;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+
+fn start(branch: &str, prompt: &str) -> TurnStart {
+    TurnStart {
+        branch: branch.into(),
+        kind: TurnKind::Prompt,
+        prompt: prompt.into(),
+        input: None,
+        session_id: "sess-1".into(),
+        started_at: now_rfc3339(),
+    }
+}
+
+fn end(reply: &str) -> TurnEnd {
+    TurnEnd {
+        reply: reply.into(),
+        ended_at: now_rfc3339(),
+        context_tokens: 1234,
+        output_tokens: 56,
+        est_tokens: 78,
+        interrupted: false,
+        files: vec!["src/a.rs".into()],
+        snapshot: Some("abc123".into()),
+        entries: vec![serde_json::json!({"type": "user", "uuid": "u1"})],
+    }
+}
+
+fn ids(turns: &[Turn]) -> Vec<u64> {
+    turns.iter().map(|t| t.id).collect()
+}
+
+#[test]
+fn round_trip_and_fork_lineage() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.is_owner());
+
+    let t1 = store.begin_turn(start("main", "first")).unwrap();
+    assert_eq!((t1.id, t1.parent), (1, None));
+    assert!(t1.is_running());
+    let main = store.branch("main").unwrap().unwrap();
+    assert_eq!(main.head, Some(1));
+    assert_eq!(main.session_id, "sess-1");
+    assert_eq!(main.parent_branch, None);
+
+    let done = store.finish_turn(1, end("one")).unwrap();
+    assert_eq!(done.reply, "one");
+    assert_eq!(done.context_tokens, 1234);
+    assert_eq!(done.snapshot.as_deref(), Some("abc123"));
+    assert!(!done.is_running());
+    assert_eq!(store.turn(1).unwrap().unwrap(), done);
+    assert_eq!(store.entries(1).unwrap(), end("x").entries);
+
+    let t2 = store.begin_turn(start("main", "second")).unwrap();
+    assert_eq!((t2.id, t2.parent), (2, Some(1)));
+    assert_eq!(store.entries(2).unwrap(), Vec::<Value>::new());
+    store.finish_turn(2, end("two")).unwrap();
+    let t3 = store.begin_turn(start("main", "third")).unwrap();
+    assert_eq!((t3.id, t3.parent), (3, Some(2)));
+
+    let b = store
+        .create_branch(Branch {
+            name: "B".into(),
+            session_id: "sess-2".into(),
+            parent_branch: Some("main".into()),
+            fork_turn: Some(2),
+            head: Some(2),
+            created_at: String::new(),
+        })
+        .unwrap();
+    assert!(!b.created_at.is_empty());
+    let t4 = store.begin_turn(start("B", "on B")).unwrap();
+    assert_eq!((t4.id, t4.parent, t4.branch.as_str()), (4, Some(2), "B"));
+    assert_eq!(ids(&store.lineage("B").unwrap()), vec![1, 2, 4]);
+    assert_eq!(ids(&store.lineage("main").unwrap()), vec![1, 2, 3]);
+    assert_eq!(ids(&store.all_turns().unwrap()), vec![1, 2, 3, 4]);
+
+    let names: Vec<String> = store
+        .branches()
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    assert_eq!(names, vec!["main", "B"]);
+    assert_eq!(
+        store.branch_for_session("sess-2").unwrap().unwrap().name,
+        "B"
+    );
+    assert_eq!(
+        store.branch_for_session("sess-1").unwrap().unwrap().name,
+        "main"
+    );
+    assert_eq!(store.branch_for_session("nope").unwrap(), None);
+
+    // Errors name the problem.
+    let e = store
+        .create_branch(Branch {
+            name: "B".into(),
+            ..b.clone()
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    let e = store.lineage("b").unwrap_err();
+    assert_eq!(e.to_string(), "no branch 'b' (did you mean 'B'?)");
+    assert_eq!(
+        store.finish_turn(99, end("x")).unwrap_err().to_string(),
+        "no turn #99"
+    );
+    assert!(store.entries(99).is_err());
+    assert_eq!(store.turn(99).unwrap(), None);
+    let e = store.begin_turn(start("bad name", "x")).unwrap_err();
+    assert!(e.to_string().contains("invalid branch name"), "{e}");
+    let e = store
+        .create_branch(Branch {
+            name: "C".into(),
+            head: Some(77),
+            ..Branch::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.to_string(), "no turn #77");
+
+    // put_branch replaces.
+    let mut main = store.branch("main").unwrap().unwrap();
+    main.session_id = "sess-3".into();
+    store.put_branch(main.clone()).unwrap();
+    assert_eq!(store.branch("main").unwrap().unwrap(), main);
+    assert_eq!(
+        store.branch_for_session("sess-3").unwrap().unwrap().name,
+        "main"
+    );
+
+    // Reopen: everything is still there, ids continue.
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.is_owner());
+    assert_eq!(ids(&store.all_turns().unwrap()), vec![1, 2, 3, 4]);
+    assert_eq!(store.begin_turn(start("main", "again")).unwrap().id, 5);
+}
+
+#[test]
+fn begin_turn_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let req = Request::BeginTurn {
+        token: "tok-1".into(),
+        start: start("main", "p"),
+    };
+    let a = store.call(&req).unwrap();
+    let b = store.call(&req).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(store.all_turns().unwrap().len(), 1);
+    // create_branch with the identical record is a retry, not a conflict.
+    let br = Branch {
+        name: "x".into(),
+        created_at: now_rfc3339(),
+        ..Branch::default()
+    };
+    assert_eq!(store.create_branch(br.clone()).unwrap(), br);
+    assert_eq!(store.create_branch(br.clone()).unwrap(), br);
+}
+
+#[test]
+fn meta_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.get_meta("current_branch").unwrap(), None);
+    store
+        .set_meta("current_branch", serde_json::json!("main"))
+        .unwrap();
+    store
+        .set_meta("n", serde_json::json!({"a": [1, 2]}))
+        .unwrap();
+    assert_eq!(
+        store.get_meta("current_branch").unwrap(),
+        Some(serde_json::json!("main"))
+    );
+    assert_eq!(
+        store.get_meta("n").unwrap(),
+        Some(serde_json::json!({"a": [1, 2]}))
+    );
+    store.flush().unwrap();
+}
+
+#[test]
+fn second_open_in_process_is_a_client_and_takes_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = Store::open(dir.path()).unwrap();
+    let client = Store::open(dir.path()).unwrap();
+    assert!(owner.is_owner());
+    assert!(!client.is_owner());
+
+    let t1 = client.begin_turn(start("main", "via client")).unwrap();
+    assert_eq!(t1.id, 1);
+    assert_eq!(owner.turn(1).unwrap().unwrap().prompt, "via client");
+    let t2 = owner.begin_turn(start("main", "via owner")).unwrap();
+    assert_eq!(client.turn(t2.id).unwrap().unwrap().parent, Some(1));
+    client.finish_turn(1, end("r")).unwrap();
+    assert_eq!(client.entries(1).unwrap().len(), 1);
+    assert_eq!(
+        client.lineage("mian").unwrap_err().to_string(),
+        "no branch 'mian' (did you mean 'main'?)"
+    );
+
+    drop(owner);
+    // The client notices on its next call and becomes the owner.
+    let t3 = client.begin_turn(start("main", "after")).unwrap();
+    assert_eq!((t3.id, t3.parent), (3, Some(2)));
+    assert!(client.is_owner());
+}
+
+#[test]
+fn server_survives_garbage_and_oversized_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = Store::open(dir.path()).unwrap();
+    let socket = owner.socket.clone();
+
+    // Garbage: an error answer, then the connection is closed.
+    let mut s = UnixStream::connect(&socket).unwrap();
+    s.write_all(b"{not json\n").unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.contains("protocol"), "{line}");
+    line.clear();
+    assert_eq!(r.read_line(&mut line).unwrap(), 0);
+
+    // Oversized: dropped without an answer.
+    let mut s = UnixStream::connect(&socket).unwrap();
+    let writer = {
+        let mut s = s.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let chunk = vec![b'x'; 1 << 20];
+            for _ in 0..(server::MAX_REQUEST_BYTES >> 20) + 2 {
+                if s.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    let mut buf = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut s, &mut buf);
+    assert!(buf.is_empty());
+    writer.join().unwrap();
+
+    // Still serving.
+    let client = Store::open(dir.path()).unwrap();
+    assert!(!client.is_owner());
+    client.set_meta("k", serde_json::json!(1)).unwrap();
+    assert_eq!(owner.get_meta("k").unwrap(), Some(serde_json::json!(1)));
+}
+
+#[test]
+fn owner_drop_removes_socket_and_releases_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = Store::open(dir.path()).unwrap();
+    let socket = owner.socket.clone();
+    // An idle client connection must not keep the database open.
+    let idle = Store::open(dir.path()).unwrap();
+    assert!(!idle.is_owner());
+    assert!(socket.exists());
+    drop(owner);
+    assert!(!socket.exists());
+    let again = Store::open(dir.path()).unwrap();
+    assert!(again.is_owner());
+    drop(idle);
+}
+
+#[test]
+fn files_are_owner_only() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("projects/p-1");
+    let store = Store::open(&store_dir).unwrap();
+    store.begin_turn(start("main", "p")).unwrap();
+    assert_eq!(std::fs::metadata(&store_dir).unwrap().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(&store.socket).unwrap().mode() & 0o777,
+        0o600
+    );
+    for entry in std::fs::read_dir(store_dir.join("db")).unwrap().flatten() {
+        let mode = entry.metadata().unwrap().mode() & 0o077;
+        assert_eq!(mode, 0, "{}", entry.path().display());
+    }
+    assert_eq!(
+        list_project_stores(dir.path()),
+        vec![store_dir.canonicalize().unwrap()]
+    );
+    assert!(list_project_stores(&dir.path().join("none")).is_empty());
+}
+
+#[test]
+fn damaged_store_gives_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.begin_turn(start("main", "p")).unwrap();
+    }
+    // Overwrite every data file with garbage.
+    let db = dir.path().join("db");
+    for entry in std::fs::read_dir(&db).unwrap().flatten() {
+        if entry.file_type().unwrap().is_file() {
+            std::fs::write(entry.path(), b"garbage garbage garbage garbage").unwrap();
+        }
+    }
+    let err = match Store::open(dir.path()) {
+        Ok(_) => panic!("a damaged store opened"),
+        Err(e) => e.to_string(),
+    };
+    assert!(!err.contains('\n'), "{err}");
+    assert!(
+        err.contains("damaged") || err.contains("cannot use"),
+        "{err}"
+    );
+}
