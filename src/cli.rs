@@ -37,6 +37,8 @@ pub enum Invocation {
     Command(Command),
     /// A hook of ours, called by Claude Code with the payload on stdin.
     Hook,
+    /// Our status line, called by Claude Code with the payload on stdin.
+    Status,
 }
 
 #[derive(Debug, Parser)]
@@ -94,6 +96,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
     let first = args.first().and_then(|a| a.to_str()).unwrap_or("");
     if first == HOOK_SUBCOMMAND {
         return Ok(Invocation::Hook);
+    }
+    if first == crate::status::STATUS_SUBCOMMAND {
+        return Ok(Invocation::Status);
     }
     if SUBCOMMANDS.contains(&first) {
         let argv = std::iter::once(OsString::from("ccx")).chain(args);

@@ -27,21 +27,36 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { ccx_key: CcxKey::default(), rot_zone_tokens: DEFAULT_ROT_ZONE, context_window: None }
+        Config {
+            ccx_key: CcxKey::default(),
+            rot_zone_tokens: DEFAULT_ROT_ZONE,
+            context_window: None,
+        }
     }
 }
 
 impl Config {
     /// Reads the config file; returns the config and, if the file was bad, one line saying why.
     pub fn load() -> (Config, Option<String>) {
-        let Some(path) = crate::paths::config_file() else { return (Config::default(), None) };
+        let Some(path) = crate::paths::config_file() else {
+            return (Config::default(), None);
+        };
         match std::fs::read_to_string(&path) {
             Ok(text) => match Config::parse(&text) {
                 Ok(config) => (config, None),
-                Err(e) => (Config::default(), Some(format!("{}: {e}; using defaults", path.display()))),
+                Err(e) => (
+                    Config::default(),
+                    Some(format!("{}: {e}; using defaults", path.display())),
+                ),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Config::default(), None),
-            Err(e) => (Config::default(), Some(format!("cannot read {}: {e}; using defaults", path.display()))),
+            Err(e) => (
+                Config::default(),
+                Some(format!(
+                    "cannot read {}: {e}; using defaults",
+                    path.display()
+                )),
+            ),
         }
     }
 
@@ -82,7 +97,10 @@ mod tests {
         let c = Config::parse("").unwrap();
         assert_eq!(c.rot_zone_tokens, DEFAULT_ROT_ZONE);
         assert_eq!(c.ccx_key, CcxKey::default());
-        let c = Config::parse("ccx_key = \"ctrl-g\"\nrot_zone_tokens = 250000\ncontext_window = 500000").unwrap();
+        let c = Config::parse(
+            "ccx_key = \"ctrl-g\"\nrot_zone_tokens = 250000\ncontext_window = 500000",
+        )
+        .unwrap();
         assert_eq!(c.ccx_key.byte, 7);
         assert_eq!(c.rot_zone_tokens, 250_000);
         assert_eq!(c.window_for(None, 0), 500_000);

@@ -6,7 +6,9 @@ use std::os::unix::fs::OpenOptionsExt;
 
 /// Appends one timestamped line; never fails the caller.
 pub fn log(line: &str) {
-    let Ok(dir) = crate::paths::data_dir() else { return };
+    let Ok(dir) = crate::paths::data_dir() else {
+        return;
+    };
     if crate::paths::ensure_private_dir(&dir).is_err() {
         return;
     }
@@ -16,6 +18,11 @@ pub fn log(line: &str) {
         .mode(0o600)
         .open(dir.join("ccx.log"));
     if let Ok(mut file) = file {
-        let _ = writeln!(file, "{} [{}] {line}", crate::model::now_rfc3339(), std::process::id());
+        let _ = writeln!(
+            file,
+            "{} [{}] {line}",
+            crate::model::now_rfc3339(),
+            std::process::id()
+        );
     }
 }

@@ -16,6 +16,6 @@ pub fn run(argv: &[OsString]) -> Result<i32> {
     let (rows, cols) = runner::terminal_size();
     let spawned = proxy::spawn(cmd, rows, cols)?;
     let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
-    let outcome = runner::run_on_terminal(spawned, PassThrough, screen, |_| {})?;
+    let outcome = runner::run_on_terminal(spawned, screen, |_| PassThrough)?;
     Ok(runner::exit_code(&outcome))
 }

@@ -15,7 +15,10 @@ pub struct CcxKey {
 
 impl Default for CcxKey {
     fn default() -> Self {
-        CcxKey { byte: 0x1d, codepoint: b']' as u32 }
+        CcxKey {
+            byte: 0x1d,
+            codepoint: b']' as u32,
+        }
     }
 }
 
@@ -38,9 +41,14 @@ impl CcxKey {
             _ => return Err(format!("ccx key '{spec}': ctrl-{c} has no control code")),
         };
         if matches!(byte, 0x03 | 0x0d | 0x09 | 0x1b | 0x08) {
-            return Err(format!("ccx key '{spec}' is needed by Claude Code; choose another"));
+            return Err(format!(
+                "ccx key '{spec}' is needed by Claude Code; choose another"
+            ));
         }
-        Ok(CcxKey { byte, codepoint: c as u32 })
+        Ok(CcxKey {
+            byte,
+            codepoint: c as u32,
+        })
     }
 }
 
@@ -79,7 +87,12 @@ const MAX_SEQUENCE: usize = 64;
 
 impl KeyFilter {
     pub fn new(key: CcxKey) -> KeyFilter {
-        KeyFilter { key, state: PromptState::Empty, in_paste: false, carry: Vec::new() }
+        KeyFilter {
+            key,
+            state: PromptState::Empty,
+            in_paste: false,
+            carry: Vec::new(),
+        }
     }
 
     pub fn state(&self) -> PromptState {
@@ -218,7 +231,11 @@ fn key_length(bytes: &[u8]) -> Option<usize> {
     if bytes.len() < len {
         return None;
     }
-    Some(if bytes[1..len].iter().all(|b| b & 0xc0 == 0x80) { len } else { 1 })
+    Some(if bytes[1..len].iter().all(|b| b & 0xc0 == 0x80) {
+        len
+    } else {
+        1
+    })
 }
 
 fn escape_length(bytes: &[u8]) -> Option<usize> {
@@ -256,7 +273,10 @@ fn escape_length(bytes: &[u8]) -> Option<usize> {
 
 /// True when Claude's screen shows an empty prompt: the cursor's row is `❯` and nothing else.
 pub fn prompt_row_is_empty(row_text: &str) -> bool {
-    let trimmed: String = row_text.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
+    let trimmed: String = row_text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .collect();
     trimmed == "❯"
 }
 
@@ -304,7 +324,10 @@ mod tests {
         let mut f = filter();
         assert_eq!(run(&mut f, &[b"ab", b"\x7f", b"\x7f", b":"], true).1, 1);
         let mut f = filter();
-        assert_eq!(run(&mut f, &[b"ab", b"\x7f", b":"], true), (b"ab\x7f:".to_vec(), 0));
+        assert_eq!(
+            run(&mut f, &[b"ab", b"\x7f", b":"], true),
+            (b"ab\x7f:".to_vec(), 0)
+        );
         let mut f = filter();
         assert_eq!(run(&mut f, &[b"abc", b"\x03", b":"], true).1, 1);
     }
@@ -335,7 +358,10 @@ mod tests {
     #[test]
     fn unsure_after_history_or_cursor_keys() {
         let mut f = filter();
-        assert_eq!(run(&mut f, &[b"\x1b[A", b":"], true), (b"\x1b[A:".to_vec(), 0));
+        assert_eq!(
+            run(&mut f, &[b"\x1b[A", b":"], true),
+            (b"\x1b[A:".to_vec(), 0)
+        );
         assert_eq!(f.state(), Unsure);
         // Backspace does not make an unsure prompt empty; Enter does.
         run(&mut f, &[b"\x7f"], true);
@@ -346,13 +372,19 @@ mod tests {
     #[test]
     fn focus_and_mouse_reports_change_nothing() {
         let mut f = filter();
-        assert_eq!(run(&mut f, &[b"\x1b[I", b"\x1b[<35;10;5M", b":"], true).1, 1);
+        assert_eq!(
+            run(&mut f, &[b"\x1b[I", b"\x1b[<35;10;5M", b":"], true).1,
+            1
+        );
     }
 
     #[test]
     fn ccx_key_opens_at_any_time_legacy_and_csi_u() {
         let mut f = filter();
-        assert_eq!(run(&mut f, &[b"typing\x1dmore"], false), (b"typingmore".to_vec(), 1));
+        assert_eq!(
+            run(&mut f, &[b"typing\x1dmore"], false),
+            (b"typingmore".to_vec(), 1)
+        );
         assert_eq!(run(&mut f, &[b"\x1b[93;5u"], false), (vec![], 1));
         assert_eq!(run(&mut f, &[b"\x1b[27;5;93~"], false), (vec![], 1));
         assert_eq!(run(&mut f, &[b"\x1b[93;5:1u"], false), (vec![], 1));
@@ -382,7 +414,13 @@ mod tests {
     #[test]
     fn configured_keys_parse() {
         assert_eq!(CcxKey::parse("ctrl-]").unwrap(), CcxKey::default());
-        assert_eq!(CcxKey::parse("C-g").unwrap(), CcxKey { byte: 7, codepoint: 'g' as u32 });
+        assert_eq!(
+            CcxKey::parse("C-g").unwrap(),
+            CcxKey {
+                byte: 7,
+                codepoint: 'g' as u32
+            }
+        );
         assert!(CcxKey::parse("ctrl-c").is_err());
         assert!(CcxKey::parse("x").is_err());
         assert!(CcxKey::parse("ctrl-1").is_err());

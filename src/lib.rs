@@ -2,21 +2,25 @@
 //! The binary (`main.rs`) is a thin shell over these modules.
 
 pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diag;
 pub mod exec;
 pub mod hooks;
+pub mod keys;
 pub mod model;
 pub mod paths;
 pub mod proxy;
+pub mod recorder;
 pub mod refs;
 pub mod runner;
 pub mod screen;
+pub mod session;
 pub mod store;
 pub mod terminal;
 pub mod tokens;
 pub mod transcript;
-pub mod diag;
-pub mod recorder;
-pub mod session;
-pub mod commands;
-pub mod keys;
-pub mod config;
+pub mod shell;
+pub mod status;
+pub mod store_slot;
+pub mod meta;

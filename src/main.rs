@@ -25,10 +25,16 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
     use ccx::commands;
     match invocation {
         Invocation::Hook => Ok(ccx::hooks::client::run()),
+        Invocation::Status => Ok(ccx::status::run()),
         Invocation::Claude { claude, args } => ccx::session::run(claude, args),
         Invocation::Command(command) => match command {
             Command::Exec { command } => ccx::exec::run(&command),
-            Command::Log { branch, all, json, limit } => commands::log(branch, all, json, limit),
+            Command::Log {
+                branch,
+                all,
+                json,
+                limit,
+            } => commands::log(branch, all, json, limit),
             Command::Show { turn, json } => commands::show(&turn, json),
             Command::Doctor { json } => commands::doctor::run(None, json),
         },

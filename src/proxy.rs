@@ -16,18 +16,47 @@ const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 /// Read size on both paths.
 const CHUNK: usize = 64 * 1024;
 
-/// Rewrites or intercepts keys on their way to the child. The default passes all through.
+/// Rewrites or intercepts keys on their way to the child. It runs on the input thread, the one
+/// reader of the input, so it may take the input over for a while (ccx's editor does).
 pub trait InputFilter: Send + 'static {
-    /// Returns the bytes to forward for this chunk of input.
-    fn filter(&mut self, input: &[u8]) -> Vec<u8>;
+    /// Handles one chunk of input, forwarding what the child should get through `to_child`.
+    fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>);
 }
 
 /// Forwards every byte unchanged.
 pub struct PassThrough;
 
 impl InputFilter for PassThrough {
-    fn filter(&mut self, input: &[u8]) -> Vec<u8> {
-        input.to_vec()
+    fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>) {
+        let _ = to_child.send(input.to_vec());
+    }
+}
+
+/// Decides whether the child's output reaches the terminal. While held, output only feeds the
+/// screen model; releasing writes one repaint of the model, so the terminal shows exactly what
+/// the child drew meanwhile. Output is fed to the model inside the gate's lock, so a repaint
+/// asked for under the lock reflects every byte before it.
+#[derive(Clone, Default)]
+pub struct OutputGate {
+    held: Arc<Mutex<bool>>,
+}
+
+impl OutputGate {
+    /// Stops the child's output from reaching the terminal (waits for a write in progress).
+    pub fn hold(&self) {
+        *lock(&self.held) = true;
+    }
+
+    /// Writes `repaint()` to `out` and lets output through again, with no output in between.
+    pub fn release(&self, repaint: impl FnOnce() -> Vec<u8>, out: &mut impl Write) {
+        let mut held = lock(&self.held);
+        let bytes = repaint();
+        let _ = out.write_all(&bytes).and_then(|_| out.flush());
+        *held = false;
+    }
+
+    pub fn is_held(&self) -> bool {
+        *lock(&self.held)
     }
 }
 
@@ -54,6 +83,7 @@ enum Event {
     ChildExited(ChildExit),
     Resize { rows: u16, cols: u16 },
     Terminate(i32),
+    EndOnRequest,
 }
 
 /// A child running in a PTY, not yet proxied.
@@ -105,7 +135,8 @@ pub fn spawn(cmd: CommandBuilder, rows: u16, cols: u16) -> Result<Spawned> {
 #[derive(Clone)]
 pub struct ProxyHandle {
     events: Sender<Event>,
-    input: Sender<Vec<u8>>,
+    input_tx: Sender<Vec<u8>>,
+    gate: OutputGate,
     pid: u32,
 }
 
@@ -114,9 +145,19 @@ impl ProxyHandle {
         let _ = self.events.send(Event::Resize { rows, cols });
     }
 
+    /// The gate on the child's output (see [`OutputGate`]).
+    pub fn output_gate(&self) -> OutputGate {
+        self.gate.clone()
+    }
+
+    /// Ends the child because the person asked ccx to quit (reported as a clean exit).
+    pub fn end_child_on_request(&self) {
+        let _ = self.events.send(Event::EndOnRequest);
+    }
+
     /// Sends bytes to the child as if typed (the PTY writer thread is their one owner).
     pub fn send_input(&self, bytes: Vec<u8>) {
-        let _ = self.input.send(bytes);
+        let _ = self.input_tx.send(bytes);
     }
 
     /// Asks the child to end (SIGHUP, then SIGKILL if it lingers) because ccx got `signal`.
@@ -136,6 +177,7 @@ pub struct Proxy {
     events_rx: Receiver<Event>,
     input_tx: Sender<Vec<u8>>,
     input_rx: Receiver<Vec<u8>>,
+    gate: OutputGate,
 }
 
 /// What `Proxy::run` reports.
@@ -144,15 +186,19 @@ pub struct ProxyOutcome {
     pub exit: ChildExit,
     /// The signal ccx itself was asked to end by, if any.
     pub terminated_by: Option<i32>,
+    /// The person asked ccx to end the child (`:quit`).
+    pub ended_on_request: bool,
 }
 
 impl Proxy {
     pub fn new(spawned: Spawned) -> (Proxy, ProxyHandle) {
         let (events_tx, events_rx) = mpsc::channel();
         let (input_tx, input_rx) = mpsc::channel();
+        let gate = OutputGate::default();
         let handle = ProxyHandle {
             events: events_tx.clone(),
-            input: input_tx.clone(),
+            input_tx: input_tx.clone(),
+            gate: gate.clone(),
             pid: spawned.pid,
         };
         (
@@ -162,6 +208,7 @@ impl Proxy {
                 events_rx,
                 input_tx,
                 input_rx,
+                gate,
             },
             handle,
         )
@@ -182,6 +229,7 @@ impl Proxy {
             events_rx,
             input_tx,
             input_rx,
+            gate,
         } = self;
         let Spawned {
             master,
@@ -227,18 +275,14 @@ impl Proxy {
                 loop {
                     match input.read(&mut buf) {
                         Ok(0) => break,
-                        Ok(n) => {
-                            let bytes = filter.filter(&buf[..n]);
-                            if !bytes.is_empty() && typed.send(bytes).is_err() {
-                                break;
-                            }
-                        }
+                        Ok(n) => filter.on_input(&buf[..n], &typed),
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                         Err(_) => break,
                     }
                 }
             })?;
 
+        let screen_for_resize = screen.clone();
         // Output: the hot path. Copy first, then hand a copy to the screen model.
         let done = events_tx.clone();
         let output_thread = std::thread::Builder::new()
@@ -249,16 +293,20 @@ impl Proxy {
                     match reader.read(&mut buf) {
                         Ok(0) => break,
                         Ok(n) => {
-                            if output
-                                .write_all(&buf[..n])
-                                .and_then(|_| output.flush())
-                                .is_err()
+                            let held = lock(&gate.held);
+                            let to_terminal = !*held;
+                            if to_terminal
+                                && output
+                                    .write_all(&buf[..n])
+                                    .and_then(|_| output.flush())
+                                    .is_err()
                             {
                                 break;
                             }
                             if let Some(screen) = &screen {
                                 screen.feed(buf[..n].to_vec());
                             }
+                            drop(held);
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                         // EIO from the PTY is the end of output.
@@ -283,6 +331,7 @@ impl Proxy {
         let mut exit = None;
         let mut output_done = false;
         let mut terminated_by = None;
+        let mut ended_on_request = false;
         while exit.is_none() || !output_done {
             let event = if exit.is_some() {
                 match events_rx.recv_timeout(DRAIN_AFTER_EXIT) {
@@ -299,12 +348,19 @@ impl Proxy {
                 Event::OutputDone => output_done = true,
                 Event::ChildExited(e) => exit = Some(e),
                 Event::Resize { rows, cols } => {
+                    if let Some(screen) = &screen_for_resize {
+                        screen.resize(rows, cols);
+                    }
                     let _ = lock(&master).resize(PtySize {
                         rows,
                         cols,
                         pixel_width: 0,
                         pixel_height: 0,
                     });
+                }
+                Event::EndOnRequest => {
+                    ended_on_request = true;
+                    end_child(pid);
                 }
                 Event::Terminate(signal) => {
                     terminated_by.get_or_insert(signal);
@@ -321,6 +377,7 @@ impl Proxy {
         Ok(ProxyOutcome {
             exit: exit.unwrap_or(ChildExit::Code(1)),
             terminated_by,
+            ended_on_request,
         })
     }
 }

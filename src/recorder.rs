@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long to wait for the transcript to hold the reply a `Stop` hook announced.
-const TRANSCRIPT_SETTLE: Duration = Duration::from_millis(1500);
+const TRANSCRIPT_SETTLE: Duration = Duration::from_secs(3);
 
 /// Names tried for a new conversation's branch: `main`, then `session-2`, `session-3`, ...
 const MAX_BRANCH_NAME_TRIES: u32 = 10_000;
@@ -49,20 +49,68 @@ pub struct NextPrompt {
     pub input: Option<String>,
 }
 
+/// What the running session looks like now, shared with the editor and the status line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionView {
+    pub session_id: Option<String>,
+    pub branch: Option<String>,
+    /// The latest turn of the session.
+    pub head: Option<u64>,
+    /// Context size after the latest finished turn.
+    pub context_tokens: u64,
+    pub model: Option<String>,
+    /// The rot zone threshold, for the status line.
+    pub rot_zone_tokens: u64,
+}
+
 pub struct Recorder {
     store: Arc<Store>,
     sessions: HashMap<String, SessionState>,
     next_prompt: HashMap<String, NextPrompt>,
+    view: Arc<std::sync::Mutex<SessionView>>,
+    /// Where the status line reads the view (written after every change), if anywhere.
+    status_file: Option<PathBuf>,
 }
 
 impl Recorder {
     pub fn new(store: Arc<Store>) -> Recorder {
-        Recorder { store, sessions: HashMap::new(), next_prompt: HashMap::new() }
+        Recorder {
+            store,
+            sessions: HashMap::new(),
+            next_prompt: HashMap::new(),
+            view: Default::default(),
+            status_file: None,
+        }
+    }
+
+    /// Shares the session's state through `view`, and writes it to `status_file` on changes.
+    pub fn with_view(
+        mut self,
+        view: Arc<std::sync::Mutex<SessionView>>,
+        status_file: Option<PathBuf>,
+    ) -> Recorder {
+        self.view = view;
+        self.status_file = status_file;
+        self
+    }
+
+    fn update_view(&self, change: impl FnOnce(&mut SessionView)) {
+        let snapshot = {
+            let mut view = self.view.lock().unwrap_or_else(|e| e.into_inner());
+            change(&mut view);
+            view.clone()
+        };
+        if let Some(path) = &self.status_file {
+            crate::status::write_view(path, &snapshot);
+        }
     }
 
     /// Records the session's turns on `branch` (created on the first turn if new).
     pub fn plan_branch(&mut self, session_id: &str, branch: &str) {
-        self.sessions.entry(session_id.to_string()).or_default().planned_branch = Some(branch.to_string());
+        self.sessions
+            .entry(session_id.to_string())
+            .or_default()
+            .planned_branch = Some(branch.to_string());
     }
 
     /// Marks the next prompt of `session_id` as being of `kind`, typed as `input`.
@@ -73,19 +121,39 @@ impl Recorder {
     /// Acts on one hook event.
     pub fn handle(&mut self, event: HookEvent) -> Result<()> {
         match event {
-            HookEvent::SessionStart { session_id, transcript_path, .. } => {
-                let state = self.sessions.entry(session_id).or_default();
+            HookEvent::SessionStart {
+                session_id,
+                transcript_path,
+                ..
+            } => {
+                let state = self.sessions.entry(session_id.clone()).or_default();
                 if let Some(path) = transcript_path {
                     state.transcript_path = Some(PathBuf::from(path));
                 }
+                let known = self.store.branch_for_session(&session_id)?;
+                let head = known.as_ref().and_then(|b| b.head);
+                let context = match head {
+                    Some(id) => self.store.turn(id)?.map(|t| t.context_tokens).unwrap_or(0),
+                    None => 0,
+                };
+                self.update_view(|v| {
+                    v.session_id = Some(session_id);
+                    v.branch = known.map(|b| b.name);
+                    v.head = head;
+                    v.context_tokens = context;
+                });
                 Ok(())
             }
-            HookEvent::PromptSubmitted { session_id, transcript_path, prompt } => {
-                self.prompt_submitted(&session_id, transcript_path, prompt)
-            }
-            HookEvent::Stopped { session_id, transcript_path, last_message } => {
-                self.stopped(&session_id, transcript_path, last_message)
-            }
+            HookEvent::PromptSubmitted {
+                session_id,
+                transcript_path,
+                prompt,
+            } => self.prompt_submitted(&session_id, transcript_path, prompt),
+            HookEvent::Stopped {
+                session_id,
+                transcript_path,
+                last_message,
+            } => self.stopped(&session_id, transcript_path, last_message),
             _ => Ok(()),
         }
     }
@@ -99,7 +167,12 @@ impl Recorder {
         Ok(())
     }
 
-    fn prompt_submitted(&mut self, session_id: &str, path: Option<String>, prompt: String) -> Result<()> {
+    fn prompt_submitted(
+        &mut self,
+        session_id: &str,
+        path: Option<String>,
+        prompt: String,
+    ) -> Result<()> {
         self.finish_pending(session_id, None, true)?;
         let branch = self.branch_of(session_id)?;
         let state = self.sessions.entry(session_id.to_string()).or_default();
@@ -115,34 +188,73 @@ impl Recorder {
             session_id: session_id.to_string(),
             started_at: now_rfc3339(),
         })?;
-        self.sessions.entry(session_id.to_string()).or_default().pending = Some(Pending { id: turn.id, prompt });
-        self.store.set_meta("current_branch", serde_json::Value::String(branch))?;
+        self.sessions
+            .entry(session_id.to_string())
+            .or_default()
+            .pending = Some(Pending {
+            id: turn.id,
+            prompt,
+        });
+        self.store
+            .set_meta("current_branch", serde_json::Value::String(branch.clone()))?;
+        self.update_view(|v| {
+            v.session_id = Some(session_id.to_string());
+            v.branch = Some(branch);
+            v.head = Some(turn.id);
+        });
         Ok(())
     }
 
-    fn stopped(&mut self, session_id: &str, path: Option<String>, last_message: Option<String>) -> Result<()> {
+    fn stopped(
+        &mut self,
+        session_id: &str,
+        path: Option<String>,
+        last_message: Option<String>,
+    ) -> Result<()> {
         if let Some(path) = path {
-            self.sessions.entry(session_id.to_string()).or_default().transcript_path = Some(PathBuf::from(path));
+            self.sessions
+                .entry(session_id.to_string())
+                .or_default()
+                .transcript_path = Some(PathBuf::from(path));
         }
         self.finish_pending(session_id, last_message, false)
     }
 
     /// Finishes the session's running turn, if any, from its transcript.
-    fn finish_pending(&mut self, session_id: &str, announced: Option<String>, interrupted: bool) -> Result<()> {
-        let Some(state) = self.sessions.get_mut(session_id) else { return Ok(()) };
-        let Some(pending) = state.pending.take() else { return Ok(()) };
-        let (entries, facts) = read_turn(state.transcript_path.as_ref(), state.last_uuid.as_deref(), announced.as_deref());
+    fn finish_pending(
+        &mut self,
+        session_id: &str,
+        announced: Option<String>,
+        interrupted: bool,
+    ) -> Result<()> {
+        let Some(state) = self.sessions.get_mut(session_id) else {
+            return Ok(());
+        };
+        let Some(pending) = state.pending.take() else {
+            return Ok(());
+        };
+        let (entries, facts) = read_turn(
+            state.transcript_path.as_ref(),
+            state.last_uuid.as_deref(),
+            announced.as_deref(),
+        );
         if facts.last_uuid.is_some() {
             state.last_uuid = facts.last_uuid.clone();
         }
-        let reply = if facts.reply.is_empty() { announced.unwrap_or_default() } else { facts.reply };
+        let reply = if facts.reply.is_empty() {
+            announced.unwrap_or_default()
+        } else {
+            facts.reply
+        };
         let est_tokens = tokens::estimate_tokens(&pending.prompt) + tokens::estimate_tokens(&reply);
-        self.store.finish_turn(
+        let model = facts.model.clone();
+        let context_tokens = facts.context_tokens;
+        let turn = self.store.finish_turn(
             pending.id,
             TurnEnd {
                 reply,
                 ended_at: now_rfc3339(),
-                context_tokens: facts.context_tokens,
+                context_tokens,
                 output_tokens: facts.output_tokens,
                 est_tokens,
                 interrupted,
@@ -151,6 +263,14 @@ impl Recorder {
                 entries,
             },
         )?;
+        self.update_view(|v| {
+            if v.head == Some(turn.id) && (context_tokens > 0 || !interrupted) {
+                v.context_tokens = context_tokens;
+            }
+            if model.is_some() {
+                v.model = model;
+            }
+        });
         Ok(())
     }
 
@@ -162,11 +282,17 @@ impl Recorder {
         let branch = match self.store.branch_for_session(session_id)? {
             Some(branch) => branch.name,
             None => {
-                let planned = self.sessions.get(session_id).and_then(|s| s.planned_branch.clone());
+                let planned = self
+                    .sessions
+                    .get(session_id)
+                    .and_then(|s| s.planned_branch.clone());
                 self.create_branch(session_id, planned)?
             }
         };
-        self.sessions.entry(session_id.to_string()).or_default().branch = Some(branch.clone());
+        self.sessions
+            .entry(session_id.to_string())
+            .or_default()
+            .branch = Some(branch.clone());
         Ok(branch)
     }
 
@@ -203,7 +329,9 @@ fn read_turn(
     after_uuid: Option<&str>,
     announced: Option<&str>,
 ) -> (Vec<serde_json::Value>, transcript::TurnFacts) {
-    let Some(path) = path else { return (Vec::new(), Default::default()) };
+    let Some(path) = path else {
+        return (Vec::new(), Default::default());
+    };
     let deadline = Instant::now() + TRANSCRIPT_SETTLE;
     loop {
         let read = transcript::read_transcript(path)

@@ -16,18 +16,17 @@ pub fn terminal_size() -> (u16, u16) {
         .unwrap_or((24, 80))
 }
 
-/// Runs a spawned child against the real terminal until it ends. `on_handle` receives the
-/// proxy handle before the proxy starts (to inject input or resize from elsewhere).
-pub fn run_on_terminal(
+/// Runs a spawned child against the real terminal until it ends. `make_filter` builds the
+/// input filter from the proxy handle (to inject input, resize or hold output from there).
+pub fn run_on_terminal<F: InputFilter>(
     spawned: Spawned,
-    filter: impl InputFilter,
     screen: ScreenModel,
-    on_handle: impl FnOnce(ProxyHandle),
+    make_filter: impl FnOnce(ProxyHandle) -> F,
 ) -> Result<ProxyOutcome> {
     let (proxy, handle) = Proxy::new(spawned);
     let guard = RawModeGuard::enter(0)?;
     watch_signals(handle.clone())?;
-    on_handle(handle);
+    let filter = make_filter(handle);
     let input = dup_fd(0)?;
     let output = dup_fd(1)?;
     let outcome = proxy.run(input, filter, output, Some(screen.clone()));
@@ -43,6 +42,7 @@ pub fn run_on_terminal(
 pub fn exit_code(outcome: &ProxyOutcome) -> i32 {
     match outcome.terminated_by {
         Some(signal) => 128 + signal,
+        None if outcome.ended_on_request => 0,
         None => outcome.exit.shell_code(),
     }
 }

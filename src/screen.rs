@@ -18,6 +18,74 @@ pub enum ScreenMsg {
     /// Replies with the screen's text contents.
     Contents(Sender<String>),
     Modes(Sender<LeftModes>),
+    /// Replies with the text of the row the cursor is on.
+    CursorRow(Sender<String>),
+    /// Replies with the keyboard modes vt100 does not model.
+    Keyboard(Sender<KeyboardModes>),
+}
+
+/// Keyboard protocol state the child set on the terminal: kitty flags it pushed (and has not
+/// popped) and xterm modifyOtherKeys. ccx's editor switches them off and restores them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyboardModes {
+    /// The push sequences (`ESC [ > flags u`) still in effect, oldest first.
+    pub kitty_pushes: Vec<Vec<u8>>,
+    /// The last `ESC [ > 4 ; N m` seen, if it turned modifyOtherKeys on.
+    pub modify_other_keys: Option<Vec<u8>>,
+}
+
+impl KeyboardModes {
+    /// Follows the sequences in a chunk of output (sequences split across chunks are missed,
+    /// which costs only a mode left on while ccx's editor is open).
+    pub fn observe(&mut self, bytes: &[u8]) {
+        let mut i = 0;
+        while let Some(pos) = bytes[i..].windows(3).position(|w| w == b"\x1b[>" || w == b"\x1b[<") {
+            let start = i + pos;
+            let body_start = start + 3;
+            let Some(len) = bytes[body_start..].iter().position(|b| !(b.is_ascii_digit() || *b == b';')) else {
+                break;
+            };
+            let end = body_start + len;
+            let seq = &bytes[start..=end];
+            match (bytes[start + 2], bytes[end]) {
+                (b'>', b'u') => self.kitty_pushes.push(seq.to_vec()),
+                (b'<', b'u') => {
+                    let n: usize = std::str::from_utf8(&bytes[body_start..end]).ok().and_then(|t| t.parse().ok()).unwrap_or(1);
+                    for _ in 0..n.max(1) {
+                        self.kitty_pushes.pop();
+                    }
+                }
+                (b'>', b'm') => {
+                    let params = &bytes[body_start..end];
+                    let on = params.starts_with(b"4;") && params != b"4;0";
+                    self.modify_other_keys = on.then(|| seq.to_vec());
+                }
+                _ => {}
+            }
+            i = end + 1;
+        }
+    }
+
+    /// Bytes that switch these modes off.
+    pub fn off_sequence(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if !self.kitty_pushes.is_empty() {
+            out.extend_from_slice(format!("\x1b[<{}u", self.kitty_pushes.len()).as_bytes());
+        }
+        if self.modify_other_keys.is_some() {
+            out.extend_from_slice(b"\x1b[>4;0m");
+        }
+        out
+    }
+
+    /// Bytes that put these modes back.
+    pub fn on_sequence(&self) -> Vec<u8> {
+        let mut out: Vec<u8> = self.kitty_pushes.concat();
+        if let Some(seq) = &self.modify_other_keys {
+            out.extend_from_slice(seq);
+        }
+        out
+    }
 }
 
 /// A handle to the screen-model thread. Dropping every handle ends the thread.
@@ -57,6 +125,14 @@ impl ScreenModel {
         self.ask(ScreenMsg::Modes)
     }
 
+    pub fn cursor_row(&self) -> Option<String> {
+        self.ask(ScreenMsg::CursorRow)
+    }
+
+    pub fn keyboard_modes(&self) -> Option<KeyboardModes> {
+        self.ask(ScreenMsg::Keyboard)
+    }
+
     fn ask<T>(&self, make: impl FnOnce(Sender<T>) -> ScreenMsg) -> Option<T> {
         let (tx, rx) = mpsc::channel();
         self.tx.send(make(tx)).ok()?;
@@ -75,9 +151,11 @@ fn new_parser(rows: u16, cols: u16) -> vt100::Parser {
 fn run(rx: Receiver<ScreenMsg>, rows: u16, cols: u16) {
     let mut size = (rows.max(1), cols.max(1));
     let mut parser = new_parser(size.0, size.1);
+    let mut keyboard = KeyboardModes::default();
     for msg in rx {
         match msg {
             ScreenMsg::Output(bytes) => {
+                keyboard.observe(&bytes);
                 let fed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     parser.process(&bytes);
                 }));
@@ -91,7 +169,18 @@ fn run(rx: Receiver<ScreenMsg>, rows: u16, cols: u16) {
                 parser.set_size(non_zero(size.0), non_zero(size.1));
             }
             ScreenMsg::Repaint(reply) => {
-                let _ = reply.send(parser.screen().contents_formatted().into_bytes());
+                // Contents, cursor and input modes (mouse, bracketed paste, keypad).
+                let _ = reply.send(parser.screen().state_formatted().into_bytes());
+            }
+            ScreenMsg::CursorRow(reply) => {
+                let screen = parser.screen();
+                let (row, _) = screen.cursor_position();
+                let (_, cols) = screen.size();
+                let text = screen.rows(0, cols.get()).nth(usize::from(row)).unwrap_or_default();
+                let _ = reply.send(text);
+            }
+            ScreenMsg::Keyboard(reply) => {
+                let _ = reply.send(keyboard.clone());
             }
             ScreenMsg::Contents(reply) => {
                 let _ = reply.send(parser.screen().contents());
@@ -123,7 +212,21 @@ mod tests {
         model.feed(b"\x1b[?1049l".to_vec());
         let text = model.contents().unwrap();
         assert!(text.contains("hello") && text.contains("world"), "{text}");
+        model.feed(b"\x1b[2;3Habc".to_vec());
+        assert!(model.cursor_row().unwrap().contains("abc"));
         drop(model);
         handle.join().unwrap();
+    }
+
+    #[test]
+    fn keyboard_modes_follow_pushes_and_pops() {
+        let mut k = KeyboardModes::default();
+        k.observe(b"text\x1b[>5u more \x1b[>4;2m");
+        assert_eq!(k.kitty_pushes, vec![b"\x1b[>5u".to_vec()]);
+        assert_eq!(k.off_sequence(), b"\x1b[<1u\x1b[>4;0m");
+        assert_eq!(k.on_sequence(), b"\x1b[>5u\x1b[>4;2m");
+        k.observe(b"\x1b[<u\x1b[>4;0m");
+        assert_eq!(k, KeyboardModes::default());
+        assert!(k.off_sequence().is_empty());
     }
 }

@@ -5,11 +5,14 @@
 use crate::hooks::bridge::Bridge;
 use crate::hooks::settings;
 use crate::hooks::wire::HookEvent;
+use crate::config::Config;
 use crate::proxy::{self, PassThrough};
-use crate::recorder::Recorder;
+use crate::recorder::{Recorder, SessionView};
 use crate::screen::ScreenModel;
+use crate::shell::{MetaShell, ShellDeps};
 use crate::store::Store;
-use crate::{diag, paths, runner};
+use crate::store_slot::StoreSlot;
+use crate::{diag, paths, runner, status};
 use anyhow::{Context, Result};
 use portable_pty::CommandBuilder;
 use std::ffi::OsString;
@@ -20,19 +23,40 @@ use std::time::Duration;
 
 /// Claude's own subcommands and flags that do not start a conversation: run them plainly.
 const PLAIN_CLAUDE_ARGS: &[&str] = &[
-    "mcp", "config", "update", "doctor", "install", "migrate-installer", "setup-token", "plugin",
-    "-v", "--version", "-h", "--help",
+    "mcp",
+    "config",
+    "update",
+    "doctor",
+    "install",
+    "migrate-installer",
+    "setup-token",
+    "plugin",
+    "-v",
+    "--version",
+    "-h",
+    "--help",
 ];
 
 /// Claude flags that choose the session themselves (ccx then does not pass `--session-id`).
-const SESSION_FLAGS: &[&str] = &["-c", "--continue", "-r", "--resume", "--session-id", "--fork-session"];
+const SESSION_FLAGS: &[&str] = &[
+    "-c",
+    "--continue",
+    "-r",
+    "--resume",
+    "--session-id",
+    "--fork-session",
+];
 
 /// How long hook messages already on their way may take to arrive once claude has exited.
 const LATE_HOOK_GRACE: Duration = Duration::from_millis(300);
 
 /// Finds claude: `--ccx-claude PATH`, else `$CCX_CLAUDE`, else `claude` on `PATH`.
 pub fn find_claude(explicit: Option<PathBuf>) -> Result<PathBuf> {
-    let wanted = explicit.or_else(|| std::env::var_os("CCX_CLAUDE").filter(|v| !v.is_empty()).map(PathBuf::from));
+    let wanted = explicit.or_else(|| {
+        std::env::var_os("CCX_CLAUDE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
     if let Some(path) = wanted {
         return if is_executable(&path) {
             Ok(path)
@@ -60,18 +84,29 @@ fn search_path(name: &str) -> Option<PathBuf> {
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 /// True when the arguments ask claude for something other than a conversation.
 fn is_plain_invocation(args: &[OsString]) -> bool {
-    args.iter().take(1).chain(args.iter().filter(|a| a.to_str().is_some_and(|s| s.starts_with('-'))))
+    args.iter()
+        .take(1)
+        .chain(
+            args.iter()
+                .filter(|a| a.to_str().is_some_and(|s| s.starts_with('-'))),
+        )
         .any(|a| a.to_str().is_some_and(|s| PLAIN_CLAUDE_ARGS.contains(&s)))
 }
 
 fn chooses_session(args: &[OsString]) -> bool {
     args.iter().any(|a| {
-        a.to_str().is_some_and(|s| SESSION_FLAGS.iter().any(|f| s == *f || s.starts_with(&format!("{f}="))))
+        a.to_str().is_some_and(|s| {
+            SESSION_FLAGS
+                .iter()
+                .any(|f| s == *f || s.starts_with(&format!("{f}=")))
+        })
     })
 }
 
@@ -97,14 +132,11 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
         return run_plain(cmd);
     }
 
-    let store = match open_store(&cwd) {
-        Ok(store) => Some(Arc::new(store)),
-        Err(err) => {
-            // Never stand between the person and Claude: run unrecorded, and say so once.
-            eprintln!("ccx: not recording this session: {err:#}");
-            None
-        }
-    };
+    let (config, config_problem) = Config::load();
+    if let Some(problem) = config_problem {
+        eprintln!("ccx: {problem}");
+    }
+    let store = StoreSlot::default();
     let (tx, rx) = mpsc::channel::<RecorderMsg>();
     let hook_tx = tx.clone();
     let bridge = Bridge::start(&paths::runtime_dir()?, move |event| {
@@ -112,8 +144,21 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     })?;
 
     let user_settings = settings::take_user_settings(&mut args).map_err(anyhow::Error::msg)?;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if let Some(theirs) = status::find_user_status_line(&cwd, home.as_deref(), user_settings.as_ref()) {
+        let _ = std::fs::write(status::user_status_file(bridge.dir()), theirs.to_string());
+    }
+    let view = Arc::new(std::sync::Mutex::new(SessionView {
+        rot_zone_tokens: config.rot_zone_tokens,
+        ..Default::default()
+    }));
+    let view_file = status::view_file(bridge.dir());
+    status::write_view(&view_file, &view.lock().unwrap_or_else(|e| e.into_inner()));
     let exe = std::env::current_exe().context("cannot find the ccx executable")?;
-    let merged = settings::merge(user_settings.unwrap_or_else(|| serde_json::json!({})), &settings::ccx_settings(&exe));
+    let merged = settings::merge(
+        user_settings.unwrap_or_else(|| serde_json::json!({})),
+        &settings::ccx_settings(&exe),
+    );
     cmd.arg("--settings");
     cmd.arg(merged.to_string());
     if !chooses_session(&args) {
@@ -127,20 +172,38 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
         cmd.env(key, value);
     }
 
-    let recorder_thread = store.map(|store| {
-        std::thread::Builder::new()
-            .name("ccx-recorder".into())
-            .spawn(move || record(Recorder::new(store), rx))
-    });
+    // The turn log opens on the recorder thread, so claude starts at once; hook events wait
+    // in the channel meanwhile.
+    let recorder_thread = {
+        let (slot, view, cwd) = (store.clone(), view.clone(), cwd.clone());
+        std::thread::Builder::new().name("ccx-recorder".into()).spawn(move || {
+            match open_store(&cwd) {
+                Ok(opened) => {
+                    let opened = Arc::new(opened);
+                    slot.fill(Ok(opened.clone()));
+                    record(Recorder::new(opened).with_view(view, Some(view_file)), rx);
+                }
+                Err(err) => {
+                    // Never stand between the person and Claude: run unrecorded, say why.
+                    diag::log(&format!("not recording this session: {err:#}"));
+                    slot.fill(Err(format!("{err:#}")));
+                }
+            }
+        })
+    };
 
     let (rows, cols) = runner::terminal_size();
     let spawned = proxy::spawn(cmd, rows, cols)?;
     let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
-    let outcome = runner::run_on_terminal(spawned, PassThrough, screen, |_| {});
+    let history = Some(paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(&cwd)).join("history.txt"));
+    let shell_screen = screen.clone();
+    let outcome = runner::run_on_terminal(spawned, screen, move |handle| {
+        MetaShell::new(ShellDeps { store, view, config, screen: shell_screen, handle, history })
+    });
 
     std::thread::sleep(LATE_HOOK_GRACE);
     let _ = tx.send(RecorderMsg::Shutdown);
-    if let Some(Ok(handle)) = recorder_thread {
+    if let Ok(handle) = recorder_thread {
         let _ = handle.join();
     }
     drop(bridge);
@@ -151,7 +214,7 @@ fn run_plain(cmd: CommandBuilder) -> Result<i32> {
     let (rows, cols) = runner::terminal_size();
     let spawned = proxy::spawn(cmd, rows, cols)?;
     let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
-    let outcome = runner::run_on_terminal(spawned, PassThrough, screen, |_| {})?;
+    let outcome = runner::run_on_terminal(spawned, screen, |_| PassThrough)?;
     Ok(runner::exit_code(&outcome))
 }
 
@@ -206,6 +269,9 @@ mod tests {
     fn missing_claude_is_one_clear_error() {
         let err = find_claude(Some(PathBuf::from("/no/such/claude"))).unwrap_err();
         let text = format!("{err:#}");
-        assert!(text.contains("cannot find Claude Code") && text.contains("--ccx-claude"), "{text}");
+        assert!(
+            text.contains("cannot find Claude Code") && text.contains("--ccx-claude"),
+            "{text}"
+        );
     }
 }

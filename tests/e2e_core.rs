@@ -13,7 +13,9 @@ const TURN: Duration = Duration::from_secs(60);
 
 fn start_ccx(env: &TestEnv, args: &[&str]) -> PtySession {
     let session = PtySession::spawn(ccx_path(), args, env, 120, 40);
-    session.wait_for_text("❯", START).expect("Claude's prompt through ccx");
+    session
+        .wait_for_text("❯", START)
+        .expect("Claude's prompt through ccx");
     // Let the TUI settle (it redraws once after the first prompt paint).
     std::thread::sleep(Duration::from_millis(500));
     session
@@ -29,7 +31,11 @@ fn log_json(env: &TestEnv, extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["log", "--json"];
     args.extend_from_slice(extra);
     let out = ccx(env, &args);
-    assert!(out.status.success(), "ccx log failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ccx log failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("ccx log --json prints an array")
 }
 
@@ -40,7 +46,12 @@ fn wait_for_finished_turns(env: &TestEnv, n: usize, extra: &[&str]) -> Vec<Value
         let finished = turns.iter().filter(|t| !t["ended_at"].is_null()).count();
         (finished >= n).then_some(turns)
     })
-    .unwrap_or_else(|| panic!("{n} finished turns never appeared; log: {:#?}", log_json(env, extra)))
+    .unwrap_or_else(|| {
+        panic!(
+            "{n} finished turns never appeared; log: {:#?}",
+            log_json(env, extra)
+        )
+    })
 }
 
 fn ask(session: &PtySession, prompt: &str, shows: &str) {
@@ -52,16 +63,27 @@ fn ask(session: &PtySession, prompt: &str, shows: &str) {
 fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
-    ask(&session, "first question [[reply:first answer]]", "first answer");
+    ask(
+        &session,
+        "first question [[reply:first answer]]",
+        "first answer",
+    );
     wait_for_finished_turns(&env, 1, &[]);
-    ask(&session, "second question [[reply:second answer]] [[usage:54321]]", "second answer");
+    ask(
+        &session,
+        "second question [[reply:second answer]] [[usage:54321]]",
+        "second answer",
+    );
     let turns = wait_for_finished_turns(&env, 2, &[]);
 
     assert_eq!(turns.len(), 2, "{turns:#?}");
     let (first, second) = (&turns[0], &turns[1]);
     assert_eq!(first["prompt"], "first question [[reply:first answer]]");
     assert_eq!(first["reply"], "first answer");
-    assert_eq!(second["prompt"], "second question [[reply:second answer]] [[usage:54321]]");
+    assert_eq!(
+        second["prompt"],
+        "second question [[reply:second answer]] [[usage:54321]]"
+    );
     assert_eq!(second["reply"], "second answer");
     assert_eq!(first["branch"], "main");
     assert!(first["parent"].is_null());
@@ -71,7 +93,12 @@ fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     // context_tokens is exactly what the stand-in reported for the turn's last main request.
     let main = env.standin.main_requests();
     let reported = |needle: &str| {
-        main.iter().rev().find(|r| r.user_text.contains(needle)).expect("request").usage.context_tokens()
+        main.iter()
+            .rev()
+            .find(|r| r.user_text.contains(needle))
+            .expect("request")
+            .usage
+            .context_tokens()
     };
     assert_eq!(first["context_tokens"], reported("first question"));
     assert_eq!(second["context_tokens"], 54321);
@@ -84,17 +111,26 @@ fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     assert_eq!(shown["id"], first["id"]);
 
     session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0), "ccx exit code after /exit");
+    assert_eq!(
+        session.wait_exit(TURN),
+        Some(0),
+        "ccx exit code after /exit"
+    );
 }
 
 /// The PIDs of the processes whose parent is `pid`.
 fn children_of(pid: u32) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|child| {
             std::fs::read_to_string(format!("/proc/{child}/stat"))
                 .ok()
-                .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().nth(1).map(str::to_string)))
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .map(|(_, rest)| rest.split_whitespace().nth(1).map(str::to_string))
+                })
                 .flatten()
                 .is_some_and(|ppid| ppid == pid.to_string())
         })
@@ -111,8 +147,14 @@ fn kill_9_of_ccx_mid_turn_keeps_completed_turns_and_leaves_no_claude() {
     assert!(!claude_pids.is_empty(), "claude runs under ccx");
 
     session.type_and_submit("slow one [[sleep:30000]]");
-    wait_until(TURN, || env.standin.main_requests().iter().any(|r| r.user_text.contains("slow one")).then_some(()))
-        .expect("the slow turn reached the stand-in");
+    wait_until(TURN, || {
+        env.standin
+            .main_requests()
+            .iter()
+            .any(|r| r.user_text.contains("slow one"))
+            .then_some(())
+    })
+    .expect("the slow turn reached the stand-in");
     session.kill_9();
 
     for pid in claude_pids {
@@ -123,11 +165,19 @@ fn kill_9_of_ccx_mid_turn_keeps_completed_turns_and_leaves_no_claude() {
         }
     }
     let turns = log_json(&env, &[]);
-    let kept = turns.iter().find(|t| t["prompt"] == "kept [[reply:kept answer]]").expect("completed turn kept");
+    let kept = turns
+        .iter()
+        .find(|t| t["prompt"] == "kept [[reply:kept answer]]")
+        .expect("completed turn kept");
     assert_eq!(kept["reply"], "kept answer");
     assert!(!kept["ended_at"].is_null());
     // The prompt typed before the kill is not lost either.
-    assert!(turns.iter().any(|t| t["prompt"] == "slow one [[sleep:30000]]"), "{turns:#?}");
+    assert!(
+        turns
+            .iter()
+            .any(|t| t["prompt"] == "slow one [[sleep:30000]]"),
+        "{turns:#?}"
+    );
 }
 
 #[test]
@@ -144,11 +194,31 @@ fn two_sessions_in_one_project_and_a_reader_record_everything() {
     let turns = wait_for_finished_turns(&env, 4, &["--all"]);
 
     assert_eq!(turns.len(), 4, "{turns:#?}");
-    let find = |p: &str| turns.iter().find(|t| t["prompt"].as_str().unwrap().starts_with(p)).unwrap().clone();
-    let (a1, a2, b1, b2) = (find("alpha one"), find("alpha two"), find("beta one"), find("beta two"));
-    assert_eq!(a2["parent"], a1["id"], "alpha's turns chain on their own branch");
-    assert_eq!(b2["parent"], b1["id"], "beta's turns chain on their own branch");
-    assert_ne!(a1["branch"], b1["branch"], "two conversations, two branches");
+    let find = |p: &str| {
+        turns
+            .iter()
+            .find(|t| t["prompt"].as_str().unwrap().starts_with(p))
+            .unwrap()
+            .clone()
+    };
+    let (a1, a2, b1, b2) = (
+        find("alpha one"),
+        find("alpha two"),
+        find("beta one"),
+        find("beta two"),
+    );
+    assert_eq!(
+        a2["parent"], a1["id"],
+        "alpha's turns chain on their own branch"
+    );
+    assert_eq!(
+        b2["parent"], b1["id"],
+        "beta's turns chain on their own branch"
+    );
+    assert_ne!(
+        a1["branch"], b1["branch"],
+        "two conversations, two branches"
+    );
     assert_eq!(a2["reply"], "alpha reply two");
     assert_eq!(b2["reply"], "beta reply two");
     let mut ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
@@ -176,7 +246,11 @@ fn forged_hook_messages_record_nothing() {
     let socket = std::fs::read_dir(&runtime)
         .unwrap()
         .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy().starts_with(&format!("run-{}-", session.pid())))
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("run-{}-", session.pid()))
+        })
         .map(|e| e.path().join("hook.sock"))
         .expect("the running ccx's hook socket");
     for event in ["SessionStart", "UserPromptSubmit", "Stop"] {
@@ -191,7 +265,12 @@ fn forged_hook_messages_record_nothing() {
             .stdin(std::process::Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(payload.to_string().as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.to_string().as_bytes())
+            .unwrap();
         assert!(child.wait().unwrap().success(), "a hook never fails");
     }
     // The bridge saw all three and dropped them (so the test cannot pass by never arriving).
@@ -200,8 +279,17 @@ fn forged_hook_messages_record_nothing() {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         (text.matches("wrong secret").count() >= 3).then_some(())
     })
-    .unwrap_or_else(|| panic!("forged messages not dropped: {:?}", std::fs::read_to_string(&log)));
-    ask(&session, "real two [[reply:second real answer]]", "second real answer");
+    .unwrap_or_else(|| {
+        panic!(
+            "forged messages not dropped: {:?}",
+            std::fs::read_to_string(&log)
+        )
+    });
+    ask(
+        &session,
+        "real two [[reply:second real answer]]",
+        "second real answer",
+    );
     let turns = wait_for_finished_turns(&env, 2, &[]);
     assert_eq!(turns.len(), 2, "{turns:#?}");
     assert!(turns.iter().all(|t| t["prompt"] != "forged prompt"));

@@ -57,15 +57,24 @@ fn engine_copies_output_bytes_intact() {
 
 #[test]
 fn engine_forwards_input_to_the_child() {
-    let (exit, out) = run_engine(sh("stty -echo; read line; printf 'got<%s>' \"$line\""), b"hello world\r");
+    let (exit, out) = run_engine(
+        sh("stty -echo; read line; printf 'got<%s>' \"$line\""),
+        b"hello world\r",
+    );
     assert_eq!(exit, ChildExit::Code(0));
-    assert!(String::from_utf8_lossy(&out).contains("got<hello world>"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out).contains("got<hello world>"),
+        "{out:?}"
+    );
 }
 
 #[test]
 fn engine_reports_exit_codes_and_signals() {
     assert_eq!(run_engine(sh("exit 3"), b"").0, ChildExit::Code(3));
-    assert_eq!(run_engine(sh("kill -TERM $$"), b"").0, ChildExit::Signal(libc::SIGTERM));
+    assert_eq!(
+        run_engine(sh("kill -TERM $$"), b"").0,
+        ChildExit::Signal(libc::SIGTERM)
+    );
     assert_eq!(ChildExit::Signal(libc::SIGTERM).shell_code(), 143);
 }
 
@@ -76,22 +85,37 @@ fn engine_feeds_the_screen_model_and_resizes() {
     let (screen, _thread) = ScreenModel::spawn(24, 80);
     handle.resize(30, 100);
     let sink = Sink::default();
-    proxy.run(&b""[..], PassThrough, sink.clone(), Some(screen.clone())).unwrap();
+    proxy
+        .run(&b""[..], PassThrough, sink.clone(), Some(screen.clone()))
+        .unwrap();
     let text = screen.contents().unwrap();
-    assert!(text.contains("first") && text.contains("30 100"), "screen: {text}");
+    assert!(
+        text.contains("first") && text.contains("30 100"),
+        "screen: {text}"
+    );
 }
 
 #[test]
 fn exec_passes_exit_code_and_bytes_without_a_terminal() {
     let ccx = support::harness::ccx_path();
     let out = Command::new(&ccx)
-        .args(["exec", "--", "sh", "-c", "printf 'x%.0s' $(seq 1 5000); exit 7"])
+        .args([
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "printf 'x%.0s' $(seq 1 5000); exit 7",
+        ])
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(7));
     assert_eq!(out.stdout, vec![b'x'; 5000]);
-    let out = Command::new(&ccx).args(["exec", "--", "sh", "-c", "kill -9 $$"]).stdin(Stdio::null()).output().unwrap();
+    let out = Command::new(&ccx)
+        .args(["exec", "--", "sh", "-c", "kill -9 $$"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(137));
 }
 
@@ -121,8 +145,18 @@ fn ccx_in_terminal(script: &str) -> PtySession {
         ("HOME".into(), std::env::temp_dir().to_string_lossy().into()),
     ];
     let ccx = support::harness::ccx_path();
-    let outer = format!("{script}; ", script = script.replace("CCX", &ccx.to_string_lossy()));
-    PtySession::spawn_with("/bin/sh", &["-c", &outer], &vars, &std::env::temp_dir(), 80, 24)
+    let outer = format!(
+        "{script}; ",
+        script = script.replace("CCX", &ccx.to_string_lossy())
+    );
+    PtySession::spawn_with(
+        "/bin/sh",
+        &["-c", &outer],
+        &vars,
+        &std::env::temp_dir(),
+        80,
+        24,
+    )
 }
 
 #[test]
@@ -140,7 +174,10 @@ fn exec_restores_the_terminal_settings() {
     let raw = session.raw_output();
     let leave_alt = raw.windows(8).any(|w| w == b"\x1b[?1049l");
     let paste_off = raw.windows(8).any(|w| w == b"\x1b[?2004l");
-    assert!(leave_alt && paste_off, "ccx must switch off the modes the dead child left on");
+    assert!(
+        leave_alt && paste_off,
+        "ccx must switch off the modes the dead child left on"
+    );
 }
 
 #[test]
@@ -166,14 +203,20 @@ fn exec_forwards_keystrokes() {
 fn killing_ccx_leaves_no_orphan() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("child.pid");
-    let script = format!("echo $$ > '{}'; echo STARTED; exec sleep 60", pidfile.display());
+    let script = format!(
+        "echo $$ > '{}'; echo STARTED; exec sleep 60",
+        pidfile.display()
+    );
     let mut ccx = Command::new(support::harness::ccx_path())
         .args(["exec", "--", "sh", "-c", &script])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let child_pid: u32 = wait_until(T, || std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()).expect("child started");
+    let child_pid: u32 = wait_until(T, || {
+        std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()
+    })
+    .expect("child started");
     assert!(pid_alive(child_pid));
     unsafe { libc::kill(ccx.id() as i32, libc::SIGKILL) };
     let _ = ccx.wait();
@@ -195,9 +238,15 @@ fn sigterm_to_ccx_ends_the_child_and_reports_143() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let child_pid: u32 = wait_until(T, || std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()).expect("child started");
+    let child_pid: u32 = wait_until(T, || {
+        std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()
+    })
+    .expect("child started");
     unsafe { libc::kill(ccx.id() as i32, libc::SIGTERM) };
     let status = wait_until(T, || ccx.try_wait().ok().flatten()).expect("ccx ended");
     assert_eq!(status.code(), Some(143));
-    assert!(wait_until(T, || (!pid_alive(child_pid)).then_some(())).is_some(), "child left running");
+    assert!(
+        wait_until(T, || (!pid_alive(child_pid)).then_some(())).is_some(),
+        "child left running"
+    );
 }

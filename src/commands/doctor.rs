@@ -23,8 +23,16 @@ pub struct Check {
 
 fn check(name: &'static str, result: Result<String>) -> Check {
     match result {
-        Ok(detail) => Check { name, ok: true, detail },
-        Err(err) => Check { name, ok: false, detail: format!("{err:#}") },
+        Ok(detail) => Check {
+            name,
+            ok: true,
+            detail,
+        },
+        Err(err) => Check {
+            name,
+            ok: false,
+            detail: format!("{err:#}"),
+        },
     }
 }
 
@@ -40,7 +48,9 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool) -> Result<i32> {
         serde_json::to_writer_pretty(std::io::stdout().lock(), &checks)?;
         println!();
     } else {
-        let p = Palette { enabled: render::colour_wanted(1) };
+        let p = Palette {
+            enabled: render::colour_wanted(1),
+        };
         let mut out = std::io::stdout().lock();
         for c in &checks {
             let mark = if c.ok { p.good("ok ") } else { p.warn("BAD") };
@@ -67,7 +77,11 @@ fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<String> {
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            anyhow::bail!("{} --version did not answer within {}s", path.display(), CLAUDE_VERSION_TIMEOUT.as_secs());
+            anyhow::bail!(
+                "{} --version did not answer within {}s",
+                path.display(),
+                CLAUDE_VERSION_TIMEOUT.as_secs()
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -99,11 +113,19 @@ fn hooks_deliver() -> Result<String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
-    child.stdin.take().expect("stdin").write_all(payload.to_string().as_bytes())?;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(payload.to_string().as_bytes())?;
     let output = child.wait_with_output()?;
     let hook_time = started.elapsed();
     if !output.status.success() || !output.stdout.is_empty() {
-        anyhow::bail!("the hook command must exit 0 and print nothing; it exited {} and printed {} bytes", output.status, output.stdout.len());
+        anyhow::bail!(
+            "the hook command must exit 0 and print nothing; it exited {} and printed {} bytes",
+            output.status,
+            output.stdout.len()
+        );
     }
     match rx.recv_timeout(HOOK_TIMEOUT) {
         Ok(HookEvent::SessionStart { session_id, .. }) if session_id == session => Ok(format!(
@@ -112,7 +134,11 @@ fn hooks_deliver() -> Result<String> {
             hook_time.as_millis()
         )),
         Ok(other) => anyhow::bail!("the bridge delivered the wrong event: {other:?}"),
-        Err(_) => anyhow::bail!("a hook message did not reach ccx within {}s: see {}", HOOK_TIMEOUT.as_secs(), "the ccx.log in the data directory"),
+        Err(_) => anyhow::bail!(
+            "a hook message did not reach ccx within {}s: see {}",
+            HOOK_TIMEOUT.as_secs(),
+            "the ccx.log in the data directory"
+        ),
     }
 }
 
@@ -121,6 +147,13 @@ fn store_opens() -> Result<String> {
     let store = crate::session::open_store(&cwd)?;
     let turns = store.all_turns()?.len();
     let branches = store.branches()?.len();
-    let how = if store.is_owner() { "opened" } else { "shared with a running ccx" };
-    Ok(format!("{} ({how}): {turns} turns, {branches} branches", store.dir().display()))
+    let how = if store.is_owner() {
+        "opened"
+    } else {
+        "shared with a running ccx"
+    };
+    Ok(format!(
+        "{} ({how}): {turns} turns, {branches} branches",
+        store.dir().display()
+    ))
 }

@@ -24,7 +24,9 @@ fn open_here() -> Result<Store> {
 }
 
 fn terminal_width() -> usize {
-    crate::terminal::size(1).map(|(_, cols)| cols as usize).unwrap_or(100)
+    crate::terminal::size(1)
+        .map(|(_, cols)| cols as usize)
+        .unwrap_or(100)
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
@@ -60,7 +62,11 @@ pub fn log(branch: Option<String>, all: bool, json: bool, limit: Option<usize>) 
             (None, true) => store.all_turns()?,
             (None, false) => {
                 let name = current_branch(&store)?;
-                if store.branch(&name)?.is_some() { store.lineage(&name)? } else { store.all_turns()? }
+                if store.branch(&name)?.is_some() {
+                    store.lineage(&name)?
+                } else {
+                    store.all_turns()?
+                }
             }
         };
         if let Some(n) = limit {
@@ -73,14 +79,20 @@ pub fn log(branch: Option<String>, all: bool, json: bool, limit: Option<usize>) 
         let all_turns: Vec<&Turn> = listed.iter().flat_map(|(_, t)| t.iter()).collect();
         return print_json(&all_turns).map(|_| 0);
     }
-    let palette = Palette { enabled: render::colour_wanted(1) };
+    let palette = Palette {
+        enabled: render::colour_wanted(1),
+    };
     let now = chrono::Utc::now();
     let width = terminal_width();
     let mut out = std::io::stdout().lock();
     let mut any = false;
     for (store, turns) in &listed {
         if all && !turns.is_empty() {
-            writeln!(out, "{}", palette.strong(&store.dir().display().to_string()))?;
+            writeln!(
+                out,
+                "{}",
+                palette.strong(&store.dir().display().to_string())
+            )?;
         }
         for turn in turns {
             any = true;
@@ -101,13 +113,18 @@ pub fn show(reference: &str, json: bool) -> Result<i32> {
     if json {
         return print_json(&turn).map(|_| 0);
     }
-    let palette = Palette { enabled: render::colour_wanted(1) };
+    let palette = Palette {
+        enabled: render::colour_wanted(1),
+    };
     print!("{}", render::turn_full(&turn, palette));
     Ok(0)
 }
 
 fn no_branch(store: &Store, name: &str) -> anyhow::Error {
-    let names: Vec<String> = store.branches().map(|b| b.into_iter().map(|b| b.name).collect()).unwrap_or_default();
+    let names: Vec<String> = store
+        .branches()
+        .map(|b| b.into_iter().map(|b| b.name).collect())
+        .unwrap_or_default();
     match refs::nearest_name(name, names.iter().map(String::as_str)) {
         Some(near) => anyhow::anyhow!("no branch '{name}' (did you mean '{near}'?)"),
         None => anyhow::anyhow!("no branch '{name}'"),

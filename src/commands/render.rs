@@ -17,19 +17,39 @@ pub struct Palette {
 
 impl Palette {
     pub fn id(&self, text: &str) -> String {
-        if self.enabled { text.yellow().to_string() } else { text.to_string() }
+        if self.enabled {
+            text.yellow().to_string()
+        } else {
+            text.to_string()
+        }
     }
     pub fn dim(&self, text: &str) -> String {
-        if self.enabled { text.dimmed().to_string() } else { text.to_string() }
+        if self.enabled {
+            text.dimmed().to_string()
+        } else {
+            text.to_string()
+        }
     }
     pub fn strong(&self, text: &str) -> String {
-        if self.enabled { text.bold().to_string() } else { text.to_string() }
+        if self.enabled {
+            text.bold().to_string()
+        } else {
+            text.to_string()
+        }
     }
     pub fn warn(&self, text: &str) -> String {
-        if self.enabled { text.red().to_string() } else { text.to_string() }
+        if self.enabled {
+            text.red().to_string()
+        } else {
+            text.to_string()
+        }
     }
     pub fn good(&self, text: &str) -> String {
-        if self.enabled { text.green().to_string() } else { text.to_string() }
+        if self.enabled {
+            text.green().to_string()
+        } else {
+            text.to_string()
+        }
     }
 }
 
@@ -44,8 +64,12 @@ pub fn tokens(n: u64) -> String {
 
 /// How long ago an RFC 3339 time was, relative to `now`: `12s`, `5m`, `3h`, `2d`.
 pub fn age(at: &str, now: chrono::DateTime<chrono::Utc>) -> String {
-    let Ok(then) = chrono::DateTime::parse_from_rfc3339(at) else { return "?".into() };
-    let secs = (now - then.with_timezone(&chrono::Utc)).num_seconds().max(0);
+    let Ok(then) = chrono::DateTime::parse_from_rfc3339(at) else {
+        return "?".into();
+    };
+    let secs = (now - then.with_timezone(&chrono::Utc))
+        .num_seconds()
+        .max(0);
     match secs {
         0..=59 => format!("{secs}s"),
         60..=3599 => format!("{}m", secs / 60),
@@ -56,7 +80,11 @@ pub fn age(at: &str, now: chrono::DateTime<chrono::Utc>) -> String {
 
 /// The first non-empty line of `text`, cut to `width` characters with an ellipsis.
 pub fn first_line(text: &str, width: usize) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     if line.chars().count() <= width {
         line.to_string()
     } else {
@@ -66,7 +94,12 @@ pub fn first_line(text: &str, width: usize) -> String {
 }
 
 /// One line of a turn listing: id, age, context tokens, prompt → reply.
-pub fn turn_line(turn: &Turn, now: chrono::DateTime<chrono::Utc>, width: usize, p: Palette) -> String {
+pub fn turn_line(
+    turn: &Turn,
+    now: chrono::DateTime<chrono::Utc>,
+    width: usize,
+    p: Palette,
+) -> String {
     let state = if turn.is_running() {
         " (running)"
     } else if turn.interrupted {
@@ -74,9 +107,20 @@ pub fn turn_line(turn: &Turn, now: chrono::DateTime<chrono::Utc>, width: usize, 
     } else {
         ""
     };
-    let kind = if turn.kind == crate::model::TurnKind::Prompt { String::new() } else { format!("[{}] ", turn.kind.as_str()) };
-    let head = format!("#{:<4} {:>4} {:>6}  ", turn.id, age(&turn.started_at, now), tokens(turn.context_tokens));
-    let room = width.saturating_sub(head.chars().count() + kind.len() + state.len() + 3).max(20);
+    let kind = if turn.kind == crate::model::TurnKind::Prompt {
+        String::new()
+    } else {
+        format!("[{}] ", turn.kind.as_str())
+    };
+    let head = format!(
+        "#{:<4} {:>4} {:>6}  ",
+        turn.id,
+        age(&turn.started_at, now),
+        tokens(turn.context_tokens)
+    );
+    let room = width
+        .saturating_sub(head.chars().count() + kind.len() + state.len() + 3)
+        .max(20);
     let prompt = first_line(&turn.prompt, room / 2);
     let reply = first_line(&turn.reply, room.saturating_sub(prompt.chars().count()));
     format!(
@@ -99,11 +143,19 @@ pub fn turn_full(turn: &Turn, p: Palette) -> String {
     };
     field("turn", p.id(&format!("#{}", turn.id)));
     field("branch", turn.branch.clone());
-    field("parent", turn.parent.map(|id| format!("#{id}")).unwrap_or_else(|| "none".into()));
+    field(
+        "parent",
+        turn.parent
+            .map(|id| format!("#{id}"))
+            .unwrap_or_else(|| "none".into()),
+    );
     field("kind", turn.kind.as_str().to_string());
     field("session", turn.session_id.clone());
     field("started", turn.started_at.clone());
-    field("ended", turn.ended_at.clone().unwrap_or_else(|| "running".into()));
+    field(
+        "ended",
+        turn.ended_at.clone().unwrap_or_else(|| "running".into()),
+    );
     field("context", format!("{} tokens", turn.context_tokens));
     field("output", format!("{} tokens", turn.output_tokens));
     field("estimate", format!("{} tokens", turn.est_tokens));
@@ -131,7 +183,9 @@ mod tests {
     const PLAIN: Palette = Palette { enabled: false };
 
     fn now() -> chrono::DateTime<chrono::Utc> {
-        chrono::DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z").unwrap().with_timezone(&chrono::Utc)
+        chrono::DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
     }
 
     #[test]
@@ -163,11 +217,18 @@ mod tests {
         };
         let line = turn_line(&turn, now(), 100, PLAIN);
         assert!(line.starts_with("#7"), "{line}");
-        for part in ["5m", "12.3k", "fix the failing test → Done: the test passes"] {
+        for part in [
+            "5m",
+            "12.3k",
+            "fix the failing test → Done: the test passes",
+        ] {
             assert!(line.contains(part), "{part} missing in {line}");
         }
         assert!(!line.contains("more"));
-        let running = Turn { ended_at: None, ..turn };
+        let running = Turn {
+            ended_at: None,
+            ..turn
+        };
         assert!(turn_line(&running, now(), 100, PLAIN).contains("(running)"));
     }
 

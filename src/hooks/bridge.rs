@@ -39,8 +39,15 @@ pub struct Bridge {
 
 impl Bridge {
     /// Listens in a new private directory under `runtime_dir`; accepted events go to `deliver`.
-    pub fn start(runtime_dir: &Path, deliver: impl Fn(HookEvent) + Send + Sync + 'static) -> Result<Bridge> {
-        let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    pub fn start(
+        runtime_dir: &Path,
+        deliver: impl Fn(HookEvent) + Send + Sync + 'static,
+    ) -> Result<Bridge> {
+        let secret = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
         let dir = runtime_dir.join(format!("run-{}-{}", std::process::id(), &secret[..8]));
         crate::paths::ensure_private_dir(&dir)?;
         let socket_path = dir.join("hook.sock");
@@ -50,15 +57,36 @@ impl Bridge {
         std_listener.set_nonblocking(true)?;
         let stats = Arc::new(BridgeStats::default());
         let sessions = Arc::new(Mutex::new(HashSet::new()));
-        let gate = Gate { secret: secret.clone(), sessions: sessions.clone(), stats: stats.clone(), deliver: Box::new(deliver) };
-        std::thread::Builder::new().name("ccx-hook-bridge".into()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => return diag::log(&format!("hook bridge: no runtime: {e}")),
-            };
-            runtime.block_on(serve(std_listener, Arc::new(gate)));
-        })?;
-        Ok(Bridge { socket_path, secret, stats, sessions, dir })
+        let gate = Gate {
+            secret: secret.clone(),
+            sessions: sessions.clone(),
+            stats: stats.clone(),
+            deliver: Box::new(deliver),
+        };
+        std::thread::Builder::new()
+            .name("ccx-hook-bridge".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => return diag::log(&format!("hook bridge: no runtime: {e}")),
+                };
+                runtime.block_on(serve(std_listener, Arc::new(gate)));
+            })?;
+        Ok(Bridge {
+            socket_path,
+            secret,
+            stats,
+            sessions,
+            dir,
+        })
+    }
+
+    /// The bridge's private run directory (the status line's files live there too).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Accepts events for `session_id` from now on (a session ccx started or resumed).
@@ -69,7 +97,10 @@ impl Bridge {
     /// The environment a claude process needs for its hooks to reach this bridge.
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
-            (ENV_SOCKET.into(), self.socket_path.to_string_lossy().into_owned()),
+            (
+                ENV_SOCKET.into(),
+                self.socket_path.to_string_lossy().into_owned(),
+            ),
             (ENV_SECRET.into(), self.secret.clone()),
         ]
     }
@@ -107,7 +138,9 @@ impl Gate {
                 sessions.insert(session);
             }
             _ if !sessions.contains(&session) => {
-                return Err(format!("event for a session this ccx does not run: {session}"));
+                return Err(format!(
+                    "event for a session this ccx does not run: {session}"
+                ));
             }
             _ => {}
         }
@@ -153,7 +186,8 @@ async fn serve(listener: std::os::unix::net::UnixListener, gate: Arc<Gate>) {
         tokio::spawn(async move {
             let limit = MAX_HOOK_MESSAGE_BYTES as u64 + 1;
             let mut line = Vec::new();
-            let read = tokio::time::timeout(READ_TIMEOUT, stream.take(limit).read_to_end(&mut line)).await;
+            let read =
+                tokio::time::timeout(READ_TIMEOUT, stream.take(limit).read_to_end(&mut line)).await;
             drop(permit);
             match read {
                 Ok(Ok(_)) if line.len() as u64 >= limit => gate.drop_message("oversized message"),
@@ -199,7 +233,10 @@ mod tests {
             let _ = tx.send(e);
         })
         .unwrap();
-        let mode = std::fs::metadata(&bridge.socket_path).unwrap().permissions().mode();
+        let mode = std::fs::metadata(&bridge.socket_path)
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let secret = bridge.secret.clone();
         // Forged: wrong secret, even for a SessionStart.
@@ -215,7 +252,10 @@ mod tests {
         assert!(matches!(second, HookEvent::PromptSubmitted { .. }));
         bridge.allow_session("s3");
         send(&bridge, &message(&secret, "Stop", "s3"));
-        assert!(matches!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), HookEvent::Stopped { .. }));
+        assert!(matches!(
+            rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+            HookEvent::Stopped { .. }
+        ));
         assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
         assert_eq!(bridge.stats.dropped.load(Ordering::Relaxed), 3);
         assert_eq!(bridge.stats.accepted.load(Ordering::Relaxed), 3);

@@ -31,7 +31,11 @@ fn forward() -> Option<()> {
     let mut line = serde_json::to_vec(&HookMessage { secret, payload }).ok()?;
     line.push(b'\n');
     let mut stream = UnixStream::connect(socket).ok()?;
-    stream.set_write_timeout(Some(SOCKET_TIMEOUT.max(large_payload_allowance(line.len())))).ok()?;
+    stream
+        .set_write_timeout(Some(
+            SOCKET_TIMEOUT.max(large_payload_allowance(line.len())),
+        ))
+        .ok()?;
     stream.write_all(&line).ok()?;
     stream.shutdown(std::net::Shutdown::Write).ok()
 }

@@ -7,7 +7,13 @@ use std::ffi::OsString;
 use std::path::Path;
 
 /// The hook events ccx listens to.
-pub const EVENTS: &[&str] = &["SessionStart", "UserPromptSubmit", "Stop", "PreCompact", "SubagentStop"];
+pub const EVENTS: &[&str] = &[
+    "SessionStart",
+    "UserPromptSubmit",
+    "Stop",
+    "PreCompact",
+    "SubagentStop",
+];
 
 /// Quotes a string for a POSIX shell (Claude Code runs hook commands through one).
 pub fn shell_quote(text: &str) -> String {
@@ -16,7 +22,11 @@ pub fn shell_quote(text: &str) -> String {
 
 /// The settings object holding ccx's hooks, calling `exe __hook`.
 pub fn ccx_settings(exe: &Path) -> Value {
-    let command = format!("{} {}", shell_quote(&exe.to_string_lossy()), crate::cli::HOOK_SUBCOMMAND);
+    let command = format!(
+        "{} {}",
+        shell_quote(&exe.to_string_lossy()),
+        crate::cli::HOOK_SUBCOMMAND
+    );
     let mut hooks = serde_json::Map::new();
     for event in EVENTS {
         hooks.insert(
@@ -24,16 +34,22 @@ pub fn ccx_settings(exe: &Path) -> Value {
             json!([{ "hooks": [{ "type": "command", "command": command, "timeout": 10 }] }]),
         );
     }
-    json!({ "hooks": hooks })
+    let status = format!("{} {}", shell_quote(&exe.to_string_lossy()), crate::status::STATUS_SUBCOMMAND);
+    json!({ "hooks": hooks, "statusLine": { "type": "command", "command": status, "padding": 0 } })
 }
 
 /// Adds ccx's hooks to `base` (someone's settings object), keeping every hook already there.
+/// ccx's status line replaces theirs in the footer; `ccx __status` runs theirs after its own.
 pub fn merge(mut base: Value, ours: &Value) -> Value {
     if !base.is_object() {
         base = json!({});
     }
     let base_map = base.as_object_mut().expect("object");
     for (key, value) in ours.as_object().into_iter().flatten() {
+        if key == "statusLine" {
+            base_map.insert(key.clone(), value.clone());
+            continue;
+        }
         if key != "hooks" {
             base_map.entry(key.clone()).or_insert_with(|| value.clone());
             continue;
@@ -48,7 +64,9 @@ pub fn merge(mut base: Value, ours: &Value) -> Value {
             if !list.is_array() {
                 *list = json!([]);
             }
-            list.as_array_mut().expect("array").extend(groups.as_array().cloned().unwrap_or_default());
+            list.as_array_mut()
+                .expect("array")
+                .extend(groups.as_array().cloned().unwrap_or_default());
         }
     }
     base
@@ -103,6 +121,7 @@ mod tests {
     #[test]
     fn every_event_calls_ccx() {
         let s = ccx_settings(Path::new("/opt/ccx"));
+        assert_eq!(s["statusLine"]["command"], "'/opt/ccx' __status");
         for event in EVENTS {
             let cmd = &s["hooks"][event][0]["hooks"][0]["command"];
             assert_eq!(cmd, "'/opt/ccx' __hook");
@@ -115,7 +134,8 @@ mod tests {
             "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "notify"}]}]}});
         let merged = merge(user, &ccx_settings(Path::new("/ccx")));
         assert_eq!(merged["model"], "x");
-        assert_eq!(merged["statusLine"]["command"], "mine");
+        // Ours shows in the footer; `ccx __status` runs theirs after it.
+        assert_eq!(merged["statusLine"]["command"], "'/ccx' __status");
         let stop = merged["hooks"]["Stop"].as_array().unwrap();
         assert_eq!(stop.len(), 2);
         assert_eq!(stop[0]["hooks"][0]["command"], "notify");
@@ -124,9 +144,18 @@ mod tests {
 
     #[test]
     fn user_settings_are_taken_from_args() {
-        let mut args: Vec<OsString> = ["-c", "--settings", r#"{"a":1}"#, "x"].iter().map(OsString::from).collect();
-        assert_eq!(take_user_settings(&mut args).unwrap(), Some(json!({"a": 1})));
-        assert_eq!(args, ["-c", "x"].iter().map(OsString::from).collect::<Vec<_>>());
+        let mut args: Vec<OsString> = ["-c", "--settings", r#"{"a":1}"#, "x"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(
+            take_user_settings(&mut args).unwrap(),
+            Some(json!({"a": 1}))
+        );
+        assert_eq!(
+            args,
+            ["-c", "x"].iter().map(OsString::from).collect::<Vec<_>>()
+        );
         let mut args: Vec<OsString> = vec!["--settings=/no/such/file".into()];
         assert!(take_user_settings(&mut args).is_err());
         let mut args: Vec<OsString> = vec!["-p".into()];

@@ -1,0 +1,325 @@
+//! ccx's editor over Claude's screen. It sits on the proxy's input thread as its input filter:
+//! keys pass to Claude until `:` on an empty prompt or the ccx key opens the editor. Then
+//! Claude's output is held (it still feeds the screen model), the editor takes the terminal as
+//! a full view (rustyline: history per project, completion, hints), and on return Claude's
+//! screen is repainted from the model exactly as Claude has drawn it meanwhile.
+
+use crate::commands::render::{self, Palette};
+use crate::config::Config;
+use crate::keys::{self, KeyFilter, Step};
+use crate::meta::exec::{execute, Outcome, ShellContext};
+use crate::meta::parse::{parse_meta, COMMANDS};
+use crate::proxy::{InputFilter, ProxyHandle};
+use crate::recorder::SessionView;
+use crate::screen::ScreenModel;
+use crate::store::Store;
+use crate::store_slot::StoreSlot;
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::FileHistory;
+use rustyline::validate::Validator;
+use rustyline::{
+    config::Configurer, Cmd, CompletionType, EditMode, Editor, EventHandler, KeyCode, KeyEvent,
+    Modifiers,
+};
+use std::borrow::Cow;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+
+/// How long a command waits for the turn log to finish opening.
+const STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Mouse reporting off while the editor reads keys (the repaint turns Claude's back on).
+const MOUSE_OFF: &[u8] = b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l";
+
+/// What the shell needs from the session.
+pub struct ShellDeps {
+    /// The turn log (it may still be opening).
+    pub store: StoreSlot,
+    pub view: Arc<Mutex<SessionView>>,
+    pub config: Config,
+    pub screen: ScreenModel,
+    pub handle: ProxyHandle,
+    pub history: Option<PathBuf>,
+}
+
+pub struct MetaShell {
+    keys: KeyFilter,
+    deps: ShellDeps,
+    editor: Option<Editor<ShellHelper, FileHistory>>,
+}
+
+impl MetaShell {
+    pub fn new(deps: ShellDeps) -> MetaShell {
+        MetaShell { keys: KeyFilter::new(deps.config.ccx_key), deps, editor: None }
+    }
+
+    fn editor(&mut self) -> Result<&mut Editor<ShellHelper, FileHistory>, String> {
+        if self.editor.is_none() {
+            let config = rustyline::Config::builder()
+                .auto_add_history(false)
+                .history_ignore_dups(true)
+                .map_err(|e| e.to_string())?
+                .completion_type(CompletionType::List)
+                .edit_mode(EditMode::Emacs)
+                .keyseq_timeout(Some(30))
+                .build();
+            let mut editor: Editor<ShellHelper, FileHistory> =
+                Editor::with_config(config).map_err(|e| e.to_string())?;
+            // Claude set bracketed paste as it wants it; rustyline must not switch it off.
+            editor.enable_bracketed_paste(false);
+            editor.bind_sequence(KeyEvent(KeyCode::Esc, Modifiers::NONE), EventHandler::Simple(Cmd::Interrupt));
+            if let Some(path) = &self.deps.history {
+                let _ = editor.load_history(path);
+            }
+            self.editor = Some(editor);
+        }
+        Ok(self.editor.as_mut().expect("editor"))
+    }
+
+    /// Runs the editor until the person returns to Claude.
+    fn open(&mut self) {
+        let gate = self.deps.handle.output_gate();
+        gate.hold();
+        let keyboard = self.deps.screen.keyboard_modes().unwrap_or_default();
+        let mut out = std::io::stdout().lock();
+        let mut setup = keyboard.off_sequence();
+        setup.extend_from_slice(MOUSE_OFF);
+        setup.extend_from_slice(b"\x1b[?25h\x1b[0m\x1b[2J\x1b[H");
+        let _ = out.write_all(&setup);
+        drop(out);
+
+        let palette = Palette { enabled: render::colour_wanted(1) };
+        self.print(&self.header(palette));
+        let quit = self.read_commands(palette);
+
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(&keyboard.on_sequence());
+        let screen = self.deps.screen.clone();
+        gate.release(|| screen.repaint_bytes().unwrap_or_default(), &mut out);
+        drop(out);
+        // A resize while the editor had the terminal reached rustyline, not the PTY.
+        if let Some((rows, cols)) = crate::terminal::size(0) {
+            self.deps.handle.resize(rows, cols);
+        }
+        if quit {
+            self.deps.handle.end_child_on_request();
+        }
+    }
+
+    /// The editor loop; true when the person asked to quit.
+    fn read_commands(&mut self, palette: Palette) -> bool {
+        let history = self.deps.history.clone();
+        let completions = self.completion_words();
+        loop {
+            let editor = match self.editor() {
+                Ok(editor) => editor,
+                Err(e) => {
+                    self.print(&format!("ccx: the editor cannot start: {e}\n"));
+                    return false;
+                }
+            };
+            editor.set_helper(Some(ShellHelper { words: completions.clone() }));
+            let line = match editor.readline(": ") {
+                Ok(line) => line,
+                Err(ReadlineError::Interrupted | ReadlineError::Eof) => return false,
+                Err(e) => {
+                    self.print(&format!("ccx: {e}\n"));
+                    return false;
+                }
+            };
+            if line.trim().is_empty() {
+                return false;
+            }
+            let _ = editor.add_history_entry(line.as_str());
+            if let Some(path) = &history {
+                let _ = editor.append_history(path);
+            }
+            match self.run_line(&line, palette) {
+                Outcome::Quit => return true,
+                Outcome::Text(text) => self.page(&text),
+                Outcome::Error(message) => self.print(&format!("{}\n", palette.warn(&format!("ccx: {message}")))),
+            }
+        }
+    }
+
+    fn run_line(&self, line: &str, palette: Palette) -> Outcome {
+        let command = match parse_meta(line) {
+            Ok(Some(command)) => command,
+            Ok(None) => return Outcome::Text(String::new()),
+            Err(e) => return Outcome::Error(e.to_string()),
+        };
+        let store = match self.deps.store.get(STORE_WAIT) {
+            Ok(store) => store,
+            Err(why) => return Outcome::Error(format!("the turn log is not available: {why}")),
+        };
+        let store: &Store = &store;
+        let view = lock(&self.deps.view).clone();
+        let branch = view.branch.clone().unwrap_or_else(|| {
+            crate::commands::current_branch(store).unwrap_or_else(|_| "main".into())
+        });
+        let width = crate::terminal::size(1).map(|(_, c)| c as usize).unwrap_or(100);
+        let ctx = ShellContext {
+            store,
+            branch,
+            session_id: view.session_id.clone(),
+            model: view.model.clone(),
+            width,
+            palette,
+            config: &self.deps.config,
+        };
+        execute(&command, &ctx)
+    }
+
+    fn header(&self, palette: Palette) -> String {
+        let view = lock(&self.deps.view).clone();
+        let mut parts = vec![palette.strong("ccx")];
+        if let Some(branch) = &view.branch {
+            parts.push(branch.clone());
+        }
+        if let Some(head) = view.head {
+            parts.push(format!("#{head}"));
+        }
+        if view.context_tokens > 0 {
+            parts.push(format!("{} ctx", render::tokens(view.context_tokens)));
+        }
+        format!(
+            "{}  {}\n",
+            parts.join(" · "),
+            palette.dim(":help lists commands · Esc, Ctrl-C or an empty line returns to Claude")
+        )
+    }
+
+    /// Branch names, turn ids and command names for completion, read once per opening.
+    fn completion_words(&self) -> Vec<String> {
+        let mut words: Vec<String> = COMMANDS.iter().map(|c| format!(":{}", c.name)).collect();
+        words.extend(COMMANDS.iter().map(|c| c.name.to_string()));
+        if let Ok(store) = self.deps.store.get(STORE_WAIT) {
+            if let Ok(branches) = store.branches() {
+                words.extend(branches.into_iter().map(|b| b.name));
+            }
+            if let Ok(turns) = store.all_turns() {
+                words.extend(turns.iter().rev().take(200).map(|t| format!("#{}", t.id)));
+            }
+        }
+        words.extend(["HEAD", "HEAD~1", "--code", "--format", "md", "json"].map(String::from));
+        words
+    }
+
+    /// Prints text in the raw terminal (newlines need a carriage return there).
+    fn print(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.replace('\n', "\r\n").as_bytes());
+        let _ = out.flush();
+    }
+
+    /// Shows text a page at a time when it is longer than the view; `q` or Esc closes it.
+    fn page(&self, text: &str) {
+        let rows = crate::terminal::size(1).map(|(r, _)| r as usize).unwrap_or(24).max(4);
+        let lines: Vec<&str> = text.lines().collect();
+        let page = rows - 2;
+        if lines.len() <= page {
+            self.print(&format!("{}\n", text.trim_end_matches('\n')));
+            return;
+        }
+        for (n, chunk) in lines.chunks(page).enumerate() {
+            if n > 0 {
+                self.print("\x1b[2K\r");
+            }
+            self.print(&format!("{}\n", chunk.join("\n")));
+            let shown = (n + 1) * page;
+            if shown >= lines.len() {
+                break;
+            }
+            self.print(&format!("-- {shown}/{} lines: space for more, q to close --", lines.len()));
+            if !matches!(read_key(), Some(b' ' | b'\r' | b'j' | b'f')) {
+                self.print("\x1b[2K\r");
+                break;
+            }
+        }
+    }
+}
+
+impl InputFilter for MetaShell {
+    fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>) {
+        let screen = self.deps.screen.clone();
+        let steps = self.keys.feed(input, || screen.cursor_row().is_some_and(|row| keys::prompt_row_is_empty(&row)));
+        for step in steps {
+            match step {
+                Step::Forward(bytes) => {
+                    let _ = to_child.send(bytes);
+                }
+                Step::OpenEditor => self.open(),
+            }
+        }
+    }
+}
+
+/// One key from the terminal (the input thread is the only reader while the editor is open).
+fn read_key() -> Option<u8> {
+    let mut byte = [0u8; 1];
+    let mut stdin = std::io::stdin().lock();
+    match stdin.read(&mut byte) {
+        Ok(1) => Some(byte[0]),
+        _ => None,
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Completion and hints for the editor.
+struct ShellHelper {
+    words: Vec<String>,
+}
+
+impl Completer for ShellHelper {
+    type Candidate = Pair;
+
+    fn complete(&self, line: &str, pos: usize, _ctx: &rustyline::Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = line[..pos].rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0);
+        let word = &line[start..pos];
+        let first_word = start == 0;
+        let candidates = self
+            .words
+            .iter()
+            .filter(|w| w.starts_with(word) && (first_word || !w.starts_with(':')))
+            .filter(|w| !first_word || COMMANDS.iter().any(|c| c.name == w.trim_start_matches(':')))
+            .map(|w| Pair { display: w.clone(), replacement: w.clone() })
+            .collect();
+        Ok((start, candidates))
+    }
+}
+
+impl Hinter for ShellHelper {
+    type Hint = String;
+
+    /// After a command's name, the rest of its usage.
+    fn hint(&self, line: &str, pos: usize, _ctx: &rustyline::Context<'_>) -> Option<String> {
+        if pos < line.len() {
+            return None;
+        }
+        let name = line.trim_start().trim_start_matches(':');
+        if name.contains(char::is_whitespace) {
+            return None;
+        }
+        let exact = COMMANDS.iter().find(|c| c.name == name)?;
+        let rest = exact.usage.trim_start_matches(':').strip_prefix(exact.name)?;
+        (!rest.is_empty()).then(|| rest.to_string())
+    }
+}
+
+impl Highlighter for ShellHelper {
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+    }
+}
+
+impl Validator for ShellHelper {}
+
+impl rustyline::Helper for ShellHelper {}
