@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# ccx's performance record: builds what it needs (release), measures every figure beside an
+# anchor in the same run, prints a table and writes docs/performance.md.
+#
+#   scripts/bench.sh                 # full run (< 10 minutes on 2 cores, build included)
+#   BENCH_QUICK=1 scripts/bench.sh   # quick run (< 2 minutes once built)
+#
+# Sizes (environment; defaults full / quick):
+#   BENCH_MB=200/50            throughput file size, MB (10^6 bytes) of 80-column text
+#   BENCH_RUNS=3/3             alternated runs per throughput contender
+#   BENCH_KEYS=2000/1000       keystroke samples per contender
+#   BENCH_TURNS=100000/10000   turns in the store before measuring
+#   BENCH_STORE_SAMPLES=200/100  finish_turn samples
+#   BENCH_HOOK_SAMPLES=200/50  hook samples
+#   BENCH_TRANSCRIPT_TURNS=500/500  turns already in the session's transcript for the hook path
+#   BENCH_OUT=docs/performance.md   where the report goes ("-" for none)
+#   BENCH_DIR=<new temp dir>   scratch space (about 2 x BENCH_MB + store); removed at the end
+#
+# Every step runs under `timeout`; only processes this script starts are ever signalled.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+quick="${BENCH_QUICK:-0}"
+if [ "$quick" = 1 ]; then
+  MB="${BENCH_MB:-50}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-1000}"
+  TURNS="${BENCH_TURNS:-10000}"; STORE_SAMPLES="${BENCH_STORE_SAMPLES:-100}"
+  HOOK_SAMPLES="${BENCH_HOOK_SAMPLES:-50}"; TRANSCRIPT_TURNS="${BENCH_TRANSCRIPT_TURNS:-500}"
+  mode="quick (BENCH_QUICK=1)"
+else
+  MB="${BENCH_MB:-200}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-2000}"
+  TURNS="${BENCH_TURNS:-100000}"; STORE_SAMPLES="${BENCH_STORE_SAMPLES:-200}"
+  HOOK_SAMPLES="${BENCH_HOOK_SAMPLES:-200}"; TRANSCRIPT_TURNS="${BENCH_TRANSCRIPT_TURNS:-500}"
+  mode="full"
+fi
+OUT="${BENCH_OUT:-docs/performance.md}"
+
+for tool in script timeout awk; do
+  command -v "$tool" >/dev/null || { echo "bench.sh: $tool is missing" >&2; exit 1; }
+done
+
+# ---- build ------------------------------------------------------------------------------
+echo "bench.sh: building (release)..." >&2
+cargo build --release --quiet --bin ccx
+bench_json="$(cargo bench --quiet --bench ccx_bench --no-run --message-format=json 2>/dev/null)"
+BENCH_BIN="$(printf '%s\n' "$bench_json" | grep '"executable":"' | grep ccx_bench \
+  | sed 's/.*"executable":"\([^"]*\)".*/\1/' | tail -n1)"
+target_dir="$(cargo metadata --format-version 1 --no-deps | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')"
+CCX="$target_dir/release/ccx"
+[ -x "$CCX" ] && [ -x "$BENCH_BIN" ] || { echo "bench.sh: build products missing ($CCX, $BENCH_BIN)" >&2; exit 1; }
+
+# ---- scratch space (short path: it holds Unix sockets) -------------------------------------
+if [ -n "${BENCH_DIR:-}" ]; then
+  work="$BENCH_DIR"; mkdir -p "$work"; keep_work=1
+else
+  work="$(mktemp -d /tmp/ccxb.XXXXXX)"; keep_work=0
+fi
+cleanup() { [ "$keep_work" = 1 ] || rm -rf "$work"; }
+trap cleanup EXIT
+mkdir -p "$work/run" "$work/data" "$work/project" "$work/empty-project"
+chmod 700 "$work/run"
+# Keep ccx's sockets, data and logs inside the scratch space.
+export XDG_RUNTIME_DIR="$work/run" CCX_DATA_DIR="$work/data"
+unset CLAUDECODE CCX_CLAUDE 2>/dev/null || true
+
+declare -A R
+collect() { # reads "RESULT key value" lines
+  local tag key value
+  while read -r tag key value; do
+    [ "$tag" = RESULT ] && R[$key]="$value"
+  done
+}
+now_ns() { date +%s%N; }
+median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+calc() { awk "BEGIN {printf \"$1\", $2}"; }
+
+started=$(now_ns)
+
+# ---- 1. throughput -------------------------------------------------------------------------
+echo "bench.sh: throughput: generating $MB MB of 80-column text..." >&2
+file="$work/text-$MB.txt"
+"$BENCH_BIN" gen "$file" "$MB" | collect
+bytes="${R[gen_bytes]}"
+lines=$((bytes / 80))
+expect=$((bytes + lines)) # the PTY turns each \n into \r\n
+
+run_ccx()    { "$CCX" exec -- cat "$file"; }
+run_script() { script -q -c "cat '$file'" /dev/null; }
+run_bare()   { "$BENCH_BIN" pty-copy cat "$file"; }
+contenders=(ccx script bare)
+export file CCX BENCH_BIN
+export -f run_ccx run_script run_bare
+
+# Warm-up (page cache) doubling as a check that every byte arrives.
+for c in "${contenders[@]}"; do
+  got=$(timeout -k 5 300 bash -c "run_$c" </dev/null | wc -c)
+  if [ "$got" != "$expect" ]; then
+    echo "bench.sh: $c copied $got bytes, expected $expect" >&2; exit 1
+  fi
+done
+
+declare -A TIMES CPU MAXRSS
+for ((r = 1; r <= RUNS; r++)); do
+  for c in "${contenders[@]}"; do
+    echo "bench.sh: throughput run $r/$RUNS: $c" >&2
+    t0=$(now_ns)
+    timeout -k 5 300 /usr/bin/time -f '%U %S %M' -o "$work/time.$c" \
+      bash -c "run_$c" \
+      </dev/null >/dev/null
+    t1=$(now_ns)
+    TIMES[$c]+="$(calc '%.6f' "($t1 - $t0) / 1e9") "
+    read -r u s m <"$work/time.$c"
+    CPU[$c]+="$(calc '%.3f' "$u + $s") "
+    MAXRSS[$c]+="$m "
+  done
+done
+for c in "${contenders[@]}"; do
+  secs=$(printf '%s\n' ${TIMES[$c]} | median)
+  R[tp_${c}_secs]=$secs
+  R[tp_${c}_mbs]=$(calc '%.1f' "$bytes / 1e6 / $secs")
+  R[tp_${c}_cpu]=$(printf '%s\n' ${CPU[$c]} | median)
+  R[tp_${c}_maxrss_mb]=$(calc '%.1f' "$(printf '%s\n' ${MAXRSS[$c]} | median) / 1024")
+  R[tp_${c}_all]="$(for t in ${TIMES[$c]}; do calc '%.1f ' "$bytes / 1e6 / $t"; done)"
+done
+R[tp_ratio_script]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_script_mbs]}")
+R[tp_ratio_bare]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_bare_mbs]}")
+rm -f "$file"
+
+# ---- 2. keystroke round trip ---------------------------------------------------------------
+echo "bench.sh: keystroke round trip ($KEYS samples each)..." >&2
+timeout -k 5 180 "$BENCH_BIN" keystroke "$CCX" samples="$KEYS" </dev/null | collect
+R[key_added_p50_ms]=$(calc '%.3f' "${R[key_ccx_p50_ms]} - ${R[key_bare_p50_ms]}")
+R[key_added_p99_ms]=$(calc '%.3f' "${R[key_ccx_p99_ms]} - ${R[key_bare_p99_ms]}")
+
+# ---- 3. store and hook path ----------------------------------------------------------------
+echo "bench.sh: store: filling $TURNS turns, then $STORE_SAMPLES finish_turn + $HOOK_SAMPLES hooks..." >&2
+timeout -k 5 420 "$BENCH_BIN" store "$CCX" data="$work/data" project="$work/project" \
+  anchor="$work/sled-anchor" turns="$TURNS" samples="$STORE_SAMPLES" \
+  hook_samples="$HOOK_SAMPLES" transcript_turns="$TRANSCRIPT_TURNS" </dev/null | collect
+R[store_disk_mb]=$(du -sm "$work/data/projects" | awk '{print $1}')
+rm -rf "$work/sled-anchor"
+
+# ---- 4. idle RSS ---------------------------------------------------------------------------
+echo "bench.sh: idle RSS..." >&2
+fake="$work/fake-claude"
+printf '#!/bin/sh\nexec sleep 30\n' >"$fake"
+chmod +x "$fake"
+timeout -k 5 60 "$BENCH_BIN" rss name=exec wait_ms=2000 -- "$CCX" exec -- sleep 30 </dev/null | collect
+(cd "$work/empty-project" && CCX_CLAUDE="$fake" timeout -k 5 60 "$BENCH_BIN" rss name=session wait_ms=2000 -- "$CCX" </dev/null) | collect
+(cd "$work/project" && CCX_CLAUDE="$fake" timeout -k 5 60 "$BENCH_BIN" rss name=session_full wait_ms=2000 -- "$CCX" </dev/null) | collect
+
+elapsed=$(calc '%.0f' "($(now_ns) - $started) / 1e9")
+
+# ---- report --------------------------------------------------------------------------------
+verdict() { # value op target -> "met" / "MISSED"
+  if awk "BEGIN {exit !($1 $2 $3)}"; then echo "met"; else echo "**MISSED**"; fi
+}
+kb_mb() { calc '%.1f' "$1 / 1024"; }
+
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+mem_total=$(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo)
+machine="$(nproc) CPUs ($cpu_model), $mem_total RAM, Linux $(uname -r), $(rustc --version), $(script --version 2>&1 | head -1)"
+date_now=$(date -u '+%Y-%m-%d %H:%M UTC')
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo " (uncommitted changes)" || true)
+
+report=$(cat <<EOF
+# ccx performance
+
+Measured by \`scripts/bench.sh\` ($mode run) on $date_now, at commit $rev$dirty.
+
+**Machine:** $machine.
+
+Every figure is measured beside an anchor in the same run and reported as a ratio or a
+difference; none is a timed assertion in a test. Run it again with
+\`scripts/bench.sh\` (full, about ${elapsed} s of measuring plus the build) or
+\`BENCH_QUICK=1 scripts/bench.sh\` (quick); sizes are set by the \`BENCH_*\` variables
+described at the top of the script.
+
+| figure | ccx | anchor | ccx vs anchor | target | |
+| --- | --- | --- | --- | --- | --- |
+| throughput, \`exec -- cat\` $MB MB | ${R[tp_ccx_mbs]} MB/s | \`script\` ${R[tp_script_mbs]} MB/s | ×${R[tp_ratio_script]} | ≥ ×0.95 | $(verdict "${R[tp_ratio_script]}" '>=' 0.95) |
+| throughput, second anchor | | bare PTY copy ${R[tp_bare_mbs]} MB/s | ×${R[tp_ratio_bare]} | | |
+| keystroke round trip p50 | ${R[key_ccx_p50_ms]} ms | bare PTY ${R[key_bare_p50_ms]} ms | +${R[key_added_p50_ms]} ms | | |
+| keystroke round trip p99 | ${R[key_ccx_p99_ms]} ms | bare PTY ${R[key_bare_p99_ms]} ms | +${R[key_added_p99_ms]} ms | added < 1 ms | $(verdict "${R[key_added_p99_ms]}" '<' 1) |
+| \`finish_turn\` p50, ${R[fill_turns]} turns stored | ${R[finish_p50_ms]} ms | sled insert + flush ${R[sled_anchor_p50_ms]} ms | ×$(calc '%.1f' "${R[finish_p50_ms]} / ${R[sled_anchor_p50_ms]}") | | |
+| \`finish_turn\` p99, ${R[fill_turns]} turns stored | ${R[finish_p99_ms]} ms | sled insert + flush ${R[sled_anchor_p99_ms]} ms | ×$(calc '%.1f' "${R[finish_p99_ms]} / ${R[sled_anchor_p99_ms]}") | < 5 ms | $(verdict "${R[finish_p99_ms]}" '<' 5) |
+| \`ccx __hook\` (Stop) until exit, p50 | ${R[hook_exit_p50_ms]} ms | \`/bin/true\` ${R[true_exit_p50_ms]} ms | +$(calc '%.2f' "${R[hook_exit_p50_ms]} - ${R[true_exit_p50_ms]}") ms | | |
+| \`ccx __hook\` (Stop) until exit, p99 | ${R[hook_exit_p99_ms]} ms | \`/bin/true\` ${R[true_exit_p99_ms]} ms | +$(calc '%.2f' "${R[hook_exit_p99_ms]} - ${R[true_exit_p99_ms]}") ms | ≤ 100 ms | $(verdict "${R[hook_exit_p99_ms]}" '<=' 100) |
+| Stop hook → turn durable, p50 / p99 | ${R[hook_durable_p50_ms]} / ${R[hook_durable_p99_ms]} ms | | | | |
+| first Stop of a session → durable | ${R[hook_first_durable_ms]} ms | | | | |
+| idle RSS, \`ccx exec -- sleep 30\` | $(kb_mb "${R[exec_rss_kb]}") MB | | | < 40 MB | $(verdict "${R[exec_rss_kb]}" '<' 40960) |
+| idle RSS, \`ccx\` session (fake claude, empty store) | $(kb_mb "${R[session_rss_kb]}") MB | | | < 40 MB | $(verdict "${R[session_rss_kb]}" '<' 40960) |
+| idle RSS, \`ccx\` session (fake claude, ${R[fill_turns]}-turn store) | $(kb_mb "${R[session_full_rss_kb]}") MB | | | < 40 MB | $(verdict "${R[session_full_rss_kb]}" '<' 40960) |
+
+## Details
+
+**Throughput.** The same $(calc '%.1f' "$bytes / 1e6") MB of 80-column text ($lines lines) through
+\`ccx exec -- cat FILE\`, \`script -q -c 'cat FILE' /dev/null\` and a bare portable-pty copy
+(\`ccx_bench pty-copy cat FILE\`: read the PTY, write stdout, nothing else), each with stdin
+from \`/dev/null\` and stdout to \`/dev/null\`, alternated ($RUNS runs each, after one warm-up run
+each that also checks all $expect bytes arrive). MB/s = input bytes / wall time, median.
+
+| contender | MB/s per run | median MB/s | CPU s (user+sys, median) | peak RSS |
+| --- | --- | --- | --- | --- |
+| \`ccx exec\` | ${R[tp_ccx_all]} | ${R[tp_ccx_mbs]} | ${R[tp_ccx_cpu]} | ${R[tp_ccx_maxrss_mb]} MB |
+| \`script\` | ${R[tp_script_all]} | ${R[tp_script_mbs]} | ${R[tp_script_cpu]} | ${R[tp_script_maxrss_mb]} MB |
+| bare PTY copy | ${R[tp_bare_all]} | ${R[tp_bare_mbs]} | ${R[tp_bare_cpu]} | ${R[tp_bare_maxrss_mb]} MB |
+
+**Keystroke round trip.** A driver owns two PTYs: one runs \`ccx exec -- sh -c 'stty raw -echo;
+cat'\`, the other the same \`sh -c\` bare. It writes one byte and times until it is read back,
+alternating between the two, 1 ms apart, ${R[key_ccx_n]} samples each after 100 warm-ups.
+
+| | p50 | p99 | max |
+| --- | --- | --- | --- |
+| through ccx | ${R[key_ccx_p50_ms]} ms | ${R[key_ccx_p99_ms]} ms | ${R[key_ccx_max_ms]} ms |
+| bare PTY | ${R[key_bare_p50_ms]} ms | ${R[key_bare_p99_ms]} ms | ${R[key_bare_max_ms]} ms |
+
+**Store.** Through the library (\`ccx::store::Store\`, as the owning process): filling
+${R[fill_turns]} turns (\`begin_turn\` + \`finish_turn\`, each flushed; a turn record of
+${R[turn_bytes]} bytes and ${R[entries_bytes]} bytes of transcript entries) took ${R[fill_secs]} s
+(${R[fill_turns_per_sec]} turns/s); the store takes ${R[store_disk_mb]} MB on disk. Then
+${R[finish_n]} more turns, alternated with the anchor: a plain sled database with the same number
+of records of the same sizes (filled in ${R[anchor_fill_secs]} s without per-write flushes), where
+each sample inserts the same two records and flushes.
+
+| | p50 | p99 | max |
+| --- | --- | --- | --- |
+| \`finish_turn\` (durable on return) | ${R[finish_p50_ms]} ms | ${R[finish_p99_ms]} ms | ${R[finish_max_ms]} ms |
+| \`begin_turn\` | ${R[begin_p50_ms]} ms | ${R[begin_p99_ms]} ms | ${R[begin_max_ms]} ms |
+| sled insert ×2 + flush (anchor) | ${R[sled_anchor_p50_ms]} ms | ${R[sled_anchor_p99_ms]} ms | ${R[sled_anchor_max_ms]} ms |
+
+**Hook path.** The bench process holds that store and runs a hook bridge with a recorder, as a
+\`ccx\` session does; a session transcript already holds $TRANSCRIPT_TURNS turns
+(${R[hook_transcript_bytes]} bytes at the end). For each of ${R[hook_exit_n]} turns (after a first
+one, reported apart): append the user line, run \`ccx __hook\` with a \`UserPromptSubmit\` payload,
+append the assistant line, then run \`ccx __hook\` with a \`Stop\` payload on stdin and time (a)
+until the hook process exits (what Claude Code waits on) and (b) until the recorder has stored the
+finished turn (read from the transcript, flushed). Anchor: \`/bin/true\` started the same way with
+the same payload. Last turn stored with the right reply: ${R[hook_recorded_ok]}.
+
+| | p50 | p99 | max |
+| --- | --- | --- | --- |
+| \`ccx __hook\` until exit | ${R[hook_exit_p50_ms]} ms | ${R[hook_exit_p99_ms]} ms | ${R[hook_exit_max_ms]} ms |
+| Stop hook → turn durable | ${R[hook_durable_p50_ms]} ms | ${R[hook_durable_p99_ms]} ms | ${R[hook_durable_max_ms]} ms |
+| \`/bin/true\` until exit (anchor) | ${R[true_exit_p50_ms]} ms | ${R[true_exit_p99_ms]} ms | ${R[true_exit_max_ms]} ms |
+
+The first Stop of the session: ${R[hook_first_exit_ms]} ms until the hook exited,
+${R[hook_first_durable_ms]} ms until durable.
+
+**Idle RSS.** Each command runs in a PTY owned by the driver; after 2 s its \`VmRSS\` is read
+from \`/proc/PID/status\` (ccx's own process, not its child), then it is sent SIGTERM.
+The sessions run \`ccx\` with \`CCX_CLAUDE\` set to a script that runs \`sleep 30\`, so ccx opens
+the project's store, starts the hook bridge and the recorder.
+
+| | VmRSS | VmHWM | threads |
+| --- | --- | --- | --- |
+| \`ccx exec -- sleep 30\` | $(kb_mb "${R[exec_rss_kb]}") MB | $(kb_mb "${R[exec_hwm_kb]}") MB | ${R[exec_threads]} |
+| \`ccx\` session, empty store | $(kb_mb "${R[session_rss_kb]}") MB | $(kb_mb "${R[session_hwm_kb]}") MB | ${R[session_threads]} |
+| \`ccx\` session, ${R[fill_turns]}-turn store | $(kb_mb "${R[session_full_rss_kb]}") MB | $(kb_mb "${R[session_full_hwm_kb]}") MB | ${R[session_full_threads]} |
+EOF
+)
+
+printf '%s\n' "$report"
+if [ "$OUT" != "-" ]; then
+  mkdir -p "$(dirname "$OUT")"
+  printf '%s\n' "$report" >"$OUT"
+  echo "bench.sh: wrote $OUT (measuring took ${elapsed} s)" >&2
+fi
