@@ -39,10 +39,16 @@ impl KeyboardModes {
     /// which costs only a mode left on while ccx's editor is open).
     pub fn observe(&mut self, bytes: &[u8]) {
         let mut i = 0;
-        while let Some(pos) = bytes[i..].windows(3).position(|w| w == b"\x1b[>" || w == b"\x1b[<") {
+        while let Some(pos) = bytes[i..]
+            .windows(3)
+            .position(|w| w == b"\x1b[>" || w == b"\x1b[<")
+        {
             let start = i + pos;
             let body_start = start + 3;
-            let Some(len) = bytes[body_start..].iter().position(|b| !(b.is_ascii_digit() || *b == b';')) else {
+            let Some(len) = bytes[body_start..]
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || *b == b';'))
+            else {
                 break;
             };
             let end = body_start + len;
@@ -50,7 +56,10 @@ impl KeyboardModes {
             match (bytes[start + 2], bytes[end]) {
                 (b'>', b'u') => self.kitty_pushes.push(seq.to_vec()),
                 (b'<', b'u') => {
-                    let n: usize = std::str::from_utf8(&bytes[body_start..end]).ok().and_then(|t| t.parse().ok()).unwrap_or(1);
+                    let n: usize = std::str::from_utf8(&bytes[body_start..end])
+                        .ok()
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(1);
                     for _ in 0..n.max(1) {
                         self.kitty_pushes.pop();
                     }
@@ -176,7 +185,10 @@ fn run(rx: Receiver<ScreenMsg>, rows: u16, cols: u16) {
                 let screen = parser.screen();
                 let (row, _) = screen.cursor_position();
                 let (_, cols) = screen.size();
-                let text = screen.rows(0, cols.get()).nth(usize::from(row)).unwrap_or_default();
+                let text = screen
+                    .rows(0, cols.get())
+                    .nth(usize::from(row))
+                    .unwrap_or_default();
                 let _ = reply.send(text);
             }
             ScreenMsg::Keyboard(reply) => {

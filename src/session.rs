@@ -2,10 +2,10 @@
 //! installed, and records every turn. Wires the pieces together: the claude command line,
 //! the hook bridge, the recorder thread (the one owner of the store handle) and the proxy.
 
+use crate::config::Config;
 use crate::hooks::bridge::Bridge;
 use crate::hooks::settings;
 use crate::hooks::wire::HookEvent;
-use crate::config::Config;
 use crate::proxy::{self, PassThrough};
 use crate::recorder::{Recorder, SessionView};
 use crate::screen::ScreenModel;
@@ -145,7 +145,9 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
 
     let user_settings = settings::take_user_settings(&mut args).map_err(anyhow::Error::msg)?;
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    if let Some(theirs) = status::find_user_status_line(&cwd, home.as_deref(), user_settings.as_ref()) {
+    if let Some(theirs) =
+        status::find_user_status_line(&cwd, home.as_deref(), user_settings.as_ref())
+    {
         let _ = std::fs::write(status::user_status_file(bridge.dir()), theirs.to_string());
     }
     let view = Arc::new(std::sync::Mutex::new(SessionView {
@@ -176,29 +178,41 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     // in the channel meanwhile.
     let recorder_thread = {
         let (slot, view, cwd) = (store.clone(), view.clone(), cwd.clone());
-        std::thread::Builder::new().name("ccx-recorder".into()).spawn(move || {
-            match open_store(&cwd) {
-                Ok(opened) => {
-                    let opened = Arc::new(opened);
-                    slot.fill(Ok(opened.clone()));
-                    record(Recorder::new(opened).with_view(view, Some(view_file)), rx);
+        std::thread::Builder::new()
+            .name("ccx-recorder".into())
+            .spawn(move || {
+                match open_store(&cwd) {
+                    Ok(opened) => {
+                        let opened = Arc::new(opened);
+                        slot.fill(Ok(opened.clone()));
+                        record(Recorder::new(opened).with_view(view, Some(view_file)), rx);
+                    }
+                    Err(err) => {
+                        // Never stand between the person and Claude: run unrecorded, say why.
+                        diag::log(&format!("not recording this session: {err:#}"));
+                        slot.fill(Err(format!("{err:#}")));
+                    }
                 }
-                Err(err) => {
-                    // Never stand between the person and Claude: run unrecorded, say why.
-                    diag::log(&format!("not recording this session: {err:#}"));
-                    slot.fill(Err(format!("{err:#}")));
-                }
-            }
-        })
+            })
     };
 
     let (rows, cols) = runner::terminal_size();
     let spawned = proxy::spawn(cmd, rows, cols)?;
     let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
-    let history = Some(paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(&cwd)).join("history.txt"));
+    let history = Some(
+        paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(&cwd))
+            .join("history.txt"),
+    );
     let shell_screen = screen.clone();
     let outcome = runner::run_on_terminal(spawned, screen, move |handle| {
-        MetaShell::new(ShellDeps { store, view, config, screen: shell_screen, handle, history })
+        MetaShell::new(ShellDeps {
+            store,
+            view,
+            config,
+            screen: shell_screen,
+            handle,
+            history,
+        })
     });
 
     std::thread::sleep(LATE_HOOK_GRACE);

@@ -55,7 +55,11 @@ pub struct MetaShell {
 
 impl MetaShell {
     pub fn new(deps: ShellDeps) -> MetaShell {
-        MetaShell { keys: KeyFilter::new(deps.config.ccx_key), deps, editor: None }
+        MetaShell {
+            keys: KeyFilter::new(deps.config.ccx_key),
+            deps,
+            editor: None,
+        }
     }
 
     fn editor(&mut self) -> Result<&mut Editor<ShellHelper, FileHistory>, String> {
@@ -72,7 +76,10 @@ impl MetaShell {
                 Editor::with_config(config).map_err(|e| e.to_string())?;
             // Claude set bracketed paste as it wants it; rustyline must not switch it off.
             editor.enable_bracketed_paste(false);
-            editor.bind_sequence(KeyEvent(KeyCode::Esc, Modifiers::NONE), EventHandler::Simple(Cmd::Interrupt));
+            editor.bind_sequence(
+                KeyEvent(KeyCode::Esc, Modifiers::NONE),
+                EventHandler::Simple(Cmd::Interrupt),
+            );
             if let Some(path) = &self.deps.history {
                 let _ = editor.load_history(path);
             }
@@ -93,7 +100,9 @@ impl MetaShell {
         let _ = out.write_all(&setup);
         drop(out);
 
-        let palette = Palette { enabled: render::colour_wanted(1) };
+        let palette = Palette {
+            enabled: render::colour_wanted(1),
+        };
         self.print(&self.header(palette));
         let quit = self.read_commands(palette);
 
@@ -123,7 +132,9 @@ impl MetaShell {
                     return false;
                 }
             };
-            editor.set_helper(Some(ShellHelper { words: completions.clone() }));
+            editor.set_helper(Some(ShellHelper {
+                words: completions.clone(),
+            }));
             let line = match editor.readline(": ") {
                 Ok(line) => line,
                 Err(ReadlineError::Interrupted | ReadlineError::Eof) => return false,
@@ -142,7 +153,9 @@ impl MetaShell {
             match self.run_line(&line, palette) {
                 Outcome::Quit => return true,
                 Outcome::Text(text) => self.page(&text),
-                Outcome::Error(message) => self.print(&format!("{}\n", palette.warn(&format!("ccx: {message}")))),
+                Outcome::Error(message) => {
+                    self.print(&format!("{}\n", palette.warn(&format!("ccx: {message}"))))
+                }
             }
         }
     }
@@ -162,7 +175,9 @@ impl MetaShell {
         let branch = view.branch.clone().unwrap_or_else(|| {
             crate::commands::current_branch(store).unwrap_or_else(|_| "main".into())
         });
-        let width = crate::terminal::size(1).map(|(_, c)| c as usize).unwrap_or(100);
+        let width = crate::terminal::size(1)
+            .map(|(_, c)| c as usize)
+            .unwrap_or(100);
         let ctx = ShellContext {
             store,
             branch,
@@ -219,7 +234,10 @@ impl MetaShell {
 
     /// Shows text a page at a time when it is longer than the view; `q` or Esc closes it.
     fn page(&self, text: &str) {
-        let rows = crate::terminal::size(1).map(|(r, _)| r as usize).unwrap_or(24).max(4);
+        let rows = crate::terminal::size(1)
+            .map(|(r, _)| r as usize)
+            .unwrap_or(24)
+            .max(4);
         let lines: Vec<&str> = text.lines().collect();
         let page = rows - 2;
         if lines.len() <= page {
@@ -235,7 +253,10 @@ impl MetaShell {
             if shown >= lines.len() {
                 break;
             }
-            self.print(&format!("-- {shown}/{} lines: space for more, q to close --", lines.len()));
+            self.print(&format!(
+                "-- {shown}/{} lines: space for more, q to close --",
+                lines.len()
+            ));
             if !matches!(read_key(), Some(b' ' | b'\r' | b'j' | b'f')) {
                 self.print("\x1b[2K\r");
                 break;
@@ -247,7 +268,11 @@ impl MetaShell {
 impl InputFilter for MetaShell {
     fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>) {
         let screen = self.deps.screen.clone();
-        let steps = self.keys.feed(input, || screen.cursor_row().is_some_and(|row| keys::prompt_row_is_empty(&row)));
+        let steps = self.keys.feed(input, || {
+            screen
+                .cursor_row()
+                .is_some_and(|row| keys::prompt_row_is_empty(&row))
+        });
         for step in steps {
             match step {
                 Step::Forward(bytes) => {
@@ -281,8 +306,16 @@ struct ShellHelper {
 impl Completer for ShellHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &rustyline::Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let start = line[..pos].rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0);
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = line[..pos]
+            .rfind(char::is_whitespace)
+            .map(|i| i + 1)
+            .unwrap_or(0);
         let word = &line[start..pos];
         let first_word = start == 0;
         let candidates = self
@@ -290,7 +323,10 @@ impl Completer for ShellHelper {
             .iter()
             .filter(|w| w.starts_with(word) && (first_word || !w.starts_with(':')))
             .filter(|w| !first_word || COMMANDS.iter().any(|c| c.name == w.trim_start_matches(':')))
-            .map(|w| Pair { display: w.clone(), replacement: w.clone() })
+            .map(|w| Pair {
+                display: w.clone(),
+                replacement: w.clone(),
+            })
             .collect();
         Ok((start, candidates))
     }
@@ -309,7 +345,10 @@ impl Hinter for ShellHelper {
             return None;
         }
         let exact = COMMANDS.iter().find(|c| c.name == name)?;
-        let rest = exact.usage.trim_start_matches(':').strip_prefix(exact.name)?;
+        let rest = exact
+            .usage
+            .trim_start_matches(':')
+            .strip_prefix(exact.name)?;
         (!rest.is_empty()).then(|| rest.to_string())
     }
 }

@@ -51,7 +51,11 @@ pub fn status_text(view: &SessionView, colour: bool) -> String {
     let in_rot_zone = view.rot_zone_tokens > 0 && view.context_tokens >= view.rot_zone_tokens;
     if view.context_tokens > 0 {
         let ctx = format!("{} ctx", render::tokens(view.context_tokens));
-        parts.push(if in_rot_zone { format!("⚠ {ctx} (rot zone)") } else { ctx });
+        parts.push(if in_rot_zone {
+            format!("⚠ {ctx} (rot zone)")
+        } else {
+            ctx
+        });
     }
     let text = parts.join(" · ");
     match (colour, in_rot_zone) {
@@ -63,11 +67,18 @@ pub fn status_text(view: &SessionView, colour: bool) -> String {
 
 /// The person's own status line setting, from the settings they gave ccx or Claude's settings
 /// files (local project, project, user), in Claude Code's order of precedence.
-pub fn find_user_status_line(cwd: &Path, home: Option<&Path>, given: Option<&Value>) -> Option<Value> {
+pub fn find_user_status_line(
+    cwd: &Path,
+    home: Option<&Path>,
+    given: Option<&Value>,
+) -> Option<Value> {
     if let Some(line) = given.and_then(|s| s.get("statusLine")) {
         return Some(line.clone());
     }
-    let mut files = vec![cwd.join(".claude/settings.local.json"), cwd.join(".claude/settings.json")];
+    let mut files = vec![
+        cwd.join(".claude/settings.local.json"),
+        cwd.join(".claude/settings.json"),
+    ];
     if let Some(home) = home {
         files.push(home.join(".claude/settings.json"));
     }
@@ -81,15 +92,27 @@ pub fn find_user_status_line(cwd: &Path, home: Option<&Path>, given: Option<&Val
 /// `ccx __status`: prints the status line; always exits 0.
 pub fn run() -> i32 {
     let mut payload = Vec::new();
-    let _ = std::io::stdin().lock().take(MAX_PAYLOAD).read_to_end(&mut payload);
-    let Some(run_dir) = std::env::var_os(ENV_SOCKET).and_then(|s| PathBuf::from(s).parent().map(Path::to_path_buf))
+    let _ = std::io::stdin()
+        .lock()
+        .take(MAX_PAYLOAD)
+        .read_to_end(&mut payload);
+    let Some(run_dir) =
+        std::env::var_os(ENV_SOCKET).and_then(|s| PathBuf::from(s).parent().map(Path::to_path_buf))
     else {
         return 0;
     };
-    let view: SessionView = std::fs::read(view_file(&run_dir))
+    let mut view: SessionView = std::fs::read(view_file(&run_dir))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
+    // Claude's own figure is exact and current; ccx's lags until the turn is recorded.
+    if let Some(tokens) = serde_json::from_slice::<Value>(&payload)
+        .ok()
+        .as_ref()
+        .and_then(current_context)
+    {
+        view.context_tokens = tokens;
+    }
     let mut line = status_text(&view, std::env::var_os("NO_COLOR").is_none());
     if let Some(theirs) = user_status(&run_dir, &payload) {
         line.push_str("  ");
@@ -100,9 +123,21 @@ pub fn run() -> i32 {
     0
 }
 
+/// The context size in Claude's status payload: input + cache read + cache creation of the
+/// latest API call (`context_window.current_usage`), when present.
+pub fn current_context(payload: &Value) -> Option<u64> {
+    let usage = payload.get("context_window")?.get("current_usage")?;
+    let field = |name: &str| usage.get(name).and_then(Value::as_u64).unwrap_or(0);
+    let total = field("input_tokens")
+        + field("cache_read_input_tokens")
+        + field("cache_creation_input_tokens");
+    (total > 0).then_some(total)
+}
+
 /// Runs the person's own status command with Claude's payload; its first line of output.
 fn user_status(run_dir: &Path, payload: &[u8]) -> Option<String> {
-    let setting: Value = serde_json::from_slice(&std::fs::read(user_status_file(run_dir)).ok()?).ok()?;
+    let setting: Value =
+        serde_json::from_slice(&std::fs::read(user_status_file(run_dir)).ok()?).ok()?;
     let command = setting.get("command")?.as_str()?;
     let mut child = Command::new("/bin/sh")
         .args(["-c", command])
@@ -125,7 +160,10 @@ fn user_status(run_dir: &Path, payload: &[u8]) -> Option<String> {
     }
     let mut text = String::new();
     child.stdout.take()?.read_to_string(&mut text).ok()?;
-    text.lines().next().map(str::to_string).filter(|l| !l.trim().is_empty())
+    text.lines()
+        .next()
+        .map(str::to_string)
+        .filter(|l| !l.trim().is_empty())
 }
 
 #[cfg(test)]
@@ -142,10 +180,29 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(status_text(&view, false), "ccx · main · #12 · 123.4k ctx");
-        let hot = SessionView { context_tokens: 320_000, ..view };
-        assert_eq!(status_text(&hot, false), "ccx · main · #12 · ⚠ 320k ctx (rot zone)");
+        let hot = SessionView {
+            context_tokens: 320_000,
+            ..view
+        };
+        assert_eq!(
+            status_text(&hot, false),
+            "ccx · main · #12 · ⚠ 320k ctx (rot zone)"
+        );
         assert!(status_text(&hot, true).starts_with("\x1b[33m"));
         assert_eq!(status_text(&SessionView::default(), false), "ccx");
+    }
+
+    #[test]
+    fn context_comes_from_claudes_payload_when_present() {
+        let payload = serde_json::json!({"context_window": {"context_window_size": 1000000,
+            "current_usage": {"input_tokens": 123156, "output_tokens": 1,
+                "cache_creation_input_tokens": 100, "cache_read_input_tokens": 200}}});
+        assert_eq!(current_context(&payload), Some(123_456));
+        assert_eq!(
+            current_context(&serde_json::json!({"context_window": {"current_usage": null}})),
+            None
+        );
+        assert_eq!(current_context(&serde_json::json!({})), None);
     }
 
     #[test]
@@ -155,11 +212,28 @@ mod tests {
         std::fs::create_dir_all(cwd.join(".claude")).unwrap();
         std::fs::create_dir_all(home.join(".claude")).unwrap();
         assert_eq!(find_user_status_line(&cwd, Some(&home), None), None);
-        std::fs::write(home.join(".claude/settings.json"), r#"{"statusLine":{"type":"command","command":"user"}}"#).unwrap();
-        assert_eq!(find_user_status_line(&cwd, Some(&home), None).unwrap()["command"], "user");
-        std::fs::write(cwd.join(".claude/settings.json"), r#"{"statusLine":{"type":"command","command":"proj"}}"#).unwrap();
-        assert_eq!(find_user_status_line(&cwd, Some(&home), None).unwrap()["command"], "proj");
+        std::fs::write(
+            home.join(".claude/settings.json"),
+            r#"{"statusLine":{"type":"command","command":"user"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            find_user_status_line(&cwd, Some(&home), None).unwrap()["command"],
+            "user"
+        );
+        std::fs::write(
+            cwd.join(".claude/settings.json"),
+            r#"{"statusLine":{"type":"command","command":"proj"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            find_user_status_line(&cwd, Some(&home), None).unwrap()["command"],
+            "proj"
+        );
         let given = serde_json::json!({"statusLine": {"type": "command", "command": "given"}});
-        assert_eq!(find_user_status_line(&cwd, Some(&home), Some(&given)).unwrap()["command"], "given");
+        assert_eq!(
+            find_user_status_line(&cwd, Some(&home), Some(&given)).unwrap()["command"],
+            "given"
+        );
     }
 }

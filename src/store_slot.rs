@@ -31,7 +31,8 @@ impl StoreSlot {
         let (slot, _) = ready
             .wait_timeout_while(slot, timeout, |s| s.is_none())
             .unwrap_or_else(|e| e.into_inner());
-        slot.clone().unwrap_or_else(|| Err("the turn log is still opening; try again in a moment".into()))
+        slot.clone()
+            .unwrap_or_else(|| Err("the turn log is still opening; try again in a moment".into()))
     }
 }
 
@@ -42,7 +43,11 @@ mod tests {
     #[test]
     fn waits_for_the_opener() {
         let slot = StoreSlot::default();
-        assert!(slot.get(Duration::from_millis(10)).err().unwrap().contains("still opening"));
+        assert!(slot
+            .get(Duration::from_millis(10))
+            .err()
+            .unwrap()
+            .contains("still opening"));
         let filler = slot.clone();
         let t = std::thread::spawn(move || filler.fill(Err("locked".into())));
         assert_eq!(slot.get(Duration::from_secs(5)).err().unwrap(), "locked");

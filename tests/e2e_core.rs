@@ -5,59 +5,8 @@ mod support;
 
 use serde_json::Value;
 use std::time::Duration;
-use support::{ccx_path, output_with_timeout, pid_alive, wait_until, PtySession, TestEnv};
-
-/// Claude's start-up and a turn against the stand-in take seconds; allow for a loaded machine.
-const START: Duration = Duration::from_secs(90);
-const TURN: Duration = Duration::from_secs(60);
-
-fn start_ccx(env: &TestEnv, args: &[&str]) -> PtySession {
-    let session = PtySession::spawn(ccx_path(), args, env, 120, 40);
-    session
-        .wait_for_text("❯", START)
-        .expect("Claude's prompt through ccx");
-    // Let the TUI settle (it redraws once after the first prompt paint).
-    std::thread::sleep(Duration::from_millis(500));
-    session
-}
-
-fn ccx(env: &TestEnv, args: &[&str]) -> std::process::Output {
-    let mut cmd = env.command(ccx_path());
-    cmd.args(args);
-    output_with_timeout(&mut cmd, Duration::from_secs(30)).expect("ccx subcommand finished")
-}
-
-fn log_json(env: &TestEnv, extra: &[&str]) -> Vec<Value> {
-    let mut args = vec!["log", "--json"];
-    args.extend_from_slice(extra);
-    let out = ccx(env, &args);
-    assert!(
-        out.status.success(),
-        "ccx log failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("ccx log --json prints an array")
-}
-
-/// Waits until the log holds `n` finished turns; returns them.
-fn wait_for_finished_turns(env: &TestEnv, n: usize, extra: &[&str]) -> Vec<Value> {
-    wait_until(TURN, || {
-        let turns = log_json(env, extra);
-        let finished = turns.iter().filter(|t| !t["ended_at"].is_null()).count();
-        (finished >= n).then_some(turns)
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "{n} finished turns never appeared; log: {:#?}",
-            log_json(env, extra)
-        )
-    })
-}
-
-fn ask(session: &PtySession, prompt: &str, shows: &str) {
-    session.type_and_submit(prompt);
-    session.wait_for_text(shows, TURN).unwrap();
-}
+use support::ccx::{ask, ccx, log_json, start_ccx, wait_for_finished_turns, TURN};
+use support::{ccx_path, pid_alive, wait_until, TestEnv};
 
 #[test]
 fn two_prompts_are_recorded_exactly_and_exit_is_clean() {

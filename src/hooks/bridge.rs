@@ -48,6 +48,7 @@ impl Bridge {
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
+        remove_stale_run_dirs(runtime_dir);
         let dir = runtime_dir.join(format!("run-{}-{}", std::process::id(), &secret[..8]));
         crate::paths::ensure_private_dir(&dir)?;
         let socket_path = dir.join("hook.sock");
@@ -108,8 +109,7 @@ impl Bridge {
 
 impl Drop for Bridge {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.socket_path);
-        let _ = std::fs::remove_dir(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -160,7 +160,7 @@ impl Gate {
     fn drop_message(&self, reason: &str) {
         let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
         // Log the first few and then every thousandth, so a flood cannot fill the disk.
-        if n <= 20 || n % 1000 == 0 {
+        if n <= 20 || n.is_multiple_of(1000) {
             diag::log(&format!("hook bridge: dropped message #{n}: {reason}"));
         }
     }
@@ -196,6 +196,28 @@ async fn serve(listener: std::os::unix::net::UnixListener, gate: Arc<Gate>) {
                 Err(_) => gate.drop_message("message not delivered in time"),
             }
         });
+    }
+}
+
+/// Removes the run directories of ccx processes that are gone (killed before cleaning up).
+fn remove_stale_run_dirs(runtime_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(runtime_dir) else {
+        return;
+    };
+    for entry in entries.flatten().take(10_000) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("run-")
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 

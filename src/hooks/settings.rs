@@ -34,7 +34,11 @@ pub fn ccx_settings(exe: &Path) -> Value {
             json!([{ "hooks": [{ "type": "command", "command": command, "timeout": 10 }] }]),
         );
     }
-    let status = format!("{} {}", shell_quote(&exe.to_string_lossy()), crate::status::STATUS_SUBCOMMAND);
+    let status = format!(
+        "{} {}",
+        shell_quote(&exe.to_string_lossy()),
+        crate::status::STATUS_SUBCOMMAND
+    );
     json!({ "hooks": hooks, "statusLine": { "type": "command", "command": status, "padding": 0 } })
 }
 

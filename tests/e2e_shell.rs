@@ -1,0 +1,185 @@
+//! End to end: ccx's meta-command editor over the real Claude Code (pinned), against the
+//! project's stand-in Messages API, with a private HOME per test.
+
+mod support;
+
+use std::time::Duration;
+use support::ccx::{ask, start_ccx, wait_for_finished_turns, TURN};
+use support::{wait_until, PtySession, TestEnv};
+
+/// Shown in the editor's header; its presence means the editor is open.
+const EDITOR_MARK: &str = ":help lists commands";
+const QUICK: Duration = Duration::from_secs(15);
+
+fn open_with_colon(session: &PtySession) {
+    session.send(b":");
+    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
+}
+
+fn close_with_esc(session: &PtySession) {
+    session.send(b"\x1b");
+    session
+        .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
+        .expect("Esc returns to Claude");
+}
+
+fn run_command(session: &PtySession, line: &str) {
+    session.type_text(line);
+    std::thread::sleep(Duration::from_millis(200));
+    session.send(b"\r");
+}
+
+#[test]
+fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(
+        &session,
+        "before [[reply:the answer before]]",
+        "the answer before",
+    );
+    wait_for_finished_turns(&env, 1, &[]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = session.screen();
+
+    open_with_colon(&session);
+    assert!(
+        !session.screen().contains("the answer before"),
+        "the editor has the whole view"
+    );
+    close_with_esc(&session);
+    // Claude's screen, exactly as it was.
+    session
+        .wait_for(QUICK, |s| s == before)
+        .unwrap_or_else(|now| {
+            panic!("screen differs after Esc.\n--- before ---\n{before}\n--- after ---\n{now}")
+        });
+
+    // Claude never received the colon: the next prompt arrives exactly as typed.
+    ask(
+        &session,
+        "after [[reply:the answer after]]",
+        "the answer after",
+    );
+    let main = env.standin.main_requests();
+    let last = main.last().unwrap();
+    assert_eq!(last.user_text, "after [[reply:the answer after]]");
+    assert!(main.iter().all(|r| !r.user_text.starts_with(':')));
+}
+
+#[test]
+fn log_in_the_editor_lists_the_sessions_turns() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(
+        &session,
+        "first question [[reply:first answer]]",
+        "first answer",
+    );
+    ask(
+        &session,
+        "second question [[reply:second answer]]",
+        "second answer",
+    );
+    wait_for_finished_turns(&env, 2, &[]);
+
+    open_with_colon(&session);
+    run_command(&session, "log");
+    session
+        .wait_for_text(
+            "second question [[reply:second answer]] → second answer",
+            QUICK,
+        )
+        .unwrap();
+    let screen = session.screen();
+    assert!(screen.contains("#1") && screen.contains("#2"), "{screen}");
+    assert!(
+        screen.contains("first question [[reply:first answer]] → first answer"),
+        "{screen}"
+    );
+    close_with_esc(&session);
+}
+
+#[test]
+fn a_colon_typed_mid_line_reaches_claude_intact() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    // One key at a time, as a person types.
+    for key in ["a", ":", "b", " "] {
+        session.send(key.as_bytes());
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    session.type_text("[[reply:colon kept]]");
+    session.submit();
+    session.wait_for_text("● colon kept", TURN).unwrap();
+    assert!(!session.screen().contains(EDITOR_MARK));
+    let main = env.standin.main_requests();
+    assert_eq!(main.last().unwrap().user_text, "a:b [[reply:colon kept]]");
+}
+
+#[test]
+fn ctrl_bracket_opens_the_editor_during_a_long_turn_and_the_turn_completes() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    session.type_and_submit("slow turn [[sleep:4000]] [[reply:slow turn done]]");
+    wait_until(TURN, || {
+        env.standin
+            .main_requests()
+            .iter()
+            .any(|r| r.user_text.contains("slow turn"))
+            .then_some(())
+    })
+    .expect("the slow turn reached the stand-in");
+
+    session.send(b"\x1d");
+    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
+    run_command(&session, "log");
+    session.wait_for_text("(running)", QUICK).unwrap();
+    // Claude finishes while the editor is open; nothing of it shows until we return.
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(!session.screen().contains("● slow turn done"));
+    close_with_esc(&session);
+    session.wait_for_text("● slow turn done", QUICK).unwrap();
+    let turns = wait_for_finished_turns(&env, 1, &[]);
+    assert_eq!(turns[0]["reply"], "slow turn done");
+}
+
+#[test]
+fn an_unknown_command_says_so_and_the_session_goes_on() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    open_with_colon(&session);
+    run_command(&session, "lgo");
+    session
+        .wait_for_text("unknown command ':lgo' (did you mean ':log'?)", QUICK)
+        .unwrap();
+    close_with_esc(&session);
+    ask(
+        &session,
+        "still working [[reply:yes still working]]",
+        "yes still working",
+    );
+    let turns = wait_for_finished_turns(&env, 1, &[]);
+    assert_eq!(turns.len(), 1);
+}
+
+#[test]
+fn the_status_line_shows_branch_turn_and_context() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(
+        &session,
+        "measure [[usage:123456]] [[reply:measured]]",
+        "measured",
+    );
+    wait_for_finished_turns(&env, 1, &[]);
+    // Claude runs the status command itself as the turn ends; nothing else prompts it.
+    let shown = session
+        .wait_for_text("ccx · main · #1 · 123.5k ctx", TURN)
+        .ok();
+    assert!(
+        shown.is_some(),
+        "status line missing; screen:\n{}",
+        session.screen()
+    );
+}

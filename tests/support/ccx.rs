@@ -1,0 +1,62 @@
+//! Driving ccx itself in end-to-end tests: start it in a PTY, run its subcommands, read the log.
+
+use super::harness::{ccx_path, output_with_timeout, wait_until, PtySession, TestEnv};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Claude's start-up and a turn against the stand-in take seconds; allow for a loaded machine.
+pub const START: Duration = Duration::from_secs(90);
+pub const TURN: Duration = Duration::from_secs(60);
+
+/// ccx (running claude) in a 120x40 PTY, once Claude's prompt shows.
+pub fn start_ccx(env: &TestEnv, args: &[&str]) -> PtySession {
+    let session = PtySession::spawn(ccx_path(), args, env, 120, 40);
+    session
+        .wait_for_text("❯", START)
+        .expect("Claude's prompt through ccx");
+    // Let the TUI settle (it redraws once after the first prompt paint).
+    std::thread::sleep(Duration::from_millis(500));
+    session
+}
+
+/// A ccx subcommand in the test's environment.
+pub fn ccx(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    let mut cmd = env.command(ccx_path());
+    cmd.args(args);
+    output_with_timeout(&mut cmd, Duration::from_secs(30)).expect("ccx subcommand finished")
+}
+
+/// `ccx log --json [extra]`.
+pub fn log_json(env: &TestEnv, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["log", "--json"];
+    args.extend_from_slice(extra);
+    let out = ccx(env, &args);
+    assert!(
+        out.status.success(),
+        "ccx log failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("ccx log --json prints an array")
+}
+
+/// Waits until the log holds `n` finished turns; returns them.
+pub fn wait_for_finished_turns(env: &TestEnv, n: usize, extra: &[&str]) -> Vec<Value> {
+    wait_until(TURN, || {
+        let turns = log_json(env, extra);
+        let finished = turns.iter().filter(|t| !t["ended_at"].is_null()).count();
+        (finished >= n).then_some(turns)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "{n} finished turns never appeared; log: {:#?}",
+            log_json(env, extra)
+        )
+    })
+}
+
+/// Types a prompt, submits it, and waits for Claude's reply `reply` on the screen (`● reply`:
+/// the typed prompt itself holds the reply text inside its directive).
+pub fn ask(session: &PtySession, prompt: &str, reply: &str) {
+    session.type_and_submit(prompt);
+    session.wait_for_text(&format!("● {reply}"), TURN).unwrap();
+}
