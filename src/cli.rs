@@ -78,6 +78,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// All branches as a tree with their fork points
+    Tree {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The project's branches and Claude sessions: turns, tokens, last activity
+    Sessions {
+        #[arg(long)]
+        json: bool,
+    },
     /// Find claude, check the hooks fire and the store opens, and say what is wrong
     Doctor {
         #[arg(long)]

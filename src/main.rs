@@ -37,6 +37,8 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
             } => commands::log(branch, all, json, limit),
             Command::Show { turn, json } => commands::show(&turn, json),
             Command::Doctor { json } => commands::doctor::run(None, json),
+            Command::Tree { json } => commands::tree(json),
+            Command::Sessions { json } => commands::sessions(json),
         },
     }
 }

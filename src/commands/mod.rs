@@ -120,6 +120,34 @@ pub fn show(reference: &str, json: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// `ccx tree [--json]`.
+pub fn tree(json: bool) -> Result<i32> {
+    let store = open_here()?;
+    let branches = store.branches()?;
+    if json {
+        return print_json(&branches).map(|_| 0);
+    }
+    let palette = Palette { enabled: render::colour_wanted(1) };
+    let current = current_branch(&store)?;
+    let text = crate::meta::tree::render_tree(&branches, &store.all_turns()?, &current, chrono::Utc::now(), palette);
+    print!("{text}");
+    Ok(0)
+}
+
+/// `ccx sessions [--json]`.
+pub fn sessions(json: bool) -> Result<i32> {
+    let store = open_here()?;
+    let branches = store.branches()?;
+    if json {
+        return print_json(&branches).map(|_| 0);
+    }
+    let palette = Palette { enabled: render::colour_wanted(1) };
+    let current = current_branch(&store)?;
+    let text = render::sessions_table(&branches, &store.all_turns()?, Some(&current), chrono::Utc::now(), palette);
+    print!("{text}");
+    Ok(0)
+}
+
 fn no_branch(store: &Store, name: &str) -> anyhow::Error {
     let names: Vec<String> = store
         .branches()
