@@ -474,7 +474,11 @@ fn run_with_stdin(program: &Path, args: &[&str], env: &[(String, String)], paylo
         .stderr(std::process::Stdio::null())
         .spawn()?;
     let mut stdin = child.stdin.take().expect("piped");
-    stdin.write_all(payload)?;
+    // A program that does not read its stdin (the anchor) closes the pipe early: not an error.
+    match stdin.write_all(payload) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
+    }
     drop(stdin);
     let status = child.wait()?;
     let elapsed = ms(t.elapsed());
@@ -503,10 +507,8 @@ fn hook_path(
     // The recorder thread, as in a ccx session, reporting when each event is handled.
     let (done_tx, done_rx) = mpsc::channel::<(bool, Instant)>();
     let recorder_store = store.clone();
-    let recorder_session = session.clone();
     std::thread::spawn(move || {
         let mut recorder = ccx::recorder::Recorder::new(recorder_store);
-        recorder.plan_branch(&recorder_session, "hook-bench");
         for event in rx {
             let stop = matches!(event, HookEvent::Stopped { .. });
             if let Err(e) = recorder.handle(event) {
@@ -585,7 +587,7 @@ fn hook_path(
         }
         last_reply = reply;
     }
-    let stored = store.all_turns()?.into_iter().rev().find(|t| t.branch == "hook-bench");
+    let stored = store.all_turns()?.into_iter().rev().find(|t| t.session_id == session);
     let ok = stored.as_ref().is_some_and(|t| t.reply == last_reply && t.ended_at.is_some());
     result("hook_recorded_ok", ok);
     let size = std::fs::metadata(&transcript)?.len();

@@ -26,7 +26,7 @@ if [ "$quick" = 1 ]; then
   MB="${BENCH_MB:-50}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-1000}"
   TURNS="${BENCH_TURNS:-10000}"; STORE_SAMPLES="${BENCH_STORE_SAMPLES:-100}"
   HOOK_SAMPLES="${BENCH_HOOK_SAMPLES:-50}"; TRANSCRIPT_TURNS="${BENCH_TRANSCRIPT_TURNS:-500}"
-  mode="quick (BENCH_QUICK=1)"
+  mode="quick, BENCH_QUICK=1"
 else
   MB="${BENCH_MB:-200}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-2000}"
   TURNS="${BENCH_TURNS:-100000}"; STORE_SAMPLES="${BENCH_STORE_SAMPLES:-200}"
@@ -42,7 +42,7 @@ done
 # ---- build ------------------------------------------------------------------------------
 echo "bench.sh: building (release)..." >&2
 cargo build --release --quiet --bin ccx
-bench_json="$(cargo bench --quiet --bench ccx_bench --no-run --message-format=json 2>/dev/null)"
+bench_json="$(cargo bench --quiet --bench ccx_bench --no-run --message-format=json)" || { echo "bench.sh: cannot build the bench driver" >&2; exit 1; }
 BENCH_BIN="$(printf '%s\n' "$bench_json" | grep '"executable":"' | grep ccx_bench \
   | sed 's/.*"executable":"\([^"]*\)".*/\1/' | tail -n1)"
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')"
@@ -70,16 +70,21 @@ collect() { # reads "RESULT key value" lines
     [ "$tag" = RESULT ] && R[$key]="$value"
   done
 }
+step() { # runs a command, then collects its RESULT lines (set -e stops on failure)
+  "$@" >"$work/step.out"
+  collect <"$work/step.out"
+}
 now_ns() { date +%s%N; }
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 calc() { awk "BEGIN {printf \"$1\", $2}"; }
 
 started=$(now_ns)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- 1. throughput -------------------------------------------------------------------------
 echo "bench.sh: throughput: generating $MB MB of 80-column text..." >&2
 file="$work/text-$MB.txt"
-"$BENCH_BIN" gen "$file" "$MB" | collect
+step "$BENCH_BIN" gen "$file" "$MB"
 bytes="${R[gen_bytes]}"
 lines=$((bytes / 80))
 expect=$((bytes + lines)) # the PTY turns each \n into \r\n
@@ -122,21 +127,46 @@ for c in "${contenders[@]}"; do
   R[tp_${c}_maxrss_mb]=$(calc '%.1f' "$(printf '%s\n' ${MAXRSS[$c]} | median) / 1024")
   R[tp_${c}_all]="$(for t in ${TIMES[$c]}; do calc '%.1f ' "$bytes / 1e6 / $t"; done)"
 done
+# The same runs into a pipe that notes when the last byte arrived: separates how fast the
+# bytes come through from how long the process takes to exit after that.
+lastbyte_run() {
+  local c=$1 t0 t2
+  t0=$(now_ns)
+  timeout -k 5 300 bash -c "run_$c" </dev/null \
+    | { head -c "$expect" >/dev/null; now_ns >"$work/lastbyte"; cat >/dev/null; }
+  t2=$(now_ns)
+  LB[$c]+="$(calc '%.6f' "($(cat "$work/lastbyte") - $t0) / 1e9") "
+  EX[$c]+="$(calc '%.6f' "($t2 - $t0) / 1e9") "
+}
+declare -A LB EX
+for ((r = 1; r <= RUNS; r++)); do
+  for c in "${contenders[@]}"; do
+    echo "bench.sh: throughput run $r/$RUNS into a pipe: $c" >&2
+    lastbyte_run "$c"
+  done
+done
+for c in "${contenders[@]}"; do
+  R[lb_${c}_mbs]=$(calc '%.1f' "$bytes / 1e6 / $(printf '%s\n' ${LB[$c]} | median)")
+  R[ex_${c}_mbs]=$(calc '%.1f' "$bytes / 1e6 / $(printf '%s\n' ${EX[$c]} | median)")
+  R[lb_${c}_after_exit_ms]=$(calc '%.0f' "($(printf '%s\n' ${EX[$c]} | median) - $(printf '%s\n' ${LB[$c]} | median)) * 1000")
+done
+R[lb_ratio_script]=$(calc '%.3f' "${R[lb_ccx_mbs]} / ${R[lb_script_mbs]}")
+R[ex_ratio_script]=$(calc '%.3f' "${R[ex_ccx_mbs]} / ${R[ex_script_mbs]}")
 R[tp_ratio_script]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_script_mbs]}")
 R[tp_ratio_bare]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_bare_mbs]}")
 rm -f "$file"
 
 # ---- 2. keystroke round trip ---------------------------------------------------------------
 echo "bench.sh: keystroke round trip ($KEYS samples each)..." >&2
-timeout -k 5 180 "$BENCH_BIN" keystroke "$CCX" samples="$KEYS" </dev/null | collect
+step timeout -k 5 180 "$BENCH_BIN" keystroke "$CCX" samples="$KEYS" </dev/null
 R[key_added_p50_ms]=$(calc '%.3f' "${R[key_ccx_p50_ms]} - ${R[key_bare_p50_ms]}")
 R[key_added_p99_ms]=$(calc '%.3f' "${R[key_ccx_p99_ms]} - ${R[key_bare_p99_ms]}")
 
 # ---- 3. store and hook path ----------------------------------------------------------------
 echo "bench.sh: store: filling $TURNS turns, then $STORE_SAMPLES finish_turn + $HOOK_SAMPLES hooks..." >&2
-timeout -k 5 420 "$BENCH_BIN" store "$CCX" data="$work/data" project="$work/project" \
+step timeout -k 5 420 "$BENCH_BIN" store "$CCX" data="$work/data" project="$work/project" \
   anchor="$work/sled-anchor" turns="$TURNS" samples="$STORE_SAMPLES" \
-  hook_samples="$HOOK_SAMPLES" transcript_turns="$TRANSCRIPT_TURNS" </dev/null | collect
+  hook_samples="$HOOK_SAMPLES" transcript_turns="$TRANSCRIPT_TURNS" </dev/null
 R[store_disk_mb]=$(du -sm "$work/data/projects" | awk '{print $1}')
 rm -rf "$work/sled-anchor"
 
@@ -145,10 +175,14 @@ echo "bench.sh: idle RSS..." >&2
 fake="$work/fake-claude"
 printf '#!/bin/sh\nexec sleep 30\n' >"$fake"
 chmod +x "$fake"
-timeout -k 5 60 "$BENCH_BIN" rss name=exec wait_ms=2000 -- "$CCX" exec -- sleep 30 </dev/null | collect
-(cd "$work/empty-project" && CCX_CLAUDE="$fake" timeout -k 5 60 "$BENCH_BIN" rss name=session wait_ms=2000 -- "$CCX" </dev/null) | collect
-(cd "$work/project" && CCX_CLAUDE="$fake" timeout -k 5 60 "$BENCH_BIN" rss name=session_full wait_ms=2000 -- "$CCX" </dev/null) | collect
+step timeout -k 5 60 "$BENCH_BIN" rss name=exec wait_ms=2000 -- "$CCX" exec -- sleep 30 </dev/null
+cd "$work/empty-project"
+CCX_CLAUDE="$fake" step timeout -k 5 60 "$BENCH_BIN" rss name=session wait_ms=2000 -- "$CCX" </dev/null
+cd "$work/project"
+CCX_CLAUDE="$fake" step timeout -k 5 60 "$BENCH_BIN" rss name=session_full wait_ms=2000 -- "$CCX" </dev/null
+cd "$root"
 
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(calc '%.0f' "($(now_ns) - $started) / 1e9")
 
 # ---- report --------------------------------------------------------------------------------
@@ -169,18 +203,20 @@ report=$(cat <<EOF
 
 Measured by \`scripts/bench.sh\` ($mode run) on $date_now, at commit $rev$dirty.
 
-**Machine:** $machine.
+**Machine:** $machine. Load average (1/5/15 min) $load_start at the start, $load_end at the
+end: this machine is shared, and other work running beside the benchmark shows most in the p99
+figures.
 
 Every figure is measured beside an anchor in the same run and reported as a ratio or a
-difference; none is a timed assertion in a test. Run it again with
-\`scripts/bench.sh\` (full, about ${elapsed} s of measuring plus the build) or
-\`BENCH_QUICK=1 scripts/bench.sh\` (quick); sizes are set by the \`BENCH_*\` variables
-described at the top of the script.
+difference; none is a timed assertion in a test. This run measured for ${elapsed} s (plus the
+build). Run it again with \`scripts/bench.sh\` (full) or \`BENCH_QUICK=1 scripts/bench.sh\`
+(quick); sizes are set by the \`BENCH_*\` variables described at the top of the script.
 
 | figure | ccx | anchor | ccx vs anchor | target | |
 | --- | --- | --- | --- | --- | --- |
 | throughput, \`exec -- cat\` $MB MB | ${R[tp_ccx_mbs]} MB/s | \`script\` ${R[tp_script_mbs]} MB/s | ×${R[tp_ratio_script]} | ≥ ×0.95 | $(verdict "${R[tp_ratio_script]}" '>=' 0.95) |
 | throughput, second anchor | | bare PTY copy ${R[tp_bare_mbs]} MB/s | ×${R[tp_ratio_bare]} | | |
+| throughput, to the last byte (pipe sink) | ${R[lb_ccx_mbs]} MB/s | \`script\` ${R[lb_script_mbs]} MB/s | ×${R[lb_ratio_script]} | | |
 | keystroke round trip p50 | ${R[key_ccx_p50_ms]} ms | bare PTY ${R[key_bare_p50_ms]} ms | +${R[key_added_p50_ms]} ms | | |
 | keystroke round trip p99 | ${R[key_ccx_p99_ms]} ms | bare PTY ${R[key_bare_p99_ms]} ms | +${R[key_added_p99_ms]} ms | added < 1 ms | $(verdict "${R[key_added_p99_ms]}" '<' 1) |
 | \`finish_turn\` p50, ${R[fill_turns]} turns stored | ${R[finish_p50_ms]} ms | sled insert + flush ${R[sled_anchor_p50_ms]} ms | ×$(calc '%.1f' "${R[finish_p50_ms]} / ${R[sled_anchor_p50_ms]}") | | |
@@ -206,6 +242,16 @@ each that also checks all $expect bytes arrive). MB/s = input bytes / wall time,
 | \`ccx exec\` | ${R[tp_ccx_all]} | ${R[tp_ccx_mbs]} | ${R[tp_ccx_cpu]} | ${R[tp_ccx_maxrss_mb]} MB |
 | \`script\` | ${R[tp_script_all]} | ${R[tp_script_mbs]} | ${R[tp_script_cpu]} | ${R[tp_script_maxrss_mb]} MB |
 | bare PTY copy | ${R[tp_bare_all]} | ${R[tp_bare_mbs]} | ${R[tp_bare_cpu]} | ${R[tp_bare_maxrss_mb]} MB |
+
+The same, with stdout into a pipe whose reader notes when the last byte arrived ($RUNS runs each,
+alternated, medians): how fast the bytes come through, and how long the process then takes to
+exit.
+
+| contender | MB/s to the last byte | MB/s to exit | exit after the last byte |
+| --- | --- | --- | --- |
+| \`ccx exec\` | ${R[lb_ccx_mbs]} (×${R[lb_ratio_script]} \`script\`) | ${R[ex_ccx_mbs]} (×${R[ex_ratio_script]}) | ${R[lb_ccx_after_exit_ms]} ms |
+| \`script\` | ${R[lb_script_mbs]} | ${R[ex_script_mbs]} | ${R[lb_script_after_exit_ms]} ms |
+| bare PTY copy | ${R[lb_bare_mbs]} | ${R[ex_bare_mbs]} | ${R[lb_bare_after_exit_ms]} ms |
 
 **Keystroke round trip.** A driver owns two PTYs: one runs \`ccx exec -- sh -c 'stty raw -echo;
 cat'\`, the other the same \`sh -c\` bare. It writes one byte and times until it is read back,

@@ -13,6 +13,7 @@ struct ConfigFile {
     ccx_key: Option<String>,
     rot_zone_tokens: Option<u64>,
     context_window: Option<u64>,
+    templates: Option<crate::templates::TemplateConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct Config {
     pub rot_zone_tokens: u64,
     /// The model's context window; None: inferred from the model and the sizes seen.
     pub context_window: Option<u64>,
+    /// `[templates]`: replacements for the texts ccx sends to Claude (see `templates`).
+    pub templates: crate::templates::TemplateConfig,
 }
 
 impl Default for Config {
@@ -31,6 +34,7 @@ impl Default for Config {
             ccx_key: CcxKey::default(),
             rot_zone_tokens: DEFAULT_ROT_ZONE,
             context_window: None,
+            templates: crate::templates::TemplateConfig::default(),
         }
     }
 }
@@ -70,6 +74,9 @@ impl Config {
             config.rot_zone_tokens = n;
         }
         config.context_window = file.context_window;
+        if let Some(templates) = file.templates {
+            config.templates = templates;
+        }
         Ok(config)
     }
 
@@ -111,6 +118,20 @@ mod tests {
         assert!(Config::parse("nope = 1").unwrap_err().contains("nope"));
         assert!(Config::parse("ccx_key = \"x\"").is_err());
         assert!(Config::parse("rot_zone_tokens = \"many\"").is_err());
+    }
+
+    #[test]
+    fn template_overrides() {
+        let c =
+            Config::parse("[templates]\nsummary = \"since {since}\"\npull = \"#{job}\"").unwrap();
+        assert_eq!(c.templates.summary.as_deref(), Some("since {since}"));
+        assert_eq!(c.templates.brief, None);
+        let t = crate::templates::Templates::from_config(&c);
+        assert_eq!(t.summary_request("turn #2"), "since turn #2");
+        assert!(Config::parse("[templates]\nsumary = \"x\"")
+            .unwrap_err()
+            .contains("sumary"));
+        assert!(Config::parse("[templates]\nsummary = 3").is_err());
     }
 
     #[test]

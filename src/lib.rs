@@ -24,3 +24,7 @@ pub mod store_slot;
 pub mod terminal;
 pub mod tokens;
 pub mod transcript;
+pub mod snapshot;
+pub mod control;
+pub mod jobs;
+pub mod templates;

@@ -2,19 +2,26 @@
 //! untouched. It takes its input, output, screen model and control channel as arguments, so
 //! tests run it over a real PTY with small programs and sinks; raw mode, the real stdin and
 //! signals stay in the thin callers (`exec`, `session`).
+//!
+//! The PTY outlives its child: on request the proxy ends the child and starts another program
+//! in the same PTY (ccx restarts claude on another conversation that way). The proxy ends when
+//! a child exits that nobody asked to replace.
 
 use crate::screen::ScreenModel;
 use anyhow::{Context, Result};
-use portable_pty::{CommandBuilder, MasterPty, PtySize};
+use portable_pty::{CommandBuilder, MasterPty, PtySize, SlavePty};
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// How long output may keep coming after the child exited (a grandchild may hold the PTY).
+/// How long output may keep coming after the last child exited (a grandchild may hold the PTY).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 /// Read size on both paths.
 const CHUNK: usize = 64 * 1024;
+/// How long a child asked to end (SIGHUP) has before SIGKILL.
+const END_GRACE: Duration = Duration::from_secs(2);
 
 /// Rewrites or intercepts keys on their way to the child. It runs on the input thread, the one
 /// reader of the input, so it may take the input over for a while (ccx's editor does).
@@ -60,7 +67,7 @@ impl OutputGate {
     }
 }
 
-/// How the child ended.
+/// How a child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChildExit {
     Code(i32),
@@ -77,18 +84,28 @@ impl ChildExit {
     }
 }
 
+/// The answer to a restart: the new child's PID, or why it could not start.
+pub type RestartResult = std::result::Result<u32, String>;
+
 /// Events the proxy loop reacts to.
 enum Event {
     OutputDone,
-    ChildExited(ChildExit),
+    /// A child ended; `generation` says which one.
+    ChildExited { generation: u64, exit: ChildExit },
     Resize { rows: u16, cols: u16 },
     Terminate(i32),
     EndOnRequest,
+    Restart { cmd: Box<CommandBuilder>, fallback: Option<Box<CommandBuilder>>, reply: Sender<RestartResult> },
 }
+
+/// A restarted child that dies this soon is taken to have refused to start (e.g. claude could
+/// not resume a conversation); its fallback, if any, starts instead of ending the session.
+const FALLBACK_WINDOW: Duration = Duration::from_secs(15);
 
 /// A child running in a PTY, not yet proxied.
 pub struct Spawned {
     master: Box<dyn MasterPty + Send>,
+    slave: Box<dyn SlavePty + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
     pid: u32,
     rows: u16,
@@ -104,40 +121,28 @@ impl Spawned {
 /// Starts `cmd` in a new PTY of `rows` x `cols` (the command's cwd must be set by the caller).
 pub fn spawn(cmd: CommandBuilder, rows: u16, cols: u16) -> Result<Spawned> {
     let pty = portable_pty::native_pty_system()
-        .openpty(PtySize {
-            rows,
-            cols,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
+        .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
         .context("cannot open a pseudo-terminal")?;
-    let program = cmd
-        .get_argv()
-        .first()
-        .map(|p| p.to_string_lossy().into_owned());
-    let child = pty
-        .slave
-        .spawn_command(cmd)
-        .with_context(|| format!("cannot start {}", program.unwrap_or_default()))?;
-    // Drop the slave now, or EOF never comes when the child exits.
-    drop(pty.slave);
+    let child = spawn_on(pty.slave.as_ref(), cmd)?;
     let pid = child.process_id().unwrap_or(0);
-    Ok(Spawned {
-        master: pty.master,
-        child,
-        pid,
-        rows,
-        cols,
-    })
+    Ok(Spawned { master: pty.master, slave: pty.slave, child, pid, rows, cols })
 }
 
-/// Controls a running proxy from other threads: resize, inject input, terminate.
+fn spawn_on(
+    slave: &(dyn SlavePty + Send),
+    cmd: CommandBuilder,
+) -> Result<Box<dyn portable_pty::Child + Send + Sync>> {
+    let program = cmd.get_argv().first().map(|p| p.to_string_lossy().into_owned());
+    slave.spawn_command(cmd).with_context(|| format!("cannot start {}", program.unwrap_or_default()))
+}
+
+/// Controls a running proxy from other threads: resize, inject input, restart, terminate.
 #[derive(Clone)]
 pub struct ProxyHandle {
     events: Sender<Event>,
     input_tx: Sender<Vec<u8>>,
     gate: OutputGate,
-    pid: u32,
+    pid: Arc<AtomicU32>,
 }
 
 impl ProxyHandle {
@@ -150,11 +155,6 @@ impl ProxyHandle {
         self.gate.clone()
     }
 
-    /// Ends the child because the person asked ccx to quit (reported as a clean exit).
-    pub fn end_child_on_request(&self) {
-        let _ = self.events.send(Event::EndOnRequest);
-    }
-
     /// Sends bytes to the child as if typed (the PTY writer thread is their one owner).
     pub fn send_input(&self, bytes: Vec<u8>) {
         let _ = self.input_tx.send(bytes);
@@ -165,8 +165,25 @@ impl ProxyHandle {
         let _ = self.events.send(Event::Terminate(signal));
     }
 
+    /// Ends the child because the person asked ccx to quit (reported as a clean exit).
+    pub fn end_child_on_request(&self) {
+        let _ = self.events.send(Event::EndOnRequest);
+    }
+
+    /// Ends the current child and starts `cmd` in the same PTY; waits (at most `timeout`) for
+    /// the new child's PID. The proxy goes on with the new child. If that child exits on its
+    /// own soon after starting, `fallback` (if given) is started in its place.
+    pub fn restart(&self, cmd: CommandBuilder, fallback: Option<CommandBuilder>, timeout: Duration) -> RestartResult {
+        let (reply, answer) = mpsc::channel();
+        self.events
+            .send(Event::Restart { cmd: Box::new(cmd), fallback: fallback.map(Box::new), reply })
+            .map_err(|_| "the session has ended".to_string())?;
+        answer.recv_timeout(timeout).map_err(|_| "the restart did not finish in time".to_string())?
+    }
+
+    /// The PID of the current child.
     pub fn child_pid(&self) -> u32 {
-        self.pid
+        self.pid.load(Ordering::SeqCst)
     }
 }
 
@@ -178,6 +195,7 @@ pub struct Proxy {
     input_tx: Sender<Vec<u8>>,
     input_rx: Receiver<Vec<u8>>,
     gate: OutputGate,
+    pid: Arc<AtomicU32>,
 }
 
 /// What `Proxy::run` reports.
@@ -195,27 +213,19 @@ impl Proxy {
         let (events_tx, events_rx) = mpsc::channel();
         let (input_tx, input_rx) = mpsc::channel();
         let gate = OutputGate::default();
+        let pid = Arc::new(AtomicU32::new(spawned.pid));
         let handle = ProxyHandle {
             events: events_tx.clone(),
             input_tx: input_tx.clone(),
             gate: gate.clone(),
-            pid: spawned.pid,
+            pid: pid.clone(),
         };
-        (
-            Proxy {
-                spawned,
-                events_tx,
-                events_rx,
-                input_tx,
-                input_rx,
-                gate,
-            },
-            handle,
-        )
+        let proxy = Proxy { spawned, events_tx, events_rx, input_tx, input_rx, gate, pid };
+        (proxy, handle)
     }
 
     /// Copies `input` (through `filter`) to the child and the child's output to `output`
-    /// (and to `screen`), until the child has exited and its output is drained.
+    /// (and to `screen`), until a child has exited unasked and its output is drained.
     pub fn run(
         self,
         input: impl Read + Send + 'static,
@@ -223,111 +233,75 @@ impl Proxy {
         mut output: impl Write + Send + 'static,
         screen: Option<ScreenModel>,
     ) -> Result<ProxyOutcome> {
-        let Proxy {
-            spawned,
-            events_tx,
-            events_rx,
-            input_tx,
-            input_rx,
-            gate,
-        } = self;
-        let Spawned {
-            master,
-            mut child,
-            pid,
-            rows,
-            cols,
-        } = spawned;
+        let Proxy { spawned, events_tx, events_rx, input_tx, input_rx, gate, pid: shared_pid } = self;
+        let Spawned { master, slave, child, pid, rows, cols } = spawned;
         let master: Arc<Mutex<Box<dyn MasterPty + Send>>> = Arc::new(Mutex::new(master));
-        let mut reader = lock(&master)
-            .try_clone_reader()
-            .context("cannot read the PTY")?;
-        let mut writer = lock(&master)
-            .take_writer()
-            .context("cannot write the PTY")?;
+        let mut reader = lock(&master).try_clone_reader().context("cannot read the PTY")?;
+        let mut writer = lock(&master).take_writer().context("cannot write the PTY")?;
         if let Some(screen) = &screen {
             screen.resize(rows, cols);
         }
 
         // The PTY writer: sole owner of the writer, so injected and typed input never interleave
         // mid-chunk. It keeps the writer alive until the proxy ends (dropping it sends EOF).
-        let writer_thread = std::thread::Builder::new()
-            .name("ccx-pty-writer".into())
-            .spawn(move || {
-                for bytes in input_rx {
-                    if writer
-                        .write_all(&bytes)
-                        .and_then(|_| writer.flush())
-                        .is_err()
-                    {
-                        break;
-                    }
+        let writer_thread = std::thread::Builder::new().name("ccx-pty-writer".into()).spawn(move || {
+            for bytes in input_rx {
+                if writer.write_all(&bytes).and_then(|_| writer.flush()).is_err() {
+                    break;
                 }
-            })?;
+            }
+        })?;
 
         // Input pump: may block forever on a terminal; it is never joined.
         let typed = input_tx.clone();
-        std::thread::Builder::new()
-            .name("ccx-input".into())
-            .spawn(move || {
-                let mut input = input;
-                let mut buf = vec![0u8; CHUNK];
-                loop {
-                    match input.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => filter.on_input(&buf[..n], &typed),
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(_) => break,
-                    }
+        std::thread::Builder::new().name("ccx-input".into()).spawn(move || {
+            let mut input = input;
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                match input.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => filter.on_input(&buf[..n], &typed),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
                 }
-            })?;
+            }
+        })?;
 
-        let screen_for_resize = screen.clone();
         // Output: the hot path. Copy first, then hand a copy to the screen model.
+        let screen_for_resize = screen.clone();
         let done = events_tx.clone();
-        let output_thread = std::thread::Builder::new()
-            .name("ccx-pty-reader".into())
-            .spawn(move || {
-                let mut buf = vec![0u8; CHUNK];
-                loop {
-                    match reader.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            let held = lock(&gate.held);
-                            let to_terminal = !*held;
-                            if to_terminal
-                                && output
-                                    .write_all(&buf[..n])
-                                    .and_then(|_| output.flush())
-                                    .is_err()
-                            {
-                                break;
-                            }
-                            if let Some(screen) = &screen {
-                                screen.feed(buf[..n].to_vec());
-                            }
-                            drop(held);
+        let output_gate = gate.clone();
+        let output_thread = std::thread::Builder::new().name("ccx-pty-reader".into()).spawn(move || {
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        let held = lock(&output_gate.held);
+                        if !*held && output.write_all(&buf[..n]).and_then(|_| output.flush()).is_err() {
+                            break;
                         }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        // EIO from the PTY is the end of output.
-                        Err(_) => break,
+                        if let Some(screen) = &screen {
+                            screen.feed(buf[..n].to_vec());
+                        }
+                        drop(held);
                     }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    // EIO from the PTY is the end of output.
+                    Err(_) => break,
                 }
-                let _ = done.send(Event::OutputDone);
-            })?;
+            }
+            let _ = done.send(Event::OutputDone);
+        })?;
 
-        let exited = events_tx.clone();
-        std::thread::Builder::new()
-            .name("ccx-wait".into())
-            .spawn(move || {
-                let exit = match child.wait() {
-                    Ok(status) => exit_of(&status),
-                    Err(_) => ChildExit::Code(1),
-                };
-                let _ = exited.send(Event::ChildExited(exit));
-            })?;
-        drop(events_tx);
+        let mut generation = 0u64;
+        wait_for(child, generation, events_tx.clone())?;
 
+        let mut slave = Some(slave);
+        let mut current_pid = pid;
+        let mut pending_restart: Option<(Box<CommandBuilder>, Sender<RestartResult>)> = None;
+        let mut pending_fallback: Option<Box<CommandBuilder>> = None;
+        let mut armed_fallback: Option<(Box<CommandBuilder>, std::time::Instant)> = None;
         let mut exit = None;
         let mut output_done = false;
         let mut terminated_by = None;
@@ -346,47 +320,98 @@ impl Proxy {
             };
             match event {
                 Event::OutputDone => output_done = true,
-                Event::ChildExited(e) => exit = Some(e),
+                Event::ChildExited { generation: g, exit: e } if g == generation => {
+                    // Asked for: the next program. Unasked but right after a restart: its fallback.
+                    let next = match pending_restart.take() {
+                        Some((cmd, reply)) => {
+                            armed_fallback = pending_fallback.take().map(|f| (f, std::time::Instant::now()));
+                            Some((cmd, Some(reply)))
+                        }
+                        None => armed_fallback
+                            .take()
+                            .filter(|(_, at)| at.elapsed() < FALLBACK_WINDOW)
+                            .map(|(cmd, _)| (cmd, None)),
+                    };
+                    let restarted = next.zip(slave.as_ref()).map(|((cmd, reply), slave)| {
+                        let started = spawn_on(slave.as_ref(), *cmd).and_then(|child| {
+                            generation += 1;
+                            current_pid = child.process_id().unwrap_or(0);
+                            shared_pid.store(current_pid, Ordering::SeqCst);
+                            wait_for(child, generation, events_tx.clone()).map(|_| current_pid)
+                        });
+                        let ok = started.is_ok();
+                        if let Some(reply) = reply {
+                            let _ = reply.send(started.map_err(|e| format!("{e:#}")));
+                        }
+                        ok
+                    });
+                    if restarted != Some(true) {
+                        exit = Some(e);
+                        // Without our copy of the slave, EOF comes once the child's side closes.
+                        slave = None;
+                    }
+                }
+                Event::ChildExited { .. } => {}
                 Event::Resize { rows, cols } => {
                     if let Some(screen) = &screen_for_resize {
                         screen.resize(rows, cols);
                     }
-                    let _ = lock(&master).resize(PtySize {
-                        rows,
-                        cols,
-                        pixel_width: 0,
-                        pixel_height: 0,
-                    });
+                    let _ = lock(&master).resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 });
                 }
                 Event::EndOnRequest => {
                     ended_on_request = true;
-                    end_child(pid);
+                    armed_fallback = None;
+                    end_child(current_pid);
                 }
                 Event::Terminate(signal) => {
                     terminated_by.get_or_insert(signal);
-                    end_child(pid);
+                    pending_restart = None;
+                    armed_fallback = None;
+                    end_child(current_pid);
+                }
+                Event::Restart { cmd, fallback, reply } => {
+                    if exit.is_some() || terminated_by.is_some() || ended_on_request {
+                        let _ = reply.send(Err("the session is ending".into()));
+                    } else {
+                        pending_restart = Some((cmd, reply));
+                        pending_fallback = fallback;
+                        end_child(current_pid);
+                    }
                 }
             }
         }
+        drop(events_tx);
         drop(input_tx);
         if output_done {
             let _ = output_thread.join();
         }
         // The writer thread ends once every input sender is gone; don't wait on a blocked pump.
         drop(writer_thread);
-        Ok(ProxyOutcome {
-            exit: exit.unwrap_or(ChildExit::Code(1)),
-            terminated_by,
-            ended_on_request,
-        })
+        Ok(ProxyOutcome { exit: exit.unwrap_or(ChildExit::Code(1)), terminated_by, ended_on_request })
     }
+}
+
+/// Waits for `child` on its own thread and reports its exit as `generation`.
+fn wait_for(
+    mut child: Box<dyn portable_pty::Child + Send + Sync>,
+    generation: u64,
+    events: Sender<Event>,
+) -> Result<()> {
+    std::thread::Builder::new().name("ccx-wait".into()).spawn(move || {
+        let exit = match child.wait() {
+            Ok(status) => exit_of(&status),
+            Err(_) => ChildExit::Code(1),
+        };
+        let _ = events.send(Event::ChildExited { generation, exit });
+    })?;
+    Ok(())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// SIGHUP now, SIGKILL after two seconds if the child is still there.
+/// SIGHUP now, SIGKILL after a grace period if the child is still there.
 fn end_child(pid: u32) {
     if pid == 0 {
         return;
@@ -394,7 +419,8 @@ fn end_child(pid: u32) {
     let pid = pid as libc::pid_t;
     unsafe { libc::kill(pid, libc::SIGHUP) };
     std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(2));
+        std::thread::sleep(END_GRACE);
+        // Still there (and not yet reaped, so the PID is still this child's): kill it.
         if unsafe { libc::kill(pid, 0) } == 0 {
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }

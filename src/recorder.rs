@@ -63,6 +63,16 @@ pub struct SessionView {
     pub rot_zone_tokens: u64,
 }
 
+/// Messages to the recorder thread, which owns the recorder.
+pub enum RecorderMsg {
+    Hook(HookEvent),
+    /// A session ccx starts or resumes: record it on `branch`.
+    PlanBranch { session_id: String, branch: String, history_ends_at: Option<String> },
+    /// The next prompt of the session is of another kind than a typed prompt.
+    ExpectPrompt { session_id: String, next: NextPrompt },
+    Shutdown,
+}
+
 pub struct Recorder {
     store: Arc<Store>,
     sessions: HashMap<String, SessionState>,
@@ -70,6 +80,8 @@ pub struct Recorder {
     view: Arc<std::sync::Mutex<SessionView>>,
     /// Where the status line reads the view (written after every change), if anywhere.
     status_file: Option<PathBuf>,
+    /// Takes a snapshot of the working tree when a turn ends (in a git repository).
+    snapshots: Option<(crate::snapshot::Snapshotter, String)>,
 }
 
 impl Recorder {
@@ -80,7 +92,16 @@ impl Recorder {
             next_prompt: HashMap::new(),
             view: Default::default(),
             status_file: None,
+            snapshots: None,
         }
+    }
+
+    /// Snapshots the working tree of `project` (if it is in a git repository) at every turn's
+    /// end, under refs named after the project so two projects in one repository never clash.
+    pub fn with_snapshots(mut self, project: &std::path::Path) -> Recorder {
+        self.snapshots = crate::snapshot::Snapshotter::find(project)
+            .map(|s| (s, crate::paths::path_key(project)));
+        self
     }
 
     /// Shares the session's state through `view`, and writes it to `status_file` on changes.
@@ -106,11 +127,30 @@ impl Recorder {
     }
 
     /// Records the session's turns on `branch` (created on the first turn if new).
-    pub fn plan_branch(&mut self, session_id: &str, branch: &str) {
-        self.sessions
-            .entry(session_id.to_string())
-            .or_default()
-            .planned_branch = Some(branch.to_string());
+    /// `history_ends_at`: the uuid of the last transcript line the session starts with (a
+    /// rebuilt or resumed conversation), so its next turn's entries begin after it.
+    pub fn plan_branch(&mut self, session_id: &str, branch: &str, history_ends_at: Option<String>) {
+        let state = self.sessions.entry(session_id.to_string()).or_default();
+        state.planned_branch = Some(branch.to_string());
+        if history_ends_at.is_some() {
+            state.last_uuid = history_ends_at;
+        }
+    }
+
+    /// Acts on one message from the session.
+    pub fn on_message(&mut self, msg: RecorderMsg) -> Result<()> {
+        match msg {
+            RecorderMsg::Hook(event) => self.handle(event),
+            RecorderMsg::PlanBranch { session_id, branch, history_ends_at } => {
+                self.plan_branch(&session_id, &branch, history_ends_at);
+                Ok(())
+            }
+            RecorderMsg::ExpectPrompt { session_id, next } => {
+                self.expect_prompt(&session_id, next);
+                Ok(())
+            }
+            RecorderMsg::Shutdown => Ok(()),
+        }
     }
 
     /// Marks the next prompt of `session_id` as being of `kind`, typed as `input`.
@@ -132,6 +172,11 @@ impl Recorder {
                 }
                 let known = self.store.branch_for_session(&session_id)?;
                 let head = known.as_ref().and_then(|b| b.head);
+                // A session ccx recorded before: its next turn begins after the stored lines.
+                if let (Some(id), None) = (head, self.sessions.get(&session_id).and_then(|s| s.last_uuid.clone())) {
+                    let last = last_uuid_of(&self.store.entries(id).unwrap_or_default());
+                    self.sessions.entry(session_id.clone()).or_default().last_uuid = last;
+                }
                 let context = match head {
                     Some(id) => self.store.turn(id)?.map(|t| t.context_tokens).unwrap_or(0),
                     None => 0,
@@ -249,20 +294,29 @@ impl Recorder {
         let est_tokens = tokens::estimate_tokens(&pending.prompt) + tokens::estimate_tokens(&reply);
         let model = facts.model.clone();
         let context_tokens = facts.context_tokens;
-        let turn = self.store.finish_turn(
-            pending.id,
-            TurnEnd {
-                reply,
-                ended_at: now_rfc3339(),
-                context_tokens,
-                output_tokens: facts.output_tokens,
-                est_tokens,
-                interrupted,
-                files: facts.files,
-                snapshot: None,
-                entries,
-            },
-        )?;
+        let mut end = TurnEnd {
+            reply,
+            ended_at: now_rfc3339(),
+            context_tokens,
+            output_tokens: facts.output_tokens,
+            est_tokens,
+            interrupted,
+            files: facts.files,
+            snapshot: None,
+            entries,
+        };
+        // Durable first; the snapshot (git, tens of milliseconds) is added after.
+        let mut turn = self.store.finish_turn(pending.id, end.clone())?;
+        if let Some((snapper, project_key)) = &self.snapshots {
+            let message = format!("ccx: turn {} of {}", turn.id, turn.branch);
+            match snapper.snapshot(&format!("{project_key}/turn-{}", turn.id), &message) {
+                Ok(commit) => {
+                    end.snapshot = Some(commit);
+                    turn = self.store.finish_turn(pending.id, end)?;
+                }
+                Err(err) => crate::diag::log(&format!("no code snapshot for turn #{}: {err:#}", turn.id)),
+            }
+        }
         self.update_view(|v| {
             if v.head == Some(turn.id) && (context_tokens > 0 || !interrupted) {
                 v.context_tokens = context_tokens;
@@ -321,6 +375,11 @@ impl Recorder {
         }
         anyhow::bail!("no free branch name for session {session_id}")
     }
+}
+
+/// The uuid of the last line that has one.
+pub fn last_uuid_of(entries: &[serde_json::Value]) -> Option<String> {
+    entries.iter().rev().find_map(|e| e.get("uuid").and_then(|u| u.as_str()).map(str::to_string))
 }
 
 /// Reads the turn that ends the transcript, waiting briefly for the announced reply to land.

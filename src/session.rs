@@ -3,11 +3,11 @@
 //! the hook bridge, the recorder thread (the one owner of the store handle) and the proxy.
 
 use crate::config::Config;
+use crate::control::{restart_args, ClaudeLauncher, Controller};
 use crate::hooks::bridge::Bridge;
 use crate::hooks::settings;
-use crate::hooks::wire::HookEvent;
 use crate::proxy::{self, PassThrough};
-use crate::recorder::{Recorder, SessionView};
+use crate::recorder::{Recorder, RecorderMsg, SessionView};
 use crate::screen::ScreenModel;
 use crate::shell::{MetaShell, ShellDeps};
 use crate::store::Store;
@@ -110,11 +110,6 @@ fn chooses_session(args: &[OsString]) -> bool {
     })
 }
 
-/// Messages to the recorder thread.
-enum RecorderMsg {
-    Hook(HookEvent),
-    Shutdown,
-}
 
 /// Runs claude with `args` through ccx and returns the exit code to report.
 pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
@@ -161,6 +156,13 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
         user_settings.unwrap_or_else(|| serde_json::json!({})),
         &settings::ccx_settings(&exe),
     );
+    let launcher = ClaudeLauncher {
+        claude: claude.clone(),
+        args: restart_args(&args),
+        settings: merged.to_string(),
+        env: bridge.env(),
+        cwd: cwd.clone(),
+    };
     cmd.arg("--settings");
     cmd.arg(merged.to_string());
     if !chooses_session(&args) {
@@ -185,7 +187,10 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
                     Ok(opened) => {
                         let opened = Arc::new(opened);
                         slot.fill(Ok(opened.clone()));
-                        record(Recorder::new(opened).with_view(view, Some(view_file)), rx);
+                        record(
+                        Recorder::new(opened).with_view(view, Some(view_file)).with_snapshots(&cwd),
+                        rx,
+                    );
                     }
                     Err(err) => {
                         // Never stand between the person and Claude: run unrecorded, say why.
@@ -204,7 +209,17 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             .join("history.txt"),
     );
     let shell_screen = screen.clone();
+    let recorder_tx = tx.clone();
     let outcome = runner::run_on_terminal(spawned, screen, move |handle| {
+        let control = Controller {
+            launcher,
+            home,
+            store: store.clone(),
+            recorder: recorder_tx,
+            handle: handle.clone(),
+            screen: shell_screen.clone(),
+            view: view.clone(),
+        };
         MetaShell::new(ShellDeps {
             store,
             view,
@@ -212,6 +227,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             screen: shell_screen,
             handle,
             history,
+            control,
         })
     });
 
@@ -241,13 +257,11 @@ pub fn open_store(cwd: &Path) -> Result<Store> {
 /// The recorder thread: one event at a time, errors to the diagnostic log.
 fn record(mut recorder: Recorder, rx: mpsc::Receiver<RecorderMsg>) {
     for msg in rx {
-        match msg {
-            RecorderMsg::Hook(event) => {
-                if let Err(err) = recorder.handle(event) {
-                    diag::log(&format!("recorder: {err:#}"));
-                }
-            }
-            RecorderMsg::Shutdown => break,
+        if matches!(msg, RecorderMsg::Shutdown) {
+            break;
+        }
+        if let Err(err) = recorder.on_message(msg) {
+            diag::log(&format!("recorder: {err:#}"));
         }
     }
     if let Err(err) = recorder.finish_all() {

@@ -7,8 +7,9 @@
 use crate::commands::render::{self, Palette};
 use crate::config::Config;
 use crate::keys::{self, KeyFilter, Step};
+use crate::control::Controller;
 use crate::meta::exec::{execute, Outcome, ShellContext};
-use crate::meta::parse::{parse_meta, COMMANDS};
+use crate::meta::parse::{parse_meta, MetaCommand, COMMANDS};
 use crate::proxy::{InputFilter, ProxyHandle};
 use crate::recorder::SessionView;
 use crate::screen::ScreenModel;
@@ -36,6 +37,15 @@ const STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Mouse reporting off while the editor reads keys (the repaint turns Claude's back on).
 const MOUSE_OFF: &[u8] = b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l";
 
+/// What a line typed in the editor led to.
+enum LineResult {
+    Show(String),
+    Error(String),
+    Quit,
+    /// Claude now runs another conversation (fork, checkout, fresh session).
+    Switched(String),
+}
+
 /// What the shell needs from the session.
 pub struct ShellDeps {
     /// The turn log (it may still be opening).
@@ -45,6 +55,7 @@ pub struct ShellDeps {
     pub screen: ScreenModel,
     pub handle: ProxyHandle,
     pub history: Option<PathBuf>,
+    pub control: Controller,
 }
 
 pub struct MetaShell {
@@ -107,6 +118,8 @@ impl MetaShell {
         let quit = self.read_commands(palette);
 
         let mut out = std::io::stdout().lock();
+        // Claude may have been restarted meanwhile: put back the modes it has set now.
+        let keyboard = self.deps.screen.keyboard_modes().unwrap_or(keyboard);
         let _ = out.write_all(&keyboard.on_sequence());
         let screen = self.deps.screen.clone();
         gate.release(|| screen.repaint_bytes().unwrap_or_default(), &mut out);
@@ -151,24 +164,62 @@ impl MetaShell {
                 let _ = editor.append_history(path);
             }
             match self.run_line(&line, palette) {
-                Outcome::Quit => return true,
-                Outcome::Text(text) => self.page(&text),
-                Outcome::Error(message) => {
+                LineResult::Quit => return true,
+                LineResult::Show(text) => self.page(&text),
+                LineResult::Error(message) => {
                     self.print(&format!("{}\n", palette.warn(&format!("ccx: {message}"))))
+                }
+                LineResult::Switched(message) => {
+                    // Claude is in another conversation now: back to it at once.
+                    crate::diag::log(&message);
+                    self.keys.set_empty();
+                    return false;
                 }
             }
         }
     }
 
-    fn run_line(&self, line: &str, palette: Palette) -> Outcome {
+    fn run_line(&self, line: &str, palette: Palette) -> LineResult {
         let command = match parse_meta(line) {
             Ok(Some(command)) => command,
-            Ok(None) => return Outcome::Text(String::new()),
-            Err(e) => return Outcome::Error(e.to_string()),
+            Ok(None) => return LineResult::Show(String::new()),
+            Err(e) => return LineResult::Error(e.to_string()),
         };
+        // Commands that change which conversation Claude is in go to the controller.
+        let control = &self.deps.control;
+        let switched = |result: anyhow::Result<String>| match result {
+            Ok(message) => LineResult::Switched(message),
+            Err(err) => LineResult::Error(format!("{err:#}")),
+        };
+        let shown = |result: anyhow::Result<String>| match result {
+            Ok(message) => LineResult::Show(message),
+            Err(err) => LineResult::Error(format!("{err:#}")),
+        };
+        match &command {
+            MetaCommand::Branch { name, turn } => return switched(control.branch(name, turn.as_deref())),
+            MetaCommand::Checkout { branch, code } => return switched(control.checkout(branch, *code)),
+            MetaCommand::Rewind { turn, code, prompt } => {
+                return switched(control.rewind(turn.as_deref(), *code, prompt.as_deref()))
+            }
+            MetaCommand::Clear => return switched(control.fresh_session("session", None)),
+            MetaCommand::Rename { old, new } => return shown(control.rename(old, new)),
+            MetaCommand::Delete { branch } => {
+                if let Err(err) = control.check_deletable(branch) {
+                    return LineResult::Error(format!("{err:#}"));
+                }
+                self.print(&format!("delete branch {branch} and the turns only it holds? [y/N] "));
+                let answer = read_key();
+                self.print("\n");
+                return match answer {
+                    Some(b'y' | b'Y') => shown(control.delete(branch)),
+                    _ => LineResult::Show(format!("kept {branch}")),
+                };
+            }
+            _ => {}
+        }
         let store = match self.deps.store.get(STORE_WAIT) {
             Ok(store) => store,
-            Err(why) => return Outcome::Error(format!("the turn log is not available: {why}")),
+            Err(why) => return LineResult::Error(format!("the turn log is not available: {why}")),
         };
         let store: &Store = &store;
         let view = lock(&self.deps.view).clone();
@@ -178,6 +229,18 @@ impl MetaShell {
         let width = crate::terminal::size(1)
             .map(|(_, c)| c as usize)
             .unwrap_or(100);
+        if let MetaCommand::Sessions = command {
+            return match (store.branches(), store.all_turns()) {
+                (Ok(branches), Ok(turns)) => LineResult::Show(render::sessions_table(
+                    &branches,
+                    &turns,
+                    Some(&branch),
+                    chrono::Utc::now(),
+                    palette,
+                )),
+                (Err(e), _) | (_, Err(e)) => LineResult::Error(format!("{e:#}")),
+            };
+        }
         let ctx = ShellContext {
             store,
             branch,
@@ -187,7 +250,11 @@ impl MetaShell {
             palette,
             config: &self.deps.config,
         };
-        execute(&command, &ctx)
+        match execute(&command, &ctx) {
+            Outcome::Text(text) => LineResult::Show(text),
+            Outcome::Error(message) => LineResult::Error(message),
+            Outcome::Quit => LineResult::Quit,
+        }
     }
 
     fn header(&self, palette: Palette) -> String {

@@ -59,6 +59,15 @@ pub enum Request {
         key: String,
         value: Value,
     },
+    /// Renames a branch everywhere it is named (its turns, child branches, sessions).
+    RenameBranch {
+        old: String,
+        new: String,
+    },
+    /// Removes a branch and the turns only it holds; answers how many turns went.
+    DeleteBranch {
+        name: String,
+    },
     Flush,
 }
 
@@ -72,6 +81,8 @@ impl Request {
                 | Request::CreateBranch { .. }
                 | Request::PutBranch { .. }
                 | Request::SetMeta { .. }
+                | Request::RenameBranch { .. }
+                | Request::DeleteBranch { .. }
                 | Request::Flush
         )
     }
@@ -89,6 +100,7 @@ pub enum Response {
     MaybeBranch(Option<Branch>),
     Branches(Vec<Branch>),
     Meta(Option<Value>),
+    Count(u64),
     Done,
     Error(StoreError),
 }
@@ -157,6 +169,8 @@ impl Engine {
                 .map(Response::MaybeBranch),
             Request::GetMeta { key } => self.get_meta(key).map(Response::Meta),
             Request::SetMeta { key, value } => self.set_meta(key, value).map(|()| Response::Done),
+            Request::RenameBranch { old, new } => self.rename_branch(old, new).map(|()| Response::Done),
+            Request::DeleteBranch { name } => self.delete_branch(name).map(Response::Count),
             Request::Flush => self.flush().map(|()| Response::Done),
         };
         result.unwrap_or_else(Response::Error)
@@ -378,6 +392,105 @@ impl Engine {
 
     fn flush(&self) -> Res<()> {
         self.flush_now()
+    }
+
+    fn rename_branch(&self, old: &str, new: &str) -> Res<()> {
+        Self::check_name(new)?;
+        let _guard = self.lock_writes();
+        let mut branch = self.branch(old)?.ok_or_else(|| self.no_branch(old))?;
+        if self.branch(new)?.is_some() {
+            return Err(StoreError::BranchExists { name: new.to_owned() });
+        }
+        branch.name = new.to_owned();
+        let mut turns = Vec::new();
+        for item in self.turns.iter() {
+            let (k, bytes) = item.map_err(|e| self.sled(e))?;
+            let mut turn = self.decode_turn(&bytes)?;
+            if turn.branch == old {
+                turn.branch = new.to_owned();
+                turns.push((k, Self::encode(&turn)));
+            }
+        }
+        let mut children = Vec::new();
+        for mut other in self.branches()? {
+            if other.parent_branch.as_deref() == Some(old) {
+                other.parent_branch = Some(new.to_owned());
+                children.push((other.name.clone(), Self::encode(&other)));
+            }
+        }
+        let current = self.get_meta("current_branch")?;
+        let branch_bytes = Self::encode(&branch);
+        (&self.turns, &self.branches, &self.sessions, &self.meta)
+            .transaction(|(t, b, s, m)| -> TxRes<()> {
+                b.remove(old.as_bytes())?;
+                b.insert(new.as_bytes(), branch_bytes.as_slice())?;
+                for (name, bytes) in &children {
+                    b.insert(name.as_bytes(), bytes.as_slice())?;
+                }
+                for (k, bytes) in &turns {
+                    t.insert(k, bytes.as_slice())?;
+                }
+                if !branch.session_id.is_empty() {
+                    s.insert(branch.session_id.as_bytes(), new.as_bytes())?;
+                }
+                if current.as_ref().and_then(Value::as_str) == Some(old) {
+                    m.insert("current_branch".as_bytes(), Self::encode(&Value::String(new.to_owned())))?;
+                }
+                Ok(())
+            })
+            .map_err(|e| self.tx_err(e))?;
+        self.flush_now()
+    }
+
+    fn delete_branch(&self, name: &str) -> Res<u64> {
+        let _guard = self.lock_writes();
+        let branch = self.branch(name)?.ok_or_else(|| self.no_branch(name))?;
+        // Turns another branch's conversation passes through are kept.
+        let mut needed = std::collections::HashSet::new();
+        let others: Vec<Branch> = self.branches()?.into_iter().filter(|b| b.name != name).collect();
+        for other in &others {
+            let mut next = other.head;
+            while let Some(id) = next {
+                if !needed.insert(id) {
+                    break;
+                }
+                next = self.turn(id)?.and_then(|t| t.parent).filter(|p| *p < id);
+            }
+        }
+        let mut doomed = Vec::new();
+        for item in self.turns.iter() {
+            let (k, bytes) = item.map_err(|e| self.sled(e))?;
+            let turn = self.decode_turn(&bytes)?;
+            if turn.branch == name && !needed.contains(&turn.id) {
+                doomed.push(k);
+            }
+        }
+        let children: Vec<(String, Vec<u8>)> = others
+            .into_iter()
+            .filter(|b| b.parent_branch.as_deref() == Some(name))
+            .map(|mut b| {
+                b.parent_branch = branch.parent_branch.clone();
+                (b.name.clone(), Self::encode(&b))
+            })
+            .collect();
+        (&self.turns, &self.entries, &self.branches, &self.sessions)
+            .transaction(|(t, e, b, s)| -> TxRes<()> {
+                for k in &doomed {
+                    t.remove(k)?;
+                    e.remove(k)?;
+                }
+                b.remove(name.as_bytes())?;
+                for (child, bytes) in &children {
+                    b.insert(child.as_bytes(), bytes.as_slice())?;
+                }
+                if !branch.session_id.is_empty() {
+                    s.remove(branch.session_id.as_bytes())?;
+                }
+                Ok(())
+            })
+            .map_err(|e| self.tx_err(e))?;
+        self.flush_now()?;
+        Ok(doomed.len() as u64)
     }
 
     // ---- reads ----

@@ -295,6 +295,16 @@ impl Store {
         ask!(self, Request::PutBranch { branch }, Response::Done => ())
     }
 
+    /// Renames a branch wherever it is named (its turns, child branches, its session).
+    pub fn rename_branch(&self, old: &str, new: &str) -> Result<()> {
+        ask!(self, Request::RenameBranch { old: old.to_owned(), new: new.to_owned() }, Response::Done => ())
+    }
+
+    /// Deletes a branch and the turns only it holds; returns how many turns were removed.
+    pub fn delete_branch(&self, name: &str) -> Result<u64> {
+        ask!(self, Request::DeleteBranch { name: name.to_owned() }, Response::Count(n) => n)
+    }
+
     /// The branch a Claude session carries (or last carried).
     pub fn branch_for_session(&self, session_id: &str) -> Result<Option<Branch>> {
         ask!(self, Request::BranchForSession { session_id: session_id.to_owned() }, Response::MaybeBranch(b) => b)

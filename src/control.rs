@@ -1,0 +1,444 @@
+//! The session controller: the moves that change which conversation Claude is in — fork a
+//! branch at any turn, rewind, check a branch out, start fresh — and sending prompts on the
+//! person's behalf. It rebuilds conversations from ccx's own store (so a branch still works
+//! after Claude Code deleted its transcript), restarts claude in the same PTY on them, and
+//! tells the recorder where each new session belongs. No terminal I/O here: the editor calls
+//! it and shows what it returns.
+
+use crate::model::{now_rfc3339, Branch, Turn, TurnKind};
+use crate::proxy::ProxyHandle;
+use crate::recorder::{last_uuid_of, NextPrompt, RecorderMsg, SessionView};
+use crate::screen::ScreenModel;
+use crate::store::Store;
+use crate::store_slot::StoreSlot;
+use crate::{keys, refs, transcript};
+use anyhow::{bail, Context, Result};
+use portable_pty::CommandBuilder;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a new claude may take to show its prompt.
+const PROMPT_WAIT: Duration = Duration::from_secs(60);
+/// How long the restart itself (ending the old claude, starting the new) may take.
+const RESTART_WAIT: Duration = Duration::from_secs(10);
+/// Pause between pasting a prompt and pressing Enter (Claude reads one write as one paste).
+const SUBMIT_PAUSE: Duration = Duration::from_millis(300);
+/// Upper bound on the turns walked back through parent links.
+const MAX_CHAIN: usize = 1_000_000;
+const STORE_WAIT: Duration = Duration::from_secs(5);
+
+/// Everything needed to start claude again on another conversation.
+pub struct ClaudeLauncher {
+    pub claude: PathBuf,
+    /// The person's arguments that still apply after a restart (no session flags, no prompt).
+    pub args: Vec<OsString>,
+    /// ccx's `--settings` (merged with the person's).
+    pub settings: String,
+    /// The environment additions (hook socket and secret).
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+}
+
+/// Which conversation to start claude on.
+pub enum SessionArg {
+    New(String),
+    Resume(String),
+}
+
+impl ClaudeLauncher {
+    pub fn command(&self, session: &SessionArg) -> CommandBuilder {
+        let mut cmd = CommandBuilder::new(&self.claude);
+        cmd.cwd(&self.cwd);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("CLAUDECODE") {
+                cmd.env_remove(&key);
+            }
+        }
+        for (key, value) in &self.env {
+            cmd.env(key, value);
+        }
+        cmd.arg("--settings");
+        cmd.arg(&self.settings);
+        match session {
+            SessionArg::New(id) => cmd.args(["--session-id", id]),
+            SessionArg::Resume(id) => cmd.args(["--resume", id]),
+        }
+        cmd.args(&self.args);
+        cmd
+    }
+}
+
+/// Claude flags that take a value (so the value is not mistaken for a prompt).
+const VALUE_FLAGS: &[&str] = &[
+    "--model", "--permission-mode", "--add-dir", "--allowedTools", "--allowed-tools",
+    "--disallowedTools", "--disallowed-tools", "--append-system-prompt", "--system-prompt",
+    "--mcp-config", "--agents", "--fallback-model", "--max-turns", "--effort", "--agent",
+    "--betas", "--plugin-dir", "--setting-sources",
+];
+/// Flags that choose or start a conversation: not carried into a restart.
+const SESSION_FLAGS_WITH_VALUE: &[&str] = &["-r", "--resume", "--session-id"];
+const SESSION_FLAGS: &[&str] = &["-c", "--continue", "--fork-session", "-p", "--print"];
+
+/// The person's claude arguments that still apply when ccx restarts claude on another
+/// conversation: options, without the ones choosing a session and without a prompt.
+pub fn restart_args(args: &[OsString]) -> Vec<OsString> {
+    let mut kept = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let text = arg.to_string_lossy();
+        let name = text.split('=').next().unwrap_or("");
+        if SESSION_FLAGS.contains(&name) {
+            continue;
+        }
+        if SESSION_FLAGS_WITH_VALUE.contains(&name) {
+            if !text.contains('=') {
+                // `--resume` may stand alone (a picker) or take an id.
+                if let Some(next) = iter.clone().next() {
+                    if !next.to_string_lossy().starts_with('-') {
+                        iter.next();
+                    }
+                }
+            }
+            continue;
+        }
+        if VALUE_FLAGS.contains(&name) {
+            kept.push(arg.clone());
+            if !text.contains('=') {
+                if let Some(value) = iter.next() {
+                    kept.push(value.clone());
+                }
+            }
+            continue;
+        }
+        if text.starts_with('-') {
+            kept.push(arg.clone());
+        }
+        // Anything else is a prompt: it was for the first conversation only.
+    }
+    kept
+}
+
+pub struct Controller {
+    pub launcher: ClaudeLauncher,
+    pub home: Option<PathBuf>,
+    pub store: StoreSlot,
+    pub recorder: Sender<RecorderMsg>,
+    pub handle: ProxyHandle,
+    pub screen: ScreenModel,
+    pub view: Arc<Mutex<SessionView>>,
+}
+
+impl Controller {
+    fn store(&self) -> Result<Arc<Store>> {
+        self.store.get(STORE_WAIT).map_err(|e| anyhow::anyhow!("the turn log is not available: {e}"))
+    }
+
+    fn view(&self) -> SessionView {
+        self.view.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The branch the running session records into.
+    pub fn current_branch(&self, store: &Store) -> String {
+        self.view().branch.unwrap_or_else(|| crate::commands::current_branch(store).unwrap_or_else(|_| "main".into()))
+    }
+
+    /// Refuses while Claude is still working on a turn of this session.
+    fn ensure_idle(&self, store: &Store) -> Result<()> {
+        if let Some(id) = self.view().head {
+            if store.turn(id)?.is_some_and(|t| t.is_running()) {
+                bail!("Claude is still working on turn #{id}; wait for it to finish (or press Esc in Claude to stop it), then try again");
+            }
+        }
+        Ok(())
+    }
+
+    fn transcript_file(&self, session_id: &str) -> Result<PathBuf> {
+        let home = self.home.as_ref().context("HOME is not set, so Claude's transcripts cannot be found")?;
+        Ok(match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+            Some(dir) => transcript::transcript_path_in(&PathBuf::from(dir), &self.launcher.cwd, session_id),
+            None => transcript::transcript_path(home, &self.launcher.cwd, session_id),
+        })
+    }
+
+    /// The conversation up to and including `turn`: its chain of turns from the first.
+    fn chain(store: &Store, turn: &Turn) -> Result<Vec<Turn>> {
+        let mut chain = vec![turn.clone()];
+        let mut parent = turn.parent;
+        while let Some(id) = parent {
+            if chain.len() >= MAX_CHAIN {
+                bail!("the turn log's parent links do not end (at #{id})");
+            }
+            let t = store.turn(id)?.with_context(|| format!("turn #{id} is missing from the log"))?;
+            parent = t.parent;
+            chain.push(t);
+        }
+        chain.reverse();
+        Ok(chain)
+    }
+
+    /// Writes the conversation up to `turn` as a new Claude session from ccx's store; returns
+    /// the new session id and the uuid its history ends at.
+    pub fn rebuild_session(&self, store: &Store, turn: &Turn) -> Result<(String, Option<String>)> {
+        let mut entries = Vec::new();
+        for t in Self::chain(store, turn)? {
+            entries.extend(store.entries(t.id)?);
+        }
+        if entries.is_empty() {
+            bail!("ccx has no transcript entries for turn #{} (it was recorded without them)", turn.id);
+        }
+        let session_id = uuid::Uuid::new_v4().to_string();
+        let path = self.transcript_file(&session_id)?;
+        transcript::write_transcript(&path, &entries, &session_id)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok((session_id, last_uuid_of(&entries)))
+    }
+
+    /// Starts claude on `session` in place of the running one and waits for its prompt. If it
+    /// refuses (exits at once), the previous conversation is resumed and this fails.
+    fn switch_to(&self, session: SessionArg) -> Result<()> {
+        let fallback = self.view().session_id.map(|id| self.launcher.command(&SessionArg::Resume(id)));
+        let cmd = self.launcher.command(&session);
+        let pid = self.handle.restart(cmd, fallback, RESTART_WAIT).map_err(anyhow::Error::msg)?;
+        let deadline = Instant::now() + PROMPT_WAIT;
+        loop {
+            if self.handle.child_pid() != pid {
+                bail!("claude would not open that conversation (it exited at once); you are back where you were");
+            }
+            if self.screen.cursor_row().is_some_and(|row| keys::prompt_row_is_empty(&row)) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!("claude did not show its prompt within {}s", PROMPT_WAIT.as_secs());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn plan(&self, session_id: &str, branch: &str, history_ends_at: Option<String>) {
+        let _ = self.recorder.send(RecorderMsg::PlanBranch {
+            session_id: session_id.to_string(),
+            branch: branch.to_string(),
+            history_ends_at,
+        });
+    }
+
+    /// `:branch NAME [TURN]`: fork after TURN (default HEAD) and switch to the new branch.
+    pub fn branch(&self, name: &str, turn: Option<&str>) -> Result<String> {
+        let store = self.store()?;
+        refs::validate_branch_name(name).map_err(anyhow::Error::msg)?;
+        if store.branch(name)?.is_some() {
+            bail!("a branch named '{name}' exists already");
+        }
+        self.ensure_idle(&store)?;
+        let current = self.current_branch(&store);
+        let at = self.resolve(&store, turn.unwrap_or("HEAD"), &current)?;
+        self.fork(&store, name, &at)?;
+        Ok(format!("on branch {name}, forked after #{} of {}; {current} is kept", at.id, at.branch))
+    }
+
+    /// Forks after `at` into a new branch `name` and switches to it.
+    fn fork(&self, store: &Store, name: &str, at: &Turn) -> Result<()> {
+        let (session_id, history_ends_at) = self.rebuild_session(store, at)?;
+        store.create_branch(Branch {
+            name: name.to_string(),
+            session_id: session_id.clone(),
+            parent_branch: Some(at.branch.clone()),
+            fork_turn: Some(at.id),
+            head: Some(at.id),
+            created_at: now_rfc3339(),
+        })?;
+        self.plan(&session_id, name, history_ends_at);
+        self.switch_to(SessionArg::Resume(session_id))
+    }
+
+    fn resolve(&self, store: &Store, reference: &str, current: &str) -> Result<Turn> {
+        let parsed = refs::parse_turn_ref(reference).map_err(|e| anyhow::anyhow!("{e}"))?;
+        refs::resolve_turn_ref(store, &parsed, current)
+    }
+
+    /// A free branch name `<base>`, `<base>-2`, `<base>-3`, …
+    fn free_name(store: &Store, base: &str) -> Result<String> {
+        for n in 1..10_000 {
+            let name = if n == 1 { base.to_string() } else { format!("{base}-{n}") };
+            if store.branch(&name)?.is_none() {
+                return Ok(name);
+            }
+        }
+        bail!("no free branch name like '{base}'")
+    }
+
+    /// `:rewind [TURN] [--code] [-- PROMPT]`: fork after TURN (default HEAD~1) as a new
+    /// branch, optionally restore the files to TURN's snapshot, then send PROMPT.
+    pub fn rewind(&self, turn: Option<&str>, code: bool, prompt: Option<&str>) -> Result<String> {
+        let store = self.store()?;
+        self.ensure_idle(&store)?;
+        let current = self.current_branch(&store);
+        let at = self.resolve(&store, turn.unwrap_or("HEAD~1"), &current)?;
+        let restored = if code { Some(self.restore_code(&at)?) } else { None };
+        let name = Self::free_name(&store, &format!("{current}-rewind-{}", at.id))?;
+        self.fork(&store, &name, &at)?;
+        if let Some(text) = prompt {
+            self.send_prompt(text, TurnKind::Prompt, None);
+        }
+        let mut message = format!("rewound to #{} on new branch {name}; {current} is kept", at.id);
+        if let Some(summary) = restored {
+            message.push_str(&format!("; {summary}"));
+        }
+        Ok(message)
+    }
+
+    /// `:checkout BRANCH [--code]`: Claude resumes that branch's conversation.
+    pub fn checkout(&self, name: &str, code: bool) -> Result<String> {
+        let store = self.store()?;
+        let current = self.current_branch(&store);
+        let Some(mut branch) = store.branch(name)? else {
+            let names: Vec<String> = store.branches()?.into_iter().map(|b| b.name).collect();
+            return Err(match refs::nearest_name(name, names.iter().map(String::as_str)) {
+                Some(near) => anyhow::anyhow!("no branch '{name}' (did you mean '{near}'?)"),
+                None => anyhow::anyhow!("no branch '{name}'"),
+            });
+        };
+        if name == current && !code {
+            bail!("already on {name}");
+        }
+        self.ensure_idle(&store)?;
+        let head = match branch.head {
+            Some(id) => store.turn(id)?,
+            None => None,
+        };
+        let restored = match (code, &head) {
+            (true, Some(turn)) => Some(self.restore_code(turn)?),
+            (true, None) => bail!("{name} has no turns, so no code snapshot to restore"),
+            _ => None,
+        };
+        if name == current {
+            return Ok(restored.unwrap_or_default());
+        }
+        // Resume Claude's own transcript when it is still there; else rebuild it from the log.
+        let existing = self.transcript_file(&branch.session_id).ok().filter(|p| p.is_file());
+        let (session_id, history_ends_at) = match (existing, &head) {
+            (Some(path), _) => {
+                let lines = transcript::read_transcript(&path).unwrap_or_default();
+                let last = lines.iter().rev().find_map(|l| l.uuid.clone());
+                (branch.session_id.clone(), last)
+            }
+            (None, Some(turn)) => {
+                let (id, last) = self.rebuild_session(&store, turn)?;
+                branch.session_id = id.clone();
+                store.put_branch(branch.clone())?;
+                (id, last)
+            }
+            (None, None) => (branch.session_id.clone(), None),
+        };
+        self.plan(&session_id, name, history_ends_at);
+        let session = if head.is_some() { SessionArg::Resume(session_id) } else { SessionArg::New(session_id) };
+        self.switch_to(session)?;
+        let mut message = format!("on branch {name}");
+        if let Some(summary) = restored {
+            message.push_str(&format!("; {summary}"));
+        }
+        Ok(message)
+    }
+
+    /// `:clear` and `:brief`: a fresh session on a new branch, optionally seeded with a prompt.
+    pub fn fresh_session(&self, base_name: &str, first: Option<(String, TurnKind, Option<String>)>) -> Result<String> {
+        let store = self.store()?;
+        self.ensure_idle(&store)?;
+        let name = Self::free_name(&store, base_name)?;
+        let session_id = uuid::Uuid::new_v4().to_string();
+        self.plan(&session_id, &name, None);
+        self.switch_to(SessionArg::New(session_id))?;
+        if let Some((text, kind, input)) = first {
+            self.send_prompt(&text, kind, input);
+        }
+        Ok(format!("fresh session on new branch {name}"))
+    }
+
+    /// Sends `text` to Claude as a prompt (pasted, then Enter), recorded as `kind` with the
+    /// person's `input` when a meta-command wrote the prompt.
+    pub fn send_prompt(&self, text: &str, kind: TurnKind, input: Option<String>) {
+        if let Some(session_id) = self.view().session_id {
+            if kind != TurnKind::Prompt || input.is_some() {
+                let _ = self.recorder.send(RecorderMsg::ExpectPrompt { session_id, next: NextPrompt { kind, input } });
+            }
+        }
+        let mut paste = b"\x1b[200~".to_vec();
+        paste.extend_from_slice(text.as_bytes());
+        paste.extend_from_slice(b"\x1b[201~");
+        self.handle.send_input(paste);
+        std::thread::sleep(SUBMIT_PAUSE);
+        self.handle.send_input(b"\r".to_vec());
+    }
+
+    /// Restores the files to `turn`'s snapshot (after snapshotting the current state).
+    fn restore_code(&self, turn: &Turn) -> Result<String> {
+        let snapper = crate::snapshot::Snapshotter::find(&self.launcher.cwd)
+            .context("--code needs a git repository: this directory is not in one")?;
+        let commit = turn.snapshot.as_deref().with_context(|| format!("turn #{} has no code snapshot", turn.id))?;
+        let report = snapper.restore(commit)?;
+        Ok(report.summary())
+    }
+
+    /// `:rename OLD NEW`.
+    pub fn rename(&self, old: &str, new: &str) -> Result<String> {
+        let store = self.store()?;
+        refs::validate_branch_name(new).map_err(anyhow::Error::msg)?;
+        let Some(branch) = store.branch(old)? else { bail!("no branch '{old}'") };
+        if store.branch(new)?.is_some() {
+            bail!("a branch named '{new}' exists already");
+        }
+        store.rename_branch(old, new)?;
+        if self.view().branch.as_deref() == Some(old) {
+            self.view.lock().unwrap_or_else(|e| e.into_inner()).branch = Some(new.to_string());
+        }
+        let _ = branch;
+        Ok(format!("renamed {old} to {new}"))
+    }
+
+    /// Whether `:delete BRANCH` may go ahead (asked before the person is asked to confirm).
+    pub fn check_deletable(&self, name: &str) -> Result<()> {
+        let store = self.store()?;
+        if name == self.current_branch(&store) {
+            bail!("{name} is the current branch; check out another one first");
+        }
+        if store.branch(name)?.is_none() {
+            let names: Vec<String> = store.branches()?.into_iter().map(|b| b.name).collect();
+            return Err(match refs::nearest_name(name, names.iter().map(String::as_str)) {
+                Some(near) => anyhow::anyhow!("no branch '{name}' (did you mean '{near}'?)"),
+                None => anyhow::anyhow!("no branch '{name}'"),
+            });
+        }
+        Ok(())
+    }
+
+    /// `:delete BRANCH` (after the person confirmed): never the current branch.
+    pub fn delete(&self, name: &str) -> Result<String> {
+        self.check_deletable(name)?;
+        let store = self.store()?;
+        let removed = store.delete_branch(name)?;
+        Ok(format!("deleted {name} ({removed} turns of its own removed; turns other branches share are kept)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn restart_keeps_options_and_drops_sessions_and_prompts() {
+        assert_eq!(
+            restart_args(&args(&["--model", "sonnet", "-c", "fix the test", "--verbose"])),
+            args(&["--model", "sonnet", "--verbose"])
+        );
+        assert_eq!(restart_args(&args(&["--resume", "abc", "--permission-mode=acceptEdits"])), args(&["--permission-mode=acceptEdits"]));
+        assert_eq!(restart_args(&args(&["--resume", "--model", "x"])), args(&["--model", "x"]));
+        assert_eq!(restart_args(&args(&["--session-id=u", "-p", "hi"])), args(&[] as &[&str]));
+    }
+}

@@ -1,0 +1,165 @@
+//! End to end: branches with the real Claude Code (pinned) and the stand-in API — rewind with
+//! a lesson, checkout, rebuilding a branch after Claude deleted its transcripts, code
+//! snapshots restored with `--code` (and undone), and `:delete` asking first.
+
+mod support;
+
+use serde_json::Value;
+use std::time::Duration;
+use support::ccx::{ask, ccx, start_ccx, wait_for_finished_turns, TURN};
+use support::{wait_until, PtySession, TestEnv};
+
+const EDITOR_MARK: &str = ":help lists commands";
+const QUICK: Duration = Duration::from_secs(15);
+
+/// Opens ccx's editor, runs one meta-command, and waits until the editor has closed again
+/// (session-changing commands return to Claude by themselves).
+fn meta_switch(session: &PtySession, command: &str) {
+    session.send(b":");
+    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
+    session.type_text(command);
+    std::thread::sleep(Duration::from_millis(200));
+    session.send(b"\r");
+    session
+        .wait_for(TURN, |s| !s.contains(EDITOR_MARK))
+        .unwrap_or_else(|screen| panic!("`:{command}` did not return to Claude:\n{screen}"));
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+fn tree(env: &TestEnv) -> Vec<Value> {
+    let out = ccx(env, &["tree", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The last request the stand-in got for a prompt containing `needle`.
+fn request_for(env: &TestEnv, needle: &str) -> support::Recorded {
+    wait_until(TURN, || env.standin.main_requests().into_iter().rev().find(|r| r.user_text.contains(needle)))
+        .unwrap_or_else(|| panic!("no request for {needle:?}"))
+}
+
+#[test]
+fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "first question [[reply:first answer]]", "first answer");
+    ask(&session, "second question [[reply:second answer]]", "second answer");
+    ask(&session, "third question [[reply:third answer]]", "third answer");
+    let turns = wait_for_finished_turns(&env, 3, &[]);
+    let first_id = turns[0]["id"].as_u64().unwrap();
+
+    // Rewind to the first turn with a lesson.
+    meta_switch(&session, &format!("rewind {first_id} -- use approach B [[reply:went with B]]"));
+    session.wait_for_text("● went with B", TURN).unwrap();
+    let request = request_for(&env, "use approach B");
+    assert!(request.history_contains("first question"), "the fork keeps the first turn");
+    assert!(!request.history_contains("second question"), "but not the second");
+    assert!(!request.history_contains("third question"), "nor the third");
+
+    let branches = tree(&env);
+    let fork = branches.iter().find(|b| b["name"] != "main").expect("a new branch").clone();
+    assert_eq!(fork["fork_turn"], first_id);
+    assert_eq!(fork["parent_branch"], "main");
+    let fork_name = fork["name"].as_str().unwrap().to_string();
+    assert!(branches.iter().any(|b| b["name"] == "main"), "main is kept");
+
+    // Back to main: the whole conversation, without the lesson.
+    meta_switch(&session, "checkout main");
+    ask(&session, "back on main [[reply:main again]]", "main again");
+    let request = request_for(&env, "back on main");
+    for earlier in ["first question", "second question", "third question"] {
+        assert!(request.history_contains(earlier), "main's request holds {earlier:?}");
+    }
+    assert!(!request.history_contains("use approach B"));
+
+    // Claude Code deletes its transcripts after a while: ccx rebuilds the branch from its log.
+    std::fs::remove_dir_all(env.transcripts_root()).unwrap();
+    meta_switch(&session, &format!("checkout {fork_name}"));
+    ask(&session, "after deletion [[reply:still there]]", "still there");
+    let request = request_for(&env, "after deletion");
+    assert!(request.history_contains("first question"));
+    assert!(request.history_contains("use approach B"));
+    assert!(!request.history_contains("second question"));
+
+    // The log holds every turn, on the right branches.
+    let fork_log: Vec<Value> = support::ccx::log_json(&env, &["--branch", &fork_name]);
+    let prompts: Vec<&str> = fork_log.iter().map(|t| t["prompt"].as_str().unwrap()).collect();
+    assert_eq!(
+        prompts,
+        ["first question [[reply:first answer]]", "use approach B [[reply:went with B]]", "after deletion [[reply:still there]]"]
+    );
+}
+
+#[test]
+fn code_snapshots_restore_files_and_the_restore_can_be_undone() {
+    let env = TestEnv::new();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").args(args).current_dir(&env.project).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    let notes = env.project.join("notes.txt");
+    let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);
+    ask(&session, &format!("[[write:{}:version one]]", notes.display()), "wrote");
+    wait_for_finished_turns(&env, 1, &[]);
+    ask(&session, &format!("[[write:{}:version two]] again", notes.display()), "wrote");
+    let turns = wait_for_finished_turns(&env, 2, &[]);
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "version two");
+    assert!(turns[0]["snapshot"].is_string(), "turns record a snapshot: {turns:#?}");
+    assert!(turns[0]["files"].to_string().contains("notes.txt"));
+    let status_before = git(&["status", "--porcelain"]);
+
+    meta_switch(&session, &format!("rewind {} --code", turns[0]["id"]));
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "version one", "--code restored the file");
+    assert_eq!(git(&["status", "--porcelain"]), status_before, "the index and branch are untouched");
+
+    // The restore took a backup first; bringing it back restores "version two".
+    let backup = git(&["for-each-ref", "--format=%(objectname)", "refs/ccx/snapshots/"])
+        .lines()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    let snapper = ccx::snapshot::Snapshotter::find(&env.project).unwrap();
+    let undone = backup.iter().any(|commit| {
+        snapper.restore(commit).is_ok() && std::fs::read_to_string(&notes).unwrap() == "version two"
+    });
+    assert!(undone, "a backup snapshot holds the pre-restore state");
+}
+
+#[test]
+fn delete_asks_first_and_never_deletes_the_current_branch() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "one [[reply:answer one]]", "answer one");
+    ask(&session, "two [[reply:answer two]]", "answer two");
+    let turns = wait_for_finished_turns(&env, 2, &[]);
+    meta_switch(&session, &format!("branch side {}", turns[0]["id"]));
+
+    session.send(b":");
+    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
+    session.type_text("delete side");
+    session.send(b"\r");
+    session.wait_for_text("the current branch", QUICK).unwrap();
+    session.type_text("delete main");
+    session.send(b"\r");
+    session.wait_for_text("[y/N]", QUICK).unwrap();
+    session.send(b"n");
+    session.wait_for_text("kept main", QUICK).unwrap();
+    assert_eq!(tree(&env).len(), 2, "nothing deleted");
+    session.send(b"\x1b");
+    session.wait_for(QUICK, |s| !s.contains(EDITOR_MARK)).unwrap();
+
+    // Confirmed, on another branch: gone, with the turns only it held; shared turns stay.
+    meta_switch(&session, "checkout main");
+    session.send(b":");
+    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
+    session.type_text("delete side");
+    session.send(b"\r");
+    session.wait_for_text("[y/N]", QUICK).unwrap();
+    session.send(b"y");
+    session.wait_for_text("deleted side", QUICK).unwrap();
+    let names: Vec<Value> = tree(&env).iter().map(|b| b["name"].clone()).collect();
+    assert_eq!(names, ["main"]);
+    assert_eq!(support::ccx::log_json(&env, &["--branch", "main"]).len(), 2, "main's turns are kept");
+}
