@@ -123,6 +123,8 @@ pub fn restart_args(args: &[OsString]) -> Vec<OsString> {
 
 pub struct Controller {
     pub launcher: ClaudeLauncher,
+    pub templates: crate::templates::Templates,
+    pub jobs: crate::jobs::JobManager,
     pub home: Option<PathBuf>,
     pub store: StoreSlot,
     pub recorder: Sender<RecorderMsg>,
@@ -380,6 +382,109 @@ impl Controller {
         let commit = turn.snapshot.as_deref().with_context(|| format!("turn #{} has no code snapshot", turn.id))?;
         let report = snapper.restore(commit)?;
         Ok(report.summary())
+    }
+
+    /// `:summarize-from-here [TURN]`: Claude writes a handoff of everything since TURN
+    /// (default: the branch's start, or its last brief); the recorder saves it as a brief.
+    pub fn summarize(&self, turn: Option<&str>, typed: &str) -> Result<String> {
+        let store = self.store()?;
+        self.ensure_idle(&store)?;
+        let current = self.current_branch(&store);
+        let since = match turn {
+            Some(reference) => {
+                let t = self.resolve(&store, reference, &current)?;
+                format!("turn #{} (\"{}\")", t.id, crate::commands::render::first_line(&t.prompt, 60))
+            }
+            None => {
+                let lineage = store.lineage(&current).unwrap_or_default();
+                match lineage.iter().rev().find(|t| t.kind == TurnKind::Brief) {
+                    Some(t) => format!("the brief this session started from (turn #{})", t.id),
+                    None => "the start of this conversation".to_string(),
+                }
+            }
+        };
+        self.send_prompt(&self.templates.summary_request(&since), TurnKind::Summary, Some(typed.to_string()));
+        Ok(format!("asked Claude for a handoff since {since}; it is saved as a brief when done"))
+    }
+
+    /// `:brief [NAME | -e]`: a fresh session on a new branch, seeded with a brief. `written`
+    /// holds the text of a brief the person just wrote (`-e`).
+    pub fn brief(&self, name: Option<&str>, written: Option<String>, typed: &str) -> Result<String> {
+        let store = self.store()?;
+        let current = self.current_branch(&store);
+        let text = match (written, name) {
+            (Some(text), _) => {
+                let saved = crate::briefs::save(&store, &format!("written-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S")), &text, &current, None)?;
+                saved.text
+            }
+            (None, Some(name)) => crate::briefs::load(&store, name)?
+                .with_context(|| format!("no brief named '{name}' (:summarize-from-here saves one)"))?
+                .text,
+            (None, None) => crate::briefs::latest(&store)?
+                .context("no brief yet: run :summarize-from-here first, or :brief -e to write one")?
+                .text,
+        };
+        let prompt = self.templates.brief_prompt(&text, &current);
+        self.fresh_session("brief", Some((prompt, TurnKind::Brief, Some(typed.to_string()))))
+    }
+
+    /// `:compact FOCUS`: forwards `/compact FOCUS` to Claude.
+    pub fn compact(&self, focus: &str, typed: &str) -> Result<String> {
+        let store = self.store()?;
+        self.ensure_idle(&store)?;
+        let focus = focus.trim();
+        let command = if focus.is_empty() { "/compact".to_string() } else { format!("/compact {focus}") };
+        self.send_prompt(&command, TurnKind::Compact, Some(typed.to_string()));
+        Ok("compacting".to_string())
+    }
+
+    /// `:subagent [--brief NAME] TASK`: a clean-context Claude in the background.
+    pub fn subagent(&self, task: &str, brief: Option<&str>) -> Result<String> {
+        let brief_text = match brief {
+            Some(name) => Some(
+                crate::briefs::load(&*self.store()?, name)?
+                    .with_context(|| format!("no brief named '{name}'"))?
+                    .text,
+            ),
+            None => None,
+        };
+        let id = self.jobs.start(task, brief_text.as_deref())?;
+        Ok(format!("subagent job #{id} started; :jobs shows its progress, :pull {id} brings back its report"))
+    }
+
+    /// `:pull [JOB]`: sends a finished job's final report into this session.
+    pub fn pull(&self, job: Option<&str>, typed: &str) -> Result<String> {
+        let info = match job {
+            Some(id) => {
+                let id = id.trim_start_matches('#');
+                self.jobs.get(id).with_context(|| format!("no job #{id} (:jobs lists them)"))?
+            }
+            None => self.jobs.latest_done().context("no finished job to pull yet (:jobs lists them)")?,
+        };
+        let report = match (&info.state, &info.report) {
+            (crate::jobs::JobState::Done, Some(report)) => report.clone(),
+            (state, _) => bail!("job #{} is {}; only a finished job's report can be pulled", info.id, state.as_str()),
+        };
+        let store = self.store()?;
+        self.ensure_idle(&store)?;
+        self.send_prompt(&self.templates.pull_prompt(&info.id, &info.task, &report), TurnKind::Subagent, Some(typed.to_string()));
+        Ok(format!("pulled job #{}'s report", info.id))
+    }
+
+    /// `:jobs`.
+    pub fn jobs_listing(&self) -> String {
+        let jobs = self.jobs.list();
+        if jobs.is_empty() {
+            return "no subagent jobs yet (:subagent TASK starts one)\n".to_string();
+        }
+        jobs.iter().map(|j| format!("{}\n", crate::jobs::job_line(j))).collect()
+    }
+
+    /// `:kill JOB`.
+    pub fn kill(&self, job: &str) -> Result<String> {
+        let id = job.trim_start_matches('#');
+        self.jobs.kill(id)?;
+        Ok(format!("job #{id} stopped"))
     }
 
     /// `:rename OLD NEW`.

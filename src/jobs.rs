@@ -542,14 +542,17 @@ impl JobManager {
         self.shared.find(id).map(|j| j.lock().snapshot())
     }
 
-    /// The latest job that is Done (for `:pull` with no argument).
+    /// The job that finished Done most recently (for `:pull` with no argument).
     pub fn latest_done(&self) -> Option<JobInfo> {
         self.shared
             .jobs()
             .iter()
-            .map(|j| j.lock().snapshot())
-            .filter(|i| i.state == JobState::Done)
-            .max_by_key(|i| i.id.parse::<u64>().unwrap_or(0))
+            .filter_map(|j| {
+                let d = j.lock();
+                (d.info.state == JobState::Done).then(|| (d.ended, d.snapshot()))
+            })
+            .max_by_key(|(ended, _)| *ended)
+            .map(|(_, info)| info)
     }
 
     /// Stops a running job: SIGTERM to its process group, SIGKILL after 3 s. Returns once it

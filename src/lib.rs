@@ -28,3 +28,4 @@ pub mod snapshot;
 pub mod control;
 pub mod jobs;
 pub mod templates;
+pub mod briefs;

@@ -61,6 +61,8 @@ pub struct SessionView {
     pub model: Option<String>,
     /// The rot zone threshold, for the status line.
     pub rot_zone_tokens: u64,
+    /// Subagent jobs worth showing (running, or finished and not yet pulled).
+    pub jobs: Option<String>,
 }
 
 /// Messages to the recorder thread, which owns the recorder.
@@ -164,11 +166,15 @@ impl Recorder {
             HookEvent::SessionStart {
                 session_id,
                 transcript_path,
-                ..
+                source,
             } => {
                 let state = self.sessions.entry(session_id.clone()).or_default();
                 if let Some(path) = transcript_path {
                     state.transcript_path = Some(PathBuf::from(path));
+                }
+                if source.as_deref() == Some("compact") {
+                    // The compaction is done: its turn ends with the context it left.
+                    self.finish_pending(&session_id, None, false)?;
                 }
                 let known = self.store.branch_for_session(&session_id)?;
                 let head = known.as_ref().and_then(|b| b.head);
@@ -194,13 +200,37 @@ impl Recorder {
                 transcript_path,
                 prompt,
             } => self.prompt_submitted(&session_id, transcript_path, prompt),
-            HookEvent::Stopped {
+HookEvent::PreCompact { session_id, instructions, .. } => {
+                self.compacting(&session_id, instructions.unwrap_or_default())
+            }
+                        HookEvent::Stopped {
                 session_id,
                 transcript_path,
                 last_message,
             } => self.stopped(&session_id, transcript_path, last_message),
             _ => Ok(()),
         }
+    }
+
+    /// `/compact` began: record it as a turn of kind `compact` (its context after is read when
+    /// the compacted session starts).
+    fn compacting(&mut self, session_id: &str, instructions: String) -> Result<()> {
+        let typed_compact = self
+            .sessions
+            .get(session_id)
+            .and_then(|s| s.pending.as_ref())
+            .is_some_and(|p| p.prompt.trim_start().starts_with("/compact"));
+        if typed_compact {
+            // Claude announced `/compact` as a prompt already: that turn is the compaction.
+            return Ok(());
+        }
+        self.finish_pending(session_id, None, true)?;
+        let prompt = format!("/compact {instructions}").trim_end().to_string();
+        self.expect_prompt(
+            session_id,
+            NextPrompt { kind: TurnKind::Compact, input: self.next_prompt.get(session_id).and_then(|n| n.input.clone()) },
+        );
+        self.prompt_submitted(session_id, None, prompt)
     }
 
     /// Ends every running turn as interrupted (the session is over).
@@ -224,7 +254,10 @@ impl Recorder {
         if let Some(path) = path {
             state.transcript_path = Some(PathBuf::from(path));
         }
-        let hint = self.next_prompt.remove(session_id);
+        let mut hint = self.next_prompt.remove(session_id);
+        if hint.is_none() && prompt.trim_start().starts_with("/compact") {
+            hint = Some(NextPrompt { kind: TurnKind::Compact, input: None });
+        }
         let turn = self.store.begin_turn(TurnStart {
             branch: branch.clone(),
             kind: hint.as_ref().map(|h| h.kind).unwrap_or_default(),
@@ -307,6 +340,10 @@ impl Recorder {
         };
         // Durable first; the snapshot (git, tens of milliseconds) is added after.
         let mut turn = self.store.finish_turn(pending.id, end.clone())?;
+        if turn.kind == TurnKind::Summary && !interrupted && !turn.reply.is_empty() {
+            let name = format!("summary-{}", turn.id);
+            crate::briefs::save(&self.store, &name, &turn.reply, &turn.branch, Some(turn.id))?;
+        }
         if let Some((snapper, project_key)) = &self.snapshots {
             let message = format!("ccx: turn {} of {}", turn.id, turn.branch);
             match snapper.snapshot(&format!("{project_key}/turn-{}", turn.id), &message) {

@@ -3,6 +3,7 @@
 //! the hook bridge, the recorder thread (the one owner of the store handle) and the proxy.
 
 use crate::config::Config;
+use crate::jobs::{JobInfo, JobManager, JobState};
 use crate::control::{restart_args, ClaudeLauncher, Controller};
 use crate::hooks::bridge::Bridge;
 use crate::hooks::settings;
@@ -209,10 +210,22 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             .join("history.txt"),
     );
     let shell_screen = screen.clone();
+    let templates = crate::templates::Templates::from_config(&config);
+    let jobs = JobManager::new(
+        claude.clone(),
+        cwd.clone(),
+        Vec::new(),
+        store.clone(),
+        templates.clone(),
+        jobs_reporter(view.clone(), status::view_file(bridge.dir())),
+    );
+    let jobs_at_exit = jobs.clone();
     let recorder_tx = tx.clone();
     let outcome = runner::run_on_terminal(spawned, screen, move |handle| {
         let control = Controller {
             launcher,
+            templates,
+            jobs,
             home,
             store: store.clone(),
             recorder: recorder_tx,
@@ -231,6 +244,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
         })
     });
 
+    jobs_at_exit.shutdown();
     std::thread::sleep(LATE_HOOK_GRACE);
     let _ = tx.send(RecorderMsg::Shutdown);
     if let Ok(handle) = recorder_thread {
@@ -246,6 +260,33 @@ fn run_plain(cmd: CommandBuilder) -> Result<i32> {
     let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
     let outcome = runner::run_on_terminal(spawned, screen, |_| PassThrough)?;
     Ok(runner::exit_code(&outcome))
+}
+
+/// Keeps the status line's word on subagent jobs current: how many run, which finished.
+fn jobs_reporter(view: Arc<std::sync::Mutex<SessionView>>, view_file: PathBuf) -> Box<dyn Fn(&JobInfo) + Send + Sync> {
+    let known = std::sync::Mutex::new(std::collections::BTreeMap::<u64, JobInfo>::new());
+    Box::new(move |info: &JobInfo| {
+        let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
+        known.insert(info.id.parse().unwrap_or(0), info.clone());
+        let running = known.values().filter(|j| j.state.is_running()).count();
+        let last_ended = known.values().rev().find(|j| !j.state.is_running());
+        let mut words = Vec::new();
+        if running > 0 {
+            words.push(format!("{running} job{} running", if running == 1 { "" } else { "s" }));
+        }
+        if let Some(job) = last_ended {
+            words.push(match job.state {
+                JobState::Done => format!("job #{} done: :pull {}", job.id, job.id),
+                ref other => format!("job #{} {}", job.id, other.as_str()),
+            });
+        }
+        let snapshot = {
+            let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
+            view.jobs = (!words.is_empty()).then(|| words.join(", "));
+            view.clone()
+        };
+        status::write_view(&view_file, &snapshot);
+    })
 }
 
 /// Opens the store of the project in `cwd`.

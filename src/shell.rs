@@ -37,6 +37,9 @@ const STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Mouse reporting off while the editor reads keys (the repaint turns Claude's back on).
 const MOUSE_OFF: &[u8] = b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l";
 
+/// What `:brief -e` opens in the editor.
+const BRIEF_TEMPLATE: &str = "# Brief\n\n## Goal\n\n## Current state\n\n## Tried, and why it failed\n\n## Decisions\n\n## Constraints\n\n## Files that matter\n\n## Next step\n";
+
 /// What a line typed in the editor led to.
 enum LineResult {
     Show(String),
@@ -179,7 +182,7 @@ impl MetaShell {
         }
     }
 
-    fn run_line(&self, line: &str, palette: Palette) -> LineResult {
+    fn run_line(&mut self, line: &str, palette: Palette) -> LineResult {
         let command = match parse_meta(line) {
             Ok(Some(command)) => command,
             Ok(None) => return LineResult::Show(String::new()),
@@ -202,6 +205,38 @@ impl MetaShell {
                 return switched(control.rewind(turn.as_deref(), *code, prompt.as_deref()))
             }
             MetaCommand::Clear => return switched(control.fresh_session("session", None)),
+            MetaCommand::SummarizeFromHere { turn } => return switched(control.summarize(turn.as_deref(), line)),
+            MetaCommand::Brief { name, edit } => {
+                let written = if *edit {
+                    match self.write_brief() {
+                        Ok(Some(text)) => Some(text),
+                        Ok(None) => return LineResult::Show("no brief written; nothing changed".into()),
+                        Err(err) => return LineResult::Error(format!("{err:#}")),
+                    }
+                } else {
+                    None
+                };
+                return switched(control.brief(name.as_deref(), written, line));
+            }
+            MetaCommand::Compact { focus } => {
+                let focus = match focus {
+                    Some(focus) => focus.clone(),
+                    None => {
+                        let question = self.deps.control.templates.compact_focus_question();
+                        match self.ask(question) {
+                            Some(answer) if !answer.trim().is_empty() => {
+                                self.deps.control.templates.compact_focus(&answer)
+                            }
+                            _ => return LineResult::Show("no focus given; nothing sent".into()),
+                        }
+                    }
+                };
+                return switched(self.deps.control.compact(&focus, line));
+            }
+            MetaCommand::Subagent { brief, task } => return shown(control.subagent(task, brief.as_deref())),
+            MetaCommand::Pull { job } => return switched(control.pull(job.as_deref(), line)),
+            MetaCommand::Jobs => return LineResult::Show(control.jobs_listing()),
+            MetaCommand::Kill { job } => return shown(control.kill(job)),
             MetaCommand::Rename { old, new } => return shown(control.rename(old, new)),
             MetaCommand::Delete { branch } => {
                 if let Err(err) = control.check_deletable(branch) {
@@ -255,6 +290,43 @@ impl MetaShell {
             Outcome::Error(message) => LineResult::Error(message),
             Outcome::Quit => LineResult::Quit,
         }
+    }
+
+    /// Asks the person one question in the editor; None when they back out.
+    fn ask(&mut self, question: &str) -> Option<String> {
+        self.print(&format!("{question}\n"));
+        let editor = self.editor().ok()?;
+        editor.set_helper(None);
+        editor.readline("> ").ok()
+    }
+
+    /// `:brief -e`: the person writes a brief in `$EDITOR`, from a template. None when the
+    /// template comes back unchanged or empty.
+    fn write_brief(&self) -> anyhow::Result<Option<String>> {
+        let editor = std::env::var("VISUAL")
+            .or_else(|_| std::env::var("EDITOR"))
+            .ok()
+            .filter(|e| !e.trim().is_empty())
+            .unwrap_or_else(|| "vi".to_string());
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("brief.md");
+        std::fs::write(&path, BRIEF_TEMPLATE)?;
+        let mut words = editor.split_whitespace();
+        let program = words.next().unwrap_or("vi").to_string();
+        let args: Vec<String> = words.map(str::to_string).collect();
+        let status = crate::terminal::with_cooked(|| {
+            std::process::Command::new(&program).args(&args).arg(&path).status()
+        });
+        // A full-screen editor leaves the alternate screen, where Claude's screen lives.
+        if self.deps.screen.left_modes().is_some_and(|m| m.alternate_screen) {
+            self.print("\x1b[?1049h");
+        }
+        let status = status.map_err(|e| anyhow::anyhow!("cannot run the editor '{program}': {e}"))?;
+        if !status.success() {
+            anyhow::bail!("the editor '{program}' exited with {status}; nothing changed");
+        }
+        let text = std::fs::read_to_string(&path)?;
+        Ok((text.trim() != BRIEF_TEMPLATE.trim() && !text.trim().is_empty()).then_some(text))
     }
 
     fn header(&self, palette: Palette) -> String {

@@ -57,6 +57,9 @@ pub fn status_text(view: &SessionView, colour: bool) -> String {
             ctx
         });
     }
+    if let Some(jobs) = &view.jobs {
+        parts.push(jobs.clone());
+    }
     let text = parts.join(" · ");
     match (colour, in_rot_zone) {
         (true, true) => format!("\x1b[33m{text}\x1b[0m"),

@@ -48,6 +48,21 @@ pub fn restore() {
     }
 }
 
+/// Runs `f` with the terminal back in the settings it had before raw mode (for an external
+/// editor), then raw again.
+pub fn with_cooked<R>(f: impl FnOnce() -> R) -> R {
+    let saved = *SAVED.lock().unwrap_or_else(|e| e.into_inner());
+    let Some((fd, original)) = saved else { return f() };
+    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &original) };
+    let result = f();
+    let mut raw = original;
+    unsafe {
+        libc::cfmakeraw(&mut raw);
+        libc::tcsetattr(fd, libc::TCSANOW, &raw);
+    }
+    result
+}
+
 fn install_panic_restore() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
