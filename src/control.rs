@@ -362,17 +362,57 @@ impl Controller {
     /// Sends `text` to Claude as a prompt (pasted, then Enter), recorded as `kind` with the
     /// person's `input` when a meta-command wrote the prompt.
     pub fn send_prompt(&self, text: &str, kind: TurnKind, input: Option<String>) {
-        if let Some(session_id) = self.view().session_id {
-            if kind != TurnKind::Prompt || input.is_some() {
-                let _ = self.recorder.send(RecorderMsg::ExpectPrompt { session_id, next: NextPrompt { kind, input } });
-            }
+        self.prompter().send(text, kind, input);
+    }
+
+    fn prompter(&self) -> Prompter {
+        Prompter { handle: self.handle.clone(), recorder: self.recorder.clone(), view: self.view.clone() }
+    }
+
+    /// `:replay BRANCH [FROM..TO]`: the recorded prompts of BRANCH's turns, one turn at a time,
+    /// into a fresh session on a new branch. Runs in the background; returns once it started.
+    pub fn replay(&self, branch: &str, range: Option<&(Option<String>, Option<String>)>) -> Result<String> {
+        let store = self.store()?;
+        if store.branch(branch)?.is_none() {
+            bail!("no branch '{branch}'");
         }
-        let mut paste = b"\x1b[200~".to_vec();
-        paste.extend_from_slice(text.as_bytes());
-        paste.extend_from_slice(b"\x1b[201~");
-        self.handle.send_input(paste);
-        std::thread::sleep(SUBMIT_PAUSE);
-        self.handle.send_input(b"\r".to_vec());
+        let lineage = store.lineage(branch)?;
+        let position = |reference: &Option<String>, default: usize| -> Result<usize> {
+            match reference {
+                None => Ok(default),
+                Some(r) => {
+                    let turn = self.resolve(&store, r, branch)?;
+                    lineage
+                        .iter()
+                        .position(|t| t.id == turn.id)
+                        .with_context(|| format!("turn #{} is not on {branch}", turn.id))
+                }
+            }
+        };
+        let (from, to) = match range {
+            Some((from, to)) => (position(from, 0)?, position(to, lineage.len().saturating_sub(1))?),
+            None => (0, lineage.len().saturating_sub(1)),
+        };
+        let prompts: Vec<String> = lineage
+            .get(from..=to.max(from))
+            .unwrap_or_default()
+            .iter()
+            .filter(|t| !t.prompt.trim().is_empty() && t.kind != TurnKind::Compact)
+            .map(|t| t.prompt.clone())
+            .collect();
+        if prompts.is_empty() {
+            bail!("{branch} has no turns to replay in that range");
+        }
+        let message = self.fresh_session(&format!("replay-of-{branch}"), None)?;
+        let prompter = self.prompter();
+        let slot = self.store.clone();
+        let count = prompts.len();
+        std::thread::Builder::new().name("ccx-replay".into()).spawn(move || {
+            if let Err(err) = replay_prompts(&prompter, &slot, &prompts) {
+                crate::diag::log(&format!("replay stopped: {err:#}"));
+            }
+        })?;
+        Ok(format!("{message}: replaying {count} turns of {branch}"))
     }
 
     /// Restores the files to `turn`'s snapshot (after snapshotting the current state).
@@ -526,6 +566,61 @@ impl Controller {
         let removed = store.delete_branch(name)?;
         Ok(format!("deleted {name} ({removed} turns of its own removed; turns other branches share are kept)"))
     }
+}
+
+/// Sends prompts into the running session on the person's behalf; cheap to clone, so a
+/// background task (a replay) can use it.
+#[derive(Clone)]
+pub struct Prompter {
+    handle: ProxyHandle,
+    recorder: Sender<RecorderMsg>,
+    view: Arc<Mutex<SessionView>>,
+}
+
+impl Prompter {
+    pub fn send(&self, text: &str, kind: TurnKind, input: Option<String>) {
+        let session = self.view.lock().unwrap_or_else(|e| e.into_inner()).session_id.clone();
+        if let Some(session_id) = session {
+            if kind != TurnKind::Prompt || input.is_some() {
+                let _ = self.recorder.send(RecorderMsg::ExpectPrompt { session_id, next: NextPrompt { kind, input } });
+            }
+        }
+        let mut paste = b"\x1b[200~".to_vec();
+        paste.extend_from_slice(text.as_bytes());
+        paste.extend_from_slice(b"\x1b[201~");
+        self.handle.send_input(paste);
+        std::thread::sleep(SUBMIT_PAUSE);
+        self.handle.send_input(b"\r".to_vec());
+    }
+
+    fn head(&self) -> Option<u64> {
+        self.view.lock().unwrap_or_else(|e| e.into_inner()).head
+    }
+}
+
+/// How long one replayed turn may take.
+const REPLAY_TURN_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+/// Sends each prompt and waits for its turn to be recorded as ended before the next.
+fn replay_prompts(prompter: &Prompter, slot: &StoreSlot, prompts: &[String]) -> Result<()> {
+    let store = slot.get(STORE_WAIT).map_err(anyhow::Error::msg)?;
+    for (n, prompt) in prompts.iter().enumerate() {
+        let before = prompter.head();
+        prompter.send(prompt, TurnKind::Replay, None);
+        let deadline = Instant::now() + REPLAY_TURN_LIMIT;
+        loop {
+            if let Some(head) = prompter.head().filter(|h| Some(*h) != before) {
+                if store.turn(head)?.is_some_and(|t| !t.is_running()) {
+                    break;
+                }
+            }
+            if Instant::now() >= deadline {
+                bail!("turn {} of the replay did not end within {} minutes", n + 1, REPLAY_TURN_LIMIT.as_secs() / 60);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -236,6 +236,7 @@ impl MetaShell {
             MetaCommand::Subagent { brief, task } => return shown(control.subagent(task, brief.as_deref())),
             MetaCommand::Pull { job } => return switched(control.pull(job.as_deref(), line)),
             MetaCommand::Jobs => return LineResult::Show(control.jobs_listing()),
+            MetaCommand::Replay { branch, range } => return switched(control.replay(branch, range.as_ref())),
             MetaCommand::Kill { job } => return shown(control.kill(job)),
             MetaCommand::Rename { old, new } => return shown(control.rename(old, new)),
             MetaCommand::Delete { branch } => {

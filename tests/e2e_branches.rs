@@ -163,3 +163,30 @@ fn delete_asks_first_and_never_deletes_the_current_branch() {
     assert_eq!(names, ["main"]);
     assert_eq!(support::ccx::log_json(&env, &["--branch", "main"]).len(), 2, "main's turns are kept");
 }
+
+#[test]
+fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "step one [[reply:one done]]", "one done");
+    ask(&session, "step two [[reply:two done]]", "two done");
+    wait_for_finished_turns(&env, 2, &[]);
+    let before = env.standin.main_requests().len();
+
+    meta_switch(&session, "replay main");
+    let replayed = wait_until(TURN, || {
+        let turns: Vec<Value> = support::ccx::log_json(&env, &["--branch", "replay-of-main"]);
+        (turns.iter().filter(|t| !t["ended_at"].is_null()).count() == 2).then_some(turns)
+    })
+    .expect("both turns replayed and recorded");
+    assert!(replayed.iter().all(|t| t["kind"] == "replay"), "{replayed:#?}");
+    assert_eq!(replayed[0]["prompt"], "step one [[reply:one done]]");
+    assert_eq!(replayed[1]["prompt"], "step two [[reply:two done]]");
+    assert!(replayed[0]["parent"].is_null(), "a fresh session");
+
+    let requests: Vec<_> = env.standin.main_requests().into_iter().skip(before).collect();
+    let texts: Vec<&str> = requests.iter().map(|r| r.user_text.as_str()).collect();
+    assert_eq!(texts, ["step one [[reply:one done]]", "step two [[reply:two done]]"], "same prompts, same order");
+    assert!(!requests[0].history_contains("two done"), "the first replayed request starts clean");
+    assert!(requests[1].history_contains("one done"), "one turn at a time");
+}
