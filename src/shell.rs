@@ -15,7 +15,7 @@ use crate::recorder::SessionView;
 use crate::screen::ScreenModel;
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
-use rustyline::completion::{Completer, Pair};
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -148,9 +148,7 @@ impl MetaShell {
                     return false;
                 }
             };
-            editor.set_helper(Some(ShellHelper {
-                words: completions.clone(),
-            }));
+            editor.set_helper(Some(ShellHelper::new(completions.clone())));
             let line = match editor.readline(": ") {
                 Ok(line) => line,
                 Err(ReadlineError::Interrupted | ReadlineError::Eof) => return false,
@@ -441,6 +439,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Completion and hints for the editor.
 struct ShellHelper {
     words: Vec<String>,
+    files: FilenameCompleter,
+}
+
+impl ShellHelper {
+    fn new(words: Vec<String>) -> ShellHelper {
+        ShellHelper { words, files: FilenameCompleter::new() }
+    }
+}
+
+/// Whether a word being completed looks like a path (for `:export FILE`, `-o FILE`).
+fn looks_like_path(word: &str) -> bool {
+    word.contains('/') || word.starts_with('.') || word.starts_with('~')
 }
 
 impl Completer for ShellHelper {
@@ -457,12 +467,16 @@ impl Completer for ShellHelper {
             .map(|i| i + 1)
             .unwrap_or(0);
         let word = &line[start..pos];
+        if start > 0 && looks_like_path(word) {
+            return self.files.complete(line, pos, _ctx);
+        }
         let first_word = start == 0;
         let candidates = self
             .words
             .iter()
-            .filter(|w| w.starts_with(word) && (first_word || !w.starts_with(':')))
-            .filter(|w| !first_word || COMMANDS.iter().any(|c| c.name == w.trim_start_matches(':')))
+            .filter(|w| w.starts_with(word))
+            // The first word is a command; the others are anything but a command.
+            .filter(|w| first_word == COMMANDS.iter().any(|c| c.name == w.trim_start_matches(':')))
             .map(|w| Pair {
                 display: w.clone(),
                 replacement: w.clone(),
@@ -502,3 +516,44 @@ impl Highlighter for ShellHelper {
 impl Validator for ShellHelper {}
 
 impl rustyline::Helper for ShellHelper {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete(helper: &ShellHelper, line: &str) -> Vec<String> {
+        let history = FileHistory::new();
+        let ctx = rustyline::Context::new(&history);
+        let (_, pairs) = helper.complete(line, line.len(), &ctx).unwrap();
+        pairs.into_iter().map(|p| p.replacement).collect()
+    }
+
+    #[test]
+    fn completes_commands_branches_turns_and_paths() {
+        let helper = ShellHelper::new(vec![
+            ":log".into(), "log".into(), ":checkout".into(), "checkout".into(),
+            "main".into(), "main-rewind-3".into(), "#3".into(),
+        ]);
+        assert_eq!(complete(&helper, "lo"), ["log"]);
+        assert_eq!(complete(&helper, ":ch"), [":checkout"]);
+        assert_eq!(complete(&helper, "checkout ma"), ["main", "main-rewind-3"]);
+        assert_eq!(complete(&helper, "show #"), ["#3"]);
+        // Commands are not offered as arguments.
+        assert!(complete(&helper, "checkout lo").is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("notes-export.md"), "").unwrap();
+        let line = format!("export {}/notes-ex", dir.path().display());
+        let found = complete(&helper, &line);
+        assert!(found.iter().any(|f| f.ends_with("notes-export.md")), "{found:?}");
+    }
+
+    #[test]
+    fn hints_show_the_rest_of_a_commands_usage() {
+        let helper = ShellHelper::new(Vec::new());
+        let history = FileHistory::new();
+        let ctx = rustyline::Context::new(&history);
+        let hint = helper.hint("branch", 6, &ctx).expect("a hint");
+        assert!(hint.contains("NAME"), "{hint}");
+        assert_eq!(helper.hint("branch x", 8, &ctx), None);
+    }
+}
