@@ -206,6 +206,8 @@ pub struct ProxyOutcome {
     pub terminated_by: Option<i32>,
     /// The person asked ccx to end the child (`:quit`).
     pub ended_on_request: bool,
+    /// Terminal modes the child left switched on.
+    pub left_modes: crate::terminal::LeftModes,
 }
 
 impl Proxy {
@@ -271,12 +273,15 @@ impl Proxy {
         let screen_for_resize = screen.clone();
         let done = events_tx.clone();
         let output_gate = gate.clone();
+        let modes = Arc::new(Mutex::new(crate::terminal::ModeTracker::default()));
+        let tracked = modes.clone();
         let output_thread = std::thread::Builder::new().name("ccx-pty-reader".into()).spawn(move || {
             let mut buf = vec![0u8; CHUNK];
             loop {
                 match reader.read(&mut buf) {
                     Ok(0) => break,
                     Ok(n) => {
+                        lock(&tracked).observe(&buf[..n]);
                         let held = lock(&output_gate.held);
                         if !*held && output.write_all(&buf[..n]).and_then(|_| output.flush()).is_err() {
                             break;
@@ -387,7 +392,8 @@ impl Proxy {
         }
         // The writer thread ends once every input sender is gone; don't wait on a blocked pump.
         drop(writer_thread);
-        Ok(ProxyOutcome { exit: exit.unwrap_or(ChildExit::Code(1)), terminated_by, ended_on_request })
+        let left_modes = lock(&modes).modes();
+        Ok(ProxyOutcome { exit: exit.unwrap_or(ChildExit::Code(1)), terminated_by, ended_on_request, left_modes })
     }
 }
 

@@ -20,7 +20,7 @@ pub fn terminal_size() -> (u16, u16) {
 /// input filter from the proxy handle (to inject input, resize or hold output from there).
 pub fn run_on_terminal<F: InputFilter>(
     spawned: Spawned,
-    screen: ScreenModel,
+    screen: Option<ScreenModel>,
     make_filter: impl FnOnce(ProxyHandle) -> F,
 ) -> Result<ProxyOutcome> {
     let (proxy, handle) = Proxy::new(spawned);
@@ -29,9 +29,9 @@ pub fn run_on_terminal<F: InputFilter>(
     let filter = make_filter(handle);
     let input = dup_fd(0)?;
     let output = dup_fd(1)?;
-    let outcome = proxy.run(input, filter, output, Some(screen.clone()));
-    if let Some(modes) = screen.left_modes() {
-        terminal::write_stdout_best_effort(&terminal::reset_sequence(modes));
+    let outcome = proxy.run(input, filter, output, screen);
+    if let Ok(outcome) = &outcome {
+        terminal::write_stdout_best_effort(&terminal::reset_sequence(outcome.left_modes));
     }
     drop(guard);
     outcome

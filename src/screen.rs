@@ -3,7 +3,7 @@
 
 use crate::terminal::LeftModes;
 use std::num::NonZeroU16;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::JoinHandle;
 
 /// Messages to the screen-model thread.
@@ -100,13 +100,17 @@ impl KeyboardModes {
 /// A handle to the screen-model thread. Dropping every handle ends the thread.
 #[derive(Clone)]
 pub struct ScreenModel {
-    tx: Sender<ScreenMsg>,
+    tx: SyncSender<ScreenMsg>,
 }
+
+/// Chunks of output queued for the model at most (a flood then waits for the parser rather
+/// than growing memory without bound: at most this many 64 KiB reads).
+const QUEUE: usize = 256;
 
 impl ScreenModel {
     /// Starts the owner thread with a model of `rows` x `cols`.
     pub fn spawn(rows: u16, cols: u16) -> (ScreenModel, JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
         let handle = std::thread::Builder::new()
             .name("ccx-screen".into())
             .spawn(move || run(rx, rows, cols))

@@ -221,7 +221,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     );
     let jobs_at_exit = jobs.clone();
     let recorder_tx = tx.clone();
-    let outcome = runner::run_on_terminal(spawned, screen, move |handle| {
+    let outcome = runner::run_on_terminal(spawned, Some(screen), move |handle| {
         let control = Controller {
             launcher,
             templates,
@@ -257,8 +257,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
 fn run_plain(cmd: CommandBuilder) -> Result<i32> {
     let (rows, cols) = runner::terminal_size();
     let spawned = proxy::spawn(cmd, rows, cols)?;
-    let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
-    let outcome = runner::run_on_terminal(spawned, screen, |_| PassThrough)?;
+    let outcome = runner::run_on_terminal(spawned, None, |_| PassThrough)?;
     Ok(runner::exit_code(&outcome))
 }
 

@@ -99,6 +99,77 @@ pub struct LeftModes {
     pub hidden_cursor: bool,
 }
 
+/// Follows the terminal modes a child switches on and off (`ESC [ ? Pn h/l`), cheaply enough
+/// to run on the output path: at exit ccx knows what to switch off without waiting for the
+/// screen model to catch up.
+#[derive(Debug, Default, Clone)]
+pub struct ModeTracker {
+    modes: LeftModes,
+    /// The start of a sequence cut off at the end of the last chunk.
+    carry: Vec<u8>,
+}
+
+/// Longest private-mode sequence kept across chunks.
+const MAX_MODE_SEQUENCE: usize = 64;
+
+impl ModeTracker {
+    pub fn observe(&mut self, bytes: &[u8]) {
+        let mut joined;
+        let data = if self.carry.is_empty() {
+            bytes
+        } else {
+            joined = std::mem::take(&mut self.carry);
+            joined.extend_from_slice(bytes);
+            &joined[..]
+        };
+        let mut i = 0;
+        while let Some(at) = data[i..].iter().position(|&b| b == 0x1b) {
+            let start = i + at;
+            let rest = &data[start..];
+            if rest.len() < 3 {
+                self.carry = rest.to_vec();
+                return;
+            }
+            if &rest[1..3] != b"[?" {
+                i = start + 1;
+                continue;
+            }
+            let body = &rest[3..];
+            let Some(len) = body.iter().position(|b| !(b.is_ascii_digit() || *b == b';')) else {
+                if rest.len() <= MAX_MODE_SEQUENCE {
+                    self.carry = rest.to_vec();
+                }
+                return;
+            };
+            let on = match body[len] {
+                b'h' => Some(true),
+                b'l' => Some(false),
+                _ => None,
+            };
+            if let Some(on) = on {
+                for param in body[..len].split(|b| *b == b';') {
+                    self.set(param, on);
+                }
+            }
+            i = start + 3 + len + 1;
+        }
+    }
+
+    fn set(&mut self, param: &[u8], on: bool) {
+        match param {
+            b"1049" | b"1047" | b"47" => self.modes.alternate_screen = on,
+            b"1000" | b"1002" | b"1003" | b"1006" => self.modes.mouse = on,
+            b"2004" => self.modes.bracketed_paste = on,
+            b"25" => self.modes.hidden_cursor = !on,
+            _ => {}
+        }
+    }
+
+    pub fn modes(&self) -> LeftModes {
+        self.modes
+    }
+}
+
 /// The bytes that switch off the given modes (pure: an encoder returning bytes).
 pub fn reset_sequence(modes: LeftModes) -> Vec<u8> {
     let mut out = Vec::new();
@@ -146,6 +217,22 @@ mod tests {
         assert!(text.contains("\x1b[?2004l"));
         assert!(text.contains("\x1b[?1003l"));
         assert!(text.ends_with("\x1b[?25h"));
+    }
+
+    #[test]
+    fn mode_tracker_follows_switches_even_split_across_chunks() {
+        let mut t = ModeTracker::default();
+        t.observe(b"text\x1b[?1049h\x1b[?25l more \x1b[?1000;1006h\x1b[?20");
+        t.observe(b"04h");
+        let m = t.modes();
+        assert!(m.alternate_screen && m.hidden_cursor && m.mouse && m.bracketed_paste);
+        t.observe(b"\x1b[?2004l\x1b[?1049l\x1b");
+        t.observe(b"[?25h");
+        let m = t.modes();
+        assert!(!m.alternate_screen && !m.bracketed_paste && !m.hidden_cursor && m.mouse);
+        // Other sequences and plain text change nothing.
+        t.observe(b"\x1b[31mred\x1b[2J\x1b[?7h");
+        assert_eq!(t.modes(), m);
     }
 
     #[test]
