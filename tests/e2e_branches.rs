@@ -190,3 +190,41 @@ fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
     assert!(!requests[0].history_contains("two done"), "the first replayed request starts clean");
     assert!(requests[1].history_contains("one done"), "one turn at a time");
 }
+
+#[test]
+fn diff_and_export_in_the_editor() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "shared start [[reply:shared reply]]", "shared reply");
+    ask(&session, "main path [[reply:main outcome]]", "main outcome");
+    let turns = wait_for_finished_turns(&env, 2, &[]);
+    meta_switch(&session, &format!("branch side {}", turns[0]["id"]));
+    ask(&session, "side path [[reply:side outcome]]", "side outcome");
+    wait_for_finished_turns(&env, 3, &["--all"]);
+
+    session.send(b":");
+    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
+    session.type_text("diff main side");
+    session.send(b"\r");
+    session.wait_for_text("side outcome", QUICK).unwrap();
+    assert!(session.screen().contains("main outcome"), "{}", session.screen());
+
+    session.type_text("export main");
+    session.send(b"\r");
+    session.wait_for_text("wrote 2 turns of main", QUICK).unwrap();
+    let exported = std::fs::read_to_string(env.project.join("main.md")).unwrap();
+    let first = exported.find("shared start").expect("first prompt");
+    let second = exported.find("main path").expect("second prompt");
+    assert!(first < second && exported.contains("main outcome"));
+    assert!(!exported.contains("side path"));
+
+    // Exporting again asks before overwriting; "n" keeps the file.
+    std::fs::write(env.project.join("main.md"), "mine").unwrap();
+    session.type_text("export main");
+    session.send(b"\r");
+    session.wait_for_text("overwrite it? [y/N]", QUICK).unwrap();
+    session.send(b"n");
+    session.wait_for_text("as it was", QUICK).unwrap();
+    assert_eq!(std::fs::read_to_string(env.project.join("main.md")).unwrap(), "mine");
+    session.send(b"\x1b");
+}
