@@ -92,12 +92,79 @@ pub enum Command {
     Doctor {
         #[arg(long)]
         json: bool,
+        /// Recover a damaged turn log: keep every intact turn in a fresh one, the damaged copy aside
+        #[arg(long)]
+        repair: bool,
     },
     /// Run a program through the same PTY proxy, with no Claude integration, recording nothing
     Exec {
         /// The program and its arguments
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<OsString>,
+    },
+    /// Find turns whose prompt or reply holds every word of QUERY (case-insensitive)
+    Search {
+        /// The words to look for
+        #[arg(required = true)]
+        query: Vec<String>,
+        /// Every project, not only this directory's
+        #[arg(long)]
+        all: bool,
+        /// Print the matching turn records as a JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a branch's conversation out as Markdown or JSON (default: the current branch)
+    Export {
+        /// Branch to export
+        branch: Option<String>,
+        /// md or json (default: from the file's extension, else md)
+        #[arg(long, value_parser = ["md", "markdown", "json"])]
+        format: Option<String>,
+        /// Write to FILE instead of standard output
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Mask API keys, tokens, private keys and secret-looking assignments
+        #[arg(long)]
+        redact: bool,
+        /// Overwrite FILE without asking
+        #[arg(long)]
+        force: bool,
+    },
+    /// Bring Claude Code sessions made without ccx into the log, as branches
+    Import {
+        /// A session transcript (~/.claude/projects/<dir>/<session>.jsonl)
+        path: Option<PathBuf>,
+        /// Every Claude Code session of this project
+        #[arg(long)]
+        all: bool,
+    },
+    /// Where two branches part, and their turns and outcomes side by side
+    Diff {
+        /// First branch
+        a: String,
+        /// Second branch
+        b: String,
+        /// Print the comparison as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a branch's prompts, one turn at a time, into a fresh headless session on a new branch
+    Replay {
+        /// Branch to replay
+        branch: String,
+        /// First turn to replay (12, #12, BRANCH~N; default: the first)
+        #[arg(long)]
+        from: Option<String>,
+        /// Last turn to replay (default: the branch's head)
+        #[arg(long)]
+        to: Option<String>,
+        /// Model for the replay (passed to claude --model)
+        #[arg(long)]
+        model: Option<String>,
+        /// Stop a turn that takes longer than SECS seconds
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        timeout: u64,
     },
 }
 

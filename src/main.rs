@@ -36,9 +36,26 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
                 limit,
             } => commands::log(branch, all, json, limit),
             Command::Show { turn, json } => commands::show(&turn, json),
-            Command::Doctor { json } => commands::doctor::run(None, json),
+            Command::Doctor { json, repair } => commands::doctor::run(None, json, repair),
             Command::Tree { json } => commands::tree(json),
             Command::Sessions { json } => commands::sessions(json),
+            Command::Search { query, all, json } => commands::search::run(&query, all, json),
+            Command::Export {
+                branch,
+                format,
+                output,
+                redact,
+                force,
+            } => commands::export::run(branch, format, output, redact, force),
+            Command::Import { path, all } => commands::import::run(path, all),
+            Command::Diff { a, b, json } => commands::diff::run(&a, &b, json),
+            Command::Replay {
+                branch,
+                from,
+                to,
+                model,
+                timeout,
+            } => commands::replay::run(&branch, from, to, model, timeout),
         },
     }
 }

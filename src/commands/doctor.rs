@@ -4,6 +4,7 @@
 use super::render::{self, Palette};
 use crate::hooks::bridge::Bridge;
 use crate::hooks::wire::HookEvent;
+use crate::store::{Store, StoreError};
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
@@ -36,14 +37,47 @@ fn check(name: &'static str, result: Result<String>) -> Check {
     }
 }
 
-/// Runs every check and prints them; exit code 1 when any failed.
-pub fn run(claude: Option<std::path::PathBuf>, json: bool) -> Result<i32> {
-    let checks = vec![
+/// Runs every check and prints them; exit code 1 when any failed. With `repair`, a damaged
+/// turn log is recovered ([`crate::store::recover`]) and the store is checked again.
+pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Result<i32> {
+    let mut checks = vec![
         check("claude", claude_version(claude)),
         check("hooks", hooks_deliver()),
-        check("store", store_opens()),
     ];
-    let failed = checks.iter().any(|c| !c.ok);
+    match (store_state(), repair) {
+        (StoreState::Damaged { dir, detail }, true) => {
+            checks.push(Check {
+                name: "store",
+                ok: false,
+                detail: format!("the turn log at {} is damaged ({detail})", dir.display()),
+            });
+            checks.push(check(
+                "repair",
+                crate::store::recover::recover(&dir).map(|r| r.describe().trim_end().to_string()),
+            ));
+            checks.push(store_state().into_check("store"));
+        }
+        (state, true) => {
+            let fine = matches!(state, StoreState::Fine(_));
+            checks.push(state.into_check("store"));
+            checks.push(Check {
+                name: "repair",
+                ok: fine,
+                detail: if fine {
+                    "the turn log is not damaged: nothing to repair".into()
+                } else {
+                    "the turn log could not be checked, so it was not repaired".into()
+                },
+            });
+        }
+        (state, false) => checks.push(state.into_check("store")),
+    }
+    // A failed store check that a repair fixed does not fail the run.
+    let last_store = checks.iter().rposition(|c| c.name == "store");
+    let failed = checks
+        .iter()
+        .enumerate()
+        .any(|(i, c)| !c.ok && (c.name != "store" || Some(i) == last_store));
     if json {
         serde_json::to_writer_pretty(std::io::stdout().lock(), &checks)?;
         println!();
@@ -54,7 +88,11 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool) -> Result<i32> {
         let mut out = std::io::stdout().lock();
         for c in &checks {
             let mark = if c.ok { p.good("ok ") } else { p.warn("BAD") };
-            writeln!(out, "{mark} {:<7} {}", c.name, c.detail)?;
+            let mut lines = c.detail.lines();
+            writeln!(out, "{mark} {:<7} {}", c.name, lines.next().unwrap_or(""))?;
+            for line in lines {
+                writeln!(out, "            {line}")?;
+            }
         }
     }
     Ok(if failed { 1 } else { 0 })
@@ -142,18 +180,83 @@ fn hooks_deliver() -> Result<String> {
     }
 }
 
-fn store_opens() -> Result<String> {
-    let cwd = std::env::current_dir()?;
-    let store = crate::session::open_store(&cwd)?;
-    let turns = store.all_turns()?.len();
-    let branches = store.branches()?.len();
-    let how = if store.is_owner() {
-        "opened"
-    } else {
-        "shared with a running ccx"
+/// What the store check found.
+enum StoreState {
+    /// Opens and reads back: the detail line.
+    Fine(String),
+    /// The data on disk is damaged: `ccx doctor --repair` can recover it.
+    Damaged {
+        dir: std::path::PathBuf,
+        detail: String,
+    },
+    /// Any other failure (permissions, a stuck owner, ...).
+    Failed(anyhow::Error),
+}
+
+impl StoreState {
+    fn into_check(self, name: &'static str) -> Check {
+        match self {
+            StoreState::Fine(detail) => Check {
+                name,
+                ok: true,
+                detail,
+            },
+            StoreState::Damaged { dir, detail } => Check {
+                name,
+                ok: false,
+                detail: format!(
+                    "the turn log at {} is damaged ({detail}). Run `ccx doctor --repair` to \
+                     move it aside and recover every intact turn into a fresh one",
+                    dir.display()
+                ),
+            },
+            StoreState::Failed(err) => check(name, Err(err)),
+        }
+    }
+}
+
+/// Opens the project's store and reads every turn, branch and branch lineage back.
+fn store_state() -> StoreState {
+    let dir = match std::env::current_dir().and_then(|cwd| {
+        crate::paths::data_dir()
+            .map(|data| crate::paths::project_store_dir(&data, &crate::paths::project_dir(&cwd)))
+            .map_err(std::io::Error::other)
+    }) {
+        Ok(dir) => dir,
+        Err(e) => return StoreState::Failed(e.into()),
     };
-    Ok(format!(
-        "{} ({how}): {turns} turns, {branches} branches",
-        store.dir().display()
-    ))
+    let damaged = |err: &anyhow::Error| match err.downcast_ref::<StoreError>() {
+        Some(StoreError::Damaged { detail, .. }) => Some(StoreState::Damaged {
+            dir: dir.clone(),
+            detail: detail.clone(),
+        }),
+        _ => None,
+    };
+    // Before anything opens it: opening a damaged sled log drops (and then overwrites) the
+    // unreadable part.
+    if let Some(detail) = crate::store::recover::inspect(&dir) {
+        return StoreState::Damaged { dir, detail };
+    }
+    let result = (|| -> Result<String> {
+        let store = Store::open(&dir)?;
+        let turns = store.all_turns()?.len();
+        let branches = store.branches()?;
+        for b in &branches {
+            store.lineage(&b.name)?;
+        }
+        let how = if store.is_owner() {
+            "opened"
+        } else {
+            "shared with a running ccx"
+        };
+        Ok(format!(
+            "{} ({how}): {turns} turns, {} branches",
+            store.dir().display(),
+            branches.len()
+        ))
+    })();
+    match result {
+        Ok(detail) => StoreState::Fine(detail),
+        Err(err) => damaged(&err).unwrap_or(StoreState::Failed(err)),
+    }
 }

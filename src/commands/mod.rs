@@ -1,7 +1,12 @@
 //! The ccx subcommands that read the turn log (`log`, `show`) and check the set-up (`doctor`).
 
+pub mod diff;
 pub mod doctor;
+pub mod export;
+pub mod import;
 pub mod render;
+pub mod replay;
+pub mod search;
 
 use crate::model::Turn;
 use crate::refs;

@@ -1,0 +1,766 @@
+//! `ccx import [TRANSCRIPT.jsonl | --all]`: bring Claude Code sessions made without ccx into the
+//! turn log, as branches.
+//!
+//! One transcript becomes a branch `import-<first 8 of the session id>` holding its turns (as
+//! `transcript::split_turns` cuts them: exact usage, reply, files and raw entries, so the branch
+//! can be resumed like any other). A transcript can hold several conversations: after a
+//! `/rewind` in Claude Code, new messages hang off an earlier one (`parentUuid`), leaving more
+//! than one leaf. Each leaf's conversation is the chain of its ancestors; the first becomes the
+//! branch, each further one a branch forked after the last turn it shares with those before it.
+//!
+//! Importing is idempotent: store meta `imported:<session>` remembers, per imported turn, the
+//! uuid of its last transcript line (the turn's key) and the turn id it became, so a second
+//! import adds only what is new (turns appended since, or new leaves). Sessions that ccx itself
+//! recorded (a branch or turn carries the session id, and it was not imported) are skipped.
+//!
+//! The pure part — [`conversations`] (leaves and their chains) and [`layout`] (which turns are
+//! new and where they attach) — is tested on synthetic transcripts.
+
+use crate::model::{now_rfc3339, Branch, TurnEnd, TurnKind, TurnStart};
+use crate::store::Store;
+use crate::tokens;
+use crate::transcript::{self, Line, LineKind, TurnFacts};
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// One turn read from a transcript, ready to store.
+#[derive(Debug, Clone)]
+pub struct PlannedTurn {
+    /// The uuid of the turn's last transcript line: what identifies it across imports.
+    pub key: String,
+    pub entries: Vec<Value>,
+    pub facts: TurnFacts,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+}
+
+/// The new turns of one conversation and where they attach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// Index of the conversation (leaf) in [`conversations`]' order.
+    pub chain: usize,
+    /// Key of the turn the first new turn follows (None: the conversation's first turn).
+    pub after: Option<String>,
+    /// Indices of the new turns in the conversation.
+    pub turns: std::ops::Range<usize>,
+}
+
+fn is_message(line: &Line) -> bool {
+    matches!(line.kind, LineKind::User | LineKind::Assistant)
+        && !line.is_sidechain
+        && line.uuid.is_some()
+}
+
+/// The parent link of a line: `parentUuid`, or across a compaction `logicalParentUuid`.
+fn parent_of(line: &Line) -> Option<String> {
+    line.parent_uuid.clone().or_else(|| {
+        line.raw
+            .get("logicalParentUuid")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    })
+}
+
+/// The conversations a transcript holds, one per leaf (a user or assistant message nothing
+/// follows), in the file order of their leaves; each is its lines in file order. A transcript
+/// with one leaf (no rewinds) is one conversation of all its lines; otherwise a conversation
+/// holds its leaf's ancestors, the non-message lines hanging off them (hook summaries, turn
+/// durations), and lines with no message ancestor at all (start-up lines).
+pub fn conversations(lines: &[Line]) -> Vec<Vec<Line>> {
+    let by_uuid: HashMap<&str, usize> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.uuid.as_deref().map(|u| (u, i)))
+        .collect();
+    let parents: Vec<Option<usize>> = lines
+        .iter()
+        .map(|l| parent_of(l).and_then(|p| by_uuid.get(p.as_str()).copied()))
+        .collect();
+    // Mark every line that has a message after it in its chain.
+    let mut has_child_message = vec![false; lines.len()];
+    for (i, line) in lines.iter().enumerate() {
+        if !is_message(line) {
+            continue;
+        }
+        let mut at = parents[i];
+        let mut steps = 0;
+        while let Some(p) = at {
+            if has_child_message[p] || steps > lines.len() {
+                break;
+            }
+            has_child_message[p] = true;
+            at = parents[p];
+            steps += 1;
+        }
+    }
+    let leaves: Vec<usize> = (0..lines.len())
+        .filter(|&i| is_message(&lines[i]) && !has_child_message[i])
+        .collect();
+    if leaves.len() <= 1 {
+        return if lines.is_empty() {
+            Vec::new()
+        } else {
+            vec![lines.to_vec()]
+        };
+    }
+    // The nearest message at or above each line (None: no message above it).
+    let anchor = |i: usize| -> Option<usize> {
+        let mut at = Some(i);
+        let mut steps = 0;
+        while let Some(j) = at {
+            if is_message(&lines[j]) {
+                return Some(j);
+            }
+            if steps > lines.len() {
+                return None;
+            }
+            at = parents[j];
+            steps += 1;
+        }
+        None
+    };
+    leaves
+        .iter()
+        .map(|&leaf| {
+            let mut ancestors = HashSet::new();
+            let mut at = Some(leaf);
+            while let Some(j) = at {
+                if !ancestors.insert(j) {
+                    break;
+                }
+                at = parents[j];
+            }
+            lines
+                .iter()
+                .enumerate()
+                .filter(|(i, l)| {
+                    l.uuid.is_some()
+                        && !l.is_sidechain
+                        && (ancestors.contains(i)
+                            || anchor(*i).is_none_or(|a| ancestors.contains(&a)))
+                })
+                .map(|(_, l)| l.clone())
+                .collect()
+        })
+        .collect()
+}
+
+fn timestamp(entry: &Value) -> Option<String> {
+    let t = entry.get("timestamp")?.as_str()?;
+    chrono::DateTime::parse_from_rfc3339(t).ok()?;
+    Some(t.to_owned())
+}
+
+/// The turns of one conversation. Turns with no prompt, no reply and no uuid-carrying line
+/// (nothing to resume or show) are left out.
+pub fn plan_turns(lines: &[Line]) -> Vec<PlannedTurn> {
+    transcript::split_turns(lines)
+        .into_iter()
+        .filter_map(|(entries, facts)| {
+            let key = facts.last_uuid.clone()?;
+            if facts.prompt.is_none() && facts.reply.is_empty() && facts.context_tokens == 0 {
+                return None;
+            }
+            Some(PlannedTurn {
+                key,
+                started_at: entries.iter().find_map(timestamp),
+                ended_at: entries.iter().rev().find_map(timestamp),
+                entries,
+                facts,
+            })
+        })
+        .collect()
+}
+
+/// Which turns of each conversation are new, given the keys already imported: for each
+/// conversation, the turns after its last known one, attached after that turn. Keys become
+/// known as conversations are laid out, so a later conversation that shares turns with an
+/// earlier one forks after the last shared turn.
+pub fn layout(chains: &[Vec<PlannedTurn>], known: &HashSet<String>) -> Vec<Segment> {
+    let mut known = known.clone();
+    let mut out = Vec::new();
+    for (c, turns) in chains.iter().enumerate() {
+        let first_new = turns
+            .iter()
+            .position(|t| !known.contains(&t.key))
+            .unwrap_or(turns.len());
+        if first_new == turns.len() {
+            continue;
+        }
+        out.push(Segment {
+            chain: c,
+            after: first_new.checked_sub(1).map(|i| turns[i].key.clone()),
+            turns: first_new..turns.len(),
+        });
+        known.extend(turns[first_new..].iter().map(|t| t.key.clone()));
+    }
+    out
+}
+
+/// What ccx remembers of an imported session (store meta `imported:<session>`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Imported {
+    /// Turn key (last line uuid) → turn id.
+    turns: BTreeMap<String, u64>,
+    /// The branches this session's turns went to.
+    branches: Vec<String>,
+}
+
+fn meta_key(session: &str) -> String {
+    format!("imported:{session}")
+}
+
+/// What one transcript's import did.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub session: String,
+    pub turns: usize,
+    pub branches: BTreeSet<String>,
+    /// Why nothing was imported, when the session was skipped on purpose.
+    pub skipped: Option<String>,
+}
+
+/// What the store already holds, gathered once per run.
+pub struct Known {
+    /// Session id → ids of the turns carrying it.
+    turns_by_session: HashMap<String, Vec<u64>>,
+    /// Session ids of branches.
+    branch_sessions: HashSet<String>,
+}
+
+impl Known {
+    pub fn gather(store: &Store) -> Result<Known> {
+        let mut turns_by_session: HashMap<String, Vec<u64>> = HashMap::new();
+        for t in store.all_turns()? {
+            turns_by_session.entry(t.session_id).or_default().push(t.id);
+        }
+        let branch_sessions = store
+            .branches()?
+            .into_iter()
+            .map(|b| b.session_id)
+            .collect();
+        Ok(Known {
+            turns_by_session,
+            branch_sessions,
+        })
+    }
+}
+
+fn free_branch_name(store: &Store, base: &str) -> Result<String> {
+    for n in 1..10_000 {
+        let name = if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}-{n}")
+        };
+        if store.branch(&name)?.is_none() {
+            return Ok(name);
+        }
+    }
+    anyhow::bail!("no free branch name like '{base}'")
+}
+
+/// Imports one transcript into `store`.
+pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Report> {
+    let lines = transcript::read_transcript(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let session = lines
+        .iter()
+        .find_map(|l| l.session_id.clone())
+        .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let mut report = Report {
+        session: session.clone(),
+        ..Default::default()
+    };
+    if lines.is_empty() || session.is_empty() {
+        report.skipped = Some("empty transcript".into());
+        return Ok(report);
+    }
+    let mut imported: Imported = match store.get_meta(&meta_key(&session))? {
+        Some(v) => serde_json::from_value(v).unwrap_or_default(),
+        None => {
+            if known.turns_by_session.contains_key(&session)
+                || known.branch_sessions.contains(&session)
+            {
+                report.skipped = Some("recorded by ccx".into());
+                return Ok(report);
+            }
+            Imported::default()
+        }
+    };
+    let ours: HashSet<u64> = imported.turns.values().copied().collect();
+    if known
+        .turns_by_session
+        .get(&session)
+        .is_some_and(|ids| ids.iter().any(|id| !ours.contains(id)))
+    {
+        report.skipped = Some("continued through ccx since it was imported".into());
+        return Ok(report);
+    }
+
+    let chains: Vec<Vec<PlannedTurn>> = conversations(&lines)
+        .iter()
+        .map(|c| plan_turns(c))
+        .collect();
+    let known_keys: HashSet<String> = imported.turns.keys().cloned().collect();
+    let segments = layout(&chains, &known_keys);
+    let base = format!("import-{}", session.chars().take(8).collect::<String>());
+    for seg in &segments {
+        let parent = seg
+            .after
+            .as_ref()
+            .map(|k| {
+                imported
+                    .turns
+                    .get(k)
+                    .copied()
+                    .with_context(|| format!("turn {k} was imported but is not remembered"))
+            })
+            .transpose()?;
+        // Continue one of this session's branches whose head is the parent, else start one.
+        let mut branch = None;
+        if let Some(pid) = parent {
+            for name in &imported.branches {
+                if store.branch(name)?.is_some_and(|b| b.head == Some(pid)) {
+                    branch = Some(name.clone());
+                    break;
+                }
+            }
+        }
+        let branch = match branch {
+            Some(name) => name,
+            None => {
+                let name = free_branch_name(store, &base)?;
+                let parent_branch = match parent {
+                    Some(pid) => store.turn(pid)?.map(|t| t.branch),
+                    None => None,
+                };
+                store.create_branch(Branch {
+                    name: name.clone(),
+                    session_id: uuid::Uuid::new_v4().to_string(),
+                    parent_branch,
+                    fork_turn: parent,
+                    head: parent,
+                    created_at: String::new(),
+                })?;
+                imported.branches.push(name.clone());
+                name
+            }
+        };
+        for planned in &chains[seg.chain][seg.turns.clone()] {
+            let facts = &planned.facts;
+            let prompt = facts.prompt.clone().unwrap_or_default();
+            let started_at = planned.started_at.clone().unwrap_or_else(now_rfc3339);
+            let turn = store.begin_turn(TurnStart {
+                branch: branch.clone(),
+                kind: TurnKind::Prompt,
+                prompt: prompt.clone(),
+                input: None,
+                session_id: session.clone(),
+                started_at: started_at.clone(),
+            })?;
+            store.finish_turn(
+                turn.id,
+                TurnEnd {
+                    reply: facts.reply.clone(),
+                    ended_at: planned.ended_at.clone().unwrap_or(started_at),
+                    context_tokens: facts.context_tokens,
+                    output_tokens: facts.output_tokens,
+                    est_tokens: tokens::estimate_tokens(&prompt)
+                        + tokens::estimate_tokens(&facts.reply),
+                    interrupted: facts.interrupted,
+                    files: facts.files.clone(),
+                    snapshot: None,
+                    entries: planned.entries.clone(),
+                },
+            )?;
+            imported.turns.insert(planned.key.clone(), turn.id);
+            store.set_meta(&meta_key(&session), serde_json::to_value(&imported)?)?;
+            report.turns += 1;
+            report.branches.insert(branch.clone());
+        }
+    }
+    // The branch holding the conversation Claude Code resumes (the last leaf) carries the
+    // session, so `ccx --resume <session>` goes on recording there.
+    if report.turns > 0 {
+        let last_key = chains.iter().rev().find_map(|c| c.last()).map(|t| &t.key);
+        if let Some(id) = last_key.and_then(|k| imported.turns.get(k)) {
+            if let Some(turn) = store.turn(*id)? {
+                if let Some(mut b) = store.branch(&turn.branch)? {
+                    if b.session_id != session && imported.branches.contains(&b.name) {
+                        b.session_id = session.clone();
+                        store.put_branch(b)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
+pub fn claude_config_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .context("cannot find Claude Code's folder: HOME is not set")?;
+    Ok(PathBuf::from(home).join(".claude"))
+}
+
+/// The transcripts of a project, oldest first.
+pub fn project_transcripts(config_dir: &Path, project: &Path) -> Vec<PathBuf> {
+    let dir = config_dir
+        .join("projects")
+        .join(transcript::project_dir_name(project));
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension().is_some_and(|e| e == "jsonl")
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .map(|p| {
+            let modified = std::fs::metadata(&p)
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            (modified, p)
+        })
+        .collect();
+    files.sort();
+    files.into_iter().map(|(_, p)| p).collect()
+}
+
+/// `ccx import [TRANSCRIPT.jsonl | --all]`.
+pub fn run(path: Option<PathBuf>, all: bool) -> Result<i32> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let project = crate::paths::project_dir(&cwd);
+    let paths = match (path, all) {
+        (Some(_), true) => anyhow::bail!("give a TRANSCRIPT.jsonl or --all, not both"),
+        (None, false) => anyhow::bail!(
+            "give a transcript to import (ccx import SESSION.jsonl) or --all for every \
+             Claude Code session of this project"
+        ),
+        (Some(p), false) => {
+            if !p.is_file() {
+                anyhow::bail!("no transcript at {}", p.display());
+            }
+            vec![p]
+        }
+        (None, true) => {
+            let config = claude_config_dir()?;
+            let found = project_transcripts(&config, &project);
+            if found.is_empty() {
+                println!(
+                    "nothing new to import: no Claude Code sessions for this project in {}",
+                    config
+                        .join("projects")
+                        .join(transcript::project_dir_name(&project))
+                        .display()
+                );
+                return Ok(0);
+            }
+            found
+        }
+    };
+    let store = crate::session::open_store(&cwd)?;
+    let known = Known::gather(&store)?;
+    let mut turns = 0;
+    let mut branches = BTreeSet::new();
+    let mut failed = false;
+    for path in &paths {
+        match import_transcript(&store, path, &known) {
+            Ok(report) => {
+                if let Some(why) = &report.skipped {
+                    if !all || why != "recorded by ccx" {
+                        eprintln!("ccx: skipped session {}: {why}", report.session);
+                    }
+                }
+                turns += report.turns;
+                branches.extend(report.branches);
+            }
+            Err(err) => {
+                failed = true;
+                eprintln!("ccx: cannot import {}: {err:#}", path.display());
+            }
+        }
+    }
+    if turns == 0 {
+        println!("nothing new to import");
+    } else {
+        println!(
+            "imported {turns} turn{} on {} branch{}: {}",
+            if turns == 1 { "" } else { "s" },
+            branches.len(),
+            if branches.len() == 1 { "" } else { "es" },
+            branches.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn user(uuid: &str, parent: Option<&str>, text: &str, ts: &str) -> Value {
+        json!({"type": "user", "uuid": uuid, "parentUuid": parent, "sessionId": "abcdef12-3456",
+               "timestamp": ts, "message": {"role": "user", "content": text}})
+    }
+
+    fn assistant(uuid: &str, parent: &str, text: &str, ctx: u64) -> Value {
+        json!({"type": "assistant", "uuid": uuid, "parentUuid": parent, "sessionId": "abcdef12-3456",
+               "timestamp": "2026-01-01T12:00:05.000Z",
+               "message": {"id": format!("msg-{uuid}"), "role": "assistant", "model": "m",
+                           "content": [{"type": "text", "text": text}],
+                           "usage": {"input_tokens": ctx - 300, "output_tokens": 5,
+                                     "cache_read_input_tokens": 200, "cache_creation_input_tokens": 100}}})
+    }
+
+    fn system(uuid: &str, parent: &str) -> Value {
+        json!({"type": "system", "subtype": "turn_duration", "uuid": uuid, "parentUuid": parent})
+    }
+
+    fn parse(values: &[Value]) -> Vec<Line> {
+        values
+            .iter()
+            .cloned()
+            .filter_map(Line::from_value)
+            .collect()
+    }
+
+    /// Three turns, then a rewind to after turn 1 and two new turns: two leaves.
+    fn rewound() -> Vec<Line> {
+        parse(&[
+            json!({"type": "file-history-snapshot", "messageId": "u1"}),
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            assistant("a1", "u1", "one", 1100),
+            system("s1", "a1"),
+            user("u2", Some("s1"), "second", "2026-01-01T12:01:00.000Z"),
+            assistant("a2", "u2", "two", 1200),
+            user("u3", Some("a2"), "third", "2026-01-01T12:02:00.000Z"),
+            assistant("a3", "u3", "three", 1300),
+            system("s3", "a3"),
+            user(
+                "v2",
+                Some("s1"),
+                "second, differently",
+                "2026-01-01T12:03:00.000Z",
+            ),
+            assistant("b2", "v2", "two b", 2200),
+            user("v3", Some("b2"), "third b", "2026-01-01T12:04:00.000Z"),
+            assistant("b3", "v3", "three b", 2300),
+        ])
+    }
+
+    fn prompts(turns: &[PlannedTurn]) -> Vec<String> {
+        turns
+            .iter()
+            .map(|t| t.facts.prompt.clone().unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn one_leaf_is_one_conversation_of_all_lines() {
+        let lines = parse(&[
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            assistant("a1", "u1", "one", 1100),
+            user("u2", Some("a1"), "second", "2026-01-01T12:01:00.000Z"),
+            assistant("a2", "u2", "two", 1200),
+        ]);
+        let convs = conversations(&lines);
+        assert_eq!(convs.len(), 1);
+        assert_eq!(convs[0], lines);
+        let turns = plan_turns(&convs[0]);
+        assert_eq!(prompts(&turns), ["first", "second"]);
+        assert_eq!(turns[1].facts.context_tokens, 1200);
+        assert_eq!(turns[1].facts.reply, "two");
+        assert_eq!(turns[0].key, "a1");
+        assert_eq!(
+            turns[0].started_at.as_deref(),
+            Some("2026-01-01T12:00:00.000Z")
+        );
+        assert_eq!(
+            turns[0].ended_at.as_deref(),
+            Some("2026-01-01T12:00:05.000Z")
+        );
+    }
+
+    #[test]
+    fn two_leaves_become_a_branch_and_a_fork_after_the_shared_turn() {
+        let lines = rewound();
+        let convs = conversations(&lines);
+        assert_eq!(convs.len(), 2, "{convs:#?}");
+        let chains: Vec<Vec<PlannedTurn>> = convs.iter().map(|c| plan_turns(c)).collect();
+        assert_eq!(prompts(&chains[0]), ["first", "second", "third"]);
+        assert_eq!(
+            prompts(&chains[1]),
+            ["first", "second, differently", "third b"]
+        );
+        // Shared turn 1 has the same key in both (it ends with the same system line).
+        assert_eq!(chains[0][0].key, "s1");
+        assert_eq!(chains[1][0].key, "s1");
+        assert_eq!(chains[0][2].key, "s3");
+        assert_eq!(chains[1][2].facts.context_tokens, 2300);
+
+        let segs = layout(&chains, &HashSet::new());
+        assert_eq!(
+            segs,
+            vec![
+                Segment {
+                    chain: 0,
+                    after: None,
+                    turns: 0..3
+                },
+                Segment {
+                    chain: 1,
+                    after: Some("s1".into()),
+                    turns: 1..3
+                },
+            ]
+        );
+        // Everything known: nothing new. Only the first conversation known: the fork is new.
+        let all: HashSet<String> = chains.iter().flatten().map(|t| t.key.clone()).collect();
+        assert!(layout(&chains, &all).is_empty());
+        let first: HashSet<String> = chains[0].iter().map(|t| t.key.clone()).collect();
+        assert_eq!(
+            layout(&chains, &first),
+            vec![Segment {
+                chain: 1,
+                after: Some("s1".into()),
+                turns: 1..3
+            }]
+        );
+    }
+
+    #[test]
+    fn turns_appended_since_are_new_and_follow_the_last_known() {
+        let lines = parse(&[
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            assistant("a1", "u1", "one", 1100),
+            user("u2", Some("a1"), "second", "2026-01-01T12:01:00.000Z"),
+            assistant("a2", "u2", "two", 1200),
+        ]);
+        let chains = vec![plan_turns(&lines)];
+        let known: HashSet<String> = ["a1".to_string()].into();
+        assert_eq!(
+            layout(&chains, &known),
+            vec![Segment {
+                chain: 0,
+                after: Some("a1".into()),
+                turns: 1..2
+            }]
+        );
+    }
+
+    #[test]
+    fn a_rewind_to_the_start_is_a_second_root() {
+        let lines = parse(&[
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            assistant("a1", "u1", "one", 1100),
+            user("w1", None, "other start", "2026-01-01T12:05:00.000Z"),
+            assistant("c1", "w1", "other", 1500),
+        ]);
+        let chains: Vec<Vec<PlannedTurn>> = conversations(&lines)
+            .iter()
+            .map(|c| plan_turns(c))
+            .collect();
+        assert_eq!(chains.len(), 2);
+        let segs = layout(&chains, &HashSet::new());
+        assert_eq!(
+            segs[1],
+            Segment {
+                chain: 1,
+                after: None,
+                turns: 0..1
+            }
+        );
+    }
+
+    #[test]
+    fn compaction_does_not_split_a_conversation() {
+        let lines = parse(&[
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            assistant("a1", "u1", "one", 1100),
+            json!({"type": "system", "subtype": "compact_boundary", "uuid": "cb", "parentUuid": null,
+                   "logicalParentUuid": "a1", "compactMetadata": {"postTokens": 500}}),
+            user("u2", Some("cb"), "second", "2026-01-01T12:01:00.000Z"),
+            assistant("a2", "u2", "two", 1200),
+        ]);
+        assert_eq!(conversations(&lines).len(), 1);
+    }
+
+    #[test]
+    fn imports_into_a_store_once_with_the_fork() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("store");
+        let store = Store::open(&data).unwrap();
+        let path = dir.path().join("abcdef12-3456.jsonl");
+        let text: String = rewound().iter().map(|l| format!("{}\n", l.raw)).collect();
+        std::fs::write(&path, text).unwrap();
+
+        let known = Known::gather(&store).unwrap();
+        let report = import_transcript(&store, &path, &known).unwrap();
+        assert_eq!(report.turns, 5, "{report:?}");
+        assert_eq!(report.branches.len(), 2);
+        let main = store.lineage("import-abcdef12").unwrap();
+        assert_eq!(
+            main.iter().map(|t| t.prompt.as_str()).collect::<Vec<_>>(),
+            ["first", "second", "third"]
+        );
+        assert_eq!(main[2].context_tokens, 1300);
+        assert_eq!(main[0].started_at, "2026-01-01T12:00:00.000Z");
+        let fork = store.branch("import-abcdef12-2").unwrap().unwrap();
+        assert_eq!(fork.parent_branch.as_deref(), Some("import-abcdef12"));
+        assert_eq!(fork.fork_turn, Some(main[0].id));
+        // The last leaf's branch carries the session.
+        assert_eq!(fork.session_id, "abcdef12-3456");
+        let forked = store.lineage("import-abcdef12-2").unwrap();
+        assert_eq!(
+            forked.iter().map(|t| t.prompt.as_str()).collect::<Vec<_>>(),
+            ["first", "second, differently", "third b"]
+        );
+        assert_eq!(forked[0].id, main[0].id);
+        assert!(!store.entries(forked[2].id).unwrap().is_empty());
+
+        // Again: nothing new.
+        let known = Known::gather(&store).unwrap();
+        let again = import_transcript(&store, &path, &known).unwrap();
+        assert_eq!(again.turns, 0, "{again:?}");
+        assert!(again.skipped.is_none());
+        assert_eq!(store.all_turns().unwrap().len(), 5);
+    }
+
+    #[test]
+    fn sessions_recorded_by_ccx_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        store
+            .begin_turn(TurnStart {
+                branch: "main".into(),
+                prompt: "x".into(),
+                session_id: "abcdef12-3456".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let path = dir.path().join("s.jsonl");
+        let text: String = rewound().iter().map(|l| format!("{}\n", l.raw)).collect();
+        std::fs::write(&path, text).unwrap();
+        let known = Known::gather(&store).unwrap();
+        let report = import_transcript(&store, &path, &known).unwrap();
+        assert_eq!(report.turns, 0);
+        assert_eq!(report.skipped.as_deref(), Some("recorded by ccx"));
+    }
+}

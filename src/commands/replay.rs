@@ -1,0 +1,575 @@
+//! `ccx replay BRANCH [--from TURN] [--to TURN] [--model M] [--timeout SECS]`: send the prompts
+//! of a branch's turns, one turn at a time, into a fresh headless Claude session, and record the
+//! result as a new root branch `replay-of-BRANCH` (`-2`, `-3`, ... when taken).
+//!
+//! Each turn is one `claude -p` run: the first with `--session-id NEW`, the next ones with
+//! `--resume NEW`, all with `--output-format json --permission-mode acceptEdits` (so file writes
+//! replay) in the project directory, the prompt on stdin, `CLAUDECODE*` variables removed. The
+//! prompt sent is the turn's `prompt` (what Claude received, so a meta-command's rewrite is
+//! replayed as Claude saw it). After each run the turn is read from the new session's
+//! transcript (exact usage, reply, files, entries) and recorded (kind `replay`).
+//!
+//! Stopping: Ctrl-C (SIGINT) or SIGTERM kills the claude run in flight (that child only, by its
+//! PID) and keeps the turns done; a failing run (non-zero exit, or an error result) or one that
+//! exceeds the time bound stops the replay with one line. Either way ccx says what it did.
+//!
+//! `TURN` references resolve with HEAD meaning the head of BRANCH.
+
+use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnKind, TurnStart};
+use crate::store::Store;
+use crate::{refs, tokens, transcript};
+use anyhow::{Context, Result};
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long to wait for the transcript to show a finished run's reply.
+const TRANSCRIPT_SETTLE: Duration = Duration::from_secs(3);
+/// Grace between SIGTERM and SIGKILL for a claude run being stopped.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// The turns FROM..TO (ids, inclusive) of a lineage; either end open.
+pub fn select_range(lineage: &[Turn], from: Option<u64>, to: Option<u64>) -> Result<&[Turn]> {
+    let index = |id: u64, what: &str| {
+        lineage
+            .iter()
+            .position(|t| t.id == id)
+            .with_context(|| format!("turn #{id} ({what}) is not on this branch's lineage"))
+    };
+    let start = from.map(|id| index(id, "--from")).transpose()?.unwrap_or(0);
+    let end = match to {
+        Some(id) => index(id, "--to")? + 1,
+        None => lineage.len(),
+    };
+    if start >= end {
+        anyhow::bail!("--from comes after --to: nothing to replay");
+    }
+    Ok(&lineage[start..end])
+}
+
+/// The claude arguments for one turn (the prompt goes on stdin).
+pub fn claude_args(session: &str, first: bool, model: Option<&str>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["-p".into()];
+    args.push(if first { "--session-id" } else { "--resume" }.into());
+    args.push(session.into());
+    for a in [
+        "--output-format",
+        "json",
+        "--permission-mode",
+        "acceptEdits",
+    ] {
+        args.push(a.into());
+    }
+    if let Some(m) = model {
+        args.push("--model".into());
+        args.push(m.into());
+    }
+    args
+}
+
+/// The first free name among `replay-of-BRANCH`, `replay-of-BRANCH-2`, ...
+fn free_name(store: &Store, branch: &str) -> Result<String> {
+    let base: String = format!("replay-of-{branch}").chars().take(58).collect();
+    for n in 1..10_000 {
+        let name = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        if store.branch(&name)?.is_none() {
+            return Ok(name);
+        }
+    }
+    anyhow::bail!("no free branch name like '{base}'")
+}
+
+/// How one claude run ended.
+enum RunEnd {
+    Done { stdout: String },
+    Failed(String),
+    TimedOut,
+    Interrupted,
+}
+
+/// Stops a child we started: SIGTERM, then SIGKILL after a grace period.
+fn stop_child(child: &mut std::process::Child) {
+    let pid = child.id() as libc::pid_t;
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let until = Instant::now() + KILL_GRACE;
+    while Instant::now() < until {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn first_meaningful_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(|l| l.chars().take(300).collect())
+}
+
+/// Runs claude once; the prompt on stdin.
+fn run_claude(
+    claude: &Path,
+    args: &[OsString],
+    cwd: &Path,
+    prompt: &str,
+    timeout: Duration,
+    stop: &AtomicBool,
+) -> Result<RunEnd> {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(claude);
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group: the terminal's Ctrl-C reaches ccx, which stops the child.
+        .process_group(0);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("CLAUDECODE") {
+            cmd.env_remove(&key);
+        }
+    }
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", claude.display()))?;
+    let mut stdin = child.stdin.take().context("claude's stdin")?;
+    let text = prompt.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(text.as_bytes());
+        // Dropping stdin closes it: claude reads the prompt to EOF.
+    });
+    let mut out = child.stdout.take().context("claude's stdout")?;
+    let mut err = child.stderr.take().context("claude's stderr")?;
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = out.read_to_end(&mut b);
+        b
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = err.read_to_end(&mut b);
+        b
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if stop.load(Ordering::SeqCst) {
+            stop_child(&mut child);
+            let _ = writer.join();
+            return Ok(RunEnd::Interrupted);
+        }
+        if Instant::now() >= deadline {
+            stop_child(&mut child);
+            let _ = writer.join();
+            return Ok(RunEnd::TimedOut);
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    };
+    let _ = writer.join();
+    let stdout = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
+    let result: Option<serde_json::Value> = serde_json::from_str(stdout.trim()).ok();
+    let is_error = result
+        .as_ref()
+        .and_then(|r| r.get("is_error"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    match status {
+        Some(s) if s.success() && !is_error => Ok(RunEnd::Done { stdout }),
+        s => {
+            let said = result
+                .as_ref()
+                .and_then(|r| r.get("result"))
+                .and_then(serde_json::Value::as_str)
+                .and_then(first_meaningful_line)
+                .or_else(|| first_meaningful_line(&stderr))
+                .or_else(|| first_meaningful_line(&stdout));
+            let code = s
+                .and_then(|s| s.code())
+                .map(|c| format!("exit {c}"))
+                .unwrap_or_else(|| "killed".into());
+            Ok(RunEnd::Failed(match said {
+                Some(said) => format!("{said} ({code})"),
+                None => code,
+            }))
+        }
+    }
+}
+
+/// Reads the turn just finished from the session's transcript, waiting briefly for it.
+fn read_turn(
+    path: &Path,
+    after_uuid: Option<&str>,
+) -> (Vec<serde_json::Value>, transcript::TurnFacts) {
+    let deadline = Instant::now() + TRANSCRIPT_SETTLE;
+    loop {
+        let read = transcript::read_transcript(path)
+            .map(|lines| transcript::turn_since(&lines, after_uuid))
+            .unwrap_or_default();
+        let settled = !read.1.reply.is_empty() || read.1.context_tokens > 0;
+        if settled || Instant::now() >= deadline {
+            return read;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Where the progress goes: a bar on a terminal, plain lines otherwise.
+enum Progress {
+    Bar(indicatif::ProgressBar),
+    Lines { total: usize },
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        if crate::terminal::is_tty(2) {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} replay [{bar:30}] {pos}/{len} {elapsed} {wide_msg}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines { total }
+        }
+    }
+
+    fn start(&self, index: usize, turn: &Turn) {
+        let prompt = super::render::first_line(&turn.prompt, 60);
+        match self {
+            Progress::Bar(bar) => bar.set_message(format!("#{}: {prompt}", turn.id)),
+            Progress::Lines { total } => {
+                eprintln!("turn {}/{total} (#{}): {prompt}", index + 1, turn.id)
+            }
+        }
+    }
+
+    fn done(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The Claude config folder: `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
+fn claude_config_dir() -> Result<PathBuf> {
+    super::import::claude_config_dir()
+}
+
+/// `ccx replay BRANCH [--from TURN] [--to TURN] [--model M] [--timeout SECS]`.
+pub fn run(
+    branch: &str,
+    from: Option<String>,
+    to: Option<String>,
+    model: Option<String>,
+    timeout_secs: u64,
+) -> Result<i32> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let project = crate::paths::project_dir(&cwd);
+    let store = crate::session::open_store(&cwd)?;
+    if store.branch(branch)?.is_none() {
+        let names: Vec<String> = store.branches()?.into_iter().map(|b| b.name).collect();
+        match refs::nearest_name(branch, names.iter().map(String::as_str)) {
+            Some(near) => anyhow::bail!("no branch '{branch}' (did you mean '{near}'?)"),
+            None => anyhow::bail!("no branch '{branch}'"),
+        }
+    }
+    let resolve = |r: &Option<String>| -> Result<Option<u64>> {
+        r.as_deref()
+            .map(|s| {
+                let parsed = refs::parse_turn_ref(s).map_err(|e| anyhow::anyhow!("{e}"))?;
+                refs::resolve_turn_ref(&store, &parsed, branch).map(|t| t.id)
+            })
+            .transpose()
+    };
+    let (from_id, to_id) = (resolve(&from)?, resolve(&to)?);
+    let lineage = store.lineage(branch)?;
+    if lineage.is_empty() {
+        anyhow::bail!("branch '{branch}' has no turns to replay");
+    }
+    let turns = select_range(&lineage, from_id, to_id)?.to_vec();
+    let claude = crate::session::find_claude(None)?;
+    let config_dir = claude_config_dir()?;
+    let timeout = Duration::from_secs(timeout_secs.max(1));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut signal_ids = Vec::new();
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Ok(id) = signal_hook::flag::register(sig, stop.clone()) {
+            signal_ids.push(id);
+        }
+    }
+    let result = replay_turns(
+        &store,
+        branch,
+        &turns,
+        &ReplayEnv {
+            claude: &claude,
+            project: &project,
+            config_dir: &config_dir,
+            model: model.as_deref(),
+            timeout,
+            stop: &stop,
+        },
+    );
+    for id in signal_ids {
+        signal_hook::low_level::unregister(id);
+    }
+    let outcome = result?;
+    let total = turns.len();
+    let onto = outcome
+        .branch
+        .as_ref()
+        .map(|b| format!(" onto {b} (session {})", outcome.session))
+        .unwrap_or_default();
+    match &outcome.end {
+        Stop::Finished => {
+            println!(
+                "replayed {} turn{} of {branch}{onto}",
+                outcome.done,
+                if outcome.done == 1 { "" } else { "s" }
+            );
+            Ok(0)
+        }
+        Stop::Interrupted(turn) => {
+            println!(
+                "interrupted: replayed {} of {total} turns of {branch}{onto}; stopped #{turn} in flight",
+                outcome.done
+            );
+            Ok(130)
+        }
+        Stop::Failed(turn, why) => {
+            eprintln!(
+                "ccx: claude failed on turn {}/{total} (#{turn}): {why}",
+                outcome.done + 1
+            );
+            println!(
+                "replayed {} of {total} turns of {branch}{onto}",
+                outcome.done
+            );
+            Ok(1)
+        }
+        Stop::TimedOut(turn) => {
+            eprintln!(
+                "ccx: turn {}/{total} (#{turn}) took longer than {} s; stopped it",
+                outcome.done + 1,
+                timeout.as_secs()
+            );
+            println!(
+                "replayed {} of {total} turns of {branch}{onto}",
+                outcome.done
+            );
+            Ok(1)
+        }
+    }
+}
+
+struct ReplayEnv<'a> {
+    claude: &'a Path,
+    project: &'a Path,
+    config_dir: &'a Path,
+    model: Option<&'a str>,
+    timeout: Duration,
+    stop: &'a AtomicBool,
+}
+
+enum Stop {
+    Finished,
+    Interrupted(u64),
+    Failed(u64, String),
+    TimedOut(u64),
+}
+
+struct Outcome {
+    done: usize,
+    branch: Option<String>,
+    session: String,
+    end: Stop,
+}
+
+fn replay_turns(
+    store: &Store,
+    source: &str,
+    turns: &[Turn],
+    env: &ReplayEnv<'_>,
+) -> Result<Outcome> {
+    let session = uuid::Uuid::new_v4().to_string();
+    let transcript_path = transcript::transcript_path_in(env.config_dir, env.project, &session);
+    let progress = Progress::new(turns.len());
+    let mut outcome = Outcome {
+        done: 0,
+        branch: None,
+        session: session.clone(),
+        end: Stop::Finished,
+    };
+    let mut last_uuid: Option<String> = None;
+    for (i, original) in turns.iter().enumerate() {
+        if env.stop.load(Ordering::SeqCst) {
+            outcome.end = Stop::Interrupted(original.id);
+            break;
+        }
+        progress.start(i, original);
+        let started_at = now_rfc3339();
+        let args = claude_args(&session, i == 0, env.model);
+        let end = run_claude(
+            env.claude,
+            &args,
+            env.project,
+            &original.prompt,
+            env.timeout,
+            env.stop,
+        )?;
+        let stdout = match end {
+            RunEnd::Done { stdout } => stdout,
+            RunEnd::Interrupted => {
+                outcome.end = Stop::Interrupted(original.id);
+                break;
+            }
+            RunEnd::TimedOut => {
+                outcome.end = Stop::TimedOut(original.id);
+                break;
+            }
+            RunEnd::Failed(why) => {
+                outcome.end = Stop::Failed(original.id, why);
+                break;
+            }
+        };
+        let (entries, facts) = read_turn(&transcript_path, last_uuid.as_deref());
+        if facts.last_uuid.is_some() {
+            last_uuid = facts.last_uuid.clone();
+        }
+        let reply = if facts.reply.is_empty() {
+            serde_json::from_str::<serde_json::Value>(stdout.trim())
+                .ok()
+                .and_then(|v| v.get("result").and_then(|r| r.as_str()).map(str::to_owned))
+                .unwrap_or_default()
+        } else {
+            facts.reply.clone()
+        };
+        let branch = match &outcome.branch {
+            Some(b) => b.clone(),
+            None => {
+                let name = free_name(store, source)?;
+                store.create_branch(Branch {
+                    name: name.clone(),
+                    session_id: session.clone(),
+                    parent_branch: None,
+                    fork_turn: None,
+                    head: None,
+                    created_at: String::new(),
+                })?;
+                outcome.branch = Some(name.clone());
+                name
+            }
+        };
+        let turn = store.begin_turn(TurnStart {
+            branch,
+            kind: TurnKind::Replay,
+            prompt: original.prompt.clone(),
+            input: None,
+            session_id: session.clone(),
+            started_at,
+        })?;
+        store.finish_turn(
+            turn.id,
+            TurnEnd {
+                est_tokens: tokens::estimate_tokens(&original.prompt)
+                    + tokens::estimate_tokens(&reply),
+                reply,
+                ended_at: now_rfc3339(),
+                context_tokens: facts.context_tokens,
+                output_tokens: facts.output_tokens,
+                interrupted: facts.interrupted,
+                files: facts.files,
+                snapshot: None,
+                entries,
+            },
+        )?;
+        outcome.done += 1;
+        progress.done();
+    }
+    progress.finish();
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lineage() -> Vec<Turn> {
+        (1..=5)
+            .map(|id| Turn {
+                id: id * 2,
+                prompt: format!("p{id}"),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn range_selects_inclusive_ends() {
+        let l = lineage();
+        let ids = |s: &[Turn]| s.iter().map(|t| t.id).collect::<Vec<_>>();
+        assert_eq!(ids(select_range(&l, None, None).unwrap()), [2, 4, 6, 8, 10]);
+        assert_eq!(ids(select_range(&l, Some(4), Some(8)).unwrap()), [4, 6, 8]);
+        assert_eq!(ids(select_range(&l, Some(8), None).unwrap()), [8, 10]);
+        assert_eq!(ids(select_range(&l, None, Some(2)).unwrap()), [2]);
+        assert!(select_range(&l, Some(8), Some(4)).is_err());
+        let err = select_range(&l, Some(3), None).unwrap_err().to_string();
+        assert!(err.contains("#3"), "{err}");
+    }
+
+    #[test]
+    fn first_turn_starts_the_session_later_ones_resume_it() {
+        let first: Vec<String> = claude_args("S", true, Some("sonnet"))
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            first,
+            [
+                "-p",
+                "--session-id",
+                "S",
+                "--output-format",
+                "json",
+                "--permission-mode",
+                "acceptEdits",
+                "--model",
+                "sonnet"
+            ]
+        );
+        let next: Vec<String> = claude_args("S", false, None)
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(next[..3], ["-p", "--resume", "S"]);
+        assert!(!next.contains(&"--model".to_string()));
+    }
+}
