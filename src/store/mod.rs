@@ -16,6 +16,7 @@ mod client;
 mod engine;
 mod error;
 mod server;
+pub mod recover;
 
 pub use engine::{Request, Response};
 pub use error::StoreError;

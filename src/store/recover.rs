@@ -1,0 +1,700 @@
+//! Recovery of a damaged turn log (`ccx doctor --repair`).
+//!
+//! [`recover`] moves the damaged database (`<store>/db`) aside to `<store>/db.damaged-<time>`,
+//! which is then never written again, and reads whatever it can from a scratch copy of it:
+//!
+//! 1. with sled itself: every tree is walked record by record (each step guarded against
+//!    errors and panics), and turns are also looked up one id at a time, so records past a
+//!    broken node are still found;
+//! 2. if sled cannot open the copy at all, the raw files are scanned for JSON turn and branch
+//!    records (sled stores values uncompressed), keeping the most complete version of each.
+//!
+//! Only records that decode completely are kept, so nothing is invented. What survived is
+//! written, with its ids, into a fresh database in the same format as [`super::engine`]
+//! (turns, branches, entries, sessions, meta), and made consistent: a branch whose head was
+//! lost points at its latest surviving turn, a branch record that was lost is rebuilt from its
+//! turns, and a link to a lost turn (a parent, a fork point) is cleared. The fresh store is then
+//! opened once with [`super::Store`] to prove it works.
+
+use crate::model::{Branch, Turn};
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::fd::AsRawFd;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+/// Largest raw file the last-resort scan reads.
+const MAX_SCAN_FILE: u64 = 1 << 30;
+/// Consecutive failed steps after which a tree walk gives up on that tree.
+const MAX_STEP_ERRORS: usize = 64;
+/// How far past the last id seen the per-id turn lookup probes.
+const PROBE_PAST_LAST: u64 = 1024;
+
+/// How the records were read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// sled opened the damaged copy; records were read through it.
+    Sled,
+    /// sled could not open it; the raw files were scanned for records (best effort: no
+    /// transcript entries, no settings).
+    RawScan,
+}
+
+/// What [`recover`] kept and where the damaged copy went.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecoveryReport {
+    /// The damaged database, moved aside and left as it was.
+    pub damaged_copy: PathBuf,
+    /// The fresh database now in use.
+    pub fresh: PathBuf,
+    pub method: Method,
+    /// Why sled could not open the damaged copy (with [`Method::RawScan`]).
+    pub open_error: Option<String>,
+    pub turns: usize,
+    /// Turns kept that had finished (`ended_at` set).
+    pub finished_turns: usize,
+    pub branches: usize,
+    /// Branch records rebuilt from their turns because the record itself was lost.
+    pub rebuilt_branches: usize,
+    /// Turns whose stored transcript entries were kept.
+    pub entries: usize,
+    pub meta: usize,
+    /// Records found but unreadable (skipped), and read errors met while walking.
+    pub skipped: usize,
+    /// Turns sled no longer read (past the damage) but found by scanning the files.
+    pub beyond_damage: usize,
+    /// Links to lost turns (parents, heads, fork points) that were cleared or re-pointed.
+    pub relinked: usize,
+    /// The ids of the turns kept, ascending.
+    pub turn_ids: Vec<u64>,
+}
+
+impl RecoveryReport {
+    /// A few plain lines for a person.
+    pub fn describe(&self) -> String {
+        let how = match self.method {
+            Method::Sled => "read through sled".to_string(),
+            Method::RawScan => format!(
+                "sled could not open it ({}), so its files were scanned for records: transcript entries and settings could not be kept",
+                self.open_error.as_deref().unwrap_or("unknown error")
+            ),
+        };
+        let ids = match (self.turn_ids.first(), self.turn_ids.last()) {
+            (Some(a), Some(b)) if a == b => format!(" (#{a})"),
+            (Some(a), Some(b)) => format!(" (#{a}..#{b})"),
+            _ => String::new(),
+        };
+        let mut out = format!(
+            "recovered {} turns{ids} ({} finished), {} branches, transcript entries of {} turns, {} settings into a fresh turn log at {}\n",
+            self.turns,
+            self.finished_turns,
+            self.branches,
+            self.entries,
+            self.meta,
+            self.fresh.display()
+        );
+        out.push_str(&format!(
+            "the damaged copy is kept at {} ({how})\n",
+            self.damaged_copy.display()
+        ));
+        if self.beyond_damage > 0 {
+            out.push_str(&format!(
+                "{} of those turns lay past the damage and were found by scanning its files\n",
+                self.beyond_damage
+            ));
+        }
+        if self.skipped > 0 || self.relinked > 0 || self.rebuilt_branches > 0 {
+            out.push_str(&format!(
+                "{} unreadable records skipped, {} links to lost turns cleared, {} branch records rebuilt from their turns\n",
+                self.skipped, self.relinked, self.rebuilt_branches
+            ));
+        }
+        out
+    }
+}
+
+/// Everything read back from the damaged copy.
+#[derive(Default)]
+struct Salvage {
+    turns: BTreeMap<u64, Turn>,
+    branches: BTreeMap<String, Branch>,
+    entries: BTreeMap<u64, Vec<Value>>,
+    meta: BTreeMap<String, Value>,
+    sessions: BTreeMap<String, String>,
+    skipped: usize,
+}
+
+/// Moves `store_dir/db` aside to `store_dir/db.damaged-<timestamp>`, reads every intact record
+/// from it, and writes them (same ids) into a fresh `store_dir/db`. Refuses while a process
+/// holds the database.
+pub fn recover(store_dir: &Path) -> Result<RecoveryReport> {
+    let db = store_dir.join("db");
+    if !db.is_dir() {
+        bail!("there is no turn log at {} to recover", db.display());
+    }
+    ensure_unlocked(&db)?;
+    let damaged = aside_name(store_dir);
+    std::fs::rename(&db, &damaged).with_context(|| {
+        format!(
+            "cannot move the damaged turn log {} aside to {}",
+            db.display(),
+            damaged.display()
+        )
+    })?;
+    restrict(&damaged);
+
+    // sled may rewrite what it opens; work on a scratch copy so the kept copy stays as it was.
+    let scratch = tempfile::Builder::new()
+        .prefix(".recover-")
+        .tempdir_in(store_dir)
+        .context("cannot make a scratch directory for the recovery")?;
+    let copy = scratch.path().join("db");
+    copy_dir(&damaged, &copy).context("cannot copy the damaged turn log for reading")?;
+
+    let mut beyond = 0;
+    let (mut salvage, method, open_error) = match open_copy(&copy) {
+        Ok(db) => {
+            let mut salvage = read_with_sled(&db);
+            drop(db);
+            // sled stops at the first damaged part of its log; records written after it may
+            // still be in the files.
+            beyond = merge_newer(&mut salvage, scan_raw(&damaged));
+            (salvage, Method::Sled, None)
+        }
+        Err(e) => (scan_raw(&damaged), Method::RawScan, Some(e)),
+    };
+    drop(scratch);
+
+    let mut report = RecoveryReport {
+        damaged_copy: damaged,
+        fresh: db.clone(),
+        method,
+        open_error,
+        turns: 0,
+        finished_turns: 0,
+        branches: 0,
+        rebuilt_branches: 0,
+        entries: 0,
+        meta: 0,
+        skipped: salvage.skipped,
+        beyond_damage: beyond,
+        relinked: 0,
+        turn_ids: Vec::new(),
+    };
+    make_consistent(&mut salvage, &mut report);
+    write_fresh(&db, &salvage).context("cannot write the fresh turn log")?;
+    restrict(&db);
+
+    report.turns = salvage.turns.len();
+    report.finished_turns = salvage
+        .turns
+        .values()
+        .filter(|t| t.ended_at.is_some())
+        .count();
+    report.branches = salvage.branches.len();
+    report.entries = salvage.entries.len();
+    report.meta = salvage.meta.len();
+    report.turn_ids = salvage.turns.keys().copied().collect();
+
+    // Prove the fresh store opens and reads back everything written.
+    let store = super::Store::open(store_dir).context("the fresh turn log does not open")?;
+    let back = store.all_turns()?.len();
+    if back != report.turns {
+        bail!(
+            "the fresh turn log holds {back} turns, not the {} written",
+            report.turns
+        );
+    }
+    Ok(report)
+}
+
+/// Fails when a process (ccx) holds the database lock that sled takes on `db/db`.
+fn ensure_unlocked(db: &Path) -> Result<()> {
+    let Ok(file) = std::fs::OpenOptions::new().read(true).open(db.join("db")) else {
+        return Ok(()); // no data file: nothing can hold it
+    };
+    // SAFETY: flock on an open descriptor we own.
+    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r != 0 {
+        bail!(
+            "the turn log at {} is in use by a running ccx; quit every ccx of this project and run `ccx doctor --repair` again",
+            db.display()
+        );
+    }
+    // Closing the file releases the lock.
+    Ok(())
+}
+
+fn aside_name(store_dir: &Path) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let mut path = store_dir.join(format!("db.damaged-{stamp}"));
+    let mut n = 1;
+    while path.exists() {
+        path = store_dir.join(format!("db.damaged-{stamp}-{n}"));
+        n += 1;
+    }
+    path
+}
+
+fn restrict(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    super::restrict_permissions(dir);
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "sled panicked".into())
+}
+
+/// Runs `f`, turning a panic into an error, with the panic message kept off stderr.
+fn guarded<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    QUIET_PANICS.with(|q| q.set(true));
+    install_quiet_hook();
+    let result = catch_unwind(AssertUnwindSafe(f)).map_err(panic_text);
+    QUIET_PANICS.with(|q| q.set(false));
+    result
+}
+
+thread_local! {
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A panic hook that stays silent for panics inside [`guarded`] (sled asserting on damaged
+/// pages would otherwise print backtraces over the report), and defers to the previous hook
+/// for everything else.
+fn install_quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn open_copy(copy: &Path) -> std::result::Result<sled::Db, String> {
+    let config = sled::Config::new()
+        .path(copy)
+        .cache_capacity(super::CACHE_BYTES);
+    match guarded(|| config.open()) {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(format!("sled panicked: {panic}")),
+    }
+}
+
+/// Every (key, value) of `tree` that can be read, walking past read errors and panics.
+fn walk(tree: &sled::Tree, skipped: &mut usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut iter = match guarded(|| tree.iter()) {
+        Ok(iter) => iter,
+        Err(_) => {
+            *skipped += 1;
+            return out;
+        }
+    };
+    let mut errors = 0;
+    loop {
+        match guarded(|| iter.next()) {
+            Ok(None) => break,
+            Ok(Some(Ok((k, v)))) => {
+                errors = 0;
+                out.push((k.to_vec(), v.to_vec()));
+            }
+            Ok(Some(Err(_))) | Err(_) => {
+                *skipped += 1;
+                errors += 1;
+                if errors >= MAX_STEP_ERRORS {
+                    break;
+                }
+                // A panicking iterator may be left in any state: start again after the last
+                // key read.
+                let after = out.last().map(|(k, _)| k.clone());
+                iter = match guarded(|| match &after {
+                    Some(k) => tree.range::<&[u8], _>((
+                        std::ops::Bound::Excluded(k.as_slice()),
+                        std::ops::Bound::Unbounded,
+                    )),
+                    None => tree.iter(),
+                }) {
+                    Ok(iter) => iter,
+                    Err(_) => break,
+                };
+            }
+        }
+    }
+    out
+}
+
+fn id_of(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.try_into().ok()?))
+}
+
+fn open_tree(db: &sled::Db, name: &str, skipped: &mut usize) -> Option<sled::Tree> {
+    match guarded(|| db.open_tree(name)) {
+        Ok(Ok(tree)) => Some(tree),
+        _ => {
+            *skipped += 1;
+            None
+        }
+    }
+}
+
+fn read_with_sled(db: &sled::Db) -> Salvage {
+    let mut s = Salvage::default();
+    let skipped = &mut s.skipped;
+
+    if let Some(tree) = open_tree(db, "turns", skipped) {
+        let mut records = walk(&tree, skipped);
+        // Look every id up directly too: a broken node can end a walk early.
+        let last_seen = records
+            .iter()
+            .filter_map(|(k, _)| id_of(k))
+            .max()
+            .unwrap_or(0);
+        let last_key = guarded(|| tree.last())
+            .ok()
+            .and_then(|r| r.ok())
+            .flatten()
+            .and_then(|(k, _)| id_of(&k))
+            .unwrap_or(0);
+        let top = last_seen.max(last_key).saturating_add(PROBE_PAST_LAST);
+        let seen: BTreeSet<u64> = records.iter().filter_map(|(k, _)| id_of(k)).collect();
+        for id in 1..=top {
+            if seen.contains(&id) {
+                continue;
+            }
+            if let Ok(Ok(Some(v))) = guarded(|| tree.get(id.to_be_bytes())) {
+                records.push((id.to_be_bytes().to_vec(), v.to_vec()));
+            }
+        }
+        for (k, v) in records {
+            match (id_of(&k), serde_json::from_slice::<Turn>(&v)) {
+                (Some(id), Ok(turn)) if turn.id == id && id > 0 => {
+                    s.turns.insert(id, turn);
+                }
+                _ => *skipped += 1,
+            }
+        }
+    }
+    if let Some(tree) = open_tree(db, "branches", skipped) {
+        for (k, v) in walk(&tree, skipped) {
+            match serde_json::from_slice::<Branch>(&v) {
+                Ok(b) if b.name.as_bytes() == k.as_slice() => {
+                    s.branches.insert(b.name.clone(), b);
+                }
+                _ => *skipped += 1,
+            }
+        }
+    }
+    if let Some(tree) = open_tree(db, "entries", skipped) {
+        for (k, v) in walk(&tree, skipped) {
+            match (id_of(&k), serde_json::from_slice::<Vec<Value>>(&v)) {
+                (Some(id), Ok(entries)) => {
+                    s.entries.insert(id, entries);
+                }
+                _ => *skipped += 1,
+            }
+        }
+    }
+    if let Some(tree) = open_tree(db, "meta", skipped) {
+        for (k, v) in walk(&tree, skipped) {
+            match (String::from_utf8(k), serde_json::from_slice::<Value>(&v)) {
+                (Ok(key), Ok(value)) => {
+                    s.meta.insert(key, value);
+                }
+                _ => *skipped += 1,
+            }
+        }
+    }
+    if let Some(tree) = open_tree(db, "sessions", skipped) {
+        for (k, v) in walk(&tree, skipped) {
+            match (String::from_utf8(k), String::from_utf8(v)) {
+                (Ok(session), Ok(branch)) => {
+                    s.sessions.insert(session, branch);
+                }
+                _ => *skipped += 1,
+            }
+        }
+    }
+    s
+}
+
+/// The last resort: JSON turn and branch records found anywhere in the raw files.
+fn scan_raw(dir: &Path) -> Salvage {
+    let mut s = Salvage::default();
+    let mut files = Vec::new();
+    collect_files(dir, &mut files);
+    for file in files {
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if meta.len() > MAX_SCAN_FILE {
+            s.skipped += 1;
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&file) else {
+            s.skipped += 1;
+            continue;
+        };
+        scan_bytes(&bytes, &mut s);
+    }
+    s
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => collect_files(&entry.path(), out),
+            Ok(t) if t.is_file() => out.push(entry.path()),
+            _ => {}
+        }
+    }
+}
+
+/// How complete a version of a turn is: finished beats running, then the longer reply.
+fn turn_rank(t: &Turn) -> (bool, usize, usize) {
+    (t.ended_at.is_some(), t.reply.len(), t.files.len())
+}
+
+/// Finds `{"id":` (turns) and `{"name":` (branches) and decodes one JSON value from each.
+fn scan_bytes(bytes: &[u8], s: &mut Salvage) {
+    const TURN: &[u8] = b"{\"id\":";
+    const BRANCH: &[u8] = b"{\"name\":";
+    let mut i = 0;
+    while let Some(off) = bytes[i..].iter().position(|&b| b == b'{') {
+        let at = i + off;
+        i = at + 1;
+        let rest = &bytes[at..];
+        let is_turn = rest.starts_with(TURN);
+        if !is_turn && !rest.starts_with(BRANCH) {
+            continue;
+        }
+        let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<Value>();
+        let Some(Ok(value)) = stream.next() else {
+            s.skipped += 1;
+            continue;
+        };
+        if is_turn {
+            match serde_json::from_value::<Turn>(value) {
+                Ok(turn) if turn.id > 0 && !turn.branch.is_empty() => {
+                    let better = s
+                        .turns
+                        .get(&turn.id)
+                        .is_none_or(|old| turn_rank(&turn) > turn_rank(old));
+                    if better {
+                        s.turns.insert(turn.id, turn);
+                    }
+                }
+                _ => s.skipped += 1,
+            }
+        } else {
+            match serde_json::from_value::<Branch>(value) {
+                Ok(b) if !b.name.is_empty() => {
+                    // Heads only move forward except on a rewind: keep the latest head seen.
+                    let better = s.branches.get(&b.name).is_none_or(|old| b.head > old.head);
+                    if better {
+                        s.branches.insert(b.name.clone(), b);
+                    }
+                }
+                _ => s.skipped += 1,
+            }
+        }
+        i = at + stream.byte_offset().max(1);
+    }
+}
+
+/// Adds what a raw scan found past the last turn sled read: newer turns, and branch records
+/// whose head is one of them. Returns how many turns were added.
+fn merge_newer(s: &mut Salvage, raw: Salvage) -> usize {
+    let last = s.turns.keys().next_back().copied().unwrap_or(0);
+    let mut added = 0;
+    for (id, turn) in raw.turns.into_iter().filter(|(id, _)| *id > last) {
+        s.turns.insert(id, turn);
+        added += 1;
+    }
+    for (name, branch) in raw.branches {
+        let newer = branch
+            .head
+            .is_some_and(|h| h > last && s.turns.contains_key(&h));
+        if newer || !s.branches.contains_key(&name) {
+            s.branches.insert(name, branch);
+        }
+    }
+    added
+}
+
+/// Looks for damage without touching the store: when no process holds it, a scratch copy is
+/// opened with sled and read back, and the raw files are scanned for finished turns newer than
+/// the last one sled reads (sled silently drops an unreadable tail of its log when it opens a
+/// database, and then overwrites it: so this must run before anything opens the real one).
+/// Returns a one-line description of the damage, or None (no damage seen, no store, or in use).
+pub fn inspect(store_dir: &Path) -> Option<String> {
+    let db = store_dir.join("db");
+    if !db.join("db").is_file() || ensure_unlocked(&db).is_err() {
+        return None;
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix(".inspect-")
+        .tempdir_in(store_dir)
+        .ok()?;
+    let copy = scratch.path().join("db");
+    copy_dir(&db, &copy).ok()?;
+    let sled_db = match open_copy(&copy) {
+        Ok(sled_db) => sled_db,
+        Err(e) => return Some(format!("sled cannot open it: {e}")),
+    };
+    let mut skipped = 0;
+    let last = open_tree(&sled_db, "turns", &mut skipped)
+        .map(|tree| walk(&tree, &mut skipped))
+        .and_then(|records| records.iter().filter_map(|(k, _)| id_of(k)).max())
+        .unwrap_or(0);
+    drop(sled_db);
+    let lost: Vec<u64> = scan_raw(&db)
+        .turns
+        .into_iter()
+        .filter(|(id, t)| *id > last && t.ended_at.is_some())
+        .map(|(id, _)| id)
+        .collect();
+    match (lost.first(), lost.last()) {
+        (Some(first), Some(newest)) => Some(format!(
+            "its files hold {} finished turns (#{first}..#{newest}) newer than the last one it reads (#{last}): part of its log is unreadable",
+            lost.len()
+        )),
+        _ if skipped > 0 => Some(format!("{skipped} of its records cannot be read")),
+        _ => None,
+    }
+}
+
+/// Repairs links to records that did not survive, so every branch's lineage reads back.
+fn make_consistent(s: &mut Salvage, report: &mut RecoveryReport) {
+    let ids: BTreeSet<u64> = s.turns.keys().copied().collect();
+    for turn in s.turns.values_mut() {
+        if let Some(p) = turn.parent {
+            if p >= turn.id || !ids.contains(&p) {
+                turn.parent = None;
+                report.relinked += 1;
+            }
+        }
+    }
+    // Branch records lost while their turns survived are rebuilt from the turns.
+    let mut by_branch: BTreeMap<String, Vec<&Turn>> = BTreeMap::new();
+    for turn in s.turns.values() {
+        by_branch.entry(turn.branch.clone()).or_default().push(turn);
+    }
+    for (name, turns) in &by_branch {
+        if s.branches.contains_key(name) || crate::refs::validate_branch_name(name).is_err() {
+            continue;
+        }
+        let (first, last) = (turns[0], turns[turns.len() - 1]);
+        s.branches.insert(
+            name.clone(),
+            Branch {
+                name: name.clone(),
+                session_id: last.session_id.clone(),
+                parent_branch: None,
+                fork_turn: None,
+                head: Some(last.id),
+                created_at: first.started_at.clone(),
+            },
+        );
+        report.rebuilt_branches += 1;
+    }
+    let names: BTreeSet<String> = s.branches.keys().cloned().collect();
+    for branch in s.branches.values_mut() {
+        if let Some(head) = branch.head {
+            if !ids.contains(&head) {
+                branch.head = by_branch
+                    .get(&branch.name)
+                    .and_then(|t| t.iter().map(|t| t.id).filter(|&id| id < head).max());
+                report.relinked += 1;
+            }
+        }
+        if branch.fork_turn.is_some_and(|f| !ids.contains(&f)) {
+            branch.fork_turn = None;
+            report.relinked += 1;
+        }
+        if branch
+            .parent_branch
+            .as_ref()
+            .is_some_and(|p| !names.contains(p))
+        {
+            branch.parent_branch = None;
+            report.relinked += 1;
+        }
+    }
+    s.entries.retain(|id, _| ids.contains(id));
+    s.sessions.retain(|_, branch| names.contains(branch));
+    for b in s.branches.values() {
+        if !b.session_id.is_empty() {
+            s.sessions
+                .entry(b.session_id.clone())
+                .or_insert_with(|| b.name.clone());
+        }
+    }
+    if let Some(current) = s.meta.get("current_branch").and_then(Value::as_str) {
+        if !names.contains(current) {
+            s.meta.remove("current_branch");
+        }
+    }
+}
+
+/// Writes the salvage into a fresh database at `db` (which must not exist), in the engine's
+/// format, flushed.
+fn write_fresh(db: &Path, s: &Salvage) -> Result<()> {
+    crate::paths::ensure_private_dir(db)?;
+    let fresh = sled::Config::new()
+        .path(db)
+        .cache_capacity(super::CACHE_BYTES)
+        .open()?;
+    let turns = fresh.open_tree("turns")?;
+    let branches = fresh.open_tree("branches")?;
+    let entries = fresh.open_tree("entries")?;
+    let sessions = fresh.open_tree("sessions")?;
+    let meta = fresh.open_tree("meta")?;
+    fresh.open_tree("tokens")?;
+    for (id, turn) in &s.turns {
+        turns.insert(id.to_be_bytes(), serde_json::to_vec(turn)?)?;
+    }
+    for (name, branch) in &s.branches {
+        branches.insert(name.as_bytes(), serde_json::to_vec(branch)?)?;
+    }
+    for (id, list) in &s.entries {
+        entries.insert(id.to_be_bytes(), serde_json::to_vec(list)?)?;
+    }
+    for (session, branch) in &s.sessions {
+        sessions.insert(session.as_bytes(), branch.as_bytes())?;
+    }
+    for (key, value) in &s.meta {
+        meta.insert(key.as_bytes(), serde_json::to_vec(value)?)?;
+    }
+    fresh.flush()?;
+    Ok(())
+}

@@ -1,0 +1,414 @@
+//! A damaged turn log: `ccx::store::recover` keeps every intact turn in a fresh store and the
+//! damaged copy aside; `ccx doctor` says plainly that the store is damaged, and
+//! `ccx doctor --repair` recovers it.
+
+mod support;
+
+use ccx::model::{Turn, TurnEnd, TurnKind, TurnStart};
+use ccx::store::recover::{recover, Method};
+use ccx::store::Store;
+use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use support::ccx::{ccx, log_json};
+use support::TestEnv;
+
+const TURNS: u64 = 50;
+
+/// A store with `TURNS` finished turns (two branches) and transcript entries; returns the
+/// turns as stored.
+fn make_store(dir: &Path) -> BTreeMap<u64, Turn> {
+    let store = Store::open(dir).unwrap();
+    let mut out = BTreeMap::new();
+    for i in 1..=TURNS {
+        let branch = if i % 5 == 0 { "side" } else { "main" };
+        let started = store
+            .begin_turn(TurnStart {
+                branch: branch.into(),
+                kind: TurnKind::Prompt,
+                prompt: format!("prompt number {i} {}", "p".repeat(300)),
+                input: None,
+                session_id: format!("session-{branch}"),
+                started_at: String::new(),
+            })
+            .unwrap();
+        let turn = store
+            .finish_turn(
+                started.id,
+                TurnEnd {
+                    reply: format!("reply number {i} {}", "r".repeat(500)),
+                    ended_at: ccx::model::now_rfc3339(),
+                    context_tokens: 1000 + i,
+                    output_tokens: i,
+                    est_tokens: 2 * i,
+                    interrupted: false,
+                    files: vec![format!("/tmp/file{i}")],
+                    snapshot: None,
+                    entries: vec![
+                        serde_json::json!({"type": "user", "n": i, "pad": "e".repeat(2000)}),
+                    ],
+                },
+            )
+            .unwrap();
+        out.insert(turn.id, turn);
+    }
+    store
+        .set_meta("current_branch", serde_json::json!("main"))
+        .unwrap();
+    store.flush().unwrap();
+    out
+}
+
+fn biggest_file(db: &Path) -> PathBuf {
+    let mut files: Vec<(u64, PathBuf)> = Vec::new();
+    collect(db, &mut files);
+    files.sort();
+    files.pop().expect("files in db/").1
+}
+
+fn collect(dir: &Path, out: &mut Vec<(u64, PathBuf)>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let t = e.file_type().unwrap();
+        if t.is_dir() {
+            collect(&e.path(), out);
+        } else if t.is_file() {
+            out.push((e.metadata().unwrap().len(), e.path()));
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Deterministic garbage.
+fn garbage(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Recovers `dir` and checks: the fresh store opens, every turn in it is exactly one that was
+/// stored (nothing invented), the damaged copy is kept; returns how many turns survived.
+fn recover_and_check(dir: &Path, original: &BTreeMap<u64, Turn>, what: &str) -> usize {
+    let before: Vec<(u64, PathBuf)> = {
+        let mut v = Vec::new();
+        collect(&dir.join("db"), &mut v);
+        v.sort();
+        v
+    };
+    // What a plain open makes of the damage (on a copy: sled rewrites what it opens).
+    let probe = tempfile::tempdir().unwrap();
+    copy_dir(&dir.join("db"), &probe.path().join("db"));
+    let verdict = match Store::open(probe.path()) {
+        Ok(s) => format!("opens, {:?} turns", s.all_turns().map(|t| t.len())),
+        Err(e) => format!("refused: {e:#}"),
+    };
+    println!("{what}: plain open {verdict}");
+    let report = recover(dir).unwrap_or_else(|e| panic!("{what}: recovery failed: {e:#}"));
+    println!("{what}: {}", report.describe());
+    // The damaged copy is kept, byte for byte as it was.
+    assert!(report.damaged_copy.is_dir(), "{what}: damaged copy kept");
+    assert!(report
+        .damaged_copy
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("db.damaged-"));
+    let mut after = Vec::new();
+    collect(&report.damaged_copy, &mut after);
+    after.sort();
+    let strip = |v: &[(u64, PathBuf)], root: &Path| -> Vec<(u64, PathBuf)> {
+        v.iter()
+            .map(|(n, p)| (*n, p.strip_prefix(root).unwrap().to_path_buf()))
+            .collect()
+    };
+    assert_eq!(
+        strip(&before, &dir.join("db")),
+        strip(&after, &report.damaged_copy),
+        "{what}: the damaged copy is unchanged"
+    );
+
+    let store = Store::open(dir).unwrap_or_else(|e| panic!("{what}: fresh store: {e:#}"));
+    let turns = store.all_turns().unwrap();
+    assert_eq!(turns.len(), report.turns, "{what}");
+    for turn in &turns {
+        let orig = original
+            .get(&turn.id)
+            .unwrap_or_else(|| panic!("{what}: invented turn {turn:?}"));
+        // Links to lost turns may be cleared; everything else is exactly as stored, or (when
+        // the damage took the turn's end) exactly as it was when it began.
+        let mut expected = orig.clone();
+        expected.parent = turn.parent;
+        if turn.ended_at.is_none() {
+            expected = Turn {
+                id: orig.id,
+                branch: orig.branch.clone(),
+                parent: turn.parent,
+                kind: orig.kind,
+                prompt: orig.prompt.clone(),
+                input: orig.input.clone(),
+                session_id: orig.session_id.clone(),
+                started_at: orig.started_at.clone(),
+                ..Turn::default()
+            };
+        }
+        assert_eq!(turn, &expected, "{what}: turn #{} changed", turn.id);
+        if let Some(p) = turn.parent {
+            assert_eq!(Some(p), orig.parent, "{what}: parent re-pointed");
+        }
+    }
+    // Every branch reads back; every kept entry list is the turn's own.
+    for b in store.branches().unwrap() {
+        store
+            .lineage(&b.name)
+            .unwrap_or_else(|e| panic!("{what}: lineage of {}: {e:#}", b.name));
+    }
+    for turn in &turns {
+        let entries = store.entries(turn.id).unwrap();
+        if let Some(first) = entries.first() {
+            assert_eq!(first["n"], turn.id, "{what}: entries of #{}", turn.id);
+        }
+    }
+    // The fresh store takes new turns after the recovered ones.
+    let next = store
+        .begin_turn(TurnStart {
+            branch: "main".into(),
+            prompt: "after recovery".into(),
+            ..TurnStart::default()
+        })
+        .unwrap();
+    assert!(turns.iter().all(|t| t.id < next.id), "{what}: ids go on");
+    turns.len()
+}
+
+#[test]
+fn an_undamaged_store_is_recovered_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = make_store(dir.path());
+    let n = recover_and_check(dir.path(), &original, "undamaged");
+    assert_eq!(n, TURNS as usize);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.entries(7).unwrap().len(), 1);
+    assert_eq!(
+        store.get_meta("current_branch").unwrap(),
+        Some(serde_json::json!("main"))
+    );
+    assert_eq!(store.lineage("side").unwrap().len(), 10);
+}
+
+#[test]
+fn truncated_store_keeps_what_survived() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = make_store(dir.path());
+    let file = biggest_file(&dir.path().join("db"));
+    let len = std::fs::metadata(&file).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let n = recover_and_check(dir.path(), &original, "truncated");
+    assert!(n >= 1, "truncation to half kept no turn at all");
+}
+
+#[test]
+fn garbage_in_the_middle_keeps_what_survived() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = make_store(dir.path());
+    let file = biggest_file(&dir.path().join("db"));
+    let len = std::fs::metadata(&file).unwrap().len();
+    let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.seek(SeekFrom::Start(len / 2)).unwrap();
+    f.write_all(&garbage((len / 8).max(64) as usize, 7))
+        .unwrap();
+    drop(f);
+    let n = recover_and_check(dir.path(), &original, "garbage in the middle");
+    // sled reads the part before the garbage; the scan finds most of what lies after it.
+    assert!(n > TURNS as usize / 2 + 5, "garbage in the middle kept only {n} turns");
+}
+
+#[test]
+fn each_file_replaced_by_garbage_in_turn() {
+    let probe = tempfile::tempdir().unwrap();
+    make_store(probe.path());
+    let mut files = Vec::new();
+    collect(&probe.path().join("db"), &mut files);
+    let names: Vec<PathBuf> = files
+        .iter()
+        .map(|(_, p)| p.strip_prefix(probe.path()).unwrap().to_path_buf())
+        .collect();
+    drop(probe);
+    for (i, name) in names.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let original = make_store(dir.path());
+        let path = dir.path().join(name);
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        std::fs::write(&path, garbage(len.max(64) as usize, i as u64 + 1)).unwrap();
+        let what = format!("{} replaced by garbage", name.display());
+        // The damaged store must not open silently wrong: either it refuses, or what it
+        // reads is what was stored.
+        recover_and_check(dir.path(), &original, &what);
+    }
+}
+
+#[test]
+fn a_store_with_only_garbage_files_falls_back_to_scanning() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = make_store(dir.path());
+    let db = dir.path().join("db");
+    // Keep the data file's bytes but destroy sled's own configuration and snapshots.
+    let mut files = Vec::new();
+    collect(&db, &mut files);
+    for (len, path) in files {
+        if path.file_name().unwrap() != "db" {
+            std::fs::write(&path, garbage(len.max(64) as usize, 3)).unwrap();
+        }
+    }
+    let report_dir = dir.path().to_path_buf();
+    let n = recover_and_check(&report_dir, &original, "config and snapshots garbage");
+    println!("kept {n}");
+}
+
+#[test]
+fn recovery_refuses_a_store_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let _original = make_store(dir.path());
+    let held = Store::open(dir.path()).unwrap();
+    assert!(held.is_owner());
+    let err = recover(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("in use"), "{err}");
+    assert!(dir.path().join("db").is_dir(), "nothing moved");
+    assert_eq!(held.all_turns().unwrap().len(), TURNS as usize);
+}
+
+/// The project's store directory inside a TestEnv.
+fn env_store_dir(env: &TestEnv) -> PathBuf {
+    ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project))
+}
+
+#[test]
+fn doctor_says_a_damaged_store_is_damaged_and_repairs_it() {
+    let env = TestEnv::new();
+    let dir = env_store_dir(&env);
+    let original = make_store(&dir);
+    // Damage it so that sled refuses to open it: its configuration file becomes garbage.
+    let conf = dir.join("db").join("conf");
+    let len = std::fs::metadata(&conf).unwrap().len();
+    std::fs::write(&conf, garbage(len.max(64) as usize, 11)).unwrap();
+    let out = ccx(&env, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("doctor:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "doctor fails on a damaged store"
+    );
+    let store_line = text
+        .lines()
+        .find(|l| l.contains("store"))
+        .expect("a store line");
+    assert!(store_line.contains("BAD"), "{store_line}");
+    assert!(store_line.contains("damaged"), "{store_line}");
+    assert!(store_line.contains("ccx doctor --repair"), "{store_line}");
+
+    let out = ccx(&env, &["doctor", "--repair"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!(
+        "doctor --repair:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("recovered"), "{text}");
+    assert!(text.contains("db.damaged-"), "{text}");
+    let aside: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("db.damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the damaged copy is kept aside");
+    // After the repair the store check passes and the log reads.
+    let last_store = text.lines().rev().find(|l| l.contains(" store ")).unwrap();
+    assert!(last_store.starts_with("ok"), "{text}");
+    let turns = log_json(&env, &["--all"]);
+    for t in &turns {
+        let id = t["id"].as_u64().unwrap();
+        assert_eq!(t["prompt"], original[&id].prompt, "nothing invented");
+    }
+    assert_eq!(turns.len(), TURNS as usize, "every turn kept: {turns:#?}");
+
+    // Doctor on the repaired store: fine, and --repair has nothing to do.
+    let out = ccx(&env, &["doctor", "--repair"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("nothing to repair"), "{text}");
+}
+
+#[test]
+fn recovery_method_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    make_store(dir.path());
+    let report = recover(dir.path()).unwrap();
+    assert_eq!(report.method, Method::Sled);
+    assert_eq!(report.turns, TURNS as usize);
+    assert_eq!(report.finished_turns, TURNS as usize);
+    assert_eq!(report.branches, 2);
+    assert_eq!(report.entries, TURNS as usize);
+    assert_eq!(report.turn_ids, (1..=TURNS).collect::<Vec<_>>());
+}
+
+#[test]
+fn doctor_notices_a_log_that_sled_reads_only_in_part() {
+    let env = TestEnv::new();
+    let dir = env_store_dir(&env);
+    let original = make_store(&dir);
+    let file = biggest_file(&dir.join("db"));
+    let len = std::fs::metadata(&file).unwrap().len();
+    let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.seek(SeekFrom::Start(len / 2)).unwrap();
+    f.write_all(&garbage((len / 8).max(64) as usize, 5))
+        .unwrap();
+    drop(f);
+
+    let out = ccx(&env, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("doctor:\n{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    assert!(store_line.starts_with("BAD"), "{store_line}");
+    assert!(store_line.contains("damaged"), "{store_line}");
+    assert!(
+        store_line.contains("newer than the last one it reads"),
+        "{store_line}"
+    );
+
+    let out = ccx(&env, &["doctor", "--repair"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("doctor --repair:\n{text}");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let turns = log_json(&env, &["--all"]);
+    for t in &turns {
+        let id = t["id"].as_u64().unwrap();
+        assert_eq!(t["prompt"], original[&id].prompt, "nothing invented");
+    }
+    let finished = turns.iter().filter(|t| !t["ended_at"].is_null()).count();
+    assert!(
+        finished > TURNS as usize / 2 + 5,
+        "turns past the damage were kept too: {finished} finished"
+    );
+}
