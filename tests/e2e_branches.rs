@@ -175,7 +175,11 @@ fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
 
     meta_switch(&session, "replay main");
     let replayed = wait_until(TURN, || {
-        let turns: Vec<Value> = support::ccx::log_json(&env, &["--branch", "replay-of-main"]);
+        // The branch appears with its first replayed turn: poll the whole log until then.
+        let turns: Vec<Value> = support::ccx::log_json(&env, &["--all"])
+            .into_iter()
+            .filter(|t| t["branch"] == "replay-of-main")
+            .collect();
         (turns.iter().filter(|t| !t["ended_at"].is_null()).count() == 2).then_some(turns)
     })
     .expect("both turns replayed and recorded");
