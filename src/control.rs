@@ -52,10 +52,8 @@ impl ClaudeLauncher {
     pub fn command(&self, session: &SessionArg) -> CommandBuilder {
         let mut cmd = CommandBuilder::new(&self.claude);
         cmd.cwd(&self.cwd);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("CLAUDECODE") {
-                cmd.env_remove(&key);
-            }
+        for key in crate::session::nested_session_vars() {
+            cmd.env_remove(key);
         }
         for (key, value) in &self.env {
             cmd.env(key, value);

@@ -490,10 +490,8 @@ impl JobManager {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("CLAUDECODE") {
-                cmd.env_remove(&key);
-            }
+        for key in crate::session::nested_session_vars() {
+            cmd.env_remove(key);
         }
         for (key, value) in &shared.env {
             if key.starts_with("CLAUDECODE") {

@@ -51,6 +51,15 @@ const SESSION_FLAGS: &[&str] = &[
 /// How long hook messages already on their way may take to arrive once claude has exited.
 const LATE_HOOK_GRACE: Duration = Duration::from_millis(300);
 
+/// The `CLAUDECODE*` variables of this process: a claude that ccx starts must not see them,
+/// or it would take itself for a session nested inside another Claude Code.
+pub fn nested_session_vars() -> Vec<OsString> {
+    std::env::vars_os()
+        .map(|(key, _)| key)
+        .filter(|key| key.to_string_lossy().starts_with("CLAUDECODE"))
+        .collect()
+}
+
 /// Finds claude: `--ccx-claude PATH`, else `$CCX_CLAUDE`, else `claude` on `PATH`.
 pub fn find_claude(explicit: Option<PathBuf>) -> Result<PathBuf> {
     let wanted = explicit.or_else(|| {
@@ -118,10 +127,8 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let mut cmd = CommandBuilder::new(&claude);
     cmd.cwd(&cwd);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("CLAUDECODE") {
-            cmd.env_remove(&key);
-        }
+    for key in nested_session_vars() {
+        cmd.env_remove(key);
     }
     if is_plain_invocation(&args) {
         cmd.args(&args);

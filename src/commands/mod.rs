@@ -41,17 +41,18 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     Ok(())
 }
 
+/// This project's store, or with `all` every project's.
+pub fn open_stores(all: bool) -> Result<Vec<Store>> {
+    if !all {
+        return Ok(vec![open_here()?]);
+    }
+    let data = crate::paths::data_dir()?;
+    crate::store::list_project_stores(&data).iter().map(|dir| Store::open(dir)).collect()
+}
+
 /// `ccx log [--branch B] [--all] [--json] [-n N]`.
 pub fn log(branch: Option<String>, all: bool, json: bool, limit: Option<usize>) -> Result<i32> {
-    let stores: Vec<Store> = if all {
-        let data = crate::paths::data_dir()?;
-        crate::store::list_project_stores(&data)
-            .iter()
-            .map(|dir| Store::open(dir))
-            .collect::<Result<_>>()?
-    } else {
-        vec![open_here()?]
-    };
+    let stores = open_stores(all)?;
     let mut listed: Vec<(Store, Vec<Turn>)> = Vec::new();
     for store in stores {
         let mut turns = match (&branch, all) {

@@ -137,10 +137,8 @@ fn run_claude(
         .stderr(Stdio::piped())
         // Its own process group: the terminal's Ctrl-C reaches ccx, which stops the child.
         .process_group(0);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("CLAUDECODE") {
-            cmd.env_remove(&key);
-        }
+    for key in crate::session::nested_session_vars() {
+        cmd.env_remove(key);
     }
     let mut child = cmd
         .spawn()

@@ -342,16 +342,7 @@ pub fn render_hits(
 /// `ccx search QUERY [--all] [--json]`.
 pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
     let matcher = Matcher::new(&query.join(" "))?;
-    let stores: Vec<Store> = if all {
-        let data = crate::paths::data_dir()?;
-        crate::store::list_project_stores(&data)
-            .iter()
-            .map(|dir| Store::open(dir))
-            .collect::<Result<_>>()?
-    } else {
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        vec![crate::session::open_store(&cwd)?]
-    };
+    let stores = super::open_stores(all)?;
     let mut found: Vec<(&Store, Vec<Turn>)> = Vec::new();
     for store in &stores {
         found.push((store, store.all_turns()?));
