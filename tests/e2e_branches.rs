@@ -5,27 +5,11 @@
 mod support;
 
 use serde_json::Value;
-use std::time::Duration;
-use support::ccx::{ask, ccx, start_ccx, wait_for_finished_turns, TURN};
-use support::{wait_until, PtySession, TestEnv};
-
-const EDITOR_MARK: &str = ":help lists commands";
-const QUICK: Duration = Duration::from_secs(15);
-
-/// Opens ccx's editor, runs one meta-command, and waits until the editor has closed again
-/// (session-changing commands return to Claude by themselves).
-fn meta_switch(session: &PtySession, command: &str) {
-    session.send(b":");
-    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
-    session.type_text(command);
-    std::thread::sleep(Duration::from_millis(200));
-    session.send(b"\r");
-    session
-        .wait_for(TURN, |s| !s.contains(EDITOR_MARK))
-        .unwrap_or_else(|screen| panic!("`:{command}` did not return to Claude:\n{screen}"));
-    session.wait_for_text("❯", TURN).unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-}
+use support::ccx::{
+    ask, ccx, meta_switch, start_ccx, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK,
+    TURN,
+};
+use support::{wait_until, TestEnv};
 
 fn tree(env: &TestEnv) -> Vec<Value> {
     let out = ccx(env, &["tree", "--json"]);
@@ -33,10 +17,9 @@ fn tree(env: &TestEnv) -> Vec<Value> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// The last request the stand-in got for a prompt containing `needle`.
-fn request_for(env: &TestEnv, needle: &str) -> support::Recorded {
-    wait_until(TURN, || env.standin.main_requests().into_iter().rev().find(|r| r.user_text.contains(needle)))
-        .unwrap_or_else(|| panic!("no request for {needle:?}"))
+/// The last main request whose prompt contains `needle`.
+fn last_request_with(env: &TestEnv, needle: &str) -> support::Recorded {
+    wait_request(env, needle, |r| r.main && r.user_text.contains(needle))
 }
 
 #[test]
@@ -52,7 +35,7 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     // Rewind to the first turn with a lesson.
     meta_switch(&session, &format!("rewind {first_id} -- use approach B [[reply:went with B]]"));
     session.wait_for_text("● went with B", TURN).unwrap();
-    let request = request_for(&env, "use approach B");
+    let request = last_request_with(&env, "use approach B");
     assert!(request.history_contains("first question"), "the fork keeps the first turn");
     assert!(!request.history_contains("second question"), "but not the second");
     assert!(!request.history_contains("third question"), "nor the third");
@@ -67,7 +50,7 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     // Back to main: the whole conversation, without the lesson.
     meta_switch(&session, "checkout main");
     ask(&session, "back on main [[reply:main again]]", "main again");
-    let request = request_for(&env, "back on main");
+    let request = last_request_with(&env, "back on main");
     for earlier in ["first question", "second question", "third question"] {
         assert!(request.history_contains(earlier), "main's request holds {earlier:?}");
     }
@@ -77,7 +60,7 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     std::fs::remove_dir_all(env.transcripts_root()).unwrap();
     meta_switch(&session, &format!("checkout {fork_name}"));
     ask(&session, "after deletion [[reply:still there]]", "still there");
-    let request = request_for(&env, "after deletion");
+    let request = last_request_with(&env, "after deletion");
     assert!(request.history_contains("first question"));
     assert!(request.history_contains("use approach B"));
     assert!(!request.history_contains("second question"));

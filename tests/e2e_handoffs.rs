@@ -5,32 +5,12 @@
 mod support;
 
 use std::time::Duration;
-use support::ccx::{ask, start_ccx, wait_for_finished_turns, TURN};
+use support::ccx::{
+    ask, meta, meta_switch, start_ccx, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK,
+    TURN,
+};
 use support::standin::Kind;
-use support::{wait_until, PtySession, Recorded, TestEnv};
-
-const EDITOR_MARK: &str = ":help lists commands";
-const QUICK: Duration = Duration::from_secs(15);
-
-fn meta(session: &PtySession, command: &str) {
-    session.send(b":");
-    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
-    session.type_text(command);
-    std::thread::sleep(Duration::from_millis(200));
-    session.send(b"\r");
-}
-
-fn meta_switch(session: &PtySession, command: &str) {
-    meta(session, command);
-    session
-        .wait_for(TURN, |s| !s.contains(EDITOR_MARK))
-        .unwrap_or_else(|screen| panic!("`:{command}` did not return to Claude:\n{screen}"));
-}
-
-fn wait_request(env: &TestEnv, what: &str, pred: impl Fn(&Recorded) -> bool) -> Recorded {
-    wait_until(TURN, || env.standin.requests().into_iter().rev().find(|r| pred(r)))
-        .unwrap_or_else(|| panic!("no request {what}; got {} requests", env.standin.requests().len()))
-}
+use support::{wait_until, TestEnv};
 
 #[test]
 fn summarize_then_brief_hands_off_to_a_fresh_session() {

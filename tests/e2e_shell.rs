@@ -4,30 +4,11 @@
 mod support;
 
 use std::time::Duration;
-use support::ccx::{ask, start_ccx, wait_for_finished_turns, TURN};
-use support::{wait_until, PtySession, TestEnv};
-
-/// Shown in the editor's header; its presence means the editor is open.
-const EDITOR_MARK: &str = ":help lists commands";
-const QUICK: Duration = Duration::from_secs(15);
-
-fn open_with_colon(session: &PtySession) {
-    session.send(b":");
-    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
-}
-
-fn close_with_esc(session: &PtySession) {
-    session.send(b"\x1b");
-    session
-        .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
-        .expect("Esc returns to Claude");
-}
-
-fn run_command(session: &PtySession, line: &str) {
-    session.type_text(line);
-    std::thread::sleep(Duration::from_millis(200));
-    session.send(b"\r");
-}
+use support::ccx::{
+    ask, close_editor, open_editor, start_ccx, type_command, wait_for_finished_turns, EDITOR_MARK,
+    QUICK, TURN,
+};
+use support::{wait_until, TestEnv};
 
 #[test]
 fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
@@ -42,12 +23,12 @@ fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
     std::thread::sleep(Duration::from_millis(1500));
     let before = session.screen();
 
-    open_with_colon(&session);
+    open_editor(&session);
     assert!(
         !session.screen().contains("the answer before"),
         "the editor has the whole view"
     );
-    close_with_esc(&session);
+    close_editor(&session);
     // Claude's screen, exactly as it was.
     session
         .wait_for(QUICK, |s| s == before)
@@ -83,8 +64,8 @@ fn log_in_the_editor_lists_the_sessions_turns() {
     );
     wait_for_finished_turns(&env, 2, &[]);
 
-    open_with_colon(&session);
-    run_command(&session, "log");
+    open_editor(&session);
+    type_command(&session, "log");
     session
         .wait_for_text(
             "second question [[reply:second answer]] → second answer",
@@ -97,7 +78,7 @@ fn log_in_the_editor_lists_the_sessions_turns() {
         screen.contains("first question [[reply:first answer]] → first answer"),
         "{screen}"
     );
-    close_with_esc(&session);
+    close_editor(&session);
 }
 
 #[test]
@@ -133,12 +114,12 @@ fn ctrl_bracket_opens_the_editor_during_a_long_turn_and_the_turn_completes() {
 
     session.send(b"\x1d");
     session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
-    run_command(&session, "log");
+    type_command(&session, "log");
     session.wait_for_text("(running)", QUICK).unwrap();
     // Claude finishes while the editor is open; nothing of it shows until we return.
     std::thread::sleep(Duration::from_secs(5));
     assert!(!session.screen().contains("● slow turn done"));
-    close_with_esc(&session);
+    close_editor(&session);
     session.wait_for_text("● slow turn done", QUICK).unwrap();
     let turns = wait_for_finished_turns(&env, 1, &[]);
     assert_eq!(turns[0]["reply"], "slow turn done");
@@ -148,12 +129,12 @@ fn ctrl_bracket_opens_the_editor_during_a_long_turn_and_the_turn_completes() {
 fn an_unknown_command_says_so_and_the_session_goes_on() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
-    open_with_colon(&session);
-    run_command(&session, "lgo");
+    open_editor(&session);
+    type_command(&session, "lgo");
     session
         .wait_for_text("unknown command ':lgo' (did you mean ':log'?)", QUICK)
         .unwrap();
-    close_with_esc(&session);
+    close_editor(&session);
     ask(
         &session,
         "still working [[reply:yes still working]]",

@@ -1,6 +1,7 @@
 //! Driving ccx itself in end-to-end tests: start it in a PTY, run its subcommands, read the log.
 
 use super::harness::{ccx_path, output_with_timeout, wait_until, PtySession, TestEnv};
+use super::standin::Recorded;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -59,4 +60,51 @@ pub fn wait_for_finished_turns(env: &TestEnv, n: usize, extra: &[&str]) -> Vec<V
 pub fn ask(session: &PtySession, prompt: &str, reply: &str) {
     session.type_and_submit(prompt);
     session.wait_for_text(&format!("● {reply}"), TURN).unwrap();
+}
+
+/// Shown in ccx's editor header: its presence means the editor is open.
+pub const EDITOR_MARK: &str = ":help lists commands";
+/// Bound for things that happen at once in the editor.
+pub const QUICK: Duration = Duration::from_secs(15);
+
+/// Opens ccx's editor with `:` on Claude's empty prompt.
+pub fn open_editor(session: &PtySession) {
+    session.send(b":");
+    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
+}
+
+/// Leaves the editor with Esc.
+pub fn close_editor(session: &PtySession) {
+    session.send(b"\x1b");
+    session.wait_for(QUICK, |s| !s.contains(EDITOR_MARK)).expect("Esc returns to Claude");
+}
+
+/// Types a line in the open editor and presses Enter.
+pub fn type_command(session: &PtySession, line: &str) {
+    session.type_text(line);
+    std::thread::sleep(Duration::from_millis(200));
+    session.send(b"\r");
+}
+
+/// Opens the editor and runs one meta-command in it.
+pub fn meta(session: &PtySession, command: &str) {
+    open_editor(session);
+    type_command(session, command);
+}
+
+/// Runs a meta-command that switches conversations and waits until the editor has closed by
+/// itself and Claude's prompt is back.
+pub fn meta_switch(session: &PtySession, command: &str) {
+    meta(session, command);
+    session
+        .wait_for(TURN, |s| !s.contains(EDITOR_MARK))
+        .unwrap_or_else(|screen| panic!("`:{command}` did not return to Claude:\n{screen}"));
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// The latest request the stand-in got that satisfies `pred`, waiting for it.
+pub fn wait_request(env: &TestEnv, what: &str, pred: impl Fn(&Recorded) -> bool) -> Recorded {
+    wait_until(TURN, || env.standin.requests().into_iter().rev().find(|r| pred(r)))
+        .unwrap_or_else(|| panic!("no request {what}; got {} requests", env.standin.requests().len()))
 }
