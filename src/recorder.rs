@@ -63,6 +63,8 @@ pub struct SessionView {
     pub rot_zone_tokens: u64,
     /// Subagent jobs worth showing (running, or finished and not yet pulled).
     pub jobs: Option<String>,
+    /// A problem the person must know about (e.g. the turn log could not be opened).
+    pub problem: Option<String>,
 }
 
 /// Messages to the recorder thread, which owns the recorder.

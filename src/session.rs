@@ -196,14 +196,23 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
                         let opened = Arc::new(opened);
                         slot.fill(Ok(opened.clone()));
                         record(
-                        Recorder::new(opened).with_view(view, Some(view_file)).with_snapshots(&cwd),
-                        rx,
-                    );
+                            Recorder::new(opened)
+                                .with_view(view, Some(view_file))
+                                .with_snapshots(&cwd),
+                            rx,
+                        );
                     }
                     Err(err) => {
                         // Never stand between the person and Claude: run unrecorded, say why.
                         diag::log(&format!("not recording this session: {err:#}"));
                         slot.fill(Err(format!("{err:#}")));
+                        // Claude owns the screen: say it in Claude's footer, which ccx owns.
+                        let snapshot = {
+                            let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
+                            view.problem = Some(format!("not recording: {err:#}"));
+                            view.clone()
+                        };
+                        status::write_view(&view_file, &snapshot);
                     }
                 }
             })
