@@ -309,7 +309,25 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
     let known_keys: HashSet<String> = imported.turns.keys().cloned().collect();
     let segments = layout(&chains, &known_keys);
     let base = format!("import-{}", session.chars().take(8).collect::<String>());
-    for seg in &segments {
+    // One flush for the whole import instead of three per turn.
+    store.bulk(|| write_segments(store, &session, &base, &chains, &segments, &mut imported, &mut report))?;
+    finish_import(store, &session, &chains, &imported, report)
+}
+
+/// How many imported turns between two writes of the `imported:` record.
+const REMEMBER_EVERY: usize = 500;
+
+fn write_segments(
+    store: &Store,
+    session: &str,
+    base: &str,
+    chains: &[Vec<PlannedTurn>],
+    segments: &[Segment],
+    imported: &mut Imported,
+    report: &mut Report,
+) -> Result<()> {
+    let session = session.to_string();
+    for seg in segments {
         let parent = seg
             .after
             .as_ref()
@@ -379,11 +397,27 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
                 },
             )?;
             imported.turns.insert(planned.key.clone(), turn.id);
-            store.set_meta(&meta_key(&session), serde_json::to_value(&imported)?)?;
             report.turns += 1;
             report.branches.insert(branch.clone());
+            // What was imported is remembered in batches: rewriting the whole map after
+            // every turn made a large import quadratic.
+            if report.turns % REMEMBER_EVERY == 0 {
+                store.set_meta(&meta_key(&session), serde_json::to_value(&imported)?)?;
+            }
         }
+        store.set_meta(&meta_key(&session), serde_json::to_value(&imported)?)?;
     }
+    Ok(())
+}
+
+fn finish_import(
+    store: &Store,
+    session: &str,
+    chains: &[Vec<PlannedTurn>],
+    imported: &Imported,
+    report: Report,
+) -> Result<Report> {
+    let session = session.to_string();
     // The branch holding the conversation Claude Code resumes (the last leaf) carries the
     // session, so `ccx --resume <session>` goes on recording there.
     if report.turns > 0 {

@@ -24,10 +24,15 @@ pub enum Request {
     BeginTurn {
         token: String,
         start: TurnStart,
+        /// Part of a bulk write (an import) that is flushed once at its end.
+        #[serde(default)]
+        defer: bool,
     },
     FinishTurn {
         id: u64,
         end: TurnEnd,
+        #[serde(default)]
+        defer: bool,
     },
     Turn {
         id: u64,
@@ -58,6 +63,8 @@ pub enum Request {
     SetMeta {
         key: String,
         value: Value,
+        #[serde(default)]
+        defer: bool,
     },
     /// Renames a branch everywhere it is named (its turns, child branches, sessions).
     RenameBranch {
@@ -152,10 +159,12 @@ impl Engine {
     /// Runs one request. Never panics on bad input; failures come back as `Response::Error`.
     pub fn execute(&self, req: &Request) -> Response {
         let result = match req {
-            Request::BeginTurn { token, start } => {
-                self.begin_turn(token, start).map(Response::Turn)
+            Request::BeginTurn { token, start, defer } => {
+                self.begin_turn(token, start, *defer).map(Response::Turn)
             }
-            Request::FinishTurn { id, end } => self.finish_turn(*id, end).map(Response::Turn),
+            Request::FinishTurn { id, end, defer } => {
+                self.finish_turn(*id, end, *defer).map(Response::Turn)
+            }
             Request::Turn { id } => self.turn(*id).map(Response::MaybeTurn),
             Request::AllTurns => self.all_turns().map(Response::Turns),
             Request::Lineage { branch } => self.lineage(branch).map(Response::Turns),
@@ -168,7 +177,9 @@ impl Engine {
                 .branch_for_session(session_id)
                 .map(Response::MaybeBranch),
             Request::GetMeta { key } => self.get_meta(key).map(Response::Meta),
-            Request::SetMeta { key, value } => self.set_meta(key, value).map(|()| Response::Done),
+            Request::SetMeta { key, value, defer } => {
+                self.set_meta(key, value, *defer).map(|()| Response::Done)
+            }
             Request::RenameBranch { old, new } => self.rename_branch(old, new).map(|()| Response::Done),
             Request::DeleteBranch { name } => self.delete_branch(name).map(Response::Count),
             Request::Flush => self.flush().map(|()| Response::Done),
@@ -202,6 +213,15 @@ impl Engine {
 
     fn decode_branch(&self, bytes: &[u8]) -> Res<Branch> {
         serde_json::from_slice(bytes).map_err(|e| self.damaged("a branch record".into(), e))
+    }
+
+    /// Flushes, except for a write that is part of a bulk operation flushed at its end.
+    fn flush_unless(&self, defer: bool) -> Res<()> {
+        if defer {
+            Ok(())
+        } else {
+            self.flush_now()
+        }
     }
 
     fn flush_now(&self) -> Res<()> {
@@ -254,7 +274,7 @@ impl Engine {
 
     // ---- writes ----
 
-    fn begin_turn(&self, token: &str, start: &TurnStart) -> Res<Turn> {
+    fn begin_turn(&self, token: &str, start: &TurnStart, defer: bool) -> Res<Turn> {
         Self::check_name(&start.branch)?;
         let _guard = self.lock_writes();
         if let Some(id) = self
@@ -313,11 +333,11 @@ impl Engine {
                 Ok(())
             })
             .map_err(|e| self.tx_err(e))?;
-        self.flush_now()?;
+        self.flush_unless(defer)?;
         Ok(turn)
     }
 
-    fn finish_turn(&self, id: u64, end: &TurnEnd) -> Res<Turn> {
+    fn finish_turn(&self, id: u64, end: &TurnEnd, defer: bool) -> Res<Turn> {
         let _guard = self.lock_writes();
         let mut turn = self.turn(id)?.ok_or(StoreError::NoTurn { id })?;
         turn.reply = end.reply.clone();
@@ -337,7 +357,7 @@ impl Engine {
                 Ok(())
             })
             .map_err(|e| self.tx_err(e))?;
-        self.flush_now()?;
+        self.flush_unless(defer)?;
         Ok(turn)
     }
 
@@ -382,12 +402,12 @@ impl Engine {
         self.write_branch(branch)
     }
 
-    fn set_meta(&self, key: &str, value: &Value) -> Res<()> {
+    fn set_meta(&self, key: &str, value: &Value, defer: bool) -> Res<()> {
         let _guard = self.lock_writes();
         self.meta
             .insert(key.as_bytes(), Self::encode(value))
             .map_err(|e| self.sled(e))?;
-        self.flush_now()
+        self.flush_unless(defer)
     }
 
     fn flush(&self) -> Res<()> {

@@ -147,6 +147,7 @@ fn begin_turn_is_idempotent() {
     let req = Request::BeginTurn {
         token: "tok-1".into(),
         start: start("main", "p"),
+        defer: false,
     };
     let a = store.call(&req).unwrap();
     let b = store.call(&req).unwrap();
@@ -314,4 +315,26 @@ fn damaged_store_gives_one_clear_line() {
         err.contains("damaged") || err.contains("cannot use"),
         "{err}"
     );
+}
+
+#[test]
+fn bulk_writes_are_all_there_after_one_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .bulk(|| {
+                for n in 0..50 {
+                    let t = store.begin_turn(start("main", &format!("p{n}")))?;
+                    store.finish_turn(t.id, TurnEnd { reply: format!("r{n}"), ended_at: "x".into(), ..Default::default() })?;
+                }
+                store.set_meta("k", serde_json::json!(1))
+            })
+            .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let turns = store.all_turns().unwrap();
+    assert_eq!(turns.len(), 50);
+    assert_eq!(turns[49].reply, "r49");
+    assert_eq!(store.get_meta("k").unwrap(), Some(serde_json::json!(1)));
 }
