@@ -441,6 +441,36 @@ pub fn turn_since(lines: &[Line], after_uuid: Option<&str>) -> (Vec<Value>, Turn
 /// first one go with the first turn), with the same boundaries and facts `turn_since` gives
 /// when called after each turn. For importing existing sessions.
 pub fn split_turns(lines: &[Line]) -> Vec<(Vec<Value>, TurnFacts)> {
+    turn_bounds(lines)
+        .into_iter()
+        .map(|(s, e)| {
+            let slice = &lines[s..e];
+            (slice.iter().map(|l| l.raw.clone()).collect(), facts_of(slice))
+        })
+        .collect()
+}
+
+/// [`split_turns`] taking the lines, so the raw entries are moved rather than copied (a large
+/// import holds hundreds of megabytes of them).
+pub fn split_turns_owned(lines: Vec<Line>) -> Vec<(Vec<Value>, TurnFacts)> {
+    let bounds = turn_bounds(&lines);
+    let facts: Vec<TurnFacts> = bounds.iter().map(|&(s, e)| facts_of(&lines[s..e])).collect();
+    let mut raws = lines.into_iter().map(|l| l.raw);
+    let mut taken = 0;
+    bounds
+        .into_iter()
+        .zip(facts)
+        .map(|((s, e), facts)| {
+            // Bounds are contiguous and ascending: skip any gap, then take this turn's lines.
+            let entries: Vec<Value> = raws.by_ref().skip(s - taken).take(e - s).collect();
+            taken = e;
+            (entries, facts)
+        })
+        .collect()
+}
+
+/// The [start, end) line ranges of the turns in `lines`.
+fn turn_bounds(lines: &[Line]) -> Vec<(usize, usize)> {
     let mut starts: Vec<usize> = lines
         .iter()
         .enumerate()
@@ -464,14 +494,7 @@ pub fn split_turns(lines: &[Line]) -> Vec<(Vec<Value>, TurnFacts)> {
     starts
         .iter()
         .enumerate()
-        .map(|(k, &s)| {
-            let e = starts.get(k + 1).copied().unwrap_or(lines.len());
-            let slice = &lines[s..e];
-            (
-                slice.iter().map(|l| l.raw.clone()).collect(),
-                facts_of(slice),
-            )
-        })
+        .map(|(k, &s)| (s, starts.get(k + 1).copied().unwrap_or(lines.len())))
         .collect()
 }
 
@@ -712,6 +735,23 @@ pub fn write_transcript(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod owned_split_tests {
+    use super::*;
+
+    #[test]
+    fn owned_split_equals_the_borrowed_one() {
+        for text in [
+            include_str!("../tests/fixtures/transcript-two-turns.jsonl"),
+            include_str!("../tests/fixtures/transcript-tool-write.jsonl"),
+            include_str!("../tests/fixtures/transcript-compact.jsonl"),
+        ] {
+            let lines = parse_lines(text);
+            assert_eq!(split_turns_owned(lines.clone()), split_turns(&lines));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -64,12 +64,24 @@ fn parent_of(line: &Line) -> Option<String> {
     })
 }
 
-/// The conversations a transcript holds, one per leaf (a user or assistant message nothing
-/// follows), in the file order of their leaves; each is its lines in file order. A transcript
-/// with one leaf (no rewinds) is one conversation of all its lines; otherwise a conversation
-/// holds its leaf's ancestors, the non-message lines hanging off them (hook summaries, turn
-/// durations), and lines with no message ancestor at all (start-up lines).
-pub fn conversations(lines: &[Line]) -> Vec<Vec<Line>> {
+/// [`conversations`] taking the lines: a transcript with one leaf (the common case) is handed
+/// back whole instead of copied.
+pub fn into_conversations(lines: Vec<Line>) -> Vec<Vec<Line>> {
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    if leaves(&lines).len() <= 1 {
+        return vec![lines];
+    }
+    conversations(&lines)
+}
+
+/// The leaves of a transcript: messages no other message follows.
+fn leaves(lines: &[Line]) -> Vec<usize> {
+    leaves_and_parents(lines).0
+}
+
+fn leaves_and_parents(lines: &[Line]) -> (Vec<usize>, Vec<Option<usize>>) {
     let by_uuid: HashMap<&str, usize> = lines
         .iter()
         .enumerate()
@@ -99,6 +111,16 @@ pub fn conversations(lines: &[Line]) -> Vec<Vec<Line>> {
     let leaves: Vec<usize> = (0..lines.len())
         .filter(|&i| is_message(&lines[i]) && !has_child_message[i])
         .collect();
+    (leaves, parents)
+}
+
+/// The conversations a transcript holds, one per leaf (a user or assistant message nothing
+/// follows), in the file order of their leaves; each is its lines in file order. A transcript
+/// with one leaf (no rewinds) is one conversation of all its lines; otherwise a conversation
+/// holds its leaf's ancestors, the non-message lines hanging off them (hook summaries, turn
+/// durations), and lines with no message ancestor at all (start-up lines).
+pub fn conversations(lines: &[Line]) -> Vec<Vec<Line>> {
+    let (leaves, parents) = leaves_and_parents(lines);
     if leaves.len() <= 1 {
         return if lines.is_empty() {
             Vec::new()
@@ -157,7 +179,12 @@ fn timestamp(entry: &Value) -> Option<String> {
 /// The turns of one conversation. Turns with no prompt, no reply and no uuid-carrying line
 /// (nothing to resume or show) are left out.
 pub fn plan_turns(lines: &[Line]) -> Vec<PlannedTurn> {
-    transcript::split_turns(lines)
+    plan_turns_owned(lines.to_vec())
+}
+
+/// [`plan_turns`] taking the lines (their raw entries are moved, not copied).
+pub fn plan_turns_owned(lines: Vec<Line>) -> Vec<PlannedTurn> {
+    transcript::split_turns_owned(lines)
         .into_iter()
         .filter_map(|(entries, facts)| {
             let key = facts.last_uuid.clone()?;
@@ -302,9 +329,9 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
         return Ok(report);
     }
 
-    let chains: Vec<Vec<PlannedTurn>> = conversations(&lines)
-        .iter()
-        .map(|c| plan_turns(c))
+    let chains: Vec<Vec<PlannedTurn>> = into_conversations(lines)
+        .into_iter()
+        .map(plan_turns_owned)
         .collect();
     let known_keys: HashSet<String> = imported.turns.keys().cloned().collect();
     let segments = layout(&chains, &known_keys);
