@@ -28,15 +28,22 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() {
     // `cargo bench` appends `--bench`; ignore it.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let result = match args.first().map(String::as_str) {
         Some("gen") => gen(&args[1..]),
         Some("pty-copy") => pty_copy(&args[1..]),
         Some("keystroke") => keystroke(&args[1..]),
         Some("store") => store(&args[1..]),
         Some("rss") => rss(&args[1..]),
+        Some("fork") => fork(&args[1..]),
+        Some("search") => search(&args[1..]),
+        Some("gen-transcript") => gen_transcript(&args[1..]),
+        Some("parse") => parse(&args[1..]),
         _ => {
-            eprintln!("ccx_bench: run scripts/bench.sh (subcommands: gen, pty-copy, keystroke, store, rss)");
+            eprintln!("ccx_bench: run scripts/bench.sh (subcommands: gen, pty-copy, keystroke, store, rss, fork, search, gen-transcript, parse)");
             Ok(())
         }
     };
@@ -58,7 +65,9 @@ fn opt<T: std::str::FromStr>(args: &[String], key: &str, default: T) -> T {
 
 fn opt_str(args: &[String], key: &str) -> Option<String> {
     let prefix = format!("{key}=");
-    args.iter().find_map(|a| a.strip_prefix(&prefix)).map(str::to_owned)
+    args.iter()
+        .find_map(|a| a.strip_prefix(&prefix))
+        .map(str::to_owned)
 }
 
 fn result(key: &str, value: impl std::fmt::Display) {
@@ -77,9 +86,18 @@ fn pct(samples: &[f64], p: f64) -> f64 {
 }
 
 fn report_dist(prefix: &str, samples_ms: &[f64]) {
-    result(&format!("{prefix}_p50_ms"), format!("{:.4}", pct(samples_ms, 50.0)));
-    result(&format!("{prefix}_p99_ms"), format!("{:.4}", pct(samples_ms, 99.0)));
-    result(&format!("{prefix}_max_ms"), format!("{:.4}", pct(samples_ms, 100.0)));
+    result(
+        &format!("{prefix}_p50_ms"),
+        format!("{:.4}", pct(samples_ms, 50.0)),
+    );
+    result(
+        &format!("{prefix}_p99_ms"),
+        format!("{:.4}", pct(samples_ms, 99.0)),
+    );
+    result(
+        &format!("{prefix}_max_ms"),
+        format!("{:.4}", pct(samples_ms, 100.0)),
+    );
     result(&format!("{prefix}_n"), samples_ms.len());
 }
 
@@ -88,7 +106,12 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn pty_size() -> PtySize {
-    PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 }
+    PtySize {
+        rows: 24,
+        cols: 80,
+        pixel_width: 0,
+        pixel_height: 0,
+    }
 }
 
 fn command(argv: &[String]) -> Res<CommandBuilder> {
@@ -101,7 +124,11 @@ fn command(argv: &[String]) -> Res<CommandBuilder> {
 
 /// Waits for `fd` to become readable, at most `timeout`.
 fn readable(fd: i32, timeout: Duration) -> bool {
-    let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
     let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
     loop {
         let n = unsafe { libc::poll(&mut pfd, 1, ms) };
@@ -114,7 +141,9 @@ fn readable(fd: i32, timeout: Duration) -> bool {
 
 /// Ends a child this program started: `signal` to its PID, then SIGKILL after 5 s.
 fn end(child: &mut Box<dyn Child + Send + Sync>, signal: i32) {
-    let Some(pid) = child.process_id() else { return };
+    let Some(pid) = child.process_id() else {
+        return;
+    };
     unsafe { libc::kill(pid as libc::pid_t, signal) };
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
@@ -131,7 +160,10 @@ fn end(child: &mut Box<dyn Child + Send + Sync>, signal: i32) {
 
 fn gen(args: &[String]) -> Res<()> {
     let path = args.first().ok_or("gen FILE MB")?;
-    let mb: u64 = args.get(1).and_then(|m| m.parse().ok()).ok_or("gen FILE MB")?;
+    let mb: u64 = args
+        .get(1)
+        .and_then(|m| m.parse().ok())
+        .ok_or("gen FILE MB")?;
     let words = [
         "the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "turn", "branch",
         "store", "proxy", "terminal", "context", "window", "record", "session", "claude", "ccx",
@@ -212,7 +244,14 @@ impl PtySession {
         let reader = pair.master.try_clone_reader()?;
         let writer = pair.master.take_writer()?;
         let fd = pair.master.as_raw_fd().ok_or("no PTY fd")?;
-        Ok(PtySession { name, _master: pair.master, reader, writer, child, fd })
+        Ok(PtySession {
+            name,
+            _master: pair.master,
+            reader,
+            writer,
+            child,
+            fd,
+        })
     }
 
     /// Reads until `needle` has been seen, at most `timeout`.
@@ -270,8 +309,18 @@ fn keystroke(args: &[String]) -> Res<()> {
     let gap = Duration::from_micros(opt(args, "gap_us", 1000));
     let inner = "stty raw -echo; printf READY; exec cat".to_string();
     let bare_argv = vec!["sh".to_string(), "-c".to_string(), inner.clone()];
-    let ccx_argv = vec![ccx, "exec".into(), "--".into(), "sh".into(), "-c".into(), inner];
-    let mut sessions = [PtySession::start("bare", &bare_argv)?, PtySession::start("ccx", &ccx_argv)?];
+    let ccx_argv = vec![
+        ccx,
+        "exec".into(),
+        "--".into(),
+        "sh".into(),
+        "-c".into(),
+        inner,
+    ];
+    let mut sessions = [
+        PtySession::start("bare", &bare_argv)?,
+        PtySession::start("ccx", &ccx_argv)?,
+    ];
     for s in sessions.iter_mut() {
         s.wait_for(b"READY", Duration::from_secs(10))?;
     }
@@ -290,7 +339,11 @@ fn keystroke(args: &[String]) -> Res<()> {
             std::thread::sleep(gap);
         }
     }
-    eprintln!("keystroke: {} samples each in {:.1} s", samples, started.elapsed().as_secs_f64());
+    eprintln!(
+        "keystroke: {} samples each in {:.1} s",
+        samples,
+        started.elapsed().as_secs_f64()
+    );
     report_dist("key_bare", &times[0]);
     report_dist("key_ccx", &times[1]);
     for s in sessions.iter_mut() {
@@ -305,7 +358,12 @@ use ccx::model::{TurnEnd, TurnKind, TurnStart};
 use ccx::store::Store;
 use serde_json::json;
 
-fn entry_lines(session: &str, i: u64, prompt: &str, reply: &str) -> (serde_json::Value, serde_json::Value) {
+fn entry_lines(
+    session: &str,
+    i: u64,
+    prompt: &str,
+    reply: &str,
+) -> (serde_json::Value, serde_json::Value) {
     let user = json!({
         "parentUuid": if i > 1 { Some(format!("a{}", i - 1)) } else { None },
         "sessionId": session, "version": "2.1.330", "cwd": "/w", "userType": "external",
@@ -352,12 +410,77 @@ fn turn_end(session: &str, i: u64, prompt: &str, reply: String) -> TurnEnd {
     }
 }
 
+/// Varied words for the turns' text (so a search has something to tell apart): a source
+/// file name (20, so each is in ~5% of the prompts) and a function name (40) per turn.
+const FILES: [&str; 20] = [
+    "main", "parser", "lexer", "store", "engine", "client", "server", "proxy", "screen", "keys",
+    "render", "config", "paths", "session", "recorder", "tokens", "hooks", "bridge", "model",
+    "refs",
+];
+const FUNCS: [&str; 40] = [
+    "dispatch",
+    "parse",
+    "open",
+    "close",
+    "flush",
+    "render",
+    "resolve",
+    "spawn",
+    "restart",
+    "read",
+    "write",
+    "encode",
+    "decode",
+    "merge",
+    "split",
+    "lookup",
+    "insert",
+    "remove",
+    "replay",
+    "rewind",
+    "branch",
+    "checkout",
+    "export",
+    "import",
+    "search",
+    "compact",
+    "summarize",
+    "handle",
+    "finish",
+    "begin",
+    "connect",
+    "listen",
+    "accept",
+    "serve",
+    "execute",
+    "validate",
+    "estimate",
+    "count",
+    "format",
+    "print",
+];
+/// A word found in the reply of one turn in 1000 (the rare search word).
+pub const RARE_WORD: &str = "quixotic";
+
+fn mix(i: u64) -> u64 {
+    let mut x = i.wrapping_mul(0x9e3779b97f4a7c15);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xbf58476d1ce4e5b9);
+    x ^ (x >> 29)
+}
+
 fn prompt_of(i: u64) -> String {
-    format!("prompt {i}: please read src/main.rs and explain what the dispatch function does")
+    let h = mix(i);
+    let file = FILES[(h % 20) as usize];
+    let func = FUNCS[((h >> 8) % 40) as usize];
+    format!("prompt {i}: please read src/{file}.rs and explain what the {func} function does")
 }
 
 fn reply_of(i: u64) -> String {
-    format!("reply {i}: dispatch matches the parsed invocation and runs the chosen command, returning its exit code.")
+    let h = mix(i);
+    let func = FUNCS[((h >> 8) % 40) as usize];
+    let odd = if i % 1000 == 7 { RARE_WORD } else { "chosen" };
+    format!("reply {i}: {func} matches the parsed invocation and runs the {odd} command, returning its exit code.")
 }
 
 fn store(args: &[String]) -> Res<()> {
@@ -369,6 +492,11 @@ fn store(args: &[String]) -> Res<()> {
     let hook_samples: usize = opt(args, "hook_samples", 200);
     let transcript_turns: u64 = opt(args, "transcript_turns", 500);
     let anchor_dir = PathBuf::from(opt_str(args, "anchor").ok_or("anchor=DIR missing")?);
+    // The same prompts and replies as plain text, one per line (the search anchor's input).
+    let mut text_out = match opt_str(args, "text") {
+        Some(path) => Some(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => None,
+    };
 
     let store_dir = ccx::paths::project_store_dir(&data, &ccx::paths::project_dir(&project));
     let store = std::sync::Arc::new(Store::open(&store_dir)?);
@@ -386,6 +514,9 @@ fn store(args: &[String]) -> Res<()> {
         let prompt = prompt_of(i);
         let turn = store.begin_turn(turn_start(&session, "main", prompt.clone()))?;
         let end = turn_end(&session, i, &prompt, reply_of(i));
+        if let Some(out) = text_out.as_mut() {
+            writeln!(out, "{prompt}\n{}", end.reply)?;
+        }
         if i == 1 {
             sample_entry_bytes = serde_json::to_vec(&end.entries)?;
         }
@@ -394,9 +525,15 @@ fn store(args: &[String]) -> Res<()> {
             sample_turn_bytes = serde_json::to_vec(&done)?;
         }
         if last_report.elapsed() > Duration::from_secs(10) {
-            eprintln!("store: filled {i}/{turns} turns ({:.0} s)", t0.elapsed().as_secs_f64());
+            eprintln!(
+                "store: filled {i}/{turns} turns ({:.0} s)",
+                t0.elapsed().as_secs_f64()
+            );
             last_report = Instant::now();
         }
+    }
+    if let Some(mut out) = text_out.take() {
+        out.flush()?;
     }
     let fill = t0.elapsed().as_secs_f64();
     result("fill_turns", turns);
@@ -407,7 +544,10 @@ fn store(args: &[String]) -> Res<()> {
 
     // Anchor: plain sled, same sizes, same number of records, same cache size.
     let t1 = Instant::now();
-    let db = sled::Config::new().path(&anchor_dir).cache_capacity(64 << 20).open()?;
+    let db = sled::Config::new()
+        .path(&anchor_dir)
+        .cache_capacity(64 << 20)
+        .open()?;
     let a_turns = db.open_tree("turns")?;
     let a_entries = db.open_tree("entries")?;
     for i in 1..=turns {
@@ -415,7 +555,10 @@ fn store(args: &[String]) -> Res<()> {
         a_entries.insert(i.to_be_bytes(), sample_entry_bytes.as_slice())?;
     }
     db.flush()?;
-    result("anchor_fill_secs", format!("{:.2}", t1.elapsed().as_secs_f64()));
+    result(
+        "anchor_fill_secs",
+        format!("{:.2}", t1.elapsed().as_secs_f64()),
+    );
 
     // finish_turn (flushes) vs plain insert + insert + flush, alternated.
     let mut begin_ms = Vec::new();
@@ -443,7 +586,14 @@ fn store(args: &[String]) -> Res<()> {
     report_dist("sled_anchor", &anchor_ms);
     drop((a_turns, a_entries, db));
 
-    hook_path(&ccx_bin, &data, &project, store, hook_samples, transcript_turns)
+    hook_path(
+        &ccx_bin,
+        &data,
+        &project,
+        store,
+        hook_samples,
+        transcript_turns,
+    )
 }
 
 // ---------------------------------------------------------------- hook path
@@ -458,13 +608,21 @@ fn append_lines(path: &Path, lines: &[serde_json::Value]) -> Res<()> {
         serde_json::to_writer(&mut out, l)?;
         out.push(b'\n');
     }
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     f.write_all(&out)?;
     Ok(())
 }
 
 /// Runs `program args` with `payload` on stdin; returns how long until it exited.
-fn run_with_stdin(program: &Path, args: &[&str], env: &[(String, String)], payload: &[u8]) -> Res<f64> {
+fn run_with_stdin(
+    program: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+    payload: &[u8],
+) -> Res<f64> {
     let t = Instant::now();
     let mut child = std::process::Command::new(program)
         .args(args)
@@ -523,7 +681,12 @@ fn hook_path(
     let pad = "x".repeat(600);
     let mut prior = Vec::new();
     for i in 1..=transcript_turns {
-        let (u, a) = entry_lines(&session, i, &format!("{} {pad}", prompt_of(i)), &format!("{} {pad}", reply_of(i)));
+        let (u, a) = entry_lines(
+            &session,
+            i,
+            &format!("{} {pad}", prompt_of(i)),
+            &format!("{} {pad}", reply_of(i)),
+        );
         prior.push(u);
         prior.push(a);
     }
@@ -531,7 +694,11 @@ fn hook_path(
 
     let mut env = bridge.env();
     env.push(("CCX_DATA_DIR".into(), data.to_string_lossy().into_owned()));
-    let true_bin = PathBuf::from(if Path::new("/bin/true").exists() { "/bin/true" } else { "/usr/bin/true" });
+    let true_bin = PathBuf::from(if Path::new("/bin/true").exists() {
+        "/bin/true"
+    } else {
+        "/usr/bin/true"
+    });
     let payload = |event: &str, extra: serde_json::Value| -> Vec<u8> {
         let mut p = json!({
             "session_id": session, "transcript_path": transcript.to_string_lossy(),
@@ -545,7 +712,9 @@ fn hook_path(
     };
     let wait_done = |want_stop: bool| -> Res<Instant> {
         loop {
-            let (stop, at) = done_rx.recv_timeout(Duration::from_secs(10)).map_err(|_| "recorder did not answer in 10 s")?;
+            let (stop, at) = done_rx
+                .recv_timeout(Duration::from_secs(10))
+                .map_err(|_| "recorder did not answer in 10 s")?;
             if stop == want_stop {
                 return Ok(at);
             }
@@ -567,11 +736,19 @@ fn hook_path(
         let reply = reply_of(i);
         let (u, a) = entry_lines(&session, i, &prompt, &reply);
         append_lines(&transcript, &[u])?;
-        run_with_stdin(ccx_bin, &["__hook"], &env, &payload("UserPromptSubmit", json!({"prompt": prompt})))?;
+        run_with_stdin(
+            ccx_bin,
+            &["__hook"],
+            &env,
+            &payload("UserPromptSubmit", json!({"prompt": prompt})),
+        )?;
         wait_done(false)?;
         append_lines(&transcript, &[a])?;
 
-        let stop_payload = payload("Stop", json!({"stop_hook_active": false, "last_assistant_message": reply}));
+        let stop_payload = payload(
+            "Stop",
+            json!({"stop_hook_active": false, "last_assistant_message": reply}),
+        );
         let t0 = Instant::now();
         let exited = run_with_stdin(ccx_bin, &["__hook"], &env, &stop_payload)?;
         let durable = ms(wait_done(true)?.duration_since(t0));
@@ -587,8 +764,14 @@ fn hook_path(
         }
         last_reply = reply;
     }
-    let stored = store.all_turns()?.into_iter().rev().find(|t| t.session_id == session);
-    let ok = stored.as_ref().is_some_and(|t| t.reply == last_reply && t.ended_at.is_some());
+    let stored = store
+        .all_turns()?
+        .into_iter()
+        .rev()
+        .find(|t| t.session_id == session);
+    let ok = stored
+        .as_ref()
+        .is_some_and(|t| t.reply == last_reply && t.ended_at.is_some());
     result("hook_recorded_ok", ok);
     let size = std::fs::metadata(&transcript)?.len();
     result("hook_transcript_bytes", size);
@@ -609,11 +792,20 @@ fn status_field(pid: u32, field: &str) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix(field))
-        .and_then(|rest| rest.trim_start_matches(':').split_whitespace().next()?.parse().ok())
+        .and_then(|rest| {
+            rest.trim_start_matches(':')
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
 }
 
 fn rss(args: &[String]) -> Res<()> {
-    let split = args.iter().position(|a| a == "--").ok_or("rss wait_ms=MS -- CMD")?;
+    let split = args
+        .iter()
+        .position(|a| a == "--")
+        .ok_or("rss wait_ms=MS -- CMD")?;
     let wait = Duration::from_millis(opt(&args[..split], "wait_ms", 2000));
     let name = opt_str(&args[..split], "name").unwrap_or_else(|| "rss".into());
     let argv = &args[split + 1..];
@@ -639,7 +831,11 @@ fn rss(args: &[String]) -> Res<()> {
     if let Ok(Some(status)) = child.try_wait() {
         drop(pair.master);
         let seen = drain.join().unwrap_or_default();
-        return Err(format!("{name}: exited early ({status:?}): {}", String::from_utf8_lossy(&seen)).into());
+        return Err(format!(
+            "{name}: exited early ({status:?}): {}",
+            String::from_utf8_lossy(&seen)
+        )
+        .into());
     }
     let rss = status_field(pid, "VmRSS").ok_or("no VmRSS")?;
     let hwm = status_field(pid, "VmHWM").unwrap_or(0);
@@ -650,5 +846,494 @@ fn rss(args: &[String]) -> Res<()> {
     end(&mut child, libc::SIGTERM);
     drop(pair.master);
     let _ = drain.join();
+    Ok(())
+}
+
+// ---------------------------------------------------------------- fork (and the export branch)
+
+/// Pads `text` with words up to about `bytes` bytes.
+fn padded(text: String, bytes: usize) -> String {
+    let mut s = text;
+    let filler = " the store keeps every turn of the branch so a fork can rebuild the conversation";
+    while s.len() < bytes {
+        s.push_str(filler);
+    }
+    s.truncate(bytes.max(1));
+    s
+}
+
+/// The transcript lines of one turn of a long branch, shaped like Claude Code 2.1.330's: the
+/// prompt, an assistant tool use, its tool result, the assistant's reply; each about
+/// `line_bytes` bytes, chained by uuid/parentUuid from `prev` (the previous turn's last uuid).
+fn fork_turn_lines(
+    session: &str,
+    i: u64,
+    prev: Option<String>,
+    lines: usize,
+    line_bytes: usize,
+) -> (Vec<serde_json::Value>, String) {
+    let mut out = Vec::with_capacity(lines);
+    let mut parent = prev;
+    let base = |kind: &str, uuid: &str, parent: &Option<String>| {
+        json!({
+            "parentUuid": parent, "isSidechain": false, "type": kind, "uuid": uuid,
+            "timestamp": "2026-11-22T03:31:41.614Z", "userType": "external", "entrypoint": "cli",
+            "cwd": "/home/dev/project", "sessionId": session, "version": "2.1.330", "gitBranch": "main"
+        })
+    };
+    // Each line's text is sized so the whole line comes to about `line_bytes`.
+    let room = line_bytes.saturating_sub(420).max(16);
+    for k in 0..lines {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let line = match k % 4 {
+            0 => {
+                let mut l = base("user", &uuid, &parent);
+                l["promptId"] = json!(uuid::Uuid::new_v4().to_string());
+                l["message"] = json!({"role": "user", "content": padded(prompt_of(i), room)});
+                l["origin"] = json!({"kind": "human"});
+                l["promptSource"] = json!("typed");
+                l
+            }
+            1 => {
+                let mut l = base("assistant", &uuid, &parent);
+                l["message"] = json!({"id": format!("msg_{i}_{k}"), "type": "message", "role": "assistant",
+                    "model": "claude-opus-5-5", "content": [{"type": "tool_use", "id": format!("toolu_{i}_{k}"),
+                    "name": "Read", "input": {"file_path": format!("/home/dev/project/src/{}.rs", FILES[(mix(i) % 20) as usize]),
+                    "description": padded(String::new(), room.saturating_sub(120))}}],
+                    "stop_reason": "tool_use", "usage": {"input_tokens": 4, "cache_read_input_tokens": 20000 + i, "output_tokens": 60}});
+                l
+            }
+            2 => {
+                let mut l = base("user", &uuid, &parent);
+                let content = padded(format!("fn main() {{\n    // turn {i}\n"), room);
+                l["message"] = json!({"role": "user", "content": [{"tool_use_id": format!("toolu_{i}_1"), "type": "tool_result", "content": content}]});
+                l["toolUseResult"] = json!({"type": "text"});
+                l
+            }
+            _ => {
+                let mut l = base("assistant", &uuid, &parent);
+                l["message"] = json!({"id": format!("msg_{i}_{k}"), "type": "message", "role": "assistant",
+                    "model": "claude-opus-5-5", "content": [{"type": "text", "text": padded(reply_of(i), room)}],
+                    "stop_reason": "end_turn", "usage": {"input_tokens": 4, "cache_read_input_tokens": 21000 + i, "output_tokens": 200}});
+                l
+            }
+        };
+        parent = Some(uuid);
+        out.push(line);
+    }
+    (out, parent.unwrap_or_default())
+}
+
+/// What `Controller::rebuild_session` and `fork` do before claude starts, with the same public
+/// functions (`rebuild_session` itself needs a running session: a PTY proxy and a recorder):
+/// walk the parent links from `at` to the root (`store.turn`), read each turn's entries
+/// (`store.entries`), write the new transcript (`transcript::write_transcript`), take its last
+/// uuid, and store the new branch (`store.create_branch`). Returns the phases' times (ms) and
+/// the transcript's path.
+fn rebuild(store: &Store, at: u64, out_dir: &Path, name: &str) -> Res<([f64; 4], PathBuf)> {
+    let t0 = Instant::now();
+    let turn = store.turn(at)?.ok_or("no such turn")?;
+    let mut chain = vec![turn.clone()];
+    let mut parent = turn.parent;
+    while let Some(id) = parent {
+        let t = store.turn(id)?.ok_or("missing turn")?;
+        parent = t.parent;
+        chain.push(t);
+    }
+    chain.reverse();
+    let t1 = Instant::now();
+    let mut entries = Vec::new();
+    for t in &chain {
+        entries.extend(store.entries(t.id)?);
+    }
+    if entries.is_empty() {
+        return Err("no entries".into());
+    }
+    let t2 = Instant::now();
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let path = out_dir.join(format!("{session_id}.jsonl"));
+    ccx::transcript::write_transcript(&path, &entries, &session_id)?;
+    let _history_ends_at = ccx::recorder::last_uuid_of(&entries);
+    let t3 = Instant::now();
+    store.create_branch(ccx::model::Branch {
+        name: name.to_string(),
+        session_id,
+        parent_branch: Some(turn.branch.clone()),
+        fork_turn: Some(turn.id),
+        head: Some(turn.id),
+        created_at: String::new(),
+    })?;
+    let t4 = Instant::now();
+    Ok(([ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3)], path))
+}
+
+/// `fork data=DIR project=DIR out=DIR turns=N lines=N line_bytes=N samples=N export_turns=N
+/// export_reply_bytes=N`: a fresh store with a `long` branch of N turns whose turns carry
+/// `lines` transcript lines of ~`line_bytes` each, and an `export` branch of `export_turns`
+/// turns. Then times the fork after the last turn of `long`, as the owner and through a client
+/// `Store` (a second open of the same store in this process), alternated with the anchor:
+/// `std::fs::copy` of a file holding the same bytes (and copy + fsync, as write_transcript syncs).
+fn fork(args: &[String]) -> Res<()> {
+    let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
+    let project = PathBuf::from(opt_str(args, "project").ok_or("project=DIR missing")?);
+    let out_dir = PathBuf::from(opt_str(args, "out").ok_or("out=DIR missing")?);
+    let turns: u64 = opt(args, "turns", 1000);
+    let lines: usize = opt(args, "lines", 4);
+    let line_bytes: usize = opt(args, "line_bytes", 1000);
+    let samples: usize = opt(args, "samples", 10);
+    let export_turns: u64 = opt(args, "export_turns", 10_000);
+    let export_reply_bytes: usize = opt(args, "export_reply_bytes", 1500);
+    std::fs::create_dir_all(&out_dir)?;
+
+    let store_dir = ccx::paths::project_store_dir(&data, &ccx::paths::project_dir(&project));
+    let store = Store::open(&store_dir)?;
+    if !store.is_owner() {
+        return Err("the fork store is owned by another process".into());
+    }
+    // The long branch.
+    let t0 = Instant::now();
+    let session = uuid::Uuid::new_v4().to_string();
+    let mut prev = None;
+    let mut head = 0;
+    let mut line_total = 0usize;
+    for i in 1..=turns {
+        let prompt = prompt_of(i);
+        let turn = store.begin_turn(turn_start(&session, "long", prompt.clone()))?;
+        let (entries, last) = fork_turn_lines(&session, i, prev.take(), lines, line_bytes);
+        line_total += entries
+            .iter()
+            .map(|e| serde_json::to_vec(e).map(|v| v.len() + 1).unwrap_or(0))
+            .sum::<usize>();
+        prev = Some(last);
+        let mut end = turn_end(&session, i, &prompt, reply_of(i));
+        end.entries = entries;
+        store.finish_turn(turn.id, end)?;
+        head = turn.id;
+    }
+    result(
+        "fork_fill_secs",
+        format!("{:.2}", t0.elapsed().as_secs_f64()),
+    );
+    result("fork_turns", turns);
+    result("fork_lines", turns as usize * lines);
+    result(
+        "fork_line_bytes",
+        line_total / (turns as usize * lines).max(1),
+    );
+
+    // The export branch: prompts and replies of realistic sizes (a reply with a code block).
+    let t0 = Instant::now();
+    let session2 = uuid::Uuid::new_v4().to_string();
+    for i in 1..=export_turns {
+        let prompt = format!(
+            "{} — and then make the change, keeping the tests green",
+            prompt_of(i)
+        );
+        let turn = store.begin_turn(turn_start(&session2, "export", prompt.clone()))?;
+        let body = padded(reply_of(i), export_reply_bytes.saturating_sub(120));
+        let reply = format!(
+            "{body}\n\n```rust\nfn {}() -> Result<()> {{\n    Ok(())\n}}\n```\n",
+            FUNCS[(i % 40) as usize]
+        );
+        let mut end = turn_end(&session2, i, &prompt, reply);
+        end.files = vec![format!("src/{}.rs", FILES[(mix(i) % 20) as usize])];
+        store.finish_turn(turn.id, end)?;
+    }
+    result(
+        "export_fill_secs",
+        format!("{:.2}", t0.elapsed().as_secs_f64()),
+    );
+    result("export_turns", export_turns);
+
+    // The client: a second open of the same store while this one holds it.
+    let client = Store::open(&store_dir)?;
+    if client.is_owner() {
+        return Err("the second open did not become a client".into());
+    }
+    // Warm-up, and the file the anchor copies (the same bytes as a fork writes).
+    let (_, anchor_src) = rebuild(&store, head, &out_dir, "fork-warm")?;
+    let bytes = std::fs::metadata(&anchor_src)?.len();
+    result("fork_bytes", bytes);
+    let mut owner_ms = Vec::new();
+    let mut client_ms = Vec::new();
+    let mut copy_ms = Vec::new();
+    let mut copy_sync_ms = Vec::new();
+    let mut phases: [Vec<f64>; 4] = Default::default();
+    let mut client_phases: [Vec<f64>; 4] = Default::default();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for k in 0..samples {
+        if Instant::now() > deadline {
+            eprintln!("fork: stopped after {k} samples (120 s)");
+            break;
+        }
+        let (p, path) = rebuild(&store, head, &out_dir, &format!("fork-o{k}"))?;
+        owner_ms.push(p.iter().sum());
+        for (v, x) in phases.iter_mut().zip(p) {
+            v.push(x);
+        }
+        std::fs::remove_file(path)?;
+        let (p, path) = rebuild(&client, head, &out_dir, &format!("fork-c{k}"))?;
+        client_ms.push(p.iter().sum());
+        for (v, x) in client_phases.iter_mut().zip(p) {
+            v.push(x);
+        }
+        std::fs::remove_file(path)?;
+        let dst = out_dir.join("copy.jsonl");
+        let t = Instant::now();
+        std::fs::copy(&anchor_src, &dst)?;
+        copy_ms.push(ms(t.elapsed()));
+        std::fs::remove_file(&dst)?;
+        let t = Instant::now();
+        std::fs::copy(&anchor_src, &dst)?;
+        std::fs::File::open(&dst)?.sync_all()?;
+        copy_sync_ms.push(ms(t.elapsed()));
+        std::fs::remove_file(&dst)?;
+    }
+    report_dist("fork_owner", &owner_ms);
+    report_dist("fork_client", &client_ms);
+    report_dist("fork_copy", &copy_ms);
+    report_dist("fork_copy_sync", &copy_sync_ms);
+    for (name, v) in ["chain", "entries", "write", "branch"].iter().zip(&phases) {
+        result(
+            &format!("fork_owner_{name}_p50_ms"),
+            format!("{:.3}", pct(v, 50.0)),
+        );
+    }
+    for (name, v) in ["chain", "entries", "write", "branch"]
+        .iter()
+        .zip(&client_phases)
+    {
+        result(
+            &format!("fork_client_{name}_p50_ms"),
+            format!("{:.3}", pct(v, 50.0)),
+        );
+    }
+    drop(client);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- search (in process)
+
+/// `search data=DIR project=DIR word=W samples=N`: what `ccx search W --json` does, phase by
+/// phase, in this process: open the store, load every turn, match, render the JSON.
+fn search(args: &[String]) -> Res<()> {
+    let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
+    let project = PathBuf::from(opt_str(args, "project").ok_or("project=DIR missing")?);
+    let word = opt_str(args, "word").ok_or("word=W missing")?;
+    let name = opt_str(args, "name").unwrap_or_else(|| "search".into());
+    let samples: usize = opt(args, "samples", 3);
+    let store_dir = ccx::paths::project_store_dir(&data, &ccx::paths::project_dir(&project));
+    let (mut open_ms, mut load_ms, mut match_ms, mut json_ms) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut hits_n = 0;
+    let mut turns_n = 0;
+    let mut json_bytes = 0;
+    for _ in 0..samples {
+        let t0 = Instant::now();
+        let store = Store::open(&store_dir)?;
+        let t1 = Instant::now();
+        let turns = store.all_turns()?;
+        let t2 = Instant::now();
+        let matcher = ccx::commands::search::Matcher::new(&word)?;
+        let hits = ccx::commands::search::search_turns(&turns, &matcher);
+        let t3 = Instant::now();
+        let records: Vec<&ccx::model::Turn> = hits.iter().map(|h| h.turn).collect();
+        let mut out = Vec::new();
+        serde_json::to_writer_pretty(&mut out, &records)?;
+        let t4 = Instant::now();
+        open_ms.push(ms(t1 - t0));
+        load_ms.push(ms(t2 - t1));
+        match_ms.push(ms(t3 - t2));
+        json_ms.push(ms(t4 - t3));
+        hits_n = hits.len();
+        turns_n = turns.len();
+        json_bytes = out.len();
+        drop(store);
+    }
+    result(
+        &format!("{name}_open_ms"),
+        format!("{:.1}", pct(&open_ms, 50.0)),
+    );
+    result(
+        &format!("{name}_load_ms"),
+        format!("{:.1}", pct(&load_ms, 50.0)),
+    );
+    result(
+        &format!("{name}_match_ms"),
+        format!("{:.2}", pct(&match_ms, 50.0)),
+    );
+    result(
+        &format!("{name}_json_ms"),
+        format!("{:.2}", pct(&json_ms, 50.0)),
+    );
+    result(&format!("{name}_hits"), hits_n);
+    result(&format!("{name}_turns"), turns_n);
+    result(&format!("{name}_json_bytes"), json_bytes);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- import
+
+/// `gen-transcript FILE MB`: a Claude Code 2.1.330-style session transcript of about MB
+/// (10^6 bytes): turns of a snapshot line, the prompt, an environment attachment, a Read tool
+/// use and its result (a source file), an Edit tool use and its result, the reply, and the two
+/// system lines Claude Code writes at the end of a turn; all chained by uuid/parentUuid.
+fn gen_transcript(args: &[String]) -> Res<()> {
+    let path = args.first().ok_or("gen-transcript FILE MB")?;
+    let mb: u64 = args
+        .get(1)
+        .and_then(|m| m.parse().ok())
+        .ok_or("gen-transcript FILE MB")?;
+    let target = mb * 1_000_000;
+    let session = uuid::Uuid::new_v4().to_string();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut written = 0u64;
+    let mut lines = 0u64;
+    let mut parent: Option<String> = None;
+    let mut i = 0u64;
+    let source: String = (0..60)
+        .map(|n| format!("    let value_{n} = compute({n}, &input)?; // keep the order\n"))
+        .collect();
+    let common = |i: u64, kind: &str, uuid: &str, parent: &Option<String>| {
+        json!({
+            "parentUuid": parent, "isSidechain": false, "type": kind, "uuid": uuid,
+            "timestamp": format!("2026-11-22T03:{:02}:{:02}.614Z", (i / 60) % 60, i % 60),
+            "userType": "external", "entrypoint": "cli", "cwd": "/home/dev/project",
+            "sessionId": session, "version": "2.1.330", "gitBranch": "main"
+        })
+    };
+    while written < target {
+        i += 1;
+        let file = format!("/home/dev/project/src/{}.rs", FILES[(mix(i) % 20) as usize]);
+        let mut turn: Vec<serde_json::Value> = Vec::new();
+        let u_prompt = uuid::Uuid::new_v4().to_string();
+        turn.push(json!({"type": "file-history-snapshot", "messageId": u_prompt,
+            "snapshot": {"messageId": u_prompt, "trackedFileBackups": {}, "timestamp": "2026-11-22T03:31:41.698Z"},
+            "isSnapshotUpdate": false}));
+        let mut l = common(i, "user", &u_prompt, &parent);
+        l["promptId"] = json!(uuid::Uuid::new_v4().to_string());
+        l["message"] = json!({"role": "user", "content": prompt_of(i)});
+        l["permissionMode"] = json!("acceptEdits");
+        l["origin"] = json!({"kind": "human"});
+        l["promptSource"] = json!("typed");
+        l["turnOrigin"] = json!("human");
+        turn.push(l);
+        let mut prev = u_prompt;
+        let push = |turn: &mut Vec<serde_json::Value>,
+                    mut l: serde_json::Value,
+                    uuid: String,
+                    prev: &mut String| {
+            l["parentUuid"] = json!(prev.clone());
+            *prev = uuid;
+            turn.push(l);
+        };
+        let u = uuid::Uuid::new_v4().to_string();
+        let mut l = common(i, "attachment", &u, &None);
+        l["attachment"] = json!({"type": "environment", "snapshot": {"workingDirectory": "/home/dev/project", "isGitRepo": true, "platform": "linux"}});
+        l["rendered"] = json!([{"content": format!("<system-reminder>\n# Environment\n{}\n</system-reminder>", padded(String::new(), 700))}]);
+        l["renderedRole"] = json!("system");
+        push(&mut turn, l, u, &mut prev);
+        let usage = |out: u64| json!({"input_tokens": 4, "cache_creation_input_tokens": 300, "cache_read_input_tokens": 20000 + i, "output_tokens": out});
+        let u = uuid::Uuid::new_v4().to_string();
+        let mut l = common(i, "assistant", &u, &None);
+        l["requestId"] = json!(format!("req_{i}_1"));
+        l["message"] = json!({"id": format!("msg_{i}_1"), "type": "message", "role": "assistant", "model": "claude-opus-5-5",
+            "content": [{"type": "tool_use", "id": format!("toolu_{i}_1"), "name": "Read", "input": {"file_path": file}}],
+            "stop_reason": "tool_use", "stop_sequence": null, "usage": usage(60)});
+        push(&mut turn, l, u, &mut prev);
+        let u = uuid::Uuid::new_v4().to_string();
+        let mut l = common(i, "user", &u, &None);
+        l["message"] = json!({"role": "user", "content": [{"tool_use_id": format!("toolu_{i}_1"), "type": "tool_result", "content": source}]});
+        l["toolUseResult"] = json!({"type": "text", "file": {"filePath": file, "numLines": 60}});
+        push(&mut turn, l, u, &mut prev);
+        let u = uuid::Uuid::new_v4().to_string();
+        let mut l = common(i, "assistant", &u, &None);
+        l["requestId"] = json!(format!("req_{i}_2"));
+        l["message"] = json!({"id": format!("msg_{i}_2"), "type": "message", "role": "assistant", "model": "claude-opus-5-5",
+            "content": [{"type": "tool_use", "id": format!("toolu_{i}_2"), "name": "Edit",
+                "input": {"file_path": file, "old_string": "let value_3 = compute(3, &input)?;", "new_string": format!("let value_3 = compute({i}, &input)?;")}}],
+            "stop_reason": "tool_use", "stop_sequence": null, "usage": usage(120)});
+        push(&mut turn, l, u, &mut prev);
+        let u = uuid::Uuid::new_v4().to_string();
+        let mut l = common(i, "user", &u, &None);
+        l["message"] = json!({"role": "user", "content": [{"tool_use_id": format!("toolu_{i}_2"), "type": "tool_result", "content": format!("The file {file} has been updated.")}]});
+        l["toolUseResult"] = json!({"filePath": file, "oldString": "let value_3", "newString": "let value_3", "structuredPatch": []});
+        push(&mut turn, l, u, &mut prev);
+        let u = uuid::Uuid::new_v4().to_string();
+        let mut l = common(i, "assistant", &u, &None);
+        l["requestId"] = json!(format!("req_{i}_3"));
+        l["message"] = json!({"id": format!("msg_{i}_3"), "type": "message", "role": "assistant", "model": "claude-opus-5-5",
+            "content": [{"type": "text", "text": padded(reply_of(i), 1200)}],
+            "stop_reason": "end_turn", "stop_sequence": null, "usage": usage(300)});
+        push(&mut turn, l, u, &mut prev);
+        let u = uuid::Uuid::new_v4().to_string();
+        let mut l = common(i, "system", &u, &None);
+        l["subtype"] = json!("stop_hook_summary");
+        l["hookCount"] = json!(1);
+        l["hookInfos"] = json!([{"command": "ccx __hook"}]);
+        l["hookErrors"] = json!([]);
+        l["level"] = json!("suggestion");
+        push(&mut turn, l, u, &mut prev);
+        let u = uuid::Uuid::new_v4().to_string();
+        let mut l = common(i, "system", &u, &None);
+        l["subtype"] = json!("turn_duration");
+        l["durationMs"] = json!(4000 + i % 1000);
+        l["isMeta"] = json!(false);
+        push(&mut turn, l, u, &mut prev);
+        parent = Some(prev);
+        for l in &turn {
+            let bytes = serde_json::to_vec(l)?;
+            out.write_all(&bytes)?;
+            out.write_all(b"\n")?;
+            written += bytes.len() as u64 + 1;
+            lines += 1;
+        }
+    }
+    out.flush()?;
+    result("tr_bytes", written);
+    result("tr_lines", lines);
+    result("tr_turns", i);
+    Ok(())
+}
+
+/// `parse FILE`: the anchor (serde_json parse of every line), then the pure part of
+/// `ccx import` on the same file: `transcript::read_transcript`, `import::conversations` and
+/// `import::plan_turns` (no store writes).
+fn parse(args: &[String]) -> Res<()> {
+    let path = PathBuf::from(args.first().ok_or("parse FILE")?);
+    let t0 = Instant::now();
+    let text = std::fs::read(&path)?;
+    let mut n = 0usize;
+    for line in text.split(|b| *b == b'\n') {
+        if line.is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(line)?;
+        std::hint::black_box(&v);
+        n += 1;
+    }
+    result("parse_secs", format!("{:.3}", t0.elapsed().as_secs_f64()));
+    result("parse_lines", n);
+    drop(text);
+    let t1 = Instant::now();
+    let lines = ccx::transcript::read_transcript(&path)?;
+    result(
+        "read_transcript_secs",
+        format!("{:.3}", t1.elapsed().as_secs_f64()),
+    );
+    let t2 = Instant::now();
+    let convs = ccx::commands::import::conversations(&lines);
+    let t3 = Instant::now();
+    let planned: usize = convs
+        .iter()
+        .map(|c| ccx::commands::import::plan_turns(c).len())
+        .sum();
+    let t4 = Instant::now();
+    result(
+        "conversations_secs",
+        format!("{:.3}", (t3 - t2).as_secs_f64()),
+    );
+    result("plan_turns_secs", format!("{:.3}", (t4 - t3).as_secs_f64()));
+    result("planned_turns", planned);
     Ok(())
 }

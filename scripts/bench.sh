@@ -2,7 +2,7 @@
 # ccx's performance record: builds what it needs (release), measures every figure beside an
 # anchor in the same run, prints a table and writes docs/performance.md.
 #
-#   scripts/bench.sh                 # full run (< 10 minutes on 2 cores, build included)
+#   scripts/bench.sh                 # full run (~6 minutes of measuring on 2 cores, plus the build)
 #   BENCH_QUICK=1 scripts/bench.sh   # quick run (< 2 minutes once built)
 #
 # Sizes (environment; defaults full / quick):
@@ -13,6 +13,16 @@
 #   BENCH_STORE_SAMPLES=200/100  finish_turn samples
 #   BENCH_HOOK_SAMPLES=200/50  hook samples
 #   BENCH_TRANSCRIPT_TURNS=500/500  turns already in the session's transcript for the hook path
+#   BENCH_FORK_TURNS=1000/1000       turns of the long branch forked after its last turn
+#   BENCH_FORK_LINES=4/4             transcript lines per turn of that branch
+#   BENCH_FORK_LINE_BYTES=1000/1000  bytes per transcript line (about)
+#   BENCH_FORK_SAMPLES=10/5          forks timed (owner, client, anchor each)
+#   BENCH_SEARCH_RUNS=5/3            runs of each `ccx search` and of its anchor
+#   BENCH_IMPORT_MB=100/20           size of the transcript `ccx import` reads, MB
+#   BENCH_IMPORT_RUNS=1/1            imports timed (each into a fresh data dir)
+#   BENCH_IMPORT_LIMIT=600/300       seconds one import may take before it is stopped
+#   BENCH_EXPORT_TURNS=10000/10000   turns of the exported branch
+#   BENCH_EXPORT_RUNS=5/3            runs of each export and of its anchors
 #   BENCH_OUT=docs/performance.md   where the report goes ("-" for none)
 #   BENCH_DIR=<new temp dir>   scratch space (about 2 x BENCH_MB + store); removed at the end
 #
@@ -26,13 +36,22 @@ if [ "$quick" = 1 ]; then
   MB="${BENCH_MB:-50}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-1000}"
   TURNS="${BENCH_TURNS:-10000}"; STORE_SAMPLES="${BENCH_STORE_SAMPLES:-100}"
   HOOK_SAMPLES="${BENCH_HOOK_SAMPLES:-50}"; TRANSCRIPT_TURNS="${BENCH_TRANSCRIPT_TURNS:-500}"
+  FORK_SAMPLES="${BENCH_FORK_SAMPLES:-5}"; SEARCH_RUNS="${BENCH_SEARCH_RUNS:-3}"
+  IMPORT_MB="${BENCH_IMPORT_MB:-20}"; IMPORT_LIMIT="${BENCH_IMPORT_LIMIT:-300}"
+  EXPORT_RUNS="${BENCH_EXPORT_RUNS:-3}"
   mode="quick, BENCH_QUICK=1"
 else
   MB="${BENCH_MB:-200}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-2000}"
   TURNS="${BENCH_TURNS:-100000}"; STORE_SAMPLES="${BENCH_STORE_SAMPLES:-200}"
   HOOK_SAMPLES="${BENCH_HOOK_SAMPLES:-200}"; TRANSCRIPT_TURNS="${BENCH_TRANSCRIPT_TURNS:-500}"
+  FORK_SAMPLES="${BENCH_FORK_SAMPLES:-10}"; SEARCH_RUNS="${BENCH_SEARCH_RUNS:-5}"
+  IMPORT_MB="${BENCH_IMPORT_MB:-100}"; IMPORT_LIMIT="${BENCH_IMPORT_LIMIT:-600}"
+  EXPORT_RUNS="${BENCH_EXPORT_RUNS:-5}"
   mode="full"
 fi
+FORK_TURNS="${BENCH_FORK_TURNS:-1000}"; FORK_LINES="${BENCH_FORK_LINES:-4}"
+FORK_LINE_BYTES="${BENCH_FORK_LINE_BYTES:-1000}"; IMPORT_RUNS="${BENCH_IMPORT_RUNS:-1}"
+EXPORT_TURNS="${BENCH_EXPORT_TURNS:-10000}"
 OUT="${BENCH_OUT:-docs/performance.md}"
 
 for tool in script timeout awk; do
@@ -57,7 +76,8 @@ else
 fi
 cleanup() { [ "$keep_work" = 1 ] || rm -rf "$work"; }
 trap cleanup EXIT
-mkdir -p "$work/run" "$work/data" "$work/project" "$work/empty-project"
+mkdir -p "$work/run" "$work/data" "$work/project" "$work/empty-project" "$work/fork-project" \
+  "$work/import-project"
 chmod 700 "$work/run"
 # Keep ccx's sockets, data and logs inside the scratch space.
 export XDG_RUNTIME_DIR="$work/run" CCX_DATA_DIR="$work/data"
@@ -77,11 +97,27 @@ step() { # runs a command, then collects its RESULT lines (set -e stops on failu
 now_ns() { date +%s%N; }
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 calc() { awk "BEGIN {printf \"$1\", $2}"; }
+time_runs() { # key runs command...: runs it `runs` times (stdout, stderr dropped; must succeed),
+  # R[key_ms] = median wall time in ms, R[key_all] = every run
+  local key=$1 runs=$2 r t0 t1 all=""
+  shift 2
+  for ((r = 1; r <= runs; r++)); do
+    t0=$(now_ns)
+    "$@" >/dev/null 2>"$work/time_runs.err" || { echo "bench.sh: $key failed:" >&2; cat "$work/time_runs.err" >&2; exit 1; }
+    t1=$(now_ns)
+    all+="$(calc '%.1f' "($t1 - $t0) / 1e6") "
+  done
+  R[${key}_ms]=$(printf '%s\n' $all | median)
+  R[${key}_all]="$all"
+}
 
 started=$(now_ns)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+loads="" # the 1-minute load average as each section starts
+note_load() { loads+="$1 $(cut -d' ' -f1 /proc/loadavg), "; }
 
 # ---- 1. throughput -------------------------------------------------------------------------
+note_load throughput
 echo "bench.sh: throughput: generating $MB MB of 80-column text..." >&2
 file="$work/text-$MB.txt"
 step "$BENCH_BIN" gen "$file" "$MB"
@@ -157,20 +193,42 @@ R[tp_ratio_bare]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_bare_mbs]}")
 rm -f "$file"
 
 # ---- 2. keystroke round trip ---------------------------------------------------------------
+note_load keystrokes
 echo "bench.sh: keystroke round trip ($KEYS samples each)..." >&2
 step timeout -k 5 180 "$BENCH_BIN" keystroke "$CCX" samples="$KEYS" </dev/null
 R[key_added_p50_ms]=$(calc '%.3f' "${R[key_ccx_p50_ms]} - ${R[key_bare_p50_ms]}")
 R[key_added_p99_ms]=$(calc '%.3f' "${R[key_ccx_p99_ms]} - ${R[key_bare_p99_ms]}")
 
 # ---- 3. store and hook path ----------------------------------------------------------------
+note_load store
 echo "bench.sh: store: filling $TURNS turns, then $STORE_SAMPLES finish_turn + $HOOK_SAMPLES hooks..." >&2
 step timeout -k 5 420 "$BENCH_BIN" store "$CCX" data="$work/data" project="$work/project" \
   anchor="$work/sled-anchor" turns="$TURNS" samples="$STORE_SAMPLES" \
-  hook_samples="$HOOK_SAMPLES" transcript_turns="$TRANSCRIPT_TURNS" </dev/null
+  hook_samples="$HOOK_SAMPLES" transcript_turns="$TRANSCRIPT_TURNS" text="$work/turns.txt" </dev/null
 R[store_disk_mb]=$(du -sm "$work/data/projects" | awk '{print $1}')
 rm -rf "$work/sled-anchor"
 
-# ---- 4. idle RSS ---------------------------------------------------------------------------
+# ---- 4. search over that store -------------------------------------------------------------
+note_load search
+# Two words: one in the reply of 1 turn in 1000, one in ~5% of the prompts (a file name).
+echo "bench.sh: search over ${R[fill_turns]} turns ($SEARCH_RUNS runs each)..." >&2
+search_words=(quixotic parser)
+run_search() { (cd "$work/project" && timeout -k 5 120 "$CCX" search "$1" --json); }
+run_grep() { timeout -k 5 60 grep -c -i -- "$1" "$work/turns.txt" || [ $? = 1 ]; }
+for w in "${search_words[@]}"; do
+  run_search "$w" >/dev/null # warm-up (page cache)
+  time_runs "search_${w}_ccx" "$SEARCH_RUNS" run_search "$w"
+  time_runs "search_${w}_grep" "$SEARCH_RUNS" run_grep "$w"
+  R[search_${w}_ratio]=$(calc '%.1f' "${R[search_${w}_ccx_ms]} / ${R[search_${w}_grep_ms]}")
+  # The same phases in process: open the store, load every turn, match, render the JSON.
+  step timeout -k 5 300 "$BENCH_BIN" search data="$work/data" project="$work/project" word="$w" \
+    name="search_${w}" samples="$SEARCH_RUNS" </dev/null
+done
+R[search_text_mb]=$(calc '%.1f' "$(stat -c %s "$work/turns.txt") / 1e6")
+rm -f "$work/turns.txt"
+
+# ---- 5. idle RSS ---------------------------------------------------------------------------
+note_load RSS
 echo "bench.sh: idle RSS..." >&2
 fake="$work/fake-claude"
 printf '#!/bin/sh\nexec sleep 30\n' >"$fake"
@@ -182,12 +240,79 @@ cd "$work/project"
 CCX_CLAUDE="$fake" step timeout -k 5 60 "$BENCH_BIN" rss name=session_full wait_ms=2000 -- "$CCX" </dev/null
 cd "$root"
 
+# ---- 6. fork after the last turn of a long branch; the export branch ------------------------
+note_load fork
+echo "bench.sh: fork: a $FORK_TURNS-turn branch ($FORK_LINES lines of ~$FORK_LINE_BYTES bytes a turn), a $EXPORT_TURNS-turn export branch, $FORK_SAMPLES forks..." >&2
+step timeout -k 5 600 "$BENCH_BIN" fork data="$work/fork-data" project="$work/fork-project" \
+  out="$work/fork-out" turns="$FORK_TURNS" lines="$FORK_LINES" line_bytes="$FORK_LINE_BYTES" \
+  samples="$FORK_SAMPLES" export_turns="$EXPORT_TURNS" </dev/null
+R[fork_ratio]=$(calc '%.1f' "${R[fork_owner_p50_ms]} / ${R[fork_copy_p50_ms]}")
+R[fork_ratio_sync]=$(calc '%.1f' "${R[fork_owner_p50_ms]} / ${R[fork_copy_sync_p50_ms]}")
+R[fork_client_ratio]=$(calc '%.1f' "${R[fork_client_p50_ms]} / ${R[fork_copy_p50_ms]}")
+R[fork_mb]=$(calc '%.1f' "${R[fork_bytes]} / 1e6")
+rm -rf "$work/fork-out"
+
+# ---- 7. export ------------------------------------------------------------------------------
+note_load export
+echo "bench.sh: export of $EXPORT_TURNS turns ($EXPORT_RUNS runs each)..." >&2
+run_export() { (cd "$work/fork-project" && CCX_DATA_DIR="$work/fork-data" timeout -k 5 120 "$CCX" export export --format "$1" -o "$work/export.$1" --force); }
+run_cp() { cp "$work/export.$1" "$work/export-copy.$1"; }
+run_cat() { cat "$work/export.$1" >"$work/export-cat.$1"; }
+for f in md json; do
+  run_export "$f" # warm-up
+  time_runs "export_${f}_ccx" "$EXPORT_RUNS" run_export "$f"
+  time_runs "export_${f}_cp" "$EXPORT_RUNS" run_cp "$f"
+  time_runs "export_${f}_cat" "$EXPORT_RUNS" run_cat "$f"
+  R[export_${f}_mb]=$(calc '%.1f' "$(stat -c %s "$work/export.$f") / 1e6")
+  R[export_${f}_ratio]=$(calc '%.0f' "${R[export_${f}_ccx_ms]} / ${R[export_${f}_cp_ms]}")
+  rm -f "$work/export.$f" "$work/export-copy.$f" "$work/export-cat.$f"
+done
+rm -rf "$work/fork-data"
+
+# ---- 8. import ------------------------------------------------------------------------------
+note_load import
+echo "bench.sh: import: generating a $IMPORT_MB MB transcript..." >&2
+tr_file="$work/import-project/session.jsonl"
+step "$BENCH_BIN" gen-transcript "$tr_file" "$IMPORT_MB"
+time_runs import_wc 3 wc -l "$tr_file"
+step timeout -k 5 300 "$BENCH_BIN" parse "$tr_file" </dev/null
+all=""
+R[import_status]="ok"
+for ((r = 1; r <= IMPORT_RUNS; r++)); do
+  echo "bench.sh: import run $r/$IMPORT_RUNS (at most $IMPORT_LIMIT s)..." >&2
+  rm -rf "$work/import-data"
+  t0=$(now_ns)
+  rc=0
+  (cd "$work/import-project" && CCX_DATA_DIR="$work/import-data" timeout -k 5 "$IMPORT_LIMIT" "$CCX" import "$tr_file") \
+    >"$work/import.out" 2>&1 || rc=$?
+  t1=$(now_ns)
+  if [ "$rc" = 124 ]; then
+    R[import_status]="stopped after $IMPORT_LIMIT s"; all+="$IMPORT_LIMIT "
+    break
+  elif [ "$rc" != 0 ]; then
+    echo "bench.sh: ccx import failed:" >&2; cat "$work/import.out" >&2; exit 1
+  fi
+  all+="$(calc '%.2f' "($t1 - $t0) / 1e9") "
+  R[import_turns]=$(sed -n 's/^imported \([0-9]*\) turn.*/\1/p' "$work/import.out")
+done
+R[import_secs]=$(printf '%s\n' $all | median)
+R[import_all]="$all"
+R[import_ratio_parse]=$(calc '%.0f' "${R[import_secs]} / ${R[parse_secs]}")
+R[import_mb]=$(calc '%.1f' "${R[tr_bytes]} / 1e6")
+R[import_store_mb]=$(du -sm "$work/import-data" 2>/dev/null | awk '{print $1}')
+rm -rf "$work/import-data" "$tr_file"
+
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+note_load end
+loads="${loads%, }"
 elapsed=$(calc '%.0f' "($(now_ns) - $started) / 1e9")
 
 # ---- report --------------------------------------------------------------------------------
 verdict() { # value op target -> "met" / "MISSED"
   if awk "BEGIN {exit !($1 $2 $3)}"; then echo "met"; else echo "**MISSED**"; fi
+}
+verdict_at() { # size needed value op target: a verdict only when the run was at the target's size
+  if awk "BEGIN {exit !($1 >= $2)}"; then verdict "$3" "$4" "$5"; else echo "not judged (target is at $2)"; fi
 }
 kb_mb() { calc '%.1f' "$1 / 1024"; }
 
@@ -204,8 +329,8 @@ report=$(cat <<EOF
 Measured by \`scripts/bench.sh\` ($mode run) on $date_now, at commit $rev$dirty.
 
 **Machine:** $machine. Load average (1/5/15 min) $load_start at the start, $load_end at the
-end: this machine is shared, and other work running beside the benchmark shows most in the p99
-figures.
+end (1-minute load as each section started: $loads): this machine is shared, and other work
+running beside the benchmark shows most in the p99 figures.
 
 Every figure is measured beside an anchor in the same run and reported as a ratio or a
 difference; none is a timed assertion in a test. This run measured for ${elapsed} s (plus the
@@ -228,6 +353,13 @@ build). Run it again with \`scripts/bench.sh\` (full) or \`BENCH_QUICK=1 scripts
 | idle RSS, \`ccx exec -- sleep 30\` | $(kb_mb "${R[exec_rss_kb]}") MB | | | < 40 MB | $(verdict "${R[exec_rss_kb]}" '<' 40960) |
 | idle RSS, \`ccx\` session (fake claude, empty store) | $(kb_mb "${R[session_rss_kb]}") MB | | | < 40 MB | $(verdict "${R[session_rss_kb]}" '<' 40960) |
 | idle RSS, \`ccx\` session (fake claude, ${R[fill_turns]}-turn store) | $(kb_mb "${R[session_full_rss_kb]}") MB | | | < 40 MB | $(verdict "${R[session_full_rss_kb]}" '<' 40960) |
+| fork after turn ${R[fork_turns]} of a branch, ready for claude, p50 (max) | ${R[fork_owner_p50_ms]} (${R[fork_owner_max_ms]}) ms | \`fs::copy\` of the same ${R[fork_mb]} MB ${R[fork_copy_p50_ms]} ms | ×${R[fork_ratio]} | < 1 s (max) | $(verdict_at "${R[fork_turns]}" 1000 "${R[fork_owner_max_ms]}" '<' 1000) |
+| the same through a client \`Store\`, p50 (max) | ${R[fork_client_p50_ms]} (${R[fork_client_max_ms]}) ms | \`fs::copy\` + fsync ${R[fork_copy_sync_p50_ms]} ms | ×${R[fork_client_ratio]} (copy) | < 1 s (max) | $(verdict_at "${R[fork_turns]}" 1000 "${R[fork_client_max_ms]}" '<' 1000) |
+| \`ccx search quixotic --json\`, ${R[search_quixotic_turns]} turns (${R[search_quixotic_hits]} hits) | ${R[search_quixotic_ccx_ms]} ms | \`grep -ci\` ${R[search_quixotic_grep_ms]} ms | ×${R[search_quixotic_ratio]} | < 300 ms | $(verdict_at "${R[search_quixotic_turns]}" 100000 "${R[search_quixotic_ccx_ms]}" '<' 300) |
+| \`ccx search parser --json\`, ${R[search_parser_turns]} turns (${R[search_parser_hits]} hits) | ${R[search_parser_ccx_ms]} ms | \`grep -ci\` ${R[search_parser_grep_ms]} ms | ×${R[search_parser_ratio]} | < 300 ms | $(verdict_at "${R[search_parser_turns]}" 100000 "${R[search_parser_ccx_ms]}" '<' 300) |
+| \`ccx import\` of a ${R[import_mb]} MB transcript (${R[tr_turns]} turns) | ${R[import_secs]} s | serde_json parse of every line ${R[parse_secs]} s; \`wc -l\` ${R[import_wc_ms]} ms | ×${R[import_ratio_parse]} | < 3 s | $(verdict_at "${R[import_mb]}" 100 "${R[import_secs]}" '<' 3) |
+| \`ccx export\` of ${R[export_turns]} turns, md (${R[export_md_mb]} MB) | ${R[export_md_ccx_ms]} ms | \`cp\` ${R[export_md_cp_ms]} ms, \`cat\` ${R[export_md_cat_ms]} ms | ×${R[export_md_ratio]} (cp) | < 1 s | $(verdict_at "${R[export_turns]}" 10000 "${R[export_md_ccx_ms]}" '<' 1000) |
+| \`ccx export\` of ${R[export_turns]} turns, json (${R[export_json_mb]} MB) | ${R[export_json_ccx_ms]} ms | \`cp\` ${R[export_json_cp_ms]} ms, \`cat\` ${R[export_json_cat_ms]} ms | ×${R[export_json_ratio]} (cp) | < 1 s | $(verdict_at "${R[export_turns]}" 10000 "${R[export_json_ccx_ms]}" '<' 1000) |
 
 ## Details
 
@@ -304,6 +436,67 @@ the project's store, starts the hook bridge and the recorder.
 | \`ccx exec -- sleep 30\` | $(kb_mb "${R[exec_rss_kb]}") MB | $(kb_mb "${R[exec_hwm_kb]}") MB | ${R[exec_threads]} |
 | \`ccx\` session, empty store | $(kb_mb "${R[session_rss_kb]}") MB | $(kb_mb "${R[session_hwm_kb]}") MB | ${R[session_threads]} |
 | \`ccx\` session, ${R[fill_turns]}-turn store | $(kb_mb "${R[session_full_rss_kb]}") MB | $(kb_mb "${R[session_full_hwm_kb]}") MB | ${R[session_full_threads]} |
+
+**Fork.** A fresh store (through the library, as its owner) holds a branch of ${R[fork_turns]}
+turns (filled in ${R[fork_fill_secs]} s) whose turns each carry $FORK_LINES transcript lines shaped
+like Claude Code 2.1.330's (the prompt, a Read tool use, its tool result, the reply; uuid /
+parentUuid / sessionId; ${R[fork_line_bytes]} bytes a line on average). Each sample does what
+\`:branch\` and \`:rewind\` do before they restart claude, after the branch's last turn:
+\`Controller::rebuild_session\` needs a running session (a PTY proxy, a recorder), so the driver
+repeats its steps with the same public functions: walk the parent links to the root
+(\`store.turn\` per turn), read every turn's entries (\`store.entries\`), write the new transcript
+(\`transcript::write_transcript\`: ${R[fork_lines]} lines, ${R[fork_mb]} MB, fsynced, renamed into
+place), then store the new branch (\`store.create_branch\`). Then the same through a client
+\`Store\` (a second \`Store::open\` of the same store while the first holds it, as a second ccx
+session would: every call goes over the owner's socket). Alternated with the anchor:
+\`std::fs::copy\` of a file holding the same bytes (without and with an fsync).
+${R[fork_owner_n]} samples each.
+
+| | p50 | max | walk the chain | read the entries | write the transcript | create the branch |
+| --- | --- | --- | --- | --- | --- | --- |
+| owner | ${R[fork_owner_p50_ms]} ms | ${R[fork_owner_max_ms]} ms | ${R[fork_owner_chain_p50_ms]} ms | ${R[fork_owner_entries_p50_ms]} ms | ${R[fork_owner_write_p50_ms]} ms | ${R[fork_owner_branch_p50_ms]} ms |
+| client | ${R[fork_client_p50_ms]} ms | ${R[fork_client_max_ms]} ms | ${R[fork_client_chain_p50_ms]} ms | ${R[fork_client_entries_p50_ms]} ms | ${R[fork_client_write_p50_ms]} ms | ${R[fork_client_branch_p50_ms]} ms |
+| \`fs::copy\` (anchor) | ${R[fork_copy_p50_ms]} ms | ${R[fork_copy_max_ms]} ms | | | | |
+| \`fs::copy\` + fsync (anchor) | ${R[fork_copy_sync_p50_ms]} ms | ${R[fork_copy_sync_max_ms]} ms | | | | |
+
+(Phases are the p50 of each phase on its own.)
+
+**Search.** \`ccx search WORD --json\` (the binary: process start, store open as its owner, loading
+every turn, matching, the JSON out to \`/dev/null\`) in the project whose store the store step
+filled (${R[search_quixotic_turns]} turns; the prompts name one of 20 source files and one of 40
+functions, one reply in 1000 holds "quixotic"), $SEARCH_RUNS runs each after a warm-up, median.
+Anchor: \`grep -c -i WORD\` over a file holding the same prompts and replies
+(${R[search_text_mb]} MB). The in-process phases (the driver calls \`Store::open\`,
+\`all_turns\`, \`search::Matcher\` + \`search::search_turns\`, and renders the JSON the command
+prints), medians:
+
+| word | hits | \`ccx search\` runs | \`grep -ci\` | open the store | load every turn | match | render JSON |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+| quixotic | ${R[search_quixotic_hits]} | ${R[search_quixotic_ccx_all]}ms | ${R[search_quixotic_grep_ms]} ms | ${R[search_quixotic_open_ms]} ms | ${R[search_quixotic_load_ms]} ms | ${R[search_quixotic_match_ms]} ms | ${R[search_quixotic_json_ms]} ms (${R[search_quixotic_json_bytes]} bytes) |
+| parser | ${R[search_parser_hits]} | ${R[search_parser_ccx_all]}ms | ${R[search_parser_grep_ms]} ms | ${R[search_parser_open_ms]} ms | ${R[search_parser_load_ms]} ms | ${R[search_parser_match_ms]} ms | ${R[search_parser_json_ms]} ms (${R[search_parser_json_bytes]} bytes) |
+
+**Import.** A generated Claude Code 2.1.330-style transcript of ${R[import_mb]} MB
+(${R[tr_lines]} lines, ${R[tr_turns]} turns of 10 lines: a file-history snapshot, the prompt, an
+environment attachment, a Read tool use and its result of a 60-line file, an Edit tool use and
+its result, the reply, the stop-hook summary and the turn duration), imported with
+\`ccx import FILE\` into a fresh data directory (\`CCX_DATA_DIR\`); $IMPORT_RUNS run(s):
+${R[import_all]}s, ${R[import_status]}; ${R[import_turns]} turns imported; the store then took
+${R[import_store_mb]} MB. Anchors on the same file: \`wc -l\` ${R[import_wc_ms]} ms; reading it and
+parsing every line with serde_json (in the driver) ${R[parse_secs]} s. The pure part of the import
+on the same file, in the driver: \`transcript::read_transcript\` ${R[read_transcript_secs]} s,
+\`import::conversations\` ${R[conversations_secs]} s, \`import::plan_turns\` ${R[plan_turns_secs]} s
+(${R[planned_turns]} turns); the rest of the import's time is the store writes.
+
+**Export.** A branch of ${R[export_turns]} turns (filled in ${R[export_fill_secs]} s into the fork
+step's store; a prompt of about 140 bytes and a reply of about 1.5 KB with a code block each),
+exported with \`ccx export export --format md|json -o FILE --force\` (process start, store open,
+the branch's lineage, rendering, writing the file with an fsync), $EXPORT_RUNS runs each after a
+warm-up, median. Anchors: \`cp FILE COPY\` and \`cat FILE >COPY\` of the file it wrote (no fsync).
+
+| format | size | \`ccx export\` runs | \`cp\` | \`cat\` |
+| --- | --- | --- | --- | --- |
+| md | ${R[export_md_mb]} MB | ${R[export_md_ccx_all]}ms | ${R[export_md_cp_ms]} ms | ${R[export_md_cat_ms]} ms |
+| json | ${R[export_json_mb]} MB | ${R[export_json_ccx_all]}ms | ${R[export_json_cp_ms]} ms | ${R[export_json_cat_ms]} ms |
 EOF
 )
 
