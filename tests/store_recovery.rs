@@ -242,7 +242,10 @@ fn garbage_in_the_middle_keeps_what_survived() {
     drop(f);
     let n = recover_and_check(dir.path(), &original, "garbage in the middle");
     // sled reads the part before the garbage; the scan finds most of what lies after it.
-    assert!(n > TURNS as usize / 2 + 5, "garbage in the middle kept only {n} turns");
+    assert!(
+        n > TURNS as usize / 2 + 5,
+        "garbage in the middle kept only {n} turns"
+    );
 }
 
 #[test]

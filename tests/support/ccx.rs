@@ -76,7 +76,9 @@ pub fn open_editor(session: &PtySession) {
 /// Leaves the editor with Esc.
 pub fn close_editor(session: &PtySession) {
     session.send(b"\x1b");
-    session.wait_for(QUICK, |s| !s.contains(EDITOR_MARK)).expect("Esc returns to Claude");
+    session
+        .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
+        .expect("Esc returns to Claude");
 }
 
 /// Types a line in the open editor and presses Enter.
@@ -105,6 +107,13 @@ pub fn meta_switch(session: &PtySession, command: &str) {
 
 /// The latest request the stand-in got that satisfies `pred`, waiting for it.
 pub fn wait_request(env: &TestEnv, what: &str, pred: impl Fn(&Recorded) -> bool) -> Recorded {
-    wait_until(TURN, || env.standin.requests().into_iter().rev().find(|r| pred(r)))
-        .unwrap_or_else(|| panic!("no request {what}; got {} requests", env.standin.requests().len()))
+    wait_until(TURN, || {
+        env.standin.requests().into_iter().rev().find(|r| pred(r))
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "no request {what}; got {} requests",
+            env.standin.requests().len()
+        )
+    })
 }
