@@ -24,7 +24,13 @@ pub struct Brief {
 }
 
 /// Saves a brief under `name` and makes it the latest.
-pub fn save(store: &Store, name: &str, text: &str, branch: &str, turn: Option<u64>) -> Result<Brief> {
+pub fn save(
+    store: &Store,
+    name: &str,
+    text: &str,
+    branch: &str,
+    turn: Option<u64>,
+) -> Result<Brief> {
     let brief = Brief {
         name: name.to_string(),
         text: text.to_string(),
@@ -40,7 +46,9 @@ pub fn save(store: &Store, name: &str, text: &str, branch: &str, turn: Option<u6
 /// The brief saved under `name`.
 pub fn load(store: &Store, name: &str) -> Result<Option<Brief>> {
     match store.get_meta(&key(name))? {
-        Some(value) => Ok(Some(serde_json::from_value(value).context("a saved brief is unreadable")?)),
+        Some(value) => Ok(Some(
+            serde_json::from_value(value).context("a saved brief is unreadable")?,
+        )),
         None => Ok(None),
     }
 }

@@ -71,10 +71,24 @@ impl ClaudeLauncher {
 
 /// Claude flags that take a value (so the value is not mistaken for a prompt).
 const VALUE_FLAGS: &[&str] = &[
-    "--model", "--permission-mode", "--add-dir", "--allowedTools", "--allowed-tools",
-    "--disallowedTools", "--disallowed-tools", "--append-system-prompt", "--system-prompt",
-    "--mcp-config", "--agents", "--fallback-model", "--max-turns", "--effort", "--agent",
-    "--betas", "--plugin-dir", "--setting-sources",
+    "--model",
+    "--permission-mode",
+    "--add-dir",
+    "--allowedTools",
+    "--allowed-tools",
+    "--disallowedTools",
+    "--disallowed-tools",
+    "--append-system-prompt",
+    "--system-prompt",
+    "--mcp-config",
+    "--agents",
+    "--fallback-model",
+    "--max-turns",
+    "--effort",
+    "--agent",
+    "--betas",
+    "--plugin-dir",
+    "--setting-sources",
 ];
 /// Flags that choose or start a conversation: not carried into a restart.
 const SESSION_FLAGS_WITH_VALUE: &[&str] = &["-r", "--resume", "--session-id"];
@@ -133,7 +147,9 @@ pub struct Controller {
 
 impl Controller {
     fn store(&self) -> Result<Arc<Store>> {
-        self.store.get(STORE_WAIT).map_err(|e| anyhow::anyhow!("the turn log is not available: {e}"))
+        self.store
+            .get(STORE_WAIT)
+            .map_err(|e| anyhow::anyhow!("the turn log is not available: {e}"))
     }
 
     fn view(&self) -> SessionView {
@@ -142,7 +158,9 @@ impl Controller {
 
     /// The branch the running session records into.
     pub fn current_branch(&self, store: &Store) -> String {
-        self.view().branch.unwrap_or_else(|| crate::commands::current_branch(store).unwrap_or_else(|_| "main".into()))
+        self.view().branch.unwrap_or_else(|| {
+            crate::commands::current_branch(store).unwrap_or_else(|_| "main".into())
+        })
     }
 
     /// Refuses while Claude is still working on a turn of this session.
@@ -156,11 +174,20 @@ impl Controller {
     }
 
     fn transcript_file(&self, session_id: &str) -> Result<PathBuf> {
-        let home = self.home.as_ref().context("HOME is not set, so Claude's transcripts cannot be found")?;
-        Ok(match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
-            Some(dir) => transcript::transcript_path_in(&PathBuf::from(dir), &self.launcher.cwd, session_id),
-            None => transcript::transcript_path(home, &self.launcher.cwd, session_id),
-        })
+        let home = self
+            .home
+            .as_ref()
+            .context("HOME is not set, so Claude's transcripts cannot be found")?;
+        Ok(
+            match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+                Some(dir) => transcript::transcript_path_in(
+                    &PathBuf::from(dir),
+                    &self.launcher.cwd,
+                    session_id,
+                ),
+                None => transcript::transcript_path(home, &self.launcher.cwd, session_id),
+            },
+        )
     }
 
     /// The conversation up to and including `turn`: its chain of turns from the first.
@@ -171,7 +198,9 @@ impl Controller {
             if chain.len() >= MAX_CHAIN {
                 bail!("the turn log's parent links do not end (at #{id})");
             }
-            let t = store.turn(id)?.with_context(|| format!("turn #{id} is missing from the log"))?;
+            let t = store
+                .turn(id)?
+                .with_context(|| format!("turn #{id} is missing from the log"))?;
             parent = t.parent;
             chain.push(t);
         }
@@ -187,7 +216,10 @@ impl Controller {
             entries.extend(store.entries(t.id)?);
         }
         if entries.is_empty() {
-            bail!("ccx has no transcript entries for turn #{} (it was recorded without them)", turn.id);
+            bail!(
+                "ccx has no transcript entries for turn #{} (it was recorded without them)",
+                turn.id
+            );
         }
         let session_id = uuid::Uuid::new_v4().to_string();
         let path = self.transcript_file(&session_id)?;
@@ -199,19 +231,32 @@ impl Controller {
     /// Starts claude on `session` in place of the running one and waits for its prompt. If it
     /// refuses (exits at once), the previous conversation is resumed and this fails.
     fn switch_to(&self, session: SessionArg) -> Result<()> {
-        let fallback = self.view().session_id.map(|id| self.launcher.command(&SessionArg::Resume(id)));
+        let fallback = self
+            .view()
+            .session_id
+            .map(|id| self.launcher.command(&SessionArg::Resume(id)));
         let cmd = self.launcher.command(&session);
-        let pid = self.handle.restart(cmd, fallback, RESTART_WAIT).map_err(anyhow::Error::msg)?;
+        let pid = self
+            .handle
+            .restart(cmd, fallback, RESTART_WAIT)
+            .map_err(anyhow::Error::msg)?;
         let deadline = Instant::now() + PROMPT_WAIT;
         loop {
             if self.handle.child_pid() != pid {
                 bail!("claude would not open that conversation (it exited at once); you are back where you were");
             }
-            if self.screen.cursor_row().is_some_and(|row| keys::prompt_row_is_empty(&row)) {
+            if self
+                .screen
+                .cursor_row()
+                .is_some_and(|row| keys::prompt_row_is_empty(&row))
+            {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                bail!("claude did not show its prompt within {}s", PROMPT_WAIT.as_secs());
+                bail!(
+                    "claude did not show its prompt within {}s",
+                    PROMPT_WAIT.as_secs()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -236,7 +281,10 @@ impl Controller {
         let current = self.current_branch(&store);
         let at = self.resolve(&store, turn.unwrap_or("HEAD"), &current)?;
         self.fork(&store, name, &at)?;
-        Ok(format!("on branch {name}, forked after #{} of {}; {current} is kept", at.id, at.branch))
+        Ok(format!(
+            "on branch {name}, forked after #{} of {}; {current} is kept",
+            at.id, at.branch
+        ))
     }
 
     /// Forks after `at` into a new branch `name` and switches to it.
@@ -262,7 +310,11 @@ impl Controller {
     /// A free branch name `<base>`, `<base>-2`, `<base>-3`, …
     fn free_name(store: &Store, base: &str) -> Result<String> {
         for n in 1..10_000 {
-            let name = if n == 1 { base.to_string() } else { format!("{base}-{n}") };
+            let name = if n == 1 {
+                base.to_string()
+            } else {
+                format!("{base}-{n}")
+            };
             if store.branch(&name)?.is_none() {
                 return Ok(name);
             }
@@ -277,13 +329,20 @@ impl Controller {
         self.ensure_idle(&store)?;
         let current = self.current_branch(&store);
         let at = self.resolve(&store, turn.unwrap_or("HEAD~1"), &current)?;
-        let restored = if code { Some(self.restore_code(&at)?) } else { None };
+        let restored = if code {
+            Some(self.restore_code(&at)?)
+        } else {
+            None
+        };
         let name = Self::free_name(&store, &format!("{current}-rewind-{}", at.id))?;
         self.fork(&store, &name, &at)?;
         if let Some(text) = prompt {
             self.send_prompt(text, TurnKind::Prompt, None);
         }
-        let mut message = format!("rewound to #{} on new branch {name}; {current} is kept", at.id);
+        let mut message = format!(
+            "rewound to #{} on new branch {name}; {current} is kept",
+            at.id
+        );
         if let Some(summary) = restored {
             message.push_str(&format!("; {summary}"));
         }
@@ -296,10 +355,12 @@ impl Controller {
         let current = self.current_branch(&store);
         let Some(mut branch) = store.branch(name)? else {
             let names: Vec<String> = store.branches()?.into_iter().map(|b| b.name).collect();
-            return Err(match refs::nearest_name(name, names.iter().map(String::as_str)) {
-                Some(near) => anyhow::anyhow!("no branch '{name}' (did you mean '{near}'?)"),
-                None => anyhow::anyhow!("no branch '{name}'"),
-            });
+            return Err(
+                match refs::nearest_name(name, names.iter().map(String::as_str)) {
+                    Some(near) => anyhow::anyhow!("no branch '{name}' (did you mean '{near}'?)"),
+                    None => anyhow::anyhow!("no branch '{name}'"),
+                },
+            );
         };
         if name == current && !code {
             bail!("already on {name}");
@@ -318,7 +379,10 @@ impl Controller {
             return Ok(restored.unwrap_or_default());
         }
         // Resume Claude's own transcript when it is still there; else rebuild it from the log.
-        let existing = self.transcript_file(&branch.session_id).ok().filter(|p| p.is_file());
+        let existing = self
+            .transcript_file(&branch.session_id)
+            .ok()
+            .filter(|p| p.is_file());
         let (session_id, history_ends_at) = match (existing, &head) {
             (Some(path), _) => {
                 let lines = transcript::read_transcript(&path).unwrap_or_default();
@@ -334,7 +398,11 @@ impl Controller {
             (None, None) => (branch.session_id.clone(), None),
         };
         self.plan(&session_id, name, history_ends_at);
-        let session = if head.is_some() { SessionArg::Resume(session_id) } else { SessionArg::New(session_id) };
+        let session = if head.is_some() {
+            SessionArg::Resume(session_id)
+        } else {
+            SessionArg::New(session_id)
+        };
         self.switch_to(session)?;
         let mut message = format!("on branch {name}");
         if let Some(summary) = restored {
@@ -344,7 +412,11 @@ impl Controller {
     }
 
     /// `:clear` and `:brief`: a fresh session on a new branch, optionally seeded with a prompt.
-    pub fn fresh_session(&self, base_name: &str, first: Option<(String, TurnKind, Option<String>)>) -> Result<String> {
+    pub fn fresh_session(
+        &self,
+        base_name: &str,
+        first: Option<(String, TurnKind, Option<String>)>,
+    ) -> Result<String> {
         let store = self.store()?;
         self.ensure_idle(&store)?;
         let name = Self::free_name(&store, base_name)?;
@@ -364,12 +436,20 @@ impl Controller {
     }
 
     fn prompter(&self) -> Prompter {
-        Prompter { handle: self.handle.clone(), recorder: self.recorder.clone(), view: self.view.clone() }
+        Prompter {
+            handle: self.handle.clone(),
+            recorder: self.recorder.clone(),
+            view: self.view.clone(),
+        }
     }
 
     /// `:replay BRANCH [FROM..TO]`: the recorded prompts of BRANCH's turns, one turn at a time,
     /// into a fresh session on a new branch. Runs in the background; returns once it started.
-    pub fn replay(&self, branch: &str, range: Option<&(Option<String>, Option<String>)>) -> Result<String> {
+    pub fn replay(
+        &self,
+        branch: &str,
+        range: Option<&(Option<String>, Option<String>)>,
+    ) -> Result<String> {
         let store = self.store()?;
         if store.branch(branch)?.is_none() {
             bail!("no branch '{branch}'");
@@ -388,7 +468,10 @@ impl Controller {
             }
         };
         let (from, to) = match range {
-            Some((from, to)) => (position(from, 0)?, position(to, lineage.len().saturating_sub(1))?),
+            Some((from, to)) => (
+                position(from, 0)?,
+                position(to, lineage.len().saturating_sub(1))?,
+            ),
             None => (0, lineage.len().saturating_sub(1)),
         };
         let prompts: Vec<String> = lineage
@@ -405,11 +488,13 @@ impl Controller {
         let prompter = self.prompter();
         let slot = self.store.clone();
         let count = prompts.len();
-        std::thread::Builder::new().name("ccx-replay".into()).spawn(move || {
-            if let Err(err) = replay_prompts(&prompter, &slot, &prompts) {
-                crate::diag::log(&format!("replay stopped: {err:#}"));
-            }
-        })?;
+        std::thread::Builder::new()
+            .name("ccx-replay".into())
+            .spawn(move || {
+                if let Err(err) = replay_prompts(&prompter, &slot, &prompts) {
+                    crate::diag::log(&format!("replay stopped: {err:#}"));
+                }
+            })?;
         Ok(format!("{message}: replaying {count} turns of {branch}"))
     }
 
@@ -417,7 +502,10 @@ impl Controller {
     fn restore_code(&self, turn: &Turn) -> Result<String> {
         let snapper = crate::snapshot::Snapshotter::find(&self.launcher.cwd)
             .context("--code needs a git repository: this directory is not in one")?;
-        let commit = turn.snapshot.as_deref().with_context(|| format!("turn #{} has no code snapshot", turn.id))?;
+        let commit = turn
+            .snapshot
+            .as_deref()
+            .with_context(|| format!("turn #{} has no code snapshot", turn.id))?;
         let report = snapper.restore(commit)?;
         Ok(report.summary())
     }
@@ -431,7 +519,11 @@ impl Controller {
         let since = match turn {
             Some(reference) => {
                 let t = self.resolve(&store, reference, &current)?;
-                format!("turn #{} (\"{}\")", t.id, crate::commands::render::first_line(&t.prompt, 60))
+                format!(
+                    "turn #{} (\"{}\")",
+                    t.id,
+                    crate::commands::render::first_line(&t.prompt, 60)
+                )
             }
             None => {
                 let lineage = store.lineage(&current).unwrap_or_default();
@@ -441,29 +533,56 @@ impl Controller {
                 }
             }
         };
-        self.send_prompt(&self.templates.summary_request(&since), TurnKind::Summary, Some(typed.to_string()));
-        Ok(format!("asked Claude for a handoff since {since}; it is saved as a brief when done"))
+        self.send_prompt(
+            &self.templates.summary_request(&since),
+            TurnKind::Summary,
+            Some(typed.to_string()),
+        );
+        Ok(format!(
+            "asked Claude for a handoff since {since}; it is saved as a brief when done"
+        ))
     }
 
     /// `:brief [NAME | -e]`: a fresh session on a new branch, seeded with a brief. `written`
     /// holds the text of a brief the person just wrote (`-e`).
-    pub fn brief(&self, name: Option<&str>, written: Option<String>, typed: &str) -> Result<String> {
+    pub fn brief(
+        &self,
+        name: Option<&str>,
+        written: Option<String>,
+        typed: &str,
+    ) -> Result<String> {
         let store = self.store()?;
         let current = self.current_branch(&store);
-        let text = match (written, name) {
-            (Some(text), _) => {
-                let saved = crate::briefs::save(&store, &format!("written-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S")), &text, &current, None)?;
-                saved.text
-            }
-            (None, Some(name)) => crate::briefs::load(&store, name)?
-                .with_context(|| format!("no brief named '{name}' (:summarize-from-here saves one)"))?
-                .text,
-            (None, None) => crate::briefs::latest(&store)?
-                .context("no brief yet: run :summarize-from-here first, or :brief -e to write one")?
-                .text,
-        };
+        let text =
+            match (written, name) {
+                (Some(text), _) => {
+                    let saved = crate::briefs::save(
+                        &store,
+                        &format!("written-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S")),
+                        &text,
+                        &current,
+                        None,
+                    )?;
+                    saved.text
+                }
+                (None, Some(name)) => {
+                    crate::briefs::load(&store, name)?
+                        .with_context(|| {
+                            format!("no brief named '{name}' (:summarize-from-here saves one)")
+                        })?
+                        .text
+                }
+                (None, None) => crate::briefs::latest(&store)?
+                    .context(
+                        "no brief yet: run :summarize-from-here first, or :brief -e to write one",
+                    )?
+                    .text,
+            };
         let prompt = self.templates.brief_prompt(&text, &current);
-        self.fresh_session("brief", Some((prompt, TurnKind::Brief, Some(typed.to_string()))))
+        self.fresh_session(
+            "brief",
+            Some((prompt, TurnKind::Brief, Some(typed.to_string()))),
+        )
     }
 
     /// `:compact FOCUS`: forwards `/compact FOCUS` to Claude.
@@ -471,7 +590,11 @@ impl Controller {
         let store = self.store()?;
         self.ensure_idle(&store)?;
         let focus = focus.trim();
-        let command = if focus.is_empty() { "/compact".to_string() } else { format!("/compact {focus}") };
+        let command = if focus.is_empty() {
+            "/compact".to_string()
+        } else {
+            format!("/compact {focus}")
+        };
         self.send_prompt(&command, TurnKind::Compact, Some(typed.to_string()));
         Ok("compacting".to_string())
     }
@@ -495,17 +618,30 @@ impl Controller {
         let info = match job {
             Some(id) => {
                 let id = id.trim_start_matches('#');
-                self.jobs.get(id).with_context(|| format!("no job #{id} (:jobs lists them)"))?
+                self.jobs
+                    .get(id)
+                    .with_context(|| format!("no job #{id} (:jobs lists them)"))?
             }
-            None => self.jobs.latest_done().context("no finished job to pull yet (:jobs lists them)")?,
+            None => self
+                .jobs
+                .latest_done()
+                .context("no finished job to pull yet (:jobs lists them)")?,
         };
         let report = match (&info.state, &info.report) {
             (crate::jobs::JobState::Done, Some(report)) => report.clone(),
-            (state, _) => bail!("job #{} is {}; only a finished job's report can be pulled", info.id, state.as_str()),
+            (state, _) => bail!(
+                "job #{} is {}; only a finished job's report can be pulled",
+                info.id,
+                state.as_str()
+            ),
         };
         let store = self.store()?;
         self.ensure_idle(&store)?;
-        self.send_prompt(&self.templates.pull_prompt(&info.id, &info.task, &report), TurnKind::Subagent, Some(typed.to_string()));
+        self.send_prompt(
+            &self.templates.pull_prompt(&info.id, &info.task, &report),
+            TurnKind::Subagent,
+            Some(typed.to_string()),
+        );
         Ok(format!("pulled job #{}'s report", info.id))
     }
 
@@ -515,7 +651,9 @@ impl Controller {
         if jobs.is_empty() {
             return "no subagent jobs yet (:subagent TASK starts one)\n".to_string();
         }
-        jobs.iter().map(|j| format!("{}\n", crate::jobs::job_line(j))).collect()
+        jobs.iter()
+            .map(|j| format!("{}\n", crate::jobs::job_line(j)))
+            .collect()
     }
 
     /// `:kill JOB`.
@@ -529,7 +667,9 @@ impl Controller {
     pub fn rename(&self, old: &str, new: &str) -> Result<String> {
         let store = self.store()?;
         refs::validate_branch_name(new).map_err(anyhow::Error::msg)?;
-        let Some(branch) = store.branch(old)? else { bail!("no branch '{old}'") };
+        let Some(branch) = store.branch(old)? else {
+            bail!("no branch '{old}'")
+        };
         if store.branch(new)?.is_some() {
             bail!("a branch named '{new}' exists already");
         }
@@ -549,10 +689,12 @@ impl Controller {
         }
         if store.branch(name)?.is_none() {
             let names: Vec<String> = store.branches()?.into_iter().map(|b| b.name).collect();
-            return Err(match refs::nearest_name(name, names.iter().map(String::as_str)) {
-                Some(near) => anyhow::anyhow!("no branch '{name}' (did you mean '{near}'?)"),
-                None => anyhow::anyhow!("no branch '{name}'"),
-            });
+            return Err(
+                match refs::nearest_name(name, names.iter().map(String::as_str)) {
+                    Some(near) => anyhow::anyhow!("no branch '{name}' (did you mean '{near}'?)"),
+                    None => anyhow::anyhow!("no branch '{name}'"),
+                },
+            );
         }
         Ok(())
     }
@@ -577,10 +719,18 @@ pub struct Prompter {
 
 impl Prompter {
     pub fn send(&self, text: &str, kind: TurnKind, input: Option<String>) {
-        let session = self.view.lock().unwrap_or_else(|e| e.into_inner()).session_id.clone();
+        let session = self
+            .view
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .session_id
+            .clone();
         if let Some(session_id) = session {
             if kind != TurnKind::Prompt || input.is_some() {
-                let _ = self.recorder.send(RecorderMsg::ExpectPrompt { session_id, next: NextPrompt { kind, input } });
+                let _ = self.recorder.send(RecorderMsg::ExpectPrompt {
+                    session_id,
+                    next: NextPrompt { kind, input },
+                });
             }
         }
         let mut paste = b"\x1b[200~".to_vec();
@@ -613,7 +763,11 @@ fn replay_prompts(prompter: &Prompter, slot: &StoreSlot, prompts: &[String]) -> 
                 }
             }
             if Instant::now() >= deadline {
-                bail!("turn {} of the replay did not end within {} minutes", n + 1, REPLAY_TURN_LIMIT.as_secs() / 60);
+                bail!(
+                    "turn {} of the replay did not end within {} minutes",
+                    n + 1,
+                    REPLAY_TURN_LIMIT.as_secs() / 60
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -632,11 +786,26 @@ mod tests {
     #[test]
     fn restart_keeps_options_and_drops_sessions_and_prompts() {
         assert_eq!(
-            restart_args(&args(&["--model", "sonnet", "-c", "fix the test", "--verbose"])),
+            restart_args(&args(&[
+                "--model",
+                "sonnet",
+                "-c",
+                "fix the test",
+                "--verbose"
+            ])),
             args(&["--model", "sonnet", "--verbose"])
         );
-        assert_eq!(restart_args(&args(&["--resume", "abc", "--permission-mode=acceptEdits"])), args(&["--permission-mode=acceptEdits"]));
-        assert_eq!(restart_args(&args(&["--resume", "--model", "x"])), args(&["--model", "x"]));
-        assert_eq!(restart_args(&args(&["--session-id=u", "-p", "hi"])), args(&[] as &[&str]));
+        assert_eq!(
+            restart_args(&args(&["--resume", "abc", "--permission-mode=acceptEdits"])),
+            args(&["--permission-mode=acceptEdits"])
+        );
+        assert_eq!(
+            restart_args(&args(&["--resume", "--model", "x"])),
+            args(&["--model", "x"])
+        );
+        assert_eq!(
+            restart_args(&args(&["--session-id=u", "-p", "hi"])),
+            args(&[] as &[&str])
+        );
     }
 }

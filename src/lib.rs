@@ -1,12 +1,15 @@
 //! ccx: run Claude Code through a PTY proxy, record every turn, and manage the context window.
 //! The binary (`main.rs`) is a thin shell over these modules.
 
+pub mod briefs;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod control;
 pub mod diag;
 pub mod exec;
 pub mod hooks;
+pub mod jobs;
 pub mod keys;
 pub mod meta;
 pub mod model;
@@ -18,14 +21,11 @@ pub mod runner;
 pub mod screen;
 pub mod session;
 pub mod shell;
+pub mod snapshot;
 pub mod status;
 pub mod store;
 pub mod store_slot;
+pub mod templates;
 pub mod terminal;
 pub mod tokens;
 pub mod transcript;
-pub mod snapshot;
-pub mod control;
-pub mod jobs;
-pub mod templates;
-pub mod briefs;

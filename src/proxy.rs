@@ -91,11 +91,21 @@ pub type RestartResult = std::result::Result<u32, String>;
 enum Event {
     OutputDone,
     /// A child ended; `generation` says which one.
-    ChildExited { generation: u64, exit: ChildExit },
-    Resize { rows: u16, cols: u16 },
+    ChildExited {
+        generation: u64,
+        exit: ChildExit,
+    },
+    Resize {
+        rows: u16,
+        cols: u16,
+    },
     Terminate(i32),
     EndOnRequest,
-    Restart { cmd: Box<CommandBuilder>, fallback: Option<Box<CommandBuilder>>, reply: Sender<RestartResult> },
+    Restart {
+        cmd: Box<CommandBuilder>,
+        fallback: Option<Box<CommandBuilder>>,
+        reply: Sender<RestartResult>,
+    },
 }
 
 /// A restarted child that dies this soon is taken to have refused to start (e.g. claude could
@@ -121,19 +131,36 @@ impl Spawned {
 /// Starts `cmd` in a new PTY of `rows` x `cols` (the command's cwd must be set by the caller).
 pub fn spawn(cmd: CommandBuilder, rows: u16, cols: u16) -> Result<Spawned> {
     let pty = portable_pty::native_pty_system()
-        .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
         .context("cannot open a pseudo-terminal")?;
     let child = spawn_on(pty.slave.as_ref(), cmd)?;
     let pid = child.process_id().unwrap_or(0);
-    Ok(Spawned { master: pty.master, slave: pty.slave, child, pid, rows, cols })
+    Ok(Spawned {
+        master: pty.master,
+        slave: pty.slave,
+        child,
+        pid,
+        rows,
+        cols,
+    })
 }
 
 fn spawn_on(
     slave: &(dyn SlavePty + Send),
     cmd: CommandBuilder,
 ) -> Result<Box<dyn portable_pty::Child + Send + Sync>> {
-    let program = cmd.get_argv().first().map(|p| p.to_string_lossy().into_owned());
-    slave.spawn_command(cmd).with_context(|| format!("cannot start {}", program.unwrap_or_default()))
+    let program = cmd
+        .get_argv()
+        .first()
+        .map(|p| p.to_string_lossy().into_owned());
+    slave
+        .spawn_command(cmd)
+        .with_context(|| format!("cannot start {}", program.unwrap_or_default()))
 }
 
 /// Controls a running proxy from other threads: resize, inject input, restart, terminate.
@@ -173,12 +200,23 @@ impl ProxyHandle {
     /// Ends the current child and starts `cmd` in the same PTY; waits (at most `timeout`) for
     /// the new child's PID. The proxy goes on with the new child. If that child exits on its
     /// own soon after starting, `fallback` (if given) is started in its place.
-    pub fn restart(&self, cmd: CommandBuilder, fallback: Option<CommandBuilder>, timeout: Duration) -> RestartResult {
+    pub fn restart(
+        &self,
+        cmd: CommandBuilder,
+        fallback: Option<CommandBuilder>,
+        timeout: Duration,
+    ) -> RestartResult {
         let (reply, answer) = mpsc::channel();
         self.events
-            .send(Event::Restart { cmd: Box::new(cmd), fallback: fallback.map(Box::new), reply })
+            .send(Event::Restart {
+                cmd: Box::new(cmd),
+                fallback: fallback.map(Box::new),
+                reply,
+            })
             .map_err(|_| "the session has ended".to_string())?;
-        answer.recv_timeout(timeout).map_err(|_| "the restart did not finish in time".to_string())?
+        answer
+            .recv_timeout(timeout)
+            .map_err(|_| "the restart did not finish in time".to_string())?
     }
 
     /// The PID of the current child.
@@ -222,7 +260,15 @@ impl Proxy {
             gate: gate.clone(),
             pid: pid.clone(),
         };
-        let proxy = Proxy { spawned, events_tx, events_rx, input_tx, input_rx, gate, pid };
+        let proxy = Proxy {
+            spawned,
+            events_tx,
+            events_rx,
+            input_tx,
+            input_rx,
+            gate,
+            pid,
+        };
         (proxy, handle)
     }
 
@@ -235,39 +281,66 @@ impl Proxy {
         mut output: impl Write + Send + 'static,
         screen: Option<ScreenModel>,
     ) -> Result<ProxyOutcome> {
-        let Proxy { spawned, events_tx, events_rx, input_tx, input_rx, gate, pid: shared_pid } = self;
-        let Spawned { master, slave, child, pid, rows, cols } = spawned;
+        let Proxy {
+            spawned,
+            events_tx,
+            events_rx,
+            input_tx,
+            input_rx,
+            gate,
+            pid: shared_pid,
+        } = self;
+        let Spawned {
+            master,
+            slave,
+            child,
+            pid,
+            rows,
+            cols,
+        } = spawned;
         let master: Arc<Mutex<Box<dyn MasterPty + Send>>> = Arc::new(Mutex::new(master));
-        let mut reader = lock(&master).try_clone_reader().context("cannot read the PTY")?;
-        let mut writer = lock(&master).take_writer().context("cannot write the PTY")?;
+        let mut reader = lock(&master)
+            .try_clone_reader()
+            .context("cannot read the PTY")?;
+        let mut writer = lock(&master)
+            .take_writer()
+            .context("cannot write the PTY")?;
         if let Some(screen) = &screen {
             screen.resize(rows, cols);
         }
 
         // The PTY writer: sole owner of the writer, so injected and typed input never interleave
         // mid-chunk. It keeps the writer alive until the proxy ends (dropping it sends EOF).
-        let writer_thread = std::thread::Builder::new().name("ccx-pty-writer".into()).spawn(move || {
-            for bytes in input_rx {
-                if writer.write_all(&bytes).and_then(|_| writer.flush()).is_err() {
-                    break;
+        let writer_thread = std::thread::Builder::new()
+            .name("ccx-pty-writer".into())
+            .spawn(move || {
+                for bytes in input_rx {
+                    if writer
+                        .write_all(&bytes)
+                        .and_then(|_| writer.flush())
+                        .is_err()
+                    {
+                        break;
+                    }
                 }
-            }
-        })?;
+            })?;
 
         // Input pump: may block forever on a terminal; it is never joined.
         let typed = input_tx.clone();
-        std::thread::Builder::new().name("ccx-input".into()).spawn(move || {
-            let mut input = input;
-            let mut buf = vec![0u8; CHUNK];
-            loop {
-                match input.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => filter.on_input(&buf[..n], &typed),
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(_) => break,
+        std::thread::Builder::new()
+            .name("ccx-input".into())
+            .spawn(move || {
+                let mut input = input;
+                let mut buf = vec![0u8; CHUNK];
+                loop {
+                    match input.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => filter.on_input(&buf[..n], &typed),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(_) => break,
+                    }
                 }
-            }
-        })?;
+            })?;
 
         // Output: the hot path. Copy first, then hand a copy to the screen model.
         let screen_for_resize = screen.clone();
@@ -275,29 +348,36 @@ impl Proxy {
         let output_gate = gate.clone();
         let modes = Arc::new(Mutex::new(crate::terminal::ModeTracker::default()));
         let tracked = modes.clone();
-        let output_thread = std::thread::Builder::new().name("ccx-pty-reader".into()).spawn(move || {
-            let mut buf = vec![0u8; CHUNK];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        lock(&tracked).observe(&buf[..n]);
-                        let held = lock(&output_gate.held);
-                        if !*held && output.write_all(&buf[..n]).and_then(|_| output.flush()).is_err() {
-                            break;
+        let output_thread = std::thread::Builder::new()
+            .name("ccx-pty-reader".into())
+            .spawn(move || {
+                let mut buf = vec![0u8; CHUNK];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            lock(&tracked).observe(&buf[..n]);
+                            let held = lock(&output_gate.held);
+                            if !*held
+                                && output
+                                    .write_all(&buf[..n])
+                                    .and_then(|_| output.flush())
+                                    .is_err()
+                            {
+                                break;
+                            }
+                            if let Some(screen) = &screen {
+                                screen.feed(buf[..n].to_vec());
+                            }
+                            drop(held);
                         }
-                        if let Some(screen) = &screen {
-                            screen.feed(buf[..n].to_vec());
-                        }
-                        drop(held);
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        // EIO from the PTY is the end of output.
+                        Err(_) => break,
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    // EIO from the PTY is the end of output.
-                    Err(_) => break,
                 }
-            }
-            let _ = done.send(Event::OutputDone);
-        })?;
+                let _ = done.send(Event::OutputDone);
+            })?;
 
         let mut generation = 0u64;
         wait_for(child, generation, events_tx.clone())?;
@@ -325,11 +405,16 @@ impl Proxy {
             };
             match event {
                 Event::OutputDone => output_done = true,
-                Event::ChildExited { generation: g, exit: e } if g == generation => {
+                Event::ChildExited {
+                    generation: g,
+                    exit: e,
+                } if g == generation => {
                     // Asked for: the next program. Unasked but right after a restart: its fallback.
                     let next = match pending_restart.take() {
                         Some((cmd, reply)) => {
-                            armed_fallback = pending_fallback.take().map(|f| (f, std::time::Instant::now()));
+                            armed_fallback = pending_fallback
+                                .take()
+                                .map(|f| (f, std::time::Instant::now()));
                             Some((cmd, Some(reply)))
                         }
                         None => armed_fallback
@@ -361,7 +446,12 @@ impl Proxy {
                     if let Some(screen) = &screen_for_resize {
                         screen.resize(rows, cols);
                     }
-                    let _ = lock(&master).resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 });
+                    let _ = lock(&master).resize(PtySize {
+                        rows,
+                        cols,
+                        pixel_width: 0,
+                        pixel_height: 0,
+                    });
                 }
                 Event::EndOnRequest => {
                     ended_on_request = true;
@@ -374,7 +464,11 @@ impl Proxy {
                     armed_fallback = None;
                     end_child(current_pid);
                 }
-                Event::Restart { cmd, fallback, reply } => {
+                Event::Restart {
+                    cmd,
+                    fallback,
+                    reply,
+                } => {
                     if exit.is_some() || terminated_by.is_some() || ended_on_request {
                         let _ = reply.send(Err("the session is ending".into()));
                     } else {
@@ -393,7 +487,12 @@ impl Proxy {
         // The writer thread ends once every input sender is gone; don't wait on a blocked pump.
         drop(writer_thread);
         let left_modes = lock(&modes).modes();
-        Ok(ProxyOutcome { exit: exit.unwrap_or(ChildExit::Code(1)), terminated_by, ended_on_request, left_modes })
+        Ok(ProxyOutcome {
+            exit: exit.unwrap_or(ChildExit::Code(1)),
+            terminated_by,
+            ended_on_request,
+            left_modes,
+        })
     }
 }
 
@@ -403,13 +502,15 @@ fn wait_for(
     generation: u64,
     events: Sender<Event>,
 ) -> Result<()> {
-    std::thread::Builder::new().name("ccx-wait".into()).spawn(move || {
-        let exit = match child.wait() {
-            Ok(status) => exit_of(&status),
-            Err(_) => ChildExit::Code(1),
-        };
-        let _ = events.send(Event::ChildExited { generation, exit });
-    })?;
+    std::thread::Builder::new()
+        .name("ccx-wait".into())
+        .spawn(move || {
+            let exit = match child.wait() {
+                Ok(status) => exit_of(&status),
+                Err(_) => ChildExit::Code(1),
+            };
+            let _ = events.send(Event::ChildExited { generation, exit });
+        })?;
     Ok(())
 }
 

@@ -71,9 +71,16 @@ pub struct SessionView {
 pub enum RecorderMsg {
     Hook(HookEvent),
     /// A session ccx starts or resumes: record it on `branch`.
-    PlanBranch { session_id: String, branch: String, history_ends_at: Option<String> },
+    PlanBranch {
+        session_id: String,
+        branch: String,
+        history_ends_at: Option<String>,
+    },
     /// The next prompt of the session is of another kind than a typed prompt.
-    ExpectPrompt { session_id: String, next: NextPrompt },
+    ExpectPrompt {
+        session_id: String,
+        next: NextPrompt,
+    },
     Shutdown,
 }
 
@@ -145,7 +152,11 @@ impl Recorder {
     pub fn on_message(&mut self, msg: RecorderMsg) -> Result<()> {
         match msg {
             RecorderMsg::Hook(event) => self.handle(event),
-            RecorderMsg::PlanBranch { session_id, branch, history_ends_at } => {
+            RecorderMsg::PlanBranch {
+                session_id,
+                branch,
+                history_ends_at,
+            } => {
                 self.plan_branch(&session_id, &branch, history_ends_at);
                 Ok(())
             }
@@ -181,9 +192,17 @@ impl Recorder {
                 let known = self.store.branch_for_session(&session_id)?;
                 let head = known.as_ref().and_then(|b| b.head);
                 // A session ccx recorded before: its next turn begins after the stored lines.
-                if let (Some(id), None) = (head, self.sessions.get(&session_id).and_then(|s| s.last_uuid.clone())) {
+                if let (Some(id), None) = (
+                    head,
+                    self.sessions
+                        .get(&session_id)
+                        .and_then(|s| s.last_uuid.clone()),
+                ) {
                     let last = last_uuid_of(&self.store.entries(id).unwrap_or_default());
-                    self.sessions.entry(session_id.clone()).or_default().last_uuid = last;
+                    self.sessions
+                        .entry(session_id.clone())
+                        .or_default()
+                        .last_uuid = last;
                 }
                 let context = match head {
                     Some(id) => self.store.turn(id)?.map(|t| t.context_tokens).unwrap_or(0),
@@ -202,10 +221,12 @@ impl Recorder {
                 transcript_path,
                 prompt,
             } => self.prompt_submitted(&session_id, transcript_path, prompt),
-HookEvent::PreCompact { session_id, instructions, .. } => {
-                self.compacting(&session_id, instructions.unwrap_or_default())
-            }
-                        HookEvent::Stopped {
+            HookEvent::PreCompact {
+                session_id,
+                instructions,
+                ..
+            } => self.compacting(&session_id, instructions.unwrap_or_default()),
+            HookEvent::Stopped {
                 session_id,
                 transcript_path,
                 last_message,
@@ -230,7 +251,13 @@ HookEvent::PreCompact { session_id, instructions, .. } => {
         let prompt = format!("/compact {instructions}").trim_end().to_string();
         self.expect_prompt(
             session_id,
-            NextPrompt { kind: TurnKind::Compact, input: self.next_prompt.get(session_id).and_then(|n| n.input.clone()) },
+            NextPrompt {
+                kind: TurnKind::Compact,
+                input: self
+                    .next_prompt
+                    .get(session_id)
+                    .and_then(|n| n.input.clone()),
+            },
         );
         self.prompt_submitted(session_id, None, prompt)
     }
@@ -258,7 +285,10 @@ HookEvent::PreCompact { session_id, instructions, .. } => {
         }
         let mut hint = self.next_prompt.remove(session_id);
         if hint.is_none() && prompt.trim_start().starts_with("/compact") {
-            hint = Some(NextPrompt { kind: TurnKind::Compact, input: None });
+            hint = Some(NextPrompt {
+                kind: TurnKind::Compact,
+                input: None,
+            });
         }
         let turn = self.store.begin_turn(TurnStart {
             branch: branch.clone(),
@@ -353,7 +383,9 @@ HookEvent::PreCompact { session_id, instructions, .. } => {
                     end.snapshot = Some(commit);
                     turn = self.store.finish_turn(pending.id, end)?;
                 }
-                Err(err) => crate::diag::log(&format!("no code snapshot for turn #{}: {err:#}", turn.id)),
+                Err(err) => {
+                    crate::diag::log(&format!("no code snapshot for turn #{}: {err:#}", turn.id))
+                }
             }
         }
         self.update_view(|v| {
@@ -418,7 +450,10 @@ HookEvent::PreCompact { session_id, instructions, .. } => {
 
 /// The uuid of the last line that has one.
 pub fn last_uuid_of(entries: &[serde_json::Value]) -> Option<String> {
-    entries.iter().rev().find_map(|e| e.get("uuid").and_then(|u| u.as_str()).map(str::to_string))
+    entries
+        .iter()
+        .rev()
+        .find_map(|e| e.get("uuid").and_then(|u| u.as_str()).map(str::to_string))
 }
 
 /// Reads the turn that ends the transcript, waiting briefly for the announced reply to land.

@@ -3,10 +3,10 @@
 //! the hook bridge, the recorder thread (the one owner of the store handle) and the proxy.
 
 use crate::config::Config;
-use crate::jobs::{JobInfo, JobManager, JobState};
 use crate::control::{restart_args, ClaudeLauncher, Controller};
 use crate::hooks::bridge::Bridge;
 use crate::hooks::settings;
+use crate::jobs::{JobInfo, JobManager, JobState};
 use crate::proxy::{self, PassThrough};
 use crate::recorder::{Recorder, RecorderMsg, SessionView};
 use crate::screen::ScreenModel;
@@ -119,7 +119,6 @@ fn chooses_session(args: &[OsString]) -> bool {
         })
     })
 }
-
 
 /// Runs claude with `args` through ccx and returns the exit code to report.
 pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
@@ -278,7 +277,10 @@ fn run_plain(cmd: CommandBuilder) -> Result<i32> {
 }
 
 /// Keeps the status line's word on subagent jobs current: how many run, which finished.
-fn jobs_reporter(view: Arc<std::sync::Mutex<SessionView>>, view_file: PathBuf) -> Box<dyn Fn(&JobInfo) + Send + Sync> {
+fn jobs_reporter(
+    view: Arc<std::sync::Mutex<SessionView>>,
+    view_file: PathBuf,
+) -> Box<dyn Fn(&JobInfo) + Send + Sync> {
     let known = std::sync::Mutex::new(std::collections::BTreeMap::<u64, JobInfo>::new());
     Box::new(move |info: &JobInfo| {
         let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
@@ -287,7 +289,10 @@ fn jobs_reporter(view: Arc<std::sync::Mutex<SessionView>>, view_file: PathBuf) -
         let last_ended = known.values().rev().find(|j| !j.state.is_running());
         let mut words = Vec::new();
         if running > 0 {
-            words.push(format!("{running} job{} running", if running == 1 { "" } else { "s" }));
+            words.push(format!(
+                "{running} job{} running",
+                if running == 1 { "" } else { "s" }
+            ));
         }
         if let Some(job) = last_ended {
             words.push(match job.state {

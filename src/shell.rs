@@ -6,8 +6,8 @@
 
 use crate::commands::render::{self, Palette};
 use crate::config::Config;
-use crate::keys::{self, KeyFilter, Step};
 use crate::control::Controller;
+use crate::keys::{self, KeyFilter, Step};
 use crate::meta::exec::{execute, Outcome, ShellContext};
 use crate::meta::parse::{parse_meta, MetaCommand, COMMANDS};
 use crate::proxy::{InputFilter, ProxyHandle};
@@ -197,18 +197,26 @@ impl MetaShell {
             Err(err) => LineResult::Error(format!("{err:#}")),
         };
         match &command {
-            MetaCommand::Branch { name, turn } => return switched(control.branch(name, turn.as_deref())),
-            MetaCommand::Checkout { branch, code } => return switched(control.checkout(branch, *code)),
+            MetaCommand::Branch { name, turn } => {
+                return switched(control.branch(name, turn.as_deref()))
+            }
+            MetaCommand::Checkout { branch, code } => {
+                return switched(control.checkout(branch, *code))
+            }
             MetaCommand::Rewind { turn, code, prompt } => {
                 return switched(control.rewind(turn.as_deref(), *code, prompt.as_deref()))
             }
             MetaCommand::Clear => return switched(control.fresh_session("session", None)),
-            MetaCommand::SummarizeFromHere { turn } => return switched(control.summarize(turn.as_deref(), line)),
+            MetaCommand::SummarizeFromHere { turn } => {
+                return switched(control.summarize(turn.as_deref(), line))
+            }
             MetaCommand::Brief { name, edit } => {
                 let written = if *edit {
                     match self.write_brief() {
                         Ok(Some(text)) => Some(text),
-                        Ok(None) => return LineResult::Show("no brief written; nothing changed".into()),
+                        Ok(None) => {
+                            return LineResult::Show("no brief written; nothing changed".into())
+                        }
                         Err(err) => return LineResult::Error(format!("{err:#}")),
                     }
                 } else {
@@ -231,17 +239,23 @@ impl MetaShell {
                 };
                 return switched(self.deps.control.compact(&focus, line));
             }
-            MetaCommand::Subagent { brief, task } => return shown(control.subagent(task, brief.as_deref())),
+            MetaCommand::Subagent { brief, task } => {
+                return shown(control.subagent(task, brief.as_deref()))
+            }
             MetaCommand::Pull { job } => return switched(control.pull(job.as_deref(), line)),
             MetaCommand::Jobs => return LineResult::Show(control.jobs_listing()),
-            MetaCommand::Replay { branch, range } => return switched(control.replay(branch, range.as_ref())),
+            MetaCommand::Replay { branch, range } => {
+                return switched(control.replay(branch, range.as_ref()))
+            }
             MetaCommand::Kill { job } => return shown(control.kill(job)),
             MetaCommand::Rename { old, new } => return shown(control.rename(old, new)),
             MetaCommand::Delete { branch } => {
                 if let Err(err) = control.check_deletable(branch) {
                     return LineResult::Error(format!("{err:#}"));
                 }
-                self.print(&format!("delete branch {branch} and the turns only it holds? [y/N] "));
+                self.print(&format!(
+                    "delete branch {branch} and the turns only it holds? [y/N] "
+                ));
                 let answer = read_key();
                 self.print("\n");
                 return match answer {
@@ -268,9 +282,9 @@ impl MetaShell {
                 let lineages = store.branch(a).and_then(|ba| Ok((ba, store.branch(b)?)));
                 return match lineages {
                     Ok((Some(ba), Some(bb))) => match (store.lineage(a), store.lineage(b)) {
-                        (Ok(ta), Ok(tb)) => {
-                            LineResult::Show(crate::commands::diff::render_diff(&ba, &ta, &bb, &tb, width, palette))
-                        }
+                        (Ok(ta), Ok(tb)) => LineResult::Show(crate::commands::diff::render_diff(
+                            &ba, &ta, &bb, &tb, width, palette,
+                        )),
                         (Err(e), _) | (_, Err(e)) => LineResult::Error(format!("{e:#}")),
                     },
                     Ok((None, _)) => LineResult::Error(format!("no branch '{a}'")),
@@ -278,9 +292,17 @@ impl MetaShell {
                     Err(e) => LineResult::Error(format!("{e:#}")),
                 };
             }
-            MetaCommand::Export { branch: which, format, file } => {
+            MetaCommand::Export {
+                branch: which,
+                format,
+                file,
+            } => {
                 let name = which.clone().unwrap_or_else(|| branch.clone());
-                let extension = if *format == crate::meta::ExportFormat::Json { "json" } else { "md" };
+                let extension = if *format == crate::meta::ExportFormat::Json {
+                    "json"
+                } else {
+                    "md"
+                };
                 let path = match file {
                     Some(file) => std::path::PathBuf::from(file),
                     None => std::path::PathBuf::from(format!("{name}.{extension}")),
@@ -296,10 +318,13 @@ impl MetaShell {
                 let exported = store.branch(&name).and_then(|found| {
                     let found = found.ok_or_else(|| anyhow::anyhow!("no branch '{name}'"))?;
                     let turns = store.lineage(&name)?;
-                    crate::commands::export::export_to(&path, &found, &turns, *format, false).map(|_| turns.len())
+                    crate::commands::export::export_to(&path, &found, &turns, *format, false)
+                        .map(|_| turns.len())
                 });
                 return match exported {
-                    Ok(n) => LineResult::Show(format!("wrote {n} turns of {name} to {}", path.display())),
+                    Ok(n) => {
+                        LineResult::Show(format!("wrote {n} turns of {name} to {}", path.display()))
+                    }
                     Err(e) => LineResult::Error(format!("{e:#}")),
                 };
             }
@@ -356,13 +381,22 @@ impl MetaShell {
         let program = words.next().unwrap_or("vi").to_string();
         let args: Vec<String> = words.map(str::to_string).collect();
         let status = crate::terminal::with_cooked(|| {
-            std::process::Command::new(&program).args(&args).arg(&path).status()
+            std::process::Command::new(&program)
+                .args(&args)
+                .arg(&path)
+                .status()
         });
         // A full-screen editor leaves the alternate screen, where Claude's screen lives.
-        if self.deps.screen.left_modes().is_some_and(|m| m.alternate_screen) {
+        if self
+            .deps
+            .screen
+            .left_modes()
+            .is_some_and(|m| m.alternate_screen)
+        {
             self.print("\x1b[?1049h");
         }
-        let status = status.map_err(|e| anyhow::anyhow!("cannot run the editor '{program}': {e}"))?;
+        let status =
+            status.map_err(|e| anyhow::anyhow!("cannot run the editor '{program}': {e}"))?;
         if !status.success() {
             anyhow::bail!("the editor '{program}' exited with {status}; nothing changed");
         }
@@ -486,7 +520,10 @@ struct ShellHelper {
 
 impl ShellHelper {
     fn new(words: Vec<String>) -> ShellHelper {
-        ShellHelper { words, files: FilenameCompleter::new() }
+        ShellHelper {
+            words,
+            files: FilenameCompleter::new(),
+        }
     }
 }
 
@@ -573,8 +610,13 @@ mod tests {
     #[test]
     fn completes_commands_branches_turns_and_paths() {
         let helper = ShellHelper::new(vec![
-            ":log".into(), "log".into(), ":checkout".into(), "checkout".into(),
-            "main".into(), "main-rewind-3".into(), "#3".into(),
+            ":log".into(),
+            "log".into(),
+            ":checkout".into(),
+            "checkout".into(),
+            "main".into(),
+            "main-rewind-3".into(),
+            "#3".into(),
         ]);
         assert_eq!(complete(&helper, "lo"), ["log"]);
         assert_eq!(complete(&helper, ":ch"), [":checkout"]);
@@ -586,7 +628,10 @@ mod tests {
         std::fs::write(dir.path().join("notes-export.md"), "").unwrap();
         let line = format!("export {}/notes-ex", dir.path().display());
         let found = complete(&helper, &line);
-        assert!(found.iter().any(|f| f.ends_with("notes-export.md")), "{found:?}");
+        assert!(
+            found.iter().any(|f| f.ends_with("notes-export.md")),
+            "{found:?}"
+        );
     }
 
     #[test]

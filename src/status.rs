@@ -63,7 +63,11 @@ pub fn status_text(view: &SessionView, colour: bool) -> String {
     if let Some(problem) = &view.problem {
         let text = parts.join(" · ");
         let line = format!("{text} · ⚠ {problem}");
-        return if colour { format!("\x1b[31m{line}\x1b[0m") } else { line };
+        return if colour {
+            format!("\x1b[31m{line}\x1b[0m")
+        } else {
+            line
+        };
     }
     let text = parts.join(" · ");
     match (colour, in_rot_zone) {
@@ -198,7 +202,10 @@ mod tests {
         );
         assert!(status_text(&hot, true).starts_with("\x1b[33m"));
         assert_eq!(status_text(&SessionView::default(), false), "ccx");
-        let broken = SessionView { problem: Some("not recording: locked".into()), ..Default::default() };
+        let broken = SessionView {
+            problem: Some("not recording: locked".into()),
+            ..Default::default()
+        };
         assert_eq!(status_text(&broken, false), "ccx · ⚠ not recording: locked");
     }
 

@@ -52,7 +52,9 @@ pub fn restore() {
 /// editor), then raw again.
 pub fn with_cooked<R>(f: impl FnOnce() -> R) -> R {
     let saved = *SAVED.lock().unwrap_or_else(|e| e.into_inner());
-    let Some((fd, original)) = saved else { return f() };
+    let Some((fd, original)) = saved else {
+        return f();
+    };
     unsafe { libc::tcsetattr(fd, libc::TCSANOW, &original) };
     let result = f();
     let mut raw = original;
@@ -135,7 +137,10 @@ impl ModeTracker {
                 continue;
             }
             let body = &rest[3..];
-            let Some(len) = body.iter().position(|b| !(b.is_ascii_digit() || *b == b';')) else {
+            let Some(len) = body
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || *b == b';'))
+            else {
                 if rest.len() <= MAX_MODE_SEQUENCE {
                     self.carry = rest.to_vec();
                 }

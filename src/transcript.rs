@@ -445,7 +445,10 @@ pub fn split_turns(lines: &[Line]) -> Vec<(Vec<Value>, TurnFacts)> {
         .into_iter()
         .map(|(s, e)| {
             let slice = &lines[s..e];
-            (slice.iter().map(|l| l.raw.clone()).collect(), facts_of(slice))
+            (
+                slice.iter().map(|l| l.raw.clone()).collect(),
+                facts_of(slice),
+            )
         })
         .collect()
 }
@@ -454,7 +457,10 @@ pub fn split_turns(lines: &[Line]) -> Vec<(Vec<Value>, TurnFacts)> {
 /// import holds hundreds of megabytes of them).
 pub fn split_turns_owned(lines: Vec<Line>) -> Vec<(Vec<Value>, TurnFacts)> {
     let bounds = turn_bounds(&lines);
-    let facts: Vec<TurnFacts> = bounds.iter().map(|&(s, e)| facts_of(&lines[s..e])).collect();
+    let facts: Vec<TurnFacts> = bounds
+        .iter()
+        .map(|&(s, e)| facts_of(&lines[s..e]))
+        .collect();
     let mut raws = lines.into_iter().map(|l| l.raw);
     let mut taken = 0;
     bounds

@@ -13,7 +13,11 @@ use support::{wait_until, TestEnv};
 
 fn tree(env: &TestEnv) -> Vec<Value> {
     let out = ccx(env, &["tree", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -26,22 +30,47 @@ fn last_request_with(env: &TestEnv, needle: &str) -> support::Recorded {
 fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
-    ask(&session, "first question [[reply:first answer]]", "first answer");
-    ask(&session, "second question [[reply:second answer]]", "second answer");
-    ask(&session, "third question [[reply:third answer]]", "third answer");
+    ask(
+        &session,
+        "first question [[reply:first answer]]",
+        "first answer",
+    );
+    ask(
+        &session,
+        "second question [[reply:second answer]]",
+        "second answer",
+    );
+    ask(
+        &session,
+        "third question [[reply:third answer]]",
+        "third answer",
+    );
     let turns = wait_for_finished_turns(&env, 3, &[]);
     let first_id = turns[0]["id"].as_u64().unwrap();
 
     // Rewind to the first turn with a lesson.
-    meta_switch(&session, &format!("rewind {first_id} -- use approach B [[reply:went with B]]"));
+    meta_switch(
+        &session,
+        &format!("rewind {first_id} -- use approach B [[reply:went with B]]"),
+    );
     session.wait_for_text("● went with B", TURN).unwrap();
     let request = last_request_with(&env, "use approach B");
-    assert!(request.history_contains("first question"), "the fork keeps the first turn");
-    assert!(!request.history_contains("second question"), "but not the second");
+    assert!(
+        request.history_contains("first question"),
+        "the fork keeps the first turn"
+    );
+    assert!(
+        !request.history_contains("second question"),
+        "but not the second"
+    );
     assert!(!request.history_contains("third question"), "nor the third");
 
     let branches = tree(&env);
-    let fork = branches.iter().find(|b| b["name"] != "main").expect("a new branch").clone();
+    let fork = branches
+        .iter()
+        .find(|b| b["name"] != "main")
+        .expect("a new branch")
+        .clone();
     assert_eq!(fork["fork_turn"], first_id);
     assert_eq!(fork["parent_branch"], "main");
     let fork_name = fork["name"].as_str().unwrap().to_string();
@@ -52,14 +81,21 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     ask(&session, "back on main [[reply:main again]]", "main again");
     let request = last_request_with(&env, "back on main");
     for earlier in ["first question", "second question", "third question"] {
-        assert!(request.history_contains(earlier), "main's request holds {earlier:?}");
+        assert!(
+            request.history_contains(earlier),
+            "main's request holds {earlier:?}"
+        );
     }
     assert!(!request.history_contains("use approach B"));
 
     // Claude Code deletes its transcripts after a while: ccx rebuilds the branch from its log.
     std::fs::remove_dir_all(env.transcripts_root()).unwrap();
     meta_switch(&session, &format!("checkout {fork_name}"));
-    ask(&session, "after deletion [[reply:still there]]", "still there");
+    ask(
+        &session,
+        "after deletion [[reply:still there]]",
+        "still there",
+    );
     let request = last_request_with(&env, "after deletion");
     assert!(request.history_contains("first question"));
     assert!(request.history_contains("use approach B"));
@@ -67,10 +103,17 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
 
     // The log holds every turn, on the right branches.
     let fork_log: Vec<Value> = support::ccx::log_json(&env, &["--branch", &fork_name]);
-    let prompts: Vec<&str> = fork_log.iter().map(|t| t["prompt"].as_str().unwrap()).collect();
+    let prompts: Vec<&str> = fork_log
+        .iter()
+        .map(|t| t["prompt"].as_str().unwrap())
+        .collect();
     assert_eq!(
         prompts,
-        ["first question [[reply:first answer]]", "use approach B [[reply:went with B]]", "after deletion [[reply:still there]]"]
+        [
+            "first question [[reply:first answer]]",
+            "use approach B [[reply:went with B]]",
+            "after deletion [[reply:still there]]"
+        ]
     );
 }
 
@@ -78,31 +121,62 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
 fn code_snapshots_restore_files_and_the_restore_can_be_undone() {
     let env = TestEnv::new();
     let git = |args: &[&str]| {
-        let out = std::process::Command::new("git").args(args).current_dir(&env.project).output().unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&env.project)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     git(&["init", "-q"]);
     let notes = env.project.join("notes.txt");
     let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);
-    ask(&session, &format!("[[write:{}:version one]]", notes.display()), "wrote");
+    ask(
+        &session,
+        &format!("[[write:{}:version one]]", notes.display()),
+        "wrote",
+    );
     wait_for_finished_turns(&env, 1, &[]);
-    ask(&session, &format!("[[write:{}:version two]] again", notes.display()), "wrote");
+    ask(
+        &session,
+        &format!("[[write:{}:version two]] again", notes.display()),
+        "wrote",
+    );
     let turns = wait_for_finished_turns(&env, 2, &[]);
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "version two");
-    assert!(turns[0]["snapshot"].is_string(), "turns record a snapshot: {turns:#?}");
+    assert!(
+        turns[0]["snapshot"].is_string(),
+        "turns record a snapshot: {turns:#?}"
+    );
     assert!(turns[0]["files"].to_string().contains("notes.txt"));
     let status_before = git(&["status", "--porcelain"]);
 
     meta_switch(&session, &format!("rewind {} --code", turns[0]["id"]));
-    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "version one", "--code restored the file");
-    assert_eq!(git(&["status", "--porcelain"]), status_before, "the index and branch are untouched");
+    assert_eq!(
+        std::fs::read_to_string(&notes).unwrap(),
+        "version one",
+        "--code restored the file"
+    );
+    assert_eq!(
+        git(&["status", "--porcelain"]),
+        status_before,
+        "the index and branch are untouched"
+    );
 
     // The restore took a backup first; bringing it back restores "version two".
-    let backup = git(&["for-each-ref", "--format=%(objectname)", "refs/ccx/snapshots/"])
-        .lines()
-        .map(str::to_string)
-        .collect::<Vec<_>>();
+    let backup = git(&[
+        "for-each-ref",
+        "--format=%(objectname)",
+        "refs/ccx/snapshots/",
+    ])
+    .lines()
+    .map(str::to_string)
+    .collect::<Vec<_>>();
     let snapper = ccx::snapshot::Snapshotter::find(&env.project).unwrap();
     let undone = backup.iter().any(|commit| {
         snapper.restore(commit).is_ok() && std::fs::read_to_string(&notes).unwrap() == "version two"
@@ -131,7 +205,9 @@ fn delete_asks_first_and_never_deletes_the_current_branch() {
     session.wait_for_text("kept main", QUICK).unwrap();
     assert_eq!(tree(&env).len(), 2, "nothing deleted");
     session.send(b"\x1b");
-    session.wait_for(QUICK, |s| !s.contains(EDITOR_MARK)).unwrap();
+    session
+        .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
+        .unwrap();
 
     // Confirmed, on another branch: gone, with the turns only it held; shared turns stay.
     meta_switch(&session, "checkout main");
@@ -144,7 +220,11 @@ fn delete_asks_first_and_never_deletes_the_current_branch() {
     session.wait_for_text("deleted side", QUICK).unwrap();
     let names: Vec<Value> = tree(&env).iter().map(|b| b["name"].clone()).collect();
     assert_eq!(names, ["main"]);
-    assert_eq!(support::ccx::log_json(&env, &["--branch", "main"]).len(), 2, "main's turns are kept");
+    assert_eq!(
+        support::ccx::log_json(&env, &["--branch", "main"]).len(),
+        2,
+        "main's turns are kept"
+    );
 }
 
 #[test]
@@ -166,23 +246,45 @@ fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
         (turns.iter().filter(|t| !t["ended_at"].is_null()).count() == 2).then_some(turns)
     })
     .expect("both turns replayed and recorded");
-    assert!(replayed.iter().all(|t| t["kind"] == "replay"), "{replayed:#?}");
+    assert!(
+        replayed.iter().all(|t| t["kind"] == "replay"),
+        "{replayed:#?}"
+    );
     assert_eq!(replayed[0]["prompt"], "step one [[reply:one done]]");
     assert_eq!(replayed[1]["prompt"], "step two [[reply:two done]]");
     assert!(replayed[0]["parent"].is_null(), "a fresh session");
 
-    let requests: Vec<_> = env.standin.main_requests().into_iter().skip(before).collect();
+    let requests: Vec<_> = env
+        .standin
+        .main_requests()
+        .into_iter()
+        .skip(before)
+        .collect();
     let texts: Vec<&str> = requests.iter().map(|r| r.user_text.as_str()).collect();
-    assert_eq!(texts, ["step one [[reply:one done]]", "step two [[reply:two done]]"], "same prompts, same order");
-    assert!(!requests[0].history_contains("two done"), "the first replayed request starts clean");
-    assert!(requests[1].history_contains("one done"), "one turn at a time");
+    assert_eq!(
+        texts,
+        ["step one [[reply:one done]]", "step two [[reply:two done]]"],
+        "same prompts, same order"
+    );
+    assert!(
+        !requests[0].history_contains("two done"),
+        "the first replayed request starts clean"
+    );
+    assert!(
+        requests[1].history_contains("one done"),
+        "one turn at a time"
+    );
 }
 
 #[test]
 fn diff_and_export_in_the_editor() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
-    ask(&session, "shared start [[reply:shared reply]]", "shared reply");
+    ask(
+        &session,
+        "shared start [[reply:shared reply]]",
+        "shared reply",
+    );
     ask(&session, "main path [[reply:main outcome]]", "main outcome");
     let turns = wait_for_finished_turns(&env, 2, &[]);
     meta_switch(&session, &format!("branch side {}", turns[0]["id"]));
@@ -194,11 +296,17 @@ fn diff_and_export_in_the_editor() {
     session.type_text("diff main side");
     session.send(b"\r");
     session.wait_for_text("side outcome", QUICK).unwrap();
-    assert!(session.screen().contains("main outcome"), "{}", session.screen());
+    assert!(
+        session.screen().contains("main outcome"),
+        "{}",
+        session.screen()
+    );
 
     session.type_text("export main");
     session.send(b"\r");
-    session.wait_for_text("wrote 2 turns of main", QUICK).unwrap();
+    session
+        .wait_for_text("wrote 2 turns of main", QUICK)
+        .unwrap();
     let exported = std::fs::read_to_string(env.project.join("main.md")).unwrap();
     let first = exported.find("shared start").expect("first prompt");
     let second = exported.find("main path").expect("second prompt");
@@ -212,6 +320,9 @@ fn diff_and_export_in_the_editor() {
     session.wait_for_text("overwrite it? [y/N]", QUICK).unwrap();
     session.send(b"n");
     session.wait_for_text("as it was", QUICK).unwrap();
-    assert_eq!(std::fs::read_to_string(env.project.join("main.md")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(env.project.join("main.md")).unwrap(),
+        "mine"
+    );
     session.send(b"\x1b");
 }

@@ -249,12 +249,17 @@ fn forged_hook_messages_record_nothing() {
 #[test]
 fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
     let env = TestEnv::new();
-    let store_dir = ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project));
+    let store_dir =
+        ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project));
     std::fs::create_dir_all(&store_dir).unwrap();
     // sled keeps a directory here; a file of garbage makes the log impossible to open.
     std::fs::write(store_dir.join("db"), b"\x00garbage\xff not a database").unwrap();
     let session = start_ccx(&env, &[]);
-    ask(&session, "works anyway [[reply:claude still answers]]", "claude still answers");
+    ask(
+        &session,
+        "works anyway [[reply:claude still answers]]",
+        "claude still answers",
+    );
     session.wait_for_text("not recording", TURN).unwrap();
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));

@@ -16,13 +16,25 @@ use support::{wait_until, TestEnv};
 fn summarize_then_brief_hands_off_to_a_fresh_session() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
-    ask(&session, "build the parser [[reply:parser started]]", "parser started");
-    ask(&session, "add the tests [[reply:tests added]]", "tests added");
+    ask(
+        &session,
+        "build the parser [[reply:parser started]]",
+        "parser started",
+    );
+    ask(
+        &session,
+        "add the tests [[reply:tests added]]",
+        "tests added",
+    );
     wait_for_finished_turns(&env, 2, &[]);
 
     meta_switch(&session, "summarize-from-here");
-    let summary = wait_request(&env, "for the summary", |r| r.user_text.contains("## Next step"));
-    assert!(summary.history_contains("build the parser") && summary.history_contains("add the tests"));
+    let summary = wait_request(&env, "for the summary", |r| {
+        r.user_text.contains("## Next step")
+    });
+    assert!(
+        summary.history_contains("build the parser") && summary.history_contains("add the tests")
+    );
     let turns = wait_for_finished_turns(&env, 3, &[]);
     let recorded = &turns[2];
     assert_eq!(recorded["kind"], "summary");
@@ -31,21 +43,39 @@ fn summarize_then_brief_hands_off_to_a_fresh_session() {
     assert!(summary_reply.starts_with("echo: "), "{summary_reply}");
 
     meta_switch(&session, "brief");
-    let first = wait_request(&env, "opening the brief session", |r| r.user_text.contains("<handoff>"));
+    let first = wait_request(&env, "opening the brief session", |r| {
+        r.user_text.contains("<handoff>")
+    });
     let texts = first.message_texts();
-    assert!(texts.iter().all(|(role, _)| role != "assistant"), "a fresh session: {texts:#?}");
-    let users: Vec<&String> = texts.iter().filter(|(role, _)| role == "user").map(|(_, t)| t).collect();
+    assert!(
+        texts.iter().all(|(role, _)| role != "assistant"),
+        "a fresh session: {texts:#?}"
+    );
+    let users: Vec<&String> = texts
+        .iter()
+        .filter(|(role, _)| role == "user")
+        .map(|(_, t)| t)
+        .collect();
     assert_eq!(users.len(), 1, "one user message: {users:#?}");
     // Claude wraps pasted text in <pasted_content> tags (escaping nested ones), so look for
     // the summary's own words inside the handoff rather than the exact bytes.
-    let handoff = users[0].split("<handoff>").nth(1).expect("a <handoff> section");
+    let handoff = users[0]
+        .split("<handoff>")
+        .nth(1)
+        .expect("a <handoff> section");
     assert!(
         handoff.contains("Write a handoff of everything in this conversation"),
         "it carries the saved summary: {handoff}"
     );
-    assert!(!first.history_contains("build the parser [[reply"), "none of the old conversation");
+    assert!(
+        !first.history_contains("build the parser [[reply"),
+        "none of the old conversation"
+    );
     let turns = wait_for_finished_turns(&env, 4, &["--all"]);
-    let brief_turn = turns.iter().find(|t| t["kind"] == "brief").expect("a brief turn");
+    let brief_turn = turns
+        .iter()
+        .find(|t| t["kind"] == "brief")
+        .expect("a brief turn");
     assert_ne!(brief_turn["branch"], "main");
     assert!(brief_turn["parent"].is_null());
 }
@@ -54,28 +84,49 @@ fn summarize_then_brief_hands_off_to_a_fresh_session() {
 fn compact_forwards_the_focus() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
-    ask(&session, "a long exploration [[reply:explored]]", "explored");
+    ask(
+        &session,
+        "a long exploration [[reply:explored]]",
+        "explored",
+    );
     wait_for_finished_turns(&env, 1, &[]);
     meta_switch(&session, "compact keep the parser plan and drop the rest");
     let request = wait_request(&env, "compacting", |r| r.kind == Kind::Compact);
-    assert!(request.body.to_string().contains("keep the parser plan"), "the compaction request carries the focus");
+    assert!(
+        request.body.to_string().contains("keep the parser plan"),
+        "the compaction request carries the focus"
+    );
     let compact = wait_until(TURN, || {
-        support::ccx::log_json(&env, &[]).into_iter().find(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
+        support::ccx::log_json(&env, &[])
+            .into_iter()
+            .find(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
     })
     .expect("a compact turn recorded");
-    assert!(compact["prompt"].as_str().unwrap().contains("keep the parser plan"));
+    assert!(compact["prompt"]
+        .as_str()
+        .unwrap()
+        .contains("keep the parser plan"));
 }
 
 #[test]
 fn a_subagent_runs_clean_and_pull_brings_back_only_its_report() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
-    ask(&session, "main work so far [[reply:main reply]]", "main reply");
+    ask(
+        &session,
+        "main work so far [[reply:main reply]]",
+        "main reply",
+    );
     wait_for_finished_turns(&env, 1, &[]);
 
-    meta(&session, "subagent find the answer [[reply:the answer is 42]]");
+    meta(
+        &session,
+        "subagent find the answer [[reply:the answer is 42]]",
+    );
     session.wait_for_text("job #1 started", QUICK).unwrap();
-    let sub = wait_request(&env, "from the subagent", |r| r.user_text.contains("You are a subagent"));
+    let sub = wait_request(&env, "from the subagent", |r| {
+        r.user_text.contains("You are a subagent")
+    });
     assert!(!sub.history_contains("main work so far"), "a clean context");
     // Progress and the end show in :jobs.
     let done = wait_until(TURN, || {
@@ -86,17 +137,28 @@ fn a_subagent_runs_clean_and_pull_brings_back_only_its_report() {
     });
     assert!(done.is_some(), "the job finished: {}", session.screen());
     session.send(b"\x1b");
-    session.wait_for(QUICK, |s| !s.contains(EDITOR_MARK)).unwrap();
+    session
+        .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
+        .unwrap();
 
     meta_switch(&session, "pull");
-    let pulled = wait_request(&env, "with the pulled report", |r| r.kind == Kind::Prompt && r.user_text.contains("<report>"));
+    let pulled = wait_request(&env, "with the pulled report", |r| {
+        r.kind == Kind::Prompt && r.user_text.contains("<report>")
+    });
     assert!(pulled.user_text.contains("the answer is 42"));
-    assert!(pulled.history_contains("main work so far"), "into the main session");
+    assert!(
+        pulled.history_contains("main work so far"),
+        "into the main session"
+    );
     let turns = wait_for_finished_turns(&env, 2, &[]);
     assert_eq!(turns[1]["kind"], "subagent");
     // The subagent's own turns are kept as a side branch.
     let all = support::ccx::log_json(&env, &["--all"]);
-    assert!(all.iter().any(|t| t["branch"].as_str().unwrap().starts_with("subagent-")), "{all:#?}");
+    assert!(
+        all.iter()
+            .any(|t| t["branch"].as_str().unwrap().starts_with("subagent-")),
+        "{all:#?}"
+    );
 }
 
 #[test]
@@ -114,6 +176,8 @@ fn a_failing_subagent_ends_failed_and_the_session_goes_on() {
     });
     assert!(failed.is_some(), "{}", session.screen());
     session.send(b"\x1b");
-    session.wait_for(QUICK, |s| !s.contains(EDITOR_MARK)).unwrap();
+    session
+        .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
+        .unwrap();
     ask(&session, "still fine [[reply:yes fine]]", "yes fine");
 }

@@ -259,12 +259,20 @@ fn engine_restarts_a_program_in_the_same_pty() {
     let sink = Sink::default();
     let seen = sink.clone();
     let restarter = std::thread::spawn(move || {
-        wait_until(T, || String::from_utf8_lossy(&seen.0.lock().unwrap()).contains("first-program").then_some(()))
-            .expect("first program ran");
-        let new_pid = handle.restart(sh("echo second-program; tty; sleep 0.2; exit 4"), None, T).expect("restarted");
+        wait_until(T, || {
+            String::from_utf8_lossy(&seen.0.lock().unwrap())
+                .contains("first-program")
+                .then_some(())
+        })
+        .expect("first program ran");
+        let new_pid = handle
+            .restart(sh("echo second-program; tty; sleep 0.2; exit 4"), None, T)
+            .expect("restarted");
         (handle, new_pid)
     });
-    let outcome = proxy.run(&b""[..], PassThrough, sink.clone(), None).unwrap();
+    let outcome = proxy
+        .run(&b""[..], PassThrough, sink.clone(), None)
+        .unwrap();
     let (handle, new_pid) = restarter.join().unwrap();
     assert_ne!(new_pid, first_pid);
     assert_eq!(handle.child_pid(), new_pid);
@@ -272,8 +280,14 @@ fn engine_restarts_a_program_in_the_same_pty() {
     // The session ends with the second program, which exited unasked.
     assert_eq!(outcome.exit, ChildExit::Code(4));
     let text = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
-    assert!(text.contains("first-program") && text.contains("second-program"), "{text}");
-    assert!(text.contains("/dev/pts/"), "the second program has the PTY as its terminal: {text}");
+    assert!(
+        text.contains("first-program") && text.contains("second-program"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/dev/pts/"),
+        "the second program has the PTY as its terminal: {text}"
+    );
 }
 
 #[test]
@@ -283,15 +297,32 @@ fn a_restarted_program_that_dies_at_once_is_replaced_by_its_fallback() {
     let sink = Sink::default();
     let seen = sink.clone();
     let restarter = std::thread::spawn(move || {
-        wait_until(T, || String::from_utf8_lossy(&seen.0.lock().unwrap()).contains("original").then_some(()))
-            .expect("first program ran");
+        wait_until(T, || {
+            String::from_utf8_lossy(&seen.0.lock().unwrap())
+                .contains("original")
+                .then_some(())
+        })
+        .expect("first program ran");
         handle
-            .restart(sh("echo refusing; exit 1"), Some(sh("echo fallback-running; exit 5")), T)
+            .restart(
+                sh("echo refusing; exit 1"),
+                Some(sh("echo fallback-running; exit 5")),
+                T,
+            )
             .expect("restarted");
     });
-    let outcome = proxy.run(&b""[..], PassThrough, sink.clone(), None).unwrap();
+    let outcome = proxy
+        .run(&b""[..], PassThrough, sink.clone(), None)
+        .unwrap();
     restarter.join().unwrap();
     let text = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
-    assert!(text.contains("refusing") && text.contains("fallback-running"), "{text}");
-    assert_eq!(outcome.exit, ChildExit::Code(5), "the fallback carried the session on");
+    assert!(
+        text.contains("refusing") && text.contains("fallback-running"),
+        "{text}"
+    );
+    assert_eq!(
+        outcome.exit,
+        ChildExit::Code(5),
+        "the fallback carried the session on"
+    );
 }

@@ -337,7 +337,17 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
     let segments = layout(&chains, &known_keys);
     let base = format!("import-{}", session.chars().take(8).collect::<String>());
     // One flush for the whole import instead of three per turn.
-    store.bulk(|| write_segments(store, &session, &base, &chains, &segments, &mut imported, &mut report))?;
+    store.bulk(|| {
+        write_segments(
+            store,
+            &session,
+            &base,
+            &chains,
+            &segments,
+            &mut imported,
+            &mut report,
+        )
+    })?;
     finish_import(store, &session, &chains, &imported, report)
 }
 
@@ -379,7 +389,7 @@ fn write_segments(
         let branch = match branch {
             Some(name) => name,
             None => {
-                let name = free_branch_name(store, &base)?;
+                let name = free_branch_name(store, base)?;
                 let parent_branch = match parent {
                     Some(pid) => store.turn(pid)?.map(|t| t.branch),
                     None => None,
@@ -428,7 +438,7 @@ fn write_segments(
             report.branches.insert(branch.clone());
             // What was imported is remembered in batches: rewriting the whole map after
             // every turn made a large import quadratic.
-            if report.turns % REMEMBER_EVERY == 0 {
+            if report.turns.is_multiple_of(REMEMBER_EVERY) {
                 store.set_meta(&meta_key(&session), serde_json::to_value(&imported)?)?;
             }
         }

@@ -47,7 +47,10 @@ pub fn open_stores(all: bool) -> Result<Vec<Store>> {
         return Ok(vec![open_here()?]);
     }
     let data = crate::paths::data_dir()?;
-    crate::store::list_project_stores(&data).iter().map(|dir| Store::open(dir)).collect()
+    crate::store::list_project_stores(&data)
+        .iter()
+        .map(|dir| Store::open(dir))
+        .collect()
 }
 
 /// `ccx log [--branch B] [--all] [--json] [-n N]`.
@@ -133,9 +136,17 @@ pub fn tree(json: bool) -> Result<i32> {
     if json {
         return print_json(&branches).map(|_| 0);
     }
-    let palette = Palette { enabled: render::colour_wanted(1) };
+    let palette = Palette {
+        enabled: render::colour_wanted(1),
+    };
     let current = current_branch(&store)?;
-    let text = crate::meta::tree::render_tree(&branches, &store.all_turns()?, &current, chrono::Utc::now(), palette);
+    let text = crate::meta::tree::render_tree(
+        &branches,
+        &store.all_turns()?,
+        &current,
+        chrono::Utc::now(),
+        palette,
+    );
     print!("{text}");
     Ok(0)
 }
@@ -147,9 +158,17 @@ pub fn sessions(json: bool) -> Result<i32> {
     if json {
         return print_json(&branches).map(|_| 0);
     }
-    let palette = Palette { enabled: render::colour_wanted(1) };
+    let palette = Palette {
+        enabled: render::colour_wanted(1),
+    };
     let current = current_branch(&store)?;
-    let text = render::sessions_table(&branches, &store.all_turns()?, Some(&current), chrono::Utc::now(), palette);
+    let text = render::sessions_table(
+        &branches,
+        &store.all_turns()?,
+        Some(&current),
+        chrono::Utc::now(),
+        palette,
+    );
     print!("{text}");
     Ok(0)
 }

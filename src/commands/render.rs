@@ -189,18 +189,34 @@ pub fn sessions_table(
     }
     let mut out = format!(
         "{}\n",
-        p.dim(&format!("  {:<20} {:<10} {:>5} {:>8} {:>6}", "branch", "session", "turns", "context", "last"))
+        p.dim(&format!(
+            "  {:<20} {:<10} {:>5} {:>8} {:>6}",
+            "branch", "session", "turns", "context", "last"
+        ))
     );
     for branch in branches {
         let own: Vec<&Turn> = turns.iter().filter(|t| t.branch == branch.name).collect();
         let head = branch.head.and_then(|id| turns.iter().find(|t| t.id == id));
-        let context = head.map(|t| tokens(t.context_tokens)).unwrap_or_else(|| "-".into());
+        let context = head
+            .map(|t| tokens(t.context_tokens))
+            .unwrap_or_else(|| "-".into());
         let last = head
             .map(|t| age(t.ended_at.as_deref().unwrap_or(&t.started_at), now))
             .unwrap_or_else(|| age(&branch.created_at, now));
-        let mark = if current == Some(branch.name.as_str()) { "*" } else { " " };
+        let mark = if current == Some(branch.name.as_str()) {
+            "*"
+        } else {
+            " "
+        };
         let session: String = branch.session_id.chars().take(8).collect();
-        let line = format!("{mark} {:<20} {:<10} {:>5} {:>8} {:>6}", branch.name, session, own.len(), context, last);
+        let line = format!(
+            "{mark} {:<20} {:<10} {:>5} {:>8} {:>6}",
+            branch.name,
+            session,
+            own.len(),
+            context,
+            last
+        );
         out.push_str(&if mark == "*" { p.strong(&line) } else { line });
         out.push('\n');
     }

@@ -159,9 +159,11 @@ impl Engine {
     /// Runs one request. Never panics on bad input; failures come back as `Response::Error`.
     pub fn execute(&self, req: &Request) -> Response {
         let result = match req {
-            Request::BeginTurn { token, start, defer } => {
-                self.begin_turn(token, start, *defer).map(Response::Turn)
-            }
+            Request::BeginTurn {
+                token,
+                start,
+                defer,
+            } => self.begin_turn(token, start, *defer).map(Response::Turn),
             Request::FinishTurn { id, end, defer } => {
                 self.finish_turn(*id, end, *defer).map(Response::Turn)
             }
@@ -180,7 +182,9 @@ impl Engine {
             Request::SetMeta { key, value, defer } => {
                 self.set_meta(key, value, *defer).map(|()| Response::Done)
             }
-            Request::RenameBranch { old, new } => self.rename_branch(old, new).map(|()| Response::Done),
+            Request::RenameBranch { old, new } => {
+                self.rename_branch(old, new).map(|()| Response::Done)
+            }
             Request::DeleteBranch { name } => self.delete_branch(name).map(Response::Count),
             Request::Flush => self.flush().map(|()| Response::Done),
         };
@@ -419,7 +423,9 @@ impl Engine {
         let _guard = self.lock_writes();
         let mut branch = self.branch(old)?.ok_or_else(|| self.no_branch(old))?;
         if self.branch(new)?.is_some() {
-            return Err(StoreError::BranchExists { name: new.to_owned() });
+            return Err(StoreError::BranchExists {
+                name: new.to_owned(),
+            });
         }
         branch.name = new.to_owned();
         let mut turns = Vec::new();
@@ -454,7 +460,10 @@ impl Engine {
                     s.insert(branch.session_id.as_bytes(), new.as_bytes())?;
                 }
                 if current.as_ref().and_then(Value::as_str) == Some(old) {
-                    m.insert("current_branch".as_bytes(), Self::encode(&Value::String(new.to_owned())))?;
+                    m.insert(
+                        "current_branch".as_bytes(),
+                        Self::encode(&Value::String(new.to_owned())),
+                    )?;
                 }
                 Ok(())
             })
@@ -467,7 +476,11 @@ impl Engine {
         let branch = self.branch(name)?.ok_or_else(|| self.no_branch(name))?;
         // Turns another branch's conversation passes through are kept.
         let mut needed = std::collections::HashSet::new();
-        let others: Vec<Branch> = self.branches()?.into_iter().filter(|b| b.name != name).collect();
+        let others: Vec<Branch> = self
+            .branches()?
+            .into_iter()
+            .filter(|b| b.name != name)
+            .collect();
         for other in &others {
             let mut next = other.head;
             while let Some(id) = next {

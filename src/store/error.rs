@@ -21,8 +21,8 @@ pub enum StoreError {
     InvalidBranchName { name: String, reason: String },
     /// The data on disk cannot be read back: one line saying where and what to do.
     #[error(
-        "the turn log at {path} is damaged ({detail}); move it aside \
-         (mv '{path}' '{path}.damaged') and ccx will start a new one"
+        "the turn log at {path} is damaged ({detail}); run `ccx doctor --repair` to keep \
+         every intact turn in a fresh log (the damaged one is set aside)"
     )]
     Damaged { path: String, detail: String },
     /// Reading or writing the store failed (disk full, permissions, ...).

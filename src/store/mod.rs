@@ -15,8 +15,8 @@
 mod client;
 mod engine;
 mod error;
-mod server;
 pub mod recover;
+mod server;
 
 pub use engine::{Request, Response};
 pub use error::StoreError;

@@ -326,7 +326,14 @@ fn bulk_writes_are_all_there_after_one_flush() {
             .bulk(|| {
                 for n in 0..50 {
                     let t = store.begin_turn(start("main", &format!("p{n}")))?;
-                    store.finish_turn(t.id, TurnEnd { reply: format!("r{n}"), ended_at: "x".into(), ..Default::default() })?;
+                    store.finish_turn(
+                        t.id,
+                        TurnEnd {
+                            reply: format!("r{n}"),
+                            ended_at: "x".into(),
+                            ..Default::default()
+                        },
+                    )?;
                 }
                 store.set_meta("k", serde_json::json!(1))
             })
