@@ -490,6 +490,21 @@ impl JobManager {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        // If ccx dies without shutting its jobs down (kill -9), the job dies with it. The
+        // signal follows the spawning thread, which is ccx's input thread: it lives as long
+        // as ccx does.
+        let ccx_pid = std::process::id() as libc::pid_t;
+        // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                if libc::getppid() != ccx_pid {
+                    // ccx is already gone.
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
         for key in crate::session::nested_session_vars() {
             cmd.env_remove(key);
         }

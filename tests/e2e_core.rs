@@ -6,6 +6,7 @@ mod support;
 use serde_json::Value;
 use std::time::Duration;
 use support::ccx::{ask, ccx, log_json, start_ccx, wait_for_finished_turns, TURN};
+use support::harness::children_of;
 use support::{ccx_path, pid_alive, wait_until, TestEnv};
 
 #[test]
@@ -65,25 +66,6 @@ fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
         Some(0),
         "ccx exit code after /exit"
     );
-}
-
-/// The PIDs of the processes whose parent is `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|child| {
-            std::fs::read_to_string(format!("/proc/{child}/stat"))
-                .ok()
-                .and_then(|s| {
-                    s.rsplit_once(')')
-                        .map(|(_, rest)| rest.split_whitespace().nth(1).map(str::to_string))
-                })
-                .flatten()
-                .is_some_and(|ppid| ppid == pid.to_string())
-        })
-        .collect()
 }
 
 #[test]

@@ -13,6 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::ccx::{ask, ccx, log_json, start_ccx, wait_for_finished_turns, TURN};
+use support::harness::children_of;
 use support::{ccx_path, pid_alive, wait_until, PtySession, TestEnv};
 
 /// A small deterministic PRNG (xorshift64*), seeded per run.
@@ -39,24 +40,6 @@ fn fault_runs() -> u64 {
         Err(_) if std::env::var("CCX_FULL_FAULTS").as_deref() == Ok("1") => 30,
         Err(_) => 10,
     }
-}
-
-/// The PIDs of the processes whose parent is `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|child| {
-            std::fs::read_to_string(format!("/proc/{child}/stat"))
-                .ok()
-                .and_then(|s| {
-                    s.rsplit_once(')')
-                        .and_then(|(_, rest)| rest.split_whitespace().nth(1).map(str::to_string))
-                })
-                .is_some_and(|ppid| ppid == pid.to_string())
-        })
-        .collect()
 }
 
 /// Waits up to 20 s for every pid to go; kills leftovers and returns them.
@@ -578,4 +561,30 @@ fn full_disk(check_resume: bool) {
     );
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));
+}
+
+#[test]
+fn a_running_subagent_dies_with_ccx_even_on_kill_9() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    support::ccx::meta(&session, "subagent slow helper [[sleep:60000]]");
+    session
+        .wait_for_text("job #1 started", support::ccx::QUICK)
+        .unwrap();
+    // The subagent is a `claude -p … --output-format stream-json` child of ccx.
+    let is_job = |pid: &u32| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains("stream-json"))
+            .unwrap_or(false)
+    };
+    let job = wait_until(TURN, || {
+        children_of(session.pid()).into_iter().find(|p| is_job(p))
+    })
+    .expect("the subagent's claude runs under ccx");
+    session.kill_9();
+    let gone = wait_until(Duration::from_secs(20), || (!pid_alive(job)).then_some(()));
+    if gone.is_none() {
+        unsafe { libc::kill(job as i32, libc::SIGKILL) };
+        panic!("the subagent (pid {job}) outlived ccx");
+    }
 }

@@ -343,9 +343,15 @@ pub fn render_hits(
 pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
     let matcher = Matcher::new(&query.join(" "))?;
     let stores = super::open_stores(all)?;
+    // The same words the matcher uses: the store decodes only turns holding all of them.
+    let words: Vec<String> = query
+        .join(" ")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     let mut found: Vec<(&Store, Vec<Turn>)> = Vec::new();
     for store in &stores {
-        found.push((store, store.all_turns()?));
+        found.push((store, store.search_candidates(&words)?));
     }
     let ranked: Vec<(&Store, Vec<Hit<'_>>)> = found
         .iter()

@@ -66,6 +66,11 @@ pub enum Request {
         #[serde(default)]
         defer: bool,
     },
+    /// The turns whose stored record holds every one of `words` (ASCII, case-insensitive):
+    /// candidates for a search, decoded here so the rest of the log is never decoded or sent.
+    SearchCandidates {
+        words: Vec<String>,
+    },
     /// Renames a branch everywhere it is named (its turns, child branches, sessions).
     RenameBranch {
         old: String,
@@ -169,6 +174,9 @@ impl Engine {
             }
             Request::Turn { id } => self.turn(*id).map(Response::MaybeTurn),
             Request::AllTurns => self.all_turns().map(Response::Turns),
+            Request::SearchCandidates { words } => {
+                self.search_candidates(words).map(Response::Turns)
+            }
             Request::Lineage { branch } => self.lineage(branch).map(Response::Turns),
             Request::Entries { id } => self.entries(*id).map(Response::Entries),
             Request::Branch { name } => self.branch(name).map(Response::MaybeBranch),
@@ -533,6 +541,28 @@ impl Engine {
             Some(bytes) => Ok(Some(self.decode_turn(&bytes)?)),
             None => Ok(None),
         }
+    }
+
+    fn search_candidates(&self, words: &[String]) -> Res<Vec<Turn>> {
+        let needles: Vec<Vec<u8>> = words
+            .iter()
+            .map(|w| w.to_ascii_lowercase().into_bytes())
+            .collect();
+        let finders: Vec<memchr::memmem::Finder<'_>> = needles
+            .iter()
+            .map(|n| memchr::memmem::Finder::new(n))
+            .collect();
+        let mut lowered = Vec::new();
+        let mut out = Vec::new();
+        for item in self.turns.iter() {
+            let (_, bytes) = item.map_err(|e| self.sled(e))?;
+            lowered.clear();
+            lowered.extend(bytes.iter().map(u8::to_ascii_lowercase));
+            if finders.iter().all(|f| f.find(&lowered).is_some()) {
+                out.push(self.decode_turn(&bytes)?);
+            }
+        }
+        Ok(out)
     }
 
     fn all_turns(&self) -> Res<Vec<Turn>> {

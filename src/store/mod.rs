@@ -279,6 +279,20 @@ impl Store {
         ask!(self, Request::Turn { id }, Response::MaybeTurn(t) => t)
     }
 
+    /// The turns that may match a search for `words`: every turn holding all of them when they
+    /// can be found in the stored records as they are (ASCII words JSON never escapes), else
+    /// every turn. The caller matches exactly; this only spares decoding (and, for a client,
+    /// sending) the turns that cannot match.
+    pub fn search_candidates(&self, words: &[String]) -> Result<Vec<Turn>> {
+        let plain = |w: &String| {
+            w.is_ascii() && !w.is_empty() && !w.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
+        };
+        if words.is_empty() || !words.iter().all(plain) {
+            return self.all_turns();
+        }
+        ask!(self, Request::SearchCandidates { words: words.to_vec() }, Response::Turns(t) => t)
+    }
+
     /// All turns of the project, ascending id.
     pub fn all_turns(&self) -> Result<Vec<Turn>> {
         ask!(self, Request::AllTurns, Response::Turns(t) => t)

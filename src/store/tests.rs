@@ -345,3 +345,42 @@ fn bulk_writes_are_all_there_after_one_flush() {
     assert_eq!(turns[49].reply, "r49");
     assert_eq!(store.get_meta("k").unwrap(), Some(serde_json::json!(1)));
 }
+
+#[test]
+fn search_candidates_never_drop_a_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for (prompt, reply) in [
+        ("Fix the PARSER", "done"),
+        ("say \"quoted\" words", "ok"),
+        ("unrelated", "nothing here"),
+        ("tabs\tand\nnewlines parser", "Ünïcode réply"),
+    ] {
+        let t = store.begin_turn(start("main", prompt)).unwrap();
+        store
+            .finish_turn(
+                t.id,
+                TurnEnd {
+                    reply: reply.into(),
+                    ended_at: "x".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    let ids = |words: &[&str]| -> Vec<u64> {
+        let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        store
+            .search_candidates(&words)
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    assert_eq!(ids(&["parser"]), [1, 4]);
+    assert_eq!(ids(&["parser", "FIX"]), [1]);
+    assert_eq!(ids(&["absent"]), Vec::<u64>::new());
+    // Words JSON may escape, or non-ASCII ones, fall back to every turn (the caller matches).
+    assert_eq!(ids(&["\"quoted\""]).len(), 4);
+    assert_eq!(ids(&["réply"]).len(), 4);
+}

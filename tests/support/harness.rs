@@ -668,6 +668,24 @@ fn dup_file(fd: std::os::fd::RawFd) -> std::fs::File {
     unsafe { std::fs::File::from_raw_fd(d) }
 }
 
+/// The PIDs of the processes whose parent is `pid`.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .and_then(|(_, rest)| rest.split_whitespace().nth(1).map(str::to_string))
+                })
+                .is_some_and(|ppid| ppid == pid.to_string())
+        })
+        .collect()
+}
+
 /// Whether a process with this PID exists (and is not a zombie).
 pub fn pid_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
