@@ -548,10 +548,8 @@ impl Engine {
             .iter()
             .map(|w| w.to_ascii_lowercase().into_bytes())
             .collect();
-        let finders: Vec<memchr::memmem::Finder<'_>> = needles
-            .iter()
-            .map(|n| memchr::memmem::Finder::new(n))
-            .collect();
+        let finders: Vec<memchr::memmem::Finder<'_>> =
+            needles.iter().map(memchr::memmem::Finder::new).collect();
         let mut lowered = Vec::new();
         let mut out = Vec::new();
         for item in self.turns.iter() {
