@@ -480,7 +480,6 @@ fn a_full_disk_keeps_the_session_running_and_loses_nothing_stored() {
 /// ccx's store fails every later write until ccx restarts. The fix belongs in
 /// src/store/mod.rs (reopen the database after an I/O error); see the hardening report.
 #[test]
-#[ignore = "the owning ccx keeps sled's latched ENOSPC error until it restarts"]
 fn recording_resumes_once_a_full_disk_has_space_again() {
     full_disk(true);
 }

@@ -49,6 +49,9 @@ pub struct Store {
 enum Backend {
     Owner(Owner),
     Client(Client),
+    /// The owner's database was closed after a write failed (a full disk: sled refuses every
+    /// later write until it is opened again); the next request opens it again.
+    Closed,
 }
 
 struct Owner {
@@ -203,6 +206,28 @@ impl Store {
 
     /// Replaces `old` (whose owner went away) by a fresh owner-or-client, unless another thread
     /// already did.
+    /// Replaces `old` (if it is still the backend) with `Closed`; the database is released
+    /// once the last request using `old` has finished.
+    fn close(&self, old: &Arc<Backend>) {
+        let mut slot = self.backend.write().unwrap_or_else(|p| p.into_inner());
+        if Arc::ptr_eq(&slot, old) {
+            *slot = Arc::new(Backend::Closed);
+        }
+    }
+
+    /// After a failed write closed the database: opens it again and retries the request
+    /// once. None when it cannot be opened yet (the caller reports the original failure).
+    fn call_once_reopened(&self, req: &Request) -> Option<Result<Response>> {
+        let current = self.current();
+        if matches!(&*current, Backend::Closed) {
+            self.take_over(&current).ok()?;
+        }
+        match &*self.current() {
+            Backend::Owner(owner) => Some(into_result(owner.engine.execute(req))),
+            _ => None,
+        }
+    }
+
     fn take_over(&self, old: &Arc<Backend>) -> Result<()> {
         let mut slot = self.backend.write().unwrap_or_else(|p| p.into_inner());
         if Arc::ptr_eq(&slot, old) {
@@ -219,7 +244,21 @@ impl Store {
         loop {
             let backend = self.current();
             let why = match &*backend {
-                Backend::Owner(owner) => return into_result(owner.engine.execute(req)),
+                Backend::Owner(owner) => {
+                    let response = owner.engine.execute(req);
+                    if !matches!(response, Response::Error(StoreError::Io { .. })) {
+                        return into_result(response);
+                    }
+                    // Close this handle and retry once on a fresh one; what was acknowledged
+                    // before was flushed, so nothing stored is lost.
+                    self.close(&backend);
+                    drop(backend);
+                    match self.call_once_reopened(req) {
+                        Some(result) => return result,
+                        None => return into_result(response),
+                    }
+                }
+                Backend::Closed => "the turn log is being opened again".to_string(),
                 Backend::Client(client) => {
                     let line = line.get_or_insert_with(|| {
                         serde_json::to_vec(req).expect("requests always serialise")
