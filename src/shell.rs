@@ -114,9 +114,7 @@ impl MetaShell {
         let _ = out.write_all(&setup);
         drop(out);
 
-        let palette = Palette {
-            enabled: render::colour_wanted(1),
-        };
+        let palette = Palette::for_stdout();
         self.print(&self.header(palette));
         let quit = self.read_commands(palette);
 

@@ -1,7 +1,7 @@
 //! `ccx doctor`: finds claude and its version, checks that the hook path delivers, that the
 //! store opens, and says what is wrong in plain words.
 
-use super::render::{self, Palette};
+use super::render::Palette;
 use crate::hooks::bridge::Bridge;
 use crate::hooks::wire::HookEvent;
 use crate::store::{Store, StoreError};
@@ -82,9 +82,7 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
         serde_json::to_writer_pretty(std::io::stdout().lock(), &checks)?;
         println!();
     } else {
-        let p = Palette {
-            enabled: render::colour_wanted(1),
-        };
+        let p = Palette::for_stdout();
         let mut out = std::io::stdout().lock();
         for c in &checks {
             let mark = if c.ok { p.good("ok ") } else { p.warn("BAD") };

@@ -8,7 +8,7 @@ pub mod render;
 pub mod replay;
 pub mod search;
 
-use crate::model::Turn;
+use crate::model::{Branch, Turn};
 use crate::refs;
 use crate::store::Store;
 use anyhow::{Context, Result};
@@ -88,9 +88,7 @@ pub fn log(branch: Option<String>, all: bool, json: bool, limit: Option<usize>) 
         let all_turns: Vec<&Turn> = listed.iter().flat_map(|(_, t)| t.iter()).collect();
         return print_json(&all_turns).map(|_| 0);
     }
-    let palette = Palette {
-        enabled: render::colour_wanted(1),
-    };
+    let palette = Palette::for_stdout();
     let now = chrono::Utc::now();
     let width = terminal_width();
     let mut out = std::io::stdout().lock();
@@ -122,52 +120,41 @@ pub fn show(reference: &str, json: bool) -> Result<i32> {
     if json {
         return print_json(&turn).map(|_| 0);
     }
-    let palette = Palette {
-        enabled: render::colour_wanted(1),
-    };
+    let palette = Palette::for_stdout();
     print!("{}", render::turn_full(&turn, palette));
     Ok(0)
 }
 
 /// `ccx tree [--json]`.
 pub fn tree(json: bool) -> Result<i32> {
-    let store = open_here()?;
-    let branches = store.branches()?;
-    if json {
-        return print_json(&branches).map(|_| 0);
-    }
-    let palette = Palette {
-        enabled: render::colour_wanted(1),
-    };
-    let current = current_branch(&store)?;
-    let text = crate::meta::tree::render_tree(
-        &branches,
-        &store.all_turns()?,
-        &current,
-        chrono::Utc::now(),
-        palette,
-    );
-    print!("{text}");
-    Ok(0)
+    branches_view(json, crate::meta::tree::render_tree)
 }
 
 /// `ccx sessions [--json]`.
 pub fn sessions(json: bool) -> Result<i32> {
+    branches_view(json, |branches, turns, current, now, palette| {
+        render::sessions_table(branches, turns, Some(current), now, palette)
+    })
+}
+
+/// The project's branch records as JSON, or rendered by `render` (branches, all turns, the
+/// current branch, now, colours).
+fn branches_view(
+    json: bool,
+    render: impl FnOnce(&[Branch], &[Turn], &str, chrono::DateTime<chrono::Utc>, Palette) -> String,
+) -> Result<i32> {
     let store = open_here()?;
     let branches = store.branches()?;
     if json {
         return print_json(&branches).map(|_| 0);
     }
-    let palette = Palette {
-        enabled: render::colour_wanted(1),
-    };
     let current = current_branch(&store)?;
-    let text = render::sessions_table(
+    let text = render(
         &branches,
         &store.all_turns()?,
-        Some(&current),
+        &current,
         chrono::Utc::now(),
-        palette,
+        Palette::for_stdout(),
     );
     print!("{text}");
     Ok(0)

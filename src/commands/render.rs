@@ -16,6 +16,13 @@ pub struct Palette {
 }
 
 impl Palette {
+    /// Colours for what goes to standard output: on for a terminal, off with `NO_COLOR`.
+    pub fn for_stdout() -> Palette {
+        Palette {
+            enabled: colour_wanted(1),
+        }
+    }
+
     pub fn id(&self, text: &str) -> String {
         if self.enabled {
             text.yellow().to_string()

@@ -368,9 +368,7 @@ pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
         writeln!(out)?;
         return Ok(0);
     }
-    let palette = Palette {
-        enabled: render::colour_wanted(1),
-    };
+    let palette = Palette::for_stdout();
     let width = crate::terminal::size(1)
         .map(|(_, cols)| cols as usize)
         .unwrap_or(100);
