@@ -667,9 +667,9 @@ impl Controller {
     pub fn rename(&self, old: &str, new: &str) -> Result<String> {
         let store = self.store()?;
         refs::validate_branch_name(new).map_err(anyhow::Error::msg)?;
-        let Some(branch) = store.branch(old)? else {
-            bail!("no branch '{old}'")
-        };
+        if store.branch(old)?.is_none() {
+            bail!("no branch '{old}'");
+        }
         if store.branch(new)?.is_some() {
             bail!("a branch named '{new}' exists already");
         }
@@ -677,7 +677,6 @@ impl Controller {
         if self.view().branch.as_deref() == Some(old) {
             self.view.lock().unwrap_or_else(|e| e.into_inner()).branch = Some(new.to_string());
         }
-        let _ = branch;
         Ok(format!("renamed {old} to {new}"))
     }
 

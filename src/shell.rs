@@ -275,70 +275,14 @@ impl MetaShell {
         let width = crate::terminal::size(1)
             .map(|(_, c)| c as usize)
             .unwrap_or(100);
-        match &command {
-            MetaCommand::Diff { a, b } => {
-                let lineages = store.branch(a).and_then(|ba| Ok((ba, store.branch(b)?)));
-                return match lineages {
-                    Ok((Some(ba), Some(bb))) => match (store.lineage(a), store.lineage(b)) {
-                        (Ok(ta), Ok(tb)) => LineResult::Show(crate::commands::diff::render_diff(
-                            &ba, &ta, &bb, &tb, width, palette,
-                        )),
-                        (Err(e), _) | (_, Err(e)) => LineResult::Error(format!("{e:#}")),
-                    },
-                    Ok((None, _)) => LineResult::Error(format!("no branch '{a}'")),
-                    Ok((_, None)) => LineResult::Error(format!("no branch '{b}'")),
-                    Err(e) => LineResult::Error(format!("{e:#}")),
-                };
-            }
-            MetaCommand::Export {
-                branch: which,
-                format,
-                file,
-            } => {
-                let name = which.clone().unwrap_or_else(|| branch.clone());
-                let extension = if *format == crate::meta::ExportFormat::Json {
-                    "json"
-                } else {
-                    "md"
-                };
-                let path = match file {
-                    Some(file) => std::path::PathBuf::from(file),
-                    None => std::path::PathBuf::from(format!("{name}.{extension}")),
-                };
-                if path.exists() {
-                    self.print(&format!("{} exists: overwrite it? [y/N] ", path.display()));
-                    let answer = read_key();
-                    self.print("\n");
-                    if !matches!(answer, Some(b'y' | b'Y')) {
-                        return LineResult::Show(format!("left {} as it was", path.display()));
-                    }
-                }
-                let exported = store.branch(&name).and_then(|found| {
-                    let found = found.ok_or_else(|| anyhow::anyhow!("no branch '{name}'"))?;
-                    let turns = store.lineage(&name)?;
-                    crate::commands::export::export_to(&path, &found, &turns, *format, false)
-                        .map(|_| turns.len())
-                });
-                return match exported {
-                    Ok(n) => {
-                        LineResult::Show(format!("wrote {n} turns of {name} to {}", path.display()))
-                    }
-                    Err(e) => LineResult::Error(format!("{e:#}")),
-                };
-            }
-            _ => {}
-        }
-        if let MetaCommand::Sessions = command {
-            return match (store.branches(), store.all_turns()) {
-                (Ok(branches), Ok(turns)) => LineResult::Show(render::sessions_table(
-                    &branches,
-                    &turns,
-                    Some(&branch),
-                    chrono::Utc::now(),
-                    palette,
-                )),
-                (Err(e), _) | (_, Err(e)) => LineResult::Error(format!("{e:#}")),
-            };
+        if let MetaCommand::Export {
+            branch: which,
+            format,
+            file,
+        } = &command
+        {
+            let name = which.clone().unwrap_or_else(|| branch.clone());
+            return self.export(store, &name, *format, file.as_deref());
         }
         let ctx = ShellContext {
             store,
@@ -353,6 +297,43 @@ impl MetaShell {
             Outcome::Text(text) => LineResult::Show(text),
             Outcome::Error(message) => LineResult::Error(message),
             Outcome::Quit => LineResult::Quit,
+        }
+    }
+
+    /// `:export`: writes a branch out, asking before it overwrites a file.
+    fn export(
+        &self,
+        store: &Store,
+        name: &str,
+        format: crate::meta::ExportFormat,
+        file: Option<&str>,
+    ) -> LineResult {
+        let extension = if format == crate::meta::ExportFormat::Json {
+            "json"
+        } else {
+            "md"
+        };
+        let path = std::path::PathBuf::from(
+            file.map(str::to_string)
+                .unwrap_or_else(|| format!("{name}.{extension}")),
+        );
+        if path.exists() {
+            self.print(&format!("{} exists: overwrite it? [y/N] ", path.display()));
+            let answer = read_key();
+            self.print("\n");
+            if !matches!(answer, Some(b'y' | b'Y')) {
+                return LineResult::Show(format!("left {} as it was", path.display()));
+            }
+        }
+        let exported = store.branch(name).and_then(|found| {
+            let found = found.ok_or_else(|| anyhow::anyhow!("no branch '{name}'"))?;
+            let turns = store.lineage(name)?;
+            crate::commands::export::export_to(&path, &found, &turns, format, false)
+                .map(|_| turns.len())
+        });
+        match exported {
+            Ok(n) => LineResult::Show(format!("wrote {n} turns of {name} to {}", path.display())),
+            Err(e) => LineResult::Error(format!("{e:#}")),
         }
     }
 

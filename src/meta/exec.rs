@@ -1,7 +1,8 @@
-//! Runs a parsed meta-command against the turn log and says what to show. This version runs
-//! the read-only commands (`:help`, `:log`, `:show`, `:tree`, `:context`) and `:quit`; every
-//! other command answers, in one line, that it is not available yet. The dispatch is one
-//! `match` so that each command, when implemented, is one arm.
+//! Runs a parsed meta-command against the turn log and says what to show: the commands that
+//! only read the log (`:help`, `:log`, `:show`, `:tree`, `:context`, `:sessions`, `:diff`) and
+//! `:quit`. Commands that change the running session (fork, checkout, handoffs, jobs, replay,
+//! rename, delete, export with its overwrite question) are run by the editor (`shell.rs`) through
+//! the session controller; here they answer, in one line, that they need a running session.
 //!
 //! Nothing here writes to the terminal: the caller shows an [`Outcome`]. Colour comes only
 //! through the [`Palette`] of the [`ShellContext`].
@@ -48,6 +49,8 @@ pub fn execute(cmd: &MetaCommand, ctx: &ShellContext) -> Outcome {
         MetaCommand::Show { turn } => show(turn, ctx),
         MetaCommand::Tree => tree(ctx),
         MetaCommand::Context => context(ctx),
+        MetaCommand::Sessions => sessions(ctx),
+        MetaCommand::Diff { a, b } => diff(a, b, ctx),
         MetaCommand::Quit => return Outcome::Quit,
         MetaCommand::Branch { .. }
         | MetaCommand::Checkout { .. }
@@ -61,12 +64,10 @@ pub fn execute(cmd: &MetaCommand, ctx: &ShellContext) -> Outcome {
         | MetaCommand::Jobs
         | MetaCommand::Kill { .. }
         | MetaCommand::Replay { .. }
-        | MetaCommand::Diff { .. }
-        | MetaCommand::Sessions
         | MetaCommand::Rename { .. }
         | MetaCommand::Delete { .. }
         | MetaCommand::Export { .. } => Err(format!(
-            "`:{}` is not available yet in this version of ccx",
+            "`:{}` needs a running ccx session (the editor inside `ccx`)",
             cmd.name()
         )),
     };
@@ -227,6 +228,40 @@ fn tree(ctx: &ShellContext) -> Result<String, String> {
         &turns,
         &ctx.branch,
         now(),
+        ctx.palette,
+    ))
+}
+
+/// `:sessions`.
+fn sessions(ctx: &ShellContext) -> Result<String, String> {
+    let branches = ctx.store.branches().map_err(store_err)?;
+    let turns = ctx.store.all_turns().map_err(store_err)?;
+    Ok(crate::commands::render::sessions_table(
+        &branches,
+        &turns,
+        Some(&ctx.branch),
+        now(),
+        ctx.palette,
+    ))
+}
+
+/// `:diff A B`.
+fn diff(a: &str, b: &str, ctx: &ShellContext) -> Result<String, String> {
+    let branch = |name: &str| -> Result<(crate::model::Branch, Vec<Turn>), String> {
+        let found = ctx
+            .store
+            .branch(name)
+            .map_err(store_err)?
+            .ok_or_else(|| format!("no branch '{name}'"))?;
+        Ok((found, ctx.store.lineage(name).map_err(store_err)?))
+    };
+    let ((ba, ta), (bb, tb)) = (branch(a)?, branch(b)?);
+    Ok(crate::commands::diff::render_diff(
+        &ba,
+        &ta,
+        &bb,
+        &tb,
+        ctx.width,
         ctx.palette,
     ))
 }
@@ -479,7 +514,7 @@ mod tests {
     }
 
     #[test]
-    fn quit_and_the_commands_not_available_yet() {
+    fn quit_and_the_commands_that_need_a_running_session() {
         let (_dir, store) = fixture();
         assert_eq!(run(&store, "main", ":quit"), Outcome::Quit);
         for (line, name) in [
@@ -495,19 +530,39 @@ mod tests {
             (":jobs", "jobs"),
             (":kill 1", "kill"),
             (":replay main", "replay"),
-            (":diff a b", "diff"),
-            (":sessions", "sessions"),
             (":rename a b", "rename"),
             (":delete a", "delete"),
             (":export", "export"),
         ] {
             assert_eq!(
                 error(run(&store, "main", line)),
-                format!("`:{name}` is not available yet in this version of ccx")
+                format!("`:{name}` needs a running ccx session (the editor inside `ccx`)")
             );
         }
         // Nothing changed.
         assert_eq!(store.branches().unwrap().len(), 2);
+        // Reading commands run here, against the store alone.
+        let sessions = text(run(&store, "main", ":sessions"));
+        assert!(
+            sessions.contains("main") && sessions.contains("* main"),
+            "{sessions}"
+        );
+        assert!(error(run(&store, "main", ":diff main nope")).contains("no branch 'nope'"));
+        let branches: Vec<String> = store
+            .branches()
+            .unwrap()
+            .into_iter()
+            .map(|b| b.name)
+            .collect();
+        let diff = text(run(
+            &store,
+            "main",
+            &format!(":diff {} {}", branches[0], branches[1]),
+        ));
+        assert!(
+            diff.contains(&branches[0]) && diff.contains(&branches[1]),
+            "{diff}"
+        );
         assert_eq!(store.all_turns().unwrap().len(), 4);
     }
 }
