@@ -384,3 +384,101 @@ fn search_candidates_never_drop_a_match() {
     assert_eq!(ids(&["\"quoted\""]).len(), 4);
     assert_eq!(ids(&["réply"]).len(), 4);
 }
+
+/// main: 1 → 2 → 3; side forks after 2: 4; its child branch leaf forks after 4: 5.
+fn forked_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for p in ["a", "b", "c"] {
+        let t = store.begin_turn(start("main", p)).unwrap();
+        store.finish_turn(t.id, end("r")).unwrap();
+    }
+    for (name, parent, fork) in [("side", "main", 2), ("leaf", "side", 4)] {
+        if name == "leaf" {
+            let t = store.begin_turn(start("side", "d")).unwrap();
+            store.finish_turn(t.id, end("r")).unwrap();
+        }
+        store
+            .create_branch(Branch {
+                name: name.into(),
+                session_id: format!("s-{name}"),
+                parent_branch: Some(parent.into()),
+                fork_turn: Some(fork),
+                head: Some(fork),
+                created_at: String::new(),
+            })
+            .unwrap();
+    }
+    let t = store.begin_turn(start("leaf", "e")).unwrap();
+    store.finish_turn(t.id, end("r")).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn rename_renames_everywhere_the_branch_is_named() {
+    let (_dir, store) = forked_store();
+    store
+        .set_meta("current_branch", serde_json::json!("side"))
+        .unwrap();
+    store.rename_branch("side", "experiment").unwrap();
+    assert!(store.branch("side").unwrap().is_none());
+    assert_eq!(store.turn(4).unwrap().unwrap().branch, "experiment");
+    assert_eq!(
+        store
+            .branch("leaf")
+            .unwrap()
+            .unwrap()
+            .parent_branch
+            .as_deref(),
+        Some("experiment")
+    );
+    assert_eq!(
+        store.branch_for_session("s-side").unwrap().unwrap().name,
+        "experiment"
+    );
+    assert_eq!(
+        store.get_meta("current_branch").unwrap(),
+        Some(serde_json::json!("experiment"))
+    );
+    let ids: Vec<u64> = store
+        .lineage("leaf")
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, [1, 2, 4, 5]);
+    // Clashes and missing names change nothing.
+    assert!(store.rename_branch("experiment", "main").is_err());
+    assert!(store.rename_branch("nope", "x").is_err());
+    assert!(store.branch("experiment").unwrap().is_some());
+}
+
+#[test]
+fn delete_keeps_the_turns_other_branches_pass_through() {
+    let (_dir, store) = forked_store();
+    // side's own turn 4 is on leaf's conversation: it stays.
+    assert_eq!(store.delete_branch("side").unwrap(), 0);
+    assert!(store.branch("side").unwrap().is_none());
+    assert!(store.turn(4).unwrap().is_some());
+    assert_eq!(
+        store
+            .branch("leaf")
+            .unwrap()
+            .unwrap()
+            .parent_branch
+            .as_deref(),
+        Some("main")
+    );
+    let ids: Vec<u64> = store
+        .lineage("leaf")
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, [1, 2, 4, 5]);
+    // leaf's own turn 5 is nobody else's: it goes, with its entries.
+    assert_eq!(store.delete_branch("leaf").unwrap(), 1);
+    assert!(store.turn(5).unwrap().is_none());
+    assert_eq!(store.all_turns().unwrap().len(), 4);
+    assert!(store.delete_branch("leaf").is_err());
+}
