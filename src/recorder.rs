@@ -25,8 +25,6 @@ const MAX_BRANCH_NAME_TRIES: u32 = 10_000;
 /// What the recorder knows of one Claude session.
 #[derive(Debug, Default)]
 struct SessionState {
-    /// The branch this session records into, once known.
-    branch: Option<String>,
     /// The branch to create for it when it has none (chosen by whoever started the session).
     planned_branch: Option<String>,
     transcript_path: Option<PathBuf>,
@@ -400,25 +398,16 @@ impl Recorder {
     }
 
     /// The branch a session records into, creating it on its first turn.
+    /// Asked of the store every time (not remembered): `:rename` may have renamed it meanwhile.
     fn branch_of(&mut self, session_id: &str) -> Result<String> {
-        if let Some(branch) = self.sessions.get(session_id).and_then(|s| s.branch.clone()) {
-            return Ok(branch);
+        if let Some(branch) = self.store.branch_for_session(session_id)? {
+            return Ok(branch.name);
         }
-        let branch = match self.store.branch_for_session(session_id)? {
-            Some(branch) => branch.name,
-            None => {
-                let planned = self
-                    .sessions
-                    .get(session_id)
-                    .and_then(|s| s.planned_branch.clone());
-                self.create_branch(session_id, planned)?
-            }
-        };
-        self.sessions
-            .entry(session_id.to_string())
-            .or_default()
-            .branch = Some(branch.clone());
-        Ok(branch)
+        let planned = self
+            .sessions
+            .get(session_id)
+            .and_then(|s| s.planned_branch.clone());
+        self.create_branch(session_id, planned)
     }
 
     /// Creates a root branch for a new conversation under the first free name.

@@ -326,3 +326,51 @@ fn diff_and_export_in_the_editor() {
     );
     session.send(b"\x1b");
 }
+
+#[test]
+fn clear_starts_a_fresh_session_and_rename_follows_the_current_branch() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "old context [[reply:old reply]]", "old reply");
+    wait_for_finished_turns(&env, 1, &[]);
+
+    meta_switch(&session, "clear");
+    ask(&session, "fresh start [[reply:fresh reply]]", "fresh reply");
+    let request = wait_request(&env, "in the fresh session", |r| {
+        r.main && r.user_text.contains("fresh start")
+    });
+    assert!(
+        !request.history_contains("old context"),
+        "a fresh session has none of the old one"
+    );
+    let turns = wait_for_finished_turns(&env, 2, &["--all"]);
+    let fresh = turns
+        .iter()
+        .find(|t| t["prompt"] == "fresh start [[reply:fresh reply]]")
+        .unwrap();
+    assert_ne!(fresh["branch"], "main");
+    assert!(fresh["parent"].is_null());
+    let fresh_branch = fresh["branch"].as_str().unwrap().to_string();
+
+    support::ccx::meta(&session, &format!("rename {fresh_branch} clean-slate"));
+    session
+        .wait_for_text(&format!("renamed {fresh_branch} to clean-slate"), QUICK)
+        .unwrap();
+    support::ccx::close_editor(&session);
+    // The next turn of this session lands on the renamed branch.
+    ask(
+        &session,
+        "after rename [[reply:renamed reply]]",
+        "renamed reply",
+    );
+    let log = wait_until(TURN, || {
+        let turns = support::ccx::log_json(&env, &["--branch", "clean-slate"]);
+        (turns.len() == 2 && !turns[1]["ended_at"].is_null()).then_some(turns)
+    })
+    .expect("both turns on clean-slate");
+    assert_eq!(log[1]["prompt"], "after rename [[reply:renamed reply]]");
+    assert_eq!(log[1]["parent"], log[0]["id"]);
+    assert!(tree(&env)
+        .iter()
+        .all(|b| b["name"] != fresh_branch.as_str()));
+}
