@@ -181,3 +181,30 @@ fn a_failing_subagent_ends_failed_and_the_session_goes_on() {
         .unwrap();
     ask(&session, "still fine [[reply:yes fine]]", "yes fine");
 }
+
+#[test]
+fn brief_written_in_the_editor_seeds_a_fresh_session() {
+    let mut env = TestEnv::new();
+    // An "editor" that replaces the template with a brief of its own.
+    let editor = env.scratch.join("fake-editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf '# Brief\\n\\n## Goal\\nship the tokenizer rewrite\\n' > \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.set_var("EDITOR", &editor.to_string_lossy());
+    let session = start_ccx(&env, &[]);
+    meta_switch(&session, "brief -e");
+    let first = wait_request(&env, "opening the written brief", |r| {
+        r.user_text.contains("<handoff>")
+    });
+    assert!(
+        first.user_text.contains("ship the tokenizer rewrite"),
+        "{}",
+        first.user_text
+    );
+    let turns = wait_for_finished_turns(&env, 1, &["--all"]);
+    assert_eq!(turns[0]["kind"], "brief");
+    assert_eq!(turns[0]["input"], "brief -e");
+}
