@@ -217,63 +217,110 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             })
     };
 
-    let (rows, cols) = runner::terminal_size();
-    let spawned = proxy::spawn(cmd, rows, cols)?;
-    let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
-    let history = Some(
-        paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(&cwd))
-            .join("history.txt"),
-    );
-    let shell_screen = screen.clone();
-    let templates = crate::templates::Templates::from_config(&config);
-    let jobs = JobManager::new(
-        claude.clone(),
-        cwd.clone(),
-        Vec::new(),
-        store.clone(),
-        templates.clone(),
-        jobs_reporter(view.clone(), status::view_file(bridge.dir())),
-    );
-    let jobs_at_exit = jobs.clone();
-    let recorder_tx = tx.clone();
-    let outcome = runner::run_on_terminal(spawned, Some(screen), move |handle| {
-        let control = Controller {
-            launcher,
-            templates,
-            jobs,
-            home,
-            store: store.clone(),
-            recorder: recorder_tx,
-            handle: handle.clone(),
-            screen: shell_screen.clone(),
-            view: view.clone(),
-        };
-        MetaShell::new(ShellDeps {
-            store,
-            view,
-            config,
-            screen: shell_screen,
-            handle,
-            history,
-            control,
-        })
-    });
+    // Output to a pipe or a file (`ccx -p … | jq`): there is no screen to manage, so claude
+    // runs directly with ccx's stdio (its bytes exactly as `claude` writes them), still
+    // recorded through its hooks.
+    let mut jobs_at_exit = None;
+    let code = if crate::terminal::is_tty(1) {
+        let (rows, cols) = runner::terminal_size();
+        let spawned = proxy::spawn(cmd, rows, cols)?;
+        let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
+        let history = Some(
+            paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(&cwd))
+                .join("history.txt"),
+        );
+        let shell_screen = screen.clone();
+        let templates = crate::templates::Templates::from_config(&config);
+        let jobs = JobManager::new(
+            claude.clone(),
+            cwd.clone(),
+            Vec::new(),
+            store.clone(),
+            templates.clone(),
+            jobs_reporter(view.clone(), status::view_file(bridge.dir())),
+        );
+        let jobs_handle = jobs.clone();
+        let recorder_tx = tx.clone();
+        let outcome = runner::run_on_terminal(spawned, Some(screen), move |handle| {
+            let control = Controller {
+                launcher,
+                templates,
+                jobs,
+                home,
+                store: store.clone(),
+                recorder: recorder_tx,
+                handle: handle.clone(),
+                screen: shell_screen.clone(),
+                view: view.clone(),
+            };
+            MetaShell::new(ShellDeps {
+                store,
+                view,
+                config,
+                screen: shell_screen,
+                handle,
+                history,
+                control,
+            })
+        });
+        jobs_at_exit = Some(jobs_handle);
+        outcome.map(|o| runner::exit_code(&o))
+    } else {
+        run_direct(&cmd)
+    };
 
-    jobs_at_exit.shutdown();
+    if let Some(jobs) = jobs_at_exit {
+        jobs.shutdown();
+    }
     std::thread::sleep(LATE_HOOK_GRACE);
     let _ = tx.send(RecorderMsg::Shutdown);
     if let Ok(handle) = recorder_thread {
         let _ = handle.join();
     }
     drop(bridge);
-    Ok(runner::exit_code(&outcome?))
+    code
 }
 
 fn run_plain(cmd: CommandBuilder) -> Result<i32> {
+    if !crate::terminal::is_tty(1) {
+        return run_direct(&cmd);
+    }
     let (rows, cols) = runner::terminal_size();
     let spawned = proxy::spawn(cmd, rows, cols)?;
     let outcome = runner::run_on_terminal(spawned, None, |_| PassThrough)?;
     Ok(runner::exit_code(&outcome))
+}
+
+/// Runs a prepared claude command without a PTY, with ccx's own stdio (for output to a pipe
+/// or a file). Its exit code, or 128 + signal.
+fn run_direct(cmd: &CommandBuilder) -> Result<i32> {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let (program, args) = cmd.get_argv().split_first().context("no program to run")?;
+    let mut direct = std::process::Command::new(program);
+    direct
+        .args(args)
+        .env_clear()
+        .envs(cmd.iter_full_env_as_str());
+    if let Some(cwd) = cmd.get_cwd() {
+        direct.current_dir(cwd);
+    }
+    let ccx_pid = std::process::id() as libc::pid_t;
+    // SAFETY: prctl, getppid and _exit are async-signal-safe. Claude ends if ccx dies.
+    unsafe {
+        direct.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            if libc::getppid() != ccx_pid {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+    let status = direct
+        .status()
+        .with_context(|| format!("cannot start {}", program.to_string_lossy()))?;
+    Ok(status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
 }
 
 /// Keeps the status line's word on subagent jobs current: how many run, which finished.

@@ -246,3 +246,25 @@ fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
+
+#[test]
+fn print_mode_into_a_pipe_gives_claudes_exact_output_and_is_recorded() {
+    let env = TestEnv::new();
+    let prompt = "piped [[reply:alpha\\nbeta]]";
+    let through_ccx = env
+        .command(ccx_path())
+        .args(["-p", prompt])
+        .output()
+        .unwrap();
+    let plain = env.claude().args(["-p", prompt]).output().unwrap();
+    assert_eq!(through_ccx.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&through_ccx.stdout),
+        String::from_utf8_lossy(&plain.stdout),
+        "byte for byte what claude prints"
+    );
+    assert_eq!(through_ccx.stdout, b"alpha\nbeta\n");
+    let turns = wait_for_finished_turns(&env, 1, &[]);
+    assert_eq!(turns[0]["prompt"], prompt);
+    assert_eq!(turns[0]["reply"], "alpha\nbeta");
+}
