@@ -354,13 +354,7 @@ impl Controller {
         let store = self.store()?;
         let current = self.current_branch(&store);
         let Some(mut branch) = store.branch(name)? else {
-            let names: Vec<String> = store.branches()?.into_iter().map(|b| b.name).collect();
-            return Err(
-                match refs::nearest_name(name, names.iter().map(String::as_str)) {
-                    Some(near) => anyhow::anyhow!("no branch '{name}' (did you mean '{near}'?)"),
-                    None => anyhow::anyhow!("no branch '{name}'"),
-                },
-            );
+            return Err(crate::commands::no_branch(&store, name));
         };
         if name == current && !code {
             bail!("already on {name}");
@@ -687,13 +681,7 @@ impl Controller {
             bail!("{name} is the current branch; check out another one first");
         }
         if store.branch(name)?.is_none() {
-            let names: Vec<String> = store.branches()?.into_iter().map(|b| b.name).collect();
-            return Err(
-                match refs::nearest_name(name, names.iter().map(String::as_str)) {
-                    Some(near) => anyhow::anyhow!("no branch '{name}' (did you mean '{near}'?)"),
-                    None => anyhow::anyhow!("no branch '{name}'"),
-                },
-            );
+            return Err(crate::commands::no_branch(&store, name));
         }
         Ok(())
     }

@@ -160,7 +160,8 @@ fn branches_view(
     Ok(0)
 }
 
-fn no_branch(store: &Store, name: &str) -> anyhow::Error {
+/// "no branch 'x'", with the nearest existing name when there is one.
+pub fn no_branch(store: &Store, name: &str) -> anyhow::Error {
     let names: Vec<String> = store
         .branches()
         .map(|b| b.into_iter().map(|b| b.name).collect())
