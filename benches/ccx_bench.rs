@@ -1335,5 +1335,32 @@ fn parse(args: &[String]) -> Res<()> {
     );
     result("plan_turns_secs", format!("{:.3}", (t4 - t3).as_secs_f64()));
     result("planned_turns", planned);
+    drop(convs);
+    // The path `ccx import` takes: lines moved, not copied.
+    let t5 = Instant::now();
+    let chains: Vec<_> = ccx::commands::import::into_conversations(lines)
+        .into_iter()
+        .map(ccx::commands::import::plan_turns_owned)
+        .collect();
+    result(
+        "owned_plan_secs",
+        format!("{:.3}", t5.elapsed().as_secs_f64()),
+    );
+    let t6 = Instant::now();
+    let mut encoded = 0usize;
+    let mut estimated = 0u64;
+    for turn in chains.iter().flatten() {
+        encoded += serde_json::to_vec(&turn.entries)?.len();
+    }
+    let t7 = Instant::now();
+    for turn in chains.iter().flatten() {
+        estimated += ccx::tokens::estimate_tokens(turn.facts.prompt.as_deref().unwrap_or(""))
+            + ccx::tokens::estimate_tokens(&turn.facts.reply);
+    }
+    let t8 = Instant::now();
+    result("encode_secs", format!("{:.3}", (t7 - t6).as_secs_f64()));
+    result("estimate_secs", format!("{:.3}", (t8 - t7).as_secs_f64()));
+    result("encoded_bytes", encoded);
+    std::hint::black_box(estimated);
     Ok(())
 }

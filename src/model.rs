@@ -112,6 +112,30 @@ pub struct TurnEnd {
     pub entries: Vec<serde_json::Value>,
 }
 
+/// A turn that is already over when it is stored (an imported one): what
+/// [`TurnStart`] and [`TurnEnd`] would carry, written in one go by `Store::import_turns`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FinishedTurn {
+    /// `start.branch` is ignored: the batch names the branch.
+    pub start: TurnStart,
+    /// `end.entries` is ignored: the entries travel already encoded, in `entries`.
+    pub end: TurnEnd,
+    /// The turn's raw transcript lines as one JSON array, encoded once by the caller.
+    pub entries: Box<serde_json::value::RawValue>,
+    /// What identifies the turn in its source (an import key), remembered with it so a second
+    /// import knows it; see `Store::imported_keys`.
+    pub source_key: String,
+}
+
+impl PartialEq for FinishedTurn {
+    fn eq(&self, other: &Self) -> bool {
+        self.start == other.start
+            && self.end == other.end
+            && self.entries.get() == other.entries.get()
+            && self.source_key == other.source_key
+    }
+}
+
 /// The current time as RFC 3339 (UTC, milliseconds).
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -162,13 +162,67 @@ fn text_blocks(blocks: &[Value]) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Below this many bytes a transcript is parsed on the calling thread alone.
+const PARALLEL_PARSE_BYTES: usize = 4 << 20;
+
+/// Most threads a big transcript is parsed on.
+const MAX_PARSE_THREADS: usize = 8;
+
 /// Parse transcript text, one JSON object per line, skipping blank and malformed lines.
+/// A big text is cut at line ends into one piece per core, parsed side by side.
 pub fn parse_lines(text: &str) -> Vec<Line> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_PARSE_THREADS);
+    if threads < 2 || text.len() < PARALLEL_PARSE_BYTES {
+        return parse_piece(text);
+    }
+    let pieces = split_at_line_ends(text, threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces[1..]
+            .iter()
+            .map(|piece| scope.spawn(move || parse_piece(piece)))
+            .collect();
+        let mut lines = parse_piece(pieces[0]);
+        for handle in handles {
+            match handle.join() {
+                Ok(more) => lines.extend(more),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        lines
+    })
+}
+
+fn parse_piece(text: &str) -> Vec<Line> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter_map(Line::from_value)
         .collect()
+}
+
+/// `text` cut into at most `count` pieces of about equal size, each ending just after a `\n`
+/// (the last one at the end of the text), so no line is split.
+fn split_at_line_ends(text: &str, count: usize) -> Vec<&str> {
+    let mut pieces = Vec::with_capacity(count);
+    let mut rest = text;
+    let target = text.len().div_ceil(count.max(1));
+    while !rest.is_empty() && pieces.len() + 1 < count {
+        let cut = match rest.as_bytes().get(target..).and_then(memchr_newline) {
+            Some(at) => target + at + 1,
+            None => break,
+        };
+        let (piece, tail) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.push(rest);
+    pieces
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
 }
 
 /// Read and parse a transcript file. Refuses files over [`MAX_TRANSCRIPT_BYTES`]
@@ -746,6 +800,45 @@ pub fn write_transcript(
 #[cfg(test)]
 mod owned_split_tests {
     use super::*;
+
+    #[test]
+    fn pieces_end_at_line_ends_and_join_to_the_text() {
+        let text = "{\"a\":1}\n{\"b\":22}\n\n{\"c\":333}\nlast";
+        for count in 1..=6 {
+            let pieces = split_at_line_ends(text, count);
+            assert!(
+                !pieces.is_empty() && pieces.len() <= count,
+                "{count}: {pieces:?}"
+            );
+            assert_eq!(pieces.concat(), text, "{count}");
+            for piece in &pieces[..pieces.len() - 1] {
+                assert!(piece.ends_with('\n'), "{count}: {pieces:?}");
+            }
+        }
+        assert_eq!(split_at_line_ends("", 4), vec![""]);
+    }
+
+    #[test]
+    fn a_big_transcript_parses_the_same_in_pieces() {
+        let line = |i: usize| {
+            format!(
+                "{{\"type\":\"user\",\"uuid\":\"u{i}\",\"message\":{{\"content\":\"{}\"}}}}\n",
+                "x".repeat(i % 300)
+            )
+        };
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() <= PARALLEL_PARSE_BYTES {
+            text.push_str(&line(i));
+            if i % 1000 == 7 {
+                text.push_str("not json\n");
+            }
+            i += 1;
+        }
+        let whole = parse_piece(&text);
+        assert_eq!(whole.len(), i);
+        assert_eq!(parse_lines(&text), whole);
+    }
 
     #[test]
     fn owned_split_equals_the_borrowed_one() {

@@ -415,3 +415,55 @@ fn doctor_notices_a_log_that_sled_reads_only_in_part() {
         "turns past the damage were kept too: {finished} finished"
     );
 }
+
+#[test]
+fn recovery_keeps_what_was_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .create_branch(ccx::model::Branch {
+                name: "import-x".into(),
+                created_at: ccx::model::now_rfc3339(),
+                ..Default::default()
+            })
+            .unwrap();
+        let turn = |key: &str| ccx::model::FinishedTurn {
+            start: TurnStart {
+                branch: String::new(),
+                kind: TurnKind::Prompt,
+                prompt: format!("prompt {key}"),
+                input: None,
+                session_id: "session-x".into(),
+                started_at: ccx::model::now_rfc3339(),
+            },
+            end: TurnEnd {
+                reply: format!("reply {key}"),
+                ended_at: ccx::model::now_rfc3339(),
+                context_tokens: 1,
+                output_tokens: 1,
+                est_tokens: 1,
+                interrupted: false,
+                files: Vec::new(),
+                snapshot: None,
+                entries: Vec::new(),
+            },
+            entries: serde_json::value::to_raw_value(&serde_json::json!([{"uuid": key}])).unwrap(),
+            source_key: key.into(),
+        };
+        store
+            .import_turns("import-x", "session-x", vec![turn("k1"), turn("k2")])
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let report = recover(dir.path()).unwrap();
+    assert_eq!((report.turns, report.entries), (2, 2));
+    let store = Store::open(dir.path()).unwrap();
+    let mut keys = store.imported_keys("session-x").unwrap();
+    keys.sort();
+    assert_eq!(keys, [("k1".to_string(), 1), ("k2".to_string(), 2)]);
+    assert_eq!(
+        store.entries(2).unwrap(),
+        vec![serde_json::json!({"uuid": "k2"})]
+    );
+}

@@ -8,15 +8,20 @@
 //! than one leaf. Each leaf's conversation is the chain of its ancestors; the first becomes the
 //! branch, each further one a branch forked after the last turn it shares with those before it.
 //!
-//! Importing is idempotent: store meta `imported:<session>` remembers, per imported turn, the
-//! uuid of its last transcript line (the turn's key) and the turn id it became, so a second
-//! import adds only what is new (turns appended since, or new leaves). Sessions that ccx itself
-//! recorded (a branch or turn carries the session id, and it was not imported) are skipped.
+//! Importing is idempotent: the store remembers, per imported turn, the uuid of its last
+//! transcript line (the turn's key) and the turn id it became (`Store::imported_keys`, written
+//! in the same transaction as the turn), and store meta `imported:<session>` the branches, so a
+//! second import adds only what is new (turns appended since, or new leaves). Sessions that ccx
+//! itself recorded (a branch or turn carries the session id, and it was not imported) are
+//! skipped.
+//!
+//! Speed: the turns go to the store in batches (one transaction each, one flush at the end),
+//! encoded on a second thread while the first writes.
 //!
 //! The pure part — [`conversations`] (leaves and their chains) and [`layout`] (which turns are
 //! new and where they attach) — is tested on synthetic transcripts.
 
-use crate::model::{now_rfc3339, Branch, TurnEnd, TurnKind, TurnStart};
+use crate::model::{now_rfc3339, Branch, FinishedTurn, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
 use crate::tokens;
 use crate::transcript::{self, Line, LineKind, TurnFacts};
@@ -227,13 +232,41 @@ pub fn layout(chains: &[Vec<PlannedTurn>], known: &HashSet<String>) -> Vec<Segme
     out
 }
 
-/// What ccx remembers of an imported session (store meta `imported:<session>`).
+/// What ccx remembers of an imported session: store meta `imported:<session>` holds the
+/// branches its turns went to (and, in stores written before turns were remembered one by one,
+/// the turn map); `Store::imported_keys(session)` gives the turns imported since.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Imported {
-    /// Turn key (last line uuid) → turn id.
+    /// Turn key (last line uuid) → turn id: the whole map in memory; in the meta record only
+    /// what older versions of ccx wrote there.
     turns: BTreeMap<String, u64>,
     /// The branches this session's turns went to.
     branches: Vec<String>,
+}
+
+impl Imported {
+    /// What the store remembers of `session`, or None if it was never imported.
+    fn load(store: &Store, session: &str) -> Result<Option<(Imported, Value)>> {
+        let Some(meta) = store.get_meta(&meta_key(session))? else {
+            return Ok(None);
+        };
+        let mut imported: Imported = serde_json::from_value(meta.clone()).unwrap_or_default();
+        imported.turns.extend(store.imported_keys(session)?);
+        Ok(Some((imported, meta)))
+    }
+
+    /// Writes the branch list, keeping the turn map an older ccx left in `previous`.
+    fn save_branches(&self, store: &Store, session: &str, previous: &Value) -> Result<()> {
+        let mut record = previous.clone();
+        if !record.is_object() {
+            record = serde_json::json!({});
+        }
+        record["branches"] = serde_json::to_value(&self.branches)?;
+        if record.get("turns").is_none() {
+            record["turns"] = serde_json::json!({});
+        }
+        store.set_meta(&meta_key(session), record)
+    }
 }
 
 fn meta_key(session: &str) -> String {
@@ -307,8 +340,8 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
         report.skipped = Some("empty transcript".into());
         return Ok(report);
     }
-    let mut imported: Imported = match store.get_meta(&meta_key(&session))? {
-        Some(v) => serde_json::from_value(v).unwrap_or_default(),
+    let (mut imported, previous) = match Imported::load(store, &session)? {
+        Some(found) => found,
         None => {
             if known.turns_by_session.contains_key(&session)
                 || known.branch_sessions.contains(&session)
@@ -316,7 +349,7 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
                 report.skipped = Some("recorded by ccx".into());
                 return Ok(report);
             }
-            Imported::default()
+            (Imported::default(), Value::Null)
         }
     };
     let ours: HashSet<u64> = imported.turns.values().copied().collect();
@@ -336,115 +369,207 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
     let known_keys: HashSet<String> = imported.turns.keys().cloned().collect();
     let segments = layout(&chains, &known_keys);
     let base = format!("import-{}", session.chars().take(8).collect::<String>());
-    // One flush for the whole import instead of three per turn.
+    // One flush for the whole import instead of one per batch.
     store.bulk(|| {
         write_segments(
             store,
-            &session,
-            &base,
+            &Target {
+                session: &session,
+                base: &base,
+                previous: &previous,
+            },
             &chains,
             &segments,
             &mut imported,
             &mut report,
         )
     })?;
-    finish_import(store, &session, &chains, &imported, report)
+    let report = finish_import(store, &session, &chains, &imported, report);
+    // Freeing a big transcript's parsed lines takes a while (a fifth of a second for 100 MB):
+    // let another thread do it while this one goes on, or the process ends.
+    let _ = std::thread::Builder::new()
+        .name("ccx-import-free".into())
+        .spawn(move || drop(chains));
+    report
 }
 
-/// How many imported turns between two writes of the `imported:` record.
-const REMEMBER_EVERY: usize = 500;
+/// Most turns, and most bytes of transcript entries, in one `import_turns` request: a request
+/// to another ccx process stays far under the socket's limit, and the encoding thread can run
+/// ahead of the writes by a batch or two.
+const BATCH_TURNS: usize = 256;
+const BATCH_BYTES: usize = 8 << 20;
 
+/// A batch of a segment's turns, ready to store.
+struct Batch {
+    segment: usize,
+    turns: Vec<FinishedTurn>,
+    keys: Vec<String>,
+}
+
+/// The session being imported and where its records go.
+struct Target<'a> {
+    session: &'a str,
+    base: &'a str,
+    /// The `imported:` record as it was before this import (Null if none).
+    previous: &'a Value,
+}
+
+/// A planned turn as the store takes it: the entries encoded once, the token estimate made.
+fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
+    let facts = &planned.facts;
+    let prompt = facts.prompt.clone().unwrap_or_default();
+    let started_at = planned.started_at.clone().unwrap_or_else(now_rfc3339);
+    let est_tokens = tokens::estimate_tokens(&prompt) + tokens::estimate_tokens(&facts.reply);
+    Ok(FinishedTurn {
+        start: TurnStart {
+            branch: String::new(),
+            kind: TurnKind::Prompt,
+            prompt,
+            input: None,
+            session_id: session.to_owned(),
+            started_at: started_at.clone(),
+        },
+        end: TurnEnd {
+            reply: facts.reply.clone(),
+            ended_at: planned.ended_at.clone().unwrap_or(started_at),
+            context_tokens: facts.context_tokens,
+            output_tokens: facts.output_tokens,
+            est_tokens,
+            interrupted: facts.interrupted,
+            files: facts.files.clone(),
+            snapshot: None,
+            entries: Vec::new(),
+        },
+        entries: serde_json::value::to_raw_value(&planned.entries)?,
+        source_key: planned.key.clone(),
+    })
+}
+
+/// Encodes the new turns of every segment into batches, in order, on the calling thread,
+/// handing each to `send`; stops early when `send` says the writer has gone.
+fn encode_batches(
+    chains: &[Vec<PlannedTurn>],
+    segments: &[Segment],
+    session: &str,
+    mut send: impl FnMut(Result<Batch>) -> bool,
+) {
+    for (index, seg) in segments.iter().enumerate() {
+        let mut batch = Batch {
+            segment: index,
+            turns: Vec::new(),
+            keys: Vec::new(),
+        };
+        let mut bytes = 0;
+        for planned in &chains[seg.chain][seg.turns.clone()] {
+            let turn = match finished_turn(planned, session) {
+                Ok(turn) => turn,
+                Err(e) => {
+                    send(Err(e));
+                    return;
+                }
+            };
+            bytes += turn.entries.get().len() + turn.end.reply.len() + turn.start.prompt.len();
+            batch.keys.push(planned.key.clone());
+            batch.turns.push(turn);
+            if batch.turns.len() >= BATCH_TURNS || bytes >= BATCH_BYTES {
+                let full = std::mem::replace(
+                    &mut batch,
+                    Batch {
+                        segment: index,
+                        turns: Vec::new(),
+                        keys: Vec::new(),
+                    },
+                );
+                bytes = 0;
+                if !send(Ok(full)) {
+                    return;
+                }
+            }
+        }
+        if !batch.turns.is_empty() && !send(Ok(batch)) {
+            return;
+        }
+    }
+}
+
+/// Writes the new turns of every segment. The turns are encoded (entries to JSON, the token
+/// estimate) on a second thread while this one writes the batches before them.
 fn write_segments(
     store: &Store,
-    session: &str,
-    base: &str,
+    target: &Target<'_>,
     chains: &[Vec<PlannedTurn>],
     segments: &[Segment],
     imported: &mut Imported,
     report: &mut Report,
 ) -> Result<()> {
-    let session = session.to_string();
-    for seg in segments {
-        let parent = seg
-            .after
-            .as_ref()
-            .map(|k| {
-                imported
-                    .turns
-                    .get(k)
-                    .copied()
-                    .with_context(|| format!("turn {k} was imported but is not remembered"))
-            })
-            .transpose()?;
-        // Continue one of this session's branches whose head is the parent, else start one.
-        let mut branch = None;
-        if let Some(pid) = parent {
-            for name in &imported.branches {
-                if store.branch(name)?.is_some_and(|b| b.head == Some(pid)) {
-                    branch = Some(name.clone());
-                    break;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(2);
+        let session = target.session;
+        scope.spawn(move || encode_batches(chains, segments, session, |b| tx.send(b).is_ok()));
+        let mut current: Option<(usize, String)> = None;
+        // Dropping `rx` on an error stops the encoding thread at its next batch.
+        for batch in rx {
+            let batch = batch?;
+            let branch = match &current {
+                Some((seg, name)) if *seg == batch.segment => name.clone(),
+                _ => {
+                    let name = segment_branch(store, target, &segments[batch.segment], imported)?;
+                    current = Some((batch.segment, name.clone()));
+                    name
                 }
+            };
+            let count = batch.turns.len();
+            let ids = store.import_turns(&branch, target.session, batch.turns)?;
+            imported.turns.extend(batch.keys.into_iter().zip(ids));
+            report.turns += count;
+            report.branches.insert(branch);
+        }
+        Ok(())
+    })
+}
+
+/// The branch a segment's turns go to: one of this session's branches whose head is the turn
+/// the segment follows, else a new branch forked there (remembered in the `imported:` record).
+fn segment_branch(
+    store: &Store,
+    target: &Target<'_>,
+    seg: &Segment,
+    imported: &mut Imported,
+) -> Result<String> {
+    let parent = seg
+        .after
+        .as_ref()
+        .map(|k| {
+            imported
+                .turns
+                .get(k)
+                .copied()
+                .with_context(|| format!("turn {k} was imported but is not remembered"))
+        })
+        .transpose()?;
+    if let Some(pid) = parent {
+        for name in &imported.branches {
+            if store.branch(name)?.is_some_and(|b| b.head == Some(pid)) {
+                return Ok(name.clone());
             }
         }
-        let branch = match branch {
-            Some(name) => name,
-            None => {
-                let name = free_branch_name(store, base)?;
-                let parent_branch = match parent {
-                    Some(pid) => store.turn(pid)?.map(|t| t.branch),
-                    None => None,
-                };
-                store.create_branch(Branch {
-                    name: name.clone(),
-                    session_id: uuid::Uuid::new_v4().to_string(),
-                    parent_branch,
-                    fork_turn: parent,
-                    head: parent,
-                    created_at: String::new(),
-                })?;
-                imported.branches.push(name.clone());
-                name
-            }
-        };
-        for planned in &chains[seg.chain][seg.turns.clone()] {
-            let facts = &planned.facts;
-            let prompt = facts.prompt.clone().unwrap_or_default();
-            let started_at = planned.started_at.clone().unwrap_or_else(now_rfc3339);
-            let turn = store.begin_turn(TurnStart {
-                branch: branch.clone(),
-                kind: TurnKind::Prompt,
-                prompt: prompt.clone(),
-                input: None,
-                session_id: session.clone(),
-                started_at: started_at.clone(),
-            })?;
-            store.finish_turn(
-                turn.id,
-                TurnEnd {
-                    reply: facts.reply.clone(),
-                    ended_at: planned.ended_at.clone().unwrap_or(started_at),
-                    context_tokens: facts.context_tokens,
-                    output_tokens: facts.output_tokens,
-                    est_tokens: tokens::estimate_tokens(&prompt)
-                        + tokens::estimate_tokens(&facts.reply),
-                    interrupted: facts.interrupted,
-                    files: facts.files.clone(),
-                    snapshot: None,
-                    entries: planned.entries.clone(),
-                },
-            )?;
-            imported.turns.insert(planned.key.clone(), turn.id);
-            report.turns += 1;
-            report.branches.insert(branch.clone());
-            // What was imported is remembered in batches: rewriting the whole map after
-            // every turn made a large import quadratic.
-            if report.turns.is_multiple_of(REMEMBER_EVERY) {
-                store.set_meta(&meta_key(&session), serde_json::to_value(&imported)?)?;
-            }
-        }
-        store.set_meta(&meta_key(&session), serde_json::to_value(&imported)?)?;
     }
-    Ok(())
+    let name = free_branch_name(store, target.base)?;
+    let parent_branch = match parent {
+        Some(pid) => store.turn(pid)?.map(|t| t.branch),
+        None => None,
+    };
+    store.create_branch(Branch {
+        name: name.clone(),
+        session_id: uuid::Uuid::new_v4().to_string(),
+        parent_branch,
+        fork_turn: parent,
+        head: parent,
+        created_at: String::new(),
+    })?;
+    imported.branches.push(name.clone());
+    imported.save_branches(store, target.session, target.previous)?;
+    Ok(name)
 }
 
 fn finish_import(
@@ -811,6 +936,64 @@ mod tests {
         let again = import_transcript(&store, &path, &known).unwrap();
         assert_eq!(again.turns, 0, "{again:?}");
         assert!(again.skipped.is_none());
+        assert_eq!(store.all_turns().unwrap().len(), 5);
+    }
+
+    #[test]
+    fn turns_an_older_ccx_remembered_in_its_record_are_not_imported_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        // What an older ccx left after importing the first two turns: the turns, and the
+        // `imported:` record mapping each turn's key to its id.
+        let mut ids = Vec::new();
+        for prompt in ["first", "second"] {
+            let turn = store
+                .begin_turn(TurnStart {
+                    branch: "import-abcdef12".into(),
+                    kind: TurnKind::Prompt,
+                    prompt: prompt.into(),
+                    input: None,
+                    session_id: "abcdef12-3456".into(),
+                    started_at: now_rfc3339(),
+                })
+                .unwrap();
+            ids.push(turn.id);
+        }
+        store
+            .set_meta(
+                "imported:abcdef12-3456",
+                json!({"turns": {"s1": ids[0], "a2": ids[1]}, "branches": ["import-abcdef12"]}),
+            )
+            .unwrap();
+        let path = dir.path().join("abcdef12-3456.jsonl");
+        let text: String = rewound().iter().map(|l| format!("{}\n", l.raw)).collect();
+        std::fs::write(&path, text).unwrap();
+
+        let known = Known::gather(&store).unwrap();
+        let report = import_transcript(&store, &path, &known).unwrap();
+        assert_eq!(report.turns, 3, "{report:?}");
+        let main = store.lineage("import-abcdef12").unwrap();
+        assert_eq!(
+            main.iter().map(|t| t.prompt.as_str()).collect::<Vec<_>>(),
+            ["first", "second", "third"]
+        );
+        assert_eq!(&[main[0].id, main[1].id], ids.as_slice());
+        let forked = store.lineage("import-abcdef12-2").unwrap();
+        assert_eq!(
+            forked.iter().map(|t| t.prompt.as_str()).collect::<Vec<_>>(),
+            ["first", "second, differently", "third b"]
+        );
+        // The older record's turn map is kept beside the new branch list.
+        let record = store.get_meta("imported:abcdef12-3456").unwrap().unwrap();
+        assert_eq!(record["turns"]["a2"], json!(ids[1]));
+        assert_eq!(
+            record["branches"],
+            json!(["import-abcdef12", "import-abcdef12-2"])
+        );
+
+        let known = Known::gather(&store).unwrap();
+        let again = import_transcript(&store, &path, &known).unwrap();
+        assert_eq!(again.turns, 0, "{again:?}");
         assert_eq!(store.all_turns().unwrap().len(), 5);
     }
 

@@ -4,12 +4,13 @@
 //!
 //! Format: trees `turns` (id as big-endian u64 → JSON [`Turn`]), `branches` (name → JSON
 //! [`Branch`]), `entries` (id BE → JSON array of transcript lines), `sessions` (session id →
-//! branch name), `meta` (key → JSON), `tokens` (begin-turn idempotency token → id BE).
+//! branch name), `meta` (key → JSON), `tokens` (idempotency token of a begin-turn or import
+//! request → id BE), `imports` (`<source>\0<key>` → id BE: which turn an imported one became).
 //! Writes are serialised by one mutex, applied in one sled transaction, and flushed before
 //! the answer leaves: an acknowledged write is durable.
 
 use super::error::StoreError;
-use crate::model::{Branch, Turn, TurnEnd, TurnStart};
+use crate::model::{Branch, FinishedTurn, Turn, TurnEnd, TurnStart};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -71,6 +72,22 @@ pub enum Request {
     SearchCandidates {
         words: Vec<String>,
     },
+    /// Appends finished turns to an existing branch, in order, in one transaction: the import
+    /// of a transcript, in batches. Each turn's `source_key` is remembered under `source` (see
+    /// `ImportedKeys`). `token` is unique per call: a retry answers what the first attempt did.
+    ImportTurns {
+        token: String,
+        branch: String,
+        source: String,
+        turns: Vec<FinishedTurn>,
+        #[serde(default)]
+        defer: bool,
+    },
+    /// The source keys remembered under `source` and the turns they became (turns since
+    /// deleted are left out), in key order.
+    ImportedKeys {
+        source: String,
+    },
     /// Renames a branch everywhere it is named (its turns, child branches, sessions).
     RenameBranch {
         old: String,
@@ -90,6 +107,7 @@ impl Request {
             self,
             Request::BeginTurn { .. }
                 | Request::FinishTurn { .. }
+                | Request::ImportTurns { .. }
                 | Request::CreateBranch { .. }
                 | Request::PutBranch { .. }
                 | Request::SetMeta { .. }
@@ -113,6 +131,8 @@ pub enum Response {
     Branches(Vec<Branch>),
     Meta(Option<Value>),
     Count(u64),
+    Ids(Vec<u64>),
+    Keys(Vec<(String, u64)>),
     Done,
     Error(StoreError),
 }
@@ -127,6 +147,7 @@ pub struct Engine {
     sessions: sled::Tree,
     meta: sled::Tree,
     tokens: sled::Tree,
+    imports: sled::Tree,
     write: Mutex<()>,
 }
 
@@ -156,6 +177,7 @@ impl Engine {
             sessions: open("sessions")?,
             meta: open("meta")?,
             tokens: open("tokens")?,
+            imports: open("imports")?,
             db,
             write: Mutex::new(()),
         })
@@ -172,6 +194,16 @@ impl Engine {
             Request::FinishTurn { id, end, defer } => {
                 self.finish_turn(*id, end, *defer).map(Response::Turn)
             }
+            Request::ImportTurns {
+                token,
+                branch,
+                source,
+                turns,
+                defer,
+            } => self
+                .import_turns(token, branch, source, turns, *defer)
+                .map(Response::Ids),
+            Request::ImportedKeys { source } => self.imported_keys(source).map(Response::Keys),
             Request::Turn { id } => self.turn(*id).map(Response::MaybeTurn),
             Request::AllTurns => self.all_turns().map(Response::Turns),
             Request::SearchCandidates { words } => {
@@ -371,6 +403,102 @@ impl Engine {
             .map_err(|e| self.tx_err(e))?;
         self.flush_unless(defer)?;
         Ok(turn)
+    }
+
+    fn import_key(source: &str, key: &str) -> Vec<u8> {
+        let mut k = Vec::with_capacity(source.len() + 1 + key.len());
+        k.extend_from_slice(source.as_bytes());
+        k.push(0);
+        k.extend_from_slice(key.as_bytes());
+        k
+    }
+
+    fn import_turns(
+        &self,
+        token: &str,
+        branch_name: &str,
+        source: &str,
+        turns: &[FinishedTurn],
+        defer: bool,
+    ) -> Res<Vec<u64>> {
+        if source.is_empty() || source.contains('\0') {
+            return Err(StoreError::Invalid {
+                detail: format!(
+                    "an import source must be a non-empty name without NUL: {source:?}"
+                ),
+            });
+        }
+        let _guard = self.lock_writes();
+        if let Some(first) = self
+            .tokens
+            .get(token.as_bytes())
+            .map_err(|e| self.sled(e))?
+        {
+            // A retry of a request that already succeeded.
+            let first =
+                id_of(&first).ok_or_else(|| self.damaged("a token record".into(), "bad id"))?;
+            return Ok((first..first + turns.len() as u64).collect());
+        }
+        let mut branch = self
+            .branch(branch_name)?
+            .ok_or_else(|| self.no_branch(branch_name))?;
+        if turns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let first = match self.turns.last().map_err(|e| self.sled(e))? {
+            Some((k, _)) => {
+                id_of(&k).ok_or_else(|| self.damaged("a turn key".into(), "bad id"))? + 1
+            }
+            None => 1,
+        };
+        let mut records = Vec::with_capacity(turns.len());
+        let mut parent = branch.head;
+        for (id, t) in (first..).zip(turns) {
+            let turn = Turn {
+                id,
+                branch: branch.name.clone(),
+                parent,
+                kind: t.start.kind,
+                prompt: t.start.prompt.clone(),
+                input: t.start.input.clone(),
+                reply: t.end.reply.clone(),
+                session_id: t.start.session_id.clone(),
+                started_at: t.start.started_at.clone(),
+                ended_at: Some(t.end.ended_at.clone()),
+                context_tokens: t.end.context_tokens,
+                output_tokens: t.end.output_tokens,
+                est_tokens: t.end.est_tokens,
+                interrupted: t.end.interrupted,
+                files: t.end.files.clone(),
+                snapshot: t.end.snapshot.clone(),
+            };
+            records.push((id, Self::encode(&turn)));
+            parent = Some(id);
+        }
+        branch.head = parent;
+        let branch_bytes = Self::encode(&branch);
+        (
+            &self.turns,
+            &self.entries,
+            &self.branches,
+            &self.tokens,
+            &self.imports,
+        )
+            .transaction(
+                |(turns_tx, entries_tx, branches_tx, tokens_tx, imports_tx)| -> TxRes<()> {
+                    for ((id, record), t) in records.iter().zip(turns) {
+                        entries_tx.insert(&key(*id), t.entries.get().as_bytes())?;
+                        turns_tx.insert(&key(*id), record.as_slice())?;
+                        imports_tx.insert(Self::import_key(source, &t.source_key), &key(*id))?;
+                    }
+                    branches_tx.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
+                    tokens_tx.insert(token.as_bytes(), &key(first))?;
+                    Ok(())
+                },
+            )
+            .map_err(|e| self.tx_err(e))?;
+        self.flush_unless(defer)?;
+        Ok(records.into_iter().map(|(id, _)| id).collect())
     }
 
     fn write_branch(&self, branch: &Branch) -> Res<()> {
@@ -639,6 +767,21 @@ impl Engine {
             .branches()?
             .into_iter()
             .find(|b| b.session_id == session_id))
+    }
+
+    fn imported_keys(&self, source: &str) -> Res<Vec<(String, u64)>> {
+        let prefix = Self::import_key(source, "");
+        let mut out = Vec::new();
+        for item in self.imports.scan_prefix(&prefix) {
+            let (k, v) = item.map_err(|e| self.sled(e))?;
+            let id = id_of(&v).ok_or_else(|| self.damaged("an import record".into(), "bad id"))?;
+            // A deleted turn's id can be given again to a later turn: only a turn of this
+            // source's session is the one the key named.
+            if self.turn(id)?.is_some_and(|t| t.session_id == source) {
+                out.push((String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), id));
+            }
+        }
+        Ok(out)
     }
 
     fn get_meta(&self, key: &str) -> Res<Option<Value>> {

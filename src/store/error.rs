@@ -39,6 +39,9 @@ pub enum StoreError {
     /// A request too large to send to the owning process.
     #[error("{detail}")]
     TooLarge { detail: String },
+    /// A request the store refuses as it stands (the detail says why).
+    #[error("{detail}")]
+    Invalid { detail: String },
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {

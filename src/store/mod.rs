@@ -21,7 +21,7 @@ mod server;
 pub use engine::{Request, Response};
 pub use error::StoreError;
 
-use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnStart};
+use crate::model::{now_rfc3339, Branch, FinishedTurn, Turn, TurnEnd, TurnStart};
 use anyhow::{Context, Result};
 use client::{CallError, Client};
 use engine::Engine;
@@ -312,6 +312,27 @@ impl Store {
         let value = result?;
         flushed?;
         Ok(value)
+    }
+
+    /// Appends `turns` (already over) to `branch` in one durable write (or, inside
+    /// [`Store::bulk`], durable when the bulk write ends), remembering each turn's
+    /// `source_key` under `source`; returns their ids, in order. All or none are stored.
+    pub fn import_turns(
+        &self,
+        branch: &str,
+        source: &str,
+        turns: Vec<FinishedTurn>,
+    ) -> Result<Vec<u64>> {
+        let token = uuid::Uuid::new_v4().to_string();
+        let defer = deferring();
+        ask!(self, Request::ImportTurns { token, branch: branch.to_owned(), source: source.to_owned(), turns, defer }, Response::Ids(ids) => ids)
+    }
+
+    /// The keys remembered under `source` by [`Store::import_turns`] and the turns they
+    /// became. `source` is the session the turns came from (their `session_id`): a key whose
+    /// turn was deleted, or whose id now names a turn of another session, is left out.
+    pub fn imported_keys(&self, source: &str) -> Result<Vec<(String, u64)>> {
+        ask!(self, Request::ImportedKeys { source: source.to_owned() }, Response::Keys(k) => k)
     }
 
     pub fn turn(&self, id: u64) -> Result<Option<Turn>> {

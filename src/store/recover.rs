@@ -124,6 +124,8 @@ struct Salvage {
     entries: BTreeMap<u64, Vec<Value>>,
     meta: BTreeMap<String, Value>,
     sessions: BTreeMap<String, String>,
+    /// Import keys (`<source>\0<key>`) → turn id.
+    imports: BTreeMap<Vec<u8>, u64>,
     skipped: usize,
 }
 
@@ -431,6 +433,16 @@ fn read_with_sled(db: &sled::Db) -> Salvage {
             }
         }
     }
+    if let Some(tree) = open_tree(db, "imports", skipped) {
+        for (k, v) in walk(&tree, skipped) {
+            match id_of(&v) {
+                Some(id) if k.contains(&0) => {
+                    s.imports.insert(k, id);
+                }
+                _ => *skipped += 1,
+            }
+        }
+    }
     if let Some(tree) = open_tree(db, "sessions", skipped) {
         for (k, v) in walk(&tree, skipped) {
             match (String::from_utf8(k), String::from_utf8(v)) {
@@ -651,6 +663,7 @@ fn make_consistent(s: &mut Salvage, report: &mut RecoveryReport) {
         }
     }
     s.entries.retain(|id, _| ids.contains(id));
+    s.imports.retain(|_, id| ids.contains(id));
     s.sessions.retain(|_, branch| names.contains(branch));
     for b in s.branches.values() {
         if !b.session_id.is_empty() {
@@ -680,6 +693,7 @@ fn write_fresh(db: &Path, s: &Salvage) -> Result<()> {
     let sessions = fresh.open_tree("sessions")?;
     let meta = fresh.open_tree("meta")?;
     fresh.open_tree("tokens")?;
+    let imports = fresh.open_tree("imports")?;
     for (id, turn) in &s.turns {
         turns.insert(id.to_be_bytes(), serde_json::to_vec(turn)?)?;
     }
@@ -688,6 +702,9 @@ fn write_fresh(db: &Path, s: &Salvage) -> Result<()> {
     }
     for (id, list) in &s.entries {
         entries.insert(id.to_be_bytes(), serde_json::to_vec(list)?)?;
+    }
+    for (import_key, id) in &s.imports {
+        imports.insert(import_key.as_slice(), &id.to_be_bytes())?;
     }
     for (session, branch) in &s.sessions {
         sessions.insert(session.as_bytes(), branch.as_bytes())?;

@@ -482,3 +482,144 @@ fn delete_keeps_the_turns_other_branches_pass_through() {
     assert_eq!(store.all_turns().unwrap().len(), 4);
     assert!(store.delete_branch("leaf").is_err());
 }
+
+fn finished(prompt: &str, key: &str) -> FinishedTurn {
+    let mut start = start("ignored", prompt);
+    start.session_id = "imported-session".into();
+    let mut end = end(&format!("reply to {prompt}"));
+    end.entries = Vec::new();
+    FinishedTurn {
+        start,
+        end,
+        entries: serde_json::value::to_raw_value(&vec![serde_json::json!({"uuid": key})]).unwrap(),
+        source_key: key.into(),
+    }
+}
+
+fn import_branch(store: &Store, name: &str, head: Option<u64>) {
+    store
+        .create_branch(Branch {
+            name: name.into(),
+            head,
+            fork_turn: head,
+            created_at: now_rfc3339(),
+            ..Branch::default()
+        })
+        .unwrap();
+}
+
+#[test]
+fn imported_turns_chain_on_the_branch_with_their_entries_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    import_branch(&store, "imp", None);
+    let first = store
+        .import_turns(
+            "imp",
+            "imported-session",
+            vec![finished("a", "k1"), finished("b", "k2")],
+        )
+        .unwrap();
+    assert_eq!(first, [1, 2]);
+    let more = store
+        .import_turns("imp", "imported-session", vec![finished("c", "k3")])
+        .unwrap();
+    assert_eq!(more, [3]);
+    let lineage = store.lineage("imp").unwrap();
+    assert_eq!(ids(&lineage), [1, 2, 3]);
+    assert_eq!(
+        lineage.iter().map(|t| t.parent).collect::<Vec<_>>(),
+        [None, Some(1), Some(2)]
+    );
+    let second = store.turn(2).unwrap().unwrap();
+    assert_eq!(
+        (second.prompt.as_str(), second.branch.as_str()),
+        ("b", "imp")
+    );
+    assert_eq!(second.reply, "reply to b");
+    assert!(!second.is_running());
+    assert_eq!(second.session_id, "imported-session");
+    assert_eq!(
+        store.entries(2).unwrap(),
+        vec![serde_json::json!({"uuid": "k2"})]
+    );
+    assert_eq!(store.branch("imp").unwrap().unwrap().head, Some(3));
+    let mut keys = store.imported_keys("imported-session").unwrap();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            ("k1".to_string(), 1),
+            ("k2".to_string(), 2),
+            ("k3".to_string(), 3)
+        ]
+    );
+    assert!(store.imported_keys("other-session").unwrap().is_empty());
+    // Nothing to import is not an error and changes nothing.
+    assert!(store
+        .import_turns("imp", "imported-session", Vec::new())
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.all_turns().unwrap().len(), 3);
+}
+
+#[test]
+fn an_import_retried_with_its_token_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    import_branch(&store, "imp", None);
+    let req = Request::ImportTurns {
+        token: "tok-import".into(),
+        branch: "imp".into(),
+        source: "imported-session".into(),
+        turns: vec![finished("a", "k1"), finished("b", "k2")],
+        defer: false,
+    };
+    let first = store.call(&req).unwrap();
+    assert_eq!(store.call(&req).unwrap(), first);
+    assert_eq!(store.all_turns().unwrap().len(), 2);
+    assert_eq!(store.branch("imp").unwrap().unwrap().head, Some(2));
+}
+
+#[test]
+fn bad_imports_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let err = store
+        .import_turns("nowhere", "imported-session", vec![finished("a", "k1")])
+        .unwrap_err();
+    assert!(err.to_string().contains("nowhere"), "{err}");
+    import_branch(&store, "imp", None);
+    for source in ["", "a\0b"] {
+        assert!(store
+            .import_turns("imp", source, vec![finished("a", "k1")])
+            .is_err());
+    }
+    assert!(store.all_turns().unwrap().is_empty());
+    assert_eq!(store.branch("imp").unwrap().unwrap().head, None);
+}
+
+#[test]
+fn keys_of_deleted_turns_are_forgotten_even_when_their_id_is_given_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    import_branch(&store, "imp", None);
+    store
+        .import_turns(
+            "imp",
+            "imported-session",
+            vec![finished("a", "k1"), finished("b", "k2")],
+        )
+        .unwrap();
+    import_branch(&store, "side", Some(1));
+    store
+        .import_turns("side", "imported-session", vec![finished("c", "k3")])
+        .unwrap();
+    assert_eq!(store.delete_branch("side").unwrap(), 1);
+    // Turn 3 is gone; the next turn recorded takes its id, in another session.
+    let again = store.begin_turn(start("main", "later")).unwrap();
+    assert_eq!(again.id, 3);
+    let mut keys = store.imported_keys("imported-session").unwrap();
+    keys.sort();
+    assert_eq!(keys, [("k1".to_string(), 1), ("k2".to_string(), 2)]);
+}
