@@ -1115,7 +1115,8 @@ fn fork(args: &[String]) -> Res<()> {
 // ---------------------------------------------------------------- search (in process)
 
 /// `search data=DIR project=DIR word=W samples=N`: what `ccx search W --json` does, phase by
-/// phase, in this process: open the store, load every turn, match, render the JSON.
+/// phase, in this process: open the store, load the candidate turns (the store's pre-filter:
+/// records holding every query word), match and rank them, render the JSON.
 fn search(args: &[String]) -> Res<()> {
     let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
     let project = PathBuf::from(opt_str(args, "project").ok_or("project=DIR missing")?);
@@ -1127,12 +1128,13 @@ fn search(args: &[String]) -> Res<()> {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut hits_n = 0;
     let mut turns_n = 0;
+    let mut candidates_n = 0;
     let mut json_bytes = 0;
     for _ in 0..samples {
         let t0 = Instant::now();
         let store = Store::open(&store_dir)?;
         let t1 = Instant::now();
-        let turns = store.all_turns()?;
+        let turns = store.search_candidates(std::slice::from_ref(&word))?;
         let t2 = Instant::now();
         let matcher = ccx::commands::search::Matcher::new(&word)?;
         let hits = ccx::commands::search::search_turns(&turns, &matcher);
@@ -1146,8 +1148,11 @@ fn search(args: &[String]) -> Res<()> {
         match_ms.push(ms(t3 - t2));
         json_ms.push(ms(t4 - t3));
         hits_n = hits.len();
-        turns_n = turns.len();
+        candidates_n = turns.len();
         json_bytes = out.len();
+        if turns_n == 0 {
+            turns_n = store.all_turns()?.len();
+        }
         drop(store);
     }
     result(
@@ -1168,6 +1173,7 @@ fn search(args: &[String]) -> Res<()> {
     );
     result(&format!("{name}_hits"), hits_n);
     result(&format!("{name}_turns"), turns_n);
+    result(&format!("{name}_candidates"), candidates_n);
     result(&format!("{name}_json_bytes"), json_bytes);
     Ok(())
 }

@@ -220,7 +220,7 @@ for w in "${search_words[@]}"; do
   time_runs "search_${w}_ccx" "$SEARCH_RUNS" run_search "$w"
   time_runs "search_${w}_grep" "$SEARCH_RUNS" run_grep "$w"
   R[search_${w}_ratio]=$(calc '%.1f' "${R[search_${w}_ccx_ms]} / ${R[search_${w}_grep_ms]}")
-  # The same phases in process: open the store, load every turn, match, render the JSON.
+  # The same phases in process: open the store, load the candidate turns, match, render the JSON.
   step timeout -k 5 300 "$BENCH_BIN" search data="$work/data" project="$work/project" word="$w" \
     name="search_${w}" samples="$SEARCH_RUNS" </dev/null
 done
@@ -461,19 +461,20 @@ ${R[fork_owner_n]} samples each.
 
 (Phases are the p50 of each phase on its own.)
 
-**Search.** \`ccx search WORD --json\` (the binary: process start, store open as its owner, loading
-every turn, matching, the JSON out to \`/dev/null\`) in the project whose store the store step
+**Search.** \`ccx search WORD --json\` (the binary: process start, store open as its owner, the
+store's pre-filter of every record for the query words, matching the candidates, the JSON out to
+\`/dev/null\`) in the project whose store the store step
 filled (${R[search_quixotic_turns]} turns; the prompts name one of 20 source files and one of 40
 functions, one reply in 1000 holds "quixotic"), $SEARCH_RUNS runs each after a warm-up, median.
 Anchor: \`grep -c -i WORD\` over a file holding the same prompts and replies
 (${R[search_text_mb]} MB). The in-process phases (the driver calls \`Store::open\`,
-\`all_turns\`, \`search::Matcher\` + \`search::search_turns\`, and renders the JSON the command
-prints), medians:
+\`search_candidates\`, \`search::Matcher\` + \`search::search_turns\`, and renders the JSON the
+command prints), medians:
 
-| word | hits | \`ccx search\` runs | \`grep -ci\` | open the store | load every turn | match | render JSON |
+| word | hits | \`ccx search\` runs | \`grep -ci\` | open the store | load the candidates | match | render JSON |
 | --- | --- | --- | --- | --- | --- | --- | --- |
-| quixotic | ${R[search_quixotic_hits]} | ${R[search_quixotic_ccx_all]}ms | ${R[search_quixotic_grep_ms]} ms | ${R[search_quixotic_open_ms]} ms | ${R[search_quixotic_load_ms]} ms | ${R[search_quixotic_match_ms]} ms | ${R[search_quixotic_json_ms]} ms (${R[search_quixotic_json_bytes]} bytes) |
-| parser | ${R[search_parser_hits]} | ${R[search_parser_ccx_all]}ms | ${R[search_parser_grep_ms]} ms | ${R[search_parser_open_ms]} ms | ${R[search_parser_load_ms]} ms | ${R[search_parser_match_ms]} ms | ${R[search_parser_json_ms]} ms (${R[search_parser_json_bytes]} bytes) |
+| quixotic | ${R[search_quixotic_hits]} | ${R[search_quixotic_ccx_all]}ms | ${R[search_quixotic_grep_ms]} ms | ${R[search_quixotic_open_ms]} ms | ${R[search_quixotic_load_ms]} ms (${R[search_quixotic_candidates]} turns) | ${R[search_quixotic_match_ms]} ms | ${R[search_quixotic_json_ms]} ms (${R[search_quixotic_json_bytes]} bytes) |
+| parser | ${R[search_parser_hits]} | ${R[search_parser_ccx_all]}ms | ${R[search_parser_grep_ms]} ms | ${R[search_parser_open_ms]} ms | ${R[search_parser_load_ms]} ms (${R[search_parser_candidates]} turns) | ${R[search_parser_match_ms]} ms | ${R[search_parser_json_ms]} ms (${R[search_parser_json_bytes]} bytes) |
 
 **Import.** A generated Claude Code 2.1.330-style transcript of ${R[import_mb]} MB
 (${R[tr_lines]} lines, ${R[tr_turns]} turns of 10 lines: a file-history snapshot, the prompt, an

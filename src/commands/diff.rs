@@ -317,10 +317,11 @@ pub fn run(a: &str, b: &str, json: bool) -> Result<i32> {
     let branch_b = branch_or_error(&store, b)?;
     let turns_a = store.lineage(a)?;
     let turns_b = store.lineage(b)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::buffered_stdout();
     if json {
         serde_json::to_writer_pretty(&mut out, &diff_json(&turns_a, &turns_b))?;
         writeln!(out)?;
+        out.flush()?;
         return Ok(0);
     }
     let palette = Palette::for_stdout();
@@ -332,6 +333,7 @@ pub fn run(a: &str, b: &str, json: bool) -> Result<i32> {
         "{}",
         render_diff(&branch_a, &turns_a, &branch_b, &turns_b, width, palette)
     )?;
+    out.flush()?;
     Ok(0)
 }
 

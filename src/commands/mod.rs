@@ -34,10 +34,17 @@ fn terminal_width() -> usize {
         .unwrap_or(100)
 }
 
+/// Standard output, buffered: a listing of thousands of turns goes out in a few large writes
+/// instead of one per line. Call `flush` at the end to see a write error.
+pub fn buffered_stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
+}
+
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = buffered_stdout();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -91,7 +98,7 @@ pub fn log(branch: Option<String>, all: bool, json: bool, limit: Option<usize>) 
     let palette = Palette::for_stdout();
     let now = chrono::Utc::now();
     let width = terminal_width();
-    let mut out = std::io::stdout().lock();
+    let mut out = buffered_stdout();
     let mut any = false;
     for (store, turns) in &listed {
         if all && !turns.is_empty() {
@@ -109,6 +116,7 @@ pub fn log(branch: Option<String>, all: bool, json: bool, limit: Option<usize>) 
     if !any {
         writeln!(out, "no turns recorded yet")?;
     }
+    out.flush()?;
     Ok(0)
 }
 

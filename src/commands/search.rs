@@ -357,7 +357,7 @@ pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
         .iter()
         .map(|(store, turns)| (*store, search_turns(turns, &matcher)))
         .collect();
-    let mut out = std::io::stdout().lock();
+    let mut out = super::buffered_stdout();
     if json {
         let mut all_hits: Vec<&Hit<'_>> = ranked.iter().flat_map(|(_, h)| h.iter()).collect();
         if all {
@@ -366,6 +366,7 @@ pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
         let records: Vec<&Turn> = all_hits.iter().map(|h| h.turn).collect();
         serde_json::to_writer_pretty(&mut out, &records)?;
         writeln!(out)?;
+        out.flush()?;
         return Ok(0);
     }
     let palette = Palette::for_stdout();
@@ -390,8 +391,10 @@ pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
     }
     if !any {
         writeln!(out, "no turn matches '{}'", query.join(" "))?;
+        out.flush()?;
         return Ok(1);
     }
+    out.flush()?;
     Ok(0)
 }
 

@@ -154,6 +154,12 @@ pub struct Engine {
 type Res<T> = Result<T, StoreError>;
 type TxRes<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
+/// Below this many turn ids a search scans the log on one thread.
+const PARALLEL_SCAN_TURNS: u64 = 8192;
+
+/// Most threads one search scans with.
+const MAX_SCAN_THREADS: usize = 8;
+
 fn key(id: u64) -> [u8; 8] {
     id.to_be_bytes()
 }
@@ -671,6 +677,8 @@ impl Engine {
         }
     }
 
+    /// Turns whose stored record holds every word (ASCII case ignored), in id order. A big
+    /// log is cut into id ranges scanned side by side, one per core.
     fn search_candidates(&self, words: &[String]) -> Res<Vec<Turn>> {
         let needles: Vec<Vec<u8>> = words
             .iter()
@@ -678,9 +686,51 @@ impl Engine {
             .collect();
         let finders: Vec<memchr::memmem::Finder<'_>> =
             needles.iter().map(memchr::memmem::Finder::new).collect();
+        let first = self.turns.first().map_err(|e| self.sled(e))?;
+        let last = self.turns.last().map_err(|e| self.sled(e))?;
+        let (Some((first, _)), Some((last, _))) = (first, last) else {
+            return Ok(Vec::new());
+        };
+        let (Some(first), Some(last)) = (id_of(&first), id_of(&last)) else {
+            return self.candidates_in(.., &finders);
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_SCAN_THREADS) as u64;
+        let span = last - first + 1;
+        if threads < 2 || span < PARALLEL_SCAN_TURNS {
+            return self.candidates_in(.., &finders);
+        }
+        let step = span.div_ceil(threads);
+        let finders = &finders;
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = (0..threads)
+                .map(|i| {
+                    let lo = first + i * step;
+                    let hi = (lo + step).min(last + 1);
+                    scope.spawn(move || self.candidates_in(key(lo)..key(hi), finders))
+                })
+                .collect();
+            let mut out = Vec::new();
+            for part in parts {
+                match part.join() {
+                    Ok(found) => out.extend(found?),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The turns in `range` whose record holds every `finders` needle (ASCII case ignored).
+    fn candidates_in<R: std::ops::RangeBounds<[u8; 8]>>(
+        &self,
+        range: R,
+        finders: &[memchr::memmem::Finder<'_>],
+    ) -> Res<Vec<Turn>> {
         let mut lowered = Vec::new();
         let mut out = Vec::new();
-        for item in self.turns.iter() {
+        for item in self.turns.range(range) {
             let (_, bytes) = item.map_err(|e| self.sled(e))?;
             lowered.clear();
             lowered.extend(bytes.iter().map(u8::to_ascii_lowercase));

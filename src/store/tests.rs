@@ -623,3 +623,33 @@ fn keys_of_deleted_turns_are_forgotten_even_when_their_id_is_given_again() {
     keys.sort();
     assert_eq!(keys, [("k1".to_string(), 1), ("k2".to_string(), 2)]);
 }
+
+#[test]
+fn a_big_log_is_searched_in_parts_without_losing_or_reordering_a_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    import_branch(&store, "imp", None);
+    let count = 9001;
+    for chunk in (0..count).collect::<Vec<u64>>().chunks(1000) {
+        let turns = chunk
+            .iter()
+            .map(|i| {
+                let word = if i % 997 == 0 { "Needle" } else { "hay" };
+                finished(&format!("turn {i} {word}"), &format!("k{i}"))
+            })
+            .collect();
+        store
+            .import_turns("imp", "imported-session", turns)
+            .unwrap();
+    }
+    let found = store.search_candidates(&["nEEDLE".to_string()]).unwrap();
+    let expected: Vec<u64> = (0..count).filter(|i| i % 997 == 0).map(|i| i + 1).collect();
+    assert_eq!(ids(&found), expected);
+    assert_eq!(
+        store
+            .search_candidates(&["turn".to_string()])
+            .unwrap()
+            .len(),
+        count as usize
+    );
+}
