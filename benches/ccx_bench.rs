@@ -1302,9 +1302,9 @@ fn gen_transcript(args: &[String]) -> Res<()> {
     Ok(())
 }
 
-/// `parse FILE`: the anchor (serde_json parse of every line), then the pure part of
-/// `ccx import` on the same file: `transcript::read_transcript`, `import::conversations` and
-/// `import::plan_turns` (no store writes).
+/// `parse FILE`: the anchor (serde_json parse of every line, one thread), then the pure parts
+/// of `ccx import` on the same file: `transcript::read_transcript`, `import::into_conversations`
+/// + `import::plan_turns_owned`, encoding the entries and the token estimates (no store writes).
 fn parse(args: &[String]) -> Res<()> {
     let path = PathBuf::from(args.first().ok_or("parse FILE")?);
     let t0 = Instant::now();
@@ -1327,22 +1327,7 @@ fn parse(args: &[String]) -> Res<()> {
         "read_transcript_secs",
         format!("{:.3}", t1.elapsed().as_secs_f64()),
     );
-    let t2 = Instant::now();
-    let convs = ccx::commands::import::conversations(&lines);
-    let t3 = Instant::now();
-    let planned: usize = convs
-        .iter()
-        .map(|c| ccx::commands::import::plan_turns(c).len())
-        .sum();
-    let t4 = Instant::now();
-    result(
-        "conversations_secs",
-        format!("{:.3}", (t3 - t2).as_secs_f64()),
-    );
-    result("plan_turns_secs", format!("{:.3}", (t4 - t3).as_secs_f64()));
-    result("planned_turns", planned);
-    drop(convs);
-    // The path `ccx import` takes: lines moved, not copied.
+    // The path `ccx import` takes: lines moved into their conversations, then into turns.
     let t5 = Instant::now();
     let chains: Vec<_> = ccx::commands::import::into_conversations(lines)
         .into_iter()
@@ -1352,6 +1337,7 @@ fn parse(args: &[String]) -> Res<()> {
         "owned_plan_secs",
         format!("{:.3}", t5.elapsed().as_secs_f64()),
     );
+    result("planned_turns", chains.iter().map(Vec::len).sum::<usize>());
     let t6 = Instant::now();
     let mut encoded = 0usize;
     let mut estimated = 0u64;
