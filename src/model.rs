@@ -120,7 +120,9 @@ pub struct FinishedTurn {
     pub start: TurnStart,
     /// `end.entries` is ignored: the entries travel already encoded, in `entries`.
     pub end: TurnEnd,
-    /// The turn's raw transcript lines as one JSON array, encoded once by the caller.
+    /// The turn's raw transcript lines as one JSON array, encoded once by the caller. Between
+    /// processes it travels as a JSON string holding that text (see [`json_text`]).
+    #[serde(with = "json_text")]
     pub entries: Box<serde_json::value::RawValue>,
     /// What identifies the turn in its source (an import key), remembered with it so a second
     /// import knows it; see `Store::imported_keys`.
@@ -133,6 +135,25 @@ impl PartialEq for FinishedTurn {
             && self.end == other.end
             && self.entries.get() == other.entries.get()
             && self.source_key == other.source_key
+    }
+}
+
+/// (De)serialises already encoded JSON as a string holding it, checked when read back.
+/// A `RawValue` cannot be read inside an internally tagged enum such as the store's requests
+/// (serde buffers the fields first), but a string can.
+pub mod json_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_json::value::RawValue;
+
+    pub fn serialize<S: Serializer>(raw: &RawValue, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(raw.get())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Box<RawValue>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        RawValue::from_string(text).map_err(serde::de::Error::custom)
     }
 }
 

@@ -262,6 +262,7 @@ impl Imported {
             record = serde_json::json!({});
         }
         record["branches"] = serde_json::to_value(&self.branches)?;
+        // An older ccx reads the record only with its turn map present.
         if record.get("turns").is_none() {
             record["turns"] = serde_json::json!({});
         }
@@ -403,7 +404,6 @@ const BATCH_BYTES: usize = 8 << 20;
 struct Batch {
     segment: usize,
     turns: Vec<FinishedTurn>,
-    keys: Vec<String>,
 }
 
 /// The session being imported and where its records go.
@@ -457,7 +457,6 @@ fn encode_batches(
         let mut batch = Batch {
             segment: index,
             turns: Vec::new(),
-            keys: Vec::new(),
         };
         let mut bytes = 0;
         for planned in &chains[seg.chain][seg.turns.clone()] {
@@ -469,7 +468,6 @@ fn encode_batches(
                 }
             };
             bytes += turn.entries.get().len() + turn.end.reply.len() + turn.start.prompt.len();
-            batch.keys.push(planned.key.clone());
             batch.turns.push(turn);
             if batch.turns.len() >= BATCH_TURNS || bytes >= BATCH_BYTES {
                 let full = std::mem::replace(
@@ -477,7 +475,6 @@ fn encode_batches(
                     Batch {
                         segment: index,
                         turns: Vec::new(),
-                        keys: Vec::new(),
                     },
                 );
                 bytes = 0;
@@ -518,10 +515,10 @@ fn write_segments(
                     name
                 }
             };
-            let count = batch.turns.len();
+            let keys: Vec<String> = batch.turns.iter().map(|t| t.source_key.clone()).collect();
             let ids = store.import_turns(&branch, target.session, batch.turns)?;
-            imported.turns.extend(batch.keys.into_iter().zip(ids));
-            report.turns += count;
+            report.turns += ids.len();
+            imported.turns.extend(keys.into_iter().zip(ids));
             report.branches.insert(branch);
         }
         Ok(())

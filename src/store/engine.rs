@@ -83,8 +83,8 @@ pub enum Request {
         #[serde(default)]
         defer: bool,
     },
-    /// The source keys remembered under `source` and the turns they became (turns since
-    /// deleted are left out), in key order.
+    /// The source keys remembered under `source` and the turns they became, in key order;
+    /// a key whose turn was deleted, or whose id now names another session's turn, is left out.
     ImportedKeys {
         source: String,
     },
@@ -162,6 +162,35 @@ const MAX_SCAN_THREADS: usize = 8;
 
 fn key(id: u64) -> [u8; 8] {
     id.to_be_bytes()
+}
+
+/// A turn as it is when it begins: no reply yet, `ended_at` unset.
+fn started_turn(id: u64, branch: &str, parent: Option<u64>, start: &TurnStart) -> Turn {
+    Turn {
+        id,
+        branch: branch.to_owned(),
+        parent,
+        kind: start.kind,
+        prompt: start.prompt.clone(),
+        input: start.input.clone(),
+        reply: String::new(),
+        session_id: start.session_id.clone(),
+        started_at: start.started_at.clone(),
+        ended_at: None,
+        ..Turn::default()
+    }
+}
+
+/// What the end of a turn adds to it (its transcript entries are stored apart).
+fn end_turn(turn: &mut Turn, end: &TurnEnd) {
+    turn.reply = end.reply.clone();
+    turn.ended_at = Some(end.ended_at.clone());
+    turn.context_tokens = end.context_tokens;
+    turn.output_tokens = end.output_tokens;
+    turn.est_tokens = end.est_tokens;
+    turn.interrupted = end.interrupted;
+    turn.files = end.files.clone();
+    turn.snapshot = end.snapshot.clone();
 }
 
 fn id_of(key: &[u8]) -> Option<u64> {
@@ -336,12 +365,7 @@ impl Engine {
             let id = id_of(&id).ok_or_else(|| self.damaged("a token record".into(), "bad id"))?;
             return self.turn(id)?.ok_or(StoreError::NoTurn { id });
         }
-        let id = match self.turns.last().map_err(|e| self.sled(e))? {
-            Some((k, _)) => {
-                id_of(&k).ok_or_else(|| self.damaged("a turn key".into(), "bad id"))? + 1
-            }
-            None => 1,
-        };
+        let id = self.next_turn_id()?;
         let (mut branch, new_branch) = match self.branch(&start.branch)? {
             Some(b) => (b, false),
             None => (
@@ -356,19 +380,7 @@ impl Engine {
                 true,
             ),
         };
-        let turn = Turn {
-            id,
-            branch: start.branch.clone(),
-            parent: branch.head,
-            kind: start.kind,
-            prompt: start.prompt.clone(),
-            input: start.input.clone(),
-            reply: String::new(),
-            session_id: start.session_id.clone(),
-            started_at: start.started_at.clone(),
-            ended_at: None,
-            ..Turn::default()
-        };
+        let turn = started_turn(id, &start.branch, branch.head, start);
         branch.head = Some(id);
         let turn_bytes = Self::encode(&turn);
         let branch_bytes = Self::encode(&branch);
@@ -390,14 +402,7 @@ impl Engine {
     fn finish_turn(&self, id: u64, end: &TurnEnd, defer: bool) -> Res<Turn> {
         let _guard = self.lock_writes();
         let mut turn = self.turn(id)?.ok_or(StoreError::NoTurn { id })?;
-        turn.reply = end.reply.clone();
-        turn.ended_at = Some(end.ended_at.clone());
-        turn.context_tokens = end.context_tokens;
-        turn.output_tokens = end.output_tokens;
-        turn.est_tokens = end.est_tokens;
-        turn.interrupted = end.interrupted;
-        turn.files = end.files.clone();
-        turn.snapshot = end.snapshot.clone();
+        end_turn(&mut turn, end);
         let turn_bytes = Self::encode(&turn);
         let entry_bytes = Self::encode(&end.entries);
         (&self.turns, &self.entries)
@@ -409,6 +414,16 @@ impl Engine {
             .map_err(|e| self.tx_err(e))?;
         self.flush_unless(defer)?;
         Ok(turn)
+    }
+
+    /// The id the next turn gets: one past the last turn's.
+    fn next_turn_id(&self) -> Res<u64> {
+        match self.turns.last().map_err(|e| self.sled(e))? {
+            Some((k, _)) => {
+                Ok(id_of(&k).ok_or_else(|| self.damaged("a turn key".into(), "bad id"))? + 1)
+            }
+            None => Ok(1),
+        }
     }
 
     fn import_key(source: &str, key: &str) -> Vec<u8> {
@@ -451,33 +466,12 @@ impl Engine {
         if turns.is_empty() {
             return Ok(Vec::new());
         }
-        let first = match self.turns.last().map_err(|e| self.sled(e))? {
-            Some((k, _)) => {
-                id_of(&k).ok_or_else(|| self.damaged("a turn key".into(), "bad id"))? + 1
-            }
-            None => 1,
-        };
+        let first = self.next_turn_id()?;
         let mut records = Vec::with_capacity(turns.len());
         let mut parent = branch.head;
         for (id, t) in (first..).zip(turns) {
-            let turn = Turn {
-                id,
-                branch: branch.name.clone(),
-                parent,
-                kind: t.start.kind,
-                prompt: t.start.prompt.clone(),
-                input: t.start.input.clone(),
-                reply: t.end.reply.clone(),
-                session_id: t.start.session_id.clone(),
-                started_at: t.start.started_at.clone(),
-                ended_at: Some(t.end.ended_at.clone()),
-                context_tokens: t.end.context_tokens,
-                output_tokens: t.end.output_tokens,
-                est_tokens: t.end.est_tokens,
-                interrupted: t.end.interrupted,
-                files: t.end.files.clone(),
-                snapshot: t.end.snapshot.clone(),
-            };
+            let mut turn = started_turn(id, &branch.name, parent, &t.start);
+            end_turn(&mut turn, &t.end);
             records.push((id, Self::encode(&turn)));
             parent = Some(id);
         }

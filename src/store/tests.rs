@@ -653,3 +653,49 @@ fn a_big_log_is_searched_in_parts_without_losing_or_reordering_a_match() {
         count as usize
     );
 }
+
+#[test]
+fn a_client_imports_through_the_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = Store::open(dir.path()).unwrap();
+    let client = Store::open(dir.path()).unwrap();
+    assert!(!client.is_owner());
+    import_branch(&client, "imp", None);
+    // Entries with characters JSON escapes travel as they are.
+    let mut turn = finished("a \"quoted\"\nprompt", "k1");
+    turn.entries =
+        serde_json::value::to_raw_value(&vec![serde_json::json!({"text": "tab\there ü \u{1}"})])
+            .unwrap();
+    let ids = client
+        .bulk(|| client.import_turns("imp", "imported-session", vec![turn, finished("b", "k2")]))
+        .unwrap();
+    assert_eq!(ids, [1, 2]);
+    assert_eq!(
+        owner.turn(1).unwrap().unwrap().prompt,
+        "a \"quoted\"\nprompt"
+    );
+    assert_eq!(
+        owner.entries(1).unwrap(),
+        vec![serde_json::json!({"text": "tab\there ü \u{1}"})]
+    );
+    let mut keys = client.imported_keys("imported-session").unwrap();
+    keys.sort();
+    assert_eq!(keys, [("k1".to_string(), 1), ("k2".to_string(), 2)]);
+
+    // Entries that are not JSON are refused, and nothing is stored.
+    let mut request = serde_json::to_value(Request::ImportTurns {
+        token: "tok-bad".into(),
+        branch: "imp".into(),
+        source: "imported-session".into(),
+        turns: vec![finished("c", "k3")],
+        defer: false,
+    })
+    .unwrap();
+    request["turns"][0]["entries"] = serde_json::json!("[{\"unfinished\": ");
+    let mut s = UnixStream::connect(&owner.socket).unwrap();
+    s.write_all(format!("{request}\n").as_bytes()).unwrap();
+    let mut answer = String::new();
+    BufReader::new(s).read_line(&mut answer).unwrap();
+    assert!(answer.contains("unreadable request"), "{answer}");
+    assert_eq!(owner.all_turns().unwrap().len(), 2);
+}
