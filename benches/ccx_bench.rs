@@ -1322,7 +1322,7 @@ fn parse(args: &[String]) -> Res<()> {
     result("parse_lines", n);
     drop(text);
     let t1 = Instant::now();
-    let lines = ccx::transcript::read_transcript(&path)?;
+    let lines = ccx::transcript::read_transcript_keeping(&path, ccx::transcript::Keep::Text)?;
     result(
         "read_transcript_secs",
         format!("{:.3}", t1.elapsed().as_secs_f64()),
@@ -1342,7 +1342,7 @@ fn parse(args: &[String]) -> Res<()> {
     let mut encoded = 0usize;
     let mut estimated = 0u64;
     for turn in chains.iter().flatten() {
-        encoded += serde_json::to_vec(&turn.entries)?.len();
+        encoded += ccx::commands::import::entries_json(&turn.entries)?.len();
     }
     let t7 = Instant::now();
     for turn in chains.iter().flatten() {

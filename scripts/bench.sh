@@ -496,10 +496,10 @@ ${R[import_all]}s, ${R[import_status]}; ${R[import_turns]} turns imported; the s
 ${R[import_store_mb]} MB. Anchors on the same file: \`wc -l\` ${R[import_wc_ms]} ms; reading it and
 parsing every line with serde_json (in the driver, one thread) ${R[parse_secs]} s. Importing the
 same file again into the last run's store: ${R[reimport_secs]} s (\`${R[reimport_said]}\`). The
-pure parts of the import on the same file, in the driver: \`transcript::read_transcript\`
-${R[read_transcript_secs]} s (on every core), \`import::into_conversations\` +
-\`import::plan_turns_owned\` ${R[owned_plan_secs]} s (${R[planned_turns]} turns), encoding every
-turn's entries as JSON ${R[encode_secs]} s and the tiktoken estimates ${R[estimate_secs]} s (these
+pure parts of the import on the same file, in the driver: \`transcript::read_transcript_keeping\`
+${R[read_transcript_secs]} s (on every core, keeping each line's text), \`import::into_conversations\` +
+\`import::plan_turns_owned\` ${R[owned_plan_secs]} s (${R[planned_turns]} turns), joining every
+turn's lines, as read, into its entries ${R[encode_secs]} s and the tiktoken estimates ${R[estimate_secs]} s (these
 two run on a second thread while the first writes the batches before them).
 
 **Export.** A branch of ${R[export_turns]} turns (filled in ${R[export_fill_secs]} s into the fork

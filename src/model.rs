@@ -114,46 +114,31 @@ pub struct TurnEnd {
 
 /// A turn that is already over when it is stored (an imported one): what
 /// [`TurnStart`] and [`TurnEnd`] would carry, written in one go by `Store::import_turns`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FinishedTurn {
     /// `start.branch` is ignored: the batch names the branch.
     pub start: TurnStart,
     /// `end.entries` is ignored: the entries travel already encoded, in `entries`.
     pub end: TurnEnd,
-    /// The turn's raw transcript lines as one JSON array, encoded once by the caller. Between
-    /// processes it travels as a JSON string holding that text (see [`json_text`]).
-    #[serde(with = "json_text")]
-    pub entries: Box<serde_json::value::RawValue>,
+    /// The turn's raw transcript lines as the text of one JSON array, encoded once by the
+    /// caller and stored as it is. Between processes it travels as a JSON string holding that
+    /// text, checked on arrival (see [`json_text`]).
+    #[serde(deserialize_with = "json_text::deserialize")]
+    pub entries: String,
     /// What identifies the turn in its source (an import key), remembered with it so a second
     /// import knows it; see `Store::imported_keys`.
     pub source_key: String,
 }
 
-impl PartialEq for FinishedTurn {
-    fn eq(&self, other: &Self) -> bool {
-        self.start == other.start
-            && self.end == other.end
-            && self.entries.get() == other.entries.get()
-            && self.source_key == other.source_key
-    }
-}
-
-/// (De)serialises already encoded JSON as a string holding it, checked when read back.
-/// A `RawValue` cannot be read inside an internally tagged enum such as the store's requests
-/// (serde buffers the fields first), but a string can.
+/// Reads a string that must hold the text of a JSON array (checked, not decoded).
 pub mod json_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use serde_json::value::RawValue;
+    use serde::{Deserialize, Deserializer};
 
-    pub fn serialize<S: Serializer>(raw: &RawValue, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(raw.get())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Box<RawValue>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
         let text = String::deserialize(deserializer)?;
-        RawValue::from_string(text).map_err(serde::de::Error::custom)
+        serde_json::from_str::<Vec<serde::de::IgnoredAny>>(&text)
+            .map_err(|e| serde::de::Error::custom(format!("entries are not a JSON array: {e}")))?;
+        Ok(text)
     }
 }
 

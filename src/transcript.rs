@@ -48,6 +48,18 @@ pub struct Line {
     pub is_sidechain: bool,
     /// `subtype` of system lines ("compact_boundary", ...).
     pub subtype: Option<String>,
+    /// The line as it was read, when the reader asked to keep it ([`Keep::Text`]): storing it
+    /// again then needs no re-encoding of `raw`.
+    pub text: Option<Box<str>>,
+}
+
+/// What a transcript reader keeps of each line besides its parsed JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The parsed JSON only.
+    Parsed,
+    /// The parsed JSON and the line's text ([`Line::text`]).
+    Text,
 }
 
 /// Token usage of one API call, as the transcript records it.
@@ -96,6 +108,7 @@ impl Line {
             subtype: string("subtype"),
             kind,
             raw,
+            text: None,
         })
     }
 
@@ -171,19 +184,24 @@ const MAX_PARSE_THREADS: usize = 8;
 /// Parse transcript text, one JSON object per line, skipping blank and malformed lines.
 /// A big text is cut at line ends into one piece per core, parsed side by side.
 pub fn parse_lines(text: &str) -> Vec<Line> {
+    parse_lines_keeping(text, Keep::Parsed)
+}
+
+/// [`parse_lines`], keeping what `keep` says of each line.
+pub fn parse_lines_keeping(text: &str, keep: Keep) -> Vec<Line> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(MAX_PARSE_THREADS);
     if threads < 2 || text.len() < PARALLEL_PARSE_BYTES {
-        return parse_piece(text);
+        return parse_piece(text, keep);
     }
     let pieces = split_at_line_ends(text, threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = pieces[1..]
             .iter()
-            .map(|piece| scope.spawn(move || parse_piece(piece)))
+            .map(|piece| scope.spawn(move || parse_piece(piece, keep)))
             .collect();
-        let mut lines = parse_piece(pieces[0]);
+        let mut lines = parse_piece(pieces[0], keep);
         for handle in handles {
             match handle.join() {
                 Ok(more) => lines.extend(more),
@@ -194,11 +212,16 @@ pub fn parse_lines(text: &str) -> Vec<Line> {
     })
 }
 
-fn parse_piece(text: &str) -> Vec<Line> {
+fn parse_piece(text: &str, keep: Keep) -> Vec<Line> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(Line::from_value)
+        .filter_map(|l| {
+            let mut line = Line::from_value(serde_json::from_str::<Value>(l).ok()?)?;
+            if keep == Keep::Text {
+                line.text = Some(l.into());
+            }
+            Some(line)
+        })
         .collect()
 }
 
@@ -228,6 +251,11 @@ fn memchr_newline(bytes: &[u8]) -> Option<usize> {
 /// Read and parse a transcript file. Refuses files over [`MAX_TRANSCRIPT_BYTES`]
 /// (`InvalidData`); invalid UTF-8 is replaced, malformed lines are skipped.
 pub fn read_transcript(path: &Path) -> std::io::Result<Vec<Line>> {
+    read_transcript_keeping(path, Keep::Parsed)
+}
+
+/// [`read_transcript`], keeping what `keep` says of each line.
+pub fn read_transcript_keeping(path: &Path, keep: Keep) -> std::io::Result<Vec<Line>> {
     let file = std::fs::File::open(path)?;
     let too_big = || {
         std::io::Error::new(
@@ -249,7 +277,7 @@ pub fn read_transcript(path: &Path) -> std::io::Result<Vec<Line>> {
     if bytes.len() as u64 > MAX_TRANSCRIPT_BYTES {
         return Err(too_big());
     }
-    Ok(parse_lines(&String::from_utf8_lossy(&bytes)))
+    Ok(parse_lines_keeping(&String::from_utf8_lossy(&bytes), keep))
 }
 
 /// Prefixes of user text that Claude Code (not the person) wrote: slash-command and local
@@ -507,22 +535,22 @@ pub fn split_turns(lines: &[Line]) -> Vec<(Vec<Value>, TurnFacts)> {
         .collect()
 }
 
-/// [`split_turns`] taking the lines, so the raw entries are moved rather than copied (a large
-/// import holds hundreds of megabytes of them).
-pub fn split_turns_owned(lines: Vec<Line>) -> Vec<(Vec<Value>, TurnFacts)> {
+/// [`split_turns`] taking the lines and giving each turn its lines whole (raw entries and, if
+/// kept, their text), moved rather than copied (a large import holds hundreds of megabytes).
+pub fn split_turns_owned(lines: Vec<Line>) -> Vec<(Vec<Line>, TurnFacts)> {
     let bounds = turn_bounds(&lines);
     let facts: Vec<TurnFacts> = bounds
         .iter()
         .map(|&(s, e)| facts_of(&lines[s..e]))
         .collect();
-    let mut raws = lines.into_iter().map(|l| l.raw);
+    let mut rest = lines.into_iter();
     let mut taken = 0;
     bounds
         .into_iter()
         .zip(facts)
         .map(|((s, e), facts)| {
             // Bounds are contiguous and ascending: skip any gap, then take this turn's lines.
-            let entries: Vec<Value> = raws.by_ref().skip(s - taken).take(e - s).collect();
+            let entries: Vec<Line> = rest.by_ref().skip(s - taken).take(e - s).collect();
             taken = e;
             (entries, facts)
         })
@@ -820,7 +848,7 @@ mod owned_split_tests {
 
     #[test]
     fn a_big_transcript_parses_the_same_in_pieces() {
-        let line = |i: usize| {
+        let line_text = |i: usize| {
             format!(
                 "{{\"type\":\"user\",\"uuid\":\"u{i}\",\"message\":{{\"content\":\"{}\"}}}}\n",
                 "x".repeat(i % 300)
@@ -829,15 +857,21 @@ mod owned_split_tests {
         let mut text = String::new();
         let mut i = 0;
         while text.len() <= PARALLEL_PARSE_BYTES {
-            text.push_str(&line(i));
+            text.push_str(&line_text(i));
             if i % 1000 == 7 {
                 text.push_str("not json\n");
             }
             i += 1;
         }
-        let whole = parse_piece(&text);
+        let whole = parse_piece(&text, Keep::Parsed);
         assert_eq!(whole.len(), i);
         assert_eq!(parse_lines(&text), whole);
+        let kept = parse_lines_keeping(&text, Keep::Text);
+        assert_eq!(kept.len(), i);
+        for (n, line) in kept.iter().enumerate() {
+            assert_eq!(line.text.as_deref(), Some(line_text(n).trim_end()));
+            assert_eq!(line.raw, whole[n].raw);
+        }
     }
 
     #[test]
@@ -848,7 +882,11 @@ mod owned_split_tests {
             include_str!("../tests/fixtures/transcript-compact.jsonl"),
         ] {
             let lines = parse_lines(text);
-            assert_eq!(split_turns_owned(lines.clone()), split_turns(&lines));
+            let owned: Vec<(Vec<Value>, TurnFacts)> = split_turns_owned(lines.clone())
+                .into_iter()
+                .map(|(turn, facts)| (turn.into_iter().map(|l| l.raw).collect(), facts))
+                .collect();
+            assert_eq!(owned, split_turns(&lines));
         }
     }
 }

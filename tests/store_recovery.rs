@@ -448,7 +448,7 @@ fn recovery_keeps_what_was_imported() {
                 snapshot: None,
                 entries: Vec::new(),
             },
-            entries: serde_json::value::to_raw_value(&serde_json::json!([{"uuid": key}])).unwrap(),
+            entries: serde_json::json!([{"uuid": key}]).to_string(),
             source_key: key.into(),
         };
         store

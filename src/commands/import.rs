@@ -15,8 +15,10 @@
 //! itself recorded (a branch or turn carries the session id, and it was not imported) are
 //! skipped.
 //!
-//! Speed: the turns go to the store in batches (one transaction each, one flush at the end),
-//! encoded on a second thread while the first writes.
+//! Speed: the transcript is parsed on every core, keeping each line's text so a turn's entries
+//! are stored as they were read, not encoded again; the turns go to the store in batches (one
+//! transaction each, one flush at the end), prepared (token estimates) on a second thread while
+//! the first writes.
 //!
 //! The pure part — [`conversations`] (leaves and their chains) and [`layout`] (which turns are
 //! new and where they attach) — is tested on synthetic transcripts.
@@ -36,7 +38,8 @@ use std::path::{Path, PathBuf};
 pub struct PlannedTurn {
     /// The uuid of the turn's last transcript line: what identifies it across imports.
     pub key: String,
-    pub entries: Vec<Value>,
+    /// The turn's transcript lines (read with their text kept, so they are stored as read).
+    pub entries: Vec<Line>,
     pub facts: TurnFacts,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
@@ -198,8 +201,8 @@ pub fn plan_turns_owned(lines: Vec<Line>) -> Vec<PlannedTurn> {
             }
             Some(PlannedTurn {
                 key,
-                started_at: entries.iter().find_map(timestamp),
-                ended_at: entries.iter().rev().find_map(timestamp),
+                started_at: entries.iter().find_map(|l| timestamp(&l.raw)),
+                ended_at: entries.iter().rev().find_map(|l| timestamp(&l.raw)),
                 entries,
                 facts,
             })
@@ -326,7 +329,7 @@ fn free_branch_name(store: &Store, base: &str) -> Result<String> {
 
 /// Imports one transcript into `store`.
 pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Report> {
-    let lines = transcript::read_transcript(path)
+    let lines = transcript::read_transcript_keeping(path, transcript::Keep::Text)
         .with_context(|| format!("cannot read {}", path.display()))?;
     let session = lines
         .iter()
@@ -414,7 +417,8 @@ struct Target<'a> {
     previous: &'a Value,
 }
 
-/// A planned turn as the store takes it: the entries encoded once, the token estimate made.
+/// A planned turn as the store takes it: the entries joined into one JSON array, the token
+/// estimate made.
 fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
     let facts = &planned.facts;
     let prompt = facts.prompt.clone().unwrap_or_default();
@@ -440,9 +444,32 @@ fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
             snapshot: None,
             entries: Vec::new(),
         },
-        entries: serde_json::value::to_raw_value(&planned.entries)?,
+        entries: entries_json(&planned.entries)?,
         source_key: planned.key.clone(),
     })
+}
+
+/// A turn's lines as the text of one JSON array: each line as it was read when its text was
+/// kept (it parsed as JSON, so the array is JSON too), else encoded again.
+pub fn entries_json(lines: &[Line]) -> Result<String> {
+    let mut out = String::with_capacity(
+        2 + lines
+            .iter()
+            .map(|l| l.text.as_ref().map_or(0, |t| t.len() + 1))
+            .sum::<usize>(),
+    );
+    out.push('[');
+    for (n, line) in lines.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        match &line.text {
+            Some(text) => out.push_str(text),
+            None => out.push_str(&serde_json::to_string(&line.raw)?),
+        }
+    }
+    out.push(']');
+    Ok(out)
 }
 
 /// Encodes the new turns of every segment into batches, in order, on the calling thread,
@@ -467,7 +494,7 @@ fn encode_batches(
                     return;
                 }
             };
-            bytes += turn.entries.get().len() + turn.end.reply.len() + turn.start.prompt.len();
+            bytes += turn.entries.len() + turn.end.reply.len() + turn.start.prompt.len();
             batch.turns.push(turn);
             if batch.turns.len() >= BATCH_TURNS || bytes >= BATCH_BYTES {
                 let full = std::mem::replace(
@@ -489,8 +516,8 @@ fn encode_batches(
     }
 }
 
-/// Writes the new turns of every segment. The turns are encoded (entries to JSON, the token
-/// estimate) on a second thread while this one writes the batches before them.
+/// Writes the new turns of every segment. The turns are prepared (entries joined, the token
+/// estimate made) on a second thread while this one writes the batches before them.
 fn write_segments(
     store: &Store,
     target: &Target<'_>,
@@ -992,6 +1019,23 @@ mod tests {
         let again = import_transcript(&store, &path, &known).unwrap();
         assert_eq!(again.turns, 0, "{again:?}");
         assert_eq!(store.all_turns().unwrap().len(), 5);
+    }
+
+    #[test]
+    fn entries_are_stored_as_read_or_encoded_again() {
+        let text = "{\"type\":\"user\",  \"uuid\":\"u1\", \"n\": 1.50}\n{\"type\":\"system\",\"uuid\":\"s1\"}\n";
+        let kept = transcript::parse_lines_keeping(text, transcript::Keep::Text);
+        assert_eq!(
+            entries_json(&kept).unwrap(),
+            "[{\"type\":\"user\",  \"uuid\":\"u1\", \"n\": 1.50},{\"type\":\"system\",\"uuid\":\"s1\"}]"
+        );
+        let parsed = transcript::parse_lines(text);
+        let again: Vec<Value> = serde_json::from_str(&entries_json(&parsed).unwrap()).unwrap();
+        assert_eq!(
+            again,
+            parsed.iter().map(|l| l.raw.clone()).collect::<Vec<_>>()
+        );
+        assert_eq!(entries_json(&[]).unwrap(), "[]");
     }
 
     #[test]

@@ -487,7 +487,7 @@ impl Engine {
             .transaction(
                 |(turns_tx, entries_tx, branches_tx, tokens_tx, imports_tx)| -> TxRes<()> {
                     for ((id, record), t) in records.iter().zip(turns) {
-                        entries_tx.insert(&key(*id), t.entries.get().as_bytes())?;
+                        entries_tx.insert(&key(*id), t.entries.as_bytes())?;
                         turns_tx.insert(&key(*id), record.as_slice())?;
                         imports_tx.insert(Self::import_key(source, &t.source_key), &key(*id))?;
                     }

@@ -491,7 +491,7 @@ fn finished(prompt: &str, key: &str) -> FinishedTurn {
     FinishedTurn {
         start,
         end,
-        entries: serde_json::value::to_raw_value(&vec![serde_json::json!({"uuid": key})]).unwrap(),
+        entries: serde_json::json!([{"uuid": key}]).to_string(),
         source_key: key.into(),
     }
 }
@@ -663,9 +663,7 @@ fn a_client_imports_through_the_owner() {
     import_branch(&client, "imp", None);
     // Entries with characters JSON escapes travel as they are.
     let mut turn = finished("a \"quoted\"\nprompt", "k1");
-    turn.entries =
-        serde_json::value::to_raw_value(&vec![serde_json::json!({"text": "tab\there ü \u{1}"})])
-            .unwrap();
+    turn.entries = serde_json::json!([{"text": "tab\there ü \u{1}"}]).to_string();
     let ids = client
         .bulk(|| client.import_turns("imp", "imported-session", vec![turn, finished("b", "k2")]))
         .unwrap();
