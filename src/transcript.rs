@@ -277,7 +277,13 @@ pub fn read_transcript_keeping(path: &Path, keep: Keep) -> std::io::Result<Vec<L
     if bytes.len() as u64 > MAX_TRANSCRIPT_BYTES {
         return Err(too_big());
     }
-    Ok(parse_lines_keeping(&String::from_utf8_lossy(&bytes), keep))
+    // `from_utf8` checks a word at a time where the text is ASCII; only a file that is not
+    // valid UTF-8 pays for the slower lossy pass.
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    Ok(parse_lines_keeping(&text, keep))
 }
 
 /// Prefixes of user text that Claude Code (not the person) wrote: slash-command and local
@@ -872,6 +878,23 @@ mod owned_split_tests {
             assert_eq!(line.text.as_deref(), Some(line_text(n).trim_end()));
             assert_eq!(line.raw, whole[n].raw);
         }
+    }
+
+    #[test]
+    fn a_transcript_that_is_not_utf8_is_read_with_replacements() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        let mut bytes = b"{\"type\":\"user\",\"uuid\":\"u1\",\"note\":\"caf".to_vec();
+        bytes.extend_from_slice(b"\xe9\"}\n{\"type\":\"system\",\"uuid\":\"s1\"}\n");
+        std::fs::write(&path, &bytes).unwrap();
+        let lines = read_transcript_keeping(&path, Keep::Text).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].raw["note"], "caf\u{fffd}");
+        assert_eq!(lines[1].uuid.as_deref(), Some("s1"));
+        // Valid UTF-8 is read as it is.
+        std::fs::write(&path, "{\"type\":\"user\",\"note\":\"café\"}\n").unwrap();
+        let lines = read_transcript(&path).unwrap();
+        assert_eq!(lines[0].raw["note"], "café");
     }
 
     #[test]
