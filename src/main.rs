@@ -13,12 +13,47 @@ fn main() -> ExitCode {
     };
     match dispatch(invocation) {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(err) if closed_output(&err) => {
+            // The reader of our output went away (`ccx log | head`): stop quietly, with the
+            // status a program killed by SIGPIPE has.
+            ccx::terminal::restore();
+            ExitCode::from(141)
+        }
         Err(err) => {
             ccx::terminal::restore();
             eprintln!("ccx: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `err` comes from writing to standard output after its reader went away: a broken
+/// pipe in the error, and standard output a pipe with no reader left (so a broken pipe to
+/// another program, such as a claude that died, is still reported).
+fn closed_output(err: &anyhow::Error) -> bool {
+    let broken_pipe = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+    });
+    broken_pipe && stdout_reader_gone()
+}
+
+/// Whether standard output is a pipe whose every reader has closed it (poll reports an error
+/// on the writing end of such a pipe).
+fn stdout_reader_gone() -> bool {
+    let mut fd = libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, zero timeout.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    ready == 1 && fd.revents & libc::POLLERR != 0
 }
 
 fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {

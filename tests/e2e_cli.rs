@@ -460,3 +460,55 @@ fn export_redacts_and_does_not_overwrite_without_force() {
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(records[0]["prompt"], prompt.as_str());
 }
+
+#[test]
+fn output_into_a_pipe_closed_early_ends_quietly() {
+    let env = TestEnv::new();
+    let prompts: Vec<String> = (0..300)
+        .map(|i| format!("zebra question {i} {}", "x".repeat(500)))
+        .collect();
+    let prompts: Vec<&str> = prompts.iter().map(String::as_str).collect();
+    let path = synthetic_transcript(&env, S1, &prompts);
+    let out = ok(ccx(&env, &["import", path.to_str().unwrap()]));
+    assert!(
+        stdout(&out).contains("imported 300 turns"),
+        "{}",
+        stdout(&out)
+    );
+    // Each writes far more than a pipe holds (64 KiB), so the reader's going is certain to
+    // be seen.
+    let branch = branch_name(S1);
+    let listings: [&[&str]; 3] = [
+        &["search", "zebra", "--json"],
+        &["log", "--all", "--json"],
+        &["export", &branch],
+    ];
+    for args in listings {
+        let mut child = env
+            .command(support::ccx_path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read a little of the output (far less than it writes), then go away.
+        let mut first = [0u8; 16];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        drop(child.stdout.take());
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ccx {args:?} did not end"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(141), "ccx {args:?}: {err}");
+        assert_eq!(err, "", "ccx {args:?} says nothing");
+    }
+}
