@@ -232,7 +232,11 @@ fn split_at_line_ends(text: &str, count: usize) -> Vec<&str> {
     let mut rest = text;
     let target = text.len().div_ceil(count.max(1));
     while !rest.is_empty() && pieces.len() + 1 < count {
-        let cut = match rest.as_bytes().get(target..).and_then(memchr_newline) {
+        let cut = match rest
+            .as_bytes()
+            .get(target..)
+            .and_then(|tail| memchr::memchr(b'\n', tail))
+        {
             Some(at) => target + at + 1,
             None => break,
         };
@@ -242,10 +246,6 @@ fn split_at_line_ends(text: &str, count: usize) -> Vec<&str> {
     }
     pieces.push(rest);
     pieces
-}
-
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
 }
 
 /// Read and parse a transcript file. Refuses files over [`MAX_TRANSCRIPT_BYTES`]
