@@ -11,10 +11,11 @@
 //!
 //! Only records that decode completely are kept, so nothing is invented. What survived is
 //! written, with its ids, into a fresh database in the same format as [`super::engine`]
-//! (turns, branches, entries, sessions, meta), and made consistent: a branch whose head was
-//! lost points at its latest surviving turn, a branch record that was lost is rebuilt from its
-//! turns, and a link to a lost turn (a parent, a fork point) is cleared. The fresh store is then
-//! opened once with [`super::Store`] to prove it works.
+//! (turns, branches, entries, sessions, meta, and the import keys when sled could read them),
+//! and made consistent: a branch whose head was lost points at its latest surviving turn, a
+//! branch record that was lost is rebuilt from its turns, and a link to a lost turn (a parent,
+//! a fork point) is cleared. The fresh store is then opened once with [`super::Store`] to prove
+//! it works.
 
 use crate::model::{Branch, Turn};
 use anyhow::{bail, Context, Result};
