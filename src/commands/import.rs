@@ -481,10 +481,7 @@ fn encode_batches(
     mut send: impl FnMut(Result<Batch>) -> bool,
 ) {
     for (index, seg) in segments.iter().enumerate() {
-        let mut batch = Batch {
-            segment: index,
-            turns: Vec::new(),
-        };
+        let mut turns = Vec::new();
         let mut bytes = 0;
         for planned in &chains[seg.chain][seg.turns.clone()] {
             let turn = match finished_turn(planned, session) {
@@ -495,22 +492,24 @@ fn encode_batches(
                 }
             };
             bytes += turn.entries.len() + turn.end.reply.len() + turn.start.prompt.len();
-            batch.turns.push(turn);
-            if batch.turns.len() >= BATCH_TURNS || bytes >= BATCH_BYTES {
-                let full = std::mem::replace(
-                    &mut batch,
-                    Batch {
-                        segment: index,
-                        turns: Vec::new(),
-                    },
-                );
+            turns.push(turn);
+            if turns.len() >= BATCH_TURNS || bytes >= BATCH_BYTES {
                 bytes = 0;
+                let full = Batch {
+                    segment: index,
+                    turns: std::mem::take(&mut turns),
+                };
                 if !send(Ok(full)) {
                     return;
                 }
             }
         }
-        if !batch.turns.is_empty() && !send(Ok(batch)) {
+        if !turns.is_empty()
+            && !send(Ok(Batch {
+                segment: index,
+                turns,
+            }))
+        {
             return;
         }
     }
