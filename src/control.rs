@@ -49,8 +49,19 @@ pub enum SessionArg {
 }
 
 impl ClaudeLauncher {
+    /// The claude to start now. Its path as found at launch, unresolved, while it is still
+    /// there: an update replaces the file under the same path (npm puts a new file in place) or
+    /// repoints a link (the native installer), so the new version starts. If the update moved
+    /// claude elsewhere, it is looked for again (`$CCX_CLAUDE`, then `PATH`).
+    pub fn claude_now(&self) -> PathBuf {
+        if crate::session::is_executable(&self.claude) {
+            return self.claude.clone();
+        }
+        crate::session::find_claude(None).unwrap_or_else(|_| self.claude.clone())
+    }
+
     pub fn command(&self, session: &SessionArg) -> CommandBuilder {
-        let mut cmd = CommandBuilder::new(&self.claude);
+        let mut cmd = CommandBuilder::new(self.claude_now());
         cmd.cwd(&self.cwd);
         for key in crate::session::nested_session_vars() {
             cmd.env_remove(key);
@@ -229,7 +240,8 @@ impl Controller {
     }
 
     /// Starts claude on `session` in place of the running one and waits for its prompt. If it
-    /// refuses (exits at once), the previous conversation is resumed and this fails.
+    /// refuses (exits before showing its prompt), the previous conversation is resumed and this
+    /// fails.
     fn switch_to(&self, session: SessionArg) -> Result<()> {
         let fallback = self
             .view()
@@ -250,6 +262,8 @@ impl Controller {
                 .cursor_row()
                 .is_some_and(|row| keys::prompt_row_is_empty(&row))
             {
+                // It opened the conversation: leaving it now (`/exit`) ends ccx, as always.
+                self.handle.child_started(pid);
                 return Ok(());
             }
             if Instant::now() >= deadline {

@@ -101,6 +101,8 @@ enum Event {
     },
     Terminate(i32),
     EndOnRequest,
+    /// The restarted child with this PID is up: its fallback is no longer wanted.
+    Started(u32),
     Restart {
         cmd: Box<CommandBuilder>,
         fallback: Option<Box<CommandBuilder>>,
@@ -195,6 +197,12 @@ impl ProxyHandle {
     /// Ends the child because the person asked ccx to quit (reported as a clean exit).
     pub fn end_child_on_request(&self) {
         let _ = self.events.send(Event::EndOnRequest);
+    }
+
+    /// Says the restarted child `pid` started well (it showed its prompt), so its exiting from
+    /// now on ends the session as any exit does, instead of starting its fallback.
+    pub fn child_started(&self, pid: u32) {
+        let _ = self.events.send(Event::Started(pid));
     }
 
     /// Ends the current child and starts `cmd` in the same PTY; waits (at most `timeout`) for
@@ -452,6 +460,11 @@ impl Proxy {
                         pixel_width: 0,
                         pixel_height: 0,
                     });
+                }
+                Event::Started(pid) => {
+                    if pid == current_pid {
+                        armed_fallback = None;
+                    }
                 }
                 Event::EndOnRequest => {
                     ended_on_request = true;

@@ -326,3 +326,47 @@ fn a_restarted_program_that_dies_at_once_is_replaced_by_its_fallback() {
         "the fallback carried the session on"
     );
 }
+
+#[test]
+fn a_restarted_program_that_started_well_ends_the_session_when_it_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let go = dir.path().join("go");
+    let spawned = proxy::spawn(sh("echo original; exec sleep 30"), 24, 80).unwrap();
+    let (proxy, handle) = Proxy::new(spawned);
+    let sink = Sink::default();
+    let seen = sink.clone();
+    let go_file = go.clone();
+    let restarter = std::thread::spawn(move || {
+        wait_until(T, || {
+            String::from_utf8_lossy(&seen.0.lock().unwrap())
+                .contains("original")
+                .then_some(())
+        })
+        .expect("first program ran");
+        let pid = handle
+            .restart(
+                sh(&format!(
+                    "echo started-well; while [ ! -e '{}' ]; do sleep 0.05; done; exit 7",
+                    go_file.display()
+                )),
+                Some(sh("echo fallback-running; exit 5")),
+                T,
+            )
+            .expect("restarted");
+        // Like the controller once claude shows its prompt; then the person leaves it.
+        handle.child_started(pid);
+        std::fs::write(&go_file, b"").unwrap();
+    });
+    let outcome = proxy
+        .run(&b""[..], PassThrough, sink.clone(), None)
+        .unwrap();
+    restarter.join().unwrap();
+    let text = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
+    assert!(text.contains("started-well"), "{text}");
+    assert!(!text.contains("fallback-running"), "{text}");
+    assert_eq!(
+        outcome.exit,
+        ChildExit::Code(7),
+        "its exit ends the session"
+    );
+}

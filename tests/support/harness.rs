@@ -5,7 +5,8 @@
 //! directory, a ccx data dir and a running [`StandIn`]. [`TestEnv::vars`] is the full environment
 //! for child processes (start from `env_clear`); [`TestEnv::command`] builds a
 //! `std::process::Command` with it; [`PtySession`] runs a program in a real PTY with a vt100
-//! screen model, for the interactive TUI.
+//! screen model, for the interactive TUI. The Claude Code version is the pinned one, or
+//! `$CCX_TEST_CLAUDE_VERSION` ([`claude_path`]), so the same tests run against any version.
 //!
 //! Facts used here (Claude Code 2.1.330, measured on 2 cores):
 //! - the TUI shows its prompt `❯` 0.5–1.5 s after start (no first-run screen with the
@@ -35,29 +36,55 @@ use std::time::{Duration, Instant};
 /// The API key the tests use (any string works against the stand-in).
 pub const API_KEY: &str = "sk-ant-api03-ccx-test-key-0123456789abcdefghijklmnopqrstuvwxyz-AA";
 
-/// Path of the pinned Claude Code executable; installs it (once per test binary) via
-/// `scripts/install-claude.sh` if missing.
+/// The environment variable choosing which Claude Code version the end-to-end tests run
+/// (`scripts/compat.sh` sets it per version); unset means the pinned one.
+pub const VERSION_VAR: &str = "CCX_TEST_CLAUDE_VERSION";
+
+/// The Claude Code version the tests run: `$CCX_TEST_CLAUDE_VERSION`, else the pinned one
+/// (`None`: whatever `scripts/install-claude.sh` pins).
+pub fn claude_version_under_test() -> Option<String> {
+    std::env::var(VERSION_VAR)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Path of the Claude Code executable under test ([`claude_version_under_test`]); installs it
+/// (once per test binary) via `scripts/install-claude.sh` if missing.
 pub fn claude_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let out = Command::new("bash")
-            .arg(root.join("scripts/install-claude.sh"))
-            .current_dir(root)
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("running scripts/install-claude.sh");
-        assert!(
-            out.status.success(),
-            "scripts/install-claude.sh failed: {}",
-            out.status
-        );
-        let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_string());
-        assert!(p.is_file(), "claude executable missing: {}", p.display());
-        p
-    })
-    .clone()
+    PATH.get_or_init(|| install_claude(claude_version_under_test().as_deref()))
+        .clone()
+}
+
+/// Path of the pinned Claude Code executable, whatever version is under test.
+pub fn pinned_claude_path() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| install_claude(None)).clone()
+}
+
+/// Runs `scripts/install-claude.sh` for `version` (`None`: the pinned one) and returns the
+/// executable's path.
+fn install_claude(version: Option<&str>) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = Command::new("bash");
+    cmd.arg(root.join("scripts/install-claude.sh"))
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit());
+    match version {
+        Some(v) => cmd.env("CLAUDE_CODE_VERSION", v),
+        None => cmd.env_remove("CLAUDE_CODE_VERSION"),
+    };
+    let out = cmd.output().expect("running scripts/install-claude.sh");
+    assert!(
+        out.status.success(),
+        "scripts/install-claude.sh failed: {}",
+        out.status
+    );
+    let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_string());
+    assert!(p.is_file(), "claude executable missing: {}", p.display());
+    p
 }
 
 /// Path of the ccx binary built for this test run (only valid inside integration tests of the
