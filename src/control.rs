@@ -29,6 +29,8 @@ const SUBMIT_PAUSE: Duration = Duration::from_millis(300);
 /// Upper bound on the turns walked back through parent links.
 const MAX_CHAIN: usize = 1_000_000;
 const STORE_WAIT: Duration = Duration::from_secs(5);
+/// How long a move waits for a turn that is still running to be recorded as finished.
+const FINISH_GRACE: Duration = Duration::from_secs(5);
 
 /// Everything needed to start claude again on another conversation.
 pub struct ClaudeLauncher {
@@ -174,11 +176,18 @@ impl Controller {
         })
     }
 
-    /// Refuses while Claude is still working on a turn of this session.
+    /// Refuses while Claude is still working on a turn of this session. A turn whose reply is
+    /// on the screen is recorded as finished a moment later (Claude Code fires its `Stop` hook
+    /// after drawing the reply, and the transcript is read then), so a turn still running is
+    /// given [`FINISH_GRACE`] to finish first.
     fn ensure_idle(&self, store: &Store) -> Result<()> {
         if let Some(id) = self.view().head {
-            if store.turn(id)?.is_some_and(|t| t.is_running()) {
-                bail!("Claude is still working on turn #{id}; wait for it to finish (or press Esc in Claude to stop it), then try again");
+            let deadline = Instant::now() + FINISH_GRACE;
+            while store.turn(id)?.is_some_and(|t| t.is_running()) {
+                if Instant::now() >= deadline {
+                    bail!("Claude is still working on turn #{id}; wait for it to finish (or press Esc in Claude to stop it), then try again");
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
         }
         Ok(())

@@ -4,6 +4,7 @@
 pub mod briefs;
 pub mod cli;
 pub mod commands;
+pub mod compat;
 pub mod config;
 pub mod control;
 pub mod diag;
@@ -29,3 +30,4 @@ pub mod templates;
 pub mod terminal;
 pub mod tokens;
 pub mod transcript;
+pub mod unknowns;

@@ -459,7 +459,10 @@ fn read_turn(
         let read = transcript::read_transcript(path)
             .with_context(|| format!("cannot read transcript {}", path.display()));
         let result = match read {
-            Ok(lines) => transcript::turn_since(&lines, after_uuid),
+            Ok(lines) => {
+                crate::unknowns::note_transcript(&lines);
+                transcript::turn_since(&lines, after_uuid)
+            }
             Err(e) => {
                 crate::diag::log(&format!("{e:#}"));
                 (Vec::new(), Default::default())

@@ -118,12 +118,16 @@ pub fn run() -> i32 {
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
     // Claude's own figure is exact and current; ccx's lags until the turn is recorded.
-    if let Some(tokens) = serde_json::from_slice::<Value>(&payload)
-        .ok()
-        .as_ref()
-        .and_then(current_context)
-    {
+    let parsed = serde_json::from_slice::<Value>(&payload).ok();
+    if let Some(tokens) = parsed.as_ref().and_then(current_context) {
         view.context_tokens = tokens;
+    }
+    if let Some(parsed) = &parsed {
+        use crate::unknowns::{note, unknown_fields, Kind, KNOWN_STATUS_LINE_FIELDS};
+        note(
+            Kind::StatusLineField,
+            unknown_fields(parsed, KNOWN_STATUS_LINE_FIELDS),
+        );
     }
     let mut line = status_text(&view, std::env::var_os("NO_COLOR").is_none());
     if let Some(theirs) = user_status(&run_dir, &payload) {

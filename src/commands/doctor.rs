@@ -1,7 +1,9 @@
-//! `ccx doctor`: finds claude and its version, checks that the hook path delivers, that the
-//! store opens, and says what is wrong in plain words.
+//! `ccx doctor`: finds claude and its version, compares that with the versions ccx was tested
+//! with and lists Claude Code output it did not know, checks that the hook path delivers, that
+//! the store opens, and says what is wrong in plain words.
 
 use super::render::Palette;
+use crate::compat::Version;
 use crate::hooks::bridge::Bridge;
 use crate::hooks::wire::HookEvent;
 use crate::store::{Store, StoreError};
@@ -40,10 +42,11 @@ fn check(name: &'static str, result: Result<String>) -> Check {
 /// Runs every check and prints them; exit code 1 when any failed. With `repair`, a damaged
 /// turn log is recovered ([`crate::store::recover`]) and the store is checked again.
 pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Result<i32> {
-    let mut checks = vec![
-        check("claude", claude_version(claude)),
-        check("hooks", hooks_deliver()),
-    ];
+    let claude = claude_version(claude);
+    let in_use = claude.as_ref().ok().and_then(|(_, v)| Version::parse(v));
+    let mut checks = vec![check("claude", claude.map(|(detail, _)| detail))];
+    checks.extend(versions_section(in_use));
+    checks.push(check("hooks", hooks_deliver()));
     match (store_state(), repair) {
         (StoreState::Damaged { dir, detail }, true) => {
             checks.push(Check {
@@ -85,7 +88,11 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
         let p = Palette::for_stdout();
         let mut out = std::io::stdout().lock();
         for c in &checks {
-            let mark = if c.ok { p.good("ok ") } else { p.warn("BAD") };
+            let mark = match (c.ok, c.detail.starts_with(WARNING)) {
+                (false, _) => p.warn("BAD"),
+                (true, true) => p.warn("!! "),
+                (true, false) => p.good("ok "),
+            };
             let mut lines = c.detail.lines();
             writeln!(out, "{mark} {:<7} {}", c.name, lines.next().unwrap_or(""))?;
             for line in lines {
@@ -96,7 +103,58 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
     Ok(if failed { 1 } else { 0 })
 }
 
-fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<String> {
+/// Starts a warning's detail: marked `!!`, never a failure.
+const WARNING: &str = "warning: ";
+
+/// How the Claude Code in use compares with the versions this ccx was tested with
+/// ([`crate::compat`]), and what newer Claude Code output it met and did not know
+/// ([`crate::unknowns`]). Warnings at most: nothing here fails the run.
+fn versions_section(in_use: Option<Version>) -> Vec<Check> {
+    let mut checks = Vec::new();
+    if let Some(version) = in_use {
+        let (warning, text) = crate::compat::verdict(version, crate::compat::TABLE);
+        checks.push(Check {
+            name: "tested",
+            ok: true,
+            detail: if warning {
+                format!("{WARNING}{text}")
+            } else {
+                text
+            },
+        });
+    }
+    let seen = crate::paths::data_dir()
+        .map(|dir| crate::unknowns::read_seen(&crate::unknowns::seen_file(&dir)))
+        .unwrap_or_default();
+    let detail = if seen.is_empty() {
+        "nothing from Claude Code that ccx does not know".to_string()
+    } else {
+        let mut text = format!(
+            "{WARNING}Claude Code sent {} thing(s) this ccx does not know; they were ignored \
+             and recording went on:",
+            seen.len()
+        );
+        for s in &seen {
+            text.push_str(&format!(
+                "\n{} {:?} (first seen {})",
+                s.kind.label(),
+                s.name,
+                s.first_seen
+            ));
+        }
+        text
+    };
+    checks.push(Check {
+        name: "unknown",
+        ok: true,
+        detail,
+    });
+    checks
+}
+
+/// `claude --version`: the path and what it printed, for the check's detail, and the printed
+/// version alone.
+fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<(String, String)> {
     let path = crate::session::find_claude(explicit)?;
     let mut child = Command::new(&path)
         .arg("--version")
@@ -126,7 +184,7 @@ fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<String> {
     if !output.status.success() || version.is_empty() {
         anyhow::bail!("{} --version failed ({})", path.display(), output.status);
     }
-    Ok(format!("{} ({version})", path.display()))
+    Ok((format!("{} ({version})", path.display()), version))
 }
 
 /// Starts a bridge and runs `ccx __hook` the way Claude Code would, with a SessionStart payload.

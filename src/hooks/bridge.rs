@@ -113,6 +113,17 @@ impl Drop for Bridge {
     }
 }
 
+/// Notes what an admitted payload holds that this ccx does not know (see [`crate::unknowns`]).
+fn note_unknowns(payload: &serde_json::Value) {
+    use crate::unknowns::{note, unknown_fields, Kind, KNOWN_HOOK_FIELDS};
+    note(Kind::HookField, unknown_fields(payload, KNOWN_HOOK_FIELDS));
+    let mistyped = super::wire::mistyped_fields(payload);
+    note(
+        Kind::HookFieldType,
+        mistyped.into_iter().map(str::to_string).collect(),
+    );
+}
+
 /// Decides what may pass.
 struct Gate {
     secret: String,
@@ -144,6 +155,8 @@ impl Gate {
             }
             _ => {}
         }
+        drop(sessions);
+        note_unknowns(&message.payload);
         Ok(event)
     }
 

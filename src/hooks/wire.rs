@@ -7,7 +7,8 @@
 //! `prompt` and an optional `source` (user/sdk/system/...), `Stop` has `stop_hook_active` and an
 //! optional `last_assistant_message`, `PreCompact` has `trigger` and a nullable
 //! `custom_instructions`, `SubagentStop` has `agent_id`, `agent_type`, `agent_transcript_path`).
-//! Unknown fields are ignored and unknown event names become [`HookEvent::Other`].
+//! Unknown fields are ignored, an optional field of another JSON type than expected is ignored
+//! too, and unknown event names become [`HookEvent::Other`] (see [`crate::unknowns`]).
 //!
 //! The hook process forwards the payload to the running ccx as one [`HookMessage`] JSON line.
 
@@ -186,20 +187,46 @@ pub fn payload_from_value(value: serde_json::Value) -> Result<HookPayload, HookP
     }
     match obj.get("hook_event_name") {
         None | Some(serde_json::Value::Null) => return Err(HookParseError::MissingEventName),
-        _ => {}
+        Some(serde_json::Value::String(_)) => {}
+        Some(_) => return Err(HookParseError::WrongType("hook_event_name")),
     }
-    for field in STRING_FIELDS {
-        match obj.get(*field) {
-            None | Some(serde_json::Value::Null) | Some(serde_json::Value::String(_)) => {}
-            Some(_) => return Err(HookParseError::WrongType(field)),
+    // A newer Claude Code may change an optional field's type: that field is ignored, the
+    // payload still counts.
+    let mut value = value;
+    let mistyped = mistyped_fields(&value);
+    if let Some(obj) = value.as_object_mut() {
+        for field in mistyped {
+            obj.remove(field);
         }
-    }
-    match obj.get("stop_hook_active") {
-        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(_)) => {}
-        Some(_) => return Err(HookParseError::WrongType("stop_hook_active")),
     }
     // Every field was checked above, so this cannot fail on type; keep the error anyway.
     serde_json::from_value(value).map_err(HookParseError::NotJson)
+}
+
+/// The optional fields of a payload that ccx reads but whose value has another JSON type than
+/// it expects (they are ignored when parsing).
+pub fn mistyped_fields(payload: &serde_json::Value) -> Vec<&'static str> {
+    let Some(obj) = payload.as_object() else {
+        return Vec::new();
+    };
+    let mut out: Vec<&'static str> = STRING_FIELDS
+        .iter()
+        .filter(|f| !matches!(**f, "session_id" | "hook_event_name"))
+        .filter(|f| {
+            !matches!(
+                obj.get(**f),
+                None | Some(serde_json::Value::Null) | Some(serde_json::Value::String(_))
+            )
+        })
+        .copied()
+        .collect();
+    if !matches!(
+        obj.get("stop_hook_active"),
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(_))
+    ) {
+        out.push("stop_hook_active");
+    }
+    out
 }
 
 /// Parse a hook payload (JSON bytes from Claude Code) into the event the recorder acts on.
@@ -485,9 +512,69 @@ mod tests {
             parse_hook_payload(format!(r#"{{"session_id":"{SID}"}}"#).as_bytes()).unwrap_err(),
             HookParseError::MissingEventName
         ));
-        let err = parse_hook_payload(payload("UserPromptSubmit", r#","prompt":5"#).as_bytes())
-            .unwrap_err();
-        assert!(matches!(err, HookParseError::WrongType("prompt")), "{err}");
+        let err = parse_hook_payload(
+            format!(r#"{{"session_id":"{SID}","hook_event_name":7}}"#).as_bytes(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, HookParseError::WrongType("hook_event_name")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_optional_field_of_a_new_type_is_ignored_and_the_event_still_counts() {
+        let text = payload(
+            "UserPromptSubmit",
+            r#","prompt":{"text":"hi"},"model":{"id":"m"},"stop_hook_active":"yes""#,
+        );
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            mistyped_fields(&value),
+            vec!["prompt", "model", "stop_hook_active"]
+        );
+        match parse_hook_payload(text.as_bytes()).unwrap() {
+            HookEvent::PromptSubmitted { prompt, .. } => assert_eq!(prompt, ""),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_and_missing_optional_fields_never_refuse_a_payload() {
+        // Only the two routing fields are needed; every event parses without the rest.
+        for event in [
+            "SessionStart",
+            "UserPromptSubmit",
+            "Stop",
+            "PreCompact",
+            "SubagentStop",
+        ] {
+            let bare = format!(r#"{{"session_id":"{SID}","hook_event_name":"{event}"}}"#);
+            assert!(parse_hook_payload(bare.as_bytes()).is_ok(), "{event}");
+            let extra = payload(
+                event,
+                r#","turn_budget":{"left":3},"flags":[1,2],"zz":null"#,
+            );
+            let value: serde_json::Value = serde_json::from_str(&extra).unwrap();
+            assert_eq!(
+                crate::unknowns::unknown_fields(&value, crate::unknowns::KNOWN_HOOK_FIELDS),
+                vec!["flags", "turn_budget", "zz"],
+                "{event}"
+            );
+            assert!(parse_hook_payload(extra.as_bytes()).is_ok(), "{event}");
+        }
+        match parse_hook_payload(
+            format!(r#"{{"session_id":"{SID}","hook_event_name":"Stop"}}"#).as_bytes(),
+        )
+        .unwrap()
+        {
+            HookEvent::Stopped {
+                transcript_path,
+                last_message,
+                ..
+            } => assert_eq!((transcript_path, last_message), (None, None)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
