@@ -45,7 +45,7 @@ done < <(cargo test --locked --no-run 2>&1 |
   sed -n 's|^ *Executable tests/\([a-z0-9_]*\)\.rs (\(.*\))$|\1 \2|p')
 
 today="$(date -u +%Y-%m-%d)"
-declare -A rows
+declare -A rows notes
 failed=0
 for version in "${versions[@]}"; do
   CLAUDE_CODE_VERSION="$version" scripts/install-claude.sh >/dev/null
@@ -58,10 +58,11 @@ for version in "${versions[@]}"; do
       echo "compat.sh: no test binary $binary" >&2
       exit 1
     fi
-    if CCX_TEST_CLAUDE_VERSION="$version" "${exe[$binary]}" --exact "$test" >"$log" 2>&1 &&
-      grep -q '^test result: ok. 1 passed' "$log"; then
+    if CCX_TEST_CLAUDE_VERSION="$version" "${exe[$binary]}" --exact "$test" --nocapture \
+      >"$log" 2>&1 && grep -q '^test result: ok. 1 passed' "$log"; then
       echo "pass" >&2
       row+=" pass |"
+      sed -n 's/^ccx-compat-unknown: //p' "$log" >>"$logs/$version-unknown"
       rm -f "$log"
     else
       echo "FAIL (log: $log)" >&2
@@ -70,6 +71,9 @@ for version in "${versions[@]}"; do
     fi
   done
   rows["$version"]="$row"
+  found="$(sort -u "$logs/$version-unknown" 2>/dev/null | paste -sd ';' | sed 's/;/, /g')"
+  rm -f "$logs/$version-unknown"
+  notes["$version"]="- $version: ${found:-nothing}"
 done
 
 # Keep the rows of versions not run now (when they were made with the same checks).
@@ -87,6 +91,10 @@ if [ -f "$out" ] && grep -qxF "$header" "$out"; then
     if [ -n "$version" ] && [ -z "${rows[$version]+set}" ]; then
       rows["$version"]="$line"
     fi
+    version="$(sed -n 's/^- \([0-9][0-9.]*\): .*/\1/p' <<<"$line")"
+    if [ -n "$version" ] && [ -z "${notes[$version]+set}" ]; then
+      notes["$version"]="$line"
+    fi
   done <"$out"
 fi
 
@@ -102,6 +110,13 @@ fi
   echo "$rule"
   for version in $(printf '%s\n' "${!rows[@]}" | sort -rV); do
     echo "${rows[$version]}"
+  done
+  echo
+  echo "What each version sent during the checks that ccx does not know (ignored, recording went"
+  echo "on; \`ccx doctor\` lists what it meets on your machine):"
+  echo
+  for version in $(printf '%s\n' "${!notes[@]}" | sort -rV); do
+    echo "${notes[$version]}"
   done
   echo
   echo "Checks (test binary and name under \`tests/\`):"

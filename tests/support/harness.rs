@@ -285,6 +285,19 @@ impl TestEnv {
     }
 }
 
+/// Starts each line a test prints for what Claude Code sent that ccx did not know
+/// (`scripts/compat.sh` collects them from tests run with `--nocapture`).
+pub const UNKNOWN_MARK: &str = "ccx-compat-unknown: ";
+
+impl Drop for TestEnv {
+    /// Prints what Claude Code sent in this test that ccx did not know ([`ccx::unknowns`]).
+    fn drop(&mut self) {
+        for seen in ccx::unknowns::read_seen(&ccx::unknowns::seen_file(&self.data_dir)) {
+            println!("{UNKNOWN_MARK}{} {:?}", seen.kind.label(), seen.name);
+        }
+    }
+}
+
 impl Default for TestEnv {
     fn default() -> Self {
         TestEnv::new()
