@@ -122,6 +122,7 @@ pub const KNOWN_STATUS_LINE_FIELDS: &[&str] = &[
     "cost",
     "context_window",
     "exceeds_200k_tokens",
+    "prompt_cache",
     "fast_mode",
     "thinking",
     "rate_limits",
