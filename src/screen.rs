@@ -3,7 +3,9 @@
 
 use crate::terminal::LeftModes;
 use std::num::NonZeroU16;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Messages to the screen-model thread.
@@ -101,6 +103,9 @@ impl KeyboardModes {
 #[derive(Clone)]
 pub struct ScreenModel {
     tx: SyncSender<ScreenMsg>,
+    /// Bytes of output handed to the model so far (queries asked after a count is reached
+    /// see every one of those bytes, since the model takes messages in order).
+    fed: Arc<AtomicU64>,
 }
 
 /// Chunks of output queued for the model at most (a flood then waits for the parser rather
@@ -115,11 +120,23 @@ impl ScreenModel {
             .name("ccx-screen".into())
             .spawn(move || run(rx, rows, cols))
             .expect("spawn screen thread");
-        (ScreenModel { tx }, handle)
+        (
+            ScreenModel {
+                tx,
+                fed: Arc::new(AtomicU64::new(0)),
+            },
+            handle,
+        )
     }
 
     pub fn feed(&self, bytes: Vec<u8>) {
+        self.fed.fetch_add(bytes.len() as u64, Ordering::SeqCst);
         let _ = self.tx.send(ScreenMsg::Output(bytes));
+    }
+
+    /// How many bytes of output the model has been handed so far.
+    pub fn fed(&self) -> u64 {
+        self.fed.load(Ordering::SeqCst)
     }
 
     pub fn resize(&self, rows: u16, cols: u16) {

@@ -30,6 +30,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How long a command waits for the turn log to finish opening.
 const STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -65,14 +66,27 @@ pub struct MetaShell {
     keys: KeyFilter,
     deps: ShellDeps,
     editor: Option<Editor<ShellHelper, FileHistory>>,
+    /// The claude the key filter's state is about (a new one starts with an empty prompt).
+    claude_pid: u32,
+    /// When input last went to Claude, and how much output the screen model had by then.
+    last_forward: Option<(Instant, u64)>,
 }
+
+/// How long the screen may take to show the effect of a key before ccx asks it whether
+/// Claude's prompt is empty (Claude redraws within a frame or two).
+const SCREEN_SETTLE: Duration = Duration::from_millis(150);
+/// How long after claude (re)starts a `:` waits for its prompt to appear, kept for ccx's
+/// editor rather than typed into a Claude that is not ready.
+const STARTUP_HOLD: Duration = Duration::from_secs(30);
 
 impl MetaShell {
     pub fn new(deps: ShellDeps) -> MetaShell {
         MetaShell {
             keys: KeyFilter::new(deps.config.ccx_key),
+            claude_pid: deps.handle.child_pid(),
             deps,
             editor: None,
+            last_forward: None,
         }
     }
 
@@ -155,6 +169,9 @@ impl MetaShell {
                     return false;
                 }
             };
+            // rustyline ends the line with a bare newline in the raw terminal: what follows
+            // starts at column 0.
+            print_raw("\r");
             if line.trim().is_empty() {
                 return false;
             }
@@ -342,7 +359,9 @@ impl MetaShell {
         self.print(&format!("{question}\n"));
         let editor = self.editor().ok()?;
         editor.set_helper(None);
-        editor.readline("> ").ok()
+        let answer = editor.readline("> ").ok();
+        print_raw("\r");
+        answer
     }
 
     /// `:brief -e`: the person writes a brief in `$EDITOR`, from a template. None when the
@@ -418,11 +437,8 @@ impl MetaShell {
         words
     }
 
-    /// Prints text in the raw terminal (newlines need a carriage return there).
     fn print(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.replace('\n', "\r\n").as_bytes());
-        let _ = out.flush();
+        print_raw(text);
     }
 
     /// Shows text a page at a time when it is longer than the view; `q` or Esc closes it.
@@ -458,23 +474,81 @@ impl MetaShell {
     }
 }
 
-impl InputFilter for MetaShell {
-    fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>) {
-        let screen = self.deps.screen.clone();
-        let steps = self.keys.feed(input, || {
+impl MetaShell {
+    /// Whether Claude's prompt is empty, as its screen shows it once the screen has caught up
+    /// with the last key sent. While claude is starting (no prompt drawn yet) this waits for
+    /// the prompt, so a `:` typed early opens ccx's editor instead of reaching Claude.
+    fn screen_prompt_is_empty(&self) -> bool {
+        let screen = &self.deps.screen;
+        if let Some((at, fed)) = self.last_forward {
+            while at.elapsed() < SCREEN_SETTLE && screen.fed() <= fed {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        let empty_prompt = || {
             screen
                 .cursor_row()
                 .is_some_and(|row| keys::prompt_row_is_empty(&row))
-        });
+        };
+        if empty_prompt() {
+            return true;
+        }
+        let started = self.deps.handle.child_started();
+        let pid = self.deps.handle.child_pid();
+        while started.elapsed() < STARTUP_HOLD && self.deps.handle.child_pid() == pid {
+            let drawn = screen
+                .contents()
+                .is_some_and(|text| text.contains(keys::PROMPT_GLYPH));
+            if drawn {
+                return empty_prompt();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    fn run_steps(&mut self, steps: Vec<Step>, to_child: &Sender<Vec<u8>>) {
         for step in steps {
             match step {
                 Step::Forward(bytes) => {
+                    self.last_forward = Some((Instant::now(), self.deps.screen.fed()));
                     let _ = to_child.send(bytes);
                 }
                 Step::OpenEditor => self.open(),
             }
         }
     }
+}
+
+impl InputFilter for MetaShell {
+    fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>) {
+        let pid = self.deps.handle.child_pid();
+        if pid != self.claude_pid {
+            // A new claude (restarted by ccx or after a fallback): its prompt starts empty.
+            self.claude_pid = pid;
+            self.keys.set_empty();
+        }
+        let mut keys = std::mem::replace(&mut self.keys, KeyFilter::new(self.deps.config.ccx_key));
+        let steps = keys.feed(input, || self.screen_prompt_is_empty());
+        self.keys = keys;
+        self.run_steps(steps, to_child);
+    }
+
+    fn pause_after(&self) -> Option<Duration> {
+        self.keys.waiting().then_some(keys::SEQUENCE_WAIT)
+    }
+
+    fn on_pause(&mut self, to_child: &Sender<Vec<u8>>) {
+        let steps = self.keys.on_pause();
+        self.run_steps(steps, to_child);
+    }
+}
+
+/// Prints text in the raw terminal (newlines need a carriage return there).
+fn print_raw(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.replace('\n', "\r\n").as_bytes());
+    let _ = out.flush();
 }
 
 /// One key from the terminal (the input thread is the only reader while the editor is open).
