@@ -275,6 +275,23 @@ impl KeyFilter {
         tokens
     }
 
+    /// Splits input that came while ccx's editor was about to take the keyboard: terminal
+    /// replies (for Claude, which asked) and the keys the person typed (for the editor). An
+    /// incomplete sequence at the end is held as usual.
+    pub fn separate(&mut self, chunk: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let mut input = std::mem::take(&mut self.carry);
+        input.extend_from_slice(chunk);
+        let (mut replies, mut typed) = (Vec::new(), Vec::new());
+        for token in self.tokenize(&input) {
+            let bytes = &input[token.start..token.end];
+            match token.kind {
+                Input::Reply => replies.extend_from_slice(bytes),
+                Input::Key => typed.extend_from_slice(bytes),
+            }
+        }
+        (replies, typed)
+    }
+
     /// Whether the prompt may be empty as far as the bytes tell (the screen then decides).
     fn may_be_empty(&self) -> bool {
         matches!(
@@ -1029,6 +1046,20 @@ mod tests {
                 shown = before;
             }
         }
+    }
+
+    #[test]
+    fn replies_are_told_from_keys_typed_for_the_editor() {
+        let mut f = filter();
+        let (replies, typed) = f.separate(b"\x1b[?1;2clo");
+        assert_eq!((replies, typed), (b"\x1b[?1;2c".to_vec(), b"lo".to_vec()));
+        let (replies, typed) = f.separate(b"g\x1bP>|tmux");
+        assert_eq!((replies, typed), (vec![], b"g".to_vec()));
+        let (replies, typed) = f.separate(b" 3.3a\x1b\\");
+        assert_eq!(
+            (replies, typed),
+            (b"\x1bP>|tmux 3.3a\x1b\\".to_vec(), vec![])
+        );
     }
 
     #[test]

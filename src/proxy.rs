@@ -204,6 +204,7 @@ pub struct ProxyHandle {
     gate: OutputGate,
     pid: Arc<AtomicU32>,
     started: Arc<Mutex<Instant>>,
+    last_query: Arc<Mutex<Option<Instant>>>,
 }
 
 impl ProxyHandle {
@@ -262,6 +263,11 @@ impl ProxyHandle {
     pub fn child_started(&self) -> Instant {
         *lock(&self.started)
     }
+
+    /// When the child last sent the terminal a query it answers on standard input.
+    pub fn last_terminal_query(&self) -> Option<Instant> {
+        *lock(&self.last_query)
+    }
 }
 
 /// A proxy ready to run.
@@ -274,6 +280,7 @@ pub struct Proxy {
     gate: OutputGate,
     pid: Arc<AtomicU32>,
     started: Arc<Mutex<Instant>>,
+    last_query: Arc<Mutex<Option<Instant>>>,
 }
 
 /// What `Proxy::run` reports.
@@ -295,12 +302,14 @@ impl Proxy {
         let gate = OutputGate::default();
         let pid = Arc::new(AtomicU32::new(spawned.pid));
         let started = Arc::new(Mutex::new(Instant::now()));
+        let last_query = Arc::new(Mutex::new(None));
         let handle = ProxyHandle {
             events: events_tx.clone(),
             input_tx: input_tx.clone(),
             gate: gate.clone(),
             pid: pid.clone(),
             started: started.clone(),
+            last_query: last_query.clone(),
         };
         let proxy = Proxy {
             spawned,
@@ -311,6 +320,7 @@ impl Proxy {
             gate,
             pid,
             started,
+            last_query,
         };
         (proxy, handle)
     }
@@ -333,6 +343,7 @@ impl Proxy {
             gate,
             pid: shared_pid,
             started: shared_started,
+            last_query,
         } = self;
         let Spawned {
             master,
@@ -408,6 +419,9 @@ impl Proxy {
                         Ok(n) => {
                             lock(&tracked).observe(&buf[..n]);
                             let held = lock(&output_gate.held);
+                            if !*held && crate::terminal::holds_terminal_query(&buf[..n]) {
+                                *lock(&last_query) = Some(Instant::now());
+                            }
                             if !*held
                                 && output
                                     .write_all(&buf[..n])

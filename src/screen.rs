@@ -34,12 +34,33 @@ pub struct KeyboardModes {
     pub kitty_pushes: Vec<Vec<u8>>,
     /// The last `ESC [ > 4 ; N m` seen, if it turned modifyOtherKeys on.
     pub modify_other_keys: Option<Vec<u8>>,
+    /// Focus reports (`ESC [ ? 1004 h`) and colour-scheme reports (`ESC [ ? 2031 h`) on: the
+    /// terminal would send them to ccx's editor unasked.
+    pub focus_reports: bool,
+    pub scheme_reports: bool,
 }
 
 impl KeyboardModes {
     /// Follows the sequences in a chunk of output (sequences split across chunks are missed,
     /// which costs only a mode left on while ccx's editor is open).
     pub fn observe(&mut self, bytes: &[u8]) {
+        for (on, off, flag) in [
+            (
+                &b"\x1b[?1004h"[..],
+                &b"\x1b[?1004l"[..],
+                &mut self.focus_reports,
+            ),
+            (b"\x1b[?2031h", b"\x1b[?2031l", &mut self.scheme_reports),
+        ] {
+            let last_on = memchr::memmem::rfind(bytes, on);
+            let last_off = memchr::memmem::rfind(bytes, off);
+            match (last_on, last_off) {
+                (Some(a), Some(b)) => *flag = a > b,
+                (Some(_), None) => *flag = true,
+                (None, Some(_)) => *flag = false,
+                (None, None) => {}
+            }
+        }
         let mut i = 0;
         while let Some(pos) = bytes[i..]
             .windows(3)
@@ -86,6 +107,12 @@ impl KeyboardModes {
         if self.modify_other_keys.is_some() {
             out.extend_from_slice(b"\x1b[>4;0m");
         }
+        if self.focus_reports {
+            out.extend_from_slice(b"\x1b[?1004l");
+        }
+        if self.scheme_reports {
+            out.extend_from_slice(b"\x1b[?2031l");
+        }
         out
     }
 
@@ -94,6 +121,12 @@ impl KeyboardModes {
         let mut out: Vec<u8> = self.kitty_pushes.concat();
         if let Some(seq) = &self.modify_other_keys {
             out.extend_from_slice(seq);
+        }
+        if self.focus_reports {
+            out.extend_from_slice(b"\x1b[?1004h");
+        }
+        if self.scheme_reports {
+            out.extend_from_slice(b"\x1b[?2031h");
         }
         out
     }
@@ -259,6 +292,11 @@ mod tests {
         assert_eq!(k.off_sequence(), b"\x1b[<1u\x1b[>4;0m");
         assert_eq!(k.on_sequence(), b"\x1b[>5u\x1b[>4;2m");
         k.observe(b"\x1b[<u\x1b[>4;0m");
+        assert_eq!(k, KeyboardModes::default());
+        k.observe(b"\x1b[?1004h\x1b[?2031h");
+        assert_eq!(k.off_sequence(), b"\x1b[?1004l\x1b[?2031l");
+        assert_eq!(k.on_sequence(), b"\x1b[?1004h\x1b[?2031h");
+        k.observe(b"\x1b[?1004l\x1b[?2031l");
         assert_eq!(k, KeyboardModes::default());
         assert!(k.off_sequence().is_empty());
     }
