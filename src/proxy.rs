@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long output may keep coming after the last child exited (a grandchild may hold the PTY).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
@@ -28,7 +28,40 @@ const END_GRACE: Duration = Duration::from_secs(2);
 pub trait InputFilter: Send + 'static {
     /// Handles one chunk of input, forwarding what the child should get through `to_child`.
     fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>);
+
+    /// How long to wait for more input before calling [`InputFilter::on_pause`] (the filter
+    /// holds an incomplete sequence, e.g. a lone Esc); None waits for input as long as it takes.
+    fn pause_after(&self) -> Option<Duration> {
+        None
+    }
+
+    /// No input came for [`InputFilter::pause_after`].
+    fn on_pause(&mut self, _to_child: &Sender<Vec<u8>>) {}
 }
+
+/// Where the proxy reads input from: a reader that can also wait, bounded, for input.
+pub trait InputSource: Read + Send + 'static {
+    /// Waits up to `timeout` for input; false when none came (true when unsure).
+    fn wait_readable(&mut self, _timeout: Duration) -> bool {
+        true
+    }
+}
+
+impl InputSource for std::fs::File {
+    fn wait_readable(&mut self, timeout: Duration) -> bool {
+        use std::os::fd::AsRawFd;
+        let mut pfd = libc::pollfd {
+            fd: self.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+        // On an error (EINTR included) say "readable": the read that follows tells the truth.
+        unsafe { libc::poll(&mut pfd, 1, millis) != 0 }
+    }
+}
+
+impl InputSource for &'static [u8] {}
 
 /// Forwards every byte unchanged.
 pub struct PassThrough;
@@ -172,6 +205,8 @@ pub struct ProxyHandle {
     input_tx: Sender<Vec<u8>>,
     gate: OutputGate,
     pid: Arc<AtomicU32>,
+    started: Arc<Mutex<Instant>>,
+    last_query: Arc<Mutex<Option<Instant>>>,
 }
 
 impl ProxyHandle {
@@ -231,6 +266,16 @@ impl ProxyHandle {
     pub fn child_pid(&self) -> u32 {
         self.pid.load(Ordering::SeqCst)
     }
+
+    /// When the current child was started.
+    pub fn child_started(&self) -> Instant {
+        *lock(&self.started)
+    }
+
+    /// When the child last sent the terminal a query it answers on standard input.
+    pub fn last_terminal_query(&self) -> Option<Instant> {
+        *lock(&self.last_query)
+    }
 }
 
 /// A proxy ready to run.
@@ -242,6 +287,8 @@ pub struct Proxy {
     input_rx: Receiver<Vec<u8>>,
     gate: OutputGate,
     pid: Arc<AtomicU32>,
+    started: Arc<Mutex<Instant>>,
+    last_query: Arc<Mutex<Option<Instant>>>,
 }
 
 /// What `Proxy::run` reports.
@@ -262,11 +309,15 @@ impl Proxy {
         let (input_tx, input_rx) = mpsc::channel();
         let gate = OutputGate::default();
         let pid = Arc::new(AtomicU32::new(spawned.pid));
+        let started = Arc::new(Mutex::new(Instant::now()));
+        let last_query = Arc::new(Mutex::new(None));
         let handle = ProxyHandle {
             events: events_tx.clone(),
             input_tx: input_tx.clone(),
             gate: gate.clone(),
             pid: pid.clone(),
+            started: started.clone(),
+            last_query: last_query.clone(),
         };
         let proxy = Proxy {
             spawned,
@@ -276,6 +327,8 @@ impl Proxy {
             input_rx,
             gate,
             pid,
+            started,
+            last_query,
         };
         (proxy, handle)
     }
@@ -284,7 +337,7 @@ impl Proxy {
     /// (and to `screen`), until a child has exited unasked and its output is drained.
     pub fn run(
         self,
-        input: impl Read + Send + 'static,
+        input: impl InputSource,
         mut filter: impl InputFilter,
         mut output: impl Write + Send + 'static,
         screen: Option<ScreenModel>,
@@ -297,6 +350,8 @@ impl Proxy {
             input_rx,
             gate,
             pid: shared_pid,
+            started: shared_started,
+            last_query,
         } = self;
         let Spawned {
             master,
@@ -341,6 +396,12 @@ impl Proxy {
                 let mut input = input;
                 let mut buf = vec![0u8; CHUNK];
                 loop {
+                    if let Some(pause) = filter.pause_after() {
+                        if !input.wait_readable(pause) {
+                            filter.on_pause(&typed);
+                            continue;
+                        }
+                    }
                     match input.read(&mut buf) {
                         Ok(0) => break,
                         Ok(n) => filter.on_input(&buf[..n], &typed),
@@ -366,6 +427,9 @@ impl Proxy {
                         Ok(n) => {
                             lock(&tracked).observe(&buf[..n]);
                             let held = lock(&output_gate.held);
+                            if !*held && crate::terminal::holds_terminal_query(&buf[..n]) {
+                                *lock(&last_query) = Some(Instant::now());
+                            }
                             if !*held
                                 && output
                                     .write_all(&buf[..n])
@@ -434,6 +498,7 @@ impl Proxy {
                         let started = spawn_on(slave.as_ref(), *cmd).and_then(|child| {
                             generation += 1;
                             current_pid = child.process_id().unwrap_or(0);
+                            *lock(&shared_started) = Instant::now();
                             shared_pid.store(current_pid, Ordering::SeqCst);
                             wait_for(child, generation, events_tx.clone()).map(|_| current_pid)
                         });

@@ -3,7 +3,9 @@
 
 use crate::terminal::LeftModes;
 use std::num::NonZeroU16;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Messages to the screen-model thread.
@@ -32,12 +34,33 @@ pub struct KeyboardModes {
     pub kitty_pushes: Vec<Vec<u8>>,
     /// The last `ESC [ > 4 ; N m` seen, if it turned modifyOtherKeys on.
     pub modify_other_keys: Option<Vec<u8>>,
+    /// Focus reports (`ESC [ ? 1004 h`) and colour-scheme reports (`ESC [ ? 2031 h`) on: the
+    /// terminal would send them to ccx's editor unasked.
+    pub focus_reports: bool,
+    pub scheme_reports: bool,
 }
 
 impl KeyboardModes {
     /// Follows the sequences in a chunk of output (sequences split across chunks are missed,
     /// which costs only a mode left on while ccx's editor is open).
     pub fn observe(&mut self, bytes: &[u8]) {
+        for (on, off, flag) in [
+            (
+                &b"\x1b[?1004h"[..],
+                &b"\x1b[?1004l"[..],
+                &mut self.focus_reports,
+            ),
+            (b"\x1b[?2031h", b"\x1b[?2031l", &mut self.scheme_reports),
+        ] {
+            let last_on = memchr::memmem::rfind(bytes, on);
+            let last_off = memchr::memmem::rfind(bytes, off);
+            match (last_on, last_off) {
+                (Some(a), Some(b)) => *flag = a > b,
+                (Some(_), None) => *flag = true,
+                (None, Some(_)) => *flag = false,
+                (None, None) => {}
+            }
+        }
         let mut i = 0;
         while let Some(pos) = bytes[i..]
             .windows(3)
@@ -84,6 +107,12 @@ impl KeyboardModes {
         if self.modify_other_keys.is_some() {
             out.extend_from_slice(b"\x1b[>4;0m");
         }
+        if self.focus_reports {
+            out.extend_from_slice(b"\x1b[?1004l");
+        }
+        if self.scheme_reports {
+            out.extend_from_slice(b"\x1b[?2031l");
+        }
         out
     }
 
@@ -93,6 +122,12 @@ impl KeyboardModes {
         if let Some(seq) = &self.modify_other_keys {
             out.extend_from_slice(seq);
         }
+        if self.focus_reports {
+            out.extend_from_slice(b"\x1b[?1004h");
+        }
+        if self.scheme_reports {
+            out.extend_from_slice(b"\x1b[?2031h");
+        }
         out
     }
 }
@@ -101,6 +136,9 @@ impl KeyboardModes {
 #[derive(Clone)]
 pub struct ScreenModel {
     tx: SyncSender<ScreenMsg>,
+    /// Bytes of output handed to the model so far (queries asked after a count is reached
+    /// see every one of those bytes, since the model takes messages in order).
+    fed: Arc<AtomicU64>,
 }
 
 /// Chunks of output queued for the model at most (a flood then waits for the parser rather
@@ -115,11 +153,23 @@ impl ScreenModel {
             .name("ccx-screen".into())
             .spawn(move || run(rx, rows, cols))
             .expect("spawn screen thread");
-        (ScreenModel { tx }, handle)
+        (
+            ScreenModel {
+                tx,
+                fed: Arc::new(AtomicU64::new(0)),
+            },
+            handle,
+        )
     }
 
     pub fn feed(&self, bytes: Vec<u8>) {
+        self.fed.fetch_add(bytes.len() as u64, Ordering::SeqCst);
         let _ = self.tx.send(ScreenMsg::Output(bytes));
+    }
+
+    /// How many bytes of output the model has been handed so far.
+    pub fn fed(&self) -> u64 {
+        self.fed.load(Ordering::SeqCst)
     }
 
     pub fn resize(&self, rows: u16, cols: u16) {
@@ -242,6 +292,11 @@ mod tests {
         assert_eq!(k.off_sequence(), b"\x1b[<1u\x1b[>4;0m");
         assert_eq!(k.on_sequence(), b"\x1b[>5u\x1b[>4;2m");
         k.observe(b"\x1b[<u\x1b[>4;0m");
+        assert_eq!(k, KeyboardModes::default());
+        k.observe(b"\x1b[?1004h\x1b[?2031h");
+        assert_eq!(k.off_sequence(), b"\x1b[?1004l\x1b[?2031l");
+        assert_eq!(k.on_sequence(), b"\x1b[?1004h\x1b[?2031h");
+        k.observe(b"\x1b[?1004l\x1b[?2031l");
         assert_eq!(k, KeyboardModes::default());
         assert!(k.off_sequence().is_empty());
     }

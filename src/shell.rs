@@ -30,6 +30,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How long a command waits for the turn log to finish opening.
 const STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -39,6 +40,17 @@ const MOUSE_OFF: &[u8] = b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l";
 
 /// What `:brief -e` opens in the editor.
 const BRIEF_TEMPLATE: &str = "# Brief\n\n## Goal\n\n## Current state\n\n## Tried, and why it failed\n\n## Decisions\n\n## Constraints\n\n## Files that matter\n\n## Next step\n";
+
+/// How a session in ccx's editor ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EditorEnd {
+    /// The person went back to Claude.
+    Back,
+    /// The person asked to end Claude and ccx.
+    Quit,
+    /// Claude now runs another conversation.
+    Switched,
+}
 
 /// What a line typed in the editor led to.
 enum LineResult {
@@ -65,14 +77,37 @@ pub struct MetaShell {
     keys: KeyFilter,
     deps: ShellDeps,
     editor: Option<Editor<ShellHelper, FileHistory>>,
+    /// The claude the key filter's state is about (a new one starts with an empty prompt).
+    claude_pid: u32,
+    /// When input last went to Claude, and how much output the screen model had by then.
+    last_forward: Option<(Instant, u64)>,
+    /// When a meta-command last switched conversations (it may have sent Claude a prompt,
+    /// which Claude's input box shows until Claude takes it).
+    switched_at: Option<Instant>,
 }
+
+/// How long the screen may take to show the effect of a key before ccx asks it whether
+/// Claude's prompt is empty (Claude redraws within a frame or two).
+const SCREEN_SETTLE: Duration = Duration::from_millis(150);
+/// How long after claude (re)starts a `:` waits for its prompt to appear, kept for ccx's
+/// editor rather than typed into a Claude that is not ready.
+const STARTUP_HOLD: Duration = Duration::from_secs(30);
+/// How long after Claude's last terminal query its answer may still arrive (a local terminal
+/// answers in microseconds; a terminal over a slow link, in a round trip).
+const REPLY_WAIT: Duration = Duration::from_millis(300);
+/// How long after a switch a `:` waits for Claude to take a prompt ccx sent and show an empty
+/// input box again.
+const SWITCH_SETTLE: Duration = Duration::from_secs(5);
 
 impl MetaShell {
     pub fn new(deps: ShellDeps) -> MetaShell {
         MetaShell {
             keys: KeyFilter::new(deps.config.ccx_key),
+            claude_pid: deps.handle.child_pid(),
             deps,
             editor: None,
+            last_forward: None,
+            switched_at: None,
         }
     }
 
@@ -85,6 +120,10 @@ impl MetaShell {
                 .completion_type(CompletionType::List)
                 .edit_mode(EditMode::Emacs)
                 .keyseq_timeout(Some(30))
+                // No cursor-position query at each line: its answer races the person's keys
+                // (an Esc typed within 100 ms was taken for the answer). ccx's own output
+                // always leaves the cursor at column 0.
+                .check_cursor_position(false)
                 .build();
             let mut editor: Editor<ShellHelper, FileHistory> =
                 Editor::with_config(config).map_err(|e| e.to_string())?;
@@ -102,8 +141,39 @@ impl MetaShell {
         Ok(self.editor.as_mut().expect("editor"))
     }
 
-    /// Runs the editor until the person returns to Claude.
+    /// Runs the editor until the person returns to Claude. After a move that restarted
+    /// Claude, keys typed meanwhile that start with `:` open the editor again at once (they
+    /// were meant for ccx, not for a Claude that was not there yet); other keys go to Claude.
     fn open(&mut self) {
+        let mut queued: Option<Vec<u8>> = None;
+        for _ in 0..100 {
+            let (ended, early) = self.open_once(queued.take());
+            match ended {
+                EditorEnd::Quit => {
+                    self.deps.handle.end_child_on_request();
+                    return;
+                }
+                EditorEnd::Back => {
+                    self.forward_typed(early);
+                    return;
+                }
+                EditorEnd::Switched => {
+                    self.switched_at = Some(Instant::now());
+                    match early.split_first() {
+                        Some((b':', rest)) => queued = Some(rest.to_vec()),
+                        _ => {
+                            self.forward_typed(early);
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One opening of the editor; returns how it ended and keys typed (for Claude or a next
+    /// opening) while it was finishing a switch.
+    fn open_once(&mut self, queued: Option<Vec<u8>>) -> (EditorEnd, Vec<u8>) {
         let gate = self.deps.handle.output_gate();
         gate.hold();
         let keyboard = self.deps.screen.keyboard_modes().unwrap_or_default();
@@ -114,9 +184,16 @@ impl MetaShell {
         let _ = out.write_all(&setup);
         drop(out);
 
+        let mut typed_early = queued.unwrap_or_default();
+        typed_early.extend(self.take_pending_replies());
         let palette = Palette::for_stdout();
         self.print(&self.header(palette));
-        let quit = self.read_commands(palette);
+        let ended = self.read_commands(palette, typed_early);
+        let after = if ended == EditorEnd::Switched {
+            self.take_pending_replies()
+        } else {
+            Vec::new()
+        };
 
         let mut out = std::io::stdout().lock();
         // Claude may have been restarted meanwhile: put back the modes it has set now.
@@ -129,41 +206,128 @@ impl MetaShell {
         if let Some((rows, cols)) = crate::terminal::size(0) {
             self.deps.handle.resize(rows, cols);
         }
-        if quit {
-            self.deps.handle.end_child_on_request();
+        (ended, after)
+    }
+
+    /// Keys read while the editor was not reading: they go through the key filter to Claude.
+    fn forward_typed(&mut self, keys: Vec<u8>) {
+        if keys.is_empty() {
+            return;
+        }
+        let handle = self.deps.handle.clone();
+        let steps = {
+            let mut filter =
+                std::mem::replace(&mut self.keys, KeyFilter::new(self.deps.config.ccx_key));
+            let steps = filter.feed(&keys, || self.screen_prompt_is_empty());
+            self.keys = filter;
+            steps
+        };
+        for step in steps {
+            match step {
+                Step::Forward(bytes) => handle.send_input(bytes),
+                Step::OpenEditor => {
+                    self.open();
+                    return;
+                }
+            }
         }
     }
 
-    /// The editor loop; true when the person asked to quit.
-    fn read_commands(&mut self, palette: Palette) -> bool {
+    /// Before the editor takes the keyboard, or after a switch: the terminal's answers to
+    /// Claude's latest queries may still be on their way (Claude's output is held while the
+    /// editor is open, so no new query goes out). Waits for them, a short bounded while after
+    /// the last query, and passes them to Claude. Returns the keys typed meanwhile.
+    fn take_pending_replies(&mut self) -> Vec<u8> {
+        let until = self
+            .deps
+            .handle
+            .last_terminal_query()
+            .map(|asked| asked + REPLY_WAIT)
+            .unwrap_or_else(Instant::now);
+        let mut typed = Vec::new();
+        let mut buf = [0u8; 4096];
+        for _ in 0..1000 {
+            let left = until.saturating_duration_since(Instant::now());
+            if !stdin_readable(left) {
+                break;
+            }
+            let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                break;
+            }
+            let (replies, keys) = self.keys.separate(&buf[..n as usize]);
+            if !replies.is_empty() {
+                self.deps.handle.send_input(replies);
+            }
+            typed.extend(keys);
+        }
+        for step in self.keys.on_pause() {
+            if let Step::Forward(bytes) = step {
+                if keys::classify(&bytes) == keys::Input::Reply {
+                    self.deps.handle.send_input(bytes);
+                } else {
+                    typed.extend(bytes);
+                }
+            }
+        }
+        typed
+    }
+
+    /// The editor loop. `typed_early` holds keys typed before the editor was ready: its text
+    /// starts the first line, and an Enter among them runs that line at once.
+    fn read_commands(&mut self, palette: Palette, typed_early: Vec<u8>) -> EditorEnd {
         let history = self.deps.history.clone();
         let completions = self.completion_words();
+        let early = String::from_utf8_lossy(&typed_early).into_owned();
+        let (mut initial, mut entered) = match early.split_once('\r') {
+            Some((line, _)) => (String::new(), Some(line.to_string())),
+            None => (early.chars().filter(|c| !c.is_control()).collect(), None),
+        };
         loop {
             let editor = match self.editor() {
                 Ok(editor) => editor,
                 Err(e) => {
                     self.print(&format!("ccx: the editor cannot start: {e}\n"));
-                    return false;
+                    return EditorEnd::Back;
                 }
             };
             editor.set_helper(Some(ShellHelper::new(completions.clone())));
-            let line = match editor.readline(": ") {
-                Ok(line) => line,
-                Err(ReadlineError::Interrupted | ReadlineError::Eof) => return false,
-                Err(e) => {
-                    self.print(&format!("ccx: {e}\n"));
-                    return false;
+            let line = match entered.take() {
+                Some(line) => {
+                    let line: String = line.chars().filter(|c| !c.is_control()).collect();
+                    print_raw(&format!(": {line}\n"));
+                    line
+                }
+                None => {
+                    let start = std::mem::take(&mut initial);
+                    match editor.readline_with_initial(": ", (&start, "")) {
+                        Ok(line) => line,
+                        Err(ReadlineError::Interrupted | ReadlineError::Eof) => {
+                            return EditorEnd::Back
+                        }
+                        Err(e) => {
+                            self.print(&format!("ccx: {e}\n"));
+                            return EditorEnd::Back;
+                        }
+                    }
                 }
             };
+            // rustyline ends the line with a bare newline in the raw terminal: what follows
+            // starts at column 0.
+            print_raw("\r");
             if line.trim().is_empty() {
-                return false;
+                return EditorEnd::Back;
             }
+            let editor = match self.editor() {
+                Ok(editor) => editor,
+                Err(_) => return EditorEnd::Back,
+            };
             let _ = editor.add_history_entry(line.as_str());
             if let Some(path) = &history {
                 let _ = editor.append_history(path);
             }
             match self.run_line(&line, palette) {
-                LineResult::Quit => return true,
+                LineResult::Quit => return EditorEnd::Quit,
                 LineResult::Show(text) => self.page(&text),
                 LineResult::Error(message) => {
                     self.print(&format!("{}\n", palette.warn(&format!("ccx: {message}"))))
@@ -172,7 +336,7 @@ impl MetaShell {
                     // Claude is in another conversation now: back to it at once.
                     crate::diag::log(&message);
                     self.keys.set_empty();
-                    return false;
+                    return EditorEnd::Switched;
                 }
             }
         }
@@ -342,7 +506,9 @@ impl MetaShell {
         self.print(&format!("{question}\n"));
         let editor = self.editor().ok()?;
         editor.set_helper(None);
-        editor.readline("> ").ok()
+        let answer = editor.readline("> ").ok();
+        print_raw("\r");
+        answer
     }
 
     /// `:brief -e`: the person writes a brief in `$EDITOR`, from a template. None when the
@@ -418,11 +584,8 @@ impl MetaShell {
         words
     }
 
-    /// Prints text in the raw terminal (newlines need a carriage return there).
     fn print(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.replace('\n', "\r\n").as_bytes());
-        let _ = out.flush();
+        print_raw(text);
     }
 
     /// Shows text a page at a time when it is longer than the view; `q` or Esc closes it.
@@ -458,23 +621,106 @@ impl MetaShell {
     }
 }
 
-impl InputFilter for MetaShell {
-    fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>) {
-        let screen = self.deps.screen.clone();
-        let steps = self.keys.feed(input, || {
+impl MetaShell {
+    /// Whether Claude's prompt is empty, as its screen shows it once the screen has caught up
+    /// with the last key sent. While claude is starting (no prompt drawn yet) this waits for
+    /// the prompt, so a `:` typed early opens ccx's editor instead of reaching Claude.
+    fn screen_prompt_is_empty(&self) -> bool {
+        let screen = &self.deps.screen;
+        if let Some((at, fed)) = self.last_forward {
+            while at.elapsed() < SCREEN_SETTLE && screen.fed() <= fed {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        let empty_prompt = || {
             screen
                 .cursor_row()
                 .is_some_and(|row| keys::prompt_row_is_empty(&row))
-        });
+        };
+        if empty_prompt() {
+            return true;
+        }
+        let started = self.deps.handle.child_started();
+        let pid = self.deps.handle.child_pid();
+        for _ in 0..2000 {
+            if started.elapsed() >= STARTUP_HOLD || self.deps.handle.child_pid() != pid {
+                return false;
+            }
+            let drawn = screen
+                .contents()
+                .is_some_and(|text| text.contains(keys::PROMPT_GLYPH));
+            if drawn {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Right after a switch Claude may still show the prompt ccx sent in its input box.
+        let settle_until = self.switched_at.map(|at| at + SWITCH_SETTLE);
+        for _ in 0..2000 {
+            if empty_prompt() {
+                return true;
+            }
+            if settle_until.is_none_or(|until| Instant::now() >= until) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    fn run_steps(&mut self, steps: Vec<Step>, to_child: &Sender<Vec<u8>>) {
         for step in steps {
             match step {
                 Step::Forward(bytes) => {
+                    self.last_forward = Some((Instant::now(), self.deps.screen.fed()));
                     let _ = to_child.send(bytes);
                 }
                 Step::OpenEditor => self.open(),
             }
         }
     }
+}
+
+impl InputFilter for MetaShell {
+    fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>) {
+        let pid = self.deps.handle.child_pid();
+        if pid != self.claude_pid {
+            // A new claude (restarted by ccx or after a fallback): its prompt starts empty.
+            self.claude_pid = pid;
+            self.keys.set_empty();
+        }
+        let mut keys = std::mem::replace(&mut self.keys, KeyFilter::new(self.deps.config.ccx_key));
+        let steps = keys.feed(input, || self.screen_prompt_is_empty());
+        self.keys = keys;
+        self.run_steps(steps, to_child);
+    }
+
+    fn pause_after(&self) -> Option<Duration> {
+        self.keys.waiting().then_some(keys::SEQUENCE_WAIT)
+    }
+
+    fn on_pause(&mut self, to_child: &Sender<Vec<u8>>) {
+        let steps = self.keys.on_pause();
+        self.run_steps(steps, to_child);
+    }
+}
+
+/// Whether the terminal has input within `timeout`.
+fn stdin_readable(timeout: Duration) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+    unsafe { libc::poll(&mut pfd, 1, millis) > 0 }
+}
+
+/// Prints text in the raw terminal (newlines need a carriage return there).
+fn print_raw(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.replace('\n', "\r\n").as_bytes());
+    let _ = out.flush();
 }
 
 /// One key from the terminal (the input thread is the only reader while the editor is open).

@@ -204,6 +204,55 @@ pub fn write_stdout_best_effort(bytes: &[u8]) {
     let _ = out.flush();
 }
 
+/// Whether output holds a query the terminal answers on standard input (device attributes,
+/// version, keyboard flags, mode and status reports, colour and capability queries). ccx's
+/// editor waits for the answers to recent queries before it takes the keyboard, so that they
+/// reach the program that asked and not the editor.
+pub fn holds_terminal_query(bytes: &[u8]) -> bool {
+    const QUERIES: &[&[u8]] = &[
+        b"\x1b[c",
+        b"\x1b[0c",
+        b"\x1b[>c",
+        b"\x1b[>0c",
+        b"\x1b[=c",
+        b"\x1b[>q",
+        b"\x1b[>0q",
+        b"\x1b[?u",
+        b"\x1b[5n",
+        b"\x1b[6n",
+        b"\x1b[?6n",
+        b"\x1b[?996n",
+        b"\x1b[14t",
+        b"\x1b[16t",
+        b"\x1b[18t",
+        b"\x1bP+q",
+        b"\x1bP$q",
+    ];
+    memchr::memchr_iter(0x1b, bytes).any(|at| {
+        let rest = &bytes[at..];
+        QUERIES.iter().any(|q| rest.starts_with(q))
+            || (rest.starts_with(b"\x1b[") && request_mode_end(&rest[2..]))
+            || (rest.starts_with(b"\x1b]") && osc_asks(&rest[2..]))
+    })
+}
+
+/// DECRQM: `ESC [ ? Ps $ p` or `ESC [ Ps $ p`.
+fn request_mode_end(body: &[u8]) -> bool {
+    let body = body.strip_prefix(b"?").unwrap_or(body);
+    let digits = body.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0 && body[digits..].starts_with(b"$p")
+}
+
+/// An OSC whose last parameter is `?` (colour and palette queries, OSC 7501…).
+fn osc_asks(body: &[u8]) -> bool {
+    let end = body
+        .iter()
+        .take(64)
+        .position(|&b| b == 0x07 || b == 0x1b)
+        .unwrap_or(0);
+    end > 0 && body[..end].ends_with(b";?")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,5 +295,30 @@ mod tests {
         use std::os::fd::AsRawFd;
         assert!(RawModeGuard::enter(r.as_raw_fd()).unwrap().is_none());
         assert!(size(r.as_raw_fd()).is_none());
+    }
+
+    #[test]
+    fn terminal_queries_are_recognised() {
+        for query in [
+            &b"\x1b[c"[..],
+            b"\x1b[>0q",
+            b"\x1b[?u",
+            b"\x1b[?2026$p",
+            b"\x1b]7501;?\x07",
+            b"\x1b]11;?\x1b\\",
+            b"\x1b[6n",
+        ] {
+            let mut output = b"text \x1b[1mbold\x1b[0m ".to_vec();
+            output.extend_from_slice(query);
+            assert!(holds_terminal_query(&output), "{query:?}");
+        }
+        for not_query in [
+            &b"\x1b[?2026h"[..],
+            b"\x1b]0;title\x07",
+            b"\x1b[>5u",
+            b"plain",
+        ] {
+            assert!(!holds_terminal_query(not_query), "{not_query:?}");
+        }
     }
 }

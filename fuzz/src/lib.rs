@@ -75,14 +75,15 @@ pub fn check_transcript(data: &[u8]) {
 }
 
 /// The longest incomplete sequence the filter may hold back between reads.
-const MAX_CARRY: usize = 64;
+const MAX_CARRY: usize = 64 * 1024;
 
-/// The key filter over arbitrary chunks: every byte comes out in order, except the ones
-/// consumed as editor triggers (the ccx key, legacy or CSI-u or modifyOtherKeys, and a lone
-/// `:`), and at most an incomplete sequence of `MAX_CARRY` bytes is held back at the end.
+/// The key filter over arbitrary chunks: every byte comes out once and in order, except the
+/// ones consumed as editor triggers (the ccx key, legacy or CSI-u or modifyOtherKeys, and a
+/// lone `:` in any of its encodings), and at most an incomplete sequence of `MAX_CARRY` bytes
+/// is held back at the end of a read (all of it goes on at a pause).
 ///
-/// Layout of `data`: byte 0 picks the ccx key, byte 1 seeds the chunk sizes and the screen's
-/// "prompt looks empty" answers; the rest is the input.
+/// Layout of `data`: byte 0 picks the ccx key, byte 1 seeds the chunk sizes, the pauses and
+/// the screen's "prompt looks empty" answers; the rest is the input.
 pub fn check_key_filter(data: &[u8]) {
     let (key, seed, input) = match data {
         [k, s, rest @ ..] => (*k, *s, rest),
@@ -96,7 +97,6 @@ pub fn check_key_filter(data: &[u8]) {
         format!("\x1b[{cp};5u").into_bytes(),
         format!("\x1b[{cp};5:1u").into_bytes(),
         format!("\x1b[27;5;{cp}~").into_bytes(),
-        b":".to_vec(),
     ];
     let mut filter = KeyFilter::new(ccx_key);
     let mut rng = u64::from(seed) | 0x9e37_79b9_0000_0000;
@@ -108,14 +108,8 @@ pub fn check_key_filter(data: &[u8]) {
     };
     // What the filter has been given but not yet accounted for (its carry).
     let mut pending: Vec<u8> = Vec::new();
-    let mut at = 0;
-    while at < input.len() {
-        let size = (next() % 16 + 1) as usize;
-        let chunk = &input[at..(at + size).min(input.len())];
-        at += chunk.len();
-        let empty = next() & 1 == 0;
-        pending.extend_from_slice(chunk);
-        for step in filter.feed(chunk, || empty) {
+    let account = |steps: Vec<Step>, pending: &mut Vec<u8>| {
+        for step in steps {
             match step {
                 Step::Forward(bytes) => {
                     assert!(!bytes.is_empty(), "empty forward");
@@ -126,22 +120,53 @@ pub fn check_key_filter(data: &[u8]) {
                     pending.drain(..bytes.len());
                 }
                 Step::OpenEditor => {
-                    let t = triggers
+                    let trigger = triggers
                         .iter()
                         .find(|t| pending.starts_with(t))
-                        .unwrap_or_else(|| {
-                            panic!("editor opened, but the next input bytes {pending:?} are no trigger")
-                        });
-                    pending.drain(..t.len());
+                        .map(|t| t.len())
+                        .or_else(|| colon_at_start(pending));
+                    let len = trigger.unwrap_or_else(|| {
+                        panic!("editor opened, but the next input bytes {pending:?} are no trigger")
+                    });
+                    pending.drain(..len);
                 }
             }
         }
+    };
+    let mut at = 0;
+    while at < input.len() {
+        let size = (next() % 16 + 1) as usize;
+        let chunk = &input[at..(at + size).min(input.len())];
+        at += chunk.len();
+        let empty = next() & 1 == 0;
+        pending.extend_from_slice(chunk);
+        let steps = filter.feed(chunk, || empty);
+        account(steps, &mut pending);
         assert!(
             pending.len() <= MAX_CARRY,
             "{} bytes held back: {pending:?}",
             pending.len()
         );
+        if next() % 4 == 0 {
+            let steps = filter.on_pause();
+            account(steps, &mut pending);
+            assert!(pending.is_empty(), "a pause left {pending:?} held back");
+        }
     }
+}
+
+/// A lone `:` the filter consumed may be preceded by terminal replies it passed on first; at
+/// the front of what is pending it is `:` itself or one of its key encodings.
+fn colon_at_start(pending: &[u8]) -> Option<usize> {
+    [&b":"[..], b"\x1b[58u", b"\x1b[27;2;58~", b"\x1b[27;1;58~"]
+        .iter()
+        .find(|c| pending.starts_with(c))
+        .map(|c| c.len())
+        .or_else(|| {
+            // Any CSI-u form whose text is `:` (`ESC [ 58 ; 1 u`, `ESC [ 59:58 ; 2 u`, ...).
+            let end = pending.iter().position(|&b| b == b'u')?;
+            (ccx::keys::text_char(&pending[..=end]) == Some(':')).then_some(end + 1)
+        })
 }
 
 /// The meta-command parser: no panic on any UTF-8 line; an error is one non-empty line.

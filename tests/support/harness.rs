@@ -23,6 +23,7 @@
 #![allow(dead_code)]
 
 use super::standin::StandIn;
+use super::terminal::{Personality, Responder};
 use portable_pty::{CommandBuilder, MasterPty, PtySize};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
@@ -431,6 +432,29 @@ impl PtySession {
         cols: u16,
         rows: u16,
     ) -> PtySession {
+        Self::spawn_as(
+            Personality::from_env(),
+            program,
+            args,
+            vars,
+            cwd,
+            cols,
+            rows,
+        )
+    }
+
+    /// Spawn in a terminal that answers queries as `terminal` does (see
+    /// [`super::terminal`]); each reply is written in two pieces, split at a different byte
+    /// each time, as a slow terminal or link may deliver it.
+    pub fn spawn_as(
+        terminal: Personality,
+        program: impl AsRef<std::ffi::OsStr>,
+        args: &[&str],
+        vars: &[(String, String)],
+        cwd: &Path,
+        cols: u16,
+        rows: u16,
+    ) -> PtySession {
         let pty = portable_pty::native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -464,6 +488,10 @@ impl PtySession {
         let stop = Arc::new(AtomicBool::new(false));
         let scr = screen.clone();
         let stop_r = stop.clone();
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        let answers = tx.clone();
+        let mut responder = Responder::new(terminal);
+        let mut replies_sent = 0usize;
         std::thread::Builder::new()
             .name("pty-reader".into())
             .spawn(move || {
@@ -492,6 +520,15 @@ impl PtySession {
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                         Err(_) => break,
                         Ok(n) => {
+                            for reply in responder.replies(&buf[..n]) {
+                                // Two pieces with a pause between: split at any byte.
+                                let cut = 1 + replies_sent % (reply.len() - 1).max(1);
+                                replies_sent += 1;
+                                let (a, b) = reply.split_at(cut.min(reply.len()));
+                                let _ = answers.send(a.to_vec());
+                                let _ = answers.send(Vec::new());
+                                let _ = answers.send(b.to_vec());
+                            }
                             let mut s = scr.lock().unwrap_or_else(|e| e.into_inner());
                             s.raw.extend_from_slice(&buf[..n]);
                             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -507,11 +544,15 @@ impl PtySession {
                 scr.lock().unwrap_or_else(|e| e.into_inner()).eof = true;
             })
             .expect("spawn reader thread");
-        let (tx, rx) = mpsc::channel::<Vec<u8>>();
         std::thread::Builder::new()
             .name("pty-writer".into())
             .spawn(move || {
                 while let Ok(bytes) = rx.recv() {
+                    if bytes.is_empty() {
+                        // A pause inside a terminal reply.
+                        std::thread::sleep(Duration::from_millis(3));
+                        continue;
+                    }
                     if writer.write_all(&bytes).is_err() || writer.flush().is_err() {
                         break;
                     }
@@ -535,8 +576,11 @@ impl PtySession {
         self.pid
     }
 
-    /// Write raw bytes to the program (through the writer thread).
+    /// Write raw bytes to the program (through the writer thread; nothing for no bytes).
     pub fn send(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
         if let Some(tx) = &self.tx {
             let _ = tx.send(bytes.to_vec());
         }

@@ -7,6 +7,7 @@
 pub mod ccx;
 pub mod harness;
 pub mod standin;
+pub mod terminal;
 
 pub use harness::{
     ccx_path, claude_path, output_with_timeout, pid_alive, read_jsonl, wait_until, PtySession,
