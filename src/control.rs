@@ -272,7 +272,7 @@ impl Controller {
                 .is_some_and(|row| keys::prompt_row_is_empty(&row))
             {
                 // It opened the conversation: leaving it now (`/exit`) ends ccx, as always.
-                self.handle.child_started(pid);
+                self.handle.confirm_started(pid);
                 return Ok(());
             }
             if Instant::now() >= deadline {

@@ -236,7 +236,7 @@ impl ProxyHandle {
 
     /// Says the restarted child `pid` started well (it showed its prompt), so its exiting from
     /// now on ends the session as any exit does, instead of starting its fallback.
-    pub fn child_started(&self, pid: u32) {
+    pub fn confirm_started(&self, pid: u32) {
         let _ = self.events.send(Event::Started(pid));
     }
 

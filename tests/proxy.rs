@@ -354,7 +354,7 @@ fn a_restarted_program_that_started_well_ends_the_session_when_it_exits() {
             )
             .expect("restarted");
         // Like the controller once claude shows its prompt; then the person leaves it.
-        handle.child_started(pid);
+        handle.confirm_started(pid);
         std::fs::write(&go_file, b"").unwrap();
     });
     let outcome = proxy
