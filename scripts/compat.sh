@@ -17,6 +17,7 @@ cd "$root"
 checks=(
   "turn recorded, exact tokens|e2e_core|two_prompts_are_recorded_exactly_and_exit_is_clean"
   "\`:\` opens the editor|e2e_shell|colon_opens_the_editor_and_esc_restores_claudes_screen_exactly"
+  "\`:\` after every restart, tmux replies|e2e_input|colon_opens_the_editor_everywhere_in_tmux"
   "status line|e2e_shell|the_status_line_shows_branch_turn_and_context"
   "\`:rewind\` + \`:checkout\` history|e2e_branches|rewind_checkout_and_rebuild_after_transcripts_are_gone"
   "\`:subagent\` + \`:pull\`|e2e_handoffs|a_subagent_runs_clean_and_pull_brings_back_only_its_report"
