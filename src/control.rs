@@ -607,36 +607,36 @@ impl Controller {
         Ok(format!("subagent job #{id} started; :jobs shows its progress, :pull {id} brings back its report"))
     }
 
-    /// `:pull [JOB]`: sends a finished job's final report into this session.
+    /// `:pull [JOB]`: sends a finished job's final report into this session, once: the job is
+    /// marked pulled, and pulling it again says so and sends nothing.
     pub fn pull(&self, job: Option<&str>, typed: &str) -> Result<String> {
-        let info = match job {
-            Some(id) => {
-                let id = id.trim_start_matches('#');
-                self.jobs
-                    .get(id)
-                    .with_context(|| format!("no job #{id} (:jobs lists them)"))?
-            }
-            None => self
-                .jobs
-                .latest_done()
-                .context("no finished job to pull yet (:jobs lists them)")?,
-        };
-        let report = match (&info.state, &info.report) {
-            (crate::jobs::JobState::Done, Some(report)) => report.clone(),
-            (state, _) => bail!(
-                "job #{} is {}; only a finished job's report can be pulled",
-                info.id,
-                state.as_str()
-            ),
+        let id = match job {
+            Some(id) => id.trim().trim_start_matches('#').to_string(),
+            None => match self.jobs.latest_done() {
+                Some(info) => info.id,
+                None if self.jobs.list().iter().any(|j| j.pulled) => {
+                    bail!("every finished job was pulled already (:jobs lists them)")
+                }
+                None => bail!("no finished job to pull yet (:jobs lists them)"),
+            },
         };
         let store = self.store()?;
         self.ensure_idle(&store)?;
+        let (info, report) = self.jobs.take_report(&id)?;
+        // The turn's input names the job even when the person left it to the default.
+        let typed = match job {
+            Some(_) => typed.to_string(),
+            None => format!("{} {}", typed.trim(), info.id),
+        };
         self.send_prompt(
             &self.templates.pull_prompt(&info.id, &info.task, &report),
             TurnKind::Subagent,
-            Some(typed.to_string()),
+            Some(typed),
         );
-        Ok(format!("pulled job #{}'s report", info.id))
+        Ok(format!(
+            "job #{} pulled: its report is sent to Claude",
+            info.id
+        ))
     }
 
     /// `:jobs`.

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::control::{restart_args, ClaudeLauncher, Controller};
 use crate::hooks::bridge::Bridge;
 use crate::hooks::settings;
-use crate::jobs::{JobInfo, JobManager, JobState};
+use crate::jobs::{JobInfo, JobManager};
 use crate::proxy::{self, PassThrough};
 use crate::recorder::{Recorder, RecorderMsg, SessionView};
 use crate::screen::ScreenModel;
@@ -332,24 +332,10 @@ fn jobs_reporter(
     Box::new(move |info: &JobInfo| {
         let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
         known.insert(info.id.parse().unwrap_or(0), info.clone());
-        let running = known.values().filter(|j| j.state.is_running()).count();
-        let last_ended = known.values().rev().find(|j| !j.state.is_running());
-        let mut words = Vec::new();
-        if running > 0 {
-            words.push(format!(
-                "{running} job{} running",
-                if running == 1 { "" } else { "s" }
-            ));
-        }
-        if let Some(job) = last_ended {
-            words.push(match job.state {
-                JobState::Done => format!("job #{} done: :pull {}", job.id, job.id),
-                ref other => format!("job #{} {}", job.id, other.as_str()),
-            });
-        }
+        let words = crate::jobs::footer_summary(known.values());
         let snapshot = {
             let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
-            view.jobs = (!words.is_empty()).then(|| words.join(", "));
+            view.jobs = words;
             view.clone()
         };
         status::write_view(&view_file, &snapshot);
