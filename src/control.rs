@@ -516,7 +516,7 @@ impl Controller {
                 format!(
                     "turn #{} (\"{}\")",
                     t.id,
-                    crate::commands::render::first_line(&t.prompt, 60)
+                    crate::commands::render::prompt_label(&t, 60)
                 )
             }
             None => {
@@ -547,36 +547,29 @@ impl Controller {
     ) -> Result<String> {
         let store = self.store()?;
         let current = self.current_branch(&store);
-        let text =
-            match (written, name) {
-                (Some(text), _) => {
-                    let saved = crate::briefs::save(
-                        &store,
-                        &format!("written-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S")),
-                        &text,
-                        &current,
-                        None,
-                    )?;
-                    saved.text
-                }
-                (None, Some(name)) => {
-                    crate::briefs::load(&store, name)?
-                        .with_context(|| {
-                            format!("no brief named '{name}' (:summarize-from-here saves one)")
-                        })?
-                        .text
-                }
-                (None, None) => crate::briefs::latest(&store)?
-                    .context(
-                        "no brief yet: run :summarize-from-here first, or :brief -e to write one",
-                    )?
-                    .text,
-            };
-        let prompt = self.templates.brief_prompt(&text, &current);
-        self.fresh_session(
-            "brief",
-            Some((prompt, TurnKind::Brief, Some(typed.to_string()))),
-        )
+        let brief = match (written, name) {
+            (Some(text), _) => crate::briefs::save(
+                &store,
+                &format!("written-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S")),
+                &text,
+                &current,
+                None,
+            )?,
+            (None, Some(name)) => crate::briefs::load(&store, name)?.with_context(|| {
+                format!("no brief named '{name}' (:summarize-from-here saves one)")
+            })?,
+            (None, None) => crate::briefs::latest(&store)?.context(
+                "no brief yet: run :summarize-from-here first, or :brief -e to write one",
+            )?,
+        };
+        // The turn's input names the brief even when the person took the latest.
+        let typed = match (name, typed.split_whitespace().count()) {
+            (None, 1) => format!("{} {}", typed.trim(), brief.name),
+            _ => typed.to_string(),
+        };
+        let prompt = self.templates.brief_prompt(&brief.text, &current);
+        let message = self.fresh_session("brief", Some((prompt, TurnKind::Brief, Some(typed))))?;
+        Ok(format!("{message}, seeded with brief {}", brief.name))
     }
 
     /// `:compact FOCUS`: forwards `/compact FOCUS` to Claude.

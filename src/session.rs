@@ -206,12 +206,9 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
                         diag::log(&format!("not recording this session: {err:#}"));
                         slot.fill(Err(format!("{err:#}")));
                         // Claude owns the screen: say it in Claude's footer, which ccx owns.
-                        let snapshot = {
-                            let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
-                            view.problem = Some(format!("not recording: {err:#}"));
-                            view.clone()
-                        };
-                        status::write_view(&view_file, &snapshot);
+                        status::update_view(&view, Some(&view_file), |v| {
+                            v.problem = Some(format!("not recording: {err:#}"))
+                        });
                     }
                 }
             })
@@ -240,6 +237,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             jobs_reporter(view.clone(), status::view_file(bridge.dir())),
         );
         let jobs_handle = jobs.clone();
+        let run_dir = bridge.dir().to_path_buf();
         let recorder_tx = tx.clone();
         let outcome = runner::run_on_terminal(spawned, Some(screen), move |handle| {
             let control = Controller {
@@ -256,6 +254,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             MetaShell::new(ShellDeps {
                 store,
                 view,
+                run_dir: Some(run_dir),
                 config,
                 screen: shell_screen,
                 handle,
@@ -333,12 +332,7 @@ fn jobs_reporter(
         let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
         known.insert(info.id.parse().unwrap_or(0), info.clone());
         let words = crate::jobs::footer_summary(known.values());
-        let snapshot = {
-            let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
-            view.jobs = words;
-            view.clone()
-        };
-        status::write_view(&view_file, &snapshot);
+        status::update_view(&view, Some(&view_file), |v| v.jobs = words);
     })
 }
 
