@@ -583,7 +583,11 @@ impl Controller {
             format!("/compact {focus}")
         };
         self.send_prompt(&command, TurnKind::Compact, Some(typed.to_string()));
-        Ok("compacting".to_string())
+        Ok(if focus.is_empty() {
+            "compacting: /compact sent".to_string()
+        } else {
+            "compacting: /compact sent with your focus".to_string()
+        })
     }
 
     /// `:subagent [--brief NAME] TASK`: a clean-context Claude in the background.
