@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -36,9 +36,13 @@ pub const NOTICE_SHOWN_FOR: Duration = Duration::from_secs(10);
 const VIEW_FILE: &str = "status.json";
 const USER_STATUS_FILE: &str = "user-status.json";
 const USER_STATUS_CACHE: &str = "user-status-cache.json";
+const USER_STATUS_PENDING: &str = "user-status-pending.json";
+const USER_STATUS_OUT: &str = "user-status.out";
 const CLAUDE_REPORT_FILE: &str = "claude-report.json";
-/// How long the person's own status command may take.
-const USER_STATUS_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the status command waits for the person's own before printing what it has.
+const USER_STATUS_WAIT: Duration = Duration::from_millis(600);
+/// A run of the person's status command is stopped after this.
+const USER_STATUS_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_PAYLOAD: u64 = 4 * 1024 * 1024;
 
 /// A one-line result of a meta-command, shown in the footer until `until_ms` (Unix ms).
@@ -294,8 +298,18 @@ fn user_status_key(payload: &[u8]) -> String {
     }
 }
 
+/// A run of the person's status command that outlived the refresh that started it.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingUserStatus {
+    key: String,
+    pid: u32,
+    started_ms: u64,
+}
+
 /// The person's own status line: run again when Claude's payload changed or their own
-/// `refreshInterval` passed, else the line it printed last.
+/// `refreshInterval` passed, else the line it printed last. Claude Code stops a status command
+/// still running when the next refresh starts (every second), so a slow command of theirs is
+/// left running on its own and its line is taken up by a later refresh.
 fn user_status(run_dir: &Path, payload: &[u8]) -> Option<String> {
     let setting: Value =
         serde_json::from_slice(&std::fs::read(user_status_file(run_dir)).ok()?).ok()?;
@@ -305,56 +319,127 @@ fn user_status(run_dir: &Path, payload: &[u8]) -> Option<String> {
         .and_then(Value::as_u64)
         .map(|secs| secs.max(1) * 1000);
     let cache_file = run_dir.join(USER_STATUS_CACHE);
+    let pending_file = run_dir.join(USER_STATUS_PENDING);
+    let out_file = run_dir.join(USER_STATUS_OUT);
     let key = user_status_key(payload);
     let now = now_ms();
-    let cached: Option<CachedUserStatus> = std::fs::read(&cache_file)
+    let mut cached: Option<CachedUserStatus> = std::fs::read(&cache_file)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
-    if let Some(cached) = cached {
+    let pending: Option<PendingUserStatus> = std::fs::read(&pending_file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    if let Some(pending) = pending {
+        if process_alive(pending.pid) {
+            if now.saturating_sub(pending.started_ms) < USER_STATUS_TIMEOUT.as_millis() as u64 {
+                // Still working: show what there is, start nothing more.
+                return cached.and_then(|c| c.line);
+            }
+            kill_group(pending.pid);
+        } else {
+            let entry = CachedUserStatus {
+                key: pending.key,
+                at_ms: pending.started_ms,
+                line: read_first_line(&out_file),
+            };
+            keep_user_status(&cache_file, &entry);
+            cached = Some(entry);
+        }
+        let _ = std::fs::remove_file(&pending_file);
+    }
+    if let Some(cached) = &cached {
         let fresh = max_age_ms.is_none_or(|max| now.saturating_sub(cached.at_ms) < max);
         if cached.key == key && fresh {
-            return cached.line;
+            return cached.line.clone();
         }
     }
-    let line = run_user_status(command, payload);
-    let entry = CachedUserStatus {
-        key,
-        at_ms: now,
-        line: line.clone(),
+    let Some(mut child) = start_user_status(command, payload, &out_file) else {
+        return cached.and_then(|c| c.line);
     };
-    if let Ok(text) = serde_json::to_vec(&entry) {
-        write_atomically(&cache_file, &text);
+    let deadline = Instant::now() + USER_STATUS_WAIT;
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            let entry = CachedUserStatus {
+                key,
+                at_ms: now,
+                line: read_first_line(&out_file),
+            };
+            keep_user_status(&cache_file, &entry);
+            return entry.line;
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
-    line
+    // Slow: it goes on alone; a later refresh takes its line.
+    let pending = PendingUserStatus {
+        key,
+        pid: child.id(),
+        started_ms: now,
+    };
+    if let Ok(text) = serde_json::to_vec(&pending) {
+        write_atomically(&pending_file, &text);
+    }
+    cached.and_then(|c| c.line)
 }
 
-/// Runs the person's own status command with Claude's payload; its first line of output.
-fn run_user_status(command: &str, payload: &[u8]) -> Option<String> {
+fn keep_user_status(cache_file: &Path, entry: &CachedUserStatus) {
+    if let Ok(text) = serde_json::to_vec(entry) {
+        write_atomically(cache_file, &text);
+    }
+}
+
+/// Starts the person's status command with Claude's payload on its input and its output going
+/// to `out_file`, in a process group of its own (so it outlives this process if need be).
+fn start_user_status(command: &str, payload: &[u8], out_file: &Path) -> Option<Child> {
+    use std::os::unix::process::CommandExt;
+    let out = std::fs::File::create(out_file).ok()?;
     let mut child = Command::new("/bin/sh")
         .args(["-c", command])
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::from(out))
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .ok()?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(payload);
     }
-    let deadline = Instant::now() + USER_STATUS_TIMEOUT;
-    while child.try_wait().ok()?.is_none() {
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let mut text = String::new();
-    child.stdout.take()?.read_to_string(&mut text).ok()?;
+    Some(child)
+}
+
+/// The first line of a file, when it is not blank.
+fn read_first_line(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
     text.lines()
         .next()
         .map(str::to_string)
         .filter(|l| !l.trim().is_empty())
+}
+
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    let mut status = 0;
+    // SAFETY: reaps the process only if it is an ended child of this one (WNOHANG: no wait);
+    // kill with signal 0 only checks that a process exists.
+    unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) != pid && libc::kill(pid, 0) == 0 }
+}
+
+fn kill_group(pid: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        if pid > 0 {
+            // SAFETY: signals the process group the command was started in; no memory involved.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -529,6 +614,30 @@ mod tests {
             Some("mine")
         );
         assert_eq!(count(), 3);
+    }
+
+    #[test]
+    fn a_slow_status_line_of_the_users_goes_on_alone_and_shows_later() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            user_status_file(dir.path()),
+            serde_json::json!({"type": "command", "command": "cat > /dev/null; sleep 1.5; echo slow"})
+                .to_string(),
+        )
+        .unwrap();
+        let started = Instant::now();
+        assert_eq!(user_status(dir.path(), b"{}"), None);
+        assert!(
+            started.elapsed() < Duration::from_millis(1400),
+            "it did not wait it out"
+        );
+        // While it runs, refreshes start no second copy and show what there is.
+        assert_eq!(user_status(dir.path(), b"{}"), None);
+        let shown = (0..100).find_map(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            user_status(dir.path(), b"{}")
+        });
+        assert_eq!(shown.as_deref(), Some("slow"));
     }
 
     #[test]
