@@ -395,14 +395,23 @@ fn keep_user_status(cache_file: &Path, entry: &CachedUserStatus) {
 fn start_user_status(command: &str, payload: &[u8], out_file: &Path) -> Option<Child> {
     use std::os::unix::process::CommandExt;
     let out = std::fs::File::create(out_file).ok()?;
-    let mut child = Command::new("/bin/sh")
+    let mut shell = Command::new("/bin/sh");
+    shell
         .args(["-c", command])
         .stdin(Stdio::piped())
         .stdout(Stdio::from(out))
         .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .ok()?;
+        .process_group(0);
+    let limit = USER_STATUS_TIMEOUT.as_secs() as libc::c_uint;
+    // SAFETY: alarm is async-signal-safe. The timer survives exec: a command that hangs ends
+    // even when no later refresh (or no ccx) is left to stop it.
+    unsafe {
+        shell.pre_exec(move || {
+            libc::alarm(limit);
+            Ok(())
+        });
+    }
+    let mut child = shell.spawn().ok()?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(payload);
     }
