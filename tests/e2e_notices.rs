@@ -136,3 +136,31 @@ fn every_switching_command_says_its_result_in_the_footer() {
     }
     assert!(!log.contains("pasted_content"), "{log}");
 }
+
+#[test]
+fn the_persons_own_status_line_stays_beside_ccxs_notices() {
+    let env = TestEnv::new();
+    let settings = serde_json::json!({"statusLine": {"type": "command",
+        "command": "cat > /dev/null; echo their-own-line"}})
+    .to_string();
+    let session = start_ccx(&env, &["--settings", &settings]);
+    ask(&session, "one [[reply:answer one]]", "answer one");
+    let turns = wait_for_finished_turns(&env, 1, &[]);
+    let first = turns[0]["id"].as_u64().unwrap();
+    session
+        .wait_for(TURN, |s| {
+            s.lines()
+                .any(|l| l.contains("ccx · main · #") && l.contains("their-own-line"))
+        })
+        .unwrap_or_else(|screen| panic!("ccx's footer and theirs:\n{screen}"));
+    meta_switch(&session, &format!("branch side {first}"));
+    notice(&session, "on branch side, forked after");
+    assert!(
+        session
+            .screen()
+            .lines()
+            .any(|l| l.contains("on branch side") && l.contains("their-own-line")),
+        "{}",
+        session.screen()
+    );
+}
