@@ -19,12 +19,14 @@ const NOTICE: Duration = Duration::from_secs(10);
 
 /// Waits for `text` in ccx's line of Claude's footer (`ccx · …text…`).
 fn notice(session: &PtySession, text: &str) {
+    let started = std::time::Instant::now();
     session
         .wait_for(NOTICE, |s| {
             s.lines()
                 .any(|line| line.trim_start().starts_with("ccx · ") && line.contains(text))
         })
         .unwrap_or_else(|screen| panic!("no {text:?} in the footer:\n{screen}"));
+    eprintln!("footer notice {text:?} shown after {:?}", started.elapsed());
 }
 
 /// The finished turn of `kind` on a branch of the session (not a subagent's own), waiting
