@@ -516,7 +516,7 @@ impl Controller {
                 format!(
                     "turn #{} (\"{}\")",
                     t.id,
-                    crate::commands::render::first_line(&t.prompt, 60)
+                    crate::commands::render::prompt_label(&t, 60)
                 )
             }
             None => {
@@ -547,36 +547,29 @@ impl Controller {
     ) -> Result<String> {
         let store = self.store()?;
         let current = self.current_branch(&store);
-        let text =
-            match (written, name) {
-                (Some(text), _) => {
-                    let saved = crate::briefs::save(
-                        &store,
-                        &format!("written-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S")),
-                        &text,
-                        &current,
-                        None,
-                    )?;
-                    saved.text
-                }
-                (None, Some(name)) => {
-                    crate::briefs::load(&store, name)?
-                        .with_context(|| {
-                            format!("no brief named '{name}' (:summarize-from-here saves one)")
-                        })?
-                        .text
-                }
-                (None, None) => crate::briefs::latest(&store)?
-                    .context(
-                        "no brief yet: run :summarize-from-here first, or :brief -e to write one",
-                    )?
-                    .text,
-            };
-        let prompt = self.templates.brief_prompt(&text, &current);
-        self.fresh_session(
-            "brief",
-            Some((prompt, TurnKind::Brief, Some(typed.to_string()))),
-        )
+        let brief = match (written, name) {
+            (Some(text), _) => crate::briefs::save(
+                &store,
+                &format!("written-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S")),
+                &text,
+                &current,
+                None,
+            )?,
+            (None, Some(name)) => crate::briefs::load(&store, name)?.with_context(|| {
+                format!("no brief named '{name}' (:summarize-from-here saves one)")
+            })?,
+            (None, None) => crate::briefs::latest(&store)?.context(
+                "no brief yet: run :summarize-from-here first, or :brief -e to write one",
+            )?,
+        };
+        // The turn's input names the brief even when the person took the latest.
+        let typed = match (name, typed.split_whitespace().count()) {
+            (None, 1) => format!("{} {}", typed.trim(), brief.name),
+            _ => typed.to_string(),
+        };
+        let prompt = self.templates.brief_prompt(&brief.text, &current);
+        let message = self.fresh_session("brief", Some((prompt, TurnKind::Brief, Some(typed))))?;
+        Ok(format!("{message}, seeded with brief {}", brief.name))
     }
 
     /// `:compact FOCUS`: forwards `/compact FOCUS` to Claude.
@@ -590,7 +583,11 @@ impl Controller {
             format!("/compact {focus}")
         };
         self.send_prompt(&command, TurnKind::Compact, Some(typed.to_string()));
-        Ok("compacting".to_string())
+        Ok(if focus.is_empty() {
+            "compacting: /compact sent".to_string()
+        } else {
+            "compacting: /compact sent with your focus".to_string()
+        })
     }
 
     /// `:subagent [--brief NAME] TASK`: a clean-context Claude in the background.
@@ -607,36 +604,36 @@ impl Controller {
         Ok(format!("subagent job #{id} started; :jobs shows its progress, :pull {id} brings back its report"))
     }
 
-    /// `:pull [JOB]`: sends a finished job's final report into this session.
+    /// `:pull [JOB]`: sends a finished job's final report into this session, once: the job is
+    /// marked pulled, and pulling it again says so and sends nothing.
     pub fn pull(&self, job: Option<&str>, typed: &str) -> Result<String> {
-        let info = match job {
-            Some(id) => {
-                let id = id.trim_start_matches('#');
-                self.jobs
-                    .get(id)
-                    .with_context(|| format!("no job #{id} (:jobs lists them)"))?
-            }
-            None => self
-                .jobs
-                .latest_done()
-                .context("no finished job to pull yet (:jobs lists them)")?,
-        };
-        let report = match (&info.state, &info.report) {
-            (crate::jobs::JobState::Done, Some(report)) => report.clone(),
-            (state, _) => bail!(
-                "job #{} is {}; only a finished job's report can be pulled",
-                info.id,
-                state.as_str()
-            ),
+        let id = match job {
+            Some(id) => id.trim().trim_start_matches('#').to_string(),
+            None => match self.jobs.latest_done() {
+                Some(info) => info.id,
+                None if self.jobs.list().iter().any(|j| j.pulled) => {
+                    bail!("every finished job was pulled already (:jobs lists them)")
+                }
+                None => bail!("no finished job to pull yet (:jobs lists them)"),
+            },
         };
         let store = self.store()?;
         self.ensure_idle(&store)?;
+        let (info, report) = self.jobs.take_report(&id)?;
+        // The turn's input names the job even when the person left it to the default.
+        let typed = match job {
+            Some(_) => typed.to_string(),
+            None => format!("{} {}", typed.trim(), info.id),
+        };
         self.send_prompt(
             &self.templates.pull_prompt(&info.id, &info.task, &report),
             TurnKind::Subagent,
-            Some(typed.to_string()),
+            Some(typed),
         );
-        Ok(format!("pulled job #{}'s report", info.id))
+        Ok(format!(
+            "job #{} pulled: its report is sent to Claude",
+            info.id
+        ))
     }
 
     /// `:jobs`.

@@ -63,6 +63,9 @@ pub struct SessionView {
     pub jobs: Option<String>,
     /// A problem the person must know about (e.g. the turn log could not be opened).
     pub problem: Option<String>,
+    /// The one-line result of the person's last meta-command, shown for a few seconds.
+    #[serde(default)]
+    pub notice: Option<crate::status::Notice>,
 }
 
 /// Messages to the recorder thread, which owns the recorder.
@@ -125,14 +128,7 @@ impl Recorder {
     }
 
     fn update_view(&self, change: impl FnOnce(&mut SessionView)) {
-        let snapshot = {
-            let mut view = self.view.lock().unwrap_or_else(|e| e.into_inner());
-            change(&mut view);
-            view.clone()
-        };
-        if let Some(path) = &self.status_file {
-            crate::status::write_view(path, &snapshot);
-        }
+        crate::status::update_view(&self.view, self.status_file.as_deref(), change);
     }
 
     /// Records the session's turns on `branch` (created on the first turn if new).
@@ -373,6 +369,9 @@ impl Recorder {
         if turn.kind == TurnKind::Summary && !interrupted && !turn.reply.is_empty() {
             let name = format!("summary-{}", turn.id);
             crate::briefs::save(&self.store, &name, &turn.reply, &turn.branch, Some(turn.id))?;
+            let saved =
+                format!("handoff saved as brief {name}; :brief starts a fresh session from it");
+            self.update_view(|v| v.notice = Some(crate::status::Notice::new(&saved)));
         }
         if let Some((snapper, project_key)) = &self.snapshots {
             let message = format!("ccx: turn {} of {}", turn.id, turn.branch);

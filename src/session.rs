@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::control::{restart_args, ClaudeLauncher, Controller};
 use crate::hooks::bridge::Bridge;
 use crate::hooks::settings;
-use crate::jobs::{JobInfo, JobManager, JobState};
+use crate::jobs::{JobInfo, JobManager};
 use crate::proxy::{self, PassThrough};
 use crate::recorder::{Recorder, RecorderMsg, SessionView};
 use crate::screen::ScreenModel;
@@ -206,12 +206,9 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
                         diag::log(&format!("not recording this session: {err:#}"));
                         slot.fill(Err(format!("{err:#}")));
                         // Claude owns the screen: say it in Claude's footer, which ccx owns.
-                        let snapshot = {
-                            let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
-                            view.problem = Some(format!("not recording: {err:#}"));
-                            view.clone()
-                        };
-                        status::write_view(&view_file, &snapshot);
+                        status::update_view(&view, Some(&view_file), |v| {
+                            v.problem = Some(format!("not recording: {err:#}"))
+                        });
                     }
                 }
             })
@@ -240,6 +237,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             jobs_reporter(view.clone(), status::view_file(bridge.dir())),
         );
         let jobs_handle = jobs.clone();
+        let run_dir = bridge.dir().to_path_buf();
         let recorder_tx = tx.clone();
         let outcome = runner::run_on_terminal(spawned, Some(screen), move |handle| {
             let control = Controller {
@@ -256,6 +254,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             MetaShell::new(ShellDeps {
                 store,
                 view,
+                run_dir: Some(run_dir),
                 config,
                 screen: shell_screen,
                 handle,
@@ -332,27 +331,8 @@ fn jobs_reporter(
     Box::new(move |info: &JobInfo| {
         let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
         known.insert(info.id.parse().unwrap_or(0), info.clone());
-        let running = known.values().filter(|j| j.state.is_running()).count();
-        let last_ended = known.values().rev().find(|j| !j.state.is_running());
-        let mut words = Vec::new();
-        if running > 0 {
-            words.push(format!(
-                "{running} job{} running",
-                if running == 1 { "" } else { "s" }
-            ));
-        }
-        if let Some(job) = last_ended {
-            words.push(match job.state {
-                JobState::Done => format!("job #{} done: :pull {}", job.id, job.id),
-                ref other => format!("job #{} {}", job.id, other.as_str()),
-            });
-        }
-        let snapshot = {
-            let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
-            view.jobs = (!words.is_empty()).then(|| words.join(", "));
-            view.clone()
-        };
-        status::write_view(&view_file, &snapshot);
+        let words = crate::jobs::footer_summary(known.values());
+        status::update_view(&view, Some(&view_file), |v| v.jobs = words);
     })
 }
 

@@ -39,7 +39,10 @@ pub fn ccx_settings(exe: &Path) -> Value {
         shell_quote(&exe.to_string_lossy()),
         crate::status::STATUS_SUBCOMMAND
     );
-    json!({ "hooks": hooks, "statusLine": { "type": "command", "command": status, "padding": 0 } })
+    // Re-read every second, so a meta-command's result shows in the footer at once (see
+    // `status`).
+    json!({ "hooks": hooks, "statusLine": { "type": "command", "command": status, "padding": 0,
+        "refreshInterval": crate::status::REFRESH_SECS } })
 }
 
 /// Adds ccx's hooks to `base` (someone's settings object), keeping every hook already there.
@@ -126,6 +129,7 @@ mod tests {
     fn every_event_calls_ccx() {
         let s = ccx_settings(Path::new("/opt/ccx"));
         assert_eq!(s["statusLine"]["command"], "'/opt/ccx' __status");
+        assert_eq!(s["statusLine"]["refreshInterval"], 1);
         for event in EVENTS {
             let cmd = &s["hooks"][event][0]["hooks"][0]["command"];
             assert_eq!(cmd, "'/opt/ccx' __hook");
