@@ -60,7 +60,8 @@ pub fn nested_session_vars() -> Vec<OsString> {
         .collect()
 }
 
-/// Finds claude: `--ccx-claude PATH`, else `$CCX_CLAUDE`, else `claude` on `PATH`.
+/// Finds claude: `--ccx-claude PATH`, else `$CCX_CLAUDE`, else `claude` on `PATH`, else the
+/// Claude Code that scripts/run.sh installed ([`crate::installed`]).
 pub fn find_claude(explicit: Option<PathBuf>) -> Result<PathBuf> {
     let wanted = explicit.or_else(|| {
         std::env::var_os("CCX_CLAUDE")
@@ -72,11 +73,17 @@ pub fn find_claude(explicit: Option<PathBuf>) -> Result<PathBuf> {
             Ok(path)
         } else if !path.to_string_lossy().contains('/') {
             search_path(&path.to_string_lossy()).with_context(|| not_found(&path.to_string_lossy()))
+        } else if path.is_dir() {
+            anyhow::bail!("{} is a directory, not Claude Code's executable", path.display())
+        } else if path.exists() {
+            anyhow::bail!("{} is not executable", path.display())
         } else {
-            anyhow::bail!("{}", not_found(&path.display().to_string()))
+            anyhow::bail!("no executable there: {}", path.display())
         };
     }
-    search_path("claude").with_context(|| not_found("claude"))
+    search_path("claude")
+        .or_else(|| crate::installed::recorded_claude().filter(|p| is_executable(p)))
+        .with_context(|| not_found("claude"))
 }
 
 fn not_found(what: &str) -> String {
@@ -404,6 +411,8 @@ mod tests {
     #[test]
     fn missing_claude_is_one_clear_error() {
         let err = find_claude(Some(PathBuf::from("/no/such/claude"))).unwrap_err();
+        assert_eq!(format!("{err:#}"), "no executable there: /no/such/claude");
+        let err = find_claude(Some(PathBuf::from("no-such-claude-anywhere"))).unwrap_err();
         let text = format!("{err:#}");
         assert!(
             text.contains("cannot find Claude Code") && text.contains("--ccx-claude"),
