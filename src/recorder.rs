@@ -19,9 +19,6 @@ use std::time::{Duration, Instant};
 /// How long to wait for the transcript to hold the reply a `Stop` hook announced.
 const TRANSCRIPT_SETTLE: Duration = Duration::from_secs(3);
 
-/// Names tried for a new conversation's branch: `main`, then `session-2`, `session-3`, ...
-const MAX_BRANCH_NAME_TRIES: u32 = 10_000;
-
 /// What the recorder knows of one Claude session.
 #[derive(Debug, Default)]
 struct SessionState {
@@ -412,10 +409,9 @@ impl Recorder {
 
     /// Creates a root branch for a new conversation under the first free name.
     fn create_branch(&self, session_id: &str, planned: Option<String>) -> Result<String> {
-        let candidates = planned
-            .into_iter()
-            .chain(std::iter::once("main".to_string()))
-            .chain((2..MAX_BRANCH_NAME_TRIES).map(|n| format!("session-{n}")));
+        let candidates = planned.into_iter().chain(crate::branch_names::candidates(
+            crate::branch_names::NewBranch::Conversation,
+        ));
         for name in candidates {
             if self.store.branch(&name)?.is_some() {
                 continue;
