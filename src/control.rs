@@ -280,7 +280,16 @@ impl Controller {
         }
         self.ensure_idle(&store)?;
         let current = self.current_branch(&store);
-        let at = self.resolve(&store, turn.unwrap_or("HEAD"), &current)?;
+        let at = self
+            .resolve(&store, turn.unwrap_or("HEAD"), &current)
+            .map_err(|err| match turn.map(refs::parse_turn_ref) {
+                // `:branch bad name`: the second word was meant as part of the name.
+                Some(Ok(refs::TurnRef::Branch { back: 0, .. })) => anyhow::anyhow!(
+                    "{err:#}: a branch name is one word (`:branch {name}-{} [TURN]`)",
+                    turn.unwrap_or_default()
+                ),
+                _ => err,
+            })?;
         self.fork(&store, name, &at)?;
         Ok(format!(
             "on branch {name}, forked after #{} of {}; {current} is kept",

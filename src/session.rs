@@ -365,8 +365,11 @@ fn jobs_reporter(
 
 /// Opens the store of the project in `cwd`.
 pub fn open_store(cwd: &Path) -> Result<Store> {
-    let dir = paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(cwd));
-    Store::open(&dir)
+    let project = paths::project_dir(cwd);
+    let dir = paths::project_store_dir(&paths::data_dir()?, &project);
+    let store = Store::open(&dir)?;
+    paths::remember_project(&dir, &project);
+    Ok(store)
 }
 
 /// The recorder thread: one event at a time, errors to the diagnostic log.

@@ -146,7 +146,8 @@ pub fn turn_line(
 pub fn turn_full(turn: &Turn, p: Palette) -> String {
     let mut out = String::new();
     let mut field = |name: &str, value: String| {
-        out.push_str(&format!("{:<15} {}\n", p.dim(&format!("{name}:")), value));
+        // Padded before colouring: escape codes would count towards the width.
+        out.push_str(&format!("{} {}\n", p.dim(&format!("{:<12}", format!("{name}:"))), value));
     };
     field("turn", p.id(&format!("#{}", turn.id)));
     field("branch", turn.branch.clone());
@@ -194,10 +195,17 @@ pub fn sessions_table(
     if branches.is_empty() {
         return "no branches yet\n".to_string();
     }
+    // The branch column fits the longest name, so the other columns stay aligned.
+    let name_width = branches
+        .iter()
+        .map(|b| b.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(20);
     let mut out = format!(
         "{}\n",
         p.dim(&format!(
-            "  {:<20} {:<10} {:>5} {:>8} {:>6}",
+            "  {:<name_width$} {:<10} {:>5} {:>8} {:>6}",
             "branch", "session", "turns", "context", "last"
         ))
     );
@@ -217,7 +225,7 @@ pub fn sessions_table(
         };
         let session: String = branch.session_id.chars().take(8).collect();
         let line = format!(
-            "{mark} {:<20} {:<10} {:>5} {:>8} {:>6}",
+            "{mark} {:<name_width$} {:<10} {:>5} {:>8} {:>6}",
             branch.name,
             session,
             own.len(),
