@@ -181,7 +181,9 @@ impl Recorder {
                     state.transcript_path = Some(PathBuf::from(path));
                 }
                 if source.as_deref() == Some("compact") {
-                    // The compaction is done: its turn ends with the context it left.
+                    // The compaction is done: its turn ends with the context it left. An
+                    // automatic one announced no `/compact` prompt: record it now.
+                    self.compacting(&session_id, String::new())?;
                     self.finish_pending(&session_id, None, false)?;
                 }
                 let known = self.store.branch_for_session(&session_id)?;

@@ -228,10 +228,13 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     // runs directly with ccx's stdio (its bytes exactly as `claude` writes them), still
     // recorded through its hooks.
     let mut jobs_at_exit = None;
+    let mut screen_at_exit = None;
+    let store_at_exit = store.clone();
     let code = if crate::terminal::is_tty(1) {
         let (rows, cols) = runner::terminal_size();
         let spawned = proxy::spawn(cmd, rows, cols)?;
         let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
+        screen_at_exit = Some(screen.clone());
         let history = Some(
             paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(&cwd))
                 .join("history.txt"),
@@ -285,7 +288,35 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
         let _ = handle.join();
     }
     drop(bridge);
+    if let Some(line) = screen_at_exit
+        .and_then(|screen| screen.contents())
+        .and_then(|text| resume_line(&text, &store_at_exit))
+    {
+        println!("{line}");
+    }
     code
+}
+
+/// After Claude's own `claude --resume <id>` on exit: ccx's line that resumes the same
+/// conversation recorded, when ccx recorded it.
+fn resume_line(screen: &str, store: &StoreSlot) -> Option<String> {
+    let session = resumed_session_in(screen)?;
+    let store = store.get(Duration::from_secs(2)).ok()?;
+    let branch = store.branch_for_session(&session).ok()??;
+    Some(format!(
+        "ccx --resume {session}   (the same, recorded by ccx on branch {})",
+        branch.name
+    ))
+}
+
+/// The session id of the last `claude --resume <id>` Claude printed.
+fn resumed_session_in(screen: &str) -> Option<String> {
+    let at = screen.rfind("claude --resume ")?;
+    let id: String = screen[at + "claude --resume ".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect();
+    uuid::Uuid::parse_str(&id).ok().map(|_| id)
 }
 
 fn run_plain(cmd: CommandBuilder) -> Result<i32> {
@@ -401,6 +432,15 @@ mod tests {
         assert!(is_plain_invocation(&args(&["--version"])));
         assert!(!is_plain_invocation(&args(&["fix", "mcp"])));
         assert!(!is_plain_invocation(&args(&["--model", "sonnet"])));
+    }
+
+    #[test]
+    fn claude_resume_line_is_found() {
+        let id = "0123abcd-aaaa-4bbb-8ccc-000000000001";
+        let screen = format!("bye\nResume this session with:\nclaude --resume {id}\n$ ");
+        assert_eq!(resumed_session_in(&screen).as_deref(), Some(id));
+        assert_eq!(resumed_session_in("claude --resume\n"), None);
+        assert_eq!(resumed_session_in("claude --resume not-an-id"), None);
     }
 
     #[test]
