@@ -3,6 +3,9 @@
 # git-ignored .cache folder), builds, and runs every test: unit, proxy and end-to-end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# --slow also runs the slow tests (a fresh clone built and run as a newcomer would).
+slow=0
+if [ "${1:-}" = "--slow" ]; then slow=1; shift; fi
 
 command -v cargo >/dev/null || { echo "test.sh: cargo is missing: install Rust (rustup)" >&2; exit 1; }
 if ! command -v npm >/dev/null; then
@@ -17,3 +20,6 @@ scripts/install-claude.sh >/dev/null
 echo "test.sh: building (the first build fetches crates and takes a few minutes)…" >&2
 cargo build --locked --all-targets
 cargo test --locked -- --test-threads="${CCX_TEST_THREADS:-2}"
+if [ "$slow" = 1 ]; then
+  cargo test --locked --test fresh_machine -- --ignored
+fi

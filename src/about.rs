@@ -21,7 +21,10 @@ pub fn ccx_help() -> String {
 pub fn help(claude: Option<PathBuf>) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     write!(out, "{}", ccx_help())?;
-    writeln!(out, "\nClaude Code's own help (every option below works through ccx):\n")?;
+    writeln!(
+        out,
+        "\nClaude Code's own help (every option below works through ccx):\n"
+    )?;
     match crate::session::find_claude(claude).and_then(|path| claude_answer(&path, "--help")) {
         Ok(text) => write!(out, "{text}")?,
         Err(err) => writeln!(out, "  Claude Code is missing: {err:#}")?,
@@ -37,7 +40,12 @@ pub fn help_topic(topic: Option<&str>) -> Result<i32> {
         Some(meta) if meta.starts_with(':') => {
             let info = crate::meta::parse::command_info(meta)
                 .with_context(|| format!("no meta-command '{meta}'"))?;
-            format!("{}\n  {}\n\n{}", info.usage, info.summary, wrap(info.details, 90))
+            format!(
+                "{}\n  {}\n\n{}",
+                info.usage,
+                info.summary,
+                wrap(info.details, 90)
+            )
         }
         Some(name) => {
             let mut command = crate::cli::command();

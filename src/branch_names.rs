@@ -48,14 +48,16 @@ pub fn candidates(new: NewBranch<'_>) -> impl Iterator<Item = String> + '_ {
         ),
     };
     let numbered_from = if first.is_some() { 2 } else { 1 };
-    first.into_iter().chain((numbered_from..TRIES).map(move |n| {
-        if n == 1 {
-            base.clone()
-        } else {
-            let suffix = format!("-{n}");
-            format!("{}{suffix}", cut(&base, MAX_LEN - suffix.len()))
-        }
-    }))
+    first
+        .into_iter()
+        .chain((numbered_from..TRIES).map(move |n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                let suffix = format!("-{n}");
+                format!("{}{suffix}", cut(&base, MAX_LEN - suffix.len()))
+            }
+        }))
 }
 
 /// The first name of the scheme that no branch of `store` has yet.
@@ -80,7 +82,9 @@ fn stem(name: &str) -> &str {
     let mut stem = name;
     while let Some((head, tail)) = stem.rsplit_once('-') {
         let counter = !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit());
-        let after_added = head.rsplit_once('-').is_some_and(|(h, t)| !h.is_empty() && added(t));
+        let after_added = head
+            .rsplit_once('-')
+            .is_some_and(|(h, t)| !h.is_empty() && added(t));
         if head.is_empty() || !(added(tail) || (counter && after_added)) {
             break;
         }

@@ -311,7 +311,9 @@ pub fn command() -> clap::Command {
     let topics = help_topics(&cli);
     let mut cli = cli
         .after_long_help(after_help(false))
-        .mut_subcommand("help", |help| help.mut_arg("topic", |arg| arg.value_parser(topics)));
+        .mut_subcommand("help", |help| {
+            help.mut_arg("topic", |arg| arg.value_parser(topics))
+        });
     // The root's -h/--help is ccx's own (ccx's help, then Claude's), listed in after_help.
     cli.build();
     cli.mut_arg("help", |arg| arg.hide(true))
@@ -336,9 +338,7 @@ pub fn after_help(resolved: bool) -> String {
             command.usage, command.summary
         ));
     }
-    text.push_str(
-        "\nTurn references: 12 or #12, HEAD, HEAD~N, BRANCH (its head), BRANCH~N\n\n",
-    );
+    text.push_str("\nTurn references: 12 or #12, HEAD, HEAD~N, BRANCH (its head), BRANCH~N\n\n");
     let data_rule = "$CCX_DATA_DIR, else $XDG_DATA_HOME/ccx, else ~/.local/share/ccx";
     let config_rule = "$XDG_CONFIG_HOME/ccx/config.toml, else ~/.config/ccx/config.toml";
     if resolved {

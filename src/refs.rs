@@ -393,7 +393,10 @@ mod tests {
             resolve("qqqqqq", "main"),
             Err("no turn or branch 'qqqqqq'".into())
         );
-        assert_eq!(resolve("qqqqqq~1", "main"), Err("no branch 'qqqqqq'".into()));
+        assert_eq!(
+            resolve("qqqqqq~1", "main"),
+            Err("no branch 'qqqqqq'".into())
+        );
         assert_eq!(
             resolve("HEAD~5", "main"),
             Err("HEAD~5 goes past the first turn of main".into())

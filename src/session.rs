@@ -74,7 +74,10 @@ pub fn find_claude(explicit: Option<PathBuf>) -> Result<PathBuf> {
         } else if !path.to_string_lossy().contains('/') {
             search_path(&path.to_string_lossy()).with_context(|| not_found(&path.to_string_lossy()))
         } else if path.is_dir() {
-            anyhow::bail!("{} is a directory, not Claude Code's executable", path.display())
+            anyhow::bail!(
+                "{} is a directory, not Claude Code's executable",
+                path.display()
+            )
         } else if path.exists() {
             anyhow::bail!("{} is not executable", path.display())
         } else {

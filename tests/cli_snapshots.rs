@@ -91,11 +91,19 @@ fn help_for_a_subcommand_and_the_whole_usage() {
     let env = TestEnv::new();
     check("help_log.txt", &ccx_output(&env, &["help", "log"]));
     let usage = ccx_output(&env, &["help"]);
-    for part in ["ccx [--ccx-claude PATH] [CLAUDE ARGS]", ":rewind", "Data:", "Config:"] {
+    for part in [
+        "ccx [--ccx-claude PATH] [CLAUDE ARGS]",
+        ":rewind",
+        "Data:",
+        "Config:",
+    ] {
         assert!(usage.contains(part), "{part} missing in:\n{usage}");
     }
     let meta = ccx_output(&env, &["help", ":rewind"]);
-    assert!(meta.starts_with(":rewind [TURN] [--code] [-- PROMPT]"), "{meta}");
+    assert!(
+        meta.starts_with(":rewind [TURN] [--code] [-- PROMPT]"),
+        "{meta}"
+    );
 }
 
 #[test]

@@ -30,7 +30,12 @@ fn compact_shows_no_line_from_ccx_hooks() {
     session.wait_for_text("❯", TURN).unwrap();
     std::thread::sleep(std::time::Duration::from_secs(2));
     let screen = session.screen();
-    for hidden in ["PreCompact", "SessionStart", "__hook", "completed successfully"] {
+    for hidden in [
+        "PreCompact",
+        "SessionStart",
+        "__hook",
+        "completed successfully",
+    ] {
         assert!(
             !screen.contains(hidden),
             "ccx's hook shows on Claude's screen ({hidden}):\n{screen}"
@@ -49,7 +54,11 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
     assert_eq!(first.wait_exit(TURN), Some(0), "{}", first.screen());
 
     let second = start_ccx(&env, &[]);
-    ask(&second, "second talk [[reply:second answer]]", "second answer");
+    ask(
+        &second,
+        "second talk [[reply:second answer]]",
+        "second answer",
+    );
     let turns = wait_for_finished_turns(&env, 2, &["--all"]);
     let second_turn = turns
         .iter()
@@ -74,12 +83,23 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
     assert!(screen.contains("on branch session-2"), "{screen}");
 
     let resumed = start_ccx(&env, &["--resume", &session_id]);
-    ask(&resumed, "after resume [[reply:resumed answer]]", "resumed answer");
+    ask(
+        &resumed,
+        "after resume [[reply:resumed answer]]",
+        "resumed answer",
+    );
     let turns = wait_for_finished_turns(&env, 2, &["--branch", &branch]);
     let last = turns.last().unwrap();
     assert_eq!(last["prompt"], "after resume [[reply:resumed answer]]");
-    assert_eq!(last["branch"], branch.as_str(), "recorded on the branch it resumed");
-    assert_eq!(last["parent"], second_turn["id"], "after the turn it resumed");
+    assert_eq!(
+        last["branch"],
+        branch.as_str(),
+        "recorded on the branch it resumed"
+    );
+    assert_eq!(
+        last["parent"], second_turn["id"],
+        "after the turn it resumed"
+    );
     let request = wait_request(&env, "after the resume", |r| {
         r.user_text.contains("after resume")
     });

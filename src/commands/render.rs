@@ -147,7 +147,11 @@ pub fn turn_full(turn: &Turn, p: Palette) -> String {
     let mut out = String::new();
     let mut field = |name: &str, value: String| {
         // Padded before colouring: escape codes would count towards the width.
-        out.push_str(&format!("{} {}\n", p.dim(&format!("{:<12}", format!("{name}:"))), value));
+        out.push_str(&format!(
+            "{} {}\n",
+            p.dim(&format!("{:<12}", format!("{name}:"))),
+            value
+        ));
     };
     field("turn", p.id(&format!("#{}", turn.id)));
     field("branch", turn.branch.clone());
