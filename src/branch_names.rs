@@ -9,6 +9,7 @@
 //! | a rewind of B after turn T | `B-rT`, `B-rT-2`, … (B without the endings this scheme added) |
 //! | a replay of B | `B-replay`, `B-replay-2`, … |
 //! | an import of Claude session S | `import-S8`, `import-S8-2`, … (S8: S's first 8 characters) |
+//! | subagent job J, Claude session S | `subagent-J-S8` (its turns are added to it) |
 //!
 //! A name is at most 64 characters (the stem is cut to fit).
 
@@ -33,6 +34,8 @@ pub enum NewBranch<'a> {
     Replay { of: &'a str },
     /// Claude session `session` imported.
     Import { session: &'a str },
+    /// The side branch of subagent job `job`, which ran as Claude session `session`.
+    Subagent { job: &'a str, session: &'a str },
 }
 
 /// The names to try for a new branch, best first (the scheme in the module doc).
@@ -45,6 +48,13 @@ pub fn candidates(new: NewBranch<'_>) -> impl Iterator<Item = String> + '_ {
         NewBranch::Import { session } => (
             None,
             format!("import-{}", session.chars().take(8).collect::<String>()),
+        ),
+        NewBranch::Subagent { job, session } => (
+            None,
+            fit(&format!(
+                "subagent-{job}-{}",
+                session.chars().take(8).collect::<String>()
+            )),
         ),
     };
     let numbered_from = if first.is_some() { 2 } else { 1 };
@@ -151,6 +161,10 @@ mod tests {
         );
         let session = "0123abcd-aaaa-4bbb-8ccc-000000000001";
         assert_eq!(first(NewBranch::Import { session }, &[]), "import-0123abcd");
+        assert_eq!(
+            first(NewBranch::Subagent { job: "3", session }, &[]),
+            "subagent-3-0123abcd"
+        );
     }
 
     #[test]

@@ -84,10 +84,16 @@ fn clone_then_run_sh_ends_in_a_recorded_claude() {
     );
     run.wait_for_text("building ccx", Duration::from_secs(60))
         .unwrap();
-    run.wait_for(BUILD, |s| s.contains("❯") || s.contains("error"))
-        .unwrap_or_else(|screen| panic!("no Claude prompt after the build:\n{screen}"));
+    // `error:` and `error[`, not `thiserror` in cargo's progress.
+    run.wait_for(BUILD, |s| {
+        s.contains("❯") || s.contains("error:") || s.contains("error[")
+    })
+    .unwrap_or_else(|screen| panic!("no Claude prompt after the build:\n{screen}"));
     let raw = String::from_utf8_lossy(&run.raw_output()).into_owned();
-    assert!(raw.contains("Compiling"), "cargo's progress is shown");
+    assert!(
+        raw.contains("Compiling"),
+        "cargo's progress is shown:\n{raw}"
+    );
     assert!(raw.contains("installing Claude Code 2.1.330"), "{raw}");
     assert!(raw.contains("linked "), "{raw}");
     let screen = run.screen();
