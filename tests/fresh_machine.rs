@@ -58,7 +58,6 @@ fn clone_then_run_sh_ends_in_a_recorded_claude() {
     vars.push(("CARGO_HOME".into(), cargo_home.display().to_string()));
     vars.push(("npm_config_cache".into(), real_npm_cache));
     vars.push(("npm_config_offline".into(), "true".into()));
-    vars.push(("CARGO_TERM_PROGRESS_WHEN".into(), "always".into()));
 
     let repo = env!("CARGO_MANIFEST_DIR");
     let mut clone = std::process::Command::new("git");
