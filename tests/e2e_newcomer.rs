@@ -110,3 +110,70 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
     resumed.type_and_submit("/exit");
     assert_eq!(resumed.wait_exit(TURN), Some(0));
 }
+
+#[test]
+fn a_lone_typo_of_a_subcommand_is_refused_without_a_terminal() {
+    let env = TestEnv::new();
+    let out = support::ccx::ccx(&env, &["logg"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("did you mean `ccx log`? [y/N/send to Claude]"),
+        "{stderr}"
+    );
+    assert!(env.standin.requests().is_empty(), "Claude was not started");
+    assert!(log_json(&env, &["--all"]).is_empty());
+
+    // A prompt of several words, or a word far from every subcommand, still goes to Claude.
+    let out = support::ccx::ccx(&env, &["-p", "logg [[reply:as a prompt]]"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("as a prompt"));
+}
+
+#[test]
+fn a_missing_claude_path_says_no_executable_there() {
+    let env = TestEnv::new();
+    let out = support::ccx::ccx(&env, &["--ccx-claude", "/nonexistent/claude", "-p", "hi"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "ccx: no executable there: /nonexistent/claude"
+    );
+}
+
+#[test]
+fn listings_of_every_project_name_the_project_and_tree_ends_its_line() {
+    let env = TestEnv::new();
+    let out = support::ccx::ccx(&env, &["-p", "find the walrus [[reply:walrus found]]"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for_finished_turns(&env, 1, &[]);
+    let project = env.project.display().to_string();
+    for args in [&["search", "walrus", "--all"][..], &["log", "--all"][..]] {
+        let out = support::ccx::ccx(&env, args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            text.lines().next(),
+            Some(project.as_str()),
+            "{args:?}: {text}"
+        );
+    }
+    let tree = support::ccx::ccx(&env, &["tree"]);
+    let text = String::from_utf8_lossy(&tree.stdout);
+    assert!(
+        text.starts_with("* main") && text.ends_with('\n'),
+        "{text:?}"
+    );
+    let show = support::ccx::ccx(&env, &["show", "nope"]);
+    assert_eq!(
+        String::from_utf8_lossy(&show.stderr).trim(),
+        "ccx: no turn or branch 'nope'"
+    );
+}

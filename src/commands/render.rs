@@ -299,6 +299,50 @@ mod tests {
     }
 
     #[test]
+    fn sessions_columns_stay_aligned_with_long_names() {
+        let branch = |name: &str| crate::model::Branch {
+            name: name.into(),
+            session_id: "0123abcd-aaaa".into(),
+            created_at: "2026-01-01T11:00:00Z".into(),
+            ..Default::default()
+        };
+        let branches = [branch("main"), branch(&"a-very-long-branch-name".repeat(2))];
+        let table = sessions_table(&branches, &[], Some("main"), now(), PLAIN);
+        let columns: Vec<usize> = table
+            .lines()
+            .map(|line| {
+                line.find("0123abcd")
+                    .or_else(|| line.find("session"))
+                    .unwrap()
+            })
+            .collect();
+        assert!(columns.windows(2).all(|w| w[0] == w[1]), "{table}");
+    }
+
+    #[test]
+    fn show_fields_line_up_in_colour() {
+        let turn = Turn {
+            id: 7,
+            ..Default::default()
+        };
+        let coloured = turn_full(&turn, Palette { enabled: true });
+        let escapes = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+        let value_columns: Vec<usize> = coloured
+            .lines()
+            .take(5)
+            .map(|line| {
+                let plain = escapes.replace_all(line, "");
+                let name_end = plain.find(':').unwrap() + 1;
+                name_end + plain[name_end..].len() - plain[name_end..].trim_start().len()
+            })
+            .collect();
+        assert!(
+            value_columns.windows(2).all(|w| w[0] == w[1]),
+            "{value_columns:?} in {coloured:?}"
+        );
+    }
+
+    #[test]
     fn first_line_cuts_with_ellipsis() {
         assert_eq!(first_line("abcdef", 4), "abc…");
         assert_eq!(first_line("  \n ab \n", 4), "ab");
