@@ -1,4 +1,4 @@
-//! Where ccx keeps things: the data directory (SPEC "Launching"), the per-project store
+//! Where ccx keeps things: the data directory (docs/guide.md, "Files"), the per-project store
 //! directory, and a private runtime directory for sockets. Creates them owner-only.
 
 use anyhow::{Context, Result};

@@ -1,4 +1,4 @@
-//! Turn references (SPEC "The turn log"): `12` or `#12`; `HEAD` (the current turn) and
+//! Turn references (docs/guide.md): `12` or `#12`; `HEAD` (the current turn) and
 //! `HEAD~N`; `BRANCH` (its head) and `BRANCH~N`. Parsing is pure; resolving walks parent
 //! pointers in the store. Also the branch-name rules and the "did you mean" helper.
 
