@@ -6,7 +6,8 @@
 mod support;
 
 use support::ccx::{
-    ask, log_json, meta_switch, start_ccx, wait_for_finished_turns, wait_request, TURN,
+    ask, close_editor, log_json, meta_switch, open_editor, start_ccx, type_command,
+    wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
 };
 use support::standin::Kind;
 use support::{wait_until, TestEnv};
@@ -176,4 +177,42 @@ fn listings_of_every_project_name_the_project_and_tree_ends_its_line() {
         String::from_utf8_lossy(&show.stderr).trim(),
         "ccx: no turn or branch 'nope'"
     );
+}
+
+#[test]
+fn footer_and_editor_agree_on_the_running_turn() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "first [[reply:first done]]", "first done");
+    wait_for_finished_turns(&env, 1, &[]);
+    session.type_and_submit("second [[sleep:20000]] [[reply:second done]]");
+    // While the second turn runs, the footer catches up with the turn ccx recorded.
+    session
+        .wait_for(QUICK, |s| s.contains("ccx · main · #2"))
+        .unwrap_or_else(|screen| panic!("the footer did not reach #2:\n{screen}"));
+    open_editor(&session);
+    let screen = session.screen();
+    let header = screen
+        .lines()
+        .find(|l| l.contains(EDITOR_MARK))
+        .expect("the editor's header");
+    assert!(header.contains("ccx · main · #2"), "{header}");
+    close_editor(&session);
+}
+
+#[test]
+fn a_two_word_branch_name_is_explained() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "start [[reply:started]]", "started");
+    wait_for_finished_turns(&env, 1, &[]);
+    open_editor(&session);
+    type_command(&session, "branch bad name");
+    session
+        .wait_for_text(
+            "no turn or branch 'name': a branch name is one word (`:branch bad-name [TURN]`)",
+            QUICK,
+        )
+        .unwrap();
+    close_editor(&session);
 }
