@@ -244,32 +244,29 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
         let matches = command().try_get_matches_from(argv)?;
         return Cli::from_arg_matches(&matches).map(|cli| Invocation::Command(cli.command));
     }
-    let lone_word = match args.as_slice() {
-        [only] => only.to_str().map(str::to_string),
-        _ => None,
-    };
-    match split_claude_args(args)? {
-        Invocation::Claude { claude, args } => {
-            let first = args.first().and_then(|a| a.to_str()).unwrap_or("");
-            if matches!(first, "-h" | "--help") {
-                return Ok(Invocation::Help { claude });
-            }
-            if matches!(first, "-V" | "-v" | "--version") {
-                return Ok(Invocation::Version { claude });
-            }
-            if let Some(word) = lone_word.filter(|w| args.len() == 1 && w == first) {
-                if let Some(suggestion) = near_subcommand(&word) {
-                    return Ok(Invocation::NearSubcommand {
-                        word,
-                        suggestion,
-                        claude,
-                    });
-                }
-            }
-            Ok(Invocation::Claude { claude, args })
-        }
-        other => Ok(other),
+    let (claude, args, verbatim) = split_claude_args(args)?;
+    // What follows `--` is claude's, verbatim: `ccx -- --help` is Claude's help.
+    let first = args
+        .first()
+        .filter(|_| !verbatim)
+        .and_then(|a| a.to_str())
+        .unwrap_or("");
+    if matches!(first, "-h" | "--help") {
+        return Ok(Invocation::Help { claude });
     }
+    if matches!(first, "-V" | "-v" | "--version") {
+        return Ok(Invocation::Version { claude });
+    }
+    if args.len() == 1 {
+        if let Some(suggestion) = near_subcommand(first) {
+            return Ok(Invocation::NearSubcommand {
+                word: first.to_string(),
+                suggestion,
+                claude,
+            });
+        }
+    }
+    Ok(Invocation::Claude { claude, args })
 }
 
 /// Claude Code's own subcommands: a word that is one of these is never taken for a typo.
@@ -360,13 +357,19 @@ pub fn after_help(resolved: bool) -> String {
     text
 }
 
-fn split_claude_args(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
+/// Takes the `--ccx-*` options out of claude's arguments: the Claude Code to run, the rest, and
+/// whether the rest came after `--` (verbatim).
+fn split_claude_args(
+    args: Vec<OsString>,
+) -> Result<(Option<PathBuf>, Vec<OsString>, bool), clap::Error> {
     let mut claude = None;
     let mut passed = Vec::new();
+    let mut verbatim = false;
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
         let text = arg.to_str().unwrap_or("");
         if text == "--" {
+            verbatim = passed.is_empty();
             passed.extend(iter.by_ref());
             break;
         }
@@ -385,10 +388,7 @@ fn split_claude_args(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
             passed.push(arg);
         }
     }
-    Ok(Invocation::Claude {
-        claude,
-        args: passed,
-    })
+    Ok((claude, passed, verbatim))
 }
 
 fn usage_error(message: &str) -> clap::Error {
@@ -440,6 +440,51 @@ mod tests {
     fn unknown_ccx_option_is_an_error() {
         assert!(parse(args(&["--ccx-nope"])).is_err());
         assert!(parse(args(&["--ccx-claude"])).is_err());
+    }
+
+    #[test]
+    fn help_and_version_are_ccx_s_unless_after_double_dash() {
+        assert!(matches!(
+            parse(args(&["--help"])).unwrap(),
+            Invocation::Help { .. }
+        ));
+        assert!(matches!(
+            parse(args(&["-h"])).unwrap(),
+            Invocation::Help { .. }
+        ));
+        for flag in ["-V", "-v", "--version"] {
+            assert!(matches!(
+                parse(args(&[flag])).unwrap(),
+                Invocation::Version { .. }
+            ));
+        }
+        let (_, rest) = claude_args(&["--", "--help"]);
+        assert_eq!(rest, ["--help"]);
+        let (_, rest) = claude_args(&["mcp", "--help"]);
+        assert_eq!(rest, ["mcp", "--help"]);
+    }
+
+    #[test]
+    fn a_lone_word_near_a_subcommand_is_a_likely_typo() {
+        assert_eq!(near_subcommand("logg"), Some("log"));
+        assert_eq!(near_subcommand("shwo"), Some("show"));
+        assert_eq!(near_subcommand("sesions"), Some("sessions"));
+        assert_eq!(near_subcommand("log"), None, "a subcommand itself");
+        assert_eq!(near_subcommand("mcp"), None, "Claude's own subcommand");
+        assert_eq!(near_subcommand("refactor"), None);
+        assert_eq!(near_subcommand("fix the log"), None);
+        assert_eq!(near_subcommand("logg?"), None);
+        assert!(matches!(
+            parse(args(&["logg"])).unwrap(),
+            Invocation::NearSubcommand {
+                suggestion: "log",
+                ..
+            }
+        ));
+        let (_, rest) = claude_args(&["--", "logg"]);
+        assert_eq!(rest, ["logg"]);
+        let (_, rest) = claude_args(&["logg", "now"]);
+        assert_eq!(rest, ["logg", "now"]);
     }
 
     #[test]
