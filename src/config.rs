@@ -4,7 +4,7 @@
 use crate::keys::CcxKey;
 use serde::Deserialize;
 
-/// Where context rot is noticeable by default (SPEC: from roughly 300–400k tokens).
+/// Where context rot is noticeable by default (from roughly 300–400k tokens).
 pub const DEFAULT_ROT_ZONE: u64 = 300_000;
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -5,6 +5,7 @@
 //! tells the recorder where each new session belongs. No terminal I/O here: the editor calls
 //! it and shows what it returns.
 
+use crate::branch_names::{self, NewBranch};
 use crate::model::{now_rfc3339, Branch, Turn, TurnKind};
 use crate::proxy::ProxyHandle;
 use crate::recorder::{last_uuid_of, NextPrompt, RecorderMsg, SessionView};
@@ -279,7 +280,16 @@ impl Controller {
         }
         self.ensure_idle(&store)?;
         let current = self.current_branch(&store);
-        let at = self.resolve(&store, turn.unwrap_or("HEAD"), &current)?;
+        let at = self
+            .resolve(&store, turn.unwrap_or("HEAD"), &current)
+            .map_err(|err| match turn.map(refs::parse_turn_ref) {
+                // `:branch bad name`: the second word was meant as part of the name.
+                Some(Ok(refs::TurnRef::Branch { back: 0, .. })) => anyhow::anyhow!(
+                    "{err:#}: a branch name is one word (`:branch {name}-{} [TURN]`)",
+                    turn.unwrap_or_default()
+                ),
+                _ => err,
+            })?;
         self.fork(&store, name, &at)?;
         Ok(format!(
             "on branch {name}, forked after #{} of {}; {current} is kept",
@@ -307,21 +317,6 @@ impl Controller {
         refs::resolve_turn_ref(store, &parsed, current)
     }
 
-    /// A free branch name `<base>`, `<base>-2`, `<base>-3`, …
-    fn free_name(store: &Store, base: &str) -> Result<String> {
-        for n in 1..10_000 {
-            let name = if n == 1 {
-                base.to_string()
-            } else {
-                format!("{base}-{n}")
-            };
-            if store.branch(&name)?.is_none() {
-                return Ok(name);
-            }
-        }
-        bail!("no free branch name like '{base}'")
-    }
-
     /// `:rewind [TURN] [--code] [-- PROMPT]`: fork after TURN (default HEAD~1) as a new
     /// branch, optionally restore the files to TURN's snapshot, then send PROMPT.
     pub fn rewind(&self, turn: Option<&str>, code: bool, prompt: Option<&str>) -> Result<String> {
@@ -334,7 +329,13 @@ impl Controller {
         } else {
             None
         };
-        let name = Self::free_name(&store, &format!("{current}-rewind-{}", at.id))?;
+        let name = branch_names::free(
+            &store,
+            NewBranch::Rewind {
+                from: &current,
+                after: at.id,
+            },
+        )?;
         self.fork(&store, &name, &at)?;
         if let Some(text) = prompt {
             self.send_prompt(text, TurnKind::Prompt, None);
@@ -408,12 +409,12 @@ impl Controller {
     /// `:clear` and `:brief`: a fresh session on a new branch, optionally seeded with a prompt.
     pub fn fresh_session(
         &self,
-        base_name: &str,
+        new: NewBranch<'_>,
         first: Option<(String, TurnKind, Option<String>)>,
     ) -> Result<String> {
         let store = self.store()?;
         self.ensure_idle(&store)?;
-        let name = Self::free_name(&store, base_name)?;
+        let name = branch_names::free(&store, new)?;
         let session_id = uuid::Uuid::new_v4().to_string();
         self.plan(&session_id, &name, None);
         self.switch_to(SessionArg::New(session_id))?;
@@ -478,7 +479,7 @@ impl Controller {
         if prompts.is_empty() {
             bail!("{branch} has no turns to replay in that range");
         }
-        let message = self.fresh_session(&format!("replay-of-{branch}"), None)?;
+        let message = self.fresh_session(NewBranch::Replay { of: branch }, None)?;
         let prompter = self.prompter();
         let slot = self.store.clone();
         let count = prompts.len();
@@ -568,7 +569,10 @@ impl Controller {
             _ => typed.to_string(),
         };
         let prompt = self.templates.brief_prompt(&brief.text, &current);
-        let message = self.fresh_session("brief", Some((prompt, TurnKind::Brief, Some(typed))))?;
+        let message = self.fresh_session(
+            NewBranch::Brief,
+            Some((prompt, TurnKind::Brief, Some(typed))),
+        )?;
         Ok(format!("{message}, seeded with brief {}", brief.name))
     }
 

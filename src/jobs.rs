@@ -979,8 +979,13 @@ fn record(shared: &Shared, job: &RecordJob) -> Option<String> {
 }
 
 fn record_in(shared: &Shared, store: &Store, job: &RecordJob) -> Result<String> {
-    let short: String = job.session_id.chars().take(8).collect();
-    let branch = format!("subagent-{}-{short}", job.id);
+    // The job's own name (not the first free one): recording the job again adds to it.
+    let branch = crate::branch_names::candidates(crate::branch_names::NewBranch::Subagent {
+        job: job.id,
+        session: job.session_id,
+    })
+    .next()
+    .unwrap_or_else(|| format!("subagent-{}", job.id));
     let lines = find_transcript(shared, job.session_id)
         .and_then(|p| transcript::read_transcript(&p).ok())
         .unwrap_or_default();

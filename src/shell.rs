@@ -373,7 +373,11 @@ impl MetaShell {
             MetaCommand::Rewind { turn, code, prompt } => {
                 return switched(control.rewind(turn.as_deref(), *code, prompt.as_deref()))
             }
-            MetaCommand::Clear => return switched(control.fresh_session("session", None)),
+            MetaCommand::Clear => {
+                return switched(
+                    control.fresh_session(crate::branch_names::NewBranch::Conversation, None),
+                )
+            }
             MetaCommand::SummarizeFromHere { turn } => {
                 return switched(control.summarize(turn.as_deref(), line))
             }

@@ -199,7 +199,12 @@ pub fn turn_line(
 pub fn turn_full(turn: &Turn, p: Palette) -> String {
     let mut out = String::new();
     let mut field = |name: &str, value: String| {
-        out.push_str(&format!("{:<15} {}\n", p.dim(&format!("{name}:")), value));
+        // Padded before colouring: escape codes would count towards the width.
+        out.push_str(&format!(
+            "{} {}\n",
+            p.dim(&format!("{:<12}", format!("{name}:"))),
+            value
+        ));
     };
     field("turn", p.id(&format!("#{}", turn.id)));
     field("branch", turn.branch.clone());
@@ -247,10 +252,17 @@ pub fn sessions_table(
     if branches.is_empty() {
         return "no branches yet\n".to_string();
     }
+    // The branch column fits the longest name, so the other columns stay aligned.
+    let name_width = branches
+        .iter()
+        .map(|b| b.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(20);
     let mut out = format!(
         "{}\n",
         p.dim(&format!(
-            "  {:<20} {:<10} {:>5} {:>8} {:>6}",
+            "  {:<name_width$} {:<10} {:>5} {:>8} {:>6}",
             "branch", "session", "turns", "context", "last"
         ))
     );
@@ -270,7 +282,7 @@ pub fn sessions_table(
         };
         let session: String = branch.session_id.chars().take(8).collect();
         let line = format!(
-            "{mark} {:<20} {:<10} {:>5} {:>8} {:>6}",
+            "{mark} {:<name_width$} {:<10} {:>5} {:>8} {:>6}",
             branch.name,
             session,
             own.len(),
@@ -434,6 +446,50 @@ mod tests {
             let line = turn_line(t, now(), 100, PLAIN);
             assert!(!line.contains("pasted_content"), "{line}");
         }
+    }
+
+    #[test]
+    fn sessions_columns_stay_aligned_with_long_names() {
+        let branch = |name: &str| crate::model::Branch {
+            name: name.into(),
+            session_id: "0123abcd-aaaa".into(),
+            created_at: "2026-01-01T11:00:00Z".into(),
+            ..Default::default()
+        };
+        let branches = [branch("main"), branch(&"a-very-long-branch-name".repeat(2))];
+        let table = sessions_table(&branches, &[], Some("main"), now(), PLAIN);
+        let columns: Vec<usize> = table
+            .lines()
+            .map(|line| {
+                line.find("0123abcd")
+                    .or_else(|| line.find("session"))
+                    .unwrap()
+            })
+            .collect();
+        assert!(columns.windows(2).all(|w| w[0] == w[1]), "{table}");
+    }
+
+    #[test]
+    fn show_fields_line_up_in_colour() {
+        let turn = Turn {
+            id: 7,
+            ..Default::default()
+        };
+        let coloured = turn_full(&turn, Palette { enabled: true });
+        let escapes = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+        let value_columns: Vec<usize> = coloured
+            .lines()
+            .take(5)
+            .map(|line| {
+                let plain = escapes.replace_all(line, "");
+                let name_end = plain.find(':').unwrap() + 1;
+                name_end + plain[name_end..].len() - plain[name_end..].trim_start().len()
+            })
+            .collect();
+        assert!(
+            value_columns.windows(2).all(|w| w[0] == w[1]),
+            "{value_columns:?} in {coloured:?}"
+        );
     }
 
     #[test]

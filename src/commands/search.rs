@@ -396,7 +396,7 @@ pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
             writeln!(
                 out,
                 "{}",
-                palette.strong(&store.dir().display().to_string())
+                palette.strong(&crate::paths::project_label(store.dir()))
             )?;
         }
         write!(out, "{}", render_hits(hits, &matcher, now, width, palette))?;

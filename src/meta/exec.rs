@@ -487,7 +487,7 @@ mod tests {
         );
         assert_eq!(
             error(run(&store, "main", ":show try-c")),
-            "no branch 'try-c' (did you mean 'try-b'?)"
+            "no turn or branch 'try-c' (did you mean 'try-b'?)"
         );
     }
 

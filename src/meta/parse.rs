@@ -155,7 +155,7 @@ pub struct CommandInfo {
     pub details: &'static str,
 }
 
-/// Every meta-command, in SPEC's order.
+/// Every meta-command, in the guide's order (docs/guide.md).
 pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo {
         name: "help",
