@@ -1,7 +1,8 @@
 //! The command line: ccx subcommands (reserved words) parsed by clap; everything else,
-//! except `--ccx-*` options, goes to claude unchanged (SPEC "Launching").
+//! except `--ccx-*` options, goes to claude unchanged. Also ccx's help text (shown by
+//! `ccx --help`, `ccx help`, completions and the man page), all built from one clap command.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -19,6 +20,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "exec",
     "doctor",
     "completions",
+    "man",
     "help",
 ];
 
@@ -39,6 +41,18 @@ pub enum Invocation {
     Hook,
     /// Our status line, called by Claude Code with the payload on stdin.
     Status,
+    /// `ccx __remember-claude PATH`, run by scripts/run.sh after installing Claude Code.
+    RememberClaude(PathBuf),
+    /// `ccx --help` / `-h`: ccx's help, then Claude's.
+    Help { claude: Option<PathBuf> },
+    /// `ccx --version` / `-V` / `-v`: ccx's version and Claude's.
+    Version { claude: Option<PathBuf> },
+    /// `ccx WORD` where WORD is one word close to a ccx subcommand: ask before Claude gets it.
+    NearSubcommand {
+        word: String,
+        suggestion: &'static str,
+        claude: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Parser)]
@@ -46,9 +60,16 @@ pub enum Invocation {
     name = "ccx",
     version,
     about = "Claude Code with a turn log, branches and context commands",
-    long_about = "ccx runs Claude Code inside a PTY proxy, records every turn, and adds \
-                  meta-commands. Run `ccx [CLAUDE ARGS]` to start Claude Code through ccx; \
-                  the subcommands below read and manage the turn log."
+    long_about = "Claude Code with a turn log, branches and context commands.\n\n\
+                  ccx runs Claude Code inside a PTY proxy, records every turn (prompt, reply,\n\
+                  tokens, timing, files) per project, and adds meta-commands typed inside the\n\
+                  session. Every argument that is not a ccx subcommand or a --ccx-* option goes\n\
+                  to claude unchanged. The subcommands below read and manage the turn log.",
+    override_usage = "ccx [--ccx-claude PATH] [CLAUDE ARGS]...   Claude Code, recorded\n       \
+                      ccx -- [CLAUDE ARGS]...                    pass everything to claude verbatim\n       \
+                      ccx <COMMAND> [OPTIONS]                    read and manage the turn log",
+    disable_version_flag = true,
+    disable_help_subcommand = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -166,6 +187,40 @@ pub enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 600)]
         timeout: u64,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(
+        after_help = "bash: ccx completions bash > ~/.local/share/bash-completion/completions/ccx\n\
+                      zsh:  ccx completions zsh > ~/.zfunc/_ccx   (with ~/.zfunc on $fpath)\n\
+                      fish: ccx completions fish > ~/.config/fish/completions/ccx.fish"
+    )]
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print ccx's man page (roff): ccx man | man -l -
+    Man,
+    /// Show ccx's usage, a subcommand's help, or a meta-command in full (`ccx help :rewind`)
+    Help {
+        /// A subcommand (log, show, ...) or a meta-command (:branch, :rewind, ...)
+        topic: Option<String>,
+    },
+}
+
+/// What `ccx help` can explain: the subcommands, then the meta-commands with their `:`.
+fn help_topics(cli: &clap::Command) -> clap::builder::PossibleValuesParser {
+    use clap::builder::PossibleValue;
+    let subcommands = cli
+        .get_subcommands()
+        .filter(|c| c.get_name() != "help")
+        .map(|c| {
+            let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
+            PossibleValue::new(c.get_name().to_string()).help(about)
+        })
+        .collect::<Vec<_>>();
+    let metas = crate::meta::parse::COMMANDS
+        .iter()
+        .map(|m| PossibleValue::new(format!(":{}", m.name)).help(m.summary));
+    clap::builder::PossibleValuesParser::new(subcommands.into_iter().chain(metas))
 }
 
 /// Splits the process arguments (without argv[0]) into an invocation.
@@ -177,20 +232,144 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
     if first == crate::status::STATUS_SUBCOMMAND {
         return Ok(Invocation::Status);
     }
-    if SUBCOMMANDS.contains(&first) {
-        let argv = std::iter::once(OsString::from("ccx")).chain(args);
-        return Cli::try_parse_from(argv).map(|cli| Invocation::Command(cli.command));
+    if first == crate::installed::REMEMBER_SUBCOMMAND {
+        return match args.get(1) {
+            Some(path) if args.len() == 2 => Ok(Invocation::RememberClaude(PathBuf::from(path))),
+            _ => Err(usage_error("usage: ccx __remember-claude PATH")),
+        };
     }
-    split_claude_args(args)
+    if SUBCOMMANDS.contains(&first) {
+        use clap::FromArgMatches;
+        let argv = std::iter::once(OsString::from("ccx")).chain(args);
+        let matches = command().try_get_matches_from(argv)?;
+        return Cli::from_arg_matches(&matches).map(|cli| Invocation::Command(cli.command));
+    }
+    let (claude, args, verbatim) = split_claude_args(args)?;
+    // What follows `--` is claude's, verbatim: `ccx -- --help` is Claude's help.
+    let first = args
+        .first()
+        .filter(|_| !verbatim)
+        .and_then(|a| a.to_str())
+        .unwrap_or("");
+    if matches!(first, "-h" | "--help") {
+        return Ok(Invocation::Help { claude });
+    }
+    if matches!(first, "-V" | "-v" | "--version") {
+        return Ok(Invocation::Version { claude });
+    }
+    if args.len() == 1 {
+        if let Some(suggestion) = near_subcommand(first) {
+            return Ok(Invocation::NearSubcommand {
+                word: first.to_string(),
+                suggestion,
+                claude,
+            });
+        }
+    }
+    Ok(Invocation::Claude { claude, args })
 }
 
-fn split_claude_args(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
+/// Claude Code's own subcommands: a word that is one of these is never taken for a typo.
+const CLAUDE_SUBCOMMANDS: &[&str] = &[
+    "mcp",
+    "config",
+    "update",
+    "doctor",
+    "install",
+    "migrate-installer",
+    "setup-token",
+    "plugin",
+    "agents",
+];
+
+/// The ccx subcommand a lone word is probably a typo of: one plain word (letters and `-`)
+/// within two edits of a subcommand, and not one of Claude's own subcommands. A prompt of
+/// several words, or with spaces or punctuation, is never taken for one.
+pub fn near_subcommand(word: &str) -> Option<&'static str> {
+    let plain = !word.is_empty()
+        && word.len() <= 16
+        && word.chars().all(|c| c.is_ascii_alphabetic() || c == '-');
+    if !plain || CLAUDE_SUBCOMMANDS.contains(&word) || SUBCOMMANDS.contains(&word) {
+        return None;
+    }
+    let word = word.to_ascii_lowercase();
+    SUBCOMMANDS
+        .iter()
+        .map(|name| (crate::refs::edit_distance(&word, name), *name))
+        .filter(|(distance, name)| *distance <= 2 && *distance < name.len())
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
+}
+
+/// The one clap command behind parsing, help, completions and the man page, with the
+/// meta-commands and the paths after the options.
+pub fn command() -> clap::Command {
+    let cli = Cli::command();
+    let topics = help_topics(&cli);
+    let mut cli = cli
+        .after_long_help(after_help(false))
+        .mut_subcommand("help", |help| {
+            help.mut_arg("topic", |arg| arg.value_parser(topics))
+        });
+    // The root's -h/--help is ccx's own (ccx's help, then Claude's), listed in after_help.
+    cli.build();
+    cli.mut_arg("help", |arg| arg.hide(true))
+}
+
+/// The meta-commands (one line each), turn references and paths; with `resolved`, the paths
+/// as they are here and now, else the rules that choose them.
+pub fn after_help(resolved: bool) -> String {
+    use crate::meta::parse::COMMANDS;
+    let width = COMMANDS.iter().map(|c| c.usage.len()).max().unwrap_or(0);
+    let mut text = String::from(
+        "Options:\n  \
+         --ccx-claude PATH  the Claude Code to run (else $CCX_CLAUDE, else `claude` on PATH,\n                     \
+         else the one scripts/run.sh installed)\n  \
+         -V, --version      ccx's version and Claude Code's\n  \
+         -h, --help         this help, then Claude Code's\n\n\
+         Meta-commands (type `:` on Claude's empty prompt, or press Ctrl-] at any time):\n",
+    );
+    for command in COMMANDS {
+        text.push_str(&format!(
+            "  {:<width$}  {}\n",
+            command.usage, command.summary
+        ));
+    }
+    text.push_str("\nTurn references: 12 or #12, HEAD, HEAD~N, BRANCH (its head), BRANCH~N\n\n");
+    let data_rule = "$CCX_DATA_DIR, else $XDG_DATA_HOME/ccx, else ~/.local/share/ccx";
+    let config_rule = "$XDG_CONFIG_HOME/ccx/config.toml, else ~/.config/ccx/config.toml";
+    if resolved {
+        let data = crate::paths::data_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|e| format!("unknown ({e})"));
+        let config = crate::paths::config_file()
+            .map(|c| c.display().to_string())
+            .unwrap_or_else(|| "none (HOME is not set)".into());
+        text.push_str(&format!(
+            "Data:   {data}\n        ({data_rule})\n\
+             Config: {config} (optional)\n        ({config_rule})\n"
+        ));
+    } else {
+        text.push_str(&format!(
+            "Data:   {data_rule}\nConfig: {config_rule} (optional)\n"
+        ));
+    }
+    text
+}
+
+/// Takes the `--ccx-*` options out of claude's arguments: the Claude Code to run, the rest, and
+/// whether the rest came after `--` (verbatim).
+fn split_claude_args(
+    args: Vec<OsString>,
+) -> Result<(Option<PathBuf>, Vec<OsString>, bool), clap::Error> {
     let mut claude = None;
     let mut passed = Vec::new();
+    let mut verbatim = false;
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
         let text = arg.to_str().unwrap_or("");
         if text == "--" {
+            verbatim = passed.is_empty();
             passed.extend(iter.by_ref());
             break;
         }
@@ -209,10 +388,7 @@ fn split_claude_args(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
             passed.push(arg);
         }
     }
-    Ok(Invocation::Claude {
-        claude,
-        args: passed,
-    })
+    Ok((claude, passed, verbatim))
 }
 
 fn usage_error(message: &str) -> clap::Error {
@@ -264,6 +440,51 @@ mod tests {
     fn unknown_ccx_option_is_an_error() {
         assert!(parse(args(&["--ccx-nope"])).is_err());
         assert!(parse(args(&["--ccx-claude"])).is_err());
+    }
+
+    #[test]
+    fn help_and_version_are_ccx_s_unless_after_double_dash() {
+        assert!(matches!(
+            parse(args(&["--help"])).unwrap(),
+            Invocation::Help { .. }
+        ));
+        assert!(matches!(
+            parse(args(&["-h"])).unwrap(),
+            Invocation::Help { .. }
+        ));
+        for flag in ["-V", "-v", "--version"] {
+            assert!(matches!(
+                parse(args(&[flag])).unwrap(),
+                Invocation::Version { .. }
+            ));
+        }
+        let (_, rest) = claude_args(&["--", "--help"]);
+        assert_eq!(rest, ["--help"]);
+        let (_, rest) = claude_args(&["mcp", "--help"]);
+        assert_eq!(rest, ["mcp", "--help"]);
+    }
+
+    #[test]
+    fn a_lone_word_near_a_subcommand_is_a_likely_typo() {
+        assert_eq!(near_subcommand("logg"), Some("log"));
+        assert_eq!(near_subcommand("shwo"), Some("show"));
+        assert_eq!(near_subcommand("sesions"), Some("sessions"));
+        assert_eq!(near_subcommand("log"), None, "a subcommand itself");
+        assert_eq!(near_subcommand("mcp"), None, "Claude's own subcommand");
+        assert_eq!(near_subcommand("refactor"), None);
+        assert_eq!(near_subcommand("fix the log"), None);
+        assert_eq!(near_subcommand("logg?"), None);
+        assert!(matches!(
+            parse(args(&["logg"])).unwrap(),
+            Invocation::NearSubcommand {
+                suggestion: "log",
+                ..
+            }
+        ));
+        let (_, rest) = claude_args(&["--", "logg"]);
+        assert_eq!(rest, ["logg"]);
+        let (_, rest) = claude_args(&["logg", "now"]);
+        assert_eq!(rest, ["logg", "now"]);
     }
 
     #[test]

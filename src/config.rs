@@ -4,7 +4,7 @@
 use crate::keys::CcxKey;
 use serde::Deserialize;
 
-/// Where context rot is noticeable by default (SPEC: from roughly 300–400k tokens).
+/// Where context rot is noticeable by default (from roughly 300–400k tokens).
 pub const DEFAULT_ROT_ZONE: u64 = 300_000;
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -80,20 +80,47 @@ impl Config {
         Ok(config)
     }
 
-    /// The context window to measure against: configured, else 1M for a model marked `[1m]`
-    /// or once a context beyond 200k has been seen, else 200k.
-    pub fn window_for(&self, model: Option<&str>, largest_seen: u64) -> u64 {
+    /// The context window `:context` measures against, decided one way for the whole session
+    /// (every branch of it): the window Claude Code reports for the model the person runs (in
+    /// its status line payload), else a model marked `[1m]`, else `context_window` from
+    /// config.toml, else the model's own: 200k for the models whose window is that without
+    /// `[1m]`, 1M for the others and while the model is not known yet.
+    pub fn context_window(&self, reported: Option<u64>, model: Option<&str>) -> u64 {
+        if let Some(n) = reported.filter(|n| *n > 0) {
+            return n;
+        }
+        let model = model.map(str::to_ascii_lowercase);
+        if model.as_deref().is_some_and(|m| m.contains("[1m]")) {
+            return ONE_MILLION;
+        }
         if let Some(n) = self.context_window {
             return n;
         }
-        let one_million = model.is_some_and(|m| m.to_ascii_lowercase().contains("[1m]"));
-        if one_million || largest_seen > 200_000 {
-            1_000_000
-        } else {
-            200_000
+        match model {
+            Some(m) if SMALL_WINDOW_MODELS.iter().any(|p| m.starts_with(p)) => SMALL_WINDOW,
+            _ => ONE_MILLION,
         }
     }
 }
+
+const ONE_MILLION: u64 = 1_000_000;
+const SMALL_WINDOW: u64 = 200_000;
+/// Model ids (and their dated forms) whose context window is 200k unless run with `[1m]`, as
+/// Claude Code 2.1.330's model table has them; later models have 1M.
+const SMALL_WINDOW_MODELS: &[&str] = &[
+    "claude-3",
+    "claude-haiku-3",
+    "claude-haiku-4-5",
+    "claude-opus-4-0",
+    "claude-opus-4-1",
+    "claude-opus-4-2025",
+    "claude-opus-4-5",
+    "claude-opus-4-6",
+    "claude-sonnet-4-0",
+    "claude-sonnet-4-2025",
+    "claude-sonnet-4-5",
+    "claude-sonnet-4-6",
+];
 
 #[cfg(test)]
 mod tests {
@@ -110,7 +137,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.ccx_key.byte, 7);
         assert_eq!(c.rot_zone_tokens, 250_000);
-        assert_eq!(c.window_for(None, 0), 500_000);
+        assert_eq!(c.context_window(None, None), 500_000);
     }
 
     #[test]
@@ -135,10 +162,36 @@ mod tests {
     }
 
     #[test]
-    fn window_is_inferred() {
+    fn one_window_per_session_from_claudes_report_then_config_then_model() {
         let c = Config::default();
-        assert_eq!(c.window_for(Some("claude-sonnet-4-5"), 10), 200_000);
-        assert_eq!(c.window_for(Some("claude-sonnet-4-5[1m]"), 10), 1_000_000);
-        assert_eq!(c.window_for(None, 350_000), 1_000_000);
+        // What Claude Code reports for the model in use comes first.
+        assert_eq!(
+            c.context_window(Some(1_000_000), Some("claude-sonnet-4-5")),
+            1_000_000
+        );
+        assert_eq!(
+            c.context_window(Some(200_000), Some("claude-opus-5-5")),
+            200_000
+        );
+        // Else the model's name and window.
+        assert_eq!(
+            c.context_window(None, Some("claude-sonnet-4-5[1m]")),
+            1_000_000
+        );
+        assert_eq!(
+            c.context_window(None, Some("claude-sonnet-4-5-20250929")),
+            200_000
+        );
+        assert_eq!(c.context_window(None, Some("claude-opus-5-5")), 1_000_000);
+        assert_eq!(c.context_window(None, None), 1_000_000);
+        // The configured window stands in for an unreported one, never for `[1m]`.
+        let set = Config::parse("context_window = 500000").unwrap();
+        assert_eq!(set.context_window(None, Some("claude-sonnet-4-5")), 500_000);
+        assert_eq!(set.context_window(None, None), 500_000);
+        assert_eq!(set.context_window(None, Some("x[1m]")), 1_000_000);
+        assert_eq!(set.context_window(Some(200_000), None), 200_000);
+        // The size of the conversation no longer moves the window: each branch of a session
+        // measures against the same one.
+        assert_eq!(c.context_window(Some(0), Some("claude-opus-4-6")), 200_000);
     }
 }

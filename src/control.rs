@@ -5,6 +5,7 @@
 //! tells the recorder where each new session belongs. No terminal I/O here: the editor calls
 //! it and shows what it returns.
 
+use crate::branch_names::{self, NewBranch};
 use crate::model::{now_rfc3339, Branch, Turn, TurnKind};
 use crate::proxy::ProxyHandle;
 use crate::recorder::{last_uuid_of, NextPrompt, RecorderMsg, SessionView};
@@ -302,7 +303,16 @@ impl Controller {
         }
         self.ensure_idle(&store)?;
         let current = self.current_branch(&store);
-        let at = self.resolve(&store, turn.unwrap_or("HEAD"), &current)?;
+        let at = self
+            .resolve(&store, turn.unwrap_or("HEAD"), &current)
+            .map_err(|err| match turn.map(refs::parse_turn_ref) {
+                // `:branch bad name`: the second word was meant as part of the name.
+                Some(Ok(refs::TurnRef::Branch { back: 0, .. })) => anyhow::anyhow!(
+                    "{err:#}: a branch name is one word (`:branch {name}-{} [TURN]`)",
+                    turn.unwrap_or_default()
+                ),
+                _ => err,
+            })?;
         self.fork(&store, name, &at)?;
         Ok(format!(
             "on branch {name}, forked after #{} of {}; {current} is kept",
@@ -330,21 +340,6 @@ impl Controller {
         refs::resolve_turn_ref(store, &parsed, current)
     }
 
-    /// A free branch name `<base>`, `<base>-2`, `<base>-3`, …
-    fn free_name(store: &Store, base: &str) -> Result<String> {
-        for n in 1..10_000 {
-            let name = if n == 1 {
-                base.to_string()
-            } else {
-                format!("{base}-{n}")
-            };
-            if store.branch(&name)?.is_none() {
-                return Ok(name);
-            }
-        }
-        bail!("no free branch name like '{base}'")
-    }
-
     /// `:rewind [TURN] [--code] [-- PROMPT]`: fork after TURN (default HEAD~1) as a new
     /// branch, optionally restore the files to TURN's snapshot, then send PROMPT.
     pub fn rewind(&self, turn: Option<&str>, code: bool, prompt: Option<&str>) -> Result<String> {
@@ -357,7 +352,13 @@ impl Controller {
         } else {
             None
         };
-        let name = Self::free_name(&store, &format!("{current}-rewind-{}", at.id))?;
+        let name = branch_names::free(
+            &store,
+            NewBranch::Rewind {
+                from: &current,
+                after: at.id,
+            },
+        )?;
         self.fork(&store, &name, &at)?;
         if let Some(text) = prompt {
             self.send_prompt(text, TurnKind::Prompt, None);
@@ -431,12 +432,12 @@ impl Controller {
     /// `:clear` and `:brief`: a fresh session on a new branch, optionally seeded with a prompt.
     pub fn fresh_session(
         &self,
-        base_name: &str,
+        new: NewBranch<'_>,
         first: Option<(String, TurnKind, Option<String>)>,
     ) -> Result<String> {
         let store = self.store()?;
         self.ensure_idle(&store)?;
-        let name = Self::free_name(&store, base_name)?;
+        let name = branch_names::free(&store, new)?;
         let session_id = uuid::Uuid::new_v4().to_string();
         self.plan(&session_id, &name, None);
         self.switch_to(SessionArg::New(session_id))?;
@@ -501,7 +502,7 @@ impl Controller {
         if prompts.is_empty() {
             bail!("{branch} has no turns to replay in that range");
         }
-        let message = self.fresh_session(&format!("replay-of-{branch}"), None)?;
+        let message = self.fresh_session(NewBranch::Replay { of: branch }, None)?;
         let prompter = self.prompter();
         let slot = self.store.clone();
         let count = prompts.len();
@@ -539,7 +540,7 @@ impl Controller {
                 format!(
                     "turn #{} (\"{}\")",
                     t.id,
-                    crate::commands::render::first_line(&t.prompt, 60)
+                    crate::commands::render::prompt_label(&t, 60)
                 )
             }
             None => {
@@ -570,36 +571,32 @@ impl Controller {
     ) -> Result<String> {
         let store = self.store()?;
         let current = self.current_branch(&store);
-        let text =
-            match (written, name) {
-                (Some(text), _) => {
-                    let saved = crate::briefs::save(
-                        &store,
-                        &format!("written-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S")),
-                        &text,
-                        &current,
-                        None,
-                    )?;
-                    saved.text
-                }
-                (None, Some(name)) => {
-                    crate::briefs::load(&store, name)?
-                        .with_context(|| {
-                            format!("no brief named '{name}' (:summarize-from-here saves one)")
-                        })?
-                        .text
-                }
-                (None, None) => crate::briefs::latest(&store)?
-                    .context(
-                        "no brief yet: run :summarize-from-here first, or :brief -e to write one",
-                    )?
-                    .text,
-            };
-        let prompt = self.templates.brief_prompt(&text, &current);
-        self.fresh_session(
-            "brief",
-            Some((prompt, TurnKind::Brief, Some(typed.to_string()))),
-        )
+        let brief = match (written, name) {
+            (Some(text), _) => crate::briefs::save(
+                &store,
+                &format!("written-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S")),
+                &text,
+                &current,
+                None,
+            )?,
+            (None, Some(name)) => crate::briefs::load(&store, name)?.with_context(|| {
+                format!("no brief named '{name}' (:summarize-from-here saves one)")
+            })?,
+            (None, None) => crate::briefs::latest(&store)?.context(
+                "no brief yet: run :summarize-from-here first, or :brief -e to write one",
+            )?,
+        };
+        // The turn's input names the brief even when the person took the latest.
+        let typed = match (name, typed.split_whitespace().count()) {
+            (None, 1) => format!("{} {}", typed.trim(), brief.name),
+            _ => typed.to_string(),
+        };
+        let prompt = self.templates.brief_prompt(&brief.text, &current);
+        let message = self.fresh_session(
+            NewBranch::Brief,
+            Some((prompt, TurnKind::Brief, Some(typed))),
+        )?;
+        Ok(format!("{message}, seeded with brief {}", brief.name))
     }
 
     /// `:compact FOCUS`: forwards `/compact FOCUS` to Claude.
@@ -613,7 +610,11 @@ impl Controller {
             format!("/compact {focus}")
         };
         self.send_prompt(&command, TurnKind::Compact, Some(typed.to_string()));
-        Ok("compacting".to_string())
+        Ok(if focus.is_empty() {
+            "compacting: /compact sent".to_string()
+        } else {
+            "compacting: /compact sent with your focus".to_string()
+        })
     }
 
     /// `:subagent [--brief NAME] TASK`: a clean-context Claude in the background.
@@ -630,36 +631,36 @@ impl Controller {
         Ok(format!("subagent job #{id} started; :jobs shows its progress, :pull {id} brings back its report"))
     }
 
-    /// `:pull [JOB]`: sends a finished job's final report into this session.
+    /// `:pull [JOB]`: sends a finished job's final report into this session, once: the job is
+    /// marked pulled, and pulling it again says so and sends nothing.
     pub fn pull(&self, job: Option<&str>, typed: &str) -> Result<String> {
-        let info = match job {
-            Some(id) => {
-                let id = id.trim_start_matches('#');
-                self.jobs
-                    .get(id)
-                    .with_context(|| format!("no job #{id} (:jobs lists them)"))?
-            }
-            None => self
-                .jobs
-                .latest_done()
-                .context("no finished job to pull yet (:jobs lists them)")?,
-        };
-        let report = match (&info.state, &info.report) {
-            (crate::jobs::JobState::Done, Some(report)) => report.clone(),
-            (state, _) => bail!(
-                "job #{} is {}; only a finished job's report can be pulled",
-                info.id,
-                state.as_str()
-            ),
+        let id = match job {
+            Some(id) => id.trim().trim_start_matches('#').to_string(),
+            None => match self.jobs.latest_done() {
+                Some(info) => info.id,
+                None if self.jobs.list().iter().any(|j| j.pulled) => {
+                    bail!("every finished job was pulled already (:jobs lists them)")
+                }
+                None => bail!("no finished job to pull yet (:jobs lists them)"),
+            },
         };
         let store = self.store()?;
         self.ensure_idle(&store)?;
+        let (info, report) = self.jobs.take_report(&id)?;
+        // The turn's input names the job even when the person left it to the default.
+        let typed = match job {
+            Some(_) => typed.to_string(),
+            None => format!("{} {}", typed.trim(), info.id),
+        };
         self.send_prompt(
             &self.templates.pull_prompt(&info.id, &info.task, &report),
             TurnKind::Subagent,
-            Some(typed.to_string()),
+            Some(typed),
         );
-        Ok(format!("pulled job #{}'s report", info.id))
+        Ok(format!(
+            "job #{} pulled: its report is sent to Claude",
+            info.id
+        ))
     }
 
     /// `:jobs`.

@@ -110,6 +110,8 @@ pub struct JobInfo {
     pub session_id: String,
     /// The side branch holding its turns, once recorded.
     pub branch: Option<String>,
+    /// Its report has been sent into the session (`:pull`); it is not offered again.
+    pub pulled: bool,
 }
 
 /// What claude's stream-json output told so far. Feed it line by line.
@@ -310,7 +312,33 @@ pub fn job_line(info: &JobInfo) -> String {
         line.push_str(" — ");
         line.push_str(&first_line(reason, 100));
     }
+    if info.pulled {
+        line.push_str(" · pulled");
+    }
     line
+}
+
+/// What the footer says about the jobs (given in start order): how many run, and how the
+/// latest ended one came out, offering `:pull` for a finished one until it is pulled.
+pub fn footer_summary<'a>(jobs: impl IntoIterator<Item = &'a JobInfo>) -> Option<String> {
+    let jobs: Vec<&JobInfo> = jobs.into_iter().collect();
+    let running = jobs.iter().filter(|j| j.state.is_running()).count();
+    let last_ended = jobs.iter().rev().find(|j| !j.state.is_running());
+    let mut words = Vec::new();
+    if running > 0 {
+        words.push(format!(
+            "{running} job{} running",
+            if running == 1 { "" } else { "s" }
+        ));
+    }
+    // A pulled job is done with: the footer stops offering it.
+    if let Some(job) = last_ended.filter(|j| !j.pulled) {
+        words.push(match job.state {
+            JobState::Done => format!("job #{} done: :pull {}", job.id, job.id),
+            ref other => format!("job #{} {}", job.id, other.as_str()),
+        });
+    }
+    (!words.is_empty()).then(|| words.join(", "))
 }
 
 /// Why a job was asked to stop.
@@ -461,6 +489,7 @@ impl JobManager {
                 report: None,
                 session_id: session_id.clone(),
                 branch: None,
+                pulled: false,
             },
             stream: StreamState::default(),
             started: now,
@@ -555,17 +584,45 @@ impl JobManager {
         self.shared.find(id).map(|j| j.lock().snapshot())
     }
 
-    /// The job that finished Done most recently (for `:pull` with no argument).
+    /// The job that finished Done most recently and is not pulled yet (for `:pull` with no
+    /// argument).
     pub fn latest_done(&self) -> Option<JobInfo> {
         self.shared
             .jobs()
             .iter()
             .filter_map(|j| {
                 let d = j.lock();
-                (d.info.state == JobState::Done).then(|| (d.ended, d.snapshot()))
+                (d.info.state == JobState::Done && !d.info.pulled).then(|| (d.ended, d.snapshot()))
             })
             .max_by_key(|(ended, _)| *ended)
             .map(|(_, info)| info)
+    }
+
+    /// Takes job `id`'s report to send it into the session, marking the job pulled, in one
+    /// step: a job's report is handed out once. Fails, changing nothing, when there is no such
+    /// job, it has not finished Done, or it was pulled already.
+    pub fn take_report(&self, id: &str) -> Result<(JobInfo, String)> {
+        let id = id.trim().trim_start_matches('#');
+        let Some(job) = self.shared.find(id) else {
+            bail!("no job #{id} (:jobs lists them)");
+        };
+        let info = {
+            let mut d = job.lock();
+            let report = match (&d.info.state, &d.info.report) {
+                (JobState::Done, Some(report)) => report.clone(),
+                (state, _) => bail!(
+                    "job #{id} is {}; only a finished job's report can be pulled",
+                    state.as_str()
+                ),
+            };
+            if d.info.pulled {
+                bail!("job #{id}'s report was pulled already; nothing sent");
+            }
+            d.info.pulled = true;
+            (d.snapshot(), report)
+        };
+        self.shared.notify(&info.0);
+        Ok(info)
     }
 
     /// Stops a running job: SIGTERM to its process group, SIGKILL after 3 s. Returns once it
@@ -922,8 +979,13 @@ fn record(shared: &Shared, job: &RecordJob) -> Option<String> {
 }
 
 fn record_in(shared: &Shared, store: &Store, job: &RecordJob) -> Result<String> {
-    let short: String = job.session_id.chars().take(8).collect();
-    let branch = format!("subagent-{}-{short}", job.id);
+    // The job's own name (not the first free one): recording the job again adds to it.
+    let branch = crate::branch_names::candidates(crate::branch_names::NewBranch::Subagent {
+        job: job.id,
+        session: job.session_id,
+    })
+    .next()
+    .unwrap_or_else(|| format!("subagent-{}", job.id));
     let lines = find_transcript(shared, job.session_id)
         .and_then(|p| transcript::read_transcript(&p).ok())
         .unwrap_or_default();
@@ -1081,6 +1143,7 @@ mod tests {
             report: None,
             session_id: String::new(),
             branch: None,
+            pulled: false,
         }
     }
 
@@ -1114,6 +1177,88 @@ mod tests {
         ));
         assert!(line.ends_with("… — API Error: 500"), "{line}");
         assert!(line.contains(&"a".repeat(59)) && !line.contains(&"a".repeat(60)));
+    }
+
+    #[test]
+    fn a_job_is_pulled_once_and_the_footer_stops_offering_it() {
+        let dir = tempfile::tempdir().unwrap();
+        // A stand-in for claude that prints a finished run's stream.
+        let fixture = dir.path().join("reply.jsonl");
+        std::fs::write(&fixture, REPLY).unwrap();
+        let fake = dir.path().join("claude");
+        std::fs::write(&fake, format!("#!/bin/sh\ncat '{}'\n", fixture.display())).unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let slot = StoreSlot::default();
+        slot.fill(Err("no store in this test".into()));
+        let seen = Arc::new(Mutex::new(Vec::<JobInfo>::new()));
+        let s2 = seen.clone();
+        let m = JobManager::new(
+            fake,
+            dir.path().to_path_buf(),
+            Vec::new(),
+            slot,
+            Templates::default(),
+            Box::new(move |i| s2.lock().unwrap().push(i.clone())),
+        );
+        let id = m.start("find the answer", None).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while m.get(&id).unwrap().state.is_running() {
+            assert!(Instant::now() < deadline, "the job never ended");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(m.get(&id).unwrap().state, JobState::Done);
+        let footer = |m: &JobManager| footer_summary(&m.list());
+        assert_eq!(footer(&m).as_deref(), Some("job #1 done: :pull 1"));
+        assert_eq!(m.latest_done().map(|j| j.id), Some("1".to_string()));
+
+        let (info, report) = m.take_report("#1").unwrap();
+        assert_eq!(report, "the answer is 42");
+        assert!(info.pulled && m.get("1").unwrap().pulled);
+        // The change reached the footer's reporter, and the footer no longer offers it.
+        assert!(seen.lock().unwrap().last().unwrap().pulled);
+        assert_eq!(footer(&m), None);
+        assert!(job_line(&m.get("1").unwrap()).ends_with(" · pulled"));
+        assert_eq!(
+            m.latest_done(),
+            None,
+            "a pulled job is not the default any more"
+        );
+        // A second pull says so and hands out nothing.
+        let again = m.take_report("1").unwrap_err().to_string();
+        assert_eq!(again, "job #1's report was pulled already; nothing sent");
+        assert_eq!(
+            m.take_report("7").unwrap_err().to_string(),
+            "no job #7 (:jobs lists them)"
+        );
+        m.shutdown();
+    }
+
+    #[test]
+    fn the_footer_counts_running_jobs_and_names_the_last_ended() {
+        let running = info(JobState::Running, 1, 0, 0, "a");
+        let done = JobInfo {
+            id: "3".into(),
+            ..info(JobState::Done, 1, 0, 0, "b")
+        };
+        assert_eq!(footer_summary(&[]), None);
+        assert_eq!(
+            footer_summary(&[running.clone(), done.clone()]).as_deref(),
+            Some("1 job running, job #3 done: :pull 3")
+        );
+        let pulled = JobInfo {
+            pulled: true,
+            ..done
+        };
+        assert_eq!(
+            footer_summary(&[running.clone(), pulled]).as_deref(),
+            Some("1 job running")
+        );
+        let failed = info(JobState::Failed("boom".into()), 1, 0, 0, "c");
+        assert_eq!(
+            footer_summary(&[running.clone(), running, failed]).as_deref(),
+            Some("2 jobs running, job #2 failed")
+        );
     }
 
     #[test]

@@ -62,6 +62,27 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
         Invocation::Hook => Ok(ccx::hooks::client::run()),
         Invocation::Status => Ok(ccx::status::run()),
         Invocation::Claude { claude, args } => ccx::session::run(claude, args),
+        Invocation::RememberClaude(path) => ccx::installed::remember(&path),
+        Invocation::Help { claude } => ccx::about::help(claude),
+        Invocation::Version { claude } => ccx::about::version(claude),
+        Invocation::NearSubcommand {
+            word,
+            suggestion,
+            claude,
+        } => {
+            use ccx::near_miss::Answer;
+            match ccx::near_miss::ask(&word, suggestion)? {
+                Answer::Suggested => match cli::parse(vec![suggestion.into()]) {
+                    Ok(invocation) => dispatch(invocation),
+                    Err(err) => {
+                        let _ = err.print();
+                        Ok(2)
+                    }
+                },
+                Answer::Claude => ccx::session::run(claude, vec![word.into()]),
+                Answer::Nothing => Ok(1),
+            }
+        }
         Invocation::Command(command) => match command {
             Command::Exec { command } => ccx::exec::run(&command),
             Command::Log {
@@ -91,6 +112,9 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
                 model,
                 timeout,
             } => commands::replay::run(&branch, from, to, model, timeout),
+            Command::Completions { shell } => ccx::about::completions(shell),
+            Command::Man => ccx::about::man(),
+            Command::Help { topic } => ccx::about::help_topic(topic.as_deref()),
         },
     }
 }

@@ -1,4 +1,4 @@
-//! The records ccx keeps: turns and branches, exactly as SPEC.md describes them.
+//! The records ccx keeps: turns and branches, as docs/guide.md describes them.
 //! These are the domain types shared by the store, the recorder and every command;
 //! `--json` output is these records serialised as they are.
 

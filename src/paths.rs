@@ -1,4 +1,4 @@
-//! Where ccx keeps things: the data directory (SPEC "Launching"), the per-project store
+//! Where ccx keeps things: the data directory (docs/guide.md, "Files"), the per-project store
 //! directory, and a private runtime directory for sockets. Creates them owner-only.
 
 use anyhow::{Context, Result};
@@ -63,6 +63,38 @@ pub fn project_store_dir(data_dir: &Path, project: &Path) -> PathBuf {
         .join(format!("{name}-{}", path_key(project)))
 }
 
+/// The file in a project's store directory that names the project (for listings of every
+/// project: the store folder's own name is only a short form of it).
+const PROJECT_FILE: &str = "project";
+
+/// Writes the project's path into its store directory, once (owner-only).
+pub fn remember_project(store_dir: &Path, project: &Path) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = store_dir.join(PROJECT_FILE);
+    if file.exists() {
+        return;
+    }
+    if let Ok(mut f) = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)
+    {
+        let _ = writeln!(f, "{}", project.display());
+    }
+}
+
+/// How listings of every project name a store: the project's path when known, else the
+/// store directory.
+pub fn project_label(store_dir: &Path) -> String {
+    fs::read_to_string(store_dir.join(PROJECT_FILE))
+        .ok()
+        .map(|text| text.trim_end_matches('\n').to_string())
+        .filter(|text| !text.is_empty())
+        .unwrap_or_else(|| store_dir.display().to_string())
+}
+
 /// A private directory for sockets (short path: Unix socket paths are limited to ~108 bytes):
 /// `$XDG_RUNTIME_DIR/ccx`, else `/tmp/ccx-<uid>`. Created 0700 and checked to be ours.
 pub fn runtime_dir() -> Result<PathBuf> {
@@ -107,6 +139,15 @@ mod tests {
         assert_eq!(path_key(Path::new("/a/b")), path_key(Path::new("/a/b")));
         assert_ne!(path_key(Path::new("/a/b")), path_key(Path::new("/a/c")));
         assert_eq!(path_key(Path::new("/a/b")).len(), 16);
+    }
+
+    #[test]
+    fn a_store_is_labelled_with_its_project() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(project_label(dir.path()), dir.path().display().to_string());
+        remember_project(dir.path(), Path::new("/home/me/proj"));
+        remember_project(dir.path(), Path::new("/elsewhere"));
+        assert_eq!(project_label(dir.path()), "/home/me/proj");
     }
 
     #[test]

@@ -19,9 +19,6 @@ use std::time::{Duration, Instant};
 /// How long to wait for the transcript to hold the reply a `Stop` hook announced.
 const TRANSCRIPT_SETTLE: Duration = Duration::from_secs(3);
 
-/// Names tried for a new conversation's branch: `main`, then `session-2`, `session-3`, ...
-const MAX_BRANCH_NAME_TRIES: u32 = 10_000;
-
 /// What the recorder knows of one Claude session.
 #[derive(Debug, Default)]
 struct SessionState {
@@ -63,6 +60,9 @@ pub struct SessionView {
     pub jobs: Option<String>,
     /// A problem the person must know about (e.g. the turn log could not be opened).
     pub problem: Option<String>,
+    /// The one-line result of the person's last meta-command, shown for a few seconds.
+    #[serde(default)]
+    pub notice: Option<crate::status::Notice>,
 }
 
 /// Messages to the recorder thread, which owns the recorder.
@@ -125,14 +125,7 @@ impl Recorder {
     }
 
     fn update_view(&self, change: impl FnOnce(&mut SessionView)) {
-        let snapshot = {
-            let mut view = self.view.lock().unwrap_or_else(|e| e.into_inner());
-            change(&mut view);
-            view.clone()
-        };
-        if let Some(path) = &self.status_file {
-            crate::status::write_view(path, &snapshot);
-        }
+        crate::status::update_view(&self.view, self.status_file.as_deref(), change);
     }
 
     /// Records the session's turns on `branch` (created on the first turn if new).
@@ -184,7 +177,16 @@ impl Recorder {
                     state.transcript_path = Some(PathBuf::from(path));
                 }
                 if source.as_deref() == Some("compact") {
-                    // The compaction is done: its turn ends with the context it left.
+                    // The compaction is done: its turn ends with the context it left. ccx
+                    // installs no PreCompact hook (Claude Code would show a line for it), so
+                    // the compaction's turn is begun here, with the focus the transcript holds.
+                    let focus = self
+                        .sessions
+                        .get(&session_id)
+                        .and_then(|s| s.transcript_path.as_deref())
+                        .map(|path| compact_focus_in(path, COMPACT_COMMAND_SETTLE))
+                        .unwrap_or_default();
+                    self.compacting(&session_id, focus)?;
                     self.finish_pending(&session_id, None, false)?;
                 }
                 let known = self.store.branch_for_session(&session_id)?;
@@ -373,6 +375,9 @@ impl Recorder {
         if turn.kind == TurnKind::Summary && !interrupted && !turn.reply.is_empty() {
             let name = format!("summary-{}", turn.id);
             crate::briefs::save(&self.store, &name, &turn.reply, &turn.branch, Some(turn.id))?;
+            let saved =
+                format!("handoff saved as brief {name}; :brief starts a fresh session from it");
+            self.update_view(|v| v.notice = Some(crate::status::Notice::new(&saved)));
         }
         if let Some((snapper, project_key)) = &self.snapshots {
             let message = format!("ccx: turn {} of {}", turn.id, turn.branch);
@@ -412,10 +417,9 @@ impl Recorder {
 
     /// Creates a root branch for a new conversation under the first free name.
     fn create_branch(&self, session_id: &str, planned: Option<String>) -> Result<String> {
-        let candidates = planned
-            .into_iter()
-            .chain(std::iter::once("main".to_string()))
-            .chain((2..MAX_BRANCH_NAME_TRIES).map(|n| format!("session-{n}")));
+        let candidates = planned.into_iter().chain(crate::branch_names::candidates(
+            crate::branch_names::NewBranch::Conversation,
+        ));
         for name in candidates {
             if self.store.branch(&name)?.is_some() {
                 continue;
@@ -436,6 +440,36 @@ impl Recorder {
         anyhow::bail!("no free branch name for session {session_id}")
     }
 }
+
+/// The focus of the `/compact FOCUS` that made the transcript's last compaction ("" for an
+/// automatic one): the `/compact` command line after its last compaction boundary. Claude Code
+/// writes the boundary and that line just after the compacted session starts: wait for them
+/// briefly (an automatic compaction, which has no such line, waits the whole time).
+fn compact_focus_in(path: &std::path::Path, settle: Duration) -> String {
+    let deadline = Instant::now() + settle;
+    loop {
+        let lines = transcript::read_transcript(path).unwrap_or_default();
+        let after_boundary = lines
+            .iter()
+            .rposition(transcript::Line::is_compact_boundary)
+            .map(|at| &lines[at..]);
+        let command = after_boundary.and_then(|tail| {
+            tail.iter()
+                .filter_map(transcript::command_text)
+                .find(|c| c == "/compact" || c.starts_with("/compact "))
+        });
+        if let Some(command) = command {
+            return command["/compact".len()..].trim().to_string();
+        }
+        if Instant::now() >= deadline {
+            return String::new();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// How long [`compact_focus_in`] waits for the `/compact` line.
+const COMPACT_COMMAND_SETTLE: Duration = Duration::from_secs(5);
 
 /// The uuid of the last line that has one.
 pub fn last_uuid_of(entries: &[serde_json::Value]) -> Option<String> {
@@ -476,5 +510,29 @@ fn read_turn(
             return result;
         }
         std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    }
+
+    #[test]
+    fn the_focus_of_the_last_compaction_is_read_from_the_transcript() {
+        let settle = Duration::from_millis(10);
+        assert_eq!(
+            compact_focus_in(&fixture("transcript-compact.jsonl"), settle),
+            "keep the plan"
+        );
+        assert_eq!(
+            compact_focus_in(&fixture("transcript-two-turns.jsonl"), settle),
+            ""
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Turn references (SPEC "The turn log"): `12` or `#12`; `HEAD` (the current turn) and
+//! Turn references (docs/guide.md): `12` or `#12`; `HEAD` (the current turn) and
 //! `HEAD~N`; `BRANCH` (its head) and `BRANCH~N`. Parsing is pure; resolving walks parent
 //! pointers in the store. Also the branch-name rules and the "did you mean" helper.
 
@@ -110,9 +110,15 @@ pub fn resolve_turn_ref(store: &Store, r: &TurnRef, current_branch: &str) -> Res
     let Some(branch) = store.branch(branch_name)? else {
         let branches = store.branches()?;
         let suggestion = nearest_name(branch_name, branches.iter().map(|b| b.name.as_str()));
+        // A bare word could have been meant as either; BRANCH~N names a branch.
+        let what = if back == 0 {
+            "no turn or branch"
+        } else {
+            "no branch"
+        };
         match suggestion {
-            Some(s) => bail!("no branch '{branch_name}' (did you mean '{s}'?)"),
-            None => bail!("no branch '{branch_name}'"),
+            Some(s) => bail!("{what} '{branch_name}' (did you mean '{s}'?)"),
+            None => bail!("{what} '{branch_name}'"),
         }
     };
     let Some(head) = branch.head else {
@@ -133,7 +139,7 @@ pub fn resolve_turn_ref(store: &Store, r: &TurnRef, current_branch: &str) -> Res
 }
 
 /// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
@@ -381,9 +387,16 @@ mod tests {
         assert_eq!(resolve("42", "main"), Err("no turn #42".into()));
         assert_eq!(
             resolve("fo", "main"),
-            Err("no branch 'fo' (did you mean 'foo'?)".into())
+            Err("no turn or branch 'fo' (did you mean 'foo'?)".into())
         );
-        assert_eq!(resolve("qqqqqq", "main"), Err("no branch 'qqqqqq'".into()));
+        assert_eq!(
+            resolve("qqqqqq", "main"),
+            Err("no turn or branch 'qqqqqq'".into())
+        );
+        assert_eq!(
+            resolve("qqqqqq~1", "main"),
+            Err("no branch 'qqqqqq'".into())
+        );
         assert_eq!(
             resolve("HEAD~5", "main"),
             Err("HEAD~5 goes past the first turn of main".into())

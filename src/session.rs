@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::control::{restart_args, ClaudeLauncher, Controller};
 use crate::hooks::bridge::Bridge;
 use crate::hooks::settings;
-use crate::jobs::{JobInfo, JobManager, JobState};
+use crate::jobs::{JobInfo, JobManager};
 use crate::proxy::{self, PassThrough};
 use crate::recorder::{Recorder, RecorderMsg, SessionView};
 use crate::screen::ScreenModel;
@@ -60,7 +60,8 @@ pub fn nested_session_vars() -> Vec<OsString> {
         .collect()
 }
 
-/// Finds claude: `--ccx-claude PATH`, else `$CCX_CLAUDE`, else `claude` on `PATH`.
+/// Finds claude: `--ccx-claude PATH`, else `$CCX_CLAUDE`, else `claude` on `PATH`, else the
+/// Claude Code that scripts/run.sh installed ([`crate::installed`]).
 pub fn find_claude(explicit: Option<PathBuf>) -> Result<PathBuf> {
     let wanted = explicit.or_else(|| {
         std::env::var_os("CCX_CLAUDE")
@@ -72,11 +73,20 @@ pub fn find_claude(explicit: Option<PathBuf>) -> Result<PathBuf> {
             Ok(path)
         } else if !path.to_string_lossy().contains('/') {
             search_path(&path.to_string_lossy()).with_context(|| not_found(&path.to_string_lossy()))
+        } else if path.is_dir() {
+            anyhow::bail!(
+                "{} is a directory, not Claude Code's executable",
+                path.display()
+            )
+        } else if path.exists() {
+            anyhow::bail!("{} is not executable", path.display())
         } else {
-            anyhow::bail!("{}", not_found(&path.display().to_string()))
+            anyhow::bail!("no executable there: {}", path.display())
         };
     }
-    search_path("claude").with_context(|| not_found("claude"))
+    search_path("claude")
+        .or_else(|| crate::installed::recorded_claude().filter(|p| is_executable(p)))
+        .with_context(|| not_found("claude"))
 }
 
 fn not_found(what: &str) -> String {
@@ -207,12 +217,9 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
                         diag::log(&format!("not recording this session: {err:#}"));
                         slot.fill(Err(format!("{err:#}")));
                         // Claude owns the screen: say it in Claude's footer, which ccx owns.
-                        let snapshot = {
-                            let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
-                            view.problem = Some(format!("not recording: {err:#}"));
-                            view.clone()
-                        };
-                        status::write_view(&view_file, &snapshot);
+                        status::update_view(&view, Some(&view_file), |v| {
+                            v.problem = Some(format!("not recording: {err:#}"))
+                        });
                     }
                 }
             })
@@ -222,10 +229,13 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     // runs directly with ccx's stdio (its bytes exactly as `claude` writes them), still
     // recorded through its hooks.
     let mut jobs_at_exit = None;
+    let mut screen_at_exit = None;
+    let store_at_exit = store.clone();
     let code = if crate::terminal::is_tty(1) {
         let (rows, cols) = runner::terminal_size();
         let spawned = proxy::spawn(cmd, rows, cols)?;
         let (screen, _screen_thread) = ScreenModel::spawn(rows, cols);
+        screen_at_exit = Some(screen.clone());
         let history = Some(
             paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(&cwd))
                 .join("history.txt"),
@@ -241,6 +251,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             jobs_reporter(view.clone(), status::view_file(bridge.dir())),
         );
         let jobs_handle = jobs.clone();
+        let run_dir = bridge.dir().to_path_buf();
         let recorder_tx = tx.clone();
         let outcome = runner::run_on_terminal(spawned, Some(screen), move |handle| {
             let control = Controller {
@@ -257,6 +268,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             MetaShell::new(ShellDeps {
                 store,
                 view,
+                run_dir: Some(run_dir),
                 config,
                 screen: shell_screen,
                 handle,
@@ -279,7 +291,35 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
         let _ = handle.join();
     }
     drop(bridge);
+    if let Some(line) = screen_at_exit
+        .and_then(|screen| screen.contents())
+        .and_then(|text| resume_line(&text, &store_at_exit))
+    {
+        println!("{line}");
+    }
     code
+}
+
+/// After Claude's own `claude --resume <id>` on exit: ccx's line that resumes the same
+/// conversation recorded, when ccx recorded it.
+fn resume_line(screen: &str, store: &StoreSlot) -> Option<String> {
+    let session = resumed_session_in(screen)?;
+    let store = store.get(Duration::from_secs(2)).ok()?;
+    let branch = store.branch_for_session(&session).ok()??;
+    Some(format!(
+        "ccx --resume {session}   (the same, recorded by ccx on branch {})",
+        branch.name
+    ))
+}
+
+/// The session id of the last `claude --resume <id>` Claude printed.
+fn resumed_session_in(screen: &str) -> Option<String> {
+    let at = screen.rfind("claude --resume ")?;
+    let id: String = screen[at + "claude --resume ".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect();
+    uuid::Uuid::parse_str(&id).ok().map(|_| id)
 }
 
 fn run_plain(cmd: CommandBuilder) -> Result<i32> {
@@ -333,34 +373,18 @@ fn jobs_reporter(
     Box::new(move |info: &JobInfo| {
         let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
         known.insert(info.id.parse().unwrap_or(0), info.clone());
-        let running = known.values().filter(|j| j.state.is_running()).count();
-        let last_ended = known.values().rev().find(|j| !j.state.is_running());
-        let mut words = Vec::new();
-        if running > 0 {
-            words.push(format!(
-                "{running} job{} running",
-                if running == 1 { "" } else { "s" }
-            ));
-        }
-        if let Some(job) = last_ended {
-            words.push(match job.state {
-                JobState::Done => format!("job #{} done: :pull {}", job.id, job.id),
-                ref other => format!("job #{} {}", job.id, other.as_str()),
-            });
-        }
-        let snapshot = {
-            let mut view = view.lock().unwrap_or_else(|e| e.into_inner());
-            view.jobs = (!words.is_empty()).then(|| words.join(", "));
-            view.clone()
-        };
-        status::write_view(&view_file, &snapshot);
+        let words = crate::jobs::footer_summary(known.values());
+        status::update_view(&view, Some(&view_file), |v| v.jobs = words);
     })
 }
 
 /// Opens the store of the project in `cwd`.
 pub fn open_store(cwd: &Path) -> Result<Store> {
-    let dir = paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(cwd));
-    Store::open(&dir)
+    let project = paths::project_dir(cwd);
+    let dir = paths::project_store_dir(&paths::data_dir()?, &project);
+    let store = Store::open(&dir)?;
+    paths::remember_project(&dir, &project);
+    Ok(store)
 }
 
 /// The recorder thread: one event at a time, errors to the diagnostic log.
@@ -395,6 +419,15 @@ mod tests {
     }
 
     #[test]
+    fn claude_resume_line_is_found() {
+        let id = "0123abcd-aaaa-4bbb-8ccc-000000000001";
+        let screen = format!("bye\nResume this session with:\nclaude --resume {id}\n$ ");
+        assert_eq!(resumed_session_in(&screen).as_deref(), Some(id));
+        assert_eq!(resumed_session_in("claude --resume\n"), None);
+        assert_eq!(resumed_session_in("claude --resume not-an-id"), None);
+    }
+
+    #[test]
     fn session_flags_are_recognised() {
         assert!(chooses_session(&args(&["-c"])));
         assert!(chooses_session(&args(&["--resume", "abc"])));
@@ -405,6 +438,8 @@ mod tests {
     #[test]
     fn missing_claude_is_one_clear_error() {
         let err = find_claude(Some(PathBuf::from("/no/such/claude"))).unwrap_err();
+        assert_eq!(format!("{err:#}"), "no executable there: /no/such/claude");
+        let err = find_claude(Some(PathBuf::from("no-such-claude-anywhere"))).unwrap_err();
         let text = format!("{err:#}");
         assert!(
             text.contains("cannot find Claude Code") && text.contains("--ccx-claude"),

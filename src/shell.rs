@@ -66,6 +66,9 @@ pub struct ShellDeps {
     /// The turn log (it may still be opening).
     pub store: StoreSlot,
     pub view: Arc<Mutex<SessionView>>,
+    /// ccx's private run directory: where the footer's view is written and where Claude's
+    /// status payload leaves what it reports (the model's context window).
+    pub run_dir: Option<PathBuf>,
     pub config: Config,
     pub screen: ScreenModel,
     pub handle: ProxyHandle,
@@ -333,8 +336,10 @@ impl MetaShell {
                     self.print(&format!("{}\n", palette.warn(&format!("ccx: {message}"))))
                 }
                 LineResult::Switched(message) => {
-                    // Claude is in another conversation now: back to it at once.
+                    // Claude is in another conversation now: back to it at once, and the
+                    // footer says what happened.
                     crate::diag::log(&message);
+                    self.notify(&message);
                     self.keys.set_empty();
                     return EditorEnd::Switched;
                 }
@@ -368,7 +373,11 @@ impl MetaShell {
             MetaCommand::Rewind { turn, code, prompt } => {
                 return switched(control.rewind(turn.as_deref(), *code, prompt.as_deref()))
             }
-            MetaCommand::Clear => return switched(control.fresh_session("session", None)),
+            MetaCommand::Clear => {
+                return switched(
+                    control.fresh_session(crate::branch_names::NewBranch::Conversation, None),
+                )
+            }
             MetaCommand::SummarizeFromHere { turn } => {
                 return switched(control.summarize(turn.as_deref(), line))
             }
@@ -448,11 +457,21 @@ impl MetaShell {
             let name = which.clone().unwrap_or_else(|| branch.clone());
             return self.export(store, &name, *format, file.as_deref());
         }
+        // What Claude reported about the model it runs: one context window for the session.
+        let report = self
+            .deps
+            .run_dir
+            .as_deref()
+            .and_then(crate::status::read_report);
         let ctx = ShellContext {
             store,
             branch,
             session_id: view.session_id.clone(),
-            model: view.model.clone(),
+            model: view
+                .model
+                .clone()
+                .or_else(|| report.as_ref()?.model.clone()),
+            reported_window: report.as_ref().and_then(|r| r.context_window),
             width,
             palette,
             config: &self.deps.config,
@@ -582,6 +601,12 @@ impl MetaShell {
         }
         words.extend(["HEAD", "HEAD~1", "--code", "--format", "md", "json"].map(String::from));
         words
+    }
+
+    /// Shows a command's one-line result in Claude's footer for a few seconds.
+    fn notify(&self, text: &str) {
+        let file = self.deps.run_dir.as_deref().map(crate::status::view_file);
+        crate::status::notify(&self.deps.view, file.as_deref(), text);
     }
 
     fn print(&self, text: &str) {

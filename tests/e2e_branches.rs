@@ -74,6 +74,7 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     assert_eq!(fork["fork_turn"], first_id);
     assert_eq!(fork["parent_branch"], "main");
     let fork_name = fork["name"].as_str().unwrap().to_string();
+    assert_eq!(fork_name, format!("main-r{first_id}"), "the rewind's name");
     assert!(branches.iter().any(|b| b["name"] == "main"), "main is kept");
 
     // Back to main: the whole conversation, without the lesson.
@@ -241,7 +242,7 @@ fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
         // The branch appears with its first replayed turn: poll the whole log until then.
         let turns: Vec<Value> = support::ccx::log_json(&env, &["--all"])
             .into_iter()
-            .filter(|t| t["branch"] == "replay-of-main")
+            .filter(|t| t["branch"] == "main-replay")
             .collect();
         (turns.iter().filter(|t| !t["ended_at"].is_null()).count() == 2).then_some(turns)
     })

@@ -189,7 +189,7 @@ fn imported_branch_replays_headlessly_onto_a_new_branch() {
     cmd.args(["replay", &name]);
     let out = output_with_timeout(&mut cmd, Duration::from_secs(300)).expect("ccx replay");
     let out = ok(out);
-    let replay = format!("replay-of-{name}");
+    let replay = format!("{name}-replay");
     assert!(
         stdout(&out).contains(&format!("replayed 3 turns of {name} onto {replay}")),
         "{}",
@@ -321,7 +321,7 @@ fn replay_stops_on_a_claude_failure_and_keeps_the_turns_done() {
         "{}",
         stdout(&out)
     );
-    let turns = log_json(&env, &["--branch", &format!("replay-of-{name}")]);
+    let turns = log_json(&env, &["--branch", &format!("{name}-replay")]);
     assert_eq!(turns.len(), 1, "{turns:#?}");
     assert_eq!(turns[0]["prompt"], "first fine");
     assert!(!env
@@ -375,7 +375,7 @@ fn ctrl_c_stops_a_replay_cleanly() {
         "{}",
         stdout(&out)
     );
-    let turns = log_json(&env, &["--branch", &format!("replay-of-{name}")]);
+    let turns = log_json(&env, &["--branch", &format!("{name}-replay")]);
     assert_eq!(turns.len(), 1, "{turns:#?}");
     assert_eq!(turns[0]["prompt"], "quick one");
     // The claude run in flight was stopped: no process carries the replay's session any more.

@@ -154,7 +154,7 @@ fn the_status_line_shows_branch_turn_and_context() {
         "measured",
     );
     wait_for_finished_turns(&env, 1, &[]);
-    // Claude runs the status command itself as the turn ends; nothing else prompts it.
+    // Claude runs the status command as the turn ends (and every second, for ccx's notices).
     let shown = session
         .wait_for_text("ccx · main · #1 · 123.5k ctx", TURN)
         .ok();

@@ -329,3 +329,82 @@ fn stop_hook_transcript_race() {
         files.len()
     );
 }
+
+/// Measures when Claude Code re-runs its `statusLine` command:
+/// `cargo test --test standin_smoke statusline_refresh_cadence -- --ignored --nocapture`.
+/// (2.1.330: once when the footer mounts, right as the prompt shows; then only on events —
+/// a turn's usage, a resize, a model or mode change — debounced by 300 ms; never while idle.
+/// With `refreshInterval: N` it also runs every N seconds, idle or not.)
+#[test]
+#[ignore]
+fn statusline_refresh_cadence() {
+    let env = TestEnv::new();
+    let runs = |log: &std::path::Path| {
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    for interval in [None, Some(1)] {
+        let log = env.scratch.join(format!("status-{interval:?}.log"));
+        let payload = env.scratch.join("payload.json");
+        let cmd = format!(
+            "cat > '{}'; date +%s%N >> '{}'; echo probe-line",
+            payload.display(),
+            log.display()
+        );
+        let mut line = serde_json::json!({ "type": "command", "command": cmd });
+        if let Some(n) = interval {
+            line["refreshInterval"] = n.into();
+        }
+        let settings = serde_json::json!({ "statusLine": line }).to_string();
+        let mut s = PtySession::spawn(claude_path(), &["--settings", &settings], &env, 120, 40);
+        let t = Instant::now();
+        s.wait_for_text("❯", T).unwrap();
+        let prompt_at = t.elapsed();
+        s.wait_for_text("probe-line", T).unwrap();
+        eprintln!(
+            "[interval {interval:?}] prompt after {prompt_at:?}, status line shown after {:?}, runs so far {}",
+            t.elapsed(),
+            runs(&log)
+        );
+        let before = runs(&log);
+        std::thread::sleep(Duration::from_secs(6));
+        eprintln!(
+            "[interval {interval:?}] runs in 6 s idle: {}",
+            runs(&log) - before
+        );
+        let before = runs(&log);
+        s.type_text("abc");
+        std::thread::sleep(Duration::from_secs(2));
+        eprintln!(
+            "[interval {interval:?}] runs after typing (2 s): {}",
+            runs(&log) - before
+        );
+        s.send(b"\x15");
+        std::thread::sleep(Duration::from_millis(500));
+        let before = runs(&log);
+        s.type_and_submit("a turn [[reply:done turn]]");
+        s.wait_for_text("● done turn", T).unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        eprintln!(
+            "[interval {interval:?}] runs for one turn (+2 s): {}",
+            runs(&log) - before
+        );
+        let before = runs(&log);
+        s.resize(110, 40);
+        std::thread::sleep(Duration::from_secs(2));
+        eprintln!(
+            "[interval {interval:?}] runs after a resize (2 s): {}",
+            runs(&log) - before
+        );
+        let payload: Value =
+            serde_json::from_str(&std::fs::read_to_string(&payload).unwrap()).unwrap();
+        eprintln!(
+            "[interval {interval:?}] payload model {} window {}",
+            payload["model"], payload["context_window"]["context_window_size"]
+        );
+        s.type_and_submit("/exit");
+        s.wait_exit(T);
+    }
+}

@@ -10,7 +10,7 @@
 //! the first difference. Branches that share no turn (two separate conversations) have no fork,
 //! and their turns are paired from the first.
 
-use super::render::{first_line, tokens, Palette};
+use super::render::{first_line, prompt_label, tokens, Palette};
 use crate::model::{Branch, Turn};
 use crate::store::Store;
 use anyhow::{Context, Result};
@@ -226,8 +226,9 @@ pub fn render_diff(
             "─".repeat(width.saturating_sub(12))
         )));
         out.push('\n');
-        let prompt =
-            |t: Option<&Turn>| t.map_or("—".to_string(), |t| format!("> {}", t.prompt.trim()));
+        let prompt = |t: Option<&Turn>| {
+            t.map_or("—".to_string(), |t| format!("> {}", prompt_label(t, col)))
+        };
         let stats = |t: Option<&Turn>| t.map_or(String::new(), turn_stats);
         let reply = |t: Option<&Turn>| t.map_or(String::new(), |t| t.reply.trim().to_string());
         out.push_str(&format!(
@@ -358,6 +359,23 @@ mod tests {
             name: name.into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn prompts_ccx_sent_are_labelled_side_by_side() {
+        let mut pulled = t(
+            3,
+            "<pasted_content id=\"c1d1\">\nA subagent ran\n</pasted_content>",
+            "ok",
+        );
+        pulled.kind = crate::model::TurnKind::Subagent;
+        pulled.input = Some("pull 1".into());
+        let a = vec![t(1, "p1", "r1"), pulled];
+        let b = vec![t(1, "p1", "r1"), t(4, "my own way", "r4")];
+        let text = render_diff(&branch("main"), &a, &branch("try-b"), &b, 100, PLAIN);
+        assert!(text.contains("> [pull #1] A subagent ran"), "{text}");
+        assert!(text.contains("> my own way"), "{text}");
+        assert!(!text.contains("pasted_content"), "{text}");
     }
 
     #[test]

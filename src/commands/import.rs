@@ -313,20 +313,6 @@ impl Known {
     }
 }
 
-fn free_branch_name(store: &Store, base: &str) -> Result<String> {
-    for n in 1..10_000 {
-        let name = if n == 1 {
-            base.to_string()
-        } else {
-            format!("{base}-{n}")
-        };
-        if store.branch(&name)?.is_none() {
-            return Ok(name);
-        }
-    }
-    anyhow::bail!("no free branch name like '{base}'")
-}
-
 /// Imports one transcript into `store`.
 pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Report> {
     let lines = transcript::read_transcript_keeping(path, transcript::Keep::Text)
@@ -372,14 +358,12 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
         .collect();
     let known_keys: HashSet<String> = imported.turns.keys().cloned().collect();
     let segments = layout(&chains, &known_keys);
-    let base = format!("import-{}", session.chars().take(8).collect::<String>());
     // One flush for the whole import instead of one per batch.
     store.bulk(|| {
         write_segments(
             store,
             &Target {
                 session: &session,
-                base: &base,
                 previous: &previous,
             },
             &chains,
@@ -412,7 +396,6 @@ struct Batch {
 /// The session being imported and where its records go.
 struct Target<'a> {
     session: &'a str,
-    base: &'a str,
     /// The `imported:` record as it was before this import (Null if none).
     previous: &'a Value,
 }
@@ -577,7 +560,12 @@ fn segment_branch(
             }
         }
     }
-    let name = free_branch_name(store, target.base)?;
+    let name = crate::branch_names::free(
+        store,
+        crate::branch_names::NewBranch::Import {
+            session: target.session,
+        },
+    )?;
     let parent_branch = match parent {
         Some(pid) => store.turn(pid)?.map(|t| t.branch),
         None => None,

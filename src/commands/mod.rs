@@ -105,7 +105,7 @@ pub fn log(branch: Option<String>, all: bool, json: bool, limit: Option<usize>) 
             writeln!(
                 out,
                 "{}",
-                palette.strong(&store.dir().display().to_string())
+                palette.strong(&crate::paths::project_label(store.dir()))
             )?;
         }
         for turn in turns {
@@ -165,6 +165,9 @@ fn branches_view(
         Palette::for_stdout(),
     );
     print!("{text}");
+    if !text.ends_with('\n') {
+        println!();
+    }
     Ok(0)
 }
 

@@ -1,7 +1,7 @@
 //! Text rendering of turns and branches, shared by the CLI and the meta-command shell:
 //! pure functions from records to lines, with colour only when asked for.
 
-use crate::model::Turn;
+use crate::model::{Turn, TurnKind};
 use owo_colors::OwoColorize;
 
 /// Whether to colour output: a terminal, and `NO_COLOR` unset.
@@ -100,6 +100,65 @@ pub fn first_line(text: &str, width: usize) -> String {
     }
 }
 
+/// The tag every listing puts before a prompt that ccx sent for the person, saying what it is:
+/// `[summary]`, `[brief summary-12]`, `[pull #1]`, `[subagent]`, `[compact]`, `[replay]`;
+/// None for a prompt the person typed. Decided from the turn's kind and what the person typed
+/// (its `input`, which names the brief or the job).
+pub fn turn_tag(turn: &Turn) -> Option<String> {
+    use crate::meta::parse::{parse_meta, MetaCommand};
+    let typed = turn
+        .input
+        .as_deref()
+        .and_then(|i| parse_meta(i).ok().flatten());
+    let tag = match turn.kind {
+        TurnKind::Prompt => return None,
+        TurnKind::Summary => "summary".to_string(),
+        TurnKind::Brief => match typed {
+            Some(MetaCommand::Brief {
+                name: Some(name), ..
+            }) => format!("brief {name}"),
+            _ => "brief".to_string(),
+        },
+        TurnKind::Subagent => match typed {
+            Some(MetaCommand::Pull { job: Some(job) }) => {
+                format!("pull #{}", job.trim_start_matches('#'))
+            }
+            Some(MetaCommand::Pull { job: None }) => "pull".to_string(),
+            _ => "subagent".to_string(),
+        },
+        other => other.as_str().to_string(),
+    };
+    Some(format!("[{tag}]"))
+}
+
+/// A prompt as the person would name it: Claude Code wraps a long pasted prompt (every prompt
+/// ccx sends is pasted) in `<pasted_content id="…">` … `</pasted_content>`; the tags go.
+pub fn prompt_text(prompt: &str) -> String {
+    static TAGS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let tags = TAGS.get_or_init(|| {
+        regex::Regex::new(r"</?pasted_content(?:\s[^>]*)?>").expect("a valid pattern")
+    });
+    tags.replace_all(prompt, "").into_owned()
+}
+
+/// The one line a listing shows for a turn's prompt, at most `width` characters: its tag
+/// ([`turn_tag`]) and the first line of what Claude received, without paste wrappers.
+pub fn prompt_label(turn: &Turn, width: usize) -> String {
+    let text = prompt_text(&turn.prompt);
+    match turn_tag(turn) {
+        Some(tag) => {
+            let room = width.saturating_sub(tag.chars().count() + 1);
+            let line = first_line(&text, room);
+            if line.is_empty() || room == 0 {
+                first_line(&tag, width)
+            } else {
+                format!("{tag} {line}")
+            }
+        }
+        None => first_line(&text, width),
+    }
+}
+
 /// One line of a turn listing: id, age, context tokens, prompt → reply.
 pub fn turn_line(
     turn: &Turn,
@@ -114,11 +173,6 @@ pub fn turn_line(
     } else {
         ""
     };
-    let kind = if turn.kind == crate::model::TurnKind::Prompt {
-        String::new()
-    } else {
-        format!("[{}] ", turn.kind.as_str())
-    };
     let head = format!(
         "#{:<4} {:>4} {:>6}  ",
         turn.id,
@@ -126,15 +180,14 @@ pub fn turn_line(
         tokens(turn.context_tokens)
     );
     let room = width
-        .saturating_sub(head.chars().count() + kind.len() + state.len() + 3)
+        .saturating_sub(head.chars().count() + state.len() + 3)
         .max(20);
-    let prompt = first_line(&turn.prompt, room / 2);
+    let prompt = prompt_label(turn, room / 2);
     let reply = first_line(&turn.reply, room.saturating_sub(prompt.chars().count()));
     format!(
-        "{}{}{}{} {} {}{}",
+        "{}{}{} {} {}{}",
         p.id(&format!("#{:<4}", turn.id)),
         p.dim(&head[6..]),
-        kind,
         prompt,
         p.dim("→"),
         reply,
@@ -146,7 +199,12 @@ pub fn turn_line(
 pub fn turn_full(turn: &Turn, p: Palette) -> String {
     let mut out = String::new();
     let mut field = |name: &str, value: String| {
-        out.push_str(&format!("{:<15} {}\n", p.dim(&format!("{name}:")), value));
+        // Padded before colouring: escape codes would count towards the width.
+        out.push_str(&format!(
+            "{} {}\n",
+            p.dim(&format!("{:<12}", format!("{name}:"))),
+            value
+        ));
     };
     field("turn", p.id(&format!("#{}", turn.id)));
     field("branch", turn.branch.clone());
@@ -194,10 +252,17 @@ pub fn sessions_table(
     if branches.is_empty() {
         return "no branches yet\n".to_string();
     }
+    // The branch column fits the longest name, so the other columns stay aligned.
+    let name_width = branches
+        .iter()
+        .map(|b| b.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(20);
     let mut out = format!(
         "{}\n",
         p.dim(&format!(
-            "  {:<20} {:<10} {:>5} {:>8} {:>6}",
+            "  {:<name_width$} {:<10} {:>5} {:>8} {:>6}",
             "branch", "session", "turns", "context", "last"
         ))
     );
@@ -217,7 +282,7 @@ pub fn sessions_table(
         };
         let session: String = branch.session_id.chars().take(8).collect();
         let line = format!(
-            "{mark} {:<20} {:<10} {:>5} {:>8} {:>6}",
+            "{mark} {:<name_width$} {:<10} {:>5} {:>8} {:>6}",
             branch.name,
             session,
             own.len(),
@@ -284,6 +349,147 @@ mod tests {
             ..turn
         };
         assert!(turn_line(&running, now(), 100, PLAIN).contains("(running)"));
+    }
+
+    fn sent(kind: TurnKind, input: Option<&str>, prompt: &str) -> Turn {
+        Turn {
+            id: 12,
+            kind,
+            input: input.map(str::to_string),
+            prompt: prompt.into(),
+            reply: "ok".into(),
+            started_at: "2026-01-01T11:55:00Z".into(),
+            ended_at: Some("2026-01-01T11:56:00Z".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_turn_is_tagged_by_what_sent_it() {
+        let tag = |kind, input| turn_tag(&sent(kind, input, "p"));
+        assert_eq!(tag(TurnKind::Prompt, None), None);
+        assert_eq!(tag(TurnKind::Prompt, Some("log")), None);
+        assert_eq!(
+            tag(TurnKind::Summary, Some("summarize-from-here 4")).as_deref(),
+            Some("[summary]")
+        );
+        assert_eq!(
+            tag(TurnKind::Brief, Some("brief summary-12")).as_deref(),
+            Some("[brief summary-12]")
+        );
+        assert_eq!(
+            tag(TurnKind::Brief, Some(":brief summary-12")).as_deref(),
+            Some("[brief summary-12]")
+        );
+        assert_eq!(
+            tag(TurnKind::Brief, Some("brief -e")).as_deref(),
+            Some("[brief]")
+        );
+        assert_eq!(
+            tag(TurnKind::Subagent, Some("pull 1")).as_deref(),
+            Some("[pull #1]")
+        );
+        assert_eq!(
+            tag(TurnKind::Subagent, Some("pull #3")).as_deref(),
+            Some("[pull #3]")
+        );
+        assert_eq!(
+            tag(TurnKind::Subagent, Some("pull")).as_deref(),
+            Some("[pull]")
+        );
+        // A subagent's own turns: their input is the task, not a command.
+        assert_eq!(
+            tag(TurnKind::Subagent, Some("find the bug in the parser")).as_deref(),
+            Some("[subagent]")
+        );
+        assert_eq!(
+            tag(TurnKind::Compact, Some("compact x")).as_deref(),
+            Some("[compact]")
+        );
+        assert_eq!(tag(TurnKind::Replay, None).as_deref(), Some("[replay]"));
+    }
+
+    #[test]
+    fn claudes_paste_wrappers_never_show() {
+        let wrapped =
+            "<pasted_content id=\"c1d1\">\nWrite a handoff of everything\nmore\n</pasted_content>";
+        assert_eq!(
+            prompt_text(wrapped),
+            "\nWrite a handoff of everything\nmore\n"
+        );
+        assert_eq!(
+            prompt_text("look <pasted_content>x</pasted_content> and <pasted_content_x> stays"),
+            "look x and <pasted_content_x> stays"
+        );
+        let summary = sent(TurnKind::Summary, Some("summarize-from-here"), wrapped);
+        assert_eq!(
+            prompt_label(&summary, 40),
+            "[summary] Write a handoff of everything"
+        );
+        assert_eq!(prompt_label(&summary, 20), "[summary] Write a h…");
+        let brief = sent(TurnKind::Brief, Some("brief summary-12"), wrapped);
+        assert_eq!(prompt_label(&brief, 8), "[brief …");
+        // A pasted prompt of the person's own: the text, without the wrapper.
+        let mine = sent(TurnKind::Prompt, None, wrapped);
+        assert_eq!(prompt_label(&mine, 80), "Write a handoff of everything");
+        let pull = sent(
+            TurnKind::Subagent,
+            Some("pull 1"),
+            "A subagent (ccx job #1) ran",
+        );
+        let line = turn_line(&pull, now(), 100, PLAIN);
+        assert!(
+            line.contains("[pull #1] A subagent (ccx job #1) ran → ok"),
+            "{line}"
+        );
+        for t in [&summary, &brief, &mine] {
+            let line = turn_line(t, now(), 100, PLAIN);
+            assert!(!line.contains("pasted_content"), "{line}");
+        }
+    }
+
+    #[test]
+    fn sessions_columns_stay_aligned_with_long_names() {
+        let branch = |name: &str| crate::model::Branch {
+            name: name.into(),
+            session_id: "0123abcd-aaaa".into(),
+            created_at: "2026-01-01T11:00:00Z".into(),
+            ..Default::default()
+        };
+        let branches = [branch("main"), branch(&"a-very-long-branch-name".repeat(2))];
+        let table = sessions_table(&branches, &[], Some("main"), now(), PLAIN);
+        let columns: Vec<usize> = table
+            .lines()
+            .map(|line| {
+                line.find("0123abcd")
+                    .or_else(|| line.find("session"))
+                    .unwrap()
+            })
+            .collect();
+        assert!(columns.windows(2).all(|w| w[0] == w[1]), "{table}");
+    }
+
+    #[test]
+    fn show_fields_line_up_in_colour() {
+        let turn = Turn {
+            id: 7,
+            ..Default::default()
+        };
+        let coloured = turn_full(&turn, Palette { enabled: true });
+        let escapes = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+        let value_columns: Vec<usize> = coloured
+            .lines()
+            .take(5)
+            .map(|line| {
+                let plain = escapes.replace_all(line, "");
+                let name_end = plain.find(':').unwrap() + 1;
+                name_end + plain[name_end..].len() - plain[name_end..].trim_start().len()
+            })
+            .collect();
+        assert!(
+            value_columns.windows(2).all(|w| w[0] == w[1]),
+            "{value_columns:?} in {coloured:?}"
+        );
     }
 
     #[test]

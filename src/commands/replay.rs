@@ -1,6 +1,6 @@
 //! `ccx replay BRANCH [--from TURN] [--to TURN] [--model M] [--timeout SECS]`: send the prompts
 //! of a branch's turns, one turn at a time, into a fresh headless Claude session, and record the
-//! result as a new root branch `replay-of-BRANCH` (`-2`, `-3`, ... when taken).
+//! result as a new root branch `BRANCH-replay` (`-2`, `-3`, ... when taken; see `branch_names`).
 //!
 //! Each turn is one `claude -p` run: the first with `--session-id NEW`, the next ones with
 //! `--resume NEW`, all with `--output-format json --permission-mode acceptEdits` (so file writes
@@ -69,22 +69,6 @@ pub fn claude_args(session: &str, first: bool, model: Option<&str>) -> Vec<OsStr
         args.push(m.into());
     }
     args
-}
-
-/// The first free name among `replay-of-BRANCH`, `replay-of-BRANCH-2`, ...
-fn free_name(store: &Store, branch: &str) -> Result<String> {
-    let base: String = format!("replay-of-{branch}").chars().take(58).collect();
-    for n in 1..10_000 {
-        let name = if n == 1 {
-            base.clone()
-        } else {
-            format!("{base}-{n}")
-        };
-        if store.branch(&name)?.is_none() {
-            return Ok(name);
-        }
-    }
-    anyhow::bail!("no free branch name like '{base}'")
 }
 
 /// How one claude run ended.
@@ -473,7 +457,10 @@ fn replay_turns(
         let branch = match &outcome.branch {
             Some(b) => b.clone(),
             None => {
-                let name = free_name(store, source)?;
+                let name = crate::branch_names::free(
+                    store,
+                    crate::branch_names::NewBranch::Replay { of: source },
+                )?;
                 store.create_branch(Branch {
                     name: name.clone(),
                     session_id: session.clone(),

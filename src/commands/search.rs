@@ -304,22 +304,34 @@ pub fn hit_line(
 ) -> String {
     let turn = hit.turn;
     let field = snippet_field(turn, matcher);
-    let (label, text) = match field {
-        Field::Prompt => ("prompt:", turn.prompt.as_str()),
-        Field::Reply => ("reply:", turn.reply.as_str()),
+    let (field_name, text) = match field {
+        Field::Prompt => (
+            "prompt:",
+            render::prompt_text(&turn.prompt).trim().to_string(),
+        ),
+        Field::Reply => ("reply:", turn.reply.clone()),
+    };
+    // A prompt ccx sent says what it was, as in every listing.
+    let label = match render::turn_tag(turn) {
+        Some(tag) => format!("{tag} {field_name}"),
+        None => field_name.to_string(),
     };
     let id = format!("#{:<4}", turn.id);
     let branch = format!("{:<12}", turn.branch);
     let age = format!("{:>4}", render::age(&turn.started_at, now));
-    let used = id.chars().count() + branch.chars().count() + age.chars().count() + label.len() + 4;
+    let used = id.chars().count()
+        + branch.chars().count()
+        + age.chars().count()
+        + label.chars().count()
+        + 4;
     let room = width.saturating_sub(used).max(20);
     format!(
         "{} {} {} {} {}",
         palette.id(&id),
         branch,
         palette.dim(&age),
-        palette.dim(label),
-        snippet(text, matcher, room, palette)
+        palette.dim(&label),
+        snippet(&text, matcher, room, palette)
     )
 }
 
@@ -384,7 +396,7 @@ pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
             writeln!(
                 out,
                 "{}",
-                palette.strong(&store.dir().display().to_string())
+                palette.strong(&crate::paths::project_label(store.dir()))
             )?;
         }
         write!(out, "{}", render_hits(hits, &matcher, now, width, palette))?;
@@ -418,6 +430,26 @@ mod tests {
 
     fn ids(hits: &[Hit<'_>]) -> Vec<u64> {
         hits.iter().map(|h| h.turn.id).collect()
+    }
+
+    #[test]
+    fn a_hit_in_a_prompt_ccx_sent_is_labelled_and_unwrapped() {
+        let mut summary = turn(
+            5,
+            "<pasted_content id=\"c1d1\">\nWrite a handoff of the parser work\n</pasted_content>",
+            "done",
+        );
+        summary.kind = crate::model::TurnKind::Summary;
+        summary.input = Some("summarize-from-here".into());
+        let turns = vec![summary];
+        let m = Matcher::new("parser").unwrap();
+        let hits = search_turns(&turns, &m);
+        let line = hit_line(&hits[0], &m, chrono::Utc::now(), 100, PLAIN);
+        assert!(
+            line.contains("[summary] prompt: Write a handoff of the parser work"),
+            "{line}"
+        );
+        assert!(!line.contains("pasted_content"), "{line}");
     }
 
     #[test]

@@ -6,14 +6,12 @@ use serde_json::{json, Value};
 use std::ffi::OsString;
 use std::path::Path;
 
-/// The hook events ccx listens to.
-pub const EVENTS: &[&str] = &[
-    "SessionStart",
-    "UserPromptSubmit",
-    "Stop",
-    "PreCompact",
-    "SubagentStop",
-];
+/// The hook events ccx listens to. Not `PreCompact`: Claude Code 2.1.330 shows a line
+/// "PreCompact [command] completed successfully" for every command hook of that event (it
+/// does not honour `suppressOutput` there, and adds the hook's output to the compaction's
+/// instructions), so a compaction is recorded from `UserPromptSubmit` (`/compact …`) and
+/// `SessionStart` with source `compact` instead.
+pub const EVENTS: &[&str] = &["SessionStart", "UserPromptSubmit", "Stop", "SubagentStop"];
 
 /// Quotes a string for a POSIX shell (Claude Code runs hook commands through one).
 pub fn shell_quote(text: &str) -> String {
@@ -39,7 +37,17 @@ pub fn ccx_settings(exe: &Path) -> Value {
         shell_quote(&exe.to_string_lossy()),
         crate::status::STATUS_SUBCOMMAND
     );
-    json!({ "hooks": hooks, "statusLine": { "type": "command", "command": status, "padding": 0 } })
+    // Re-read every second, so a meta-command's result shows in the footer at once and the
+    // footer's turn number catches up with a turn ccx recorded after Claude last drew it.
+    json!({
+        "hooks": hooks,
+        "statusLine": {
+            "type": "command",
+            "command": status,
+            "padding": 0,
+            "refreshInterval": crate::status::REFRESH_SECS
+        }
+    })
 }
 
 /// Adds ccx's hooks to `base` (someone's settings object), keeping every hook already there.
@@ -126,6 +134,7 @@ mod tests {
     fn every_event_calls_ccx() {
         let s = ccx_settings(Path::new("/opt/ccx"));
         assert_eq!(s["statusLine"]["command"], "'/opt/ccx' __status");
+        assert_eq!(s["statusLine"]["refreshInterval"], 1);
         for event in EVENTS {
             let cmd = &s["hooks"][event][0]["hooks"][0]["command"];
             assert_eq!(cmd, "'/opt/ccx' __hook");

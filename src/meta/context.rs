@@ -15,7 +15,7 @@
 //! measured turn's. The largest turns are looked for only since the context last shrank (a
 //! `/compact` or a fresh session), since earlier turns are no longer in it one by one.
 
-use crate::commands::render::{age, first_line, tokens, Palette};
+use crate::commands::render::{age, prompt_label, tokens, Palette};
 use crate::model::Turn;
 
 /// Fraction of the rot zone from which the context counts as approaching it.
@@ -173,30 +173,41 @@ pub fn render_context(
         }
     }
     out.push('\n');
-    let zone_note = if rot_zone >= window {
-        format!("rot zone from {} (past the window)", tokens(rot_zone))
+    let window_first = rot_zone >= window;
+    let standing = if window_first {
+        // The window ends before the rot zone: its end is the limit that matters.
+        let note = format!("the window ends before the rot zone ({})", tokens(rot_zone));
+        let state = match where_ {
+            Zone::Far => palette.good(&format!("{} left in it", tokens(window - used))),
+            Zone::Approaching => {
+                palette.warn(&format!("nearly full, {} left", tokens(window - used)))
+            }
+            Zone::Inside => palette.warn("it is full"),
+        };
+        format!("{note}: {state}")
     } else {
-        format!(
+        let note = format!(
             "rot zone from {} ({}% of the window)",
             tokens(rot_zone),
             percent(rot_zone, window)
-        )
+        );
+        let state = match where_ {
+            Zone::Far => palette.good(&format!(
+                "well below it, {} to go",
+                tokens(zone_start - used)
+            )),
+            Zone::Approaching => palette.warn(&format!(
+                "approaching it, {} left",
+                tokens(zone_start - used)
+            )),
+            Zone::Inside => palette.warn(&format!(
+                "inside it, {} past its start",
+                tokens(used - zone_start)
+            )),
+        };
+        format!("{note}: {state}")
     };
-    let state = match where_ {
-        Zone::Far => palette.good(&format!(
-            "well below it, {} to go",
-            tokens(zone_start - used)
-        )),
-        Zone::Approaching => palette.warn(&format!(
-            "approaching it, {} left",
-            tokens(zone_start - used)
-        )),
-        Zone::Inside => palette.warn(&format!(
-            "inside it, {} past its start",
-            tokens(used - zone_start)
-        )),
-    };
-    out.push_str(&format!("{zone_note}: {state}\n"));
+    out.push_str(&format!("{standing}\n"));
 
     if !largest.is_empty() {
         out.push_str(&format!(
@@ -220,7 +231,7 @@ pub fn render_context(
                 )
             );
             let head = 2 + id.chars().count() + 2 + plus.chars().count() + 2 + when.len() + 2;
-            let prompt = first_line(&a.turn.prompt, width.saturating_sub(head).max(10));
+            let prompt = prompt_label(a.turn, width.saturating_sub(head).max(10));
             out.push_str(&format!(
                 "  {}  {}  {}  {}\n",
                 palette.id(&id),
@@ -232,17 +243,23 @@ pub fn render_context(
     }
 
     out.push_str(&format!("\n{}\n", palette.strong("advice:")));
-    for line in advice(used, zone_start, &largest) {
+    for line in advice(used, zone_start, window_first, &largest) {
         out.push_str(&wrap_item(&line, width));
     }
     out.pop();
     out
 }
 
-/// Which meta-commands fit now, and why: one entry per piece of advice.
-fn advice(used: u64, zone_start: u64, largest: &[&Added]) -> Vec<String> {
+/// Which meta-commands fit now, and why: one entry per piece of advice. `window_first`: the
+/// window ends before the rot zone, so `zone_start` is the window's end.
+fn advice(used: u64, zone_start: u64, window_first: bool, largest: &[&Added]) -> Vec<String> {
     let mut out = Vec::new();
     let left = tokens(zone_start.saturating_sub(used));
+    let limit = if window_first {
+        "the window's end"
+    } else {
+        "the rot zone"
+    };
     // The largest turn that could be rewound away.
     let candidate = largest
         .iter()
@@ -255,23 +272,29 @@ fn advice(used: u64, zone_start: u64, largest: &[&Added]) -> Vec<String> {
     match zone(used, zone_start) {
         Zone::Far => {
             out.push(format!(
-                "well below the rot zone ({left} to go): keep going. For a side quest (a search, \
+                "well below {limit} ({left} to go): keep going. For a side quest (a search, \
                  a review, an experiment) use `:subagent TASK`: it runs with a clean context and \
                  only its report comes back."
             ));
         }
         Zone::Approaching => {
             out.push(format!(
-                "approaching the rot zone ({left} left): act now while quality is still high. \
+                "approaching {limit} ({left} left): act now while quality is still high. \
                  `:compact FOCUS` keeps what matters for the next step; `:summarize-from-here` \
                  writes a handoff you can start a fresh session from with `:brief`."
             ));
         }
         Zone::Inside => {
-            let mut line = "inside the rot zone: answers get worse from here. \
-                            `:summarize-from-here` then `:brief` continues in a fresh session \
-                            with a handoff of what matters"
-                .to_string();
+            let mut line = if window_first {
+                "the window is full: Claude compacts it on its own, keeping what it chooses. \
+                 `:summarize-from-here` then `:brief` continues in a fresh session with a \
+                 handoff of what matters"
+            } else {
+                "inside the rot zone: answers get worse from here. \
+                 `:summarize-from-here` then `:brief` continues in a fresh session \
+                 with a handoff of what matters"
+            }
+            .to_string();
             match candidate {
                 Some(a) => line.push_str(&format!(
                     "; or, if #{} (+{}) was a detour, {}.",
@@ -540,11 +563,63 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("rot zone from 300k (past the window): well below it, 180k to go"),
+            text.contains("the window ends before the rot zone (300k): 180k left in it"),
+            "{text}"
+        );
+        assert!(
+            flat(&text).contains("well below the window's end (180k to go)"),
             "{text}"
         );
         assert!(text.contains("\n[██████░"), "{text}");
         assert!(!text.contains('│'), "{text}");
+    }
+
+    #[test]
+    fn a_window_that_ends_before_the_rot_zone_is_the_limit() {
+        let near = render_context(
+            &turns(&[100_000, 185_000]),
+            200_000,
+            300_000,
+            100,
+            PLAIN,
+            now(),
+        );
+        assert!(
+            near.contains("the window ends before the rot zone (300k): nearly full, 15k left"),
+            "{near}"
+        );
+        assert!(
+            flat(&near).contains("approaching the window's end (15k left)"),
+            "{near}"
+        );
+        let full = render_context(
+            &turns(&[100_000, 200_000]),
+            200_000,
+            300_000,
+            100,
+            PLAIN,
+            now(),
+        );
+        assert!(full.contains("(300k): it is full"), "{full}");
+        assert!(flat(&full).contains("the window is full"), "{full}");
+        for text in [&near, &full] {
+            assert!(!text.contains("past") && !text.contains("to go"), "{text}");
+        }
+    }
+
+    #[test]
+    fn largest_turns_are_labelled_by_what_sent_them() {
+        let mut all = turns(&[10_000, 60_000]);
+        all[1].kind = crate::model::TurnKind::Brief;
+        all[1].input = Some("brief summary-12".into());
+        all[1].prompt =
+            "<pasted_content id=\"c1d1\">\nThis session continues\n</pasted_content>".into();
+        let text = render_context(&all, 1_000_000, 300_000, 100, PLAIN, now());
+        assert!(
+            text.contains("+50k") && text.contains("[brief summary-12] This session continues"),
+            "{text}"
+        );
+        assert!(!text.contains("pasted_content"), "{text}");
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct ShellContext<'a> {
     pub session_id: Option<String>,
     /// The model Claude runs, when known (for the context window).
     pub model: Option<String>,
+    /// The context window Claude Code reports for that model, when it has.
+    pub reported_window: Option<u64>,
     /// Terminal columns.
     pub width: usize,
     pub palette: Palette,
@@ -273,8 +275,9 @@ fn context(ctx: &ShellContext) -> Result<String, String> {
     } else {
         Vec::new()
     };
-    let largest = turns.iter().map(|t| t.context_tokens).max().unwrap_or(0);
-    let window = ctx.config.window_for(ctx.model.as_deref(), largest);
+    let window = ctx
+        .config
+        .context_window(ctx.reported_window, ctx.model.as_deref());
     Ok(render_context(
         &turns,
         window,
@@ -341,12 +344,18 @@ mod tests {
     }
 
     fn run(store: &Store, branch: &str, line: &str) -> Outcome {
+        run_reported(store, branch, line, None)
+    }
+
+    /// `run` in a session where Claude Code reported a context window of `reported`.
+    fn run_reported(store: &Store, branch: &str, line: &str, reported: Option<u64>) -> Outcome {
         let config = Config::default();
         let ctx = ShellContext {
             store,
             branch: branch.into(),
             session_id: Some("s1".into()),
-            model: None,
+            model: Some("claude-opus-5-5".into()),
+            reported_window: reported,
             width: 80,
             palette: PLAIN,
             config: &config,
@@ -478,7 +487,7 @@ mod tests {
         );
         assert_eq!(
             error(run(&store, "main", ":show try-c")),
-            "no branch 'try-c' (did you mean 'try-b'?)"
+            "no turn or branch 'try-c' (did you mean 'try-b'?)"
         );
     }
 
@@ -502,15 +511,28 @@ mod tests {
     #[test]
     fn context_measures_the_current_branch() {
         let (_dir, store) = fixture();
+        // One window for every branch: the large context of one does not change another's.
         let c = text(run(&store, "main", ":context"));
-        assert!(c.starts_with("context 35k of 200k (18%) after #3\n"), "{c}");
+        assert!(c.starts_with("context 35k of 1M (4%) after #3\n"), "{c}");
         assert!(c.contains("well below it"), "{c}");
         let b = text(run(&store, "try-b", ":context"));
-        assert!(b.starts_with("context 90k of 200k (45%) after #4\n"), "{b}");
+        assert!(b.starts_with("context 90k of 1M (9%) after #4\n"), "{b}");
         // #4 added 60k of 90k: a detour candidate.
         assert!(b.contains("#4 alone added 60k (67% of the context)"), "{b}");
         assert!(b.contains("`:rewind 2`"), "{b}");
         assert!(text(run(&store, "nothing-yet", ":context")).contains("no turns"));
+        // What Claude reports for the model in use decides, for every branch alike.
+        for (branch, head) in [
+            ("main", "context 35k of 200k"),
+            ("try-b", "context 90k of 200k"),
+        ] {
+            let shown = text(run_reported(&store, branch, ":context", Some(200_000)));
+            assert!(shown.starts_with(head), "{shown}");
+            assert!(
+                shown.contains("the window ends before the rot zone"),
+                "{shown}"
+            );
+        }
     }
 
     #[test]

@@ -155,7 +155,7 @@ pub struct CommandInfo {
     pub details: &'static str,
 }
 
-/// Every meta-command, in SPEC's order.
+/// Every meta-command, in the guide's order (docs/guide.md).
 pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo {
         name: "help",
@@ -193,8 +193,9 @@ pub const COMMANDS: &[CommandInfo] = &[
         name: "context",
         usage: ":context",
         summary: "context used, rot zone, largest turns, advice",
-        details: "Shows the exact context size after the last finished turn against the model's \
-                  context window, with the rot zone (where quality drops, `rot_zone_tokens` in \
+        details: "Shows the exact context size after the last finished turn against the context \
+                  window Claude Code reports for the model in use (else `context_window` in \
+                  config.toml), the same on every branch, with the rot zone (where quality drops, `rot_zone_tokens` in \
                   config.toml) marked; the five turns that added the most; and which of \
                   :summarize-from-here, :brief, :compact, :subagent or :rewind fits now, and why.",
     },
@@ -266,8 +267,9 @@ pub const COMMANDS: &[CommandInfo] = &[
         name: "pull",
         usage: ":pull [JOB]",
         summary: "send a finished subagent's report here",
-        details: "Sends the final report of subagent JOB (default: the latest finished) into this \
-                  session, framed as a subagent's conclusion.",
+        details: "Sends the final report of subagent JOB (default: the latest finished one not \
+                  yet pulled) into this session, framed as a subagent's conclusion. A job's \
+                  report is sent once: pulling it again says so and sends nothing.",
     },
     CommandInfo {
         name: "jobs",

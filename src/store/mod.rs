@@ -1,4 +1,4 @@
-//! The turn log of one project (SPEC "The turn log"), kept in an embedded sled database under
+//! The turn log of one project (docs/guide.md), kept in an embedded sled database under
 //! `paths::project_store_dir`, shared by any number of ccx processes at once.
 //!
 //! sled lets one handle per path exist at a time (a second open, even in the same process,
