@@ -23,6 +23,12 @@ impl Default for CcxKey {
 }
 
 impl CcxKey {
+    /// How the key is written for people: `Ctrl-]`.
+    pub fn name(&self) -> String {
+        let c = char::from_u32(self.codepoint).unwrap_or('?');
+        format!("Ctrl-{}", c.to_ascii_uppercase())
+    }
+
     /// Parses `ctrl-]`, `ctrl-g`, `C-\`… (a Ctrl chord of a key with a control byte).
     pub fn parse(spec: &str) -> Result<CcxKey, String> {
         let lower = spec.trim().to_ascii_lowercase();
@@ -1060,6 +1066,12 @@ mod tests {
             (replies, typed),
             (b"\x1bP>|tmux 3.3a\x1b\\".to_vec(), vec![])
         );
+    }
+
+    #[test]
+    fn the_ccx_key_has_a_name_for_people() {
+        assert_eq!(CcxKey::default().name(), "Ctrl-]");
+        assert_eq!(CcxKey::parse("ctrl-g").unwrap().name(), "Ctrl-G");
     }
 
     #[test]

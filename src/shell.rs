@@ -26,6 +26,7 @@ use rustyline::{
     Modifiers,
 };
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
@@ -87,6 +88,12 @@ pub struct MetaShell {
     /// When a meta-command last switched conversations (it may have sent Claude a prompt,
     /// which Claude's input box shows until Claude takes it).
     switched_at: Option<Instant>,
+    /// The running claude has drawn the prompt glyph ccx looks for.
+    prompt_seen: Cell<bool>,
+    /// `:` no longer opens the editor (this claude's prompt cannot be found), and whether
+    /// the person was told.
+    colon_off: Cell<bool>,
+    colon_off_said: Cell<bool>,
 }
 
 /// How long the screen may take to show the effect of a key before ccx asks it whether
@@ -111,6 +118,9 @@ impl MetaShell {
             editor: None,
             last_forward: None,
             switched_at: None,
+            prompt_seen: Cell::new(false),
+            colon_off: Cell::new(false),
+            colon_off_said: Cell::new(false),
         }
     }
 
@@ -651,6 +661,9 @@ impl MetaShell {
     /// with the last key sent. While claude is starting (no prompt drawn yet) this waits for
     /// the prompt, so a `:` typed early opens ccx's editor instead of reaching Claude.
     fn screen_prompt_is_empty(&self) -> bool {
+        if self.colon_off.get() {
+            return false;
+        }
         let screen = &self.deps.screen;
         if let Some((at, fed)) = self.last_forward {
             while at.elapsed() < SCREEN_SETTLE && screen.fed() <= fed {
@@ -668,14 +681,21 @@ impl MetaShell {
         let started = self.deps.handle.child_started();
         let pid = self.deps.handle.child_pid();
         for _ in 0..2000 {
-            if started.elapsed() >= STARTUP_HOLD || self.deps.handle.child_pid() != pid {
-                return false;
-            }
             let drawn = screen
                 .contents()
                 .is_some_and(|text| text.contains(keys::PROMPT_GLYPH));
             if drawn {
+                self.prompt_seen.set(true);
                 break;
+            }
+            if self.deps.handle.child_pid() != pid {
+                return false;
+            }
+            if started.elapsed() >= STARTUP_HOLD {
+                if !self.prompt_seen.get() {
+                    self.turn_colon_off();
+                }
+                return false;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -691,6 +711,22 @@ impl MetaShell {
             std::thread::sleep(Duration::from_millis(50));
         }
         false
+    }
+
+    /// This claude never drew the prompt ccx looks for (a Claude Code version that draws
+    /// it differently): `:` goes to Claude from now on, Ctrl-] still opens the editor, and
+    /// ccx says so once.
+    fn turn_colon_off(&self) {
+        self.colon_off.set(true);
+        if !self.colon_off_said.replace(true) {
+            let key = self.deps.config.ccx_key.name();
+            let message = format!(
+                "`:` is off: ccx cannot find this Claude Code version's prompt ({} expected); {key} opens ccx's editor",
+                keys::PROMPT_GLYPH
+            );
+            crate::diag::log(&message);
+            self.notify(&message);
+        }
     }
 
     fn run_steps(&mut self, steps: Vec<Step>, to_child: &Sender<Vec<u8>>) {
@@ -713,6 +749,8 @@ impl InputFilter for MetaShell {
             // A new claude (restarted by ccx or after a fallback): its prompt starts empty.
             self.claude_pid = pid;
             self.keys.set_empty();
+            self.prompt_seen.set(false);
+            self.colon_off.set(false);
         }
         let mut keys = std::mem::replace(&mut self.keys, KeyFilter::new(self.deps.config.ccx_key));
         let steps = keys.feed(input, || self.screen_prompt_is_empty());

@@ -189,3 +189,38 @@ fn colon_opens_the_editor_right_after_ccx_continues_a_session() {
     colon_opens(&session, "right after ccx -c", "remember this");
     nothing_typed_in_the_editor_reached_claude(&env);
 }
+
+#[test]
+fn colon_is_off_for_a_claude_whose_prompt_ccx_cannot_find() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut env = TestEnv::new();
+    // A "Claude Code" that draws `> ` instead of `❯` and echoes what it is sent.
+    let fake = env.scratch.join("fake-claude");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\ncase \"$*\" in *--version*) echo '9.9.9 (Claude Code)'; exit 0;; esac\n\
+         stty raw -echo 2>/dev/null\nprintf 'fake claude ready\\r\\n> '\nexec cat\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.set_var("CCX_CLAUDE", &fake.to_string_lossy());
+    let session = PtySession::spawn(ccx_path(), &[], &env, 120, 40);
+    session.wait_for_text("fake claude ready", START).unwrap();
+    // ccx waits for the prompt it knows while claude starts, then gives up on `:` ...
+    session.send(b":");
+    session
+        .wait_for_text("> :", Duration::from_secs(60))
+        .expect("the `:` reaches a Claude whose prompt ccx cannot find");
+    let log = std::fs::read_to_string(env.data_dir.join("ccx.log")).unwrap_or_default();
+    assert!(log.contains("`:` is off"), "ccx says `:` is off: {log}");
+    // ... and from then on `:` goes straight through, while Ctrl-] still opens the editor.
+    session.send(b"\x1d");
+    session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
+    close_editor(&session);
+    session.send(b":");
+    session
+        .wait_for(QUICK, |s| s.matches(':').count() >= 2)
+        .expect("a second `:` goes through at once");
+    let log = std::fs::read_to_string(env.data_dir.join("ccx.log")).unwrap_or_default();
+    assert_eq!(log.matches("`:` is off").count(), 1, "said once: {log}");
+}
