@@ -392,6 +392,7 @@ fn turn_start(session: &str, branch: &str, prompt: String) -> TurnStart {
         input: None,
         session_id: session.into(),
         started_at: String::new(),
+        ..Default::default()
     }
 }
 

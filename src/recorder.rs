@@ -295,6 +295,7 @@ impl Recorder {
             input: hint.and_then(|h| h.input),
             session_id: session_id.to_string(),
             started_at: now_rfc3339(),
+            ..Default::default()
         })?;
         self.sessions
             .entry(session_id.to_string())

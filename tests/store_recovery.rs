@@ -30,6 +30,7 @@ fn make_store(dir: &Path) -> BTreeMap<u64, Turn> {
                 input: None,
                 session_id: format!("session-{branch}"),
                 started_at: String::new(),
+                ..Default::default()
             })
             .unwrap();
         let turn = store
@@ -436,6 +437,7 @@ fn recovery_keeps_what_was_imported() {
                 input: None,
                 session_id: "session-x".into(),
                 started_at: ccx::model::now_rfc3339(),
+                ..Default::default()
             },
             end: TurnEnd {
                 reply: format!("reply {key}"),

@@ -432,6 +432,7 @@ fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
             input: None,
             session_id: session.to_owned(),
             started_at: started_at.clone(),
+            ..Default::default()
         },
         end: TurnEnd {
             reply: facts.reply.clone(),
@@ -978,6 +979,7 @@ mod tests {
                     input: None,
                     session_id: "abcdef12-3456".into(),
                     started_at: now_rfc3339(),
+                    ..Default::default()
                 })
                 .unwrap();
             ids.push(turn.id);
