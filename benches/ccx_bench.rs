@@ -693,8 +693,9 @@ fn hook_path(
     }
     append_lines(&transcript, &prior)?;
 
-    let mut env = bridge.env();
-    env.push(("CCX_DATA_DIR".into(), data.to_string_lossy().into_owned()));
+    // The hooks find the bridge through the key file named in their command line.
+    let key = bridge.key_file().to_string_lossy().into_owned();
+    let env = vec![("CCX_DATA_DIR".to_string(), data.to_string_lossy().into_owned())];
     let true_bin = PathBuf::from(if Path::new("/bin/true").exists() {
         "/bin/true"
     } else {
@@ -723,7 +724,7 @@ fn hook_path(
     };
 
     let start_payload = payload("SessionStart", json!({"source": "startup"}));
-    run_with_stdin(ccx_bin, &["__hook"], &env, &start_payload)?;
+    run_with_stdin(ccx_bin, &["__hook", &key], &env, &start_payload)?;
     wait_done(false)?;
 
     let mut exit_ms = Vec::new();
@@ -739,7 +740,7 @@ fn hook_path(
         append_lines(&transcript, &[u])?;
         run_with_stdin(
             ccx_bin,
-            &["__hook"],
+            &["__hook", &key],
             &env,
             &payload("UserPromptSubmit", json!({"prompt": prompt})),
         )?;
@@ -751,7 +752,7 @@ fn hook_path(
             json!({"stop_hook_active": false, "last_assistant_message": reply}),
         );
         let t0 = Instant::now();
-        let exited = run_with_stdin(ccx_bin, &["__hook"], &env, &stop_payload)?;
+        let exited = run_with_stdin(ccx_bin, &["__hook", &key], &env, &stop_payload)?;
         let durable = ms(wait_done(true)?.duration_since(t0));
         // Anchor: starting and ending a trivial process with the same stdin.
         let trivial = run_with_stdin(&true_bin, &[], &[], &stop_payload)?;

@@ -3,6 +3,7 @@
 
 pub mod briefs;
 pub mod cli;
+pub mod closure;
 pub mod commands;
 pub mod config;
 pub mod conversation;

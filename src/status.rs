@@ -108,9 +108,10 @@ pub fn run() -> i32 {
         .lock()
         .take(MAX_PAYLOAD)
         .read_to_end(&mut payload);
-    let Some(run_dir) =
+    // The run directory is the argument (`ccx __status DIR`); older ccx set the environment.
+    let Some(run_dir) = std::env::args_os().nth(2).map(PathBuf::from).or_else(|| {
         std::env::var_os(ENV_SOCKET).and_then(|s| PathBuf::from(s).parent().map(Path::to_path_buf))
-    else {
+    }) else {
         return 0;
     };
     let mut view: SessionView = std::fs::read(view_file(&run_dir))

@@ -804,6 +804,21 @@ pub fn transcript_path_in(config_dir: &Path, cwd: &Path, session_id: &str) -> Pa
         .join(format!("{session_id}.jsonl"))
 }
 
+/// Claude Code's config directory: `$CLAUDE_CONFIG_DIR`, else `$HOME/.claude`.
+pub fn claude_config_dir() -> Option<PathBuf> {
+    match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| PathBuf::from(h).join(".claude")),
+    }
+}
+
+/// The folder holding the transcripts of the sessions Claude runs in `cwd`.
+pub fn project_transcripts_dir(cwd: &Path) -> Option<PathBuf> {
+    Some(claude_config_dir()?.join("projects").join(project_dir_name(cwd)))
+}
+
 /// Write a transcript for Claude to resume: `entries` one JSON object per line, with every
 /// top-level `sessionId` (and `session_id`) field rewritten to `new_session_id`. Parent directories are created; the file
 /// is written beside its final name and renamed into place, readable by the owner only.

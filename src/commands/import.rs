@@ -695,6 +695,11 @@ pub fn run(path: Option<PathBuf>, all: bool) -> Result<i32> {
         }
     };
     let store = crate::session::open_store(&cwd)?;
+    // Turns a dead ccx left running are finished first, from the same transcripts.
+    crate::closure::close_dead_turns(
+        &store,
+        crate::transcript::project_transcripts_dir(&cwd).as_deref(),
+    );
     let known = Known::gather(&store)?;
     let mut turns = 0;
     let mut branches = BTreeSet::new();

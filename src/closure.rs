@@ -1,0 +1,116 @@
+//! Crash closure: a turn whose recording ccx is gone (killed, crashed) is finished from
+//! Claude's transcript — reply, usage, files, its lines — or, where the transcript holds no
+//! reply, marked `interrupted`. Run at every session start, by `ccx import`, and by
+//! `ccx doctor --repair`; `ccx doctor` lists such turns.
+
+use crate::model::{now_rfc3339, Turn, TurnEnd};
+use crate::recorder::last_uuid_of;
+use crate::store::Store;
+use crate::{liveness, tokens, transcript};
+use anyhow::Result;
+use std::path::Path;
+
+/// The open turns whose recording process is gone.
+pub fn dead_open_turns(store: &Store) -> Result<Vec<Turn>> {
+    Ok(store
+        .open_turns()?
+        .into_iter()
+        .filter(|t| t.recorder.as_deref().is_some_and(|r| !liveness::is_alive(r)))
+        .collect())
+}
+
+/// Finishes every open turn of a dead process (see the module doc); problems go to the
+/// diagnostic log. Returns the turns closed.
+pub fn close_dead_turns(store: &Store, transcripts_dir: Option<&Path>) -> Vec<Turn> {
+    let dead = match dead_open_turns(store) {
+        Ok(dead) => dead,
+        Err(e) => {
+            crate::diag::log(&format!("cannot list open turns: {e:#}"));
+            return Vec::new();
+        }
+    };
+    let mut closed = Vec::new();
+    for turn in dead {
+        match close_turn(store, &turn, transcripts_dir) {
+            Ok(done) => closed.push(done),
+            Err(e) => crate::diag::log(&format!("cannot close turn #{}: {e:#}", turn.id)),
+        }
+    }
+    closed
+}
+
+/// Finishes `turn` from its session's transcript in `transcripts_dir`.
+pub fn close_turn(store: &Store, turn: &Turn, transcripts_dir: Option<&Path>) -> Result<Turn> {
+    let lines = transcripts_dir
+        .map(|dir| dir.join(format!("{}.jsonl", turn.session_id)))
+        .and_then(|path| transcript::read_transcript(&path).ok())
+        .unwrap_or_default();
+    let at = find_prompt(&lines, turn);
+    let (entries, facts) = match at {
+        Some(p) => {
+            let end = (p + 1..lines.len())
+                .find(|&i| transcript::starts_turn(&lines[i]))
+                .map_or(lines.len(), |n| transcript::with_preamble(&lines, n, p + 1));
+            let after = match turn.parent {
+                Some(parent) => last_uuid_of(&store.entries(parent).unwrap_or_default()),
+                None => None,
+            };
+            // Lines before the prompt that no earlier turn stored are this turn's.
+            let (entries, facts) = transcript::turn_since(&lines[..end], after.as_deref());
+            if facts.prompt.is_some() {
+                (entries, facts)
+            } else {
+                transcript::turn_since(&lines[..end], lines[p].parent_uuid.as_deref())
+            }
+        }
+        None => (Vec::new(), transcript::TurnFacts::default()),
+    };
+    let ended_at = at
+        .and_then(|p| {
+            lines[p..]
+                .iter()
+                .take_while(|l| {
+                    !transcript::starts_turn(l) || l.uuid == lines[p].uuid
+                })
+                .filter_map(|l| l.timestamp())
+                .last()
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(now_rfc3339);
+    let interrupted = facts.reply.is_empty() || facts.interrupted;
+    let end = TurnEnd {
+        est_tokens: tokens::estimate_tokens(&turn.prompt) + tokens::estimate_tokens(&facts.reply),
+        reply: facts.reply,
+        ended_at,
+        context_tokens: facts.context_tokens,
+        output_tokens: facts.output_tokens,
+        interrupted,
+        files: facts.files,
+        snapshot: None,
+        entries,
+    };
+    store.finish_turn(turn.id, end)
+}
+
+/// The line that started `turn`: by its uuid, else its prompt id, else the last prompt with
+/// its text.
+fn find_prompt(lines: &[transcript::Line], turn: &Turn) -> Option<usize> {
+    if let Some(uuid) = &turn.prompt_uuid {
+        if let Some(i) = lines.iter().rposition(|l| l.uuid.as_ref() == Some(uuid)) {
+            return Some(i);
+        }
+    }
+    if let Some(id) = &turn.prompt_id {
+        if let Some(i) = lines
+            .iter()
+            .position(|l| transcript::starts_turn(l) && l.prompt_id() == Some(id.as_str()))
+        {
+            return Some(i);
+        }
+    }
+    lines.iter().rposition(|l| {
+        transcript::prompt_text(l)
+            .or_else(|| transcript::command_text(l))
+            .is_some_and(|t| t.trim() == turn.prompt.trim())
+    })
+}
