@@ -21,7 +21,7 @@ pub fn is_alive(identity: &str) -> bool {
     if pid == std::process::id() {
         return parts.next().is_none_or(|t| Some(t.to_string()) == start_time(pid));
     }
-    let exists = pid_exists(pid);
+    let exists = pid_exists(pid) && !is_zombie(pid);
     match (exists, parts.next()) {
         (false, _) => false,
         (true, None) => true,
@@ -37,6 +37,17 @@ fn pid_exists(pid: u32) -> bool {
     // SAFETY: kill with signal 0 only checks that the process exists.
     let sent = unsafe { libc::kill(pid, 0) };
     sent == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// A process that has ended but was not yet reaped by its parent (state Z or X).
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = &stat[stat.rfind(')')? + 1..];
+            rest.split_whitespace().next().map(|s| s == "Z" || s == "X")
+        })
+        .unwrap_or(false)
 }
 
 /// Field 22 of `/proc/PID/stat` (start time in clock ticks since boot).
