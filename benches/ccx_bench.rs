@@ -695,7 +695,10 @@ fn hook_path(
 
     // The hooks find the bridge through the key file named in their command line.
     let key = bridge.key_file().to_string_lossy().into_owned();
-    let env = vec![("CCX_DATA_DIR".to_string(), data.to_string_lossy().into_owned())];
+    let env = vec![(
+        "CCX_DATA_DIR".to_string(),
+        data.to_string_lossy().into_owned(),
+    )];
     let true_bin = PathBuf::from(if Path::new("/bin/true").exists() {
         "/bin/true"
     } else {

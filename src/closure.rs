@@ -1,7 +1,9 @@
 //! Crash closure: a turn whose recording ccx is gone (killed, crashed) is finished from
 //! Claude's transcript — reply, usage, files, its lines — or, where the transcript holds no
-//! reply, marked `interrupted`. Run at every session start, by `ccx import`, and by
-//! `ccx doctor --repair`; `ccx doctor` lists such turns.
+//! reply, marked `interrupted`; and prompts such a ccx had no time to record (their hook
+//! message was still on its way) become turns from the transcript. Run at every session start,
+//! by `ccx import`, and by `ccx doctor --repair`; `ccx doctor` lists open turns of dead
+//! processes.
 
 use crate::model::{now_rfc3339, Turn, TurnEnd};
 use crate::recorder::last_uuid_of;
@@ -15,13 +17,20 @@ pub fn dead_open_turns(store: &Store) -> Result<Vec<Turn>> {
     Ok(store
         .open_turns()?
         .into_iter()
-        .filter(|t| t.recorder.as_deref().is_some_and(|r| !liveness::is_alive(r)))
+        .filter(|t| {
+            t.recorder
+                .as_deref()
+                .is_some_and(|r| !liveness::is_alive(r))
+        })
         .collect())
 }
 
 /// Finishes every open turn of a dead process (see the module doc); problems go to the
 /// diagnostic log. Returns the turns closed.
-pub fn close_dead_turns(store: &Store, transcripts_dir: Option<&Path>) -> Vec<Turn> {
+pub fn close_dead_turns(
+    store: &std::sync::Arc<Store>,
+    transcripts_dir: Option<&Path>,
+) -> Vec<Turn> {
     let dead = match dead_open_turns(store) {
         Ok(dead) => dead,
         Err(e) => {
@@ -36,7 +45,36 @@ pub fn close_dead_turns(store: &Store, transcripts_dir: Option<&Path>) -> Vec<Tu
             Err(e) => crate::diag::log(&format!("cannot close turn #{}: {e:#}", turn.id)),
         }
     }
+    if let Some(dir) = transcripts_dir {
+        if let Err(e) = recover_dead_sessions(store, dir) {
+            crate::diag::log(&format!("cannot recover sessions of a dead ccx: {e:#}"));
+        }
+    }
     closed
+}
+
+/// Records what the transcripts of sessions whose recording ccx died show beyond the log.
+fn recover_dead_sessions(store: &std::sync::Arc<Store>, dir: &Path) -> Result<()> {
+    let mut sessions: Vec<String> = store
+        .branches()?
+        .into_iter()
+        .map(|b| b.session_id)
+        .filter(|s| !s.is_empty())
+        .collect();
+    sessions.sort();
+    sessions.dedup();
+    for session in sessions {
+        let Some(who) = store.get_meta(&crate::recorder::recording_key(&session))? else {
+            continue;
+        };
+        if who.as_str().is_none_or(liveness::is_alive) {
+            continue;
+        }
+        let mut recorder =
+            crate::recorder::Recorder::new(store.clone()).with_transcripts_dir(dir.to_path_buf());
+        recorder.recover_session(&session)?;
+    }
+    Ok(())
 }
 
 /// Finishes `turn` from its session's transcript in `transcripts_dir`.
@@ -69,9 +107,7 @@ pub fn close_turn(store: &Store, turn: &Turn, transcripts_dir: Option<&Path>) ->
         .and_then(|p| {
             lines[p..]
                 .iter()
-                .take_while(|l| {
-                    !transcript::starts_turn(l) || l.uuid == lines[p].uuid
-                })
+                .take_while(|l| !transcript::starts_turn(l) || l.uuid == lines[p].uuid)
                 .filter_map(|l| l.timestamp())
                 .last()
                 .map(str::to_owned)

@@ -135,7 +135,12 @@ impl Follower {
 
     /// As [`Follower::turn_ancestors`], but starting with line `index` itself.
     pub fn turn_ancestors_from(&self, index: usize) -> Vec<Ancestor> {
-        let mut out: Vec<Ancestor> = self.lines.get(index).and_then(as_ancestor).into_iter().collect();
+        let mut out: Vec<Ancestor> = self
+            .lines
+            .get(index)
+            .and_then(as_ancestor)
+            .into_iter()
+            .collect();
         out.extend(self.turn_ancestors(index));
         out
     }
@@ -222,7 +227,12 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let mut follower = Follower::new(path);
         follower.refresh().unwrap();
-        let first = |i: usize| follower.turn_ancestors(i).first().map(|a| a.uuids[0].clone());
+        let first = |i: usize| {
+            follower
+                .turn_ancestors(i)
+                .first()
+                .map(|a| a.uuids[0].clone())
+        };
         assert_eq!(first(6).as_deref(), Some("p1"));
         assert_eq!(first(4).as_deref(), Some("p2"));
         assert_eq!(first(0), None);

@@ -19,7 +19,9 @@ pub fn is_alive(identity: &str) -> bool {
         return true;
     };
     if pid == std::process::id() {
-        return parts.next().is_none_or(|t| Some(t.to_string()) == start_time(pid));
+        return parts
+            .next()
+            .is_none_or(|t| Some(t.to_string()) == start_time(pid));
     }
     let exists = pid_exists(pid) && !is_zombie(pid);
     match (exists, parts.next()) {

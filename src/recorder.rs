@@ -71,7 +71,7 @@ struct Compaction {
 #[derive(Debug, Clone, PartialEq)]
 enum Parent {
     /// The nearest turn up the chain.
-    Turn(Turn),
+    Turn(Box<Turn>),
     /// Nothing before it: a conversation's first turn.
     Root,
     /// Earlier prompts ccx has no turn for (recorded before turns kept their uuid): the
@@ -129,6 +129,8 @@ pub struct Recorder {
     transcripts_dir: Option<PathBuf>,
     /// Hook prompts that never appeared in the transcript.
     pub unconfirmed: u64,
+    /// How long a reported prompt may take to appear in the transcript.
+    confirm_wait: Duration,
     sessions: HashMap<String, SessionState>,
     next_prompt: HashMap<String, NextPrompt>,
     view: Arc<std::sync::Mutex<SessionView>>,
@@ -144,6 +146,7 @@ impl Recorder {
             store,
             transcripts_dir: None,
             unconfirmed: 0,
+            confirm_wait: CONFIRM_WAIT,
             sessions: HashMap::new(),
             next_prompt: HashMap::new(),
             view: Default::default(),
@@ -163,6 +166,12 @@ impl Recorder {
     /// Reads every session's transcript from `dir` (Claude's projects folder for this project).
     pub fn with_transcripts_dir(mut self, dir: PathBuf) -> Recorder {
         self.transcripts_dir = Some(dir);
+        self
+    }
+
+    /// Waits `wait` (instead of [`CONFIRM_WAIT`]) for a reported prompt to appear.
+    pub fn with_confirm_wait(mut self, wait: Duration) -> Recorder {
+        self.confirm_wait = wait;
         self
     }
 
@@ -274,11 +283,22 @@ impl Recorder {
     fn follow(&mut self, session_id: &str, claimed: Option<String>) {
         let path = self.transcript_for(session_id, claimed);
         let state = self.sessions.entry(session_id.to_string()).or_default();
+        let mut new = false;
         if let Some(path) = path {
             if state.follower.as_ref().is_none_or(|f| f.path() != path) {
                 state.follower = Some(Follower::new(path));
+                new = true;
             }
         }
+        if new {
+            // Who records the session: if this process dies, the next start finishes its work.
+            let key = recording_key(session_id);
+            let me = serde_json::Value::String(crate::liveness::this_process());
+            if let Err(e) = self.store.set_meta(&key, me) {
+                crate::diag::log(&format!("cannot note who records {session_id}: {e:#}"));
+            }
+        }
+        let state = self.sessions.entry(session_id.to_string()).or_default();
         if let Some(follower) = state.follower.as_mut() {
             if let Err(e) = follower.refresh() {
                 crate::diag::log(&format!(
@@ -427,7 +447,10 @@ impl Recorder {
         let (uuid, logical) = {
             let follower = self.follower(session_id).context("no transcript")?;
             let line = &follower.lines()[at];
-            (line.uuid.clone(), line.logical_parent_uuid().map(str::to_owned))
+            (
+                line.uuid.clone(),
+                line.logical_parent_uuid().map(str::to_owned),
+            )
         };
         if let Some(u) = &uuid {
             if self.store.turn_by_uuid(u)?.is_some() {
@@ -488,7 +511,34 @@ impl Recorder {
             self.follow(&id, None);
             self.record_unreported(&id, None)?;
             self.finish_pending(&id, None, true)?;
+            // Recorded to the end: nothing for a later start to recover.
+            self.store
+                .set_meta(&recording_key(&id), serde_json::Value::Null)?;
         }
+        Ok(())
+    }
+
+    /// Records what the transcript of `session_id` shows after its branch's last stored turn
+    /// (a ccx that recorded it died before its hooks were handled): prompts become finished
+    /// turns. The session is then no longer noted as recorded by anyone.
+    pub fn recover_session(&mut self, session_id: &str) -> Result<()> {
+        let head = self
+            .store
+            .branch_for_session(session_id)?
+            .and_then(|b| b.head);
+        if let Some(id) = head {
+            let last = last_uuid_of(&self.store.entries(id).unwrap_or_default());
+            self.sessions
+                .entry(session_id.to_string())
+                .or_default()
+                .last_uuid = last;
+        }
+        self.follow(session_id, None);
+        self.record_unreported(session_id, None)?;
+        self.finish_pending(session_id, None, true)?;
+        self.store
+            .set_meta(&recording_key(session_id), serde_json::Value::Null)?;
+        self.sessions.remove(session_id);
         Ok(())
     }
 
@@ -513,8 +563,13 @@ impl Recorder {
 
     /// Waits (bounded) until the transcript shows the prompt a hook reported: a turn-starting
     /// line after the stored ones with the same `promptId`, or the same text. Its index.
-    fn confirm(&mut self, session_id: &str, prompt: &str, prompt_id: Option<&str>) -> Option<usize> {
-        let deadline = Instant::now() + CONFIRM_WAIT;
+    fn confirm(
+        &mut self,
+        session_id: &str,
+        prompt: &str,
+        prompt_id: Option<&str>,
+    ) -> Option<usize> {
+        let deadline = Instant::now() + self.confirm_wait;
         loop {
             let from = self.unstored_from(session_id);
             if let Some(f) = self.follower(session_id) {
@@ -702,7 +757,7 @@ impl Recorder {
         for ancestor in ancestors {
             for uuid in &ancestor.uuids {
                 if let Some(turn) = self.store.turn_by_uuid(uuid)? {
-                    return Ok(Parent::Turn(turn));
+                    return Ok(Parent::Turn(Box::new(turn)));
                 }
             }
             if ancestor.is_prompt {
@@ -749,7 +804,9 @@ impl Recorder {
             None => Box::new((2..MAX_BRANCH_NAME_TRIES).map(|n| format!("session-{n}"))),
         };
         for name in candidates {
-            if crate::refs::validate_branch_name(&name).is_err() || self.store.branch(&name)?.is_some() {
+            if crate::refs::validate_branch_name(&name).is_err()
+                || self.store.branch(&name)?.is_some()
+            {
                 continue;
             }
             let created = self.store.create_branch(Branch {
@@ -806,7 +863,11 @@ impl Recorder {
 
     /// A `Stop` with no running turn: once the reply it announced is written, the prompts
     /// the transcript shows that no hook reported become turns.
-    fn record_unreported_at_stop(&mut self, session_id: &str, announced: Option<&str>) -> Result<()> {
+    fn record_unreported_at_stop(
+        &mut self,
+        session_id: &str,
+        announced: Option<&str>,
+    ) -> Result<()> {
         let deadline = Instant::now() + TRANSCRIPT_SETTLE;
         while let Some(text) = announced {
             let from = self.unstored_from(session_id);
@@ -987,6 +1048,11 @@ impl Recorder {
     }
 }
 
+/// The store meta key naming the process that records `session_id` (see `liveness`).
+pub fn recording_key(session_id: &str) -> String {
+    format!("recording:{session_id}")
+}
+
 /// A branch name made from free text (a session title): lowercase letters, digits and `-`.
 fn branch_slug(text: &str) -> String {
     let text = text.trim().trim_end_matches("(Branch)").trim();
@@ -1010,4 +1076,138 @@ pub fn last_uuid_of(entries: &[serde_json::Value]) -> Option<String> {
         .iter()
         .rev()
         .find_map(|e| e.get("uuid").and_then(|u| u.as_str()).map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::io::Write;
+
+    struct World {
+        _dir: tempfile::TempDir,
+        transcripts: PathBuf,
+        store: Arc<Store>,
+    }
+
+    fn world() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let transcripts = dir.path().join("projects");
+        std::fs::create_dir_all(&transcripts).unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("store")).unwrap());
+        World {
+            _dir: dir,
+            transcripts,
+            store,
+        }
+    }
+
+    impl World {
+        fn recorder(&self) -> Recorder {
+            Recorder::new(self.store.clone())
+                .with_transcripts_dir(self.transcripts.clone())
+                .with_confirm_wait(Duration::from_millis(300))
+        }
+
+        fn append(&self, session: &str, lines: &[serde_json::Value]) {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.transcripts.join(format!("{session}.jsonl")))
+                .unwrap();
+            for l in lines {
+                writeln!(f, "{l}").unwrap();
+            }
+        }
+    }
+
+    /// A prompt line and its reply line.
+    fn turn(n: &str, parent: Option<&str>, session: &str) -> [serde_json::Value; 2] {
+        [
+            json!({"type": "user", "uuid": format!("p{n}"), "parentUuid": parent,
+                "sessionId": session, "promptId": format!("id{n}"),
+                "message": {"role": "user", "content": format!("prompt {n}")}}),
+            json!({"type": "assistant", "uuid": format!("a{n}"), "parentUuid": format!("p{n}"),
+                "sessionId": session, "message": {"id": format!("m{n}"), "role": "assistant",
+                "model": "m", "content": [{"type": "text", "text": format!("reply {n}")}],
+                "usage": {"input_tokens": 10, "output_tokens": 2}}}),
+        ]
+    }
+
+    fn prompt(session: &str, n: &str) -> HookEvent {
+        HookEvent::PromptSubmitted {
+            session_id: session.into(),
+            transcript_path: Some("/etc/shadow".into()),
+            prompt: format!("prompt {n}"),
+            prompt_id: Some(format!("id{n}")),
+        }
+    }
+
+    fn stop(session: &str, n: &str) -> HookEvent {
+        HookEvent::Stopped {
+            session_id: session.into(),
+            transcript_path: None,
+            last_message: Some(format!("reply {n}")),
+        }
+    }
+
+    #[test]
+    fn a_rewound_conversation_forks_after_the_turn_it_continues() {
+        let w = world();
+        let mut r = w.recorder();
+        for (n, parent) in [("1", None), ("2", Some("a1")), ("3", Some("a2"))] {
+            w.append("s", &turn(n, parent, "s"));
+            r.handle(prompt("s", n)).unwrap();
+            r.handle(stop("s", n)).unwrap();
+        }
+        // Claude's rewind menu: the next prompt continues from the end of turn 1.
+        w.append("s", &turn("4", Some("a1"), "s"));
+        r.handle(prompt("s", "4")).unwrap();
+        r.handle(stop("s", "4")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 4);
+        assert_eq!(turns[3].parent, Some(turns[0].id));
+        assert_eq!(turns[3].reply, "reply 4");
+        assert_eq!(turns[3].prompt_uuid.as_deref(), Some("p4"));
+        let fork = w.store.branch(&turns[3].branch).unwrap().unwrap();
+        assert_eq!(fork.name, "main-rewind-1");
+        assert_eq!(fork.fork_turn, Some(turns[0].id));
+        assert_eq!(fork.parent_branch.as_deref(), Some("main"));
+        assert_eq!(
+            w.store.branch("main").unwrap().unwrap().head,
+            Some(turns[2].id)
+        );
+    }
+
+    #[test]
+    fn a_prompt_the_transcript_never_shows_is_dropped() {
+        let w = world();
+        let mut r = w.recorder();
+        w.append("s", &turn("1", None, "s"));
+        r.handle(prompt("s", "1")).unwrap();
+        r.handle(stop("s", "1")).unwrap();
+        r.handle(prompt("s", "forged")).unwrap();
+        r.handle(stop("s", "forged")).unwrap();
+        assert_eq!(r.unconfirmed, 1);
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 1, "{turns:#?}");
+    }
+
+    #[test]
+    fn a_prompt_whose_hook_was_lost_is_recorded_at_the_stop() {
+        let w = world();
+        let mut r = w.recorder();
+        w.append("s", &turn("1", None, "s"));
+        r.handle(prompt("s", "1")).unwrap();
+        r.handle(stop("s", "1")).unwrap();
+        // No UserPromptSubmit for turn 2: only its Stop arrives.
+        w.append("s", &turn("2", Some("a1"), "s"));
+        r.handle(stop("s", "2")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 2, "{turns:#?}");
+        assert_eq!(turns[1].prompt, "prompt 2");
+        assert_eq!(turns[1].reply, "reply 2");
+        assert_eq!(turns[1].parent, Some(turns[0].id));
+        assert!(!turns[1].is_running());
+    }
 }

@@ -816,7 +816,11 @@ pub fn claude_config_dir() -> Option<PathBuf> {
 
 /// The folder holding the transcripts of the sessions Claude runs in `cwd`.
 pub fn project_transcripts_dir(cwd: &Path) -> Option<PathBuf> {
-    Some(claude_config_dir()?.join("projects").join(project_dir_name(cwd)))
+    Some(
+        claude_config_dir()?
+            .join("projects")
+            .join(project_dir_name(cwd)),
+    )
 }
 
 /// Write a transcript for Claude to resume: `entries` one JSON object per line, with every

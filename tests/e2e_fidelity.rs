@@ -14,7 +14,11 @@ use support::{pid_alive, wait_until, TestEnv};
 
 fn tree(env: &TestEnv) -> Vec<Value> {
     let out = ccx(env, &["tree", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -82,15 +86,27 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     })
     .expect("the turn after the rewind is recorded");
     assert_eq!(t4["parent"], t2["id"], "the rewound turn is not its parent");
-    let request = wait_request(&env, "for delta", |r| r.main && r.user_text.contains("delta"));
+    let request = wait_request(&env, "for delta", |r| {
+        r.main && r.user_text.contains("delta")
+    });
     assert!(request.history_contains("alpha") && request.history_contains("beta"));
-    assert!(!request.history_contains("gamma"), "Claude no longer holds gamma");
+    assert!(
+        !request.history_contains("gamma"),
+        "Claude no longer holds gamma"
+    );
 
     // `ccx show HEAD` and the branch's log hold exactly what Claude received.
     let branch = t4["branch"].as_str().unwrap().to_string();
-    assert_ne!(branch, "alpha-reply-first-answer", "a new branch for the rewind");
+    assert_ne!(
+        branch, "alpha-reply-first-answer",
+        "a new branch for the rewind"
+    );
     let out = ccx(&env, &["show", "HEAD", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let head: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(head["id"], t4["id"]);
     let lineage: Vec<String> = log_json(&env, &["--branch", &branch])
@@ -116,7 +132,11 @@ fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     ask(&session, "warm up [[reply:ready]]", "ready");
     wait_for_finished_turns(&env, 1, &[]);
     let claude_pids = children_of(session.pid());
-    ask(&session, "the last words [[reply:drawn then killed]]", "drawn then killed");
+    ask(
+        &session,
+        "the last words [[reply:drawn then killed]]",
+        "drawn then killed",
+    );
     session.kill_9();
     for pid in claude_pids {
         let gone = wait_until(Duration::from_secs(20), || (!pid_alive(pid)).then_some(()));
@@ -130,7 +150,10 @@ fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     let again = start_ccx(&env, &[]);
     let turns = wait_until(TURN, || {
         let turns = log_json(&env, &[]);
-        turns.iter().all(|t| !t["ended_at"].is_null()).then_some(turns)
+        turns
+            .iter()
+            .all(|t| !t["ended_at"].is_null())
+            .then_some(turns)
     })
     .unwrap_or_else(|| panic!("a turn stayed running: {:#?}", log_json(&env, &[])));
     let last = turn_with(&turns, "the last words");
@@ -174,7 +197,10 @@ fn a_bash_tool_call_cannot_forge_a_turn() {
             .filter(|t| t.contains("done"))
     })
     .expect("the tool call ran");
-    assert!(!text.contains("CCX_HOOK_SECRET"), "the secret leaked: {text}");
+    assert!(
+        !text.contains("CCX_HOOK_SECRET"),
+        "the secret leaked: {text}"
+    );
     ask(&session, "real two [[reply:second real]]", "second real");
     let turns = wait_for_finished_turns(&env, 3, &[]);
     assert_eq!(turns.len(), 3, "{turns:#?}");

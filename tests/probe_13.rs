@@ -1,7 +1,7 @@
 //! Scratch probe (not committed): holds a stand-in and env open for manual tmux driving.
 mod support;
-use support::TestEnv;
 use std::time::{Duration, Instant};
+use support::TestEnv;
 
 #[test]
 #[ignore]
@@ -25,7 +25,13 @@ fn dump(env: &TestEnv) {
     let reqs = env.standin.requests();
     let mut out = String::new();
     for r in reqs {
-        out.push_str(&format!("{:?} main={} user_text={:?} msgs={:?}\n\n", r.kind, r.main, r.user_text, r.message_texts()));
+        out.push_str(&format!(
+            "{:?} main={} user_text={:?} msgs={:?}\n\n",
+            r.kind,
+            r.main,
+            r.user_text,
+            r.message_texts()
+        ));
     }
     std::fs::write("/tmp/p13/requests.txt", out).unwrap();
 }

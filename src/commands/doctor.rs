@@ -189,7 +189,7 @@ fn hooks_deliver() -> Result<String> {
 /// Claude's transcripts.
 fn open_turns(repair: bool) -> Result<String> {
     let cwd = std::env::current_dir()?;
-    let store = crate::session::open_store(&cwd)?;
+    let store = std::sync::Arc::new(crate::session::open_store(&cwd)?);
     let dead = crate::closure::dead_open_turns(&store)?;
     let ids = |turns: &[crate::model::Turn]| {
         turns

@@ -694,7 +694,7 @@ pub fn run(path: Option<PathBuf>, all: bool) -> Result<i32> {
             found
         }
     };
-    let store = crate::session::open_store(&cwd)?;
+    let store = std::sync::Arc::new(crate::session::open_store(&cwd)?);
     // Turns a dead ccx left running are finished first, from the same transcripts.
     crate::closure::close_dead_turns(
         &store,

@@ -27,7 +27,11 @@ pub fn ccx_settings(exe: &Path, run_dir: &Path) -> Value {
         "{} {} {}",
         shell_quote(&exe.to_string_lossy()),
         crate::cli::HOOK_SUBCOMMAND,
-        shell_quote(&run_dir.join(crate::hooks::bridge::KEY_FILE).to_string_lossy())
+        shell_quote(
+            &run_dir
+                .join(crate::hooks::bridge::KEY_FILE)
+                .to_string_lossy()
+        )
     );
     let mut hooks = serde_json::Map::new();
     for event in EVENTS {

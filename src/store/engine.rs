@@ -411,19 +411,21 @@ impl Engine {
             &self.uuids,
             &self.open,
         )
-            .transaction(|(turns, branches, tokens, sessions, uuids, open)| -> TxRes<()> {
-                turns.insert(&key(id), turn_bytes.as_slice())?;
-                branches.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
-                tokens.insert(token.as_bytes(), &key(id))?;
-                if new_branch && !branch.session_id.is_empty() {
-                    sessions.insert(branch.session_id.as_bytes(), branch.name.as_bytes())?;
-                }
-                if let Some(uuid) = &start.prompt_uuid {
-                    uuids.insert(uuid.as_bytes(), &key(id))?;
-                }
-                open.insert(&key(id), &[])?;
-                Ok(())
-            })
+            .transaction(
+                |(turns, branches, tokens, sessions, uuids, open)| -> TxRes<()> {
+                    turns.insert(&key(id), turn_bytes.as_slice())?;
+                    branches.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
+                    tokens.insert(token.as_bytes(), &key(id))?;
+                    if new_branch && !branch.session_id.is_empty() {
+                        sessions.insert(branch.session_id.as_bytes(), branch.name.as_bytes())?;
+                    }
+                    if let Some(uuid) = &start.prompt_uuid {
+                        uuids.insert(uuid.as_bytes(), &key(id))?;
+                    }
+                    open.insert(&key(id), &[])?;
+                    Ok(())
+                },
+            )
             .map_err(|e| self.tx_err(e))?;
         self.flush_unless(defer)?;
         Ok(turn)
