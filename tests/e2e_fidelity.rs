@@ -208,3 +208,103 @@ fn a_bash_tool_call_cannot_forge_a_turn() {
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
+
+/// Every turn of the project (all branches), waiting until `pred` holds for them.
+fn all_turns_until(env: &TestEnv, what: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    wait_until(TURN, || {
+        let out = ccx(env, &["tree", "--json"]);
+        let branches: Vec<Value> = serde_json::from_slice(&out.stdout).ok()?;
+        let mut turns: Vec<Value> = Vec::new();
+        for b in branches {
+            for t in log_json(env, &["--branch", b["name"].as_str()?]) {
+                if !turns.iter().any(|k| k["id"] == t["id"]) {
+                    turns.push(t);
+                }
+            }
+        }
+        turns.sort_by_key(|t| t["id"].as_u64());
+        pred(&turns).then_some(turns)
+    })
+    .unwrap_or_else(|| panic!("never: {what}"))
+}
+
+#[test]
+fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "one [[reply:answer one]]", "answer one");
+    ask(&session, "two [[reply:answer two]]", "answer two");
+    ask(&session, "three [[reply:answer three]]", "answer three");
+    let turns = wait_for_finished_turns(&env, 3, &[]);
+    let (t1, t3) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
+
+    // Rewind menu on "two" → "Summarize from here": a summary turn on a new branch after #1.
+    session.send(b"\x1b");
+    std::thread::sleep(Duration::from_millis(300));
+    session.send(b"\x1b");
+    session.wait_for_text("Restore the code", TURN).unwrap();
+    for _ in 0..2 {
+        session.send(b"\x1b[A");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    session.send(b"\r");
+    session.wait_for_text("Summarize from here", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    session.send(b"\x1b[B");
+    std::thread::sleep(Duration::from_millis(300));
+    session.send(b"\r");
+    let turns = all_turns_until(&env, "a summary turn", |ts| {
+        ts.iter()
+            .any(|t| t["kind"] == "summary" && !t["ended_at"].is_null())
+    });
+    let summary = turns
+        .iter()
+        .find(|t| t["kind"] == "summary")
+        .unwrap()
+        .clone();
+    assert_eq!(summary["parent"], t1["id"], "{turns:#?}");
+    assert_ne!(summary["branch"], "main");
+    let branches = tree(&env);
+    let fork = branches
+        .iter()
+        .find(|b| b["name"] == summary["branch"])
+        .unwrap();
+    assert_eq!(fork["fork_turn"], t1["id"]);
+    // main keeps its three turns.
+    let main = branches.iter().find(|b| b["name"] == "main").unwrap();
+    assert_eq!(main["head"], t3["id"]);
+
+    // /compact continues the summary's branch as a compact turn.
+    session
+        .wait_for(TURN, |s| !s.contains("Summarize from here"))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(b"\x15");
+    std::thread::sleep(Duration::from_millis(300));
+    session.type_and_submit("/compact");
+    let turns = all_turns_until(&env, "a compact turn", |ts| {
+        ts.iter()
+            .any(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
+    });
+    let compact = turns.iter().find(|t| t["kind"] == "compact").unwrap();
+    assert_eq!(compact["parent"], summary["id"], "{turns:#?}");
+    assert_eq!(compact["branch"], summary["branch"]);
+
+    // /clear: the footer names the new root branch at once; the next turn is its root.
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    session.type_and_submit("/clear");
+    session
+        .wait_for_text("ccx · session-2", TURN)
+        .unwrap_or_else(|s| panic!("the footer never showed the new branch:\n{s}"));
+    ask(&session, "fresh [[reply:fresh answer]]", "fresh answer");
+    let turns = all_turns_until(&env, "the turn after /clear", |ts| {
+        ts.iter()
+            .any(|t| t["prompt"] == "fresh [[reply:fresh answer]]" && !t["ended_at"].is_null())
+    });
+    let fresh = turn_with(&turns, "fresh");
+    assert!(fresh["parent"].is_null());
+    assert_eq!(fresh["branch"], "session-2");
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+}
