@@ -370,6 +370,21 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
         .into_iter()
         .map(plan_turns_owned)
         .collect();
+    // A session Claude's `/branch` or `/fork` made starts with a copy of another one's turns
+    // (same uuids): those already in the log are known, and its own turns fork after them.
+    for turn in chains.iter().flatten() {
+        if imported.turns.contains_key(&turn.key) {
+            continue;
+        }
+        if let Some(existing) = prompt_uuids(&turn.entries)
+            .iter()
+            .find_map(|u| store.turn_by_uuid(u).ok().flatten())
+        {
+            if existing.session_id != session {
+                imported.turns.insert(turn.key.clone(), existing.id);
+            }
+        }
+    }
     let known_keys: HashSet<String> = imported.turns.keys().cloned().collect();
     let segments = layout(&chains, &known_keys);
     let base = format!("import-{}", session.chars().take(8).collect::<String>());
@@ -417,6 +432,18 @@ struct Target<'a> {
     previous: &'a Value,
 }
 
+/// The uuids a turn's starting line is known by (its own, and the one it was copied from).
+fn prompt_uuids(entries: &[Line]) -> Vec<String> {
+    let Some(line) = entries.iter().rev().find(|l| transcript::starts_turn(l)) else {
+        return Vec::new();
+    };
+    line.uuid
+        .iter()
+        .cloned()
+        .chain(line.forked_from_uuid().map(str::to_owned))
+        .collect()
+}
+
 /// A planned turn as the store takes it: the entries joined into one JSON array, the token
 /// estimate made.
 fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
@@ -432,6 +459,13 @@ fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
             input: None,
             session_id: session.to_owned(),
             started_at: started_at.clone(),
+            prompt_uuid: prompt_uuids(&planned.entries).into_iter().next(),
+            prompt_id: planned
+                .entries
+                .iter()
+                .rev()
+                .find(|l| transcript::starts_turn(l))
+                .and_then(|l| l.prompt_id().map(str::to_owned)),
             ..Default::default()
         },
         end: TurnEnd {
@@ -966,6 +1000,49 @@ mod tests {
         assert_eq!(again.turns, 0, "{again:?}");
         assert!(again.skipped.is_none());
         assert_eq!(store.all_turns().unwrap().len(), 5);
+    }
+
+    #[test]
+    fn a_session_claude_branched_imports_as_a_fork_of_the_turns_it_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let original = [
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            assistant("a1", "u1", "one", 1100),
+            user("u2", Some("a1"), "second", "2026-01-01T12:01:00.000Z"),
+            assistant("a2", "u2", "two", 1200),
+        ];
+        let write = |name: &str, lines: &[Value]| {
+            let path = dir.path().join(name);
+            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let a = write("abcdef12-3456.jsonl", &original);
+        import_transcript(&store, &a, &Known::gather(&store).unwrap()).unwrap();
+        // `/branch` after turn 2: the same lines under a new session, marked `forkedFrom`.
+        let mut copy: Vec<Value> = original
+            .iter()
+            .map(|l| {
+                let mut l = l.clone();
+                l["forkedFrom"] = json!({"sessionId": "abcdef12-3456", "messageUuid": l["uuid"]});
+                l["sessionId"] = json!("99999999-0000");
+                l
+            })
+            .collect();
+        copy.push(user("u3", Some("a2"), "third", "2026-01-01T12:02:00.000Z"));
+        copy.push(assistant("a3", "u3", "three", 1300));
+        let b = write("99999999-0000.jsonl", &copy);
+        let report = import_transcript(&store, &b, &Known::gather(&store).unwrap()).unwrap();
+        assert_eq!(report.turns, 1, "{report:?}");
+        let turns = store.all_turns().unwrap();
+        assert_eq!(turns.len(), 3);
+        assert_eq!(turns[2].prompt, "third");
+        assert_eq!(turns[2].parent, Some(turns[1].id));
+        let fork = store.branch(&turns[2].branch).unwrap().unwrap();
+        assert_eq!(fork.fork_turn, Some(turns[1].id));
+        assert_eq!(fork.parent_branch.as_deref(), Some("import-abcdef12"));
+        assert_eq!(turns[0].prompt_uuid.as_deref(), Some("u1"));
     }
 
     #[test]

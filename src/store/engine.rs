@@ -524,8 +524,11 @@ impl Engine {
                         entries_tx.insert(&key(*id), t.entries.as_bytes())?;
                         turns_tx.insert(&key(*id), record.as_slice())?;
                         imports_tx.insert(Self::import_key(source, &t.source_key), &key(*id))?;
+                        // The first turn recorded for a transcript line keeps it.
                         if let Some(uuid) = &t.start.prompt_uuid {
-                            uuids_tx.insert(uuid.as_bytes(), &key(*id))?;
+                            if uuids_tx.get(uuid.as_bytes())?.is_none() {
+                                uuids_tx.insert(uuid.as_bytes(), &key(*id))?;
+                            }
                         }
                     }
                     branches_tx.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
