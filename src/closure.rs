@@ -112,7 +112,9 @@ pub fn close_turn(store: &Store, turn: &Turn, transcripts_dir: Option<&Path>) ->
                 .last()
                 .map(str::to_owned)
         })
-        .unwrap_or_else(now_rfc3339);
+        .unwrap_or_else(now_rfc3339)
+        // Claude's clock stamped the prompt before ccx stored it: never end before the start.
+        .max(turn.started_at.clone());
     let interrupted = facts.reply.is_empty() || facts.interrupted;
     let end = TurnEnd {
         est_tokens: tokens::estimate_tokens(&turn.prompt) + tokens::estimate_tokens(&facts.reply),

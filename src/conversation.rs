@@ -26,6 +26,16 @@ pub struct Follower {
     by_uuid: HashMap<String, usize>,
 }
 
+/// What a walk up the chain found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Walk {
+    /// The lines that may start a turn, nearest first.
+    pub ancestors: Vec<Ancestor>,
+    /// The walk stopped at a line this file does not hold (the file was rewritten or cut), so
+    /// more of the conversation lies beyond what it saw.
+    pub broken: bool,
+}
+
 /// A line up the chain that may start a turn, nearest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ancestor {
@@ -109,10 +119,10 @@ impl Follower {
     /// The lines up the chain from line `index` (exclusive) that may start a turn, nearest
     /// first: prompt and command lines, and compaction boundaries (which the walk crosses
     /// through their `logicalParentUuid`). Ends at the chain's root or at a line not in the file.
-    pub fn turn_ancestors(&self, index: usize) -> Vec<Ancestor> {
-        let mut out = Vec::new();
+    pub fn turn_ancestors(&self, index: usize) -> Walk {
+        let mut walk = Walk::default();
         let Some(start) = self.lines.get(index) else {
-            return out;
+            return walk;
         };
         let mut next = parent_of(start).map(str::to_owned);
         let mut seen = 0;
@@ -122,27 +132,25 @@ impl Follower {
                 break;
             }
             let Some(&i) = self.by_uuid.get(&uuid) else {
+                walk.broken = true;
                 break;
             };
             let line = &self.lines[i];
             if let Some(ancestor) = as_ancestor(line) {
-                out.push(ancestor);
+                walk.ancestors.push(ancestor);
             }
             next = parent_of(line).map(str::to_owned);
         }
-        out
+        walk
     }
 
     /// As [`Follower::turn_ancestors`], but starting with line `index` itself.
-    pub fn turn_ancestors_from(&self, index: usize) -> Vec<Ancestor> {
-        let mut out: Vec<Ancestor> = self
-            .lines
-            .get(index)
-            .and_then(as_ancestor)
-            .into_iter()
-            .collect();
-        out.extend(self.turn_ancestors(index));
-        out
+    pub fn turn_ancestors_from(&self, index: usize) -> Walk {
+        let mut walk = self.turn_ancestors(index);
+        if let Some(own) = self.lines.get(index).and_then(as_ancestor) {
+            walk.ancestors.insert(0, own);
+        }
+        walk
     }
 }
 
@@ -230,6 +238,7 @@ mod tests {
         let first = |i: usize| {
             follower
                 .turn_ancestors(i)
+                .ancestors
                 .first()
                 .map(|a| a.uuids[0].clone())
         };
@@ -238,11 +247,13 @@ mod tests {
         assert_eq!(first(0), None);
         let up: Vec<String> = follower
             .turn_ancestors(8)
+            .ancestors
             .into_iter()
             .map(|a| a.uuids[0].clone())
             .collect();
         assert_eq!(up, ["b", "p2", "p1"]);
-        assert!(!follower.turn_ancestors(8)[0].is_prompt);
-        assert_eq!(follower.turn_ancestors_from(8)[0].uuids, ["p5"]);
+        assert!(!follower.turn_ancestors(8).ancestors[0].is_prompt);
+        assert!(!follower.turn_ancestors(8).broken);
+        assert_eq!(follower.turn_ancestors_from(8).ancestors[0].uuids, ["p5"]);
     }
 }

@@ -59,6 +59,9 @@ struct Pending {
     prompt: String,
     /// The transcript line that started the turn.
     prompt_uuid: Option<String>,
+    /// Recorded from the transcript alone (no hook reported it): without a reply there, or
+    /// with Claude's interruption marker, it was interrupted.
+    recovered: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -673,6 +676,7 @@ impl Recorder {
             id: turn.id,
             prompt,
             prompt_uuid,
+            recovered: false,
         });
         self.store
             .set_meta("current_branch", serde_json::Value::String(branch.clone()))?;
@@ -731,6 +735,13 @@ impl Recorder {
                 uuid,
                 prompt_id,
             )?;
+            if let Some(p) = self
+                .sessions
+                .get_mut(session_id)
+                .and_then(|s| s.pending.as_mut())
+            {
+                p.recovered = true;
+            }
             let stop_at = next.map(|n| {
                 let lines = self.follower(session_id).map(|f| f.lines()).unwrap_or(&[]);
                 transcript::with_preamble(lines, n, at + 1)
@@ -746,15 +757,12 @@ impl Recorder {
         let Some(f) = self.follower(session_id) else {
             return Ok(Parent::Unknown);
         };
-        let ancestors = if include_self {
+        let walk = if include_self {
             f.turn_ancestors_from(at)
         } else {
             f.turn_ancestors(at)
         };
-        if ancestors.is_empty() {
-            return Ok(Parent::Root);
-        }
-        for ancestor in ancestors {
+        for ancestor in walk.ancestors {
             for uuid in &ancestor.uuids {
                 if let Some(turn) = self.store.turn_by_uuid(uuid)? {
                     return Ok(Parent::Turn(Box::new(turn)));
@@ -764,7 +772,12 @@ impl Recorder {
                 return Ok(Parent::Unknown);
             }
         }
-        Ok(Parent::Root)
+        // A chain cut short (the file was deleted or damaged meanwhile) tells nothing.
+        Ok(if walk.broken {
+            Parent::Unknown
+        } else {
+            Parent::Root
+        })
     }
 
     /// The branch a turn of `session_id` after `parent` is recorded on: the session's branch
@@ -911,6 +924,8 @@ impl Recorder {
             return Ok(());
         };
         let (entries, facts) = self.read_turn(session_id, &pending, announced.as_deref(), end);
+        let interrupted =
+            interrupted || (pending.recovered && (facts.reply.is_empty() || facts.interrupted));
         if facts.last_uuid.is_some() {
             if let Some(state) = self.sessions.get_mut(session_id) {
                 state.last_uuid = facts.last_uuid.clone();
