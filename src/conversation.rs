@@ -121,36 +121,61 @@ impl Follower {
     /// through their `logicalParentUuid`). Ends at the chain's root or at a line not in the file.
     pub fn turn_ancestors(&self, index: usize) -> Walk {
         let mut walk = Walk::default();
+        walk.broken = self.walk_up(index, false, |a| {
+            walk.ancestors.push(a.clone());
+            false
+        });
+        walk
+    }
+
+    /// As [`Follower::turn_ancestors`], but starting with line `index` itself.
+    pub fn turn_ancestors_from(&self, index: usize) -> Walk {
+        let mut walk = Walk::default();
+        walk.broken = self.walk_up(index, true, |a| {
+            walk.ancestors.push(a.clone());
+            false
+        });
+        walk
+    }
+
+    /// Visits the turn-starting lines up the chain from line `index` (itself first when
+    /// `include_self`), nearest first, until `visit` says stop (returns true). Returns true when
+    /// the walk ended at a line this file does not hold (see [`Walk::broken`]).
+    pub fn walk_up(
+        &self,
+        index: usize,
+        include_self: bool,
+        mut visit: impl FnMut(&Ancestor) -> bool,
+    ) -> bool {
         let Some(start) = self.lines.get(index) else {
-            return walk;
+            return false;
         };
-        let mut next = parent_of(start).map(str::to_owned);
+        if include_self {
+            if let Some(own) = as_ancestor(start) {
+                if visit(&own) {
+                    return false;
+                }
+            }
+        }
+        let mut next = parent_of(start);
         let mut seen = 0;
         while let Some(uuid) = next.take() {
             seen += 1;
             if seen > MAX_WALK {
                 break;
             }
-            let Some(&i) = self.by_uuid.get(&uuid) else {
-                walk.broken = true;
-                break;
+            let Some(&i) = self.by_uuid.get(uuid) else {
+                return true;
             };
             let line = &self.lines[i];
             if let Some(ancestor) = as_ancestor(line) {
-                walk.ancestors.push(ancestor);
+                if visit(&ancestor) {
+                    return false;
+                }
             }
-            next = parent_of(line).map(str::to_owned);
+            next = parent_of(line);
         }
-        walk
-    }
-
-    /// As [`Follower::turn_ancestors`], but starting with line `index` itself.
-    pub fn turn_ancestors_from(&self, index: usize) -> Walk {
-        let mut walk = self.turn_ancestors(index);
-        if let Some(own) = self.lines.get(index).and_then(as_ancestor) {
-            walk.ancestors.insert(0, own);
-        }
-        walk
+        false
     }
 }
 

@@ -51,6 +51,9 @@ struct SessionState {
     last_uuid: Option<String>,
     /// A compaction announced by `PreCompact`, recorded once its boundary is written.
     compacting: Option<Compaction>,
+    /// Lines before this index were in the transcript when ccx first saw a session it had no
+    /// record of (a resumed old conversation): history, not prompts whose hooks were lost.
+    history_until: usize,
 }
 
 #[derive(Debug)]
@@ -326,6 +329,7 @@ impl Recorder {
         let mut known = self.store.branch_for_session(session_id)?;
         let state = self.sessions.entry(session_id.to_string()).or_default();
         if known.is_none() && state.last_uuid.is_none() {
+            state.history_until = state.follower.as_ref().map_or(0, |f| f.lines().len());
             if let Some(follower) = &state.follower {
                 // `/branch`, `/fork`: the history copied in ends at the last line carrying
                 // `forkedFrom`; this session's turns begin after it.
@@ -698,7 +702,8 @@ impl Recorder {
         {
             return Ok(());
         }
-        let from = self.unstored_from(session_id);
+        let history = self.sessions.get(session_id).map_or(0, |s| s.history_until);
+        let from = self.unstored_from(session_id).max(history);
         let Some(f) = self.follower(session_id) else {
             return Ok(());
         };
@@ -757,23 +762,33 @@ impl Recorder {
         let Some(f) = self.follower(session_id) else {
             return Ok(Parent::Unknown);
         };
-        let walk = if include_self {
-            f.turn_ancestors_from(at)
-        } else {
-            f.turn_ancestors(at)
-        };
-        for ancestor in walk.ancestors {
+        let mut found: Result<Option<Parent>> = Ok(None);
+        let broken = f.walk_up(at, include_self, |ancestor| {
             for uuid in &ancestor.uuids {
-                if let Some(turn) = self.store.turn_by_uuid(uuid)? {
-                    return Ok(Parent::Turn(Box::new(turn)));
+                match self.store.turn_by_uuid(uuid) {
+                    Ok(Some(turn)) => {
+                        found = Ok(Some(Parent::Turn(Box::new(turn))));
+                        return true;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        found = Err(e);
+                        return true;
+                    }
                 }
             }
+            // An earlier prompt ccx has no turn for: nothing more to learn up the chain.
             if ancestor.is_prompt {
-                return Ok(Parent::Unknown);
+                found = Ok(Some(Parent::Unknown));
+                return true;
             }
+            false
+        });
+        if let Some(parent) = found? {
+            return Ok(parent);
         }
         // A chain cut short (the file was deleted or damaged meanwhile) tells nothing.
-        Ok(if walk.broken {
+        Ok(if broken {
             Parent::Unknown
         } else {
             Parent::Root
