@@ -308,3 +308,124 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
+
+/// (prompt, parent's prompt) of every turn of the store in `data_dir`, sorted.
+fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<String>)> {
+    let run = |args: &[&str]| -> Value {
+        let mut cmd = env.command(support::ccx_path());
+        cmd.env("CCX_DATA_DIR", data_dir).args(args);
+        let out = support::output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let mut turns: Vec<Value> = Vec::new();
+    for b in run(&["tree", "--json"]).as_array().unwrap() {
+        for t in run(&["log", "--json", "--branch", b["name"].as_str().unwrap()])
+            .as_array()
+            .unwrap()
+        {
+            if !turns.iter().any(|k| k["id"] == t["id"]) {
+                turns.push(t.clone());
+            }
+        }
+    }
+    let prompt_of = |id: &Value| {
+        turns
+            .iter()
+            .find(|t| t["id"] == *id)
+            .map(|t| t["prompt"].as_str().unwrap().to_string())
+    };
+    let mut pairs: Vec<(String, Option<String>)> = turns
+        .iter()
+        .map(|t| {
+            (
+                t["prompt"].as_str().unwrap().to_string(),
+                prompt_of(&t["parent"]),
+            )
+        })
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+#[test]
+fn a_mixed_session_imports_as_the_tree_live_recording_built() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "one [[reply:r one]]", "r one");
+    ask(&session, "two [[reply:r two]]", "r two");
+    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let one = turn_with(&turns, "one");
+    // ccx's own fork, then Claude's /branch, its rewind menu and /clear.
+    support::ccx::meta_switch(&session, &format!("branch side {}", one["id"]));
+    ask(&session, "three [[reply:r three]]", "r three");
+    session.type_and_submit("/branch");
+    session.wait_for_text("Branched session", TURN).unwrap();
+    ask(&session, "four [[reply:r four]]", "r four");
+    session.send(b"\x1b");
+    std::thread::sleep(Duration::from_millis(300));
+    session.send(b"\x1b");
+    session.wait_for_text("Restore the code", TURN).unwrap();
+    session.send(b"\x1b[A");
+    std::thread::sleep(Duration::from_millis(300));
+    session.send(b"\r");
+    session.wait_for_text("Restore conversation", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    session.send(b"\r");
+    session
+        .wait_for(TURN, |s| !s.contains("Restore conversation"))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(b"\x15");
+    std::thread::sleep(Duration::from_millis(300));
+    ask(&session, "five [[reply:r five]]", "r five");
+    session.type_and_submit("/clear");
+    std::thread::sleep(Duration::from_millis(1500));
+    session.wait_for_text("❯", TURN).unwrap();
+    ask(&session, "six [[reply:r six]]", "r six");
+    let live = wait_until(TURN, || {
+        let pairs = tree_pairs(&env, &env.data_dir);
+        (pairs.len() == 6).then_some(pairs)
+    })
+    .unwrap_or_else(|| panic!("six turns: {:#?}", tree_pairs(&env, &env.data_dir)));
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+    let p = |s: &str| Some(s.to_string());
+    assert_eq!(
+        live,
+        vec![
+            ("five [[reply:r five]]".into(), p("three [[reply:r three]]")),
+            ("four [[reply:r four]]".into(), p("three [[reply:r three]]")),
+            ("one [[reply:r one]]".into(), None),
+            ("six [[reply:r six]]".into(), None),
+            ("three [[reply:r three]]".into(), p("one [[reply:r one]]")),
+            ("two [[reply:r two]]".into(), p("one [[reply:r one]]")),
+        ]
+    );
+
+    // The same tree from the transcripts alone.
+    let fresh = env.scratch.join("imported-data");
+    std::fs::create_dir_all(&fresh).unwrap();
+    let mut cmd = env.command(support::ccx_path());
+    cmd.env("CCX_DATA_DIR", &fresh).args(["import", "--all"]);
+    let out = support::output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree_pairs(&env, &fresh), live);
+    // And importing into the live log adds nothing.
+    let before = tree_pairs(&env, &env.data_dir);
+    let out = ccx(&env, &["import", "--all"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree_pairs(&env, &env.data_dir), before);
+}

@@ -190,10 +190,35 @@ pub fn plan_turns(lines: &[Line]) -> Vec<PlannedTurn> {
     plan_turns_owned(lines.to_vec())
 }
 
+/// A turn that is only a local slash command (`/clear`, `/branch`, `/model`, ...): nothing went
+/// to the model and nothing came back. Live recording makes no turn of it; neither does import.
+fn is_local_command(facts: &TurnFacts) -> bool {
+    facts.prompt.as_deref().is_some_and(|p| p.starts_with('/'))
+        && facts.reply.is_empty()
+        && facts.context_tokens == 0
+        && facts.output_tokens == 0
+        && !facts.compacted
+}
+
 /// [`plan_turns`] taking the lines (their raw entries are moved, not copied).
 pub fn plan_turns_owned(lines: Vec<Line>) -> Vec<PlannedTurn> {
-    transcript::split_turns_owned(lines)
+    // A local command's lines go with the turn after it (they are links in its chain).
+    let mut carried: Vec<Line> = Vec::new();
+    let mut split = transcript::split_turns_owned(lines);
+    let count = split.len();
+    for (k, (entries, facts)) in split.iter_mut().enumerate() {
+        if !carried.is_empty() {
+            let mut joined = std::mem::take(&mut carried);
+            joined.append(entries);
+            *entries = joined;
+        }
+        if k + 1 < count && is_local_command(facts) {
+            carried = std::mem::take(entries);
+        }
+    }
+    split
         .into_iter()
+        .filter(|(entries, _)| !entries.is_empty())
         .filter_map(|(entries, facts)| {
             let key = facts.last_uuid.clone()?;
             if facts.prompt.is_none() && facts.reply.is_empty() && facts.context_tokens == 0 {
