@@ -152,3 +152,74 @@ fn find_prompt(lines: &[transcript::Line], turn: &Turn) -> Option<usize> {
             .is_some_and(|t| t.trim() == turn.prompt.trim())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TurnStart;
+    use serde_json::json;
+    use std::io::Write;
+    use std::sync::Arc;
+
+    #[test]
+    fn an_open_turn_of_a_dead_process_is_finished_from_the_transcript() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("store")).unwrap());
+        let start = |prompt: &str, uuid: &str, recorder: &str| TurnStart {
+            branch: "main".into(),
+            prompt: prompt.into(),
+            session_id: "s".into(),
+            prompt_uuid: Some(uuid.into()),
+            recorder: Some(recorder.into()),
+            ..Default::default()
+        };
+        // A process that has ended: its identity names no running process.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = format!("{}:1", child.id());
+        child.wait().unwrap();
+        let answered = store.begin_turn(start("answered", "p1", &dead)).unwrap();
+        let cut_off = store.begin_turn(start("cut off", "p2", &dead)).unwrap();
+        let alive = store
+            .begin_turn(start(
+                "still running",
+                "p3",
+                &crate::liveness::this_process(),
+            ))
+            .unwrap();
+        let transcripts = dir.path().join("projects");
+        std::fs::create_dir_all(&transcripts).unwrap();
+        let mut f = std::fs::File::create(transcripts.join("s.jsonl")).unwrap();
+        for line in [
+            json!({"type": "user", "uuid": "p1", "parentUuid": null, "sessionId": "s",
+                "timestamp": "2099-01-01T00:00:00.000Z",
+                "message": {"role": "user", "content": "answered"}}),
+            json!({"type": "assistant", "uuid": "a1", "parentUuid": "p1", "sessionId": "s",
+                "timestamp": "2099-01-01T00:00:01.000Z",
+                "message": {"id": "m1", "role": "assistant", "model": "m",
+                "content": [{"type": "text", "text": "the reply"}],
+                "usage": {"input_tokens": 100, "output_tokens": 3}}}),
+            json!({"type": "user", "uuid": "p2", "parentUuid": "a1", "sessionId": "s",
+                "message": {"role": "user", "content": "cut off"}}),
+        ] {
+            writeln!(f, "{line}").unwrap();
+        }
+        let dead_ids: Vec<u64> = dead_open_turns(&store)
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(dead_ids, [answered.id, cut_off.id]);
+        let closed = close_dead_turns(&store, Some(&transcripts));
+        assert_eq!(closed.len(), 2);
+        let first = store.turn(answered.id).unwrap().unwrap();
+        assert_eq!(first.reply, "the reply");
+        assert!(!first.interrupted);
+        assert_eq!(first.ended_at.as_deref(), Some("2099-01-01T00:00:01.000Z"));
+        assert_eq!(first.context_tokens, 100);
+        assert!(!store.entries(answered.id).unwrap().is_empty());
+        let second = store.turn(cut_off.id).unwrap().unwrap();
+        assert!(second.interrupted && second.reply.is_empty() && !second.is_running());
+        assert!(store.turn(alive.id).unwrap().unwrap().is_running());
+        assert!(dead_open_turns(&store).unwrap().is_empty());
+    }
+}
