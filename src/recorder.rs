@@ -73,6 +73,16 @@ struct Compaction {
     hint: Option<NextPrompt>,
 }
 
+/// What the transcript shows of a prompt a hook reported.
+enum Confirmed {
+    /// The person's prompt, at this line.
+    Prompt(usize),
+    /// A message Claude Code sent itself (a background task's notification): no turn.
+    Machine,
+    /// Nothing, within the wait.
+    Missing,
+}
+
 /// Where a new turn sits, read from the transcript.
 #[derive(Debug, Clone, PartialEq)]
 enum Parent {
@@ -570,16 +580,12 @@ impl Recorder {
 
     /// Waits (bounded) until the transcript shows the prompt a hook reported: a turn-starting
     /// line after the stored ones with the same `promptId`, or the same text. Its index.
-    fn confirm(
-        &mut self,
-        session_id: &str,
-        prompt: &str,
-        prompt_id: Option<&str>,
-    ) -> Option<usize> {
+    fn confirm(&mut self, session_id: &str, prompt: &str, prompt_id: Option<&str>) -> Confirmed {
         let deadline = Instant::now() + self.confirm_wait;
         loop {
             let from = self.unstored_from(session_id);
             if let Some(f) = self.follower(session_id) {
+                let mut machine = false;
                 let found = f.lines().iter().enumerate().skip(from).find(|(_, l)| {
                     let same_id = prompt_id.is_some() && l.prompt_id() == prompt_id;
                     let same_text = || {
@@ -587,16 +593,25 @@ impl Recorder {
                             .or_else(|| transcript::command_text(l))
                             .is_some_and(|t| t == prompt || t.trim() == prompt.trim())
                     };
-                    transcript::starts_turn(l) && (same_id || same_text())
+                    if !transcript::starts_turn(l) {
+                        // Claude's own message (a background task's notification) carries
+                        // the prompt id of the hook it fired.
+                        machine |= same_id && l.kind == transcript::LineKind::User;
+                        return false;
+                    }
+                    same_id || same_text()
                 });
                 if let Some((i, _)) = found {
-                    return Some(i);
+                    return Confirmed::Prompt(i);
+                }
+                if machine {
+                    return Confirmed::Machine;
                 }
             } else {
-                return None;
+                return Confirmed::Missing;
             }
             if Instant::now() >= deadline {
-                return None;
+                return Confirmed::Missing;
             }
             std::thread::sleep(POLL);
             self.follow(session_id, None);
@@ -612,13 +627,18 @@ impl Recorder {
     ) -> Result<()> {
         self.finish_pending(session_id, None, true)?;
         self.follow(session_id, path);
-        let Some(at) = self.confirm(session_id, &prompt, prompt_id.as_deref()) else {
-            self.unconfirmed += 1;
-            crate::diag::log(&format!(
-                "dropped a prompt of session {session_id} that its transcript never showed ({} so far)",
-                self.unconfirmed
-            ));
-            return Ok(());
+        let at = match self.confirm(session_id, &prompt, prompt_id.as_deref()) {
+            Confirmed::Prompt(at) => at,
+            // Claude's own turn: its lines go with the next turn, as import keeps them.
+            Confirmed::Machine => return Ok(()),
+            Confirmed::Missing => {
+                self.unconfirmed += 1;
+                crate::diag::log(&format!(
+                    "dropped a prompt of session {session_id} that its transcript never showed ({} so far)",
+                    self.unconfirmed
+                ));
+                return Ok(());
+            }
         };
         // Prompts before it that no hook reported are turns too.
         self.record_unreported(session_id, Some(at))?;
