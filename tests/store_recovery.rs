@@ -167,6 +167,9 @@ fn recover_and_check(dir: &Path, original: &BTreeMap<u64, Turn>, what: &str) -> 
                 input: orig.input.clone(),
                 session_id: orig.session_id.clone(),
                 started_at: orig.started_at.clone(),
+                prompt_uuid: orig.prompt_uuid.clone(),
+                prompt_id: orig.prompt_id.clone(),
+                recorder: orig.recorder.clone(),
                 ..Turn::default()
             };
         }

@@ -46,7 +46,11 @@ pub fn ccx_settings(exe: &Path, run_dir: &Path) -> Value {
         crate::status::STATUS_SUBCOMMAND,
         shell_quote(&run_dir.to_string_lossy())
     );
-    json!({ "hooks": hooks, "statusLine": { "type": "command", "command": status, "padding": 0 } })
+    // Re-run every second as well as on Claude's own events: a turn is recorded moments after
+    // Claude's last event of it (once its transcript shows the prompt).
+    json!({ "hooks": hooks, "statusLine": {
+        "type": "command", "command": status, "padding": 0, "refreshInterval": 1
+    } })
 }
 
 /// Adds ccx's hooks to `base` (someone's settings object), keeping every hook already there.
