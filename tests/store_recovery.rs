@@ -169,7 +169,8 @@ fn recover_and_check(dir: &Path, original: &BTreeMap<u64, Turn>, what: &str) -> 
                 started_at: orig.started_at.clone(),
                 prompt_uuid: orig.prompt_uuid.clone(),
                 prompt_id: orig.prompt_id.clone(),
-                recorder: orig.recorder.clone(),
+                // The process that began it (this one); finishing a turn clears it.
+                recorder: Some(ccx::liveness::this_process()),
                 ..Turn::default()
             };
         }
