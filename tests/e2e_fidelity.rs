@@ -39,6 +39,22 @@ fn open_rewind_menu(session: &support::PtySession) {
     panic!("the rewind menu never opened:\n{}", session.screen());
 }
 
+/// Moves the selection of a Claude menu with `key` until `selected` (the `❯` mark and the
+/// item) shows, one key at a time.
+fn choose_in_menu(session: &support::PtySession, selected: &str, key: &[u8]) {
+    for _ in 0..10 {
+        if session
+            .wait_for_text(selected, Duration::from_secs(2))
+            .is_ok()
+        {
+            std::thread::sleep(Duration::from_millis(200));
+            return;
+        }
+        session.send(key);
+    }
+    panic!("{selected:?} never selected:\n{}", session.screen());
+}
+
 fn turn_with(turns: &[Value], prompt_start: &str) -> Value {
     turns
         .iter()
@@ -78,12 +94,9 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
 
     // The rewind menu (Esc Esc): restore the conversation to before "gamma".
     open_rewind_menu(&session);
-    session.send(b"\x1b[A");
-    session.wait_for_text("(current)", TURN).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    choose_in_menu(&session, "  \u{276f} gamma", b"\x1b[A");
     session.send(b"\r");
-    session.wait_for_text("Restore conversation", TURN).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    choose_in_menu(&session, "\u{276f} 1. Restore conversation", b"\x1b[A");
     session.send(b"\r");
     // The rewound prompt is put back in the input box: clear it.
     session
@@ -254,15 +267,9 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
 
     // Rewind menu on "two" → "Summarize from here": a summary turn on a new branch after #1.
     open_rewind_menu(&session);
-    for _ in 0..2 {
-        session.send(b"\x1b[A");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    choose_in_menu(&session, "  \u{276f} two", b"\x1b[A");
     session.send(b"\r");
-    session.wait_for_text("Summarize from here", TURN).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    session.send(b"\x1b[B");
-    std::thread::sleep(Duration::from_millis(300));
+    choose_in_menu(&session, "\u{276f} 2. Summarize from here", b"\x1b[B");
     session.send(b"\r");
     let turns = all_turns_until(&env, "a summary turn", |ts| {
         ts.iter()
@@ -378,11 +385,9 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     session.wait_for_text("Branched session", TURN).unwrap();
     ask(&session, "four [[reply:r four]]", "r four");
     open_rewind_menu(&session);
-    session.send(b"\x1b[A");
-    std::thread::sleep(Duration::from_millis(300));
+    choose_in_menu(&session, "  \u{276f} four", b"\x1b[A");
     session.send(b"\r");
-    session.wait_for_text("Restore conversation", TURN).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    choose_in_menu(&session, "\u{276f} 1. Restore conversation", b"\x1b[A");
     session.send(b"\r");
     session
         .wait_for(TURN, |s| !s.contains("Restore conversation"))
