@@ -15,6 +15,11 @@
 //!   with N turns, then times `finish_turn` against a plain sled insert + flush, then the hook
 //!   path: `CCX __hook` with a Stop payload → exit, and → turn durable in the store.
 //! - `rss wait_ms=MS -- CMD [ARGS]`: runs CMD in a PTY, waits, reads its VmRSS, ends it.
+//! - `confirm lines=N samples=N`: the recorder on a session whose transcript already holds N
+//!   lines: per turn, the prompt's line is appended and `UserPromptSubmit` handled (the prompt is
+//!   confirmed in the transcript), then the reply's line and `Stop` (the turn finished from the
+//!   transcript, durable). Beside it, what reading the transcript costs: the follower's read of
+//!   the appended tail, and (the anchor) reading and parsing the whole file.
 //!
 //! Only processes this program starts are signalled, by their PID.
 
@@ -42,6 +47,7 @@ fn main() {
         Some("search") => search(&args[1..]),
         Some("gen-transcript") => gen_transcript(&args[1..]),
         Some("parse") => parse(&args[1..]),
+        Some("confirm") => confirm(&args[1..]),
         _ => {
             eprintln!("ccx_bench: run scripts/bench.sh (subcommands: gen, pty-copy, keystroke, store, rss, fork, search, gen-transcript, parse)");
             Ok(())
@@ -392,6 +398,7 @@ fn turn_start(session: &str, branch: &str, prompt: String) -> TurnStart {
         input: None,
         session_id: session.into(),
         started_at: String::new(),
+        ..Default::default()
     }
 }
 
@@ -692,8 +699,12 @@ fn hook_path(
     }
     append_lines(&transcript, &prior)?;
 
-    let mut env = bridge.env();
-    env.push(("CCX_DATA_DIR".into(), data.to_string_lossy().into_owned()));
+    // The hooks find the bridge through the key file named in their command line.
+    let key = bridge.key_file().to_string_lossy().into_owned();
+    let env = vec![(
+        "CCX_DATA_DIR".to_string(),
+        data.to_string_lossy().into_owned(),
+    )];
     let true_bin = PathBuf::from(if Path::new("/bin/true").exists() {
         "/bin/true"
     } else {
@@ -722,7 +733,7 @@ fn hook_path(
     };
 
     let start_payload = payload("SessionStart", json!({"source": "startup"}));
-    run_with_stdin(ccx_bin, &["__hook"], &env, &start_payload)?;
+    run_with_stdin(ccx_bin, &["__hook", &key], &env, &start_payload)?;
     wait_done(false)?;
 
     let mut exit_ms = Vec::new();
@@ -738,7 +749,7 @@ fn hook_path(
         append_lines(&transcript, &[u])?;
         run_with_stdin(
             ccx_bin,
-            &["__hook"],
+            &["__hook", &key],
             &env,
             &payload("UserPromptSubmit", json!({"prompt": prompt})),
         )?;
@@ -750,7 +761,7 @@ fn hook_path(
             json!({"stop_hook_active": false, "last_assistant_message": reply}),
         );
         let t0 = Instant::now();
-        let exited = run_with_stdin(ccx_bin, &["__hook"], &env, &stop_payload)?;
+        let exited = run_with_stdin(ccx_bin, &["__hook", &key], &env, &stop_payload)?;
         let durable = ms(wait_done(true)?.duration_since(t0));
         // Anchor: starting and ending a trivial process with the same stdin.
         let trivial = run_with_stdin(&true_bin, &[], &[], &stop_payload)?;
@@ -1354,5 +1365,97 @@ fn parse(args: &[String]) -> Res<()> {
     result("estimate_secs", format!("{:.3}", (t8 - t7).as_secs_f64()));
     result("encoded_bytes", encoded);
     std::hint::black_box(estimated);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- confirm
+
+/// The recorder confirming and finishing turns from a long transcript (see the module doc).
+fn confirm(args: &[String]) -> Res<()> {
+    let lines: u64 = opt(args, "lines", 10_000);
+    let samples: u64 = opt(args, "samples", 500);
+    let dir = tempfile::tempdir()?;
+    let transcripts = dir.path().join("projects");
+    std::fs::create_dir_all(&transcripts)?;
+    let store = std::sync::Arc::new(Store::open(&dir.path().join("store"))?);
+    let session = "bench-confirm-0000".to_string();
+    let transcript = transcripts.join(format!("{session}.jsonl"));
+    let pad = "x".repeat(600);
+    let mut prior = Vec::new();
+    for i in 1..=lines / 2 {
+        let (u, a) = entry_lines(
+            &session,
+            i,
+            &format!("{} {pad}", prompt_of(i)),
+            &format!("{} {pad}", reply_of(i)),
+        );
+        prior.push(u);
+        prior.push(a);
+    }
+    append_lines(&transcript, &prior)?;
+    let mut recorder =
+        ccx::recorder::Recorder::new(store.clone()).with_transcripts_dir(transcripts.clone());
+    let first = Instant::now();
+    recorder.handle(HookEvent::SessionStart {
+        session_id: session.clone(),
+        transcript_path: None,
+        source: Some("startup".into()),
+    })?;
+    result(
+        "confirm_first_read_ms",
+        format!("{:.3}", ms(first.elapsed())),
+    );
+    let mut follower = ccx::conversation::Follower::new(transcript.clone());
+    follower.refresh()?;
+    let (mut prompt_ms, mut durable_ms, mut tail_ms, mut full_ms) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for k in 0..samples {
+        let i = lines / 2 + 1 + k;
+        let (prompt, reply) = (prompt_of(i), reply_of(i));
+        let (u, a) = entry_lines(&session, i, &prompt, &reply);
+        append_lines(&transcript, &[u])?;
+        let t0 = Instant::now();
+        recorder.handle(HookEvent::PromptSubmitted {
+            session_id: session.clone(),
+            transcript_path: None,
+            prompt: prompt.clone(),
+            prompt_id: None,
+        })?;
+        prompt_ms.push(ms(t0.elapsed()));
+        append_lines(&transcript, &[a])?;
+        let t0 = Instant::now();
+        recorder.handle(HookEvent::Stopped {
+            session_id: session.clone(),
+            transcript_path: None,
+            last_message: Some(reply.clone()),
+        })?;
+        durable_ms.push(ms(t0.elapsed()));
+        // What reading the transcript costs by itself: the appended tail...
+        let t0 = Instant::now();
+        follower.refresh()?;
+        let found = follower.position(&format!("u{i}")).is_some();
+        tail_ms.push(ms(t0.elapsed()));
+        if !found {
+            return Err("the follower missed the prompt".into());
+        }
+        // ... and, as the anchor, the whole file (what a Stop read before).
+        if k % 10 == 0 {
+            let t0 = Instant::now();
+            let all = ccx::transcript::read_transcript(&transcript)?;
+            let _ = ccx::transcript::turn_since(&all, Some(&format!("a{}", i - 1)));
+            full_ms.push(ms(t0.elapsed()));
+        }
+    }
+    let turns = store.all_turns()?;
+    let ok = turns.len() as u64 == samples
+        && turns
+            .iter()
+            .all(|t| t.ended_at.is_some() && !t.reply.is_empty());
+    result("confirm_recorded_ok", ok);
+    result("confirm_transcript_lines", lines + 2 * samples);
+    report_dist("confirm_prompt", &prompt_ms);
+    report_dist("confirm_stop_durable", &durable_ms);
+    report_dist("confirm_tail_read", &tail_ms);
+    report_dist("confirm_full_read", &full_ms);
     Ok(())
 }

@@ -13,6 +13,8 @@
 #   BENCH_STORE_SAMPLES=200/100  finish_turn samples
 #   BENCH_HOOK_SAMPLES=200/50  hook samples
 #   BENCH_TRANSCRIPT_TURNS=500/500  turns already in the session's transcript for the hook path
+#   BENCH_CONFIRM_LINES=10000/10000  lines already in the transcript the recorder confirms from
+#   BENCH_CONFIRM_SAMPLES=500/200    turns confirmed and finished
 #   BENCH_FORK_TURNS=1000/1000       turns of the long branch forked after its last turn
 #   BENCH_FORK_LINES=4/4             transcript lines per turn of that branch
 #   BENCH_FORK_LINE_BYTES=1000/1000  bytes per transcript line (about)
@@ -269,6 +271,13 @@ for f in md json; do
 done
 rm -rf "$work/fork-data"
 
+# ---- 7b. confirming turns from the transcript -----------------------------------------------
+note_load confirm
+CONFIRM_LINES="${BENCH_CONFIRM_LINES:-10000}"
+if [ "$quick" = 1 ]; then CONFIRM_SAMPLES="${BENCH_CONFIRM_SAMPLES:-200}"; else CONFIRM_SAMPLES="${BENCH_CONFIRM_SAMPLES:-500}"; fi
+echo "bench.sh: confirming $CONFIRM_SAMPLES turns from a $CONFIRM_LINES-line transcript..." >&2
+step timeout -k 5 300 "$BENCH_BIN" confirm "lines=$CONFIRM_LINES" "samples=$CONFIRM_SAMPLES" </dev/null
+
 # ---- 8. import ------------------------------------------------------------------------------
 note_load import
 echo "bench.sh: import: generating a $IMPORT_MB MB transcript..." >&2
@@ -361,6 +370,9 @@ build). Run it again with \`scripts/bench.sh\` (full) or \`BENCH_QUICK=1 scripts
 | \`ccx __hook\` (Stop) until exit, p99 | ${R[hook_exit_p99_ms]} ms | \`/bin/true\` ${R[true_exit_p99_ms]} ms | +$(calc '%.2f' "${R[hook_exit_p99_ms]} - ${R[true_exit_p99_ms]}") ms | ≤ 100 ms | $(verdict "${R[hook_exit_p99_ms]}" '<=' 100) |
 | Stop hook → turn durable, p50 / p99 | ${R[hook_durable_p50_ms]} / ${R[hook_durable_p99_ms]} ms | | | | |
 | first Stop of a session → durable | ${R[hook_first_durable_ms]} ms | | | | |
+| reading the transcript to confirm a turn, p99 (${R[confirm_transcript_lines]}-line transcript) | ${R[confirm_tail_read_p99_ms]} ms (tail) | whole file read + parsed ${R[confirm_full_read_p99_ms]} ms | | added < 5 ms | $(verdict "${R[confirm_tail_read_p99_ms]}" '<' 5) |
+| Stop → durable with the transcript read, p50 / p99 (recorder, same transcript) | ${R[confirm_stop_durable_p50_ms]} / ${R[confirm_stop_durable_p99_ms]} ms | | | | |
+| prompt confirmed in the transcript → turn stored, p50 / p99 | ${R[confirm_prompt_p50_ms]} / ${R[confirm_prompt_p99_ms]} ms | | | | |
 | idle RSS, \`ccx exec -- sleep 30\` | $(kb_mb "${R[exec_rss_kb]}") MB | | | < 40 MB | $(verdict "${R[exec_rss_kb]}" '<' 40960) |
 | idle RSS, \`ccx\` session (fake claude, empty store) | $(kb_mb "${R[session_rss_kb]}") MB | | | < 40 MB | $(verdict "${R[session_rss_kb]}" '<' 40960) |
 | idle RSS, \`ccx\` session (fake claude, ${R[fill_turns]}-turn store) | $(kb_mb "${R[session_full_rss_kb]}") MB | | | < 40 MB | $(verdict "${R[session_full_rss_kb]}" '<' 40960) |

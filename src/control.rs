@@ -40,7 +40,7 @@ pub struct ClaudeLauncher {
     pub args: Vec<OsString>,
     /// ccx's `--settings` (merged with the person's).
     pub settings: String,
-    /// The environment additions (hook socket and secret).
+    /// The environment additions (see `session::claude_env`).
     pub env: Vec<(String, String)>,
     pub cwd: PathBuf,
 }
@@ -66,7 +66,7 @@ impl ClaudeLauncher {
     pub fn command(&self, session: &SessionArg) -> CommandBuilder {
         let mut cmd = CommandBuilder::new(self.claude_now());
         cmd.cwd(&self.cwd);
-        for key in crate::session::nested_session_vars() {
+        for key in crate::session::hidden_vars() {
             cmd.env_remove(key);
         }
         for (key, value) in &self.env {

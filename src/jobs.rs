@@ -1031,6 +1031,7 @@ fn record_in(shared: &Shared, store: &Store, job: &RecordJob) -> Result<String> 
             input: (k == 0).then(|| job.task.to_owned()),
             session_id: job.session_id.to_owned(),
             started_at: first_stamp.unwrap_or_default(),
+            ..Default::default()
         })?;
         let est_tokens =
             crate::tokens::estimate_tokens(&prompt) + crate::tokens::estimate_tokens(&facts.reply);

@@ -60,6 +60,17 @@ pub struct Turn {
     pub files: Vec<String>,
     /// Commit id of a working-tree snapshot taken when the turn ended (git repositories only).
     pub snapshot: Option<String>,
+    /// The `uuid` of the transcript line that started the turn (its prompt, or the compaction
+    /// boundary of a `compact`/`summary` turn): how later turns find their parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_uuid: Option<String>,
+    /// The `prompt_id` Claude Code's hooks gave the turn (`promptId` in the transcript).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_id: Option<String>,
+    /// The ccx process recording the turn while it runs (`pid:start-time`), so a later start
+    /// can tell a turn whose recorder died from one still running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorder: Option<String>,
 }
 
 impl Turn {
@@ -94,6 +105,15 @@ pub struct TurnStart {
     pub input: Option<String>,
     pub session_id: String,
     pub started_at: String,
+    /// See [`Turn::prompt_uuid`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_uuid: Option<String>,
+    /// See [`Turn::prompt_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_id: Option<String>,
+    /// See [`Turn::recorder`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorder: Option<String>,
 }
 
 /// What the recorder knows when a turn ends.

@@ -1,39 +1,99 @@
 //! The recorder: turns hook events into turns in the store. It is the engine between the hook
 //! bridge and the store — no terminal, no sockets — so it can be tested with plain events.
 //!
-//! A turn begins on `UserPromptSubmit` (stored at once, so a prompt is never lost) and ends on
-//! `Stop`, when the exact usage, reply, files and transcript entries are read from Claude Code's
-//! transcript. A turn that gets no `Stop` (the person interrupted it) is finished as
-//! `interrupted` when the next prompt arrives or the session ends.
+//! Hooks are the trigger; Claude's transcript is the truth. A `UserPromptSubmit` becomes a turn
+//! once the session's transcript shows the same prompt (by `promptId` or exact text; Claude
+//! writes the line just after the hook ran) within [`CONFIRM_WAIT`]; otherwise it is dropped and
+//! counted. The turn's parent is the turn whose prompt is the nearest one up the transcript's
+//! `parentUuid` chain, so Claude's own moves — the rewind menu, `/branch`, `/fork`, `/clear`,
+//! compaction and its "summarize from here" — land in the tree as what they are: a turn whose
+//! parent is not its session's branch head starts a new branch forked after that parent
+//! (docs/claude-session-moves.md has the measured facts). A turn ends on `Stop`, when the exact
+//! usage, reply, files and transcript entries are read from the transcript's new lines. A turn
+//! that gets no `Stop` (the person interrupted it) is finished as `interrupted` when the next
+//! prompt arrives or the session ends. A prompt the transcript shows but no hook reported (a
+//! message lost on the way) is recorded when the session's next hook arrives.
 
+use crate::branch_names::{self, NewBranch};
+use crate::conversation::Follower;
 use crate::hooks::wire::HookEvent;
-use crate::model::{now_rfc3339, Branch, TurnEnd, TurnKind, TurnStart};
+use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
 use crate::{tokens, transcript};
 use anyhow::{Context, Result};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long to wait for the transcript to hold the reply a `Stop` hook announced.
 const TRANSCRIPT_SETTLE: Duration = Duration::from_secs(3);
 
+/// How long a reported prompt may take to appear in the transcript before it is dropped.
+pub const CONFIRM_WAIT: Duration = Duration::from_secs(10);
+
+/// How long a compaction's boundary line may take to appear once Claude says it is done.
+const COMPACT_WAIT: Duration = Duration::from_secs(5);
+
+/// Pause between two looks at a transcript that is still being written.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Numbered names tried for a branch named after a session title (`title`, `title-2`, ...).
+const MAX_BRANCH_NAME_TRIES: u32 = 10_000;
+
 /// What the recorder knows of one Claude session.
 #[derive(Debug, Default)]
 struct SessionState {
     /// The branch to create for it when it has none (chosen by whoever started the session).
     planned_branch: Option<String>,
-    transcript_path: Option<PathBuf>,
+    follower: Option<Follower>,
     pending: Option<Pending>,
     /// The uuid of the last transcript line stored, where the next turn's lines begin.
     last_uuid: Option<String>,
+    /// A compaction announced by `PreCompact`, recorded once its boundary is written.
+    compacting: Option<Compaction>,
+    /// Lines before this index were in the transcript when ccx first saw a session it had no
+    /// record of (a resumed old conversation): history, not prompts whose hooks were lost.
+    history_until: usize,
 }
 
 #[derive(Debug)]
 struct Pending {
     id: u64,
     prompt: String,
+    /// The transcript line that started the turn.
+    prompt_uuid: Option<String>,
+    /// Recorded from the transcript alone (no hook reported it): without a reply there, or
+    /// with Claude's interruption marker, it was interrupted.
+    recovered: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Compaction {
+    instructions: String,
+    hint: Option<NextPrompt>,
+}
+
+/// What the transcript shows of a prompt a hook reported.
+enum Confirmed {
+    /// The person's prompt, at this line.
+    Prompt(usize),
+    /// A message Claude Code sent itself (a background task's notification): no turn.
+    Machine,
+    /// Nothing, within the wait.
+    Missing,
+}
+
+/// Where a new turn sits, read from the transcript.
+#[derive(Debug, Clone, PartialEq)]
+enum Parent {
+    /// The nearest turn up the chain.
+    Turn(Box<Turn>),
+    /// Nothing before it: a conversation's first turn.
+    Root,
+    /// Earlier prompts ccx has no turn for (recorded before turns kept their uuid): the
+    /// session's branch head, as before.
+    Unknown,
 }
 
 /// A hint for the next prompt of a session: what kind of turn it is and what the person typed
@@ -84,6 +144,13 @@ pub enum RecorderMsg {
 
 pub struct Recorder {
     store: Arc<Store>,
+    /// Claude's transcript folder for this project: a session's transcript is always
+    /// `<dir>/<session>.jsonl`, whatever a hook message claims. None: trust the payload's path.
+    transcripts_dir: Option<PathBuf>,
+    /// Hook prompts that never appeared in the transcript.
+    pub unconfirmed: u64,
+    /// How long a reported prompt may take to appear in the transcript.
+    confirm_wait: Duration,
     sessions: HashMap<String, SessionState>,
     next_prompt: HashMap<String, NextPrompt>,
     view: Arc<std::sync::Mutex<SessionView>>,
@@ -97,6 +164,9 @@ impl Recorder {
     pub fn new(store: Arc<Store>) -> Recorder {
         Recorder {
             store,
+            transcripts_dir: None,
+            unconfirmed: 0,
+            confirm_wait: CONFIRM_WAIT,
             sessions: HashMap::new(),
             next_prompt: HashMap::new(),
             view: Default::default(),
@@ -110,6 +180,18 @@ impl Recorder {
     pub fn with_snapshots(mut self, project: &std::path::Path) -> Recorder {
         self.snapshots = crate::snapshot::Snapshotter::find(project)
             .map(|s| (s, crate::paths::path_key(project)));
+        self
+    }
+
+    /// Reads every session's transcript from `dir` (Claude's projects folder for this project).
+    pub fn with_transcripts_dir(mut self, dir: PathBuf) -> Recorder {
+        self.transcripts_dir = Some(dir);
+        self
+    }
+
+    /// Waits `wait` (instead of [`CONFIRM_WAIT`]) for a reported prompt to appear.
+    pub fn with_confirm_wait(mut self, wait: Duration) -> Recorder {
+        self.confirm_wait = wait;
         self
     }
 
@@ -171,56 +253,13 @@ impl Recorder {
                 session_id,
                 transcript_path,
                 source,
-            } => {
-                let state = self.sessions.entry(session_id.clone()).or_default();
-                if let Some(path) = transcript_path {
-                    state.transcript_path = Some(PathBuf::from(path));
-                }
-                if source.as_deref() == Some("compact") {
-                    // The compaction is done: its turn ends with the context it left. ccx
-                    // installs no PreCompact hook (Claude Code would show a line for it), so
-                    // the compaction's turn is begun here, with the focus the transcript holds.
-                    let focus = self
-                        .sessions
-                        .get(&session_id)
-                        .and_then(|s| s.transcript_path.as_deref())
-                        .map(|path| compact_focus_in(path, COMPACT_COMMAND_SETTLE))
-                        .unwrap_or_default();
-                    self.compacting(&session_id, focus)?;
-                    self.finish_pending(&session_id, None, false)?;
-                }
-                let known = self.store.branch_for_session(&session_id)?;
-                let head = known.as_ref().and_then(|b| b.head);
-                // A session ccx recorded before: its next turn begins after the stored lines.
-                if let (Some(id), None) = (
-                    head,
-                    self.sessions
-                        .get(&session_id)
-                        .and_then(|s| s.last_uuid.clone()),
-                ) {
-                    let last = last_uuid_of(&self.store.entries(id).unwrap_or_default());
-                    self.sessions
-                        .entry(session_id.clone())
-                        .or_default()
-                        .last_uuid = last;
-                }
-                let context = match head {
-                    Some(id) => self.store.turn(id)?.map(|t| t.context_tokens).unwrap_or(0),
-                    None => 0,
-                };
-                self.update_view(|v| {
-                    v.session_id = Some(session_id);
-                    v.branch = known.map(|b| b.name);
-                    v.head = head;
-                    v.context_tokens = context;
-                });
-                Ok(())
-            }
+            } => self.session_started(&session_id, transcript_path, source.as_deref()),
             HookEvent::PromptSubmitted {
                 session_id,
                 transcript_path,
                 prompt,
-            } => self.prompt_submitted(&session_id, transcript_path, prompt),
+                prompt_id,
+            } => self.prompt_submitted(&session_id, transcript_path, prompt, prompt_id),
             HookEvent::PreCompact {
                 session_id,
                 instructions,
@@ -231,44 +270,368 @@ impl Recorder {
                 transcript_path,
                 last_message,
             } => self.stopped(&session_id, transcript_path, last_message),
-            _ => Ok(()),
+            HookEvent::SubagentStopped { .. } | HookEvent::Other { .. } => Ok(()),
         }
     }
 
-    /// `/compact` began: record it as a turn of kind `compact` (its context after is read when
-    /// the compacted session starts).
-    fn compacting(&mut self, session_id: &str, instructions: String) -> Result<()> {
-        let typed_compact = self
-            .sessions
-            .get(session_id)
-            .and_then(|s| s.pending.as_ref())
-            .is_some_and(|p| p.prompt.trim_start().starts_with("/compact"));
-        if typed_compact {
-            // Claude announced `/compact` as a prompt already: that turn is the compaction.
-            return Ok(());
+    /// The transcript of `session_id`: under Claude's projects folder for this project when it
+    /// is known (a payload's `transcript_path` elsewhere is ignored), else the payload's path.
+    fn transcript_for(&self, session_id: &str, claimed: Option<String>) -> Option<PathBuf> {
+        match &self.transcripts_dir {
+            Some(dir) => {
+                let path = dir.join(format!("{session_id}.jsonl"));
+                if let Some(claimed) = claimed.filter(|c| Path::new(c) != path) {
+                    crate::diag::log(&format!(
+                        "hook message named transcript {claimed}; using {}",
+                        path.display()
+                    ));
+                }
+                Some(path)
+            }
+            None => claimed.map(PathBuf::from),
         }
+    }
+
+    /// Makes sure the session follows its transcript; refreshes it.
+    fn follow(&mut self, session_id: &str, claimed: Option<String>) {
+        let path = self.transcript_for(session_id, claimed);
+        let state = self.sessions.entry(session_id.to_string()).or_default();
+        let mut new = false;
+        if let Some(path) = path {
+            if state.follower.as_ref().is_none_or(|f| f.path() != path) {
+                state.follower = Some(Follower::new(path));
+                new = true;
+            }
+        }
+        if new {
+            // Who records the session: if this process dies, the next start finishes its work.
+            let key = recording_key(session_id);
+            let me = serde_json::Value::String(crate::liveness::this_process());
+            if let Err(e) = self.store.set_meta(&key, me) {
+                crate::diag::log(&format!("cannot note who records {session_id}: {e:#}"));
+            }
+        }
+        let state = self.sessions.entry(session_id.to_string()).or_default();
+        if let Some(follower) = state.follower.as_mut() {
+            match follower.refresh() {
+                Ok(0) => {}
+                Ok(added) => {
+                    let lines = follower.lines();
+                    crate::unknowns::note_transcript(&lines[lines.len().saturating_sub(added)..]);
+                }
+                Err(e) => crate::diag::log(&format!(
+                    "cannot read transcript {}: {e}",
+                    follower.path().display()
+                )),
+            }
+        }
+    }
+
+    fn session_started(
+        &mut self,
+        session_id: &str,
+        transcript_path: Option<String>,
+        source: Option<&str>,
+    ) -> Result<()> {
+        self.follow(session_id, transcript_path);
+        if source == Some("compact") {
+            // The compaction is done: record it from its boundary line. ccx installs no
+            // PreCompact hook (Claude Code shows a line for every such hook), so unless one
+            // announced it, the focus is the `/compact FOCUS` line the transcript holds.
+            let announced = self
+                .sessions
+                .get(session_id)
+                .is_some_and(|s| s.compacting.is_some());
+            if !announced {
+                let focus = self
+                    .follower(session_id)
+                    .map(|f| f.path().to_path_buf())
+                    .map(|path| compact_focus_in(&path, COMPACT_COMMAND_SETTLE))
+                    .unwrap_or_default();
+                self.compacting(session_id, focus)?;
+            }
+            return self.compacted(session_id);
+        }
+        let mut known = self.store.branch_for_session(session_id)?;
+        let state = self.sessions.entry(session_id.to_string()).or_default();
+        if known.is_none() && state.last_uuid.is_none() {
+            state.history_until = state.follower.as_ref().map_or(0, |f| f.lines().len());
+            if let Some(follower) = &state.follower {
+                // `/branch`, `/fork`: the history copied in ends at the last line carrying
+                // `forkedFrom`; this session's turns begin after it.
+                if let Some(at) = follower
+                    .lines()
+                    .iter()
+                    .rposition(|l| l.forked_from_uuid().is_some() && l.uuid.is_some())
+                {
+                    state.last_uuid = follower.lines()[at].uuid.clone();
+                    if let Parent::Turn(parent) = self.parent_at(session_id, at, true)? {
+                        let title = self.title_of(session_id);
+                        let name = self.fork_branch(session_id, &parent, title.as_deref())?;
+                        known = self.store.branch(&name)?;
+                    }
+                }
+            }
+        }
+        let head = known.as_ref().and_then(|b| b.head);
+        // A session ccx recorded before: its next turn begins after the stored lines.
+        if let (Some(id), None) = (
+            head,
+            self.sessions
+                .get(session_id)
+                .and_then(|s| s.last_uuid.clone()),
+        ) {
+            let last = last_uuid_of(&self.store.entries(id).unwrap_or_default());
+            self.sessions
+                .entry(session_id.to_string())
+                .or_default()
+                .last_uuid = last;
+        }
+        let context = match head {
+            Some(id) => self.store.turn(id)?.map(|t| t.context_tokens).unwrap_or(0),
+            None => 0,
+        };
+        // A fresh conversation (`/clear`, a new session): show the branch it will record on.
+        let branch = match known {
+            Some(b) => Some(b.name),
+            None if source == Some("clear") => {
+                let name = self.free_root_name(session_id)?;
+                self.sessions
+                    .entry(session_id.to_string())
+                    .or_default()
+                    .planned_branch = Some(name.clone());
+                Some(name)
+            }
+            None => self
+                .sessions
+                .get(session_id)
+                .and_then(|s| s.planned_branch.clone()),
+        };
+        let session = session_id.to_string();
+        self.update_view(|v| {
+            v.session_id = Some(session);
+            v.branch = branch;
+            v.head = head;
+            v.context_tokens = context;
+        });
+        Ok(())
+    }
+
+    /// The session's title (`/rename`, or "<first prompt> (Branch)" after `/branch`), if any.
+    fn title_of(&self, session_id: &str) -> Option<String> {
+        let follower = self.sessions.get(session_id)?.follower.as_ref()?;
+        follower.lines().iter().rev().find_map(|l| {
+            ["customTitle", "aiTitle"]
+                .iter()
+                .find_map(|k| l.raw.get(*k).and_then(|v| v.as_str()))
+                .map(str::to_owned)
+        })
+    }
+
+    /// `PreCompact`: a compaction began (`/compact`, auto-compact, or the rewind menu's
+    /// summaries); it is recorded as a turn once Claude has written its boundary.
+    fn compacting(&mut self, session_id: &str, instructions: String) -> Result<()> {
+        let hint = self.next_prompt.remove(session_id);
+        self.sessions
+            .entry(session_id.to_string())
+            .or_default()
+            .compacting = Some(Compaction { instructions, hint });
+        Ok(())
+    }
+
+    /// The compaction of `session_id` is done: its boundary line becomes a turn of kind
+    /// `compact` (it continues the session's head) or `summary` (it continues an earlier turn:
+    /// the rewind menu's "summarize from here"), finished at once.
+    fn compacted(&mut self, session_id: &str) -> Result<()> {
+        let deadline = Instant::now() + COMPACT_WAIT;
+        let boundary = loop {
+            let state = self.sessions.entry(session_id.to_string()).or_default();
+            let found = state.follower.as_ref().and_then(|f| {
+                let from = state
+                    .last_uuid
+                    .as_deref()
+                    .and_then(|u| f.position(u))
+                    .map_or(0, |p| p + 1);
+                f.lines()
+                    .iter()
+                    .enumerate()
+                    .skip(from)
+                    .rev()
+                    .find(|(_, l)| l.is_compact_boundary())
+                    .map(|(i, _)| i)
+            });
+            if found.is_some() || Instant::now() >= deadline {
+                break found;
+            }
+            std::thread::sleep(POLL);
+            self.follow(session_id, None);
+        };
+        let compaction = self
+            .sessions
+            .get_mut(session_id)
+            .and_then(|s| s.compacting.take());
+        let Some(at) = boundary else {
+            crate::diag::log(&format!(
+                "session {session_id} compacted, but its transcript shows no compaction"
+            ));
+            return Ok(());
+        };
         self.finish_pending(session_id, None, true)?;
-        let prompt = format!("/compact {instructions}").trim_end().to_string();
-        self.expect_prompt(
+        let (uuid, logical) = {
+            let follower = self.follower(session_id).context("no transcript")?;
+            let line = &follower.lines()[at];
+            (
+                line.uuid.clone(),
+                line.logical_parent_uuid().map(str::to_owned),
+            )
+        };
+        if let Some(u) = &uuid {
+            if self.store.turn_by_uuid(u)?.is_some() {
+                return Ok(());
+            }
+        }
+        // The boundary continues `logicalParentUuid`: the turn that line belongs to.
+        let parent = match logical
+            .as_deref()
+            .and_then(|l| self.follower(session_id).and_then(|f| f.position(l)))
+        {
+            Some(i) => self.parent_at(session_id, i, true)?,
+            None => Parent::Unknown,
+        };
+        let head = self
+            .store
+            .branch_for_session(session_id)?
+            .and_then(|b| b.head);
+        let compaction = compaction.unwrap_or(Compaction {
+            instructions: String::new(),
+            hint: None,
+        });
+        let continues_head = match &parent {
+            Parent::Turn(t) => Some(t.id) == head,
+            _ => true,
+        };
+        let (kind, prompt) = match (&compaction.hint, continues_head) {
+            (Some(h), _) => (h.kind, format!("/compact {}", compaction.instructions)),
+            (None, true) => (
+                TurnKind::Compact,
+                format!("/compact {}", compaction.instructions),
+            ),
+            (None, false) => (
+                TurnKind::Summary,
+                match &parent {
+                    Parent::Turn(t) => format!("(summary of the conversation after #{})", t.id),
+                    _ => "(summary of the conversation)".to_string(),
+                },
+            ),
+        };
+        let input = compaction.hint.and_then(|h| h.input);
+        self.begin(
             session_id,
-            NextPrompt {
-                kind: TurnKind::Compact,
-                input: self
-                    .next_prompt
-                    .get(session_id)
-                    .and_then(|n| n.input.clone()),
-            },
-        );
-        self.prompt_submitted(session_id, None, prompt)
+            &parent,
+            kind,
+            prompt.trim_end().to_string(),
+            input,
+            uuid,
+            None,
+        )?;
+        self.finish_pending(session_id, None, false)
     }
 
     /// Ends every running turn as interrupted (the session is over).
     pub fn finish_all(&mut self) -> Result<()> {
         let ids: Vec<String> = self.sessions.keys().cloned().collect();
         for id in ids {
+            self.follow(&id, None);
+            self.record_unreported(&id, None)?;
             self.finish_pending(&id, None, true)?;
+            // Recorded to the end: nothing for a later start to recover.
+            self.store
+                .set_meta(&recording_key(&id), serde_json::Value::Null)?;
         }
         Ok(())
+    }
+
+    /// Records what the transcript of `session_id` shows after its branch's last stored turn
+    /// (a ccx that recorded it died before its hooks were handled): prompts become finished
+    /// turns. The session is then no longer noted as recorded by anyone.
+    pub fn recover_session(&mut self, session_id: &str) -> Result<()> {
+        let head = self
+            .store
+            .branch_for_session(session_id)?
+            .and_then(|b| b.head);
+        if let Some(id) = head {
+            let last = last_uuid_of(&self.store.entries(id).unwrap_or_default());
+            self.sessions
+                .entry(session_id.to_string())
+                .or_default()
+                .last_uuid = last;
+        }
+        self.follow(session_id, None);
+        self.record_unreported(session_id, None)?;
+        self.finish_pending(session_id, None, true)?;
+        self.store
+            .set_meta(&recording_key(session_id), serde_json::Value::Null)?;
+        self.sessions.remove(session_id);
+        Ok(())
+    }
+
+    fn follower(&self, session_id: &str) -> Option<&Follower> {
+        self.sessions.get(session_id)?.follower.as_ref()
+    }
+
+    /// Where the session's unstored lines begin.
+    fn unstored_from(&self, session_id: &str) -> usize {
+        let Some(state) = self.sessions.get(session_id) else {
+            return 0;
+        };
+        let Some(f) = &state.follower else {
+            return 0;
+        };
+        state
+            .last_uuid
+            .as_deref()
+            .and_then(|u| f.position(u))
+            .map_or(0, |p| p + 1)
+    }
+
+    /// Waits (bounded) until the transcript shows the prompt a hook reported: a turn-starting
+    /// line after the stored ones with the same `promptId`, or the same text. Its index.
+    fn confirm(&mut self, session_id: &str, prompt: &str, prompt_id: Option<&str>) -> Confirmed {
+        let deadline = Instant::now() + self.confirm_wait;
+        loop {
+            let from = self.unstored_from(session_id);
+            if let Some(f) = self.follower(session_id) {
+                let mut machine = false;
+                let found = f.lines().iter().enumerate().skip(from).find(|(_, l)| {
+                    let same_id = prompt_id.is_some() && l.prompt_id() == prompt_id;
+                    let same_text = || {
+                        transcript::prompt_text(l)
+                            .or_else(|| transcript::command_text(l))
+                            .is_some_and(|t| t == prompt || t.trim() == prompt.trim())
+                    };
+                    if !transcript::starts_turn(l) {
+                        // Claude's own message (a background task's notification) carries
+                        // the prompt id of the hook it fired.
+                        machine |= same_id && l.kind == transcript::LineKind::User;
+                        return false;
+                    }
+                    same_id || same_text()
+                });
+                if let Some((i, _)) = found {
+                    return Confirmed::Prompt(i);
+                }
+                if machine {
+                    return Confirmed::Machine;
+                }
+            } else {
+                return Confirmed::Missing;
+            }
+            if Instant::now() >= deadline {
+                return Confirmed::Missing;
+            }
+            std::thread::sleep(POLL);
+            self.follow(session_id, None);
+        }
     }
 
     fn prompt_submitted(
@@ -276,13 +639,34 @@ impl Recorder {
         session_id: &str,
         path: Option<String>,
         prompt: String,
+        prompt_id: Option<String>,
     ) -> Result<()> {
         self.finish_pending(session_id, None, true)?;
-        let branch = self.branch_of(session_id)?;
-        let state = self.sessions.entry(session_id.to_string()).or_default();
-        if let Some(path) = path {
-            state.transcript_path = Some(PathBuf::from(path));
+        self.follow(session_id, path);
+        let at = match self.confirm(session_id, &prompt, prompt_id.as_deref()) {
+            Confirmed::Prompt(at) => at,
+            // Claude's own turn: its lines go with the next turn, as import keeps them.
+            Confirmed::Machine => return Ok(()),
+            Confirmed::Missing => {
+                self.unconfirmed += 1;
+                crate::diag::log(&format!(
+                    "dropped a prompt of session {session_id} that its transcript never showed ({} so far)",
+                    self.unconfirmed
+                ));
+                return Ok(());
+            }
+        };
+        // Prompts before it that no hook reported are turns too.
+        self.record_unreported(session_id, Some(at))?;
+        let uuid = self
+            .follower(session_id)
+            .and_then(|f| f.lines()[at].uuid.clone());
+        if let Some(u) = &uuid {
+            if self.store.turn_by_uuid(u)?.is_some() {
+                return Ok(());
+            }
         }
+        let parent = self.parent_at(session_id, at, false)?;
         let mut hint = self.next_prompt.remove(session_id);
         if hint.is_none() && prompt.trim_start().starts_with("/compact") {
             hint = Some(NextPrompt {
@@ -290,13 +674,40 @@ impl Recorder {
                 input: None,
             });
         }
+        self.begin(
+            session_id,
+            &parent,
+            hint.as_ref().map(|h| h.kind).unwrap_or_default(),
+            prompt,
+            hint.and_then(|h| h.input),
+            uuid,
+            prompt_id,
+        )
+    }
+
+    /// Starts a turn of `session_id` after `parent`, on the branch that parent calls for.
+    #[allow(clippy::too_many_arguments)]
+    fn begin(
+        &mut self,
+        session_id: &str,
+        parent: &Parent,
+        kind: TurnKind,
+        prompt: String,
+        input: Option<String>,
+        prompt_uuid: Option<String>,
+        prompt_id: Option<String>,
+    ) -> Result<()> {
+        let branch = self.branch_for(session_id, parent)?;
         let turn = self.store.begin_turn(TurnStart {
             branch: branch.clone(),
-            kind: hint.as_ref().map(|h| h.kind).unwrap_or_default(),
+            kind,
             prompt: prompt.clone(),
-            input: hint.and_then(|h| h.input),
+            input,
             session_id: session_id.to_string(),
             started_at: now_rfc3339(),
+            prompt_uuid: prompt_uuid.clone(),
+            prompt_id,
+            recorder: None,
         })?;
         self.sessions
             .entry(session_id.to_string())
@@ -304,6 +715,8 @@ impl Recorder {
             .pending = Some(Pending {
             id: turn.id,
             prompt,
+            prompt_uuid,
+            recovered: false,
         });
         self.store
             .set_meta("current_branch", serde_json::Value::String(branch.clone()))?;
@@ -315,19 +728,227 @@ impl Recorder {
         Ok(())
     }
 
+    /// Records, as finished turns, the prompts in the session's unstored lines (before line
+    /// `before`, or all) that no hook reported: messages lost on the way still make turns.
+    fn record_unreported(&mut self, session_id: &str, before: Option<usize>) -> Result<()> {
+        if self
+            .sessions
+            .get(session_id)
+            .is_none_or(|s| s.pending.is_some())
+        {
+            return Ok(());
+        }
+        let history = self.sessions.get(session_id).map_or(0, |s| s.history_until);
+        let from = self.unstored_from(session_id).max(history);
+        let Some(f) = self.follower(session_id) else {
+            return Ok(());
+        };
+        let end = before.unwrap_or(f.lines().len()).min(f.lines().len());
+        let starts: Vec<usize> = (from..end)
+            .filter(|&i| transcript::is_prompt_line(&f.lines()[i]))
+            .collect();
+        for (k, &at) in starts.iter().enumerate() {
+            let f = self.follower(session_id).context("no transcript")?;
+            let line = &f.lines()[at];
+            let uuid = line.uuid.clone();
+            if let Some(u) = &uuid {
+                if self.store.turn_by_uuid(u)?.is_some() {
+                    continue;
+                }
+            }
+            // A turn is complete once a later line starts another one (or the session ends).
+            let next = starts.get(k + 1).copied().or(before);
+            if next.is_none() && before.is_some() {
+                break;
+            }
+            let prompt = transcript::prompt_text(line).unwrap_or_default();
+            let prompt_id = line.prompt_id().map(str::to_owned);
+            crate::diag::log(&format!(
+                "recording a prompt of session {session_id} that no hook reported"
+            ));
+            let parent = self.parent_at(session_id, at, false)?;
+            self.begin(
+                session_id,
+                &parent,
+                TurnKind::Prompt,
+                prompt,
+                None,
+                uuid,
+                prompt_id,
+            )?;
+            if let Some(p) = self
+                .sessions
+                .get_mut(session_id)
+                .and_then(|s| s.pending.as_mut())
+            {
+                p.recovered = true;
+            }
+            let stop_at = next.map(|n| {
+                let lines = self.follower(session_id).map(|f| f.lines()).unwrap_or(&[]);
+                transcript::with_preamble(lines, n, at + 1)
+            });
+            self.finish_pending_upto(session_id, None, false, stop_at)?;
+        }
+        Ok(())
+    }
+
+    /// Where line `at` of the session's transcript sits: the turn of the nearest turn-starting
+    /// line up its chain (`include_self`: line `at` itself counts).
+    fn parent_at(&self, session_id: &str, at: usize, include_self: bool) -> Result<Parent> {
+        let Some(f) = self.follower(session_id) else {
+            return Ok(Parent::Unknown);
+        };
+        let mut found: Result<Option<Parent>> = Ok(None);
+        let broken = f.walk_up(at, include_self, |ancestor| {
+            for uuid in &ancestor.uuids {
+                match self.store.turn_by_uuid(uuid) {
+                    Ok(Some(turn)) => {
+                        found = Ok(Some(Parent::Turn(Box::new(turn))));
+                        return true;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        found = Err(e);
+                        return true;
+                    }
+                }
+            }
+            // An earlier prompt ccx has no turn for: nothing more to learn up the chain.
+            if ancestor.is_prompt {
+                found = Ok(Some(Parent::Unknown));
+                return true;
+            }
+            false
+        });
+        if let Some(parent) = found? {
+            return Ok(parent);
+        }
+        // A chain cut short (the file was deleted or damaged meanwhile) tells nothing.
+        Ok(if broken {
+            Parent::Unknown
+        } else {
+            Parent::Root
+        })
+    }
+
+    /// The branch a turn of `session_id` after `parent` is recorded on: the session's branch
+    /// when the turn continues its head; else a new branch forked after `parent` (Claude's
+    /// rewind menu, `/branch`, a summary of earlier turns), or a new root branch.
+    fn branch_for(&mut self, session_id: &str, parent: &Parent) -> Result<String> {
+        let current = self.store.branch_for_session(session_id)?;
+        match (parent, current) {
+            (Parent::Unknown, _) => self.branch_of(session_id),
+            (Parent::Turn(p), Some(b)) if b.head == Some(p.id) => Ok(b.name),
+            (Parent::Turn(p), Some(b)) => {
+                let rewind = NewBranch::Rewind {
+                    from: &b.name,
+                    after: p.id,
+                };
+                let base = branch_names::candidates(rewind).next();
+                self.fork_branch(session_id, p, base.as_deref())
+            }
+            (Parent::Turn(p), None) => {
+                let planned = self
+                    .sessions
+                    .get(session_id)
+                    .and_then(|s| s.planned_branch.clone());
+                self.fork_branch(session_id, p, planned.as_deref())
+            }
+            (Parent::Root, Some(b)) if b.head.is_none() => Ok(b.name),
+            (Parent::Root, Some(_)) => self.create_branch(session_id, None),
+            (Parent::Root, None) => self.branch_of(session_id),
+        }
+    }
+
+    /// Creates a branch for `session_id` forked after `parent`, named after `wanted` (made a
+    /// valid branch name, numbered when taken; a new conversation's name if none).
+    fn fork_branch(&self, session_id: &str, parent: &Turn, wanted: Option<&str>) -> Result<String> {
+        let base = wanted.map(branch_slug).filter(|s| !s.is_empty());
+        let candidates: Box<dyn Iterator<Item = String>> = match base {
+            Some(base) => Box::new(
+                std::iter::once(base.clone())
+                    .chain((2..MAX_BRANCH_NAME_TRIES).map(move |n| format!("{base}-{n}"))),
+            ),
+            None => Box::new(branch_names::candidates(NewBranch::Conversation)),
+        };
+        for name in candidates {
+            if crate::refs::validate_branch_name(&name).is_err()
+                || self.store.branch(&name)?.is_some()
+            {
+                continue;
+            }
+            let created = self.store.create_branch(Branch {
+                name: name.clone(),
+                session_id: session_id.to_string(),
+                parent_branch: Some(parent.branch.clone()),
+                fork_turn: Some(parent.id),
+                head: Some(parent.id),
+                created_at: now_rfc3339(),
+            });
+            if created.is_ok() {
+                return Ok(name);
+            }
+        }
+        anyhow::bail!("no free branch name for session {session_id}")
+    }
+
+    /// The name a new root branch of `session_id` would get now.
+    fn free_root_name(&self, session_id: &str) -> Result<String> {
+        let planned = self
+            .sessions
+            .get(session_id)
+            .and_then(|s| s.planned_branch.clone());
+        let candidates = planned
+            .into_iter()
+            .chain(branch_names::candidates(NewBranch::Conversation));
+        for name in candidates {
+            if self.store.branch(&name)?.is_none() {
+                return Ok(name);
+            }
+        }
+        anyhow::bail!("no free branch name for session {session_id}")
+    }
+
     fn stopped(
         &mut self,
         session_id: &str,
         path: Option<String>,
         last_message: Option<String>,
     ) -> Result<()> {
-        if let Some(path) = path {
-            self.sessions
-                .entry(session_id.to_string())
-                .or_default()
-                .transcript_path = Some(PathBuf::from(path));
+        self.follow(session_id, path);
+        if self
+            .sessions
+            .get(session_id)
+            .is_some_and(|s| s.pending.is_none())
+        {
+            // Its prompt's hook message was lost: the transcript still shows the turn.
+            self.record_unreported_at_stop(session_id, last_message.as_deref())?;
+            return Ok(());
         }
         self.finish_pending(session_id, last_message, false)
+    }
+
+    /// A `Stop` with no running turn: once the reply it announced is written, the prompts
+    /// the transcript shows that no hook reported become turns.
+    fn record_unreported_at_stop(
+        &mut self,
+        session_id: &str,
+        announced: Option<&str>,
+    ) -> Result<()> {
+        let deadline = Instant::now() + TRANSCRIPT_SETTLE;
+        while let Some(text) = announced {
+            let from = self.unstored_from(session_id);
+            let (_, facts) = match self.follower(session_id) {
+                Some(f) => transcript::turn_since(&f.lines()[from.min(f.lines().len())..], None),
+                None => break,
+            };
+            if facts.reply.trim() == text.trim() || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(POLL);
+            self.follow(session_id, None);
+        }
+        self.record_unreported(session_id, None)
     }
 
     /// Finishes the session's running turn, if any, from its transcript.
@@ -337,19 +958,32 @@ impl Recorder {
         announced: Option<String>,
         interrupted: bool,
     ) -> Result<()> {
-        let Some(state) = self.sessions.get_mut(session_id) else {
+        self.finish_pending_upto(session_id, announced, interrupted, None)
+    }
+
+    /// [`Recorder::finish_pending`], reading the turn's lines up to line `end` (exclusive) when
+    /// given, else up to the next turn-starting line after its prompt.
+    fn finish_pending_upto(
+        &mut self,
+        session_id: &str,
+        announced: Option<String>,
+        interrupted: bool,
+        end: Option<usize>,
+    ) -> Result<()> {
+        let Some(pending) = self
+            .sessions
+            .get_mut(session_id)
+            .and_then(|s| s.pending.take())
+        else {
             return Ok(());
         };
-        let Some(pending) = state.pending.take() else {
-            return Ok(());
-        };
-        let (entries, facts) = read_turn(
-            state.transcript_path.as_ref(),
-            state.last_uuid.as_deref(),
-            announced.as_deref(),
-        );
+        let (entries, facts) = self.read_turn(session_id, &pending, announced.as_deref(), end);
+        let interrupted =
+            interrupted || (pending.recovered && (facts.reply.is_empty() || facts.interrupted));
         if facts.last_uuid.is_some() {
-            state.last_uuid = facts.last_uuid.clone();
+            if let Some(state) = self.sessions.get_mut(session_id) {
+                state.last_uuid = facts.last_uuid.clone();
+            }
         }
         let reply = if facts.reply.is_empty() {
             announced.unwrap_or_default()
@@ -402,6 +1036,50 @@ impl Recorder {
         Ok(())
     }
 
+    /// Reads the running turn's lines: after the last stored line, up to `end` or the next
+    /// turn-starting line after its prompt; waits briefly for an announced reply to land.
+    fn read_turn(
+        &mut self,
+        session_id: &str,
+        pending: &Pending,
+        announced: Option<&str>,
+        end: Option<usize>,
+    ) -> (Vec<serde_json::Value>, transcript::TurnFacts) {
+        let deadline = Instant::now() + TRANSCRIPT_SETTLE;
+        loop {
+            let after = self
+                .sessions
+                .get(session_id)
+                .and_then(|s| s.last_uuid.clone());
+            let result = match self.follower(session_id) {
+                None => (Vec::new(), Default::default()),
+                Some(f) => {
+                    let lines = f.lines();
+                    let prompt_at = pending.prompt_uuid.as_deref().and_then(|u| f.position(u));
+                    let stop = end.unwrap_or_else(|| {
+                        prompt_at
+                            .and_then(|p| {
+                                (p + 1..lines.len())
+                                    .find(|&i| transcript::starts_turn(&lines[i]))
+                                    .map(|n| transcript::with_preamble(lines, n, p + 1))
+                            })
+                            .unwrap_or(lines.len())
+                    });
+                    transcript::turn_since(&lines[..stop.min(lines.len())], after.as_deref())
+                }
+            };
+            let settled = match announced {
+                Some(text) => result.1.reply.trim() == text.trim(),
+                None => true,
+            };
+            if settled || Instant::now() >= deadline {
+                return result;
+            }
+            std::thread::sleep(POLL);
+            self.follow(session_id, None);
+        }
+    }
+
     /// The branch a session records into, creating it on its first turn.
     /// Asked of the store every time (not remembered): `:rename` may have renamed it meanwhile.
     fn branch_of(&mut self, session_id: &str) -> Result<String> {
@@ -417,9 +1095,9 @@ impl Recorder {
 
     /// Creates a root branch for a new conversation under the first free name.
     fn create_branch(&self, session_id: &str, planned: Option<String>) -> Result<String> {
-        let candidates = planned.into_iter().chain(crate::branch_names::candidates(
-            crate::branch_names::NewBranch::Conversation,
-        ));
+        let candidates = planned
+            .into_iter()
+            .chain(branch_names::candidates(NewBranch::Conversation));
         for name in candidates {
             if self.store.branch(&name)?.is_some() {
                 continue;
@@ -471,6 +1149,28 @@ fn compact_focus_in(path: &std::path::Path, settle: Duration) -> String {
 /// How long [`compact_focus_in`] waits for the `/compact` line.
 const COMPACT_COMMAND_SETTLE: Duration = Duration::from_secs(5);
 
+/// The store meta key naming the process that records `session_id` (see `liveness`).
+pub fn recording_key(session_id: &str) -> String {
+    format!("recording:{session_id}")
+}
+
+/// A branch name made from free text (a session title): lowercase letters, digits and `-`.
+fn branch_slug(text: &str) -> String {
+    let text = text.trim().trim_end_matches("(Branch)").trim();
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
 /// The uuid of the last line that has one.
 pub fn last_uuid_of(entries: &[serde_json::Value]) -> Option<String> {
     entries
@@ -479,52 +1179,146 @@ pub fn last_uuid_of(entries: &[serde_json::Value]) -> Option<String> {
         .find_map(|e| e.get("uuid").and_then(|u| u.as_str()).map(str::to_string))
 }
 
-/// Reads the turn that ends the transcript, waiting briefly for the announced reply to land.
-fn read_turn(
-    path: Option<&PathBuf>,
-    after_uuid: Option<&str>,
-    announced: Option<&str>,
-) -> (Vec<serde_json::Value>, transcript::TurnFacts) {
-    let Some(path) = path else {
-        return (Vec::new(), Default::default());
-    };
-    let deadline = Instant::now() + TRANSCRIPT_SETTLE;
-    loop {
-        let read = transcript::read_transcript(path)
-            .with_context(|| format!("cannot read transcript {}", path.display()));
-        let result = match read {
-            Ok(lines) => {
-                crate::unknowns::note_transcript(&lines);
-                transcript::turn_since(&lines, after_uuid)
-            }
-            Err(e) => {
-                crate::diag::log(&format!("{e:#}"));
-                (Vec::new(), Default::default())
-            }
-        };
-        let settled = match announced {
-            Some(text) => result.1.reply.trim() == text.trim(),
-            None => true,
-        };
-        if settled || Instant::now() >= deadline {
-            return result;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use std::io::Write;
 
-    fn fixture(name: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name)
+    struct World {
+        _dir: tempfile::TempDir,
+        transcripts: PathBuf,
+        store: Arc<Store>,
+    }
+
+    fn world() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let transcripts = dir.path().join("projects");
+        std::fs::create_dir_all(&transcripts).unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("store")).unwrap());
+        World {
+            _dir: dir,
+            transcripts,
+            store,
+        }
+    }
+
+    impl World {
+        fn recorder(&self) -> Recorder {
+            Recorder::new(self.store.clone())
+                .with_transcripts_dir(self.transcripts.clone())
+                .with_confirm_wait(Duration::from_millis(300))
+        }
+
+        fn append(&self, session: &str, lines: &[serde_json::Value]) {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.transcripts.join(format!("{session}.jsonl")))
+                .unwrap();
+            for l in lines {
+                writeln!(f, "{l}").unwrap();
+            }
+        }
+    }
+
+    /// A prompt line and its reply line.
+    fn turn(n: &str, parent: Option<&str>, session: &str) -> [serde_json::Value; 2] {
+        [
+            json!({"type": "user", "uuid": format!("p{n}"), "parentUuid": parent,
+                "sessionId": session, "promptId": format!("id{n}"),
+                "message": {"role": "user", "content": format!("prompt {n}")}}),
+            json!({"type": "assistant", "uuid": format!("a{n}"), "parentUuid": format!("p{n}"),
+                "sessionId": session, "message": {"id": format!("m{n}"), "role": "assistant",
+                "model": "m", "content": [{"type": "text", "text": format!("reply {n}")}],
+                "usage": {"input_tokens": 10, "output_tokens": 2}}}),
+        ]
+    }
+
+    fn prompt(session: &str, n: &str) -> HookEvent {
+        HookEvent::PromptSubmitted {
+            session_id: session.into(),
+            transcript_path: Some("/etc/shadow".into()),
+            prompt: format!("prompt {n}"),
+            prompt_id: Some(format!("id{n}")),
+        }
+    }
+
+    fn stop(session: &str, n: &str) -> HookEvent {
+        HookEvent::Stopped {
+            session_id: session.into(),
+            transcript_path: None,
+            last_message: Some(format!("reply {n}")),
+        }
+    }
+
+    #[test]
+    fn a_rewound_conversation_forks_after_the_turn_it_continues() {
+        let w = world();
+        let mut r = w.recorder();
+        for (n, parent) in [("1", None), ("2", Some("a1")), ("3", Some("a2"))] {
+            w.append("s", &turn(n, parent, "s"));
+            r.handle(prompt("s", n)).unwrap();
+            r.handle(stop("s", n)).unwrap();
+        }
+        // Claude's rewind menu: the next prompt continues from the end of turn 1.
+        w.append("s", &turn("4", Some("a1"), "s"));
+        r.handle(prompt("s", "4")).unwrap();
+        r.handle(stop("s", "4")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 4);
+        assert_eq!(turns[3].parent, Some(turns[0].id));
+        assert_eq!(turns[3].reply, "reply 4");
+        assert_eq!(turns[3].prompt_uuid.as_deref(), Some("p4"));
+        let fork = w.store.branch(&turns[3].branch).unwrap().unwrap();
+        assert_eq!(fork.name, "main-r1");
+        assert_eq!(fork.fork_turn, Some(turns[0].id));
+        assert_eq!(fork.parent_branch.as_deref(), Some("main"));
+        assert_eq!(
+            w.store.branch("main").unwrap().unwrap().head,
+            Some(turns[2].id)
+        );
+    }
+
+    #[test]
+    fn a_prompt_the_transcript_never_shows_is_dropped() {
+        let w = world();
+        let mut r = w.recorder();
+        w.append("s", &turn("1", None, "s"));
+        r.handle(prompt("s", "1")).unwrap();
+        r.handle(stop("s", "1")).unwrap();
+        r.handle(prompt("s", "forged")).unwrap();
+        r.handle(stop("s", "forged")).unwrap();
+        assert_eq!(r.unconfirmed, 1);
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 1, "{turns:#?}");
+    }
+
+    #[test]
+    fn a_prompt_whose_hook_was_lost_is_recorded_at_the_stop() {
+        let w = world();
+        let mut r = w.recorder();
+        w.append("s", &turn("1", None, "s"));
+        r.handle(prompt("s", "1")).unwrap();
+        r.handle(stop("s", "1")).unwrap();
+        // No UserPromptSubmit for turn 2: only its Stop arrives.
+        w.append("s", &turn("2", Some("a1"), "s"));
+        r.handle(stop("s", "2")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 2, "{turns:#?}");
+        assert_eq!(turns[1].prompt, "prompt 2");
+        assert_eq!(turns[1].reply, "reply 2");
+        assert_eq!(turns[1].parent, Some(turns[0].id));
+        assert!(!turns[1].is_running());
     }
 
     #[test]
     fn the_focus_of_the_last_compaction_is_read_from_the_transcript() {
+        let fixture = |name: &str| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name)
+        };
         let settle = Duration::from_millis(10);
         assert_eq!(
             compact_focus_in(&fixture("transcript-compact.jsonl"), settle),

@@ -60,6 +60,28 @@ pub fn nested_session_vars() -> Vec<OsString> {
         .collect()
 }
 
+/// What ccx adds to the environment of the claude it records: agent view off, so no session
+/// is handed to a background supervisor outside ccx's terminal and hooks (see README).
+pub fn claude_env() -> Vec<(String, String)> {
+    vec![("CLAUDE_CODE_DISABLE_AGENT_VIEW".into(), "1".into())]
+}
+
+/// Variables a claude that ccx starts must not see: `CLAUDECODE*` (or it would take itself
+/// for a session nested inside another Claude Code) and a hook bridge's `CCX_HOOK_*` (from a
+/// ccx this one runs under), which every process Claude runs would inherit.
+pub fn hidden_vars() -> Vec<OsString> {
+    let mut vars = nested_session_vars();
+    for key in [
+        crate::hooks::bridge::ENV_SOCKET,
+        crate::hooks::bridge::ENV_SECRET,
+    ] {
+        if std::env::var_os(key).is_some() {
+            vars.push(key.into());
+        }
+    }
+    vars
+}
+
 /// Finds claude: `--ccx-claude PATH`, else `$CCX_CLAUDE`, else `claude` on `PATH`, else the
 /// Claude Code that scripts/run.sh installed ([`crate::installed`]).
 pub fn find_claude(explicit: Option<PathBuf>) -> Result<PathBuf> {
@@ -137,7 +159,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let mut cmd = CommandBuilder::new(&claude);
     cmd.cwd(&cwd);
-    for key in nested_session_vars() {
+    for key in hidden_vars() {
         cmd.env_remove(key);
     }
     if is_plain_invocation(&args) {
@@ -172,13 +194,13 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     let exe = std::env::current_exe().context("cannot find the ccx executable")?;
     let merged = settings::merge(
         user_settings.unwrap_or_else(|| serde_json::json!({})),
-        &settings::ccx_settings(&exe),
+        &settings::ccx_settings(&exe, bridge.dir()),
     );
     let launcher = ClaudeLauncher {
         claude: claude.clone(),
         args: restart_args(&args),
         settings: merged.to_string(),
-        env: bridge.env(),
+        env: claude_env(),
         cwd: cwd.clone(),
     };
     cmd.arg("--settings");
@@ -190,7 +212,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
         cmd.arg(&session_id);
     }
     cmd.args(&args);
-    for (key, value) in bridge.env() {
+    for (key, value) in claude_env() {
         cmd.env(key, value);
     }
 
@@ -205,12 +227,15 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
                     Ok(opened) => {
                         let opened = Arc::new(opened);
                         slot.fill(Ok(opened.clone()));
-                        record(
-                            Recorder::new(opened)
-                                .with_view(view, Some(view_file))
-                                .with_snapshots(&cwd),
-                            rx,
-                        );
+                        let transcripts = crate::transcript::project_transcripts_dir(&cwd);
+                        crate::closure::close_dead_turns(&opened, transcripts.as_deref());
+                        let mut recorder = Recorder::new(opened)
+                            .with_view(view, Some(view_file))
+                            .with_snapshots(&cwd);
+                        if let Some(dir) = transcripts {
+                            recorder = recorder.with_transcripts_dir(dir);
+                        }
+                        record(recorder, rx);
                     }
                     Err(err) => {
                         // Never stand between the person and Claude: run unrecorded, say why.

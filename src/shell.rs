@@ -903,12 +903,12 @@ mod tests {
             ":checkout".into(),
             "checkout".into(),
             "main".into(),
-            "main-rewind-3".into(),
+            "main-r3".into(),
             "#3".into(),
         ]);
         assert_eq!(complete(&helper, "lo"), ["log"]);
         assert_eq!(complete(&helper, ":ch"), [":checkout"]);
-        assert_eq!(complete(&helper, "checkout ma"), ["main", "main-rewind-3"]);
+        assert_eq!(complete(&helper, "checkout ma"), ["main", "main-r3"]);
         assert_eq!(complete(&helper, "show #"), ["#3"]);
         // Commands are not offered as arguments.
         assert!(complete(&helper, "checkout lo").is_empty());

@@ -190,9 +190,10 @@ pub fn run() -> i32 {
         .lock()
         .take(MAX_PAYLOAD)
         .read_to_end(&mut payload);
-    let Some(run_dir) =
+    // The run directory is the argument (`ccx __status DIR`); older ccx set the environment.
+    let Some(run_dir) = std::env::args_os().nth(2).map(PathBuf::from).or_else(|| {
         std::env::var_os(ENV_SOCKET).and_then(|s| PathBuf::from(s).parent().map(Path::to_path_buf))
-    else {
+    }) else {
         return 0;
     };
     let mut view: SessionView = std::fs::read(view_file(&run_dir))
@@ -536,14 +537,14 @@ mod tests {
         notify(
             &view,
             Some(&file),
-            "rewound to #4 on new branch main-rewind-4",
+            "rewound to #4 on new branch main-r4",
         );
         let written: SessionView = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
         assert_eq!(written, *view.lock().unwrap());
         assert_eq!(written.branch.as_deref(), Some("main"));
         assert_eq!(
             written.notice.unwrap().text,
-            "rewound to #4 on new branch main-rewind-4"
+            "rewound to #4 on new branch main-r4"
         );
         // No temporary files are left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);

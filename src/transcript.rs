@@ -160,6 +160,29 @@ impl Line {
         self.raw.get(key).and_then(Value::as_bool).unwrap_or(false)
     }
 
+    /// `promptId`: the `prompt_id` of the hooks of the same turn.
+    pub fn prompt_id(&self) -> Option<&str> {
+        self.raw.get("promptId").and_then(Value::as_str)
+    }
+
+    /// `logicalParentUuid` (a compaction boundary: the line it continues, across the cut).
+    pub fn logical_parent_uuid(&self) -> Option<&str> {
+        self.raw.get("logicalParentUuid").and_then(Value::as_str)
+    }
+
+    /// `forkedFrom.messageUuid` (a line Claude's `/branch` or `/fork` copied).
+    pub fn forked_from_uuid(&self) -> Option<&str> {
+        self.raw
+            .get("forkedFrom")
+            .and_then(|f| f.get("messageUuid"))
+            .and_then(Value::as_str)
+    }
+
+    /// `timestamp` (RFC 3339), when the line has one.
+    pub fn timestamp(&self) -> Option<&str> {
+        self.raw.get("timestamp").and_then(Value::as_str)
+    }
+
     /// True for an assistant message Claude Code wrote itself (API errors, "No response
     /// requested."): model "<synthetic>" or `isApiErrorMessage`. Its usage is all zeros.
     fn is_synthetic(&self) -> bool {
@@ -441,7 +464,7 @@ fn tag<'a>(text: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// A line that starts a turn: a prompt, or a slash command.
-fn starts_turn(line: &Line) -> bool {
+pub fn starts_turn(line: &Line) -> bool {
     is_prompt_line(line) || is_command_line(line)
 }
 
@@ -594,7 +617,7 @@ fn turn_bounds(lines: &[Line]) -> Vec<(usize, usize)> {
 
 /// Where the turn starting at line `start` begins once its preamble is included (not before
 /// `floor`).
-fn with_preamble(lines: &[Line], start: usize, floor: usize) -> usize {
+pub fn with_preamble(lines: &[Line], start: usize, floor: usize) -> usize {
     let mut i = start;
     while i > floor && is_preamble(&lines[i - 1]) {
         i -= 1;
@@ -618,7 +641,8 @@ struct Message {
     synthetic: bool,
 }
 
-fn facts_of(slice: &[Line]) -> TurnFacts {
+/// The facts of the turn held by `slice` (its last turn-starting line and what follows).
+pub fn facts_of(slice: &[Line]) -> TurnFacts {
     let mut facts = TurnFacts {
         last_uuid: slice.iter().rev().find_map(|l| l.uuid.clone()),
         compacted: slice.iter().any(Line::is_compact_boundary),
@@ -778,6 +802,25 @@ pub fn transcript_path_in(config_dir: &Path, cwd: &Path, session_id: &str) -> Pa
         .join("projects")
         .join(project_dir_name(cwd))
         .join(format!("{session_id}.jsonl"))
+}
+
+/// Claude Code's config directory: `$CLAUDE_CONFIG_DIR`, else `$HOME/.claude`.
+pub fn claude_config_dir() -> Option<PathBuf> {
+    match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| PathBuf::from(h).join(".claude")),
+    }
+}
+
+/// The folder holding the transcripts of the sessions Claude runs in `cwd`.
+pub fn project_transcripts_dir(cwd: &Path) -> Option<PathBuf> {
+    Some(
+        claude_config_dir()?
+            .join("projects")
+            .join(project_dir_name(cwd)),
+    )
 }
 
 /// Write a transcript for Claude to resume: `entries` one JSON object per line, with every

@@ -86,6 +86,14 @@ fn kill_9_of_ccx_mid_turn_keeps_completed_turns_and_leaves_no_claude() {
             .then_some(())
     })
     .expect("the slow turn reached the stand-in");
+    // A prompt becomes a turn once Claude's transcript shows it (moments after the request).
+    wait_until(TURN, || {
+        log_json(&env, &[])
+            .iter()
+            .any(|t| t["prompt"] == "slow one [[sleep:30000]]")
+            .then_some(())
+    })
+    .expect("the slow turn is in the log");
     session.kill_9();
 
     for pid in claude_pids {

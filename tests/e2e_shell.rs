@@ -111,6 +111,14 @@ fn ctrl_bracket_opens_the_editor_during_a_long_turn_and_the_turn_completes() {
             .then_some(())
     })
     .expect("the slow turn reached the stand-in");
+    // A prompt is a turn once Claude's transcript shows it (moments after the request).
+    wait_until(TURN, || {
+        support::ccx::log_json(&env, &[])
+            .iter()
+            .any(|t| t["prompt"].as_str().unwrap_or("").starts_with("slow turn"))
+            .then_some(())
+    })
+    .expect("the slow turn is in the log");
 
     session.send(b"\x1d");
     session.wait_for_text(EDITOR_MARK, QUICK).unwrap();

@@ -25,6 +25,7 @@ fn start(prompt: &str) -> TurnStart {
         input: None,
         session_id: "s".into(),
         started_at: now_rfc3339(),
+        ..Default::default()
     }
 }
 

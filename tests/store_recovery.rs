@@ -30,6 +30,7 @@ fn make_store(dir: &Path) -> BTreeMap<u64, Turn> {
                 input: None,
                 session_id: format!("session-{branch}"),
                 started_at: String::new(),
+                ..Default::default()
             })
             .unwrap();
         let turn = store
@@ -166,6 +167,10 @@ fn recover_and_check(dir: &Path, original: &BTreeMap<u64, Turn>, what: &str) -> 
                 input: orig.input.clone(),
                 session_id: orig.session_id.clone(),
                 started_at: orig.started_at.clone(),
+                prompt_uuid: orig.prompt_uuid.clone(),
+                prompt_id: orig.prompt_id.clone(),
+                // The process that began it (this one); finishing a turn clears it.
+                recorder: Some(ccx::liveness::this_process()),
                 ..Turn::default()
             };
         }
@@ -436,6 +441,7 @@ fn recovery_keeps_what_was_imported() {
                 input: None,
                 session_id: "session-x".into(),
                 started_at: ccx::model::now_rfc3339(),
+                ..Default::default()
             },
             end: TurnEnd {
                 reply: format!("reply {key}"),

@@ -75,6 +75,11 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
         }
         (state, false) => checks.push(state.into_check("store")),
     }
+    if checks.last().is_some_and(|c| c.name == "store" && c.ok)
+        || checks.last().is_some_and(|c| c.name == "repair" && c.ok)
+    {
+        checks.push(check("turns", open_turns(repair)));
+    }
     // A failed store check that a repair fixed does not fail the run.
     let last_store = checks.iter().rposition(|c| c.name == "store");
     let failed = checks
@@ -202,7 +207,9 @@ fn hooks_deliver() -> Result<String> {
     let started = Instant::now();
     let mut child = Command::new(&exe)
         .arg(crate::cli::HOOK_SUBCOMMAND)
-        .envs(bridge.env())
+        .arg(bridge.key_file())
+        .env_remove(crate::hooks::bridge::ENV_SOCKET)
+        .env_remove(crate::hooks::bridge::ENV_SECRET)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -234,6 +241,43 @@ fn hooks_deliver() -> Result<String> {
             "the ccx.log in the data directory"
         ),
     }
+}
+
+/// Turns left running by a ccx that is gone (killed or crashed); with `repair`, finished from
+/// Claude's transcripts.
+fn open_turns(repair: bool) -> Result<String> {
+    let cwd = std::env::current_dir()?;
+    let store = std::sync::Arc::new(crate::session::open_store(&cwd)?);
+    let dead = crate::closure::dead_open_turns(&store)?;
+    let ids = |turns: &[crate::model::Turn]| {
+        turns
+            .iter()
+            .map(|t| format!("#{}", t.id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if dead.is_empty() {
+        return Ok("no turn was left running by a ccx that is gone".into());
+    }
+    if !repair {
+        anyhow::bail!(
+            "{} turn(s) left running by a ccx that is gone: {}. Run `ccx doctor --repair` to \
+             finish them from Claude's transcripts (or mark them interrupted)",
+            dead.len(),
+            ids(&dead)
+        );
+    }
+    let dir = crate::transcript::project_transcripts_dir(&crate::paths::project_dir(&cwd));
+    let closed = crate::closure::close_dead_turns(&store, dir.as_deref());
+    let left = crate::closure::dead_open_turns(&store)?;
+    if !left.is_empty() {
+        anyhow::bail!("could not finish {}", ids(&left));
+    }
+    Ok(format!(
+        "finished {} turn(s) left running by a ccx that is gone: {}",
+        closed.len(),
+        ids(&closed)
+    ))
 }
 
 /// What the store check found.

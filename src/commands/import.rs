@@ -190,10 +190,35 @@ pub fn plan_turns(lines: &[Line]) -> Vec<PlannedTurn> {
     plan_turns_owned(lines.to_vec())
 }
 
+/// A turn that is only a local slash command (`/clear`, `/branch`, `/model`, ...): nothing went
+/// to the model and nothing came back. Live recording makes no turn of it; neither does import.
+fn is_local_command(facts: &TurnFacts) -> bool {
+    facts.prompt.as_deref().is_some_and(|p| p.starts_with('/'))
+        && facts.reply.is_empty()
+        && facts.context_tokens == 0
+        && facts.output_tokens == 0
+        && !facts.compacted
+}
+
 /// [`plan_turns`] taking the lines (their raw entries are moved, not copied).
 pub fn plan_turns_owned(lines: Vec<Line>) -> Vec<PlannedTurn> {
-    transcript::split_turns_owned(lines)
+    // A local command's lines go with the turn after it (they are links in its chain).
+    let mut carried: Vec<Line> = Vec::new();
+    let mut split = transcript::split_turns_owned(lines);
+    let count = split.len();
+    for (k, (entries, facts)) in split.iter_mut().enumerate() {
+        if !carried.is_empty() {
+            let mut joined = std::mem::take(&mut carried);
+            joined.append(entries);
+            *entries = joined;
+        }
+        if k + 1 < count && is_local_command(facts) {
+            carried = std::mem::take(entries);
+        }
+    }
+    split
         .into_iter()
+        .filter(|(entries, _)| !entries.is_empty())
         .filter_map(|(entries, facts)| {
             let key = facts.last_uuid.clone()?;
             if facts.prompt.is_none() && facts.reply.is_empty() && facts.context_tokens == 0 {
@@ -356,6 +381,21 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
         .into_iter()
         .map(plan_turns_owned)
         .collect();
+    // A session Claude's `/branch` or `/fork` made starts with a copy of another one's turns
+    // (same uuids): those already in the log are known, and its own turns fork after them.
+    for turn in chains.iter().flatten() {
+        if imported.turns.contains_key(&turn.key) {
+            continue;
+        }
+        if let Some(existing) = prompt_uuids(&turn.entries)
+            .iter()
+            .find_map(|u| store.turn_by_uuid(u).ok().flatten())
+        {
+            if existing.session_id != session {
+                imported.turns.insert(turn.key.clone(), existing.id);
+            }
+        }
+    }
     let known_keys: HashSet<String> = imported.turns.keys().cloned().collect();
     let segments = layout(&chains, &known_keys);
     // One flush for the whole import instead of one per batch.
@@ -400,6 +440,18 @@ struct Target<'a> {
     previous: &'a Value,
 }
 
+/// The uuids a turn's starting line is known by (its own, and the one it was copied from).
+fn prompt_uuids(entries: &[Line]) -> Vec<String> {
+    let Some(line) = entries.iter().rev().find(|l| transcript::starts_turn(l)) else {
+        return Vec::new();
+    };
+    line.uuid
+        .iter()
+        .cloned()
+        .chain(line.forked_from_uuid().map(str::to_owned))
+        .collect()
+}
+
 /// A planned turn as the store takes it: the entries joined into one JSON array, the token
 /// estimate made.
 fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
@@ -415,6 +467,14 @@ fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
             input: None,
             session_id: session.to_owned(),
             started_at: started_at.clone(),
+            prompt_uuid: prompt_uuids(&planned.entries).into_iter().next(),
+            prompt_id: planned
+                .entries
+                .iter()
+                .rev()
+                .find(|l| transcript::starts_turn(l))
+                .and_then(|l| l.prompt_id().map(str::to_owned)),
+            ..Default::default()
         },
         end: TurnEnd {
             reply: facts.reply.clone(),
@@ -681,7 +741,12 @@ pub fn run(path: Option<PathBuf>, all: bool) -> Result<i32> {
             found
         }
     };
-    let store = crate::session::open_store(&cwd)?;
+    let store = std::sync::Arc::new(crate::session::open_store(&cwd)?);
+    // Turns a dead ccx left running are finished first, from the same transcripts.
+    crate::closure::close_dead_turns(
+        &store,
+        crate::transcript::project_transcripts_dir(&cwd).as_deref(),
+    );
     let known = Known::gather(&store)?;
     let mut turns = 0;
     let mut branches = BTreeSet::new();
@@ -951,6 +1016,49 @@ mod tests {
     }
 
     #[test]
+    fn a_session_claude_branched_imports_as_a_fork_of_the_turns_it_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let original = [
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            assistant("a1", "u1", "one", 1100),
+            user("u2", Some("a1"), "second", "2026-01-01T12:01:00.000Z"),
+            assistant("a2", "u2", "two", 1200),
+        ];
+        let write = |name: &str, lines: &[Value]| {
+            let path = dir.path().join(name);
+            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let a = write("abcdef12-3456.jsonl", &original);
+        import_transcript(&store, &a, &Known::gather(&store).unwrap()).unwrap();
+        // `/branch` after turn 2: the same lines under a new session, marked `forkedFrom`.
+        let mut copy: Vec<Value> = original
+            .iter()
+            .map(|l| {
+                let mut l = l.clone();
+                l["forkedFrom"] = json!({"sessionId": "abcdef12-3456", "messageUuid": l["uuid"]});
+                l["sessionId"] = json!("99999999-0000");
+                l
+            })
+            .collect();
+        copy.push(user("u3", Some("a2"), "third", "2026-01-01T12:02:00.000Z"));
+        copy.push(assistant("a3", "u3", "three", 1300));
+        let b = write("99999999-0000.jsonl", &copy);
+        let report = import_transcript(&store, &b, &Known::gather(&store).unwrap()).unwrap();
+        assert_eq!(report.turns, 1, "{report:?}");
+        let turns = store.all_turns().unwrap();
+        assert_eq!(turns.len(), 3);
+        assert_eq!(turns[2].prompt, "third");
+        assert_eq!(turns[2].parent, Some(turns[1].id));
+        let fork = store.branch(&turns[2].branch).unwrap().unwrap();
+        assert_eq!(fork.fork_turn, Some(turns[1].id));
+        assert_eq!(fork.parent_branch.as_deref(), Some("import-abcdef12"));
+        assert_eq!(turns[0].prompt_uuid.as_deref(), Some("u1"));
+    }
+
+    #[test]
     fn turns_an_older_ccx_remembered_in_its_record_are_not_imported_again() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store")).unwrap();
@@ -966,6 +1074,7 @@ mod tests {
                     input: None,
                     session_id: "abcdef12-3456".into(),
                     started_at: now_rfc3339(),
+                    ..Default::default()
                 })
                 .unwrap();
             ids.push(turn.id);

@@ -480,6 +480,7 @@ fn replay_turns(
             input: None,
             session_id: session.clone(),
             started_at,
+            ..Default::default()
         })?;
         store.finish_turn(
             turn.id,

@@ -2,6 +2,10 @@
 //! 0600) where ccx's own hook processes report. A message is accepted only with this run's
 //! secret, and (SessionStart aside) only for sessions this ccx runs; everything else is
 //! logged, counted and dropped. Runs on a small tokio runtime on its own thread.
+//!
+//! The socket's path and the secret reach the hook processes through a key file (0600, in the
+//! run directory) named in the hook command itself — never through the environment, which
+//! every process Claude runs (each Bash tool call) would inherit.
 
 use super::wire::{parse_hook_payload, HookEvent, HookMessage, MAX_HOOK_MESSAGE_BYTES};
 use crate::diag;
@@ -17,6 +21,31 @@ use tokio::io::AsyncReadExt;
 /// Environment variables through which claude's hook processes find this ccx.
 pub const ENV_SOCKET: &str = "CCX_HOOK_SOCKET";
 pub const ENV_SECRET: &str = "CCX_HOOK_SECRET";
+
+/// The file in the run directory holding the socket path and the secret for the hooks.
+pub const KEY_FILE: &str = "hook.key";
+
+/// What the key file holds.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct HookKey {
+    socket: PathBuf,
+    secret: String,
+}
+
+/// The socket and secret a hook process reports with: from the key file named by `key_file`
+/// (its argument), else (a claude started by an older ccx) from the environment.
+pub fn hook_credentials(key_file: Option<std::ffi::OsString>) -> Option<(PathBuf, String)> {
+    match key_file {
+        Some(path) => {
+            let key: HookKey = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+            Some((key.socket, key.secret))
+        }
+        None => Some((
+            PathBuf::from(std::env::var_os(ENV_SOCKET)?),
+            std::env::var(ENV_SECRET).ok()?,
+        )),
+    }
+}
 
 /// How long one hook connection may take to deliver its message.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,6 +84,13 @@ impl Bridge {
         let std_listener = std::os::unix::net::UnixListener::bind(&socket_path)
             .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
         std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))?;
+        write_key(
+            &dir.join(KEY_FILE),
+            &HookKey {
+                socket: socket_path.clone(),
+                secret: secret.clone(),
+            },
+        )?;
         std_listener.set_nonblocking(true)?;
         let stats = Arc::new(BridgeStats::default());
         let sessions = Arc::new(Mutex::new(HashSet::new()));
@@ -95,15 +131,9 @@ impl Bridge {
         lock(&self.sessions).insert(session_id.to_string());
     }
 
-    /// The environment a claude process needs for its hooks to reach this bridge.
-    pub fn env(&self) -> Vec<(String, String)> {
-        vec![
-            (
-                ENV_SOCKET.into(),
-                self.socket_path.to_string_lossy().into_owned(),
-            ),
-            (ENV_SECRET.into(), self.secret.clone()),
-        ]
+    /// The key file a hook command names (see the module doc).
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.join(KEY_FILE)
     }
 }
 
@@ -210,6 +240,20 @@ async fn serve(listener: std::os::unix::net::UnixListener, gate: Arc<Gate>) {
             }
         });
     }
+}
+
+/// Writes the key file, readable by the owner only from its creation.
+fn write_key(path: &Path, key: &HookKey) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(&serde_json::to_vec(key)?)?;
+    Ok(())
 }
 
 /// Removes the run directories of ccx processes that are gone (killed before cleaning up).

@@ -3,7 +3,7 @@
 //! printing nothing: it never delays Claude noticeably and never fails Claude's turn, even when
 //! ccx is gone or the payload is bad.
 
-use super::bridge::{ENV_SECRET, ENV_SOCKET};
+use super::bridge::hook_credentials;
 use super::wire::{HookMessage, MAX_HOOK_MESSAGE_BYTES};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -19,8 +19,7 @@ pub fn run() -> i32 {
 }
 
 fn forward() -> Option<()> {
-    let socket = std::env::var_os(ENV_SOCKET)?;
-    let secret = std::env::var(ENV_SECRET).ok()?;
+    let (socket, secret) = hook_credentials(std::env::args_os().nth(2))?;
     let mut input = Vec::new();
     std::io::stdin()
         .lock()

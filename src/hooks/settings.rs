@@ -18,12 +18,18 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The settings object holding ccx's hooks, calling `exe __hook`.
-pub fn ccx_settings(exe: &Path) -> Value {
+/// The settings object holding ccx's hooks, calling `exe __hook KEY_FILE`, and its status
+/// line, `exe __status RUN_DIR` (`run_dir`: the hook bridge's run directory).
+pub fn ccx_settings(exe: &Path, run_dir: &Path) -> Value {
     let command = format!(
-        "{} {}",
+        "{} {} {}",
         shell_quote(&exe.to_string_lossy()),
-        crate::cli::HOOK_SUBCOMMAND
+        crate::cli::HOOK_SUBCOMMAND,
+        shell_quote(
+            &run_dir
+                .join(crate::hooks::bridge::KEY_FILE)
+                .to_string_lossy()
+        )
     );
     let mut hooks = serde_json::Map::new();
     for event in EVENTS {
@@ -33,9 +39,10 @@ pub fn ccx_settings(exe: &Path) -> Value {
         );
     }
     let status = format!(
-        "{} {}",
+        "{} {} {}",
         shell_quote(&exe.to_string_lossy()),
-        crate::status::STATUS_SUBCOMMAND
+        crate::status::STATUS_SUBCOMMAND,
+        shell_quote(&run_dir.to_string_lossy())
     );
     // Re-read every second, so a meta-command's result shows in the footer at once and the
     // footer's turn number catches up with a turn ccx recorded after Claude last drew it.
@@ -132,12 +139,12 @@ mod tests {
 
     #[test]
     fn every_event_calls_ccx() {
-        let s = ccx_settings(Path::new("/opt/ccx"));
-        assert_eq!(s["statusLine"]["command"], "'/opt/ccx' __status");
+        let s = ccx_settings(Path::new("/opt/ccx"), Path::new("/run/r"));
+        assert_eq!(s["statusLine"]["command"], "'/opt/ccx' __status '/run/r'");
         assert_eq!(s["statusLine"]["refreshInterval"], 1);
         for event in EVENTS {
             let cmd = &s["hooks"][event][0]["hooks"][0]["command"];
-            assert_eq!(cmd, "'/opt/ccx' __hook");
+            assert_eq!(cmd, "'/opt/ccx' __hook '/run/r/hook.key'");
         }
     }
 
@@ -145,10 +152,10 @@ mod tests {
     fn merge_keeps_the_users_hooks_and_settings() {
         let user = json!({"model": "x", "statusLine": {"type": "command", "command": "mine"},
             "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "notify"}]}]}});
-        let merged = merge(user, &ccx_settings(Path::new("/ccx")));
+        let merged = merge(user, &ccx_settings(Path::new("/ccx"), Path::new("/r")));
         assert_eq!(merged["model"], "x");
         // Ours shows in the footer; `ccx __status` runs theirs after it.
-        assert_eq!(merged["statusLine"]["command"], "'/ccx' __status");
+        assert_eq!(merged["statusLine"]["command"], "'/ccx' __status '/r'");
         let stop = merged["hooks"]["Stop"].as_array().unwrap();
         assert_eq!(stop.len(), 2);
         assert_eq!(stop[0]["hooks"][0]["command"], "notify");

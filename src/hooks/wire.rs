@@ -76,11 +76,13 @@ pub enum HookEvent {
         transcript_path: Option<String>,
         source: Option<String>,
     },
-    /// `UserPromptSubmit`. `prompt` is "" if the payload had none.
+    /// `UserPromptSubmit`. `prompt` is "" if the payload had none. `prompt_id` is the
+    /// `promptId` of the prompt's transcript line.
     PromptSubmitted {
         session_id: String,
         transcript_path: Option<String>,
         prompt: String,
+        prompt_id: Option<String>,
     },
     /// `Stop`: the turn ended normally (Claude Code does not fire it on an interrupt).
     Stopped {
@@ -248,6 +250,7 @@ impl HookPayload {
                 session_id,
                 transcript_path: self.transcript_path,
                 prompt: self.prompt.unwrap_or_default(),
+                prompt_id: self.prompt_id,
             },
             "Stop" => HookEvent::Stopped {
                 session_id,
@@ -667,6 +670,7 @@ mod tests {
                 session_id: REAL_SID.into(),
                 transcript_path: Some(REAL_TRANSCRIPT.into()),
                 prompt: "first turn".into(),
+                prompt_id: stop.prompt_id.clone(),
             }
         );
         assert_eq!(

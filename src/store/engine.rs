@@ -5,7 +5,10 @@
 //! Format: trees `turns` (id as big-endian u64 → JSON [`Turn`]), `branches` (name → JSON
 //! [`Branch`]), `entries` (id BE → JSON array of transcript lines), `sessions` (session id →
 //! branch name), `meta` (key → JSON), `tokens` (idempotency token of a begin-turn or import
-//! request → id BE), `imports` (`<source>\0<key>` → id BE: which turn an imported one became).
+//! request → id BE), `imports` (`<source>\0<key>` → id BE: which turn an imported one became),
+//! `uuids` (a turn's `prompt_uuid` → id BE: how a transcript line leads to its turn), `open`
+//! (id BE → nothing: the turns begun and not yet finished). Stores made before `uuids` and `open`
+//! existed open as they are; their turns are simply not in those trees.
 //! Writes are serialised by one mutex, applied in one sled transaction, and flushed before
 //! the answer leaves: an acknowledged write is durable.
 
@@ -38,6 +41,12 @@ pub enum Request {
     Turn {
         id: u64,
     },
+    /// The turn whose `prompt_uuid` is `uuid`, if any.
+    TurnByUuid {
+        uuid: String,
+    },
+    /// The turns begun and not finished (recorded since `open` existed), ascending id.
+    OpenTurns,
     AllTurns,
     Lineage {
         branch: String,
@@ -148,6 +157,8 @@ pub struct Engine {
     meta: sled::Tree,
     tokens: sled::Tree,
     imports: sled::Tree,
+    uuids: sled::Tree,
+    open: sled::Tree,
     write: Mutex<()>,
 }
 
@@ -177,6 +188,9 @@ fn started_turn(id: u64, branch: &str, parent: Option<u64>, start: &TurnStart) -
         session_id: start.session_id.clone(),
         started_at: start.started_at.clone(),
         ended_at: None,
+        prompt_uuid: start.prompt_uuid.clone(),
+        prompt_id: start.prompt_id.clone(),
+        recorder: start.recorder.clone(),
         ..Turn::default()
     }
 }
@@ -191,6 +205,7 @@ fn end_turn(turn: &mut Turn, end: &TurnEnd) {
     turn.interrupted = end.interrupted;
     turn.files = end.files.clone();
     turn.snapshot = end.snapshot.clone();
+    turn.recorder = None;
 }
 
 fn id_of(key: &[u8]) -> Option<u64> {
@@ -213,6 +228,8 @@ impl Engine {
             meta: open("meta")?,
             tokens: open("tokens")?,
             imports: open("imports")?,
+            uuids: open("uuids")?,
+            open: open("open")?,
             db,
             write: Mutex::new(()),
         })
@@ -240,6 +257,8 @@ impl Engine {
                 .map(Response::Ids),
             Request::ImportedKeys { source } => self.imported_keys(source).map(Response::Keys),
             Request::Turn { id } => self.turn(*id).map(Response::MaybeTurn),
+            Request::TurnByUuid { uuid } => self.turn_by_uuid(uuid).map(Response::MaybeTurn),
+            Request::OpenTurns => self.open_turns().map(Response::Turns),
             Request::AllTurns => self.all_turns().map(Response::Turns),
             Request::SearchCandidates { words } => {
                 self.search_candidates(words).map(Response::Turns)
@@ -384,16 +403,29 @@ impl Engine {
         branch.head = Some(id);
         let turn_bytes = Self::encode(&turn);
         let branch_bytes = Self::encode(&branch);
-        (&self.turns, &self.branches, &self.tokens, &self.sessions)
-            .transaction(|(turns, branches, tokens, sessions)| -> TxRes<()> {
-                turns.insert(&key(id), turn_bytes.as_slice())?;
-                branches.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
-                tokens.insert(token.as_bytes(), &key(id))?;
-                if new_branch && !branch.session_id.is_empty() {
-                    sessions.insert(branch.session_id.as_bytes(), branch.name.as_bytes())?;
-                }
-                Ok(())
-            })
+        (
+            &self.turns,
+            &self.branches,
+            &self.tokens,
+            &self.sessions,
+            &self.uuids,
+            &self.open,
+        )
+            .transaction(
+                |(turns, branches, tokens, sessions, uuids, open)| -> TxRes<()> {
+                    turns.insert(&key(id), turn_bytes.as_slice())?;
+                    branches.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
+                    tokens.insert(token.as_bytes(), &key(id))?;
+                    if new_branch && !branch.session_id.is_empty() {
+                        sessions.insert(branch.session_id.as_bytes(), branch.name.as_bytes())?;
+                    }
+                    if let Some(uuid) = &start.prompt_uuid {
+                        uuids.insert(uuid.as_bytes(), &key(id))?;
+                    }
+                    open.insert(&key(id), &[])?;
+                    Ok(())
+                },
+            )
             .map_err(|e| self.tx_err(e))?;
         self.flush_unless(defer)?;
         Ok(turn)
@@ -405,10 +437,11 @@ impl Engine {
         end_turn(&mut turn, end);
         let turn_bytes = Self::encode(&turn);
         let entry_bytes = Self::encode(&end.entries);
-        (&self.turns, &self.entries)
-            .transaction(|(turns, entries)| -> TxRes<()> {
+        (&self.turns, &self.entries, &self.open)
+            .transaction(|(turns, entries, open)| -> TxRes<()> {
                 turns.insert(&key(id), turn_bytes.as_slice())?;
                 entries.insert(&key(id), entry_bytes.as_slice())?;
+                open.remove(&key(id))?;
                 Ok(())
             })
             .map_err(|e| self.tx_err(e))?;
@@ -483,13 +516,20 @@ impl Engine {
             &self.branches,
             &self.tokens,
             &self.imports,
+            &self.uuids,
         )
             .transaction(
-                |(turns_tx, entries_tx, branches_tx, tokens_tx, imports_tx)| -> TxRes<()> {
+                |(turns_tx, entries_tx, branches_tx, tokens_tx, imports_tx, uuids_tx)| -> TxRes<()> {
                     for ((id, record), t) in records.iter().zip(turns) {
                         entries_tx.insert(&key(*id), t.entries.as_bytes())?;
                         turns_tx.insert(&key(*id), record.as_slice())?;
                         imports_tx.insert(Self::import_key(source, &t.source_key), &key(*id))?;
+                        // The first turn recorded for a transcript line keeps it.
+                        if let Some(uuid) = &t.start.prompt_uuid {
+                            if uuids_tx.get(uuid.as_bytes())?.is_none() {
+                                uuids_tx.insert(uuid.as_bytes(), &key(*id))?;
+                            }
+                        }
                     }
                     branches_tx.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
                     tokens_tx.insert(token.as_bytes(), &key(first))?;
@@ -642,11 +682,18 @@ impl Engine {
                 (b.name.clone(), Self::encode(&b))
             })
             .collect();
-        (&self.turns, &self.entries, &self.branches, &self.sessions)
-            .transaction(|(t, e, b, s)| -> TxRes<()> {
+        (
+            &self.turns,
+            &self.entries,
+            &self.branches,
+            &self.sessions,
+            &self.open,
+        )
+            .transaction(|(t, e, b, s, o)| -> TxRes<()> {
                 for k in &doomed {
                     t.remove(k)?;
                     e.remove(k)?;
+                    o.remove(k)?;
                 }
                 b.remove(name.as_bytes())?;
                 for (child, bytes) in &children {
@@ -669,6 +716,34 @@ impl Engine {
             Some(bytes) => Ok(Some(self.decode_turn(&bytes)?)),
             None => Ok(None),
         }
+    }
+
+    fn turn_by_uuid(&self, uuid: &str) -> Res<Option<Turn>> {
+        let Some(id) = self
+            .uuids
+            .get(uuid.as_bytes())
+            .map_err(|e| self.sled(e))?
+            .and_then(|v| id_of(&v))
+        else {
+            return Ok(None);
+        };
+        // A deleted turn's id may have been given to another turn since.
+        Ok(self
+            .turn(id)?
+            .filter(|t| t.prompt_uuid.as_deref() == Some(uuid)))
+    }
+
+    fn open_turns(&self) -> Res<Vec<Turn>> {
+        let mut out = Vec::new();
+        for item in self.open.iter() {
+            let (k, _) = item.map_err(|e| self.sled(e))?;
+            if let Some(turn) = id_of(&k).map(|id| self.turn(id)).transpose()?.flatten() {
+                if turn.is_running() {
+                    out.push(turn);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Turns whose stored record holds every word (ASCII case ignored), in id order. A big

@@ -289,6 +289,9 @@ impl Store {
         if start.started_at.is_empty() {
             start.started_at = now_rfc3339();
         }
+        if start.recorder.is_none() {
+            start.recorder = Some(crate::liveness::this_process());
+        }
         let token = uuid::Uuid::new_v4().to_string();
         let defer = deferring();
         ask!(self, Request::BeginTurn { token, start, defer }, Response::Turn(t) => t)
@@ -337,6 +340,16 @@ impl Store {
 
     pub fn turn(&self, id: u64) -> Result<Option<Turn>> {
         ask!(self, Request::Turn { id }, Response::MaybeTurn(t) => t)
+    }
+
+    /// The turn started by the transcript line `uuid` (its `prompt_uuid`), if one was recorded.
+    pub fn turn_by_uuid(&self, uuid: &str) -> Result<Option<Turn>> {
+        ask!(self, Request::TurnByUuid { uuid: uuid.to_owned() }, Response::MaybeTurn(t) => t)
+    }
+
+    /// The turns begun and not yet finished, ascending id.
+    pub fn open_turns(&self) -> Result<Vec<Turn>> {
+        ask!(self, Request::OpenTurns, Response::Turns(t) => t)
     }
 
     /// The turns that may match a search for `words`: every turn holding all of them when they

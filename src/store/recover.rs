@@ -695,8 +695,19 @@ fn write_fresh(db: &Path, s: &Salvage) -> Result<()> {
     let meta = fresh.open_tree("meta")?;
     fresh.open_tree("tokens")?;
     let imports = fresh.open_tree("imports")?;
+    let uuids = fresh.open_tree("uuids")?;
+    let open = fresh.open_tree("open")?;
     for (id, turn) in &s.turns {
         turns.insert(id.to_be_bytes(), serde_json::to_vec(turn)?)?;
+        // The indexes are rebuilt from the turns themselves.
+        if let Some(uuid) = &turn.prompt_uuid {
+            if !uuids.contains_key(uuid.as_bytes())? {
+                uuids.insert(uuid.as_bytes(), &id.to_be_bytes())?;
+            }
+        }
+        if turn.is_running() {
+            open.insert(id.to_be_bytes(), &[])?;
+        }
     }
     for (name, branch) in &s.branches {
         branches.insert(name.as_bytes(), serde_json::to_vec(branch)?)?;

@@ -11,6 +11,7 @@ fn start(branch: &str, prompt: &str) -> TurnStart {
         input: None,
         session_id: "sess-1".into(),
         started_at: now_rfc3339(),
+        ..Default::default()
     }
 }
 
