@@ -1,6 +1,7 @@
 //! ccx: run Claude Code through a PTY proxy, record every turn, and manage the context window.
 //! The binary (`main.rs`) is a thin shell over these modules.
 
+pub mod backlog;
 pub mod briefs;
 pub mod cli;
 pub mod commands;

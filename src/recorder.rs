@@ -66,6 +66,7 @@ pub struct SessionView {
 }
 
 /// Messages to the recorder thread, which owns the recorder.
+#[derive(Debug, Clone)]
 pub enum RecorderMsg {
     Hook(HookEvent),
     /// A session ccx starts or resumes: record it on `branch`.
@@ -281,7 +282,7 @@ impl Recorder {
         if let Some(path) = path {
             state.transcript_path = Some(PathBuf::from(path));
         }
-        let mut hint = self.next_prompt.remove(session_id);
+        let mut hint = self.next_prompt.get(session_id).cloned();
         if hint.is_none() && prompt.trim_start().starts_with("/compact") {
             hint = Some(NextPrompt {
                 kind: TurnKind::Compact,
@@ -296,6 +297,8 @@ impl Recorder {
             session_id: session_id.to_string(),
             started_at: now_rfc3339(),
         })?;
+        // Only now that the turn is stored (a failed event is handled again later).
+        self.next_prompt.remove(session_id);
         self.sessions
             .entry(session_id.to_string())
             .or_default()
@@ -303,8 +306,12 @@ impl Recorder {
             id: turn.id,
             prompt,
         });
-        self.store
-            .set_meta("current_branch", serde_json::Value::String(branch.clone()))?;
+        if let Err(err) = self
+            .store
+            .set_meta("current_branch", serde_json::Value::String(branch.clone()))
+        {
+            crate::diag::log(&format!("cannot remember the current branch: {err:#}"));
+        }
         self.update_view(|v| {
             v.session_id = Some(session_id.to_string());
             v.branch = Some(branch);
@@ -346,6 +353,7 @@ impl Recorder {
             state.last_uuid.as_deref(),
             announced.as_deref(),
         );
+        let last_uuid_before = state.last_uuid.clone();
         if facts.last_uuid.is_some() {
             state.last_uuid = facts.last_uuid.clone();
         }
@@ -369,7 +377,17 @@ impl Recorder {
             entries,
         };
         // Durable first; the snapshot (git, tens of milliseconds) is added after.
-        let mut turn = self.store.finish_turn(pending.id, end.clone())?;
+        let mut turn = match self.store.finish_turn(pending.id, end.clone()) {
+            Ok(turn) => turn,
+            Err(err) => {
+                // Not stored (a full disk): the same event can be handled again later.
+                if let Some(state) = self.sessions.get_mut(session_id) {
+                    state.pending = Some(pending);
+                    state.last_uuid = last_uuid_before;
+                }
+                return Err(err);
+            }
+        };
         if turn.kind == TurnKind::Summary && !interrupted && !turn.reply.is_empty() {
             let name = format!("summary-{}", turn.id);
             crate::briefs::save(&self.store, &name, &turn.reply, &turn.branch, Some(turn.id))?;

@@ -13,7 +13,7 @@ use crate::screen::ScreenModel;
 use crate::shell::{MetaShell, ShellDeps};
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
-use crate::{diag, paths, runner, status};
+use crate::{backlog, diag, paths, runner, status};
 use anyhow::{Context, Result};
 use portable_pty::CommandBuilder;
 use std::ffi::OsString;
@@ -194,12 +194,17 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
                     Ok(opened) => {
                         let opened = Arc::new(opened);
                         slot.fill(Ok(opened.clone()));
-                        record(
+                        let sink = backlog::ViewSink {
+                            view: view.clone(),
+                            file: Some(view_file.clone()),
+                        };
+                        backlog::record(
                             Recorder::new(opened)
                                 .with_view(view, Some(view_file))
                                 .with_snapshots(&cwd),
                             rx,
-                        );
+                            sink,
+                        )
                     }
                     Err(err) => {
                         // Never stand between the person and Claude: run unrecorded, say why.
@@ -212,6 +217,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
                             view.clone()
                         };
                         status::write_view(&view_file, &snapshot);
+                        None
                     }
                 }
             })
@@ -275,7 +281,9 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     std::thread::sleep(LATE_HOOK_GRACE);
     let _ = tx.send(RecorderMsg::Shutdown);
     if let Ok(handle) = recorder_thread {
-        let _ = handle.join();
+        if let Ok(Some(unsaved)) = handle.join() {
+            eprintln!("ccx: {unsaved}");
+        }
     }
     drop(bridge);
     code
@@ -363,20 +371,6 @@ pub fn open_store(cwd: &Path) -> Result<Store> {
 }
 
 /// The recorder thread: one event at a time, errors to the diagnostic log.
-fn record(mut recorder: Recorder, rx: mpsc::Receiver<RecorderMsg>) {
-    for msg in rx {
-        if matches!(msg, RecorderMsg::Shutdown) {
-            break;
-        }
-        if let Err(err) = recorder.on_message(msg) {
-            diag::log(&format!("recorder: {err:#}"));
-        }
-    }
-    if let Err(err) = recorder.finish_all() {
-        diag::log(&format!("recorder: {err:#}"));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
