@@ -51,9 +51,20 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
                 ok: false,
                 detail: format!("the turn log at {} is damaged ({detail})", dir.display()),
             });
+            let transcripts = std::env::current_dir().ok().and_then(|cwd| {
+                let config = super::import::claude_config_dir().ok()?;
+                Some(
+                    config
+                        .join("projects")
+                        .join(crate::transcript::project_dir_name(
+                            &crate::paths::project_dir(&cwd),
+                        )),
+                )
+            });
             checks.push(check(
                 "repair",
-                crate::store::recover::recover(&dir).map(|r| r.describe().trim_end().to_string()),
+                crate::store::recover::recover_with_transcripts(&dir, transcripts.as_deref())
+                    .map(|r| r.describe().trim_end().to_string()),
             ));
             checks.push(store_state().into_check("store"));
         }

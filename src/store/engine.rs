@@ -5,7 +5,9 @@
 //! Format: trees `turns` (id as big-endian u64 → JSON [`Turn`]), `branches` (name → JSON
 //! [`Branch`]), `entries` (id BE → JSON array of transcript lines), `sessions` (session id →
 //! branch name), `meta` (key → JSON), `tokens` (idempotency token of a begin-turn or import
-//! request → id BE), `imports` (`<source>\0<key>` → id BE: which turn an imported one became).
+//! request → id BE), `imports` (`<source>\0<key>` → id BE: which turn an imported one became),
+//! `deleted` (id BE → JSON [`Tombstone`]: a turn removed with its branch, so its id is never
+//! given again and `ccx doctor` can tell a deleted turn from a lost one).
 //! Writes are serialised by one mutex, applied in one sled transaction, and flushed before
 //! the answer leaves: an acknowledged write is durable.
 
@@ -148,8 +150,27 @@ pub struct Engine {
     meta: sled::Tree,
     tokens: sled::Tree,
     imports: sled::Tree,
+    deleted: sled::Tree,
     write: Mutex<()>,
 }
+
+/// What is remembered of a turn deleted with its branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub branch: String,
+    pub session_id: String,
+    /// The transcript line the turn's prompt came from, when known (for imports).
+    #[serde(default)]
+    pub prompt_uuid: Option<String>,
+    pub deleted_at: String,
+    /// Not deleted by anyone: lost to damage, and not found again by a repair.
+    #[serde(default)]
+    pub lost: bool,
+}
+
+/// The `meta` key holding the first turn id given after tombstones were kept: a gap in the ids
+/// from there on is a lost turn, not a deleted one.
+pub const TOMBSTONES_FROM: &str = "tombstones_from";
 
 type Res<T> = Result<T, StoreError>;
 type TxRes<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -213,9 +234,21 @@ impl Engine {
             meta: open("meta")?,
             tokens: open("tokens")?,
             imports: open("imports")?,
+            deleted: open("deleted")?,
             db,
             write: Mutex::new(()),
         })
+        .inspect(Engine::mark_tombstones_start)
+    }
+
+    /// Remembers, once, from which id on deleted turns leave tombstones (older stores kept
+    /// none). Best effort: a store that cannot be written now is marked on a later open.
+    fn mark_tombstones_start(&self) {
+        if matches!(self.meta.get(TOMBSTONES_FROM), Ok(None)) {
+            if let Ok(next) = self.next_turn_id() {
+                let _ = self.meta.insert(TOMBSTONES_FROM, Self::encode(&next));
+            }
+        }
     }
 
     /// Runs one request. Never panics on bad input; failures come back as `Response::Error`.
@@ -418,12 +451,14 @@ impl Engine {
 
     /// The id the next turn gets: one past the last turn's.
     fn next_turn_id(&self) -> Res<u64> {
-        match self.turns.last().map_err(|e| self.sled(e))? {
-            Some((k, _)) => {
-                Ok(id_of(&k).ok_or_else(|| self.damaged("a turn key".into(), "bad id"))? + 1)
+        let mut last = 0;
+        for tree in [&self.turns, &self.deleted] {
+            if let Some((k, _)) = tree.last().map_err(|e| self.sled(e))? {
+                let id = id_of(&k).ok_or_else(|| self.damaged("a turn key".into(), "bad id"))?;
+                last = last.max(id);
             }
-            None => Ok(1),
         }
+        Ok(last + 1)
     }
 
     fn import_key(source: &str, key: &str) -> Vec<u8> {
@@ -627,11 +662,19 @@ impl Engine {
             }
         }
         let mut doomed = Vec::new();
+        let deleted_at = crate::model::now_rfc3339();
         for item in self.turns.iter() {
             let (k, bytes) = item.map_err(|e| self.sled(e))?;
             let turn = self.decode_turn(&bytes)?;
             if turn.branch == name && !needed.contains(&turn.id) {
-                doomed.push(k);
+                let tombstone = Tombstone {
+                    branch: name.to_owned(),
+                    session_id: turn.session_id.clone(),
+                    prompt_uuid: None,
+                    deleted_at: deleted_at.clone(),
+                    lost: false,
+                };
+                doomed.push((k, Self::encode(&tombstone)));
             }
         }
         let children: Vec<(String, Vec<u8>)> = others
@@ -642,11 +685,18 @@ impl Engine {
                 (b.name.clone(), Self::encode(&b))
             })
             .collect();
-        (&self.turns, &self.entries, &self.branches, &self.sessions)
-            .transaction(|(t, e, b, s)| -> TxRes<()> {
-                for k in &doomed {
+        (
+            &self.turns,
+            &self.entries,
+            &self.branches,
+            &self.sessions,
+            &self.deleted,
+        )
+            .transaction(|(t, e, b, s, d)| -> TxRes<()> {
+                for (k, tombstone) in &doomed {
                     t.remove(k)?;
                     e.remove(k)?;
+                    d.insert(k, tombstone.as_slice())?;
                 }
                 b.remove(name.as_bytes())?;
                 for (child, bytes) in &children {
