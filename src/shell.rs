@@ -245,6 +245,8 @@ impl MetaShell {
             MetaCommand::Replay { branch, range } => {
                 return switched(control.replay(branch, range.as_ref()))
             }
+            // Needs nothing of the turn log: ends Claude and ccx whatever its state.
+            MetaCommand::Quit => return LineResult::Quit,
             MetaCommand::Kill { job } => return shown(control.kill(job)),
             MetaCommand::Rename { old, new } => return shown(control.rename(old, new)),
             MetaCommand::Delete { branch } => {

@@ -247,6 +247,34 @@ fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
 
+/// `:quit` ends Claude and ccx whatever the turn log's state (it used to answer "the turn log
+/// is not available" when the store was damaged).
+#[test]
+fn quit_works_with_a_damaged_store() {
+    let env = TestEnv::new();
+    let store_dir =
+        ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project));
+    std::fs::create_dir_all(&store_dir).unwrap();
+    std::fs::write(store_dir.join("db"), b"\x00garbage\xff not a database").unwrap();
+    let session = start_ccx(&env, &[]);
+    session.wait_for_text("not recording", TURN).unwrap();
+    let claude = wait_until(TURN, || children_of(session.pid()).first().copied())
+        .expect("claude runs under ccx");
+    support::ccx::meta(&session, "quit");
+    assert_eq!(
+        session.wait_exit(TURN),
+        Some(0),
+        "ccx did not end on :quit:\n{}",
+        session.screen()
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || (!pid_alive(claude))
+            .then_some(()))
+        .is_some(),
+        "claude (pid {claude}) outlived :quit"
+    );
+}
+
 #[test]
 fn print_mode_into_a_pipe_gives_claudes_exact_output_and_is_recorded() {
     let env = TestEnv::new();

@@ -168,7 +168,10 @@ fn run_with_fake_claude(body: &str) -> (u32, String, TestEnv) {
     let code = session
         .wait_exit(Duration::from_secs(60))
         .expect("ccx exits when claude does");
-    std::thread::sleep(Duration::from_millis(200));
+    // Everything ccx wrote before exiting has been read once the PTY reports end of output.
+    wait_until(Duration::from_secs(10), || {
+        session.output_closed().then_some(())
+    });
     let screen = session.screen();
     drop(session);
     (code, screen, env)
