@@ -286,6 +286,9 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
         }
     }
     drop(bridge);
+    if let Ok(runtime) = paths::runtime_dir() {
+        crate::store::remove_stale_sockets(&runtime);
+    }
     code
 }
 
@@ -305,6 +308,7 @@ fn run_direct(cmd: &CommandBuilder) -> Result<i32> {
     use std::os::unix::process::{CommandExt, ExitStatusExt};
     let (program, args) = cmd.get_argv().split_first().context("no program to run")?;
     let mut direct = std::process::Command::new(program);
+    paths::with_inherited_umask(&mut direct);
     direct
         .args(args)
         .env_clear()

@@ -362,7 +362,7 @@ impl MetaShell {
         let program = words.next().unwrap_or("vi").to_string();
         let args: Vec<String> = words.map(str::to_string).collect();
         let status = crate::terminal::with_cooked(|| {
-            std::process::Command::new(&program)
+            crate::paths::with_inherited_umask(&mut std::process::Command::new(&program))
                 .args(&args)
                 .arg(&path)
                 .status()

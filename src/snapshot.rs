@@ -529,6 +529,8 @@ where
 {
     let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
     let mut cmd = Command::new("git");
+    // Objects and refs in the person's repository get the person's modes.
+    crate::paths::with_inherited_umask(&mut cmd);
     cmd.arg("-C").arg(dir).args(&args);
     cmd.env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_OPTIONAL_LOCKS", "0")

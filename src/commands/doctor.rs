@@ -109,7 +109,7 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
 
 fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<String> {
     let path = crate::session::find_claude(explicit)?;
-    let mut child = Command::new(&path)
+    let mut child = crate::paths::with_inherited_umask(&mut Command::new(&path))
         .arg("--version")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

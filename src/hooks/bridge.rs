@@ -49,7 +49,9 @@ impl Bridge {
             uuid::Uuid::new_v4().simple()
         );
         remove_stale_run_dirs(runtime_dir);
-        let dir = runtime_dir.join(format!("run-{}-{}", std::process::id(), &secret[..8]));
+        // Named apart from the secret: nothing of it shows in a path.
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let dir = runtime_dir.join(format!("run-{}-{}", std::process::id(), &tag[..8]));
         crate::paths::ensure_private_dir(&dir)?;
         let socket_path = dir.join("hook.sock");
         let std_listener = std::os::unix::net::UnixListener::bind(&socket_path)

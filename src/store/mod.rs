@@ -20,6 +20,7 @@ mod server;
 
 pub use engine::{Request, Response};
 pub use error::StoreError;
+pub use server::remove_stale_sockets;
 
 use crate::model::{now_rfc3339, Branch, FinishedTurn, Turn, TurnEnd, TurnStart};
 use anyhow::{Context, Result};
