@@ -135,8 +135,10 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     }
 
     let (config, config_problem) = Config::load();
-    if let Some(problem) = config_problem {
+    if let Some(problem) = &config_problem {
+        // Claude's screen hides this line at once: the footer says it too.
         eprintln!("ccx: {problem}");
+        diag::log(problem);
     }
     let store = StoreSlot::default();
     let (tx, rx) = mpsc::channel::<RecorderMsg>();
@@ -154,6 +156,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     }
     let view = Arc::new(std::sync::Mutex::new(SessionView {
         rot_zone_tokens: config.rot_zone_tokens,
+        problem: config_problem.map(|p| config_footer(&p)),
         ..Default::default()
     }));
     let view_file = status::view_file(bridge.dir());
@@ -290,6 +293,14 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
         crate::store::remove_stale_sockets(&runtime);
     }
     code
+}
+
+/// The footer's shorter form of a config problem: the file's name instead of its whole path.
+fn config_footer(problem: &str) -> String {
+    match crate::paths::config_file() {
+        Some(path) => problem.replacen(&path.display().to_string(), "config.toml", 1),
+        None => problem.to_string(),
+    }
 }
 
 fn run_plain(cmd: CommandBuilder) -> Result<i32> {

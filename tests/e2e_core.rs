@@ -484,3 +484,44 @@ fn a_symlink_at_the_runtime_dir_is_never_followed() {
     assert!(fallback.is_dir());
     assert_eq!(fallback.permissions().mode() & 0o777, 0o700);
 }
+
+/// A `config.toml` with a wrong key: the session says which key and that its default is used,
+/// in Claude's footer and once in ccx.log, and `ccx doctor` says it too; Claude runs as usual.
+#[test]
+fn a_wrong_config_key_is_named_on_screen_and_in_doctor() {
+    let env = TestEnv::new();
+    let config = env.home.join(".config/ccx/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        "rot_zone_tokens = \"many\"\ncontext_window = 500000\n",
+    )
+    .unwrap();
+    let said = "key 'rot_zone_tokens' is wrong";
+
+    let session = start_ccx(&env, &[]);
+    ask(&session, "hello [[reply:configured]]", "configured");
+    session
+        .wait_for(TURN, |s| {
+            s.lines()
+                .any(|l| l.contains("config.toml: ") && l.contains(said))
+        })
+        .unwrap_or_else(|screen| panic!("the footer does not name the key:\n{screen}"));
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+    let log = std::fs::read_to_string(env.data_dir.join("ccx.log")).unwrap_or_default();
+    assert_eq!(log.lines().filter(|l| l.contains(said)).count(), 1, "{log}");
+
+    let out = ccx(&env, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.contains(" config "))
+        .unwrap_or_else(|| panic!("no config line:\n{text}"));
+    assert!(line.starts_with("BAD"), "{text}");
+    assert!(
+        line.contains(said) && line.contains("using its default"),
+        "{line}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -43,6 +43,7 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
     let mut checks = vec![
         check("claude", claude_version(claude)),
         check("hooks", hooks_deliver()),
+        check("config", config_state()),
     ];
     match (store_state(), repair) {
         (StoreState::Damaged { dir, detail }, true) => {
@@ -105,6 +106,18 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
         }
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+/// The config file: absent (defaults), read, or which keys are wrong.
+fn config_state() -> Result<String> {
+    let (_, problem) = crate::config::Config::load();
+    if let Some(problem) = problem {
+        anyhow::bail!(problem);
+    }
+    Ok(match crate::paths::config_file() {
+        Some(path) if path.exists() => format!("{} is read", path.display()),
+        _ => "no config.toml: every setting has its default".into(),
+    })
 }
 
 fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<String> {
