@@ -87,7 +87,11 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
                 redact,
                 force,
             } => commands::export::run(branch, format, output, redact, force),
-            Command::Import { path, all } => commands::import::run(path, all),
+            Command::Import {
+                path,
+                all,
+                include_deleted,
+            } => commands::import::run(path, all, include_deleted),
             Command::Diff { a, b, json } => commands::diff::run(&a, &b, json),
             Command::Replay {
                 branch,

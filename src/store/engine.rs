@@ -89,6 +89,10 @@ pub enum Request {
     /// a key whose turn was deleted, or whose id now names another session's turn, is left out.
     ImportedKeys {
         source: String,
+        /// Also the keys of turns deleted since (their tombstones carry the session): what
+        /// `ccx import` must not bring back.
+        #[serde(default)]
+        with_deleted: bool,
     },
     /// Renames a branch everywhere it is named (its turns, child branches, sessions).
     RenameBranch {
@@ -98,6 +102,10 @@ pub enum Request {
     /// Removes a branch and the turns only it holds; answers how many turns went.
     DeleteBranch {
         name: String,
+        /// Undoing a failed import: the import keys of its turns go too, so a later import
+        /// brings them in (a person's delete keeps them, so it does not).
+        #[serde(default)]
+        forget_imports: bool,
     },
     Flush,
 }
@@ -271,7 +279,12 @@ impl Engine {
             } => self
                 .import_turns(token, branch, source, turns, *defer)
                 .map(Response::Ids),
-            Request::ImportedKeys { source } => self.imported_keys(source).map(Response::Keys),
+            Request::ImportedKeys {
+                source,
+                with_deleted,
+            } => self
+                .imported_keys(source, *with_deleted)
+                .map(Response::Keys),
             Request::Turn { id } => self.turn(*id).map(Response::MaybeTurn),
             Request::AllTurns => self.all_turns().map(Response::Turns),
             Request::SearchCandidates { words } => {
@@ -293,7 +306,12 @@ impl Engine {
             Request::RenameBranch { old, new } => {
                 self.rename_branch(old, new).map(|()| Response::Done)
             }
-            Request::DeleteBranch { name } => self.delete_branch(name).map(Response::Count),
+            Request::DeleteBranch {
+                name,
+                forget_imports,
+            } => self
+                .delete_branch(name, *forget_imports)
+                .map(Response::Count),
             Request::Flush => self.flush().map(|()| Response::Done),
         };
         result.unwrap_or_else(Response::Error)
@@ -642,7 +660,7 @@ impl Engine {
         self.flush_now()
     }
 
-    fn delete_branch(&self, name: &str) -> Res<u64> {
+    fn delete_branch(&self, name: &str, forget_imports: bool) -> Res<u64> {
         let _guard = self.lock_writes();
         let branch = self.branch(name)?.ok_or_else(|| self.no_branch(name))?;
         // Turns another branch's conversation passes through are kept.
@@ -677,6 +695,18 @@ impl Engine {
                 doomed.push((k, Self::encode(&tombstone)));
             }
         }
+        // The import keys naming the doomed turns, when they are to be forgotten.
+        let mut forgotten = Vec::new();
+        if forget_imports {
+            let doomed_ids: std::collections::HashSet<u64> =
+                doomed.iter().filter_map(|(k, _)| id_of(k)).collect();
+            for item in self.imports.iter() {
+                let (k, v) = item.map_err(|e| self.sled(e))?;
+                if id_of(&v).is_some_and(|id| doomed_ids.contains(&id)) {
+                    forgotten.push(k);
+                }
+            }
+        }
         let children: Vec<(String, Vec<u8>)> = others
             .into_iter()
             .filter(|b| b.parent_branch.as_deref() == Some(name))
@@ -691,12 +721,16 @@ impl Engine {
             &self.branches,
             &self.sessions,
             &self.deleted,
+            &self.imports,
         )
-            .transaction(|(t, e, b, s, d)| -> TxRes<()> {
+            .transaction(|(t, e, b, s, d, i)| -> TxRes<()> {
                 for (k, tombstone) in &doomed {
                     t.remove(k)?;
                     e.remove(k)?;
                     d.insert(k, tombstone.as_slice())?;
+                }
+                for k in &forgotten {
+                    i.remove(k.as_ref())?;
                 }
                 b.remove(name.as_bytes())?;
                 for (child, bytes) in &children {
@@ -863,19 +897,32 @@ impl Engine {
             .find(|b| b.session_id == session_id))
     }
 
-    fn imported_keys(&self, source: &str) -> Res<Vec<(String, u64)>> {
+    fn imported_keys(&self, source: &str, with_deleted: bool) -> Res<Vec<(String, u64)>> {
         let prefix = Self::import_key(source, "");
         let mut out = Vec::new();
         for item in self.imports.scan_prefix(&prefix) {
             let (k, v) = item.map_err(|e| self.sled(e))?;
             let id = id_of(&v).ok_or_else(|| self.damaged("an import record".into(), "bad id"))?;
-            // A deleted turn's id can be given again to a later turn: only a turn of this
-            // source's session is the one the key named.
-            if self.turn(id)?.is_some_and(|t| t.session_id == source) {
+            // Only a turn of this source's session is the one the key named (a store from
+            // before tombstones may have given a deleted turn's id again).
+            let named = match self.turn(id)? {
+                Some(t) => t.session_id == source,
+                None => with_deleted && self.tombstone(id)?.is_some_and(|t| t.session_id == source),
+            };
+            if named {
                 out.push((String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), id));
             }
         }
         Ok(out)
+    }
+
+    fn tombstone(&self, id: u64) -> Res<Option<Tombstone>> {
+        match self.deleted.get(key(id)).map_err(|e| self.sled(e))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| self.damaged("a tombstone".into(), e)),
+            None => Ok(None),
+        }
     }
 
     fn get_meta(&self, key: &str) -> Res<Option<Value>> {
