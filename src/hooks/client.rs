@@ -48,15 +48,27 @@ fn forward() -> Option<()> {
     send(Path::new(&socket), &line, SEND_BUDGET).then_some(())
 }
 
+/// How one attempt ended.
+enum Attempt {
+    Acknowledged,
+    /// Nothing listens there (ccx has exited): trying again cannot help.
+    Gone,
+    /// Connected (or the queue was full) but not acknowledged: worth another try.
+    Unanswered,
+}
+
 /// Delivers `line` to the bridge at `socket`, trying again with backoff until it is
-/// acknowledged or `budget` is spent. True when acknowledged.
+/// acknowledged or `budget` is spent; gives up at once when nothing listens there. True when
+/// acknowledged.
 pub fn send(socket: &Path, line: &[u8], budget: Duration) -> bool {
     let deadline = Instant::now() + budget;
     let mut backoff = FIRST_BACKOFF;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        if attempt(socket, line, left).is_some() {
-            return true;
+        match attempt(socket, line, left) {
+            Attempt::Acknowledged => return true,
+            Attempt::Gone => return false,
+            Attempt::Unanswered => {}
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -68,21 +80,60 @@ pub fn send(socket: &Path, line: &[u8], budget: Duration) -> bool {
 }
 
 /// One connection: the line, then the bridge's one-byte acknowledgement.
-fn attempt(socket: &Path, line: &[u8], left: Duration) -> Option<()> {
+fn attempt(socket: &Path, line: &[u8], left: Duration) -> Attempt {
     let timeout = ATTEMPT_TIMEOUT
         .max(large_payload_allowance(line.len()))
         .min(left)
         .max(Duration::from_millis(1));
-    let mut stream = UnixStream::connect(socket).ok()?;
-    stream.set_write_timeout(Some(timeout)).ok()?;
-    stream.set_read_timeout(Some(timeout)).ok()?;
-    stream.write_all(line).ok()?;
-    stream.shutdown(std::net::Shutdown::Write).ok()?;
-    let mut ack = [0u8; 1];
-    (stream.read(&mut ack).ok()? == 1).then_some(())
+    let mut stream = match UnixStream::connect(socket) {
+        Ok(stream) => stream,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            return Attempt::Gone
+        }
+        Err(_) => return Attempt::Unanswered,
+    };
+    let delivered = (|| -> std::io::Result<bool> {
+        stream.set_write_timeout(Some(timeout))?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.write_all(line)?;
+        stream.shutdown(std::net::Shutdown::Write)?;
+        let mut ack = [0u8; 1];
+        Ok(stream.read(&mut ack)? == 1)
+    })();
+    match delivered {
+        Ok(true) => Attempt::Acknowledged,
+        _ => Attempt::Unanswered,
+    }
 }
 
 /// Big payloads (a pasted file as a prompt) get time proportional to their size.
 fn large_payload_allowance(len: usize) -> Duration {
     Duration::from_millis((len / (1024 * 1024)) as u64 * 50)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With ccx gone (no socket, or nothing listening) the hook gives up at once: Claude is
+    /// never held up by retries that cannot succeed.
+    #[test]
+    fn a_gone_ccx_costs_no_retries() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("hook.sock");
+        let started = Instant::now();
+        assert!(!send(&missing, b"{}\n", SEND_BUDGET));
+        drop(std::os::unix::net::UnixListener::bind(&missing).unwrap());
+        assert!(!send(&missing, b"{}\n", SEND_BUDGET));
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }
