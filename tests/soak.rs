@@ -43,16 +43,19 @@ impl Rng {
     }
 }
 
-/// What the readers saw: every turn seen finished (id → prompt, reply) and every problem.
+/// What the readers saw: every turn seen finished (id → prompt, reply, and when the read that
+/// saw it ended) and every problem.
 #[derive(Default)]
 struct Readings {
-    finished: HashMap<u64, (String, String)>,
+    finished: HashMap<u64, (String, String, Instant)>,
     problems: Vec<String>,
     reads: u64,
 }
 
 fn read_once(env: &TestEnv, readings: &Mutex<Readings>) {
+    let began = Instant::now();
     let out = ccx(env, &["log", "--all", "--json"]);
+    let ended = Instant::now();
     let mut r = readings.lock().unwrap();
     r.reads += 1;
     if !out.status.success() {
@@ -72,7 +75,9 @@ fn read_once(env: &TestEnv, readings: &Mutex<Readings>) {
         .filter_map(|t| Some((t["id"].as_u64()?, t)))
         .collect();
     let mut problems = Vec::new();
-    for (id, (prompt, reply)) in &r.finished {
+    // Only what a read that ended before this one began saw must show here (two readers run
+    // side by side; an older read may finish after a newer one).
+    for (id, (prompt, reply, _)) in r.finished.iter().filter(|(_, (_, _, seen))| *seen < began) {
         match now.get(id) {
             None => problems.push(format!("finished turn #{id} ({prompt}) went missing")),
             Some(t) if t["prompt"] != *prompt || t["reply"] != *reply => {
@@ -88,6 +93,7 @@ fn read_once(env: &TestEnv, readings: &Mutex<Readings>) {
                 (
                     t["prompt"].as_str().unwrap_or("").to_string(),
                     t["reply"].as_str().unwrap_or("").to_string(),
+                    ended,
                 )
             });
         }
