@@ -52,6 +52,8 @@ struct Backlog {
     lost: Vec<RecorderMsg>,
     /// Why the log cannot be written (set while failing).
     failing: Option<String>,
+    /// ccx.log was told (once per session, however often writing stops and starts again).
+    told: bool,
 }
 
 /// What an event weighs in memory (its text).
@@ -102,11 +104,14 @@ impl Backlog {
                 Err(err) => match write_failure(&err) {
                     Some(why) => {
                         if self.failing.is_none() {
-                            crate::diag::log(&format!(
-                                "not recording: {why}; keeping what Claude does in memory and \
-                                 trying again every {} s ({err:#})",
-                                RETRY_EVERY.as_secs()
-                            ));
+                            if !self.told {
+                                self.told = true;
+                                crate::diag::log(&format!(
+                                    "not recording: {why}; keeping what Claude does in memory \
+                                     and trying again every {} s ({err:#})",
+                                    RETRY_EVERY.as_secs()
+                                ));
+                            }
                             sink.set_problem(Some(format!("not recording: {why}")));
                         }
                         self.failing = Some(why);
