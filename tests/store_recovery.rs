@@ -697,3 +697,37 @@ fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "after the repair: {text}");
 }
+
+/// With a ccx holding the log, `ccx doctor` still verifies every record (the holder checks
+/// them for it) and names what is missing; `--repair` asks for every ccx to quit first.
+#[test]
+fn doctor_verifies_a_log_another_process_holds() {
+    let env = TestEnv::new();
+    let dir = env_store_dir(&env);
+    store_with_transcript(&env, 8);
+    {
+        let db = sled::open(dir.join("db")).unwrap();
+        db.open_tree("turns")
+            .unwrap()
+            .remove(5u64.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let held = Store::open(&dir).unwrap();
+    assert!(held.is_owner());
+
+    let out = ccx(&env, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("doctor:\n{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    assert!(store_line.starts_with("BAD"), "{store_line}");
+    assert!(
+        store_line.contains("1 of its 8 turns are missing (#5)"),
+        "{store_line}"
+    );
+    let out = ccx(&env, &["doctor", "--repair"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("in use by a running ccx"), "{text}");
+    assert_eq!(held.all_turns().unwrap().len(), 7, "nothing was changed");
+}

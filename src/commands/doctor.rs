@@ -261,6 +261,15 @@ fn store_state() -> StoreState {
     }
     let result = (|| -> Result<String> {
         let store = Store::open(&dir)?;
+        // Every record first: what is missing is named, not met half-way through a walk.
+        let problems = store.verify()?;
+        if !problems.is_empty() {
+            return Err(StoreError::Damaged {
+                path: store.dir().display().to_string(),
+                detail: problems.join("; "),
+            }
+            .into());
+        }
         let turns = store.all_turns()?.len();
         let branches = store.branches()?;
         for b in &branches {

@@ -108,6 +108,8 @@ pub enum Request {
         forget_imports: bool,
     },
     Flush,
+    /// Checks every record (see `recover::verify_db`): one phrase per kind of problem.
+    Verify,
 }
 
 impl Request {
@@ -143,6 +145,7 @@ pub enum Response {
     Count(u64),
     Ids(Vec<u64>),
     Keys(Vec<(String, u64)>),
+    Problems(Vec<String>),
     Done,
     Error(StoreError),
 }
@@ -313,6 +316,7 @@ impl Engine {
                 .delete_branch(name, *forget_imports)
                 .map(Response::Count),
             Request::Flush => self.flush().map(|()| Response::Done),
+            Request::Verify => Ok(Response::Problems(super::recover::verify_db(&self.db))),
         };
         result.unwrap_or_else(Response::Error)
     }

@@ -436,6 +436,13 @@ impl Store {
     pub fn flush(&self) -> Result<()> {
         ask!(self, Request::Flush, Response::Done => ())
     }
+
+    /// Checks every record of the log, in whichever process holds it: each decodes, each
+    /// parent and branch head is a stored turn, no id given is missing. One phrase per kind of
+    /// problem; empty when the log is whole.
+    pub fn verify(&self) -> Result<Vec<String>> {
+        ask!(self, Request::Verify, Response::Problems(p) => p)
+    }
 }
 
 /// Every project store under `data_dir` (for `--all`), sorted by path.

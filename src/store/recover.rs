@@ -712,6 +712,11 @@ pub fn inspect(store_dir: &Path) -> Option<String> {
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
+/// [`verify`] of an open database (the owner's, while it serves others).
+pub(super) fn verify_db(db: &sled::Db) -> Vec<String> {
+    verify(&read_with_sled(db))
+}
+
 /// The turn ids that should be in the log and are not: below the highest id ever given
 /// (turns, tombstones, idempotency tokens), neither stored nor deleted. Gaps below the first
 /// id given after tombstones were kept (older stores) may be deletions, so they count only
