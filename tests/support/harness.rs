@@ -572,9 +572,21 @@ impl PtySession {
         self.send(b"\r");
     }
 
-    /// `type_text(text)` then `submit()`.
+    /// `type_text(text)` then `submit()`, once the program shows the end of the text (it has
+    /// read it): on a loaded machine a program that reads late would otherwise get the text
+    /// and the `\r` in one read, and take them for a paste. Bounded: after a while it presses
+    /// Enter anyway (text the program shows differently).
     pub fn type_and_submit(&self, text: &str) {
         self.type_text(text);
+        let tail: String = {
+            let chars: Vec<char> = text.trim_end().chars().collect();
+            chars[chars.len().saturating_sub(12)..].iter().collect()
+        };
+        if !tail.is_empty() {
+            let _ = self.wait_for(Duration::from_secs(10), |screen| {
+                screen.contains(&tail) || screen.replace('\n', "").contains(&tail)
+            });
+        }
         self.submit();
     }
 
