@@ -159,6 +159,9 @@ pub enum Command {
         /// Every Claude Code session of this project
         #[arg(long)]
         all: bool,
+        /// Also bring back turns whose branches were deleted since they were imported
+        #[arg(long)]
+        include_deleted: bool,
     },
     /// Where two branches part, and their turns and outcomes side by side
     Diff {

@@ -1,20 +1,12 @@
 //! `config.toml` (`$XDG_CONFIG_HOME/ccx/config.toml`): optional, every key has a default.
-//! A bad file is reported in one line and the defaults are used.
+//! A bad key is named in one line and its default is used (the other keys still count); a file
+//! that is not TOML at all is named with the line at fault, and every default is used. The
+//! session shows that line in Claude's footer, and `ccx doctor` shows it too.
 
 use crate::keys::CcxKey;
-use serde::Deserialize;
 
 /// Where context rot is noticeable by default (from roughly 300–400k tokens).
 pub const DEFAULT_ROT_ZONE: u64 = 300_000;
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-struct ConfigFile {
-    ccx_key: Option<String>,
-    rot_zone_tokens: Option<u64>,
-    context_window: Option<u64>,
-    templates: Option<crate::templates::TemplateConfig>,
-}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -40,44 +32,85 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads the config file; returns the config and, if the file was bad, one line saying why.
+    /// Reads the config file; returns the config and, if the file was bad, one line saying
+    /// which keys are wrong and that their defaults are used.
     pub fn load() -> (Config, Option<String>) {
         let Some(path) = crate::paths::config_file() else {
             return (Config::default(), None);
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => match Config::parse(&text) {
-                Ok(config) => (config, None),
-                Err(e) => (
-                    Config::default(),
-                    Some(format!("{}: {e}; using defaults", path.display())),
-                ),
-            },
+            Ok(text) => {
+                let (config, problems) = Config::parse_keeping_good(&text);
+                let line = (!problems.is_empty())
+                    .then(|| format!("{}: {}", path.display(), problems.join("; ")));
+                (config, line)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Config::default(), None),
             Err(e) => (
                 Config::default(),
                 Some(format!(
-                    "cannot read {}: {e}; using defaults",
+                    "cannot read {}: {e}; using the defaults",
                     path.display()
                 )),
             ),
         }
     }
 
+    /// The config `text` describes, or every problem in it (one phrase each).
     pub fn parse(text: &str) -> Result<Config, String> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        let (config, problems) = Config::parse_keeping_good(text);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
+    /// The config with every good key of `text` applied and every bad one left at its
+    /// default, and a phrase for each bad one naming it.
+    fn parse_keeping_good(text: &str) -> (Config, Vec<String>) {
         let mut config = Config::default();
-        if let Some(key) = file.ccx_key {
-            config.ccx_key = CcxKey::parse(&key)?;
+        let table: toml::Table = match text.parse() {
+            Ok(table) => table,
+            Err(e) => {
+                let line = e
+                    .span()
+                    .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+                let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
+                return (
+                    config,
+                    vec![format!(
+                        "not valid TOML{at} ({}); using the defaults",
+                        e.message().trim()
+                    )],
+                );
+            }
+        };
+        let mut problems = Vec::new();
+        for (key, value) in table {
+            let applied = match key.as_str() {
+                "ccx_key" => value
+                    .as_str()
+                    .ok_or_else(|| "expected a key name in quotes, like \"ctrl-g\"".to_string())
+                    .and_then(CcxKey::parse)
+                    .map(|k| config.ccx_key = k),
+                "rot_zone_tokens" => tokens(&value).map(|n| config.rot_zone_tokens = n),
+                "context_window" => tokens(&value).map(|n| config.context_window = Some(n)),
+                "templates" => value
+                    .try_into::<crate::templates::TemplateConfig>()
+                    .map(|t| config.templates = t)
+                    .map_err(|e| e.message().trim().to_string()),
+                _ => Err(
+                    "not a ccx setting (they are ccx_key, rot_zone_tokens, context_window \
+                     and [templates])"
+                        .to_string(),
+                ),
+            };
+            if let Err(why) = applied {
+                problems.push(format!("key '{key}' is wrong ({why}); using its default"));
+            }
         }
-        if let Some(n) = file.rot_zone_tokens {
-            config.rot_zone_tokens = n;
-        }
-        config.context_window = file.context_window;
-        if let Some(templates) = file.templates {
-            config.templates = templates;
-        }
-        Ok(config)
+        (config, problems)
     }
 
     /// The context window `:context` measures against, decided one way for the whole session
@@ -122,6 +155,14 @@ const SMALL_WINDOW_MODELS: &[&str] = &[
     "claude-sonnet-4-6",
 ];
 
+/// A token count: a whole number, not negative.
+fn tokens(value: &toml::Value) -> Result<u64, String> {
+    value
+        .as_integer()
+        .and_then(|n| u64::try_from(n).ok())
+        .ok_or_else(|| format!("expected a whole number of tokens, got {value}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +179,31 @@ mod tests {
         assert_eq!(c.ccx_key.byte, 7);
         assert_eq!(c.rot_zone_tokens, 250_000);
         assert_eq!(c.context_window(None, None), 500_000);
+    }
+
+    #[test]
+    fn a_bad_key_is_named_and_the_good_ones_still_count() {
+        let (c, problems) =
+            Config::parse_keeping_good("rot_zone_tokens = \"many\"\ncontext_window = 500000");
+        assert_eq!(c.rot_zone_tokens, DEFAULT_ROT_ZONE);
+        assert_eq!(c.context_window, Some(500_000));
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].starts_with("key 'rot_zone_tokens' is wrong (expected a whole number")
+                && problems[0].ends_with("using its default"),
+            "{}",
+            problems[0]
+        );
+        let (c, problems) = Config::parse_keeping_good("\u{0}garbage ]] = = \nccx_key = 1");
+        assert_eq!(c.rot_zone_tokens, DEFAULT_ROT_ZONE);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].starts_with("not valid TOML at line 1 (")
+                && problems[0].ends_with("using the defaults"),
+            "{}",
+            problems[0]
+        );
+        assert!(!problems[0].contains('\n'));
     }
 
     #[test]

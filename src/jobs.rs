@@ -510,6 +510,7 @@ impl JobManager {
             .push(job.clone());
 
         let mut cmd = Command::new(&shared.claude);
+        crate::paths::with_inherited_umask(&mut cmd);
         cmd.args(["-p", "--output-format", "stream-json", "--verbose"])
             .args(["--session-id", &session_id])
             .args(["--permission-mode", "acceptEdits", "--"])

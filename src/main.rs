@@ -58,6 +58,11 @@ fn stdout_reader_gone() -> bool {
 
 fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
     use ccx::commands;
+    if !matches!(invocation, Invocation::Hook | Invocation::Status) {
+        // Every file ccx makes is the owner's only; the programs it starts get the
+        // person's umask back.
+        ccx::paths::restrict_umask();
+    }
     match invocation {
         Invocation::Hook => Ok(ccx::hooks::client::run()),
         Invocation::Status => Ok(ccx::status::run()),
@@ -103,7 +108,11 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
                 redact,
                 force,
             } => commands::export::run(branch, format, output, redact, force),
-            Command::Import { path, all } => commands::import::run(path, all),
+            Command::Import {
+                path,
+                all,
+                include_deleted,
+            } => commands::import::run(path, all, include_deleted),
             Command::Diff { a, b, json } => commands::diff::run(&a, &b, json),
             Command::Replay {
                 branch,

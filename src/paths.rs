@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// `$CCX_DATA_DIR`, else `$XDG_DATA_HOME/ccx`, else `~/.local/share/ccx`.
 pub fn data_dir() -> Result<PathBuf> {
@@ -96,22 +97,119 @@ pub fn project_label(store_dir: &Path) -> String {
 }
 
 /// A private directory for sockets (short path: Unix socket paths are limited to ~108 bytes):
-/// `$XDG_RUNTIME_DIR/ccx`, else `/tmp/ccx-<uid>`. Created 0700 and checked to be ours.
+/// `$XDG_RUNTIME_DIR/ccx`, else `$TMPDIR/ccx-<uid>`. Made with `mkdir` (0700) and checked with
+/// `lstat` before use — a real directory (never a link), owned by us, private — so ccx never
+/// follows or chmods something another user put there. When the path is unsafe, ccx says so
+/// once and uses the first safe `ccx-<uid>.N` beside it (the same for every ccx process, so
+/// they still find each other's sockets).
 pub fn runtime_dir() -> Result<PathBuf> {
+    choose_runtime_dir()
+}
+
+/// How many alternatives beside an unsafe runtime directory are tried.
+const RUNTIME_DIR_ALTERNATIVES: u32 = 20;
+
+fn choose_runtime_dir() -> Result<PathBuf> {
     let uid = unsafe { libc::getuid() };
-    let dir = match non_empty_env("XDG_RUNTIME_DIR") {
-        Some(d) if d.len() < 60 => PathBuf::from(d).join("ccx"),
-        _ => std::env::temp_dir().join(format!("ccx-{uid}")),
+    let (base, name) = match non_empty_env("XDG_RUNTIME_DIR") {
+        Some(d) if d.len() < 60 => (PathBuf::from(d), "ccx".to_string()),
+        _ => (std::env::temp_dir(), format!("ccx-{uid}")),
     };
-    ensure_private_dir(&dir)?;
-    let meta = fs::symlink_metadata(&dir)?;
-    if !meta.is_dir() || meta.uid() != uid {
-        anyhow::bail!(
-            "runtime directory {} is not a directory owned by you",
-            dir.display()
-        );
+    let first = base.join(&name);
+    let why = match private_dir(&first, uid) {
+        Ok(()) => return Ok(first),
+        Err(why) => why,
+    };
+    for n in 1..=RUNTIME_DIR_ALTERNATIVES {
+        let other = base.join(format!("{name}.{n}"));
+        if private_dir(&other, uid).is_ok() {
+            static SAID: AtomicBool = AtomicBool::new(false);
+            if !SAID.swap(true, Ordering::SeqCst) {
+                let line = format!(
+                    "{} is not safe to use ({why}); using {} instead",
+                    first.display(),
+                    other.display()
+                );
+                eprintln!("ccx: {line}");
+                crate::diag::log(&line);
+            }
+            return Ok(other);
+        }
     }
-    Ok(dir)
+    anyhow::bail!(
+        "no safe runtime directory: {} is not safe to use ({why}), nor any {name}.N beside it",
+        first.display()
+    )
+}
+
+/// Makes `dir` (its parent must exist) with `mkdir` 0700 unless it exists, then checks with
+/// `lstat` that it is a directory (not a link) owned by `uid`; only then tightens a looser mode
+/// of our own directory. The error says what is wrong with it.
+fn private_dir(dir: &Path, uid: u32) -> std::result::Result<(), String> {
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("cannot create it: {e}")),
+    }
+    let meta = fs::symlink_metadata(dir).map_err(|e| format!("cannot examine it: {e}"))?;
+    if meta.file_type().is_symlink() {
+        return Err("it is a symbolic link".into());
+    }
+    if !meta.is_dir() {
+        return Err("it is not a directory".into());
+    }
+    if meta.uid() != uid {
+        return Err(format!("it belongs to user {}", meta.uid()));
+    }
+    if meta.mode() & 0o077 != 0 {
+        // Ours and a real directory: safe to tighten.
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot make it private: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The umask ccx's own processes run with: every file it creates is the owner's only.
+const PRIVATE_UMASK: libc::mode_t = 0o077;
+/// The umask ccx was started with (`u32::MAX` until [`restrict_umask`] runs).
+static INHERITED_UMASK: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Makes every file and directory ccx creates from now on private (umask 077), remembering the
+/// person's umask for the programs ccx starts ([`inherited_umask`]). Call before any thread.
+#[allow(clippy::useless_conversion)] // mode_t is narrower than u32 on some systems
+pub fn restrict_umask() {
+    // SAFETY: umask only swaps the process's file mode mask.
+    let old = unsafe { libc::umask(PRIVATE_UMASK) };
+    let _ = INHERITED_UMASK.compare_exchange(
+        u32::MAX,
+        u32::from(old),
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+}
+
+/// The person's own umask, for the programs ccx starts (claude, git, an editor): their files
+/// are made as without ccx. None when ccx did not change it.
+pub fn inherited_umask() -> Option<libc::mode_t> {
+    match INHERITED_UMASK.load(Ordering::SeqCst) {
+        u32::MAX => None,
+        mask => libc::mode_t::try_from(mask).ok(),
+    }
+}
+
+/// Gives a program ccx starts the person's own umask back (see [`restrict_umask`]).
+pub fn with_inherited_umask(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    if let Some(mask) = inherited_umask() {
+        // SAFETY: umask is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::umask(mask);
+                Ok(())
+            });
+        }
+    }
+    cmd
 }
 
 /// Creates `dir` (and parents) if needed and makes it readable by the owner only.

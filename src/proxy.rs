@@ -187,8 +187,10 @@ pub fn spawn(cmd: CommandBuilder, rows: u16, cols: u16) -> Result<Spawned> {
 
 fn spawn_on(
     slave: &(dyn SlavePty + Send),
-    cmd: CommandBuilder,
+    mut cmd: CommandBuilder,
 ) -> Result<Box<dyn portable_pty::Child + Send + Sync>> {
+    // The program makes its files as it would without ccx (ccx's own umask is 077).
+    cmd.umask(crate::paths::inherited_umask());
     let program = cmd
         .get_argv()
         .first()

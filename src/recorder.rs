@@ -126,6 +126,7 @@ pub struct SessionView {
 }
 
 /// Messages to the recorder thread, which owns the recorder.
+#[derive(Debug, Clone)]
 pub enum RecorderMsg {
     Hook(HookEvent),
     /// A session ccx starts or resumes: record it on `branch`.
@@ -667,7 +668,8 @@ impl Recorder {
             }
         }
         let parent = self.parent_at(session_id, at, false)?;
-        let mut hint = self.next_prompt.remove(session_id);
+        // Taken only once the turn is stored (a failed event is handled again later).
+        let mut hint = self.next_prompt.get(session_id).cloned();
         if hint.is_none() && prompt.trim_start().starts_with("/compact") {
             hint = Some(NextPrompt {
                 kind: TurnKind::Compact,
@@ -682,7 +684,9 @@ impl Recorder {
             hint.and_then(|h| h.input),
             uuid,
             prompt_id,
-        )
+        )?;
+        self.next_prompt.remove(session_id);
+        Ok(())
     }
 
     /// Starts a turn of `session_id` after `parent`, on the branch that parent calls for.
@@ -709,6 +713,8 @@ impl Recorder {
             prompt_id,
             recorder: None,
         })?;
+        // Only now that the turn is stored (a failed event is handled again later).
+        self.next_prompt.remove(session_id);
         self.sessions
             .entry(session_id.to_string())
             .or_default()
@@ -718,8 +724,12 @@ impl Recorder {
             prompt_uuid,
             recovered: false,
         });
-        self.store
-            .set_meta("current_branch", serde_json::Value::String(branch.clone()))?;
+        if let Err(err) = self
+            .store
+            .set_meta("current_branch", serde_json::Value::String(branch.clone()))
+        {
+            crate::diag::log(&format!("cannot remember the current branch: {err:#}"));
+        }
         self.update_view(|v| {
             v.session_id = Some(session_id.to_string());
             v.branch = Some(branch);
@@ -980,6 +990,10 @@ impl Recorder {
         let (entries, facts) = self.read_turn(session_id, &pending, announced.as_deref(), end);
         let interrupted =
             interrupted || (pending.recovered && (facts.reply.is_empty() || facts.interrupted));
+        let last_uuid_before = self
+            .sessions
+            .get(session_id)
+            .and_then(|s| s.last_uuid.clone());
         if facts.last_uuid.is_some() {
             if let Some(state) = self.sessions.get_mut(session_id) {
                 state.last_uuid = facts.last_uuid.clone();
@@ -1005,7 +1019,17 @@ impl Recorder {
             entries,
         };
         // Durable first; the snapshot (git, tens of milliseconds) is added after.
-        let mut turn = self.store.finish_turn(pending.id, end.clone())?;
+        let mut turn = match self.store.finish_turn(pending.id, end.clone()) {
+            Ok(turn) => turn,
+            Err(err) => {
+                // Not stored (a full disk): the same event can be handled again later.
+                if let Some(state) = self.sessions.get_mut(session_id) {
+                    state.pending = Some(pending);
+                    state.last_uuid = last_uuid_before;
+                }
+                return Err(err);
+            }
+        };
         if turn.kind == TurnKind::Summary && !interrupted && !turn.reply.is_empty() {
             let name = format!("summary-{}", turn.id);
             crate::briefs::save(&self.store, &name, &turn.reply, &turn.branch, Some(turn.id))?;

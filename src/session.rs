@@ -13,7 +13,7 @@ use crate::screen::ScreenModel;
 use crate::shell::{MetaShell, ShellDeps};
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
-use crate::{diag, paths, runner, status};
+use crate::{backlog, diag, paths, runner, status};
 use anyhow::{Context, Result};
 use portable_pty::CommandBuilder;
 use std::ffi::OsString;
@@ -168,8 +168,10 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     }
 
     let (config, config_problem) = Config::load();
-    if let Some(problem) = config_problem {
+    if let Some(problem) = &config_problem {
+        // Claude's screen hides this line at once: the footer says it too.
         eprintln!("ccx: {problem}");
+        diag::log(problem);
     }
     let store = StoreSlot::default();
     let (tx, rx) = mpsc::channel::<RecorderMsg>();
@@ -187,6 +189,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     }
     let view = Arc::new(std::sync::Mutex::new(SessionView {
         rot_zone_tokens: config.rot_zone_tokens,
+        problem: config_problem.map(|p| config_footer(&p)),
         ..Default::default()
     }));
     let view_file = status::view_file(bridge.dir());
@@ -229,13 +232,17 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
                         slot.fill(Ok(opened.clone()));
                         let transcripts = crate::transcript::project_transcripts_dir(&cwd);
                         crate::closure::close_dead_turns(&opened, transcripts.as_deref());
+                        let sink = backlog::ViewSink {
+                            view: view.clone(),
+                            file: Some(view_file.clone()),
+                        };
                         let mut recorder = Recorder::new(opened)
                             .with_view(view, Some(view_file))
                             .with_snapshots(&cwd);
                         if let Some(dir) = transcripts {
                             recorder = recorder.with_transcripts_dir(dir);
                         }
-                        record(recorder, rx);
+                        backlog::record(recorder, rx, sink)
                     }
                     Err(err) => {
                         // Never stand between the person and Claude: run unrecorded, say why.
@@ -245,6 +252,7 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
                         status::update_view(&view, Some(&view_file), |v| {
                             v.problem = Some(format!("not recording: {err:#}"))
                         });
+                        None
                     }
                 }
             })
@@ -313,7 +321,9 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
     std::thread::sleep(LATE_HOOK_GRACE);
     let _ = tx.send(RecorderMsg::Shutdown);
     if let Ok(handle) = recorder_thread {
-        let _ = handle.join();
+        if let Ok(Some(unsaved)) = handle.join() {
+            eprintln!("ccx: {unsaved}");
+        }
     }
     drop(bridge);
     if let Some(line) = screen_at_exit
@@ -321,6 +331,9 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
         .and_then(|text| resume_line(&text, &store_at_exit))
     {
         println!("{line}");
+    }
+    if let Ok(runtime) = paths::runtime_dir() {
+        crate::store::remove_stale_sockets(&runtime);
     }
     code
 }
@@ -347,6 +360,14 @@ fn resumed_session_in(screen: &str) -> Option<String> {
     uuid::Uuid::parse_str(&id).ok().map(|_| id)
 }
 
+/// The footer's shorter form of a config problem: the file's name instead of its whole path.
+fn config_footer(problem: &str) -> String {
+    match crate::paths::config_file() {
+        Some(path) => problem.replacen(&path.display().to_string(), "config.toml", 1),
+        None => problem.to_string(),
+    }
+}
+
 fn run_plain(cmd: CommandBuilder) -> Result<i32> {
     if !crate::terminal::is_tty(1) {
         return run_direct(&cmd);
@@ -363,6 +384,7 @@ fn run_direct(cmd: &CommandBuilder) -> Result<i32> {
     use std::os::unix::process::{CommandExt, ExitStatusExt};
     let (program, args) = cmd.get_argv().split_first().context("no program to run")?;
     let mut direct = std::process::Command::new(program);
+    paths::with_inherited_umask(&mut direct);
     direct
         .args(args)
         .env_clear()
@@ -413,20 +435,6 @@ pub fn open_store(cwd: &Path) -> Result<Store> {
 }
 
 /// The recorder thread: one event at a time, errors to the diagnostic log.
-fn record(mut recorder: Recorder, rx: mpsc::Receiver<RecorderMsg>) {
-    for msg in rx {
-        if matches!(msg, RecorderMsg::Shutdown) {
-            break;
-        }
-        if let Err(err) = recorder.on_message(msg) {
-            diag::log(&format!("recorder: {err:#}"));
-        }
-    }
-    if let Err(err) = recorder.finish_all() {
-        diag::log(&format!("recorder: {err:#}"));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -428,6 +428,8 @@ impl MetaShell {
             MetaCommand::Replay { branch, range } => {
                 return switched(control.replay(branch, range.as_ref()))
             }
+            // Needs nothing of the turn log: ends Claude and ccx whatever its state.
+            MetaCommand::Quit => return LineResult::Quit,
             MetaCommand::Kill { job } => return shown(control.kill(job)),
             MetaCommand::Rename { old, new } => return shown(control.rename(old, new)),
             MetaCommand::Delete { branch } => {
@@ -555,7 +557,7 @@ impl MetaShell {
         let program = words.next().unwrap_or("vi").to_string();
         let args: Vec<String> = words.map(str::to_string).collect();
         let status = crate::terminal::with_cooked(|| {
-            std::process::Command::new(&program)
+            crate::paths::with_inherited_umask(&mut std::process::Command::new(&program))
                 .args(&args)
                 .arg(&path)
                 .status()

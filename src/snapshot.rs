@@ -64,6 +64,27 @@ impl RestoreReport {
     }
 }
 
+/// Gives the copied index the real index's modification time. Git trusts an entry's cached
+/// stat data only when the file changed before the index was written (its "racy git" check
+/// compares each entry's time with the index file's); a fresh copy would carry the time of the
+/// copy, so a file or link changed in the same second as the real index was written — same
+/// size, inode reused — would look unchanged and be missing from the snapshot.
+fn keep_index_time(real_index: &Path, copy: &Path) -> Result<()> {
+    let modified = std::fs::metadata(real_index)
+        .and_then(|m| m.modified())
+        .with_context(|| {
+            format!(
+                "cannot snapshot: reading the time of {}",
+                real_index.display()
+            )
+        })?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(copy)
+        .and_then(|f| f.set_modified(modified))
+        .with_context(|| format!("cannot snapshot: setting the time of {}", copy.display()))
+}
+
 /// Captured result of one git command.
 struct GitOutput {
     status: ExitStatus,
@@ -247,6 +268,7 @@ impl Snapshotter {
                     index.path.display()
                 )
             })?;
+            keep_index_time(&real_index, &index.path)?;
         }
         let env = [("GIT_INDEX_FILE", index.path.as_os_str())];
         // --ignore-errors: a file git cannot add (say, an embedded repository with no commit)
@@ -507,6 +529,8 @@ where
 {
     let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
     let mut cmd = Command::new("git");
+    // Objects and refs in the person's repository get the person's modes.
+    crate::paths::with_inherited_umask(&mut cmd);
     cmd.arg("-C").arg(dir).args(&args);
     cmd.env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_OPTIONAL_LOCKS", "0")

@@ -534,11 +534,7 @@ mod tests {
         let file = view_file(dir.path());
         let view = Mutex::new(SessionView::default());
         update_view(&view, Some(&file), |v| v.branch = Some("main".into()));
-        notify(
-            &view,
-            Some(&file),
-            "rewound to #4 on new branch main-r4",
-        );
+        notify(&view, Some(&file), "rewound to #4 on new branch main-r4");
         let written: SessionView = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
         assert_eq!(written, *view.lock().unwrap());
         assert_eq!(written.branch.as_deref(), Some("main"));

@@ -255,6 +255,34 @@ fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
 
+/// `:quit` ends Claude and ccx whatever the turn log's state (it used to answer "the turn log
+/// is not available" when the store was damaged).
+#[test]
+fn quit_works_with_a_damaged_store() {
+    let env = TestEnv::new();
+    let store_dir =
+        ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project));
+    std::fs::create_dir_all(&store_dir).unwrap();
+    std::fs::write(store_dir.join("db"), b"\x00garbage\xff not a database").unwrap();
+    let session = start_ccx(&env, &[]);
+    session.wait_for_text("not recording", TURN).unwrap();
+    let claude = wait_until(TURN, || children_of(session.pid()).first().copied())
+        .expect("claude runs under ccx");
+    support::ccx::meta(&session, "quit");
+    assert_eq!(
+        session.wait_exit(TURN),
+        Some(0),
+        "ccx did not end on :quit:\n{}",
+        session.screen()
+    );
+    assert!(
+        wait_until(Duration::from_secs(20), || (!pid_alive(claude))
+            .then_some(()))
+        .is_some(),
+        "claude (pid {claude}) outlived :quit"
+    );
+}
+
 #[test]
 fn print_mode_into_a_pipe_gives_claudes_exact_output_and_is_recorded() {
     let env = TestEnv::new();
@@ -275,4 +303,233 @@ fn print_mode_into_a_pipe_gives_claudes_exact_output_and_is_recorded() {
     let turns = wait_for_finished_turns(&env, 1, &[]);
     assert_eq!(turns[0]["prompt"], prompt);
     assert_eq!(turns[0]["reply"], "alpha\nbeta");
+}
+
+/// Every file under `dir` (recursively) whose mode lets anyone but the owner in, with its mode.
+fn not_private(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                continue;
+            }
+            if meta.is_dir() {
+                todo.push(e.path());
+            }
+            if meta.permissions().mode() & 0o077 != 0 {
+                out.push(format!("{} {:o}", e.path().display(), meta.mode() & 0o7777));
+            }
+        }
+    }
+    out
+}
+
+/// Every file ccx makes is the owner's only by itself (not only through a private parent):
+/// the store's files and blobs, ccx.log, the run directory's status.json; the run directory's
+/// name carries nothing of the hook secret; a stale store socket is gone once ccx exits; and
+/// the programs ccx starts keep the person's own umask.
+#[test]
+fn every_file_ccx_makes_is_private_and_its_names_hide_the_secret() {
+    let mut env = TestEnv::new();
+    let tmp = env.scratch.join("t");
+    std::fs::create_dir_all(&tmp).unwrap();
+    env.set_var("TMPDIR", &tmp.to_string_lossy());
+    let runtime = tmp.join(format!("ccx-{}", unsafe { libc::getuid() }));
+    std::fs::create_dir_all(&runtime).unwrap();
+    // A store socket left behind by a ccx that was killed: nothing listens on it.
+    let stale = runtime.join("store-00000000deadbeef.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+    assert!(stale.exists());
+
+    // ccx must not rely on the umask it is given (the usual 022 here).
+    let umask = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .map(|m| u32::from_str_radix(m.trim(), 8).unwrap())
+        .unwrap();
+    let session = start_ccx(&env, &[]);
+    // Claude writes a file in the project: it gets the person's umask, not ccx's.
+    let target = env.project.join("made-by-claude.txt");
+    ask(
+        &session,
+        &format!("[[write:{}:made]]", target.display()),
+        &format!("wrote {}", target.display()),
+    );
+    wait_for_finished_turns(&env, 1, &[]);
+
+    let claude = wait_until(TURN, || children_of(session.pid()).first().copied()).unwrap();
+    let environ = std::fs::read(format!("/proc/{claude}/environ")).unwrap();
+    let secret = environ
+        .split(|&b| b == 0)
+        .find_map(|v| v.strip_prefix(b"CCX_HOOK_SECRET="))
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .expect("claude has the hook secret");
+    let run_dirs: Vec<String> = std::fs::read_dir(&runtime)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("run-"))
+        .collect();
+    assert_eq!(run_dirs.len(), 1, "{run_dirs:?}");
+    for piece in secret.as_bytes().windows(6) {
+        let piece = String::from_utf8_lossy(piece);
+        assert!(
+            !run_dirs[0].contains(&*piece),
+            "the run directory {} carries part of the secret",
+            run_dirs[0]
+        );
+    }
+    assert!(runtime.join(&run_dirs[0]).join("status.json").is_file());
+    let made_by_ccx: Vec<String> = not_private(&runtime)
+        .into_iter()
+        .filter(|f| !f.starts_with(&*stale.to_string_lossy()))
+        .collect();
+    assert_eq!(made_by_ccx, Vec::<String>::new(), "runtime files");
+
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+    assert!(!stale.exists(), "the stale store socket is removed at exit");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode,
+        0o666 & !umask,
+        "Claude's file keeps the person's umask"
+    );
+
+    // A record big enough that sled keeps it in a file of its own (db/blobs/...).
+    let session_id = "5b0c0d6e-1f2a-4b3c-8d4e-9f0a1b2c3d4e";
+    let prompt = "big ".repeat(100_000);
+    let lines = [
+        serde_json::json!({"type": "user", "uuid": "u1", "parentUuid": null,
+            "sessionId": session_id, "timestamp": "2026-01-01T00:00:00.000Z",
+            "message": {"role": "user", "content": prompt}}),
+        serde_json::json!({"type": "assistant", "uuid": "a1", "parentUuid": "u1",
+            "sessionId": session_id, "timestamp": "2026-01-01T00:00:01.000Z",
+            "message": {"id": "m1", "role": "assistant", "model": "claude-test",
+                "content": [{"type": "text", "text": "ok"}],
+                "usage": {"input_tokens": 1, "output_tokens": 1}}}),
+    ];
+    let file = env.scratch.join(format!("{session_id}.jsonl"));
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, text).unwrap();
+    let out = ccx(&env, &["import", &file.to_string_lossy()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let blobs: Vec<_> = walk_files(&env.data_dir)
+        .into_iter()
+        .filter(|p| p.components().any(|c| c.as_os_str() == "blobs"))
+        .collect();
+    assert!(
+        !blobs.is_empty(),
+        "sled made a blob file for the big record"
+    );
+    assert_eq!(
+        not_private(&env.data_dir),
+        Vec::<String>::new(),
+        "data files"
+    );
+}
+
+/// Every regular file under `dir`.
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => todo.push(e.path()),
+                Ok(t) if t.is_file() => out.push(e.path()),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// With `XDG_RUNTIME_DIR` unset, `$TMPDIR/ccx-<uid>` made a symlink to someone's directory:
+/// ccx neither follows nor chmods it, says so in one line, and works from a private fallback.
+#[test]
+fn a_symlink_at_the_runtime_dir_is_never_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut env = TestEnv::new();
+    let tmp = env.scratch.join("t");
+    std::fs::create_dir_all(&tmp).unwrap();
+    env.set_var("TMPDIR", &tmp.to_string_lossy());
+    let victim = env.scratch.join("someone-elses");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let uid = unsafe { libc::getuid() };
+    std::os::unix::fs::symlink(&victim, tmp.join(format!("ccx-{uid}"))).unwrap();
+
+    let out = ccx(&env, &["log"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "ccx log works: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "one clear line: {err}");
+    assert!(
+        lines[0].contains("is not safe to use (it is a symbolic link); using")
+            && lines[0].contains(&format!("ccx-{uid}.1")),
+        "{err}"
+    );
+    let mode = std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o755, "the link's target was not touched");
+    assert_eq!(
+        std::fs::read_dir(&victim).unwrap().count(),
+        0,
+        "nothing put there"
+    );
+    let fallback = std::fs::symlink_metadata(tmp.join(format!("ccx-{uid}.1"))).unwrap();
+    assert!(fallback.is_dir());
+    assert_eq!(fallback.permissions().mode() & 0o777, 0o700);
+}
+
+/// A `config.toml` with a wrong key: the session says which key and that its default is used,
+/// in Claude's footer and once in ccx.log, and `ccx doctor` says it too; Claude runs as usual.
+#[test]
+fn a_wrong_config_key_is_named_on_screen_and_in_doctor() {
+    let env = TestEnv::new();
+    let config = env.home.join(".config/ccx/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        "rot_zone_tokens = \"many\"\ncontext_window = 500000\n",
+    )
+    .unwrap();
+    let said = "key 'rot_zone_tokens' is wrong";
+
+    let session = start_ccx(&env, &[]);
+    ask(&session, "hello [[reply:configured]]", "configured");
+    session
+        .wait_for(TURN, |s| {
+            s.lines()
+                .any(|l| l.contains("config.toml: ") && l.contains(said))
+        })
+        .unwrap_or_else(|screen| panic!("the footer does not name the key:\n{screen}"));
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+    let log = std::fs::read_to_string(env.data_dir.join("ccx.log")).unwrap_or_default();
+    assert_eq!(log.lines().filter(|l| l.contains(said)).count(), 1, "{log}");
+
+    let out = ccx(&env, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.contains(" config "))
+        .unwrap_or_else(|| panic!("no config line:\n{text}"));
+    assert!(line.starts_with("BAD"), "{text}");
+    assert!(
+        line.contains(said) && line.contains("using its default"),
+        "{line}"
+    );
+    assert_eq!(out.status.code(), Some(1));
 }

@@ -144,7 +144,8 @@ fn kill_stops_the_job_and_its_process() {
     m.kill(&id).unwrap();
     let info = m.get(&id).unwrap();
     assert_eq!(info.state, JobState::Killed);
-    assert!(t.elapsed() < Duration::from_secs(7), "{:?}", t.elapsed());
+    // Bounded by the kill's own deadline (grace, then SIGKILL), with room for a loaded machine.
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
     assert!(processes_with(&sid).is_empty(), "claude is gone");
     // Its turn so far is kept, marked as cut short.
     let turns = store

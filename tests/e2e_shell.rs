@@ -10,6 +10,20 @@ use support::ccx::{
 };
 use support::{wait_until, TestEnv};
 
+/// Claude's screen once it has stopped changing (the same for a whole second), so a later
+/// comparison is not upset by a spinner or footer still being drawn; bounded.
+fn settled_screen(session: &support::PtySession) -> String {
+    let mut last = session.screen();
+    let settled = wait_until(support::ccx::TURN, || {
+        std::thread::sleep(Duration::from_secs(1));
+        let now = session.screen();
+        let same = now == last;
+        last = now;
+        same.then(|| last.clone())
+    });
+    settled.unwrap_or_else(|| panic!("Claude's screen never settled:\n{last}"))
+}
+
 #[test]
 fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
     let env = TestEnv::new();
@@ -20,8 +34,7 @@ fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
         "the answer before",
     );
     wait_for_finished_turns(&env, 1, &[]);
-    std::thread::sleep(Duration::from_millis(1500));
-    let before = session.screen();
+    let before = settled_screen(&session);
 
     open_editor(&session);
     assert!(
@@ -125,7 +138,7 @@ fn ctrl_bracket_opens_the_editor_during_a_long_turn_and_the_turn_completes() {
     type_command(&session, "log");
     session.wait_for_text("(running)", QUICK).unwrap();
     // Claude finishes while the editor is open; nothing of it shows until we return.
-    std::thread::sleep(Duration::from_secs(5));
+    wait_for_finished_turns(&env, 1, &[]);
     assert!(!session.screen().contains("● slow turn done"));
     close_editor(&session);
     session.wait_for_text("● slow turn done", QUICK).unwrap();

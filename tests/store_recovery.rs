@@ -473,3 +473,269 @@ fn recovery_keeps_what_was_imported() {
         vec![serde_json::json!({"uuid": "k2"})]
     );
 }
+
+/// One turn's transcript lines as Claude Code writes them (prompt, then the reply with usage).
+fn transcript_turn(session: &str, i: u64, parent: Option<&str>) -> Vec<serde_json::Value> {
+    let user = format!("u-{i}");
+    let assistant = format!("a-{i}");
+    let stamp = format!("2026-01-01T10:{:02}:{:02}.000Z", i / 60, i % 60);
+    vec![
+        serde_json::json!({
+            "type": "user", "uuid": user, "parentUuid": parent, "sessionId": session,
+            "timestamp": stamp,
+            "message": {"role": "user", "content": lost_prompt(i)}
+        }),
+        serde_json::json!({
+            "type": "assistant", "uuid": assistant, "parentUuid": user, "sessionId": session,
+            "timestamp": stamp,
+            "message": {
+                "id": format!("msg-{i}"), "role": "assistant", "model": "claude-test",
+                "content": [{"type": "text", "text": lost_reply(i)}],
+                "usage": {"input_tokens": 100 + i, "output_tokens": 7,
+                          "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+            }
+        }),
+    ]
+}
+
+fn lost_prompt(i: u64) -> String {
+    format!("prompt {i} {}", "p".repeat(1500))
+}
+
+fn lost_reply(i: u64) -> String {
+    format!("reply {i} {}", "r".repeat(1500))
+}
+
+/// The issue's damage: 4 KiB of zeros in the middle of sled's file, where `ccx log` then
+/// showed 33 of 36 turns and `ccx doctor` said ok. Doctor must say which turns are missing,
+/// and `--repair` must rebuild them from Claude Code's transcript and keep the damaged copy.
+/// A store of `n` finished turns on `main` in one session, and that session's transcript where
+/// Claude Code keeps it; returns the session id.
+fn store_with_transcript(env: &TestEnv, n: u64) -> &'static str {
+    let dir = env_store_dir(env);
+    let session = "0b9c4d2e-36aa-4d57-9e1f-5f3d2a1b0c99";
+    let mut transcript = Vec::new();
+    {
+        let store = Store::open(&dir).unwrap();
+        let mut parent: Option<String> = None;
+        for i in 1..=n {
+            let lines = transcript_turn(session, i, parent.as_deref());
+            parent = Some(format!("a-{i}"));
+            let started = store
+                .begin_turn(TurnStart {
+                    branch: "main".into(),
+                    kind: TurnKind::Prompt,
+                    prompt: lost_prompt(i),
+                    input: None,
+                    session_id: session.into(),
+                    started_at: String::new(),
+                    ..Default::default()
+                })
+                .unwrap();
+            store
+                .finish_turn(
+                    started.id,
+                    TurnEnd {
+                        reply: lost_reply(i),
+                        ended_at: ccx::model::now_rfc3339(),
+                        context_tokens: 100 + i,
+                        output_tokens: 7,
+                        est_tokens: 1,
+                        interrupted: false,
+                        files: Vec::new(),
+                        snapshot: None,
+                        entries: lines.clone(),
+                    },
+                )
+                .unwrap();
+            transcript.extend(lines);
+        }
+        store.flush().unwrap();
+    }
+    let transcript_path = ccx::transcript::transcript_path(
+        &env.home,
+        &ccx::paths::project_dir(&env.project),
+        session,
+    );
+    std::fs::create_dir_all(transcript_path.parent().unwrap()).unwrap();
+    let text: String = transcript.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&transcript_path, text).unwrap();
+
+    session
+}
+
+#[test]
+fn zeros_inside_the_log_are_found_and_the_lost_turns_rebuilt_from_the_transcript() {
+    const N: u64 = 36;
+    let env = TestEnv::new();
+    let dir = env_store_dir(&env);
+    let session = store_with_transcript(&env, N);
+    let _ = session;
+    // dd if=/dev/zero of=db/db bs=1 seek=200000 count=4096 conv=notrunc
+    let file = dir.join("db").join("db");
+    let len = std::fs::metadata(&file).unwrap().len();
+    assert!(
+        len > 204_096,
+        "the log is large enough to damage ({len} bytes)"
+    );
+    let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.seek(SeekFrom::Start(200_000)).unwrap();
+    f.write_all(&[0u8; 4096]).unwrap();
+    drop(f);
+
+    let out = ccx(&env, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("doctor:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "doctor fails on the damage:\n{text}"
+    );
+    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    assert!(store_line.starts_with("BAD"), "{store_line}");
+    assert!(store_line.contains("damaged"), "{store_line}");
+
+    let out = ccx(&env, &["doctor", "--repair"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!(
+        "doctor --repair:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("db.damaged-"),
+        "the damaged copy is kept: {text}"
+    );
+
+    let turns = log_json(&env, &["--all"]);
+    let ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    assert_eq!(
+        ids,
+        (1..=N).collect::<Vec<_>>(),
+        "every turn is back: {text}"
+    );
+    for t in &turns {
+        let i = t["id"].as_u64().unwrap();
+        assert_eq!(t["prompt"], lost_prompt(i), "turn #{i}");
+        assert_eq!(t["reply"], lost_reply(i), "turn #{i}");
+        assert_eq!(t["context_tokens"], 100 + i, "turn #{i}");
+        if i > 1 {
+            assert_eq!(t["parent"], i - 1, "turn #{i} follows the one before");
+        }
+    }
+
+    let out = ccx(&env, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    assert!(store_line.starts_with("ok"), "after the repair: {text}");
+}
+
+/// Turns lost in the middle of the log (the issue's "33 of 36"): `ccx doctor` names the
+/// missing ids, and `--repair` rebuilds them from the transcript with their links. A branch
+/// deleted on purpose is not taken for a loss.
+#[test]
+fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
+    const N: u64 = 36;
+    let env = TestEnv::new();
+    let dir = env_store_dir(&env);
+    store_with_transcript(&env, N);
+    {
+        // A side branch deleted on purpose leaves tombstones, not gaps.
+        let store = Store::open(&dir).unwrap();
+        let side = store
+            .begin_turn(TurnStart {
+                branch: "side".into(),
+                kind: TurnKind::Prompt,
+                prompt: "on the side".into(),
+                input: None,
+                session_id: "side-session".into(),
+                started_at: String::new(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(side.id, N + 1);
+        assert_eq!(store.delete_branch("side").unwrap(), 1);
+    }
+    {
+        // Lose #10, #11 and #20 as damage would.
+        let db = sled::open(dir.join("db")).unwrap();
+        let turns = db.open_tree("turns").unwrap();
+        let entries = db.open_tree("entries").unwrap();
+        for id in [10u64, 11, 20] {
+            turns.remove(id.to_be_bytes()).unwrap();
+            entries.remove(id.to_be_bytes()).unwrap();
+        }
+        db.flush().unwrap();
+    }
+
+    let out = ccx(&env, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("doctor:\n{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    assert!(
+        store_line.contains("3 of its 36 turns are missing (#10..#11, #20)"),
+        "{store_line}"
+    );
+    assert!(
+        store_line.contains("the turns before #12, #21 are missing"),
+        "{store_line}"
+    );
+
+    let out = ccx(&env, &["doctor", "--repair"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("doctor --repair:\n{text}");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("3 lost turns were rebuilt from Claude Code's transcripts"),
+        "{text}"
+    );
+    let turns = log_json(&env, &["--all"]);
+    let ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, (1..=N).collect::<Vec<_>>());
+    for t in &turns {
+        let i = t["id"].as_u64().unwrap();
+        assert_eq!(t["prompt"], lost_prompt(i), "turn #{i}");
+        assert_eq!(t["reply"], lost_reply(i), "turn #{i}");
+        if i > 1 {
+            assert_eq!(t["parent"], i - 1, "turn #{i} follows the one before");
+        }
+    }
+    let out = ccx(&env, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "after the repair: {text}");
+}
+
+/// With a ccx holding the log, `ccx doctor` still verifies every record (the holder checks
+/// them for it) and names what is missing; `--repair` asks for every ccx to quit first.
+#[test]
+fn doctor_verifies_a_log_another_process_holds() {
+    let env = TestEnv::new();
+    let dir = env_store_dir(&env);
+    store_with_transcript(&env, 8);
+    {
+        let db = sled::open(dir.join("db")).unwrap();
+        db.open_tree("turns")
+            .unwrap()
+            .remove(5u64.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let held = Store::open(&dir).unwrap();
+    assert!(held.is_owner());
+
+    let out = ccx(&env, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("doctor:\n{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    assert!(store_line.starts_with("BAD"), "{store_line}");
+    assert!(
+        store_line.contains("1 of its 8 turns are missing (#5)"),
+        "{store_line}"
+    );
+    let out = ccx(&env, &["doctor", "--repair"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("in use by a running ccx"), "{text}");
+    assert_eq!(held.all_turns().unwrap().len(), 7, "nothing was changed");
+}

@@ -259,6 +259,7 @@ fn the_bridge_notes_unknown_hook_fields_and_fields_of_a_new_type_once() {
         let message = HookMessage {
             secret: bridge.secret.clone(),
             payload,
+            nonce: None,
         };
         let mut stream = std::os::unix::net::UnixStream::connect(&bridge.socket_path).unwrap();
         stream.write_all(&message.to_line()).unwrap();

@@ -33,6 +33,7 @@ pub fn check_hook_payload(data: &[u8]) {
         let message = HookMessage {
             secret: "s".into(),
             payload,
+            nonce: None,
         };
         let line = message.to_line();
         let back = HookMessage::from_line(&line).expect("a message ccx wrote parses");

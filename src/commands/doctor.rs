@@ -47,6 +47,7 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
     let mut checks = vec![check("claude", claude.map(|(detail, _)| detail))];
     checks.extend(versions_section(in_use));
     checks.push(check("hooks", hooks_deliver()));
+    checks.push(check("config", config_state()));
     match (store_state(), repair) {
         (StoreState::Damaged { dir, detail }, true) => {
             checks.push(Check {
@@ -54,9 +55,20 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
                 ok: false,
                 detail: format!("the turn log at {} is damaged ({detail})", dir.display()),
             });
+            let transcripts = std::env::current_dir().ok().and_then(|cwd| {
+                let config = super::import::claude_config_dir().ok()?;
+                Some(
+                    config
+                        .join("projects")
+                        .join(crate::transcript::project_dir_name(
+                            &crate::paths::project_dir(&cwd),
+                        )),
+                )
+            });
             checks.push(check(
                 "repair",
-                crate::store::recover::recover(&dir).map(|r| r.describe().trim_end().to_string()),
+                crate::store::recover::recover_with_transcripts(&dir, transcripts.as_deref())
+                    .map(|r| r.describe().trim_end().to_string()),
             ));
             checks.push(store_state().into_check("store"));
         }
@@ -106,6 +118,18 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
         }
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+/// The config file: absent (defaults), read, or which keys are wrong.
+fn config_state() -> Result<String> {
+    let (_, problem) = crate::config::Config::load();
+    if let Some(problem) = problem {
+        anyhow::bail!(problem);
+    }
+    Ok(match crate::paths::config_file() {
+        Some(path) if path.exists() => format!("{} is read", path.display()),
+        _ => "no config.toml: every setting has its default".into(),
+    })
 }
 
 /// Starts a warning's detail: marked `!!`, never a failure.
@@ -161,7 +185,7 @@ fn versions_section(in_use: Option<Version>) -> Vec<Check> {
 /// version alone.
 fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<(String, String)> {
     let path = crate::session::find_claude(explicit)?;
-    let mut child = Command::new(&path)
+    let mut child = crate::paths::with_inherited_umask(&mut Command::new(&path))
         .arg("--version")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -339,6 +363,15 @@ fn store_state() -> StoreState {
     }
     let result = (|| -> Result<String> {
         let store = Store::open(&dir)?;
+        // Every record first: what is missing is named, not met half-way through a walk.
+        let problems = store.verify()?;
+        if !problems.is_empty() {
+            return Err(StoreError::Damaged {
+                path: store.dir().display().to_string(),
+                detail: problems.join("; "),
+            }
+            .into());
+        }
         let turns = store.all_turns()?.len();
         let branches = store.branches()?;
         for b in &branches {

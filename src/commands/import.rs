@@ -20,6 +20,15 @@
 //! transaction each, one flush at the end), prepared (token estimates) on a second thread while
 //! the first writes.
 //!
+//! Size: a transcript line over [`MAX_LINE_BYTES`] is stored cut down, with a marker saying how
+//! big it was (its ids, type and usage kept, the start of its text), and so is a prompt or reply
+//! over [`MAX_TEXT_BYTES`]; the import says how many. Requests to the store stay far under the
+//! limit of one request to another ccx process. An import that fails takes back the branches it
+//! made, turns and all, so it leaves nothing half done.
+//!
+//! Deleted branches stay deleted: the keys of turns deleted since their import still count as
+//! imported (their tombstones carry the session), unless `--include-deleted` asks for them.
+//!
 //! The pure part — [`conversations`] (leaves and their chains) and [`layout`] (which turns are
 //! new and where they attach) — is tested on synthetic transcripts.
 
@@ -274,12 +283,30 @@ struct Imported {
 
 impl Imported {
     /// What the store remembers of `session`, or None if it was never imported.
-    fn load(store: &Store, session: &str) -> Result<Option<(Imported, Value)>> {
+    /// Turns deleted since their import count as imported unless `include_deleted`.
+    fn load(
+        store: &Store,
+        session: &str,
+        include_deleted: bool,
+    ) -> Result<Option<(Imported, Value)>> {
         let Some(meta) = store.get_meta(&meta_key(session))? else {
             return Ok(None);
         };
         let mut imported: Imported = serde_json::from_value(meta.clone()).unwrap_or_default();
-        imported.turns.extend(store.imported_keys(session)?);
+        if include_deleted {
+            // What an older ccx remembered in the record may name deleted turns too.
+            let alive: HashSet<u64> = store
+                .imported_keys(session)?
+                .into_iter()
+                .map(|(_, id)| id)
+                .collect();
+            imported.turns.retain(|_, id| alive.contains(id));
+            imported.turns.extend(store.imported_keys(session)?);
+        } else {
+            imported
+                .turns
+                .extend(store.imported_keys_with_deleted(session)?);
+        }
         Ok(Some((imported, meta)))
     }
 
@@ -308,6 +335,8 @@ pub struct Report {
     pub session: String,
     pub turns: usize,
     pub branches: BTreeSet<String>,
+    /// Transcript lines, prompts and replies stored cut down for their size.
+    pub truncated: usize,
     /// Why nothing was imported, when the session was skipped on purpose.
     pub skipped: Option<String>,
 }
@@ -338,8 +367,14 @@ impl Known {
     }
 }
 
-/// Imports one transcript into `store`.
-pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Report> {
+/// Imports one transcript into `store`; `include_deleted` brings back turns deleted since an
+/// earlier import.
+pub fn import_transcript(
+    store: &Store,
+    path: &Path,
+    known: &Known,
+    include_deleted: bool,
+) -> Result<Report> {
     let lines = transcript::read_transcript_keeping(path, transcript::Keep::Text)
         .with_context(|| format!("cannot read {}", path.display()))?;
     let session = lines
@@ -355,7 +390,7 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
         report.skipped = Some("empty transcript".into());
         return Ok(report);
     }
-    let (mut imported, previous) = match Imported::load(store, &session)? {
+    let (mut imported, previous) = match Imported::load(store, &session, include_deleted)? {
         Some(found) => found,
         None => {
             if known.turns_by_session.contains_key(&session)
@@ -399,7 +434,8 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
     let known_keys: HashSet<String> = imported.turns.keys().cloned().collect();
     let segments = layout(&chains, &known_keys);
     // One flush for the whole import instead of one per batch.
-    store.bulk(|| {
+    let branches_before = imported.branches.len();
+    let written = store.bulk(|| {
         write_segments(
             store,
             &Target {
@@ -411,7 +447,18 @@ pub fn import_transcript(store: &Store, path: &Path, known: &Known) -> Result<Re
             &mut imported,
             &mut report,
         )
-    })?;
+    });
+    if let Err(err) = written {
+        // Take back what this import made: nothing half done stays.
+        for name in &imported.branches[branches_before..] {
+            if let Err(undo) = store.undo_import_branch(name) {
+                return Err(err.context(format!(
+                    "and the branch it made, {name}, could not be taken back: {undo:#}"
+                )));
+            }
+        }
+        return Err(err);
+    }
     let report = finish_import(store, &session, &chains, &imported, report);
     // Freeing a big transcript's parsed lines takes a while (a fifth of a second for 100 MB):
     // let another thread do it while this one goes on, or the process ends.
@@ -454,9 +501,14 @@ fn prompt_uuids(entries: &[Line]) -> Vec<String> {
 
 /// A planned turn as the store takes it: the entries joined into one JSON array, the token
 /// estimate made.
-fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
+fn finished_turn(
+    planned: &PlannedTurn,
+    session: &str,
+    truncated: &mut usize,
+) -> Result<FinishedTurn> {
     let facts = &planned.facts;
-    let prompt = facts.prompt.clone().unwrap_or_default();
+    let prompt = capped_text(facts.prompt.as_deref().unwrap_or_default(), truncated);
+    let reply = capped_text(&facts.reply, truncated);
     let started_at = planned.started_at.clone().unwrap_or_else(now_rfc3339);
     let est_tokens = tokens::estimate_tokens(&prompt) + tokens::estimate_tokens(&facts.reply);
     Ok(FinishedTurn {
@@ -477,7 +529,7 @@ fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
             ..Default::default()
         },
         end: TurnEnd {
-            reply: facts.reply.clone(),
+            reply,
             ended_at: planned.ended_at.clone().unwrap_or(started_at),
             context_tokens: facts.context_tokens,
             output_tokens: facts.output_tokens,
@@ -487,9 +539,109 @@ fn finished_turn(planned: &PlannedTurn, session: &str) -> Result<FinishedTurn> {
             snapshot: None,
             entries: Vec::new(),
         },
-        entries: entries_json(&planned.entries)?,
+        entries: capped_entries_json(&planned.entries, truncated)?,
         source_key: planned.key.clone(),
     })
+}
+
+/// The largest transcript line stored whole; a bigger one is cut down ([`cut_line`]).
+pub const MAX_LINE_BYTES: usize = 4 << 20;
+/// The largest prompt or reply stored whole.
+pub const MAX_TEXT_BYTES: usize = 4 << 20;
+/// The most transcript text one turn stores; lines past it are cut down too.
+const MAX_TURN_ENTRY_BYTES: usize = 16 << 20;
+/// How much of a cut-down line's text is kept.
+const KEPT_TEXT_BYTES: usize = 64 << 10;
+/// Fields of a cut-down line kept whole when their JSON is at most this long.
+const SMALL_FIELD_BYTES: usize = 4 << 10;
+
+/// The first `max` bytes of `text` at a character boundary.
+fn head(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// `text`, or its start with a marker when it is over [`MAX_TEXT_BYTES`] (counted).
+fn capped_text(text: &str, truncated: &mut usize) -> String {
+    if text.len() <= MAX_TEXT_BYTES {
+        return text.to_owned();
+    }
+    *truncated += 1;
+    format!(
+        "{}\n[ccx: truncated: {} bytes in the transcript]",
+        head(text, MAX_TEXT_BYTES),
+        text.len()
+    )
+}
+
+/// A transcript line cut down to what identifies it: its small fields (type, uuid, parentUuid,
+/// sessionId, timestamp, ...), its message's small fields (role, id, model, usage) and the
+/// start of its text, marked `ccxTruncated` with the size it had.
+fn cut_line(line: &Line, size: usize) -> Value {
+    let small = |v: &Value| serde_json::to_string(v).is_ok_and(|s| s.len() <= SMALL_FIELD_BYTES);
+    let mut out = serde_json::Map::new();
+    if let Some(fields) = line.raw.as_object() {
+        for (k, v) in fields {
+            if k != "message" && small(v) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        if let Some(message) = fields.get("message").and_then(Value::as_object) {
+            let mut kept = serde_json::Map::new();
+            for (k, v) in message {
+                if k != "content" && small(v) {
+                    kept.insert(k.clone(), v.clone());
+                }
+            }
+            let text = format!(
+                "{}\n[ccx: truncated: this transcript line was {size} bytes]",
+                head(&line.text(), KEPT_TEXT_BYTES)
+            );
+            let content = match message.get("content") {
+                Some(Value::String(_)) => Value::String(text),
+                _ => serde_json::json!([{"type": "text", "text": text}]),
+            };
+            kept.insert("content".into(), content);
+            out.insert("message".into(), Value::Object(kept));
+        }
+    }
+    out.insert("ccxTruncated".into(), serde_json::json!({ "bytes": size }));
+    Value::Object(out)
+}
+
+/// [`entries_json`] with every line over [`MAX_LINE_BYTES`] (or past [`MAX_TURN_ENTRY_BYTES`]
+/// for the turn) cut down ([`cut_line`]), counting them in `truncated`.
+fn capped_entries_json(lines: &[Line], truncated: &mut usize) -> Result<String> {
+    let size = |l: &Line| match &l.text {
+        Some(text) => text.len(),
+        None => serde_json::to_string(&l.raw).map_or(0, |s| s.len()),
+    };
+    let mut total = 0;
+    let mut any_cut = false;
+    let capped: Vec<Line> = lines
+        .iter()
+        .map(|line| {
+            let n = size(line);
+            if n <= MAX_LINE_BYTES && total + n <= MAX_TURN_ENTRY_BYTES {
+                total += n;
+                return line.clone();
+            }
+            any_cut = true;
+            *truncated += 1;
+            let mut cut = line.clone();
+            cut.raw = cut_line(line, n);
+            cut.text = None;
+            total += serde_json::to_string(&cut.raw).map_or(0, |s| s.len());
+            cut
+        })
+        .collect();
+    if !any_cut {
+        return entries_json(lines);
+    }
+    entries_json(&capped)
 }
 
 /// A turn's lines as the text of one JSON array: each line as it was read when its text was
@@ -521,13 +673,14 @@ fn encode_batches(
     chains: &[Vec<PlannedTurn>],
     segments: &[Segment],
     session: &str,
+    truncated: &mut usize,
     mut send: impl FnMut(Result<Batch>) -> bool,
 ) {
     for (index, seg) in segments.iter().enumerate() {
         let mut turns = Vec::new();
         let mut bytes = 0;
         for planned in &chains[seg.chain][seg.turns.clone()] {
-            let turn = match finished_turn(planned, session) {
+            let turn = match finished_turn(planned, session, truncated) {
                 Ok(turn) => turn,
                 Err(e) => {
                     send(Err(e));
@@ -571,7 +724,13 @@ fn write_segments(
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(2);
         let session = target.session;
-        scope.spawn(move || encode_batches(chains, segments, session, |b| tx.send(b).is_ok()));
+        let encoder = scope.spawn(move || {
+            let mut truncated = 0;
+            encode_batches(chains, segments, session, &mut truncated, |b| {
+                tx.send(b).is_ok()
+            });
+            truncated
+        });
         let mut current: Option<(usize, String)> = None;
         // Dropping `rx` on an error stops the encoding thread at its next batch.
         for batch in rx {
@@ -590,6 +749,7 @@ fn write_segments(
             imported.turns.extend(keys.into_iter().zip(ids));
             report.branches.insert(branch);
         }
+        report.truncated += encoder.join().unwrap_or(0);
         Ok(())
     })
 }
@@ -613,6 +773,12 @@ fn segment_branch(
                 .with_context(|| format!("turn {k} was imported but is not remembered"))
         })
         .transpose()?;
+    // The turn it follows was deleted (with its branch): the new turns start a branch of
+    // their own.
+    let parent = match parent {
+        Some(pid) if store.turn(pid)?.is_none() => None,
+        other => other,
+    };
     if let Some(pid) = parent {
         for name in &imported.branches {
             if store.branch(name)?.is_some_and(|b| b.head == Some(pid)) {
@@ -710,7 +876,7 @@ pub fn project_transcripts(config_dir: &Path, project: &Path) -> Vec<PathBuf> {
 }
 
 /// `ccx import [TRANSCRIPT.jsonl | --all]`.
-pub fn run(path: Option<PathBuf>, all: bool) -> Result<i32> {
+pub fn run(path: Option<PathBuf>, all: bool, include_deleted: bool) -> Result<i32> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let project = crate::paths::project_dir(&cwd);
     let paths = match (path, all) {
@@ -751,9 +917,11 @@ pub fn run(path: Option<PathBuf>, all: bool) -> Result<i32> {
     let mut turns = 0;
     let mut branches = BTreeSet::new();
     let mut failed = false;
+    let mut truncated = 0;
     for path in &paths {
-        match import_transcript(&store, path, &known) {
+        match import_transcript(&store, path, &known, include_deleted) {
             Ok(report) => {
+                truncated += report.truncated;
                 if let Some(why) = &report.skipped {
                     if !all || why != "recorded by ccx" {
                         eprintln!("ccx: skipped session {}: {why}", report.session);
@@ -777,6 +945,16 @@ pub fn run(path: Option<PathBuf>, all: bool) -> Result<i32> {
             branches.len(),
             if branches.len() == 1 { "" } else { "es" },
             branches.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if truncated > 0 {
+        println!(
+            "{truncated} transcript line{} or text{} over {} MiB {} stored cut down, marked \
+             \"[ccx: truncated ...]\"",
+            if truncated == 1 { "" } else { "s" },
+            if truncated == 1 { "" } else { "s" },
+            MAX_LINE_BYTES >> 20,
+            if truncated == 1 { "was" } else { "were" },
         );
     }
     Ok(if failed { 1 } else { 0 })
@@ -984,7 +1162,7 @@ mod tests {
         std::fs::write(&path, text).unwrap();
 
         let known = Known::gather(&store).unwrap();
-        let report = import_transcript(&store, &path, &known).unwrap();
+        let report = import_transcript(&store, &path, &known, false).unwrap();
         assert_eq!(report.turns, 5, "{report:?}");
         assert_eq!(report.branches.len(), 2);
         let main = store.lineage("import-abcdef12").unwrap();
@@ -1009,7 +1187,7 @@ mod tests {
 
         // Again: nothing new.
         let known = Known::gather(&store).unwrap();
-        let again = import_transcript(&store, &path, &known).unwrap();
+        let again = import_transcript(&store, &path, &known, false).unwrap();
         assert_eq!(again.turns, 0, "{again:?}");
         assert!(again.skipped.is_none());
         assert_eq!(store.all_turns().unwrap().len(), 5);
@@ -1032,7 +1210,7 @@ mod tests {
             path
         };
         let a = write("abcdef12-3456.jsonl", &original);
-        import_transcript(&store, &a, &Known::gather(&store).unwrap()).unwrap();
+        import_transcript(&store, &a, &Known::gather(&store).unwrap(), false).unwrap();
         // `/branch` after turn 2: the same lines under a new session, marked `forkedFrom`.
         let mut copy: Vec<Value> = original
             .iter()
@@ -1046,7 +1224,7 @@ mod tests {
         copy.push(user("u3", Some("a2"), "third", "2026-01-01T12:02:00.000Z"));
         copy.push(assistant("a3", "u3", "three", 1300));
         let b = write("99999999-0000.jsonl", &copy);
-        let report = import_transcript(&store, &b, &Known::gather(&store).unwrap()).unwrap();
+        let report = import_transcript(&store, &b, &Known::gather(&store).unwrap(), false).unwrap();
         assert_eq!(report.turns, 1, "{report:?}");
         let turns = store.all_turns().unwrap();
         assert_eq!(turns.len(), 3);
@@ -1090,7 +1268,7 @@ mod tests {
         std::fs::write(&path, text).unwrap();
 
         let known = Known::gather(&store).unwrap();
-        let report = import_transcript(&store, &path, &known).unwrap();
+        let report = import_transcript(&store, &path, &known, false).unwrap();
         assert_eq!(report.turns, 3, "{report:?}");
         let main = store.lineage("import-abcdef12").unwrap();
         assert_eq!(
@@ -1112,7 +1290,7 @@ mod tests {
         );
 
         let known = Known::gather(&store).unwrap();
-        let again = import_transcript(&store, &path, &known).unwrap();
+        let again = import_transcript(&store, &path, &known, false).unwrap();
         assert_eq!(again.turns, 0, "{again:?}");
         assert_eq!(store.all_turns().unwrap().len(), 5);
     }
@@ -1150,8 +1328,127 @@ mod tests {
         let text: String = rewound().iter().map(|l| format!("{}\n", l.raw)).collect();
         std::fs::write(&path, text).unwrap();
         let known = Known::gather(&store).unwrap();
-        let report = import_transcript(&store, &path, &known).unwrap();
+        let report = import_transcript(&store, &path, &known, false).unwrap();
         assert_eq!(report.turns, 0);
         assert_eq!(report.skipped.as_deref(), Some("recorded by ccx"));
+    }
+
+    fn write_transcript(dir: &Path, name: &str, lines: &[Value]) -> PathBuf {
+        let path = dir.join(name);
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `ccx import --all` after `:delete` used to bring the deleted branch's turns back.
+    #[test]
+    fn a_deleted_branch_is_not_imported_again_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let values: Vec<Value> = rewound().iter().map(|l| l.raw.clone()).collect();
+        let path = write_transcript(dir.path(), "abcdef12-3456.jsonl", &values);
+        let known = Known::gather(&store).unwrap();
+        assert_eq!(
+            import_transcript(&store, &path, &known, false)
+                .unwrap()
+                .turns,
+            5
+        );
+        assert_eq!(store.delete_branch("import-abcdef12-2").unwrap(), 2);
+
+        let known = Known::gather(&store).unwrap();
+        let again = import_transcript(&store, &path, &known, false).unwrap();
+        assert_eq!(again.turns, 0, "the deleted turns stay deleted: {again:?}");
+        assert_eq!(store.all_turns().unwrap().len(), 3);
+        assert!(store.branch("import-abcdef12-2").unwrap().is_none());
+
+        let known = Known::gather(&store).unwrap();
+        let asked = import_transcript(&store, &path, &known, true).unwrap();
+        assert_eq!(
+            asked.turns, 2,
+            "--include-deleted brings them back: {asked:?}"
+        );
+        let main = store.lineage("import-abcdef12").unwrap();
+        let back = store.lineage("import-abcdef12-2").unwrap();
+        assert_eq!(
+            back.iter().map(|t| t.prompt.as_str()).collect::<Vec<_>>(),
+            ["first", "second, differently", "third b"]
+        );
+        assert_eq!(back[0].id, main[0].id);
+        // Again without asking: nothing more.
+        let known = Known::gather(&store).unwrap();
+        assert_eq!(
+            import_transcript(&store, &path, &known, false)
+                .unwrap()
+                .turns,
+            0
+        );
+    }
+
+    /// A line far over the limit of one request to another ccx process, imported through
+    /// such a process: stored cut down with a marker, and counted.
+    #[test]
+    fn a_huge_line_is_stored_cut_down_through_a_client() {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = Store::open(&dir.path().join("store")).unwrap();
+        let client = Store::open(&dir.path().join("store")).unwrap();
+        assert!(owner.is_owner() && !client.is_owner());
+        let huge = "y".repeat(36_000_000);
+        let path = write_transcript(
+            dir.path(),
+            "abcdef12-3456.jsonl",
+            &[
+                user("u1", None, &huge, "2026-01-01T12:00:00.000Z"),
+                assistant("a1", "u1", "seen", 1100),
+                user("u2", Some("a1"), "small", "2026-01-01T12:01:00.000Z"),
+                assistant("a2", "u2", "fine", 1200),
+            ],
+        );
+        drop(huge);
+        let known = Known::gather(&client).unwrap();
+        let report = import_transcript(&client, &path, &known, false).unwrap();
+        assert_eq!(report.turns, 2, "{report:?}");
+        assert_eq!(report.truncated, 2, "the line and the prompt it holds");
+        let turns = owner.lineage("import-abcdef12").unwrap();
+        assert!(turns[0].prompt.len() < MAX_TEXT_BYTES + 100);
+        assert!(turns[0]
+            .prompt
+            .ends_with("[ccx: truncated: 36000000 bytes in the transcript]"));
+        assert_eq!(turns[0].reply, "seen");
+        let entries = owner.entries(turns[0].id).unwrap();
+        let cut = entries.iter().find(|e| e["uuid"] == "u1").unwrap();
+        assert!(cut["ccxTruncated"]["bytes"].as_u64().unwrap() > 36_000_000);
+        assert_eq!(cut["parentUuid"], Value::Null);
+        assert_eq!(turns[1].prompt, "small");
+    }
+
+    /// An import that fails part way takes back the branch it made: nothing half done stays.
+    #[test]
+    fn a_failed_import_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        // A session id the store refuses as an import source (a NUL in it), after the branch
+        // named from its first 8 characters was made.
+        let bad = |v: Value| {
+            let mut v = v;
+            v["sessionId"] = json!("abcdefgh\u{0}x");
+            v
+        };
+        let path = write_transcript(
+            dir.path(),
+            "bad.jsonl",
+            &[
+                bad(user("u1", None, "first", "2026-01-01T12:00:00.000Z")),
+                bad(assistant("a1", "u1", "one", 1100)),
+            ],
+        );
+        let known = Known::gather(&store).unwrap();
+        assert!(import_transcript(&store, &path, &known, false).is_err());
+        assert!(
+            store.branches().unwrap().is_empty(),
+            "{:?}",
+            store.branches()
+        );
+        assert!(store.all_turns().unwrap().is_empty());
     }
 }

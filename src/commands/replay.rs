@@ -114,6 +114,7 @@ fn run_claude(
 ) -> Result<RunEnd> {
     use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(claude);
+    crate::paths::with_inherited_umask(&mut cmd);
     cmd.args(args)
         .current_dir(cwd)
         .stdin(Stdio::piped())

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Environment variables through which claude's hook processes find this ccx.
 pub const ENV_SOCKET: &str = "CCX_HOOK_SOCKET";
@@ -49,6 +49,12 @@ pub fn hook_credentials(key_file: Option<std::ffi::OsString>) -> Option<(PathBuf
 
 /// How long one hook connection may take to deliver its message.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection may send nothing before it is cut: a real hook writes its line in
+/// microseconds, so a connection that stalls only holds a slot another hook may need (the
+/// hook tries again if it was the one cut).
+const IDLE_TIMEOUT: Duration = Duration::from_millis(250);
+/// How many recent message nonces are remembered (a hook that retries sends its nonce again).
+const RECENT_NONCES: usize = 1024;
 
 /// Counts of what the bridge accepted and dropped.
 #[derive(Debug, Default)]
@@ -78,7 +84,9 @@ impl Bridge {
             uuid::Uuid::new_v4().simple()
         );
         remove_stale_run_dirs(runtime_dir);
-        let dir = runtime_dir.join(format!("run-{}-{}", std::process::id(), &secret[..8]));
+        // Named apart from the secret: nothing of it shows in a path.
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let dir = runtime_dir.join(format!("run-{}-{}", std::process::id(), &tag[..8]));
         crate::paths::ensure_private_dir(&dir)?;
         let socket_path = dir.join("hook.sock");
         let std_listener = std::os::unix::net::UnixListener::bind(&socket_path)
@@ -96,6 +104,7 @@ impl Bridge {
         let sessions = Arc::new(Mutex::new(HashSet::new()));
         let gate = Gate {
             secret: secret.clone(),
+            recent: Mutex::new(std::collections::VecDeque::new()),
             sessions: sessions.clone(),
             stats: stats.clone(),
             deliver: Box::new(deliver),
@@ -157,6 +166,7 @@ fn note_unknowns(payload: &serde_json::Value) {
 /// Decides what may pass.
 struct Gate {
     secret: String,
+    recent: Mutex<std::collections::VecDeque<String>>,
     sessions: Arc<Mutex<HashSet<String>>>,
     stats: Arc<BridgeStats>,
     deliver: Box<dyn Fn(HookEvent) + Send + Sync>,
@@ -168,6 +178,16 @@ impl Gate {
             serde_json::from_slice(line).map_err(|e| format!("not a hook message: {e}"))?;
         if !constant_time_eq(message.secret.as_bytes(), self.secret.as_bytes()) {
             return Err("wrong secret".into());
+        }
+        if let Some(nonce) = &message.nonce {
+            let mut recent = lock(&self.recent);
+            if recent.contains(nonce) {
+                return Err("a message already taken, sent again".into());
+            }
+            if recent.len() >= RECENT_NONCES {
+                recent.pop_front();
+            }
+            recent.push_back(nonce.clone());
         }
         let payload = serde_json::to_vec(&message.payload).map_err(|e| e.to_string())?;
         let event = parse_hook_payload(&payload).map_err(|e| e.to_string())?;
@@ -227,16 +247,17 @@ async fn serve(listener: std::os::unix::net::UnixListener, gate: Arc<Gate>) {
         };
         let gate = gate.clone();
         tokio::spawn(async move {
-            let limit = MAX_HOOK_MESSAGE_BYTES as u64 + 1;
-            let mut line = Vec::new();
-            let read =
-                tokio::time::timeout(READ_TIMEOUT, stream.take(limit).read_to_end(&mut line)).await;
+            let mut stream = stream;
+            let read = read_message(&mut stream).await;
             drop(permit);
             match read {
-                Ok(Ok(_)) if line.len() as u64 >= limit => gate.drop_message("oversized message"),
-                Ok(Ok(_)) => gate.take(line.trim_ascii_end()),
-                Ok(Err(e)) => gate.drop_message(&format!("read failed: {e}")),
-                Err(_) => gate.drop_message("message not delivered in time"),
+                Ok(line) => {
+                    // Received whole: the hook may stop trying.
+                    let _ = tokio::time::timeout(IDLE_TIMEOUT, stream.write_all(b"k")).await;
+                    drop(stream);
+                    gate.take(line.trim_ascii_end());
+                }
+                Err(reason) => gate.drop_message(&reason),
             }
         });
     }
@@ -254,6 +275,29 @@ fn write_key(path: &Path, key: &HookKey) -> Result<()> {
         .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(&serde_json::to_vec(key)?)?;
     Ok(())
+}
+
+/// Reads one message to the end of the connection, cutting a connection that stalls for
+/// [`IDLE_TIMEOUT`], takes longer than [`READ_TIMEOUT`] in all, or sends too much.
+async fn read_message(stream: &mut tokio::net::UnixStream) -> std::result::Result<Vec<u8>, String> {
+    let deadline = tokio::time::Instant::now() + READ_TIMEOUT;
+    let mut line = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let wait =
+            IDLE_TIMEOUT.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        match tokio::time::timeout(wait, stream.read(&mut buf)).await {
+            Err(_) => return Err("message not delivered in time (connection cut)".into()),
+            Ok(Err(e)) => return Err(format!("read failed: {e}")),
+            Ok(Ok(0)) => return Ok(line),
+            Ok(Ok(n)) => {
+                line.extend_from_slice(&buf[..n]);
+                if line.len() > MAX_HOOK_MESSAGE_BYTES {
+                    return Err("oversized message".into());
+                }
+            }
+        }
+    }
 }
 
 /// Removes the run directories of ccx processes that are gone (killed before cleaning up).
@@ -338,5 +382,52 @@ mod tests {
         assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
         assert_eq!(bridge.stats.dropped.load(Ordering::Relaxed), 3);
         assert_eq!(bridge.stats.accepted.load(Ordering::Relaxed), 3);
+    }
+
+    /// The issue's flood: 200 connections each holding a partial line. A real hook's message
+    /// still arrives (slow connections are cut early, the hook tries again), and once only.
+    #[test]
+    fn a_flood_of_stalled_connections_does_not_lose_a_real_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let bridge = Bridge::start(dir.path(), move |e| {
+            let _ = tx.send(e);
+        })
+        .unwrap();
+        let stalled: Vec<_> = (0..200)
+            .filter_map(|_| {
+                let mut s = std::os::unix::net::UnixStream::connect(&bridge.socket_path).ok()?;
+                s.write_all(b"{\"secret\": \"partial").ok()?;
+                Some(s)
+            })
+            .collect();
+        assert!(stalled.len() > 64, "the flood holds every slot");
+        let mut line = serde_json::to_vec(&HookMessage {
+            secret: bridge.secret.clone(),
+            payload: serde_json::from_str(&message("x", "SessionStart", "s1"))
+                .map(|v: serde_json::Value| v["payload"].clone())
+                .unwrap(),
+            nonce: Some("n-1".into()),
+        })
+        .unwrap();
+        line.push(b'\n');
+        let delivered = super::super::client::send(
+            &bridge.socket_path,
+            &line,
+            super::super::client::SEND_BUDGET,
+        );
+        assert!(delivered, "the hook's message was acknowledged");
+        assert!(matches!(
+            rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+            HookEvent::SessionStart { .. }
+        ));
+        // The same message again (a retry whose acknowledgement was lost) is taken once.
+        assert!(super::super::client::send(
+            &bridge.socket_path,
+            &line,
+            Duration::from_secs(3)
+        ));
+        assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
+        drop(stalled);
     }
 }

@@ -278,6 +278,10 @@ pub struct HookMessage {
     pub secret: String,
     /// Claude Code's payload, as received.
     pub payload: serde_json::Value,
+    /// Unique per hook call: a message the hook sent again (its acknowledgement was lost) is
+    /// taken once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 impl HookMessage {
@@ -586,6 +590,7 @@ mod tests {
             secret: "s3cret".into(),
             payload: serde_json::from_str(&payload("Stop", r#","stop_hook_active":false"#))
                 .unwrap(),
+            nonce: None,
         };
         let line = msg.to_line();
         assert_eq!(line.last(), Some(&b'\n'));
@@ -724,6 +729,7 @@ mod tests {
         let msg = HookMessage {
             secret: "k".into(),
             payload: serde_json::from_str(REAL_STOP).unwrap(),
+            nonce: Some("n1".into()),
         };
         let back = HookMessage::from_line(&msg.to_line()).unwrap();
         assert!(matches!(back.event().unwrap(), HookEvent::Stopped { .. }));

@@ -9,6 +9,8 @@
 //! `uuids` (a turn's `prompt_uuid` → id BE: how a transcript line leads to its turn), `open`
 //! (id BE → nothing: the turns begun and not yet finished). Stores made before `uuids` and `open`
 //! existed open as they are; their turns are simply not in those trees.
+//! `deleted` (id BE → JSON [`Tombstone`]: a turn removed with its branch, so its id is never
+//! given again and `ccx doctor` can tell a deleted turn from a lost one).
 //! Writes are serialised by one mutex, applied in one sled transaction, and flushed before
 //! the answer leaves: an acknowledged write is durable.
 
@@ -96,6 +98,10 @@ pub enum Request {
     /// a key whose turn was deleted, or whose id now names another session's turn, is left out.
     ImportedKeys {
         source: String,
+        /// Also the keys of turns deleted since (their tombstones carry the session): what
+        /// `ccx import` must not bring back.
+        #[serde(default)]
+        with_deleted: bool,
     },
     /// Renames a branch everywhere it is named (its turns, child branches, sessions).
     RenameBranch {
@@ -105,8 +111,14 @@ pub enum Request {
     /// Removes a branch and the turns only it holds; answers how many turns went.
     DeleteBranch {
         name: String,
+        /// Undoing a failed import: the import keys of its turns go too, so a later import
+        /// brings them in (a person's delete keeps them, so it does not).
+        #[serde(default)]
+        forget_imports: bool,
     },
     Flush,
+    /// Checks every record (see `recover::verify_db`): one phrase per kind of problem.
+    Verify,
 }
 
 impl Request {
@@ -142,6 +154,7 @@ pub enum Response {
     Count(u64),
     Ids(Vec<u64>),
     Keys(Vec<(String, u64)>),
+    Problems(Vec<String>),
     Done,
     Error(StoreError),
 }
@@ -159,8 +172,27 @@ pub struct Engine {
     imports: sled::Tree,
     uuids: sled::Tree,
     open: sled::Tree,
+    deleted: sled::Tree,
     write: Mutex<()>,
 }
+
+/// What is remembered of a turn deleted with its branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub branch: String,
+    pub session_id: String,
+    /// The transcript line the turn's prompt came from, when known (for imports).
+    #[serde(default)]
+    pub prompt_uuid: Option<String>,
+    pub deleted_at: String,
+    /// Not deleted by anyone: lost to damage, and not found again by a repair.
+    #[serde(default)]
+    pub lost: bool,
+}
+
+/// The `meta` key holding the first turn id given after tombstones were kept: a gap in the ids
+/// from there on is a lost turn, not a deleted one.
+pub const TOMBSTONES_FROM: &str = "tombstones_from";
 
 type Res<T> = Result<T, StoreError>;
 type TxRes<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -230,9 +262,21 @@ impl Engine {
             imports: open("imports")?,
             uuids: open("uuids")?,
             open: open("open")?,
+            deleted: open("deleted")?,
             db,
             write: Mutex::new(()),
         })
+        .inspect(Engine::mark_tombstones_start)
+    }
+
+    /// Remembers, once, from which id on deleted turns leave tombstones (older stores kept
+    /// none). Best effort: a store that cannot be written now is marked on a later open.
+    fn mark_tombstones_start(&self) {
+        if matches!(self.meta.get(TOMBSTONES_FROM), Ok(None)) {
+            if let Ok(next) = self.next_turn_id() {
+                let _ = self.meta.insert(TOMBSTONES_FROM, Self::encode(&next));
+            }
+        }
     }
 
     /// Runs one request. Never panics on bad input; failures come back as `Response::Error`.
@@ -255,7 +299,12 @@ impl Engine {
             } => self
                 .import_turns(token, branch, source, turns, *defer)
                 .map(Response::Ids),
-            Request::ImportedKeys { source } => self.imported_keys(source).map(Response::Keys),
+            Request::ImportedKeys {
+                source,
+                with_deleted,
+            } => self
+                .imported_keys(source, *with_deleted)
+                .map(Response::Keys),
             Request::Turn { id } => self.turn(*id).map(Response::MaybeTurn),
             Request::TurnByUuid { uuid } => self.turn_by_uuid(uuid).map(Response::MaybeTurn),
             Request::OpenTurns => self.open_turns().map(Response::Turns),
@@ -279,8 +328,14 @@ impl Engine {
             Request::RenameBranch { old, new } => {
                 self.rename_branch(old, new).map(|()| Response::Done)
             }
-            Request::DeleteBranch { name } => self.delete_branch(name).map(Response::Count),
+            Request::DeleteBranch {
+                name,
+                forget_imports,
+            } => self
+                .delete_branch(name, *forget_imports)
+                .map(Response::Count),
             Request::Flush => self.flush().map(|()| Response::Done),
+            Request::Verify => Ok(Response::Problems(super::recover::verify_db(&self.db))),
         };
         result.unwrap_or_else(Response::Error)
     }
@@ -451,12 +506,14 @@ impl Engine {
 
     /// The id the next turn gets: one past the last turn's.
     fn next_turn_id(&self) -> Res<u64> {
-        match self.turns.last().map_err(|e| self.sled(e))? {
-            Some((k, _)) => {
-                Ok(id_of(&k).ok_or_else(|| self.damaged("a turn key".into(), "bad id"))? + 1)
+        let mut last = 0;
+        for tree in [&self.turns, &self.deleted] {
+            if let Some((k, _)) = tree.last().map_err(|e| self.sled(e))? {
+                let id = id_of(&k).ok_or_else(|| self.damaged("a turn key".into(), "bad id"))?;
+                last = last.max(id);
             }
-            None => Ok(1),
         }
+        Ok(last + 1)
     }
 
     fn import_key(source: &str, key: &str) -> Vec<u8> {
@@ -647,7 +704,7 @@ impl Engine {
         self.flush_now()
     }
 
-    fn delete_branch(&self, name: &str) -> Res<u64> {
+    fn delete_branch(&self, name: &str, forget_imports: bool) -> Res<u64> {
         let _guard = self.lock_writes();
         let branch = self.branch(name)?.ok_or_else(|| self.no_branch(name))?;
         // Turns another branch's conversation passes through are kept.
@@ -667,11 +724,31 @@ impl Engine {
             }
         }
         let mut doomed = Vec::new();
+        let deleted_at = crate::model::now_rfc3339();
         for item in self.turns.iter() {
             let (k, bytes) = item.map_err(|e| self.sled(e))?;
             let turn = self.decode_turn(&bytes)?;
             if turn.branch == name && !needed.contains(&turn.id) {
-                doomed.push(k);
+                let tombstone = Tombstone {
+                    branch: name.to_owned(),
+                    session_id: turn.session_id.clone(),
+                    prompt_uuid: None,
+                    deleted_at: deleted_at.clone(),
+                    lost: false,
+                };
+                doomed.push((k, Self::encode(&tombstone)));
+            }
+        }
+        // The import keys naming the doomed turns, when they are to be forgotten.
+        let mut forgotten = Vec::new();
+        if forget_imports {
+            let doomed_ids: std::collections::HashSet<u64> =
+                doomed.iter().filter_map(|(k, _)| id_of(k)).collect();
+            for item in self.imports.iter() {
+                let (k, v) = item.map_err(|e| self.sled(e))?;
+                if id_of(&v).is_some_and(|id| doomed_ids.contains(&id)) {
+                    forgotten.push(k);
+                }
             }
         }
         let children: Vec<(String, Vec<u8>)> = others
@@ -688,12 +765,18 @@ impl Engine {
             &self.branches,
             &self.sessions,
             &self.open,
+            &self.deleted,
+            &self.imports,
         )
-            .transaction(|(t, e, b, s, o)| -> TxRes<()> {
-                for k in &doomed {
+            .transaction(|(t, e, b, s, o, d, i)| -> TxRes<()> {
+                for (k, tombstone) in &doomed {
                     t.remove(k)?;
                     e.remove(k)?;
                     o.remove(k)?;
+                    d.insert(k, tombstone.as_slice())?;
+                }
+                for k in &forgotten {
+                    i.remove(k.as_ref())?;
                 }
                 b.remove(name.as_bytes())?;
                 for (child, bytes) in &children {
@@ -888,19 +971,32 @@ impl Engine {
             .find(|b| b.session_id == session_id))
     }
 
-    fn imported_keys(&self, source: &str) -> Res<Vec<(String, u64)>> {
+    fn imported_keys(&self, source: &str, with_deleted: bool) -> Res<Vec<(String, u64)>> {
         let prefix = Self::import_key(source, "");
         let mut out = Vec::new();
         for item in self.imports.scan_prefix(&prefix) {
             let (k, v) = item.map_err(|e| self.sled(e))?;
             let id = id_of(&v).ok_or_else(|| self.damaged("an import record".into(), "bad id"))?;
-            // A deleted turn's id can be given again to a later turn: only a turn of this
-            // source's session is the one the key named.
-            if self.turn(id)?.is_some_and(|t| t.session_id == source) {
+            // Only a turn of this source's session is the one the key named (a store from
+            // before tombstones may have given a deleted turn's id again).
+            let named = match self.turn(id)? {
+                Some(t) => t.session_id == source,
+                None => with_deleted && self.tombstone(id)?.is_some_and(|t| t.session_id == source),
+            };
+            if named {
                 out.push((String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), id));
             }
         }
         Ok(out)
+    }
+
+    fn tombstone(&self, id: u64) -> Res<Option<Tombstone>> {
+        match self.deleted.get(key(id)).map_err(|e| self.sled(e))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| self.damaged("a tombstone".into(), e)),
+            None => Ok(None),
+        }
     }
 
     fn get_meta(&self, key: &str) -> Res<Option<Value>> {

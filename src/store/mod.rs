@@ -20,6 +20,7 @@ mod server;
 
 pub use engine::{Request, Response};
 pub use error::StoreError;
+pub use server::remove_stale_sockets;
 
 use crate::model::{now_rfc3339, Branch, FinishedTurn, Turn, TurnEnd, TurnStart};
 use anyhow::{Context, Result};
@@ -335,7 +336,13 @@ impl Store {
     /// became. `source` is the session the turns came from (their `session_id`): a key whose
     /// turn was deleted, or whose id now names a turn of another session, is left out.
     pub fn imported_keys(&self, source: &str) -> Result<Vec<(String, u64)>> {
-        ask!(self, Request::ImportedKeys { source: source.to_owned() }, Response::Keys(k) => k)
+        ask!(self, Request::ImportedKeys { source: source.to_owned(), with_deleted: false }, Response::Keys(k) => k)
+    }
+
+    /// [`Store::imported_keys`], also naming the turns deleted since (with their old ids):
+    /// the keys an import must not bring back.
+    pub fn imported_keys_with_deleted(&self, source: &str) -> Result<Vec<(String, u64)>> {
+        ask!(self, Request::ImportedKeys { source: source.to_owned(), with_deleted: true }, Response::Keys(k) => k)
     }
 
     pub fn turn(&self, id: u64) -> Result<Option<Turn>> {
@@ -415,7 +422,13 @@ impl Store {
 
     /// Deletes a branch and the turns only it holds; returns how many turns were removed.
     pub fn delete_branch(&self, name: &str) -> Result<u64> {
-        ask!(self, Request::DeleteBranch { name: name.to_owned() }, Response::Count(n) => n)
+        ask!(self, Request::DeleteBranch { name: name.to_owned(), forget_imports: false }, Response::Count(n) => n)
+    }
+
+    /// Undoes a failed import's branch: deletes it and its turns, and forgets their import
+    /// keys, so the next import brings them in.
+    pub fn undo_import_branch(&self, name: &str) -> Result<u64> {
+        ask!(self, Request::DeleteBranch { name: name.to_owned(), forget_imports: true }, Response::Count(n) => n)
     }
 
     /// The branch a Claude session carries (or last carried).
@@ -435,6 +448,13 @@ impl Store {
 
     pub fn flush(&self) -> Result<()> {
         ask!(self, Request::Flush, Response::Done => ())
+    }
+
+    /// Checks every record of the log, in whichever process holds it: each decodes, each
+    /// parent and branch head is a stored turn, no id given is missing. One phrase per kind of
+    /// problem; empty when the log is whole.
+    pub fn verify(&self) -> Result<Vec<String>> {
+        ask!(self, Request::Verify, Response::Problems(p) => p)
     }
 }
 

@@ -1,4 +1,9 @@
-//! Recovery of a damaged turn log (`ccx doctor --repair`).
+//! Checking (`ccx doctor`) and recovery (`ccx doctor --repair`) of a damaged turn log.
+//!
+//! [`inspect`] verifies every record of a scratch copy: each decodes, each parent and branch
+//! head is a stored turn, every branch a turn names exists, and every id given (up to the
+//! highest of turns, tombstones of deleted turns and idempotency tokens) is a stored or a
+//! deleted turn; it names what is missing.
 //!
 //! [`recover`] moves the damaged database (`<store>/db`) aside to `<store>/db.damaged-<time>`,
 //! which is then never written again, and reads whatever it can from a scratch copy of it:
@@ -15,7 +20,9 @@
 //! and made consistent: a branch whose head was lost points at its latest surviving turn, a
 //! branch record that was lost is rebuilt from its turns, and a link to a lost turn (a parent,
 //! a fork point) is cleared. The fresh store is then opened once with [`super::Store`] to prove
-//! it works.
+//! it works. [`recover_with_transcripts`] first rebuilds lost turns (and lost ends of
+//! surviving ones) from Claude Code's transcripts of the project; a lost turn found nowhere
+//! is remembered as lost, so the fresh log checks out whole.
 
 use crate::model::{Branch, Turn};
 use anyhow::{bail, Context, Result};
@@ -30,6 +37,10 @@ use std::path::{Path, PathBuf};
 const MAX_SCAN_FILE: u64 = 1 << 30;
 /// Consecutive failed steps after which a tree walk gives up on that tree.
 const MAX_STEP_ERRORS: usize = 64;
+/// How long a store lock is waited for before the store is taken as in use.
+const UNLOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+/// The same for a look that changes nothing (doctor without --repair): a running ccx is usual.
+const INSPECT_UNLOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 /// How far past the last id seen the per-id turn lookup probes.
 const PROBE_PAST_LAST: u64 = 1024;
 
@@ -69,6 +80,12 @@ pub struct RecoveryReport {
     pub beyond_damage: usize,
     /// Links to lost turns (parents, heads, fork points) that were cleared or re-pointed.
     pub relinked: usize,
+    /// Lost turns rebuilt from Claude Code's transcripts.
+    pub rebuilt: usize,
+    /// Surviving turns whose lost end (reply, usage) was taken from the transcripts.
+    pub completed: usize,
+    /// Lost turns found nowhere (remembered as lost).
+    pub unrecovered: Vec<u64>,
     /// The ids of the turns kept, ascending.
     pub turn_ids: Vec<u64>,
 }
@@ -107,6 +124,25 @@ impl RecoveryReport {
                 self.beyond_damage
             ));
         }
+        if self.rebuilt > 0 {
+            out.push_str(&format!(
+                "{} lost turns were rebuilt from Claude Code's transcripts (prompt, reply, usage)\n",
+                self.rebuilt
+            ));
+        }
+        if self.completed > 0 {
+            out.push_str(&format!(
+                "{} turns whose end was lost were completed from Claude Code's transcripts\n",
+                self.completed
+            ));
+        }
+        if !self.unrecovered.is_empty() {
+            out.push_str(&format!(
+                "{} lost turns were found nowhere and are gone ({})\n",
+                self.unrecovered.len(),
+                id_list(&self.unrecovered)
+            ));
+        }
         if self.skipped > 0 || self.relinked > 0 || self.rebuilt_branches > 0 {
             out.push_str(&format!(
                 "{} unreadable records skipped, {} links to lost turns cleared, {} branch records rebuilt from their turns\n",
@@ -127,6 +163,10 @@ struct Salvage {
     sessions: BTreeMap<String, String>,
     /// Import keys (`<source>\0<key>`) → turn id.
     imports: BTreeMap<Vec<u8>, u64>,
+    /// Deleted turns (id → tombstone record, kept as read).
+    deleted: BTreeMap<u64, Vec<u8>>,
+    /// The highest id an idempotency token names (every begun turn has one).
+    token_high: u64,
     skipped: usize,
 }
 
@@ -134,11 +174,22 @@ struct Salvage {
 /// from it, and writes them (same ids) into a fresh `store_dir/db`. Refuses while a process
 /// holds the database.
 pub fn recover(store_dir: &Path) -> Result<RecoveryReport> {
+    recover_with_transcripts(store_dir, None)
+}
+
+/// [`recover`], also rebuilding the turns the damage took (their prompt, reply, usage and
+/// transcript lines) from Claude Code's transcripts of the project in `transcripts` (its
+/// folder under `~/.claude/projects`). A lost turn found nowhere is remembered as lost, so
+/// the fresh log checks out whole.
+pub fn recover_with_transcripts(
+    store_dir: &Path,
+    transcripts: Option<&Path>,
+) -> Result<RecoveryReport> {
     let db = store_dir.join("db");
     if !db.is_dir() {
         bail!("there is no turn log at {} to recover", db.display());
     }
-    ensure_unlocked(&db)?;
+    ensure_unlocked(&db, UNLOCK_WAIT)?;
     let damaged = aside_name(store_dir);
     std::fs::rename(&db, &damaged).with_context(|| {
         format!(
@@ -164,7 +215,10 @@ pub fn recover(store_dir: &Path) -> Result<RecoveryReport> {
             drop(db);
             // sled stops at the first damaged part of its log; records written after it may
             // still be in the files.
-            beyond = merge_newer(&mut salvage, scan_raw(&damaged));
+            let mut raw = scan_raw(&damaged);
+            // A turn deleted on purpose may still be in the files: it stays deleted.
+            raw.turns.retain(|id, _| !salvage.deleted.contains_key(id));
+            beyond = merge_newer(&mut salvage, raw);
             (salvage, Method::Sled, None)
         }
         Err(e) => (scan_raw(&damaged), Method::RawScan, Some(e)),
@@ -185,8 +239,29 @@ pub fn recover(store_dir: &Path) -> Result<RecoveryReport> {
         skipped: salvage.skipped,
         beyond_damage: beyond,
         relinked: 0,
+        rebuilt: 0,
+        completed: 0,
+        unrecovered: Vec::new(),
         turn_ids: Vec::new(),
     };
+    let missing = missing_ids(&salvage);
+    if let Some(dir) = transcripts {
+        (report.rebuilt, report.completed) = rebuild_from_transcripts(&mut salvage, &missing, dir);
+    }
+    report.unrecovered = missing_ids(&salvage);
+    let now = crate::model::now_rfc3339();
+    for id in &report.unrecovered {
+        let tombstone = super::engine::Tombstone {
+            branch: String::new(),
+            session_id: String::new(),
+            prompt_uuid: None,
+            deleted_at: now.clone(),
+            lost: true,
+        };
+        salvage
+            .deleted
+            .insert(*id, serde_json::to_vec(&tombstone).unwrap_or_default());
+    }
     make_consistent(&mut salvage, &mut report);
     write_fresh(&db, &salvage).context("cannot write the fresh turn log")?;
     restrict(&db);
@@ -215,13 +290,22 @@ pub fn recover(store_dir: &Path) -> Result<RecoveryReport> {
 }
 
 /// Fails when a process (ccx) holds the database lock that sled takes on `db/db`.
-fn ensure_unlocked(db: &Path) -> Result<()> {
+fn ensure_unlocked(db: &Path, wait: std::time::Duration) -> Result<()> {
     let Ok(file) = std::fs::OpenOptions::new().read(true).open(db.join("db")) else {
         return Ok(()); // no data file: nothing can hold it
     };
-    // SAFETY: flock on an open descriptor we own.
-    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if r != 0 {
+    // sled lets go of its lock from a background thread a moment after the database is
+    // dropped: a store closed just now (a ccx that just exited) is given that moment.
+    let deadline = std::time::Instant::now() + wait;
+    let locked = loop {
+        // SAFETY: flock on an open descriptor we own.
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r == 0 || std::time::Instant::now() >= deadline {
+            break r != 0;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    if locked {
         bail!(
             "the turn log at {} is in use by a running ccx; quit every ccx of this project and run `ccx doctor --repair` again",
             db.display()
@@ -444,6 +528,23 @@ fn read_with_sled(db: &sled::Db) -> Salvage {
             }
         }
     }
+    if let Some(tree) = open_tree(db, "deleted", skipped) {
+        for (k, v) in walk(&tree, skipped) {
+            match id_of(&k) {
+                Some(id) => {
+                    s.deleted.insert(id, v);
+                }
+                None => *skipped += 1,
+            }
+        }
+    }
+    if let Some(tree) = open_tree(db, "tokens", skipped) {
+        for (_, v) in walk(&tree, skipped) {
+            if let Some(id) = id_of(&v) {
+                s.token_high = s.token_high.max(id);
+            }
+        }
+    }
     if let Some(tree) = open_tree(db, "sessions", skipped) {
         for (k, v) in walk(&tree, skipped) {
             match (String::from_utf8(k), String::from_utf8(v)) {
@@ -571,7 +672,7 @@ fn merge_newer(s: &mut Salvage, raw: Salvage) -> usize {
 /// Returns a one-line description of the damage, or None (no damage seen, no store, or in use).
 pub fn inspect(store_dir: &Path) -> Option<String> {
     let db = store_dir.join("db");
-    if !db.join("db").is_file() || ensure_unlocked(&db).is_err() {
+    if !db.join("db").is_file() || ensure_unlocked(&db, INSPECT_UNLOCK_WAIT).is_err() {
         return None;
     }
     let scratch = tempfile::Builder::new()
@@ -589,21 +690,264 @@ pub fn inspect(store_dir: &Path) -> Option<String> {
         .map(|tree| walk(&tree, &mut skipped))
         .and_then(|records| records.iter().filter_map(|(k, _)| id_of(k)).max())
         .unwrap_or(0);
+    let salvage = read_with_sled(&sled_db);
     drop(sled_db);
     let lost: Vec<u64> = scan_raw(&db)
         .turns
         .into_iter()
-        .filter(|(id, t)| *id > last && t.ended_at.is_some())
+        .filter(|(id, t)| *id > last && t.ended_at.is_some() && !salvage.deleted.contains_key(id))
         .map(|(id, _)| id)
         .collect();
-    match (lost.first(), lost.last()) {
-        (Some(first), Some(newest)) => Some(format!(
+    let mut problems = Vec::new();
+    if let (Some(first), Some(newest)) = (lost.first(), lost.last()) {
+        problems.push(format!(
             "its files hold {} finished turns (#{first}..#{newest}) newer than the last one it reads (#{last}): part of its log is unreadable",
             lost.len()
-        )),
-        _ if skipped > 0 => Some(format!("{skipped} of its records cannot be read")),
-        _ => None,
+        ));
     }
+    problems.extend(verify(&salvage));
+    if problems.is_empty() && skipped > 0 {
+        problems.push(format!("{skipped} of its records cannot be read"));
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// [`verify`] of an open database (the owner's, while it serves others).
+pub(super) fn verify_db(db: &sled::Db) -> Vec<String> {
+    verify(&read_with_sled(db))
+}
+
+/// The turn ids that should be in the log and are not: below the highest id ever given
+/// (turns, tombstones, idempotency tokens), neither stored nor deleted. Gaps below the first
+/// id given after tombstones were kept (older stores) may be deletions, so they count only
+/// when something still names them.
+fn missing_ids(s: &Salvage) -> Vec<u64> {
+    let high = [
+        s.turns.keys().next_back().copied().unwrap_or(0),
+        s.deleted.keys().next_back().copied().unwrap_or(0),
+        s.token_high,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0);
+    let from = s
+        .meta
+        .get(super::engine::TOMBSTONES_FROM)
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::MAX);
+    let named: BTreeSet<u64> = s
+        .turns
+        .values()
+        .filter_map(|t| t.parent)
+        .chain(s.branches.values().filter_map(|b| b.head))
+        .chain(s.branches.values().filter_map(|b| b.fork_turn))
+        .collect();
+    (1..=high)
+        .filter(|id| !s.turns.contains_key(id) && !s.deleted.contains_key(id))
+        .filter(|id| *id >= from || named.contains(id))
+        .collect()
+}
+
+/// Every check of the records read back: each decodes, each parent and branch head is a
+/// stored turn, and the ids given are all accounted for. One phrase per kind of problem.
+fn verify(s: &Salvage) -> Vec<String> {
+    let mut problems = Vec::new();
+    if s.skipped > 0 {
+        problems.push(format!("{} of its records cannot be read", s.skipped));
+    }
+    let missing = missing_ids(s);
+    if !missing.is_empty() {
+        problems.push(format!(
+            "{} of its {} turns are missing ({})",
+            missing.len(),
+            missing.len() + s.turns.len(),
+            id_list(&missing)
+        ));
+    }
+    let orphans: Vec<u64> = s
+        .turns
+        .values()
+        .filter(|t| t.parent.is_some_and(|p| !s.turns.contains_key(&p)))
+        .map(|t| t.id)
+        .collect();
+    if !orphans.is_empty() {
+        problems.push(format!(
+            "the turns before {} are missing from the log",
+            id_list(&orphans)
+        ));
+    }
+    let heads: Vec<String> = s
+        .branches
+        .values()
+        .filter(|b| b.head.is_some_and(|h| !s.turns.contains_key(&h)))
+        .map(|b| format!("'{}'", b.name))
+        .collect();
+    if !heads.is_empty() {
+        problems.push(format!(
+            "the latest turn of branch {} is missing",
+            heads.join(", ")
+        ));
+    }
+    let homeless: BTreeSet<&str> = s
+        .turns
+        .values()
+        .map(|t| t.branch.as_str())
+        .filter(|b| !s.branches.contains_key(*b))
+        .collect();
+    if !homeless.is_empty() {
+        problems.push(format!(
+            "the record of branch {} is missing",
+            homeless
+                .iter()
+                .map(|b| format!("'{b}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    problems
+}
+
+/// `#3, #7..#9` (ranges joined), at most a few pieces.
+fn id_list(ids: &[u64]) -> String {
+    let mut pieces: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let mut j = i;
+        while j + 1 < ids.len() && ids[j + 1] == ids[j] + 1 {
+            j += 1;
+        }
+        pieces.push(if i == j {
+            format!("#{}", ids[i])
+        } else {
+            format!("#{}..#{}", ids[i], ids[j])
+        });
+        i = j + 1;
+    }
+    if pieces.len() > 8 {
+        let more = pieces.len() - 8;
+        pieces.truncate(8);
+        pieces.push(format!("and {more} more"));
+    }
+    pieces.join(", ")
+}
+
+/// Rebuilds the `missing` turns from the transcripts in `dir` of the sessions the log knows:
+/// a session's transcript turns are matched in order, by prompt, with its surviving turns,
+/// and each one left over takes the first missing id between its matched neighbours. Links
+/// (parents, heads) to a rebuilt id then hold again. A surviving turn whose end or transcript
+/// lines were lost gets them from its transcript turn. Returns how many turns were rebuilt
+/// and how many completed.
+fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (usize, usize) {
+    let lost: BTreeSet<u64> = missing.iter().copied().collect();
+    let mut free = lost.clone();
+    let sessions: BTreeSet<String> = s
+        .turns
+        .values()
+        .map(|t| t.session_id.clone())
+        .chain(s.branches.values().map(|b| b.session_id.clone()))
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+        .collect();
+    let (mut rebuilt, mut completed) = (0, 0);
+    for session in sessions {
+        let Ok(lines) = crate::transcript::read_transcript(&dir.join(format!("{session}.jsonl")))
+        else {
+            continue;
+        };
+        let known: Vec<Turn> = s
+            .turns
+            .values()
+            .filter(|t| t.session_id == session)
+            .cloned()
+            .collect();
+        let mut next_known = 0;
+        // The turn before the one being placed: its id, branch.
+        let mut before: Option<(u64, String)> = None;
+        for (entries, facts) in crate::transcript::split_turns(&lines) {
+            let Some(prompt) = facts.prompt.clone() else {
+                continue;
+            };
+            if let Some(k) = known[next_known..].iter().position(|t| t.prompt == prompt) {
+                let turn = &known[next_known + k];
+                before = Some((turn.id, turn.branch.clone()));
+                next_known += k + 1;
+                // A surviving turn whose end or transcript lines were lost gets them back.
+                let ends_in_transcript = entries
+                    .iter()
+                    .any(|e| e.get("type").and_then(Value::as_str) == Some("assistant"));
+                if let Some(stored) = s.turns.get_mut(&turn.id) {
+                    if stored.ended_at.is_none() && ends_in_transcript {
+                        let stamp = |e: &Value| {
+                            e.get("timestamp")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned)
+                        };
+                        stored.reply = facts.reply.clone();
+                        stored.ended_at = entries
+                            .iter()
+                            .rev()
+                            .find_map(stamp)
+                            .or_else(|| Some(crate::model::now_rfc3339()));
+                        stored.context_tokens = facts.context_tokens;
+                        stored.output_tokens = facts.output_tokens;
+                        stored.interrupted = facts.interrupted;
+                        stored.files = facts.files.clone();
+                        completed += 1;
+                    }
+                }
+                s.entries.entry(turn.id).or_insert(entries);
+                continue;
+            }
+            let low = before.as_ref().map_or(0, |(id, _)| *id);
+            let high = known.get(next_known).map_or(u64::MAX, |t| t.id);
+            let Some(id) = free.range(low + 1..high).next().copied() else {
+                continue;
+            };
+            let branch = match (&before, known.get(next_known)) {
+                (Some((_, b)), _) => b.clone(),
+                (None, Some(t)) => t.branch.clone(),
+                (None, None) => continue,
+            };
+            let stamp = |e: &Value| {
+                e.get("timestamp")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            let started_at = entries.iter().find_map(stamp).unwrap_or_default();
+            let ended_at = entries.iter().rev().find_map(stamp).unwrap_or_default();
+            let est_tokens = crate::tokens::estimate_tokens(&prompt)
+                + crate::tokens::estimate_tokens(&facts.reply);
+            let turn = Turn {
+                id,
+                branch: branch.clone(),
+                parent: before.as_ref().map(|(p, _)| *p),
+                prompt,
+                reply: facts.reply.clone(),
+                session_id: session.clone(),
+                started_at,
+                ended_at: Some(ended_at),
+                context_tokens: facts.context_tokens,
+                output_tokens: facts.output_tokens,
+                est_tokens,
+                interrupted: facts.interrupted,
+                files: facts.files.clone(),
+                ..Turn::default()
+            };
+            // The surviving turn after it follows it again.
+            if let Some(next) = known.get(next_known) {
+                if let Some(stored) = s.turns.get_mut(&next.id) {
+                    if stored.parent.is_none_or(|p| lost.contains(&p)) {
+                        stored.parent = Some(id);
+                    }
+                }
+            }
+            s.turns.insert(id, turn);
+            s.entries.insert(id, entries);
+            free.remove(&id);
+            before = Some((id, branch));
+            rebuilt += 1;
+        }
+    }
+    (rebuilt, completed)
 }
 
 /// Repairs links to records that did not survive, so every branch's lineage reads back.
@@ -664,7 +1008,8 @@ fn make_consistent(s: &mut Salvage, report: &mut RecoveryReport) {
         }
     }
     s.entries.retain(|id, _| ids.contains(id));
-    s.imports.retain(|_, id| ids.contains(id));
+    s.imports
+        .retain(|_, id| ids.contains(id) || s.deleted.contains_key(id));
     s.sessions.retain(|_, branch| names.contains(branch));
     for b in s.branches.values() {
         if !b.session_id.is_empty() {
@@ -720,6 +1065,10 @@ fn write_fresh(db: &Path, s: &Salvage) -> Result<()> {
     }
     for (session, branch) in &s.sessions {
         sessions.insert(session.as_bytes(), branch.as_bytes())?;
+    }
+    let deleted = fresh.open_tree("deleted")?;
+    for (id, tombstone) in &s.deleted {
+        deleted.insert(id.to_be_bytes(), tombstone.as_slice())?;
     }
     for (key, value) in &s.meta {
         meta.insert(key.as_bytes(), serde_json::to_vec(value)?)?;

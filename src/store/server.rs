@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -234,6 +234,38 @@ fn serve(stream: UnixStream, engine: &Engine, stopping: &AtomicBool) {
             || !keep
         {
             return;
+        }
+    }
+}
+
+/// Removes the store sockets in `runtime_dir` that no process listens on any more (left by a
+/// ccx that was killed): a connection to one is refused. Only the file that was tested is
+/// removed, so a socket an owner binds meanwhile is kept.
+pub fn remove_stale_sockets(runtime_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(runtime_dir) else {
+        return;
+    };
+    for entry in entries.flatten().take(10_000) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with("store-") && name.ends_with(".sock")) {
+            continue;
+        }
+        let path = entry.path();
+        let identity = |p: &Path| {
+            std::fs::symlink_metadata(p)
+                .ok()
+                .filter(|m| m.file_type().is_socket() && m.uid() == unsafe { libc::getuid() })
+                .map(|m| (m.dev(), m.ino()))
+        };
+        let Some(before) = identity(&path) else {
+            continue;
+        };
+        let refused = matches!(
+            UnixStream::connect(&path),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused
+        );
+        if refused && identity(&path) == Some(before) {
+            let _ = std::fs::remove_file(&path);
         }
     }
 }

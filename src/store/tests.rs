@@ -601,7 +601,7 @@ fn bad_imports_change_nothing() {
 }
 
 #[test]
-fn keys_of_deleted_turns_are_forgotten_even_when_their_id_is_given_again() {
+fn keys_of_deleted_turns_are_forgotten_and_their_ids_never_given_again() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     import_branch(&store, "imp", None);
@@ -617,9 +617,9 @@ fn keys_of_deleted_turns_are_forgotten_even_when_their_id_is_given_again() {
         .import_turns("side", "imported-session", vec![finished("c", "k3")])
         .unwrap();
     assert_eq!(store.delete_branch("side").unwrap(), 1);
-    // Turn 3 is gone; the next turn recorded takes its id, in another session.
+    // Turn 3 is gone, and its id is not given again (a gap is a deletion, not a loss).
     let again = store.begin_turn(start("main", "later")).unwrap();
-    assert_eq!(again.id, 3);
+    assert_eq!(again.id, 4);
     let mut keys = store.imported_keys("imported-session").unwrap();
     keys.sort();
     assert_eq!(keys, [("k1".to_string(), 1), ("k2".to_string(), 2)]);

@@ -88,6 +88,68 @@ fn install_claude(version: Option<&str>) -> PathBuf {
     p
 }
 
+/// How long a test's leftover processes get to die before its temp dir is removed.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(10);
+
+/// The processes started from one test's environment: those whose `HOME` is its private home
+/// (ccx, claude, hooks, subagents; nothing else has that HOME).
+fn processes_with_home(home: &Path) -> Vec<u32> {
+    let mut needle = b"HOME=".to_vec();
+    needle.extend_from_slice(home.as_os_str().as_encoded_bytes());
+    let me = std::process::id();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me && pid_alive(pid))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| env.split(|&b| b == 0).any(|var| var == needle.as_slice()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+impl Drop for TestEnv {
+    /// Prints what Claude Code sent in this test that ccx did not know ([`ccx::unknowns`]);
+    /// ends whatever this test started that is still running (a claude that outlived its ccx
+    /// would go on writing into the private home), then removes the temp dir, retrying while
+    /// a process that just died may still be flushing; says so when it cannot.
+    fn drop(&mut self) {
+        for seen in ccx::unknowns::read_seen(&ccx::unknowns::seen_file(&self.data_dir)) {
+            println!("{UNKNOWN_MARK}{} {:?}", seen.kind.label(), seen.name);
+        }
+        let deadline = Instant::now() + LEFTOVER_GRACE;
+        loop {
+            let left = processes_with_home(&self.home);
+            if left.is_empty() || Instant::now() >= deadline {
+                break;
+            }
+            for pid in left {
+                unsafe {
+                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let root = self.dir.path().to_path_buf();
+        for _ in 0..20 {
+            match std::fs::remove_dir_all(&root) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                _ => break,
+            }
+        }
+        if root.exists() {
+            eprintln!(
+                "warning: could not remove the test's temp dir {}",
+                root.display()
+            );
+        }
+    }
+}
+
 /// Path of the ccx binary built for this test run (only valid inside integration tests of the
 /// `ccx` package).
 pub fn ccx_path() -> PathBuf {
@@ -289,15 +351,6 @@ impl TestEnv {
 /// Starts each line a test prints for what Claude Code sent that ccx did not know
 /// (`scripts/compat.sh` collects them from tests run with `--nocapture`).
 pub const UNKNOWN_MARK: &str = "ccx-compat-unknown: ";
-
-impl Drop for TestEnv {
-    /// Prints what Claude Code sent in this test that ccx did not know ([`ccx::unknowns`]).
-    fn drop(&mut self) {
-        for seen in ccx::unknowns::read_seen(&ccx::unknowns::seen_file(&self.data_dir)) {
-            println!("{UNKNOWN_MARK}{} {:?}", seen.kind.label(), seen.name);
-        }
-    }
-}
 
 impl Default for TestEnv {
     fn default() -> Self {
@@ -598,9 +651,21 @@ impl PtySession {
         self.send(b"\r");
     }
 
-    /// `type_text(text)` then `submit()`.
+    /// `type_text(text)` then `submit()`, once the program shows the end of the text (it has
+    /// read it): on a loaded machine a program that reads late would otherwise get the text
+    /// and the `\r` in one read, and take them for a paste. Bounded: after a while it presses
+    /// Enter anyway (text the program shows differently).
     pub fn type_and_submit(&self, text: &str) {
         self.type_text(text);
+        let tail: String = {
+            let chars: Vec<char> = text.trim_end().chars().collect();
+            chars[chars.len().saturating_sub(12)..].iter().collect()
+        };
+        if !tail.is_empty() {
+            let _ = self.wait_for(Duration::from_secs(10), |screen| {
+                screen.contains(&tail) || screen.replace('\n', "").contains(&tail)
+            });
+        }
         self.submit();
     }
 
