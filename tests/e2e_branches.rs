@@ -102,8 +102,13 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     assert!(request.history_contains("use approach B"));
     assert!(!request.history_contains("second question"));
 
-    // The log holds every turn, on the right branches.
-    let fork_log: Vec<Value> = support::ccx::log_json(&env, &["--branch", &fork_name]);
+    // The log holds every turn, on the right branches (a turn is stored once Claude's
+    // transcript shows its prompt, a moment after the request).
+    let fork_log: Vec<Value> = wait_until(TURN, || {
+        let log = support::ccx::log_json(&env, &["--branch", &fork_name]);
+        (log.len() >= 3).then_some(log)
+    })
+    .unwrap_or_else(|| support::ccx::log_json(&env, &["--branch", &fork_name]));
     let prompts: Vec<&str> = fork_log
         .iter()
         .map(|t| t["prompt"].as_str().unwrap())

@@ -363,13 +363,6 @@ fn every_file_ccx_makes_is_private_and_its_names_hide_the_secret() {
     );
     wait_for_finished_turns(&env, 1, &[]);
 
-    let claude = wait_until(TURN, || children_of(session.pid()).first().copied()).unwrap();
-    let environ = std::fs::read(format!("/proc/{claude}/environ")).unwrap();
-    let secret = environ
-        .split(|&b| b == 0)
-        .find_map(|v| v.strip_prefix(b"CCX_HOOK_SECRET="))
-        .map(|v| String::from_utf8_lossy(v).into_owned())
-        .expect("claude has the hook secret");
     let run_dirs: Vec<String> = std::fs::read_dir(&runtime)
         .unwrap()
         .flatten()
@@ -377,6 +370,12 @@ fn every_file_ccx_makes_is_private_and_its_names_hide_the_secret() {
         .filter(|n| n.starts_with("run-"))
         .collect();
     assert_eq!(run_dirs.len(), 1, "{run_dirs:?}");
+    // The hook secret lives in the run directory's key file (never in claude's environment).
+    let key: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(runtime.join(&run_dirs[0]).join("hook.key")).expect("the hook key file"),
+    )
+    .unwrap();
+    let secret = key["secret"].as_str().expect("a secret").to_string();
     for piece in secret.as_bytes().windows(6) {
         let piece = String::from_utf8_lossy(piece);
         assert!(

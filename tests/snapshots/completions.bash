@@ -175,7 +175,7 @@ _ccx() {
             return 0
             ;;
         ccx__subcmd__import)
-            opts="-h --all --help"
+            opts="-h --all --include-deleted --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

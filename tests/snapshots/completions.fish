@@ -65,6 +65,7 @@ complete -c ccx -n "__fish_ccx_using_subcommand export" -l redact -d 'Mask API k
 complete -c ccx -n "__fish_ccx_using_subcommand export" -l force -d 'Overwrite FILE without asking'
 complete -c ccx -n "__fish_ccx_using_subcommand export" -s h -l help -d 'Print help'
 complete -c ccx -n "__fish_ccx_using_subcommand import" -l all -d 'Every Claude Code session of this project'
+complete -c ccx -n "__fish_ccx_using_subcommand import" -l include-deleted -d 'Also bring back turns whose branches were deleted since they were imported'
 complete -c ccx -n "__fish_ccx_using_subcommand import" -s h -l help -d 'Print help'
 complete -c ccx -n "__fish_ccx_using_subcommand diff" -l json -d 'Print the comparison as JSON'
 complete -c ccx -n "__fish_ccx_using_subcommand diff" -s h -l help -d 'Print help'

@@ -99,6 +99,7 @@ _arguments "${_arguments_options[@]}" : \
 (import)
 _arguments "${_arguments_options[@]}" : \
 '--all[Every Claude Code session of this project]' \
+'--include-deleted[Also bring back turns whose branches were deleted since they were imported]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '::path -- A session transcript (~/.claude/projects/<dir>/<session>.jsonl):_files' \
