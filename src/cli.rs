@@ -135,12 +135,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a branch's conversation out as Markdown or JSON (default: the current branch)
+    /// Write a branch's conversation out as Markdown, JSON or HTML (default: the current branch)
     Export {
         /// Branch to export
         branch: Option<String>,
-        /// md or json (default: from the file's extension, else md)
-        #[arg(long, value_parser = ["md", "markdown", "json"])]
+        /// md, json or html (default: from the file's extension, else md)
+        #[arg(long, value_parser = ["md", "markdown", "json", "html"])]
         format: Option<String>,
         /// Write to FILE instead of standard output
         #[arg(short = 'o', long = "output", value_name = "FILE")]

@@ -32,4 +32,5 @@ pub mod store_slot;
 pub mod templates;
 pub mod terminal;
 pub mod tokens;
+pub mod tool_calls;
 pub mod transcript;
