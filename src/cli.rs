@@ -123,11 +123,23 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<OsString>,
     },
-    /// Find turns whose prompt or reply holds every word of QUERY (case-insensitive)
+    /// Find turns whose prompt, reply or tool calls hold every word of QUERY (case-insensitive)
     Search {
-        /// The words to look for
+        /// The words to look for (with --regex: one regular expression)
         #[arg(required = true)]
         query: Vec<String>,
+        /// Where to look: prompt, reply, tools, comma-separated (default: all three)
+        #[arg(long = "in", value_name = "FIELDS")]
+        within: Option<String>,
+        /// QUERY is one regular expression (case-insensitive)
+        #[arg(long)]
+        regex: bool,
+        /// Only the turns of BRANCH's conversation
+        #[arg(long, value_name = "BRANCH")]
+        branch: Option<String>,
+        /// Only turns started since a date (2026-01-31), a time, or a duration ago (90m, 3d)
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
         /// Every project, not only this directory's
         #[arg(long)]
         all: bool,

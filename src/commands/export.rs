@@ -500,7 +500,8 @@ pub fn pick_format(format: Option<&str>, output: Option<&Path>) -> Result<Export
     }
 }
 
-fn no_branch(store: &Store, name: &str) -> anyhow::Error {
+/// `no branch 'NAME'`, with the nearest existing name when one is close.
+pub fn no_branch(store: &Store, name: &str) -> anyhow::Error {
     let names: Vec<String> = store
         .branches()
         .map(|b| b.into_iter().map(|b| b.name).collect())

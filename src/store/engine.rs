@@ -72,6 +72,11 @@ pub enum Request {
     SearchCandidates {
         words: Vec<String>,
     },
+    /// Like `SearchCandidates`, but a word may also be in the turn's transcript entries (tool
+    /// calls and their output), and each candidate comes with its entries. No words: every turn.
+    DeepSearchCandidates {
+        words: Vec<String>,
+    },
     /// Appends finished turns to an existing branch, in order, in one transaction: the import
     /// of a transcript, in batches. Each turn's `source_key` is remembered under `source` (see
     /// `ImportedKeys`). `token` is unique per call: a retry answers what the first attempt did.
@@ -125,6 +130,7 @@ pub enum Response {
     Turn(Turn),
     MaybeTurn(Option<Turn>),
     Turns(Vec<Turn>),
+    TurnsWithEntries(Vec<(Turn, Vec<Value>)>),
     Entries(Vec<Value>),
     Branch(Branch),
     MaybeBranch(Option<Branch>),
@@ -135,6 +141,14 @@ pub enum Response {
     Keys(Vec<(String, u64)>),
     Done,
     Error(StoreError),
+}
+
+/// Lower-cased substring finders for a candidate scan.
+fn finders(words: &[String]) -> Vec<memchr::memmem::Finder<'static>> {
+    words
+        .iter()
+        .map(|w| memchr::memmem::Finder::new(&w.to_ascii_lowercase().into_bytes()).into_owned())
+        .collect()
 }
 
 /// The open database of the owning process.
@@ -244,6 +258,9 @@ impl Engine {
             Request::SearchCandidates { words } => {
                 self.search_candidates(words).map(Response::Turns)
             }
+            Request::DeepSearchCandidates { words } => self
+                .deep_search_candidates(words)
+                .map(Response::TurnsWithEntries),
             Request::Lineage { branch } => self.lineage(branch).map(Response::Turns),
             Request::Entries { id } => self.entries(*id).map(Response::Entries),
             Request::Branch { name } => self.branch(name).map(Response::MaybeBranch),
@@ -674,35 +691,46 @@ impl Engine {
     /// Turns whose stored record holds every word (ASCII case ignored), in id order. A big
     /// log is cut into id ranges scanned side by side, one per core.
     fn search_candidates(&self, words: &[String]) -> Res<Vec<Turn>> {
-        let needles: Vec<Vec<u8>> = words
-            .iter()
-            .map(|w| w.to_ascii_lowercase().into_bytes())
-            .collect();
-        let finders: Vec<memchr::memmem::Finder<'_>> =
-            needles.iter().map(memchr::memmem::Finder::new).collect();
+        let finders = finders(words);
+        self.scan_in_parallel(|range| self.candidates_in(range, &finders))
+    }
+
+    /// Turns holding every word in their record or their transcript entries, each with its
+    /// entries, in id order; scanned like `search_candidates`.
+    fn deep_search_candidates(&self, words: &[String]) -> Res<Vec<(Turn, Vec<Value>)>> {
+        let finders = finders(words);
+        self.scan_in_parallel(|range| self.deep_candidates_in(range, &finders))
+    }
+
+    /// Runs `scan` over the whole turns tree: in one go for a small log, else cut into id
+    /// ranges scanned side by side, one per core; the parts are joined in id order.
+    fn scan_in_parallel<T: Send>(
+        &self,
+        scan: impl Fn(std::ops::Range<[u8; 8]>) -> Res<Vec<T>> + Sync,
+    ) -> Res<Vec<T>> {
         let first = self.turns.first().map_err(|e| self.sled(e))?;
         let last = self.turns.last().map_err(|e| self.sled(e))?;
         let (Some((first, _)), Some((last, _))) = (first, last) else {
             return Ok(Vec::new());
         };
         let (Some(first), Some(last)) = (id_of(&first), id_of(&last)) else {
-            return self.candidates_in(.., &finders);
+            return scan(key(0)..key(u64::MAX));
         };
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(MAX_SCAN_THREADS) as u64;
         let span = last - first + 1;
-        if threads < 2 || span < PARALLEL_SCAN_TURNS {
-            return self.candidates_in(.., &finders);
+        if threads < 2 || span < PARALLEL_SCAN_TURNS || last == u64::MAX {
+            return scan(key(0)..key(u64::MAX));
         }
         let step = span.div_ceil(threads);
-        let finders = &finders;
+        let scan = &scan;
         std::thread::scope(|scope| {
             let parts: Vec<_> = (0..threads)
                 .map(|i| {
                     let lo = first + i * step;
                     let hi = (lo + step).min(last + 1);
-                    scope.spawn(move || self.candidates_in(key(lo)..key(hi), finders))
+                    scope.spawn(move || scan(key(lo)..key(hi)))
                 })
                 .collect();
             let mut out = Vec::new();
@@ -717,9 +745,9 @@ impl Engine {
     }
 
     /// The turns in `range` whose record holds every `finders` needle (ASCII case ignored).
-    fn candidates_in<R: std::ops::RangeBounds<[u8; 8]>>(
+    fn candidates_in(
         &self,
-        range: R,
+        range: std::ops::Range<[u8; 8]>,
         finders: &[memchr::memmem::Finder<'_>],
     ) -> Res<Vec<Turn>> {
         let mut lowered = Vec::new();
@@ -731,6 +759,41 @@ impl Engine {
             if finders.iter().all(|f| f.find(&lowered).is_some()) {
                 out.push(self.decode_turn(&bytes)?);
             }
+        }
+        Ok(out)
+    }
+
+    /// The turns in `range` whose record or entries hold every `finders` needle (ASCII case
+    /// ignored), with their entries.
+    fn deep_candidates_in(
+        &self,
+        range: std::ops::Range<[u8; 8]>,
+        finders: &[memchr::memmem::Finder<'_>],
+    ) -> Res<Vec<(Turn, Vec<Value>)>> {
+        let mut lowered = Vec::new();
+        let mut out = Vec::new();
+        for item in self.turns.range(range) {
+            let (k, bytes) = item.map_err(|e| self.sled(e))?;
+            let entries = self.entries.get(&k).map_err(|e| self.sled(e))?;
+            if !finders.is_empty() {
+                lowered.clear();
+                lowered.extend(bytes.iter().map(u8::to_ascii_lowercase));
+                lowered.push(0);
+                if let Some(e) = &entries {
+                    lowered.extend(e.iter().map(u8::to_ascii_lowercase));
+                }
+                if !finders.iter().all(|f| f.find(&lowered).is_some()) {
+                    continue;
+                }
+            }
+            let turn = self.decode_turn(&bytes)?;
+            let entries = match entries {
+                Some(e) => serde_json::from_slice(&e).map_err(|err| {
+                    self.damaged(format!("the transcript of turn #{}", turn.id), err)
+                })?,
+                None => Vec::new(),
+            };
+            out.push((turn, entries));
         }
         Ok(out)
     }
