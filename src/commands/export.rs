@@ -491,7 +491,9 @@ pub fn pick_format(format: Option<&str>, output: Option<&Path>) -> Result<Export
         None => Ok(
             match output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
                 Some(ext) if ext.eq_ignore_ascii_case("json") => ExportFormat::Json,
-                Some(ext) if ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm") => {
+                Some(ext)
+                    if ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm") =>
+                {
                     ExportFormat::Html
                 }
                 _ => ExportFormat::Md,

@@ -130,7 +130,11 @@ pub fn render_html(branch: &Branch, turns: &[Turn], extras: &HtmlExtras) -> Stri
             _ => {}
         }
         previous = Some(&turn.branch);
-        article(&mut out, turn, extras.tools.get(&turn.id).map(Vec::as_slice));
+        article(
+            &mut out,
+            turn,
+            extras.tools.get(&turn.id).map(Vec::as_slice),
+        );
     }
     out.push_str("</main>\n</body>\n</html>\n");
     out
@@ -225,7 +229,9 @@ fn tree(out: &mut String, branch: &Branch, turns: &[Turn], branches: &[Branch]) 
             None if b.parent_branch.is_some() => "forked at start".into(),
             None => "root".into(),
         };
-        let head = b.head.map_or_else(|| "no turns".to_string(), |h| format!("head #{h}"));
+        let head = b
+            .head
+            .map_or_else(|| "no turns".to_string(), |h| format!("head #{h}"));
         let _ = write!(
             out,
             "<li class=\"{}\"><span class=\"branch-name\">{}</span> <span class=\"dim\">{fork} · {head}</span>",
@@ -258,7 +264,11 @@ fn article(out: &mut String, turn: &Turn, tools: Option<&[ToolCall]>) {
         let _ = write!(out, " <span class=\"tag\">[{}]</span>", escape(&tag));
     }
     if let Some(at) = turn.started_at.get(..19) {
-        let _ = write!(out, " <span class=\"dim\">{}</span>", escape(&at.replace('T', " ")));
+        let _ = write!(
+            out,
+            " <span class=\"dim\">{}</span>",
+            escape(&at.replace('T', " "))
+        );
     }
     if turn.is_running() {
         out.push_str(" <span class=\"dim\">still running</span>");
@@ -378,7 +388,13 @@ mod tests {
         ];
         let turns = vec![
             turn(1, "main", None, "plan <the> work", "the plan & more"),
-            turn(3, "try-b", Some(1), "run the </pre><script>alert(1)</script>", "done"),
+            turn(
+                3,
+                "try-b",
+                Some(1),
+                "run the </pre><script>alert(1)</script>",
+                "done",
+            ),
         ];
         let mut tools = HashMap::new();
         tools.insert(
@@ -391,14 +407,7 @@ mod tests {
                 is_error: true,
             }],
         );
-        let html = render_html(
-            &exported,
-            &turns,
-            &HtmlExtras {
-                tools,
-                branches,
-            },
-        );
+        let html = render_html(&exported, &turns, &HtmlExtras { tools, branches });
         assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
         assert_eq!(html.matches("<article class=\"turn\"").count(), 2);
         assert_eq!(html.matches("<details class=\"tool error\">").count(), 1);
@@ -407,7 +416,8 @@ mod tests {
         assert!(html.contains("the plan &amp; more"));
         assert!(!html.contains("<script"), "text must be escaped");
         assert!(html.contains("context 12345 · output 67 · estimate 8 tokens"));
-        assert!(html.contains("<li class=\"lineage exported\"><span class=\"branch-name\">try-b</span>"));
+        assert!(html
+            .contains("<li class=\"lineage exported\"><span class=\"branch-name\">try-b</span>"));
         assert!(html.contains("<li class=\"lineage\"><span class=\"branch-name\">main</span>"));
         assert!(html.contains("<li class=\"\"><span class=\"branch-name\">side</span>"));
         assert!(html.contains("parts from <code>main</code> here after turn #1"));

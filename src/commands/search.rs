@@ -221,7 +221,13 @@ impl Fields {
                 ),
             }
         }
-        if fields == (Fields { prompt: false, reply: false, tools: false }) {
+        if fields
+            == (Fields {
+                prompt: false,
+                reply: false,
+                tools: false,
+            })
+        {
             anyhow::bail!("--in needs at least one of prompt, reply, tools");
         }
         Ok(fields)
@@ -376,7 +382,10 @@ fn hit_field(turn: &Turn, matcher: &Matcher, fields: Fields) -> Field {
 
 /// The tool call and the line of it that first match: (tool name, `input` or `output`, the
 /// line). The first line of a call's search text is `Name: summary`.
-pub fn tool_hit_line<'t>(tools: &'t [String], matcher: &Matcher) -> Option<(&'t str, &'static str, &'t str)> {
+pub fn tool_hit_line<'t>(
+    tools: &'t [String],
+    matcher: &Matcher,
+) -> Option<(&'t str, &'static str, &'t str)> {
     for text in tools {
         let Some((start, _)) = matcher.first_match(text) else {
             continue;
@@ -387,7 +396,9 @@ pub fn tool_hit_line<'t>(tools: &'t [String], matcher: &Matcher) -> Option<(&'t 
         let part = if line_start == 0 { "input" } else { "output" };
         let line = &text[line_start..line_end];
         let line = if line_start == 0 {
-            line.strip_prefix(name).and_then(|l| l.strip_prefix(": ")).unwrap_or(line)
+            line.strip_prefix(name)
+                .and_then(|l| l.strip_prefix(": "))
+                .unwrap_or(line)
         } else {
             line
         };
@@ -550,7 +561,10 @@ pub struct Options {
 
 /// `--since`: `2026-01-31`, `2026-01-31T12:00:00Z`, or a duration ago (`90m`, `12h`, `3d`,
 /// `2w`, `45s`).
-pub fn parse_since(text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<chrono::DateTime<chrono::Utc>> {
+pub fn parse_since(
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>> {
     let t = text.trim();
     if let Ok(at) = chrono::DateTime::parse_from_rfc3339(t) {
         return Ok(at.with_timezone(&chrono::Utc));
@@ -640,7 +654,12 @@ pub fn run(query: &[String], options: &Options) -> Result<i32> {
                 })
                 .collect()
         } else if words.is_empty() {
-            store.all_turns()?.into_iter().filter(|t| keep(t)).map(|t| (t, Vec::new())).collect()
+            store
+                .all_turns()?
+                .into_iter()
+                .filter(|t| keep(t))
+                .map(|t| (t, Vec::new()))
+                .collect()
         } else {
             store
                 .search_candidates(&words)?
@@ -698,7 +717,11 @@ pub fn run(query: &[String], options: &Options) -> Result<i32> {
                 palette.strong(&crate::paths::project_label(store.dir()))
             )?;
         }
-        write!(out, "{}", render_hits(hits, &matcher, fields, now, width, palette))?;
+        write!(
+            out,
+            "{}",
+            render_hits(hits, &matcher, fields, now, width, palette)
+        )?;
     }
     if !any {
         writeln!(out, "no turn matches '{}'", query.join(" "))?;
