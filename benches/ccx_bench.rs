@@ -384,23 +384,22 @@ fn entry_lines(
     (user, assistant)
 }
 
-/// A word only in the tool output of 1 turn in 1000 (deep search's rare word).
-const RARE_TOOL_WORD: &str = "segfault";
+/// The tool output of 1 turn in 1000: its word "segfault" is in no prompt or reply (deep
+/// search's rare word, in scripts/bench.sh).
+const RARE_TOOL_OUTPUT: &str = "error: test process exited with a segfault (signal 11)";
 
 /// The Bash command a stored turn runs and the output it got (3 lines; 1 turn in 1000 says
-/// [`RARE_TOOL_WORD`]).
+/// [`RARE_TOOL_OUTPUT`]).
 fn tool_of(i: u64) -> (String, String) {
     let h = mix(i);
     let func = FUNCS[((h >> 8) % 40) as usize];
     let command = format!("cargo test {func} -- --nocapture");
     let verdict = if i % 1000 == 500 {
-        "error: test process exited with a segfault (signal 11)"
+        RARE_TOOL_OUTPUT
     } else {
         "test result: ok. 3 passed; 0 failed"
     };
-    let output = format!(
-        "running 3 tests\ntest {func}_works ... ok\n{verdict} (run {i})"
-    );
+    let output = format!("running 3 tests\ntest {func}_works ... ok\n{verdict} (run {i})");
     (command, output)
 }
 

@@ -638,9 +638,9 @@ pub fn run(query: &[String], options: &Options) -> Result<i32> {
             })
     };
     // Per store: the candidate turns and the search text of their tool calls.
-    let mut found: Vec<(&Store, Vec<(Turn, Vec<String>)>)> = Vec::new();
+    let mut found: Vec<(&Store, Vec<Candidate>)> = Vec::new();
     for store in &stores {
-        let candidates: Vec<(Turn, Vec<String>)> = if fields.tools {
+        let candidates: Vec<Candidate> = if fields.tools {
             store
                 .deep_search_candidates(&words)?
                 .into_iter()
@@ -731,6 +731,9 @@ pub fn run(query: &[String], options: &Options) -> Result<i32> {
     out.flush()?;
     Ok(0)
 }
+
+/// A turn that may match, with the search text of its tool calls.
+type Candidate = (Turn, Vec<String>);
 
 /// A hit in `--json`: the turn record, plus `matched_in` (`prompt`, `reply`, `tools`).
 #[derive(serde::Serialize)]
