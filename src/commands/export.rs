@@ -810,4 +810,25 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+
+    #[test]
+    fn redaction_reaches_tool_calls() {
+        let mut extras = HtmlExtras::default();
+        extras.tools.insert(
+            1,
+            vec![crate::tool_calls::ToolCall {
+                name: "Bash".into(),
+                summary: "export API_KEY=abc123".into(),
+                input: "{\"command\": \"curl -H 'Authorization: Bearer abcdef0123456789xyz'\"}"
+                    .into(),
+                output: "ghp_abcdefghijklmnopqrstuvwxyz0123456789".into(),
+                is_error: false,
+            }],
+        );
+        assert_eq!(redact_extras(&mut extras), 3);
+        let call = &extras.tools[&1][0];
+        assert!(!call.summary.contains("abc123"), "{call:?}");
+        assert!(!call.input.contains("abcdef0123456789xyz"), "{call:?}");
+        assert!(!call.output.contains("ghp_"), "{call:?}");
+    }
 }

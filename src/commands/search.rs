@@ -899,4 +899,102 @@ mod tests {
             assert!(line.contains(part), "{part} missing in {line}");
         }
     }
+
+    #[test]
+    fn tools_are_searched_and_the_matching_line_is_shown() {
+        let turns = [
+            turn(1, "run the tests", "they failed"),
+            turn(2, "other", "nothing"),
+        ];
+        let tools = vec![
+            "Bash: cargo test\nrunning 3 tests\nerror[E0425]: cannot find value `zebu`".to_string(),
+        ];
+        let docs = [
+            Doc {
+                turn: &turns[0],
+                tools: &tools,
+            },
+            Doc {
+                turn: &turns[1],
+                tools: &[],
+            },
+        ];
+        let m = Matcher::new("zebu").unwrap();
+        let hits = search_docs(&docs, &m, Fields::default());
+        assert_eq!(ids(&hits), vec![1]);
+        assert_eq!(hits[0].score.matched_in(), vec!["tools"]);
+        let line = hit_line_in(
+            &hits[0],
+            &m,
+            Fields::default(),
+            chrono::Utc::now(),
+            100,
+            PLAIN,
+        );
+        assert!(
+            line.contains("Bash output: error[E0425]: cannot find value `zebu`"),
+            "{line}"
+        );
+        assert!(!line.contains("running 3 tests"), "{line}");
+        // The command is the input line.
+        let m = Matcher::new("cargo").unwrap();
+        let hits = search_docs(&docs, &m, Fields::default());
+        let line = hit_line_in(
+            &hits[0],
+            &m,
+            Fields::default(),
+            chrono::Utc::now(),
+            100,
+            PLAIN,
+        );
+        assert!(line.contains("Bash input: cargo test"), "{line}");
+        // Not searched when --in leaves tools out; words may be spread over fields.
+        let only_text = Fields::parse("prompt,reply").unwrap();
+        assert!(search_docs(&docs, &Matcher::new("zebu").unwrap(), only_text).is_empty());
+        let hits = search_docs(
+            &docs,
+            &Matcher::new("failed zebu").unwrap(),
+            Fields::default(),
+        );
+        assert_eq!(hits[0].score.matched_in(), vec!["reply", "tools"]);
+    }
+
+    #[test]
+    fn regex_queries_match_and_bad_ones_are_one_line() {
+        let turns = [turn(1, "error E0425 here", ""), turn(2, "error here", "")];
+        let m = Matcher::regex(r"E\d{4}").unwrap();
+        assert_eq!(ids(&search_turns(&turns, &m)), vec![1]);
+        let err = Matcher::regex("wombat(").unwrap_err().to_string();
+        assert!(err.starts_with("bad regex 'wombat(': "), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+
+    #[test]
+    fn fields_and_since_parse_or_say_why_not() {
+        assert_eq!(
+            Fields::parse("tools").unwrap(),
+            Fields {
+                prompt: false,
+                reply: false,
+                tools: true
+            }
+        );
+        assert_eq!(
+            Fields::parse("prompt, reply,tools").unwrap(),
+            Fields::default()
+        );
+        assert!(Fields::parse("files").is_err());
+        assert!(Fields::parse(",").is_err());
+        let now = chrono::DateTime::parse_from_rfc3339("2026-01-10T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let at = |s: &str| parse_since(s, now).unwrap().to_rfc3339();
+        assert_eq!(at("3d"), "2026-01-07T12:00:00+00:00");
+        assert_eq!(at("90m"), "2026-01-10T10:30:00+00:00");
+        assert_eq!(at("2026-01-01"), "2026-01-01T00:00:00+00:00");
+        assert_eq!(at("2026-01-05T08:00:00Z"), "2026-01-05T08:00:00+00:00");
+        for bad in ["yesterday", "3 days", "5y", ""] {
+            assert!(parse_since(bad, now).is_err(), "{bad}");
+        }
+    }
 }
