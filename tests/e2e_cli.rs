@@ -633,3 +633,51 @@ fn deep_search_and_html_export_see_tool_calls() {
         stderr(&out)
     );
 }
+
+/// `:export FILE.html` inside a ccx session: the page holds the turn and its Write call,
+/// collapsed, and passes the headless-browser check.
+#[test]
+fn export_html_from_the_editor_in_a_session() {
+    use support::ccx::{
+        close_editor, open_editor, start_ccx, type_command, wait_for_finished_turns, QUICK, TURN,
+    };
+    let env = TestEnv::new();
+    let notes = env.project.join("notes.txt");
+    let session = start_ccx(&env, &[]);
+    // Enter only once the prompt shows: read together with the text, it would be a newline.
+    session.type_text(&format!(
+        "note it [[write:{}:hello wombat]]",
+        notes.display()
+    ));
+    session.wait_for_text("hello wombat]]", QUICK).unwrap();
+    session.submit();
+    session
+        .wait_for_text(&format!("● wrote {}", notes.display()), TURN)
+        .unwrap();
+    let turns = wait_for_finished_turns(&env, 1, &[]);
+    open_editor(&session);
+    type_command(&session, "export conversation.html");
+    session
+        .wait_for_text("to conversation.html", QUICK)
+        .unwrap_or_else(|screen| panic!("`:export` did not say it wrote the file:\n{screen}"));
+    close_editor(&session);
+    session.type_and_submit("/exit");
+    session.wait_exit(QUICK).expect("claude exits on /exit");
+
+    let file = env.project.join("conversation.html");
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(html.matches("<article class=\"turn\"").count(), 1, "{html}");
+    assert!(
+        html.contains(&format!("id=\"turn-{}\"", turns[0]["id"])),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<details class=\"tool\"><summary><span class=\"tool-name\">Write</span> <code>{}</code>",
+            notes.display()
+        )),
+        "{html}"
+    );
+    assert!(html.contains("hello wombat"), "{html}");
+    support::browser::check_html_export(&file, 1, 1);
+}

@@ -1030,7 +1030,9 @@ fn parse_rewind(args: &str) -> Result<MetaCommand, MetaError> {
 
 fn is_file_name(s: &str) -> bool {
     let lower = s.to_lowercase();
-    lower.ends_with(".md") || lower.ends_with(".json") || lower.ends_with(".markdown")
+    [".md", ".json", ".markdown", ".html", ".htm"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
 /// `:export [BRANCH] [--format md|json|html] [FILE]` (also `-o FILE`).
@@ -1068,7 +1070,11 @@ fn parse_export(words: Vec<Word>) -> Result<MetaCommand, MetaError> {
     let format = match p.value("--format") {
         None => match &file {
             Some(f) if f.to_lowercase().ends_with(".json") => ExportFormat::Json,
-            Some(f) if f.to_lowercase().ends_with(".html") => ExportFormat::Html,
+            Some(f)
+                if f.to_lowercase().ends_with(".html") || f.to_lowercase().ends_with(".htm") =>
+            {
+                ExportFormat::Html
+            }
             _ => ExportFormat::Md,
         },
         Some(v) => match v.to_lowercase().as_str() {
@@ -1457,6 +1463,22 @@ mod tests {
                     branch: None,
                     format: ExportFormat::Json,
                     file: s("out.json"),
+                },
+            ),
+            (
+                ":export page.html",
+                M::Export {
+                    branch: None,
+                    format: ExportFormat::Html,
+                    file: s("page.html"),
+                },
+            ),
+            (
+                ":export main --format html out",
+                M::Export {
+                    branch: s("main"),
+                    format: ExportFormat::Html,
+                    file: s("out"),
                 },
             ),
             (

@@ -143,6 +143,53 @@ pub enum Response {
     Error(StoreError),
 }
 
+/// Finds a lower-case ASCII needle in bytes, ASCII case ignored, without copying them: a
+/// memchr scan for the needle's rarest byte (both cases), then a comparison around it.
+struct CaselessFinder {
+    needle: Vec<u8>,
+    /// The index of the rarest byte in `needle`.
+    at: usize,
+}
+
+impl CaselessFinder {
+    fn new(needle: &[u8]) -> CaselessFinder {
+        // Letters by English frequency; anything else (digits, punctuation) counts as rare.
+        const BY_FREQUENCY: &[u8] = b" etaoinshrdlcumwfgypbvkjxqz";
+        let rank = |b: u8| {
+            BY_FREQUENCY
+                .iter()
+                .position(|&c| c == b)
+                .unwrap_or(BY_FREQUENCY.len())
+        };
+        let at = (0..needle.len())
+            .max_by_key(|&i| (rank(needle[i]), std::cmp::Reverse(i)))
+            .unwrap_or(0);
+        CaselessFinder {
+            needle: needle.to_vec(),
+            at,
+        }
+    }
+
+    fn is_in(&self, hay: &[u8]) -> bool {
+        let (len, k) = (self.needle.len(), self.at);
+        if len == 0 {
+            return true;
+        }
+        if hay.len() < len {
+            return false;
+        }
+        let (lo, up) = (self.needle[k], self.needle[k].to_ascii_uppercase());
+        // Positions of the rare byte that leave room for the whole needle around it.
+        let window = &hay[k..=hay.len() - len + k];
+        let check = |pos: usize| hay[pos..pos + len].eq_ignore_ascii_case(&self.needle);
+        if lo == up {
+            memchr::memchr_iter(lo, window).any(check)
+        } else {
+            memchr::memchr2_iter(lo, up, window).any(check)
+        }
+    }
+}
+
 /// Lower-cased substring finders for a candidate scan.
 fn finders(words: &[String]) -> Vec<memchr::memmem::Finder<'static>> {
     words
@@ -763,26 +810,53 @@ impl Engine {
         Ok(out)
     }
 
-    /// The turns in `range` whose record or entries hold every `finders` needle (ASCII case
-    /// ignored), with their entries.
+    /// The turns in `range` whose record or entries hold every `words` needle (ASCII case
+    /// ignored), with their entries. The record is lowered and searched as in
+    /// `candidates_in`; a word it lacks is looked for in the entries in place (no copy), which
+    /// are read alongside the turns (both trees are keyed by id).
     fn deep_candidates_in(
         &self,
         range: std::ops::Range<[u8; 8]>,
         finders: &[memchr::memmem::Finder<'_>],
     ) -> Res<Vec<(Turn, Vec<Value>)>> {
+        let in_place: Vec<CaselessFinder> = finders
+            .iter()
+            .map(|f| CaselessFinder::new(f.needle()))
+            .collect();
         let mut lowered = Vec::new();
         let mut out = Vec::new();
+        let mut entries_iter = self.entries.range(range.clone()).peekable();
         for item in self.turns.range(range) {
             let (k, bytes) = item.map_err(|e| self.sled(e))?;
-            let entries = self.entries.get(&k).map_err(|e| self.sled(e))?;
+            // The entries of this turn, if any: skip those of ids without a turn.
+            let mut entries = None;
+            while let Some(next) = entries_iter.peek() {
+                let next_key = match next {
+                    Ok((ek, _)) => ek.clone(),
+                    Err(_) => {
+                        let err = entries_iter.next().and_then(Result::err);
+                        return Err(self.sled(err.expect("an error was peeked")));
+                    }
+                };
+                match next_key.as_ref().cmp(k.as_ref()) {
+                    std::cmp::Ordering::Less => {
+                        entries_iter.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        entries = entries_iter.next().and_then(Result::ok).map(|(_, v)| v);
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
             if !finders.is_empty() {
                 lowered.clear();
                 lowered.extend(bytes.iter().map(u8::to_ascii_lowercase));
-                lowered.push(0);
-                if let Some(e) = &entries {
-                    lowered.extend(e.iter().map(u8::to_ascii_lowercase));
-                }
-                if !finders.iter().all(|f| f.find(&lowered).is_some()) {
+                let all_there = finders.iter().zip(&in_place).all(|(f, caseless)| {
+                    f.find(&lowered).is_some()
+                        || entries.as_ref().is_some_and(|e| caseless.is_in(e))
+                });
+                if !all_there {
                     continue;
                 }
             }
@@ -897,6 +971,35 @@ impl Engine {
                 .map(Some)
                 .map_err(|e| self.damaged(format!("setting '{key}'"), e)),
             None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod caseless_tests {
+    use super::CaselessFinder;
+
+    #[test]
+    fn finds_like_a_lowercased_search() {
+        let hays: [&[u8]; 8] = [
+            b"",
+            b"seg",
+            b"SEGFAULT",
+            b"a segFault here",
+            b"xsegfaul",
+            b"{\"content\":\"Segfault\"}",
+            b"segfaultsegfault",
+            b"e4 E4 x",
+        ];
+        for needle in ["segfault", "e4", "t", "\"c"] {
+            let finder = CaselessFinder::new(needle.as_bytes());
+            for hay in hays {
+                let expected = hay
+                    .to_ascii_lowercase()
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_bytes());
+                assert_eq!(finder.is_in(hay), expected, "{needle} in {hay:?}");
+            }
         }
     }
 }
