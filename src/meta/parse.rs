@@ -323,9 +323,11 @@ pub const COMMANDS: &[CommandInfo] = &[
         name: "export",
         usage: ":export [BRANCH] [--format md|json|html] [FILE]",
         summary: "write a branch out",
-        details: "Writes BRANCH (default: the current branch) out as Markdown or JSON, to FILE \
-                  (or -o FILE). A single argument ending in .md or .json is taken as the FILE; \
-                  without --format, a FILE ending in .json means JSON.",
+        details: "Writes BRANCH (default: the current branch) out as Markdown, JSON or one \
+                  self-contained HTML page (the turns, collapsible tool calls, token counts, the \
+                  tree of branches), to FILE (or -o FILE). A single argument ending in .md, \
+                  .json or .html is taken as the FILE; without --format, a FILE ending in .json \
+                  means JSON and one ending in .html means HTML.",
     },
     CommandInfo {
         name: "quit",
