@@ -390,6 +390,47 @@ fn entry_lines(
     (user, assistant)
 }
 
+/// The tool output of 1 turn in 1000: its word "segfault" is in no prompt or reply (deep
+/// search's rare word, in scripts/bench.sh).
+const RARE_TOOL_OUTPUT: &str = "error: test process exited with a segfault (signal 11)";
+
+/// The Bash command a stored turn runs and the output it got (3 lines; 1 turn in 1000 says
+/// [`RARE_TOOL_OUTPUT`]).
+fn tool_of(i: u64) -> (String, String) {
+    let h = mix(i);
+    let func = FUNCS[((h >> 8) % 40) as usize];
+    let command = format!("cargo test {func} -- --nocapture");
+    let verdict = if i % 1000 == 500 {
+        RARE_TOOL_OUTPUT
+    } else {
+        "test result: ok. 3 passed; 0 failed"
+    };
+    let output = format!("running 3 tests\ntest {func}_works ... ok\n{verdict} (run {i})");
+    (command, output)
+}
+
+/// The transcript lines of a Bash call and its result, as Claude Code writes them.
+fn tool_lines(session: &str, i: u64) -> (serde_json::Value, serde_json::Value) {
+    let (command, output) = tool_of(i);
+    let call = json!({
+        "parentUuid": format!("u{i}"), "sessionId": session, "version": "2.1.330", "cwd": "/w",
+        "userType": "external", "isSidechain": false, "type": "assistant", "uuid": format!("t{i}"),
+        "message": {"id": format!("msg_t{i}"), "type": "message", "role": "assistant",
+            "model": "claude-sonnet-4-5", "content": [{"type": "tool_use", "id": format!("toolu_{i}"),
+            "name": "Bash", "input": {"command": command, "description": "run the tests"}}],
+            "stop_reason": "tool_use"},
+        "timestamp": "2025-01-01T00:00:00.500Z"
+    });
+    let result = json!({
+        "parentUuid": format!("t{i}"), "sessionId": session, "version": "2.1.330", "cwd": "/w",
+        "userType": "external", "isSidechain": false, "type": "user", "uuid": format!("r{i}"),
+        "message": {"role": "user", "content": [{"tool_use_id": format!("toolu_{i}"),
+            "type": "tool_result", "content": output, "is_error": false}]},
+        "timestamp": "2025-01-01T00:00:00.800Z"
+    });
+    (call, result)
+}
+
 fn turn_start(session: &str, branch: &str, prompt: String) -> TurnStart {
     TurnStart {
         branch: branch.into(),
@@ -404,6 +445,7 @@ fn turn_start(session: &str, branch: &str, prompt: String) -> TurnStart {
 
 fn turn_end(session: &str, i: u64, prompt: &str, reply: String) -> TurnEnd {
     let (u, a) = entry_lines(session, i, prompt, &reply);
+    let (call, result) = tool_lines(session, i);
     TurnEnd {
         reply,
         ended_at: ccx::model::now_rfc3339(),
@@ -413,7 +455,7 @@ fn turn_end(session: &str, i: u64, prompt: &str, reply: String) -> TurnEnd {
         interrupted: false,
         files: vec![],
         snapshot: None,
-        entries: vec![u, a],
+        entries: vec![u, call, result, a],
     }
 }
 
@@ -522,7 +564,8 @@ fn store(args: &[String]) -> Res<()> {
         let turn = store.begin_turn(turn_start(&session, "main", prompt.clone()))?;
         let end = turn_end(&session, i, &prompt, reply_of(i));
         if let Some(out) = text_out.as_mut() {
-            writeln!(out, "{prompt}\n{}", end.reply)?;
+            let (command, output) = tool_of(i);
+            writeln!(out, "{prompt}\n{}\n{command}\n{output}", end.reply)?;
         }
         if i == 1 {
             sample_entry_bytes = serde_json::to_vec(&end.entries)?;

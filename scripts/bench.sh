@@ -212,9 +212,11 @@ rm -rf "$work/sled-anchor"
 
 # ---- 4. search over that store -------------------------------------------------------------
 note_load search
-# Two words: one in the reply of 1 turn in 1000, one in ~5% of the prompts (a file name).
+# Three words: one in the reply of 1 turn in 1000, one in ~5% of the prompts (a file name), one
+# only in the tool output of 1 turn in 1000 (every turn holds a Bash call and its output).
+# `ccx search` looks in prompts, replies and tool calls by default (deep search).
 echo "bench.sh: search over ${R[fill_turns]} turns ($SEARCH_RUNS runs each)..." >&2
-search_words=(quixotic parser)
+search_words=(quixotic parser segfault)
 run_search() { (cd "$work/project" && timeout -k 5 120 "$CCX" search "$1" --json); }
 run_grep() { timeout -k 5 60 grep -c -i -- "$1" "$work/turns.txt" || [ $? = 1 ]; }
 for w in "${search_words[@]}"; do
@@ -223,9 +225,12 @@ for w in "${search_words[@]}"; do
   time_runs "search_${w}_grep" "$SEARCH_RUNS" run_grep "$w"
   R[search_${w}_ratio]=$(calc '%.1f' "${R[search_${w}_ccx_ms]} / ${R[search_${w}_grep_ms]}")
   # The same phases in process: open the store, load the candidate turns, match, render the JSON.
+  [ "$w" = segfault ] && continue # (the in-process phases are measured for prompt and reply)
   step timeout -k 5 300 "$BENCH_BIN" search data="$work/data" project="$work/project" word="$w" \
     name="search_${w}" samples="$SEARCH_RUNS" </dev/null
 done
+R[search_segfault_hits]=$(cd "$work/project" && "$CCX" search segfault --json | grep -c '"matched_in"' || true)
+R[search_segfault_turns]=${R[search_quixotic_turns]}
 R[search_text_mb]=$(calc '%.1f' "$(stat -c %s "$work/turns.txt") / 1e6")
 rm -f "$work/turns.txt"
 
@@ -260,7 +265,7 @@ echo "bench.sh: export of $EXPORT_TURNS turns ($EXPORT_RUNS runs each)..." >&2
 run_export() { (cd "$work/fork-project" && CCX_DATA_DIR="$work/fork-data" timeout -k 5 120 "$CCX" export export --format "$1" -o "$work/export.$1" --force); }
 run_cp() { cp "$work/export.$1" "$work/export-copy.$1"; }
 run_cat() { cat "$work/export.$1" >"$work/export-cat.$1"; }
-for f in md json; do
+for f in md json html; do
   run_export "$f" # warm-up
   time_runs "export_${f}_ccx" "$EXPORT_RUNS" run_export "$f"
   time_runs "export_${f}_cp" "$EXPORT_RUNS" run_cp "$f"
@@ -269,6 +274,7 @@ for f in md json; do
   R[export_${f}_ratio]=$(calc '%.0f' "${R[export_${f}_ccx_ms]} / ${R[export_${f}_cp_ms]}")
   rm -f "$work/export.$f" "$work/export-copy.$f" "$work/export-cat.$f"
 done
+R[export_html_vs_md]=$(calc '%.1f' "${R[export_html_ccx_ms]} / ${R[export_md_ccx_ms]}")
 rm -rf "$work/fork-data"
 
 # ---- 7b. confirming turns from the transcript -----------------------------------------------
@@ -380,9 +386,11 @@ build). Run it again with \`scripts/bench.sh\` (full) or \`BENCH_QUICK=1 scripts
 | the same through a client \`Store\`, p50 (max) | ${R[fork_client_p50_ms]} (${R[fork_client_max_ms]}) ms | \`fs::copy\` + fsync ${R[fork_copy_sync_p50_ms]} ms | ×${R[fork_client_ratio]} (copy) | < 1 s (max) | $(verdict_at "${R[fork_turns]}" 1000 "${R[fork_client_max_ms]}" '<' 1000) |
 | \`ccx search quixotic --json\`, ${R[search_quixotic_turns]} turns (${R[search_quixotic_hits]} hits) | ${R[search_quixotic_ccx_ms]} ms | \`grep -ci\` ${R[search_quixotic_grep_ms]} ms | ×${R[search_quixotic_ratio]} | < 300 ms | $(verdict_at "${R[search_quixotic_turns]}" 100000 "${R[search_quixotic_ccx_ms]}" '<' 300) |
 | \`ccx search parser --json\`, ${R[search_parser_turns]} turns (${R[search_parser_hits]} hits) | ${R[search_parser_ccx_ms]} ms | \`grep -ci\` ${R[search_parser_grep_ms]} ms | ×${R[search_parser_ratio]} | < 300 ms | $(verdict_at "${R[search_parser_turns]}" 100000 "${R[search_parser_ccx_ms]}" '<' 300) |
+| deep search \`ccx search segfault --json\` (tool output only), ${R[search_segfault_turns]} turns (${R[search_segfault_hits]} hits) | ${R[search_segfault_ccx_ms]} ms | \`grep -ci\` ${R[search_segfault_grep_ms]} ms | ×${R[search_segfault_ratio]} | < 500 ms | $(verdict_at "${R[search_segfault_turns]}" 100000 "${R[search_segfault_ccx_ms]}" '<' 500) |
 | \`ccx import\` of a ${R[import_mb]} MB transcript (${R[tr_turns]} turns) | ${R[import_secs]} s | serde_json parse of every line ${R[parse_secs]} s; \`wc -l\` ${R[import_wc_ms]} ms | ×${R[import_ratio_parse]} | < 3 s | $(verdict_at "${R[import_mb]}" 100 "${R[import_secs]}" '<' 3) |
 | \`ccx export\` of ${R[export_turns]} turns, md (${R[export_md_mb]} MB) | ${R[export_md_ccx_ms]} ms | \`cp\` ${R[export_md_cp_ms]} ms, \`cat\` ${R[export_md_cat_ms]} ms | ×${R[export_md_ratio]} (cp) | < 1 s | $(verdict_at "${R[export_turns]}" 10000 "${R[export_md_ccx_ms]}" '<' 1000) |
 | \`ccx export\` of ${R[export_turns]} turns, json (${R[export_json_mb]} MB) | ${R[export_json_ccx_ms]} ms | \`cp\` ${R[export_json_cp_ms]} ms, \`cat\` ${R[export_json_cat_ms]} ms | ×${R[export_json_ratio]} (cp) | < 1 s | $(verdict_at "${R[export_turns]}" 10000 "${R[export_json_ccx_ms]}" '<' 1000) |
+| \`ccx export\` of ${R[export_turns]} turns, html (${R[export_html_mb]} MB) | ${R[export_html_ccx_ms]} ms | md export ${R[export_md_ccx_ms]} ms | ×${R[export_html_vs_md]} (md) | < 2 s | $(verdict_at "${R[export_turns]}" 10000 "${R[export_html_ccx_ms]}" '<' 2000) |
 
 ## Details
 
@@ -488,8 +496,10 @@ ${R[fork_owner_n]} samples each.
 store's pre-filter of every record for the query words, matching the candidates, the JSON out to
 \`/dev/null\`) in the project whose store the store step
 filled (${R[search_quixotic_turns]} turns; the prompts name one of 20 source files and one of 40
-functions, one reply in 1000 holds "quixotic"), $SEARCH_RUNS runs each after a warm-up, median.
-Anchor: \`grep -c -i WORD\` over a file holding the same prompts and replies
+functions, one reply in 1000 holds "quixotic"; every turn also stores a Bash call and its
+three-line output, one output in 1000 holds "segfault"), $SEARCH_RUNS runs each after a warm-up,
+median. \`ccx search\` looks in prompts, replies and tool calls (deep search, the default).
+Anchor: \`grep -c -i WORD\` over a file holding the same prompts, replies, commands and outputs
 (${R[search_text_mb]} MB). The in-process phases (the driver calls \`Store::open\`,
 \`search_candidates\`, \`search::Matcher\` + \`search::search_turns\`, and renders the JSON the
 command prints), medians:
@@ -516,7 +526,8 @@ two run on a second thread while the first writes the batches before them).
 
 **Export.** A branch of ${R[export_turns]} turns (filled in ${R[export_fill_secs]} s into the fork
 step's store; a prompt of about 140 bytes and a reply of about 1.5 KB with a code block each),
-exported with \`ccx export export --format md|json -o FILE --force\` (process start, store open,
+exported with \`ccx export export --format md|json|html -o FILE --force\` (html also reads every
+turn's transcript entries for its tool calls, and the project's branches) (process start, store open,
 the branch's lineage, rendering, writing the file with an fsync), $EXPORT_RUNS runs each after a
 warm-up, median. Anchors: \`cp FILE COPY\` and \`cat FILE >COPY\` of the file it wrote (no fsync).
 
@@ -524,6 +535,7 @@ warm-up, median. Anchors: \`cp FILE COPY\` and \`cat FILE >COPY\` of the file it
 | --- | --- | --- | --- | --- |
 | md | ${R[export_md_mb]} MB | ${R[export_md_ccx_all]}ms | ${R[export_md_cp_ms]} ms | ${R[export_md_cat_ms]} ms |
 | json | ${R[export_json_mb]} MB | ${R[export_json_ccx_all]}ms | ${R[export_json_cp_ms]} ms | ${R[export_json_cat_ms]} ms |
+| html | ${R[export_html_mb]} MB | ${R[export_html_ccx_all]}ms | ${R[export_html_cp_ms]} ms | ${R[export_html_cat_ms]} ms |
 EOF
 )
 

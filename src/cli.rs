@@ -123,11 +123,23 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<OsString>,
     },
-    /// Find turns whose prompt or reply holds every word of QUERY (case-insensitive)
+    /// Find turns whose prompt, reply or tool calls hold every word of QUERY (case-insensitive)
     Search {
-        /// The words to look for
+        /// The words to look for (with --regex: one regular expression)
         #[arg(required = true)]
         query: Vec<String>,
+        /// Where to look: prompt, reply, tools, comma-separated (default: all three)
+        #[arg(long = "in", value_name = "FIELDS")]
+        within: Option<String>,
+        /// QUERY is one regular expression (case-insensitive)
+        #[arg(long)]
+        regex: bool,
+        /// Only the turns of BRANCH's conversation
+        #[arg(long, value_name = "BRANCH")]
+        branch: Option<String>,
+        /// Only turns started since a date (2026-01-31), a time, or a duration ago (90m, 3d)
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
         /// Every project, not only this directory's
         #[arg(long)]
         all: bool,
@@ -135,12 +147,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a branch's conversation out as Markdown or JSON (default: the current branch)
+    /// Write a branch's conversation out as Markdown, JSON or HTML (default: the current branch)
     Export {
         /// Branch to export
         branch: Option<String>,
-        /// md or json (default: from the file's extension, else md)
-        #[arg(long, value_parser = ["md", "markdown", "json"])]
+        /// md, json or html (default: from the file's extension, else md)
+        #[arg(long, value_parser = ["md", "markdown", "json", "html"])]
         format: Option<String>,
         /// Write to FILE instead of standard output
         #[arg(short = 'o', long = "output", value_name = "FILE")]

@@ -37,5 +37,6 @@ pub mod store_slot;
 pub mod templates;
 pub mod terminal;
 pub mod tokens;
+pub mod tool_calls;
 pub mod transcript;
 pub mod unknowns;

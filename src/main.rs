@@ -100,7 +100,25 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
             Command::Doctor { json, repair } => commands::doctor::run(None, json, repair),
             Command::Tree { json } => commands::tree(json),
             Command::Sessions { json } => commands::sessions(json),
-            Command::Search { query, all, json } => commands::search::run(&query, all, json),
+            Command::Search {
+                query,
+                all,
+                json,
+                within,
+                regex,
+                branch,
+                since,
+            } => commands::search::run(
+                &query,
+                &commands::search::Options {
+                    all,
+                    json,
+                    fields: within,
+                    regex,
+                    branch,
+                    since,
+                },
+            ),
             Command::Export {
                 branch,
                 format,

@@ -503,10 +503,10 @@ impl MetaShell {
         format: crate::meta::ExportFormat,
         file: Option<&str>,
     ) -> LineResult {
-        let extension = if format == crate::meta::ExportFormat::Json {
-            "json"
-        } else {
-            "md"
+        let extension = match format {
+            crate::meta::ExportFormat::Json => "json",
+            crate::meta::ExportFormat::Html => "html",
+            crate::meta::ExportFormat::Md => "md",
         };
         let path = std::path::PathBuf::from(
             file.map(str::to_string)
@@ -523,7 +523,8 @@ impl MetaShell {
         let exported = store.branch(name).and_then(|found| {
             let found = found.ok_or_else(|| anyhow::anyhow!("no branch '{name}'"))?;
             let turns = store.lineage(name)?;
-            crate::commands::export::export_to(&path, &found, &turns, format, false)
+            let extras = crate::commands::export::gather_extras(store, &turns, format)?;
+            crate::commands::export::export_to(&path, &found, &turns, format, &extras, false)
                 .map(|_| turns.len())
         });
         match exported {

@@ -513,3 +513,171 @@ fn output_into_a_pipe_closed_early_ends_quietly() {
         assert_eq!(err, "", "ccx {args:?} says nothing");
     }
 }
+
+/// A session whose one turn runs a Bash command (the stand-in asks for it), imported: deep
+/// search finds the turn by its command and by its output, and the HTML export shows the call
+/// in a collapsible element.
+#[test]
+fn deep_search_and_html_export_see_tool_calls() {
+    let env = TestEnv::new();
+    let session = "66666666-aaaa-4bbb-8ccc-000000000006";
+    let prompt =
+        r#"list it [[tool:Bash:{"command":"echo wombat-$((6*7))-out","description":"say it"}]]"#;
+    let mut cmd = env.claude();
+    // The prompt before --allowedTools, which takes every word after it.
+    cmd.args([
+        "-p",
+        "--session-id",
+        session,
+        prompt,
+        "--allowedTools",
+        "Bash",
+    ]);
+    let out = output_with_timeout(&mut cmd, Duration::from_secs(120)).expect("claude -p");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = env.transcript_path(session).expect("the transcript");
+    ok(ccx(&env, &["import", path.to_str().unwrap()]));
+    let name = branch_name(session);
+
+    // The command (in the tool input) and the output (only in the tool result).
+    let out = ok(ccx(&env, &["search", "wombat-42-out", "--json"]));
+    let hits: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    assert_eq!(hits[0]["matched_in"], serde_json::json!(["tools"]));
+    // (The prompt holds the command too, in the stand-in's directive: look in tools only.)
+    let out = ok(ccx(&env, &["search", "6*7", "--in", "tools"]));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Bash input: echo wombat-$((6*7))-out"),
+        "{text}"
+    );
+    let out = ok(ccx(&env, &["search", "wombat-42"]));
+    let text = stdout(&out);
+    assert!(text.contains("Bash output: wombat-42-out"), "{text}");
+    // Not with --in prompt,reply; yes with a regex over tools.
+    let out = ccx(&env, &["search", "wombat-42-out", "--in", "prompt,reply"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let out = ok(ccx(
+        &env,
+        &[
+            "search",
+            "--regex",
+            r"wombat-\d+-out",
+            "--in",
+            "tools",
+            "--json",
+        ],
+    ));
+    let hits: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    // --branch and --since narrow; bad input is one line and fails.
+    ok(ccx(
+        &env,
+        &["search", "wombat", "--branch", &name, "--since", "1h"],
+    ));
+    let out = ccx(&env, &["search", "wombat", "--since", "2999-01-01"]);
+    assert!(!out.status.success());
+    for (args, said) in [
+        (
+            vec!["search", "wombat", "--branch", "nope"],
+            "no branch 'nope'",
+        ),
+        (
+            vec!["search", "--regex", "wombat(", "--json"],
+            "bad regex 'wombat('",
+        ),
+        (
+            vec!["search", "wombat", "--in", "files"],
+            "--in takes prompt, reply and tools",
+        ),
+        (
+            vec!["search", "wombat", "--since", "yesterday"],
+            "--since takes a date",
+        ),
+    ] {
+        let out = ccx(&env, &args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(said), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+
+    // HTML: one turn, its Bash call collapsed with the command and its output.
+    let file = env.scratch.join("conversation.html");
+    ok(ccx(&env, &["export", &name, "-o", file.to_str().unwrap()]));
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert_eq!(html.matches("<article class=\"turn\"").count(), 1, "{html}");
+    assert!(html.contains("<details class=\"tool\"><summary><span class=\"tool-name\">Bash</span> <code>echo wombat-$((6*7))-out</code>"), "{html}");
+    assert!(html.contains("wombat-42-out"), "{html}");
+    support::browser::check_html_export(&file, 1, 1);
+
+    // An unwritable path: one line, nothing written, non-zero exit.
+    let out = ccx(
+        &env,
+        &[
+            "export",
+            &name,
+            "--format",
+            "html",
+            "-o",
+            "/nonexistent-dir/x.html",
+        ],
+    );
+    assert!(!out.status.success());
+    assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/nonexistent-dir/x.html"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `:export FILE.html` inside a ccx session: the page holds the turn and its Write call,
+/// collapsed, and passes the headless-browser check.
+#[test]
+fn export_html_from_the_editor_in_a_session() {
+    use support::ccx::{
+        close_editor, open_editor, start_ccx, type_command, wait_for_finished_turns, QUICK, TURN,
+    };
+    let env = TestEnv::new();
+    let notes = env.project.join("notes.txt");
+    let session = start_ccx(&env, &[]);
+    // Enter only once the prompt shows: read together with the text, it would be a newline.
+    session.type_text(&format!(
+        "note it [[write:{}:hello wombat]]",
+        notes.display()
+    ));
+    session.wait_for_text("hello wombat]]", QUICK).unwrap();
+    session.submit();
+    session
+        .wait_for_text(&format!("● wrote {}", notes.display()), TURN)
+        .unwrap();
+    let turns = wait_for_finished_turns(&env, 1, &[]);
+    open_editor(&session);
+    type_command(&session, "export conversation.html");
+    session
+        .wait_for_text("to conversation.html", QUICK)
+        .unwrap_or_else(|screen| panic!("`:export` did not say it wrote the file:\n{screen}"));
+    close_editor(&session);
+    session.type_and_submit("/exit");
+    session.wait_exit(QUICK).expect("claude exits on /exit");
+
+    let file = env.project.join("conversation.html");
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(html.matches("<article class=\"turn\"").count(), 1, "{html}");
+    assert!(
+        html.contains(&format!("id=\"turn-{}\"", turns[0]["id"])),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<details class=\"tool\"><summary><span class=\"tool-name\">Write</span> <code>{}</code>",
+            notes.display()
+        )),
+        "{html}"
+    );
+    assert!(html.contains("hello wombat"), "{html}");
+    support::browser::check_html_export(&file, 1, 1);
+}

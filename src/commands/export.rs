@@ -1,11 +1,13 @@
-//! `ccx export [BRANCH] [--format md|json] [-o FILE] [--redact] [--force]`: a branch's
-//! conversation (its lineage, across fork points) as Markdown that reads well, or as the turn
-//! records in JSON.
+//! `ccx export [BRANCH] [--format md|json|html] [-o FILE] [--redact] [--force]`: a branch's
+//! conversation (its lineage, across fork points) as Markdown that reads well, as the turn
+//! records in JSON, or as one self-contained HTML page (see `export_html`).
 //!
 //! The pieces are pure and shared with the `:export` meta-command: [`render_markdown`],
-//! [`render`] (either format), [`redact`] / [`redact_turns`] (mask secrets), and [`export_to`]
-//! (write a file, owner-only).
+//! [`render`] (any format), [`redact`] / [`redact_turns`] / [`redact_extras`] (mask secrets),
+//! [`gather_extras`] (what HTML shows beyond the turns) and [`export_to`] (write a file,
+//! owner-only).
 
+use super::export_html::{render_html, HtmlExtras};
 use crate::meta::ExportFormat;
 use crate::model::{Branch, Turn};
 use crate::store::Store;
@@ -197,15 +199,41 @@ pub fn render_markdown(branch: &Branch, turns: &[Turn]) -> String {
     out
 }
 
-/// The export in `format`: Markdown, or the turn records as a pretty JSON array.
-pub fn render(branch: &Branch, turns: &[Turn], format: ExportFormat) -> Result<String> {
+/// The export in `format`: Markdown, the turn records as a pretty JSON array, or an HTML page
+/// (which also shows `extras`: tool calls and the tree of branches).
+pub fn render(
+    branch: &Branch,
+    turns: &[Turn],
+    format: ExportFormat,
+    extras: &HtmlExtras,
+) -> Result<String> {
     Ok(match format {
         ExportFormat::Md => render_markdown(branch, turns),
+        ExportFormat::Html => render_html(branch, turns, extras),
         ExportFormat::Json => {
             let mut text = serde_json::to_string_pretty(turns)?;
             text.push('\n');
             text
         }
+    })
+}
+
+/// What an export in `format` shows beyond the turns: for HTML, each turn's tool calls (from
+/// its stored transcript entries) and every branch; nothing for the other formats.
+pub fn gather_extras(store: &Store, turns: &[Turn], format: ExportFormat) -> Result<HtmlExtras> {
+    if format != ExportFormat::Html {
+        return Ok(HtmlExtras::default());
+    }
+    let mut tools = std::collections::HashMap::new();
+    for turn in turns {
+        let calls = crate::tool_calls::tool_calls(&store.entries(turn.id)?);
+        if !calls.is_empty() {
+            tools.insert(turn.id, calls);
+        }
+    }
+    Ok(HtmlExtras {
+        tools,
+        branches: store.branches()?,
     })
 }
 
@@ -216,15 +244,17 @@ pub fn export_to(
     branch: &Branch,
     turns: &[Turn],
     format: ExportFormat,
+    extras: &HtmlExtras,
     redact_secrets: bool,
 ) -> Result<usize> {
     let mut turns = turns.to_vec();
+    let mut extras = extras.clone();
     let masked = if redact_secrets {
-        redact_turns(&mut turns)
+        redact_turns(&mut turns) + redact_extras(&mut extras)
     } else {
         0
     };
-    let text = render(branch, &turns, format)?;
+    let text = render(branch, &turns, format, &extras)?;
     write_private(path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(masked)
@@ -433,6 +463,21 @@ pub fn redact_turns(turns: &mut [Turn]) -> usize {
     total
 }
 
+/// Redacts the summary, input and output of every tool call; returns how many were masked.
+pub fn redact_extras(extras: &mut HtmlExtras) -> usize {
+    let mut total = 0;
+    for call in extras.tools.values_mut().flatten() {
+        for field in [&mut call.summary, &mut call.input, &mut call.output] {
+            let (text, n) = redact(field);
+            if n > 0 {
+                *field = text;
+                total += n;
+            }
+        }
+    }
+    total
+}
+
 // ---------------------------------------------------------------------------------------------
 // The command
 
@@ -441,17 +486,24 @@ pub fn pick_format(format: Option<&str>, output: Option<&Path>) -> Result<Export
     match format.map(str::to_ascii_lowercase).as_deref() {
         Some("md") | Some("markdown") => Ok(ExportFormat::Md),
         Some("json") => Ok(ExportFormat::Json),
-        Some(other) => anyhow::bail!("unknown export format '{other}' (use md or json)"),
+        Some("html") => Ok(ExportFormat::Html),
+        Some(other) => anyhow::bail!("unknown export format '{other}' (use md, json or html)"),
         None => Ok(
             match output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
                 Some(ext) if ext.eq_ignore_ascii_case("json") => ExportFormat::Json,
+                Some(ext)
+                    if ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm") =>
+                {
+                    ExportFormat::Html
+                }
                 _ => ExportFormat::Md,
             },
         ),
     }
 }
 
-fn no_branch(store: &Store, name: &str) -> anyhow::Error {
+/// `no branch 'NAME'`, with the nearest existing name when one is close.
+pub fn no_branch(store: &Store, name: &str) -> anyhow::Error {
     let names: Vec<String> = store
         .branches()
         .map(|b| b.into_iter().map(|b| b.name).collect())
@@ -471,7 +523,7 @@ fn confirm_overwrite(path: &Path) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
 }
 
-/// `ccx export [BRANCH] [--format md|json] [-o FILE] [--redact] [--force]`.
+/// `ccx export [BRANCH] [--format md|json|html] [-o FILE] [--redact] [--force]`.
 pub fn run(
     branch: Option<String>,
     format: Option<String>,
@@ -490,6 +542,7 @@ pub fn run(
         return Err(no_branch(&store, &name));
     };
     let turns = store.lineage(&name)?;
+    let extras = gather_extras(&store, &turns, format)?;
     match output {
         Some(path) => {
             if path.exists() && !force {
@@ -506,7 +559,8 @@ pub fn run(
                     return Ok(1);
                 }
             }
-            let masked = export_to(&path, &record, &turns, format, redact_secrets)?;
+            let masked = export_to(&path, &record, &turns, format, &extras, redact_secrets)
+                .map_err(|e| anyhow::anyhow!("{e:#}: nothing exported"))?;
             if redact_secrets {
                 eprintln!("ccx: masked {masked} secret{}", plural(masked));
             }
@@ -519,13 +573,13 @@ pub fn run(
             );
         }
         None => {
-            let mut turns = turns;
+            let (mut turns, mut extras) = (turns, extras);
             let masked = if redact_secrets {
-                redact_turns(&mut turns)
+                redact_turns(&mut turns) + redact_extras(&mut extras)
             } else {
                 0
             };
-            let text = render(&record, &turns, format)?;
+            let text = render(&record, &turns, format, &extras)?;
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
             out.flush()?;
@@ -629,7 +683,7 @@ mod tests {
     fn json_render_is_the_records() {
         let branch = Branch::default();
         let turns = vec![turn(1, "main", None, "p", "r")];
-        let text = render(&branch, &turns, ExportFormat::Json).unwrap();
+        let text = render(&branch, &turns, ExportFormat::Json, &HtmlExtras::default()).unwrap();
         let back: Vec<Turn> = serde_json::from_str(&text).unwrap();
         assert_eq!(back, turns);
     }
@@ -741,11 +795,40 @@ mod tests {
             ..Default::default()
         };
         let turns = vec![turn(1, "main", None, "TOKEN=abc", "r")];
-        let masked = export_to(&path, &branch, &turns, ExportFormat::Md, true).unwrap();
+        let masked = export_to(
+            &path,
+            &branch,
+            &turns,
+            ExportFormat::Md,
+            &HtmlExtras::default(),
+            true,
+        )
+        .unwrap();
         assert_eq!(masked, 1);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("TOKEN=[REDACTED]"), "{text}");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn redaction_reaches_tool_calls() {
+        let mut extras = HtmlExtras::default();
+        extras.tools.insert(
+            1,
+            vec![crate::tool_calls::ToolCall {
+                name: "Bash".into(),
+                summary: "export API_KEY=abc123".into(),
+                input: "{\"command\": \"curl -H 'Authorization: Bearer abcdef0123456789xyz'\"}"
+                    .into(),
+                output: "ghp_abcdefghijklmnopqrstuvwxyz0123456789".into(),
+                is_error: false,
+            }],
+        );
+        assert_eq!(redact_extras(&mut extras), 3);
+        let call = &extras.tools[&1][0];
+        assert!(!call.summary.contains("abc123"), "{call:?}");
+        assert!(!call.input.contains("abcdef0123456789xyz"), "{call:?}");
+        assert!(!call.output.contains("ghp_"), "{call:?}");
     }
 }

@@ -3,6 +3,7 @@
 pub mod diff;
 pub mod doctor;
 pub mod export;
+pub mod export_html;
 pub mod import;
 pub mod render;
 pub mod replay;

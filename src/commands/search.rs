@@ -1,9 +1,14 @@
-//! `ccx search QUERY [--all] [--json]`: find turns by the words of their prompt and reply.
+//! `ccx search QUERY [--in prompt,reply,tools] [--regex] [--branch B] [--since WHEN] [--all]
+//! [--json]`: find turns by the words of their prompt, their reply, and their tool calls (the
+//! command or file of each call and what came back, read from the transcript entries stored
+//! with the turn).
 //!
-//! Matching is a pure function ([`Matcher`], [`search_turns`]) so the `:search`-style callers and
-//! the benchmark use exactly what the command uses. Every query word must occur (case-insensitive,
-//! Unicode-aware) in the prompt or the reply of a turn. Hits are ranked by a score where a match
-//! in the prompt counts twice a match in the reply ([`Score::rank`]), newer turns first on ties.
+//! Matching is a pure function ([`Matcher`], [`search_docs`], [`search_turns`]) so the
+//! benchmark uses exactly what the command uses. Every query word must occur (case-insensitive,
+//! Unicode-aware) in one of the searched fields of a turn; with `--regex` the query is one
+//! case-insensitive regular expression instead. Hits are ranked by a score where a match in the
+//! prompt counts twice a match in the reply or a tool call ([`Score::rank`]), newer turns first
+//! on ties.
 //!
 //! Speed: the query is lowercased once; ASCII words are found by a memchr scan comparing bytes
 //! ASCII-case-insensitively (non-ASCII words by a case-insensitive literal regex), so scanning a
@@ -49,6 +54,25 @@ fn rarest(needle: &[u8]) -> usize {
 }
 
 impl Word {
+    /// A case-insensitive regular expression; a bad one is one line naming the problem.
+    fn pattern(pattern: &str) -> Result<Word> {
+        match Regex::new(&format!("(?i){pattern}")) {
+            Ok(re) => Ok(Word::Unicode(re)),
+            Err(e) => {
+                let text = e.to_string();
+                let why = text
+                    .lines()
+                    .rev()
+                    .map(str::trim)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or("invalid")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                anyhow::bail!("bad regex '{pattern}': {why}")
+            }
+        }
+    }
+
     fn new(word: &str) -> Result<Word> {
         Ok(if word.is_ascii() {
             Word::Ascii(word.to_ascii_lowercase().into_bytes())
@@ -127,12 +151,29 @@ pub struct Score {
     pub prompt_matches: usize,
     /// Occurrences of query words in the reply.
     pub reply_matches: usize,
+    /// Occurrences of query words in the tool calls (commands, files, output).
+    pub tool_matches: usize,
 }
 
 impl Score {
-    /// The ranking key: prompt matches weigh twice as much as reply matches.
+    /// The ranking key: prompt matches weigh twice as much as reply or tool matches.
     pub fn rank(&self) -> usize {
-        2 * self.prompt_matches + self.reply_matches
+        2 * self.prompt_matches + self.reply_matches + self.tool_matches
+    }
+
+    /// Where the query matched: `prompt`, `reply`, `tools`, in that order.
+    pub fn matched_in(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for (n, name) in [
+            (self.prompt_matches, "prompt"),
+            (self.reply_matches, "reply"),
+            (self.tool_matches, "tools"),
+        ] {
+            if n > 0 {
+                out.push(name);
+            }
+        }
+        out
     }
 }
 
@@ -141,12 +182,71 @@ impl Score {
 pub enum Field {
     Prompt,
     Reply,
+    Tools,
+}
+
+/// Which fields a search looks in (`--in prompt,reply,tools`; default all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields {
+    pub prompt: bool,
+    pub reply: bool,
+    pub tools: bool,
+}
+
+impl Default for Fields {
+    fn default() -> Fields {
+        Fields {
+            prompt: true,
+            reply: true,
+            tools: true,
+        }
+    }
+}
+
+impl Fields {
+    /// Parses `prompt,reply,tools` (any of them, comma-separated; `tool` also names tools).
+    pub fn parse(text: &str) -> Result<Fields> {
+        let mut fields = Fields {
+            prompt: false,
+            reply: false,
+            tools: false,
+        };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.to_ascii_lowercase().as_str() {
+                "prompt" | "prompts" => fields.prompt = true,
+                "reply" | "replies" => fields.reply = true,
+                "tools" | "tool" => fields.tools = true,
+                other => anyhow::bail!(
+                    "--in takes prompt, reply and tools (comma-separated), not '{other}'"
+                ),
+            }
+        }
+        if fields
+            == (Fields {
+                prompt: false,
+                reply: false,
+                tools: false,
+            })
+        {
+            anyhow::bail!("--in needs at least one of prompt, reply, tools");
+        }
+        Ok(fields)
+    }
+}
+
+/// A turn as search sees it: the record and the search text of each of its tool calls
+/// ([`crate::tool_calls::ToolCall::search_text`]: `Name: summary` on the first line).
+#[derive(Debug, Clone, Copy)]
+pub struct Doc<'a> {
+    pub turn: &'a Turn,
+    pub tools: &'a [String],
 }
 
 /// One matching turn.
 #[derive(Debug, Clone, Copy)]
 pub struct Hit<'a> {
     pub turn: &'a Turn,
+    pub tools: &'a [String],
     pub score: Score,
 }
 
@@ -163,17 +263,40 @@ impl Matcher {
         Ok(Matcher { words })
     }
 
+    /// One case-insensitive regular expression (`--regex`).
+    pub fn regex(pattern: &str) -> Result<Matcher> {
+        if pattern.is_empty() {
+            anyhow::bail!("the search pattern is empty");
+        }
+        Ok(Matcher {
+            words: vec![Word::pattern(pattern)?],
+        })
+    }
+
     /// The score of a prompt and reply, or None unless every word occurs in one of them.
     pub fn score(&self, prompt: &str, reply: &str) -> Option<Score> {
+        self.score_fields(Some(prompt), Some(reply), &[])
+    }
+
+    /// The score of the fields given (None: not searched), or None unless every word occurs
+    /// in one of them.
+    pub fn score_fields(
+        &self,
+        prompt: Option<&str>,
+        reply: Option<&str>,
+        tools: &[String],
+    ) -> Option<Score> {
         let mut score = Score::default();
         for word in &self.words {
-            let p = word.count(prompt);
-            let r = word.count(reply);
-            if p + r == 0 {
+            let p = prompt.map_or(0, |t| word.count(t));
+            let r = reply.map_or(0, |t| word.count(t));
+            let t: usize = tools.iter().map(|t| word.count(t)).sum();
+            if p + r + t == 0 {
                 return None;
             }
             score.prompt_matches += p;
             score.reply_matches += r;
+            score.tool_matches += t;
         }
         Some(score)
     }
@@ -204,14 +327,29 @@ impl Matcher {
     }
 }
 
-/// The turns matching `matcher`, best first: higher [`Score::rank`], then newer (higher id).
+/// The turns whose prompt or reply matches `matcher`, best first (see [`search_docs`]).
 pub fn search_turns<'a>(turns: &'a [Turn], matcher: &Matcher) -> Vec<Hit<'a>> {
-    let mut hits: Vec<Hit<'a>> = turns
+    let docs: Vec<Doc<'a>> = turns.iter().map(|turn| Doc { turn, tools: &[] }).collect();
+    search_docs(&docs, matcher, Fields::default())
+}
+
+/// The turns matching `matcher` in `fields`, best first: higher [`Score::rank`], then newer
+/// (higher id).
+pub fn search_docs<'a>(docs: &[Doc<'a>], matcher: &Matcher, fields: Fields) -> Vec<Hit<'a>> {
+    let mut hits: Vec<Hit<'a>> = docs
         .iter()
-        .filter_map(|turn| {
+        .filter_map(|doc| {
             matcher
-                .score(&turn.prompt, &turn.reply)
-                .map(|score| Hit { turn, score })
+                .score_fields(
+                    fields.prompt.then_some(doc.turn.prompt.as_str()),
+                    fields.reply.then_some(doc.turn.reply.as_str()),
+                    if fields.tools { doc.tools } else { &[] },
+                )
+                .map(|score| Hit {
+                    turn: doc.turn,
+                    tools: doc.tools,
+                    score,
+                })
         })
         .collect();
     hits.sort_by(|a, b| {
@@ -224,13 +362,49 @@ pub fn search_turns<'a>(turns: &'a [Turn], matcher: &Matcher) -> Vec<Hit<'a>> {
     hits
 }
 
-/// Where a hit's snippet comes from: the prompt when it matches, else the reply.
+/// Where a hit's snippet comes from: the prompt when it matches, else the reply when it
+/// matches, else the tool calls.
 pub fn snippet_field(turn: &Turn, matcher: &Matcher) -> Field {
-    if matcher.first_match(&turn.prompt).is_some() {
+    hit_field(turn, matcher, Fields::default())
+}
+
+fn hit_field(turn: &Turn, matcher: &Matcher, fields: Fields) -> Field {
+    if fields.prompt && matcher.first_match(&turn.prompt).is_some() {
         Field::Prompt
+    } else if fields.reply && matcher.first_match(&turn.reply).is_some() {
+        Field::Reply
+    } else if fields.tools {
+        Field::Tools
     } else {
         Field::Reply
     }
+}
+
+/// The tool call and the line of it that first match: (tool name, `input` or `output`, the
+/// line). The first line of a call's search text is `Name: summary`.
+pub fn tool_hit_line<'t>(
+    tools: &'t [String],
+    matcher: &Matcher,
+) -> Option<(&'t str, &'static str, &'t str)> {
+    for text in tools {
+        let Some((start, _)) = matcher.first_match(text) else {
+            continue;
+        };
+        let (name, _) = text.split_once(": ").unwrap_or(("tool", ""));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let part = if line_start == 0 { "input" } else { "output" };
+        let line = &text[line_start..line_end];
+        let line = if line_start == 0 {
+            line.strip_prefix(name)
+                .and_then(|l| l.strip_prefix(": "))
+                .unwrap_or(line)
+        } else {
+            line
+        };
+        return Some((name, part, line));
+    }
+    None
 }
 
 /// One line of `text` around its first match, at most `width` characters, newlines and tabs as
@@ -302,19 +476,36 @@ pub fn hit_line(
     width: usize,
     palette: Palette,
 ) -> String {
+    hit_line_in(hit, matcher, Fields::default(), now, width, palette)
+}
+
+/// One result line, the snippet from the first of `fields` that matches: `#12  main  5m
+/// prompt: …`, or for a tool call `#12  main  5m  Bash output: …the matching line…`.
+pub fn hit_line_in(
+    hit: &Hit<'_>,
+    matcher: &Matcher,
+    fields: Fields,
+    now: chrono::DateTime<chrono::Utc>,
+    width: usize,
+    palette: Palette,
+) -> String {
     let turn = hit.turn;
-    let field = snippet_field(turn, matcher);
+    let field = hit_field(turn, matcher, fields);
     let (field_name, text) = match field {
         Field::Prompt => (
-            "prompt:",
+            "prompt:".to_string(),
             render::prompt_text(&turn.prompt).trim().to_string(),
         ),
-        Field::Reply => ("reply:", turn.reply.clone()),
+        Field::Reply => ("reply:".to_string(), turn.reply.clone()),
+        Field::Tools => match tool_hit_line(hit.tools, matcher) {
+            Some((name, part, line)) => (format!("{name} {part}:"), line.trim().to_string()),
+            None => ("tools:".to_string(), String::new()),
+        },
     };
     // A prompt ccx sent says what it was, as in every listing.
     let label = match render::turn_tag(turn) {
         Some(tag) => format!("{tag} {field_name}"),
-        None => field_name.to_string(),
+        None => field_name,
     };
     let id = format!("#{:<4}", turn.id);
     let branch = format!("{:<12}", turn.branch);
@@ -339,43 +530,171 @@ pub fn hit_line(
 pub fn render_hits(
     hits: &[Hit<'_>],
     matcher: &Matcher,
+    fields: Fields,
     now: chrono::DateTime<chrono::Utc>,
     width: usize,
     palette: Palette,
 ) -> String {
     let mut out = String::new();
     for hit in hits {
-        out.push_str(&hit_line(hit, matcher, now, width, palette));
+        out.push_str(&hit_line_in(hit, matcher, fields, now, width, palette));
         out.push('\n');
     }
     out
 }
 
-/// `ccx search QUERY [--all] [--json]`.
-pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
-    let matcher = Matcher::new(&query.join(" "))?;
+/// What `ccx search` was asked, beyond the query words.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Every project, not only this directory's.
+    pub all: bool,
+    pub json: bool,
+    /// `--in`: the fields to look in (None: all).
+    pub fields: Option<String>,
+    /// The query is one regular expression.
+    pub regex: bool,
+    /// Only the turns of this branch's conversation (its lineage).
+    pub branch: Option<String>,
+    /// Only turns started at or after this: a date, an RFC 3339 time, or a duration ago.
+    pub since: Option<String>,
+}
+
+/// `--since`: `2026-01-31`, `2026-01-31T12:00:00Z`, or a duration ago (`90m`, `12h`, `3d`,
+/// `2w`, `45s`).
+pub fn parse_since(
+    text: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>> {
+    let t = text.trim();
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &t[digits.len()..];
+    let n: i64 = digits.parse().map_err(|_| {
+        anyhow::anyhow!("--since takes a date (2026-01-31), a time (RFC 3339) or a duration (90m, 12h, 3d, 2w), not '{t}'")
+    })?;
+    let span = match unit {
+        "s" => chrono::Duration::seconds(n),
+        "m" | "min" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        "w" => chrono::Duration::weeks(n),
+        _ => anyhow::bail!(
+            "--since takes a date (2026-01-31), a time (RFC 3339) or a duration (90m, 12h, 3d, 2w), not '{t}'"
+        ),
+    };
+    Ok(now - span)
+}
+
+/// `ccx search QUERY [--in FIELDS] [--regex] [--branch B] [--since WHEN] [--all] [--json]`.
+pub fn run(query: &[String], options: &Options) -> Result<i32> {
+    let all = options.all;
+    let fields = match options.fields.as_deref() {
+        Some(text) => Fields::parse(text)?,
+        None => Fields::default(),
+    };
+    let joined = query.join(" ");
+    let matcher = if options.regex {
+        Matcher::regex(&joined)?
+    } else {
+        Matcher::new(&joined)?
+    };
+    let now = chrono::Utc::now();
+    let since = options
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, now))
+        .transpose()?;
+    if options.branch.is_some() && all {
+        anyhow::bail!("--branch names a branch of this project: leave out --all");
+    }
     let stores = super::open_stores(all)?;
+    // Only the turns of one branch's conversation.
+    let lineage: Option<std::collections::HashSet<u64>> = match &options.branch {
+        Some(name) => {
+            let store = &stores[0];
+            if store.branch(name)?.is_none() {
+                return Err(super::export::no_branch(store, name));
+            }
+            Some(store.lineage(name)?.iter().map(|t| t.id).collect())
+        }
+        None => None,
+    };
     // The same words the matcher uses: the store decodes only turns holding all of them.
-    let words: Vec<String> = query
-        .join(" ")
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
-    let mut found: Vec<(&Store, Vec<Turn>)> = Vec::new();
+    let words: Vec<String> = if options.regex {
+        Vec::new()
+    } else {
+        joined.split_whitespace().map(str::to_string).collect()
+    };
+    let keep = |turn: &Turn| {
+        lineage.as_ref().is_none_or(|ids| ids.contains(&turn.id))
+            && since.is_none_or(|since| {
+                chrono::DateTime::parse_from_rfc3339(&turn.started_at)
+                    .is_ok_and(|at| at.with_timezone(&chrono::Utc) >= since)
+            })
+    };
+    // Per store: the candidate turns and the search text of their tool calls.
+    let mut found: Vec<(&Store, Vec<Candidate>)> = Vec::new();
     for store in &stores {
-        found.push((store, store.search_candidates(&words)?));
+        let candidates: Vec<Candidate> = if fields.tools {
+            store
+                .deep_search_candidates(&words)?
+                .into_iter()
+                .filter(|(turn, _)| keep(turn))
+                .map(|(turn, entries)| {
+                    let tools = crate::tool_calls::tool_calls(&entries)
+                        .iter()
+                        .map(|c| c.search_text())
+                        .collect();
+                    (turn, tools)
+                })
+                .collect()
+        } else if words.is_empty() {
+            store
+                .all_turns()?
+                .into_iter()
+                .filter(|t| keep(t))
+                .map(|t| (t, Vec::new()))
+                .collect()
+        } else {
+            store
+                .search_candidates(&words)?
+                .into_iter()
+                .filter(|t| keep(t))
+                .map(|t| (t, Vec::new()))
+                .collect()
+        };
+        found.push((store, candidates));
     }
     let ranked: Vec<(&Store, Vec<Hit<'_>>)> = found
         .iter()
-        .map(|(store, turns)| (*store, search_turns(turns, &matcher)))
+        .map(|(store, candidates)| {
+            let docs: Vec<Doc<'_>> = candidates
+                .iter()
+                .map(|(turn, tools)| Doc { turn, tools })
+                .collect();
+            (*store, search_docs(&docs, &matcher, fields))
+        })
         .collect();
+    let json = options.json;
     let mut out = super::buffered_stdout();
     if json {
         let mut all_hits: Vec<&Hit<'_>> = ranked.iter().flat_map(|(_, h)| h.iter()).collect();
         if all {
             all_hits.sort_by_key(|h| std::cmp::Reverse(h.score.rank()));
         }
-        let records: Vec<&Turn> = all_hits.iter().map(|h| h.turn).collect();
+        // The turn records as before, each with where the query matched.
+        let records: Vec<JsonHit<'_>> = all_hits
+            .iter()
+            .map(|h| JsonHit {
+                turn: h.turn,
+                matched_in: h.score.matched_in(),
+            })
+            .collect();
         serde_json::to_writer_pretty(&mut out, &records)?;
         writeln!(out)?;
         out.flush()?;
@@ -385,7 +704,6 @@ pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
     let width = crate::terminal::size(1)
         .map(|(_, cols)| cols as usize)
         .unwrap_or(100);
-    let now = chrono::Utc::now();
     let mut any = false;
     for (store, hits) in &ranked {
         if hits.is_empty() {
@@ -399,7 +717,11 @@ pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
                 palette.strong(&crate::paths::project_label(store.dir()))
             )?;
         }
-        write!(out, "{}", render_hits(hits, &matcher, now, width, palette))?;
+        write!(
+            out,
+            "{}",
+            render_hits(hits, &matcher, fields, now, width, palette)
+        )?;
     }
     if !any {
         writeln!(out, "no turn matches '{}'", query.join(" "))?;
@@ -408,6 +730,17 @@ pub fn run(query: &[String], all: bool, json: bool) -> Result<i32> {
     }
     out.flush()?;
     Ok(0)
+}
+
+/// A turn that may match, with the search text of its tool calls.
+type Candidate = (Turn, Vec<String>);
+
+/// A hit in `--json`: the turn record, plus `matched_in` (`prompt`, `reply`, `tools`).
+#[derive(serde::Serialize)]
+struct JsonHit<'a> {
+    #[serde(flatten)]
+    turn: &'a Turn,
+    matched_in: Vec<&'static str>,
 }
 
 #[cfg(test)]
@@ -564,6 +897,104 @@ mod tests {
         let line = hit_line(&hits[0], &m, now, 100, PLAIN);
         for part in ["#7", "main", "5m", "reply:", "the zebra reply"] {
             assert!(line.contains(part), "{part} missing in {line}");
+        }
+    }
+
+    #[test]
+    fn tools_are_searched_and_the_matching_line_is_shown() {
+        let turns = [
+            turn(1, "run the tests", "they failed"),
+            turn(2, "other", "nothing"),
+        ];
+        let tools = vec![
+            "Bash: cargo test\nrunning 3 tests\nerror[E0425]: cannot find value `zebu`".to_string(),
+        ];
+        let docs = [
+            Doc {
+                turn: &turns[0],
+                tools: &tools,
+            },
+            Doc {
+                turn: &turns[1],
+                tools: &[],
+            },
+        ];
+        let m = Matcher::new("zebu").unwrap();
+        let hits = search_docs(&docs, &m, Fields::default());
+        assert_eq!(ids(&hits), vec![1]);
+        assert_eq!(hits[0].score.matched_in(), vec!["tools"]);
+        let line = hit_line_in(
+            &hits[0],
+            &m,
+            Fields::default(),
+            chrono::Utc::now(),
+            100,
+            PLAIN,
+        );
+        assert!(
+            line.contains("Bash output: error[E0425]: cannot find value `zebu`"),
+            "{line}"
+        );
+        assert!(!line.contains("running 3 tests"), "{line}");
+        // The command is the input line.
+        let m = Matcher::new("cargo").unwrap();
+        let hits = search_docs(&docs, &m, Fields::default());
+        let line = hit_line_in(
+            &hits[0],
+            &m,
+            Fields::default(),
+            chrono::Utc::now(),
+            100,
+            PLAIN,
+        );
+        assert!(line.contains("Bash input: cargo test"), "{line}");
+        // Not searched when --in leaves tools out; words may be spread over fields.
+        let only_text = Fields::parse("prompt,reply").unwrap();
+        assert!(search_docs(&docs, &Matcher::new("zebu").unwrap(), only_text).is_empty());
+        let hits = search_docs(
+            &docs,
+            &Matcher::new("failed zebu").unwrap(),
+            Fields::default(),
+        );
+        assert_eq!(hits[0].score.matched_in(), vec!["reply", "tools"]);
+    }
+
+    #[test]
+    fn regex_queries_match_and_bad_ones_are_one_line() {
+        let turns = [turn(1, "error E0425 here", ""), turn(2, "error here", "")];
+        let m = Matcher::regex(r"E\d{4}").unwrap();
+        assert_eq!(ids(&search_turns(&turns, &m)), vec![1]);
+        let err = Matcher::regex("wombat(").unwrap_err().to_string();
+        assert!(err.starts_with("bad regex 'wombat(': "), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+
+    #[test]
+    fn fields_and_since_parse_or_say_why_not() {
+        assert_eq!(
+            Fields::parse("tools").unwrap(),
+            Fields {
+                prompt: false,
+                reply: false,
+                tools: true
+            }
+        );
+        assert_eq!(
+            Fields::parse("prompt, reply,tools").unwrap(),
+            Fields::default()
+        );
+        assert!(Fields::parse("files").is_err());
+        assert!(Fields::parse(",").is_err());
+        let now = chrono::DateTime::parse_from_rfc3339("2026-01-10T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let at = |s: &str| parse_since(s, now).unwrap().to_rfc3339();
+        assert_eq!(at("3d"), "2026-01-07T12:00:00+00:00");
+        assert_eq!(at("90m"), "2026-01-10T10:30:00+00:00");
+        assert_eq!(at("2026-01-01"), "2026-01-01T00:00:00+00:00");
+        assert_eq!(at("2026-01-05T08:00:00Z"), "2026-01-05T08:00:00+00:00");
+        for bad in ["yesterday", "3 days", "5y", ""] {
+            assert!(parse_since(bad, now).is_err(), "{bad}");
         }
     }
 }

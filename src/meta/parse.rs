@@ -18,6 +18,7 @@ pub enum ExportFormat {
     #[default]
     Md,
     Json,
+    Html,
 }
 
 /// A parsed meta-command. Turn references and branch names are kept as typed (trimmed).
@@ -320,11 +321,13 @@ pub const COMMANDS: &[CommandInfo] = &[
     },
     CommandInfo {
         name: "export",
-        usage: ":export [BRANCH] [--format md|json] [FILE]",
+        usage: ":export [BRANCH] [--format md|json|html] [FILE]",
         summary: "write a branch out",
-        details: "Writes BRANCH (default: the current branch) out as Markdown or JSON, to FILE \
-                  (or -o FILE). A single argument ending in .md or .json is taken as the FILE; \
-                  without --format, a FILE ending in .json means JSON.",
+        details: "Writes BRANCH (default: the current branch) out as Markdown, JSON or one \
+                  self-contained HTML page (the turns, collapsible tool calls, token counts, the \
+                  tree of branches), to FILE (or -o FILE). A single argument ending in .md, \
+                  .json or .html is taken as the FILE; without --format, a FILE ending in .json \
+                  means JSON and one ending in .html means HTML.",
     },
     CommandInfo {
         name: "quit",
@@ -1029,15 +1032,17 @@ fn parse_rewind(args: &str) -> Result<MetaCommand, MetaError> {
 
 fn is_file_name(s: &str) -> bool {
     let lower = s.to_lowercase();
-    lower.ends_with(".md") || lower.ends_with(".json") || lower.ends_with(".markdown")
+    [".md", ".json", ".markdown", ".html", ".htm"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
-/// `:export [BRANCH] [--format md|json] [FILE]` (also `-o FILE`).
+/// `:export [BRANCH] [--format md|json|html] [FILE]` (also `-o FILE`).
 fn parse_export(words: Vec<Word>) -> Result<MetaCommand, MetaError> {
     let flags = [
         Flag {
             names: &["--format", "-f"],
-            value: Some("md or json"),
+            value: Some("md, json or html"),
         },
         Flag {
             names: &["-o", "--output"],
@@ -1067,14 +1072,20 @@ fn parse_export(words: Vec<Word>) -> Result<MetaCommand, MetaError> {
     let format = match p.value("--format") {
         None => match &file {
             Some(f) if f.to_lowercase().ends_with(".json") => ExportFormat::Json,
+            Some(f)
+                if f.to_lowercase().ends_with(".html") || f.to_lowercase().ends_with(".htm") =>
+            {
+                ExportFormat::Html
+            }
             _ => ExportFormat::Md,
         },
         Some(v) => match v.to_lowercase().as_str() {
             "md" | "markdown" => ExportFormat::Md,
             "json" => ExportFormat::Json,
+            "html" => ExportFormat::Html,
             _ => {
                 return Err(err(format!(
-                    "--format must be md or json, got '{}'",
+                    "--format must be md, json or html, got '{}'",
                     clip(v)
                 )))
             }
@@ -1457,6 +1468,22 @@ mod tests {
                 },
             ),
             (
+                ":export page.html",
+                M::Export {
+                    branch: None,
+                    format: ExportFormat::Html,
+                    file: s("page.html"),
+                },
+            ),
+            (
+                ":export main --format html out",
+                M::Export {
+                    branch: s("main"),
+                    format: ExportFormat::Html,
+                    file: s("out"),
+                },
+            ),
+            (
                 ":export main -o 'my notes.md'",
                 M::Export {
                     branch: s("main"),
@@ -1585,8 +1612,8 @@ mod tests {
             (":rename a", ":rename needs a NEW (e.g. :rename try-b fast-path)"),
             (":rename a b~1", ":rename: 'b~1' is not a valid branch name: a branch name cannot contain '~'"),
             (":delete", ":delete needs a BRANCH (e.g. :delete try-b)"),
-            (":export --format xml", "--format must be md or json, got 'xml'"),
-            (":export --format", "--format needs md or json"),
+            (":export --format xml", "--format must be md, json or html, got 'xml'"),
+            (":export --format", "--format needs md, json or html"),
             (":export a b c", ":export takes at most a BRANCH and a FILE, got 'a b c'"),
             (":export a b -o c", ":export takes a FILE or -o FILE, not both"),
         ];

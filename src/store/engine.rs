@@ -83,6 +83,11 @@ pub enum Request {
     SearchCandidates {
         words: Vec<String>,
     },
+    /// Like `SearchCandidates`, but a word may also be in the turn's transcript entries (tool
+    /// calls and their output), and each candidate comes with its entries. No words: every turn.
+    DeepSearchCandidates {
+        words: Vec<String>,
+    },
     /// Appends finished turns to an existing branch, in order, in one transaction: the import
     /// of a transcript, in batches. Each turn's `source_key` is remembered under `source` (see
     /// `ImportedKeys`). `token` is unique per call: a retry answers what the first attempt did.
@@ -146,6 +151,7 @@ pub enum Response {
     Turn(Turn),
     MaybeTurn(Option<Turn>),
     Turns(Vec<Turn>),
+    TurnsWithEntries(Vec<(Turn, Vec<Value>)>),
     Entries(Vec<Value>),
     Branch(Branch),
     MaybeBranch(Option<Branch>),
@@ -157,6 +163,61 @@ pub enum Response {
     Problems(Vec<String>),
     Done,
     Error(StoreError),
+}
+
+/// Finds a lower-case ASCII needle in bytes, ASCII case ignored, without copying them: a
+/// memchr scan for the needle's rarest byte (both cases), then a comparison around it.
+struct CaselessFinder {
+    needle: Vec<u8>,
+    /// The index of the rarest byte in `needle`.
+    at: usize,
+}
+
+impl CaselessFinder {
+    fn new(needle: &[u8]) -> CaselessFinder {
+        // Letters by English frequency; anything else (digits, punctuation) counts as rare.
+        const BY_FREQUENCY: &[u8] = b" etaoinshrdlcumwfgypbvkjxqz";
+        let rank = |b: u8| {
+            BY_FREQUENCY
+                .iter()
+                .position(|&c| c == b)
+                .unwrap_or(BY_FREQUENCY.len())
+        };
+        let at = (0..needle.len())
+            .max_by_key(|&i| (rank(needle[i]), std::cmp::Reverse(i)))
+            .unwrap_or(0);
+        CaselessFinder {
+            needle: needle.to_vec(),
+            at,
+        }
+    }
+
+    fn is_in(&self, hay: &[u8]) -> bool {
+        let (len, k) = (self.needle.len(), self.at);
+        if len == 0 {
+            return true;
+        }
+        if hay.len() < len {
+            return false;
+        }
+        let (lo, up) = (self.needle[k], self.needle[k].to_ascii_uppercase());
+        // Positions of the rare byte that leave room for the whole needle around it.
+        let window = &hay[k..=hay.len() - len + k];
+        let check = |pos: usize| hay[pos..pos + len].eq_ignore_ascii_case(&self.needle);
+        if lo == up {
+            memchr::memchr_iter(lo, window).any(check)
+        } else {
+            memchr::memchr2_iter(lo, up, window).any(check)
+        }
+    }
+}
+
+/// Lower-cased substring finders for a candidate scan.
+fn finders(words: &[String]) -> Vec<memchr::memmem::Finder<'static>> {
+    words
+        .iter()
+        .map(|w| memchr::memmem::Finder::new(&w.to_ascii_lowercase().into_bytes()).into_owned())
+        .collect()
 }
 
 /// The open database of the owning process.
@@ -312,6 +373,9 @@ impl Engine {
             Request::SearchCandidates { words } => {
                 self.search_candidates(words).map(Response::Turns)
             }
+            Request::DeepSearchCandidates { words } => self
+                .deep_search_candidates(words)
+                .map(Response::TurnsWithEntries),
             Request::Lineage { branch } => self.lineage(branch).map(Response::Turns),
             Request::Entries { id } => self.entries(*id).map(Response::Entries),
             Request::Branch { name } => self.branch(name).map(Response::MaybeBranch),
@@ -832,35 +896,46 @@ impl Engine {
     /// Turns whose stored record holds every word (ASCII case ignored), in id order. A big
     /// log is cut into id ranges scanned side by side, one per core.
     fn search_candidates(&self, words: &[String]) -> Res<Vec<Turn>> {
-        let needles: Vec<Vec<u8>> = words
-            .iter()
-            .map(|w| w.to_ascii_lowercase().into_bytes())
-            .collect();
-        let finders: Vec<memchr::memmem::Finder<'_>> =
-            needles.iter().map(memchr::memmem::Finder::new).collect();
+        let finders = finders(words);
+        self.scan_in_parallel(|range| self.candidates_in(range, &finders))
+    }
+
+    /// Turns holding every word in their record or their transcript entries, each with its
+    /// entries, in id order; scanned like `search_candidates`.
+    fn deep_search_candidates(&self, words: &[String]) -> Res<Vec<(Turn, Vec<Value>)>> {
+        let finders = finders(words);
+        self.scan_in_parallel(|range| self.deep_candidates_in(range, &finders))
+    }
+
+    /// Runs `scan` over the whole turns tree: in one go for a small log, else cut into id
+    /// ranges scanned side by side, one per core; the parts are joined in id order.
+    fn scan_in_parallel<T: Send>(
+        &self,
+        scan: impl Fn(std::ops::Range<[u8; 8]>) -> Res<Vec<T>> + Sync,
+    ) -> Res<Vec<T>> {
         let first = self.turns.first().map_err(|e| self.sled(e))?;
         let last = self.turns.last().map_err(|e| self.sled(e))?;
         let (Some((first, _)), Some((last, _))) = (first, last) else {
             return Ok(Vec::new());
         };
         let (Some(first), Some(last)) = (id_of(&first), id_of(&last)) else {
-            return self.candidates_in(.., &finders);
+            return scan(key(0)..key(u64::MAX));
         };
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(MAX_SCAN_THREADS) as u64;
         let span = last - first + 1;
-        if threads < 2 || span < PARALLEL_SCAN_TURNS {
-            return self.candidates_in(.., &finders);
+        if threads < 2 || span < PARALLEL_SCAN_TURNS || last == u64::MAX {
+            return scan(key(0)..key(u64::MAX));
         }
         let step = span.div_ceil(threads);
-        let finders = &finders;
+        let scan = &scan;
         std::thread::scope(|scope| {
             let parts: Vec<_> = (0..threads)
                 .map(|i| {
                     let lo = first + i * step;
                     let hi = (lo + step).min(last + 1);
-                    scope.spawn(move || self.candidates_in(key(lo)..key(hi), finders))
+                    scope.spawn(move || scan(key(lo)..key(hi)))
                 })
                 .collect();
             let mut out = Vec::new();
@@ -875,9 +950,9 @@ impl Engine {
     }
 
     /// The turns in `range` whose record holds every `finders` needle (ASCII case ignored).
-    fn candidates_in<R: std::ops::RangeBounds<[u8; 8]>>(
+    fn candidates_in(
         &self,
-        range: R,
+        range: std::ops::Range<[u8; 8]>,
         finders: &[memchr::memmem::Finder<'_>],
     ) -> Res<Vec<Turn>> {
         let mut lowered = Vec::new();
@@ -889,6 +964,68 @@ impl Engine {
             if finders.iter().all(|f| f.find(&lowered).is_some()) {
                 out.push(self.decode_turn(&bytes)?);
             }
+        }
+        Ok(out)
+    }
+
+    /// The turns in `range` whose record or entries hold every `words` needle (ASCII case
+    /// ignored), with their entries. The record is lowered and searched as in
+    /// `candidates_in`; a word it lacks is looked for in the entries in place (no copy), which
+    /// are read alongside the turns (both trees are keyed by id).
+    fn deep_candidates_in(
+        &self,
+        range: std::ops::Range<[u8; 8]>,
+        finders: &[memchr::memmem::Finder<'_>],
+    ) -> Res<Vec<(Turn, Vec<Value>)>> {
+        let in_place: Vec<CaselessFinder> = finders
+            .iter()
+            .map(|f| CaselessFinder::new(f.needle()))
+            .collect();
+        let mut lowered = Vec::new();
+        let mut out = Vec::new();
+        let mut entries_iter = self.entries.range(range.clone()).peekable();
+        for item in self.turns.range(range) {
+            let (k, bytes) = item.map_err(|e| self.sled(e))?;
+            // The entries of this turn, if any: skip those of ids without a turn.
+            let mut entries = None;
+            while let Some(next) = entries_iter.peek() {
+                let next_key = match next {
+                    Ok((ek, _)) => ek.clone(),
+                    Err(_) => {
+                        let err = entries_iter.next().and_then(Result::err);
+                        return Err(self.sled(err.expect("an error was peeked")));
+                    }
+                };
+                match next_key.as_ref().cmp(k.as_ref()) {
+                    std::cmp::Ordering::Less => {
+                        entries_iter.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        entries = entries_iter.next().and_then(Result::ok).map(|(_, v)| v);
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+            if !finders.is_empty() {
+                lowered.clear();
+                lowered.extend(bytes.iter().map(u8::to_ascii_lowercase));
+                let all_there = finders.iter().zip(&in_place).all(|(f, caseless)| {
+                    f.find(&lowered).is_some()
+                        || entries.as_ref().is_some_and(|e| caseless.is_in(e))
+                });
+                if !all_there {
+                    continue;
+                }
+            }
+            let turn = self.decode_turn(&bytes)?;
+            let entries = match entries {
+                Some(e) => serde_json::from_slice(&e).map_err(|err| {
+                    self.damaged(format!("the transcript of turn #{}", turn.id), err)
+                })?,
+                None => Vec::new(),
+            };
+            out.push((turn, entries));
         }
         Ok(out)
     }
@@ -1005,6 +1142,35 @@ impl Engine {
                 .map(Some)
                 .map_err(|e| self.damaged(format!("setting '{key}'"), e)),
             None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod caseless_tests {
+    use super::CaselessFinder;
+
+    #[test]
+    fn finds_like_a_lowercased_search() {
+        let hays: [&[u8]; 8] = [
+            b"",
+            b"seg",
+            b"SEGFAULT",
+            b"a segFault here",
+            b"xsegfaul",
+            b"{\"content\":\"Segfault\"}",
+            b"segfaultsegfault",
+            b"e4 E4 x",
+        ];
+        for needle in ["segfault", "e4", "t", "\"c"] {
+            let finder = CaselessFinder::new(needle.as_bytes());
+            for hay in hays {
+                let expected = hay
+                    .to_ascii_lowercase()
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_bytes());
+                assert_eq!(finder.is_in(hay), expected, "{needle} in {hay:?}");
+            }
         }
     }
 }

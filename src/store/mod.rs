@@ -373,6 +373,22 @@ impl Store {
         ask!(self, Request::SearchCandidates { words: words.to_vec() }, Response::Turns(t) => t)
     }
 
+    /// The turns that may match a deep search for `words` (in the prompt, the reply or the
+    /// transcript entries: tool calls and their output), each with its entries, ascending id.
+    /// Every turn when a word cannot be found in the stored bytes as it is (see
+    /// `search_candidates`) or when `words` is empty (a regex search).
+    pub fn deep_search_candidates(&self, words: &[String]) -> Result<Vec<(Turn, Vec<Value>)>> {
+        let plain = |w: &String| {
+            w.is_ascii() && !w.is_empty() && !w.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
+        };
+        let words = if words.iter().all(plain) {
+            words.to_vec()
+        } else {
+            Vec::new()
+        };
+        ask!(self, Request::DeepSearchCandidates { words }, Response::TurnsWithEntries(t) => t)
+    }
+
     /// All turns of the project, ascending id.
     pub fn all_turns(&self) -> Result<Vec<Turn>> {
         ask!(self, Request::AllTurns, Response::Turns(t) => t)

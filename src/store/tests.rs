@@ -698,3 +698,69 @@ fn a_client_imports_through_the_owner() {
     assert!(answer.contains("unreadable request"), "{answer}");
     assert_eq!(owner.all_turns().unwrap().len(), 2);
 }
+
+#[test]
+fn deep_search_candidates_look_in_the_entries_too_and_travel_to_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    import_branch(&store, "imp", None);
+    // Enough turns for the scan to be cut into parallel ranges.
+    let count = 9001;
+    for chunk in (0..count).collect::<Vec<u64>>().chunks(1000) {
+        let turns = chunk
+            .iter()
+            .map(|i| {
+                let mut t = finished(&format!("turn {i}"), &format!("k{i}"));
+                let output = if i % 997 == 0 { "Segfault here" } else { "ok" };
+                t.entries = serde_json::json!([{"type": "user", "message": {"content": [
+                    {"type": "tool_result", "tool_use_id": "x", "content": output}]}}])
+                .to_string();
+                t
+            })
+            .collect();
+        store
+            .import_turns("imp", "imported-session", turns)
+            .unwrap();
+    }
+    let expected: Vec<u64> = (0..count).filter(|i| i % 997 == 0).map(|i| i + 1).collect();
+    let found = store
+        .deep_search_candidates(&["SEGFAULT".to_string()])
+        .unwrap();
+    let found_ids: Vec<u64> = found.iter().map(|(t, _)| t.id).collect();
+    assert_eq!(found_ids, expected);
+    let first = &found[0].1;
+    assert_eq!(
+        first[0]["message"]["content"][0]["content"],
+        "Segfault here"
+    );
+    // A word in the record and one in the entries: both needed, either place.
+    assert_eq!(
+        store
+            .deep_search_candidates(&["turn".into(), "segfault".into()])
+            .unwrap()
+            .len(),
+        expected.len()
+    );
+    // No words (a regex search) or a word JSON would escape: every turn.
+    assert_eq!(
+        store.deep_search_candidates(&[]).unwrap().len(),
+        count as usize
+    );
+    assert_eq!(
+        store
+            .deep_search_candidates(&["a\"b".into()])
+            .unwrap()
+            .len(),
+        count as usize
+    );
+    // The same through a client.
+    let client = Store::open(dir.path()).unwrap();
+    assert!(!client.is_owner());
+    let via_client: Vec<u64> = client
+        .deep_search_candidates(&["segfault".to_string()])
+        .unwrap()
+        .iter()
+        .map(|(t, _)| t.id)
+        .collect();
+    assert_eq!(via_client, expected);
+}

@@ -142,7 +142,7 @@ _ccx() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "md markdown json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "md markdown json html" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -263,12 +263,24 @@ _ccx() {
             return 0
             ;;
         ccx__subcmd__search)
-            opts="-h --all --json --help"
+            opts="-h --in --regex --branch --since --all --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --in)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --branch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -31,8 +31,8 @@ complete -c ccx -n "__fish_ccx_needs_command" -f -a "tree" -d 'All branches as a
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "sessions" -d 'The project\'s branches and Claude sessions: turns, tokens, last activity'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "doctor" -d 'Find claude, check the hooks fire and the store opens, and say what is wrong'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "exec" -d 'Run a program through the same PTY proxy, with no Claude integration, recording nothing'
-complete -c ccx -n "__fish_ccx_needs_command" -f -a "search" -d 'Find turns whose prompt or reply holds every word of QUERY (case-insensitive)'
-complete -c ccx -n "__fish_ccx_needs_command" -f -a "export" -d 'Write a branch\'s conversation out as Markdown or JSON (default: the current branch)'
+complete -c ccx -n "__fish_ccx_needs_command" -f -a "search" -d 'Find turns whose prompt, reply or tool calls hold every word of QUERY (case-insensitive)'
+complete -c ccx -n "__fish_ccx_needs_command" -f -a "export" -d 'Write a branch\'s conversation out as Markdown, JSON or HTML (default: the current branch)'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "import" -d 'Bring Claude Code sessions made without ccx into the log, as branches'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "diff" -d 'Where two branches part, and their turns and outcomes side by side'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "replay" -d 'Send a branch\'s prompts, one turn at a time, into a fresh headless session on a new branch'
@@ -54,12 +54,17 @@ complete -c ccx -n "__fish_ccx_using_subcommand doctor" -l json
 complete -c ccx -n "__fish_ccx_using_subcommand doctor" -l repair -d 'Recover a damaged turn log: keep every intact turn in a fresh one, the damaged copy aside'
 complete -c ccx -n "__fish_ccx_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c ccx -n "__fish_ccx_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c ccx -n "__fish_ccx_using_subcommand search" -l in -d 'Where to look: prompt, reply, tools, comma-separated (default: all three)' -r
+complete -c ccx -n "__fish_ccx_using_subcommand search" -l branch -d 'Only the turns of BRANCH\'s conversation' -r
+complete -c ccx -n "__fish_ccx_using_subcommand search" -l since -d 'Only turns started since a date (2026-01-31), a time, or a duration ago (90m, 3d)' -r
+complete -c ccx -n "__fish_ccx_using_subcommand search" -l regex -d 'QUERY is one regular expression (case-insensitive)'
 complete -c ccx -n "__fish_ccx_using_subcommand search" -l all -d 'Every project, not only this directory\'s'
 complete -c ccx -n "__fish_ccx_using_subcommand search" -l json -d 'Print the matching turn records as a JSON array'
 complete -c ccx -n "__fish_ccx_using_subcommand search" -s h -l help -d 'Print help'
-complete -c ccx -n "__fish_ccx_using_subcommand export" -l format -d 'md or json (default: from the file\'s extension, else md)' -r -f -a "md\t''
+complete -c ccx -n "__fish_ccx_using_subcommand export" -l format -d 'md, json or html (default: from the file\'s extension, else md)' -r -f -a "md\t''
 markdown\t''
-json\t''"
+json\t''
+html\t''"
 complete -c ccx -n "__fish_ccx_using_subcommand export" -s o -l output -d 'Write to FILE instead of standard output' -r -F
 complete -c ccx -n "__fish_ccx_using_subcommand export" -l redact -d 'Mask API keys, tokens, private keys and secret-looking assignments'
 complete -c ccx -n "__fish_ccx_using_subcommand export" -l force -d 'Overwrite FILE without asking'

@@ -77,16 +77,20 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (search)
 _arguments "${_arguments_options[@]}" : \
+'--in=[Where to look\: prompt, reply, tools, comma-separated (default\: all three)]:FIELDS:_default' \
+'--branch=[Only the turns of BRANCH'\''s conversation]:BRANCH:_default' \
+'--since=[Only turns started since a date (2026-01-31), a time, or a duration ago (90m, 3d)]:WHEN:_default' \
+'--regex[QUERY is one regular expression (case-insensitive)]' \
 '--all[Every project, not only this directory'\''s]' \
 '--json[Print the matching turn records as a JSON array]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'*::query -- The words to look for:_default' \
+'*::query -- The words to look for (with --regex\: one regular expression):_default' \
 && ret=0
 ;;
 (export)
 _arguments "${_arguments_options[@]}" : \
-'--format=[md or json (default\: from the file'\''s extension, else md)]:FORMAT:(md markdown json)' \
+'--format=[md, json or html (default\: from the file'\''s extension, else md)]:FORMAT:(md markdown json html)' \
 '-o+[Write to FILE instead of standard output]:FILE:_files' \
 '--output=[Write to FILE instead of standard output]:FILE:_files' \
 '--redact[Mask API keys, tokens, private keys and secret-looking assignments]' \
@@ -148,8 +152,8 @@ tree\:"All branches as a tree with their fork points"
 sessions\:"The project'\''s branches and Claude sessions\: turns, tokens, last activity"
 doctor\:"Find claude, check the hooks fire and the store opens, and say what is wrong"
 exec\:"Run a program through the same PTY proxy, with no Claude integration, recording nothing"
-search\:"Find turns whose prompt or reply holds every word of QUERY (case-insensitive)"
-export\:"Write a branch'\''s conversation out as Markdown or JSON (default\: the current branch)"
+search\:"Find turns whose prompt, reply or tool calls hold every word of QUERY (case-insensitive)"
+export\:"Write a branch'\''s conversation out as Markdown, JSON or HTML (default\: the current branch)"
 import\:"Bring Claude Code sessions made without ccx into the log, as branches"
 diff\:"Where two branches part, and their turns and outcomes side by side"
 replay\:"Send a branch'\''s prompts, one turn at a time, into a fresh headless session on a new branch"
@@ -194,8 +198,8 @@ _ccx_commands() {
 'sessions:The project'\''s branches and Claude sessions\: turns, tokens, last activity' \
 'doctor:Find claude, check the hooks fire and the store opens, and say what is wrong' \
 'exec:Run a program through the same PTY proxy, with no Claude integration, recording nothing' \
-'search:Find turns whose prompt or reply holds every word of QUERY (case-insensitive)' \
-'export:Write a branch'\''s conversation out as Markdown or JSON (default\: the current branch)' \
+'search:Find turns whose prompt, reply or tool calls hold every word of QUERY (case-insensitive)' \
+'export:Write a branch'\''s conversation out as Markdown, JSON or HTML (default\: the current branch)' \
 'import:Bring Claude Code sessions made without ccx into the log, as branches' \
 'diff:Where two branches part, and their turns and outcomes side by side' \
 'replay:Send a branch'\''s prompts, one turn at a time, into a fresh headless session on a new branch' \

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod browser;
 pub mod ccx;
 pub mod harness;
 pub mod standin;
