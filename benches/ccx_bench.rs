@@ -7,6 +7,12 @@
 //! - `gen FILE MB`: writes MB (10^6 bytes) of 80-column text (79 characters + `\n`).
 //! - `pty-copy CMD [ARGS]`: the bare anchor: runs CMD in a portable-pty PTY and copies its
 //!   output to stdout, nothing else (no input pump, no screen model).
+//! - `pty-read name=NAME -- CMD [ARGS]`: this process is CMD's terminal: runs it in a PTY of
+//!   24 x 80, reads every byte until the PTY closes and reports the bytes and the seconds to
+//!   the last byte (the recorded-session flood: a `ccx` session against `script`).
+//! - `model FILE`: where a session's output path spends its time: the file in 64 KiB reads
+//!   through each stage alone (the copy, the mode tracker, the query detector, the keyboard
+//!   mode scan, vt100 in 64 KiB and in 256 KiB pieces).
 //! - `keystroke CCX samples=N gap_us=G`: keystroke round trip through `CCX exec -- sh -c
 //!   'stty raw -echo; cat'` and through the same command in a bare PTY, sample by sample
 //!   alternated; this process owns both outer PTYs.
@@ -35,6 +41,8 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("gen") => gen(&args[1..]),
         Some("pty-copy") => pty_copy(&args[1..]),
+        Some("pty-read") => pty_read(&args[1..]),
+        Some("model") => model(&args[1..]),
         Some("keystroke") => keystroke(&args[1..]),
         Some("store") => store(&args[1..]),
         Some("rss") => rss(&args[1..]),
@@ -221,6 +229,117 @@ fn pty_copy(argv: &[String]) -> Res<()> {
     }
     let status = child.wait()?;
     std::process::exit(if status.success() { 0 } else { 1 });
+}
+
+// ---------------------------------------------------------------- pty-read
+
+fn pty_read(args: &[String]) -> Res<()> {
+    let name = opt_str(args, "name").unwrap_or_else(|| "run".into());
+    let at = args
+        .iter()
+        .position(|a| a == "--")
+        .ok_or("pty-read name=NAME -- CMD")?;
+    let pair = native_pty_system().openpty(pty_size())?;
+    let started = Instant::now();
+    let mut child = pair.slave.spawn_command(command(&args[at + 1..])?)?;
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut bytes = 0u64;
+    let mut last = started;
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                bytes += n as u64;
+                last = Instant::now();
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break, // EIO: every writer is gone
+        }
+    }
+    let status = child.wait()?;
+    let exited = started.elapsed();
+    result(&format!("{name}_bytes"), bytes);
+    result(
+        &format!("{name}_secs"),
+        format!("{:.6}", (last - started).as_secs_f64()),
+    );
+    result(
+        &format!("{name}_exit_secs"),
+        format!("{:.6}", exited.as_secs_f64()),
+    );
+    result(&format!("{name}_ok"), status.success());
+    Ok(())
+}
+
+// ---------------------------------------------------------------- model
+
+fn model(args: &[String]) -> Res<()> {
+    let path = args.first().ok_or("model FILE")?;
+    // As the PTY delivers it: \n becomes \r\n.
+    let raw = std::fs::read(path)?;
+    let mut data = Vec::with_capacity(raw.len() + raw.len() / 40);
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        match line.strip_suffix(b"\n") {
+            Some(text) => {
+                data.extend_from_slice(text);
+                data.extend_from_slice(b"\r\n");
+            }
+            None => data.extend_from_slice(line),
+        }
+    }
+    drop(raw);
+    let mb = data.len() as f64 / 1e6;
+    let stage = |key: &str, f: &mut dyn FnMut(&[u8])| {
+        let t = Instant::now();
+        for chunk in data.chunks(64 * 1024) {
+            f(chunk);
+        }
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!("ccx_bench: model: {key}: {:.1} MB/s", mb / secs);
+        result(&format!("model_{key}_mbs"), format!("{:.1}", mb / secs));
+    };
+    let mut sink = vec![0u8; 64 * 1024];
+    stage("copy", &mut |c| sink[..c.len()].copy_from_slice(c));
+    let mut tracker = ccx::terminal::ModeTracker::default();
+    stage("modes", &mut |c| tracker.observe(c));
+    let mut queries = 0u64;
+    stage("queries", &mut |c| {
+        queries += u64::from(ccx::terminal::holds_terminal_query(c))
+    });
+    let mut keyboard = ccx::screen::KeyboardModes::default();
+    stage("keyboard", &mut |c| keyboard.observe(c));
+    let mut parser = vt100::Parser::new(
+        std::num::NonZeroU16::new(24).unwrap(),
+        std::num::NonZeroU16::new(80).unwrap(),
+        0,
+    );
+    stage("vt100_64k", &mut |c| parser.process(c));
+    let t = Instant::now();
+    for chunk in data.chunks(256 * 1024) {
+        parser.process(chunk);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!("ccx_bench: model: vt100_256k: {:.1} MB/s", mb / secs);
+    result("model_vt100_256k_mbs", format!("{:.1}", mb / secs));
+    // The whole session model: feed in 64 KiB reads, wait until parsed.
+    let (screen, _thread) = ccx::screen::ScreenModel::spawn(24, 80);
+    let t = Instant::now();
+    for chunk in data.chunks(64 * 1024) {
+        screen.feed(chunk);
+        screen.wait_for_room();
+    }
+    let fed = Instant::now();
+    let _ = screen.contents();
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!(
+        "ccx_bench: model: ScreenModel: {:.1} MB/s fed, {:.1} MB/s parsed",
+        mb / (fed - t).as_secs_f64(),
+        mb / secs
+    );
+    result("model_screen_mbs", format!("{:.1}", mb / secs));
+    Ok(())
 }
 
 // ---------------------------------------------------------------- keystroke
