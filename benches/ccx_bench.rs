@@ -16,6 +16,11 @@
 //! - `keystroke CCX samples=N gap_us=G`: keystroke round trip through `CCX exec -- sh -c
 //!   'stty raw -echo; cat'` and through the same command in a bare PTY, sample by sample
 //!   alternated; this process owns both outer PTYs.
+//! - `keystroke-flood CCX samples=N rate_mb=R dir=DIR`: the same round trip (digits, which
+//!   the flood never holds) through a recorded `ccx` session whose stand-in claude echoes in
+//!   raw mode while `trickle` floods its terminal at R MB/s, and through the same stand-in in
+//!   a bare PTY; DIR holds the stand-in, a private HOME, data directory and project.
+//! - `trickle MB_PER_S secs=S`: writes 80-column lines to stdout at that rate for S seconds.
 //! - `store CCX data=DIR project=DIR turns=N samples=N hook_samples=N transcript_turns=N`:
 //!   fills the project's store (the one `ccx` run in `project` with `CCX_DATA_DIR=data` opens)
 //!   with N turns, then times `finish_turn` against a plain sled insert + flush, then the hook
@@ -44,6 +49,8 @@ fn main() {
         Some("pty-read") => pty_read(&args[1..]),
         Some("model") => model(&args[1..]),
         Some("keystroke") => keystroke(&args[1..]),
+        Some("keystroke-flood") => keystroke_flood(&args[1..]),
+        Some("trickle") => trickle(&args[1..]),
         Some("store") => store(&args[1..]),
         Some("rss") => rss(&args[1..]),
         Some("fork") => fork(&args[1..]),
@@ -301,7 +308,10 @@ fn model(args: &[String]) -> Res<()> {
         result(&format!("model_{key}_mbs"), format!("{:.1}", mb / secs));
     };
     let mut sink = vec![0u8; 64 * 1024];
-    stage("copy", &mut |c| sink[..c.len()].copy_from_slice(c));
+    stage("copy", &mut |c| {
+        sink[..c.len()].copy_from_slice(std::hint::black_box(c));
+        std::hint::black_box(&mut sink);
+    });
     let mut tracker = ccx::terminal::ModeTracker::default();
     stage("modes", &mut |c| tracker.observe(c));
     let mut queries = 0u64;
@@ -342,6 +352,99 @@ fn model(args: &[String]) -> Res<()> {
     Ok(())
 }
 
+// ---------------------------------------------------------------- keystroke under a flood
+
+fn trickle(args: &[String]) -> Res<()> {
+    let rate: f64 = args
+        .first()
+        .and_then(|r| r.parse().ok())
+        .ok_or("trickle MB_PER_S")?;
+    let secs: u64 = opt(args, "secs", 120);
+    let line = format!(
+        "{:<79}\n",
+        "flood text of eighty columns, without any digit at all"
+    );
+    // 1 ms worth of lines per write.
+    let per_ms = ((rate * 1e3) as usize / line.len()).max(1);
+    let block = line.repeat(per_ms);
+    let mut out = unsafe { std::fs::File::from_raw_fd(libc::dup(1)) };
+    let start = Instant::now();
+    let mut next = start;
+    while start.elapsed() < Duration::from_secs(secs) {
+        if out.write_all(block.as_bytes()).is_err() {
+            break; // the terminal is gone
+        }
+        next += Duration::from_millis(1);
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    Ok(())
+}
+
+fn keystroke_flood(args: &[String]) -> Res<()> {
+    let ccx = args.first().ok_or("keystroke-flood CCX dir=DIR")?.clone();
+    let samples: usize = opt(args, "samples", 1000);
+    let warmup: usize = opt(args, "warmup", 100);
+    let rate: f64 = opt(args, "rate_mb", 10.0);
+    let gap = Duration::from_micros(opt(args, "gap_us", 1000));
+    let dir = PathBuf::from(opt_str(args, "dir").ok_or("keystroke-flood needs dir=DIR")?);
+    let me = std::env::current_exe()?;
+    let standin = dir.join("echo-claude");
+    std::fs::write(
+        &standin,
+        format!(
+            "#!/bin/sh\nstty raw -echo\n'{}' trickle {rate} secs=600 &\nprintf READY\nexec cat\n",
+            me.display()
+        ),
+    )?;
+    std::fs::set_permissions(
+        &standin,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
+    for sub in ["home", "data", "project"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    let bare_argv = vec![standin.display().to_string()];
+    let mut ccx_cmd = CommandBuilder::new(&ccx);
+    ccx_cmd.cwd(dir.join("project"));
+    ccx_cmd.env("HOME", dir.join("home"));
+    ccx_cmd.env("CCX_DATA_DIR", dir.join("data"));
+    ccx_cmd.env("CCX_CLAUDE", &standin);
+    let mut sessions = [
+        PtySession::start("bare", &bare_argv)?,
+        PtySession::start_command("ccx", ccx_cmd)?,
+    ];
+    for s in sessions.iter_mut() {
+        s.wait_for(b"READY", Duration::from_secs(30))?;
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let started = Instant::now();
+    for i in 0..(warmup + samples) {
+        let byte = b'0' + (i % 10) as u8;
+        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        for k in order {
+            let t = sessions[k].round_trip(byte)?;
+            if i >= warmup {
+                times[k].push(t);
+            }
+            std::thread::sleep(gap);
+        }
+    }
+    eprintln!(
+        "keystroke-flood: {} samples each in {:.1} s",
+        samples,
+        started.elapsed().as_secs_f64()
+    );
+    report_dist("keyflood_bare", &times[0]);
+    report_dist("keyflood_ccx", &times[1]);
+    for s in sessions.iter_mut() {
+        end(&mut s.child, libc::SIGTERM);
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------- keystroke
 
 /// A program running in a PTY this process owns.
@@ -357,8 +460,12 @@ struct PtySession {
 
 impl PtySession {
     fn start(name: &'static str, argv: &[String]) -> Res<PtySession> {
+        PtySession::start_command(name, command(argv)?)
+    }
+
+    fn start_command(name: &'static str, cmd: CommandBuilder) -> Res<PtySession> {
         let pair = native_pty_system().openpty(pty_size())?;
-        let child = pair.slave.spawn_command(command(argv)?)?;
+        let child = pair.slave.spawn_command(cmd)?;
         drop(pair.slave);
         let reader = pair.master.try_clone_reader()?;
         let writer = pair.master.take_writer()?;

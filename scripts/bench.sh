@@ -245,6 +245,11 @@ echo "bench.sh: keystroke round trip ($KEYS samples each)..." >&2
 step timeout -k 5 180 "$BENCH_BIN" keystroke "$CCX" samples="$KEYS" </dev/null
 R[key_added_p50_ms]=$(calc '%.3f' "${R[key_ccx_p50_ms]} - ${R[key_bare_p50_ms]}")
 R[key_added_p99_ms]=$(calc '%.3f' "${R[key_ccx_p99_ms]} - ${R[key_bare_p99_ms]}")
+echo "bench.sh: keystroke round trip through a recorded session under a 10 MB/s flood..." >&2
+mkdir -p "$work/keyflood"
+step timeout -k 5 300 "$BENCH_BIN" keystroke-flood "$CCX" samples="$KEYS" rate_mb=10 dir="$work/keyflood" </dev/null
+R[keyflood_added_p50_ms]=$(calc '%.3f' "${R[keyflood_ccx_p50_ms]} - ${R[keyflood_bare_p50_ms]}")
+R[keyflood_added_p99_ms]=$(calc '%.3f' "${R[keyflood_ccx_p99_ms]} - ${R[keyflood_bare_p99_ms]}")
 
 # ---- 3. store and hook path ----------------------------------------------------------------
 note_load store
@@ -403,6 +408,7 @@ build). Run it again with \`scripts/bench.sh\` (full) or \`BENCH_QUICK=1 scripts
 | recorded-session flood, \`ccx\` with a stand-in claude catting ${R[fl_mb]} MB | ${R[fl_ccx_mbs]} MB/s | \`script\` ${R[fl_script_mbs]} MB/s | ×${R[fl_ratio]} | ≥ ×0.95 | $(verdict "${R[fl_ratio]}" '>=' 0.95) |
 | keystroke round trip p50 | ${R[key_ccx_p50_ms]} ms | bare PTY ${R[key_bare_p50_ms]} ms | +${R[key_added_p50_ms]} ms | | |
 | keystroke round trip p99 | ${R[key_ccx_p99_ms]} ms | bare PTY ${R[key_bare_p99_ms]} ms | +${R[key_added_p99_ms]} ms | added < 1 ms | $(verdict "${R[key_added_p99_ms]}" '<' 1) |
+| keystroke round trip p99, recorded session under a 10 MB/s flood | ${R[keyflood_ccx_p99_ms]} ms | bare PTY, same flood ${R[keyflood_bare_p99_ms]} ms | +${R[keyflood_added_p99_ms]} ms | added < 1 ms | $(verdict "${R[keyflood_added_p99_ms]}" '<' 1) |
 | \`finish_turn\` p50, ${R[fill_turns]} turns stored | ${R[finish_p50_ms]} ms | sled insert + flush ${R[sled_anchor_p50_ms]} ms | ×$(calc '%.1f' "${R[finish_p50_ms]} / ${R[sled_anchor_p50_ms]}") | | |
 | \`finish_turn\` p99, ${R[fill_turns]} turns stored | ${R[finish_p99_ms]} ms | sled insert + flush ${R[sled_anchor_p99_ms]} ms | ×$(calc '%.1f' "${R[finish_p99_ms]} / ${R[sled_anchor_p99_ms]}") | < 5 ms | $(verdict "${R[finish_p99_ms]}" '<' 5) |
 | \`ccx __hook\` (Stop) until exit, p50 | ${R[hook_exit_p50_ms]} ms | \`/bin/true\` ${R[true_exit_p50_ms]} ms | +$(calc '%.2f' "${R[hook_exit_p50_ms]} - ${R[true_exit_p50_ms]}") ms | | |
@@ -472,6 +478,17 @@ alternating between the two, 1 ms apart, ${R[key_ccx_n]} samples each after 100 
 | --- | --- | --- | --- |
 | through ccx | ${R[key_ccx_p50_ms]} ms | ${R[key_ccx_p99_ms]} ms | ${R[key_ccx_max_ms]} ms |
 | bare PTY | ${R[key_bare_p50_ms]} ms | ${R[key_bare_p99_ms]} ms | ${R[key_bare_max_ms]} ms |
+
+Under a flood: a stand-in claude (\`stty raw -echo\`, then \`ccx_bench trickle 10\` in the
+background writing 80-column lines to the terminal at 10 MB/s, then \`cat\`) run as the claude of a
+recorded \`ccx\` session (private \`HOME\` and data directory) and bare in a PTY; a digit (the
+flood holds none) is written and timed until it is read back among the flood, alternated,
+1 ms apart, ${R[keyflood_ccx_n]} samples each after 100 warm-ups.
+
+| | p50 | p99 | max |
+| --- | --- | --- | --- |
+| through a \`ccx\` session | ${R[keyflood_ccx_p50_ms]} ms | ${R[keyflood_ccx_p99_ms]} ms | ${R[keyflood_ccx_max_ms]} ms |
+| bare PTY | ${R[keyflood_bare_p50_ms]} ms | ${R[keyflood_bare_p99_ms]} ms | ${R[keyflood_bare_max_ms]} ms |
 
 **Store.** Through the library (\`ccx::store::Store\`, as the owning process): filling
 ${R[fill_turns]} turns (\`begin_turn\` + \`finish_turn\`, each flushed; a turn record of
