@@ -1,6 +1,7 @@
 //! The screen model: a vt100 copy of what the child drew, owned by one thread and fed off
 //! the byte path, so that ccx can later repaint the child's screen exactly.
 
+use crate::scroll_skip::ScrollSkip;
 use crate::terminal::LeftModes;
 use std::num::NonZeroU16;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -357,6 +358,7 @@ struct Model {
     size: (u16, u16),
     parser: vt100::Parser,
     keyboard: KeyboardModes,
+    skip: ScrollSkip,
 }
 
 impl Model {
@@ -440,6 +442,7 @@ fn run(shared: &Shared, rows: u16, cols: u16) {
         size: (rows.max(1), cols.max(1)),
         parser: new_parser(rows.max(1), cols.max(1)),
         keyboard: KeyboardModes::default(),
+        skip: ScrollSkip::default(),
     };
     *lock(&shared.published) = model.published();
     let mut waiting: Vec<(u64, Question)> = Vec::new();
@@ -465,6 +468,11 @@ fn run(shared: &Shared, rows: u16, cols: u16) {
         let start = shared.parsed.load(Ordering::SeqCst);
         resizes.sort_by_key(|r| r.0);
         let mut resizes = resizes.into_iter().peekable();
+        // Plain text that scrolls off before anything after it shows is skipped (exactly: see
+        // `scroll_skip`); not across a resize.
+        let skips = model.skip.scan(&batch, model.size.0);
+        let no_resize = resizes.len() == 0;
+        let mut skips = skips.into_iter().filter(|_| no_resize).peekable();
         let mut done = 0usize;
         loop {
             // A resize applies between the bytes handed before and after it.
@@ -481,7 +489,12 @@ fn run(shared: &Shared, rows: u16, cols: u16) {
             let limit = resizes
                 .peek()
                 .map_or(batch.len(), |&(at, _, _)| (at - start) as usize);
-            let end = (done + SLICE).min(limit).min(batch.len());
+            if let Some(skip) = skips.next_if(|skip| skip.start == done) {
+                done = skip.end;
+                continue;
+            }
+            let next_skip = skips.peek().map_or(batch.len(), |skip| skip.start);
+            let end = (done + SLICE).min(limit).min(next_skip).min(batch.len());
             model.parse(&batch[done..end]);
             done = end;
             publish(shared, &model, start + done as u64);
