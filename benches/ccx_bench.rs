@@ -9,7 +9,8 @@
 //!   output to stdout, nothing else (no input pump, no screen model).
 //! - `pty-read name=NAME -- CMD [ARGS]`: this process is CMD's terminal: runs it in a PTY of
 //!   24 x 80, reads every byte until the PTY closes and reports the bytes and the seconds to
-//!   the last byte (the recorded-session flood: a `ccx` session against `script`).
+//!   the first and to the last byte (the recorded-session flood: a `ccx` session against
+//!   `script`).
 //! - `model FILE`: where a session's output path spends its time: the file in 64 KiB reads
 //!   through each stage alone (the copy, the mode tracker, the query detector, the keyboard
 //!   mode scan, vt100 in 64 KiB and in 256 KiB pieces).
@@ -254,12 +255,14 @@ fn pty_read(args: &[String]) -> Res<()> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut bytes = 0u64;
     let mut last = started;
+    let mut first = None;
     loop {
         match reader.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
                 bytes += n as u64;
                 last = Instant::now();
+                first.get_or_insert(last);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break, // EIO: every writer is gone
@@ -271,6 +274,10 @@ fn pty_read(args: &[String]) -> Res<()> {
     result(
         &format!("{name}_secs"),
         format!("{:.6}", (last - started).as_secs_f64()),
+    );
+    result(
+        &format!("{name}_first_secs"),
+        format!("{:.6}", (first.unwrap_or(last) - started).as_secs_f64()),
     );
     result(
         &format!("{name}_exit_secs"),
