@@ -111,9 +111,8 @@ impl ScrollSkip {
 fn skippable(run: &[u8], rows: u16) -> Option<std::ops::Range<usize>> {
     let start = memchr::memmem::find(run, b"\r\n")? + 2;
     let needed = 2 * usize::from(rows) + 1;
-    let mut feeds = 0;
     let mut end = run.len();
-    for lf in memchr::memrchr_iter(b'\n', run) {
+    for (feeds, lf) in memchr::memrchr_iter(b'\n', run).enumerate() {
         if lf < start {
             return None;
         }
@@ -121,7 +120,6 @@ fn skippable(run: &[u8], rows: u16) -> Option<std::ops::Range<usize>> {
             end = lf + 1;
             break;
         }
-        feeds += 1;
     }
     if end >= run.len() || end <= start {
         return None;
