@@ -166,6 +166,9 @@ struct Inbox {
     /// Questions, each with the count of output bytes its answer must reflect.
     questions: Vec<(u64, Question)>,
     closed: bool,
+    /// The model thread is waiting for work (only then does handing it work wake it: a wake
+    /// is a system call, too dear for every read of a flood).
+    idle: bool,
 }
 
 /// The model's state as of its last parsed slice, readable at once.
@@ -193,6 +196,9 @@ const SLICE: usize = 256 << 10;
 /// A model at most this far behind answers quick questions exactly (it catches up in a few
 /// milliseconds); further behind, they wait at most [`LAG_WAIT`] and take what it has.
 const NEAR: u64 = 64 << 10;
+/// Output the model gathers before parsing, waiting at most [`COALESCE_WAIT`] for it.
+const COALESCE: usize = 64 << 10;
+const COALESCE_WAIT: Duration = Duration::from_millis(2);
 /// How long a quick question waits for a lagging model: one frame.
 pub const LAG_WAIT: Duration = Duration::from_millis(16);
 /// How long an exact question waits for the model to reach it.
@@ -232,13 +238,21 @@ impl ScreenModel {
         let mut inbox = lock(&shared.inbox);
         inbox.pending.extend_from_slice(bytes);
         shared.fed.fetch_add(bytes.len() as u64, Ordering::SeqCst);
+        let idle = inbox.idle;
         drop(inbox);
-        shared.wake.notify_one();
+        if idle {
+            shared.wake.notify_one();
+        }
     }
 
     /// Waits while the model is [`PENDING_LIMIT`] bytes behind (the bound on its memory).
     pub fn wait_for_room(&self) {
         let shared = self.shared();
+        // The pending bytes are at most those handed and not yet parsed.
+        let behind = shared.fed.load(Ordering::SeqCst) - shared.parsed.load(Ordering::SeqCst);
+        if behind < PENDING_LIMIT as u64 {
+            return;
+        }
         let mut inbox = lock(&shared.inbox);
         while inbox.pending.len() >= PENDING_LIMIT && !inbox.closed {
             inbox = shared
@@ -454,7 +468,18 @@ fn run(shared: &Shared, rows: u16, cols: u16) {
                 && inbox.questions.is_empty()
                 && !inbox.closed
             {
+                inbox.idle = true;
                 inbox = shared.wake.wait(inbox).unwrap_or_else(|e| e.into_inner());
+                inbox.idle = false;
+            }
+            if inbox.questions.is_empty() && inbox.pending.len() < COALESCE && !inbox.closed {
+                // Output is coming: let a few reads gather, so that runs of plain text are long
+                // enough to skip what scrolls off (a question cuts this short).
+                inbox = shared
+                    .wake
+                    .wait_timeout(inbox, COALESCE_WAIT)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
             if inbox.closed && inbox.pending.is_empty() && inbox.questions.is_empty() {
                 return;

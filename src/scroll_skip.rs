@@ -36,7 +36,7 @@ pub struct ScrollSkip {
 }
 
 /// Runs shorter than this are not worth looking at.
-const MIN_RUN: usize = 64 * 1024;
+const MIN_RUN: usize = 16 * 1024;
 
 fn is_plain(b: u8) -> bool {
     (0x20..=0x7e).contains(&b) || b == b'\r' || b == b'\n'
