@@ -249,7 +249,10 @@ impl ScreenModel {
     pub fn wait_for_room(&self) {
         let shared = self.shared();
         // The pending bytes are at most those handed and not yet parsed.
-        let behind = shared.fed.load(Ordering::SeqCst) - shared.parsed.load(Ordering::SeqCst);
+        let behind = shared
+            .fed
+            .load(Ordering::SeqCst)
+            .saturating_sub(shared.parsed.load(Ordering::SeqCst));
         if behind < PENDING_LIMIT as u64 {
             return;
         }
