@@ -7,9 +7,21 @@
 //! - `gen FILE MB`: writes MB (10^6 bytes) of 80-column text (79 characters + `\n`).
 //! - `pty-copy CMD [ARGS]`: the bare anchor: runs CMD in a portable-pty PTY and copies its
 //!   output to stdout, nothing else (no input pump, no screen model).
+//! - `pty-read name=NAME -- CMD [ARGS]`: this process is CMD's terminal: runs it in a PTY of
+//!   24 x 80, reads every byte until the PTY closes and reports the bytes and the seconds to
+//!   the first and to the last byte (the recorded-session flood: a `ccx` session against
+//!   `script`).
+//! - `model FILE`: where a session's output path spends its time: the file in 64 KiB reads
+//!   through each stage alone (the copy, the mode tracker, the query detector, the keyboard
+//!   mode scan, vt100 in 64 KiB and in 256 KiB pieces).
 //! - `keystroke CCX samples=N gap_us=G`: keystroke round trip through `CCX exec -- sh -c
 //!   'stty raw -echo; cat'` and through the same command in a bare PTY, sample by sample
 //!   alternated; this process owns both outer PTYs.
+//! - `keystroke-flood CCX samples=N rate_mb=R dir=DIR`: the same round trip (digits, which
+//!   the flood never holds) through a recorded `ccx` session whose stand-in claude echoes in
+//!   raw mode while `trickle` floods its terminal at R MB/s, and through the same stand-in in
+//!   a bare PTY; DIR holds the stand-in, a private HOME, data directory and project.
+//! - `trickle MB_PER_S secs=S`: writes 80-column lines to stdout at that rate for S seconds.
 //! - `store CCX data=DIR project=DIR turns=N samples=N hook_samples=N transcript_turns=N`:
 //!   fills the project's store (the one `ccx` run in `project` with `CCX_DATA_DIR=data` opens)
 //!   with N turns, then times `finish_turn` against a plain sled insert + flush, then the hook
@@ -40,7 +52,11 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("gen") => gen(&args[1..]),
         Some("pty-copy") => pty_copy(&args[1..]),
+        Some("pty-read") => pty_read(&args[1..]),
+        Some("model") => model(&args[1..]),
         Some("keystroke") => keystroke(&args[1..]),
+        Some("keystroke-flood") => keystroke_flood(&args[1..]),
+        Some("trickle") => trickle(&args[1..]),
         Some("store") => store(&args[1..]),
         Some("rss") => rss(&args[1..]),
         Some("fork") => fork(&args[1..]),
@@ -229,6 +245,219 @@ fn pty_copy(argv: &[String]) -> Res<()> {
     std::process::exit(if status.success() { 0 } else { 1 });
 }
 
+// ---------------------------------------------------------------- pty-read
+
+fn pty_read(args: &[String]) -> Res<()> {
+    let name = opt_str(args, "name").unwrap_or_else(|| "run".into());
+    let at = args
+        .iter()
+        .position(|a| a == "--")
+        .ok_or("pty-read name=NAME -- CMD")?;
+    let pair = native_pty_system().openpty(pty_size())?;
+    let started = Instant::now();
+    let mut child = pair.slave.spawn_command(command(&args[at + 1..])?)?;
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut bytes = 0u64;
+    let mut last = started;
+    let mut first = None;
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                bytes += n as u64;
+                last = Instant::now();
+                first.get_or_insert(last);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break, // EIO: every writer is gone
+        }
+    }
+    let status = child.wait()?;
+    let exited = started.elapsed();
+    result(&format!("{name}_bytes"), bytes);
+    result(
+        &format!("{name}_secs"),
+        format!("{:.6}", (last - started).as_secs_f64()),
+    );
+    result(
+        &format!("{name}_first_secs"),
+        format!("{:.6}", (first.unwrap_or(last) - started).as_secs_f64()),
+    );
+    result(
+        &format!("{name}_exit_secs"),
+        format!("{:.6}", exited.as_secs_f64()),
+    );
+    result(&format!("{name}_ok"), status.success());
+    Ok(())
+}
+
+// ---------------------------------------------------------------- model
+
+fn model(args: &[String]) -> Res<()> {
+    let path = args.first().ok_or("model FILE")?;
+    // As the PTY delivers it: \n becomes \r\n.
+    let raw = std::fs::read(path)?;
+    let mut data = Vec::with_capacity(raw.len() + raw.len() / 40);
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        match line.strip_suffix(b"\n") {
+            Some(text) => {
+                data.extend_from_slice(text);
+                data.extend_from_slice(b"\r\n");
+            }
+            None => data.extend_from_slice(line),
+        }
+    }
+    drop(raw);
+    let mb = data.len() as f64 / 1e6;
+    let stage = |key: &str, f: &mut dyn FnMut(&[u8])| {
+        let t = Instant::now();
+        for chunk in data.chunks(64 * 1024) {
+            f(chunk);
+        }
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!("ccx_bench: model: {key}: {:.1} MB/s", mb / secs);
+        result(&format!("model_{key}_mbs"), format!("{:.1}", mb / secs));
+    };
+    let mut sink = vec![0u8; 64 * 1024];
+    stage("copy", &mut |c| {
+        sink[..c.len()].copy_from_slice(std::hint::black_box(c));
+        std::hint::black_box(&mut sink);
+    });
+    let mut tracker = ccx::terminal::ModeTracker::default();
+    stage("modes", &mut |c| tracker.observe(c));
+    let mut queries = 0u64;
+    stage("queries", &mut |c| {
+        queries += u64::from(ccx::terminal::holds_terminal_query(c))
+    });
+    let mut keyboard = ccx::screen::KeyboardModes::default();
+    stage("keyboard", &mut |c| keyboard.observe(c));
+    let mut parser = vt100::Parser::new(
+        std::num::NonZeroU16::new(24).unwrap(),
+        std::num::NonZeroU16::new(80).unwrap(),
+        0,
+    );
+    stage("vt100_64k", &mut |c| parser.process(c));
+    let t = Instant::now();
+    for chunk in data.chunks(256 * 1024) {
+        parser.process(chunk);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!("ccx_bench: model: vt100_256k: {:.1} MB/s", mb / secs);
+    result("model_vt100_256k_mbs", format!("{:.1}", mb / secs));
+    // The whole session model: feed in 64 KiB reads, wait until parsed.
+    let (screen, _thread) = ccx::screen::ScreenModel::spawn(24, 80);
+    let t = Instant::now();
+    for chunk in data.chunks(64 * 1024) {
+        screen.feed(chunk);
+        screen.wait_for_room();
+    }
+    let fed = Instant::now();
+    let _ = screen.contents();
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!(
+        "ccx_bench: model: ScreenModel: {:.1} MB/s fed, {:.1} MB/s parsed",
+        mb / (fed - t).as_secs_f64(),
+        mb / secs
+    );
+    result("model_screen_mbs", format!("{:.1}", mb / secs));
+    Ok(())
+}
+
+// ---------------------------------------------------------------- keystroke under a flood
+
+fn trickle(args: &[String]) -> Res<()> {
+    let rate: f64 = args
+        .first()
+        .and_then(|r| r.parse().ok())
+        .ok_or("trickle MB_PER_S")?;
+    let secs: u64 = opt(args, "secs", 120);
+    let line = format!(
+        "{:<79}\n",
+        "flood text of eighty columns, without any digit at all"
+    );
+    // 1 ms worth of lines per write.
+    let per_ms = ((rate * 1e3) as usize / line.len()).max(1);
+    let block = line.repeat(per_ms);
+    let mut out = unsafe { std::fs::File::from_raw_fd(libc::dup(1)) };
+    let start = Instant::now();
+    let mut next = start;
+    while start.elapsed() < Duration::from_secs(secs) {
+        if out.write_all(block.as_bytes()).is_err() {
+            break; // the terminal is gone
+        }
+        next += Duration::from_millis(1);
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    Ok(())
+}
+
+fn keystroke_flood(args: &[String]) -> Res<()> {
+    let ccx = args.first().ok_or("keystroke-flood CCX dir=DIR")?.clone();
+    let samples: usize = opt(args, "samples", 1000);
+    let warmup: usize = opt(args, "warmup", 100);
+    let rate: f64 = opt(args, "rate_mb", 10.0);
+    let gap = Duration::from_micros(opt(args, "gap_us", 1000));
+    let dir = PathBuf::from(opt_str(args, "dir").ok_or("keystroke-flood needs dir=DIR")?);
+    let me = std::env::current_exe()?;
+    let standin = dir.join("echo-claude");
+    std::fs::write(
+        &standin,
+        format!(
+            "#!/bin/sh\nstty raw -echo\n'{}' trickle {rate} secs=600 &\nprintf READY\nexec cat\n",
+            me.display()
+        ),
+    )?;
+    std::fs::set_permissions(
+        &standin,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
+    for sub in ["home", "data", "project"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    let bare_argv = vec![standin.display().to_string()];
+    let mut ccx_cmd = CommandBuilder::new(&ccx);
+    ccx_cmd.cwd(dir.join("project"));
+    ccx_cmd.env("HOME", dir.join("home"));
+    ccx_cmd.env("CCX_DATA_DIR", dir.join("data"));
+    ccx_cmd.env("CCX_CLAUDE", &standin);
+    let mut sessions = [
+        PtySession::start("bare", &bare_argv)?,
+        PtySession::start_command("ccx", ccx_cmd)?,
+    ];
+    for s in sessions.iter_mut() {
+        s.wait_for(b"READY", Duration::from_secs(30))?;
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let started = Instant::now();
+    for i in 0..(warmup + samples) {
+        let byte = b'0' + (i % 10) as u8;
+        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        for k in order {
+            let t = sessions[k].round_trip(byte)?;
+            if i >= warmup {
+                times[k].push(t);
+            }
+            std::thread::sleep(gap);
+        }
+    }
+    eprintln!(
+        "keystroke-flood: {} samples each in {:.1} s",
+        samples,
+        started.elapsed().as_secs_f64()
+    );
+    report_dist("keyflood_bare", &times[0]);
+    report_dist("keyflood_ccx", &times[1]);
+    for s in sessions.iter_mut() {
+        end(&mut s.child, libc::SIGTERM);
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------- keystroke
 
 /// A program running in a PTY this process owns.
@@ -244,8 +473,12 @@ struct PtySession {
 
 impl PtySession {
     fn start(name: &'static str, argv: &[String]) -> Res<PtySession> {
+        PtySession::start_command(name, command(argv)?)
+    }
+
+    fn start_command(name: &'static str, cmd: CommandBuilder) -> Res<PtySession> {
         let pair = native_pty_system().openpty(pty_size())?;
-        let child = pair.slave.spawn_command(command(argv)?)?;
+        let child = pair.slave.spawn_command(cmd)?;
         drop(pair.slave);
         let reader = pair.master.try_clone_reader()?;
         let writer = pair.master.take_writer()?;

@@ -194,12 +194,67 @@ R[tp_ratio_script]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_script_mbs]}")
 R[tp_ratio_bare]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_bare_mbs]}")
 rm -f "$file"
 
+# ---- 1b. recorded-session flood -------------------------------------------------------------
+# A `ccx` session (store, hook bridge, key filter and screen model live) whose claude is a
+# stand-in that cats the file, against `script` catting it; the bench driver is the terminal
+# of both (a PTY it reads to the end). Then where the session's output path spends its time.
+note_load session_flood
+echo "bench.sh: recorded-session flood: $MB MB through a ccx session and through script..." >&2
+flood_file="$work/flood-$MB.txt"
+step "$BENCH_BIN" gen "$flood_file" "$MB"
+flood_expect=$((${R[gen_bytes]} + ${R[gen_bytes]} / 80))
+flood_claude="$work/flood-claude"
+printf '#!/bin/sh\nexec cat "%s"\n' "$flood_file" >"$flood_claude"
+chmod +x "$flood_claude"
+mkdir -p "$work/flood-home" "$work/flood-data" "$work/flood-project"
+flood_run() { # contender: one run, its RESULT lines collected as fl_<contender>_*
+  if [ "$1" = ccx ]; then
+    (cd "$work/flood-project" && HOME="$work/flood-home" CCX_DATA_DIR="$work/flood-data" \
+      CCX_CLAUDE="$flood_claude" timeout -k 5 300 "$BENCH_BIN" pty-read name=fl_ccx -- "$CCX" \
+      </dev/null >"$work/step.out")
+  else
+    timeout -k 5 300 "$BENCH_BIN" pty-read name=fl_script -- \
+      script -q -c "cat '$flood_file'" /dev/null </dev/null >"$work/step.out"
+  fi
+  collect <"$work/step.out"
+  if [ "${R[fl_$1_bytes]}" -lt "$flood_expect" ]; then
+    echo "bench.sh: flood through $1 gave ${R[fl_$1_bytes]} bytes, expected $flood_expect" >&2; exit 1
+  fi
+}
+declare -A FL FLS
+for c in ccx script; do flood_run "$c"; done # warm-up, and the check that every byte arrives
+for ((r = 1; r <= RUNS; r++)); do
+  for c in ccx script; do
+    echo "bench.sh: recorded-session flood run $r/$RUNS: $c" >&2
+    flood_run "$c"
+    FL[$c]+="${R[fl_${c}_secs]} "
+    FLS[$c]+="$(calc '%.6f' "${R[fl_${c}_secs]} - ${R[fl_${c}_first_secs]}") "
+  done
+done
+for c in ccx script; do
+  R[fl_${c}_secs]=$(printf '%s\n' ${FL[$c]} | median)
+  R[fl_${c}_mbs]=$(calc '%.1f' "${R[gen_bytes]} / 1e6 / ${R[fl_${c}_secs]}")
+  R[fl_${c}_all]="$(for t in ${FL[$c]}; do calc '%.1f ' "${R[gen_bytes]} / 1e6 / $t"; done)"
+  R[fl_${c}_stream_mbs]=$(calc '%.1f' "${R[gen_bytes]} / 1e6 / $(printf '%s\n' ${FLS[$c]} | median)")
+done
+R[fl_ratio]=$(calc '%.3f' "${R[fl_ccx_mbs]} / ${R[fl_script_mbs]}")
+R[fl_stream_ratio]=$(calc '%.3f' "${R[fl_ccx_stream_mbs]} / ${R[fl_script_stream_mbs]}")
+R[fl_mb]=$(calc '%.1f' "${R[gen_bytes]} / 1e6")
+echo "bench.sh: where a session's output path spends its time..." >&2
+step "$BENCH_BIN" model "$flood_file"
+rm -f "$flood_file"
+
 # ---- 2. keystroke round trip ---------------------------------------------------------------
 note_load keystrokes
 echo "bench.sh: keystroke round trip ($KEYS samples each)..." >&2
 step timeout -k 5 180 "$BENCH_BIN" keystroke "$CCX" samples="$KEYS" </dev/null
 R[key_added_p50_ms]=$(calc '%.3f' "${R[key_ccx_p50_ms]} - ${R[key_bare_p50_ms]}")
 R[key_added_p99_ms]=$(calc '%.3f' "${R[key_ccx_p99_ms]} - ${R[key_bare_p99_ms]}")
+echo "bench.sh: keystroke round trip through a recorded session under a 10 MB/s flood..." >&2
+mkdir -p "$work/keyflood"
+step timeout -k 5 300 "$BENCH_BIN" keystroke-flood "$CCX" samples="$KEYS" rate_mb=10 dir="$work/keyflood" </dev/null
+R[keyflood_added_p50_ms]=$(calc '%.3f' "${R[keyflood_ccx_p50_ms]} - ${R[keyflood_bare_p50_ms]}")
+R[keyflood_added_p99_ms]=$(calc '%.3f' "${R[keyflood_ccx_p99_ms]} - ${R[keyflood_bare_p99_ms]}")
 
 # ---- 3. store and hook path ----------------------------------------------------------------
 note_load store
@@ -368,8 +423,10 @@ build). Run it again with \`scripts/bench.sh\` (full) or \`BENCH_QUICK=1 scripts
 | throughput, \`exec -- cat\` $MB MB | ${R[tp_ccx_mbs]} MB/s | \`script\` ${R[tp_script_mbs]} MB/s | ×${R[tp_ratio_script]} | ≥ ×0.95 | $(verdict "${R[tp_ratio_script]}" '>=' 0.95) |
 | throughput, second anchor | | bare PTY copy ${R[tp_bare_mbs]} MB/s | ×${R[tp_ratio_bare]} | | |
 | throughput, to the last byte (pipe sink) | ${R[lb_ccx_mbs]} MB/s | \`script\` ${R[lb_script_mbs]} MB/s | ×${R[lb_ratio_script]} | | |
+| recorded-session flood, \`ccx\` with a stand-in claude catting ${R[fl_mb]} MB | ${R[fl_ccx_mbs]} MB/s | \`script\` ${R[fl_script_mbs]} MB/s | ×${R[fl_ratio]} | ≥ ×0.95 | $(verdict "${R[fl_ratio]}" '>=' 0.95) |
 | keystroke round trip p50 | ${R[key_ccx_p50_ms]} ms | bare PTY ${R[key_bare_p50_ms]} ms | +${R[key_added_p50_ms]} ms | | |
 | keystroke round trip p99 | ${R[key_ccx_p99_ms]} ms | bare PTY ${R[key_bare_p99_ms]} ms | +${R[key_added_p99_ms]} ms | added < 1 ms | $(verdict "${R[key_added_p99_ms]}" '<' 1) |
+| keystroke round trip p99, recorded session under a 10 MB/s flood | ${R[keyflood_ccx_p99_ms]} ms | bare PTY, same flood ${R[keyflood_bare_p99_ms]} ms | +${R[keyflood_added_p99_ms]} ms | added < 1 ms | $(verdict "${R[keyflood_added_p99_ms]}" '<' 1) |
 | \`finish_turn\` p50, ${R[fill_turns]} turns stored | ${R[finish_p50_ms]} ms | sled insert + flush ${R[sled_anchor_p50_ms]} ms | ×$(calc '%.1f' "${R[finish_p50_ms]} / ${R[sled_anchor_p50_ms]}") | | |
 | \`finish_turn\` p99, ${R[fill_turns]} turns stored | ${R[finish_p99_ms]} ms | sled insert + flush ${R[sled_anchor_p99_ms]} ms | ×$(calc '%.1f' "${R[finish_p99_ms]} / ${R[sled_anchor_p99_ms]}") | < 5 ms | $(verdict "${R[finish_p99_ms]}" '<' 5) |
 | \`ccx __hook\` (Stop) until exit, p50 | ${R[hook_exit_p50_ms]} ms | \`/bin/true\` ${R[true_exit_p50_ms]} ms | +$(calc '%.2f' "${R[hook_exit_p50_ms]} - ${R[true_exit_p50_ms]}") ms | | |
@@ -416,6 +473,26 @@ exit.
 | \`script\` | ${R[lb_script_mbs]} | ${R[ex_script_mbs]} | ${R[lb_script_after_exit_ms]} ms |
 | bare PTY copy | ${R[lb_bare_mbs]} | ${R[ex_bare_mbs]} | ${R[lb_bare_after_exit_ms]} ms |
 
+**Recorded-session flood.** A \`ccx\` session in a private \`HOME\` and data directory (its
+store, hook bridge, key filter and screen model live) whose claude (\`CCX_CLAUDE\`) is a stand-in
+script that runs \`cat\` on ${R[fl_mb]} MB of 80-column text, against \`script -q -c 'cat FILE'
+/dev/null\`; the bench driver is the terminal of each (\`ccx_bench pty-read\`: a 24 x 80 PTY read
+to the end), alternated ($RUNS runs each after a warm-up each that checks every byte arrives).
+MB/s = file bytes / time to the last byte, median.
+
+| contender | MB/s per run | median MB/s | from the first byte to the last, median |
+| --- | --- | --- | --- |
+| \`ccx\` session | ${R[fl_ccx_all]}| ${R[fl_ccx_mbs]} | ${R[fl_ccx_stream_mbs]} MB/s (×${R[fl_stream_ratio]} \`script\`) |
+| \`script\` | ${R[fl_script_all]}| ${R[fl_script_mbs]} | ${R[fl_script_stream_mbs]} MB/s |
+
+Where a session's output path spends its time (\`ccx_bench model\`: the same bytes, as the PTY
+delivers them, in 64 KiB reads through each stage alone, one thread): copying a read
+${R[model_copy_mbs]} MB/s; the mode tracker ${R[model_modes_mbs]} MB/s; the terminal-query
+detector ${R[model_queries_mbs]} MB/s; the keyboard-mode scan ${R[model_keyboard_mbs]} MB/s;
+vt100 ${R[model_vt100_64k_mbs]} MB/s (64 KiB pieces), ${R[model_vt100_256k_mbs]} MB/s (256 KiB
+pieces); the whole screen model (\`ScreenModel::feed\` of every read, then a question that waits
+for the parser) ${R[model_screen_mbs]} MB/s.
+
 **Keystroke round trip.** A driver owns two PTYs: one runs \`ccx exec -- sh -c 'stty raw -echo;
 cat'\`, the other the same \`sh -c\` bare. It writes one byte and times until it is read back,
 alternating between the two, 1 ms apart, ${R[key_ccx_n]} samples each after 100 warm-ups.
@@ -424,6 +501,17 @@ alternating between the two, 1 ms apart, ${R[key_ccx_n]} samples each after 100 
 | --- | --- | --- | --- |
 | through ccx | ${R[key_ccx_p50_ms]} ms | ${R[key_ccx_p99_ms]} ms | ${R[key_ccx_max_ms]} ms |
 | bare PTY | ${R[key_bare_p50_ms]} ms | ${R[key_bare_p99_ms]} ms | ${R[key_bare_max_ms]} ms |
+
+Under a flood: a stand-in claude (\`stty raw -echo\`, then \`ccx_bench trickle 10\` in the
+background writing 80-column lines to the terminal at 10 MB/s, then \`cat\`) run as the claude of a
+recorded \`ccx\` session (private \`HOME\` and data directory) and bare in a PTY; a digit (the
+flood holds none) is written and timed until it is read back among the flood, alternated,
+1 ms apart, ${R[keyflood_ccx_n]} samples each after 100 warm-ups.
+
+| | p50 | p99 | max |
+| --- | --- | --- | --- |
+| through a \`ccx\` session | ${R[keyflood_ccx_p50_ms]} ms | ${R[keyflood_ccx_p99_ms]} ms | ${R[keyflood_ccx_max_ms]} ms |
+| bare PTY | ${R[keyflood_bare_p50_ms]} ms | ${R[keyflood_bare_p99_ms]} ms | ${R[keyflood_bare_max_ms]} ms |
 
 **Store.** Through the library (\`ccx::store::Store\`, as the owning process): filling
 ${R[fill_turns]} turns (\`begin_turn\` + \`finish_turn\`, each flushed; a turn record of

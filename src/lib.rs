@@ -28,6 +28,7 @@ pub mod recorder;
 pub mod refs;
 pub mod runner;
 pub mod screen;
+pub mod scroll_skip;
 pub mod session;
 pub mod shell;
 pub mod snapshot;

@@ -413,7 +413,8 @@ impl Proxy {
                 }
             })?;
 
-        // Output: the hot path. Copy first, then hand a copy to the screen model.
+        // Output: the hot path. Copy first, then hand the bytes to the screen model (which never
+        // makes the copy wait for its parser; see `ScreenModel`).
         let screen_for_resize = screen.clone();
         let done = events_tx.clone();
         let output_gate = gate.clone();
@@ -441,9 +442,14 @@ impl Proxy {
                                 break;
                             }
                             if let Some(screen) = &screen {
-                                screen.feed(buf[..n].to_vec());
+                                screen.feed(&buf[..n]);
                             }
                             drop(held);
+                            // Only a model far behind makes the copy wait, and never while
+                            // the gate is locked (the editor must open at once).
+                            if let Some(screen) = &screen {
+                                screen.wait_for_room();
+                            }
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                         // EIO from the PTY is the end of output.

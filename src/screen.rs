@@ -1,30 +1,14 @@
 //! The screen model: a vt100 copy of what the child drew, owned by one thread and fed off
 //! the byte path, so that ccx can later repaint the child's screen exactly.
 
+use crate::scroll_skip::ScrollSkip;
 use crate::terminal::LeftModes;
 use std::num::NonZeroU16;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-
-/// Messages to the screen-model thread.
-pub enum ScreenMsg {
-    Output(Vec<u8>),
-    Resize {
-        rows: u16,
-        cols: u16,
-    },
-    /// Replies with the bytes that repaint the whole screen as the model has it.
-    Repaint(Sender<Vec<u8>>),
-    /// Replies with the screen's text contents.
-    Contents(Sender<String>),
-    Modes(Sender<LeftModes>),
-    /// Replies with the text of the row the cursor is on.
-    CursorRow(Sender<String>),
-    /// Replies with the keyboard modes vt100 does not model.
-    Keyboard(Sender<KeyboardModes>),
-}
+use std::time::{Duration, Instant};
 
 /// Keyboard protocol state the child set on the terminal: kitty flags it pushed (and has not
 /// popped) and xterm modifyOtherKeys. ccx's editor switches them off and restores them.
@@ -62,11 +46,12 @@ impl KeyboardModes {
             }
         }
         let mut i = 0;
-        while let Some(pos) = bytes[i..]
-            .windows(3)
-            .position(|w| w == b"\x1b[>" || w == b"\x1b[<")
-        {
+        while let Some(pos) = memchr::memmem::find(&bytes[i..], b"\x1b[") {
             let start = i + pos;
+            if !matches!(bytes.get(start + 2), Some(b'>' | b'<')) {
+                i = start + 2;
+                continue;
+            }
             let body_start = start + 3;
             let Some(len) = bytes[body_start..]
                 .iter()
@@ -133,74 +118,248 @@ impl KeyboardModes {
 }
 
 /// A handle to the screen-model thread. Dropping every handle ends the thread.
+///
+/// Output is handed over without waiting for the parser: it is appended to a pending buffer
+/// that the model thread takes whole and parses in slices, so the copy to the terminal never
+/// runs at the parser's pace. The buffer is bounded ([`PENDING_LIMIT`]): past it, the feeder
+/// waits for room with [`ScreenModel::wait_for_room`], which the proxy calls only after the
+/// bytes have reached the terminal and outside the output gate's lock. Nothing is ever
+/// dropped, so the model stays exact.
 #[derive(Clone)]
 pub struct ScreenModel {
-    tx: SyncSender<ScreenMsg>,
-    /// Bytes of output handed to the model so far (queries asked after a count is reached
-    /// see every one of those bytes, since the model takes messages in order).
-    fed: Arc<AtomicU64>,
+    link: Arc<Link>,
 }
 
-/// Chunks of output queued for the model at most (a flood then waits for the parser rather
-/// than growing memory without bound: at most this many 64 KiB reads).
-const QUEUE: usize = 256;
+/// Ends the model thread when the last handle goes.
+struct Link {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        lock(&self.shared.inbox).closed = true;
+        self.shared.wake.notify_all();
+    }
+}
+
+/// State shared by the handles and the model thread.
+struct Shared {
+    inbox: Mutex<Inbox>,
+    /// Wakes the model thread (output, a question or a resize arrived).
+    wake: Condvar,
+    /// Wakes those waiting on the model (it parsed more, or took the pending buffer).
+    progress: Condvar,
+    /// Bytes of output handed to the model so far.
+    fed: AtomicU64,
+    /// Bytes of output the model has parsed so far.
+    parsed: AtomicU64,
+    /// What the model last published: answers that must not wait behind a backlog.
+    published: Mutex<Published>,
+}
+
+#[derive(Default)]
+struct Inbox {
+    /// Output not yet taken by the model thread.
+    pending: Vec<u8>,
+    /// Resizes, each with the count of output bytes handed before it.
+    resizes: Vec<(u64, u16, u16)>,
+    /// Questions, each with the count of output bytes its answer must reflect.
+    questions: Vec<(u64, Question)>,
+    closed: bool,
+    /// The model thread is waiting for work (only then does handing it work wake it: a wake
+    /// is a system call, too dear for every read of a flood).
+    idle: bool,
+}
+
+/// The model's state as of its last parsed slice, readable at once.
+#[derive(Default, Clone)]
+struct Published {
+    cursor_row: String,
+    keyboard: KeyboardModes,
+}
+
+/// Questions answered from the model once it has parsed the output handed before them.
+enum Question {
+    /// The bytes that repaint the whole screen as the model has it.
+    Repaint(Sender<Vec<u8>>),
+    /// The screen's text contents.
+    Contents(Sender<String>),
+    Modes(Sender<LeftModes>),
+}
+
+/// Output bytes pending for the model at most before the feeder waits for room (the model is
+/// then this far behind; a flood shorter than this never waits).
+pub const PENDING_LIMIT: usize = 32 << 20;
+/// The model parses its pending output in slices of this size, publishing the cursor row and
+/// keyboard modes after each.
+const SLICE: usize = 256 << 10;
+/// A model at most this far behind answers quick questions exactly (it catches up in a few
+/// milliseconds); further behind, they wait at most [`LAG_WAIT`] and take what it has.
+const NEAR: u64 = 64 << 10;
+/// Output the model gathers before parsing, waiting at most [`COALESCE_WAIT`] for it.
+const COALESCE: usize = 64 << 10;
+const COALESCE_WAIT: Duration = Duration::from_millis(2);
+/// How long a quick question waits for a lagging model: one frame.
+pub const LAG_WAIT: Duration = Duration::from_millis(16);
+/// How long an exact question waits for the model to reach it.
+const EXACT_WAIT: Duration = Duration::from_secs(10);
 
 impl ScreenModel {
     /// Starts the owner thread with a model of `rows` x `cols`.
     pub fn spawn(rows: u16, cols: u16) -> (ScreenModel, JoinHandle<()>) {
-        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let shared = Arc::new(Shared {
+            inbox: Mutex::new(Inbox::default()),
+            wake: Condvar::new(),
+            progress: Condvar::new(),
+            fed: AtomicU64::new(0),
+            parsed: AtomicU64::new(0),
+            published: Mutex::new(Published::default()),
+        });
+        let owner = shared.clone();
         let handle = std::thread::Builder::new()
             .name("ccx-screen".into())
-            .spawn(move || run(rx, rows, cols))
+            .spawn(move || run(&owner, rows, cols))
             .expect("spawn screen thread");
         (
             ScreenModel {
-                tx,
-                fed: Arc::new(AtomicU64::new(0)),
+                link: Arc::new(Link { shared }),
             },
             handle,
         )
     }
 
-    pub fn feed(&self, bytes: Vec<u8>) {
-        self.fed.fetch_add(bytes.len() as u64, Ordering::SeqCst);
-        let _ = self.tx.send(ScreenMsg::Output(bytes));
+    fn shared(&self) -> &Shared {
+        &self.link.shared
+    }
+
+    /// Hands output to the model; never waits for the parser.
+    pub fn feed(&self, bytes: &[u8]) {
+        let shared = self.shared();
+        let mut inbox = lock(&shared.inbox);
+        inbox.pending.extend_from_slice(bytes);
+        shared.fed.fetch_add(bytes.len() as u64, Ordering::SeqCst);
+        let idle = inbox.idle;
+        drop(inbox);
+        if idle {
+            shared.wake.notify_one();
+        }
+    }
+
+    /// Waits while the model is [`PENDING_LIMIT`] bytes behind (the bound on its memory).
+    pub fn wait_for_room(&self) {
+        let shared = self.shared();
+        // The pending bytes are at most those handed and not yet parsed.
+        let behind = shared
+            .fed
+            .load(Ordering::SeqCst)
+            .saturating_sub(shared.parsed.load(Ordering::SeqCst));
+        if behind < PENDING_LIMIT as u64 {
+            return;
+        }
+        let mut inbox = lock(&shared.inbox);
+        while inbox.pending.len() >= PENDING_LIMIT && !inbox.closed {
+            inbox = shared
+                .progress
+                .wait(inbox)
+                .unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     /// How many bytes of output the model has been handed so far.
     pub fn fed(&self) -> u64 {
-        self.fed.load(Ordering::SeqCst)
+        self.shared().fed.load(Ordering::SeqCst)
     }
 
+    /// How many of those bytes it has parsed.
+    pub fn parsed(&self) -> u64 {
+        self.shared().parsed.load(Ordering::SeqCst)
+    }
+
+    /// Resizes the model after the output handed so far.
     pub fn resize(&self, rows: u16, cols: u16) {
-        let _ = self.tx.send(ScreenMsg::Resize { rows, cols });
+        let shared = self.shared();
+        let mut inbox = lock(&shared.inbox);
+        let at = shared.fed.load(Ordering::SeqCst);
+        inbox.resizes.push((at, rows, cols));
+        drop(inbox);
+        shared.wake.notify_one();
     }
 
+    /// Repaint bytes reflecting every byte handed so far (waits for the model to catch up).
     pub fn repaint_bytes(&self) -> Option<Vec<u8>> {
-        self.ask(ScreenMsg::Repaint)
+        self.ask(Question::Repaint)
     }
 
+    /// The screen's text, reflecting every byte handed so far.
     pub fn contents(&self) -> Option<String> {
-        self.ask(ScreenMsg::Contents)
+        self.ask(Question::Contents)
     }
 
+    /// Modes the child left on, reflecting every byte handed so far.
     pub fn left_modes(&self) -> Option<LeftModes> {
-        self.ask(ScreenMsg::Modes)
+        self.ask(Question::Modes)
     }
 
+    /// The text of the row the cursor is on: exact when the model is close behind, else (a
+    /// flood it has not caught up with) as of the model's state after at most [`LAG_WAIT`].
     pub fn cursor_row(&self) -> Option<String> {
-        self.ask(ScreenMsg::CursorRow)
+        self.settle();
+        Some(lock(&self.shared().published).cursor_row.clone())
     }
 
+    /// The keyboard modes vt100 does not model, as [`ScreenModel::cursor_row`] answers.
     pub fn keyboard_modes(&self) -> Option<KeyboardModes> {
-        self.ask(ScreenMsg::Keyboard)
+        self.settle();
+        Some(lock(&self.shared().published).keyboard.clone())
     }
 
-    fn ask<T>(&self, make: impl FnOnce(Sender<T>) -> ScreenMsg) -> Option<T> {
-        let (tx, rx) = mpsc::channel();
-        self.tx.send(make(tx)).ok()?;
-        rx.recv_timeout(std::time::Duration::from_secs(2)).ok()
+    /// Waits for the model to reach the output handed so far: as long as it takes (at most
+    /// [`EXACT_WAIT`]) when it is near, at most [`LAG_WAIT`] when it lags.
+    fn settle(&self) {
+        let want = self.fed();
+        let behind = want.saturating_sub(self.parsed());
+        let wait = if behind <= NEAR { EXACT_WAIT } else { LAG_WAIT };
+        self.wait_parsed(want, wait);
     }
+
+    /// Waits until the model has parsed `want` bytes, at most `wait`; whether it has.
+    fn wait_parsed(&self, want: u64, wait: Duration) -> bool {
+        let shared = self.shared();
+        let deadline = Instant::now() + wait;
+        let mut inbox = lock(&shared.inbox);
+        loop {
+            if shared.parsed.load(Ordering::SeqCst) >= want {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            inbox = shared
+                .progress
+                .wait_timeout(inbox, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn ask<T>(&self, make: impl FnOnce(Sender<T>) -> Question) -> Option<T> {
+        let shared = self.shared();
+        let (tx, rx) = mpsc::channel();
+        let mut inbox = lock(&shared.inbox);
+        if inbox.closed {
+            return None;
+        }
+        let want = shared.fed.load(Ordering::SeqCst);
+        inbox.questions.push((want, make(tx)));
+        drop(inbox);
+        shared.wake.notify_one();
+        rx.recv_timeout(EXACT_WAIT).ok()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn non_zero(n: u16) -> NonZeroU16 {
@@ -211,48 +370,58 @@ fn new_parser(rows: u16, cols: u16) -> vt100::Parser {
     vt100::Parser::new(non_zero(rows), non_zero(cols), 0)
 }
 
-fn run(rx: Receiver<ScreenMsg>, rows: u16, cols: u16) {
-    let mut size = (rows.max(1), cols.max(1));
-    let mut parser = new_parser(size.0, size.1);
-    let mut keyboard = KeyboardModes::default();
-    for msg in rx {
-        match msg {
-            ScreenMsg::Output(bytes) => {
-                keyboard.observe(&bytes);
-                let fed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    parser.process(&bytes);
-                }));
-                if fed.is_err() {
-                    // vt100 can panic on odd input: start a fresh model rather than die.
-                    parser = new_parser(size.0, size.1);
-                }
+/// The model thread's own state.
+struct Model {
+    size: (u16, u16),
+    parser: vt100::Parser,
+    keyboard: KeyboardModes,
+    skip: ScrollSkip,
+}
+
+impl Model {
+    fn parse(&mut self, bytes: &[u8]) {
+        self.keyboard.observe(bytes);
+        let parser = &mut self.parser;
+        let fed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parser.process(bytes);
+        }));
+        if fed.is_err() {
+            // vt100 can panic on odd input: start a fresh model rather than die.
+            self.parser = new_parser(self.size.0, self.size.1);
+        }
+    }
+
+    fn resize(&mut self, rows: u16, cols: u16) {
+        self.size = (rows.max(1), cols.max(1));
+        self.parser
+            .set_size(non_zero(self.size.0), non_zero(self.size.1));
+    }
+
+    fn published(&self) -> Published {
+        let screen = self.parser.screen();
+        let (row, _) = screen.cursor_position();
+        let (_, cols) = screen.size();
+        let cursor_row = screen
+            .rows(0, cols.get())
+            .nth(usize::from(row))
+            .unwrap_or_default();
+        Published {
+            cursor_row,
+            keyboard: self.keyboard.clone(),
+        }
+    }
+
+    fn answer(&self, question: Question) {
+        let screen = self.parser.screen();
+        match question {
+            // Contents, cursor and input modes (mouse, bracketed paste, keypad).
+            Question::Repaint(reply) => {
+                let _ = reply.send(screen.state_formatted().into_bytes());
             }
-            ScreenMsg::Resize { rows, cols } => {
-                size = (rows.max(1), cols.max(1));
-                parser.set_size(non_zero(size.0), non_zero(size.1));
+            Question::Contents(reply) => {
+                let _ = reply.send(screen.contents());
             }
-            ScreenMsg::Repaint(reply) => {
-                // Contents, cursor and input modes (mouse, bracketed paste, keypad).
-                let _ = reply.send(parser.screen().state_formatted().into_bytes());
-            }
-            ScreenMsg::CursorRow(reply) => {
-                let screen = parser.screen();
-                let (row, _) = screen.cursor_position();
-                let (_, cols) = screen.size();
-                let text = screen
-                    .rows(0, cols.get())
-                    .nth(usize::from(row))
-                    .unwrap_or_default();
-                let _ = reply.send(text);
-            }
-            ScreenMsg::Keyboard(reply) => {
-                let _ = reply.send(keyboard.clone());
-            }
-            ScreenMsg::Contents(reply) => {
-                let _ = reply.send(parser.screen().contents());
-            }
-            ScreenMsg::Modes(reply) => {
-                let screen = parser.screen();
+            Question::Modes(reply) => {
                 let _ = reply.send(LeftModes {
                     alternate_screen: screen.alternate_screen(),
                     mouse: screen.mouse_protocol_mode() != vt100::MouseProtocolMode::None,
@@ -264,6 +433,111 @@ fn run(rx: Receiver<ScreenMsg>, rows: u16, cols: u16) {
     }
 }
 
+/// Makes the model's state after `parsed` bytes readable and wakes those waiting for it.
+fn publish(shared: &Shared, model: &Model, parsed: u64) {
+    *lock(&shared.published) = model.published();
+    let inbox = lock(&shared.inbox);
+    shared.parsed.store(parsed, Ordering::SeqCst);
+    drop(inbox);
+    shared.progress.notify_all();
+}
+
+/// The model thread's nice value: under CPU contention the copy to the terminal goes first.
+const MODEL_NICENESS: libc::c_int = 5;
+
+fn run(shared: &Shared, rows: u16, cols: u16) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain syscalls; on Linux PRIO_PROCESS with a thread id sets that thread's nice.
+    unsafe {
+        libc::setpriority(
+            libc::PRIO_PROCESS,
+            libc::gettid() as libc::id_t,
+            MODEL_NICENESS,
+        );
+    }
+    let mut model = Model {
+        size: (rows.max(1), cols.max(1)),
+        parser: new_parser(rows.max(1), cols.max(1)),
+        keyboard: KeyboardModes::default(),
+        skip: ScrollSkip::default(),
+    };
+    *lock(&shared.published) = model.published();
+    let mut waiting: Vec<(u64, Question)> = Vec::new();
+    loop {
+        let (batch, mut resizes) = {
+            let mut inbox = lock(&shared.inbox);
+            while inbox.pending.is_empty()
+                && inbox.resizes.is_empty()
+                && inbox.questions.is_empty()
+                && !inbox.closed
+            {
+                inbox.idle = true;
+                inbox = shared.wake.wait(inbox).unwrap_or_else(|e| e.into_inner());
+                inbox.idle = false;
+            }
+            if inbox.questions.is_empty() && inbox.pending.len() < COALESCE && !inbox.closed {
+                // Output is coming: let a few reads gather, so that runs of plain text are long
+                // enough to skip what scrolls off (a question cuts this short).
+                inbox = shared
+                    .wake
+                    .wait_timeout(inbox, COALESCE_WAIT)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            if inbox.closed && inbox.pending.is_empty() && inbox.questions.is_empty() {
+                return;
+            }
+            waiting.append(&mut inbox.questions);
+            let batch = std::mem::take(&mut inbox.pending);
+            (batch, std::mem::take(&mut inbox.resizes))
+        };
+        // The feeder may have been waiting for room.
+        shared.progress.notify_all();
+        let start = shared.parsed.load(Ordering::SeqCst);
+        resizes.sort_by_key(|r| r.0);
+        let mut resizes = resizes.into_iter().peekable();
+        // Plain text that scrolls off before anything after it shows is skipped (exactly: see
+        // `scroll_skip`); not across a resize.
+        let skips = model.skip.scan(&batch, model.size.0);
+        let no_resize = resizes.len() == 0;
+        let mut skips = skips.into_iter().filter(|_| no_resize).peekable();
+        let mut done = 0usize;
+        loop {
+            // A resize applies between the bytes handed before and after it.
+            while let Some(&(at, r, c)) = resizes.peek() {
+                if at > start + done as u64 {
+                    break;
+                }
+                model.resize(r, c);
+                resizes.next();
+            }
+            if done == batch.len() {
+                break;
+            }
+            let limit = resizes
+                .peek()
+                .map_or(batch.len(), |&(at, _, _)| (at - start) as usize);
+            if let Some(skip) = skips.next_if(|skip| skip.start == done) {
+                done = skip.end;
+                continue;
+            }
+            let next_skip = skips.peek().map_or(batch.len(), |skip| skip.start);
+            let end = (done + SLICE).min(limit).min(next_skip).min(batch.len());
+            model.parse(&batch[done..end]);
+            done = end;
+            publish(shared, &model, start + done as u64);
+        }
+        publish(shared, &model, start + done as u64);
+        let parsed = shared.parsed.load(Ordering::SeqCst);
+        let (ready, later): (Vec<_>, Vec<_>) =
+            waiting.drain(..).partition(|(want, _)| *want <= parsed);
+        waiting = later;
+        for (_, question) in ready {
+            model.answer(question);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,15 +545,78 @@ mod tests {
     #[test]
     fn model_follows_output_and_modes() {
         let (model, handle) = ScreenModel::spawn(5, 20);
-        model.feed(b"hello\r\nworld".to_vec());
-        model.feed(b"\x1b[?1049h\x1b[?2004h\x1b[?1003h".to_vec());
+        model.feed(b"hello\r\nworld");
+        model.feed(b"\x1b[?1049h\x1b[?2004h\x1b[?1003h");
         let modes = model.left_modes().unwrap();
         assert!(modes.alternate_screen && modes.bracketed_paste && modes.mouse);
-        model.feed(b"\x1b[?1049l".to_vec());
+        model.feed(b"\x1b[?1049l");
         let text = model.contents().unwrap();
         assert!(text.contains("hello") && text.contains("world"), "{text}");
-        model.feed(b"\x1b[2;3Habc".to_vec());
+        model.feed(b"\x1b[2;3Habc");
         assert!(model.cursor_row().unwrap().contains("abc"));
+        drop(model);
+        handle.join().unwrap();
+    }
+
+    /// What vt100 alone makes of `steps` (output, or a resize) on a `rows` x `cols` screen.
+    fn direct(rows: u16, cols: u16, steps: &[Result<Vec<u8>, (u16, u16)>]) -> Vec<u8> {
+        let mut parser = new_parser(rows, cols);
+        for step in steps {
+            match step {
+                Ok(bytes) => parser.process(bytes),
+                Err((r, c)) => parser.set_size(non_zero(*r), non_zero(*c)),
+            }
+        }
+        parser.screen().state_formatted().into_bytes()
+    }
+
+    #[test]
+    fn a_backlog_with_resizes_is_parsed_exactly_in_order() {
+        // Several MB handed at once (the model far behind), with resizes between the pieces:
+        // the repaint is what vt100 makes of the same steps one by one.
+        let mut steps = Vec::new();
+        for i in 0..40u32 {
+            let mut piece = Vec::new();
+            for line in 0..2000u32 {
+                piece.extend_from_slice(
+                    format!(
+                        "\x1b[3{}mline {i}-{line} {}\r\n",
+                        line % 8,
+                        "x".repeat((line % 90) as usize)
+                    )
+                    .as_bytes(),
+                );
+            }
+            steps.push(Ok(piece));
+            if i % 7 == 3 {
+                steps.push(Err((20 + (i % 5) as u16, 60 + i as u16)));
+            }
+        }
+        steps.push(Ok(b"\x1b[2J\x1b[5;7Hlast words\x1b[0m".to_vec()));
+        let (model, handle) = ScreenModel::spawn(24, 80);
+        for step in &steps {
+            match step {
+                Ok(bytes) => model.feed(bytes),
+                Err((r, c)) => model.resize(*r, *c),
+            }
+        }
+        let fed: u64 = steps
+            .iter()
+            .filter_map(|s| s.as_ref().ok())
+            .map(|b| b.len() as u64)
+            .sum();
+        assert_eq!(model.fed(), fed);
+        let repaint = model.repaint_bytes().unwrap();
+        assert_eq!(
+            model.parsed(),
+            fed,
+            "a repaint reflects every byte handed before it"
+        );
+        assert!(
+            repaint == direct(24, 80, &steps),
+            "the repaint differs from vt100's own"
+        );
+        assert!(model.cursor_row().unwrap().contains("last words"));
         drop(model);
         handle.join().unwrap();
     }

@@ -370,3 +370,56 @@ fn a_restarted_program_that_started_well_ends_the_session_when_it_exits() {
         "its exit ends the session"
     );
 }
+
+#[test]
+fn the_repaint_after_holding_output_during_a_flood_is_exact() {
+    // 8 MB of plain lines after some colour and cursor moves, then a coloured last word: the
+    // output is held (as ccx's editor does) one MB in, the child runs to the end, and the
+    // repaint on release must leave the terminal exactly as the child's own bytes would.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("flood.txt");
+    let mut text = b"\x1b[2J\x1b[3;5H\x1b[33mcolour before the flood\r\n".to_vec();
+    for i in 0..100_000u32 {
+        text.extend_from_slice(format!("line {i:06} {}\n", "of plain text ".repeat(5)).as_bytes());
+    }
+    text.extend_from_slice(b"\x1b[32mdone\x1b[0m");
+    std::fs::write(&file, &text).unwrap();
+    let spawned = proxy::spawn(sh(&format!("cat '{}'", file.display())), 24, 80).unwrap();
+    let (proxy, handle) = Proxy::new(spawned);
+    let (screen, _thread) = ScreenModel::spawn(24, 80);
+    let sink = Sink::default();
+    let (out, model) = (sink.clone(), screen.clone());
+    let running =
+        std::thread::spawn(move || proxy.run(&b""[..], PassThrough, out, Some(model)).unwrap());
+    let gate = handle.output_gate();
+    assert!(
+        wait_until(T, || (sink.0.lock().unwrap().len() >= 1 << 20)
+            .then_some(()))
+        .is_some(),
+        "the flood started"
+    );
+    gate.hold();
+    running.join().unwrap();
+    let mut terminal = sink.clone();
+    gate.release(|| screen.repaint_bytes().unwrap(), &mut terminal);
+
+    let size = |n| std::num::NonZeroU16::new(n).unwrap();
+    let mut expected = vt100::Parser::new(size(24), size(80), 0);
+    let mut onlcr = Vec::with_capacity(text.len() * 2);
+    for &b in &text {
+        if b == b'\n' {
+            onlcr.push(b'\r');
+        }
+        onlcr.push(b);
+    }
+    expected.process(&onlcr);
+    let mut shown = vt100::Parser::new(size(24), size(80), 0);
+    shown.process(&sink.0.lock().unwrap());
+    assert_eq!(shown.screen().contents(), expected.screen().contents());
+    assert!(shown.screen().contents_formatted() == expected.screen().contents_formatted());
+    assert_eq!(
+        shown.screen().cursor_position(),
+        expected.screen().cursor_position()
+    );
+    assert!(shown.screen().contents().contains("done"));
+}
