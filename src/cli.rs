@@ -284,19 +284,6 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
     Ok(Invocation::Claude { claude, args })
 }
 
-/// Claude Code's own subcommands: a word that is one of these is never taken for a typo.
-const CLAUDE_SUBCOMMANDS: &[&str] = &[
-    "mcp",
-    "config",
-    "update",
-    "doctor",
-    "install",
-    "migrate-installer",
-    "setup-token",
-    "plugin",
-    "agents",
-];
-
 /// The ccx subcommand a lone word is probably a typo of: one plain word (letters and `-`)
 /// within two edits of a subcommand, and not one of Claude's own subcommands. A prompt of
 /// several words, or with spaces or punctuation, is never taken for one.
@@ -304,7 +291,7 @@ pub fn near_subcommand(word: &str) -> Option<&'static str> {
     let plain = !word.is_empty()
         && word.len() <= 16
         && word.chars().all(|c| c.is_ascii_alphabetic() || c == '-');
-    if !plain || CLAUDE_SUBCOMMANDS.contains(&word) || SUBCOMMANDS.contains(&word) {
+    if !plain || crate::session::CLAUDE_SUBCOMMANDS.contains(&word) || SUBCOMMANDS.contains(&word) {
         return None;
     }
     let word = word.to_ascii_lowercase();

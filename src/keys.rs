@@ -876,6 +876,17 @@ mod tests {
         assert_eq!(run(&mut f, &[b":"], true).1, 1);
     }
 
+    /// A small deterministic random sequence (the same cases every run).
+    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut rng = seed;
+        move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        }
+    }
+
     /// Claude's input line as a person's keys change it (a stand-in for the screen).
     #[derive(Default)]
     struct FakeLine {
@@ -938,13 +949,7 @@ mod tests {
             b"\x1b[200~x:y\x1b[201~",
             b":",
         ];
-        let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         for case in 0..400 {
             let mut f = filter();
             let mut line = FakeLine::default();
@@ -952,15 +957,15 @@ mod tests {
                 // A burst: keys and replies mixed, maybe split at any byte, maybe a pause.
                 let mut burst_bytes = Vec::new();
                 let mut colon_alone = false;
-                if next() % 4 == 0 {
+                if next().is_multiple_of(4) {
                     colon_alone = true;
-                    if next() % 2 == 0 {
+                    if next().is_multiple_of(2) {
                         burst_bytes.extend_from_slice(REPLIES[next() as usize % REPLIES.len()]);
                     }
                     burst_bytes.push(b':');
                 } else {
                     for _ in 0..(next() % 3 + 1) {
-                        if next() % 2 == 0 {
+                        if next().is_multiple_of(2) {
                             burst_bytes.extend_from_slice(REPLIES[next() as usize % REPLIES.len()]);
                         } else {
                             let key = keys[next() as usize % keys.len()];
@@ -977,7 +982,7 @@ mod tests {
                 // it to catch up with the last key before asking).
                 for piece in [a, b, &[][..]] {
                     let steps = if piece.is_empty() {
-                        if next() % 3 == 0 || f.waiting() {
+                        if next().is_multiple_of(3) || f.waiting() {
                             f.on_pause()
                         } else {
                             Vec::new()
@@ -992,7 +997,7 @@ mod tests {
                     assert!(!line.text.contains(':'), "case {case}");
                 }
                 // Pauses now and then: a lone Esc may be pressed.
-                if next() % 5 == 0 {
+                if next().is_multiple_of(5) {
                     let mut steps = f.feed(b"\x1b", || line.text.is_empty());
                     steps.extend(f.on_pause());
                     apply(case, steps, &mut line);
@@ -1028,20 +1033,14 @@ mod tests {
         // Keys the bytes alone can follow, with a screen that shows the line as it was before
         // the latest read: the filter must not open on text the screen has not drawn yet.
         let keys: &[&[u8]] = &[b"a", b"\xc3\xa9", b"\x7f", b"\r", b"\x03", b":"];
-        let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for case in 0..400 {
             let mut f = filter();
             let mut line = FakeLine::default();
             let mut shown = String::new();
             for _ in 0..60 {
                 let mut read = Vec::new();
-                if next() % 2 == 0 {
+                if next().is_multiple_of(2) {
                     read.extend_from_slice(REPLIES[next() as usize % REPLIES.len()]);
                 }
                 read.extend_from_slice(keys[next() as usize % keys.len()]);

@@ -22,8 +22,9 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Claude's own subcommands and flags that do not start a conversation: run them plainly.
-const PLAIN_CLAUDE_ARGS: &[&str] = &[
+/// Claude Code's own subcommands: they start no conversation (run plainly), and a word that
+/// is one of these is never taken for a typo of a ccx subcommand.
+pub const CLAUDE_SUBCOMMANDS: &[&str] = &[
     "mcp",
     "config",
     "update",
@@ -32,11 +33,11 @@ const PLAIN_CLAUDE_ARGS: &[&str] = &[
     "migrate-installer",
     "setup-token",
     "plugin",
-    "-v",
-    "--version",
-    "-h",
-    "--help",
+    "agents",
 ];
+
+/// Claude's flags that start no conversation: run them plainly.
+const PLAIN_CLAUDE_FLAGS: &[&str] = &["-v", "--version", "-h", "--help"];
 
 /// Claude flags that choose the session themselves (ccx then does not pass `--session-id`).
 const SESSION_FLAGS: &[&str] = &[
@@ -140,7 +141,10 @@ fn is_plain_invocation(args: &[OsString]) -> bool {
             args.iter()
                 .filter(|a| a.to_str().is_some_and(|s| s.starts_with('-'))),
         )
-        .any(|a| a.to_str().is_some_and(|s| PLAIN_CLAUDE_ARGS.contains(&s)))
+        .any(|a| {
+            a.to_str()
+                .is_some_and(|s| CLAUDE_SUBCOMMANDS.contains(&s) || PLAIN_CLAUDE_FLAGS.contains(&s))
+        })
 }
 
 fn chooses_session(args: &[OsString]) -> bool {

@@ -278,9 +278,20 @@ fn keep_report(run_dir: &Path, report: &ClaudeReport) {
 
 /// Writes through a temporary file of this process and a rename, so a reader never sees half
 /// a file and two writers never share a temporary file.
+/// The file is readable by the owner only, whatever umask the process was started with (the
+/// status command runs under Claude, with the person's umask).
 fn write_atomically(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-    if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, path).is_err() {
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut file| file.write_all(bytes));
+    if written.is_ok() && std::fs::rename(&tmp, path).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
 }
