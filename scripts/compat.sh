@@ -22,6 +22,7 @@ checks=(
   "\`:rewind\` + \`:checkout\` history|e2e_branches|rewind_checkout_and_rebuild_after_transcripts_are_gone"
   "\`:subagent\` + \`:pull\`|e2e_handoffs|a_subagent_runs_clean_and_pull_brings_back_only_its_report"
   "update mid-session, \`:branch\`|e2e_update|an_update_under_a_running_session_is_used_at_the_next_branch"
+  "Claude's \`/branch\` + rewind menu|e2e_fidelity|native_branch_and_rewind_menu_land_in_the_tree_where_claude_is"
 )
 
 pinned="$(sed -n 's/^CLAUDE_CODE_VERSION="\${CLAUDE_CODE_VERSION:-\([^}]*\)}"$/\1/p' scripts/install-claude.sh)"
