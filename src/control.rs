@@ -12,7 +12,7 @@ use crate::recorder::{last_uuid_of, NextPrompt, RecorderMsg, SessionView};
 use crate::screen::ScreenModel;
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
-use crate::{keys, refs, transcript};
+use crate::{refs, transcript};
 use anyhow::{bail, Context, Result};
 use portable_pty::CommandBuilder;
 use std::ffi::OsString;
@@ -267,11 +267,7 @@ impl Controller {
             if self.handle.child_pid() != pid {
                 bail!("claude would not open that conversation (it exited at once); you are back where you were");
             }
-            if self
-                .screen
-                .cursor_row()
-                .is_some_and(|row| keys::prompt_row_is_empty(&row))
-            {
+            if self.screen.shows_empty_prompt() {
                 // It opened the conversation: leaving it now (`/exit`) ends ccx, as always.
                 self.handle.confirm_started(pid);
                 return Ok(());

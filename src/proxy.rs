@@ -50,14 +50,8 @@ pub trait InputSource: Read + Send + 'static {
 impl InputSource for std::fs::File {
     fn wait_readable(&mut self, timeout: Duration) -> bool {
         use std::os::fd::AsRawFd;
-        let mut pfd = libc::pollfd {
-            fd: self.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
         // On an error (EINTR included) say "readable": the read that follows tells the truth.
-        unsafe { libc::poll(&mut pfd, 1, millis) != 0 }
+        crate::terminal::wait_readable(self.as_raw_fd(), timeout).unwrap_or(true)
     }
 }
 

@@ -302,6 +302,12 @@ impl ScreenModel {
 
     /// The text of the row the cursor is on: exact when the model is close behind, else (a
     /// flood it has not caught up with) as of the model's state after at most [`LAG_WAIT`].
+    /// Whether the cursor's row is Claude's empty prompt ([`crate::keys::prompt_row_is_empty`]).
+    pub fn shows_empty_prompt(&self) -> bool {
+        self.cursor_row()
+            .is_some_and(|row| crate::keys::prompt_row_is_empty(&row))
+    }
+
     pub fn cursor_row(&self) -> Option<String> {
         self.settle();
         Some(lock(&self.shared().published).cursor_row.clone())

@@ -261,7 +261,7 @@ impl MetaShell {
         let mut buf = [0u8; 4096];
         for _ in 0..1000 {
             let left = until.saturating_duration_since(Instant::now());
-            if !stdin_readable(left) {
+            if !crate::terminal::wait_readable(0, left).unwrap_or(false) {
                 break;
             }
             let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
@@ -673,11 +673,7 @@ impl MetaShell {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
-        let empty_prompt = || {
-            screen
-                .cursor_row()
-                .is_some_and(|row| keys::prompt_row_is_empty(&row))
-        };
+        let empty_prompt = || screen.shows_empty_prompt();
         if empty_prompt() {
             return true;
         }
@@ -769,17 +765,6 @@ impl InputFilter for MetaShell {
         let steps = self.keys.on_pause();
         self.run_steps(steps, to_child);
     }
-}
-
-/// Whether the terminal has input within `timeout`.
-fn stdin_readable(timeout: Duration) -> bool {
-    let mut pfd = libc::pollfd {
-        fd: 0,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
-    unsafe { libc::poll(&mut pfd, 1, millis) > 0 }
 }
 
 /// Prints text in the raw terminal (newlines need a carriage return there).

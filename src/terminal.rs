@@ -204,6 +204,21 @@ pub fn write_stdout_best_effort(bytes: &[u8]) {
     let _ = out.flush();
 }
 
+/// Waits up to `timeout` for input on `fd`: whether some came, or None when poll failed
+/// (EINTR included; the caller decides what that means for it).
+pub fn wait_readable(fd: i32, timeout: std::time::Duration) -> Option<bool> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+    match unsafe { libc::poll(&mut pfd, 1, millis) } {
+        n if n < 0 => None,
+        n => Some(n > 0),
+    }
+}
+
 /// Whether output holds a query the terminal answers on standard input (device attributes,
 /// version, keyboard flags, mode and status reports, colour and capability queries). ccx's
 /// editor waits for the answers to recent queries before it takes the keyboard, so that they
