@@ -173,7 +173,7 @@ impl Controller {
     /// The branch the running session records into.
     pub fn current_branch(&self, store: &Store) -> String {
         self.view().branch.unwrap_or_else(|| {
-            crate::commands::current_branch(store).unwrap_or_else(|_| "main".into())
+            crate::query::current_branch(store).unwrap_or_else(|_| "main".into())
         })
     }
 
@@ -374,7 +374,7 @@ impl Controller {
         let store = self.store()?;
         let current = self.current_branch(&store);
         let Some(mut branch) = store.branch(name)? else {
-            return Err(crate::commands::no_branch(&store, name));
+            return Err(crate::query::no_branch(&store, name));
         };
         if name == current && !code {
             bail!("already on {name}");
@@ -536,7 +536,7 @@ impl Controller {
                 format!(
                     "turn #{} (\"{}\")",
                     t.id,
-                    crate::commands::render::prompt_label(&t, 60)
+                    crate::render::prompt_label(&t, 60)
                 )
             }
             None => {
@@ -701,7 +701,7 @@ impl Controller {
             bail!("{name} is the current branch; check out another one first");
         }
         if store.branch(name)?.is_none() {
-            return Err(crate::commands::no_branch(&store, name));
+            return Err(crate::query::no_branch(&store, name));
         }
         Ok(())
     }
