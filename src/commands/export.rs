@@ -364,26 +364,7 @@ fn plural(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TurnKind;
-
-    fn turn(id: u64, branch: &str, parent: Option<u64>, prompt: &str, reply: &str) -> Turn {
-        Turn {
-            id,
-            branch: branch.into(),
-            parent,
-            kind: TurnKind::Prompt,
-            prompt: prompt.into(),
-            reply: reply.into(),
-            session_id: "s".into(),
-            started_at: "2026-01-01T12:00:00Z".into(),
-            ended_at: Some("2026-01-01T12:03:10Z".into()),
-            context_tokens: 45_200,
-            output_tokens: 321,
-            est_tokens: 40,
-            files: vec![],
-            ..Default::default()
-        }
-    }
+    use crate::query::fixtures::turn;
 
     #[test]
     fn redacts_planted_provider_keys() {

@@ -154,24 +154,16 @@ impl<'a> Walk<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn branch(name: &str, parent: Option<&str>, fork: Option<u64>) -> Branch {
-        Branch {
-            name: name.into(),
-            parent_branch: parent.map(str::to_string),
-            fork_turn: fork,
-            ..Branch::default()
-        }
-    }
+    use crate::query::fixtures::branch;
 
     #[test]
     fn children_follow_their_parent_depth_first() {
         let branches = vec![
-            branch("main", None, None),
-            branch("a", Some("main"), Some(1)),
-            branch("b", Some("main"), None),
-            branch("a1", Some("a"), Some(2)),
-            branch("lost", Some("gone"), None),
+            branch("main", None, None, None),
+            branch("a", Some("main"), Some(1), None),
+            branch("b", Some("main"), None, None),
+            branch("a1", Some("a"), Some(2), None),
+            branch("lost", Some("gone"), None, None),
         ];
         let nodes = tree(&branches);
         let seen: Vec<(&str, usize, bool, Vec<bool>, ForkPoint)> = nodes
@@ -200,8 +192,7 @@ mod tests {
 
     #[test]
     fn summaries_count_own_turns_and_find_the_head() {
-        let mut main = branch("main", None, None);
-        main.head = Some(2);
+        let main = branch("main", None, None, Some(2));
         let turns = vec![
             Turn {
                 id: 1,
@@ -215,7 +206,7 @@ mod tests {
                 ..Turn::default()
             },
         ];
-        let branches = [main, branch("empty", None, None)];
+        let branches = [main, branch("empty", None, None, None)];
         let s = summaries(&branches, &turns);
         assert_eq!((s[0].own_turns, s[0].head.map(|t| t.id)), (2, Some(2)));
         assert_eq!(s[0].last_activity(), Some("s"));

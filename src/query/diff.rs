@@ -97,16 +97,7 @@ pub fn diff_json(a: &[Turn], b: &[Turn]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn t(id: u64, prompt: &str, reply: &str) -> Turn {
-        Turn {
-            id,
-            prompt: prompt.into(),
-            reply: reply.into(),
-            context_tokens: id * 1000,
-            ..Default::default()
-        }
-    }
+    use crate::query::fixtures::exchange as t;
 
     #[test]
     fn forked_branches_part_at_the_last_shared_turn() {

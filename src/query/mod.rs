@@ -9,6 +9,8 @@ pub mod branches;
 pub mod context;
 pub mod diff;
 pub mod export;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod log;
 
 use crate::model::{Branch, Turn};

@@ -171,18 +171,9 @@ pub fn sessions_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::fixtures::branch;
     use crate::render::test_support::{now, plain};
     use crate::render::Palette;
-
-    fn branch(name: &str, parent: Option<&str>, fork: Option<u64>, head: Option<u64>) -> Branch {
-        Branch {
-            name: name.into(),
-            parent_branch: parent.map(str::to_string),
-            fork_turn: fork,
-            head,
-            ..Branch::default()
-        }
-    }
 
     fn turn(id: u64, branch: &str, parent: Option<u64>, mins_ago: i64) -> Turn {
         let at = (now() - chrono::Duration::minutes(mins_ago)).to_rfc3339();

@@ -243,17 +243,8 @@ fn outcome(side: &Side, c: &Comparison, width: usize, p: Palette) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::fixtures::exchange as t;
     use crate::render::test_support::plain;
-
-    fn t(id: u64, prompt: &str, reply: &str) -> Turn {
-        Turn {
-            id,
-            prompt: prompt.into(),
-            reply: reply.into(),
-            context_tokens: id * 1000,
-            ..Default::default()
-        }
-    }
 
     fn side(name: &str, turns: Vec<Turn>) -> Side {
         Side {

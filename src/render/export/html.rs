@@ -321,35 +321,8 @@ fn tool_calls(out: &mut String, calls: &[ToolCall]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TurnKind;
+    use crate::query::fixtures::{branch, turn};
     use std::collections::HashMap;
-
-    fn turn(id: u64, branch: &str, parent: Option<u64>, prompt: &str, reply: &str) -> Turn {
-        Turn {
-            id,
-            branch: branch.into(),
-            parent,
-            kind: TurnKind::Prompt,
-            prompt: prompt.into(),
-            reply: reply.into(),
-            started_at: "2026-01-01T12:00:00Z".into(),
-            ended_at: Some("2026-01-01T12:01:00Z".into()),
-            context_tokens: 12_345,
-            output_tokens: 67,
-            est_tokens: 8,
-            ..Default::default()
-        }
-    }
-
-    fn branch(name: &str, parent: Option<&str>, fork: Option<u64>, head: Option<u64>) -> Branch {
-        Branch {
-            name: name.into(),
-            parent_branch: parent.map(str::to_string),
-            fork_turn: fork,
-            head,
-            ..Default::default()
-        }
-    }
 
     #[test]
     fn escapes_every_special_character() {
@@ -397,7 +370,7 @@ mod tests {
         assert!(html.contains("plan &lt;the&gt; work"));
         assert!(html.contains("the plan &amp; more"));
         assert!(!html.contains("<script"), "text must be escaped");
-        assert!(html.contains("context 12345 · output 67 · estimate 8 tokens"));
+        assert!(html.contains("context 45200 · output 321 · estimate 40 tokens"));
         assert!(html
             .contains("<li class=\"lineage exported\"><span class=\"branch-name\">try-b</span>"));
         assert!(html.contains("<li class=\"lineage\"><span class=\"branch-name\">main</span>"));
@@ -419,5 +392,41 @@ mod tests {
         assert!(html.contains("No turns recorded"));
         assert!(html.contains("<span class=\"branch-name\">main</span>"));
         assert!(html.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn the_tree_nests_children_and_closes_every_list() {
+        let exported = branch("a1", Some("a"), Some(2), Some(3));
+        let branches = vec![
+            branch("main", None, None, Some(1)),
+            branch("a", Some("main"), Some(1), Some(2)),
+            exported.clone(),
+            branch("b", Some("main"), None, None),
+            branch("other", None, None, Some(4)),
+        ];
+        let turns = vec![
+            turn(1, "main", None, "p", "r"),
+            turn(3, "a1", Some(2), "q", "s"),
+        ];
+        let html = render_html(
+            &exported,
+            &turns,
+            &HtmlExtras {
+                tools: HashMap::new(),
+                branches,
+            },
+        );
+        let start = html.find("<ul class=\"tree\"").unwrap();
+        let end = html[start..].find("<h2>").unwrap() + start;
+        let want = "<ul class=\"tree\" id=\"tree\">\n\
+            <li class=\"lineage\"><span class=\"branch-name\">main</span> <span class=\"dim\">root · head #1</span>\n<ul>\n\
+            <li class=\"\"><span class=\"branch-name\">a</span> <span class=\"dim\">forked after #1 · head #2</span>\n<ul>\n\
+            <li class=\"lineage exported\"><span class=\"branch-name\">a1</span> <span class=\"dim\">forked after #2 · head #3</span></li>\n\
+            </ul></li>\n\
+            <li class=\"\"><span class=\"branch-name\">b</span> <span class=\"dim\">forked at start · no turns</span></li>\n\
+            </ul></li>\n\
+            <li class=\"\"><span class=\"branch-name\">other</span> <span class=\"dim\">root · head #4</span></li>\n\
+            </ul>\n";
+        assert_eq!(&html[start..end], want);
     }
 }
