@@ -294,6 +294,12 @@ mod tests {
         super::render_context(&measure(turns, window, rot_zone), &ctx)
     }
 
+    /// `:context` for turns with these contexts, in a 1M window with the rot zone from 300k,
+    /// 100 columns, plain.
+    fn in_1m(contexts: &[u64]) -> String {
+        render_context(&turns(contexts), 1_000_000, 300_000, 100, PLAIN, now())
+    }
+
     /// The text with every run of whitespace made one space (advice lines wrap).
     fn flat(text: &str) -> String {
         text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -338,14 +344,7 @@ mod tests {
 
     #[test]
     fn far_below_the_zone_says_keep_going() {
-        let text = render_context(
-            &turns(&[20_000, 30_000, 40_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let text = in_1m(&[20_000, 30_000, 40_000]);
         let head: Vec<&str> = text.lines().take(3).collect();
         assert_eq!(head[0], "context 40k of 1M (4%) after #3", "{text}");
         assert!(head[1].starts_with("[██░░"), "{text}");
@@ -360,41 +359,20 @@ mod tests {
 
     #[test]
     fn approaching_the_zone_suggests_compact_or_summary() {
-        let text = render_context(
-            &turns(&[100_000, 150_000, 180_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let text = in_1m(&[100_000, 150_000, 180_000]);
         assert!(flat(&text).contains("approaching it, 120k left"), "{text}");
         assert!(
             flat(&text).contains("`:compact FOCUS`")
                 && flat(&text).contains("`:summarize-from-here`"),
             "{text}"
         );
-        let below = render_context(
-            &turns(&[100_000, 179_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let below = in_1m(&[100_000, 179_000]);
         assert!(flat(&below).contains("well below it"), "{below}");
     }
 
     #[test]
     fn inside_the_zone_suggests_a_handoff_or_a_rewind() {
-        let text = render_context(
-            &turns(&[100_000, 150_000, 320_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let text = in_1m(&[100_000, 150_000, 320_000]);
         assert!(
             flat(&text).contains("inside it, 20k past its start"),
             "{text}"
@@ -417,23 +395,9 @@ mod tests {
     #[test]
     fn detour_threshold_is_a_quarter_of_the_context() {
         // #2 adds exactly 25%: not a detour; 26%: one.
-        let at = render_context(
-            &turns(&[75_000, 100_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let at = in_1m(&[75_000, 100_000]);
         assert!(!flat(&at).contains("alone added"), "{at}");
-        let over = render_context(
-            &turns(&[74_000, 100_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let over = in_1m(&[74_000, 100_000]);
         assert!(
             flat(&over).contains("#2 alone added 26k (26% of the context)"),
             "{over}"
@@ -443,12 +407,12 @@ mod tests {
             "{over}"
         );
         // The first turn (Claude's setup included) is never a detour candidate.
-        let first = render_context(&turns(&[100_000]), 1_000_000, 300_000, 100, PLAIN, now());
+        let first = in_1m(&[100_000]);
         assert!(
             !flat(&first).contains("alone added") && !flat(&first).contains(":rewind"),
             "{first}"
         );
-        let first = render_context(&turns(&[310_000]), 1_000_000, 300_000, 100, PLAIN, now());
+        let first = in_1m(&[310_000]);
         assert!(
             !flat(&first).contains("alone added") && !flat(&first).contains(":rewind"),
             "{first}"

@@ -7,7 +7,6 @@ use super::text::{clip_line, first_line, prompt_label, tokens};
 use super::{Palette, RenderCtx};
 use crate::model::{Branch, Turn};
 use crate::query::diff::{compare, Comparison, Side};
-use owo_colors::OwoColorize;
 use similar::{ChangeTag, TextDiff};
 
 /// Cuts `text` to `width` characters (with an ellipsis) and pads it to `width`.
@@ -61,21 +60,13 @@ pub fn reply_diff(a: &str, b: &str, width: usize, p: Palette) -> String {
         let line = clip_line(line, width.saturating_sub(4));
         let text = match change.tag() {
             ChangeTag::Equal => format!("    {line}"),
-            ChangeTag::Delete => colour(&format!("  - {line}"), p, false),
-            ChangeTag::Insert => colour(&format!("  + {line}"), p, true),
+            ChangeTag::Delete => p.warn(&format!("  - {line}")),
+            ChangeTag::Insert => p.good(&format!("  + {line}")),
         };
         out.push_str(&text);
         out.push('\n');
     }
     out
-}
-
-fn colour(text: &str, p: Palette, insert: bool) -> String {
-    match (p.enabled, insert) {
-        (false, _) => text.to_string(),
-        (true, true) => text.green().to_string(),
-        (true, false) => text.red().to_string(),
-    }
 }
 
 /// The comparison of two branches as text, `ctx.width` columns wide (40 to 200): where they

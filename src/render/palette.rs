@@ -22,39 +22,33 @@ impl Palette {
         }
     }
 
+    /// `text` in `colour` when colour is on, else as it is.
+    pub fn paint(&self, text: &str, colour: fn(&str) -> String) -> String {
+        if self.enabled {
+            colour(text)
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Turn ids and other references (yellow).
     pub fn id(&self, text: &str) -> String {
-        if self.enabled {
-            text.yellow().to_string()
-        } else {
-            text.to_string()
-        }
+        self.paint(text, |t| t.yellow().to_string())
     }
+    /// What matters less (dimmed).
     pub fn dim(&self, text: &str) -> String {
-        if self.enabled {
-            text.dimmed().to_string()
-        } else {
-            text.to_string()
-        }
+        self.paint(text, |t| t.dimmed().to_string())
     }
+    /// Headings and the current branch (bold).
     pub fn strong(&self, text: &str) -> String {
-        if self.enabled {
-            text.bold().to_string()
-        } else {
-            text.to_string()
-        }
+        self.paint(text, |t| t.bold().to_string())
     }
+    /// Warnings, and what only the first of two has (red).
     pub fn warn(&self, text: &str) -> String {
-        if self.enabled {
-            text.red().to_string()
-        } else {
-            text.to_string()
-        }
+        self.paint(text, |t| t.red().to_string())
     }
+    /// What is fine, and what only the second of two has (green).
     pub fn good(&self, text: &str) -> String {
-        if self.enabled {
-            text.green().to_string()
-        } else {
-            text.to_string()
-        }
+        self.paint(text, |t| t.green().to_string())
     }
 }

@@ -77,11 +77,7 @@ fn flatten(text: &str) -> String {
 }
 
 fn highlight(text: &str, palette: Palette) -> String {
-    if palette.enabled {
-        text.bold().yellow().underline().to_string()
-    } else {
-        text.to_string()
-    }
+    palette.paint(text, |t| t.bold().yellow().underline().to_string())
 }
 
 /// One result line: `#12  main  5m  prompt: …snippet…`, or for a tool call `#12  main  5m
