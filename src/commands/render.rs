@@ -105,25 +105,24 @@ pub fn first_line(text: &str, width: usize) -> String {
 /// None for a prompt the person typed. Decided from the turn's kind and what the person typed
 /// (its `input`, which names the brief or the job).
 pub fn turn_tag(turn: &Turn) -> Option<String> {
-    use crate::meta::parse::{parse_meta, MetaCommand};
+    use crate::meta::commands::{brief::Brief, pull::Pull};
     let typed = turn
         .input
         .as_deref()
-        .and_then(|i| parse_meta(i).ok().flatten());
+        .and_then(|i| crate::meta::parse_meta(i).ok().flatten());
+    let typed = typed.as_deref();
     let tag = match turn.kind {
         TurnKind::Prompt => return None,
         TurnKind::Summary => "summary".to_string(),
-        TurnKind::Brief => match typed {
-            Some(MetaCommand::Brief {
+        TurnKind::Brief => match typed.and_then(|c| c.downcast_ref::<Brief>()) {
+            Some(Brief {
                 name: Some(name), ..
             }) => format!("brief {name}"),
             _ => "brief".to_string(),
         },
-        TurnKind::Subagent => match typed {
-            Some(MetaCommand::Pull { job: Some(job) }) => {
-                format!("pull #{}", job.trim_start_matches('#'))
-            }
-            Some(MetaCommand::Pull { job: None }) => "pull".to_string(),
+        TurnKind::Subagent => match typed.and_then(|c| c.downcast_ref::<Pull>()) {
+            Some(Pull { job: Some(job) }) => format!("pull #{}", job.trim_start_matches('#')),
+            Some(Pull { job: None }) => "pull".to_string(),
             _ => "subagent".to_string(),
         },
         other => other.as_str().to_string(),
