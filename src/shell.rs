@@ -434,7 +434,7 @@ impl MetaShell {
                 words.extend(turns.iter().rev().take(200).map(|t| format!("#{}", t.id)));
             }
         }
-        words.extend(["HEAD", "HEAD~1", "--code", "--format", "md", "json"].map(String::from));
+        words.extend(["HEAD", "HEAD~1", "md", "json", "html"].map(String::from));
         words
     }
 
@@ -648,9 +648,17 @@ impl Completer for ShellHelper {
             return self.files.complete(line, pos, _ctx);
         }
         let first_word = start == 0;
+        // After a command, its own options too.
+        let command = line.split_whitespace().next().unwrap_or("");
+        let flags: Vec<String> = if first_word {
+            Vec::new()
+        } else {
+            meta_commands::flag_names(command).map(String::from).collect()
+        };
         let candidates = self
             .words
             .iter()
+            .chain(&flags)
             .filter(|w| w.starts_with(word))
             // The first word is a command; the others are anything but a command.
             .filter(|w| {
@@ -724,6 +732,10 @@ mod tests {
         assert_eq!(complete(&helper, "show #"), ["#3"]);
         // Commands are not offered as arguments.
         assert!(complete(&helper, "checkout lo").is_empty());
+        // A command's own options, from its spec.
+        assert_eq!(complete(&helper, ":checkout main --c"), ["--code"]);
+        assert_eq!(complete(&helper, "export --f"), ["--format"]);
+        assert!(complete(&helper, "log --c").is_empty());
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("notes-export.md"), "").unwrap();
         let line = format!("export {}/notes-ex", dir.path().display());

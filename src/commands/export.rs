@@ -483,22 +483,16 @@ pub fn redact_extras(extras: &mut HtmlExtras) -> usize {
 
 /// Chooses the format: `--format`, else from the output file's extension, else Markdown.
 pub fn pick_format(format: Option<&str>, output: Option<&Path>) -> Result<ExportFormat> {
-    match format.map(str::to_ascii_lowercase).as_deref() {
-        Some("md") | Some("markdown") => Ok(ExportFormat::Md),
-        Some("json") => Ok(ExportFormat::Json),
-        Some("html") => Ok(ExportFormat::Html),
-        Some(other) => anyhow::bail!("unknown export format '{other}' (use md, json or html)"),
-        None => Ok(
-            match output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
-                Some(ext) if ext.eq_ignore_ascii_case("json") => ExportFormat::Json,
-                Some(ext)
-                    if ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm") =>
-                {
-                    ExportFormat::Html
-                }
-                _ => ExportFormat::Md,
-            },
-        ),
+    match format {
+        Some(name) => ExportFormat::from_name(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown export format '{}' (use md, json or html)",
+                name.to_ascii_lowercase()
+            )
+        }),
+        None => Ok(output.map_or(ExportFormat::Md, |path| {
+            ExportFormat::from_file_name(&path.to_string_lossy())
+        })),
     }
 }
 

@@ -15,6 +15,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     details: "Forks a new branch NAME after TURN (default HEAD) and switches to it: Claude \
               resumes the conversation as it stood after TURN. The old branch is kept.",
     needs_session: true,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

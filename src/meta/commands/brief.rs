@@ -22,6 +22,10 @@ pub static SPEC: CommandSpec = CommandSpec {
               summary, the saved brief NAME, or (-e) one written now in $EDITOR from a \
               template.",
     needs_session: true,
+    flags: &[Flag {
+        names: &["-e", "--edit"],
+        value: None,
+    }],
     parser: Parser::Words(parse),
 };
 
@@ -32,11 +36,7 @@ pub struct Brief {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let flags = [Flag {
-        names: &["-e", "--edit"],
-        value: None,
-    }];
-    let p = split_args(SPEC.name, words, &flags)?;
+    let p = split_args(SPEC.name, words, SPEC.flags)?;
     at_most(SPEC.name, &p, 1, "one NAME")?;
     let edit = p.has("-e");
     if edit && !p.positionals.is_empty() {

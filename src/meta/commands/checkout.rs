@@ -16,6 +16,10 @@ pub static SPEC: CommandSpec = CommandSpec {
               files are also put back as they were at the branch's head (the current working \
               tree is snapshotted first, so nothing is lost).",
     needs_session: true,
+    flags: &[Flag {
+        names: &["--code"],
+        value: None,
+    }],
     parser: Parser::Words(parse),
 };
 
@@ -26,11 +30,7 @@ pub struct Checkout {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let flags = [Flag {
-        names: &["--code"],
-        value: None,
-    }];
-    let p = split_args(SPEC.name, words, &flags)?;
+    let p = split_args(SPEC.name, words, SPEC.flags)?;
     exactly(SPEC.name, &p, &["BRANCH"], ":checkout main")?;
     Ok(Box::new(Checkout {
         code: p.has("--code"),

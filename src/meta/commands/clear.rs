@@ -14,6 +14,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     details: "Starts a fresh Claude session on a new branch, with no brief. The old branch \
               is kept.",
     needs_session: true,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

@@ -15,6 +15,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     details: "Forwards `/compact FOCUS` to Claude; FOCUS is the rest of the line, verbatim. \
               With no FOCUS, first asks what comes next and builds the focus from the answer.",
     needs_session: true,
+    flags: &[],
     parser: Parser::Text(parse),
 };
 

@@ -17,6 +17,7 @@ pub static SPEC: CommandSpec = CommandSpec {
               config.toml) marked; the five turns that added the most; and which of \
               :summarize-from-here, :brief, :compact, :subagent or :rewind fits now, and why.",
     needs_session: false,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

@@ -13,6 +13,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     details: "Deletes branch BRANCH after asking to confirm. The current branch is never \
               deleted.",
     needs_session: true,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

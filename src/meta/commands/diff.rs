@@ -13,6 +13,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     details: "Shows the turn where two branches part, and their outcomes side by side: last \
               replies, tokens and files changed.",
     needs_session: false,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

@@ -19,6 +19,16 @@ pub static SPEC: CommandSpec = CommandSpec {
               .json or .html is taken as the FILE; without --format, a FILE ending in .json \
               means JSON and one ending in .html means HTML.",
     needs_session: true,
+    flags: &[
+        Flag {
+            names: &["--format", "-f"],
+            value: Some("md, json or html"),
+        },
+        Flag {
+            names: &["-o", "--output"],
+            value: Some("a FILE"),
+        },
+    ],
     parser: Parser::Words(parse),
 };
 
@@ -31,17 +41,7 @@ pub struct Export {
 
 /// `[BRANCH] [--format md|json|html] [FILE]` (also `-o FILE`).
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let flags = [
-        Flag {
-            names: &["--format", "-f"],
-            value: Some("md, json or html"),
-        },
-        Flag {
-            names: &["-o", "--output"],
-            value: Some("a FILE"),
-        },
-    ];
-    let p = split_args(SPEC.name, words, &flags)?;
+    let p = split_args(SPEC.name, words, SPEC.flags)?;
     let output = p.value("-o").map(str::to_string);
     let (branch, file) = match (p.positionals.as_slice(), output) {
         ([], out) => (None, out),

@@ -15,6 +15,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     details: "With no argument, lists every meta-command with its usage. With CMD (with or \
               without the ':'), shows that command in full. `:CMD --help` does the same.",
     needs_session: false,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

@@ -11,6 +11,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     summary: "subagent jobs with their state",
     details: "Lists the subagent jobs of this session with their state.",
     needs_session: true,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

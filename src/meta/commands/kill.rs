@@ -11,6 +11,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     summary: "stop a subagent job",
     details: "Stops the subagent job JOB. The turns it recorded are kept.",
     needs_session: true,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

@@ -15,6 +15,10 @@ pub static SPEC: CommandSpec = CommandSpec {
               and the first line of the prompt and of the reply. -n N shows only the last N \
               turns.",
     needs_session: false,
+    flags: &[Flag {
+        names: &["-n", "--limit"],
+        value: Some("a number"),
+    }],
     parser: Parser::Words(parse),
 };
 
@@ -25,11 +29,7 @@ pub struct Log {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let flags = [Flag {
-        names: &["-n", "--limit"],
-        value: Some("a number"),
-    }];
-    let p = split_args(SPEC.name, words, &flags)?;
+    let p = split_args(SPEC.name, words, SPEC.flags)?;
     at_most(SPEC.name, &p, 1, "one BRANCH")?;
     let limit = match p.value("-n") {
         None => None,

@@ -6,7 +6,7 @@
 //! Adding a command: a new file here (copy `version.rs` for one that only reads, `branch.rs`
 //! for one that changes the session) and its name in the `registry!` list below (docs/architecture.md).
 
-use crate::meta::args::{MetaError, Word};
+use crate::meta::args::{Flag, MetaError, Word};
 use crate::meta::exec::{one_line, ShellContext};
 use crate::meta::ops::{Outcome, SessionOps};
 use std::any::Any;
@@ -76,6 +76,8 @@ pub struct CommandSpec {
     pub details: &'static str,
     /// It changes the running session, so it cannot run against the turn log alone.
     pub needs_session: bool,
+    /// The options it takes (besides `--help`), for its parser and for completion.
+    pub flags: &'static [Flag],
     pub parser: Parser,
 }
 
@@ -118,6 +120,14 @@ pub fn find(name: &str) -> Option<&'static CommandSpec> {
         .iter()
         .copied()
         .find(|c| c.name == name || c.aliases.contains(&name.as_str()))
+}
+
+/// The options command `name` takes (every spelling), for completion.
+pub fn flag_names(name: &str) -> impl Iterator<Item = &'static str> {
+    find(name)
+        .into_iter()
+        .flat_map(|spec| spec.flags.iter())
+        .flat_map(|flag| flag.names.iter().copied())
 }
 
 /// Every command name, in the registry's order.

@@ -15,6 +15,7 @@ pub static SPEC: CommandSpec = CommandSpec {
               yet pulled) into this session, framed as a subagent's conclusion. A job's \
               report is sent once: pulling it again says so and sends nothing.",
     needs_session: true,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

@@ -11,6 +11,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     summary: "end Claude and ccx",
     details: "Ends Claude and ccx.",
     needs_session: false,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

@@ -13,6 +13,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     summary: "rename a branch",
     details: "Renames branch OLD to NEW.",
     needs_session: true,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

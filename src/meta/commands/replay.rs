@@ -19,6 +19,7 @@ pub static SPEC: CommandSpec = CommandSpec {
               on a new branch. FROM..TO limits the turns (either side may be empty: 5.., \
               ..HEAD~2).",
     needs_session: true,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

@@ -21,6 +21,10 @@ pub static SPEC: CommandSpec = CommandSpec {
               snapshotted first). Everything after ` -- ` is sent as the next prompt, \
               verbatim: `:rewind HEAD~2 -- don't use approach A, go straight to B`.",
     needs_session: true,
+    flags: &[Flag {
+        names: &["--code"],
+        value: None,
+    }],
     parser: Parser::Text(parse),
 };
 
@@ -46,11 +50,7 @@ fn parse(args: &str) -> Result<Parsed, MetaError> {
         }
         words.push(word);
     }
-    let flags = [Flag {
-        names: &["--code"],
-        value: None,
-    }];
-    let p = split_args(SPEC.name, words, &flags)?;
+    let p = split_args(SPEC.name, words, SPEC.flags)?;
     if p.has("--help") {
         return Ok(Help::about(SPEC.name));
     }

@@ -13,6 +13,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     details: "Lists the project's branches and the Claude sessions carrying them, with their \
               turns, tokens and last activity.",
     needs_session: false,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

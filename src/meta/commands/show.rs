@@ -14,6 +14,7 @@ pub static SPEC: CommandSpec = CommandSpec {
               snapshot, what was typed, the prompt and the reply. TURN is 12 or #12, HEAD, \
               HEAD~N, BRANCH or BRANCH~N.",
     needs_session: false,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

@@ -3,7 +3,7 @@
 
 use super::help::Help;
 use super::{CommandSpec, MetaCommand, Parsed, Parser};
-use crate::meta::args::{clip, err, free_text, Lexer, MetaError};
+use crate::meta::args::{clip, err, free_text, Flag, Lexer, MetaError};
 use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::{Context, Result};
 
@@ -17,6 +17,10 @@ pub static SPEC: CommandSpec = CommandSpec {
               the same directory. When it is done, :pull sends its final report into this \
               session. Its own turns are kept as a side branch.",
     needs_session: true,
+    flags: &[Flag {
+        names: &["--brief", "-b"],
+        value: Some("a NAME"),
+    }],
     parser: Parser::Text(parse),
 };
 
@@ -57,7 +61,7 @@ fn parse(args: &str) -> Result<Parsed, MetaError> {
                 };
                 return Ok(Box::new(Subagent { brief, task }));
             }
-            "--brief" | "-b" => {
+            name if SPEC.flags[0].names.contains(&name) => {
                 if brief.is_some() {
                     return Err(err("--brief is given twice"));
                 }

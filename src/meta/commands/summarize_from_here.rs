@@ -18,6 +18,7 @@ pub static SPEC: CommandSpec = CommandSpec {
               the files that matter and the next step. The answer is saved as a brief for \
               :brief.",
     needs_session: true,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

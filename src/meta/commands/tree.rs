@@ -14,6 +14,7 @@ pub static SPEC: CommandSpec = CommandSpec {
               forked from, with the turn they forked after, their head turn, their number of \
               turns and the age of their head. The current branch is marked with *.",
     needs_session: false,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 

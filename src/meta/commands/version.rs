@@ -13,6 +13,7 @@ pub static SPEC: CommandSpec = CommandSpec {
     details: "Shows ccx's version and the version of the Claude Code this session runs, as \
               `ccx --version` prints them.",
     needs_session: false,
+    flags: &[],
     parser: Parser::Words(parse),
 };
 
