@@ -653,7 +653,9 @@ impl Completer for ShellHelper {
         let flags: Vec<String> = if first_word {
             Vec::new()
         } else {
-            meta_commands::flag_names(command).map(String::from).collect()
+            meta_commands::flag_names(command)
+                .map(String::from)
+                .collect()
         };
         let candidates = self
             .words

@@ -6,7 +6,7 @@
 //! running.
 
 use crate::meta::args::{clip, err, Lexer, MetaError};
-use crate::meta::commands::{self, help::Help, CommandSpec, Parsed, Parser, REGISTRY};
+use crate::meta::commands::{self, help::Help, CommandSpec, Parsed, Parser};
 use crate::refs::nearest_name;
 
 /// The registry entry of a command name (`log` or `:log`, any case, aliases included).
@@ -63,58 +63,17 @@ pub fn unknown_command(typed: &str) -> MetaError {
     }
 }
 
-/// The command name nearest to `name`, for "did you mean" (without its `:`): the branch-name
-/// rule of [`nearest_name`], but a swap of two neighbouring letters (`lgo`) counts as one edit.
+/// The command name nearest to `name`, for "did you mean" (without its `:`).
 pub fn nearest_command(name: &str) -> Option<&'static str> {
-    let name = name.strip_prefix(':').unwrap_or(name).to_lowercase();
-    if let Some(near) = nearest_name(&name, commands::names()) {
-        return Some(near);
-    }
-    let len = name.chars().count();
-    let limit = match len {
-        0 => return None,
-        1..=3 => 1,
-        4..=8 => 2,
-        n => n / 4,
-    };
-    REGISTRY
-        .iter()
-        .map(|c| (osa_distance(&name, c.name), c.name))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n)
-}
-
-/// Optimal string alignment distance: Levenshtein plus transpositions of neighbours.
-fn osa_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
+    let name = name.strip_prefix(':').unwrap_or(name);
+    nearest_name(name, commands::names())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::export_format::ExportFormat;
+    use crate::meta::commands::REGISTRY;
     use crate::meta::commands::{
         branch::Branch, brief::Brief, checkout::Checkout, clear::Clear, compact::Compact,
         context::Context, delete::Delete, diff::Diff, export::Export, help::Help, jobs::Jobs,
