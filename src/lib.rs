@@ -42,3 +42,4 @@ pub mod tokens;
 pub mod tool_calls;
 pub mod transcript;
 pub mod unknowns;
+pub mod versions;

@@ -50,8 +50,8 @@ impl MetaCommand for Branch {
 impl Branch {
     fn fork(&self, ops: &mut dyn SessionOps) -> Result<String> {
         let (name, turn) = (self.name.as_str(), self.turn.as_deref());
+        // NAME's form was checked when the line was parsed.
         let store = ops.store()?;
-        refs::validate_branch_name(name).map_err(anyhow::Error::msg)?;
         if store.branch(name)?.is_some() {
             bail!("a branch named '{name}' exists already");
         }

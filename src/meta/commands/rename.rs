@@ -3,7 +3,6 @@
 use super::{CommandSpec, MetaCommand, Parsed, Parser};
 use crate::meta::args::{exactly, new_branch_arg, split_args, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
-use crate::refs;
 use anyhow::{bail, Result};
 
 pub static SPEC: CommandSpec = CommandSpec {
@@ -45,8 +44,8 @@ impl MetaCommand for Rename {
 impl Rename {
     fn rename(&self, ops: &mut dyn SessionOps) -> Result<String> {
         let (old, new) = (self.old.as_str(), self.new.as_str());
+        // NAME's form was checked when the line was parsed.
         let store = ops.store()?;
-        refs::validate_branch_name(new).map_err(anyhow::Error::msg)?;
         if store.branch(old)?.is_none() {
             bail!("no branch '{old}'");
         }

@@ -31,7 +31,7 @@ impl MetaCommand for Version {
     }
 
     fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        read_text(ops, |ctx| Ok(crate::about::version_line(ctx.claude.clone())))
+        read_text(ops, |ctx| Ok(crate::versions::version_line(ctx.claude.clone())))
     }
 }
 
@@ -61,7 +61,7 @@ mod tests {
         }
         assert_eq!(shown, Outcome::Text(want));
         assert_eq!(
-            crate::about::version_line(Some(claude)),
+            crate::versions::version_line(Some(claude)),
             format!("ccx {} (Claude Code 2.1.330)", env!("CARGO_PKG_VERSION"))
         );
     }
