@@ -8,7 +8,7 @@
 //! owner-only).
 
 use super::export_html::{render_html, HtmlExtras};
-use crate::meta::ExportFormat;
+use crate::export_format::ExportFormat;
 use crate::model::{Branch, Turn};
 use crate::store::Store;
 use anyhow::{Context, Result};
