@@ -3,22 +3,18 @@
 
 mod support;
 
-use serde_json::Value;
 use std::time::Duration;
-use support::ccx::{ask, ccx, log_json, start_ccx, wait_for_finished_turns, TURN};
+use support::ccx::{
+    ask, assert_claude_ends, ccx, ccx_json, log_json, session_with_turns, start_ccx,
+    wait_for_finished_turns, TURN,
+};
 use support::harness::children_of;
 use support::{ccx_path, pid_alive, wait_until, TestEnv};
 
 #[test]
 fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "first question [[reply:first answer]]",
-        "first answer",
-    );
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("first question", "first answer")]);
     ask(
         &session,
         "second question [[reply:second answer]] [[usage:54321]]",
@@ -56,8 +52,7 @@ fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     assert!(second["est_tokens"].as_u64().unwrap() > 0);
 
     // `ccx show` reads the same turn by reference.
-    let out = ccx(&env, &["show", "HEAD~1", "--json"]);
-    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shown = ccx_json(&env, &["show", "HEAD~1", "--json"]);
     assert_eq!(shown["id"], first["id"]);
 
     session.type_and_submit("/exit");
@@ -71,9 +66,7 @@ fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
 #[test]
 fn kill_9_of_ccx_mid_turn_keeps_completed_turns_and_leaves_no_claude() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "kept [[reply:kept answer]]", "kept answer");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("kept", "kept answer")]);
     let claude_pids = children_of(session.pid());
     assert!(!claude_pids.is_empty(), "claude runs under ccx");
 
@@ -95,14 +88,7 @@ fn kill_9_of_ccx_mid_turn_keeps_completed_turns_and_leaves_no_claude() {
     })
     .expect("the slow turn is in the log");
     session.kill_9();
-
-    for pid in claude_pids {
-        let gone = wait_until(Duration::from_secs(20), || (!pid_alive(pid)).then_some(()));
-        if gone.is_none() {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            panic!("claude (pid {pid}) outlived ccx");
-        }
-    }
+    assert_claude_ends(claude_pids);
     let turns = log_json(&env, &[]);
     let kept = turns
         .iter()
@@ -174,9 +160,7 @@ fn two_sessions_in_one_project_and_a_reader_record_everything() {
 #[test]
 fn forged_hook_messages_record_nothing() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "real one [[reply:real answer]]", "real answer");
-    let turns = wait_for_finished_turns(&env, 1, &[]);
+    let (session, turns) = session_with_turns(&env, &[("real one", "real answer")]);
     let session_id = turns[0]["session_id"].as_str().unwrap().to_string();
 
     // Find this ccx's hook socket and talk to it without the run's secret.
@@ -203,13 +187,9 @@ fn forged_hook_messages_record_nothing() {
             .env("CCX_HOOK_SECRET", "not-the-secret")
             .stdin(std::process::Stdio::piped());
         let mut child = cmd.spawn().unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(payload.to_string().as_bytes())
-            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, payload.to_string().as_bytes()).unwrap();
+        drop(stdin);
         assert!(child.wait().unwrap().success(), "a hook never fails");
     }
     // The bridge saw all three and dropped them (so the test cannot pass by never arriving).
@@ -236,14 +216,19 @@ fn forged_hook_messages_record_nothing() {
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
 
-#[test]
-fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
-    let env = TestEnv::new();
+/// Makes the project's turn log impossible to open: sled keeps a directory where this puts a
+/// file of garbage.
+fn damage_store(env: &TestEnv) {
     let store_dir =
         ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project));
     std::fs::create_dir_all(&store_dir).unwrap();
-    // sled keeps a directory here; a file of garbage makes the log impossible to open.
     std::fs::write(store_dir.join("db"), b"\x00garbage\xff not a database").unwrap();
+}
+
+#[test]
+fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
+    let env = TestEnv::new();
+    damage_store(&env);
     let session = start_ccx(&env, &[]);
     ask(
         &session,
@@ -260,10 +245,7 @@ fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
 #[test]
 fn quit_works_with_a_damaged_store() {
     let env = TestEnv::new();
-    let store_dir =
-        ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project));
-    std::fs::create_dir_all(&store_dir).unwrap();
-    std::fs::write(store_dir.join("db"), b"\x00garbage\xff not a database").unwrap();
+    damage_store(&env);
     let session = start_ccx(&env, &[]);
     session.wait_for_text("not recording", TURN).unwrap();
     let claude = wait_until(TURN, || children_of(session.pid()).first().copied())

@@ -31,13 +31,10 @@ pub fn ccx(env: &TestEnv, args: &[&str]) -> std::process::Output {
 pub fn log_json(env: &TestEnv, extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["log", "--json"];
     args.extend_from_slice(extra);
-    let out = ccx(env, &args);
-    assert!(
-        out.status.success(),
-        "ccx log failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("ccx log --json prints an array")
+    match ccx_json(env, &args) {
+        Value::Array(turns) => turns,
+        other => panic!("ccx log --json printed no array: {other}"),
+    }
 }
 
 /// Waits until the log holds `n` finished turns; returns them.
@@ -60,6 +57,61 @@ pub fn wait_for_finished_turns(env: &TestEnv, n: usize, extra: &[&str]) -> Vec<V
 pub fn ask(session: &PtySession, prompt: &str, reply: &str) {
     session.type_and_submit(prompt);
     session.wait_for_text(&format!("● {reply}"), TURN).unwrap();
+}
+
+/// The prompt asking `question` that the stand-in answers with `answer`: `question
+/// [[reply:answer]]`.
+pub fn scripted(question: &str, answer: &str) -> String {
+    format!("{question} [[reply:{answer}]]")
+}
+
+/// Asks `question` ([`scripted`] to be answered `answer`) and waits for the answer on screen.
+pub fn ask_for(session: &PtySession, question: &str, answer: &str) {
+    ask(session, &scripted(question, answer), answer);
+}
+
+/// The exchanges most tests start from: `first question` answered `first answer`, then
+/// `second question` answered `second answer`.
+pub const TWO_EXCHANGES: [(&str, &str); 2] = [
+    ("first question", "first answer"),
+    ("second question", "second answer"),
+];
+
+/// ccx started plainly in `env`, after each `(question, answer)` of `exchanges` was asked in
+/// order ([`ask_for`]); returns the session and the log once all of them are finished turns.
+pub fn session_with_turns(env: &TestEnv, exchanges: &[(&str, &str)]) -> (PtySession, Vec<Value>) {
+    let session = start_ccx(env, &[]);
+    for (question, answer) in exchanges {
+        ask_for(&session, question, answer);
+    }
+    let turns = wait_for_finished_turns(env, exchanges.len(), &[]);
+    (session, turns)
+}
+
+/// `ccx ARGS` (a subcommand printing JSON), asserting that it succeeded; its output parsed.
+pub fn ccx_json(env: &TestEnv, args: &[&str]) -> Value {
+    let out = ccx(env, args);
+    assert!(
+        out.status.success(),
+        "ccx {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("ccx {args:?} printed no JSON ({e})"))
+}
+
+/// Waits until each of `pids` (claude processes under a ccx that was just killed) has ended;
+/// SIGKILLs and fails on one still alive after 20 s.
+pub fn assert_claude_ends(pids: Vec<u32>) {
+    for pid in pids {
+        let gone = wait_until(Duration::from_secs(20), || {
+            (!super::harness::pid_alive(pid)).then_some(())
+        });
+        if gone.is_none() {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("claude (pid {pid}) outlived ccx");
+        }
+    }
 }
 
 /// Shown in ccx's editor header: its presence means the editor is open.
