@@ -6,8 +6,8 @@ mod support;
 
 use serde_json::Value;
 use support::ccx::{
-    ask, ccx, meta_switch, start_ccx, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK,
-    TURN,
+    ask, ccx, meta_switch, session_with_turns, start_ccx, wait_for_finished_turns, wait_request,
+    EDITOR_MARK, QUICK, TURN,
 };
 use support::{wait_until, TestEnv};
 
@@ -29,23 +29,14 @@ fn last_request_with(env: &TestEnv, needle: &str) -> support::Recorded {
 #[test]
 fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "first question [[reply:first answer]]",
-        "first answer",
+    let (session, turns) = session_with_turns(
+        &env,
+        &[
+            ("first question", "first answer"),
+            ("second question", "second answer"),
+            ("third question", "third answer"),
+        ],
     );
-    ask(
-        &session,
-        "second question [[reply:second answer]]",
-        "second answer",
-    );
-    ask(
-        &session,
-        "third question [[reply:third answer]]",
-        "third answer",
-    );
-    let turns = wait_for_finished_turns(&env, 3, &[]);
     let first_id = turns[0]["id"].as_u64().unwrap();
 
     // Rewind to the first turn with a lesson.
@@ -193,10 +184,8 @@ fn code_snapshots_restore_files_and_the_restore_can_be_undone() {
 #[test]
 fn delete_asks_first_and_never_deletes_the_current_branch() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "one [[reply:answer one]]", "answer one");
-    ask(&session, "two [[reply:answer two]]", "answer two");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) =
+        session_with_turns(&env, &[("one", "answer one"), ("two", "answer two")]);
     meta_switch(&session, &format!("branch side {}", turns[0]["id"]));
 
     session.send(b":");
@@ -236,10 +225,8 @@ fn delete_asks_first_and_never_deletes_the_current_branch() {
 #[test]
 fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "step one [[reply:one done]]", "one done");
-    ask(&session, "step two [[reply:two done]]", "two done");
-    wait_for_finished_turns(&env, 2, &[]);
+    let (session, _) =
+        session_with_turns(&env, &[("step one", "one done"), ("step two", "two done")]);
     let before = env.standin.main_requests().len();
 
     meta_switch(&session, "replay main");
@@ -285,14 +272,13 @@ fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
 #[test]
 fn diff_and_export_in_the_editor() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "shared start [[reply:shared reply]]",
-        "shared reply",
+    let (session, turns) = session_with_turns(
+        &env,
+        &[
+            ("shared start", "shared reply"),
+            ("main path", "main outcome"),
+        ],
     );
-    ask(&session, "main path [[reply:main outcome]]", "main outcome");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
     meta_switch(&session, &format!("branch side {}", turns[0]["id"]));
     ask(&session, "side path [[reply:side outcome]]", "side outcome");
     wait_for_finished_turns(&env, 3, &["--all"]);
@@ -336,9 +322,7 @@ fn diff_and_export_in_the_editor() {
 #[test]
 fn clear_starts_a_fresh_session_and_rename_follows_the_current_branch() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "old context [[reply:old reply]]", "old reply");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("old context", "old reply")]);
 
     meta_switch(&session, "clear");
     ask(&session, "fresh start [[reply:fresh reply]]", "fresh reply");

@@ -12,7 +12,9 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::ccx::{ask, ccx, log_json, start_ccx, wait_for_finished_turns, TURN};
+use support::ccx::{
+    ask, ccx, log_json, session_with_turns, start_ccx, wait_for_finished_turns, TURN,
+};
 use support::harness::children_of;
 use support::{ccx_path, pid_alive, wait_until, PtySession, TestEnv};
 
@@ -254,9 +256,7 @@ fn sighup_restores_the_terminal_and_exits_129() {
 /// records it.
 fn transcript_damaged_mid_session(what: &str, damage: impl Fn(&Path)) {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "before [[reply:answer before]]", "answer before");
-    let turns = wait_for_finished_turns(&env, 1, &[]);
+    let (session, turns) = session_with_turns(&env, &[("before", "answer before")]);
     let session_id = turns[0]["session_id"].as_str().unwrap().to_string();
     let path = env
         .transcript_path(&session_id)
@@ -336,9 +336,7 @@ fn send_raw(socket: &Path, bytes: &[u8]) {
 #[test]
 fn a_flood_of_hostile_hook_messages_is_dropped_and_ccx_stays_responsive() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "before flood [[reply:pre flood]]", "pre flood");
-    let turns = wait_for_finished_turns(&env, 1, &[]);
+    let (session, turns) = session_with_turns(&env, &[("before flood", "pre flood")]);
     let own_session = turns[0]["session_id"].as_str().unwrap().to_string();
     let socket = hook_socket(session.pid());
     let secret = children_of(session.pid()).into_iter().find_map(hook_secret);
@@ -513,9 +511,7 @@ fn full_disk(space_comes_back: bool) {
         }
     };
     env.set_var("CCX_DATA_DIR", &data.to_string_lossy());
-    let session = start_ccx(&env, &[]);
-    ask(&session, "stored first [[reply:first kept]]", "first kept");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("stored first", "first kept")]);
 
     let filler = fill(&data);
     println!(

@@ -8,7 +8,9 @@ mod support;
 
 use serde_json::Value;
 use std::time::Duration;
-use support::ccx::{ask, ccx, log_json, start_ccx, wait_for_finished_turns, wait_request, TURN};
+use support::ccx::{
+    ask, ccx, log_json, session_with_turns, start_ccx, wait_for_finished_turns, wait_request, TURN,
+};
 use support::harness::children_of;
 use support::{pid_alive, wait_until, TestEnv};
 
@@ -66,10 +68,10 @@ fn turn_with(turns: &[Value], prompt_start: &str) -> Value {
 #[test]
 fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "alpha [[reply:first answer]]", "first answer");
-    ask(&session, "beta [[reply:second answer]]", "second answer");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) = session_with_turns(
+        &env,
+        &[("alpha", "first answer"), ("beta", "second answer")],
+    );
     let (t1, t2) = (turn_with(&turns, "alpha"), turn_with(&turns, "beta"));
     assert_eq!(t2["parent"], t1["id"]);
 
@@ -155,9 +157,7 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
 #[test]
 fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "warm up [[reply:ready]]", "ready");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("warm up", "ready")]);
     let claude_pids = children_of(session.pid());
     ask(
         &session,
@@ -258,11 +258,14 @@ fn all_turns_until(env: &TestEnv, what: &str, pred: impl Fn(&[Value]) -> bool) -
 #[test]
 fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "one [[reply:answer one]]", "answer one");
-    ask(&session, "two [[reply:answer two]]", "answer two");
-    ask(&session, "three [[reply:answer three]]", "answer three");
-    let turns = wait_for_finished_turns(&env, 3, &[]);
+    let (session, turns) = session_with_turns(
+        &env,
+        &[
+            ("one", "answer one"),
+            ("two", "answer two"),
+            ("three", "answer three"),
+        ],
+    );
     let (t1, t3) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
 
     // Rewind menu on "two" → "Summarize from here": a summary turn on a new branch after #1.
@@ -373,10 +376,7 @@ fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<
 #[test]
 fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "one [[reply:r one]]", "r one");
-    ask(&session, "two [[reply:r two]]", "r two");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) = session_with_turns(&env, &[("one", "r one"), ("two", "r two")]);
     let one = turn_with(&turns, "one");
     // ccx's own fork, then Claude's /branch, its rewind menu and /clear.
     support::ccx::meta_switch(&session, &format!("branch side {}", one["id"]));

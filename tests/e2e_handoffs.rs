@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, meta, meta_switch, start_ccx, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK,
-    TURN,
+    ask, meta, meta_switch, session_with_turns, start_ccx, wait_for_finished_turns, wait_request,
+    EDITOR_MARK, QUICK, TURN,
 };
 use support::standin::Kind;
 use support::{wait_until, TestEnv};
@@ -15,18 +15,13 @@ use support::{wait_until, TestEnv};
 #[test]
 fn summarize_then_brief_hands_off_to_a_fresh_session() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "build the parser [[reply:parser started]]",
-        "parser started",
+    let (session, _) = session_with_turns(
+        &env,
+        &[
+            ("build the parser", "parser started"),
+            ("add the tests", "tests added"),
+        ],
     );
-    ask(
-        &session,
-        "add the tests [[reply:tests added]]",
-        "tests added",
-    );
-    wait_for_finished_turns(&env, 2, &[]);
 
     meta_switch(&session, "summarize-from-here");
     let summary = wait_request(&env, "for the summary", |r| {
@@ -83,13 +78,7 @@ fn summarize_then_brief_hands_off_to_a_fresh_session() {
 #[test]
 fn compact_forwards_the_focus() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "a long exploration [[reply:explored]]",
-        "explored",
-    );
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("a long exploration", "explored")]);
     meta_switch(&session, "compact keep the parser plan and drop the rest");
     let request = wait_request(&env, "compacting", |r| r.kind == Kind::Compact);
     assert!(
@@ -111,13 +100,7 @@ fn compact_forwards_the_focus() {
 #[test]
 fn a_subagent_runs_clean_and_pull_brings_back_only_its_report() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "main work so far [[reply:main reply]]",
-        "main reply",
-    );
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("main work so far", "main reply")]);
 
     meta(
         &session,

@@ -9,8 +9,8 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, close_editor, start_ccx, type_command, wait_for_finished_turns, EDITOR_MARK, QUICK, START,
-    TURN,
+    ask, close_editor, session_with_turns, type_command, wait_for_finished_turns, EDITOR_MARK,
+    QUICK, START, TURN,
 };
 use support::terminal::{Personality, ALL};
 use support::{ccx_path, PtySession, TestEnv};
@@ -170,9 +170,7 @@ fn colon_opens_the_editor_everywhere_in_wezterm() {
 fn colon_opens_the_editor_right_after_ccx_continues_a_session() {
     let env = TestEnv::new();
     {
-        let session = start_ccx(&env, &[]);
-        ask(&session, "remember this [[reply:noted]]", "noted");
-        wait_for_finished_turns(&env, 1, &[]);
+        let (session, _) = session_with_turns(&env, &[("remember this", "noted")]);
         session.type_and_submit("/exit");
         session.wait_exit(QUICK).expect("claude exits on /exit");
     }

@@ -6,8 +6,8 @@
 mod support;
 
 use support::ccx::{
-    ask, close_editor, log_json, meta_switch, open_editor, start_ccx, type_command,
-    wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
+    ask, close_editor, log_json, meta_switch, open_editor, session_with_turns, start_ccx,
+    type_command, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
 };
 use support::standin::Kind;
 use support::{wait_until, TestEnv};
@@ -15,9 +15,7 @@ use support::{wait_until, TestEnv};
 #[test]
 fn compact_shows_no_line_from_ccx_hooks() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "explore it [[reply:explored]]", "explored");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("explore it", "explored")]);
     meta_switch(&session, "compact keep the plan");
     wait_request(&env, "compacting", |r| r.kind == Kind::Compact);
     wait_until(TURN, || {
@@ -182,9 +180,7 @@ fn listings_of_every_project_name_the_project_and_tree_ends_its_line() {
 #[test]
 fn footer_and_editor_agree_on_the_running_turn() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "first [[reply:first done]]", "first done");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("first", "first done")]);
     session.type_and_submit("second [[sleep:20000]] [[reply:second done]]");
     // While the second turn runs, the footer catches up with the turn ccx recorded.
     session
@@ -203,9 +199,7 @@ fn footer_and_editor_agree_on_the_running_turn() {
 #[test]
 fn a_two_word_branch_name_is_explained() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "start [[reply:started]]", "started");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("start", "started")]);
     open_editor(&session);
     type_command(&session, "branch bad name");
     session

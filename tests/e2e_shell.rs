@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, close_editor, open_editor, start_ccx, type_command, wait_for_finished_turns, EDITOR_MARK,
-    QUICK, TURN,
+    ask, close_editor, open_editor, session_with_turns, start_ccx, type_command,
+    wait_for_finished_turns, EDITOR_MARK, QUICK, TURN, TWO_EXCHANGES,
 };
 use support::{wait_until, TestEnv};
 
@@ -27,13 +27,7 @@ fn settled_screen(session: &support::PtySession) -> String {
 #[test]
 fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "before [[reply:the answer before]]",
-        "the answer before",
-    );
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("before", "the answer before")]);
     let before = settled_screen(&session);
 
     open_editor(&session);
@@ -64,18 +58,7 @@ fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
 #[test]
 fn log_in_the_editor_lists_the_sessions_turns() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "first question [[reply:first answer]]",
-        "first answer",
-    );
-    ask(
-        &session,
-        "second question [[reply:second answer]]",
-        "second answer",
-    );
-    wait_for_finished_turns(&env, 2, &[]);
+    let (session, _) = session_with_turns(&env, &TWO_EXCHANGES);
 
     open_editor(&session);
     type_command(&session, "log");
@@ -168,13 +151,7 @@ fn an_unknown_command_says_so_and_the_session_goes_on() {
 #[test]
 fn the_status_line_shows_branch_turn_and_context() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "measure [[usage:123456]] [[reply:measured]]",
-        "measured",
-    );
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("measure [[usage:123456]]", "measured")]);
     // Claude runs the status command as the turn ends (and every second, for ccx's notices).
     let shown = session
         .wait_for_text("ccx · main · #1 · 123.5k ctx", TURN)
