@@ -6,37 +6,27 @@ mod support;
 
 use serde_json::Value;
 use support::ccx::{
-    ask, ccx, meta_switch, session_with_turns, start_ccx, wait_for_finished_turns, wait_request,
+    ask, meta_switch, session_with_turns, start_ccx, tree, wait_for_finished_turns, wait_request,
     EDITOR_MARK, QUICK, TURN,
 };
 use support::{wait_until, TestEnv};
-
-fn tree(env: &TestEnv) -> Vec<Value> {
-    let out = ccx(env, &["tree", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 /// The last main request whose prompt contains `needle`.
 fn last_request_with(env: &TestEnv, needle: &str) -> support::Recorded {
     wait_request(env, needle, |r| r.main && r.user_text.contains(needle))
 }
 
+/// Three turns on main, to rewind among.
+const THREE_EXCHANGES: [(&str, &str); 3] = [
+    ("first question", "first answer"),
+    ("second question", "second answer"),
+    ("third question", "third answer"),
+];
+
 #[test]
 fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     let env = TestEnv::new();
-    let (session, turns) = session_with_turns(
-        &env,
-        &[
-            ("first question", "first answer"),
-            ("second question", "second answer"),
-            ("third question", "third answer"),
-        ],
-    );
+    let (session, turns) = session_with_turns(&env, &THREE_EXCHANGES);
     let first_id = turns[0]["id"].as_u64().unwrap();
 
     // Rewind to the first turn with a lesson.
@@ -269,16 +259,16 @@ fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
     );
 }
 
+/// A turn the branches share, then one only main holds.
+const SHARED_THEN_MAIN: [(&str, &str); 2] = [
+    ("shared start", "shared reply"),
+    ("main path", "main outcome"),
+];
+
 #[test]
 fn diff_and_export_in_the_editor() {
     let env = TestEnv::new();
-    let (session, turns) = session_with_turns(
-        &env,
-        &[
-            ("shared start", "shared reply"),
-            ("main path", "main outcome"),
-        ],
-    );
+    let (session, turns) = session_with_turns(&env, &SHARED_THEN_MAIN);
     meta_switch(&session, &format!("branch side {}", turns[0]["id"]));
     ask(&session, "side path [[reply:side outcome]]", "side outcome");
     wait_for_finished_turns(&env, 3, &["--all"]);

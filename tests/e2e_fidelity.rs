@@ -9,20 +9,11 @@ mod support;
 use serde_json::Value;
 use std::time::Duration;
 use support::ccx::{
-    ask, ccx, log_json, session_with_turns, start_ccx, wait_for_finished_turns, wait_request, TURN,
+    ask, assert_claude_ends, ccx, ccx_json, log_json, session_with_turns, start_ccx, tree,
+    wait_for_finished_turns, wait_request, TURN,
 };
 use support::harness::children_of;
-use support::{pid_alive, wait_until, TestEnv};
-
-fn tree(env: &TestEnv) -> Vec<Value> {
-    let out = ccx(env, &["tree", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use support::{wait_until, TestEnv};
 
 /// Opens Claude's rewind menu with Esc Esc (again if a busy TUI let the keys pass unseen).
 fn open_rewind_menu(session: &support::PtySession) {
@@ -39,6 +30,23 @@ fn open_rewind_menu(session: &support::PtySession) {
         }
     }
     panic!("the rewind menu never opened:\n{}", session.screen());
+}
+
+/// Claude's rewind menu (Esc Esc): picks the prompt `prompt` and "Restore conversation", so
+/// Claude holds the conversation as it was before that prompt; then clears the input box, where
+/// Claude puts the rewound prompt back.
+fn restore_conversation_before(session: &support::PtySession, prompt: &str) {
+    open_rewind_menu(session);
+    choose_in_menu(session, &format!("  \u{276f} {prompt}"), b"\x1b[A");
+    session.send(b"\r");
+    choose_in_menu(session, "\u{276f} 1. Restore conversation", b"\x1b[A");
+    session.send(b"\r");
+    session
+        .wait_for(TURN, |s| !s.contains("Restore conversation"))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(b"\x15");
+    std::thread::sleep(Duration::from_millis(300));
 }
 
 /// Moves the selection of a Claude menu with `key` until `selected` (the `❯` mark and the
@@ -65,13 +73,13 @@ fn turn_with(turns: &[Value], prompt_start: &str) -> Value {
         .clone()
 }
 
+/// Two turns on main before Claude forks.
+const ALPHA_BETA: [(&str, &str); 2] = [("alpha", "first answer"), ("beta", "second answer")];
+
 #[test]
 fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     let env = TestEnv::new();
-    let (session, turns) = session_with_turns(
-        &env,
-        &[("alpha", "first answer"), ("beta", "second answer")],
-    );
+    let (session, turns) = session_with_turns(&env, &ALPHA_BETA);
     let (t1, t2) = (turn_with(&turns, "alpha"), turn_with(&turns, "beta"));
     assert_eq!(t2["parent"], t1["id"]);
 
@@ -95,18 +103,7 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     assert_eq!(fork["parent_branch"], "main");
 
     // The rewind menu (Esc Esc): restore the conversation to before "gamma".
-    open_rewind_menu(&session);
-    choose_in_menu(&session, "  \u{276f} gamma", b"\x1b[A");
-    session.send(b"\r");
-    choose_in_menu(&session, "\u{276f} 1. Restore conversation", b"\x1b[A");
-    session.send(b"\r");
-    // The rewound prompt is put back in the input box: clear it.
-    session
-        .wait_for(TURN, |s| !s.contains("Restore conversation"))
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\x15");
-    std::thread::sleep(Duration::from_millis(300));
+    restore_conversation_before(&session, "gamma");
     ask(&session, "delta [[reply:fourth answer]]", "fourth answer");
     let t4 = wait_until(TURN, || {
         log_json(&env, &[])
@@ -130,13 +127,7 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
         branch, "alpha-reply-first-answer",
         "a new branch for the rewind"
     );
-    let out = ccx(&env, &["show", "HEAD", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let head: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let head = ccx_json(&env, &["show", "HEAD", "--json"]);
     assert_eq!(head["id"], t4["id"]);
     let lineage: Vec<String> = log_json(&env, &["--branch", &branch])
         .iter()
@@ -165,13 +156,7 @@ fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
         "drawn then killed",
     );
     session.kill_9();
-    for pid in claude_pids {
-        let gone = wait_until(Duration::from_secs(20), || (!pid_alive(pid)).then_some(()));
-        if gone.is_none() {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            panic!("claude (pid {pid}) outlived ccx");
-        }
-    }
+    assert_claude_ends(claude_pids);
 
     // The next start finishes what the dead ccx left running, from Claude's transcript.
     let again = start_ccx(&env, &[]);
@@ -255,17 +240,17 @@ fn all_turns_until(env: &TestEnv, what: &str, pred: impl Fn(&[Value]) -> bool) -
     .unwrap_or_else(|| panic!("never: {what}"))
 }
 
+/// Three turns, to summarize from the second.
+const ONE_TWO_THREE: [(&str, &str); 3] = [
+    ("one", "answer one"),
+    ("two", "answer two"),
+    ("three", "answer three"),
+];
+
 #[test]
 fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let env = TestEnv::new();
-    let (session, turns) = session_with_turns(
-        &env,
-        &[
-            ("one", "answer one"),
-            ("two", "answer two"),
-            ("three", "answer three"),
-        ],
-    );
+    let (session, turns) = session_with_turns(&env, &ONE_TWO_THREE);
     let (t1, t3) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
 
     // Rewind menu on "two" → "Summarize from here": a summary turn on a new branch after #1.
@@ -384,17 +369,7 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     session.type_and_submit("/branch");
     session.wait_for_text("Branched session", TURN).unwrap();
     ask(&session, "four [[reply:r four]]", "r four");
-    open_rewind_menu(&session);
-    choose_in_menu(&session, "  \u{276f} four", b"\x1b[A");
-    session.send(b"\r");
-    choose_in_menu(&session, "\u{276f} 1. Restore conversation", b"\x1b[A");
-    session.send(b"\r");
-    session
-        .wait_for(TURN, |s| !s.contains("Restore conversation"))
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\x15");
-    std::thread::sleep(Duration::from_millis(300));
+    restore_conversation_before(&session, "four");
     ask(&session, "five [[reply:r five]]", "r five");
     session.type_and_submit("/clear");
     std::thread::sleep(Duration::from_millis(1500));

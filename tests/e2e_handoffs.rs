@@ -12,16 +12,16 @@ use support::ccx::{
 use support::standin::Kind;
 use support::{wait_until, TestEnv};
 
+/// The work handed off.
+const PARSER_WORK: [(&str, &str); 2] = [
+    ("build the parser", "parser started"),
+    ("add the tests", "tests added"),
+];
+
 #[test]
 fn summarize_then_brief_hands_off_to_a_fresh_session() {
     let env = TestEnv::new();
-    let (session, _) = session_with_turns(
-        &env,
-        &[
-            ("build the parser", "parser started"),
-            ("add the tests", "tests added"),
-        ],
-    );
+    let (session, _) = session_with_turns(&env, &PARSER_WORK);
 
     meta_switch(&session, "summarize-from-here");
     let summary = wait_request(&env, "for the summary", |r| {

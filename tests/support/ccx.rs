@@ -100,6 +100,14 @@ pub fn ccx_json(env: &TestEnv, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("ccx {args:?} printed no JSON ({e})"))
 }
 
+/// `ccx tree --json`: the branches.
+pub fn tree(env: &TestEnv) -> Vec<Value> {
+    match ccx_json(env, &["tree", "--json"]) {
+        Value::Array(branches) => branches,
+        other => panic!("ccx tree --json printed no array: {other}"),
+    }
+}
+
 /// Waits until each of `pids` (claude processes under a ccx that was just killed) has ended;
 /// SIGKILLs and fails on one still alive after 20 s.
 pub fn assert_claude_ends(pids: Vec<u32>) {
