@@ -11,17 +11,23 @@ use support::ccx::{
 };
 use support::{wait_until, TestEnv};
 
-/// The last main request whose prompt contains `needle`.
-fn last_request_with(env: &TestEnv, needle: &str) -> support::Recorded {
-    wait_request(env, needle, |r| r.main && r.user_text.contains(needle))
-}
-
 /// Three turns on main, to rewind among.
 const THREE_EXCHANGES: [(&str, &str); 3] = [
     ("first question", "first answer"),
     ("second question", "second answer"),
     ("third question", "third answer"),
 ];
+
+/// A turn the branches share, then one only main holds.
+const SHARED_THEN_MAIN: [(&str, &str); 2] = [
+    ("shared start", "shared reply"),
+    ("main path", "main outcome"),
+];
+
+/// The last main request whose prompt contains `needle`.
+fn last_request_with(env: &TestEnv, needle: &str) -> support::Recorded {
+    wait_request(env, needle, |r| r.main && r.user_text.contains(needle))
+}
 
 #[test]
 fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
@@ -258,12 +264,6 @@ fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
         "one turn at a time"
     );
 }
-
-/// A turn the branches share, then one only main holds.
-const SHARED_THEN_MAIN: [(&str, &str); 2] = [
-    ("shared start", "shared reply"),
-    ("main path", "main outcome"),
-];
 
 #[test]
 fn diff_and_export_in_the_editor() {

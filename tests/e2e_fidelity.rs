@@ -15,6 +15,16 @@ use support::ccx::{
 use support::harness::children_of;
 use support::{wait_until, TestEnv};
 
+/// Two turns on main before Claude forks.
+const ALPHA_BETA: [(&str, &str); 2] = [("alpha", "first answer"), ("beta", "second answer")];
+
+/// Three turns, to summarize from the second.
+const ONE_TWO_THREE: [(&str, &str); 3] = [
+    ("one", "answer one"),
+    ("two", "answer two"),
+    ("three", "answer three"),
+];
+
 /// Opens Claude's rewind menu with Esc Esc (again if a busy TUI let the keys pass unseen).
 fn open_rewind_menu(session: &support::PtySession) {
     std::thread::sleep(Duration::from_millis(500));
@@ -72,9 +82,6 @@ fn turn_with(turns: &[Value], prompt_start: &str) -> Value {
         .unwrap_or_else(|| panic!("no turn {prompt_start:?}: {turns:#?}"))
         .clone()
 }
-
-/// Two turns on main before Claude forks.
-const ALPHA_BETA: [(&str, &str); 2] = [("alpha", "first answer"), ("beta", "second answer")];
 
 #[test]
 fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
@@ -239,13 +246,6 @@ fn all_turns_until(env: &TestEnv, what: &str, pred: impl Fn(&[Value]) -> bool) -
     })
     .unwrap_or_else(|| panic!("never: {what}"))
 }
-
-/// Three turns, to summarize from the second.
-const ONE_TWO_THREE: [(&str, &str); 3] = [
-    ("one", "answer one"),
-    ("two", "answer two"),
-    ("three", "answer three"),
-];
 
 #[test]
 fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
