@@ -6,8 +6,8 @@ mod support;
 
 use serde_json::Value;
 use support::ccx::{
-    ask, meta_switch, session_with_turns, start_ccx, tree, wait_for_finished_turns, wait_request,
-    EDITOR_MARK, QUICK, TURN,
+    ask, ask_for, meta_switch, prompts, session_with_turns, start_ccx, tree,
+    wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
 };
 use support::{wait_until, TestEnv};
 
@@ -79,11 +79,7 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     // Claude Code deletes its transcripts after a while: ccx rebuilds the branch from its log.
     std::fs::remove_dir_all(env.transcripts_root()).unwrap();
     meta_switch(&session, &format!("checkout {fork_name}"));
-    ask(
-        &session,
-        "after deletion [[reply:still there]]",
-        "still there",
-    );
+    ask_for(&session, "after deletion", "still there");
     let request = last_request_with(&env, "after deletion");
     assert!(request.history_contains("first question"));
     assert!(request.history_contains("use approach B"));
@@ -96,12 +92,8 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
         (log.len() >= 3).then_some(log)
     })
     .unwrap_or_else(|| support::ccx::log_json(&env, &["--branch", &fork_name]));
-    let prompts: Vec<&str> = fork_log
-        .iter()
-        .map(|t| t["prompt"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        prompts,
+        prompts(&fork_log),
         [
             "first question [[reply:first answer]]",
             "use approach B [[reply:went with B]]",
@@ -338,11 +330,7 @@ fn clear_starts_a_fresh_session_and_rename_follows_the_current_branch() {
         .unwrap();
     support::ccx::close_editor(&session);
     // The next turn of this session lands on the renamed branch.
-    ask(
-        &session,
-        "after rename [[reply:renamed reply]]",
-        "renamed reply",
-    );
+    ask_for(&session, "after rename", "renamed reply");
     let log = wait_until(TURN, || {
         let turns = support::ccx::log_json(&env, &["--branch", "clean-slate"]);
         (turns.len() == 2 && !turns[1]["ended_at"].is_null()).then_some(turns)

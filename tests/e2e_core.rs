@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, assert_claude_ends, ccx, ccx_json, log_json, session_with_turns, start_ccx,
+    ask, ask_for, assert_claude_ends, ccx, ccx_json, log_json, session_with_turns, start_ccx,
     wait_for_finished_turns, TURN,
 };
 use support::harness::children_of;
@@ -15,11 +15,7 @@ use support::{ccx_path, pid_alive, wait_until, TestEnv};
 fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     let env = TestEnv::new();
     let (session, _) = session_with_turns(&env, &[("first question", "first answer")]);
-    ask(
-        &session,
-        "second question [[reply:second answer]] [[usage:54321]]",
-        "second answer",
-    );
+    ask_for(&session, "second question [[usage:54321]]", "second answer");
     let turns = wait_for_finished_turns(&env, 2, &[]);
 
     assert_eq!(turns.len(), 2, "{turns:#?}");
@@ -28,7 +24,7 @@ fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     assert_eq!(first["reply"], "first answer");
     assert_eq!(
         second["prompt"],
-        "second question [[reply:second answer]] [[usage:54321]]"
+        "second question [[usage:54321]] [[reply:second answer]]"
     );
     assert_eq!(second["reply"], "second answer");
     assert_eq!(first["branch"], "main");
@@ -204,11 +200,7 @@ fn forged_hook_messages_record_nothing() {
             std::fs::read_to_string(&log)
         )
     });
-    ask(
-        &session,
-        "real two [[reply:second real answer]]",
-        "second real answer",
-    );
+    ask_for(&session, "real two", "second real answer");
     let turns = wait_for_finished_turns(&env, 2, &[]);
     assert_eq!(turns.len(), 2, "{turns:#?}");
     assert!(turns.iter().all(|t| t["prompt"] != "forged prompt"));
@@ -230,11 +222,7 @@ fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
     let env = TestEnv::new();
     damage_store(&env);
     let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "works anyway [[reply:claude still answers]]",
-        "claude still answers",
-    );
+    ask_for(&session, "works anyway", "claude still answers");
     session.wait_for_text("not recording", TURN).unwrap();
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));

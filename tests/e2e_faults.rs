@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::ccx::{
-    ask, ccx, log_json, session_with_turns, start_ccx, wait_for_finished_turns, TURN,
+    ask, ask_for, ccx, log_json, session_with_turns, start_ccx, wait_for_finished_turns, TURN,
 };
 use support::harness::children_of;
 use support::{ccx_path, pid_alive, wait_until, PtySession, TestEnv};
@@ -520,11 +520,7 @@ fn full_disk(space_comes_back: bool) {
     );
     // The person still sees Claude's reply, the footer says recording stopped, and the
     // session goes on.
-    ask(
-        &session,
-        "while full [[reply:seen while full]]",
-        "seen while full",
-    );
+    ask_for(&session, "while full", "seen while full");
     session
         .wait_for_text("not recording: disk full", TURN)
         .unwrap_or_else(|screen| panic!("the footer does not say the disk is full:\n{screen}"));
@@ -585,11 +581,7 @@ fn full_disk(space_comes_back: bool) {
     );
 
     // And recording goes on.
-    ask(
-        &session,
-        "after space [[reply:recorded again]]",
-        "recorded again",
-    );
+    ask_for(&session, "after space", "recorded again");
     let turns = wait_until(TURN, || {
         let turns = log_json(&env, &[]);
         turns

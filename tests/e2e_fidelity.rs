@@ -9,8 +9,8 @@ mod support;
 use serde_json::Value;
 use std::time::Duration;
 use support::ccx::{
-    ask, assert_claude_ends, ccx, ccx_json, log_json, session_with_turns, start_ccx, tree,
-    wait_for_finished_turns, wait_request, TURN,
+    ask, ask_for, assert_claude_ends, ccx, ccx_json, log_json, prompts, session_with_turns,
+    start_ccx, tree, turn_with, wait_for_finished_turns, wait_request, TURN,
 };
 use support::harness::children_of;
 use support::{wait_until, TestEnv};
@@ -75,14 +75,6 @@ fn choose_in_menu(session: &support::PtySession, selected: &str, key: &[u8]) {
     panic!("{selected:?} never selected:\n{}", session.screen());
 }
 
-fn turn_with(turns: &[Value], prompt_start: &str) -> Value {
-    turns
-        .iter()
-        .find(|t| t["prompt"].as_str().unwrap_or("").starts_with(prompt_start))
-        .unwrap_or_else(|| panic!("no turn {prompt_start:?}: {turns:#?}"))
-        .clone()
-}
-
 #[test]
 fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     let env = TestEnv::new();
@@ -136,12 +128,9 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     );
     let head = ccx_json(&env, &["show", "HEAD", "--json"]);
     assert_eq!(head["id"], t4["id"]);
-    let lineage: Vec<String> = log_json(&env, &["--branch", &branch])
-        .iter()
-        .map(|t| t["prompt"].as_str().unwrap().to_string())
-        .collect();
+    let lineage = log_json(&env, &["--branch", &branch]);
     assert_eq!(
-        lineage,
+        prompts(&lineage),
         [
             "alpha [[reply:first answer]]",
             "beta [[reply:second answer]]",
@@ -157,11 +146,7 @@ fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     let env = TestEnv::new();
     let (session, _) = session_with_turns(&env, &[("warm up", "ready")]);
     let claude_pids = children_of(session.pid());
-    ask(
-        &session,
-        "the last words [[reply:drawn then killed]]",
-        "drawn then killed",
-    );
+    ask_for(&session, "the last words", "drawn then killed");
     session.kill_9();
     assert_claude_ends(claude_pids);
 

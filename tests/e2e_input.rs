@@ -9,8 +9,8 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, close_editor, session_with_turns, type_command, wait_for_finished_turns, EDITOR_MARK,
-    QUICK, START, TURN,
+    ask, ask_for, close_editor, session_with_turns, type_command, wait_for_finished_turns,
+    EDITOR_MARK, QUICK, START, TURN,
 };
 use support::terminal::{Personality, ALL};
 use support::{ccx_path, PtySession, TestEnv};
@@ -111,16 +111,8 @@ fn colon_everywhere(terminal: Personality) {
         .expect("Ctrl-U clears Claude's input");
     colon_opens(&session, "after Ctrl-U", "no turns on main yet");
 
-    ask(
-        &session,
-        "first step [[reply:step one done]]",
-        "step one done",
-    );
-    ask(
-        &session,
-        "second step [[reply:step two done]]",
-        "step two done",
-    );
+    ask_for(&session, "first step", "step one done");
+    ask_for(&session, "second step", "step two done");
     let turns = wait_for_finished_turns(&env, 2, &[]);
     let first = turns[0]["id"].as_u64().unwrap();
 

@@ -6,7 +6,7 @@
 mod support;
 
 use support::ccx::{
-    ask, close_editor, log_json, meta_switch, open_editor, session_with_turns, start_ccx,
+    ask, ask_for, close_editor, log_json, meta_switch, open_editor, session_with_turns, start_ccx,
     type_command, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
 };
 use support::standin::Kind;
@@ -53,11 +53,7 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
     assert_eq!(first.wait_exit(TURN), Some(0), "{}", first.screen());
 
     let second = start_ccx(&env, &[]);
-    ask(
-        &second,
-        "second talk [[reply:second answer]]",
-        "second answer",
-    );
+    ask_for(&second, "second talk", "second answer");
     let turns = wait_for_finished_turns(&env, 2, &["--all"]);
     let second_turn = turns
         .iter()
@@ -82,11 +78,7 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
     assert!(screen.contains("on branch session-2"), "{screen}");
 
     let resumed = start_ccx(&env, &["--resume", &session_id]);
-    ask(
-        &resumed,
-        "after resume [[reply:resumed answer]]",
-        "resumed answer",
-    );
+    ask_for(&resumed, "after resume", "resumed answer");
     let turns = wait_for_finished_turns(&env, 2, &["--branch", &branch]);
     let last = turns.last().unwrap();
     assert_eq!(last["prompt"], "after resume [[reply:resumed answer]]");

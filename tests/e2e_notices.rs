@@ -9,7 +9,7 @@ mod support;
 use serde_json::Value;
 use std::time::Duration;
 use support::ccx::{
-    ask, ccx, close_editor, log_json, meta, meta_switch, session_with_turns, start_ccx,
+    ask, ask_for, ccx, close_editor, log_json, meta, meta_switch, session_with_turns, start_ccx,
     wait_for_finished_turns, QUICK, TURN, TWO_EXCHANGES,
 };
 use support::{wait_until, PtySession, TestEnv};
@@ -72,11 +72,7 @@ fn every_switching_command_says_its_result_in_the_footer() {
 
     meta_switch(&session, "clear");
     notice(&session, "fresh session on new branch ");
-    ask(
-        &session,
-        "in the clear [[reply:clear reply]]",
-        "clear reply",
-    );
+    ask_for(&session, "in the clear", "clear reply");
 
     // A subagent's report, pulled once; the footer offers it until then.
     meta(

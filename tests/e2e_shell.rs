@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, close_editor, open_editor, session_with_turns, start_ccx, type_command,
+    ask_for, close_editor, open_editor, session_with_turns, start_ccx, type_command,
     wait_for_finished_turns, EDITOR_MARK, QUICK, TURN, TWO_EXCHANGES,
 };
 use support::{wait_until, TestEnv};
@@ -44,11 +44,7 @@ fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
         });
 
     // Claude never received the colon: the next prompt arrives exactly as typed.
-    ask(
-        &session,
-        "after [[reply:the answer after]]",
-        "the answer after",
-    );
+    ask_for(&session, "after", "the answer after");
     let main = env.standin.main_requests();
     let last = main.last().unwrap();
     assert_eq!(last.user_text, "after [[reply:the answer after]]");
@@ -139,11 +135,7 @@ fn an_unknown_command_says_so_and_the_session_goes_on() {
         .wait_for_text("unknown command ':lgo' (did you mean ':log'?)", QUICK)
         .unwrap();
     close_editor(&session);
-    ask(
-        &session,
-        "still working [[reply:yes still working]]",
-        "yes still working",
-    );
+    ask_for(&session, "still working", "yes still working");
     let turns = wait_for_finished_turns(&env, 1, &[]);
     assert_eq!(turns.len(), 1);
 }

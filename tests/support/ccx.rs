@@ -100,6 +100,23 @@ pub fn ccx_json(env: &TestEnv, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("ccx {args:?} printed no JSON ({e})"))
 }
 
+/// The prompts of `turns`, in their order.
+pub fn prompts(turns: &[Value]) -> Vec<&str> {
+    turns
+        .iter()
+        .map(|t| t["prompt"].as_str().expect("every turn has a prompt"))
+        .collect()
+}
+
+/// The first of `turns` whose prompt starts with `prompt_start`.
+pub fn turn_with(turns: &[Value], prompt_start: &str) -> Value {
+    turns
+        .iter()
+        .find(|t| t["prompt"].as_str().unwrap_or("").starts_with(prompt_start))
+        .unwrap_or_else(|| panic!("no turn {prompt_start:?}: {turns:#?}"))
+        .clone()
+}
+
 /// `ccx tree --json`: the branches.
 pub fn tree(env: &TestEnv) -> Vec<Value> {
     match ccx_json(env, &["tree", "--json"]) {
