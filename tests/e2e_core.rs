@@ -275,9 +275,18 @@ fn print_mode_into_a_pipe_gives_claudes_exact_output_and_is_recorded() {
     assert_eq!(turns[0]["reply"], "alpha\nbeta");
 }
 
-/// Every file under `dir` (recursively) whose mode lets anyone but the owner in, with its mode.
-fn not_private(dir: &std::path::Path) -> Vec<String> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+/// Points `$TMPDIR` of `env` at a new directory of its own (where ccx makes its runtime dir
+/// when `XDG_RUNTIME_DIR` is unset) and returns it.
+fn private_tmpdir(env: &mut TestEnv) -> std::path::PathBuf {
+    let tmp = env.scratch.join("t");
+    std::fs::create_dir_all(&tmp).unwrap();
+    env.set_var("TMPDIR", &tmp.to_string_lossy());
+    tmp
+}
+
+/// Every file and directory under `dir` (recursively, not following symbolic links, which are
+/// left out) with its metadata.
+fn entries_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, std::fs::Metadata)> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {
@@ -285,18 +294,25 @@ fn not_private(dir: &std::path::Path) -> Vec<String> {
             let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
                 continue;
             };
-            if meta.file_type().is_symlink() {
-                continue;
-            }
             if meta.is_dir() {
                 todo.push(e.path());
             }
-            if meta.permissions().mode() & 0o077 != 0 {
-                out.push(format!("{} {:o}", e.path().display(), meta.mode() & 0o7777));
+            if !meta.file_type().is_symlink() {
+                out.push((e.path(), meta));
             }
         }
     }
     out
+}
+
+/// Every file under `dir` (recursively) whose mode lets anyone but the owner in, with its mode.
+fn not_private(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    entries_under(dir)
+        .into_iter()
+        .filter(|(_, meta)| meta.permissions().mode() & 0o077 != 0)
+        .map(|(path, meta)| format!("{} {:o}", path.display(), meta.mode() & 0o7777))
+        .collect()
 }
 
 /// Every file ccx makes is the owner's only by itself (not only through a private parent):
@@ -306,9 +322,7 @@ fn not_private(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn every_file_ccx_makes_is_private_and_its_names_hide_the_secret() {
     let mut env = TestEnv::new();
-    let tmp = env.scratch.join("t");
-    std::fs::create_dir_all(&tmp).unwrap();
-    env.set_var("TMPDIR", &tmp.to_string_lossy());
+    let tmp = private_tmpdir(&mut env);
     let runtime = tmp.join(format!("ccx-{}", unsafe { libc::getuid() }));
     std::fs::create_dir_all(&runtime).unwrap();
     // A store socket left behind by a ccx that was killed: nothing listens on it.
@@ -411,18 +425,11 @@ fn every_file_ccx_makes_is_private_and_its_names_hide_the_secret() {
 
 /// Every regular file under `dir`.
 fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => todo.push(e.path()),
-                Ok(t) if t.is_file() => out.push(e.path()),
-                _ => {}
-            }
-        }
-    }
-    out
+    entries_under(dir)
+        .into_iter()
+        .filter(|(_, meta)| meta.is_file())
+        .map(|(path, _)| path)
+        .collect()
 }
 
 /// With `XDG_RUNTIME_DIR` unset, `$TMPDIR/ccx-<uid>` made a symlink to someone's directory:
@@ -431,9 +438,7 @@ fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn a_symlink_at_the_runtime_dir_is_never_followed() {
     use std::os::unix::fs::PermissionsExt;
     let mut env = TestEnv::new();
-    let tmp = env.scratch.join("t");
-    std::fs::create_dir_all(&tmp).unwrap();
-    env.set_var("TMPDIR", &tmp.to_string_lossy());
+    let tmp = private_tmpdir(&mut env);
     let victim = env.scratch.join("someone-elses");
     std::fs::create_dir_all(&victim).unwrap();
     std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o755)).unwrap();

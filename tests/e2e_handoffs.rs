@@ -6,17 +6,30 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, meta, meta_switch, session_with_turns, start_ccx, wait_for_finished_turns, wait_request,
-    EDITOR_MARK, QUICK, TURN,
+    ask, close_editor, meta, meta_switch, session_with_turns, start_ccx, wait_for_finished_turns,
+    wait_request, QUICK, TURN,
 };
 use support::standin::Kind;
-use support::{wait_until, TestEnv};
+use support::{wait_until, PtySession, TestEnv};
 
 /// The work handed off.
 const PARSER_WORK: [(&str, &str); 2] = [
     ("build the parser", "parser started"),
     ("add the tests", "tests added"),
 ];
+
+/// In the open editor, runs `:jobs` until its listing shows `state` (a job's end), then
+/// leaves the editor.
+fn jobs_until(session: &PtySession, state: &str) {
+    let shown = wait_until(TURN, || {
+        session.type_text("jobs");
+        session.send(b"\r");
+        std::thread::sleep(Duration::from_millis(500));
+        session.screen().contains(state).then_some(())
+    });
+    assert!(shown.is_some(), "no job {state}: {}", session.screen());
+    close_editor(session);
+}
 
 #[test]
 fn summarize_then_brief_hands_off_to_a_fresh_session() {
@@ -112,17 +125,7 @@ fn a_subagent_runs_clean_and_pull_brings_back_only_its_report() {
     });
     assert!(!sub.history_contains("main work so far"), "a clean context");
     // Progress and the end show in :jobs.
-    let done = wait_until(TURN, || {
-        session.type_text("jobs");
-        session.send(b"\r");
-        std::thread::sleep(Duration::from_millis(500));
-        session.screen().contains("done").then_some(())
-    });
-    assert!(done.is_some(), "the job finished: {}", session.screen());
-    session.send(b"\x1b");
-    session
-        .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
-        .unwrap();
+    jobs_until(&session, "done");
 
     meta_switch(&session, "pull");
     let pulled = wait_request(&env, "with the pulled report", |r| {
@@ -151,17 +154,7 @@ fn a_failing_subagent_ends_failed_and_the_session_goes_on() {
     let session = start_ccx(&env, &[]);
     meta(&session, "subagent doomed task [[status:500]]");
     session.wait_for_text("job #1 started", QUICK).unwrap();
-    let failed = wait_until(TURN, || {
-        session.type_text("jobs");
-        session.send(b"\r");
-        std::thread::sleep(Duration::from_millis(500));
-        session.screen().contains("failed").then_some(())
-    });
-    assert!(failed.is_some(), "{}", session.screen());
-    session.send(b"\x1b");
-    session
-        .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
-        .unwrap();
+    jobs_until(&session, "failed");
     ask(&session, "still fine [[reply:yes fine]]", "yes fine");
 }
 

@@ -138,25 +138,23 @@ fn colon_everywhere(terminal: Personality) {
     nothing_typed_in_the_editor_reached_claude(&env);
 }
 
-#[test]
-fn colon_opens_the_editor_everywhere_in_xterm() {
-    colon_everywhere(ALL[0]);
+/// One test per terminal personality ([`support::terminal::ALL`]), so a failure names the
+/// terminal.
+macro_rules! colon_everywhere_in {
+    ($($test:ident: $terminal:expr),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            colon_everywhere($terminal);
+        }
+    )*};
 }
 
-#[test]
-fn colon_opens_the_editor_everywhere_in_tmux() {
-    colon_everywhere(ALL[1]);
-}
-
-#[test]
-fn colon_opens_the_editor_everywhere_in_kitty() {
-    colon_everywhere(ALL[2]);
-}
-
-#[test]
-fn colon_opens_the_editor_everywhere_in_wezterm() {
-    colon_everywhere(ALL[3]);
-}
+colon_everywhere_in!(
+    colon_opens_the_editor_everywhere_in_xterm: ALL[0],
+    colon_opens_the_editor_everywhere_in_tmux: ALL[1],
+    colon_opens_the_editor_everywhere_in_kitty: ALL[2],
+    colon_opens_the_editor_everywhere_in_wezterm: ALL[3],
+);
 
 #[test]
 fn colon_opens_the_editor_right_after_ccx_continues_a_session() {
