@@ -308,6 +308,27 @@ fn recovery_refuses_a_store_in_use() {
 }
 
 /// The project's store directory inside a TestEnv.
+/// `ccx doctor ARGS` in `env`: its exit code and its report (printed with its stderr, for the
+/// test's output).
+fn doctor(env: &TestEnv, args: &[&str]) -> (Option<i32>, String) {
+    let out = ccx(env, args);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!(
+        "ccx {}:\n{text}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// The line of a doctor report about the turn log.
+fn store_line_of(report: &str) -> &str {
+    report
+        .lines()
+        .find(|l| l.contains(" store "))
+        .unwrap_or_else(|| panic!("no store line in:\n{report}"))
+}
+
 fn env_store_dir(env: &TestEnv) -> PathBuf {
     ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project))
 }
@@ -321,28 +342,14 @@ fn doctor_says_a_damaged_store_is_damaged_and_repairs_it() {
     let conf = dir.join("db").join("conf");
     let len = std::fs::metadata(&conf).unwrap().len();
     std::fs::write(&conf, garbage(len.max(64) as usize, 11)).unwrap();
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor:\n{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "doctor fails on a damaged store"
-    );
-    let store_line = text
-        .lines()
-        .find(|l| l.contains("store"))
-        .expect("a store line");
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(1), "doctor fails on a damaged store");
+    let store_line = store_line_of(&text);
     assert!(store_line.contains("BAD"), "{store_line}");
     assert!(store_line.contains("damaged"), "{store_line}");
     assert!(store_line.contains("ccx doctor --repair"), "{store_line}");
 
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!(
-        "doctor --repair:\n{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_, text) = doctor(&env, &["doctor", "--repair"]);
     assert!(text.contains("recovered"), "{text}");
     assert!(text.contains("db.damaged-"), "{text}");
     let aside: Vec<_> = std::fs::read_dir(&dir)
@@ -362,8 +369,7 @@ fn doctor_says_a_damaged_store_is_damaged_and_repairs_it() {
     assert_eq!(turns.len(), TURNS as usize, "every turn kept: {turns:#?}");
 
     // Doctor on the repaired store: fine, and --repair has nothing to do.
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (_, text) = doctor(&env, &["doctor", "--repair"]);
     assert!(text.contains("nothing to repair"), "{text}");
 }
 
@@ -393,11 +399,9 @@ fn doctor_notices_a_log_that_sled_reads_only_in_part() {
         .unwrap();
     drop(f);
 
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor:\n{text}");
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(1), "{text}");
+    let store_line = store_line_of(&text);
     assert!(store_line.starts_with("BAD"), "{store_line}");
     assert!(store_line.contains("damaged"), "{store_line}");
     assert!(
@@ -405,10 +409,8 @@ fn doctor_notices_a_log_that_sled_reads_only_in_part() {
         "{store_line}"
     );
 
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor --repair:\n{text}");
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = doctor(&env, &["doctor", "--repair"]);
+    assert_eq!(code, Some(0), "{text}");
     let turns = log_json(&env, &["--all"]);
     for t in &turns {
         let id = t["id"].as_u64().unwrap();
@@ -583,25 +585,14 @@ fn zeros_inside_the_log_are_found_and_the_lost_turns_rebuilt_from_the_transcript
     f.write_all(&[0u8; 4096]).unwrap();
     drop(f);
 
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor:\n{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "doctor fails on the damage:\n{text}"
-    );
-    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(1), "doctor fails on the damage:\n{text}");
+    let store_line = store_line_of(&text);
     assert!(store_line.starts_with("BAD"), "{store_line}");
     assert!(store_line.contains("damaged"), "{store_line}");
 
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!(
-        "doctor --repair:\n{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = doctor(&env, &["doctor", "--repair"]);
+    assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("db.damaged-"),
         "the damaged copy is kept: {text}"
@@ -624,9 +615,8 @@ fn zeros_inside_the_log_are_found_and_the_lost_turns_rebuilt_from_the_transcript
         }
     }
 
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    let (_, text) = doctor(&env, &["doctor"]);
+    let store_line = store_line_of(&text);
     assert!(store_line.starts_with("ok"), "after the repair: {text}");
 }
 
@@ -668,11 +658,9 @@ fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
         db.flush().unwrap();
     }
 
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor:\n{text}");
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(1), "{text}");
+    let store_line = store_line_of(&text);
     assert!(
         store_line.contains("3 of its 36 turns are missing (#10..#11, #20)"),
         "{store_line}"
@@ -682,10 +670,8 @@ fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
         "{store_line}"
     );
 
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor --repair:\n{text}");
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = doctor(&env, &["doctor", "--repair"]);
+    assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("3 lost turns were rebuilt from Claude Code's transcripts"),
         "{text}"
@@ -701,9 +687,8 @@ fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
             assert_eq!(t["parent"], i - 1, "turn #{i} follows the one before");
         }
     }
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(out.status.code(), Some(0), "after the repair: {text}");
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(0), "after the repair: {text}");
 }
 
 /// With a ccx holding the log, `ccx doctor` still verifies every record (the holder checks
@@ -724,18 +709,15 @@ fn doctor_verifies_a_log_another_process_holds() {
     let held = Store::open(&dir).unwrap();
     assert!(held.is_owner());
 
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor:\n{text}");
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(1), "{text}");
+    let store_line = store_line_of(&text);
     assert!(store_line.starts_with("BAD"), "{store_line}");
     assert!(
         store_line.contains("1 of its 8 turns are missing (#5)"),
         "{store_line}"
     );
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (_, text) = doctor(&env, &["doctor", "--repair"]);
     assert!(text.contains("in use by a running ccx"), "{text}");
     assert_eq!(held.all_turns().unwrap().len(), 7, "nothing was changed");
 }
