@@ -52,6 +52,31 @@ fn branch_name(session: &str) -> String {
     format!("import-{}", &session[..8])
 }
 
+/// `ccx import` of the transcript at `path` (Claude session `session`), which must succeed;
+/// returns its output and the branch it imports to.
+fn import(env: &TestEnv, path: &std::path::Path, session: &str) -> (std::process::Output, String) {
+    let out = ok(ccx(env, &["import", path.to_str().unwrap()]));
+    (out, branch_name(session))
+}
+
+/// Asserts that ccx printed `text` on its standard output.
+fn assert_said(out: &std::process::Output, text: &str) {
+    assert!(stdout(out).contains(text), "{}", stdout(out));
+}
+
+/// A replay of branch `name` stopped after its first turn: `name-replay` holds just the turn of
+/// `done`, and the turn `never sent` never reached the API.
+fn assert_replay_stopped_after(env: &TestEnv, name: &str, done: &str) {
+    let turns = log_json(env, &["--branch", &format!("{name}-replay")]);
+    assert_eq!(turns.len(), 1, "{turns:#?}");
+    assert_eq!(turns[0]["prompt"], done);
+    assert!(!env
+        .standin
+        .requests()
+        .iter()
+        .any(|r| r.user_text == "never sent"));
+}
+
 /// The context size the stand-in reported for the last main request carrying `prompt`.
 fn reported_context(env: &TestEnv, prompt: &str) -> u64 {
     env.standin
@@ -77,13 +102,8 @@ fn import_search_export_and_diff() {
     let env = TestEnv::new();
     let path = claude_session(&env, S1, &PROMPTS);
 
-    let out = ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    assert!(
-        stdout(&out).contains("imported 3 turns on 1 branch"),
-        "{}",
-        stdout(&out)
-    );
-    let name = branch_name(S1);
+    let (out, name) = import(&env, &path, S1);
+    assert_said(&out, "imported 3 turns on 1 branch");
     let turns = log_json(&env, &["--branch", &name]);
     assert_eq!(turns.len(), 3, "{turns:#?}");
     for (turn, prompt) in turns.iter().zip(PROMPTS) {
@@ -99,17 +119,9 @@ fn import_search_export_and_diff() {
 
     // A second import adds nothing (by path, and with --all).
     let out = ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    assert!(
-        stdout(&out).contains("nothing new to import"),
-        "{}",
-        stdout(&out)
-    );
+    assert_said(&out, "nothing new to import");
     let out = ok(ccx(&env, &["import", "--all"]));
-    assert!(
-        stdout(&out).contains("nothing new to import"),
-        "{}",
-        stdout(&out)
-    );
+    assert_said(&out, "nothing new to import");
     assert_eq!(log_json(&env, &["--all"]).len(), 3);
 
     // Search finds the second turn by a word only it holds.
@@ -144,8 +156,7 @@ fn import_search_export_and_diff() {
     // A second session sharing the first prompt and differing in the second: diff names turn 2.
     let other = [PROMPTS[0], "write the lexer instead"];
     let path2 = claude_session(&env, S2, &other);
-    ok(ccx(&env, &["import", path2.to_str().unwrap()]));
-    let name2 = branch_name(S2);
+    let (_, name2) = import(&env, &path2, S2);
     let turns2 = log_json(&env, &["--branch", &name2]);
     assert_eq!(turns2.len(), 2);
     let out = ok(ccx(&env, &["diff", &name, &name2, "--json"]));
@@ -181,8 +192,7 @@ fn import_search_export_and_diff() {
 fn imported_branch_replays_headlessly_onto_a_new_branch() {
     let env = TestEnv::new();
     let path = claude_session(&env, S1, &PROMPTS);
-    ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    let name = branch_name(S1);
+    let (_, name) = import(&env, &path, S1);
     let before = env.standin.main_requests().len();
 
     let mut cmd = env.command(support::ccx_path());
@@ -291,13 +301,8 @@ fn replay_stops_on_a_claude_failure_and_keeps_the_turns_done() {
         session,
         &["first fine", "then fails [[status:500]]", "never sent"],
     );
-    let out = ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    assert!(
-        stdout(&out).contains("imported 3 turns"),
-        "{}",
-        stdout(&out)
-    );
-    let name = branch_name(session);
+    let (out, name) = import(&env, &path, session);
+    assert_said(&out, "imported 3 turns");
 
     let mut cmd = env.command(support::ccx_path());
     cmd.args(["replay", &name]);
@@ -316,19 +321,8 @@ fn replay_stops_on_a_claude_failure_and_keeps_the_turns_done() {
         1,
         "one line: {err}"
     );
-    assert!(
-        stdout(&out).contains("replayed 1 of 3 turns"),
-        "{}",
-        stdout(&out)
-    );
-    let turns = log_json(&env, &["--branch", &format!("{name}-replay")]);
-    assert_eq!(turns.len(), 1, "{turns:#?}");
-    assert_eq!(turns[0]["prompt"], "first fine");
-    assert!(!env
-        .standin
-        .requests()
-        .iter()
-        .any(|r| r.user_text == "never sent"));
+    assert_said(&out, "replayed 1 of 3 turns");
+    assert_replay_stopped_after(&env, &name, "first fine");
 }
 
 #[test]
@@ -340,8 +334,7 @@ fn ctrl_c_stops_a_replay_cleanly() {
         session,
         &["quick one", "slow one [[sleep:60000]]", "never sent"],
     );
-    ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    let name = branch_name(session);
+    let (_, name) = import(&env, &path, session);
 
     let mut child = env
         .command(support::ccx_path())
@@ -370,14 +363,8 @@ fn ctrl_c_stops_a_replay_cleanly() {
     assert!(sent_at.elapsed() < Duration::from_secs(15));
     let out = child.wait_with_output().unwrap();
     assert_eq!(status.code(), Some(130), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("interrupted: replayed 1 of 3 turns"),
-        "{}",
-        stdout(&out)
-    );
-    let turns = log_json(&env, &["--branch", &format!("{name}-replay")]);
-    assert_eq!(turns.len(), 1, "{turns:#?}");
-    assert_eq!(turns[0]["prompt"], "quick one");
+    assert_said(&out, "interrupted: replayed 1 of 3 turns");
+    assert_replay_stopped_after(&env, &name, "quick one");
     // The claude run in flight was stopped: no process carries the replay's session any more.
     let replay_session = env
         .standin
@@ -398,11 +385,6 @@ fn ctrl_c_stops_a_replay_cleanly() {
         support::wait_until(Duration::from_secs(30), || (!running()).then_some(())).is_some(),
         "claude --resume {replay_session} still runs"
     );
-    assert!(!env
-        .standin
-        .requests()
-        .iter()
-        .any(|r| r.user_text == "never sent"));
 }
 
 #[test]
@@ -412,8 +394,7 @@ fn export_redacts_and_does_not_overwrite_without_force() {
     let session = "55555555-aaaa-4bbb-8ccc-000000000005";
     let prompt = format!("use the key {key} for the client [[reply:noted, no secrets here]]");
     let path = claude_session(&env, session, &[&prompt]);
-    ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    let name = branch_name(session);
+    let (_, name) = import(&env, &path, session);
 
     let out = ok(ccx(&env, &["export", &name]));
     assert!(
@@ -470,11 +451,7 @@ fn output_into_a_pipe_closed_early_ends_quietly() {
     let prompts: Vec<&str> = prompts.iter().map(String::as_str).collect();
     let path = synthetic_transcript(&env, S1, &prompts);
     let out = ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    assert!(
-        stdout(&out).contains("imported 300 turns"),
-        "{}",
-        stdout(&out)
-    );
+    assert_said(&out, "imported 300 turns");
     // Each writes far more than a pipe holds (64 KiB), so the reader's going is certain to
     // be seen.
     let branch = branch_name(S1);
@@ -536,8 +513,7 @@ fn deep_search_and_html_export_see_tool_calls() {
     let out = output_with_timeout(&mut cmd, Duration::from_secs(120)).expect("claude -p");
     assert!(out.status.success(), "{}", stderr(&out));
     let path = env.transcript_path(session).expect("the transcript");
-    ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    let name = branch_name(session);
+    let (_, name) = import(&env, &path, session);
 
     // The command (in the tool input) and the output (only in the tool result).
     let out = ok(ccx(&env, &["search", "wombat-42-out", "--json"]));
