@@ -384,6 +384,19 @@ pub fn wait_until<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Opt
     }
 }
 
+/// The standard output of `out`, a process that must have succeeded (else the test fails,
+/// showing both its streams).
+pub fn stdout_of_success(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}: {stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// Run `cmd` (stdout/stderr captured) and wait at most `timeout`; on timeout the process is
 /// killed and `Err` says so with what it printed.
 pub fn output_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<Output, String> {
