@@ -73,7 +73,8 @@ fn clone_then_run_sh_ends_in_a_recorded_claude() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let run = PtySession::spawn_with(
+    let run = PtySession::spawn_as(
+        support::terminal::Personality::from_env(),
         env.project.join("ccx-repo/scripts/run.sh"),
         &[],
         &vars,

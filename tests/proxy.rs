@@ -198,7 +198,8 @@ fn ccx_in_terminal(script: &str) -> PtySession {
         "{script}; ",
         script = script.replace("CCX", &ccx.to_string_lossy())
     );
-    PtySession::spawn_with(
+    PtySession::spawn_as(
+        support::terminal::Personality::from_env(),
         "/bin/sh",
         &["-c", &outer],
         &vars,

@@ -486,31 +486,21 @@ impl PtySession {
         cols: u16,
         rows: u16,
     ) -> PtySession {
-        Self::spawn_with(program, args, &env.vars(), &env.project, cols, rows)
-    }
-
-    /// Spawn with an explicit environment and cwd.
-    pub fn spawn_with(
-        program: impl AsRef<std::ffi::OsStr>,
-        args: &[&str],
-        vars: &[(String, String)],
-        cwd: &Path,
-        cols: u16,
-        rows: u16,
-    ) -> PtySession {
+        let terminal = Personality::from_env();
         Self::spawn_as(
-            Personality::from_env(),
+            terminal,
             program,
             args,
-            vars,
-            cwd,
+            &env.vars(),
+            &env.project,
             cols,
             rows,
         )
     }
 
-    /// Spawn in a terminal that answers queries as `terminal` does (see
-    /// [`super::terminal`]); each reply is written in two pieces, split at a different byte
+    /// Spawn with the environment `vars` in `cwd`, in a terminal that answers queries as
+    /// `terminal` does (see [`super::terminal`]; `Personality::from_env()` for the test
+    /// run's); each reply is written in two pieces, split at a different byte
     /// each time, as a slow terminal or link may deliver it.
     pub fn spawn_as(
         terminal: Personality,
