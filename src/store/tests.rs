@@ -497,6 +497,18 @@ fn finished(prompt: &str, key: &str) -> FinishedTurn {
     }
 }
 
+/// Imports `count` turns, `turn(0)` to `turn(count - 1)`, onto a new branch `imp`, 1000 at a
+/// time.
+fn import_many(store: &Store, count: u64, turn: impl Fn(u64) -> FinishedTurn) {
+    import_branch(store, "imp", None);
+    for chunk in (0..count).collect::<Vec<u64>>().chunks(1000) {
+        let turns = chunk.iter().map(|&i| turn(i)).collect();
+        store
+            .import_turns("imp", "imported-session", turns)
+            .unwrap();
+    }
+}
+
 fn import_branch(store: &Store, name: &str, head: Option<u64>) {
     store
         .create_branch(Branch {
@@ -629,20 +641,11 @@ fn keys_of_deleted_turns_are_forgotten_and_their_ids_never_given_again() {
 fn a_big_log_is_searched_in_parts_without_losing_or_reordering_a_match() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    import_branch(&store, "imp", None);
     let count = 9001;
-    for chunk in (0..count).collect::<Vec<u64>>().chunks(1000) {
-        let turns = chunk
-            .iter()
-            .map(|i| {
-                let word = if i % 997 == 0 { "Needle" } else { "hay" };
-                finished(&format!("turn {i} {word}"), &format!("k{i}"))
-            })
-            .collect();
-        store
-            .import_turns("imp", "imported-session", turns)
-            .unwrap();
-    }
+    import_many(&store, count, |i| {
+        let word = if i % 997 == 0 { "Needle" } else { "hay" };
+        finished(&format!("turn {i} {word}"), &format!("k{i}"))
+    });
     let found = store.search_candidates(&["nEEDLE".to_string()]).unwrap();
     let expected: Vec<u64> = (0..count).filter(|i| i % 997 == 0).map(|i| i + 1).collect();
     assert_eq!(ids(&found), expected);
@@ -703,25 +706,16 @@ fn a_client_imports_through_the_owner() {
 fn deep_search_candidates_look_in_the_entries_too_and_travel_to_clients() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    import_branch(&store, "imp", None);
     // Enough turns for the scan to be cut into parallel ranges.
     let count = 9001;
-    for chunk in (0..count).collect::<Vec<u64>>().chunks(1000) {
-        let turns = chunk
-            .iter()
-            .map(|i| {
-                let mut t = finished(&format!("turn {i}"), &format!("k{i}"));
-                let output = if i % 997 == 0 { "Segfault here" } else { "ok" };
-                t.entries = serde_json::json!([{"type": "user", "message": {"content": [
-                    {"type": "tool_result", "tool_use_id": "x", "content": output}]}}])
-                .to_string();
-                t
-            })
-            .collect();
-        store
-            .import_turns("imp", "imported-session", turns)
-            .unwrap();
-    }
+    import_many(&store, count, |i| {
+        let mut t = finished(&format!("turn {i}"), &format!("k{i}"));
+        let output = if i % 997 == 0 { "Segfault here" } else { "ok" };
+        t.entries = serde_json::json!([{"type": "user", "message": {"content": [
+            {"type": "tool_result", "tool_use_id": "x", "content": output}]}}])
+        .to_string();
+        t
+    });
     let expected: Vec<u64> = (0..count).filter(|i| i % 997 == 0).map(|i| i + 1).collect();
     let found = store
         .deep_search_candidates(&["SEGFAULT".to_string()])
