@@ -192,6 +192,16 @@ fn populated_repo() -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
+/// Runs `test` (within 60 s) in a fresh [`populated_repo`], given its root and a snapshotter
+/// for it.
+fn in_populated_repo(test: impl FnOnce(&Path, Snapshotter) + Send + 'static) {
+    bounded(60, || {
+        let (_dir, root) = populated_repo();
+        let snap = Snapshotter::find(&root).unwrap();
+        test(&root, snap);
+    });
+}
+
 #[test]
 fn snapshot_captures_working_tree_and_touches_nothing() {
     bounded(60, || {
@@ -291,9 +301,7 @@ fn snapshot_captures_working_tree_and_touches_nothing() {
 
 #[test]
 fn snapshots_of_one_name_chain() {
-    bounded(60, || {
-        let (_dir, root) = populated_repo();
-        let snap = Snapshotter::find(&root).unwrap();
+    in_populated_repo(|root, snap| {
         let first = snap.snapshot("main", "ccx: turn 1 of main").unwrap();
         write(&root, "a.txt", "changed\n");
         let second = snap.snapshot("main", "ccx: turn 2 of main").unwrap();
@@ -334,11 +342,9 @@ fn snapshots_of_one_name_chain() {
 
 #[test]
 fn restore_puts_files_back_and_the_backup_undoes_it() {
-    bounded(60, || {
-        let (_dir, root) = populated_repo();
+    in_populated_repo(|root, snap| {
         write(&root, "untracked-then.txt", "was here at the snapshot\n");
         write(&root, "debug.log", "ignored, before\n");
-        let snap = Snapshotter::find(&root).unwrap();
         let earlier = snap.snapshot("main", "ccx: turn 1 of main").unwrap();
         let at_snapshot = tree_state(&root);
 
@@ -453,9 +459,7 @@ fn restore_puts_files_back_and_the_backup_undoes_it() {
 
 #[test]
 fn restore_writes_only_what_differs() {
-    bounded(60, || {
-        let (_dir, root) = populated_repo();
-        let snap = Snapshotter::find(&root).unwrap();
+    in_populated_repo(|root, snap| {
         let earlier = snap.snapshot("main", "ccx: turn 1").unwrap();
         let mtime_b = fs::metadata(root.join("b.txt"))
             .unwrap()
@@ -484,10 +488,8 @@ fn restore_writes_only_what_differs() {
 
 #[test]
 fn restore_handles_file_and_directory_swaps() {
-    bounded(60, || {
-        let (_dir, root) = populated_repo();
+    in_populated_repo(|root, snap| {
         write(&root, "thing", "a file\n");
-        let snap = Snapshotter::find(&root).unwrap();
         let file_version = snap.snapshot("main", "ccx: file").unwrap();
         fs::remove_file(root.join("thing")).unwrap();
         write(&root, "thing/inside.txt", "now a dir\n");
@@ -502,10 +504,8 @@ fn restore_handles_file_and_directory_swaps() {
 
 #[test]
 fn an_ignored_file_the_target_overwrites_is_backed_up() {
-    bounded(60, || {
-        let (_dir, root) = populated_repo();
+    in_populated_repo(|root, snap| {
         write(&root, "gen.txt", "generated v1\n");
-        let snap = Snapshotter::find(&root).unwrap();
         let earlier = snap.snapshot("main", "ccx: turn 1").unwrap();
         // Now gen.txt becomes ignored (untracked .gitignore change) and is edited.
         write(&root, ".gitignore", "*.log\nbuild/\ngen.txt\n");
