@@ -12,7 +12,7 @@ use support::ccx::{
     ask, ask_for, close_editor, session_with_turns, type_command, wait_for_finished_turns,
     EDITOR_MARK, QUICK, START, TURN,
 };
-use support::terminal::{Personality, ALL};
+use support::terminal::Personality;
 use support::{ccx_path, PtySession, TestEnv};
 
 /// Presses `:` at once (no pause for the screen to settle) and expects the editor; then runs
@@ -138,22 +138,22 @@ fn colon_everywhere(terminal: Personality) {
     nothing_typed_in_the_editor_reached_claude(&env);
 }
 
-/// One test per terminal personality ([`support::terminal::ALL`]), so a failure names the
+/// One test per terminal personality ([`support::terminal::all`]), so a failure names the
 /// terminal.
 macro_rules! colon_everywhere_in {
     ($($test:ident: $terminal:expr),* $(,)?) => {$(
         #[test]
         fn $test() {
-            colon_everywhere($terminal);
+            colon_everywhere(Personality::by_name($terminal));
         }
     )*};
 }
 
 colon_everywhere_in!(
-    colon_opens_the_editor_everywhere_in_xterm: ALL[0],
-    colon_opens_the_editor_everywhere_in_tmux: ALL[1],
-    colon_opens_the_editor_everywhere_in_kitty: ALL[2],
-    colon_opens_the_editor_everywhere_in_wezterm: ALL[3],
+    colon_opens_the_editor_everywhere_in_xterm: "xterm",
+    colon_opens_the_editor_everywhere_in_tmux: "tmux",
+    colon_opens_the_editor_everywhere_in_kitty: "kitty",
+    colon_opens_the_editor_everywhere_in_wezterm: "wezterm",
 );
 
 #[test]
