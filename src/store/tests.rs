@@ -33,6 +33,11 @@ fn ids(turns: &[Turn]) -> Vec<u64> {
     turns.iter().map(|t| t.id).collect()
 }
 
+/// The branch that branch `name` was forked from.
+fn parent_of(store: &Store, name: &str) -> Option<String> {
+    store.branch(name).unwrap().unwrap().parent_branch
+}
+
 #[test]
 fn round_trip_and_fork_lineage() {
     let dir = tempfile::tempdir().unwrap();
@@ -424,15 +429,7 @@ fn rename_renames_everywhere_the_branch_is_named() {
     store.rename_branch("side", "experiment").unwrap();
     assert!(store.branch("side").unwrap().is_none());
     assert_eq!(store.turn(4).unwrap().unwrap().branch, "experiment");
-    assert_eq!(
-        store
-            .branch("leaf")
-            .unwrap()
-            .unwrap()
-            .parent_branch
-            .as_deref(),
-        Some("experiment")
-    );
+    assert_eq!(parent_of(&store, "leaf").as_deref(), Some("experiment"));
     assert_eq!(
         store.branch_for_session("s-side").unwrap().unwrap().name,
         "experiment"
@@ -441,13 +438,7 @@ fn rename_renames_everywhere_the_branch_is_named() {
         store.get_meta("current_branch").unwrap(),
         Some(serde_json::json!("experiment"))
     );
-    let ids: Vec<u64> = store
-        .lineage("leaf")
-        .unwrap()
-        .iter()
-        .map(|t| t.id)
-        .collect();
-    assert_eq!(ids, [1, 2, 4, 5]);
+    assert_eq!(ids(&store.lineage("leaf").unwrap()), [1, 2, 4, 5]);
     // Clashes and missing names change nothing.
     assert!(store.rename_branch("experiment", "main").is_err());
     assert!(store.rename_branch("nope", "x").is_err());
@@ -461,22 +452,8 @@ fn delete_keeps_the_turns_other_branches_pass_through() {
     assert_eq!(store.delete_branch("side").unwrap(), 0);
     assert!(store.branch("side").unwrap().is_none());
     assert!(store.turn(4).unwrap().is_some());
-    assert_eq!(
-        store
-            .branch("leaf")
-            .unwrap()
-            .unwrap()
-            .parent_branch
-            .as_deref(),
-        Some("main")
-    );
-    let ids: Vec<u64> = store
-        .lineage("leaf")
-        .unwrap()
-        .iter()
-        .map(|t| t.id)
-        .collect();
-    assert_eq!(ids, [1, 2, 4, 5]);
+    assert_eq!(parent_of(&store, "leaf").as_deref(), Some("main"));
+    assert_eq!(ids(&store.lineage("leaf").unwrap()), [1, 2, 4, 5]);
     // leaf's own turn 5 is nobody else's: it goes, with its entries.
     assert_eq!(store.delete_branch("leaf").unwrap(), 1);
     assert!(store.turn(5).unwrap().is_none());
