@@ -67,6 +67,17 @@ fn biggest_file(db: &Path) -> PathBuf {
     files.pop().expect("files in db/").1
 }
 
+/// Overwrites an eighth of the biggest file of the sled directory `db`, from its middle on,
+/// with [`garbage`] of `seed`.
+fn garbage_in_the_middle(db: &Path, seed: u64) {
+    let file = biggest_file(db);
+    let len = std::fs::metadata(&file).unwrap().len();
+    let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.seek(SeekFrom::Start(len / 2)).unwrap();
+    f.write_all(&garbage((len / 8).max(64) as usize, seed))
+        .unwrap();
+}
+
 fn collect(dir: &Path, out: &mut Vec<(u64, PathBuf)>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let t = e.file_type().unwrap();
@@ -238,13 +249,7 @@ fn truncated_store_keeps_what_survived() {
 fn garbage_in_the_middle_keeps_what_survived() {
     let dir = tempfile::tempdir().unwrap();
     let original = make_store(dir.path());
-    let file = biggest_file(&dir.path().join("db"));
-    let len = std::fs::metadata(&file).unwrap().len();
-    let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
-    f.seek(SeekFrom::Start(len / 2)).unwrap();
-    f.write_all(&garbage((len / 8).max(64) as usize, 7))
-        .unwrap();
-    drop(f);
+    garbage_in_the_middle(&dir.path().join("db"), 7);
     let n = recover_and_check(dir.path(), &original, "garbage in the middle");
     // sled reads the part before the garbage; the scan finds most of what lies after it.
     assert!(
@@ -391,13 +396,7 @@ fn doctor_notices_a_log_that_sled_reads_only_in_part() {
     let env = TestEnv::new();
     let dir = env_store_dir(&env);
     let original = make_store(&dir);
-    let file = biggest_file(&dir.join("db"));
-    let len = std::fs::metadata(&file).unwrap().len();
-    let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
-    f.seek(SeekFrom::Start(len / 2)).unwrap();
-    f.write_all(&garbage((len / 8).max(64) as usize, 5))
-        .unwrap();
-    drop(f);
+    garbage_in_the_middle(&dir.join("db"), 5);
 
     let (code, text) = doctor(&env, &["doctor"]);
     assert_eq!(code, Some(1), "{text}");
@@ -437,10 +436,7 @@ fn recovery_keeps_what_was_imported() {
             .unwrap();
         let turn = |key: &str| ccx::model::FinishedTurn {
             start: TurnStart {
-                branch: String::new(),
-                kind: TurnKind::Prompt,
                 prompt: format!("prompt {key}"),
-                input: None,
                 session_id: "session-x".into(),
                 started_at: ccx::model::now_rfc3339(),
                 ..Default::default()
@@ -451,10 +447,7 @@ fn recovery_keeps_what_was_imported() {
                 context_tokens: 1,
                 output_tokens: 1,
                 est_tokens: 1,
-                interrupted: false,
-                files: Vec::new(),
-                snapshot: None,
-                entries: Vec::new(),
+                ..Default::default()
             },
             entries: serde_json::json!([{"uuid": key}]).to_string(),
             source_key: key.into(),
