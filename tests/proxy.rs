@@ -59,6 +59,23 @@ fn run_then<R: Send + 'static>(
     (outcome, sink.text(), returned)
 }
 
+/// Runs a program, then restarts it as `restarted` (a shell script) with the fallback
+/// `echo fallback-running; exit 5`, and calls `then` with the new program's PID. Returns how the
+/// session ended and what reached the terminal.
+fn restart_with_fallback(
+    restarted: String,
+    then: impl FnOnce(&ProxyHandle, u32) + Send + 'static,
+) -> (ProxyOutcome, String) {
+    let (outcome, text, ()) = run_then("echo original; exec sleep 30", "original", move |handle| {
+        let fallback = sh("echo fallback-running; exit 5");
+        let pid = handle
+            .restart(sh(&restarted), Some(fallback), T)
+            .expect("restarted");
+        then(&handle, pid);
+    });
+    (outcome, text)
+}
+
 /// `ccx exec` of a shell that writes its PID to a file, then runs `then` (shell code, with
 /// the shell's stdout on ccx's); returns ccx and the shell's PID once it has started.
 fn exec_child(dir: &std::path::Path, then: &str) -> (std::process::Child, u32) {
@@ -306,15 +323,7 @@ fn engine_restarts_a_program_in_the_same_pty() {
 
 #[test]
 fn a_restarted_program_that_dies_at_once_is_replaced_by_its_fallback() {
-    let (outcome, text, ()) = run_then("echo original; exec sleep 30", "original", |handle| {
-        handle
-            .restart(
-                sh("echo refusing; exit 1"),
-                Some(sh("echo fallback-running; exit 5")),
-                T,
-            )
-            .expect("restarted");
-    });
+    let (outcome, text) = restart_with_fallback("echo refusing; exit 1".into(), |_, _| {});
     assert!(
         text.contains("refusing") && text.contains("fallback-running"),
         "{text}"
@@ -330,17 +339,11 @@ fn a_restarted_program_that_dies_at_once_is_replaced_by_its_fallback() {
 fn a_restarted_program_that_started_well_ends_the_session_when_it_exits() {
     let dir = tempfile::tempdir().unwrap();
     let go_file = dir.path().join("go");
-    let (outcome, text, ()) = run_then("echo original; exec sleep 30", "original", move |handle| {
-        let pid = handle
-            .restart(
-                sh(&format!(
-                    "echo started-well; while [ ! -e '{}' ]; do sleep 0.05; done; exit 7",
-                    go_file.display()
-                )),
-                Some(sh("echo fallback-running; exit 5")),
-                T,
-            )
-            .expect("restarted");
+    let restarted = format!(
+        "echo started-well; while [ ! -e '{}' ]; do sleep 0.05; done; exit 7",
+        go_file.display()
+    );
+    let (outcome, text) = restart_with_fallback(restarted, move |handle, pid| {
         // Like the controller once claude shows its prompt; then the person leaves it.
         handle.confirm_started(pid);
         std::fs::write(&go_file, b"").unwrap();
