@@ -6,8 +6,8 @@ mod support;
 
 use serde_json::Value;
 use support::ccx::{
-    ask, ask_for, meta_switch, prompts, session_with_turns, start_ccx, tree,
-    wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
+    ask, ask_for, assert_opens_a_fresh_branch, meta_switch, prompts, session_with_turns, start_ccx,
+    tree, turn_with, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
 };
 use support::{wait_until, TestEnv};
 
@@ -316,12 +316,8 @@ fn clear_starts_a_fresh_session_and_rename_follows_the_current_branch() {
         "a fresh session has none of the old one"
     );
     let turns = wait_for_finished_turns(&env, 2, &["--all"]);
-    let fresh = turns
-        .iter()
-        .find(|t| t["prompt"] == "fresh start [[reply:fresh reply]]")
-        .unwrap();
-    assert_ne!(fresh["branch"], "main");
-    assert!(fresh["parent"].is_null());
+    let fresh = turn_with(&turns, "fresh start [[reply:fresh reply]]");
+    assert_opens_a_fresh_branch(&fresh);
     let fresh_branch = fresh["branch"].as_str().unwrap().to_string();
 
     support::ccx::meta(&session, &format!("rename {fresh_branch} clean-slate"));

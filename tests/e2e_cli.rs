@@ -59,6 +59,12 @@ fn import(env: &TestEnv, path: &std::path::Path, session: &str) -> (std::process
     (out, branch_name(session))
 }
 
+/// Asserts that ccx failed and said `text` on its standard error.
+fn assert_failed_saying(out: &std::process::Output, text: &str) {
+    assert!(!out.status.success(), "{}", stdout(out));
+    assert!(stderr(out).contains(text), "{}", stderr(out));
+}
+
 /// Asserts that ccx printed `text` on its standard output.
 fn assert_said(out: &std::process::Output, text: &str) {
     assert!(stdout(out).contains(text), "{}", stdout(out));
@@ -180,12 +186,7 @@ fn import_search_export_and_diff() {
     assert!(text.contains("write the lexer instead"), "{text}");
 
     let out = ccx(&env, &["diff", &name, "no-such-branch"]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("no branch 'no-such-branch'"),
-        "{}",
-        stderr(&out)
-    );
+    assert_failed_saying(&out, "no branch 'no-such-branch'");
 }
 
 #[test]
@@ -422,8 +423,7 @@ fn export_redacts_and_does_not_overwrite_without_force() {
     );
     std::fs::write(&file, "mine").unwrap();
     let out = ccx(&env, &["export", &name, "-o", file.to_str().unwrap()]);
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_failed_saying(&out, "--force");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
     ok(ccx(
         &env,
@@ -601,13 +601,8 @@ fn deep_search_and_html_export_see_tool_calls() {
             "/nonexistent-dir/x.html",
         ],
     );
-    assert!(!out.status.success());
+    assert_failed_saying(&out, "/nonexistent-dir/x.html");
     assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("/nonexistent-dir/x.html"),
-        "{}",
-        stderr(&out)
-    );
 }
 
 /// `:export FILE.html` inside a ccx session: the page holds the turn and its Write call,

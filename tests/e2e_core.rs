@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, ask_for, assert_claude_ends, ccx, ccx_json, log_json, session_with_turns, start_ccx,
-    wait_for_finished_turns, TURN,
+    ask, ask_for, assert_claude_ends, ccx, ccx_json, exit_cleanly, log_json, session_with_turns,
+    start_ccx, wait_for_finished_turns, TURN,
 };
 use support::harness::children_of;
 use support::{ccx_path, pid_alive, wait_until, TestEnv};
@@ -51,12 +51,7 @@ fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     let shown = ccx_json(&env, &["show", "HEAD~1", "--json"]);
     assert_eq!(shown["id"], first["id"]);
 
-    session.type_and_submit("/exit");
-    assert_eq!(
-        session.wait_exit(TURN),
-        Some(0),
-        "ccx exit code after /exit"
-    );
+    exit_cleanly(&session);
 }
 
 #[test]
@@ -148,8 +143,7 @@ fn two_sessions_in_one_project_and_a_reader_record_everything() {
     assert_eq!(ids.len(), 4, "ids are unique");
 
     for s in [&a, &b] {
-        s.type_and_submit("/exit");
-        assert_eq!(s.wait_exit(TURN), Some(0));
+        exit_cleanly(&s);
     }
 }
 
@@ -204,8 +198,7 @@ fn forged_hook_messages_record_nothing() {
     let turns = wait_for_finished_turns(&env, 2, &[]);
     assert_eq!(turns.len(), 2, "{turns:#?}");
     assert!(turns.iter().all(|t| t["prompt"] != "forged prompt"));
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 /// Makes the project's turn log impossible to open: sled keeps a directory where this puts a
@@ -224,8 +217,7 @@ fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
     let session = start_ccx(&env, &[]);
     ask_for(&session, "works anyway", "claude still answers");
     session.wait_for_text("not recording", TURN).unwrap();
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 /// `:quit` ends Claude and ccx whatever the turn log's state (it used to answer "the turn log
@@ -375,8 +367,7 @@ fn every_file_ccx_makes_is_private_and_its_names_hide_the_secret() {
         .collect();
     assert_eq!(made_by_ccx, Vec::<String>::new(), "runtime files");
 
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
     assert!(!stale.exists(), "the stale store socket is removed at exit");
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
@@ -489,8 +480,7 @@ fn a_wrong_config_key_is_named_on_screen_and_in_doctor() {
                 .any(|l| l.contains("config.toml: ") && l.contains(said))
         })
         .unwrap_or_else(|screen| panic!("the footer does not name the key:\n{screen}"));
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
     let log = std::fs::read_to_string(env.data_dir.join("ccx.log")).unwrap_or_default();
     assert_eq!(log.lines().filter(|l| l.contains(said)).count(), 1, "{log}");
 

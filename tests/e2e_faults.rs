@@ -13,7 +13,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::ccx::{
-    ask, ask_for, ccx, log_json, session_with_turns, start_ccx, wait_for_finished_turns, TURN,
+    ask, ask_for, ccx, exit_cleanly, log_json, session_with_turns, start_ccx,
+    wait_for_finished_turns, TURN,
 };
 use support::harness::children_of;
 use support::{ccx_path, pid_alive, wait_until, PtySession, TestEnv};
@@ -422,8 +423,7 @@ fn a_flood_of_hostile_hook_messages_is_dropped_and_ccx_stays_responsive() {
     println!("ccx.log grew {grown} bytes; highest drop count logged #{most}");
     assert!(most >= 1000, "drops counted: {text}");
     assert!(grown < 300 * 1024, "ccx.log grew {grown} bytes");
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 /// A tmpfs mounted for the test, unmounted when dropped.
@@ -527,8 +527,7 @@ fn full_disk(space_comes_back: bool) {
     assert_eq!(session.try_exit(), None, "ccx keeps running on a full disk");
 
     if !space_comes_back {
-        session.type_and_submit("/exit");
-        assert_eq!(session.wait_exit(TURN), Some(0));
+        exit_cleanly(&session);
         // Claude may or may not have stored the prompt before the space ran out; the reply
         // came after, so it is named.
         let output = wait_until(Duration::from_secs(10), || {
@@ -598,8 +597,7 @@ fn full_disk(space_comes_back: bool) {
     session
         .wait_for(TURN, |screen| !screen.contains("not recording"))
         .unwrap_or_else(|screen| panic!("the footer still says recording stopped:\n{screen}"));
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
     let output = String::from_utf8_lossy(&session.raw_output()).into_owned();
     assert!(!output.contains("not saved"), "{output}");
 }

@@ -9,8 +9,8 @@ mod support;
 use serde_json::Value;
 use std::time::Duration;
 use support::ccx::{
-    ask, ask_for, assert_claude_ends, ccx, ccx_json, log_json, prompts, session_with_turns,
-    start_ccx, tree, turn_with, wait_for_finished_turns, wait_request, TURN,
+    ask, ask_for, assert_claude_ends, ccx, ccx_json, exit_cleanly, log_json, prompts,
+    session_with_turns, start_ccx, tree, turn_with, wait_for_finished_turns, wait_request, TURN,
 };
 use support::harness::children_of;
 use support::{wait_until, TestEnv};
@@ -137,8 +137,7 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
             "delta [[reply:fourth answer]]"
         ]
     );
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 #[test]
@@ -163,8 +162,7 @@ fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     let last = turn_with(&turns, "the last words");
     assert_eq!(last["reply"], "drawn then killed", "{last:#}");
     assert_eq!(last["interrupted"], false);
-    again.type_and_submit("/exit");
-    assert_eq!(again.wait_exit(TURN), Some(0));
+    exit_cleanly(&again);
 }
 
 #[test]
@@ -209,8 +207,7 @@ fn a_bash_tool_call_cannot_forge_a_turn() {
     let turns = wait_for_finished_turns(&env, 3, &[]);
     assert_eq!(turns.len(), 3, "{turns:#?}");
     assert!(turns.iter().all(|t| t["prompt"] != "forged prompt"));
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 /// Every turn of the project (all branches), waiting until `pred` holds for them.
@@ -296,8 +293,7 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let fresh = turn_with(&turns, "fresh");
     assert!(fresh["parent"].is_null());
     assert_eq!(fresh["branch"], "session-2");
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 /// (prompt, parent's prompt) of every turn of the store in `data_dir`, sorted.

@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, close_editor, meta, meta_switch, session_with_turns, start_ccx, wait_for_finished_turns,
-    wait_request, QUICK, TURN,
+    ask, assert_opens_a_fresh_branch, close_editor, meta, meta_switch, session_with_turns,
+    start_ccx, wait_for_finished_turns, wait_request, QUICK, TURN,
 };
 use support::standin::Kind;
 use support::{wait_until, PtySession, TestEnv};
@@ -84,8 +84,7 @@ fn summarize_then_brief_hands_off_to_a_fresh_session() {
         .iter()
         .find(|t| t["kind"] == "brief")
         .expect("a brief turn");
-    assert_ne!(brief_turn["branch"], "main");
-    assert!(brief_turn["parent"].is_null());
+    assert_opens_a_fresh_branch(brief_turn);
 }
 
 #[test]

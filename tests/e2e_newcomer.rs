@@ -6,8 +6,9 @@
 mod support;
 
 use support::ccx::{
-    ask, ask_for, close_editor, log_json, meta_switch, open_editor, session_with_turns, start_ccx,
-    type_command, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
+    ask, ask_for, close_editor, exit_cleanly, log_json, meta_switch, open_editor,
+    session_with_turns, start_ccx, type_command, wait_for_finished_turns, wait_request,
+    EDITOR_MARK, QUICK, TURN,
 };
 use support::standin::Kind;
 use support::{wait_until, TestEnv};
@@ -49,8 +50,7 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
     let first = start_ccx(&env, &[]);
     ask(&first, "on main [[reply:main answer]]", "main answer");
     wait_for_finished_turns(&env, 1, &[]);
-    first.type_and_submit("/exit");
-    assert_eq!(first.wait_exit(TURN), Some(0), "{}", first.screen());
+    exit_cleanly(&first);
 
     let second = start_ccx(&env, &[]);
     ask_for(&second, "second talk", "second answer");
@@ -64,8 +64,7 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
     assert_eq!(branch, "session-2", "a second conversation's branch");
     let session_id = second_turn["session_id"].as_str().unwrap().to_string();
 
-    second.type_and_submit("/exit");
-    assert_eq!(second.wait_exit(TURN), Some(0), "{}", second.screen());
+    exit_cleanly(&second);
     let expected = format!("ccx --resume {session_id}");
     second
         .wait_for(TURN, |s| s.contains(&expected))
@@ -98,8 +97,7 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
         request.history_contains("second talk") && !request.history_contains("on main"),
         "Claude got that conversation back"
     );
-    resumed.type_and_submit("/exit");
-    assert_eq!(resumed.wait_exit(TURN), Some(0));
+    exit_cleanly(&resumed);
 }
 
 #[test]

@@ -12,7 +12,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::ccx::{
-    ask, ask_for, log_json, meta_switch, prompts, start_ccx, wait_for_finished_turns, TURN,
+    ask, ask_for, exit_cleanly, log_json, meta_switch, prompts, start_ccx, wait_for_finished_turns,
+    TURN,
 };
 use support::harness::{children_of, pinned_claude_path};
 use support::{claude_path, wait_until, TestEnv};
@@ -150,13 +151,7 @@ fn an_update_under_a_running_session_is_used_at_the_next_branch() {
         versions(&new_session)
     );
 
-    session.type_and_submit("/exit");
-    assert_eq!(
-        session.wait_exit(TURN),
-        Some(0),
-        "ccx exits on /exit; screen:\n{}",
-        session.screen()
-    );
+    exit_cleanly(&session);
     assert!(
         wait_until(Duration::from_secs(10), || (!support::pid_alive(new_pid))
             .then_some(()))

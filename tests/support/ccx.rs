@@ -117,6 +117,12 @@ pub fn turn_with(turns: &[Value], prompt_start: &str) -> Value {
         .clone()
 }
 
+/// Asserts that `turn` began a fresh conversation: the first turn of a new branch, not main.
+pub fn assert_opens_a_fresh_branch(turn: &Value) {
+    assert_ne!(turn["branch"], "main", "{turn:#}");
+    assert!(turn["parent"].is_null(), "{turn:#}");
+}
+
 /// `ccx tree --json`: the branches.
 pub fn tree(env: &TestEnv) -> Vec<Value> {
     match ccx_json(env, &["tree", "--json"]) {
@@ -137,6 +143,17 @@ pub fn assert_claude_ends(pids: Vec<u32>) {
             panic!("claude (pid {pid}) outlived ccx");
         }
     }
+}
+
+/// Ends Claude with `/exit` and asserts that ccx then exits with code 0.
+pub fn exit_cleanly(session: &PtySession) {
+    session.type_and_submit("/exit");
+    assert_eq!(
+        session.wait_exit(TURN),
+        Some(0),
+        "ccx's exit code after /exit; screen:\n{}",
+        session.screen()
+    );
 }
 
 /// Shown in ccx's editor header: its presence means the editor is open.
