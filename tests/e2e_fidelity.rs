@@ -9,10 +9,9 @@ mod support;
 use serde_json::Value;
 use std::time::Duration;
 use support::ccx::{
-    ask, ask_for, assert_claude_ends, ccx, ccx_json, exit_cleanly, log_json, prompts,
+    ask, ask_for, ccx, ccx_json, exit_cleanly, kill_9_leaving_no_claude, log_json, prompts,
     session_with_turns, start_ccx, tree, turn_with, wait_for_finished_turns, wait_request, TURN,
 };
-use support::harness::children_of;
 use support::{wait_until, TestEnv};
 
 /// Two turns on main before Claude forks.
@@ -51,9 +50,15 @@ fn restore_conversation_before(session: &support::PtySession, prompt: &str) {
     session.send(b"\r");
     choose_in_menu(session, "\u{276f} 1. Restore conversation", b"\x1b[A");
     session.send(b"\r");
+    clear_input_once_gone(session, "Restore conversation");
+}
+
+/// Once Claude's menu showing `menu_text` has closed, clears Claude's input box (Ctrl-U), where
+/// Claude puts the prompt back after a rewind.
+fn clear_input_once_gone(session: &support::PtySession, menu_text: &str) {
     session
-        .wait_for(TURN, |s| !s.contains("Restore conversation"))
-        .unwrap();
+        .wait_for(TURN, |s| !s.contains(menu_text))
+        .unwrap_or_else(|screen| panic!("{menu_text:?} stayed on screen:\n{screen}"));
     std::thread::sleep(Duration::from_millis(500));
     session.send(b"\x15");
     std::thread::sleep(Duration::from_millis(300));
@@ -144,10 +149,8 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
 fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     let env = TestEnv::new();
     let (session, _) = session_with_turns(&env, &[("warm up", "ready")]);
-    let claude_pids = children_of(session.pid());
     ask_for(&session, "the last words", "drawn then killed");
-    session.kill_9();
-    assert_claude_ends(claude_pids);
+    kill_9_leaving_no_claude(&session);
 
     // The next start finishes what the dead ccx left running, from Claude's transcript.
     let again = start_ccx(&env, &[]);
@@ -263,12 +266,7 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     assert_eq!(main["head"], t3["id"]);
 
     // /compact continues the summary's branch as a compact turn.
-    session
-        .wait_for(TURN, |s| !s.contains("Summarize from here"))
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\x15");
-    std::thread::sleep(Duration::from_millis(300));
+    clear_input_once_gone(&session, "Summarize from here");
     session.type_and_submit("/compact");
     let turns = all_turns_until(&env, "a compact turn", |ts| {
         ts.iter()

@@ -131,9 +131,12 @@ pub fn tree(env: &TestEnv) -> Vec<Value> {
     }
 }
 
-/// Waits until each of `pids` (claude processes under a ccx that was just killed) has ended;
-/// SIGKILLs and fails on one still alive after 20 s.
-pub fn assert_claude_ends(pids: Vec<u32>) {
+/// Kills ccx with SIGKILL and waits until the claude it ran (its children, of which there must
+/// be one) has ended too; SIGKILLs and fails on one still alive after 20 s.
+pub fn kill_9_leaving_no_claude(session: &PtySession) {
+    let pids = super::harness::children_of(session.pid());
+    assert!(!pids.is_empty(), "claude runs under ccx");
+    session.kill_9();
     for pid in pids {
         let gone = wait_until(Duration::from_secs(20), || {
             (!super::harness::pid_alive(pid)).then_some(())

@@ -397,6 +397,15 @@ pub fn stdout_of_success(out: &Output) -> String {
     stdout
 }
 
+/// Reads `from` to its end on a thread of its own; the thread returns what it read.
+fn read_to_end_in_thread(mut from: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut read = Vec::new();
+        let _ = from.read_to_end(&mut read);
+        read
+    })
+}
+
 /// Run `cmd` (stdout/stderr captured) and wait at most `timeout`; on timeout the process is
 /// killed and `Err` says so with what it printed.
 pub fn output_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<Output, String> {
@@ -405,18 +414,9 @@ pub fn output_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<Outpu
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("spawn {cmd:?}: {e}"))?;
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = out.read_to_end(&mut b);
-        b
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = err.read_to_end(&mut b);
-        b
-    });
+    // Both pipes drained at once, so a child filling one never blocks on it.
+    let t_out = read_to_end_in_thread(child.stdout.take().unwrap());
+    let t_err = read_to_end_in_thread(child.stderr.take().unwrap());
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
