@@ -6,7 +6,7 @@ mod support;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
-use support::ccx::{ccx, log_json};
+use support::ccx::{ccx, command_says, log_json};
 use support::{output_with_timeout, TestEnv};
 
 /// One `claude -p` run per prompt in one session: `--session-id` first, `--resume` after.
@@ -610,7 +610,7 @@ fn deep_search_and_html_export_see_tool_calls() {
 #[test]
 fn export_html_from_the_editor_in_a_session() {
     use support::ccx::{
-        close_editor, open_editor, start_ccx, type_command, wait_for_finished_turns, QUICK, TURN,
+        close_editor, open_editor, start_ccx, wait_for_finished_turns, QUICK, TURN,
     };
     let env = TestEnv::new();
     let notes = env.project.join("notes.txt");
@@ -627,10 +627,7 @@ fn export_html_from_the_editor_in_a_session() {
         .unwrap();
     let turns = wait_for_finished_turns(&env, 1, &[]);
     open_editor(&session);
-    type_command(&session, "export conversation.html");
-    session
-        .wait_for_text("to conversation.html", QUICK)
-        .unwrap_or_else(|screen| panic!("`:export` did not say it wrote the file:\n{screen}"));
+    command_says(&session, "export conversation.html", "to conversation.html");
     close_editor(&session);
     session.type_and_submit("/exit");
     session.wait_exit(QUICK).expect("claude exits on /exit");

@@ -9,8 +9,8 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, ask_for, close_editor, session_with_turns, type_command, wait_for_finished_turns,
-    EDITOR_MARK, QUICK, START, TURN,
+    ask, ask_for, close_editor, command_says, session_with_turns, type_command,
+    wait_for_finished_turns, EDITOR_MARK, QUICK, START, TURN,
 };
 use support::terminal::Personality;
 use support::{ccx_path, PtySession, TestEnv};
@@ -90,10 +90,7 @@ fn colon_everywhere(terminal: Personality) {
     session
         .wait_for_text(EDITOR_MARK, START)
         .unwrap_or_else(|s| panic!("[{}] `:` at start: {s}", terminal.name));
-    type_command(&session, "log");
-    session
-        .wait_for_text("no turns on main yet", QUICK)
-        .unwrap();
+    command_says(&session, "log", "no turns on main yet");
     close_editor(&session);
     colon_opens(&session, "at the first prompt", "no turns on main yet");
 

@@ -6,9 +6,8 @@
 mod support;
 
 use support::ccx::{
-    ask, ask_for, close_editor, exit_cleanly, log_json, meta_switch, open_editor,
-    session_with_turns, start_ccx, type_command, wait_for_finished_turns, wait_request,
-    EDITOR_MARK, QUICK, TURN,
+    ask, ask_for, close_editor, command_says, exit_cleanly, log_json, meta_switch, open_editor,
+    session_with_turns, start_ccx, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
 };
 use support::standin::Kind;
 use support::{wait_until, TestEnv};
@@ -191,12 +190,10 @@ fn a_two_word_branch_name_is_explained() {
     let env = TestEnv::new();
     let (session, _) = session_with_turns(&env, &[("start", "started")]);
     open_editor(&session);
-    type_command(&session, "branch bad name");
-    session
-        .wait_for_text(
-            "no turn or branch 'name': a branch name is one word (`:branch bad-name [TURN]`)",
-            QUICK,
-        )
-        .unwrap();
+    command_says(
+        &session,
+        "branch bad name",
+        "no turn or branch 'name': a branch name is one word (`:branch bad-name [TURN]`)",
+    );
     close_editor(&session);
 }

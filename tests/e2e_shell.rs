@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask_for, close_editor, open_editor, session_with_turns, start_ccx, type_command,
+    ask_for, close_editor, command_says, open_editor, session_with_turns, start_ccx,
     wait_for_finished_turns, EDITOR_MARK, QUICK, TURN, TWO_EXCHANGES,
 };
 use support::{wait_until, TestEnv};
@@ -57,13 +57,11 @@ fn log_in_the_editor_lists_the_sessions_turns() {
     let (session, _) = session_with_turns(&env, &TWO_EXCHANGES);
 
     open_editor(&session);
-    type_command(&session, "log");
-    session
-        .wait_for_text(
-            "second question [[reply:second answer]] → second answer",
-            QUICK,
-        )
-        .unwrap();
+    command_says(
+        &session,
+        "log",
+        "second question [[reply:second answer]] → second answer",
+    );
     let screen = session.screen();
     assert!(screen.contains("#1") && screen.contains("#2"), "{screen}");
     assert!(
@@ -114,8 +112,7 @@ fn ctrl_bracket_opens_the_editor_during_a_long_turn_and_the_turn_completes() {
 
     session.send(b"\x1d");
     session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
-    type_command(&session, "log");
-    session.wait_for_text("(running)", QUICK).unwrap();
+    command_says(&session, "log", "(running)");
     // Claude finishes while the editor is open; nothing of it shows until we return.
     wait_for_finished_turns(&env, 1, &[]);
     assert!(!session.screen().contains("● slow turn done"));
@@ -130,10 +127,11 @@ fn an_unknown_command_says_so_and_the_session_goes_on() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
     open_editor(&session);
-    type_command(&session, "lgo");
-    session
-        .wait_for_text("unknown command ':lgo' (did you mean ':log'?)", QUICK)
-        .unwrap();
+    command_says(
+        &session,
+        "lgo",
+        "unknown command ':lgo' (did you mean ':log'?)",
+    );
     close_editor(&session);
     ask_for(&session, "still working", "yes still working");
     let turns = wait_for_finished_turns(&env, 1, &[]);

@@ -185,6 +185,14 @@ pub fn type_command(session: &PtySession, line: &str) {
     session.send(b"\r");
 }
 
+/// Runs `command` in the open editor and waits until the editor shows `said`.
+pub fn command_says(session: &PtySession, command: &str, said: &str) {
+    type_command(session, command);
+    session
+        .wait_for_text(said, QUICK)
+        .unwrap_or_else(|screen| panic!("`:{command}` never said {said:?}:\n{screen}"));
+}
+
 /// Opens the editor and runs one meta-command in it.
 pub fn meta(session: &PtySession, command: &str) {
     open_editor(session);
