@@ -78,6 +78,14 @@ fn garbage_in_the_middle(db: &Path, seed: u64) {
         .unwrap();
 }
 
+/// After [`garbage_in_the_middle`]: `kept` turns were kept, more than those before the damage.
+fn assert_kept_past_the_middle(kept: usize) {
+    assert!(
+        kept > TURNS as usize / 2 + 5,
+        "only {kept} of {TURNS} turns kept: none past the damage"
+    );
+}
+
 fn collect(dir: &Path, out: &mut Vec<(u64, PathBuf)>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let t = e.file_type().unwrap();
@@ -252,10 +260,7 @@ fn garbage_in_the_middle_keeps_what_survived() {
     garbage_in_the_middle(&dir.path().join("db"), 7);
     let n = recover_and_check(dir.path(), &original, "garbage in the middle");
     // sled reads the part before the garbage; the scan finds most of what lies after it.
-    assert!(
-        n > TURNS as usize / 2 + 5,
-        "garbage in the middle kept only {n} turns"
-    );
+    assert_kept_past_the_middle(n);
 }
 
 #[test]
@@ -416,10 +421,7 @@ fn doctor_notices_a_log_that_sled_reads_only_in_part() {
         assert_eq!(t["prompt"], original[&id].prompt, "nothing invented");
     }
     let finished = turns.iter().filter(|t| !t["ended_at"].is_null()).count();
-    assert!(
-        finished > TURNS as usize / 2 + 5,
-        "turns past the damage were kept too: {finished} finished"
-    );
+    assert_kept_past_the_middle(finished);
 }
 
 #[test]

@@ -29,6 +29,13 @@ fn end(reply: &str) -> TurnEnd {
     }
 }
 
+/// A new, empty store in a temporary directory (kept while the directory lives).
+fn new_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    (dir, store)
+}
+
 fn ids(turns: &[Turn]) -> Vec<u64> {
     turns.iter().map(|t| t.id).collect()
 }
@@ -40,8 +47,7 @@ fn parent_of(store: &Store, name: &str) -> Option<String> {
 
 #[test]
 fn round_trip_and_fork_lineage() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (dir, store) = new_store();
     assert!(store.is_owner());
 
     let t1 = store.begin_turn(start("main", "first")).unwrap();
@@ -148,8 +154,7 @@ fn round_trip_and_fork_lineage() {
 
 #[test]
 fn begin_turn_is_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     let req = Request::BeginTurn {
         token: "tok-1".into(),
         start: start("main", "p"),
@@ -171,8 +176,7 @@ fn begin_turn_is_idempotent() {
 
 #[test]
 fn meta_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     assert_eq!(store.get_meta("current_branch").unwrap(), None);
     store
         .set_meta("current_branch", serde_json::json!("main"))
@@ -354,8 +358,7 @@ fn bulk_writes_are_all_there_after_one_flush() {
 
 #[test]
 fn search_candidates_never_drop_a_match() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     for (prompt, reply) in [
         ("Fix the PARSER", "done"),
         ("say \"quoted\" words", "ok"),
@@ -393,8 +396,7 @@ fn search_candidates_never_drop_a_match() {
 
 /// main: 1 → 2 → 3; side forks after 2: 4; its child branch leaf forks after 4: 5.
 fn forked_store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (dir, store) = new_store();
     for p in ["a", "b", "c"] {
         let t = store.begin_turn(start("main", p)).unwrap();
         store.finish_turn(t.id, end("r")).unwrap();
@@ -500,8 +502,7 @@ fn import_branch(store: &Store, name: &str, head: Option<u64>) {
 
 #[test]
 fn imported_turns_chain_on_the_branch_with_their_entries_and_keys() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     import_branch(&store, "imp", None);
     let first = store
         .import_turns(
@@ -555,8 +556,7 @@ fn imported_turns_chain_on_the_branch_with_their_entries_and_keys() {
 
 #[test]
 fn an_import_retried_with_its_token_adds_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     import_branch(&store, "imp", None);
     let req = Request::ImportTurns {
         token: "tok-import".into(),
@@ -573,8 +573,7 @@ fn an_import_retried_with_its_token_adds_nothing() {
 
 #[test]
 fn bad_imports_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     let err = store
         .import_turns("nowhere", "imported-session", vec![finished("a", "k1")])
         .unwrap_err();
@@ -591,8 +590,7 @@ fn bad_imports_change_nothing() {
 
 #[test]
 fn keys_of_deleted_turns_are_forgotten_and_their_ids_never_given_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     import_branch(&store, "imp", None);
     store
         .import_turns(
@@ -616,8 +614,7 @@ fn keys_of_deleted_turns_are_forgotten_and_their_ids_never_given_again() {
 
 #[test]
 fn a_big_log_is_searched_in_parts_without_losing_or_reordering_a_match() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     let count = 9001;
     import_many(&store, count, |i| {
         let word = if i % 997 == 0 { "Needle" } else { "hay" };
@@ -681,8 +678,7 @@ fn a_client_imports_through_the_owner() {
 
 #[test]
 fn deep_search_candidates_look_in_the_entries_too_and_travel_to_clients() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (dir, store) = new_store();
     // Enough turns for the scan to be cut into parallel ranges.
     let count = 9001;
     import_many(&store, count, |i| {
