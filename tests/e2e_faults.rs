@@ -9,14 +9,13 @@
 mod support;
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::ccx::{
     ask, ask_for, ccx, exit_cleanly, log_json, session_with_turns, start_ccx,
     wait_for_finished_turns, TURN,
 };
-use support::harness::children_of;
+use support::harness::{children_of, write_script};
 use support::{ccx_path, pid_alive, wait_until, PtySession, TestEnv};
 
 /// A small deterministic PRNG (xorshift64*), seeded per run.
@@ -160,17 +159,9 @@ fn kill_9_at_random_moments_keeps_every_finished_turn() {
     );
 }
 
-/// Writes an executable script into `dir`.
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
 fn run_with_fake_claude(body: &str) -> (u32, String, TestEnv) {
     let mut env = TestEnv::new();
-    let fake = script(&env.scratch, "fake-claude", body);
+    let fake = write_script(&env.scratch, "fake-claude", body);
     env.set_var("CCX_CLAUDE", &fake.to_string_lossy());
     let session = PtySession::spawn(ccx_path(), &[], &env, 100, 30);
     let code = session
@@ -204,7 +195,7 @@ fn claude_dying_of_sigsegv_makes_ccx_exit_139() {
 /// `signal`, and checks the terminal settings are as before and the exit code.
 fn signal_restores_terminal(signal: &str, expect_code: u32) {
     let mut env = TestEnv::new();
-    let fake = script(&env.scratch, "fake-claude", "exec sleep 60");
+    let fake = write_script(&env.scratch, "fake-claude", "exec sleep 60");
     env.set_var("CCX_CLAUDE", &fake.to_string_lossy());
     let dir = env.scratch.display().to_string();
     let cmd = format!(

@@ -161,13 +161,11 @@ fn a_failing_subagent_ends_failed_and_the_session_goes_on() {
 fn brief_written_in_the_editor_seeds_a_fresh_session() {
     let mut env = TestEnv::new();
     // An "editor" that replaces the template with a brief of its own.
-    let editor = env.scratch.join("fake-editor.sh");
-    std::fs::write(
-        &editor,
-        "#!/bin/sh\nprintf '# Brief\\n\\n## Goal\\nship the tokenizer rewrite\\n' > \"$1\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let editor = support::harness::write_script(
+        &env.scratch,
+        "fake-editor.sh",
+        "printf '# Brief\\n\\n## Goal\\nship the tokenizer rewrite\\n' > \"$1\"",
+    );
     env.set_var("EDITOR", &editor.to_string_lossy());
     let session = start_ccx(&env, &[]);
     meta_switch(&session, "brief -e");

@@ -177,17 +177,14 @@ fn colon_opens_the_editor_right_after_ccx_continues_a_session() {
 
 #[test]
 fn colon_is_off_for_a_claude_whose_prompt_ccx_cannot_find() {
-    use std::os::unix::fs::PermissionsExt;
     let mut env = TestEnv::new();
     // A "Claude Code" that draws `> ` instead of `❯` and echoes what it is sent.
-    let fake = env.scratch.join("fake-claude");
-    std::fs::write(
-        &fake,
-        "#!/bin/sh\ncase \"$*\" in *--version*) echo '9.9.9 (Claude Code)'; exit 0;; esac\n\
-         stty raw -echo 2>/dev/null\nprintf 'fake claude ready\\r\\n> '\nexec cat\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = support::harness::write_script(
+        &env.scratch,
+        "fake-claude",
+        "case \"$*\" in *--version*) echo '9.9.9 (Claude Code)'; exit 0;; esac\n\
+         stty raw -echo 2>/dev/null\nprintf 'fake claude ready\\r\\n> '\nexec cat",
+    );
     env.set_var("CCX_CLAUDE", &fake.to_string_lossy());
     let session = PtySession::spawn(ccx_path(), &[], &env, 120, 40);
     session.wait_for_text("fake claude ready", START).unwrap();

@@ -63,21 +63,15 @@ fn an_update_under_a_running_session_is_used_at_the_next_branch() {
     let link = bin.join("claude");
     std::os::unix::fs::symlink(&old_exe, &link).unwrap();
     let mark = env.scratch.join("new-claude-ran");
-    let wrapper = bin.join("claude-updated");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho \"$$\" >> '{}'\nexec '{}' \"$@\"\n",
+    let wrapper = support::harness::write_script(
+        &bin,
+        "claude-updated",
+        &format!(
+            "echo \"$$\" >> '{}'\nexec '{}' \"$@\"",
             mark.display(),
             new_exe.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    );
     env.set_var("CCX_CLAUDE", link.to_str().unwrap());
 
     let session = start_ccx(&env, &[]);

@@ -397,6 +397,15 @@ pub fn stdout_of_success(out: &Output) -> String {
     stdout
 }
 
+/// Writes an executable `sh` script `body` as `dir/name` and returns its path.
+pub fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
 /// Reads `from` to its end on a thread of its own; the thread returns what it read.
 fn read_to_end_in_thread(mut from: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
