@@ -264,6 +264,15 @@ fn imported_branch_replays_headlessly_onto_a_new_branch() {
     );
 }
 
+/// [`import`] of a [`synthetic_transcript`] of `prompts`.
+fn import_made_up(
+    env: &TestEnv,
+    session: &str,
+    prompts: &[&str],
+) -> (std::process::Output, String) {
+    import(env, &synthetic_transcript(env, session, prompts), session)
+}
+
 /// A transcript written by hand (a conversation Claude Code could have had), for branches whose
 /// prompts must behave differently on replay than they did originally.
 fn synthetic_transcript(env: &TestEnv, session: &str, prompts: &[&str]) -> PathBuf {
@@ -297,12 +306,8 @@ fn replay_stops_on_a_claude_failure_and_keeps_the_turns_done() {
     let mut env = TestEnv::new();
     env.set_var("CLAUDE_CODE_MAX_RETRIES", "0");
     let session = "33333333-aaaa-4bbb-8ccc-000000000003";
-    let path = synthetic_transcript(
-        &env,
-        session,
-        &["first fine", "then fails [[status:500]]", "never sent"],
-    );
-    let (out, name) = import(&env, &path, session);
+    let prompts = ["first fine", "then fails [[status:500]]", "never sent"];
+    let (out, name) = import_made_up(&env, session, &prompts);
     assert_said(&out, "imported 3 turns");
 
     let mut cmd = env.command(support::ccx_path());
@@ -330,12 +335,8 @@ fn replay_stops_on_a_claude_failure_and_keeps_the_turns_done() {
 fn ctrl_c_stops_a_replay_cleanly() {
     let env = TestEnv::new();
     let session = "66666666-aaaa-4bbb-8ccc-000000000006";
-    let path = synthetic_transcript(
-        &env,
-        session,
-        &["quick one", "slow one [[sleep:60000]]", "never sent"],
-    );
-    let (_, name) = import(&env, &path, session);
+    let prompts = ["quick one", "slow one [[sleep:60000]]", "never sent"];
+    let (_, name) = import_made_up(&env, session, &prompts);
 
     let mut child = env
         .command(support::ccx_path())
@@ -449,12 +450,10 @@ fn output_into_a_pipe_closed_early_ends_quietly() {
         .map(|i| format!("zebra question {i} {}", "x".repeat(500)))
         .collect();
     let prompts: Vec<&str> = prompts.iter().map(String::as_str).collect();
-    let path = synthetic_transcript(&env, S1, &prompts);
-    let out = ok(ccx(&env, &["import", path.to_str().unwrap()]));
+    let (out, branch) = import_made_up(&env, S1, &prompts);
     assert_said(&out, "imported 300 turns");
     // Each writes far more than a pipe holds (64 KiB), so the reader's going is certain to
     // be seen.
-    let branch = branch_name(S1);
     let listings: [&[&str]; 3] = [
         &["search", "zebra", "--json"],
         &["log", "--all", "--json"],
