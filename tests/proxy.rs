@@ -101,6 +101,15 @@ fn sh(script: &str) -> CommandBuilder {
     cmd
 }
 
+/// `ccx exec -- sh -c script` without a terminal (stdin null), run to its end.
+fn ccx_exec_sh(script: &str) -> std::process::Output {
+    Command::new(support::harness::ccx_path())
+        .args(["exec", "--", "sh", "-c", script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 fn run_engine(cmd: CommandBuilder, input: &'static [u8]) -> (ChildExit, Vec<u8>) {
     let spawned = proxy::spawn(cmd, 24, 80).unwrap();
     let (proxy, _handle) = Proxy::new(spawned);
@@ -163,25 +172,10 @@ fn engine_feeds_the_screen_model_and_resizes() {
 
 #[test]
 fn exec_passes_exit_code_and_bytes_without_a_terminal() {
-    let ccx = support::harness::ccx_path();
-    let out = Command::new(&ccx)
-        .args([
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "printf 'x%.0s' $(seq 1 5000); exit 7",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = ccx_exec_sh("printf 'x%.0s' $(seq 1 5000); exit 7");
     assert_eq!(out.status.code(), Some(7));
     assert_eq!(out.stdout, vec![b'x'; 5000]);
-    let out = Command::new(&ccx)
-        .args(["exec", "--", "sh", "-c", "kill -9 $$"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = ccx_exec_sh("kill -9 $$");
     assert_eq!(out.status.code(), Some(137));
 }
 
@@ -193,11 +187,7 @@ fn exec_copies_a_large_file_exactly() {
     std::fs::write(&file, line.repeat(20_000)).unwrap();
     // `stty raw` keeps the PTY from turning \n into \r\n, so the copy must be byte-exact.
     let script = format!("stty raw -echo; cat '{}'", file.display());
-    let out = Command::new(support::harness::ccx_path())
-        .args(["exec", "--", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = ccx_exec_sh(&script);
     assert!(out.status.success());
     assert_eq!(out.stdout.len(), line.len() * 20_000);
     assert!(out.stdout == line.repeat(20_000).into_bytes());
