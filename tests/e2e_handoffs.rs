@@ -157,15 +157,13 @@ fn a_failing_subagent_ends_failed_and_the_session_goes_on() {
     ask(&session, "still fine [[reply:yes fine]]", "yes fine");
 }
 
+/// An "editor" that replaces the brief's template with a brief of its own.
+const BRIEF_EDITOR: &str = "printf '# Brief\\n\\n## Goal\\nship the tokenizer rewrite\\n' > \"$1\"";
+
 #[test]
 fn brief_written_in_the_editor_seeds_a_fresh_session() {
     let mut env = TestEnv::new();
-    // An "editor" that replaces the template with a brief of its own.
-    let editor = support::harness::write_script(
-        &env.scratch,
-        "fake-editor.sh",
-        "printf '# Brief\\n\\n## Goal\\nship the tokenizer rewrite\\n' > \"$1\"",
-    );
+    let editor = support::harness::write_script(&env.scratch, "fake-editor.sh", BRIEF_EDITOR);
     env.set_var("EDITOR", &editor.to_string_lossy());
     let session = start_ccx(&env, &[]);
     meta_switch(&session, "brief -e");

@@ -114,12 +114,7 @@ fn a_lone_typo_of_a_subcommand_is_refused_without_a_terminal() {
 
     // A prompt of several words, or a word far from every subcommand, still goes to Claude.
     let out = support::ccx::ccx(&env, &["-p", "logg [[reply:as a prompt]]"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("as a prompt"));
+    assert!(support::stdout_of_success(&out).contains("as a prompt"));
 }
 
 #[test]
@@ -137,11 +132,7 @@ fn a_missing_claude_path_says_no_executable_there() {
 fn listings_of_every_project_name_the_project_and_tree_ends_its_line() {
     let env = TestEnv::new();
     let out = support::ccx::ccx(&env, &["-p", "find the walrus [[reply:walrus found]]"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::stdout_of_success(&out);
     wait_for_finished_turns(&env, 1, &[]);
     let project = env.project.display().to_string();
     for args in [&["search", "walrus", "--all"][..], &["log", "--all"][..]] {

@@ -671,21 +671,24 @@ fn bad_input_gets_one_clear_line() {
     });
 }
 
+/// Writes `src/mod<d>/file<f>.rs` for 50 `d` and 100 `f`, holding `text(d, f)`.
+fn write_5000_files(root: &Path, text: impl Fn(u32, u32) -> String) {
+    for d in 0..50 {
+        for f in 0..100 {
+            write(root, &format!("src/mod{d}/file{f}.rs"), &text(d, f));
+        }
+    }
+}
+
 /// `cargo test --test snapshot -- --ignored --nocapture` prints the cost on ~5,000 files.
 #[test]
 #[ignore]
 fn cost_on_five_thousand_files() {
     bounded(300, || {
         let (_dir, root) = new_repo();
-        for d in 0..50 {
-            for f in 0..100 {
-                write(
-                    &root,
-                    &format!("src/mod{d}/file{f}.rs"),
-                    &format!("// file {d}/{f}\n{}\n", "fn x() {}\n".repeat(20)),
-                );
-            }
-        }
+        write_5000_files(&root, |d, f| {
+            format!("// file {d}/{f}\n{}\n", "fn x() {}\n".repeat(20))
+        });
         git(&root, &["add", "-A"]);
         git(&root, &["commit", "-q", "-m", "5000 files"]);
         let snap = Snapshotter::find(&root).unwrap();
@@ -708,15 +711,7 @@ fn cost_on_five_thousand_files() {
 
         // No index at all (every file hashed): the worst case.
         let (_dir2, root2) = new_repo();
-        for d in 0..50 {
-            for f in 0..100 {
-                write(
-                    &root2,
-                    &format!("src/mod{d}/file{f}.rs"),
-                    &format!("// {d}/{f}\n"),
-                );
-            }
-        }
+        write_5000_files(&root2, |d, f| format!("// {d}/{f}\n"));
         let snap2 = Snapshotter::find(&root2).unwrap();
         let t = Instant::now();
         snap2.snapshot("main", "ccx: turn 1").unwrap();
