@@ -122,10 +122,8 @@ fn a_missing_claude_path_says_no_executable_there() {
     let env = TestEnv::new();
     let out = support::ccx::ccx(&env, &["--ccx-claude", "/nonexistent/claude", "-p", "hi"]);
     assert!(!out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim(),
-        "ccx: no executable there: /nonexistent/claude"
-    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(said.trim(), "ccx: no executable there: /nonexistent/claude");
 }
 
 #[test]

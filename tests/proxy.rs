@@ -122,10 +122,8 @@ fn run_engine(cmd: CommandBuilder, input: &'static [u8]) -> (ChildExit, Vec<u8>)
 #[test]
 fn engine_copies_output_bytes_intact() {
     // Every byte value a program may print (no newline translation: raw output mode).
-    let (exit, out) = run_engine(
-        sh("stty raw -echo; printf 'A\\000\\001\\033[31mred\\033[0m\\377\\376Z'"),
-        b"",
-    );
+    let script = "stty raw -echo; printf 'A\\000\\001\\033[31mred\\033[0m\\377\\376Z'";
+    let (exit, out) = run_engine(sh(script), b"");
     assert_eq!(exit, ChildExit::Code(0));
     assert_eq!(out, b"A\x00\x01\x1b[31mred\x1b[0m\xff\xfeZ");
 }

@@ -331,6 +331,21 @@ fn doctor(env: &TestEnv, args: &[&str]) -> (Option<i32>, String) {
     (out.status.code(), text)
 }
 
+/// `ccx doctor --repair`, which must succeed; its report.
+fn repaired(env: &TestEnv) -> String {
+    let (code, text) = doctor(env, &["doctor", "--repair"]);
+    assert_eq!(code, Some(0), "{text}");
+    text
+}
+
+/// The log after a repair (reported in `report`): turns #1 to #`n`, every one of them.
+fn every_turn_back(env: &TestEnv, n: u64, report: &str) -> Vec<serde_json::Value> {
+    let turns = log_json(env, &["--all"]);
+    let ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, (1..=n).collect::<Vec<_>>(), "after {report}");
+    turns
+}
+
 /// The line of a doctor report about the turn log.
 fn store_line_of(report: &str) -> &str {
     report
@@ -413,8 +428,7 @@ fn doctor_notices_a_log_that_sled_reads_only_in_part() {
         "{store_line}"
     );
 
-    let (code, text) = doctor(&env, &["doctor", "--repair"]);
-    assert_eq!(code, Some(0), "{text}");
+    repaired(&env);
     let turns = log_json(&env, &["--all"]);
     for t in &turns {
         let id = t["id"].as_u64().unwrap();
@@ -586,20 +600,13 @@ fn zeros_inside_the_log_are_found_and_the_lost_turns_rebuilt_from_the_transcript
     assert!(store_line.starts_with("BAD"), "{store_line}");
     assert!(store_line.contains("damaged"), "{store_line}");
 
-    let (code, text) = doctor(&env, &["doctor", "--repair"]);
-    assert_eq!(code, Some(0), "{text}");
+    let text = repaired(&env);
     assert!(
         text.contains("db.damaged-"),
         "the damaged copy is kept: {text}"
     );
 
-    let turns = log_json(&env, &["--all"]);
-    let ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
-    assert_eq!(
-        ids,
-        (1..=N).collect::<Vec<_>>(),
-        "every turn is back: {text}"
-    );
+    let turns = every_turn_back(&env, N, &text);
     for t in &turns {
         let i = t["id"].as_u64().unwrap();
         assert_eq!(t["prompt"], lost_prompt(i), "turn #{i}");
@@ -665,15 +672,12 @@ fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
         "{store_line}"
     );
 
-    let (code, text) = doctor(&env, &["doctor", "--repair"]);
-    assert_eq!(code, Some(0), "{text}");
+    let text = repaired(&env);
     assert!(
         text.contains("3 lost turns were rebuilt from Claude Code's transcripts"),
         "{text}"
     );
-    let turns = log_json(&env, &["--all"]);
-    let ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
-    assert_eq!(ids, (1..=N).collect::<Vec<_>>());
+    let turns = every_turn_back(&env, N, &text);
     for t in &turns {
         let i = t["id"].as_u64().unwrap();
         assert_eq!(t["prompt"], lost_prompt(i), "turn #{i}");

@@ -40,6 +40,11 @@ fn ids(turns: &[Turn]) -> Vec<u64> {
     turns.iter().map(|t| t.id).collect()
 }
 
+fn branch_names(store: &Store) -> Vec<String> {
+    let branches = store.branches().unwrap();
+    branches.into_iter().map(|b| b.name).collect()
+}
+
 /// The branch that branch `name` was forked from.
 fn parent_of(store: &Store, name: &str) -> Option<String> {
     store.branch(name).unwrap().unwrap().parent_branch
@@ -90,13 +95,7 @@ fn round_trip_and_fork_lineage() {
     assert_eq!(ids(&store.lineage("main").unwrap()), vec![1, 2, 3]);
     assert_eq!(ids(&store.all_turns().unwrap()), vec![1, 2, 3, 4]);
 
-    let names: Vec<String> = store
-        .branches()
-        .unwrap()
-        .into_iter()
-        .map(|b| b.name)
-        .collect();
-    assert_eq!(names, vec!["main", "B"]);
+    assert_eq!(branch_names(&store), vec!["main", "B"]);
     assert_eq!(
         store.branch_for_session("sess-2").unwrap().unwrap().name,
         "B"
