@@ -338,11 +338,19 @@ fn repaired(env: &TestEnv) -> String {
     text
 }
 
-/// The log after a repair (reported in `report`): turns #1 to #`n`, every one of them.
-fn every_turn_back(env: &TestEnv, n: u64, report: &str) -> Vec<serde_json::Value> {
+/// The log after a repair (reported in `report`) of a [`store_with_transcript`] of `n` turns:
+/// turns #1 to #`n`, each as the transcript has it and following the one before.
+fn every_turn_rebuilt(env: &TestEnv, n: u64, report: &str) -> Vec<serde_json::Value> {
     let turns = log_json(env, &["--all"]);
     let ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
     assert_eq!(ids, (1..=n).collect::<Vec<_>>(), "after {report}");
+    for (i, t) in (1..).zip(&turns) {
+        assert_eq!(t["prompt"], lost_prompt(i), "turn #{i}");
+        assert_eq!(t["reply"], lost_reply(i), "turn #{i}");
+        if i > 1 {
+            assert_eq!(t["parent"], i - 1, "turn #{i} follows the one before");
+        }
+    }
     turns
 }
 
@@ -606,15 +614,8 @@ fn zeros_inside_the_log_are_found_and_the_lost_turns_rebuilt_from_the_transcript
         "the damaged copy is kept: {text}"
     );
 
-    let turns = every_turn_back(&env, N, &text);
-    for t in &turns {
-        let i = t["id"].as_u64().unwrap();
-        assert_eq!(t["prompt"], lost_prompt(i), "turn #{i}");
-        assert_eq!(t["reply"], lost_reply(i), "turn #{i}");
+    for (i, t) in (1..).zip(every_turn_rebuilt(&env, N, &text)) {
         assert_eq!(t["context_tokens"], 100 + i, "turn #{i}");
-        if i > 1 {
-            assert_eq!(t["parent"], i - 1, "turn #{i} follows the one before");
-        }
     }
 
     let (_, text) = doctor(&env, &["doctor"]);
@@ -677,15 +678,7 @@ fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
         text.contains("3 lost turns were rebuilt from Claude Code's transcripts"),
         "{text}"
     );
-    let turns = every_turn_back(&env, N, &text);
-    for t in &turns {
-        let i = t["id"].as_u64().unwrap();
-        assert_eq!(t["prompt"], lost_prompt(i), "turn #{i}");
-        assert_eq!(t["reply"], lost_reply(i), "turn #{i}");
-        if i > 1 {
-            assert_eq!(t["parent"], i - 1, "turn #{i} follows the one before");
-        }
-    }
+    every_turn_rebuilt(&env, N, &text);
     let (code, text) = doctor(&env, &["doctor"]);
     assert_eq!(code, Some(0), "after the repair: {text}");
 }
