@@ -140,7 +140,7 @@ fn two_sessions_in_one_project_and_a_reader_record_everything() {
     assert_eq!(ids.len(), 4, "ids are unique");
 
     for s in [&a, &b] {
-        exit_cleanly(&s);
+        exit_cleanly(s);
     }
 }
 

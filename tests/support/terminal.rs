@@ -12,12 +12,14 @@
 
 use std::sync::OnceLock;
 
+/// (query the program writes, reply the terminal sends back).
+pub type Answer = (&'static [u8], &'static [u8]);
+
 /// How one terminal answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Personality {
     pub name: &'static str,
-    /// (query the program writes, reply the terminal sends back).
-    pub answers: &'static [(&'static [u8], &'static [u8])],
+    pub answers: &'static [Answer],
     /// Sends `ESC [ I` when the program turns focus events on (`ESC [ ? 1004 h`).
     pub reports_focus: bool,
 }
@@ -35,7 +37,7 @@ const NONE: Personality = Personality {
 pub fn all() -> &'static [Personality] {
     static ALL: OnceLock<Vec<Personality>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let mut found: Vec<(&'static str, Vec<(&'static [u8], &'static [u8])>)> = Vec::new();
+        let mut found: Vec<(&'static str, Vec<Answer>)> = Vec::new();
         for line in TABLE
             .lines()
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
@@ -43,7 +45,7 @@ pub fn all() -> &'static [Personality] {
             let [name, query, reply] = line.split('\t').collect::<Vec<_>>()[..] else {
                 panic!("terminals.txt: not three tab-separated fields: {line:?}");
             };
-            let answer: (&[u8], &[u8]) = (unescape(query).leak(), unescape(reply).leak());
+            let answer: Answer = (unescape(query).leak(), unescape(reply).leak());
             match found.iter_mut().find(|(n, _)| *n == name) {
                 Some((_, answers)) => answers.push(answer),
                 None => found.push((name, vec![answer])),
