@@ -52,6 +52,9 @@ struct SessionState {
     last_uuid: Option<String>,
     /// A compaction announced by `PreCompact`, recorded once its boundary is written.
     compacting: Option<Compaction>,
+    /// An automatic compaction inside the running turn (Claude compacted before answering
+    /// its prompt): recorded after that turn, once the turn has its reply.
+    compact_after: Option<DoneCompaction>,
     /// Lines before this index were in the transcript when ccx first saw a session it had no
     /// record of (a resumed old conversation): history, not prompts whose hooks were lost.
     history_until: usize,
@@ -72,6 +75,24 @@ struct Pending {
 struct Compaction {
     instructions: String,
     hint: Option<NextPrompt>,
+}
+
+/// A compaction whose boundary Claude has written.
+#[derive(Debug, Clone)]
+struct DoneCompaction {
+    /// The boundary line's uuid: the compaction turn's `prompt_uuid`, as import keys it.
+    boundary_uuid: Option<String>,
+    /// Made by the rewind menu ("Summarize from here / up to here").
+    partial: bool,
+    compaction: Compaction,
+}
+
+/// The prompt of a turn that is a summary Claude's rewind menu made.
+pub const SUMMARY_PROMPT: &str = "(conversation summarized)";
+
+/// The prompt of a compaction turn, from its focus ("" for none).
+pub fn compact_prompt(instructions: &str) -> String {
+    format!("/compact {instructions}").trim_end().to_string()
 }
 
 /// What the transcript shows of a prompt a hook reported.
@@ -441,11 +462,68 @@ impl Recorder {
     }
 
     /// The compaction of `session_id` is done: its boundary line becomes a turn of kind
-    /// `compact` (it continues the session's head) or `summary` (it continues an earlier turn:
-    /// the rewind menu's "summarize from here"), finished at once.
+    /// `compact` (it continues the session's head) or `summary` (the rewind menu's "summarize
+    /// from here / up to here", or one that continues an earlier turn), finished at once. An
+    /// automatic compaction inside the running turn is recorded after that turn ends.
     fn compacted(&mut self, session_id: &str) -> Result<()> {
+        let boundary = self.wait_for_boundary(session_id);
+        let compaction = self
+            .sessions
+            .get_mut(session_id)
+            .and_then(|s| s.compacting.take())
+            .unwrap_or(Compaction {
+                instructions: String::new(),
+                hint: None,
+            });
+        let Some(at) = boundary else {
+            crate::diag::log(&format!(
+                "session {session_id} compacted, but its transcript shows no compaction"
+            ));
+            return Ok(());
+        };
+        let (boundary_uuid, continues, partial) = {
+            let follower = self.follower(session_id).context("no transcript")?;
+            let line = &follower.lines()[at];
+            (
+                line.uuid.clone(),
+                line.logical_parent_uuid().map(str::to_owned),
+                line.is_partial_summary(),
+            )
+        };
+        let done = DoneCompaction {
+            boundary_uuid,
+            partial,
+            compaction,
+        };
+        // The boundary continues the line Claude kept last: the turn that line belongs to.
+        let parent = match continues
+            .as_deref()
+            .and_then(|l| self.follower(session_id).and_then(|f| f.position(l)))
+        {
+            Some(i) => self.parent_at(session_id, i, true)?,
+            None => Parent::Unknown,
+        };
+        let running = self
+            .sessions
+            .get(session_id)
+            .and_then(|s| s.pending.as_ref())
+            .map(|p| p.id);
+        if matches!(&parent, Parent::Turn(t) if Some(t.id) == running) {
+            // Claude compacted before answering the running turn's prompt: that turn goes on.
+            self.sessions
+                .entry(session_id.to_string())
+                .or_default()
+                .compact_after = Some(done);
+            return Ok(());
+        }
+        self.finish_pending(session_id, None, true)?;
+        self.record_compaction(session_id, &parent, done)
+    }
+
+    /// Waits (bounded) for a compaction boundary among the session's unstored lines; its index.
+    fn wait_for_boundary(&mut self, session_id: &str) -> Option<usize> {
         let deadline = Instant::now() + COMPACT_WAIT;
-        let boundary = loop {
+        loop {
             let state = self.sessions.entry(session_id.to_string()).or_default();
             let found = state.follower.as_ref().and_then(|f| {
                 let from = state
@@ -462,77 +540,47 @@ impl Recorder {
                     .map(|(i, _)| i)
             });
             if found.is_some() || Instant::now() >= deadline {
-                break found;
+                return found;
             }
             std::thread::sleep(POLL);
             self.follow(session_id, None);
-        };
-        let compaction = self
-            .sessions
-            .get_mut(session_id)
-            .and_then(|s| s.compacting.take());
-        let Some(at) = boundary else {
-            crate::diag::log(&format!(
-                "session {session_id} compacted, but its transcript shows no compaction"
-            ));
-            return Ok(());
-        };
-        self.finish_pending(session_id, None, true)?;
-        let (uuid, logical) = {
-            let follower = self.follower(session_id).context("no transcript")?;
-            let line = &follower.lines()[at];
-            (
-                line.uuid.clone(),
-                line.logical_parent_uuid().map(str::to_owned),
-            )
-        };
-        if let Some(u) = &uuid {
+        }
+    }
+
+    /// Records a compaction as a finished turn after `parent`.
+    fn record_compaction(
+        &mut self,
+        session_id: &str,
+        parent: &Parent,
+        done: DoneCompaction,
+    ) -> Result<()> {
+        if let Some(u) = &done.boundary_uuid {
             if self.store.turn_by_uuid(u)?.is_some() {
                 return Ok(());
             }
         }
-        // The boundary continues `logicalParentUuid`: the turn that line belongs to.
-        let parent = match logical
-            .as_deref()
-            .and_then(|l| self.follower(session_id).and_then(|f| f.position(l)))
-        {
-            Some(i) => self.parent_at(session_id, i, true)?,
-            None => Parent::Unknown,
-        };
         let head = self
             .store
             .branch_for_session(session_id)?
             .and_then(|b| b.head);
-        let compaction = compaction.unwrap_or(Compaction {
-            instructions: String::new(),
-            hint: None,
-        });
-        let continues_head = match &parent {
+        let continues_head = match parent {
             Parent::Turn(t) => Some(t.id) == head,
             _ => true,
         };
-        let (kind, prompt) = match (&compaction.hint, continues_head) {
-            (Some(h), _) => (h.kind, format!("/compact {}", compaction.instructions)),
-            (None, true) => (
-                TurnKind::Compact,
-                format!("/compact {}", compaction.instructions),
-            ),
-            (None, false) => (
-                TurnKind::Summary,
-                match &parent {
-                    Parent::Turn(t) => format!("(summary of the conversation after #{})", t.id),
-                    _ => "(summary of the conversation)".to_string(),
-                },
-            ),
+        let compaction = done.compaction;
+        let (kind, prompt) = match (&compaction.hint, done.partial || !continues_head) {
+            (Some(h), _) => (h.kind, compact_prompt(&compaction.instructions)),
+            (None, false) => (TurnKind::Compact, compact_prompt(&compaction.instructions)),
+            (None, true) => (TurnKind::Summary, SUMMARY_PROMPT.to_string()),
         };
         let input = compaction.hint.and_then(|h| h.input);
         self.begin(
             session_id,
-            &parent,
+            parent,
             kind,
-            prompt.trim_end().to_string(),
+            prompt,
             input,
-            uuid,
+            done.boundary_uuid,
             None,
         )?;
         self.finish_pending(session_id, None, false)
@@ -1057,6 +1105,13 @@ impl Recorder {
                 v.model = model;
             }
         });
+        let deferred = self
+            .sessions
+            .get_mut(session_id)
+            .and_then(|s| s.compact_after.take());
+        if let Some(done) = deferred {
+            self.record_compaction(session_id, &Parent::Turn(Box::new(turn)), done)?;
+        }
         Ok(())
     }
 
@@ -1151,10 +1206,16 @@ fn compact_focus_in(path: &std::path::Path, settle: Duration) -> String {
     let deadline = Instant::now() + settle;
     loop {
         let lines = transcript::read_transcript(path).unwrap_or_default();
-        let after_boundary = lines
+        let boundary = lines
             .iter()
-            .rposition(transcript::Line::is_compact_boundary)
-            .map(|at| &lines[at..]);
+            .rposition(transcript::Line::is_compact_boundary);
+        // Automatic compactions and the rewind menu's summaries run no `/compact`.
+        if boundary
+            .is_some_and(|at| lines[at].is_auto_compaction() || lines[at].is_partial_summary())
+        {
+            return String::new();
+        }
+        let after_boundary = boundary.map(|at| &lines[at..]);
         let command = after_boundary.and_then(|tail| {
             tail.iter()
                 .filter_map(transcript::command_text)
@@ -1334,6 +1395,97 @@ mod tests {
         assert_eq!(turns[1].reply, "reply 2");
         assert_eq!(turns[1].parent, Some(turns[0].id));
         assert!(!turns[1].is_running());
+    }
+
+    fn compacted_event(session: &str) -> HookEvent {
+        HookEvent::SessionStart {
+            session_id: session.into(),
+            transcript_path: None,
+            source: Some("compact".into()),
+        }
+    }
+
+    /// A compaction boundary continuing `logical`, keeping the messages up to `tail`.
+    fn boundary(
+        uuid: &str,
+        logical: Option<&str>,
+        tail: &str,
+        meta: serde_json::Value,
+    ) -> [serde_json::Value; 2] {
+        let mut metadata = json!({"postTokens": 50, "preservedSegment": {"tailUuid": tail}});
+        for (k, v) in meta.as_object().unwrap() {
+            metadata[k] = v.clone();
+        }
+        [
+            json!({"type": "system", "subtype": "compact_boundary", "uuid": uuid,
+                "parentUuid": null, "logicalParentUuid": logical, "sessionId": "s",
+                "compactMetadata": metadata}),
+            json!({"type": "user", "uuid": format!("{uuid}-summary"), "parentUuid": uuid,
+                "sessionId": "s", "isCompactSummary": true,
+                "message": {"role": "user", "content": "This session is being continued"}}),
+        ]
+    }
+
+    #[test]
+    fn an_auto_compaction_before_the_reply_follows_its_turn_which_keeps_the_reply() {
+        let w = world();
+        let mut r = w.recorder();
+        w.append("s", &turn("1", None, "s"));
+        r.handle(prompt("s", "1")).unwrap();
+        r.handle(stop("s", "1")).unwrap();
+        // The prompt is written, then Claude compacts before answering it.
+        let [p2, mut a2] = turn("2", Some("a1"), "s");
+        w.append("s", &[p2]);
+        r.handle(prompt("s", "2")).unwrap();
+        w.append(
+            "s",
+            &boundary("b", Some("p2"), "p2", json!({"trigger": "auto"})),
+        );
+        r.handle(compacted_event("s")).unwrap();
+        a2["parentUuid"] = json!("b-summary");
+        w.append("s", &[a2]);
+        r.handle(stop("s", "2")).unwrap();
+        w.append("s", &turn("3", Some("a2"), "s"));
+        r.handle(prompt("s", "3")).unwrap();
+        r.handle(stop("s", "3")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 4, "{turns:#?}");
+        assert_eq!(
+            (turns[1].reply.as_str(), turns[1].interrupted),
+            ("reply 2", false)
+        );
+        assert_eq!(turns[2].kind, TurnKind::Compact);
+        assert_eq!(turns[2].prompt, "/compact");
+        assert_eq!(turns[2].prompt_uuid.as_deref(), Some("b"));
+        assert_eq!(turns[2].parent, Some(turns[1].id));
+        assert!(!turns[2].is_running());
+        assert_eq!(turns[3].parent, Some(turns[2].id));
+        assert!(turns.iter().all(|t| t.branch == "main"));
+    }
+
+    #[test]
+    fn summarize_up_to_here_follows_the_messages_it_keeps() {
+        let w = world();
+        let mut r = w.recorder();
+        for (n, parent) in [("1", None), ("2", Some("a1")), ("3", Some("a2"))] {
+            w.append("s", &turn(n, parent, "s"));
+            r.handle(prompt("s", n)).unwrap();
+            r.handle(stop("s", n)).unwrap();
+        }
+        // "Summarize up to here" on prompt 2: turn 1 is summarised, 2 and 3 are kept.
+        let meta = json!({"trigger": "manual", "messagesSummarized": 2});
+        w.append("s", &boundary("b", Some("a1"), "a3", meta));
+        r.handle(compacted_event("s")).unwrap();
+        w.append("s", &turn("4", Some("b-summary"), "s"));
+        r.handle(prompt("s", "4")).unwrap();
+        r.handle(stop("s", "4")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 5, "{turns:#?}");
+        assert_eq!(turns[3].kind, TurnKind::Summary);
+        assert_eq!(turns[3].prompt, SUMMARY_PROMPT);
+        assert_eq!(turns[3].parent, Some(turns[2].id));
+        assert_eq!(turns[4].parent, Some(turns[3].id));
+        assert!(turns.iter().all(|t| t.branch == "main"), "{turns:#?}");
     }
 
     #[test]
