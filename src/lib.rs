@@ -14,6 +14,7 @@ pub mod control;
 pub mod conversation;
 pub mod diag;
 pub mod exec;
+pub mod forks;
 pub mod hooks;
 pub mod installed;
 pub mod jobs;

@@ -292,7 +292,11 @@ impl Recorder {
                 transcript_path,
                 last_message,
             } => self.stopped(&session_id, transcript_path, last_message),
-            HookEvent::SubagentStopped { .. } | HookEvent::Other { .. } => Ok(()),
+            HookEvent::SubagentStopped { session_id } => {
+                self.follow(&session_id, None);
+                self.record_forks(&session_id)
+            }
+            HookEvent::Other { .. } => Ok(()),
         }
     }
 
@@ -586,11 +590,77 @@ impl Recorder {
         self.finish_pending(session_id, None, false)
     }
 
+    /// Claude's `/fork`s of `session_id` that have answered and are not recorded yet: each
+    /// becomes a finished turn of kind `subagent` on a new branch forked after the turn it
+    /// started from, named as Claude named the fork.
+    fn record_forks(&mut self, session_id: &str) -> Result<()> {
+        let Some(dir) = self.transcripts_dir.clone() else {
+            return Ok(());
+        };
+        for fork in crate::forks::finished_forks(&dir, session_id) {
+            if self.store.turn_by_uuid(&fork.directive_uuid)?.is_some() {
+                continue;
+            }
+            let at = self
+                .follower(session_id)
+                .and_then(|f| f.position(&fork.parent_last_uuid));
+            let parent = match at {
+                Some(i) => self.parent_at(session_id, i, true)?,
+                None => Parent::Unknown,
+            };
+            let Parent::Turn(parent) = parent else {
+                crate::diag::log(&format!(
+                    "a /fork of session {session_id} starts before any recorded turn; not recorded"
+                ));
+                continue;
+            };
+            // Not the session's id: the session keeps its own branch.
+            let fork_session = format!("agent-{}", fork.agent_id);
+            let branch = self.fork_branch(&fork_session, &parent, fork.name.as_deref())?;
+            let stamp = |e: &serde_json::Value| {
+                e.get("timestamp")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_owned)
+            };
+            let started_at = fork.entries.iter().find_map(stamp);
+            let ended_at = fork.entries.iter().rev().find_map(stamp);
+            let turn = self.store.begin_turn(TurnStart {
+                branch,
+                kind: TurnKind::Subagent,
+                prompt: fork.directive.clone(),
+                input: None,
+                session_id: fork_session,
+                started_at: started_at.unwrap_or_else(now_rfc3339),
+                prompt_uuid: Some(fork.directive_uuid.clone()),
+                prompt_id: None,
+                recorder: None,
+            })?;
+            let facts = fork.facts;
+            self.store.finish_turn(
+                turn.id,
+                TurnEnd {
+                    est_tokens: tokens::estimate_tokens(&fork.directive)
+                        + tokens::estimate_tokens(&facts.reply),
+                    reply: facts.reply,
+                    ended_at: ended_at.unwrap_or_else(now_rfc3339),
+                    context_tokens: facts.context_tokens,
+                    output_tokens: facts.output_tokens,
+                    interrupted: facts.interrupted,
+                    files: facts.files,
+                    snapshot: None,
+                    entries: fork.entries,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
     /// Ends every running turn as interrupted (the session is over).
     pub fn finish_all(&mut self) -> Result<()> {
         let ids: Vec<String> = self.sessions.keys().cloned().collect();
         for id in ids {
             self.follow(&id, None);
+            self.record_forks(&id)?;
             self.record_unreported(&id, None)?;
             self.finish_pending(&id, None, true)?;
             // Recorded to the end: nothing for a later start to recover.
@@ -616,6 +686,7 @@ impl Recorder {
                 .last_uuid = last;
         }
         self.follow(session_id, None);
+        self.record_forks(session_id)?;
         self.record_unreported(session_id, None)?;
         self.finish_pending(session_id, None, true)?;
         self.store
@@ -1486,6 +1557,55 @@ mod tests {
         assert_eq!(turns[3].parent, Some(turns[2].id));
         assert_eq!(turns[4].parent, Some(turns[3].id));
         assert!(turns.iter().all(|t| t.branch == "main"), "{turns:#?}");
+    }
+
+    #[test]
+    fn a_native_fork_is_a_subagent_turn_on_a_branch_after_the_turn_it_started_from() {
+        let w = world();
+        let mut r = w.recorder();
+        for (n, parent) in [("1", None), ("2", Some("a1"))] {
+            w.append("s", &turn(n, parent, "s"));
+            r.handle(prompt("s", n)).unwrap();
+            r.handle(stop("s", n)).unwrap();
+        }
+        let sub = w.transcripts.join("s").join("subagents");
+        std::fs::create_dir_all(&sub).unwrap();
+        let meta = json!({"agentType": "fork", "isFork": true, "name": "check-the-tests"});
+        std::fs::write(sub.join("agent-x.meta.json"), meta.to_string()).unwrap();
+        let lines = [
+            json!({"type": "fork-context-ref", "agentId": "x", "parentLastUuid": "a2"}),
+            json!({"type": "user", "uuid": "d", "parentUuid": null, "isSidechain": true,
+                "message": {"role": "user", "content": "Your directive: check the tests"}}),
+            json!({"type": "assistant", "uuid": "r", "parentUuid": "d", "isSidechain": true,
+                "message": {"id": "m", "role": "assistant",
+                "content": [{"type": "text", "text": "all green"}]}}),
+        ];
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(sub.join("agent-x.jsonl"), text).unwrap();
+        let subagent_stopped = || HookEvent::SubagentStopped {
+            session_id: "s".into(),
+        };
+        r.handle(subagent_stopped()).unwrap();
+        r.handle(subagent_stopped()).unwrap();
+        w.append("s", &turn("3", Some("a2"), "s"));
+        r.handle(prompt("s", "3")).unwrap();
+        r.handle(stop("s", "3")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 4, "{turns:#?}");
+        let fork = &turns[2];
+        assert_eq!(fork.kind, TurnKind::Subagent);
+        assert_eq!(
+            (fork.prompt.as_str(), fork.reply.as_str()),
+            ("check the tests", "all green")
+        );
+        assert_eq!(fork.parent, Some(turns[1].id));
+        assert_eq!(fork.branch, "check-the-tests");
+        let branch = w.store.branch("check-the-tests").unwrap().unwrap();
+        assert_eq!(branch.fork_turn, Some(turns[1].id));
+        assert_eq!(branch.parent_branch.as_deref(), Some("main"));
+        // The session goes on on its own branch.
+        assert_eq!(turns[3].branch, "main");
+        assert_eq!(turns[3].parent, Some(turns[1].id));
     }
 
     #[test]
