@@ -1052,9 +1052,12 @@ impl Recorder {
         {
             // Its prompt's hook message was lost: the transcript still shows the turn.
             self.record_unreported_at_stop(session_id, last_message.as_deref())?;
-            return Ok(());
+        } else {
+            self.finish_pending(session_id, last_message, false)?;
         }
-        self.finish_pending(session_id, last_message, false)
+        // `SubagentStop` may come before a fork's last line is written; by the Stop of the
+        // turn its notification starts, the fork's transcript is complete.
+        self.record_forks(session_id)
     }
 
     /// A `Stop` with no running turn: once the reply it announced is written, the prompts

@@ -443,3 +443,281 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     // resumes the previous conversation (a separate issue); ending ccx is enough here.
     drop(session);
 }
+
+/// Clears Claude's input box (the rewind menu puts the rewound prompt back in it).
+fn clear_input(session: &support::PtySession) {
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(b"\x15");
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Opens the rewind menu, picks the message starting with `message` and then `action`
+/// (`key` moves towards it).
+fn rewind_menu(session: &support::PtySession, message: &str, action: &str, key: &[u8]) {
+    open_rewind_menu(session);
+    choose_in_menu(session, &format!("  \u{276f} {message}"), b"\x1b[A");
+    session.send(b"\r");
+    choose_in_menu(session, &format!("\u{276f} {action}"), key);
+    session.send(b"\r");
+    session
+        .wait_for(TURN, |s| !s.contains("Summarize up to here"))
+        .unwrap_or_else(|s| panic!("the rewind menu stayed open:\n{s}"));
+}
+
+/// The prompts of a branch's lineage, oldest first.
+fn lineage(env: &TestEnv, branch: &str) -> Vec<String> {
+    log_json(env, &["--branch", branch])
+        .iter()
+        .map(|t| t["prompt"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_from() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "alpha [[reply:first answer]]", "first answer");
+    ask(&session, "beta [[reply:second answer]]", "second answer");
+    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let beta = turn_with(&turns, "beta");
+
+    // With agent view off (as ccx runs claude), /fork runs a forked subagent in this session.
+    session.type_and_submit("/fork check the tests [[reply:fork report]]");
+    let turns = all_turns_until(&env, "the fork's turn", |ts| {
+        ts.iter()
+            .any(|t| t["kind"] == "subagent" && !t["ended_at"].is_null())
+    });
+    let fork = turns
+        .iter()
+        .find(|t| t["kind"] == "subagent")
+        .unwrap()
+        .clone();
+    assert_eq!(fork["prompt"], "check the tests [[reply:fork report]]");
+    assert_eq!(fork["reply"], "fork report");
+    assert_eq!(fork["parent"], beta["id"], "{turns:#?}");
+    let name = fork["branch"].as_str().unwrap().to_string();
+    assert_ne!(name, "main");
+    let branches = tree(&env);
+    let branch = branches
+        .iter()
+        .find(|b| b["name"] == name.as_str())
+        .unwrap();
+    assert_eq!(branch["fork_turn"], beta["id"]);
+    assert_eq!(branch["parent_branch"], "main");
+    assert_eq!(
+        lineage(&env, &name),
+        [
+            "alpha [[reply:first answer]]",
+            "beta [[reply:second answer]]",
+            "check the tests [[reply:fork report]]"
+        ]
+    );
+
+    // The person stays in the session, on its branch; nothing else became a turn.
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    ask(&session, "gamma [[reply:third answer]]", "third answer");
+    let turns = all_turns_until(&env, "the turn after the fork", |ts| {
+        ts.iter()
+            .any(|t| t["prompt"] == "gamma [[reply:third answer]]" && !t["ended_at"].is_null())
+    });
+    let gamma = turn_with(&turns, "gamma");
+    assert_eq!(gamma["parent"], beta["id"]);
+    assert_eq!(gamma["branch"], "main");
+    assert_eq!(turns.len(), 4, "{turns:#?}");
+    session
+        .wait_for_text("ccx · main", TURN)
+        .unwrap_or_else(|s| panic!("the footer left main:\n{s}"));
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+}
+
+#[test]
+fn summarize_up_to_here_is_a_summary_after_the_turns_claude_keeps() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "one [[reply:answer one]]", "answer one");
+    ask(&session, "two [[reply:answer two]]", "answer two");
+    ask(&session, "three [[reply:answer three]]", "answer three");
+    let turns = wait_for_finished_turns(&env, 3, &[]);
+    let t3 = turn_with(&turns, "three");
+
+    // "Summarize up to here" on "two": "one" is summarised, "two" and "three" are kept.
+    rewind_menu(&session, "two", "3. Summarize up to here", b"\x1b[B");
+    let turns = all_turns_until(&env, "a summary turn", |ts| {
+        ts.iter()
+            .any(|t| t["kind"] == "summary" && !t["ended_at"].is_null())
+    });
+    let summary = turns
+        .iter()
+        .find(|t| t["kind"] == "summary")
+        .unwrap()
+        .clone();
+    assert_eq!(summary["parent"], t3["id"], "{turns:#?}");
+    assert_eq!(summary["branch"], "main");
+    assert_eq!(summary["prompt"], "(conversation summarized)");
+
+    session.wait_for_text("❯", TURN).unwrap();
+    clear_input(&session);
+    ask(&session, "four [[reply:answer four]]", "answer four");
+    let four = wait_until(TURN, || {
+        log_json(&env, &[])
+            .into_iter()
+            .find(|t| t["prompt"] == "four [[reply:answer four]]" && !t["ended_at"].is_null())
+    })
+    .expect("the turn after the summary is recorded");
+    assert_eq!(four["parent"], summary["id"]);
+    assert_eq!(four["branch"], "main");
+    // Claude sent the kept turns after the summary; the branch holds them all.
+    let request = wait_request(&env, "for four", |r| r.main && r.user_text.contains("four"));
+    assert!(request.history_contains("answer two") && request.history_contains("answer three"));
+    assert!(!request.history_contains("one [[reply:answer one]]"));
+    assert_eq!(
+        lineage(&env, "main"),
+        [
+            "one [[reply:answer one]]",
+            "two [[reply:answer two]]",
+            "three [[reply:answer three]]",
+            "(conversation summarized)",
+            "four [[reply:answer four]]"
+        ]
+    );
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+}
+
+#[test]
+fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_turn() {
+    let mut env = TestEnv::new();
+    // Compact once the context passes half the window (the stand-in reports 900k below).
+    env.set_var("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE", "50");
+    let session = start_ccx(&env, &[]);
+    ask(&session, "one [[reply:answer one]]", "answer one");
+    ask(
+        &session,
+        "two [[usage:900000]] [[reply:answer two]]",
+        "answer two",
+    );
+    // Claude compacts before answering the next prompt.
+    ask(&session, "three [[reply:answer three]]", "answer three");
+    let turns = all_turns_until(&env, "a compact turn", |ts| {
+        ts.iter()
+            .any(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
+            && ts.iter().filter(|t| !t["ended_at"].is_null()).count() == 4
+    });
+    let (one, two, three) = (
+        turn_with(&turns, "one"),
+        turn_with(&turns, "two"),
+        turn_with(&turns, "three"),
+    );
+    let compact = turns
+        .iter()
+        .find(|t| t["kind"] == "compact")
+        .unwrap()
+        .clone();
+    assert!(env
+        .standin
+        .requests()
+        .iter()
+        .any(|r| r.kind == support::standin::Kind::Compact));
+    assert_eq!(three["parent"], two["id"]);
+    assert_eq!(three["reply"], "answer three");
+    assert_eq!(three["interrupted"], false, "{three:#}");
+    assert_eq!(compact["parent"], three["id"], "{turns:#?}");
+    assert_eq!(compact["prompt"], "/compact");
+    assert_eq!(compact["branch"], "main");
+    ask(&session, "four [[reply:answer four]]", "answer four");
+    let turns = all_turns_until(&env, "the turn after the compaction", |ts| {
+        ts.iter()
+            .any(|t| t["prompt"] == "four [[reply:answer four]]" && !t["ended_at"].is_null())
+    });
+    let four = turn_with(&turns, "four");
+    assert_eq!(four["parent"], compact["id"]);
+    assert_eq!(four["branch"], "main");
+
+    // The rewind menu back to before "two", past the compaction: the conversation is "one".
+    rewind_menu(&session, "two", "1. Restore conversation", b"\x1b[A");
+    clear_input(&session);
+    ask(&session, "five [[reply:answer five]]", "answer five");
+    let five = wait_until(TURN, || {
+        log_json(&env, &[])
+            .into_iter()
+            .find(|t| t["prompt"] == "five [[reply:answer five]]" && !t["ended_at"].is_null())
+    })
+    .expect("the turn after the rewind is recorded");
+    assert_eq!(five["parent"], one["id"]);
+    let request = wait_request(&env, "for five", |r| r.main && r.user_text.contains("five"));
+    assert!(request.history_contains("answer one"));
+    assert!(!request.history_contains("answer two") && !request.history_contains("answer three"));
+    let out = ccx(&env, &["show", "HEAD", "--json"]);
+    let head: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(head["id"], five["id"]);
+    let branch = five["branch"].as_str().unwrap();
+    assert_ne!(branch, "main");
+    assert_eq!(
+        lineage(&env, branch),
+        ["one [[reply:answer one]]", "five [[reply:answer five]]"]
+    );
+    assert_eq!(
+        tree(&env).iter().find(|b| b["name"] == "main").unwrap()["head"],
+        four["id"]
+    );
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+}
+
+#[test]
+fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "first session [[reply:answer one]]", "answer one");
+    let turns = wait_for_finished_turns(&env, 1, &[]);
+    let first = turn_with(&turns, "first session");
+    session.type_and_submit("/clear");
+    session
+        .wait_for_text("ccx · session-2", TURN)
+        .unwrap_or_else(|s| panic!("the footer never showed the new branch:\n{s}"));
+    ask(
+        &session,
+        "second session [[reply:answer two]]",
+        "answer two",
+    );
+    all_turns_until(&env, "the second session's turn", |ts| {
+        ts.iter().filter(|t| !t["ended_at"].is_null()).count() == 2
+    });
+
+    // Claude's /resume picker: choose the first session.
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    session.type_and_submit("/resume");
+    session.wait_for_text("Resume session", TURN).unwrap();
+    choose_in_menu(&session, "\u{276f} first session", b"\x1b[B");
+    session.send(b"\r");
+    session
+        .wait_for_text("ccx · main", TURN)
+        .unwrap_or_else(|s| panic!("the footer never showed the resumed branch:\n{s}"));
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    ask(
+        &session,
+        "back again [[reply:answer three]]",
+        "answer three",
+    );
+    let turns = all_turns_until(&env, "the turn after /resume", |ts| {
+        ts.iter()
+            .any(|t| t["prompt"] == "back again [[reply:answer three]]" && !t["ended_at"].is_null())
+    });
+    let again = turn_with(&turns, "back again");
+    assert_eq!(again["parent"], first["id"]);
+    assert_eq!(again["branch"], "main");
+    assert_eq!(again["session_id"], first["session_id"]);
+    assert_eq!(
+        lineage(&env, "main"),
+        [
+            "first session [[reply:answer one]]",
+            "back again [[reply:answer three]]"
+        ]
+    );
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+}
