@@ -8,6 +8,7 @@ pub mod briefs;
 pub mod cli;
 pub mod closure;
 pub mod commands;
+pub mod compaction_turns;
 pub mod compat;
 pub mod config;
 pub mod control;

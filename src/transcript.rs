@@ -214,7 +214,7 @@ impl Line {
 
     /// True for an assistant message Claude Code wrote itself (API errors, "No response
     /// requested."): model "<synthetic>" or `isApiErrorMessage`. Its usage is all zeros.
-    fn is_synthetic(&self) -> bool {
+    pub fn is_synthetic(&self) -> bool {
         self.model() == Some("<synthetic>") || self.flag("isApiErrorMessage")
     }
 }

@@ -327,8 +327,8 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
 
-/// (prompt, parent's prompt) of every turn of the store in `data_dir`, sorted.
-fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<String>)> {
+/// Every turn of the store in `data_dir` (all branches).
+fn turns_in(env: &TestEnv, data_dir: &std::path::Path) -> Vec<Value> {
     let run = |args: &[&str]| -> Value {
         let mut cmd = env.command(support::ccx_path());
         cmd.env("CCX_DATA_DIR", data_dir).args(args);
@@ -351,6 +351,12 @@ fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<
             }
         }
     }
+    turns
+}
+
+/// (prompt, parent's prompt) of every turn of the store in `data_dir`, sorted.
+fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<String>)> {
+    let turns = turns_in(env, data_dir);
     let prompt_of = |id: &Value| {
         turns
             .iter()
@@ -370,6 +376,20 @@ fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<
     pairs
 }
 
+/// (prompt, kind, prompt uuid) of every turn of the store in `data_dir`, sorted: what a turn
+/// is and the transcript line it is known by.
+fn turn_keys(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, String, String)> {
+    let mut keys: Vec<(String, String, String)> = turns_in(env, data_dir)
+        .iter()
+        .map(|t| {
+            let field = |k: &str| t[k].as_str().unwrap_or("").to_string();
+            (field("prompt"), field("kind"), field("prompt_uuid"))
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
 #[test]
 fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     let env = TestEnv::new();
@@ -378,6 +398,14 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     ask(&session, "two [[reply:r two]]", "r two");
     let turns = wait_for_finished_turns(&env, 2, &[]);
     let one = turn_with(&turns, "one");
+    // A compaction: import keys it by its boundary line, as live recording does.
+    session.type_and_submit("/compact");
+    all_turns_until(&env, "the compact turn", |ts| {
+        ts.iter()
+            .any(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
+    });
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
     // ccx's own fork, then Claude's /branch, its rewind menu and /clear.
     support::ccx::meta_switch(&session, &format!("branch side {}", one["id"]));
     ask(&session, "three [[reply:r three]]", "r three");
@@ -402,13 +430,14 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     ask(&session, "six [[reply:r six]]", "r six");
     let live = wait_until(TURN, || {
         let pairs = tree_pairs(&env, &env.data_dir);
-        (pairs.len() == 6).then_some(pairs)
+        (pairs.len() == 7).then_some(pairs)
     })
-    .unwrap_or_else(|| panic!("six turns: {:#?}", tree_pairs(&env, &env.data_dir)));
+    .unwrap_or_else(|| panic!("seven turns: {:#?}", tree_pairs(&env, &env.data_dir)));
     let p = |s: &str| Some(s.to_string());
     assert_eq!(
         live,
         vec![
+            ("/compact".into(), p("two [[reply:r two]]")),
             ("five [[reply:r five]]".into(), p("three [[reply:r three]]")),
             ("four [[reply:r four]]".into(), p("three [[reply:r three]]")),
             ("one [[reply:r one]]".into(), None),
@@ -430,6 +459,11 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(tree_pairs(&env, &fresh), live);
+    let live_keys = turn_keys(&env, &env.data_dir);
+    assert!(live_keys
+        .iter()
+        .any(|(p, kind, uuid)| p == "/compact" && kind == "compact" && !uuid.is_empty()));
+    assert_eq!(turn_keys(&env, &fresh), live_keys);
     // And importing into the live log adds nothing.
     let before = tree_pairs(&env, &env.data_dir);
     let out = ccx(&env, &["import", "--all"]);

@@ -52,6 +52,10 @@ pub struct PlannedTurn {
     pub facts: TurnFacts,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
+    /// `prompt`, or for a compaction `compact` / `summary` (see `compaction_turns`).
+    pub kind: TurnKind,
+    /// A compaction's boundary line: the turn's `prompt_uuid`, as live recording keys it.
+    pub boundary_uuid: Option<String>,
 }
 
 /// The new turns of one conversation and where they attach.
@@ -71,14 +75,11 @@ fn is_message(line: &Line) -> bool {
         && line.uuid.is_some()
 }
 
-/// The parent link of a line: `parentUuid`, or across a compaction `logicalParentUuid`.
+/// The parent link of a line: `parentUuid`, or across a compaction the last line Claude kept.
 fn parent_of(line: &Line) -> Option<String> {
-    line.parent_uuid.clone().or_else(|| {
-        line.raw
-            .get("logicalParentUuid")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    })
+    line.parent_uuid
+        .clone()
+        .or_else(|| line.logical_parent_uuid().map(str::to_owned))
 }
 
 /// [`conversations`] taking the lines: a transcript with one leaf (the common case) is handed
@@ -228,17 +229,23 @@ pub fn plan_turns_owned(lines: Vec<Line>) -> Vec<PlannedTurn> {
     split
         .into_iter()
         .filter(|(entries, _)| !entries.is_empty())
-        .filter_map(|(entries, facts)| {
-            let key = facts.last_uuid.clone()?;
+        .flat_map(|(entries, facts)| crate::compaction_turns::split(entries, facts))
+        .filter_map(|piece| {
+            let facts = piece.facts;
+            // A compaction is known by its boundary; any other turn by its last line.
+            let key = piece.boundary_uuid.clone().or(facts.last_uuid.clone())?;
             if facts.prompt.is_none() && facts.reply.is_empty() && facts.context_tokens == 0 {
                 return None;
             }
+            let entries = piece.entries;
             Some(PlannedTurn {
                 key,
                 started_at: entries.iter().find_map(|l| timestamp(&l.raw)),
                 ended_at: entries.iter().rev().find_map(|l| timestamp(&l.raw)),
                 entries,
                 facts,
+                kind: piece.kind,
+                boundary_uuid: piece.boundary_uuid,
             })
         })
         .collect()
@@ -422,7 +429,7 @@ pub fn import_transcript(
         if imported.turns.contains_key(&turn.key) {
             continue;
         }
-        if let Some(existing) = prompt_uuids(&turn.entries)
+        if let Some(existing) = prompt_uuids(turn)
             .iter()
             .find_map(|u| store.turn_by_uuid(u).ok().flatten())
         {
@@ -487,10 +494,16 @@ struct Target<'a> {
     previous: &'a Value,
 }
 
-/// The uuids a turn's starting line is known by (its own, and the one it was copied from).
-fn prompt_uuids(entries: &[Line]) -> Vec<String> {
-    let Some(line) = entries.iter().rev().find(|l| transcript::starts_turn(l)) else {
-        return Vec::new();
+/// The uuids a turn's starting line is known by (its own, and the one it was copied from);
+/// for a compaction, its boundary's.
+fn prompt_uuids(turn: &PlannedTurn) -> Vec<String> {
+    let entries = &turn.entries;
+    let line = match &turn.boundary_uuid {
+        Some(b) => entries.iter().find(|l| l.uuid.as_deref() == Some(b)),
+        None => entries.iter().rev().find(|l| transcript::starts_turn(l)),
+    };
+    let Some(line) = line else {
+        return turn.boundary_uuid.iter().cloned().collect();
     };
     line.uuid
         .iter()
@@ -514,17 +527,19 @@ fn finished_turn(
     Ok(FinishedTurn {
         start: TurnStart {
             branch: String::new(),
-            kind: TurnKind::Prompt,
+            kind: planned.kind,
             prompt,
             input: None,
             session_id: session.to_owned(),
             started_at: started_at.clone(),
-            prompt_uuid: prompt_uuids(&planned.entries).into_iter().next(),
+            prompt_uuid: prompt_uuids(planned).into_iter().next(),
+            // A compaction has no prompt of the person's, live or imported.
             prompt_id: planned
                 .entries
                 .iter()
                 .rev()
                 .find(|l| transcript::starts_turn(l))
+                .filter(|_| planned.boundary_uuid.is_none())
                 .and_then(|l| l.prompt_id().map(str::to_owned)),
             ..Default::default()
         },
@@ -1150,6 +1165,32 @@ mod tests {
             assistant("a2", "u2", "two", 1200),
         ]);
         assert_eq!(conversations(&lines).len(), 1);
+    }
+
+    #[test]
+    fn compactions_import_as_turns_keyed_by_their_boundary_as_live_recording_keys_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transcript-compact.jsonl");
+        let boundary = transcript::read_transcript(&fixture)
+            .unwrap()
+            .into_iter()
+            .find(Line::is_compact_boundary)
+            .and_then(|l| l.uuid)
+            .unwrap();
+        let known = Known::gather(&store).unwrap();
+        import_transcript(&store, &fixture, &known, false).unwrap();
+        let turns = store.all_turns().unwrap();
+        let compact: Vec<_> = turns
+            .iter()
+            .filter(|t| t.kind == TurnKind::Compact)
+            .collect();
+        assert_eq!(compact.len(), 1, "{turns:#?}");
+        assert_eq!(compact[0].prompt, "/compact keep the plan");
+        assert_eq!(compact[0].prompt_uuid.as_deref(), Some(boundary.as_str()));
+        let after = turns.iter().find(|t| t.prompt == "after compact").unwrap();
+        assert_eq!(after.parent, Some(compact[0].id));
     }
 
     #[test]
