@@ -12,7 +12,10 @@
 //! usage, reply, files and transcript entries are read from the transcript's new lines. A turn
 //! that gets no `Stop` (the person interrupted it) is finished as `interrupted` when the next
 //! prompt arrives or the session ends. A prompt the transcript shows but no hook reported (a
-//! message lost on the way) is recorded when the session's next hook arrives.
+//! message lost on the way) is recorded when the session's next hook arrives. A compaction is a
+//! turn after the turn of the last line Claude kept (inside a running turn: after that turn
+//! ends), and Claude's `/fork` (a forked subagent with its own transcript, see `forks`) a
+//! `subagent` turn on a branch forked after the turn it started from.
 
 use crate::branch_names::{self, NewBranch};
 use crate::conversation::Follower;
