@@ -1132,7 +1132,7 @@ impl Recorder {
         let est_tokens = tokens::estimate_tokens(&pending.prompt) + tokens::estimate_tokens(&reply);
         let model = facts.model.clone();
         let context_tokens = facts.context_tokens;
-        let mut end = TurnEnd {
+        let end = TurnEnd {
             reply,
             ended_at: now_rfc3339(),
             context_tokens,
@@ -1144,7 +1144,7 @@ impl Recorder {
             entries,
         };
         // Durable first; the snapshot (git, tens of milliseconds) is added after.
-        let mut turn = match self.store.finish_turn(pending.id, end.clone()) {
+        let turn = match self.store.finish_turn(pending.id, end.clone()) {
             Ok(turn) => turn,
             Err(err) => {
                 // Not stored (a full disk): the same event can be handled again later.
@@ -1155,25 +1155,8 @@ impl Recorder {
                 return Err(err);
             }
         };
-        if turn.kind == TurnKind::Summary && !interrupted && !turn.reply.is_empty() {
-            let name = format!("summary-{}", turn.id);
-            crate::briefs::save(&self.store, &name, &turn.reply, &turn.branch, Some(turn.id))?;
-            let saved =
-                format!("handoff saved as brief {name}; :brief starts a fresh session from it");
-            self.update_view(|v| v.notice = Some(crate::status::Notice::new(&saved)));
-        }
-        if let Some((snapper, project_key)) = &self.snapshots {
-            let message = format!("ccx: turn {} of {}", turn.id, turn.branch);
-            match snapper.snapshot(&format!("{project_key}/turn-{}", turn.id), &message) {
-                Ok(commit) => {
-                    end.snapshot = Some(commit);
-                    turn = self.store.finish_turn(pending.id, end)?;
-                }
-                Err(err) => {
-                    crate::diag::log(&format!("no code snapshot for turn #{}: {err:#}", turn.id))
-                }
-            }
-        }
+        self.save_summary_brief(&turn)?;
+        let turn = self.with_snapshot(turn, end)?;
         self.update_view(|v| {
             if v.head == Some(turn.id) && (context_tokens > 0 || !interrupted) {
                 v.context_tokens = context_tokens;
@@ -1190,6 +1173,36 @@ impl Recorder {
             self.record_compaction(session_id, &Parent::Turn(Box::new(turn)), done)?;
         }
         Ok(())
+    }
+
+    /// A finished summary turn with a reply is saved as a brief too.
+    fn save_summary_brief(&self, turn: &Turn) -> Result<()> {
+        if turn.kind != TurnKind::Summary || turn.interrupted || turn.reply.is_empty() {
+            return Ok(());
+        }
+        let name = format!("summary-{}", turn.id);
+        crate::briefs::save(&self.store, &name, &turn.reply, &turn.branch, Some(turn.id))?;
+        let saved = format!("handoff saved as brief {name}; :brief starts a fresh session from it");
+        self.update_view(|v| v.notice = Some(crate::status::Notice::new(&saved)));
+        Ok(())
+    }
+
+    /// Adds a snapshot of the working tree to the finished `turn` (in a git repository).
+    fn with_snapshot(&self, turn: Turn, mut end: TurnEnd) -> Result<Turn> {
+        let Some((snapper, project_key)) = &self.snapshots else {
+            return Ok(turn);
+        };
+        let message = format!("ccx: turn {} of {}", turn.id, turn.branch);
+        match snapper.snapshot(&format!("{project_key}/turn-{}", turn.id), &message) {
+            Ok(commit) => {
+                end.snapshot = Some(commit);
+                self.store.finish_turn(turn.id, end)
+            }
+            Err(err) => {
+                crate::diag::log(&format!("no code snapshot for turn #{}: {err:#}", turn.id));
+                Ok(turn)
+            }
+        }
     }
 
     /// Reads the running turn's lines: after the last stored line, up to `end` or the next
