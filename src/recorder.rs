@@ -1579,6 +1579,41 @@ mod tests {
     }
 
     #[test]
+    fn summarize_from_here_after_a_compaction_is_a_summary_forked_after_the_turn_it_keeps() {
+        let w = world();
+        let mut r = w.recorder();
+        for (n, parent) in [("1", None), ("2", Some("a1"))] {
+            w.append("s", &turn(n, parent, "s"));
+            r.handle(prompt("s", n)).unwrap();
+            r.handle(stop("s", n)).unwrap();
+        }
+        w.append(
+            "s",
+            &boundary("b1", Some("a2"), "a2", json!({"trigger": "manual"})),
+        );
+        r.handle(compacted_event("s")).unwrap();
+        for (n, parent) in [("4", Some("b1-summary")), ("5", Some("a4"))] {
+            w.append("s", &turn(n, parent, "s"));
+            r.handle(prompt("s", n)).unwrap();
+            r.handle(stop("s", n)).unwrap();
+        }
+        // "Summarize from here" on prompt 5: Claude writes no `logicalParentUuid` after an
+        // earlier compaction; what it keeps ends with turn 4.
+        let meta = json!({"trigger": "manual", "messagesSummarized": 2});
+        w.append("s", &boundary("b2", None, "a4", meta));
+        r.handle(compacted_event("s")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 6, "{turns:#?}");
+        assert_eq!(turns[2].kind, TurnKind::Compact);
+        let summary = &turns[5];
+        assert_eq!(summary.kind, TurnKind::Summary);
+        assert_eq!(summary.parent, Some(turns[3].id));
+        assert_ne!(summary.branch, "main");
+        let main = w.store.branch("main").unwrap().unwrap();
+        assert_eq!(main.head, Some(turns[4].id));
+    }
+
+    #[test]
     fn a_native_fork_is_a_subagent_turn_on_a_branch_after_the_turn_it_started_from() {
         let w = world();
         let mut r = w.recorder();

@@ -177,10 +177,12 @@ pub fn conversations(lines: &[Line]) -> Vec<Vec<Line>> {
                 .iter()
                 .enumerate()
                 .filter(|(i, l)| {
+                    // A compaction belongs to the conversations that go on after it only.
                     l.uuid.is_some()
                         && !l.is_sidechain
                         && (ancestors.contains(i)
-                            || anchor(*i).is_none_or(|a| ancestors.contains(&a)))
+                            || (!l.is_compact_boundary()
+                                && anchor(*i).is_none_or(|a| ancestors.contains(&a))))
                 })
                 .map(|(_, l)| l.clone())
                 .collect()
@@ -1191,6 +1193,47 @@ mod tests {
         assert_eq!(compact[0].prompt_uuid.as_deref(), Some(boundary.as_str()));
         let after = turns.iter().find(|t| t.prompt == "after compact").unwrap();
         assert_eq!(after.parent, Some(compact[0].id));
+    }
+
+    /// The rewind menu's "Summarize from here" on turn 2: turns 2 and 3 are summarised away.
+    #[test]
+    fn a_summary_from_here_forks_after_the_turn_it_keeps_and_is_not_in_the_old_conversation() {
+        let t = "2026-01-01T12:00:00.000Z";
+        let lines = parse(&[
+            user("u1", None, "first", t),
+            assistant("a1", "u1", "one", 1100),
+            system("d1", "a1"),
+            user("u2", Some("d1"), "second", t),
+            assistant("a2", "u2", "two", 1200),
+            user("u3", Some("a2"), "third", t),
+            assistant("a3", "u3", "three", 1300),
+            json!({"type": "system", "subtype": "compact_boundary", "uuid": "cb", "parentUuid": null,
+                   "logicalParentUuid": "d1", "compactMetadata": {"trigger": "manual",
+                   "messagesSummarized": 4, "postTokens": 500,
+                   "preservedSegment": {"headUuid": "u1", "tailUuid": "d1"}}}),
+            json!({"type": "user", "uuid": "sum", "parentUuid": "cb", "isCompactSummary": true,
+                   "message": {"role": "user", "content": "This session is being continued"}}),
+            user("u4", Some("sum"), "fourth", t),
+            assistant("a4", "u4", "four", 600),
+        ]);
+        let chains: Vec<Vec<PlannedTurn>> = conversations(&lines)
+            .into_iter()
+            .map(plan_turns_owned)
+            .collect();
+        assert_eq!(chains.len(), 2);
+        assert_eq!(prompts(&chains[0]), ["first", "second", "third"]);
+        assert_eq!(
+            prompts(&chains[1]),
+            ["first", crate::recorder::SUMMARY_PROMPT, "fourth"]
+        );
+        assert_eq!(chains[1][1].kind, TurnKind::Summary);
+        assert_eq!(chains[1][1].key, "cb");
+        assert_eq!(chains[0][0].key, chains[1][0].key);
+        let segments = layout(&chains, &HashSet::new());
+        assert_eq!(
+            segments[1].after.as_deref(),
+            Some(chains[0][0].key.as_str())
+        );
     }
 
     #[test]
