@@ -27,6 +27,23 @@ pub struct Piece {
 /// Splits one turn (its lines and facts, as `transcript::split_turns` cuts them) at the
 /// compaction boundary it holds, if any (the last one when there are several).
 pub fn split(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
+    let boundaries = entries.iter().filter(|l| l.is_compact_boundary()).count();
+    let start = entries.iter().rposition(transcript::starts_turn);
+    let last = entries.iter().rposition(Line::is_compact_boundary);
+    if let Some(last) = last.filter(|&b| boundaries > 1 && start.is_none_or(|s| s > b)) {
+        // Compactions one after another before the turn's start: each is a turn of its own.
+        let mut entries = entries;
+        let tail = entries.split_off(last);
+        let head_facts = transcript::facts_of(&entries);
+        let mut pieces = split(entries, head_facts);
+        pieces.extend(split_one(tail, facts));
+        return pieces;
+    }
+    split_one(entries, facts)
+}
+
+/// [`split`] for a turn whose compactions all come after its start (the last one counts).
+fn split_one(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
     let Some(b) = entries.iter().rposition(Line::is_compact_boundary) else {
         return vec![Piece {
             entries,
@@ -195,6 +212,30 @@ mod tests {
                 (TurnKind::Summary, Some(SUMMARY_PROMPT.into()), 2)
             ]
         );
+    }
+
+    #[test]
+    fn a_summary_then_a_compact_command_are_two_turns() {
+        let first = boundary(json!({"trigger": "manual", "messagesSummarized": 4}));
+        let mut second = boundary(json!({"trigger": "manual"}));
+        second["uuid"] = json!("b2");
+        let command = json!({"type": "user", "uuid": "c", "parentUuid": "s",
+            "message": {"role": "user", "content": "<command-name>/compact</command-name>"}});
+        let lines = parse(&[first, summary(), second, summary(), command]);
+        let facts = transcript::facts_of(&lines);
+        let got = split(lines, facts);
+        let kinds: Vec<_> = got
+            .iter()
+            .map(|p| (p.kind, p.boundary_uuid.clone().unwrap(), p.entries.len()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (TurnKind::Summary, "b".to_string(), 2),
+                (TurnKind::Compact, "b2".to_string(), 3)
+            ]
+        );
+        assert_eq!(got[1].facts.prompt.as_deref(), Some("/compact"));
     }
 
     #[test]

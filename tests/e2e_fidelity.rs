@@ -323,6 +323,7 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let fresh = turn_with(&turns, "fresh");
     assert!(fresh["parent"].is_null());
     assert_eq!(fresh["branch"], "session-2");
+    assert_import_builds_the_live_tree(&env);
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
@@ -388,6 +389,24 @@ fn turn_keys(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, String, 
         .collect();
     keys.sort();
     keys
+}
+
+/// `ccx import --all` of the project's transcripts into a fresh store builds the tree live
+/// recording built: the same turns after the same parents, of the same kinds, known by the
+/// same transcript lines.
+fn assert_import_builds_the_live_tree(env: &TestEnv) {
+    let fresh = env.scratch.join("imported-data");
+    std::fs::create_dir_all(&fresh).unwrap();
+    let mut cmd = env.command(support::ccx_path());
+    cmd.env("CCX_DATA_DIR", &fresh).args(["import", "--all"]);
+    let out = support::output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree_pairs(env, &fresh), tree_pairs(env, &env.data_dir));
+    assert_eq!(turn_keys(env, &fresh), turn_keys(env, &env.data_dir));
 }
 
 #[test]
@@ -616,6 +635,7 @@ fn summarize_up_to_here_is_a_summary_after_the_turns_claude_keeps() {
             "four [[reply:answer four]]"
         ]
     );
+    assert_import_builds_the_live_tree(&env);
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
@@ -696,6 +716,7 @@ fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_tur
         tree(&env).iter().find(|b| b["name"] == "main").unwrap()["head"],
         four["id"]
     );
+    assert_import_builds_the_live_tree(&env);
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
@@ -752,6 +773,7 @@ fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
             "back again [[reply:answer three]]"
         ]
     );
+    assert_import_builds_the_live_tree(&env);
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));
 }
