@@ -1,8 +1,11 @@
 //! End to end: the turn log follows what Claude really holds, read from its transcript — with
-//! the real Claude Code (pinned) and the stand-in API. Claude's own `/branch` and rewind menu
-//! become branches forked after the right turn (the footer shows the new branch at once), a
-//! reply drawn before ccx is killed is in the log after the next start, and a Bash tool call
-//! cannot forge a turn.
+//! the real Claude Code (pinned) and the stand-in API. Claude's own `/branch`, `/fork` and rewind
+//! menu become branches forked after the right turn (the footer shows the new branch at once),
+//! its summaries and compactions (`/compact`, auto-compact, "Summarize from here / up to here")
+//! are turns where Claude put them, a rewind past a compaction and the `/resume` picker continue
+//! the right turn, `ccx import` builds the same tree from the transcripts alone, a reply drawn
+//! before ccx is killed is in the log after the next start, and a Bash tool call cannot forge a
+//! turn.
 
 mod support;
 
