@@ -126,6 +126,13 @@ fn compaction(entries: Vec<Line>, boundary: &Line, mut facts: TurnFacts) -> Piec
     if facts.last_uuid.is_none() {
         facts.last_uuid = boundary.uuid.clone();
     }
+    if facts.context_tokens == 0 {
+        // What the compaction left, as live recording says.
+        facts.context_tokens = boundary
+            .compact_metadata()
+            .and_then(|m| m.get("postTokens")?.as_u64())
+            .unwrap_or(0);
+    }
     Piece {
         entries,
         facts,
@@ -157,7 +164,8 @@ mod tests {
             "usage": {"input_tokens": 10, "output_tokens": 1}}})
     }
 
-    fn boundary(meta: serde_json::Value) -> serde_json::Value {
+    fn boundary(mut meta: serde_json::Value) -> serde_json::Value {
+        meta["postTokens"] = json!(70);
         json!({"type": "system", "subtype": "compact_boundary", "uuid": "b", "parentUuid": null,
             "logicalParentUuid": "p", "compactMetadata": meta})
     }
@@ -194,6 +202,7 @@ mod tests {
         assert_eq!(got[1].facts.prompt.as_deref(), Some("/compact"));
         assert_eq!(got[1].boundary_uuid.as_deref(), Some("b"));
         assert_eq!(got[1].facts.last_uuid.as_deref(), Some("b"));
+        assert_eq!(got[1].facts.context_tokens, 70);
         assert!(got[1].entries.is_empty());
     }
 

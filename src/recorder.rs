@@ -1131,7 +1131,10 @@ impl Recorder {
         };
         let est_tokens = tokens::estimate_tokens(&pending.prompt) + tokens::estimate_tokens(&reply);
         let model = facts.model.clone();
-        let context_tokens = facts.context_tokens;
+        let context_tokens = match facts.context_tokens {
+            0 => self.context_after_compaction(session_id, &pending),
+            n => n,
+        };
         let end = TurnEnd {
             reply,
             ended_at: now_rfc3339(),
@@ -1173,6 +1176,22 @@ impl Recorder {
             self.record_compaction(session_id, &Parent::Turn(Box::new(turn)), done)?;
         }
         Ok(())
+    }
+
+    /// For a compaction turn with no lines of its own (Claude compacted before answering the
+    /// turn it follows): the context the compaction left (`compactMetadata.postTokens`); else 0.
+    fn context_after_compaction(&self, session_id: &str, pending: &Pending) -> u64 {
+        let Some(f) = self.follower(session_id) else {
+            return 0;
+        };
+        pending
+            .prompt_uuid
+            .as_deref()
+            .and_then(|u| f.position(u))
+            .map(|i| &f.lines()[i])
+            .filter(|l| l.is_compact_boundary())
+            .and_then(|l| l.compact_metadata()?.get("postTokens")?.as_u64())
+            .unwrap_or(0)
     }
 
     /// A finished summary turn with a reply is saved as a brief too.
@@ -1548,6 +1567,7 @@ mod tests {
         assert_eq!(turns[2].prompt, "/compact");
         assert_eq!(turns[2].prompt_uuid.as_deref(), Some("b"));
         assert_eq!(turns[2].parent, Some(turns[1].id));
+        assert_eq!(turns[2].context_tokens, 50, "what the compaction left");
         assert!(!turns[2].is_running());
         assert_eq!(turns[3].parent, Some(turns[2].id));
         assert!(turns.iter().all(|t| t.branch == "main"));

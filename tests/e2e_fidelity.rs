@@ -683,6 +683,11 @@ fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_tur
     assert_eq!(compact["parent"], three["id"], "{turns:#?}");
     assert_eq!(compact["prompt"], "/compact");
     assert_eq!(compact["branch"], "main");
+    let left = compact["context_tokens"].as_u64().unwrap();
+    assert!(
+        left > 0 && left < 900_000,
+        "the context the compaction left: {left}"
+    );
     ask(&session, "four [[reply:answer four]]", "answer four");
     let turns = all_turns_until(&env, "the turn after the compaction", |ts| {
         ts.iter()
