@@ -604,56 +604,17 @@ impl Recorder {
             if self.store.turn_by_uuid(&fork.directive_uuid)?.is_some() {
                 continue;
             }
-            let at = self
-                .follower(session_id)
-                .and_then(|f| f.position(&fork.parent_last_uuid));
-            let parent = match at {
-                Some(i) => self.parent_at(session_id, i, true)?,
-                None => Parent::Unknown,
+            let parent = match self.follower(session_id) {
+                Some(f) => turn_of_line(&self.store, f, &fork.parent_last_uuid)?,
+                None => None,
             };
-            let Parent::Turn(parent) = parent else {
+            let Some(parent) = parent else {
                 crate::diag::log(&format!(
                     "a /fork of session {session_id} starts before any recorded turn; not recorded"
                 ));
                 continue;
             };
-            // Not the session's id: the session keeps its own branch.
-            let fork_session = format!("agent-{}", fork.agent_id);
-            let branch = self.fork_branch(&fork_session, &parent, fork.name.as_deref())?;
-            let stamp = |e: &serde_json::Value| {
-                e.get("timestamp")
-                    .and_then(|t| t.as_str())
-                    .map(str::to_owned)
-            };
-            let started_at = fork.entries.iter().find_map(stamp);
-            let ended_at = fork.entries.iter().rev().find_map(stamp);
-            let turn = self.store.begin_turn(TurnStart {
-                branch,
-                kind: TurnKind::Subagent,
-                prompt: fork.directive.clone(),
-                input: None,
-                session_id: fork_session,
-                started_at: started_at.unwrap_or_else(now_rfc3339),
-                prompt_uuid: Some(fork.directive_uuid.clone()),
-                prompt_id: None,
-                recorder: None,
-            })?;
-            let facts = fork.facts;
-            self.store.finish_turn(
-                turn.id,
-                TurnEnd {
-                    est_tokens: tokens::estimate_tokens(&fork.directive)
-                        + tokens::estimate_tokens(&facts.reply),
-                    reply: facts.reply,
-                    ended_at: ended_at.unwrap_or_else(now_rfc3339),
-                    context_tokens: facts.context_tokens,
-                    output_tokens: facts.output_tokens,
-                    interrupted: facts.interrupted,
-                    files: facts.files,
-                    snapshot: None,
-                    entries: fork.entries,
-                },
-            )?;
+            record_fork(&self.store, fork, &parent)?;
         }
         Ok(())
     }
@@ -927,40 +888,10 @@ impl Recorder {
     /// Where line `at` of the session's transcript sits: the turn of the nearest turn-starting
     /// line up its chain (`include_self`: line `at` itself counts).
     fn parent_at(&self, session_id: &str, at: usize, include_self: bool) -> Result<Parent> {
-        let Some(f) = self.follower(session_id) else {
-            return Ok(Parent::Unknown);
-        };
-        let mut found: Result<Option<Parent>> = Ok(None);
-        let broken = f.walk_up(at, include_self, |ancestor| {
-            for uuid in &ancestor.uuids {
-                match self.store.turn_by_uuid(uuid) {
-                    Ok(Some(turn)) => {
-                        found = Ok(Some(Parent::Turn(Box::new(turn))));
-                        return true;
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        found = Err(e);
-                        return true;
-                    }
-                }
-            }
-            // An earlier prompt ccx has no turn for: nothing more to learn up the chain.
-            if ancestor.is_prompt {
-                found = Ok(Some(Parent::Unknown));
-                return true;
-            }
-            false
-        });
-        if let Some(parent) = found? {
-            return Ok(parent);
+        match self.follower(session_id) {
+            Some(f) => parent_in(&self.store, f, at, include_self),
+            None => Ok(Parent::Unknown),
         }
-        // A chain cut short (the file was deleted or damaged meanwhile) tells nothing.
-        Ok(if broken {
-            Parent::Unknown
-        } else {
-            Parent::Root
-        })
     }
 
     /// The branch a turn of `session_id` after `parent` is recorded on: the session's branch
@@ -992,36 +923,9 @@ impl Recorder {
         }
     }
 
-    /// Creates a branch for `session_id` forked after `parent`, named after `wanted` (made a
-    /// valid branch name, numbered when taken; a new conversation's name if none).
+    /// Creates a branch for `session_id` forked after `parent` (see [`create_fork_branch`]).
     fn fork_branch(&self, session_id: &str, parent: &Turn, wanted: Option<&str>) -> Result<String> {
-        let base = wanted.map(branch_slug).filter(|s| !s.is_empty());
-        let candidates: Box<dyn Iterator<Item = String>> = match base {
-            Some(base) => Box::new(
-                std::iter::once(base.clone())
-                    .chain((2..MAX_BRANCH_NAME_TRIES).map(move |n| format!("{base}-{n}"))),
-            ),
-            None => Box::new(branch_names::candidates(NewBranch::Conversation)),
-        };
-        for name in candidates {
-            if crate::refs::validate_branch_name(&name).is_err()
-                || self.store.branch(&name)?.is_some()
-            {
-                continue;
-            }
-            let created = self.store.create_branch(Branch {
-                name: name.clone(),
-                session_id: session_id.to_string(),
-                parent_branch: Some(parent.branch.clone()),
-                fork_turn: Some(parent.id),
-                head: Some(parent.id),
-                created_at: now_rfc3339(),
-            });
-            if created.is_ok() {
-                return Ok(name);
-            }
-        }
-        anyhow::bail!("no free branch name for session {session_id}")
+        create_fork_branch(&self.store, session_id, parent, wanted)
     }
 
     /// The name a new root branch of `session_id` would get now.
@@ -1305,6 +1209,132 @@ impl Recorder {
         }
         anyhow::bail!("no free branch name for session {session_id}")
     }
+}
+
+/// Where line `at` of `f` sits: the turn of the nearest turn-starting line up its chain
+/// (`include_self`: line `at` itself counts).
+fn parent_in(store: &Store, f: &Follower, at: usize, include_self: bool) -> Result<Parent> {
+    let mut found: Result<Option<Parent>> = Ok(None);
+    let broken = f.walk_up(at, include_self, |ancestor| {
+        for uuid in &ancestor.uuids {
+            match store.turn_by_uuid(uuid) {
+                Ok(Some(turn)) => {
+                    found = Ok(Some(Parent::Turn(Box::new(turn))));
+                    return true;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    found = Err(e);
+                    return true;
+                }
+            }
+        }
+        // An earlier prompt ccx has no turn for: nothing more to learn up the chain.
+        if ancestor.is_prompt {
+            found = Ok(Some(Parent::Unknown));
+            return true;
+        }
+        false
+    });
+    if let Some(parent) = found? {
+        return Ok(parent);
+    }
+    // A chain cut short (the file was deleted or damaged meanwhile) tells nothing.
+    Ok(if broken {
+        Parent::Unknown
+    } else {
+        Parent::Root
+    })
+}
+
+/// The turn a transcript line belongs to, as its chain shows (the line itself counts): None when
+/// the file does not hold the line or no recorded turn comes before it.
+pub fn turn_of_line(store: &Store, f: &Follower, uuid: &str) -> Result<Option<Turn>> {
+    let Some(at) = f.position(uuid) else {
+        return Ok(None);
+    };
+    Ok(match parent_in(store, f, at, true)? {
+        Parent::Turn(t) => Some(*t),
+        _ => None,
+    })
+}
+
+/// Stores one of Claude's `/fork`s as a finished `subagent` turn on a new branch forked after
+/// `parent`, named as Claude named the fork. The branch carries the fork's own id
+/// (`agent-<id>`), not the session's: the session keeps its branch. Returns the branch.
+pub fn record_fork(store: &Store, fork: crate::forks::Fork, parent: &Turn) -> Result<String> {
+    let fork_session = format!("agent-{}", fork.agent_id);
+    let branch = create_fork_branch(store, &fork_session, parent, fork.name.as_deref())?;
+    let stamp = |e: &serde_json::Value| {
+        e.get("timestamp")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned)
+    };
+    let started_at = fork.entries.iter().find_map(stamp);
+    let ended_at = fork.entries.iter().rev().find_map(stamp);
+    let turn = store.begin_turn(TurnStart {
+        branch: branch.clone(),
+        kind: TurnKind::Subagent,
+        prompt: fork.directive.clone(),
+        input: None,
+        session_id: fork_session,
+        started_at: started_at.unwrap_or_else(now_rfc3339),
+        prompt_uuid: Some(fork.directive_uuid.clone()),
+        prompt_id: None,
+        recorder: None,
+    })?;
+    let facts = fork.facts;
+    store.finish_turn(
+        turn.id,
+        TurnEnd {
+            est_tokens: tokens::estimate_tokens(&fork.directive)
+                + tokens::estimate_tokens(&facts.reply),
+            reply: facts.reply,
+            ended_at: ended_at.unwrap_or_else(now_rfc3339),
+            context_tokens: facts.context_tokens,
+            output_tokens: facts.output_tokens,
+            interrupted: facts.interrupted,
+            files: facts.files,
+            snapshot: None,
+            entries: fork.entries,
+        },
+    )?;
+    Ok(branch)
+}
+
+/// Creates a branch for `session_id` forked after `parent`, named after `wanted` (made a valid
+/// branch name, numbered when taken; a new conversation's name if none).
+fn create_fork_branch(
+    store: &Store,
+    session_id: &str,
+    parent: &Turn,
+    wanted: Option<&str>,
+) -> Result<String> {
+    let base = wanted.map(branch_slug).filter(|s| !s.is_empty());
+    let candidates: Box<dyn Iterator<Item = String>> = match base {
+        Some(base) => Box::new(
+            std::iter::once(base.clone())
+                .chain((2..MAX_BRANCH_NAME_TRIES).map(move |n| format!("{base}-{n}"))),
+        ),
+        None => Box::new(branch_names::candidates(NewBranch::Conversation)),
+    };
+    for name in candidates {
+        if crate::refs::validate_branch_name(&name).is_err() || store.branch(&name)?.is_some() {
+            continue;
+        }
+        let created = store.create_branch(Branch {
+            name: name.clone(),
+            session_id: session_id.to_string(),
+            parent_branch: Some(parent.branch.clone()),
+            fork_turn: Some(parent.id),
+            head: Some(parent.id),
+            created_at: now_rfc3339(),
+        });
+        if created.is_ok() {
+            return Ok(name);
+        }
+    }
+    anyhow::bail!("no free branch name for session {session_id}")
 }
 
 /// The focus of the `/compact FOCUS` that made the transcript's last compaction ("" for an
