@@ -584,6 +584,7 @@ fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_fro
     session
         .wait_for_text("ccx · main", TURN)
         .unwrap_or_else(|s| panic!("the footer left main:\n{s}"));
+    assert_import_builds_the_live_tree(&env);
     session.type_and_submit("/exit");
     assert_eq!(session.wait_exit(TURN), Some(0));
 }

@@ -468,13 +468,43 @@ pub fn import_transcript(
         }
         return Err(err);
     }
-    let report = finish_import(store, &session, &chains, &imported, report);
+    let mut report = finish_import(store, &session, &chains, &imported, report)?;
     // Freeing a big transcript's parsed lines takes a while (a fifth of a second for 100 MB):
     // let another thread do it while this one goes on, or the process ends.
     let _ = std::thread::Builder::new()
         .name("ccx-import-free".into())
         .spawn(move || drop(chains));
-    report
+    import_forks(store, path, &session, &mut report)?;
+    Ok(report)
+}
+
+/// Claude's `/fork`s of the session (their transcripts beside it, see `forks`), as live
+/// recording records them: a `subagent` turn on a branch forked after the turn the fork
+/// started from. A fork already in the log is left alone.
+fn import_forks(store: &Store, path: &Path, session: &str, report: &mut Report) -> Result<()> {
+    let Some(dir) = path.parent() else {
+        return Ok(());
+    };
+    let forks = crate::forks::finished_forks(dir, session);
+    if forks.is_empty() {
+        return Ok(());
+    }
+    let mut follower = crate::conversation::Follower::new(path.to_path_buf());
+    follower.refresh()?;
+    for fork in forks {
+        if store.turn_by_uuid(&fork.directive_uuid)?.is_some() {
+            continue;
+        }
+        let at = &fork.parent_last_uuid;
+        let Some(parent) = crate::recorder::turn_of_line(store, &follower, at)? else {
+            continue;
+        };
+        report
+            .branches
+            .insert(crate::recorder::record_fork(store, fork, &parent)?);
+        report.turns += 1;
+    }
+    Ok(())
 }
 
 /// Most turns, and most bytes of transcript entries, in one `import_turns` request: a request
@@ -1234,6 +1264,56 @@ mod tests {
             segments[1].after.as_deref(),
             Some(chains[0][0].key.as_str())
         );
+    }
+
+    #[test]
+    fn a_native_fork_imports_as_the_subagent_branch_live_recording_makes_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let t = "2026-01-01T12:00:00.000Z";
+        let session = "abcdef12-3456";
+        let path = write_transcript(
+            dir.path(),
+            &format!("{session}.jsonl"),
+            &[
+                user("u1", None, "first", t),
+                assistant("a1", "u1", "one", 1100),
+                user("u2", Some("a1"), "second", t),
+                assistant("a2", "u2", "two", 1200),
+            ],
+        );
+        let sub = dir.path().join(session).join("subagents");
+        std::fs::create_dir_all(&sub).unwrap();
+        let meta = json!({"isFork": true, "name": "look-around"});
+        std::fs::write(sub.join("agent-x.meta.json"), meta.to_string()).unwrap();
+        write_transcript(
+            &sub,
+            "agent-x.jsonl",
+            &[
+                json!({"type": "fork-context-ref", "agentId": "x", "parentLastUuid": "a2"}),
+                json!({"type": "user", "uuid": "d", "parentUuid": null, "isSidechain": true,
+                    "message": {"role": "user", "content": "Your directive: look around"}}),
+                json!({"type": "assistant", "uuid": "r", "parentUuid": "d", "isSidechain": true,
+                    "message": {"id": "m", "role": "assistant",
+                    "content": [{"type": "text", "text": "seen"}]}}),
+            ],
+        );
+        let import = || {
+            let known = Known::gather(&store).unwrap();
+            import_transcript(&store, &path, &known, false).unwrap()
+        };
+        assert_eq!(import().turns, 3);
+        let turns = store.all_turns().unwrap();
+        let fork = turns.iter().find(|t| t.kind == TurnKind::Subagent).unwrap();
+        assert_eq!(
+            (fork.prompt.as_str(), fork.reply.as_str()),
+            ("look around", "seen")
+        );
+        assert_eq!(fork.branch, "look-around");
+        let second = turns.iter().find(|t| t.prompt == "second").unwrap();
+        assert_eq!(fork.parent, Some(second.id));
+        assert_eq!(import().turns, 0);
+        assert_eq!(store.all_turns().unwrap().len(), 3);
     }
 
     #[test]
