@@ -26,6 +26,11 @@
 //! limit of one request to another ccx process. An import that fails takes back the branches it
 //! made, turns and all, so it leaves nothing half done.
 //!
+//! Claude's own moves come out as live recording records them: every compaction boundary is a
+//! `compact` or `summary` turn known by the boundary line (`compaction_turns`), a conversation
+//! goes on across a compaction from the last line Claude kept, and each `/fork` of the session
+//! (its transcript beside the session's) is a `subagent` turn on a branch of its own.
+//!
 //! Deleted branches stay deleted: the keys of turns deleted since their import still count as
 //! imported (their tombstones carry the session), unless `--include-deleted` asks for them.
 //!
