@@ -450,6 +450,16 @@ fn publish(shared: &Shared, model: &Model, parsed: u64) {
 
 /// The model thread's nice value: under CPU contention the copy to the terminal goes first.
 const MODEL_NICENESS: libc::c_int = 5;
+/// A pending buffer that grew past this during a flood is given back once the flood is over.
+const KEEP_CAPACITY: usize = 2 << 20;
+
+/// What the model thread takes from the inbox at once.
+struct Work {
+    /// The output handed since the last take (the inbox gets the thread's spare buffer).
+    batch: Vec<u8>,
+    resizes: Vec<(u64, u16, u16)>,
+    questions: Vec<(u64, Question)>,
+}
 
 fn run(shared: &Shared, rows: u16, cols: u16) {
     #[cfg(target_os = "linux")]
@@ -469,71 +479,13 @@ fn run(shared: &Shared, rows: u16, cols: u16) {
     };
     *lock(&shared.published) = model.published();
     let mut waiting: Vec<(u64, Question)> = Vec::new();
-    loop {
-        let (batch, mut resizes) = {
-            let mut inbox = lock(&shared.inbox);
-            while inbox.pending.is_empty()
-                && inbox.resizes.is_empty()
-                && inbox.questions.is_empty()
-                && !inbox.closed
-            {
-                inbox.idle = true;
-                inbox = shared.wake.wait(inbox).unwrap_or_else(|e| e.into_inner());
-                inbox.idle = false;
-            }
-            if inbox.questions.is_empty() && inbox.pending.len() < COALESCE && !inbox.closed {
-                // Output is coming: let a few reads gather, so that runs of plain text are long
-                // enough to skip what scrolls off (a question cuts this short).
-                inbox = shared
-                    .wake
-                    .wait_timeout(inbox, COALESCE_WAIT)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-            }
-            if inbox.closed && inbox.pending.is_empty() && inbox.questions.is_empty() {
-                return;
-            }
-            waiting.append(&mut inbox.questions);
-            let batch = std::mem::take(&mut inbox.pending);
-            (batch, std::mem::take(&mut inbox.resizes))
-        };
+    let mut spare = Vec::new();
+    while let Some(mut work) = take_work(shared, spare) {
         // The feeder may have been waiting for room.
         shared.progress.notify_all();
+        waiting.append(&mut work.questions);
         let start = shared.parsed.load(Ordering::SeqCst);
-        resizes.sort_by_key(|r| r.0);
-        let mut resizes = resizes.into_iter().peekable();
-        // Plain text that scrolls off before anything after it shows is skipped (exactly: see
-        // `scroll_skip`); not across a resize.
-        let skips = model.skip.scan(&batch, model.size.0);
-        let no_resize = resizes.len() == 0;
-        let mut skips = skips.into_iter().filter(|_| no_resize).peekable();
-        let mut done = 0usize;
-        loop {
-            // A resize applies between the bytes handed before and after it.
-            while let Some(&(at, r, c)) = resizes.peek() {
-                if at > start + done as u64 {
-                    break;
-                }
-                model.resize(r, c);
-                resizes.next();
-            }
-            if done == batch.len() {
-                break;
-            }
-            let limit = resizes
-                .peek()
-                .map_or(batch.len(), |&(at, _, _)| (at - start) as usize);
-            if let Some(skip) = skips.next_if(|skip| skip.start == done) {
-                done = skip.end;
-                continue;
-            }
-            let next_skip = skips.peek().map_or(batch.len(), |skip| skip.start);
-            let end = (done + SLICE).min(limit).min(next_skip).min(batch.len());
-            model.parse(&batch[done..end]);
-            done = end;
-            publish(shared, &model, start + done as u64);
-        }
-        publish(shared, &model, start + done as u64);
+        model.process(shared, &work.batch, work.resizes, start);
         let parsed = shared.parsed.load(Ordering::SeqCst);
         let (ready, later): (Vec<_>, Vec<_>) =
             waiting.drain(..).partition(|(want, _)| *want <= parsed);
@@ -541,6 +493,88 @@ fn run(shared: &Shared, rows: u16, cols: u16) {
         for (_, question) in ready {
             model.answer(question);
         }
+        spare = work.batch;
+        spare.clear();
+        if spare.capacity() > KEEP_CAPACITY {
+            spare.shrink_to(KEEP_CAPACITY);
+        }
+    }
+}
+
+/// Waits for work and takes it, leaving `spare` (empty) as the inbox's pending buffer so that
+/// the feeder appends to memory already allocated. None once the model is closed and done.
+fn take_work(shared: &Shared, spare: Vec<u8>) -> Option<Work> {
+    let mut inbox = lock(&shared.inbox);
+    while inbox.pending.is_empty()
+        && inbox.resizes.is_empty()
+        && inbox.questions.is_empty()
+        && !inbox.closed
+    {
+        inbox.idle = true;
+        inbox = shared.wake.wait(inbox).unwrap_or_else(|e| e.into_inner());
+        inbox.idle = false;
+    }
+    if inbox.questions.is_empty() && inbox.pending.len() < COALESCE && !inbox.closed {
+        // Output is coming: let a few reads gather, so that runs of plain text are long enough
+        // to skip what scrolls off (a question cuts this short).
+        inbox = shared
+            .wake
+            .wait_timeout(inbox, COALESCE_WAIT)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    if inbox.closed && inbox.pending.is_empty() && inbox.questions.is_empty() {
+        return None;
+    }
+    Some(Work {
+        batch: std::mem::replace(&mut inbox.pending, spare),
+        resizes: std::mem::take(&mut inbox.resizes),
+        questions: std::mem::take(&mut inbox.questions),
+    })
+}
+
+impl Model {
+    /// Parses `batch` (the output after the first `start` bytes), applying each resize between
+    /// the bytes handed before and after it, skipping plain text that scrolls off (exactly: see
+    /// `scroll_skip`; not in a batch with a resize), publishing after every slice.
+    fn process(
+        &mut self,
+        shared: &Shared,
+        batch: &[u8],
+        mut resizes: Vec<(u64, u16, u16)>,
+        start: u64,
+    ) {
+        resizes.sort_by_key(|r| r.0);
+        let mut resizes = resizes.into_iter().peekable();
+        let skips = self.skip.scan(batch, self.size.0);
+        let no_resize = resizes.len() == 0;
+        let mut skips = skips.into_iter().filter(|_| no_resize).peekable();
+        let mut done = 0usize;
+        loop {
+            while let Some(&(at, r, c)) = resizes.peek() {
+                if at > start + done as u64 {
+                    break;
+                }
+                self.resize(r, c);
+                resizes.next();
+            }
+            if done == batch.len() {
+                break;
+            }
+            if let Some(skip) = skips.next_if(|skip| skip.start == done) {
+                done = skip.end;
+                continue;
+            }
+            let limit = resizes
+                .peek()
+                .map_or(batch.len(), |&(at, _, _)| (at - start) as usize);
+            let next_skip = skips.peek().map_or(batch.len(), |skip| skip.start);
+            let end = (done + SLICE).min(limit).min(next_skip);
+            self.parse(&batch[done..end]);
+            done = end;
+            publish(shared, self, start + done as u64);
+        }
+        publish(shared, self, start + done as u64);
     }
 }
 
