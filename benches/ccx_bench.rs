@@ -22,6 +22,9 @@
 //!   raw mode while `trickle` floods its terminal at R MB/s, and through the same stand-in in
 //!   a bare PTY; DIR holds the stand-in, a private HOME, data directory and project.
 //! - `trickle MB_PER_S secs=S`: writes 80-column lines to stdout at that rate for S seconds.
+//! - `colon-flood CCX samples=N rate_mb=R dir=DIR` (and its stand-in, `prompt-flood`): `:`
+//!   pressed during a flood until ccx's editor shows, and the repaint's exactness on return
+//!   (see `ccx_bench/colon_flood.rs`).
 //! - `store CCX data=DIR project=DIR turns=N samples=N hook_samples=N transcript_turns=N`:
 //!   fills the project's store (the one `ccx` run in `project` with `CCX_DATA_DIR=data` opens)
 //!   with N turns, then times `finish_turn` against a plain sled insert + flush, then the hook
@@ -41,6 +44,9 @@ use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+#[path = "ccx_bench/colon_flood.rs"]
+mod colon_flood;
+
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() {
@@ -57,6 +63,8 @@ fn main() {
         Some("keystroke") => keystroke(&args[1..]),
         Some("keystroke-flood") => keystroke_flood(&args[1..]),
         Some("trickle") => trickle(&args[1..]),
+        Some("prompt-flood") => colon_flood::prompt_flood(&args[1..]),
+        Some("colon-flood") => colon_flood::colon_flood(&args[1..]),
         Some("store") => store(&args[1..]),
         Some("rss") => rss(&args[1..]),
         Some("fork") => fork(&args[1..]),

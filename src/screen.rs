@@ -461,16 +461,21 @@ struct Work {
     questions: Vec<(u64, Question)>,
 }
 
-fn run(shared: &Shared, rows: u16, cols: u16) {
+/// Lowers the model thread's priority: a higher nice value, and the batch policy (it does not
+/// preempt the threads it shares a CPU with when it wakes up).
+fn yield_to_the_copy() {
     #[cfg(target_os = "linux")]
-    // SAFETY: plain syscalls; on Linux PRIO_PROCESS with a thread id sets that thread's nice.
+    // SAFETY: plain syscalls on this thread; on Linux a thread id names one thread.
     unsafe {
-        libc::setpriority(
-            libc::PRIO_PROCESS,
-            libc::gettid() as libc::id_t,
-            MODEL_NICENESS,
-        );
+        let tid = libc::gettid();
+        let batch = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(tid, libc::SCHED_BATCH, &batch);
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, MODEL_NICENESS);
     }
+}
+
+fn run(shared: &Shared, rows: u16, cols: u16) {
+    yield_to_the_copy();
     let mut model = Model {
         size: (rows.max(1), cols.max(1)),
         parser: new_parser(rows.max(1), cols.max(1)),
