@@ -175,6 +175,8 @@ struct Inbox {
 #[derive(Default, Clone)]
 struct Published {
     cursor_row: String,
+    /// Claude's prompt glyph is somewhere on the screen.
+    prompt_glyph: bool,
     keyboard: KeyboardModes,
 }
 
@@ -188,14 +190,18 @@ enum Question {
 }
 
 /// Output bytes pending for the model at most before the feeder waits for room (the model is
-/// then this far behind; a flood shorter than this never waits).
-pub const PENDING_LIMIT: usize = 32 << 20;
+/// then this far behind; a flood shorter than this never waits). It bounds how stale the
+/// published state may be and how long a repaint may wait: output the model cannot skip (text
+/// full of escape sequences) parses at 5–70 MB/s depending on the load.
+pub const PENDING_LIMIT: usize = 4 << 20;
 /// The model parses its pending output in slices of this size, publishing the cursor row and
 /// keyboard modes after each.
 const SLICE: usize = 256 << 10;
 /// A model at most this far behind answers quick questions exactly (it catches up in a few
-/// milliseconds); further behind, they wait at most [`LAG_WAIT`] and take what it has.
-const NEAR: u64 = 64 << 10;
+/// milliseconds: the echo of a key, a prompt redrawn), waiting at most [`NEAR_WAIT`]; further
+/// behind (a flood), they wait at most [`LAG_WAIT`] and take its last whole frame.
+const NEAR: u64 = 16 << 10;
+const NEAR_WAIT: Duration = Duration::from_secs(1);
 /// Output the model gathers before parsing, waiting at most [`COALESCE_WAIT`] for it.
 const COALESCE: usize = 64 << 10;
 const COALESCE_WAIT: Duration = Duration::from_millis(2);
@@ -313,18 +319,25 @@ impl ScreenModel {
         Some(lock(&self.shared().published).cursor_row.clone())
     }
 
+    /// Whether Claude's prompt glyph ([`crate::keys::PROMPT_GLYPH`]) is on the screen, as
+    /// [`ScreenModel::cursor_row`] answers: it has drawn its prompt at least once.
+    pub fn shows_prompt_glyph(&self) -> bool {
+        self.settle();
+        lock(&self.shared().published).prompt_glyph
+    }
+
     /// The keyboard modes vt100 does not model, as [`ScreenModel::cursor_row`] answers.
     pub fn keyboard_modes(&self) -> Option<KeyboardModes> {
         self.settle();
         Some(lock(&self.shared().published).keyboard.clone())
     }
 
-    /// Waits for the model to reach the output handed so far: as long as it takes (at most
-    /// [`EXACT_WAIT`]) when it is near, at most [`LAG_WAIT`] when it lags.
+    /// Waits for the model to reach the output handed so far: at most [`NEAR_WAIT`] when it
+    /// is near, at most [`LAG_WAIT`] when it lags.
     fn settle(&self) {
         let want = self.fed();
         let behind = want.saturating_sub(self.parsed());
-        let wait = if behind <= NEAR { EXACT_WAIT } else { LAG_WAIT };
+        let wait = if behind <= NEAR { NEAR_WAIT } else { LAG_WAIT };
         self.wait_parsed(want, wait);
     }
 
@@ -382,11 +395,31 @@ struct Model {
     parser: vt100::Parser,
     keyboard: KeyboardModes,
     skip: ScrollSkip,
+    /// Inside a synchronized update (`ESC [ ? 2026 h` … `l`) since this many bytes: the screen
+    /// is half drawn, so the cursor row is not published from it.
+    sync_since: Option<u64>,
+    /// Whether the prompt glyph was on the screen, and when the screen was last looked at.
+    glyph: (bool, Option<Instant>),
 }
 
+/// How often a flood's screen is searched for the prompt glyph at most.
+const GLYPH_EVERY: Duration = Duration::from_millis(10);
+
+/// A synchronized update longer than this is not waited for (terminals time them out too).
+const SYNC_LIMIT: u64 = 1 << 20;
+
 impl Model {
-    fn parse(&mut self, bytes: &[u8]) {
+    /// Parses `bytes`, the output after the first `at` bytes.
+    fn parse(&mut self, bytes: &[u8], at: u64) {
         self.keyboard.observe(bytes);
+        let begin = memchr::memmem::rfind(bytes, b"\x1b[?2026h");
+        let end = memchr::memmem::rfind(bytes, b"\x1b[?2026l");
+        match (begin, end) {
+            (Some(b), Some(e)) if b < e => self.sync_since = None,
+            (Some(b), _) => self.sync_since = Some(at + b as u64),
+            (None, Some(_)) => self.sync_since = None,
+            (None, None) => {}
+        }
         let parser = &mut self.parser;
         let fed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             parser.process(bytes);
@@ -403,18 +436,32 @@ impl Model {
             .set_size(non_zero(self.size.0), non_zero(self.size.1));
     }
 
-    fn published(&self) -> Published {
+    /// The state to publish after `parsed` bytes; None in the middle of a synchronized update
+    /// (the last published state, a whole frame, stands). Whether the prompt glyph is on the
+    /// screen is looked for in the whole screen at most every [`GLYPH_EVERY`] (a flood
+    /// publishes often, and that question is asked at most every 50 ms).
+    fn published(&mut self, parsed: u64) -> Option<Published> {
+        if self
+            .sync_since
+            .is_some_and(|since| parsed.saturating_sub(since) < SYNC_LIMIT)
+        {
+            return None;
+        }
         let screen = self.parser.screen();
         let (row, _) = screen.cursor_position();
-        let (_, cols) = screen.size();
-        let cursor_row = screen
-            .rows(0, cols.get())
-            .nth(usize::from(row))
-            .unwrap_or_default();
-        Published {
-            cursor_row,
-            keyboard: self.keyboard.clone(),
+        // The cursor's row alone (from its start to the start of the next row).
+        let cursor_row = screen.contents_between(row, 0, row.saturating_add(1), 0);
+        let glyph = crate::keys::PROMPT_GLYPH;
+        if cursor_row.contains(glyph) {
+            self.glyph = (true, Some(Instant::now()));
+        } else if self.glyph.1.is_none_or(|at| at.elapsed() >= GLYPH_EVERY) {
+            self.glyph = (screen.contents().contains(glyph), Some(Instant::now()));
         }
+        Some(Published {
+            cursor_row,
+            prompt_glyph: self.glyph.0,
+            keyboard: self.keyboard.clone(),
+        })
     }
 
     fn answer(&self, question: Question) {
@@ -440,8 +487,13 @@ impl Model {
 }
 
 /// Makes the model's state after `parsed` bytes readable and wakes those waiting for it.
-fn publish(shared: &Shared, model: &Model, parsed: u64) {
-    *lock(&shared.published) = model.published();
+fn publish(shared: &Shared, model: &mut Model, parsed: u64) {
+    if let Some(state) = model.published(parsed) {
+        *lock(&shared.published) = state;
+    } else {
+        // Mid-frame: only the keyboard modes move on.
+        lock(&shared.published).keyboard = model.keyboard.clone();
+    }
     let inbox = lock(&shared.inbox);
     shared.parsed.store(parsed, Ordering::SeqCst);
     drop(inbox);
@@ -461,16 +513,16 @@ struct Work {
     questions: Vec<(u64, Question)>,
 }
 
-/// Lowers the model thread's priority: a higher nice value, and the batch policy (it does not
-/// preempt the threads it shares a CPU with when it wakes up).
+/// Lowers the model thread's priority, so that under CPU contention the copy goes first.
 fn yield_to_the_copy() {
     #[cfg(target_os = "linux")]
-    // SAFETY: plain syscalls on this thread; on Linux a thread id names one thread.
+    // SAFETY: a plain syscall; on Linux PRIO_PROCESS with a thread id sets that thread's nice.
     unsafe {
-        let tid = libc::gettid();
-        let batch = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(tid, libc::SCHED_BATCH, &batch);
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, MODEL_NICENESS);
+        libc::setpriority(
+            libc::PRIO_PROCESS,
+            libc::gettid() as libc::id_t,
+            MODEL_NICENESS,
+        );
     }
 }
 
@@ -481,8 +533,10 @@ fn run(shared: &Shared, rows: u16, cols: u16) {
         parser: new_parser(rows.max(1), cols.max(1)),
         keyboard: KeyboardModes::default(),
         skip: ScrollSkip::default(),
+        sync_since: None,
+        glyph: (false, None),
     };
-    *lock(&shared.published) = model.published();
+    *lock(&shared.published) = model.published(0).unwrap_or_default();
     let mut waiting: Vec<(u64, Question)> = Vec::new();
     let mut spare = Vec::new();
     while let Some(mut work) = take_work(shared, spare) {
@@ -555,6 +609,7 @@ impl Model {
         let no_resize = resizes.len() == 0;
         let mut skips = skips.into_iter().filter(|_| no_resize).peekable();
         let mut done = 0usize;
+        let mut published = 0usize;
         loop {
             while let Some(&(at, r, c)) = resizes.peek() {
                 if at > start + done as u64 {
@@ -575,9 +630,16 @@ impl Model {
                 .map_or(batch.len(), |&(at, _, _)| (at - start) as usize);
             let next_skip = skips.peek().map_or(batch.len(), |skip| skip.start);
             let end = (done + SLICE).min(limit).min(next_skip);
-            self.parse(&batch[done..end]);
+            self.parse(&batch[done..end], start + done as u64);
             done = end;
-            publish(shared, self, start + done as u64);
+            if done - published >= SLICE {
+                publish(shared, self, start + done as u64);
+                published = done;
+            }
+        }
+        if batch.len() < COALESCE {
+            // Not a flood: look at the whole screen for the prompt glyph now.
+            self.glyph.1 = None;
         }
         publish(shared, self, start + done as u64);
     }
@@ -662,6 +724,30 @@ mod tests {
             "the repaint differs from vt100's own"
         );
         assert!(model.cursor_row().unwrap().contains("last words"));
+        drop(model);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn the_cursor_row_is_published_from_whole_frames_only() {
+        let (model, handle) = ScreenModel::spawn(6, 30);
+        model.feed("\x1b[6;1H❯ ".as_bytes());
+        assert!(model.shows_empty_prompt() && model.shows_prompt_glyph());
+        // Half a synchronized frame: the screen model has it, the published row stands.
+        model.feed(b"\x1b[?2026h\r\x1b[Kline one\r\nline two");
+        assert!(model.contents().unwrap().contains("line two"));
+        assert!(
+            model.shows_empty_prompt(),
+            "mid-frame, the last whole frame"
+        );
+        model.feed("\r\n❯ \x1b[?2026l".as_bytes());
+        assert!(model.shows_empty_prompt());
+        model.feed(b"typed");
+        assert!(
+            !model.shows_empty_prompt(),
+            "outside frames every byte counts"
+        );
+        assert!(model.cursor_row().unwrap().contains("typed"));
         drop(model);
         handle.join().unwrap();
     }

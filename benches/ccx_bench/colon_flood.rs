@@ -3,8 +3,8 @@
 //!
 //! - `prompt-flood RATE_MB dir=DIR`: the stand-in claude (its terminal in raw mode): draws an
 //!   empty prompt (`❯ `, the cursor after it) and then, every millisecond, RATE_MB/1000 MB of
-//!   80-column lines scrolling up with the prompt drawn again below them (RATE_MB 0: as fast as
-//!   the terminal takes it). SIGUSR1 pauses it: it draws a last frame (colours, a line elsewhere
+//!   80-column lines scrolling up with the prompt drawn again below them, each frame one
+//!   synchronized update as Claude Code draws (RATE_MB 0: as fast as the terminal takes it). SIGUSR1 pauses it: it draws a last frame (colours, a line elsewhere
 //!   on the screen, the prompt) and writes the last bytes it wrote to `DIR/tail` (from a line
 //!   start, more than two screens of lines); SIGUSR2 resumes. Its PID is in `DIR/pid`.
 //! - `colon-flood CCX samples=N rate_mb=R dir=DIR`: runs a recorded `ccx` session whose claude
@@ -56,24 +56,17 @@ pub fn prompt_flood(args: &[String]) -> Res<()> {
         let mut input = std::io::stdin();
         while matches!(input.read(&mut sink), Ok(n) if n > 0) {}
     });
-    let mut out = std::io::stdout().lock();
-    let mut tail: Vec<u8> = Vec::with_capacity(2 * TAIL);
-    let mut emit = |out: &mut std::io::StdoutLock, bytes: &[u8]| -> Res<()> {
-        out.write_all(bytes)?;
-        out.flush()?;
-        tail.extend_from_slice(bytes);
-        if tail.len() > 2 * TAIL {
-            tail.drain(..tail.len() - TAIL);
-        }
-        Ok(())
+    let mut out = Emitter {
+        out: std::io::stdout().lock(),
+        tail: Vec::with_capacity(2 * TAIL),
     };
     let per_block = if rate > 0.0 {
         ((rate * 1e3) as usize / 80).max(1)
     } else {
         400
     };
-    emit(&mut out, SETUP)?;
-    emit(&mut out, "❯ ".as_bytes())?;
+    out.emit(SETUP)?;
+    out.emit("❯ ".as_bytes())?;
     let mut n = 0u64;
     let mut next = Instant::now();
     let mut paused = false;
@@ -81,9 +74,9 @@ pub fn prompt_flood(args: &[String]) -> Res<()> {
         if pause.swap(false, Ordering::SeqCst) && !paused {
             paused = true;
             let frame = b"\r\x1b[1;33mwarning: the flood paused\x1b[0m\r\n\x1b[3;20H\x1b[7mboxed\x1b[0m\x1b[24;1H\x1b[K";
-            emit(&mut out, frame)?;
-            emit(&mut out, "❯ ".as_bytes())?;
-            write_tail(&dir, &tail)?;
+            out.emit(frame)?;
+            out.emit("❯ ".as_bytes())?;
+            write_tail(&dir, &out.tail)?;
         }
         if resume.swap(false, Ordering::SeqCst) {
             paused = false;
@@ -93,13 +86,14 @@ pub fn prompt_flood(args: &[String]) -> Res<()> {
             std::thread::sleep(Duration::from_millis(1));
             continue;
         }
-        let mut block = b"\r".to_vec();
+        // One synchronized update a frame, as Claude Code draws.
+        let mut block = b"\x1b[?2026h\r".to_vec();
         for _ in 0..per_block {
             block.extend(line(n));
             n += 1;
         }
-        block.extend_from_slice("❯ ".as_bytes());
-        if emit(&mut out, &block).is_err() {
+        block.extend_from_slice("❯ \x1b[?2026l".as_bytes());
+        if out.emit(&block).is_err() {
             return Ok(()); // the terminal is gone
         }
         if rate > 0.0 {
@@ -108,6 +102,24 @@ pub fn prompt_flood(args: &[String]) -> Res<()> {
                 std::thread::sleep(wait);
             }
         }
+    }
+}
+
+/// The stand-in's terminal output, keeping the last bytes written.
+struct Emitter {
+    out: std::io::StdoutLock<'static>,
+    tail: Vec<u8>,
+}
+
+impl Emitter {
+    fn emit(&mut self, bytes: &[u8]) -> Res<()> {
+        self.out.write_all(bytes)?;
+        self.out.flush()?;
+        self.tail.extend_from_slice(bytes);
+        if self.tail.len() > 2 * TAIL {
+            self.tail.drain(..self.tail.len() - TAIL);
+        }
+        Ok(())
     }
 }
 
@@ -194,18 +206,18 @@ impl Terminal {
         w.found_at
     }
 
-    /// Waits (at most `timeout`) until the bytes collected satisfy `done`.
-    fn collected_until(&self, timeout: Duration, done: impl Fn(&[u8]) -> bool) -> bool {
+    /// Waits (at most `timeout`) until the bytes collected satisfy `done`; when they did.
+    fn collected_until(&self, timeout: Duration, done: impl Fn(&[u8]) -> bool) -> Option<Instant> {
         let (lock, cv) = &*self.watch;
         let deadline = Instant::now() + timeout;
         let mut w = lock.lock().unwrap();
         loop {
             if done(&w.collected) {
-                return true;
+                return Some(Instant::now());
             }
             let now = Instant::now();
             if now >= deadline || w.closed {
-                return false;
+                return None;
             }
             w = cv.wait_timeout(w, deadline - now).unwrap().0;
         }
@@ -224,7 +236,7 @@ fn screen_of(bytes: &[u8]) -> (Vec<u8>, (u16, u16)) {
     let mut parser = vt100::Parser::new(size(24), size(80), 0);
     parser.process(bytes);
     let screen = parser.screen();
-    (screen.contents_formatted(), screen.cursor_position())
+    (screen.contents_formatted().into(), screen.cursor_position())
 }
 
 /// Sends `signal` to the stand-in (its PID from `DIR/pid`, a process this program started).
@@ -245,9 +257,13 @@ fn wait_file(path: &Path, timeout: Duration) -> bool {
     false
 }
 
+#[derive(Default)]
 struct Tally {
     flood: Vec<f64>,
     rest: Vec<f64>,
+    /// From Enter in the editor to Claude's screen shown exactly again.
+    flood_back: Vec<f64>,
+    rest_back: Vec<f64>,
     misses: usize,
     exact: usize,
     inexact: usize,
@@ -290,13 +306,7 @@ pub fn colon_flood(args: &[String]) -> Res<()> {
         return Err("the stand-in claude did not start".into());
     }
     std::thread::sleep(Duration::from_millis(500));
-    let mut tally = Tally {
-        flood: Vec::new(),
-        rest: Vec::new(),
-        misses: 0,
-        exact: 0,
-        inexact: 0,
-    };
+    let mut tally = Tally::default();
     let started = Instant::now();
     for i in 0..samples * 2 {
         let flooding = i % 2 == 0;
@@ -311,6 +321,8 @@ pub fn colon_flood(args: &[String]) -> Res<()> {
     );
     report_dist("colon_flood", &tally.flood);
     report_dist("colon_rest", &tally.rest);
+    report_dist("colon_flood_back", &tally.flood_back);
+    report_dist("colon_rest_back", &tally.rest_back);
     result("colon_misses", tally.misses);
     result("colon_exact", tally.exact);
     result("colon_inexact", tally.inexact);
@@ -338,11 +350,26 @@ fn sample(term: &mut Terminal, dir: &Path, flooding: bool, tally: &mut Tally) ->
     let pressed = term.type_bytes(b":")?;
     let Some(opened) = term.found(Duration::from_secs(3)) else {
         tally.misses += 1;
+        if std::env::var_os("COLON_DEBUG").is_some() {
+            let w = term.watch.0.lock().unwrap();
+            let from = w.collected.len().saturating_sub(400);
+            eprintln!(
+                "miss ({} bytes after `:`): {:?}",
+                w.collected.len(),
+                String::from_utf8_lossy(&w.collected[from..])
+            );
+        }
         term.stop_collecting();
         term.type_bytes(b"\x7f")?;
         return Ok(());
     };
     let took = ms(opened - pressed);
+    if std::env::var_os("COLON_DEBUG").is_some() {
+        eprintln!(
+            "colon-flood: {} {took:.2} ms",
+            if flooding { "flood" } else { "rest" }
+        );
+    }
     if flooding {
         tally.flood.push(took);
         // Pause the flood while the editor is open: what it drew meanwhile goes to the model.
@@ -357,11 +384,18 @@ fn sample(term: &mut Terminal, dir: &Path, flooding: bool, tally: &mut Tally) ->
     expected_bytes.extend(std::fs::read(&tail)?);
     let expected = screen_of(&expected_bytes);
     term.mark(None);
-    term.type_bytes(b"\r")?;
-    if term.collected_until(Duration::from_secs(5), |got| screen_of(got) == expected) {
-        tally.exact += 1;
-    } else {
-        tally.inexact += 1;
+    let enter = term.type_bytes(b"\r")?;
+    match term.collected_until(Duration::from_secs(10), |got| screen_of(got) == expected) {
+        Some(shown) => {
+            tally.exact += 1;
+            let back = if flooding {
+                &mut tally.flood_back
+            } else {
+                &mut tally.rest_back
+            };
+            back.push(ms(shown - enter));
+        }
+        None => tally.inexact += 1,
     }
     term.stop_collecting();
     Ok(())
