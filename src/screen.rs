@@ -198,9 +198,9 @@ pub const PENDING_LIMIT: usize = 4 << 20;
 /// keyboard modes after each.
 const SLICE: usize = 256 << 10;
 /// A model at most this far behind answers quick questions exactly (it catches up in a few
-/// milliseconds: the echo of a key, a prompt redrawn), waiting at most [`NEAR_WAIT`]; further
-/// behind (a flood), they wait at most [`LAG_WAIT`] and take its last whole frame.
-const NEAR: u64 = 16 << 10;
+/// milliseconds: the echo of a key, Claude's screen redrawn), waiting at most [`NEAR_WAIT`];
+/// further behind (a flood), they wait at most [`LAG_WAIT`] and take its last whole frame.
+const NEAR: u64 = 64 << 10;
 const NEAR_WAIT: Duration = Duration::from_secs(1);
 /// Output the model gathers before parsing, waiting at most [`COALESCE_WAIT`] for it.
 const COALESCE: usize = 64 << 10;
@@ -326,9 +326,9 @@ impl ScreenModel {
         lock(&self.shared().published).prompt_glyph
     }
 
-    /// The keyboard modes vt100 does not model, as [`ScreenModel::cursor_row`] answers.
+    /// The keyboard modes vt100 does not model, as the model last published them (without
+    /// waiting: the editor asks right after the key filter's question waited for the model).
     pub fn keyboard_modes(&self) -> Option<KeyboardModes> {
-        self.settle();
         Some(lock(&self.shared().published).keyboard.clone())
     }
 

@@ -14,7 +14,8 @@
 //!   the return shows what vt100 makes of the stand-in's own bytes. Samples alternate between
 //!   the flood running (the figure) and the flood paused (the anchor: the same session at
 //!   rest). A `:` that reached the stand-in instead (the screen did not show the empty prompt
-//!   when asked) counts as a miss, and is erased with a backspace.
+//!   when asked) counts as a miss, and is erased with a backspace. `COLON_DEBUG=1` prints every
+//!   sample and what arrived after a miss.
 
 use super::{ms, opt, opt_str, pty_size, report_dist, result, Res};
 use portable_pty::{native_pty_system, CommandBuilder};
