@@ -773,6 +773,104 @@ fn reply_of(i: u64) -> String {
     format!("reply {i}: {func} matches the parsed invocation and runs the {odd} command, returning its exit code.")
 }
 
+/// Fills the bench store with `turns` turns (each begun and finished, flushed), writing their
+/// text to `text_out`; the bytes of the first turn's record and of its entries.
+fn fill_store(
+    store: &Store,
+    session: &str,
+    turns: u64,
+    mut text_out: Option<&mut std::io::BufWriter<std::fs::File>>,
+) -> Res<(Vec<u8>, Vec<u8>)> {
+    let t0 = Instant::now();
+    let mut last_report = Instant::now();
+    let mut sample_turn_bytes = Vec::new();
+    let mut sample_entry_bytes = Vec::new();
+    for i in 1..=turns {
+        let prompt = prompt_of(i);
+        let turn = store.begin_turn(turn_start(session, "main", prompt.clone()))?;
+        let end = turn_end(session, i, &prompt, reply_of(i));
+        if let Some(out) = text_out.as_mut() {
+            let (command, output) = tool_of(i);
+            writeln!(out, "{prompt}\n{}\n{command}\n{output}", end.reply)?;
+        }
+        if i == 1 {
+            sample_entry_bytes = serde_json::to_vec(&end.entries)?;
+        }
+        let done = store.finish_turn(turn.id, end)?;
+        if i == 1 {
+            sample_turn_bytes = serde_json::to_vec(&done)?;
+        }
+        if last_report.elapsed() > Duration::from_secs(10) {
+            eprintln!(
+                "store: filled {i}/{turns} turns ({:.0} s)",
+                t0.elapsed().as_secs_f64()
+            );
+            last_report = Instant::now();
+        }
+    }
+    let fill = t0.elapsed().as_secs_f64();
+    result("fill_turns", turns);
+    result("fill_secs", format!("{fill:.2}"));
+    result("fill_turns_per_sec", format!("{:.0}", turns as f64 / fill));
+    result("turn_bytes", sample_turn_bytes.len());
+    result("entries_bytes", sample_entry_bytes.len());
+    Ok((sample_turn_bytes, sample_entry_bytes))
+}
+
+/// `finish_turn` (flushed) against a plain sled database of the same size doing an insert of
+/// the same two records and a flush, alternated, `samples` each.
+fn finish_turn_samples(
+    store: &Store,
+    session: &str,
+    turns: u64,
+    samples: usize,
+    anchor_dir: &Path,
+    sample_turn_bytes: &[u8],
+    sample_entry_bytes: &[u8],
+) -> Res<()> {
+    // Anchor: plain sled, same sizes, same number of records, same cache size.
+    let t1 = Instant::now();
+    let db = sled::Config::new()
+        .path(anchor_dir)
+        .cache_capacity(64 << 20)
+        .open()?;
+    let a_turns = db.open_tree("turns")?;
+    let a_entries = db.open_tree("entries")?;
+    for i in 1..=turns {
+        a_turns.insert(i.to_be_bytes(), sample_turn_bytes)?;
+        a_entries.insert(i.to_be_bytes(), sample_entry_bytes)?;
+    }
+    db.flush()?;
+    result(
+        "anchor_fill_secs",
+        format!("{:.2}", t1.elapsed().as_secs_f64()),
+    );
+    let mut begin_ms = Vec::new();
+    let mut finish_ms = Vec::new();
+    let mut anchor_ms = Vec::new();
+    for k in 0..samples as u64 {
+        let i = turns + 1 + k;
+        let prompt = prompt_of(i);
+        let t = Instant::now();
+        let turn = store.begin_turn(turn_start(session, "main", prompt.clone()))?;
+        begin_ms.push(ms(t.elapsed()));
+        let end = turn_end(session, i, &prompt, reply_of(i));
+        let t = Instant::now();
+        store.finish_turn(turn.id, end)?;
+        finish_ms.push(ms(t.elapsed()));
+
+        let t = Instant::now();
+        a_turns.insert(i.to_be_bytes(), sample_turn_bytes)?;
+        a_entries.insert(i.to_be_bytes(), sample_entry_bytes)?;
+        db.flush()?;
+        anchor_ms.push(ms(t.elapsed()));
+    }
+    report_dist("finish", &finish_ms);
+    report_dist("begin", &begin_ms);
+    report_dist("sled_anchor", &anchor_ms);
+    Ok(())
+}
+
 fn store(args: &[String]) -> Res<()> {
     let ccx_bin = PathBuf::from(args.first().ok_or("store CCX data=DIR project=DIR")?);
     let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
@@ -795,88 +893,19 @@ fn store(args: &[String]) -> Res<()> {
     }
     let session = uuid::Uuid::new_v4().to_string();
 
-    // Fill.
-    let t0 = Instant::now();
-    let mut last_report = Instant::now();
-    let mut sample_turn_bytes = Vec::new();
-    let mut sample_entry_bytes = Vec::new();
-    for i in 1..=turns {
-        let prompt = prompt_of(i);
-        let turn = store.begin_turn(turn_start(&session, "main", prompt.clone()))?;
-        let end = turn_end(&session, i, &prompt, reply_of(i));
-        if let Some(out) = text_out.as_mut() {
-            let (command, output) = tool_of(i);
-            writeln!(out, "{prompt}\n{}\n{command}\n{output}", end.reply)?;
-        }
-        if i == 1 {
-            sample_entry_bytes = serde_json::to_vec(&end.entries)?;
-        }
-        let done = store.finish_turn(turn.id, end)?;
-        if i == 1 {
-            sample_turn_bytes = serde_json::to_vec(&done)?;
-        }
-        if last_report.elapsed() > Duration::from_secs(10) {
-            eprintln!(
-                "store: filled {i}/{turns} turns ({:.0} s)",
-                t0.elapsed().as_secs_f64()
-            );
-            last_report = Instant::now();
-        }
-    }
+    let (turn_bytes, entry_bytes) = fill_store(&store, &session, turns, text_out.as_mut())?;
     if let Some(mut out) = text_out.take() {
         out.flush()?;
     }
-    let fill = t0.elapsed().as_secs_f64();
-    result("fill_turns", turns);
-    result("fill_secs", format!("{fill:.2}"));
-    result("fill_turns_per_sec", format!("{:.0}", turns as f64 / fill));
-    result("turn_bytes", sample_turn_bytes.len());
-    result("entries_bytes", sample_entry_bytes.len());
-
-    // Anchor: plain sled, same sizes, same number of records, same cache size.
-    let t1 = Instant::now();
-    let db = sled::Config::new()
-        .path(&anchor_dir)
-        .cache_capacity(64 << 20)
-        .open()?;
-    let a_turns = db.open_tree("turns")?;
-    let a_entries = db.open_tree("entries")?;
-    for i in 1..=turns {
-        a_turns.insert(i.to_be_bytes(), sample_turn_bytes.as_slice())?;
-        a_entries.insert(i.to_be_bytes(), sample_entry_bytes.as_slice())?;
-    }
-    db.flush()?;
-    result(
-        "anchor_fill_secs",
-        format!("{:.2}", t1.elapsed().as_secs_f64()),
-    );
-
-    // finish_turn (flushes) vs plain insert + insert + flush, alternated.
-    let mut begin_ms = Vec::new();
-    let mut finish_ms = Vec::new();
-    let mut anchor_ms = Vec::new();
-    for k in 0..samples as u64 {
-        let i = turns + 1 + k;
-        let prompt = prompt_of(i);
-        let t = Instant::now();
-        let turn = store.begin_turn(turn_start(&session, "main", prompt.clone()))?;
-        begin_ms.push(ms(t.elapsed()));
-        let end = turn_end(&session, i, &prompt, reply_of(i));
-        let t = Instant::now();
-        store.finish_turn(turn.id, end)?;
-        finish_ms.push(ms(t.elapsed()));
-
-        let t = Instant::now();
-        a_turns.insert(i.to_be_bytes(), sample_turn_bytes.as_slice())?;
-        a_entries.insert(i.to_be_bytes(), sample_entry_bytes.as_slice())?;
-        db.flush()?;
-        anchor_ms.push(ms(t.elapsed()));
-    }
-    report_dist("finish", &finish_ms);
-    report_dist("begin", &begin_ms);
-    report_dist("sled_anchor", &anchor_ms);
-    drop((a_turns, a_entries, db));
-
+    finish_turn_samples(
+        &store,
+        &session,
+        turns,
+        samples,
+        &anchor_dir,
+        &turn_bytes,
+        &entry_bytes,
+    )?;
     hook_path(
         &ccx_bin,
         &data,
@@ -1655,6 +1684,23 @@ fn parse(args: &[String]) -> Res<()> {
 // ---------------------------------------------------------------- confirm
 
 /// The recorder confirming and finishing turns from a long transcript (see the module doc).
+/// Writes `turns` turns (a prompt and a reply line each, ~700 bytes a line) to `transcript`.
+fn write_prior_turns(transcript: &Path, session: &str, turns: u64) -> Res<()> {
+    let pad = "x".repeat(600);
+    let mut prior = Vec::new();
+    for i in 1..=turns {
+        let (u, a) = entry_lines(
+            session,
+            i,
+            &format!("{} {pad}", prompt_of(i)),
+            &format!("{} {pad}", reply_of(i)),
+        );
+        prior.push(u);
+        prior.push(a);
+    }
+    append_lines(transcript, &prior)
+}
+
 fn confirm(args: &[String]) -> Res<()> {
     let lines: u64 = opt(args, "lines", 10_000);
     let samples: u64 = opt(args, "samples", 500);
@@ -1664,19 +1710,7 @@ fn confirm(args: &[String]) -> Res<()> {
     let store = std::sync::Arc::new(Store::open(&dir.path().join("store"))?);
     let session = "bench-confirm-0000".to_string();
     let transcript = transcripts.join(format!("{session}.jsonl"));
-    let pad = "x".repeat(600);
-    let mut prior = Vec::new();
-    for i in 1..=lines / 2 {
-        let (u, a) = entry_lines(
-            &session,
-            i,
-            &format!("{} {pad}", prompt_of(i)),
-            &format!("{} {pad}", reply_of(i)),
-        );
-        prior.push(u);
-        prior.push(a);
-    }
-    append_lines(&transcript, &prior)?;
+    write_prior_turns(&transcript, &session, lines / 2)?;
     let mut recorder =
         ccx::recorder::Recorder::new(store.clone()).with_transcripts_dir(transcripts.clone());
     let first = Instant::now();
