@@ -17,10 +17,13 @@
 //! - `keystroke CCX samples=N gap_us=G`: keystroke round trip through `CCX exec -- sh -c
 //!   'stty raw -echo; cat'` and through the same command in a bare PTY, sample by sample
 //!   alternated; this process owns both outer PTYs.
-//! - `keystroke-flood CCX samples=N rate_mb=R dir=DIR`: the same round trip (digits, which
-//!   the flood never holds) through a recorded `ccx` session whose stand-in claude echoes in
-//!   raw mode while `trickle` floods its terminal at R MB/s, and through the same stand-in in
-//!   a bare PTY; DIR holds the stand-in, a private HOME, data directory and project.
+//! - `keystroke-flood CCX samples=N rate_mb=R dir=DIR [reader=continuous]`: the same round
+//!   trip (digits, which the flood never holds) through a recorded `ccx` session whose stand-in
+//!   claude echoes in raw mode while `trickle` floods its terminal at R MB/s, and through the
+//!   same stand-in in a bare PTY; DIR holds the stand-in, a private HOME, data directory and
+//!   project. By default a terminal is read only while a sample waits for its echo (the flood
+//!   backs up in the PTYs meanwhile); `reader=continuous` reads each all the time on a thread,
+//!   as a terminal does.
 //! - `trickle MB_PER_S secs=S`: writes 80-column lines to stdout at that rate for S seconds.
 //! - `colon-flood CCX samples=N rate_mb=R dir=DIR` (and its stand-in, `prompt-flood`): `:`
 //!   pressed during a flood until ccx's editor shows, and the repaint's exactness on return
@@ -440,13 +443,25 @@ fn keystroke_flood(args: &[String]) -> Res<()> {
         s.wait_for(b"READY", Duration::from_secs(30))?;
     }
     std::thread::sleep(Duration::from_millis(500));
+    // `reader=continuous`: each terminal is read all the time by its own thread (as a terminal
+    // does), instead of only while a sample waits for its echo.
+    let continuous = opt_str(args, "reader").as_deref() == Some("continuous");
+    let mut echoes = Vec::new();
+    if continuous {
+        for s in sessions.iter_mut() {
+            echoes.push(EchoReader::start(s)?);
+        }
+    }
     let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let started = Instant::now();
     for i in 0..(warmup + samples) {
         let byte = b'0' + (i % 10) as u8;
         let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
         for k in order {
-            let t = sessions[k].round_trip(byte)?;
+            let t = match echoes.get(k) {
+                Some(echo) => echo.round_trip(&mut sessions[k], byte)?,
+                None => sessions[k].round_trip(byte)?,
+            };
             if i >= warmup {
                 times[k].push(t);
             }
@@ -466,13 +481,58 @@ fn keystroke_flood(args: &[String]) -> Res<()> {
     Ok(())
 }
 
+/// Reads a session's terminal all the time on its own thread and reports when each digit
+/// (an echo: the flood holds none) arrived.
+struct EchoReader {
+    digits: std::sync::mpsc::Receiver<(Instant, u8)>,
+}
+
+impl EchoReader {
+    fn start(session: &mut PtySession) -> Res<EchoReader> {
+        let mut reader = session.master.try_clone_reader()?;
+        let (tx, digits) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let now = Instant::now();
+                for &b in buf[..n].iter().filter(|b| b.is_ascii_digit()) {
+                    if tx.send((now, b)).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(EchoReader { digits })
+    }
+
+    /// Writes one byte and times until the reader saw it come back.
+    fn round_trip(&self, session: &mut PtySession, byte: u8) -> Res<f64> {
+        while self.digits.try_recv().is_ok() {}
+        let t0 = Instant::now();
+        session.writer.write_all(&[byte])?;
+        session.writer.flush()?;
+        loop {
+            let (at, b) = self
+                .digits
+                .recv_timeout(Duration::from_secs(5))
+                .map_err(|_| format!("{}: no echo within 5 s", session.name))?;
+            if b == byte && at >= t0 {
+                return Ok(ms(at - t0));
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------- keystroke
 
 /// A program running in a PTY this process owns.
 struct PtySession {
     name: &'static str,
     /// Kept open for the session's life (closing it hangs up the child).
-    _master: Box<dyn MasterPty + Send>,
+    master: Box<dyn MasterPty + Send>,
     reader: Box<dyn Read + Send>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
@@ -493,7 +553,7 @@ impl PtySession {
         let fd = pair.master.as_raw_fd().ok_or("no PTY fd")?;
         Ok(PtySession {
             name,
-            _master: pair.master,
+            master: pair.master,
             reader,
             writer,
             child,
