@@ -13,6 +13,7 @@ pub mod config;
 pub mod control;
 pub mod conversation;
 pub mod diag;
+pub mod effects;
 pub mod exec;
 pub mod hooks;
 pub mod installed;

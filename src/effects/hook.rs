@@ -1,0 +1,206 @@
+//! `ccx __effects`: the `PreToolUse` / `PostToolUse` / `PostToolUseFailure` hook of the tools
+//! that may write. It snapshots the project into its side repository and appends a line to the
+//! effects journal, within a budget: past it, git is stopped and the line says "not
+//! snapshotted". It prints nothing and always exits 0, so it never fails or changes a tool call.
+//!
+//! The project is `$CLAUDE_PROJECT_DIR` (the directory Claude, and so ccx, started in), else the
+//! payload's `cwd`. A `pre` snapshot leaves its tree in `pending/<tool_use_id>` for the `post`
+//! of the same call, which records the files the call changed.
+
+use super::journal::{self, Kind, Record};
+use super::side::SideRepo;
+use serde_json::Value;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The internal subcommand Claude Code runs for these hooks.
+pub const EFFECTS_SUBCOMMAND: &str = "__effects";
+
+/// The hook events the journal listens to.
+pub const EVENTS: &[&str] = &["PreToolUse", "PostToolUse", "PostToolUseFailure"];
+
+/// The tools whose calls are snapshotted: Claude Code's writing tools and every MCP tool.
+pub const TOOL_MATCHER: &str = "Bash|Edit|Write|MultiEdit|NotebookEdit|mcp__.*";
+
+/// How long one hook may spend on its snapshot (`$CCX_EFFECTS_BUDGET_MS` overrides it).
+pub const DEFAULT_BUDGET: Duration = Duration::from_millis(1500);
+
+/// The environment variable overriding the budget, in milliseconds.
+pub const BUDGET_VAR: &str = "CCX_EFFECTS_BUDGET_MS";
+
+/// Largest payload read (a Write of a big file carries its content).
+const MAX_PAYLOAD: u64 = 64 * 1024 * 1024;
+
+/// Runs the hook; always returns 0.
+pub fn run() -> i32 {
+    let started = Instant::now();
+    let mut input = Vec::new();
+    if std::io::stdin()
+        .lock()
+        .take(MAX_PAYLOAD)
+        .read_to_end(&mut input)
+        .is_err()
+    {
+        return 0;
+    }
+    let Ok(payload) = serde_json::from_slice::<Value>(&input) else {
+        return 0;
+    };
+    let project = std::env::var_os("CLAUDE_PROJECT_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| payload["cwd"].as_str().map(PathBuf::from));
+    if let Some(project) = project {
+        if let Err(err) = record(&project, &payload, started + budget()) {
+            crate::diag::log(&format!("effects hook: {err:#}"));
+        }
+    }
+    0
+}
+
+/// The budget: `$CCX_EFFECTS_BUDGET_MS`, else [`DEFAULT_BUDGET`].
+pub fn budget() -> Duration {
+    std::env::var(BUDGET_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_BUDGET)
+}
+
+/// What a call is about, in one line: a Bash command, the file a tool writes, else its input.
+pub fn subject_of(tool: &str, input: &Value) -> String {
+    let text = match tool {
+        "Bash" => input["command"].as_str().map(str::to_string),
+        _ => ["file_path", "notebook_path", "path"]
+            .iter()
+            .find_map(|k| input[k].as_str().map(str::to_string)),
+    };
+    let text = text.unwrap_or_else(|| input.to_string());
+    let mut short: String = text.chars().take(500).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
+}
+
+/// A tool_use_id fit for a file name.
+fn safe_id(id: &str) -> Option<&str> {
+    (!id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    .then_some(id)
+}
+
+/// Snapshots `project` for the hook `payload` and appends the journal line, by `deadline`
+/// for the snapshot (the line is written in any case).
+pub fn record(project: &Path, payload: &Value, deadline: Instant) -> anyhow::Result<()> {
+    record_in(&SideRepo::for_project(project)?, payload, deadline)
+}
+
+/// [`record`] into the side repository `repo`.
+pub fn record_in(repo: &SideRepo, payload: &Value, deadline: Instant) -> anyhow::Result<()> {
+    let event = payload["hook_event_name"].as_str().unwrap_or_default();
+    let kind = match event {
+        "PreToolUse" => Kind::Pre,
+        "PostToolUse" | "PostToolUseFailure" => Kind::Post,
+        _ => return Ok(()),
+    };
+    let id = payload["tool_use_id"].as_str().unwrap_or_default();
+    let tool = payload["tool_name"].as_str().unwrap_or("tool").to_string();
+    let started = Instant::now();
+    let mut line = Record {
+        kind,
+        at: crate::model::now_rfc3339(),
+        session_id: payload["session_id"].as_str().map(str::to_string),
+        prompt_id: payload["prompt_id"].as_str().map(str::to_string),
+        id: id.to_string(),
+        subject: subject_of(&tool, &payload["tool_input"]),
+        tool,
+        tree: None,
+        before: None,
+        changes: Vec::new(),
+        skipped: Vec::new(),
+        kept_aside: Vec::new(),
+        note: None,
+        millis: 0,
+    };
+    let pending = safe_id(id).map(|id| repo.dir().join("pending").join(id));
+    let lock = repo.lock(deadline);
+    let snapshot = lock
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("{e:#}"))
+        .and_then(|_| repo.snapshot_locked(deadline));
+    match snapshot {
+        Ok(snap) => {
+            line.tree = Some(snap.tree);
+            line.skipped = snap.skipped;
+        }
+        Err(err) => {
+            line.note = Some(format!(
+                "not snapshotted: {} (budget {} ms)",
+                first_line(&format!("{err:#}")),
+                budget().as_millis()
+            ));
+        }
+    }
+    if event == "PostToolUseFailure" {
+        let error = payload["error"].as_str().unwrap_or("failed");
+        let failed = format!("the call failed: {}", first_line(error));
+        line.note = Some(match line.note.take() {
+            Some(note) => format!("{failed}; {note}"),
+            None => failed,
+        });
+    }
+    match (kind, &pending) {
+        (Kind::Pre, Some(file)) => {
+            if let Some(tree) = &line.tree {
+                let _ = std::fs::create_dir_all(file.parent().unwrap_or(repo.dir()));
+                let _ = std::fs::write(file, tree);
+            }
+        }
+        (Kind::Post, Some(file)) => {
+            line.before = std::fs::read_to_string(file).ok();
+            let _ = std::fs::remove_file(file);
+            if let (Some(before), Some(after)) = (&line.before, &line.tree) {
+                // Within the budget, or else `ccx effects` works it out when asked.
+                if Instant::now() < deadline {
+                    if let Ok(changes) = repo.changes(before, after, deadline) {
+                        line.changes = changes;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    line.millis = started.elapsed().as_millis() as u64;
+    journal::append(repo.dir(), &line)
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("").trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn subjects_name_the_command_or_the_file() {
+        assert_eq!(subject_of("Bash", &json!({"command": "rm x"})), "rm x");
+        assert_eq!(
+            subject_of("Write", &json!({"file_path": "/p/a", "content": "x"})),
+            "/p/a"
+        );
+        assert_eq!(
+            subject_of("NotebookEdit", &json!({"notebook_path": "/p/n.ipynb"})),
+            "/p/n.ipynb"
+        );
+        assert_eq!(subject_of("mcp__x__y", &json!({"a": 1})), r#"{"a":1}"#);
+        assert!(safe_id("toolu_01AbC-9").is_some());
+        assert!(safe_id("../../etc").is_none());
+    }
+}
