@@ -22,6 +22,7 @@ pub mod keys;
 pub mod liveness;
 pub mod meta;
 pub mod model;
+pub mod moves;
 pub mod near_miss;
 pub mod paths;
 pub mod proxy;

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod doctor;
+pub mod effects;
 pub mod export;
 pub mod export_html;
 pub mod import;
@@ -131,6 +132,7 @@ pub fn show(reference: &str, json: bool) -> Result<i32> {
     }
     let palette = Palette::for_stdout();
     print!("{}", render::turn_full(&turn, palette));
+    effects::show_calls(&turn, palette);
     Ok(0)
 }
 

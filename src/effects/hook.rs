@@ -32,6 +32,24 @@ pub const BUDGET_VAR: &str = "CCX_EFFECTS_BUDGET_MS";
 /// Largest payload read (a Write of a big file carries its content).
 const MAX_PAYLOAD: u64 = 64 * 1024 * 1024;
 
+/// Adds the journal's hooks (one group per event in [`EVENTS`], for the tools in
+/// [`TOOL_MATCHER`], calling `exe __effects`) to a settings `hooks` object. Claude Code's own
+/// time limit on them is well past the budget, so it never cuts one off.
+pub fn add_hooks(hooks: &mut serde_json::Map<String, Value>, exe: &Path) {
+    let command = format!(
+        "{} {EFFECTS_SUBCOMMAND}",
+        crate::hooks::settings::shell_quote(&exe.to_string_lossy())
+    );
+    let timeout = budget().as_secs() + 30;
+    for event in EVENTS {
+        hooks.insert(
+            (*event).to_string(),
+            serde_json::json!([{ "matcher": TOOL_MATCHER,
+                "hooks": [{ "type": "command", "command": command, "timeout": timeout }] }]),
+        );
+    }
+}
+
 /// Runs the hook; always returns 0.
 pub fn run() -> i32 {
     let started = Instant::now();

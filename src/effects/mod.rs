@@ -8,3 +8,4 @@ pub mod hook;
 pub mod journal;
 pub mod restore;
 pub mod side;
+pub mod turns;
