@@ -7,6 +7,7 @@
 
 use crate::branch_names::{self, NewBranch};
 use crate::model::{now_rfc3339, Branch, Turn, TurnKind};
+use crate::moves::{CodeChange, Place};
 use crate::proxy::ProxyHandle;
 use crate::recorder::{last_uuid_of, NextPrompt, RecorderMsg, SessionView};
 use crate::screen::ScreenModel;
@@ -145,6 +146,25 @@ pub fn restart_args(args: &[OsString]) -> Vec<OsString> {
         // Anything else is a prompt: it was for the first conversation only.
     }
     kept
+}
+
+impl crate::moves::Conversation for Controller {
+    /// Returns to `place`'s branch (its conversation as the log has it), unless already there.
+    fn return_to(&self, place: &Place) -> Result<()> {
+        let store = self.store()?;
+        let Some(mut branch) = store.branch(&place.branch)? else {
+            return Err(crate::commands::no_branch(&store, &place.branch));
+        };
+        if self.current_branch(&store) == place.branch {
+            return Ok(());
+        }
+        self.ensure_idle(&store)?;
+        let head = match branch.head {
+            Some(id) => store.turn(id)?,
+            None => None,
+        };
+        self.resume_branch(&store, &mut branch, head.as_ref())
+    }
 }
 
 pub struct Controller {
@@ -309,11 +329,14 @@ impl Controller {
                 ),
                 _ => err,
             })?;
+        let from = self.place(&store);
         self.fork(&store, name, &at)?;
-        Ok(format!(
+        let message = format!(
             "on branch {name}, forked after #{} of {}; {current} is kept",
             at.id, at.branch
-        ))
+        );
+        self.note_move(&store, "branch", from, name, None, &message);
+        Ok(message)
     }
 
     /// Forks after `at` into a new branch `name` and switches to it.
@@ -343,8 +366,16 @@ impl Controller {
         self.ensure_idle(&store)?;
         let current = self.current_branch(&store);
         let at = self.resolve(&store, turn.unwrap_or("HEAD~1"), &current)?;
+        let from = self.place(&store);
         let restored = if code {
-            Some(self.restore_code(&at)?)
+            let lineage = store.lineage(&current)?;
+            let kept: std::collections::HashSet<u64> =
+                Self::chain(&store, &at)?.iter().map(|t| t.id).collect();
+            let undone: Vec<Turn> = lineage
+                .into_iter()
+                .filter(|t| !kept.contains(&t.id))
+                .collect();
+            Some(self.restore_code(&at, &undone, true)?)
         } else {
             None
         };
@@ -355,7 +386,12 @@ impl Controller {
                 after: at.id,
             },
         )?;
-        self.fork(&store, &name, &at)?;
+        if let Err(err) = self.fork(&store, &name, &at) {
+            if let Some((summary, code)) = restored {
+                self.note_failed_switch(&store, "rewind", from, code, &summary);
+            }
+            return Err(err);
+        }
         if let Some(text) = prompt {
             self.send_prompt(text, TurnKind::Prompt, None);
         }
@@ -363,9 +399,11 @@ impl Controller {
             "rewound to #{} on new branch {name}; {current} is kept",
             at.id
         );
-        if let Some(summary) = restored {
+        let (summary, code) = restored.unwrap_or_default();
+        if !summary.is_empty() {
             message.push_str(&format!("; {summary}"));
         }
+        self.note_move(&store, "rewind", from, &name, code, &message);
         Ok(message)
     }
 
@@ -384,15 +422,43 @@ impl Controller {
             Some(id) => store.turn(id)?,
             None => None,
         };
+        let from = self.place(&store);
         let restored = match (code, &head) {
-            (true, Some(turn)) => Some(self.restore_code(turn)?),
+            (true, Some(turn)) => {
+                let undone = Self::turns_apart(&store, &current, name)?;
+                Some(self.restore_code(turn, &undone, false)?)
+            }
             (true, None) => bail!("{name} has no turns, so no code snapshot to restore"),
             _ => None,
         };
+        let (summary, code_change) = restored.unwrap_or_default();
         if name == current {
-            return Ok(restored.unwrap_or_default());
+            self.note_move(
+                &store,
+                "checkout",
+                from.clone(),
+                name,
+                code_change,
+                &summary,
+            );
+            return Ok(summary);
         }
-        // Resume Claude's own transcript when it is still there; else rebuild it from the log.
+        if let Err(err) = self.resume_branch(&store, &mut branch, head.as_ref()) {
+            self.note_failed_switch(&store, "checkout", from, code_change, &summary);
+            return Err(err);
+        }
+        let mut message = format!("on branch {name}");
+        if !summary.is_empty() {
+            message.push_str(&format!("; {summary}"));
+        }
+        self.note_move(&store, "checkout", from, name, code_change, &message);
+        Ok(message)
+    }
+
+    /// Starts claude on `branch`'s conversation: its own transcript when still there, else one
+    /// rebuilt from the log.
+    fn resume_branch(&self, store: &Store, branch: &mut Branch, head: Option<&Turn>) -> Result<()> {
+        let name = branch.name.clone();
         let existing = self
             .transcript_file(&branch.session_id)
             .ok()
@@ -404,25 +470,20 @@ impl Controller {
                 (branch.session_id.clone(), last)
             }
             (None, Some(turn)) => {
-                let (id, last) = self.rebuild_session(&store, turn)?;
+                let (id, last) = self.rebuild_session(store, turn)?;
                 branch.session_id = id.clone();
                 store.put_branch(branch.clone())?;
                 (id, last)
             }
             (None, None) => (branch.session_id.clone(), None),
         };
-        self.plan(&session_id, name, history_ends_at);
+        self.plan(&session_id, &name, history_ends_at);
         let session = if head.is_some() {
             SessionArg::Resume(session_id)
         } else {
             SessionArg::New(session_id)
         };
-        self.switch_to(session)?;
-        let mut message = format!("on branch {name}");
-        if let Some(summary) = restored {
-            message.push_str(&format!("; {summary}"));
-        }
-        Ok(message)
+        self.switch_to(session)
     }
 
     /// `:clear` and `:brief`: a fresh session on a new branch, optionally seeded with a prompt.
@@ -434,13 +495,24 @@ impl Controller {
         let store = self.store()?;
         self.ensure_idle(&store)?;
         let name = branch_names::free(&store, new)?;
+        let from = self.place(&store);
         let session_id = uuid::Uuid::new_v4().to_string();
         self.plan(&session_id, &name, None);
-        self.switch_to(SessionArg::New(session_id))?;
+        self.switch_to(SessionArg::New(session_id.clone()))?;
+        let kind = match &first {
+            Some((_, TurnKind::Brief, _)) => "brief",
+            _ => "clear",
+        };
         if let Some((text, kind, input)) = first {
             self.send_prompt(&text, kind, input);
         }
-        Ok(format!("fresh session on new branch {name}"))
+        let message = format!("fresh session on new branch {name}");
+        let to = Place {
+            branch: name,
+            session_id: Some(session_id),
+        };
+        self.record_move(&store, kind, from, to, None, &message);
+        Ok(message)
     }
 
     /// Sends `text` to Claude as a prompt (pasted, then Enter), recorded as `kind` with the
@@ -512,16 +584,112 @@ impl Controller {
         Ok(format!("{message}: replaying {count} turns of {branch}"))
     }
 
-    /// Restores the files to `turn`'s snapshot (after snapshotting the current state).
-    fn restore_code(&self, turn: &Turn) -> Result<String> {
-        let snapper = crate::snapshot::Snapshotter::find(&self.launcher.cwd)
-            .context("--code needs a git repository: this directory is not in one")?;
-        let commit = turn
-            .snapshot
-            .as_deref()
-            .with_context(|| format!("turn #{} has no code snapshot", turn.id))?;
-        let report = snapper.restore(commit)?;
-        Ok(report.summary())
+    /// Puts the files back as they stood when `at` ended, over the files the tool calls of
+    /// `undone` changed (see `effects::turns::plan_back_to`); the restore is undoable. Returns
+    /// what to tell the person and the change for the moves history.
+    fn restore_code(
+        &self,
+        at: &Turn,
+        undone: &[Turn],
+        rewinding: bool,
+    ) -> Result<(String, Option<CodeChange>)> {
+        let repo = crate::effects::side::SideRepo::for_project(&self.launcher.cwd)?;
+        let Some(plan) = crate::effects::turns::plan_back_to(&repo, at, undone, rewinding)? else {
+            return Ok((
+                format!(
+                    "no files to restore: no tool call since #{} changed any",
+                    at.id
+                ),
+                None,
+            ));
+        };
+        let report = crate::effects::restore::restore(&repo, &plan)?;
+        Ok((report.summary(), CodeChange::from_report(&report)))
+    }
+
+    /// The turns on one of two branches and not the other (the conversations a checkout
+    /// leaves and enters).
+    fn turns_apart(store: &Store, a: &str, b: &str) -> Result<Vec<Turn>> {
+        let (left, right) = (store.lineage(a).unwrap_or_default(), store.lineage(b)?);
+        let ids = |turns: &[Turn]| {
+            turns
+                .iter()
+                .map(|t| t.id)
+                .collect::<std::collections::HashSet<_>>()
+        };
+        let (in_left, in_right) = (ids(&left), ids(&right));
+        let mut apart: Vec<Turn> = left
+            .into_iter()
+            .filter(|t| !in_right.contains(&t.id))
+            .chain(right.into_iter().filter(|t| !in_left.contains(&t.id)))
+            .collect();
+        apart.sort_by_key(|t| t.id);
+        Ok(apart)
+    }
+
+    /// Where the conversation is now.
+    fn place(&self, store: &Store) -> Place {
+        Place {
+            branch: self.current_branch(store),
+            session_id: self.view().session_id,
+        }
+    }
+
+    /// Records a move from `from` to branch `to` (its session as the log has it now).
+    fn note_move(
+        &self,
+        store: &Store,
+        kind: &str,
+        from: Place,
+        to: &str,
+        code: Option<CodeChange>,
+        summary: &str,
+    ) {
+        let session_id = store.branch(to).ok().flatten().map(|b| b.session_id);
+        let to = Place {
+            branch: to.to_string(),
+            session_id,
+        };
+        self.record_move(store, kind, from, to, code, summary);
+    }
+
+    /// A switch that failed after its files were restored: the restore alone is recorded,
+    /// so `:undo` can put the files back.
+    fn note_failed_switch(
+        &self,
+        store: &Store,
+        kind: &str,
+        here: Place,
+        code: Option<CodeChange>,
+        summary: &str,
+    ) {
+        if code.is_some() {
+            let what = format!("{kind} failed after restoring files: {summary}");
+            self.record_move(store, kind, here.clone(), here, code, &what);
+        }
+    }
+
+    fn record_move(
+        &self,
+        store: &Store,
+        kind: &str,
+        from: Place,
+        to: Place,
+        code: Option<CodeChange>,
+        summary: &str,
+    ) {
+        let mut mv = crate::moves::new_move(kind, Some(from), Some(to), summary.to_string());
+        mv.code = code;
+        if let Err(err) = crate::moves::record(store, mv) {
+            crate::diag::log(&format!("the move was not added to the history: {err:#}"));
+        }
+    }
+
+    /// `:undo`: undoes the last move, conversation and files (again: redoes it).
+    pub fn undo(&self) -> Result<String> {
+        let store = self.store()?;
+        let repo = crate::effects::side::SideRepo::for_project(&self.launcher.cwd)?;
+        crate::moves::undo(&store, &repo, Some(self))
     }
 
     /// `:summarize-from-here [TURN]`: Claude writes a handoff of everything since TURN

@@ -157,8 +157,9 @@ pub struct Recorder {
     view: Arc<std::sync::Mutex<SessionView>>,
     /// Where the status line reads the view (written after every change), if anywhere.
     status_file: Option<PathBuf>,
-    /// Takes a snapshot of the working tree when a turn ends (in a git repository).
-    snapshots: Option<(crate::snapshot::Snapshotter, String)>,
+    /// Takes a snapshot of the project's files when a turn ends (in the effects journal's
+    /// side repository: never the person's own).
+    snapshots: Option<crate::effects::side::SideRepo>,
 }
 
 impl Recorder {
@@ -176,11 +177,10 @@ impl Recorder {
         }
     }
 
-    /// Snapshots the working tree of `project` (if it is in a git repository) at every turn's
-    /// end, under refs named after the project so two projects in one repository never clash.
+    /// Snapshots the files of `project` at every turn's end, in its side repository (a tree
+    /// id; `--code` restores from it). Works whether or not the project is a git repository.
     pub fn with_snapshots(mut self, project: &std::path::Path) -> Recorder {
-        self.snapshots = crate::snapshot::Snapshotter::find(project)
-            .map(|s| (s, crate::paths::path_key(project)));
+        self.snapshots = crate::effects::side::SideRepo::for_project(project).ok();
         self
     }
 
@@ -1037,11 +1037,11 @@ impl Recorder {
                 format!("handoff saved as brief {name}; :brief starts a fresh session from it");
             self.update_view(|v| v.notice = Some(crate::status::Notice::new(&saved)));
         }
-        if let Some((snapper, project_key)) = &self.snapshots {
-            let message = format!("ccx: turn {} of {}", turn.id, turn.branch);
-            match snapper.snapshot(&format!("{project_key}/turn-{}", turn.id), &message) {
-                Ok(commit) => {
-                    end.snapshot = Some(commit);
+        if let Some(repo) = &self.snapshots {
+            let deadline = Instant::now() + crate::effects::side::UNHURRIED;
+            match repo.snapshot(deadline) {
+                Ok(snap) => {
+                    end.snapshot = Some(snap.tree);
                     turn = self.store.finish_turn(pending.id, end)?;
                 }
                 Err(err) => {

@@ -118,26 +118,37 @@ pub fn changed_paths<'a>(calls: impl IntoIterator<Item = &'a Call>) -> Vec<Strin
     set.into_iter().collect()
 }
 
-/// The restore that puts the files back as they stood when `at` ended, undoing the calls of
-/// `later` (the turns after it, oldest first): the tree before the first snapshotted call,
-/// over the files those calls changed. None when they changed nothing.
-pub fn plan_back_to(repo: &SideRepo, at: &Turn, later: &[Turn]) -> Result<Option<Plan>> {
+/// The restore that puts the files back as they stood when `at` ended, over every file the
+/// calls of `undone` changed (the turns being left: after `at` on the branch, or on either
+/// side of a checkout). The target is `at`'s own end-of-turn snapshot; without one (a turn
+/// recorded before ccx took them), with `rewinding`, the tree before the first snapshotted
+/// call of `undone` (oldest first). None when those calls changed no file.
+pub fn plan_back_to(
+    repo: &SideRepo,
+    at: &Turn,
+    undone: &[Turn],
+    rewinding: bool,
+) -> Result<Option<Plan>> {
     let mut calls = Vec::new();
-    for turn in later {
+    for turn in undone {
         calls.extend(calls_of(repo, turn)?);
     }
     let scope = changed_paths(&calls);
     if scope.is_empty() {
         return Ok(None);
     }
-    let Some(first) = calls.iter().find(|c| c.before.is_some()) else {
-        bail!(
-            "the tool calls since #{} were not snapshotted; nothing was changed",
+    let own = at.snapshot.clone().filter(|tree| repo.has_tree(tree));
+    let first = calls.iter().find_map(|c| c.before.clone());
+    let target = match (own, first) {
+        (Some(tree), _) => tree,
+        (None, Some(tree)) if rewinding => tree,
+        _ => bail!(
+            "turn #{} has no snapshot in the effects journal; nothing was changed",
             at.id
-        );
+        ),
     };
     Ok(Some(Plan {
-        target: first.before.clone().unwrap_or_default(),
+        target,
         scope,
         description: format!("the files as after #{}", at.id),
     }))

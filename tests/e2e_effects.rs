@@ -1,0 +1,236 @@
+//! End to end: the effects journal with the real Claude Code (pinned) and the stand-in API. A
+//! Bash call that edits one file with `sed -i` and removes another is listed with the right
+//! verbs, restored byte for byte and undone; the person's own repository (status, stash, refs,
+//! index, objects) is untouched; bad restores say one line and change nothing; a hook past its
+//! budget records "not snapshotted" and never fails the call.
+
+mod support;
+
+use serde_json::Value;
+use std::path::Path;
+use support::ccx::{ask, ccx, start_ccx, wait_for_finished_turns};
+use support::TestEnv;
+
+const EDIT: &str = r#"edit them [[tool:Bash:{"command":"sed -i s/hello/HI/ a.txt && rm b.txt","description":"edit"}]]"#;
+const A_BEFORE: &[u8] = b"hello\nsecond line, no newline at the end";
+const B_BEFORE: &[u8] = b"\x00\x01binary\xff\xfe\r\n";
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn ok(out: std::process::Output) -> std::process::Output {
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
+/// A command that must fail with one line on stderr containing `said`.
+fn refused(env: &TestEnv, args: &[&str], said: &str) {
+    let out = ccx(env, args);
+    assert!(
+        !out.status.success(),
+        "ccx {args:?} succeeded: {}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "ccx {args:?}: one line, got {err:?}"
+    );
+    assert!(err.contains(said), "ccx {args:?}: {err:?} lacks {said:?}");
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// Everything of the person's repository that ccx must never change (the status of the two
+/// files Claude's call edits aside).
+fn repo_state(dir: &Path) -> Vec<String> {
+    let status = git(
+        dir,
+        &[
+            "status",
+            "--porcelain=v2",
+            "--branch",
+            "--untracked-files=all",
+        ],
+    );
+    vec![
+        status
+            .lines()
+            .filter(|l| !l.ends_with(" a.txt") && !l.ends_with(" b.txt"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        git(dir, &["stash", "list"]),
+        git(dir, &["for-each-ref", "--format=%(refname) %(objectname)"]),
+        format!("{:?}", std::fs::read(dir.join(".git/index")).unwrap()),
+        git(dir, &["count-objects"]),
+    ]
+}
+
+/// A repository with a commit, a stash and a staged change.
+fn make_repo(dir: &Path) {
+    git(dir, &["init", "-q"]);
+    std::fs::write(dir.join("c.txt"), "committed\n").unwrap();
+    git(dir, &["add", "c.txt"]);
+    git(dir, &["commit", "-q", "-m", "first"]);
+    std::fs::write(dir.join("c.txt"), "stashed change\n").unwrap();
+    git(dir, &["stash", "-q"]);
+    std::fs::write(dir.join("d.txt"), "staged\n").unwrap();
+    git(dir, &["add", "d.txt"]);
+}
+
+fn effects_json(env: &TestEnv, turn: &str) -> Vec<Value> {
+    serde_json::from_slice(&ok(ccx(env, &["effects", turn, "--json"])).stdout).unwrap()
+}
+
+/// The side repository's folder for the test's project.
+fn side_dir(env: &TestEnv) -> std::path::PathBuf {
+    let root = env.data_dir.join("effects");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().collect();
+    assert_eq!(dirs.len(), 1, "one project");
+    dirs.remove(0).path()
+}
+
+/// The sed + rm turn, its effects, a byte-exact restore and its undo, bad input; returns
+/// nothing, asserting as it goes. `in_repo`: the project is a git repository to keep intact.
+fn bash_edit_restore_undo(in_repo: bool) {
+    let env = TestEnv::new();
+    let (a, b) = (env.project.join("a.txt"), env.project.join("b.txt"));
+    if in_repo {
+        make_repo(&env.project);
+    }
+    std::fs::write(&a, A_BEFORE).unwrap();
+    std::fs::write(&b, B_BEFORE).unwrap();
+    let before = in_repo.then(|| repo_state(&env.project));
+
+    let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);
+    ask(&session, EDIT, "tool result received");
+    wait_for_finished_turns(&env, 1, &[]);
+    let edited = b"HI\nsecond line, no newline at the end".to_vec();
+    assert_eq!(std::fs::read(&a).unwrap(), edited);
+    assert!(!b.exists());
+
+    let calls = effects_json(&env, "HEAD");
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(calls[0]["tool"], "Bash");
+    assert_eq!(
+        calls[0]["changes"],
+        serde_json::json!([{"verb": "modified", "path": "a.txt"}, {"verb": "deleted", "path": "b.txt"}])
+    );
+    let text = stdout(&ok(ccx(&env, &["effects", "HEAD"])));
+    assert!(text.contains("modified  a.txt"), "{text}");
+    assert!(text.contains("deleted   b.txt"), "{text}");
+    let shown = stdout(&ok(ccx(&env, &["show", "HEAD"])));
+    assert!(
+        shown.contains("sed -i s/hello/HI/ a.txt && rm b.txt"),
+        "{shown}"
+    );
+    let diff = stdout(&ok(ccx(&env, &["effects", "HEAD", "--diff"])));
+    assert!(diff.contains("-hello") && diff.contains("+HI"), "{diff}");
+
+    // Bad input: one line each, nothing changed.
+    refused(&env, &["restore", "HEAD.2"], "has no call 2");
+    refused(
+        &env,
+        &["restore", "HEAD.1", "../outside.txt"],
+        "outside the project",
+    );
+    refused(&env, &["restore", "#99.1"], "99");
+    assert_eq!(std::fs::read(&a).unwrap(), edited);
+    assert!(!b.exists());
+
+    let said = stdout(&ok(ccx(&env, &["restore", "HEAD.1", "--before"])));
+    assert!(said.contains("restored 2 files"), "{said}");
+    assert_eq!(std::fs::read(&a).unwrap(), A_BEFORE, "byte-exact");
+    assert_eq!(std::fs::read(&b).unwrap(), B_BEFORE, "byte-exact");
+
+    let said = stdout(&ok(ccx(&env, &["undo"])));
+    assert!(said.starts_with("undid move 1"), "{said}");
+    assert_eq!(std::fs::read(&a).unwrap(), edited);
+    assert!(
+        !b.exists(),
+        "the undo removes the file the restore brought back"
+    );
+    let history = stdout(&ok(ccx(&env, &["history"])));
+    assert!(
+        history.contains("restore") && history.contains("undid move 1"),
+        "{history}"
+    );
+
+    // A journal missing an object: one line, nothing changed.
+    let side = side_dir(&env);
+    let before_tree = calls[0]["before"].as_str().unwrap().to_string();
+    let objects = side.join("git/objects");
+    let blob = std::process::Command::new("git")
+        .args(["rev-parse", &format!("{before_tree}:b.txt")])
+        .env("GIT_DIR", side.join("git"))
+        .output()
+        .unwrap();
+    let blob = String::from_utf8_lossy(&blob.stdout).trim().to_string();
+    std::fs::remove_file(objects.join(&blob[..2]).join(&blob[2..])).unwrap();
+    refused(&env, &["restore", "HEAD.1", "--before"], "missing object");
+    assert_eq!(std::fs::read(&a).unwrap(), edited);
+    assert!(!b.exists());
+
+    if let Some(before) = before {
+        assert_eq!(
+            repo_state(&env.project),
+            before,
+            "the person's repository is untouched"
+        );
+    }
+    session.type_and_submit("/exit");
+    session.wait_exit(support::ccx::TURN);
+}
+
+#[test]
+fn bash_edits_are_journalled_restored_byte_exact_and_undone_in_a_git_repository() {
+    bash_edit_restore_undo(true);
+}
+
+#[test]
+fn the_journal_works_in_a_directory_that_is_not_a_repository() {
+    bash_edit_restore_undo(false);
+}
+
+#[test]
+fn a_hook_past_its_budget_records_not_snapshotted_and_the_call_still_runs() {
+    let mut env = TestEnv::new();
+    env.set_var("CCX_EFFECTS_BUDGET_MS", "0");
+    std::fs::write(env.project.join("a.txt"), A_BEFORE).unwrap();
+    std::fs::write(env.project.join("b.txt"), B_BEFORE).unwrap();
+    let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);
+    ask(&session, EDIT, "tool result received");
+    wait_for_finished_turns(&env, 1, &[]);
+    assert!(!env.project.join("b.txt").exists(), "the call ran");
+    let calls = effects_json(&env, "HEAD");
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert!(
+        calls[0]["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not snapshotted"),
+        "{calls:#?}"
+    );
+    refused(&env, &["restore", "HEAD.1"], "was not snapshotted");
+    session.type_and_submit("/exit");
+    session.wait_exit(support::ccx::TURN);
+}
