@@ -50,8 +50,36 @@ pub fn add_hooks(hooks: &mut serde_json::Map<String, Value>, exe: &Path) {
     }
 }
 
-/// Runs the hook; always returns 0.
+/// The argument that makes `ccx __effects` pack the side repository instead (see
+/// [`SideRepo::maintain`]); the hook starts it, detached, every [`MAINTAIN_EVERY`] journal bytes.
+pub const MAINTAIN_ARG: &str = "--maintain";
+
+/// How much the journal grows between two packings of the side repository.
+pub const MAINTAIN_EVERY: u64 = 64 * 1024;
+
+/// The argument that makes `ccx __effects` take one snapshot with no budget, so the side
+/// repository's index knows every file (the first snapshot of a large project hashes them
+/// all); the hook starts it, detached, when its own snapshot ran out of time.
+pub const WARM_ARG: &str = "--warm";
+
+/// Runs the hook (or, with [`MAINTAIN_ARG`] / [`WARM_ARG`] and a project, the packing or the
+/// warm-up); always returns 0.
 pub fn run() -> i32 {
+    let mode = std::env::args_os().nth(2);
+    if let (Some(mode), Some(project)) = (&mode, std::env::args_os().nth(3)) {
+        let project = Path::new(&project);
+        let result = if mode == MAINTAIN_ARG {
+            maintain(project)
+        } else if mode == WARM_ARG {
+            warm(project)
+        } else {
+            Ok(())
+        };
+        if let Err(err) = result {
+            crate::diag::log(&format!("effects: {err:#}"));
+        }
+        return 0;
+    }
     let started = Instant::now();
     let mut input = Vec::new();
     if std::io::stdin()
@@ -70,8 +98,16 @@ pub fn run() -> i32 {
         .map(PathBuf::from)
         .or_else(|| payload["cwd"].as_str().map(PathBuf::from));
     if let Some(project) = project {
-        if let Err(err) = record(&project, &payload, started + budget()) {
-            crate::diag::log(&format!("effects hook: {err:#}"));
+        match SideRepo::for_project(&project) {
+            Ok(repo) => {
+                match record_in(&repo, &payload, started + budget()) {
+                    Ok(true) => {}
+                    Ok(false) => start_detached(WARM_ARG, &project),
+                    Err(err) => crate::diag::log(&format!("effects hook: {err:#}")),
+                }
+                maybe_maintain(&repo, &project);
+            }
+            Err(err) => crate::diag::log(&format!("effects hook: {err:#}")),
         }
     }
     0
@@ -114,17 +150,18 @@ fn safe_id(id: &str) -> Option<&str> {
 
 /// Snapshots `project` for the hook `payload` and appends the journal line, by `deadline`
 /// for the snapshot (the line is written in any case).
-pub fn record(project: &Path, payload: &Value, deadline: Instant) -> anyhow::Result<()> {
+pub fn record(project: &Path, payload: &Value, deadline: Instant) -> anyhow::Result<bool> {
     record_in(&SideRepo::for_project(project)?, payload, deadline)
 }
 
-/// [`record`] into the side repository `repo`.
-pub fn record_in(repo: &SideRepo, payload: &Value, deadline: Instant) -> anyhow::Result<()> {
+/// [`record`] into the side repository `repo`. True when the snapshot was taken (or the event
+/// is not one of ours).
+pub fn record_in(repo: &SideRepo, payload: &Value, deadline: Instant) -> anyhow::Result<bool> {
     let event = payload["hook_event_name"].as_str().unwrap_or_default();
     let kind = match event {
         "PreToolUse" => Kind::Pre,
         "PostToolUse" | "PostToolUseFailure" => Kind::Post,
-        _ => return Ok(()),
+        _ => return Ok(true),
     };
     let id = payload["tool_use_id"].as_str().unwrap_or_default();
     let tool = payload["tool_name"].as_str().unwrap_or("tool").to_string();
@@ -194,7 +231,72 @@ pub fn record_in(repo: &SideRepo, payload: &Value, deadline: Instant) -> anyhow:
         _ => {}
     }
     line.millis = started.elapsed().as_millis() as u64;
-    journal::append(repo.dir(), &line)
+    journal::append(repo.dir(), &line)?;
+    Ok(line.tree.is_some())
+}
+
+/// One snapshot of `project` with no budget (waiting for the lock), to warm its index.
+fn warm(project: &Path) -> anyhow::Result<()> {
+    let repo = SideRepo::for_project(project)?;
+    repo.snapshot(Instant::now() + super::side::UNHURRIED)?;
+    Ok(())
+}
+
+/// Packs `project`'s side repository, holding a lock of its own so two never run at once.
+fn maintain(project: &Path) -> anyhow::Result<()> {
+    let repo = SideRepo::for_project(project)?;
+    let lock_path = repo.dir().join("maintain.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Ok(());
+    }
+    let trees: Vec<String> = journal::read_all(repo.dir())?
+        .into_iter()
+        .flat_map(|r| [r.tree, r.before])
+        .flatten()
+        .collect();
+    repo.maintain(&trees)
+}
+
+/// Starts the packing, detached (its own session, no standard streams), when the journal has
+/// grown by [`MAINTAIN_EVERY`] since the last one.
+fn maybe_maintain(repo: &SideRepo, project: &Path) {
+    let size = std::fs::metadata(journal::journal_path(repo.dir()))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let mark = repo.dir().join("maintained-at");
+    let last: u64 = std::fs::read_to_string(&mark)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    if size < last + MAINTAIN_EVERY || std::fs::write(&mark, size.to_string()).is_err() {
+        return;
+    }
+    start_detached(MAINTAIN_ARG, project);
+}
+
+/// Starts `ccx __effects MODE PROJECT` in the background: its own process group, no standard
+/// streams, so Claude Code never waits for it.
+pub fn start_detached(mode: &str, project: &Path) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg(EFFECTS_SUBCOMMAND)
+        .arg(mode)
+        .arg(project)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    let _ = cmd.spawn();
 }
 
 fn first_line(text: &str) -> &str {
