@@ -148,7 +148,7 @@ pub fn restart_args(args: &[OsString]) -> Vec<OsString> {
     kept
 }
 
-impl crate::moves::Conversation for Controller {
+impl Controller {
     /// Returns to `place`'s branch (its conversation as the log has it), unless already there.
     fn return_to(&self, place: &Place) -> Result<()> {
         let store = self.store()?;
@@ -593,18 +593,7 @@ impl Controller {
         undone: &[Turn],
         rewinding: bool,
     ) -> Result<(String, Option<CodeChange>)> {
-        let repo = crate::effects::side::SideRepo::for_project(&self.launcher.cwd)?;
-        let Some(plan) = crate::effects::turns::plan_back_to(&repo, at, undone, rewinding)? else {
-            return Ok((
-                format!(
-                    "no files to restore: no tool call since #{} changed any",
-                    at.id
-                ),
-                None,
-            ));
-        };
-        let report = crate::effects::restore::restore(&repo, &plan)?;
-        Ok((report.summary(), CodeChange::from_report(&report)))
+        crate::effects::turns::restore_back_to(&self.launcher.cwd, at, undone, rewinding)
     }
 
     /// The turns on one of two branches and not the other (the conversations a checkout
@@ -689,7 +678,11 @@ impl Controller {
     pub fn undo(&self) -> Result<String> {
         let store = self.store()?;
         let repo = crate::effects::side::SideRepo::for_project(&self.launcher.cwd)?;
-        crate::moves::undo(&store, &repo, Some(self))
+        crate::moves::undo(
+            &store,
+            &repo,
+            Some(&mut |place: &Place| self.return_to(place)),
+        )
     }
 
     /// `:summarize-from-here [TURN]`: Claude writes a handoff of everything since TURN

@@ -114,22 +114,14 @@ pub fn new_move(kind: &str, from: Option<Place>, to: Option<Place>, summary: Str
     }
 }
 
-/// Switches the running conversation (the session controller does; outside a session there
-/// is none).
-pub trait Conversation {
-    /// Makes `place` the running conversation.
-    fn return_to(&self, place: &Place) -> Result<()>;
-}
+/// Makes `place` the running conversation (the session does; outside a session there is none).
+pub type ReturnTo<'a> = &'a mut dyn FnMut(&Place) -> Result<()>;
 
 /// Undoes the latest move (an undo's undo redoes): restores the files it changed as they were
 /// before it, then returns to the conversation it left. Records the undo as a move and
 /// returns one line saying what happened. Files first: a restore that cannot be done changes
 /// nothing; a switch that fails puts the files back.
-pub fn undo(
-    store: &Store,
-    repo: &SideRepo,
-    conversation: Option<&dyn Conversation>,
-) -> Result<String> {
+pub fn undo(store: &Store, repo: &SideRepo, conversation: Option<ReturnTo>) -> Result<String> {
     let moves = all(store)?;
     let Some(last) = moves.last().cloned() else {
         bail!("nothing to undo: no moves recorded yet (:history lists them)");
@@ -154,7 +146,7 @@ pub fn undo(
         None => None,
     };
     if let (Some(place), Some(conversation)) = (&switch, conversation) {
-        if let Err(err) = conversation.return_to(place) {
+        if let Err(err) = conversation(place) {
             if let Some(done) = &report {
                 let paths: Vec<String> = done.changes.iter().map(|c| c.path.clone()).collect();
                 let _ = restore::restore(

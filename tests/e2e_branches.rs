@@ -188,13 +188,23 @@ fn code_snapshots_restore_files_and_the_restore_can_be_undone() {
     // branch the rewind left and puts "version two" back.
     let out = ccx(&env, &["history"]);
     let history = String::from_utf8_lossy(&out.stdout);
-    assert!(history.contains("rewind") && history.contains("[1 files]"), "{history}");
+    assert!(
+        history.contains("rewind") && history.contains("[1 files]"),
+        "{history}"
+    );
     let before_rewind = last_request_with(&env, "again").session_id;
     meta_switch(&session, "undo");
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "version two");
-    ask(&session, "after the undo [[reply:back where I was]]", "back where I was");
+    ask(
+        &session,
+        "after the undo [[reply:back where I was]]",
+        "back where I was",
+    );
     let request = last_request_with(&env, "after the undo");
-    assert!(request.history_contains("again"), "the conversation holds turn 2 again");
+    assert!(
+        request.history_contains("again"),
+        "the conversation holds turn 2 again"
+    );
     assert_eq!(request.session_id, before_rewind, "the same Claude session");
 }
 

@@ -154,6 +154,31 @@ pub fn plan_back_to(
     }))
 }
 
+/// Runs [`plan_back_to`] in `project`'s side repository (`--code` of `:rewind` and
+/// `:checkout`): what to tell the person, and the change for the moves history.
+pub fn restore_back_to(
+    project: &std::path::Path,
+    at: &Turn,
+    undone: &[Turn],
+    rewinding: bool,
+) -> Result<(String, Option<crate::moves::CodeChange>)> {
+    let repo = SideRepo::for_project(project)?;
+    let Some(plan) = plan_back_to(&repo, at, undone, rewinding)? else {
+        return Ok((
+            format!(
+                "no files to restore: no tool call since #{} changed any",
+                at.id
+            ),
+            None,
+        ));
+    };
+    let report = super::restore::restore(&repo, &plan)?;
+    Ok((
+        report.summary(),
+        crate::moves::CodeChange::from_report(&report),
+    ))
+}
+
 /// The text of one turn's calls: each with its tool and subject, then its files.
 pub fn render_calls(turn: &Turn, calls: &[Call], p: Palette) -> String {
     if calls.is_empty() {
