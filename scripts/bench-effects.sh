@@ -132,7 +132,7 @@ tree, after the same changes.
 | --- | --- | --- | --- | --- |
 | both snapshots of one call (pre + post hook) | $both50 ms | $both99 ms | < 50 ms p50, < 150 ms p99 | $(verdict "$both50" '<' 50) / $(verdict "$both99" '<' 150) |
 | pre hook alone | $(pct 50 "${pre[@]}") ms | $(pct 99 "${pre[@]}") ms | | |
-| post hook alone (snapshot + the changed files) | $(pct 50 "${post[@]}") ms | $(pct 99 "${post[@]}") ms | | |
+| post hook alone | $(pct 50 "${post[@]}") ms | $(pct 99 "${post[@]}") ms | | |
 | anchor: \`git add -A && git write-tree\` (once) | $(pct 50 "${anchor_ms[@]}") ms | $(pct 99 "${anchor_ms[@]}") ms | | |
 
 | side repository growth per call | p50 | mean | |

@@ -239,7 +239,7 @@ pub fn render_history(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::effects::{hook, journal, turns};
+    use crate::effects::{hook, turns};
     use serde_json::json;
     use std::time::{Duration, Instant};
 
@@ -265,8 +265,7 @@ mod tests {
             prompt_id: Some("p".into()),
             ..Default::default()
         };
-        let records = journal::read_all(repo.dir()).unwrap();
-        let calls = journal::calls_of_turn(&records, &turn);
+        let calls = turns::calls_of(&repo, &turn).unwrap();
         let plan = turns::plan_for(&turn, &calls, Some(1), false, Vec::new()).unwrap();
         let report = restore::restore(&repo, &plan).unwrap();
         let mut mv = new_move("restore", None, None, "call 1.1, before: done".into());

@@ -5,7 +5,8 @@
 //!
 //! The project is `$CLAUDE_PROJECT_DIR` (the directory Claude, and so ccx, started in), else the
 //! payload's `cwd`. A `pre` snapshot leaves its tree in `pending/<tool_use_id>` for the `post`
-//! of the same call, which records the files the call changed.
+//! of the same call, which records it beside its own (the files changed are worked out from the
+//! two trees when read, one git process fewer inside the call).
 
 use super::journal::{self, Kind, Record};
 use super::side::SideRepo;
@@ -217,16 +218,10 @@ pub fn record_in(repo: &SideRepo, payload: &Value, deadline: Instant) -> anyhow:
             }
         }
         (Kind::Post, Some(file)) => {
+            // The files changed are worked out when read (`turns::calls_of`): one git process
+            // fewer inside the tool call.
             line.before = std::fs::read_to_string(file).ok();
             let _ = std::fs::remove_file(file);
-            if let (Some(before), Some(after)) = (&line.before, &line.tree) {
-                // Within the budget, or else `ccx effects` works it out when asked.
-                if Instant::now() < deadline {
-                    if let Ok(changes) = repo.changes(before, after, deadline) {
-                        line.changes = changes;
-                    }
-                }
-            }
         }
         _ => {}
     }

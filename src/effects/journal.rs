@@ -1,7 +1,7 @@
 //! The effects journal of a project: one JSON line per event, appended to `journal.jsonl` in
 //! the project's effects folder (see [`super::side`]). A tool call leaves a `pre` line (the
-//! tree before it) and a `post` line (the tree after, and the files it added, modified or
-//! deleted); a restore leaves a `restore` line (the trees before and after it, what it changed
+//! tree before it) and a `post` line (the tree after, and a copy of the tree before; the files
+//! the call added, modified or deleted are worked out from the two when read); a restore leaves a `restore` line (the trees before and after it, what it changed
 //! and what it kept aside). A line whose snapshot did not fit the hook's budget has no tree
 //! and says why.
 //!

@@ -361,13 +361,13 @@ mod tests {
             hook::record_in(&self.repo, &payload("PreToolUse"), soon()).unwrap();
             act();
             hook::record_in(&self.repo, &payload("PostToolUse"), soon()).unwrap();
-            let records = journal::read_all(self.repo.dir()).unwrap();
             let turn = crate::model::Turn {
                 session_id: "s".into(),
                 prompt_id: Some("p".into()),
                 ..Default::default()
             };
-            journal::calls_of_turn(&records, &turn)
+            crate::effects::turns::calls_of(&self.repo, &turn)
+                .unwrap()
                 .into_iter()
                 .find(|c| c.id == id)
                 .unwrap()
