@@ -103,7 +103,7 @@ pub fn run() -> i32 {
             Ok(repo) => {
                 match record_in(&repo, &payload, started + budget()) {
                     Ok(true) => {}
-                    Ok(false) => start_detached(WARM_ARG, &project),
+                    Ok(false) => maybe_warm(&repo, &project),
                     Err(err) => crate::diag::log(&format!("effects hook: {err:#}")),
                 }
                 maybe_maintain(&repo, &project);
@@ -274,6 +274,23 @@ fn maybe_maintain(repo: &SideRepo, project: &Path) {
         return;
     }
     start_detached(MAINTAIN_ARG, project);
+}
+
+/// How long after one warm-up another may start (a project too large for the budget even when
+/// warm must not be rescanned at every call).
+const WARM_EVERY: Duration = Duration::from_secs(600);
+
+/// Starts a warm-up (see [`WARM_ARG`]) unless one started within [`WARM_EVERY`].
+fn maybe_warm(repo: &SideRepo, project: &Path) {
+    let mark = repo.dir().join("warm-started");
+    let recent = std::fs::metadata(&mark)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < WARM_EVERY);
+    if !recent && std::fs::write(&mark, b"").is_ok() {
+        start_detached(WARM_ARG, project);
+    }
 }
 
 /// Starts `ccx __effects MODE PROJECT` in the background: its own process group, no standard
