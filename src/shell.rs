@@ -424,6 +424,7 @@ impl MetaShell {
                 return shown(control.subagent(task, brief.as_deref()))
             }
             MetaCommand::Pull { job } => return switched(control.pull(job.as_deref(), line)),
+            MetaCommand::Undo => return switched(control.undo()),
             MetaCommand::Jobs => return LineResult::Show(control.jobs_listing()),
             MetaCommand::Replay { branch, range } => {
                 return switched(control.replay(branch, range.as_ref()))
@@ -612,7 +613,13 @@ impl MetaShell {
                 words.extend(turns.iter().rev().take(200).map(|t| format!("#{}", t.id)));
             }
         }
-        words.extend(["HEAD", "HEAD~1", "--code", "--format", "md", "json"].map(String::from));
+        words.extend(
+            [
+                "HEAD", "HEAD~1", "--code", "--format", "md", "json", "--diff", "--before",
+                "--after",
+            ]
+            .map(String::from),
+        );
         words
     }
 

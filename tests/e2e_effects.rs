@@ -8,7 +8,10 @@ mod support;
 
 use serde_json::Value;
 use std::path::Path;
-use support::ccx::{ask, ccx, start_ccx, wait_for_finished_turns};
+use support::ccx::{
+    ask, ccx, close_editor, meta, meta_switch, start_ccx, wait_for_finished_turns, wait_request,
+    QUICK,
+};
 use support::TestEnv;
 
 const EDIT: &str = r#"edit them [[tool:Bash:{"command":"sed -i s/hello/HI/ a.txt && rm b.txt","description":"edit"}]]"#;
@@ -110,7 +113,9 @@ fn side_dir(env: &TestEnv) -> std::path::PathBuf {
 }
 
 /// The sed + rm turn, its effects, a byte-exact restore and its undo, bad input; returns
-/// nothing, asserting as it goes. `in_repo`: the project is a git repository to keep intact.
+/// nothing, asserting as it goes. `in_repo`: the project is a git repository to keep intact;
+/// then the restore and the undo are typed as meta-commands in the session, else run from the
+/// shell.
 fn bash_edit_restore_undo(in_repo: bool) {
     let env = TestEnv::new();
     let (a, b) = (env.project.join("a.txt"), env.project.join("b.txt"));
@@ -157,13 +162,23 @@ fn bash_edit_restore_undo(in_repo: bool) {
     assert_eq!(std::fs::read(&a).unwrap(), edited);
     assert!(!b.exists());
 
-    let said = stdout(&ok(ccx(&env, &["restore", "HEAD.1", "--before"])));
-    assert!(said.contains("restored 2 files"), "{said}");
+    if in_repo {
+        meta(&session, "restore HEAD.1 --before");
+        session.wait_for_text("restored 2 files", QUICK).unwrap();
+        close_editor(&session);
+    } else {
+        let said = stdout(&ok(ccx(&env, &["restore", "HEAD.1", "--before"])));
+        assert!(said.contains("restored 2 files"), "{said}");
+    }
     assert_eq!(std::fs::read(&a).unwrap(), A_BEFORE, "byte-exact");
     assert_eq!(std::fs::read(&b).unwrap(), B_BEFORE, "byte-exact");
 
-    let said = stdout(&ok(ccx(&env, &["undo"])));
-    assert!(said.starts_with("undid move 1"), "{said}");
+    if in_repo {
+        meta_switch(&session, "undo");
+    } else {
+        let said = stdout(&ok(ccx(&env, &["undo"])));
+        assert!(said.starts_with("undid move 1"), "{said}");
+    }
     assert_eq!(std::fs::read(&a).unwrap(), edited);
     assert!(
         !b.exists(),
@@ -231,6 +246,68 @@ fn a_hook_past_its_budget_records_not_snapshotted_and_the_call_still_runs() {
         "{calls:#?}"
     );
     refused(&env, &["restore", "HEAD.1"], "was not snapshotted");
+    session.type_and_submit("/exit");
+    session.wait_exit(support::ccx::TURN);
+}
+
+/// `:rewind --code` over two turns of Bash edits puts the files back as they were; `:undo`
+/// returns the conversation (the same branch and Claude session) and the files.
+#[test]
+fn rewind_code_over_bash_edits_and_undo_return_conversation_and_files() {
+    let env = TestEnv::new();
+    let (f, g) = (env.project.join("f.txt"), env.project.join("g.txt"));
+    std::fs::write(&f, "one\n").unwrap();
+    std::fs::write(&g, "gee\n").unwrap();
+    let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);
+    ask(&session, "start here [[reply:ready]]", "ready");
+    ask(
+        &session,
+        r#"first edit [[tool:Bash:{"command":"sed -i s/one/two/ f.txt","description":"edit"}]]"#,
+        "tool result received",
+    );
+    wait_for_finished_turns(&env, 2, &[]);
+    ask(
+        &session,
+        r#"second edit [[tool:Bash:{"command":"sed -i s/two/three/ f.txt && rm g.txt","description":"edit"}]]"#,
+        "tool result received",
+    );
+    let turns = wait_for_finished_turns(&env, 3, &[]);
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "three\n");
+    assert!(!g.exists());
+    let main_session = wait_request(&env, "second edit", |r| {
+        r.main && r.user_text.contains("second edit")
+    })
+    .session_id;
+
+    meta_switch(&session, &format!("rewind {} --code", turns[0]["id"]));
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "one\n",
+        "as after turn 1"
+    );
+    assert_eq!(std::fs::read_to_string(&g).unwrap(), "gee\n");
+
+    meta_switch(&session, "undo");
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "three\n");
+    assert!(!g.exists(), "the undo removes what the rewind brought back");
+    ask(&session, "and now [[reply:back again]]", "back again");
+    let request = wait_request(&env, "and now", |r| {
+        r.main && r.user_text.contains("and now")
+    });
+    assert!(
+        request.history_contains("second edit"),
+        "the conversation of turn 3"
+    );
+    assert_eq!(request.session_id, main_session, "the same Claude session");
+    let history = stdout(&ok(ccx(&env, &["history"])));
+    assert!(
+        history.contains("rewind") && history.contains("undid move 1"),
+        "{history}"
+    );
+
+    // :undo again redoes the rewind: its branch and its files.
+    meta_switch(&session, "undo");
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "one\n");
     session.type_and_submit("/exit");
     session.wait_exit(support::ccx::TURN);
 }

@@ -43,25 +43,52 @@ pub fn effects(turn: Option<String>, json: bool, diff: bool) -> Result<i32> {
             .collect();
         return print_json(&listed).map(|_| 0);
     }
-    let palette = Palette::for_stdout();
-    let mut text = String::new();
-    if diff {
-        for call in &calls {
-            text.push_str(&turns::render_calls(
-                &turn,
-                std::slice::from_ref(call),
-                palette,
-            ));
-            text.push_str(&call_diff(&repo, call));
-        }
-        if calls.is_empty() {
-            text = turns::render_calls(&turn, &calls, palette);
-        }
-    } else {
-        text = turns::render_calls(&turn, &calls, palette);
-    }
-    print!("{text}");
+    print!(
+        "{}",
+        effects_text(&repo, &turn, &calls, diff, Palette::for_stdout())
+    );
     Ok(0)
+}
+
+/// What `ccx effects` and `:effects` show: each call with its files, and with `diff` its patch.
+pub fn effects_text(
+    repo: &SideRepo,
+    turn: &Turn,
+    calls: &[crate::effects::journal::Call],
+    diff: bool,
+    palette: Palette,
+) -> String {
+    if !diff || calls.is_empty() {
+        return turns::render_calls(turn, calls, palette);
+    }
+    let mut text = String::new();
+    for call in calls {
+        text.push_str(&turns::render_calls(
+            turn,
+            std::slice::from_ref(call),
+            palette,
+        ));
+        text.push_str(&call_diff(repo, call));
+    }
+    text
+}
+
+/// `:effects [TURN] [--diff]` in a session: the text to show.
+pub fn effects_in(
+    store: &Store,
+    reference: Option<&str>,
+    diff: bool,
+    branch: &str,
+    palette: Palette,
+) -> Result<String> {
+    let parsed =
+        refs::parse_turn_ref(reference.unwrap_or("HEAD")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let turn = refs::resolve_turn_ref(store, &parsed, branch)?;
+    let repo = project_repo()?;
+    let calls = turns::calls_of(&repo, &turn)?;
+    Ok(effects_text(&repo, &turn, &calls, diff, palette)
+        .trim_end()
+        .to_string())
 }
 
 fn call_diff(repo: &SideRepo, call: &crate::effects::journal::Call) -> String {

@@ -54,6 +54,39 @@ pub fn execute(cmd: &MetaCommand, ctx: &ShellContext) -> Outcome {
         MetaCommand::Sessions => sessions(ctx),
         MetaCommand::Diff { a, b } => diff(a, b, ctx),
         MetaCommand::Quit => return Outcome::Quit,
+        MetaCommand::Effects { turn, diff } => crate::commands::effects::effects_in(
+            ctx.store,
+            turn.as_deref(),
+            *diff,
+            &ctx.branch,
+            ctx.palette,
+        )
+        .map_err(store_err),
+        MetaCommand::Restore {
+            target,
+            after,
+            paths,
+        } => crate::effects::side::SideRepo::for_project(
+            &std::env::current_dir().unwrap_or_default(),
+        )
+        .and_then(|repo| {
+            crate::commands::effects::restore_in(
+                ctx.store,
+                &repo,
+                target,
+                *after,
+                paths,
+                &ctx.branch,
+            )
+        })
+        .map_err(store_err),
+        MetaCommand::History => crate::moves::all(ctx.store)
+            .map(|moves| {
+                crate::moves::render_history(&moves, now(), ctx.palette)
+                    .trim_end()
+                    .to_string()
+            })
+            .map_err(store_err),
         MetaCommand::Branch { .. }
         | MetaCommand::Checkout { .. }
         | MetaCommand::Rewind { .. }
@@ -68,6 +101,7 @@ pub fn execute(cmd: &MetaCommand, ctx: &ShellContext) -> Outcome {
         | MetaCommand::Replay { .. }
         | MetaCommand::Rename { .. }
         | MetaCommand::Delete { .. }
+        | MetaCommand::Undo
         | MetaCommand::Export { .. } => Err(format!(
             "`:{}` needs a running ccx session (the editor inside `ccx`)",
             cmd.name()

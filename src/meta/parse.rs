@@ -96,6 +96,18 @@ pub enum MetaCommand {
         format: ExportFormat,
         file: Option<String>,
     },
+    Effects {
+        turn: Option<String>,
+        diff: bool,
+    },
+    /// `TARGET` is `TURN` or `TURN.CALL`, as typed.
+    Restore {
+        target: String,
+        after: bool,
+        paths: Vec<String>,
+    },
+    Undo,
+    History,
     Quit,
 }
 
@@ -125,6 +137,10 @@ impl MetaCommand {
             MetaCommand::Rename { .. } => "rename",
             MetaCommand::Delete { .. } => "delete",
             MetaCommand::Export { .. } => "export",
+            MetaCommand::Effects { .. } => "effects",
+            MetaCommand::Restore { .. } => "restore",
+            MetaCommand::Undo => "undo",
+            MetaCommand::History => "history",
             MetaCommand::Quit => "quit",
         }
     }
@@ -328,6 +344,44 @@ pub const COMMANDS: &[CommandInfo] = &[
                   tree of branches), to FILE (or -o FILE). A single argument ending in .md, \
                   .json or .html is taken as the FILE; without --format, a FILE ending in .json \
                   means JSON and one ending in .html means HTML.",
+    },
+    CommandInfo {
+        name: "effects",
+        usage: ":effects [TURN] [--diff]",
+        summary: "each tool call of a turn and the files it changed",
+        details: "Lists each tool call of TURN (default HEAD) that may write — Bash, Edit, Write, \
+                  MultiEdit, NotebookEdit, MCP tools — as TURN.CALL with its command or file, \
+                  and the files it added, modified or deleted, from the effects journal's \
+                  snapshots before and after the call. --diff adds each call's patch. A call \
+                  whose snapshot did not fit the hook's budget says \"not snapshotted\".",
+    },
+    CommandInfo {
+        name: "restore",
+        usage: ":restore TURN[.CALL] [--before|--after] [PATHS…]",
+        summary: "files back as they were before/after a tool call (undoable)",
+        details: "Puts the files a tool call changed back as they were before it (the default) \
+                  or after it; TURN alone means all the turn's calls; PATHS limits it to some \
+                  files or folders. The files are snapshotted first, so :undo takes the restore \
+                  back. A file the journal did not see created is never deleted, and a file \
+                  changed outside Claude since the last snapshot is kept aside (named in the \
+                  message) before it is replaced.",
+    },
+    CommandInfo {
+        name: "undo",
+        usage: ":undo",
+        summary: "undo the last move (switch, rewind, clear, brief, restore); again redoes",
+        details: "Undoes the last ccx move — :branch, :checkout, :rewind, :clear, :brief or a \
+                  restore (:restore, --code) — returning to the conversation it left (the same \
+                  branch and Claude session) and putting back the files it changed. :undo again \
+                  redoes it. The moves are kept in the turn log, so this works after a restart.",
+    },
+    CommandInfo {
+        name: "history",
+        usage: ":history",
+        summary: "the moves ccx made, with what each changed",
+        details: "Lists the moves (branch switches, checkouts, rewinds, clears, briefs, \
+                  restores and undos), oldest first, with their age, what each did and how many \
+                  files it changed.",
     },
     CommandInfo {
         name: "quit",
@@ -792,7 +846,7 @@ pub fn parse_meta(line: &str) -> Result<Option<MetaCommand>, MetaError> {
                 turn: turn_arg(cmd, &p.positionals[0])?,
             }
         }
-        "tree" | "context" | "clear" | "jobs" | "sessions" | "quit" => {
+        "tree" | "context" | "clear" | "jobs" | "sessions" | "undo" | "history" | "quit" => {
             let p = split_args(cmd, words, &[])?;
             no_args(cmd, &p)?;
             match cmd {
@@ -801,9 +855,28 @@ pub fn parse_meta(line: &str) -> Result<Option<MetaCommand>, MetaError> {
                 "clear" => MetaCommand::Clear,
                 "jobs" => MetaCommand::Jobs,
                 "sessions" => MetaCommand::Sessions,
+                "undo" => MetaCommand::Undo,
+                "history" => MetaCommand::History,
                 _ => MetaCommand::Quit,
             }
         }
+        "effects" => {
+            let flags = [Flag {
+                names: &["--diff"],
+                value: None,
+            }];
+            let p = split_args(cmd, words, &flags)?;
+            at_most(cmd, &p, 1, "one TURN")?;
+            let turn = match p.positionals.first() {
+                Some(t) => Some(turn_arg(cmd, t)?),
+                None => None,
+            };
+            MetaCommand::Effects {
+                turn,
+                diff: p.has("--diff"),
+            }
+        }
+        "restore" => parse_restore(words)?,
         "branch" => {
             let p = split_args(cmd, words, &[])?;
             if p.positionals.is_empty() {
@@ -911,6 +984,39 @@ pub fn parse_meta(line: &str) -> Result<Option<MetaCommand>, MetaError> {
         _ => unreachable!("every command in COMMANDS is handled"),
     };
     Ok(Some(command))
+}
+
+/// `:restore TURN[.CALL] [--before|--after] [PATHS…]`.
+fn parse_restore(words: Vec<Word>) -> Result<MetaCommand, MetaError> {
+    let flags = [
+        Flag {
+            names: &["--before"],
+            value: None,
+        },
+        Flag {
+            names: &["--after"],
+            value: None,
+        },
+    ];
+    let p = split_args("restore", words, &flags)?;
+    if p.has("--before") && p.has("--after") {
+        return Err(err(":restore takes --before or --after, not both"));
+    }
+    let after = p.has("--after");
+    let mut positionals = p.positionals.into_iter();
+    let Some(target) = positionals.next() else {
+        return Err(err(
+            ":restore needs a TURN or TURN.CALL (e.g. :restore HEAD.1)",
+        ));
+    };
+    let (turn, _) = crate::effects::turns::split_call_ref(&target)
+        .map_err(|e| err(format!(":restore: {}", clip_to(&e.to_string(), 120))))?;
+    turn_arg("restore", &turn)?;
+    Ok(MetaCommand::Restore {
+        target: target.trim().to_string(),
+        after,
+        paths: positionals.collect(),
+    })
 }
 
 /// `FROM..TO`, either side empty; each side a turn reference.
@@ -1666,6 +1772,10 @@ mod tests {
                 "rename",
                 "delete",
                 "export",
+                "effects",
+                "restore",
+                "undo",
+                "history",
                 "quit"
             ]
         );
@@ -1679,7 +1789,7 @@ mod tests {
             // Every command parses by name (with its required arguments where it has some),
             // and its parsed name is its table name.
             let line = match info.name {
-                "show" | "kill" | "delete" | "checkout" | "branch" | "replay" => {
+                "show" | "kill" | "delete" | "checkout" | "branch" | "replay" | "restore" => {
                     format!(":{} x", info.name)
                 }
                 "subagent" => ":subagent do it".into(),
@@ -1691,6 +1801,52 @@ mod tests {
         assert_eq!(command_info(":LOG").map(|c| c.name), Some("log"));
         assert_eq!(command_info("q").map(|c| c.name), Some("quit"));
         assert_eq!(command_info("nope"), None);
+    }
+
+    #[test]
+    fn effects_restore_undo_and_history() {
+        assert_eq!(
+            ok(":effects"),
+            MetaCommand::Effects {
+                turn: None,
+                diff: false
+            }
+        );
+        assert_eq!(
+            ok(":effects 12 --diff"),
+            MetaCommand::Effects {
+                turn: Some("12".into()),
+                diff: true
+            }
+        );
+        assert_eq!(
+            ok(":restore HEAD.1 --before a.txt 'b c.txt'"),
+            MetaCommand::Restore {
+                target: "HEAD.1".into(),
+                after: false,
+                paths: vec!["a.txt".into(), "b c.txt".into()],
+            }
+        );
+        assert_eq!(
+            ok(":restore 12 --after"),
+            MetaCommand::Restore {
+                target: "12".into(),
+                after: true,
+                paths: vec![],
+            }
+        );
+        assert_eq!(ok(":undo"), MetaCommand::Undo);
+        assert_eq!(ok(":history"), MetaCommand::History);
+        assert!(bad(":restore").contains("needs a TURN"));
+        assert!(bad(":restore HEAD.1 --before --after").contains("not both"));
+        assert!(bad(":restore HEAD.0").contains("numbered from 1"));
+        assert!(
+            bad(":restore HEAD~x.1").contains("whole number"),
+            "{}",
+            bad(":restore HEAD~x.1")
+        );
+        assert!(bad(":undo now").contains("takes no arguments"));
+        assert!(bad(":effects 1 2").contains("at most one TURN"));
     }
 
     /// A tiny deterministic PRNG (xorshift64*).
