@@ -147,7 +147,7 @@ pub fn restore_in(
     mv.code = moves::CodeChange::from_report(&report);
     if mv.code.is_some() {
         moves::record(store, mv)?;
-        return Ok(format!("{summary} (ccx undo puts them back)"));
+        return Ok(format!("{summary} (:undo or ccx undo puts them back)"));
     }
     Ok(summary)
 }
