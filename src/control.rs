@@ -153,7 +153,7 @@ impl Controller {
     fn return_to(&self, place: &Place) -> Result<()> {
         let store = self.store()?;
         let Some(mut branch) = store.branch(&place.branch)? else {
-            return Err(crate::commands::no_branch(&store, &place.branch));
+            return Err(crate::query::no_branch(&store, &place.branch));
         };
         if self.current_branch(&store) == place.branch {
             return Ok(());
@@ -193,7 +193,7 @@ impl Controller {
     /// The branch the running session records into.
     pub fn current_branch(&self, store: &Store) -> String {
         self.view().branch.unwrap_or_else(|| {
-            crate::commands::current_branch(store).unwrap_or_else(|_| "main".into())
+            crate::query::current_branch(store).unwrap_or_else(|_| "main".into())
         })
     }
 
@@ -412,7 +412,7 @@ impl Controller {
         let store = self.store()?;
         let current = self.current_branch(&store);
         let Some(mut branch) = store.branch(name)? else {
-            return Err(crate::commands::no_branch(&store, name));
+            return Err(crate::query::no_branch(&store, name));
         };
         if name == current && !code {
             bail!("already on {name}");
@@ -697,7 +697,7 @@ impl Controller {
                 format!(
                     "turn #{} (\"{}\")",
                     t.id,
-                    crate::commands::render::prompt_label(&t, 60)
+                    crate::render::prompt_label(&t, 60)
                 )
             }
             None => {
@@ -862,7 +862,7 @@ impl Controller {
             bail!("{name} is the current branch; check out another one first");
         }
         if store.branch(name)?.is_none() {
-            return Err(crate::commands::no_branch(&store, name));
+            return Err(crate::query::no_branch(&store, name));
         }
         Ok(())
     }

@@ -211,7 +211,7 @@ fn describe_undo(moves: &[Move], last: &Move) -> (&'static str, u64, String) {
 pub fn render_history(
     moves: &[Move],
     now: chrono::DateTime<chrono::Utc>,
-    p: crate::commands::render::Palette,
+    p: crate::render::Palette,
 ) -> String {
     if moves.is_empty() {
         return "no moves yet (branch switches, checkouts, rewinds, clears, briefs and restores are listed here)\n".into();
@@ -221,7 +221,7 @@ pub fn render_history(
         let mut line = format!(
             "{}  {:>4}  {:<8} {}",
             p.id(&format!("{:>3}", mv.n)),
-            crate::commands::render::age(&mv.at, now),
+            crate::render::age(&mv.at, now),
             mv.kind,
             mv.summary
         );
@@ -291,7 +291,7 @@ mod tests {
         let text = render_history(
             &moves,
             chrono::Utc::now(),
-            crate::commands::render::Palette { enabled: false },
+            crate::render::Palette { enabled: false },
         );
         assert!(text.contains("redid move 1"), "{text}");
     }

@@ -4,7 +4,6 @@
 //! a full view (rustyline: history per project, completion, hints), and on return Claude's
 //! screen is repainted from the model exactly as Claude has drawn it meanwhile.
 
-use crate::commands::render::{self, Palette};
 use crate::config::Config;
 use crate::control::Controller;
 use crate::keys::{self, KeyFilter, Step};
@@ -12,6 +11,7 @@ use crate::meta::exec::{execute, Outcome, ShellContext};
 use crate::meta::parse::{parse_meta, MetaCommand, COMMANDS};
 use crate::proxy::{InputFilter, ProxyHandle};
 use crate::recorder::SessionView;
+use crate::render::{self, Palette};
 use crate::screen::ScreenModel;
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
@@ -456,7 +456,7 @@ impl MetaShell {
         let store: &Store = &store;
         let view = lock(&self.deps.view).clone();
         let branch = view.branch.clone().unwrap_or_else(|| {
-            crate::commands::current_branch(store).unwrap_or_else(|_| "main".into())
+            crate::query::current_branch(store).unwrap_or_else(|_| "main".into())
         });
         let width = crate::terminal::size(1)
             .map(|(_, c)| c as usize)
@@ -504,14 +504,9 @@ impl MetaShell {
         format: crate::meta::ExportFormat,
         file: Option<&str>,
     ) -> LineResult {
-        let extension = match format {
-            crate::meta::ExportFormat::Json => "json",
-            crate::meta::ExportFormat::Html => "html",
-            crate::meta::ExportFormat::Md => "md",
-        };
         let path = std::path::PathBuf::from(
             file.map(str::to_string)
-                .unwrap_or_else(|| format!("{name}.{extension}")),
+                .unwrap_or_else(|| format!("{name}.{}", format.extension())),
         );
         if path.exists() {
             self.print(&format!("{} exists: overwrite it? [y/N] ", path.display()));
@@ -521,12 +516,9 @@ impl MetaShell {
                 return LineResult::Show(format!("left {} as it was", path.display()));
             }
         }
-        let exported = store.branch(name).and_then(|found| {
-            let found = found.ok_or_else(|| anyhow::anyhow!("no branch '{name}'"))?;
-            let turns = store.lineage(name)?;
-            let extras = crate::commands::export::gather_extras(store, &turns, format)?;
-            crate::commands::export::export_to(&path, &found, &turns, format, &extras, false)
-                .map(|_| turns.len())
+        let exported = crate::query::export::load(store, Some(name), format).and_then(|e| {
+            crate::commands::export::export_to(&path, &e.branch, &e.turns, format, &e.extras, false)
+                .map(|_| e.turns.len())
         });
         match exported {
             Ok(n) => LineResult::Show(format!("wrote {n} turns of {name} to {}", path.display())),

@@ -2,14 +2,15 @@
 //! history from the command line (the same engine as `:effects`, `:restore`, `:undo`,
 //! `:history`).
 
-use super::{current_branch, open_here, print_json};
-use crate::commands::render::Palette;
+use super::{open_here, print_json};
 use crate::effects::restore;
 use crate::effects::side::SideRepo;
 use crate::effects::turns;
 use crate::model::Turn;
 use crate::moves;
+use crate::query::current_branch;
 use crate::refs;
+use crate::render::Palette;
 use crate::store::Store;
 use anyhow::{Context, Result};
 

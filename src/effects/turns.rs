@@ -5,8 +5,8 @@
 use super::journal::{self, Call};
 use super::restore::{short, Plan};
 use super::side::{Change, SideRepo, UNHURRIED};
-use crate::commands::render::Palette;
 use crate::model::Turn;
+use crate::render::Palette;
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
 use std::time::Instant;

@@ -4,16 +4,16 @@
 //! rename, delete, export with its overwrite question) are run by the editor (`shell.rs`) through
 //! the session controller; here they answer, in one line, that they need a running session.
 //!
+//! The reading commands are thin: [`crate::query`] answers, [`crate::render`] writes the text,
+//! exactly as for the matching CLI subcommands.
+//!
 //! Nothing here writes to the terminal: the caller shows an [`Outcome`]. Colour comes only
 //! through the [`Palette`] of the [`ShellContext`].
 
-use crate::commands::render::{self, Palette};
 use crate::config::Config;
-use crate::meta::context::render_context;
 use crate::meta::parse::{command_info, nearest_command, MetaCommand, COMMANDS};
-use crate::meta::tree::render_tree;
-use crate::model::Turn;
-use crate::refs::{nearest_name, parse_turn_ref, resolve_turn_ref};
+use crate::query;
+use crate::render::{self, Palette, RenderCtx};
 use crate::store::Store;
 
 /// What a command needs to know about the running session.
@@ -200,126 +200,69 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
-/// "no branch 'x' (did you mean 'y'?)".
-fn no_branch(store: &Store, name: &str) -> String {
-    let names: Vec<String> = store
-        .branches()
-        .map(|b| b.into_iter().map(|b| b.name).collect())
-        .unwrap_or_default();
-    match nearest_name(name, names.iter().map(String::as_str)) {
-        Some(near) => format!("no branch '{name}' (did you mean '{near}'?)"),
-        None => format!("no branch '{name}'"),
+/// The render context of a command's output: the session's width and colours, now.
+fn render_ctx(ctx: &ShellContext) -> RenderCtx {
+    RenderCtx {
+        width: ctx.width,
+        palette: ctx.palette,
+        now: now(),
     }
 }
 
 /// `:log [BRANCH] [-n N]`.
 fn log(branch: Option<&str>, limit: Option<usize>, ctx: &ShellContext) -> Result<String, String> {
-    let name = branch.unwrap_or(&ctx.branch);
-    if ctx.store.branch(name).map_err(store_err)?.is_none() {
-        if branch.is_none() {
-            // The session's branch gets its record with its first turn.
-            return Ok(format!("no turns on {name} yet"));
-        }
-        return Err(no_branch(ctx.store, name));
-    }
-    let mut turns = ctx.store.lineage(name).map_err(store_err)?;
-    if turns.is_empty() {
-        return Ok(format!("no turns on {name} yet"));
-    }
-    let mut out = String::new();
-    if let Some(n) = limit {
-        let skip = turns.len().saturating_sub(n);
-        if skip > 0 {
-            turns.drain(..skip);
-            out.push_str(&ctx.palette.dim(&format!(
-                "… {skip} earlier {} (:log {name} -n {} shows more)",
-                if skip == 1 { "turn" } else { "turns" },
-                n + skip
-            )));
-            out.push('\n');
-        }
-    }
-    let now = now();
-    for turn in &turns {
-        out.push_str(&render::turn_line(turn, now, ctx.width, ctx.palette));
-        out.push('\n');
-    }
-    out.pop();
-    Ok(out)
+    let log = query::log::branch_log(ctx.store, branch, &ctx.branch, limit).map_err(store_err)?;
+    Ok(render::turns::branch_log(&log, &render_ctx(ctx)))
 }
 
 /// `:show TURN`.
 fn show(reference: &str, ctx: &ShellContext) -> Result<String, String> {
-    let parsed = parse_turn_ref(reference).map_err(|e| e.to_string())?;
-    let turn = resolve_turn_ref(ctx.store, &parsed, &ctx.branch).map_err(store_err)?;
-    Ok(render::turn_full(&turn, ctx.palette).trim_end().to_string())
+    let turn = query::turn(ctx.store, reference, &ctx.branch).map_err(store_err)?;
+    Ok(render::turns::turn_full(&turn, ctx.palette)
+        .trim_end()
+        .to_string())
 }
 
 /// `:tree`.
 fn tree(ctx: &ShellContext) -> Result<String, String> {
-    let branches = ctx.store.branches().map_err(store_err)?;
-    let turns = ctx.store.all_turns().map_err(store_err)?;
-    Ok(render_tree(
+    let (branches, turns) = query::branches::load(ctx.store).map_err(store_err)?;
+    Ok(render::branches::render_tree(
         &branches,
         &turns,
         &ctx.branch,
-        now(),
-        ctx.palette,
+        &render_ctx(ctx),
     ))
 }
 
 /// `:sessions`.
 fn sessions(ctx: &ShellContext) -> Result<String, String> {
-    let branches = ctx.store.branches().map_err(store_err)?;
-    let turns = ctx.store.all_turns().map_err(store_err)?;
-    Ok(crate::commands::render::sessions_table(
+    let (branches, turns) = query::branches::load(ctx.store).map_err(store_err)?;
+    Ok(render::branches::sessions_table(
         &branches,
         &turns,
         Some(&ctx.branch),
-        now(),
-        ctx.palette,
+        &render_ctx(ctx),
     ))
 }
 
 /// `:diff A B`.
 fn diff(a: &str, b: &str, ctx: &ShellContext) -> Result<String, String> {
-    let branch = |name: &str| -> Result<(crate::model::Branch, Vec<Turn>), String> {
-        let found = ctx
-            .store
-            .branch(name)
-            .map_err(store_err)?
-            .ok_or_else(|| format!("no branch '{name}'"))?;
-        Ok((found, ctx.store.lineage(name).map_err(store_err)?))
-    };
-    let ((ba, ta), (bb, tb)) = (branch(a)?, branch(b)?);
-    Ok(crate::commands::diff::render_diff(
-        &ba,
-        &ta,
-        &bb,
-        &tb,
-        ctx.width,
-        ctx.palette,
+    let (side_a, side_b) = query::diff::sides(ctx.store, a, b).map_err(store_err)?;
+    Ok(render::diff::render_diff(
+        &side_a,
+        &side_b,
+        &render_ctx(ctx),
     ))
 }
 
 /// `:context`.
 fn context(ctx: &ShellContext) -> Result<String, String> {
-    let turns: Vec<Turn> = if ctx.store.branch(&ctx.branch).map_err(store_err)?.is_some() {
-        ctx.store.lineage(&ctx.branch).map_err(store_err)?
-    } else {
-        Vec::new()
-    };
+    let turns = query::context::branch_turns(ctx.store, &ctx.branch).map_err(store_err)?;
     let window = ctx
         .config
         .context_window(ctx.reported_window, ctx.model.as_deref());
-    Ok(render_context(
-        &turns,
-        window,
-        ctx.config.rot_zone_tokens,
-        ctx.width,
-        ctx.palette,
-        now(),
-    ))
+    let state = query::context::measure(&turns, window, ctx.config.rot_zone_tokens);
+    Ok(render::context::render_context(&state, &render_ctx(ctx)))
 }
 
 #[cfg(test)]

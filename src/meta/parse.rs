@@ -12,14 +12,7 @@
 use crate::refs::{nearest_name, parse_turn_ref, validate_branch_name};
 use std::fmt;
 
-/// The format of `:export`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ExportFormat {
-    #[default]
-    Md,
-    Json,
-    Html,
-}
+pub use crate::query::export::ExportFormat;
 
 /// A parsed meta-command. Turn references and branch names are kept as typed (trimmed).
 #[derive(Debug, Clone, PartialEq, Eq)]
