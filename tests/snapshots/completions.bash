@@ -25,6 +25,9 @@ _ccx() {
             ccx,doctor)
                 cmd="ccx__subcmd__doctor"
                 ;;
+            ccx,effects)
+                cmd="ccx__subcmd__effects"
+                ;;
             ccx,exec)
                 cmd="ccx__subcmd__exec"
                 ;;
@@ -33,6 +36,9 @@ _ccx() {
                 ;;
             ccx,help)
                 cmd="ccx__subcmd__help"
+                ;;
+            ccx,history)
+                cmd="ccx__subcmd__history"
                 ;;
             ccx,import)
                 cmd="ccx__subcmd__import"
@@ -46,6 +52,9 @@ _ccx() {
             ccx,replay)
                 cmd="ccx__subcmd__replay"
                 ;;
+            ccx,restore)
+                cmd="ccx__subcmd__restore"
+                ;;
             ccx,search)
                 cmd="ccx__subcmd__search"
                 ;;
@@ -58,6 +67,9 @@ _ccx() {
             ccx,tree)
                 cmd="ccx__subcmd__tree"
                 ;;
+            ccx,undo)
+                cmd="ccx__subcmd__undo"
+                ;;
             *)
                 ;;
         esac
@@ -65,7 +77,7 @@ _ccx() {
 
     case "${cmd}" in
         ccx)
-            opts="-h --help log show tree sessions doctor exec search export import diff replay completions man help"
+            opts="-h --help log show tree sessions doctor exec search export import diff replay effects restore undo history completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -120,6 +132,20 @@ _ccx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ccx__subcmd__effects)
+            opts="-h --json --diff --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ccx__subcmd__exec)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -161,7 +187,21 @@ _ccx() {
             return 0
             ;;
         ccx__subcmd__help)
-            opts="-h --help log show tree sessions doctor exec search export import diff replay completions man :help :log :show :tree :context :branch :checkout :rewind :summarize-from-here :brief :clear :compact :subagent :pull :jobs :kill :replay :diff :sessions :rename :delete :export :quit"
+            opts="-h --help log show tree sessions doctor exec search export import diff replay effects restore undo history completions man :help :log :show :tree :context :branch :checkout :rewind :summarize-from-here :brief :clear :compact :subagent :pull :jobs :kill :replay :diff :sessions :rename :delete :export :effects :restore :undo :history :quit"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ccx__subcmd__history)
+            opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,6 +302,20 @@ _ccx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ccx__subcmd__restore)
+            opts="-h --before --after --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ccx__subcmd__search)
             opts="-h --in --regex --branch --since --all --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -318,6 +372,20 @@ _ccx() {
             ;;
         ccx__subcmd__tree)
             opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ccx__subcmd__undo)
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

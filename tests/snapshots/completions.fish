@@ -36,6 +36,10 @@ complete -c ccx -n "__fish_ccx_needs_command" -f -a "export" -d 'Write a branch\
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "import" -d 'Bring Claude Code sessions made without ccx into the log, as branches'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "diff" -d 'Where two branches part, and their turns and outcomes side by side'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "replay" -d 'Send a branch\'s prompts, one turn at a time, into a fresh headless session on a new branch'
+complete -c ccx -n "__fish_ccx_needs_command" -f -a "effects" -d 'Each tool call of a turn and the files it added, modified or deleted (default: HEAD)'
+complete -c ccx -n "__fish_ccx_needs_command" -f -a "restore" -d 'Put files back as they were before (default) or after a tool call, or a whole turn\'s calls'
+complete -c ccx -n "__fish_ccx_needs_command" -f -a "undo" -d 'Undo the last move (a restore; :undo inside ccx also undoes branch switches); again redoes'
+complete -c ccx -n "__fish_ccx_needs_command" -f -a "history" -d 'The moves ccx made (switches, checkouts, rewinds, clears, briefs, restores)'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "man" -d 'Print ccx\'s man page (roff): ccx man | man -l -'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "help" -d 'Show ccx\'s usage, a subcommand\'s help, or a meta-command in full (`ccx help :rewind`)'
@@ -79,6 +83,15 @@ complete -c ccx -n "__fish_ccx_using_subcommand replay" -l to -d 'Last turn to r
 complete -c ccx -n "__fish_ccx_using_subcommand replay" -l model -d 'Model for the replay (passed to claude --model)' -r
 complete -c ccx -n "__fish_ccx_using_subcommand replay" -l timeout -d 'Stop a turn that takes longer than SECS seconds' -r
 complete -c ccx -n "__fish_ccx_using_subcommand replay" -s h -l help -d 'Print help'
+complete -c ccx -n "__fish_ccx_using_subcommand effects" -l json -d 'Print the calls as a JSON array'
+complete -c ccx -n "__fish_ccx_using_subcommand effects" -l diff -d 'Show each call\'s patch'
+complete -c ccx -n "__fish_ccx_using_subcommand effects" -s h -l help -d 'Print help'
+complete -c ccx -n "__fish_ccx_using_subcommand restore" -l before -d 'As they were before the call (the default)'
+complete -c ccx -n "__fish_ccx_using_subcommand restore" -l after -d 'As they were after the call'
+complete -c ccx -n "__fish_ccx_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c ccx -n "__fish_ccx_using_subcommand undo" -s h -l help -d 'Print help'
+complete -c ccx -n "__fish_ccx_using_subcommand history" -l json
+complete -c ccx -n "__fish_ccx_using_subcommand history" -s h -l help -d 'Print help'
 complete -c ccx -n "__fish_ccx_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c ccx -n "__fish_ccx_using_subcommand man" -s h -l help -d 'Print help'
 complete -c ccx -n "__fish_ccx_using_subcommand help" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -129,6 +129,38 @@ _arguments "${_arguments_options[@]}" : \
 ':branch -- Branch to replay:_default' \
 && ret=0
 ;;
+(effects)
+_arguments "${_arguments_options[@]}" : \
+'--json[Print the calls as a JSON array]' \
+'--diff[Show each call'\''s patch]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'::turn -- The turn\: 12, #12, HEAD, HEAD~N, BRANCH, BRANCH~N:_default' \
+&& ret=0
+;;
+(restore)
+_arguments "${_arguments_options[@]}" : \
+'(--after)--before[As they were before the call (the default)]' \
+'--after[As they were after the call]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':target -- TURN (all its calls) or TURN.CALL, e.g. HEAD.1 or 12.3:_default' \
+'*::paths -- Only these files or folders (default\: every file the call changed):_default' \
+&& ret=0
+;;
+(undo)
+_arguments "${_arguments_options[@]}" : \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(history)
+_arguments "${_arguments_options[@]}" : \
+'--json[]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
@@ -157,6 +189,10 @@ export\:"Write a branch'\''s conversation out as Markdown, JSON or HTML (default
 import\:"Bring Claude Code sessions made without ccx into the log, as branches"
 diff\:"Where two branches part, and their turns and outcomes side by side"
 replay\:"Send a branch'\''s prompts, one turn at a time, into a fresh headless session on a new branch"
+effects\:"Each tool call of a turn and the files it added, modified or deleted (default\: HEAD)"
+restore\:"Put files back as they were before (default) or after a tool call, or a whole turn'\''s calls"
+undo\:"Undo the last move (a restore; \:undo inside ccx also undoes branch switches); again redoes"
+history\:"The moves ccx made (switches, checkouts, rewinds, clears, briefs, restores)"
 completions\:"Print a shell completion script (bash, zsh, fish, elvish, powershell)"
 man\:"Print ccx'\''s man page (roff)\: ccx man | man -l -"
 \:help\:"list the commands, or one in full"
@@ -181,6 +217,10 @@ man\:"Print ccx'\''s man page (roff)\: ccx man | man -l -"
 \:rename\:"rename a branch"
 \:delete\:"delete a branch (asks; never the current one)"
 \:export\:"write a branch out"
+\:effects\:"each tool call of a turn and the files it changed"
+\:restore\:"files back as they were before/after a tool call (undoable)"
+\:undo\:"undo the last move (switch, rewind, clear, brief, restore); again redoes"
+\:history\:"the moves ccx made, with what each changed"
 \:quit\:"end Claude and ccx"))' \
 && ret=0
 ;;
@@ -203,6 +243,10 @@ _ccx_commands() {
 'import:Bring Claude Code sessions made without ccx into the log, as branches' \
 'diff:Where two branches part, and their turns and outcomes side by side' \
 'replay:Send a branch'\''s prompts, one turn at a time, into a fresh headless session on a new branch' \
+'effects:Each tool call of a turn and the files it added, modified or deleted (default\: HEAD)' \
+'restore:Put files back as they were before (default) or after a tool call, or a whole turn'\''s calls' \
+'undo:Undo the last move (a restore; \:undo inside ccx also undoes branch switches); again redoes' \
+'history:The moves ccx made (switches, checkouts, rewinds, clears, briefs, restores)' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'man:Print ccx'\''s man page (roff)\: ccx man | man -l -' \
 'help:Show ccx'\''s usage, a subcommand'\''s help, or a meta-command in full (\`ccx help \:rewind\`)' \
@@ -224,6 +268,11 @@ _ccx__subcmd__doctor_commands() {
     local commands; commands=()
     _describe -t commands 'ccx doctor commands' commands "$@"
 }
+(( $+functions[_ccx__subcmd__effects_commands] )) ||
+_ccx__subcmd__effects_commands() {
+    local commands; commands=()
+    _describe -t commands 'ccx effects commands' commands "$@"
+}
 (( $+functions[_ccx__subcmd__exec_commands] )) ||
 _ccx__subcmd__exec_commands() {
     local commands; commands=()
@@ -238,6 +287,11 @@ _ccx__subcmd__export_commands() {
 _ccx__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'ccx help commands' commands "$@"
+}
+(( $+functions[_ccx__subcmd__history_commands] )) ||
+_ccx__subcmd__history_commands() {
+    local commands; commands=()
+    _describe -t commands 'ccx history commands' commands "$@"
 }
 (( $+functions[_ccx__subcmd__import_commands] )) ||
 _ccx__subcmd__import_commands() {
@@ -259,6 +313,11 @@ _ccx__subcmd__replay_commands() {
     local commands; commands=()
     _describe -t commands 'ccx replay commands' commands "$@"
 }
+(( $+functions[_ccx__subcmd__restore_commands] )) ||
+_ccx__subcmd__restore_commands() {
+    local commands; commands=()
+    _describe -t commands 'ccx restore commands' commands "$@"
+}
 (( $+functions[_ccx__subcmd__search_commands] )) ||
 _ccx__subcmd__search_commands() {
     local commands; commands=()
@@ -278,6 +337,11 @@ _ccx__subcmd__show_commands() {
 _ccx__subcmd__tree_commands() {
     local commands; commands=()
     _describe -t commands 'ccx tree commands' commands "$@"
+}
+(( $+functions[_ccx__subcmd__undo_commands] )) ||
+_ccx__subcmd__undo_commands() {
+    local commands; commands=()
+    _describe -t commands 'ccx undo commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_ccx" ]; then
