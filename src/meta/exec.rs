@@ -1,8 +1,6 @@
-//! Runs a parsed meta-command against the turn log and says what to show: the commands that
-//! only read the log (`:help`, `:log`, `:show`, `:tree`, `:context`, `:sessions`, `:diff`) and
-//! `:quit`. Commands that change the running session (fork, checkout, handoffs, jobs, replay,
-//! rename, delete, export with its overwrite question) are run by the editor (`shell.rs`) through
-//! the session controller; here they answer, in one line, that they need a running session.
+//! The bodies of the meta-commands that only read the turn log (`:log`, `:show`, `:tree`,
+//! `:context`, `:sessions`, `:diff`), run with a [`ShellContext`]: what the running session
+//! tells a read-only command. Their files in `meta::commands` call them.
 //!
 //! The reading commands are thin: [`crate::query`] answers, [`crate::render`] writes the text,
 //! exactly as for the matching CLI subcommands.
@@ -11,7 +9,6 @@
 //! through the [`Palette`] of the [`ShellContext`].
 
 use crate::config::Config;
-use crate::meta::parse::{command_info, nearest_command, MetaCommand, COMMANDS};
 use crate::query;
 use crate::render::{self, Palette, RenderCtx};
 use crate::store::Store;
@@ -30,91 +27,14 @@ pub struct ShellContext<'a> {
     pub width: usize,
     pub palette: Palette,
     pub config: &'a Config,
+    /// The Claude Code this session runs (for `:version`), when known.
+    pub claude: Option<std::path::PathBuf>,
 }
 
-/// The result of a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Text to show; may be many lines.
-    Text(String),
-    /// End Claude and ccx.
-    Quit,
-    /// One line saying what went wrong; nothing was changed.
-    Error(String),
-}
-
-/// Runs one meta-command.
-pub fn execute(cmd: &MetaCommand, ctx: &ShellContext) -> Outcome {
-    let result = match cmd {
-        MetaCommand::Help { command } => help(command.as_deref(), ctx),
-        MetaCommand::Log { branch, limit } => log(branch.as_deref(), *limit, ctx),
-        MetaCommand::Show { turn } => show(turn, ctx),
-        MetaCommand::Tree => tree(ctx),
-        MetaCommand::Context => context(ctx),
-        MetaCommand::Sessions => sessions(ctx),
-        MetaCommand::Diff { a, b } => diff(a, b, ctx),
-        MetaCommand::Quit => return Outcome::Quit,
-        MetaCommand::Effects { turn, diff } => crate::commands::effects::effects_in(
-            ctx.store,
-            turn.as_deref(),
-            *diff,
-            &ctx.branch,
-            ctx.palette,
-        )
-        .map_err(store_err),
-        MetaCommand::Restore {
-            target,
-            after,
-            paths,
-        } => crate::effects::side::SideRepo::for_project(
-            &std::env::current_dir().unwrap_or_default(),
-        )
-        .and_then(|repo| {
-            crate::commands::effects::restore_in(
-                ctx.store,
-                &repo,
-                target,
-                *after,
-                paths,
-                &ctx.branch,
-            )
-        })
-        .map_err(store_err),
-        MetaCommand::History => crate::moves::all(ctx.store)
-            .map(|moves| {
-                crate::moves::render_history(&moves, now(), ctx.palette)
-                    .trim_end()
-                    .to_string()
-            })
-            .map_err(store_err),
-        MetaCommand::Branch { .. }
-        | MetaCommand::Checkout { .. }
-        | MetaCommand::Rewind { .. }
-        | MetaCommand::SummarizeFromHere { .. }
-        | MetaCommand::Brief { .. }
-        | MetaCommand::Clear
-        | MetaCommand::Compact { .. }
-        | MetaCommand::Subagent { .. }
-        | MetaCommand::Pull { .. }
-        | MetaCommand::Jobs
-        | MetaCommand::Kill { .. }
-        | MetaCommand::Replay { .. }
-        | MetaCommand::Rename { .. }
-        | MetaCommand::Delete { .. }
-        | MetaCommand::Undo
-        | MetaCommand::Export { .. } => Err(format!(
-            "`:{}` needs a running ccx session (the editor inside `ccx`)",
-            cmd.name()
-        )),
-    };
-    match result {
-        Ok(text) => Outcome::Text(text),
-        Err(message) => Outcome::Error(one_line(&message)),
-    }
-}
+pub use crate::meta::ops::Outcome;
 
 /// A message made one line: the first line of an error chain, control characters removed.
-fn one_line(message: &str) -> String {
+pub fn one_line(message: &str) -> String {
     let line = message
         .lines()
         .map(str::trim)
@@ -131,75 +51,6 @@ fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }
 
-/// `:help` and `:help CMD`.
-fn help(command: Option<&str>, ctx: &ShellContext) -> Result<String, String> {
-    let p = ctx.palette;
-    let width = ctx.width.max(40);
-    let Some(name) = command else {
-        // Usages up to USAGE_COLUMN characters share a column; a longer one puts its
-        // summary on the next line. Summaries wrap at the terminal's width.
-        const USAGE_COLUMN: usize = 26;
-        let col = COMMANDS
-            .iter()
-            .map(|c| c.usage.chars().count())
-            .filter(|&n| n <= USAGE_COLUMN)
-            .max()
-            .unwrap_or(0);
-        let indent = " ".repeat(col + 4);
-        let mut out = format!(
-            "{} (Esc, Ctrl-C or an empty line returns to Claude)\n",
-            p.strong("ccx meta-commands")
-        );
-        for c in COMMANDS {
-            let summary = wrap(c.summary, width, &indent);
-            let len = c.usage.chars().count();
-            if len <= col {
-                out.push_str(&format!(
-                    "  {}{}{}",
-                    p.id(c.usage),
-                    " ".repeat(col - len + 2),
-                    &summary[indent.len()..]
-                ));
-            } else {
-                out.push_str(&format!("  {}\n{summary}", p.id(c.usage)));
-            }
-        }
-        out.push_str(&p.dim(":help CMD shows one command in full"));
-        return Ok(out);
-    };
-    let Some(info) = command_info(name) else {
-        let name = name.strip_prefix(':').unwrap_or(name);
-        return Err(match nearest_command(name) {
-            Some(near) => format!("unknown command ':{name}' (did you mean ':{near}'?)"),
-            None => format!("unknown command ':{name}' (:help lists the commands)"),
-        });
-    };
-    let mut out = format!("{}\n  {}\n\n", p.strong(info.usage), info.summary);
-    out.push_str(&wrap(info.details, width, "  "));
-    Ok(out.trim_end().to_string())
-}
-
-/// Word-wraps `text` to `width`, every line starting with `indent`.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut line = String::from(indent);
-    for word in text.split_whitespace() {
-        let len = line.chars().count();
-        if len > indent.len() && len + 1 + word.chars().count() > width {
-            out.push_str(&line);
-            out.push('\n');
-            line = String::from(indent);
-        }
-        if line.len() > indent.len() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push_str(&line);
-    out.push('\n');
-    out
-}
-
 /// The render context of a command's output: the session's width and colours, now.
 fn render_ctx(ctx: &ShellContext) -> RenderCtx {
     RenderCtx {
@@ -210,13 +61,17 @@ fn render_ctx(ctx: &ShellContext) -> RenderCtx {
 }
 
 /// `:log [BRANCH] [-n N]`.
-fn log(branch: Option<&str>, limit: Option<usize>, ctx: &ShellContext) -> Result<String, String> {
+pub fn log(
+    branch: Option<&str>,
+    limit: Option<usize>,
+    ctx: &ShellContext,
+) -> Result<String, String> {
     let log = query::log::branch_log(ctx.store, branch, &ctx.branch, limit).map_err(store_err)?;
     Ok(render::turns::branch_log(&log, &render_ctx(ctx)))
 }
 
 /// `:show TURN`.
-fn show(reference: &str, ctx: &ShellContext) -> Result<String, String> {
+pub fn show(reference: &str, ctx: &ShellContext) -> Result<String, String> {
     let turn = query::turn(ctx.store, reference, &ctx.branch).map_err(store_err)?;
     Ok(render::turns::turn_full(&turn, ctx.palette)
         .trim_end()
@@ -224,7 +79,7 @@ fn show(reference: &str, ctx: &ShellContext) -> Result<String, String> {
 }
 
 /// `:tree`.
-fn tree(ctx: &ShellContext) -> Result<String, String> {
+pub fn tree(ctx: &ShellContext) -> Result<String, String> {
     let (branches, turns) = query::branches::load(ctx.store).map_err(store_err)?;
     Ok(render::branches::render_tree(
         &branches,
@@ -235,7 +90,7 @@ fn tree(ctx: &ShellContext) -> Result<String, String> {
 }
 
 /// `:sessions`.
-fn sessions(ctx: &ShellContext) -> Result<String, String> {
+pub fn sessions(ctx: &ShellContext) -> Result<String, String> {
     let (branches, turns) = query::branches::load(ctx.store).map_err(store_err)?;
     Ok(render::branches::sessions_table(
         &branches,
@@ -246,7 +101,7 @@ fn sessions(ctx: &ShellContext) -> Result<String, String> {
 }
 
 /// `:diff A B`.
-fn diff(a: &str, b: &str, ctx: &ShellContext) -> Result<String, String> {
+pub fn diff(a: &str, b: &str, ctx: &ShellContext) -> Result<String, String> {
     let (side_a, side_b) = query::diff::sides(ctx.store, a, b).map_err(store_err)?;
     Ok(render::diff::render_diff(
         &side_a,
@@ -256,7 +111,7 @@ fn diff(a: &str, b: &str, ctx: &ShellContext) -> Result<String, String> {
 }
 
 /// `:context`.
-fn context(ctx: &ShellContext) -> Result<String, String> {
+pub fn context(ctx: &ShellContext) -> Result<String, String> {
     let turns = query::context::branch_turns(ctx.store, &ctx.branch).map_err(store_err)?;
     let window = ctx
         .config
@@ -268,7 +123,9 @@ fn context(ctx: &ShellContext) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meta::commands::REGISTRY;
     use crate::meta::parse::parse_meta;
+    use crate::meta::read_only::execute;
     use crate::model::{Branch, TurnEnd, TurnStart};
 
     const PLAIN: Palette = Palette { enabled: false };
@@ -336,9 +193,10 @@ mod tests {
             width: 80,
             palette: PLAIN,
             config: &config,
+            claude: None,
         };
         match parse_meta(line) {
-            Ok(Some(cmd)) => execute(&cmd, &ctx),
+            Ok(Some(cmd)) => execute(&*cmd, &ctx),
             other => panic!("{line}: {other:?}"),
         }
     }
@@ -364,14 +222,14 @@ mod tests {
     fn help_lists_every_command_and_shows_one() {
         let (_dir, store) = fixture();
         let all = text(run(&store, "main", ":help"));
-        for c in COMMANDS {
+        for c in REGISTRY {
             assert!(all.contains(c.usage), "{} missing:\n{all}", c.usage);
         }
         for line in all.lines() {
             assert!(line.chars().count() <= 80, "too long: {line}");
         }
         let flat = all.split_whitespace().collect::<Vec<_>>().join(" ");
-        for c in COMMANDS {
+        for c in REGISTRY {
             assert!(flat.contains(c.summary), "{} missing:\n{all}", c.summary);
         }
         assert!(

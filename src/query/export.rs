@@ -9,50 +9,7 @@ use anyhow::Result;
 use std::collections::HashMap;
 use std::path::Path;
 
-/// The format of an export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ExportFormat {
-    /// Markdown that reads well.
-    #[default]
-    Md,
-    /// The turn records, a pretty JSON array.
-    Json,
-    /// One self-contained HTML page.
-    Html,
-}
-
-impl ExportFormat {
-    /// The format a name means: `md` (or `markdown`), `json`, `html`, in any case.
-    pub fn from_name(name: &str) -> Option<ExportFormat> {
-        match name.to_ascii_lowercase().as_str() {
-            "md" | "markdown" => Some(ExportFormat::Md),
-            "json" => Some(ExportFormat::Json),
-            "html" => Some(ExportFormat::Html),
-            _ => None,
-        }
-    }
-
-    /// The format a file's extension asks for: `.json`, `.html` or `.htm` (any case), else
-    /// Markdown.
-    pub fn for_path(path: &Path) -> ExportFormat {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some(ext) if ext.eq_ignore_ascii_case("json") => ExportFormat::Json,
-            Some(ext) if ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm") => {
-                ExportFormat::Html
-            }
-            _ => ExportFormat::Md,
-        }
-    }
-
-    /// The file extension for the format: `md`, `json`, `html`.
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportFormat::Md => "md",
-            ExportFormat::Json => "json",
-            ExportFormat::Html => "html",
-        }
-    }
-}
+pub use crate::export_format::ExportFormat;
 
 /// Chooses the format: `--format`, else from the output file's extension, else Markdown.
 pub fn pick_format(format: Option<&str>, output: Option<&Path>) -> Result<ExportFormat> {
@@ -63,7 +20,9 @@ pub fn pick_format(format: Option<&str>, output: Option<&Path>) -> Result<Export
                 name.to_ascii_lowercase()
             )
         }),
-        None => Ok(output.map_or(ExportFormat::Md, ExportFormat::for_path)),
+        None => Ok(output.map_or(ExportFormat::Md, |path| {
+            ExportFormat::from_file_name(&path.to_string_lossy())
+        })),
     }
 }
 

@@ -55,26 +55,36 @@ pub fn clip_line(line: &str, width: usize) -> String {
 /// None for a prompt the person typed. Decided from the turn's kind and what the person typed
 /// (its `input`, which names the brief or the job).
 pub fn turn_tag(turn: &Turn) -> Option<String> {
-    use crate::meta::parse::{parse_meta, MetaCommand};
-    let typed = turn
-        .input
-        .as_deref()
-        .and_then(|i| parse_meta(i).ok().flatten());
+    // The argument of what was typed (`:brief NAME`, `:pull #3`), read by its words alone so
+    // that rendering needs nothing of the meta-command parser.
+    let argument = |command: &str| -> Option<String> {
+        let mut words = turn.input.as_deref()?.split_whitespace();
+        let typed = words.next()?.trim_start_matches(':');
+        (typed == command).then(|| {
+            words
+                .next()
+                .map(|w| w.trim_matches(['"', '\'']).to_string())
+        })?
+    };
     let tag = match turn.kind {
         TurnKind::Prompt => return None,
         TurnKind::Summary => "summary".to_string(),
-        TurnKind::Brief => match typed {
-            Some(MetaCommand::Brief {
-                name: Some(name), ..
-            }) => format!("brief {name}"),
+        TurnKind::Brief => match argument("brief") {
+            Some(name) if !name.starts_with('-') => format!("brief {name}"),
             _ => "brief".to_string(),
         },
-        TurnKind::Subagent => match typed {
-            Some(MetaCommand::Pull { job: Some(job) }) => {
-                format!("pull #{}", job.trim_start_matches('#'))
+        TurnKind::Subagent => match argument("pull") {
+            Some(job) => format!("pull #{}", job.trim_start_matches('#')),
+            None if turn.input.as_deref().is_some_and(|i| {
+                i.split_whitespace()
+                    .next()
+                    .map(|w| w.trim_start_matches(':'))
+                    == Some("pull")
+            }) =>
+            {
+                "pull".to_string()
             }
-            Some(MetaCommand::Pull { job: None }) => "pull".to_string(),
-            _ => "subagent".to_string(),
+            None => "subagent".to_string(),
         },
         other => other.as_str().to_string(),
     };

@@ -221,6 +221,7 @@ man\:"Print ccx'\''s man page (roff)\: ccx man | man -l -"
 \:restore\:"files back as they were before/after a tool call (undoable)"
 \:undo\:"undo the last move (switch, rewind, clear, brief, restore); again redoes"
 \:history\:"the moves ccx made, with what each changed"
+\:version\:"ccx'\''s version and Claude Code'\''s"
 \:quit\:"end Claude and ccx"))' \
 && ret=0
 ;;
