@@ -8,19 +8,21 @@ mod support;
 
 use serde_json::Value;
 use std::time::Duration;
-use support::ccx::{ask, ccx, log_json, start_ccx, wait_for_finished_turns, wait_request, TURN};
-use support::harness::children_of;
-use support::{pid_alive, wait_until, TestEnv};
+use support::ccx::{
+    ask, ask_for, ccx, ccx_json, exit_cleanly, kill_9_leaving_no_claude, log_json, prompts,
+    session_with_turns, start_ccx, tree, turn_with, wait_for_finished_turns, wait_request, TURN,
+};
+use support::{wait_until, TestEnv};
 
-fn tree(env: &TestEnv) -> Vec<Value> {
-    let out = ccx(env, &["tree", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+/// Two turns on main before Claude forks.
+const ALPHA_BETA: [(&str, &str); 2] = [("alpha", "first answer"), ("beta", "second answer")];
+
+/// Three turns, to summarize from the second.
+const ONE_TWO_THREE: [(&str, &str); 3] = [
+    ("one", "answer one"),
+    ("two", "answer two"),
+    ("three", "answer three"),
+];
 
 /// Opens Claude's rewind menu with Esc Esc (again if a busy TUI let the keys pass unseen).
 fn open_rewind_menu(session: &support::PtySession) {
@@ -39,6 +41,29 @@ fn open_rewind_menu(session: &support::PtySession) {
     panic!("the rewind menu never opened:\n{}", session.screen());
 }
 
+/// Claude's rewind menu (Esc Esc): picks the prompt `prompt` and "Restore conversation", so
+/// Claude holds the conversation as it was before that prompt; then clears the input box, where
+/// Claude puts the rewound prompt back.
+fn restore_conversation_before(session: &support::PtySession, prompt: &str) {
+    open_rewind_menu(session);
+    choose_in_menu(session, &format!("  \u{276f} {prompt}"), b"\x1b[A");
+    session.send(b"\r");
+    choose_in_menu(session, "\u{276f} 1. Restore conversation", b"\x1b[A");
+    session.send(b"\r");
+    clear_input_once_gone(session, "Restore conversation");
+}
+
+/// Once Claude's menu showing `menu_text` has closed, clears Claude's input box (Ctrl-U), where
+/// Claude puts the prompt back after a rewind.
+fn clear_input_once_gone(session: &support::PtySession, menu_text: &str) {
+    session
+        .wait_for(TURN, |s| !s.contains(menu_text))
+        .unwrap_or_else(|screen| panic!("{menu_text:?} stayed on screen:\n{screen}"));
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(b"\x15");
+    std::thread::sleep(Duration::from_millis(300));
+}
+
 /// Moves the selection of a Claude menu with `key` until `selected` (the `❯` mark and the
 /// item) shows, one key at a time.
 fn choose_in_menu(session: &support::PtySession, selected: &str, key: &[u8]) {
@@ -55,21 +80,10 @@ fn choose_in_menu(session: &support::PtySession, selected: &str, key: &[u8]) {
     panic!("{selected:?} never selected:\n{}", session.screen());
 }
 
-fn turn_with(turns: &[Value], prompt_start: &str) -> Value {
-    turns
-        .iter()
-        .find(|t| t["prompt"].as_str().unwrap_or("").starts_with(prompt_start))
-        .unwrap_or_else(|| panic!("no turn {prompt_start:?}: {turns:#?}"))
-        .clone()
-}
-
 #[test]
 fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "alpha [[reply:first answer]]", "first answer");
-    ask(&session, "beta [[reply:second answer]]", "second answer");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) = session_with_turns(&env, &ALPHA_BETA);
     let (t1, t2) = (turn_with(&turns, "alpha"), turn_with(&turns, "beta"));
     assert_eq!(t2["parent"], t1["id"]);
 
@@ -93,18 +107,7 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     assert_eq!(fork["parent_branch"], "main");
 
     // The rewind menu (Esc Esc): restore the conversation to before "gamma".
-    open_rewind_menu(&session);
-    choose_in_menu(&session, "  \u{276f} gamma", b"\x1b[A");
-    session.send(b"\r");
-    choose_in_menu(&session, "\u{276f} 1. Restore conversation", b"\x1b[A");
-    session.send(b"\r");
-    // The rewound prompt is put back in the input box: clear it.
-    session
-        .wait_for(TURN, |s| !s.contains("Restore conversation"))
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\x15");
-    std::thread::sleep(Duration::from_millis(300));
+    restore_conversation_before(&session, "gamma");
     ask(&session, "delta [[reply:fourth answer]]", "fourth answer");
     let t4 = wait_until(TURN, || {
         log_json(&env, &[])
@@ -128,50 +131,26 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
         branch, "alpha-reply-first-answer",
         "a new branch for the rewind"
     );
-    let out = ccx(&env, &["show", "HEAD", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let head: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let head = ccx_json(&env, &["show", "HEAD", "--json"]);
     assert_eq!(head["id"], t4["id"]);
-    let lineage: Vec<String> = log_json(&env, &["--branch", &branch])
-        .iter()
-        .map(|t| t["prompt"].as_str().unwrap().to_string())
-        .collect();
+    let lineage = log_json(&env, &["--branch", &branch]);
     assert_eq!(
-        lineage,
+        prompts(&lineage),
         [
             "alpha [[reply:first answer]]",
             "beta [[reply:second answer]]",
             "delta [[reply:fourth answer]]"
         ]
     );
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 #[test]
 fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "warm up [[reply:ready]]", "ready");
-    wait_for_finished_turns(&env, 1, &[]);
-    let claude_pids = children_of(session.pid());
-    ask(
-        &session,
-        "the last words [[reply:drawn then killed]]",
-        "drawn then killed",
-    );
-    session.kill_9();
-    for pid in claude_pids {
-        let gone = wait_until(Duration::from_secs(20), || (!pid_alive(pid)).then_some(()));
-        if gone.is_none() {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            panic!("claude (pid {pid}) outlived ccx");
-        }
-    }
+    let (session, _) = session_with_turns(&env, &[("warm up", "ready")]);
+    ask_for(&session, "the last words", "drawn then killed");
+    kill_9_leaving_no_claude(&session);
 
     // The next start finishes what the dead ccx left running, from Claude's transcript.
     let again = start_ccx(&env, &[]);
@@ -186,8 +165,7 @@ fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     let last = turn_with(&turns, "the last words");
     assert_eq!(last["reply"], "drawn then killed", "{last:#}");
     assert_eq!(last["interrupted"], false);
-    again.type_and_submit("/exit");
-    assert_eq!(again.wait_exit(TURN), Some(0));
+    exit_cleanly(&again);
 }
 
 #[test]
@@ -232,8 +210,7 @@ fn a_bash_tool_call_cannot_forge_a_turn() {
     let turns = wait_for_finished_turns(&env, 3, &[]);
     assert_eq!(turns.len(), 3, "{turns:#?}");
     assert!(turns.iter().all(|t| t["prompt"] != "forged prompt"));
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 /// Every turn of the project (all branches), waiting until `pred` holds for them.
@@ -258,11 +235,7 @@ fn all_turns_until(env: &TestEnv, what: &str, pred: impl Fn(&[Value]) -> bool) -
 #[test]
 fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "one [[reply:answer one]]", "answer one");
-    ask(&session, "two [[reply:answer two]]", "answer two");
-    ask(&session, "three [[reply:answer three]]", "answer three");
-    let turns = wait_for_finished_turns(&env, 3, &[]);
+    let (session, turns) = session_with_turns(&env, &ONE_TWO_THREE);
     let (t1, t3) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
 
     // Rewind menu on "two" → "Summarize from here": a summary turn on a new branch after #1.
@@ -293,12 +266,7 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     assert_eq!(main["head"], t3["id"]);
 
     // /compact continues the summary's branch as a compact turn.
-    session
-        .wait_for(TURN, |s| !s.contains("Summarize from here"))
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\x15");
-    std::thread::sleep(Duration::from_millis(300));
+    clear_input_once_gone(&session, "Summarize from here");
     session.type_and_submit("/compact");
     let turns = all_turns_until(&env, "a compact turn", |ts| {
         ts.iter()
@@ -323,8 +291,7 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let fresh = turn_with(&turns, "fresh");
     assert!(fresh["parent"].is_null());
     assert_eq!(fresh["branch"], "session-2");
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 /// (prompt, parent's prompt) of every turn of the store in `data_dir`, sorted.
@@ -373,10 +340,7 @@ fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<
 #[test]
 fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "one [[reply:r one]]", "r one");
-    ask(&session, "two [[reply:r two]]", "r two");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) = session_with_turns(&env, &[("one", "r one"), ("two", "r two")]);
     let one = turn_with(&turns, "one");
     // ccx's own fork, then Claude's /branch, its rewind menu and /clear.
     support::ccx::meta_switch(&session, &format!("branch side {}", one["id"]));
@@ -384,17 +348,7 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     session.type_and_submit("/branch");
     session.wait_for_text("Branched session", TURN).unwrap();
     ask(&session, "four [[reply:r four]]", "r four");
-    open_rewind_menu(&session);
-    choose_in_menu(&session, "  \u{276f} four", b"\x1b[A");
-    session.send(b"\r");
-    choose_in_menu(&session, "\u{276f} 1. Restore conversation", b"\x1b[A");
-    session.send(b"\r");
-    session
-        .wait_for(TURN, |s| !s.contains("Restore conversation"))
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\x15");
-    std::thread::sleep(Duration::from_millis(300));
+    restore_conversation_before(&session, "four");
     ask(&session, "five [[reply:r five]]", "r five");
     session.type_and_submit("/clear");
     std::thread::sleep(Duration::from_millis(1500));
