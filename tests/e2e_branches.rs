@@ -6,8 +6,8 @@ mod support;
 
 use serde_json::Value;
 use support::ccx::{
-    ask, ask_for, assert_opens_a_fresh_branch, meta_switch, prompts, session_with_turns, start_ccx,
-    tree, turn_with, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
+    ask, ask_for, assert_opens_a_fresh_branch, ccx, meta_switch, prompts, session_with_turns,
+    start_ccx, tree, turn_with, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
 };
 use support::{wait_until, TestEnv};
 
