@@ -311,3 +311,43 @@ fn rewind_code_over_bash_edits_and_undo_return_conversation_and_files() {
     session.type_and_submit("/exit");
     session.wait_exit(support::ccx::TURN);
 }
+
+/// `:checkout BRANCH --code` through the journal: a file a call created on the branch being
+/// left goes (the journal saw it created), a file of the person's own stays; `:undo` returns
+/// to that branch with the file back.
+#[test]
+fn checkout_code_leaves_the_persons_files_and_undo_brings_the_branch_back() {
+    let env = TestEnv::new();
+    let made = env.project.join("made.txt");
+    let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);
+    ask(&session, "base [[reply:based]]", "based");
+    wait_for_finished_turns(&env, 1, &[]);
+    meta_switch(&session, "branch side");
+    ask(
+        &session,
+        r#"make it [[tool:Bash:{"command":"echo made by claude > made.txt","description":"make"}]]"#,
+        "tool result received",
+    );
+    wait_for_finished_turns(&env, 2, &["--branch", "side"]);
+    assert!(made.exists());
+    std::fs::write(env.project.join("mine.txt"), "the person's").unwrap();
+
+    meta_switch(&session, "checkout main --code");
+    assert!(
+        !made.exists(),
+        "created by a call of the branch left behind"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.project.join("mine.txt")).unwrap(),
+        "the person's"
+    );
+    meta_switch(&session, "undo");
+    assert_eq!(std::fs::read_to_string(&made).unwrap(), "made by claude\n");
+    let history = stdout(&ok(ccx(&env, &["history", "--json"])));
+    let moves: Vec<Value> = serde_json::from_str(&history).unwrap();
+    let kinds: Vec<&str> = moves.iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["branch", "checkout", "undo"], "{moves:#?}");
+    assert_eq!(moves[2]["to"]["branch"], "side");
+    session.type_and_submit("/exit");
+    session.wait_exit(support::ccx::TURN);
+}
