@@ -110,32 +110,12 @@ pub fn restore(repo: &SideRepo, plan: &Plan) -> Result<Report> {
     let created = created_paths(repo, &records, deadline);
     let paths = scoped_paths(&plan.scope, &want, &have)?;
 
-    let mut to_write = Vec::new();
-    let mut to_remove = Vec::new();
-    let mut left = Vec::new();
-    let mut aside = Vec::new();
-    for path in paths {
-        let (w, h) = (want.get(&path), have.get(&path));
-        if w == h || is_gitlink(w) || is_gitlink(h) {
-            continue;
-        }
-        let outside = h.is_some() && known.get(&path) != h;
-        match w {
-            None if !created.contains(&path) => left.push(path),
-            None => {
-                if outside {
-                    aside.push(path.clone());
-                }
-                to_remove.push(path);
-            }
-            Some(_) => {
-                if outside {
-                    aside.push(path.clone());
-                }
-                to_write.push(path);
-            }
-        }
-    }
+    let Decisions {
+        to_write,
+        to_remove,
+        left,
+        aside,
+    } = decide(paths, &want, &have, &known, &created);
     let oids: Vec<&str> = to_write.iter().map(|p| want[p].oid.as_str()).collect();
     if let Some(oid) = repo.missing_objects(&oids, deadline)?.first() {
         bail!(
@@ -165,28 +145,12 @@ pub fn restore(repo: &SideRepo, plan: &Plan) -> Result<Report> {
         .with_context(|| format!("the state before is snapshot {}", short(&current)))?;
     let after = repo.snapshot_locked(deadline)?.tree;
     let changes = repo.changes(&current, &after, deadline)?;
-    journal::append(
-        repo.dir(),
-        &Record {
-            kind: Kind::Restore,
-            at: crate::model::now_rfc3339(),
-            session_id: None,
-            prompt_id: None,
-            id: id.clone(),
-            tool: "restore".into(),
-            subject: plan.description.clone(),
-            tree: Some(after.clone()),
-            before: Some(current.clone()),
-            changes: changes.clone(),
-            skipped: Vec::new(),
-            kept_aside: kept_aside
-                .iter()
-                .map(|(_, copy)| copy.display().to_string())
-                .collect(),
-            note: None,
-            millis: 0,
-        },
-    )?;
+    let copies: Vec<String> = kept_aside
+        .iter()
+        .map(|(_, copy)| copy.display().to_string())
+        .collect();
+    let record = restore_record(&id, &plan.description, &current, &after, &changes, copies);
+    journal::append(repo.dir(), &record)?;
     Ok(Report {
         id,
         before: current,
@@ -197,6 +161,81 @@ pub fn restore(repo: &SideRepo, plan: &Plan) -> Result<Report> {
         kept_aside,
         changes,
     })
+}
+
+/// The journal's line for a restore.
+fn restore_record(
+    id: &str,
+    description: &str,
+    before: &str,
+    after: &str,
+    changes: &[Change],
+    kept_aside: Vec<String>,
+) -> Record {
+    Record {
+        kind: Kind::Restore,
+        at: crate::model::now_rfc3339(),
+        session_id: None,
+        prompt_id: None,
+        id: id.to_string(),
+        tool: "restore".into(),
+        subject: description.to_string(),
+        tree: Some(after.to_string()),
+        before: Some(before.to_string()),
+        changes: changes.to_vec(),
+        skipped: Vec::new(),
+        kept_aside,
+        note: None,
+        millis: 0,
+    }
+}
+
+/// What a restore does to each path it covers.
+struct Decisions {
+    to_write: Vec<String>,
+    to_remove: Vec<String>,
+    /// Absent from the target but never seen created: left in place.
+    left: Vec<String>,
+    /// Changed outside Claude: copied aside before being replaced or removed.
+    aside: Vec<String>,
+}
+
+/// Decides, per path, between leaving it, writing the target's version, removing it (only a
+/// file the journal saw created) and keeping the person's version aside first (see the module
+/// doc). `known` is the journal's latest snapshot, `created` what it saw created.
+fn decide(
+    paths: BTreeSet<String>,
+    want: &BTreeMap<String, Entry>,
+    have: &BTreeMap<String, Entry>,
+    known: &BTreeMap<String, Entry>,
+    created: &BTreeSet<String>,
+) -> Decisions {
+    let mut d = Decisions {
+        to_write: Vec::new(),
+        to_remove: Vec::new(),
+        left: Vec::new(),
+        aside: Vec::new(),
+    };
+    for path in paths {
+        let (w, h) = (want.get(&path), have.get(&path));
+        if w == h || is_gitlink(w) || is_gitlink(h) {
+            continue;
+        }
+        let outside = h.is_some() && known.get(&path) != h;
+        if w.is_none() && !created.contains(&path) {
+            d.left.push(path);
+            continue;
+        }
+        if outside {
+            d.aside.push(path.clone());
+        }
+        if w.is_none() {
+            d.to_remove.push(path);
+        } else {
+            d.to_write.push(path);
+        }
+    }
+    d
 }
 
 /// The paths `scope` names among the files of both trees. A scope entry naming nothing in
