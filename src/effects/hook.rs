@@ -251,12 +251,39 @@ fn maintain(project: &Path) -> anyhow::Result<()> {
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         return Ok(());
     }
+    remove_older_than(&repo.dir().join("pending"), STALE, |_| true);
+    let objects = repo.dir().join("git/objects");
+    for fanout in std::fs::read_dir(&objects).into_iter().flatten().flatten() {
+        // Left by a git a budget stopped mid-write.
+        remove_older_than(&fanout.path(), STALE, |name| name.starts_with("tmp_obj_"));
+    }
     let trees: Vec<String> = journal::read_all(repo.dir())?
         .into_iter()
         .flat_map(|r| [r.tree, r.before])
         .flatten()
         .collect();
     repo.maintain(&trees)
+}
+
+/// How old a leftover (a `pre` whose call never ended, a temporary object of a stopped git)
+/// must be before the packing removes it.
+const STALE: Duration = Duration::from_secs(24 * 3600);
+
+/// Removes the files in `dir` whose name `wanted` accepts and that were last changed more than
+/// `age` ago.
+fn remove_older_than(dir: &Path, age: Duration, wanted: impl Fn(&str) -> bool) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|elapsed| elapsed > age);
+        if old && wanted(&name) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Starts the packing, detached (its own session, no standard streams), when the journal has
@@ -334,5 +361,27 @@ mod tests {
         assert_eq!(subject_of("mcp__x__y", &json!({"a": 1})), r#"{"a":1}"#);
         assert!(safe_id("toolu_01AbC-9").is_some());
         assert!(safe_id("../../etc").is_none());
+    }
+
+    #[test]
+    fn only_old_leftovers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new, other) = (
+            dir.path().join("tmp_obj_old"),
+            dir.path().join("tmp_obj_new"),
+            dir.path().join("keep_old"),
+        );
+        for file in [&old, &new, &other] {
+            std::fs::write(file, "x").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
+        for file in [&old, &other] {
+            let f = std::fs::OpenOptions::new().write(true).open(file).unwrap();
+            f.set_modified(long_ago).unwrap();
+        }
+        remove_older_than(dir.path(), STALE, |name| name.starts_with("tmp_obj_"));
+        assert!(!old.exists());
+        assert!(new.exists(), "too recent");
+        assert!(other.exists(), "not a leftover");
     }
 }
