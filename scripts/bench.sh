@@ -26,6 +26,7 @@
 #   BENCH_IMPORT_LIMIT=600/300       seconds one import may take before it is stopped
 #   BENCH_EXPORT_TURNS=10000/10000   turns of the exported branch
 #   BENCH_EXPORT_RUNS=5/3            runs of each export and of its anchors
+#   BENCH_EFFECTS_CALLS=100/30       tool calls of the effects journal step (scripts/bench-effects.sh)
 #   BENCH_OUT=docs/performance.md   where the report goes ("-" for none)
 #   BENCH_DIR=<new temp dir>   scratch space (about 2 x BENCH_MB + store); removed at the end
 #
@@ -654,6 +655,14 @@ warm-up, median. Anchors: \`cp FILE COPY\` and \`cat FILE >COPY\` of the file it
 | html | ${R[export_html_mb]} MB | ${R[export_html_ccx_all]}ms | ${R[export_html_cp_ms]} ms | ${R[export_html_cat_ms]} ms |
 EOF
 )
+
+# ---- effects journal (its own script, which also runs alone) ------------------------------
+echo "bench.sh: effects journal..." >&2
+effects_section=$(BENCH_EFFECTS_ALONE=0 BENCH_OUT=- \
+  BENCH_EFFECTS_CALLS="${BENCH_EFFECTS_CALLS:-$([ "$quick" = 1 ] && echo 30 || echo 100)}" \
+  timeout -k 5 1800 "$root/scripts/bench-effects.sh" "$CCX") \
+  || effects_section="(scripts/bench-effects.sh failed in this run)"
+report+=$'\n\n'"$effects_section"
 
 printf '%s\n' "$report"
 if [ "$OUT" != "-" ]; then

@@ -181,8 +181,9 @@ pub struct Recorder {
     view: Arc<std::sync::Mutex<SessionView>>,
     /// Where the status line reads the view (written after every change), if anywhere.
     status_file: Option<PathBuf>,
-    /// Takes a snapshot of the working tree when a turn ends (in a git repository).
-    snapshots: Option<(crate::snapshot::Snapshotter, String)>,
+    /// Takes a snapshot of the project's files when a turn ends (in the effects journal's
+    /// side repository: never the person's own).
+    snapshots: Option<crate::effects::side::SideRepo>,
 }
 
 impl Recorder {
@@ -200,11 +201,10 @@ impl Recorder {
         }
     }
 
-    /// Snapshots the working tree of `project` (if it is in a git repository) at every turn's
-    /// end, under refs named after the project so two projects in one repository never clash.
+    /// Snapshots the files of `project` at every turn's end, in its side repository (a tree
+    /// id; `--code` restores from it). Works whether or not the project is a git repository.
     pub fn with_snapshots(mut self, project: &std::path::Path) -> Recorder {
-        self.snapshots = crate::snapshot::Snapshotter::find(project)
-            .map(|s| (s, crate::paths::path_key(project)));
+        self.snapshots = crate::effects::side::SideRepo::for_project(project).ok();
         self
     }
 
@@ -1110,15 +1110,14 @@ impl Recorder {
         Ok(())
     }
 
-    /// Adds a snapshot of the working tree to the finished `turn` (in a git repository).
+    /// Adds a snapshot of the project's files (in the side repository) to the finished `turn`.
     fn with_snapshot(&self, turn: Turn, mut end: TurnEnd) -> Result<Turn> {
-        let Some((snapper, project_key)) = &self.snapshots else {
+        let Some(repo) = &self.snapshots else {
             return Ok(turn);
         };
-        let message = format!("ccx: turn {} of {}", turn.id, turn.branch);
-        match snapper.snapshot(&format!("{project_key}/turn-{}", turn.id), &message) {
-            Ok(commit) => {
-                end.snapshot = Some(commit);
+        match repo.snapshot(Instant::now() + crate::effects::side::UNHURRIED) {
+            Ok(snap) => {
+                end.snapshot = Some(snap.tree);
                 self.store.finish_turn(turn.id, end)
             }
             Err(err) => {

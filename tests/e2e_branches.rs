@@ -6,8 +6,8 @@ mod support;
 
 use serde_json::Value;
 use support::ccx::{
-    ask, ask_for, assert_opens_a_fresh_branch, meta_switch, prompts, session_with_turns, start_ccx,
-    tree, turn_with, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
+    ask, ask_for, assert_opens_a_fresh_branch, ccx, meta_switch, prompts, session_with_turns,
+    start_ccx, tree, turn_with, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
 };
 use support::{wait_until, TestEnv};
 
@@ -138,6 +138,10 @@ fn code_snapshots_restore_files_and_the_restore_can_be_undone() {
         turns[0]["snapshot"].is_string(),
         "turns record a snapshot: {turns:#?}"
     );
+    assert!(
+        turns[0]["snapshot"] != turns[1]["snapshot"],
+        "each turn's own: {turns:#?}"
+    );
     assert!(turns[0]["files"].to_string().contains("notes.txt"));
     let status_before = git(&["status", "--porcelain"]);
 
@@ -153,20 +157,34 @@ fn code_snapshots_restore_files_and_the_restore_can_be_undone() {
         "the index and branch are untouched"
     );
 
-    // The restore took a backup first; bringing it back restores "version two".
-    let backup = git(&[
-        "for-each-ref",
-        "--format=%(objectname)",
-        "refs/ccx/snapshots/",
-    ])
-    .lines()
-    .map(str::to_string)
-    .collect::<Vec<_>>();
-    let snapper = ccx::snapshot::Snapshotter::find(&env.project).unwrap();
-    let undone = backup.iter().any(|commit| {
-        snapper.restore(commit).is_ok() && std::fs::read_to_string(&notes).unwrap() == "version two"
-    });
-    assert!(undone, "a backup snapshot holds the pre-restore state");
+    assert_eq!(
+        git(&["for-each-ref", "refs/ccx/"]),
+        "",
+        "snapshots live in ccx's side repository, never under the person's refs"
+    );
+
+    // The restore is a move in the history, with the file it changed; :undo returns to the
+    // branch the rewind left and puts "version two" back.
+    let out = ccx(&env, &["history"]);
+    let history = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        history.contains("rewind") && history.contains("[1 files]"),
+        "{history}"
+    );
+    let before_rewind = last_request_with(&env, "again").session_id;
+    meta_switch(&session, "undo");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "version two");
+    ask(
+        &session,
+        "after the undo [[reply:back where I was]]",
+        "back where I was",
+    );
+    let request = last_request_with(&env, "after the undo");
+    assert!(
+        request.history_contains("again"),
+        "the conversation holds turn 2 again"
+    );
+    assert_eq!(request.session_id, before_rewind, "the same Claude session");
 }
 
 #[test]

@@ -655,6 +655,10 @@ mod tests {
                 "rename",
                 "delete",
                 "export",
+                "effects",
+                "restore",
+                "undo",
+                "history",
                 "version",
                 "quit"
             ]
@@ -669,7 +673,7 @@ mod tests {
             // Every command parses by name (with its required arguments where it has some),
             // and its parsed name is its table name.
             let line = match info.name {
-                "show" | "kill" | "delete" | "checkout" | "branch" | "replay" => {
+                "show" | "kill" | "delete" | "checkout" | "branch" | "replay" | "restore" => {
                     format!(":{} x", info.name)
                 }
                 "subagent" => ":subagent do it".into(),

@@ -46,6 +46,10 @@ registry!(
     rename,
     delete,
     export,
+    effects,
+    restore,
+    undo,
+    history,
     version,
     quit,
 );
