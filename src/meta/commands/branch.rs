@@ -1,23 +1,21 @@
 //! `:branch NAME [TURN]`: fork a new branch after TURN (default HEAD) and switch to it.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{at_most, err, new_branch_arg, optional_turn, split_args, MetaError, Word};
 use crate::meta::moves::{fork, resolve};
-use crate::meta::ops::{Outcome, SessionOps};
+use crate::meta::ops::SessionOps;
 use crate::refs;
 use anyhow::{bail, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "branch",
-    aliases: &[],
-    usage: ":branch NAME [TURN]",
+meta_command! {
+    Branch, switched: Branch::fork,
+    name: "branch", usage: ":branch NAME [TURN]",
     summary: "fork a new branch after TURN and switch to it",
     details: "Forks a new branch NAME after TURN (default HEAD) and switches to it: Claude \
               resumes the conversation as it stood after TURN. The old branch is kept.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Branch {
@@ -35,16 +33,6 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
         name: new_branch_arg(SPEC.name, &p.positionals[0])?,
         turn: optional_turn(SPEC.name, p.positionals.get(1))?,
     }))
-}
-
-impl MetaCommand for Branch {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.fork(ops))
-    }
 }
 
 impl Branch {

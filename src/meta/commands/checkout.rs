@@ -1,16 +1,15 @@
 //! `:checkout BRANCH [--code]`: Claude resumes a branch's conversation; `--code` also puts the
 //! files back as they were at its head.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{exactly, split_args, Flag, MetaError, Word};
-use crate::meta::ops::{Outcome, SessionArg, SessionOps};
+use crate::meta::ops::{SessionArg, SessionOps};
 use crate::store::Store;
 use anyhow::{bail, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "checkout",
-    aliases: &[],
-    usage: ":checkout BRANCH [--code]",
+meta_command! {
+    Checkout, switched: Checkout::checkout,
+    name: "checkout", usage: ":checkout BRANCH [--code]",
     summary: "switch to a branch; --code also restores its files",
     details: "Switches to BRANCH: Claude resumes that branch's conversation. With --code, the \
               files are also put back as they were at the branch's head (the current working \
@@ -21,7 +20,7 @@ pub static SPEC: CommandSpec = CommandSpec {
         value: None,
     }],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkout {
@@ -36,16 +35,6 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
         code: p.has("--code"),
         branch: p.positionals.into_iter().next().unwrap_or_default(),
     }))
-}
-
-impl MetaCommand for Checkout {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.checkout(ops))
-    }
 }
 
 impl Checkout {

@@ -1,23 +1,21 @@
 //! `:compact [FOCUS]`: forwards `/compact FOCUS` to Claude; with no FOCUS, first asks what
 //! comes next and builds the focus from the answer.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{free_text, MetaError};
 use crate::meta::ops::{Outcome, SessionOps};
 use crate::model::TurnKind;
 use anyhow::Result;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "compact",
-    aliases: &[],
-    usage: ":compact [FOCUS]",
+meta_command! {
+    Compact, run: Compact::outcome,
+    name: "compact", usage: ":compact [FOCUS]",
     summary: "forward /compact FOCUS (asks for one if none)",
     details: "Forwards `/compact FOCUS` to Claude; FOCUS is the rest of the line, verbatim. \
               With no FOCUS, first asks what comes next and builds the focus from the answer.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Text(parse),
-};
+}
 
 /// FOCUS is the rest of the line, verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +29,8 @@ fn parse(args: &str) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Compact {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Compact {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         let focus = match &self.focus {
             Some(focus) => focus.clone(),
             None => {

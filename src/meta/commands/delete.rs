@@ -1,21 +1,19 @@
 //! `:delete BRANCH`: deletes a branch after asking; never the current one.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{exactly, split_args, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::{bail, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "delete",
-    aliases: &[],
-    usage: ":delete BRANCH",
+meta_command! {
+    Delete, run: Delete::outcome,
+    name: "delete", usage: ":delete BRANCH",
     summary: "delete a branch (asks; never the current one)",
     details: "Deletes branch BRANCH after asking to confirm. The current branch is never \
               deleted.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delete {
@@ -30,12 +28,8 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Delete {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Delete {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         let branch = &self.branch;
         if let Err(err) = check_deletable(ops, branch) {
             return Outcome::Error(format!("{err:#}"));

@@ -1,17 +1,16 @@
 //! `:export [BRANCH] [--format md|json|html] [FILE]`: writes a branch out, asking before it
 //! overwrites a file.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::export_format::ExportFormat;
 use crate::meta::args::{clip, err, joined, split_args, Flag, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "export",
-    aliases: &[],
-    usage: ":export [BRANCH] [--format md|json|html] [FILE]",
+meta_command! {
+    Export, run: Export::outcome,
+    name: "export", usage: ":export [BRANCH] [--format md|json|html] [FILE]",
     summary: "write a branch out",
     details: "Writes BRANCH (default: the current branch) out as Markdown, JSON or one \
               self-contained HTML page (the turns, collapsible tool calls, token counts, the \
@@ -30,7 +29,7 @@ pub static SPEC: CommandSpec = CommandSpec {
         },
     ],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Export {
@@ -79,12 +78,8 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Export {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Export {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         let store = match ops.store() {
             Ok(store) => store,
             Err(e) => return Outcome::Error(format!("{e:#}")),

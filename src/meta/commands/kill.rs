@@ -1,19 +1,17 @@
 //! `:kill JOB`: stops a subagent job (the turns it recorded are kept).
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{exactly, split_args, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "kill",
-    aliases: &[],
-    usage: ":kill JOB",
+meta_command! {
+    Kill, run: Kill::outcome,
+    name: "kill", usage: ":kill JOB",
     summary: "stop a subagent job",
     details: "Stops the subagent job JOB. The turns it recorded are kept.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kill {
@@ -28,12 +26,8 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Kill {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Kill {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         let id = self.job.trim_start_matches('#');
         Outcome::shown(ops.kill_job(id).map(|()| format!("job #{id} stopped")))
     }

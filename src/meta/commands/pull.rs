@@ -1,23 +1,21 @@
 //! `:pull [JOB]`: sends a finished subagent's final report into this session, once.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{at_most, split_args, MetaError, Word};
-use crate::meta::ops::{Outcome, SessionOps};
+use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::{bail, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "pull",
-    aliases: &[],
-    usage: ":pull [JOB]",
+meta_command! {
+    Pull, switched: Pull::pull,
+    name: "pull", usage: ":pull [JOB]",
     summary: "send a finished subagent's report here",
     details: "Sends the final report of subagent JOB (default: the latest finished one not \
               yet pulled) into this session, framed as a subagent's conclusion. A job's \
               report is sent once: pulling it again says so and sends nothing.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pull {
@@ -30,16 +28,6 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     Ok(Box::new(Pull {
         job: p.positionals.into_iter().next(),
     }))
-}
-
-impl MetaCommand for Pull {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.pull(ops))
-    }
 }
 
 impl Pull {

@@ -1,20 +1,18 @@
 //! `:rename OLD NEW`: renames a branch.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{exactly, new_branch_arg, split_args, MetaError, Word};
-use crate::meta::ops::{Outcome, SessionOps};
+use crate::meta::ops::SessionOps;
 use anyhow::{bail, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "rename",
-    aliases: &[],
-    usage: ":rename OLD NEW",
+meta_command! {
+    Rename, shown: Rename::rename,
+    name: "rename", usage: ":rename OLD NEW",
     summary: "rename a branch",
     details: "Renames branch OLD to NEW.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rename {
@@ -29,16 +27,6 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
         old: p.positionals[0].clone(),
         new: new_branch_arg(SPEC.name, &p.positionals[1])?,
     }))
-}
-
-impl MetaCommand for Rename {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::shown(self.rename(ops))
-    }
 }
 
 impl Rename {

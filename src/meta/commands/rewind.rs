@@ -2,19 +2,18 @@
 //! optionally restore the files to TURN's snapshot, then send PROMPT.
 
 use super::help::Help;
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::branch_names::{self, NewBranch};
 use crate::meta::args::{at_most, err, free_text, optional_turn, split_args, Flag, Lexer};
 use crate::meta::args::MetaError;
 use crate::meta::moves::{fork, resolve};
-use crate::meta::ops::{Outcome, SessionOps};
+use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::Result;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "rewind",
-    aliases: &[],
-    usage: ":rewind [TURN] [--code] [-- PROMPT]",
+meta_command! {
+    Rewind, switched: Rewind::rewind,
+    name: "rewind", usage: ":rewind [TURN] [--code] [-- PROMPT]",
     summary: "fork after TURN (default HEAD~1), send PROMPT",
     details: "Forks a new branch after TURN (default HEAD~1) and switches to it. With --code, \
               the files are also restored to TURN's snapshot (the current working tree is \
@@ -26,7 +25,7 @@ pub static SPEC: CommandSpec = CommandSpec {
         value: None,
     }],
     parser: Parser::Text(parse),
-};
+}
 
 /// PROMPT is everything after ` -- `, verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,16 +59,6 @@ fn parse(args: &str) -> Result<Parsed, MetaError> {
         code: p.has("--code"),
         prompt,
     }))
-}
-
-impl MetaCommand for Rewind {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.rewind(ops))
-    }
 }
 
 impl Rewind {

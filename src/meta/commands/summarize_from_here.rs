@@ -1,26 +1,24 @@
 //! `:summarize-from-here [TURN]`: Claude writes a handoff of everything since TURN; the
 //! recorder saves the answer as a brief.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{at_most, optional_turn, split_args, MetaError, Word};
 use crate::meta::moves::resolve;
-use crate::meta::ops::{Outcome, SessionOps};
+use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::Result;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "summarize-from-here",
-    aliases: &[],
-    usage: ":summarize-from-here [TURN]",
+meta_command! {
+    SummarizeFromHere, switched: SummarizeFromHere::summarize,
+    name: "summarize-from-here", usage: ":summarize-from-here [TURN]",
     summary: "Claude writes a handoff since TURN (a brief)",
     details: "Asks Claude for a handoff of everything since TURN (default: the branch's \
               start): the goal, what was tried and why it failed, decisions, constraints, \
               the files that matter and the next step. The answer is saved as a brief for \
               :brief.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummarizeFromHere {
@@ -33,16 +31,6 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     Ok(Box::new(SummarizeFromHere {
         turn: optional_turn(SPEC.name, p.positionals.first())?,
     }))
-}
-
-impl MetaCommand for SummarizeFromHere {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.summarize(ops))
-    }
 }
 
 impl SummarizeFromHere {

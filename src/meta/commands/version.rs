@@ -1,36 +1,23 @@
 //! `:version`: ccx's version and the version of the Claude Code this session runs, as
 //! `ccx --version` prints them.
 
-use super::{read_text, CommandSpec, MetaCommand, Parsed, Parser};
-use crate::meta::args::{no_args, split_args, MetaError, Word};
+use super::{bare, read_text, Parser};
 use crate::meta::ops::{Outcome, SessionOps};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "version",
-    aliases: &[],
-    usage: ":version",
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Version;
+
+meta_command! {
+    Version, run: Version::show,
+    name: "version", usage: ":version",
     summary: "ccx's version and Claude Code's",
     details: "Shows ccx's version and the version of the Claude Code this session runs, as \
               `ccx --version` prints them.",
-    needs_session: false,
-    flags: &[],
-    parser: Parser::Words(parse),
-};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Version;
-
-fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    no_args(SPEC.name, &split_args(SPEC.name, words, &[])?)?;
-    Ok(Box::new(Version))
+    parser: Parser::Words(bare::<Version>),
 }
 
-impl MetaCommand for Version {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Version {
+    fn show(&self, ops: &mut dyn SessionOps) -> Outcome {
         read_text(ops, |ctx| Ok(crate::versions::version_line(ctx.claude.clone())))
     }
 }
