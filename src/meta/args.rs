@@ -172,6 +172,21 @@ pub struct Flag {
     pub value: Option<&'static str>,
 }
 
+impl Flag {
+    /// An option that takes a value (`what` names it in "needs …" errors).
+    pub const fn valued(names: &'static [&'static str], what: &'static str) -> Flag {
+        Flag {
+            names,
+            value: Some(what),
+        }
+    }
+
+    /// An option without a value.
+    pub const fn switch(names: &'static [&'static str]) -> Flag {
+        Flag { names, value: None }
+    }
+}
+
 const HELP_FLAG: Flag = Flag {
     names: &["--help", "-h"],
     value: None,

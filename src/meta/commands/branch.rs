@@ -71,10 +71,7 @@ mod tests {
     #[test]
     fn forks_after_head_or_a_turn_and_resumes_the_rebuilt_session() {
         let mut ops = FakeOps::with_turns(&["one", "two", "three"]);
-        assert_eq!(
-            ops.run(":branch try-b"),
-            Outcome::Switched("on branch try-b, forked after #3 of main; main is kept".into())
-        );
+        assert_eq!(ops.switched(":branch try-b"), "on branch try-b, forked after #3 of main; main is kept");
         assert_eq!(
             ops.calls,
             [
@@ -99,10 +96,7 @@ mod tests {
         assert_eq!((made.fork_turn, made.head), (Some(3), Some(3)));
         // From the new branch, a fork at a turn of main.
         ops.calls.clear();
-        assert_eq!(
-            ops.run(":branch early main~2"),
-            Outcome::Switched("on branch early, forked after #1 of main; try-b is kept".into())
-        );
+        assert_eq!(ops.switched(":branch early main~2"), "on branch early, forked after #1 of main; try-b is kept");
         assert!(ops.calls.contains(&Call::Resume("rebuilt-2".into())));
         assert_eq!(ops.branch, "early");
     }

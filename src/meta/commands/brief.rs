@@ -21,10 +21,7 @@ meta_command! {
               summary, the saved brief NAME, or (-e) one written now in $EDITOR from a \
               template.",
     needs_session: true,
-    flags: &[Flag {
-        names: &["-e", "--edit"],
-        value: None,
-    }],
+    flags: &[Flag::switch(&["-e", "--edit"])],
     parser: Parser::Words(parse),
 }
 
@@ -154,10 +151,7 @@ mod tests {
         // Left unchanged: nothing happens.
         ops.edited = None;
         let before = ops.calls.len();
-        assert_eq!(
-            ops.run(":brief -e"),
-            Outcome::Text("no brief written; nothing changed".into())
-        );
+        assert_eq!(ops.text(":brief -e"), "no brief written; nothing changed");
         assert_eq!(ops.calls.len(), before);
     }
 
@@ -170,10 +164,7 @@ mod tests {
                 "no brief yet: run :summarize-from-here first, or :brief -e to write one".into()
             )
         );
-        assert_eq!(
-            ops.run(":brief nope"),
-            Outcome::Error("no brief named 'nope' (:summarize-from-here saves one)".into())
-        );
+        assert_eq!(ops.error(":brief nope"), "no brief named 'nope' (:summarize-from-here saves one)");
         assert!(ops.calls.is_empty(), "{:?}", ops.calls);
     }
 }

@@ -27,15 +27,11 @@ impl Clear {
 #[cfg(test)]
 mod tests {
     use crate::meta::fake::{Call, FakeOps};
-    use crate::meta::ops::Outcome;
 
     #[test]
     fn starts_a_fresh_session_on_the_next_free_name() {
         let mut ops = FakeOps::with_turns(&["one"]);
-        assert_eq!(
-            ops.run(":clear"),
-            Outcome::Switched("fresh session on new branch session-2".into())
-        );
+        assert_eq!(ops.switched(":clear"), "fresh session on new branch session-2");
         assert_eq!(
             ops.calls,
             [

@@ -74,10 +74,7 @@ mod tests {
     #[test]
     fn forwards_compact_with_the_focus_and_keeps_what_was_typed() {
         let mut ops = FakeOps::with_turns(&["one"]);
-        assert_eq!(
-            ops.run(":compact keep the parser's tests"),
-            Outcome::Switched("compacting: /compact sent with your focus".into())
-        );
+        assert_eq!(ops.switched(":compact keep the parser's tests"), "compacting: /compact sent with your focus");
         assert_eq!(
             ops.calls,
             [
@@ -105,10 +102,7 @@ mod tests {
         );
         ops.calls.clear();
         ops.answers.push_back(None);
-        assert_eq!(
-            ops.run(":compact"),
-            Outcome::Text("no focus given; nothing sent".into())
-        );
+        assert_eq!(ops.text(":compact"), "no focus given; nothing sent");
         assert!(ops.calls.is_empty());
     }
 }

@@ -70,7 +70,7 @@ mod tests {
         let mut ops = FakeOps::with_turns(&["one"]);
         ops.add_branch("try-b", "main", Some(1), "s-try-b");
         ops.add_turn("try-b", "two");
-        assert_eq!(ops.run(":delete try-b"), Outcome::Text("kept try-b".into()));
+        assert_eq!(ops.text(":delete try-b"), "kept try-b");
         assert_eq!(
             ops.shown,
             ["delete branch try-b and the turns only it holds? [y/N] "]
@@ -86,14 +86,8 @@ mod tests {
         );
         assert!(ops.store.branch("try-b").unwrap().is_none());
         ops.confirms.push_back(true);
-        assert_eq!(
-            ops.run(":delete main"),
-            Outcome::Error("main is the current branch; check out another one first".into())
-        );
-        assert_eq!(
-            ops.run(":delete try-c"),
-            Outcome::Error("no branch 'try-c'".into())
-        );
+        assert_eq!(ops.error(":delete main"), "main is the current branch; check out another one first");
+        assert_eq!(ops.error(":delete try-c"), "no branch 'try-c'");
         assert_eq!(ops.shown.len(), 2, "asked only when it may go ahead");
     }
 }

@@ -19,14 +19,8 @@ meta_command! {
               means JSON and one ending in .html means HTML.",
     needs_session: true,
     flags: &[
-        Flag {
-            names: &["--format", "-f"],
-            value: Some("md, json or html"),
-        },
-        Flag {
-            names: &["-o", "--output"],
-            value: Some("a FILE"),
-        },
+        Flag::valued(&["--format", "-f"], "md, json or html"),
+        Flag::valued(&["-o", "--output"], "a FILE"),
     ],
     parser: Parser::Words(parse),
 }

@@ -13,10 +13,7 @@ meta_command! {
               turn to its head, across fork points: id, age, context tokens after the turn, \
               and the first line of the prompt and of the reply. -n N shows only the last N \
               turns.",
-    flags: &[Flag {
-        names: &["-n", "--limit"],
-        value: Some("a number"),
-    }],
+    flags: &[Flag::valued(&["-n", "--limit"], "a number")],
     parser: Parser::Words(parse),
 }
 

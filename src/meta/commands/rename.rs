@@ -49,16 +49,12 @@ impl Rename {
 #[cfg(test)]
 mod tests {
     use crate::meta::fake::{Call, FakeOps};
-    use crate::meta::ops::Outcome;
 
     #[test]
     fn renames_and_the_session_follows() {
         let mut ops = FakeOps::with_turns(&["one"]);
         ops.add_branch("try-b", "main", Some(1), "s-try-b");
-        assert_eq!(
-            ops.run(":rename main trunk"),
-            Outcome::Text("renamed main to trunk".into())
-        );
+        assert_eq!(ops.text(":rename main trunk"), "renamed main to trunk");
         assert_eq!(
             ops.calls,
             [Call::Renamed {
@@ -67,14 +63,8 @@ mod tests {
             }]
         );
         assert_eq!(ops.branch, "trunk");
-        assert_eq!(
-            ops.run(":rename trunk try-b"),
-            Outcome::Error("a branch named 'try-b' exists already".into())
-        );
-        assert_eq!(
-            ops.run(":rename nope x"),
-            Outcome::Error("no branch 'nope'".into())
-        );
+        assert_eq!(ops.error(":rename trunk try-b"), "a branch named 'try-b' exists already");
+        assert_eq!(ops.error(":rename nope x"), "no branch 'nope'");
         assert_eq!(ops.calls.len(), 1);
     }
 }

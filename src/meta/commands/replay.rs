@@ -132,13 +132,7 @@ mod tests {
             ops.calls.last(),
             Some(&Call::Replay(vec!["two".into(), "three".into()]))
         );
-        assert_eq!(
-            ops.run(":replay nope"),
-            Outcome::Error("no branch 'nope'".into())
-        );
-        assert_eq!(
-            ops.run(":replay main 9.."),
-            Outcome::Error("no turn #9".into())
-        );
+        assert_eq!(ops.error(":replay nope"), "no branch 'nope'");
+        assert_eq!(ops.error(":replay main 9.."), "no turn #9");
     }
 }

@@ -20,10 +20,7 @@ meta_command! {
               snapshotted first). Everything after ` -- ` is sent as the next prompt, \
               verbatim: `:rewind HEAD~2 -- don't use approach A, go straight to B`.",
     needs_session: true,
-    flags: &[Flag {
-        names: &["--code"],
-        value: None,
-    }],
+    flags: &[Flag::switch(&["--code"])],
     parser: Parser::Text(parse),
 }
 
@@ -103,10 +100,7 @@ mod tests {
     #[test]
     fn forks_before_the_last_turn_and_sends_the_prompt_verbatim() {
         let mut ops = FakeOps::with_turns(&["one", "two", "three"]);
-        assert_eq!(
-            ops.run(":rewind -- don't use approach A, go straight to B"),
-            Outcome::Switched("rewound to #2 on new branch main-r2; main is kept".into())
-        );
+        assert_eq!(ops.switched(":rewind -- don't use approach A, go straight to B"), "rewound to #2 on new branch main-r2; main is kept");
         assert_eq!(
             ops.calls,
             [
@@ -146,19 +140,13 @@ mod tests {
         // Rewinding the rewound branch again: the name does not grow.
         assert_eq!(ops.branch, "main-r1");
         ops.add_turn("main-r1", "four");
-        assert_eq!(
-            ops.run(":rewind HEAD~1"),
-            Outcome::Switched("rewound to #1 on new branch main-r1-2; main-r1 is kept".into())
-        );
+        assert_eq!(ops.switched(":rewind HEAD~1"), "rewound to #1 on new branch main-r1-2; main-r1 is kept");
     }
 
     #[test]
     fn past_the_first_turn_is_one_line_and_changes_nothing() {
         let mut ops = FakeOps::with_turns(&["one"]);
-        assert_eq!(
-            ops.run(":rewind"),
-            Outcome::Error("HEAD~1 goes past the first turn of main".into())
-        );
+        assert_eq!(ops.error(":rewind"), "HEAD~1 goes past the first turn of main");
         assert_eq!(ops.calls, [Call::EnsureIdle]);
         assert_eq!(ops.store.branches().unwrap().len(), 1);
     }

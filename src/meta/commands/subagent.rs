@@ -16,10 +16,7 @@ meta_command! {
               the same directory. When it is done, :pull sends its final report into this \
               session. Its own turns are kept as a side branch.",
     needs_session: true,
-    flags: &[Flag {
-        names: &["--brief", "-b"],
-        value: Some("a NAME"),
-    }],
+    flags: &[Flag::valued(&["--brief", "-b"], "a NAME")],
     parser: Parser::Text(parse),
 }
 

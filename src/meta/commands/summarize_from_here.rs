@@ -90,10 +90,7 @@ mod tests {
             Outcome::Switched(m) => assert!(m.contains("since turn #2 (\"two\")"), "{m}"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(
-            ops.run(":summarize-from-here 7"),
-            Outcome::Error("no turn #7".into())
-        );
+        assert_eq!(ops.error(":summarize-from-here 7"), "no turn #7");
         assert_eq!(ops.prompts().len(), 2);
     }
 }

@@ -64,9 +64,6 @@ mod tests {
                 env!("CARGO_PKG_VERSION")
             ))
         );
-        assert_eq!(
-            ops.run(":version now"),
-            Outcome::Error(":version takes no arguments, got 'now'".into())
-        );
+        assert_eq!(ops.error(":version now"), ":version takes no arguments, got 'now'");
     }
 }
