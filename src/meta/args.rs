@@ -318,8 +318,8 @@ pub fn at_most(cmd: &str, p: &Args, max: usize, what: &str) -> Result<(), MetaEr
     }
 }
 
-/// Exactly the positionals `names` (e.g. ["TURN"]); `example` completes the "needs" message.
-pub fn exactly(cmd: &str, p: &Args, names: &[&str], example: &str) -> Result<(), MetaError> {
+/// At least the positionals `names` (e.g. ["NAME"]); `example` completes the "needs" message.
+pub fn at_least(cmd: &str, p: &Args, names: &[&str], example: &str) -> Result<(), MetaError> {
     let n = p.positionals.len();
     if n < names.len() {
         let missing = match &names[n..] {
@@ -328,7 +328,26 @@ pub fn exactly(cmd: &str, p: &Args, names: &[&str], example: &str) -> Result<(),
         };
         return Err(err(format!(":{cmd} needs {missing} (e.g. {example})")));
     }
-    if n > names.len() {
+    Ok(())
+}
+
+/// The words of a command without options that takes exactly the positionals `names`
+/// (`:kill JOB`, `:diff A B`), or the refusal [`exactly`] gives.
+pub fn exact_words<const N: usize>(
+    cmd: &str,
+    words: Vec<Word>,
+    names: [&str; N],
+    example: &str,
+) -> Result<[String; N], MetaError> {
+    let p = split_args(cmd, words, &[])?;
+    exactly(cmd, &p, &names, example)?;
+    Ok(p.positionals.try_into().expect("exactly N positionals"))
+}
+
+/// Exactly the positionals `names` (e.g. ["TURN"]); `example` completes the "needs" message.
+pub fn exactly(cmd: &str, p: &Args, names: &[&str], example: &str) -> Result<(), MetaError> {
+    at_least(cmd, p, names, example)?;
+    if p.positionals.len() > names.len() {
         let what = match names {
             [one] => format!("one {one}"),
             more => more.join(" and "),

@@ -1,7 +1,9 @@
 //! `:branch NAME [TURN]`: fork a new branch after TURN (default HEAD) and switch to it.
 
 use super::{Parsed, Parser};
-use crate::meta::args::{at_most, err, new_branch_arg, optional_turn, split_args, MetaError, Word};
+use crate::meta::args::{
+    at_least, at_most, new_branch_arg, optional_turn, split_args, MetaError, Word,
+};
 use crate::meta::moves::{fork, resolve};
 use crate::meta::ops::SessionOps;
 use crate::refs;
@@ -25,9 +27,7 @@ pub struct Branch {
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     let p = split_args(SPEC.name, words, &[])?;
-    if p.positionals.is_empty() {
-        return Err(err(":branch needs a NAME (e.g. :branch try-b HEAD~1)"));
-    }
+    at_least(SPEC.name, &p, &["NAME"], ":branch try-b HEAD~1")?;
     at_most(SPEC.name, &p, 2, "a NAME and a TURN")?;
     Ok(Box::new(Branch {
         name: new_branch_arg(SPEC.name, &p.positionals[0])?,
@@ -71,7 +71,10 @@ mod tests {
     #[test]
     fn forks_after_head_or_a_turn_and_resumes_the_rebuilt_session() {
         let mut ops = FakeOps::with_turns(&["one", "two", "three"]);
-        assert_eq!(ops.switched(":branch try-b"), "on branch try-b, forked after #3 of main; main is kept");
+        assert_eq!(
+            ops.switched(":branch try-b"),
+            "on branch try-b, forked after #3 of main; main is kept"
+        );
         assert_eq!(
             ops.calls,
             [
@@ -96,7 +99,10 @@ mod tests {
         assert_eq!((made.fork_turn, made.head), (Some(3), Some(3)));
         // From the new branch, a fork at a turn of main.
         ops.calls.clear();
-        assert_eq!(ops.switched(":branch early main~2"), "on branch early, forked after #1 of main; try-b is kept");
+        assert_eq!(
+            ops.switched(":branch early main~2"),
+            "on branch early, forked after #1 of main; try-b is kept"
+        );
         assert!(ops.calls.contains(&Call::Resume("rebuilt-2".into())));
         assert_eq!(ops.branch, "early");
     }

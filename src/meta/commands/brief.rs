@@ -164,7 +164,10 @@ mod tests {
                 "no brief yet: run :summarize-from-here first, or :brief -e to write one".into()
             )
         );
-        assert_eq!(ops.error(":brief nope"), "no brief named 'nope' (:summarize-from-here saves one)");
+        assert_eq!(
+            ops.error(":brief nope"),
+            "no brief named 'nope' (:summarize-from-here saves one)"
+        );
         assert!(ops.calls.is_empty(), "{:?}", ops.calls);
     }
 }

@@ -150,7 +150,10 @@ mod tests {
         ops.add_branch("empty", "main", None, "s-empty");
         assert_eq!(ops.switched(":checkout empty"), "on branch empty");
         assert_eq!(ops.calls.last(), Some(&Call::Start("s-empty".into())));
-        assert_eq!(ops.switched(":checkout --code main"), "on branch main; files as at #1");
+        assert_eq!(
+            ops.switched(":checkout --code main"),
+            "on branch main; files as at #1"
+        );
         assert!(ops.calls.contains(&Call::Restore(1)));
     }
 
@@ -165,7 +168,10 @@ mod tests {
     fn refuses_in_one_line() {
         let mut ops = two_branches();
         assert_eq!(ops.error(":checkout main"), "already on main");
-        assert_eq!(ops.error(":checkout try-c"), "no branch 'try-c' (did you mean 'try-b'?)");
+        assert_eq!(
+            ops.error(":checkout try-c"),
+            "no branch 'try-c' (did you mean 'try-b'?)"
+        );
         assert!(ops.calls.is_empty(), "{:?}", ops.calls);
     }
 }

@@ -31,7 +31,10 @@ mod tests {
     #[test]
     fn starts_a_fresh_session_on_the_next_free_name() {
         let mut ops = FakeOps::with_turns(&["one"]);
-        assert_eq!(ops.switched(":clear"), "fresh session on new branch session-2");
+        assert_eq!(
+            ops.switched(":clear"),
+            "fresh session on new branch session-2"
+        );
         assert_eq!(
             ops.calls,
             [

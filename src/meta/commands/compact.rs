@@ -74,7 +74,10 @@ mod tests {
     #[test]
     fn forwards_compact_with_the_focus_and_keeps_what_was_typed() {
         let mut ops = FakeOps::with_turns(&["one"]);
-        assert_eq!(ops.switched(":compact keep the parser's tests"), "compacting: /compact sent with your focus");
+        assert_eq!(
+            ops.switched(":compact keep the parser's tests"),
+            "compacting: /compact sent with your focus"
+        );
         assert_eq!(
             ops.calls,
             [

@@ -1,12 +1,11 @@
 //! `:context`: the context used now against the window, the rot zone, the largest turns and
 //! which move fits.
 
-use super::{bare, read_text, Parser};
+use super::{bare, Parser};
 use crate::meta::exec;
-use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
-    Context, run: Context::outcome,
+    Context, read: exec::context,
     name: "context", usage: ":context",
     summary: "context used, rot zone, largest turns, advice",
     details: "Shows the exact context size after the last finished turn against the context \
@@ -19,9 +18,3 @@ meta_command! {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context;
-
-impl Context {
-    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
-        read_text(ops, exec::context)
-    }
-}

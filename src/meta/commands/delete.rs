@@ -1,7 +1,7 @@
 //! `:delete BRANCH`: deletes a branch after asking; never the current one.
 
 use super::{Parsed, Parser};
-use crate::meta::args::{exactly, split_args, MetaError, Word};
+use crate::meta::args::{exact_words, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::{bail, Result};
 
@@ -21,11 +21,8 @@ pub struct Delete {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    exactly(SPEC.name, &p, &["BRANCH"], ":delete try-b")?;
-    Ok(Box::new(Delete {
-        branch: p.positionals.into_iter().next().unwrap_or_default(),
-    }))
+    let [branch] = exact_words(SPEC.name, words, ["BRANCH"], ":delete try-b")?;
+    Ok(Box::new(Delete { branch }))
 }
 
 impl Delete {
@@ -57,7 +54,9 @@ fn check_deletable(ops: &mut dyn SessionOps, name: &str) -> Result<()> {
 fn delete(ops: &mut dyn SessionOps, name: &str) -> Result<String> {
     check_deletable(ops, name)?;
     let removed = ops.store()?.delete_branch(name)?;
-    Ok(format!("deleted {name} ({removed} turns of its own removed; turns other branches share are kept)"))
+    Ok(format!(
+        "deleted {name} ({removed} turns of its own removed; turns other branches share are kept)"
+    ))
 }
 
 #[cfg(test)]
@@ -86,7 +85,10 @@ mod tests {
         );
         assert!(ops.store.branch("try-b").unwrap().is_none());
         ops.confirms.push_back(true);
-        assert_eq!(ops.error(":delete main"), "main is the current branch; check out another one first");
+        assert_eq!(
+            ops.error(":delete main"),
+            "main is the current branch; check out another one first"
+        );
         assert_eq!(ops.error(":delete try-c"), "no branch 'try-c'");
         assert_eq!(ops.shown.len(), 2, "asked only when it may go ahead");
     }

@@ -1,7 +1,7 @@
 //! `:diff BRANCH_A BRANCH_B`: where two branches part, and their outcomes side by side.
 
 use super::{read_text, Parsed, Parser};
-use crate::meta::args::{exactly, split_args, MetaError, Word};
+use crate::meta::args::{exact_words, MetaError, Word};
 use crate::meta::exec;
 use crate::meta::ops::{Outcome, SessionOps};
 
@@ -21,13 +21,13 @@ pub struct Diff {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    exactly(SPEC.name, &p, &["BRANCH_A", "BRANCH_B"], ":diff main try-b")?;
-    let mut it = p.positionals.into_iter();
-    Ok(Box::new(Diff {
-        a: it.next().unwrap_or_default(),
-        b: it.next().unwrap_or_default(),
-    }))
+    let [a, b] = exact_words(
+        SPEC.name,
+        words,
+        ["BRANCH_A", "BRANCH_B"],
+        ":diff main try-b",
+    )?;
+    Ok(Box::new(Diff { a, b }))
 }
 
 impl Diff {

@@ -101,7 +101,12 @@ impl Export {
 }
 
 /// Writes branch `name` to `path`; how many turns it holds.
-fn write(store: &crate::store::Store, name: &str, format: ExportFormat, path: &Path) -> Result<usize> {
+fn write(
+    store: &crate::store::Store,
+    name: &str,
+    format: ExportFormat,
+    path: &Path,
+) -> Result<usize> {
     let found = store
         .branch(name)?
         .ok_or_else(|| anyhow::anyhow!("no branch '{name}'"))?;
@@ -143,7 +148,10 @@ mod tests {
         assert!(matches!(ops.run(&line), Outcome::Text(t) if t.starts_with("wrote 2 turns")));
         assert_ne!(std::fs::read_to_string(&file).unwrap(), "mine");
         assert_eq!(
-            ops.run(&format!(":export nope {}", dir.path().join("x.md").display())),
+            ops.run(&format!(
+                ":export nope {}",
+                dir.path().join("x.md").display()
+            )),
             Outcome::Error("no branch 'nope'".into())
         );
     }

@@ -2,10 +2,10 @@
 //! registry, so a new command is listed without touching this file.
 
 use super::{read_text, Parsed, Parser, REGISTRY};
-use crate::render::Palette;
 use crate::meta::args::{at_most, split_args, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 use crate::meta::parse::{command_info, unknown_command};
+use crate::render::Palette;
 
 meta_command! {
     Help, run: Help::outcome,

@@ -37,7 +37,10 @@ mod tests {
     #[test]
     fn jobs_subagent_and_kill() {
         let mut ops = FakeOps::with_turns(&["one"]);
-        assert_eq!(ops.text(":jobs"), "no subagent jobs yet (:subagent TASK starts one)\n");
+        assert_eq!(
+            ops.text(":jobs"),
+            "no subagent jobs yet (:subagent TASK starts one)\n"
+        );
         assert_eq!(
             ops.run(":subagent write the tests, don't touch exec"),
             Outcome::Text(
@@ -45,7 +48,10 @@ mod tests {
                     .into()
             )
         );
-        assert_eq!(ops.error(":subagent --brief nope go"), "no brief named 'nope'");
+        assert_eq!(
+            ops.error(":subagent --brief nope go"),
+            "no brief named 'nope'"
+        );
         assert_eq!(ops.text(":kill #1"), "job #1 stopped");
         assert_eq!(
             ops.calls,

@@ -1,7 +1,7 @@
 //! `:kill JOB`: stops a subagent job (the turns it recorded are kept).
 
 use super::{Parsed, Parser};
-use crate::meta::args::{exactly, split_args, MetaError, Word};
+use crate::meta::args::{exact_words, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
@@ -19,11 +19,8 @@ pub struct Kill {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    exactly(SPEC.name, &p, &["JOB"], ":kill 2")?;
-    Ok(Box::new(Kill {
-        job: p.positionals.into_iter().next().unwrap_or_default(),
-    }))
+    let [job] = exact_words(SPEC.name, words, ["JOB"], ":kill 2")?;
+    Ok(Box::new(Kill { job }))
 }
 
 impl Kill {

@@ -41,6 +41,8 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
 
 impl Log {
     fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
-        read_text(ops, |ctx| exec::log(self.branch.as_deref(), self.limit, ctx))
+        read_text(ops, |ctx| {
+            exec::log(self.branch.as_deref(), self.limit, ctx)
+        })
     }
 }

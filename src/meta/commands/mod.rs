@@ -27,7 +27,8 @@ use std::fmt;
 ///
 /// The second line names the type and how it runs: `run: F` calls `F(&self, ops)` for the
 /// [`Outcome`]; `shown: F` and `switched: F` turn F's `Result<String>` into
-/// [`Outcome::shown`] or [`Outcome::switched`]. Spec fields left out take
+/// [`Outcome::shown`] or [`Outcome::switched`]; `read: F` shows what `F(&ShellContext)`
+/// returns, through [`read_text`] (a read-only command that needs none of its arguments). Spec fields left out take
 /// [`CommandSpec::DEFAULT`]'s value (no aliases, no options, runs on the turn log alone).
 /// Writing the static and the impl by hand works the same.
 macro_rules! meta_command {
@@ -42,14 +43,24 @@ macro_rules! meta_command {
                 &SPEC
             }
 
-            fn run(&self, ops: &mut dyn $crate::meta::ops::SessionOps) -> $crate::meta::ops::Outcome {
-                meta_command!(@outcome $how, $body(self, ops))
+            fn run(
+                &self,
+                ops: &mut dyn $crate::meta::ops::SessionOps,
+            ) -> $crate::meta::ops::Outcome {
+                meta_command!(@run $how, $body, self, ops)
             }
         }
     };
-    (@outcome run, $call:expr) => { $call };
-    (@outcome shown, $call:expr) => { $crate::meta::ops::Outcome::shown($call) };
-    (@outcome switched, $call:expr) => { $crate::meta::ops::Outcome::switched($call) };
+    (@run run, $body:expr, $cmd:tt, $ops:tt) => { $body($cmd, $ops) };
+    (@run shown, $body:expr, $cmd:tt, $ops:tt) => {
+        $crate::meta::ops::Outcome::shown($body($cmd, $ops))
+    };
+    (@run switched, $body:expr, $cmd:tt, $ops:tt) => {
+        $crate::meta::ops::Outcome::switched($body($cmd, $ops))
+    };
+    (@run read, $body:expr, $cmd:tt, $ops:tt) => {
+        $crate::meta::commands::read_text($ops, $body)
+    };
 }
 
 /// Declares the command modules and lists them in [`REGISTRY`], from one list of names.

@@ -87,18 +87,30 @@ mod tests {
     #[test]
     fn sends_the_latest_report_once_and_names_the_job_in_the_input() {
         let mut ops = FakeOps::with_turns(&["one"]);
-        assert_eq!(ops.error(":pull"), "no finished job to pull yet (:jobs lists them)");
+        assert_eq!(
+            ops.error(":pull"),
+            "no finished job to pull yet (:jobs lists them)"
+        );
         ops.jobs.push((job("1"), "report 1".into()));
         ops.jobs.push((job("2"), "report 2".into()));
-        assert_eq!(ops.switched(":pull"), "job #2 pulled: its report is sent to Claude");
+        assert_eq!(
+            ops.switched(":pull"),
+            "job #2 pulled: its report is sent to Claude"
+        );
         let (text, kind, input) = &ops.prompts()[0];
-        assert!(text.contains("report 2") && text.contains("task 2"), "{text}");
+        assert!(
+            text.contains("report 2") && text.contains("task 2"),
+            "{text}"
+        );
         assert_eq!(*kind, TurnKind::Subagent);
         assert_eq!(input.as_deref(), Some(":pull 2"));
         assert!(matches!(ops.run(":pull #1"), Outcome::Switched(_)));
         assert_eq!(ops.prompts()[1].2.as_deref(), Some(":pull #1"));
         assert!(ops.calls.contains(&Call::TakeReport("1".into())));
-        assert_eq!(ops.error(":pull"), "every finished job was pulled already (:jobs lists them)");
+        assert_eq!(
+            ops.error(":pull"),
+            "every finished job was pulled already (:jobs lists them)"
+        );
         assert_eq!(ops.prompts().len(), 2);
     }
 }

@@ -1,7 +1,7 @@
 //! `:rename OLD NEW`: renames a branch.
 
 use super::{Parsed, Parser};
-use crate::meta::args::{exactly, new_branch_arg, split_args, MetaError, Word};
+use crate::meta::args::{exact_words, new_branch_arg, MetaError, Word};
 use crate::meta::ops::SessionOps;
 use anyhow::{bail, Result};
 
@@ -21,12 +21,9 @@ pub struct Rename {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    exactly(SPEC.name, &p, &["OLD", "NEW"], ":rename try-b fast-path")?;
-    Ok(Box::new(Rename {
-        old: p.positionals[0].clone(),
-        new: new_branch_arg(SPEC.name, &p.positionals[1])?,
-    }))
+    let [old, new] = exact_words(SPEC.name, words, ["OLD", "NEW"], ":rename try-b fast-path")?;
+    let new = new_branch_arg(SPEC.name, &new)?;
+    Ok(Box::new(Rename { old, new }))
 }
 
 impl Rename {
@@ -63,7 +60,10 @@ mod tests {
             }]
         );
         assert_eq!(ops.branch, "trunk");
-        assert_eq!(ops.error(":rename trunk try-b"), "a branch named 'try-b' exists already");
+        assert_eq!(
+            ops.error(":rename trunk try-b"),
+            "a branch named 'try-b' exists already"
+        );
         assert_eq!(ops.error(":rename nope x"), "no branch 'nope'");
         assert_eq!(ops.calls.len(), 1);
     }

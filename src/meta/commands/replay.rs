@@ -3,7 +3,7 @@
 
 use super::{Parsed, Parser};
 use crate::branch_names::NewBranch;
-use crate::meta::args::{at_most, clip, err, split_args, turn_arg, MetaError, Word};
+use crate::meta::args::{at_least, at_most, clip, err, split_args, turn_arg, MetaError, Word};
 use crate::meta::moves::{fresh_session, resolve};
 use crate::meta::ops::SessionOps;
 use crate::model::{Turn, TurnKind};
@@ -32,9 +32,7 @@ pub struct Replay {
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     let p = split_args(SPEC.name, words, &[])?;
-    if p.positionals.is_empty() {
-        return Err(err(":replay needs a BRANCH (e.g. :replay main 3..HEAD)"));
-    }
+    at_least(SPEC.name, &p, &["BRANCH"], ":replay main 3..HEAD")?;
     at_most(SPEC.name, &p, 2, "a BRANCH and a FROM..TO range")?;
     let range = p.positionals.get(1).map(|r| parse_range(r)).transpose()?;
     Ok(Box::new(Replay {

@@ -4,8 +4,8 @@
 use super::help::Help;
 use super::{Parsed, Parser};
 use crate::branch_names::{self, NewBranch};
-use crate::meta::args::{at_most, err, free_text, optional_turn, split_args, Flag, Lexer};
 use crate::meta::args::MetaError;
+use crate::meta::args::{at_most, err, free_text, optional_turn, split_args, Flag, Lexer};
 use crate::meta::moves::{fork, resolve};
 use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn forks_before_the_last_turn_and_sends_the_prompt_verbatim() {
         let mut ops = FakeOps::with_turns(&["one", "two", "three"]);
-        assert_eq!(ops.switched(":rewind -- don't use approach A, go straight to B"), "rewound to #2 on new branch main-r2; main is kept");
+        assert_eq!(
+            ops.switched(":rewind -- don't use approach A, go straight to B"),
+            "rewound to #2 on new branch main-r2; main is kept"
+        );
         assert_eq!(
             ops.calls,
             [
@@ -140,13 +143,19 @@ mod tests {
         // Rewinding the rewound branch again: the name does not grow.
         assert_eq!(ops.branch, "main-r1");
         ops.add_turn("main-r1", "four");
-        assert_eq!(ops.switched(":rewind HEAD~1"), "rewound to #1 on new branch main-r1-2; main-r1 is kept");
+        assert_eq!(
+            ops.switched(":rewind HEAD~1"),
+            "rewound to #1 on new branch main-r1-2; main-r1 is kept"
+        );
     }
 
     #[test]
     fn past_the_first_turn_is_one_line_and_changes_nothing() {
         let mut ops = FakeOps::with_turns(&["one"]);
-        assert_eq!(ops.error(":rewind"), "HEAD~1 goes past the first turn of main");
+        assert_eq!(
+            ops.error(":rewind"),
+            "HEAD~1 goes past the first turn of main"
+        );
         assert_eq!(ops.calls, [Call::EnsureIdle]);
         assert_eq!(ops.store.branches().unwrap().len(), 1);
     }

@@ -1,11 +1,10 @@
 //! `:sessions`: the project's branches and the Claude sessions carrying them.
 
-use super::{bare, read_text, Parser};
+use super::{bare, Parser};
 use crate::meta::exec;
-use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
-    Sessions, run: Sessions::outcome,
+    Sessions, read: exec::sessions,
     name: "sessions", usage: ":sessions",
     summary: "branches and sessions: turns, tokens, last activity",
     details: "Lists the project's branches and the Claude sessions carrying them, with their \
@@ -15,9 +14,3 @@ meta_command! {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sessions;
-
-impl Sessions {
-    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
-        read_text(ops, exec::sessions)
-    }
-}

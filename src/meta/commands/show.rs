@@ -1,7 +1,7 @@
 //! `:show TURN`: one turn in full.
 
 use super::{read_text, Parsed, Parser};
-use crate::meta::args::{exactly, split_args, turn_arg, MetaError, Word};
+use crate::meta::args::{exact_words, turn_arg, MetaError, Word};
 use crate::meta::exec;
 use crate::meta::ops::{Outcome, SessionOps};
 
@@ -22,11 +22,9 @@ pub struct Show {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    exactly(SPEC.name, &p, &["TURN"], ":show HEAD~1")?;
-    Ok(Box::new(Show {
-        turn: turn_arg(SPEC.name, &p.positionals[0])?,
-    }))
+    let [turn] = exact_words(SPEC.name, words, ["TURN"], ":show HEAD~1")?;
+    let turn = turn_arg(SPEC.name, &turn)?;
+    Ok(Box::new(Show { turn }))
 }
 
 impl Show {

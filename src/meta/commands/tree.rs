@@ -1,11 +1,10 @@
 //! `:tree`: every branch as a tree with its fork point.
 
-use super::{bare, read_text, Parser};
+use super::{bare, Parser};
 use crate::meta::exec;
-use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
-    Tree, run: Tree::outcome,
+    Tree, read: exec::tree,
     name: "tree", usage: ":tree",
     summary: "all branches as a tree with their fork points",
     details: "Shows every branch of the project as a tree: children under the branch they \
@@ -16,9 +15,3 @@ meta_command! {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tree;
-
-impl Tree {
-    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
-        read_text(ops, exec::tree)
-    }
-}

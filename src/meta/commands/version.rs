@@ -1,25 +1,18 @@
 //! `:version`: ccx's version and the version of the Claude Code this session runs, as
 //! `ccx --version` prints them.
 
-use super::{bare, read_text, Parser};
-use crate::meta::ops::{Outcome, SessionOps};
+use super::{bare, Parser};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Version;
 
 meta_command! {
-    Version, run: Version::show,
+    Version, read: |ctx| Ok(crate::versions::version_line(ctx.claude.clone())),
     name: "version", usage: ":version",
     summary: "ccx's version and Claude Code's",
     details: "Shows ccx's version and the version of the Claude Code this session runs, as \
               `ccx --version` prints them.",
     parser: Parser::Words(bare::<Version>),
-}
-
-impl Version {
-    fn show(&self, ops: &mut dyn SessionOps) -> Outcome {
-        read_text(ops, |ctx| Ok(crate::versions::version_line(ctx.claude.clone())))
-    }
 }
 
 #[cfg(test)]
@@ -64,6 +57,9 @@ mod tests {
                 env!("CARGO_PKG_VERSION")
             ))
         );
-        assert_eq!(ops.error(":version now"), ":version takes no arguments, got 'now'");
+        assert_eq!(
+            ops.error(":version now"),
+            ":version takes no arguments, got 'now'"
+        );
     }
 }
