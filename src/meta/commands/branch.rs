@@ -4,10 +4,10 @@ use super::{Parsed, Parser};
 use crate::meta::args::{
     at_least, at_most, new_branch_arg, optional_turn, split_args, MetaError, Word,
 };
-use crate::meta::moves::{fork, resolve};
+use crate::meta::moves::{fork, name_is_free, resolve};
 use crate::meta::ops::SessionOps;
 use crate::refs;
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 meta_command! {
     Branch, switched: Branch::fork,
@@ -40,9 +40,7 @@ impl Branch {
         let (name, turn) = (self.name.as_str(), self.turn.as_deref());
         // NAME's form was checked when the line was parsed.
         let store = ops.store()?;
-        if store.branch(name)?.is_some() {
-            bail!("a branch named '{name}' exists already");
-        }
+        name_is_free(&store, name)?;
         ops.ensure_idle(&store)?;
         let current = ops.current_branch(&store);
         let at = resolve(&store, turn.unwrap_or("HEAD"), &current).map_err(|err| {

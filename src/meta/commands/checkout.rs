@@ -3,6 +3,7 @@
 
 use super::{Parsed, Parser};
 use crate::meta::args::{exactly, split_args, Flag, MetaError, Word};
+use crate::meta::moves::branch_exists;
 use crate::meta::ops::{SessionArg, SessionOps};
 use crate::store::Store;
 use anyhow::{bail, Result};
@@ -39,9 +40,7 @@ impl Checkout {
         let (name, code) = (self.branch.as_str(), self.code);
         let store = ops.store()?;
         let current = ops.current_branch(&store);
-        if store.branch(name)?.is_none() {
-            return Err(crate::query::no_branch(&store, name));
-        }
+        branch_exists(&store, name)?;
         if name == current && !code {
             bail!("already on {name}");
         }

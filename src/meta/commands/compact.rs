@@ -3,6 +3,7 @@
 
 use super::{Parsed, Parser};
 use crate::meta::args::{free_text, MetaError};
+use crate::meta::moves::idle_store;
 use crate::meta::ops::{Outcome, SessionOps};
 use crate::model::TurnKind;
 use anyhow::Result;
@@ -48,8 +49,7 @@ impl Compact {
 }
 
 fn compact(ops: &mut dyn SessionOps, focus: &str) -> Result<String> {
-    let store = ops.store()?;
-    ops.ensure_idle(&store)?;
+    idle_store(ops)?;
     let focus = focus.trim();
     let command = if focus.is_empty() {
         "/compact".to_string()

@@ -2,6 +2,7 @@
 
 use super::{Parsed, Parser};
 use crate::meta::args::{exact_words, MetaError, Word};
+use crate::meta::moves::branch_exists;
 use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::{bail, Result};
 
@@ -45,10 +46,7 @@ fn check_deletable(ops: &mut dyn SessionOps, name: &str) -> Result<()> {
     if name == ops.current_branch(&store) {
         bail!("{name} is the current branch; check out another one first");
     }
-    if store.branch(name)?.is_none() {
-        return Err(crate::query::no_branch(&store, name));
-    }
-    Ok(())
+    branch_exists(&store, name)
 }
 
 fn delete(ops: &mut dyn SessionOps, name: &str) -> Result<String> {

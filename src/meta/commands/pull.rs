@@ -2,6 +2,7 @@
 
 use super::{Parsed, Parser};
 use crate::meta::args::{at_most, split_args, MetaError, Word};
+use crate::meta::moves::idle_store;
 use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::{bail, Result};
@@ -44,8 +45,7 @@ impl Pull {
                 None => bail!("no finished job to pull yet (:jobs lists them)"),
             },
         };
-        let store = ops.store()?;
-        ops.ensure_idle(&store)?;
+        idle_store(ops)?;
         let (info, report) = ops.take_job_report(&id)?;
         // The turn's input names the job even when the person left it to the default.
         let typed = match job {

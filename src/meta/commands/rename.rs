@@ -2,6 +2,7 @@
 
 use super::{Parsed, Parser};
 use crate::meta::args::{exact_words, new_branch_arg, MetaError, Word};
+use crate::meta::moves::name_is_free;
 use crate::meta::ops::SessionOps;
 use anyhow::{bail, Result};
 
@@ -34,9 +35,7 @@ impl Rename {
         if store.branch(old)?.is_none() {
             bail!("no branch '{old}'");
         }
-        if store.branch(new)?.is_some() {
-            bail!("a branch named '{new}' exists already");
-        }
+        name_is_free(&store, new)?;
         store.rename_branch(old, new)?;
         ops.branch_renamed(old, new);
         Ok(format!("renamed {old} to {new}"))

@@ -6,7 +6,7 @@ use super::{Parsed, Parser};
 use crate::branch_names::{self, NewBranch};
 use crate::meta::args::MetaError;
 use crate::meta::args::{at_most, err, free_text, optional_turn, split_args, Flag, Lexer};
-use crate::meta::moves::{fork, resolve};
+use crate::meta::moves::{fork, idle_store, resolve};
 use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::Result;
@@ -60,8 +60,7 @@ fn parse(args: &str) -> Result<Parsed, MetaError> {
 
 impl Rewind {
     fn rewind(&self, ops: &mut dyn SessionOps) -> Result<String> {
-        let store = ops.store()?;
-        ops.ensure_idle(&store)?;
+        let store = idle_store(ops)?;
         let current = ops.current_branch(&store);
         let at = resolve(&store, self.turn.as_deref().unwrap_or("HEAD~1"), &current)?;
         let restored = if self.code {

@@ -3,7 +3,7 @@
 
 use super::{Parsed, Parser};
 use crate::meta::args::{at_most, optional_turn, split_args, MetaError, Word};
-use crate::meta::moves::resolve;
+use crate::meta::moves::{idle_store, resolve};
 use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::Result;
@@ -36,8 +36,7 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
 impl SummarizeFromHere {
     /// Since TURN, else since the brief this session started from, else from the start.
     fn summarize(&self, ops: &mut dyn SessionOps) -> Result<String> {
-        let store = ops.store()?;
-        ops.ensure_idle(&store)?;
+        let store = idle_store(ops)?;
         let current = ops.current_branch(&store);
         let since = match &self.turn {
             Some(reference) => {
