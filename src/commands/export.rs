@@ -67,8 +67,11 @@ struct Rule {
     re: Regex,
     mask: Mask,
     /// Extra check on the secret itself (rejects look-alikes such as words).
-    check: fn(&str) -> bool,
+    check: Check,
 }
+
+/// A check on a secret itself, true when it should be masked.
+type Check = fn(&str) -> bool;
 
 fn any(_: &str) -> bool {
     true
@@ -88,7 +91,7 @@ fn real_value(s: &str) -> bool {
 /// The secrets redaction looks for: a pattern, how its match is masked, and a check the
 /// secret itself must pass (one row a kind of secret).
 #[rustfmt::skip]
-const PATTERNS: &[(&str, Mask, fn(&str) -> bool)] = &[
+const PATTERNS: &[(&str, Mask, Check)] = &[
     (r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\z)", Mask::Whole("[REDACTED PRIVATE KEY]"), any),
     (r"\bsk-ant-[A-Za-z0-9_\-]{20,}", Mask::Whole("[REDACTED anthropic key]"), has_digit_and_letter),
     (r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", Mask::Whole("[REDACTED openai key]"), has_digit_and_letter),
