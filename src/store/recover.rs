@@ -25,6 +25,7 @@
 //! is remembered as lost, so the fresh log checks out whole.
 
 use crate::model::{Branch, Turn};
+use crate::transcript::TurnFacts;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
@@ -896,27 +897,8 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
                 let turn = &known[next_known + k];
                 before = Some((turn.id, turn.branch.clone()));
                 next_known += k + 1;
-                // A surviving turn whose end or transcript lines were lost gets them back.
-                let ends_in_transcript = entries
-                    .iter()
-                    .any(|e| e.get("type").and_then(Value::as_str) == Some("assistant"));
                 if let Some(stored) = s.turns.get_mut(&turn.id) {
-                    if stored.ended_at.is_none() && ends_in_transcript {
-                        let stamp = |e: &Value| {
-                            e.get("timestamp")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned)
-                        };
-                        stored.reply = facts.reply.clone();
-                        stored.ended_at = entries
-                            .iter()
-                            .rev()
-                            .find_map(stamp)
-                            .or_else(|| Some(crate::model::now_rfc3339()));
-                        stored.context_tokens = facts.context_tokens;
-                        stored.output_tokens = facts.output_tokens;
-                        stored.interrupted = facts.interrupted;
-                        stored.files = facts.files.clone();
+                    if complete_from(stored, &entries, &facts) {
                         completed += 1;
                     }
                 }
@@ -933,30 +915,12 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
                 (None, Some(t)) => t.branch.clone(),
                 (None, None) => continue,
             };
-            let stamp = |e: &Value| {
-                e.get("timestamp")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
-            let started_at = entries.iter().find_map(stamp).unwrap_or_default();
-            let ended_at = entries.iter().rev().find_map(stamp).unwrap_or_default();
-            let est_tokens = crate::tokens::estimate_tokens(&prompt)
-                + crate::tokens::estimate_tokens(&facts.reply);
             let turn = Turn {
                 id,
                 branch: branch.clone(),
                 parent: before.as_ref().map(|(p, _)| *p),
-                prompt,
-                reply: facts.reply.clone(),
                 session_id: session.clone(),
-                started_at,
-                ended_at: Some(ended_at),
-                context_tokens: facts.context_tokens,
-                output_tokens: facts.output_tokens,
-                est_tokens,
-                interrupted: facts.interrupted,
-                files: facts.files.clone(),
-                ..Turn::default()
+                ..turn_from(prompt, &entries, &facts)
             };
             // The surviving turn after it follows it again.
             if let Some(next) = known.get(next_known) {
@@ -974,6 +938,55 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
         }
     }
     (rebuilt, completed)
+}
+
+/// A transcript line's `timestamp`.
+fn timestamp(entry: &Value) -> Option<String> {
+    entry
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Gives a surviving turn whose end was lost (`stored`) the end its transcript turn
+/// (`entries`, `facts`) shows; true when it did.
+fn complete_from(stored: &mut Turn, entries: &[Value], facts: &TurnFacts) -> bool {
+    let ends_in_transcript = entries
+        .iter()
+        .any(|e| e.get("type").and_then(Value::as_str) == Some("assistant"));
+    if stored.ended_at.is_some() || !ends_in_transcript {
+        return false;
+    }
+    stored.reply = facts.reply.clone();
+    stored.ended_at = entries
+        .iter()
+        .rev()
+        .find_map(timestamp)
+        .or_else(|| Some(crate::model::now_rfc3339()));
+    stored.context_tokens = facts.context_tokens;
+    stored.output_tokens = facts.output_tokens;
+    stored.interrupted = facts.interrupted;
+    stored.files = facts.files.clone();
+    true
+}
+
+/// What a transcript turn (`entries`, `facts`) tells of a lost turn with `prompt`: all but
+/// its id, branch, parent and session.
+fn turn_from(prompt: String, entries: &[Value], facts: &TurnFacts) -> Turn {
+    let est_tokens =
+        crate::tokens::estimate_tokens(&prompt) + crate::tokens::estimate_tokens(&facts.reply);
+    Turn {
+        prompt,
+        reply: facts.reply.clone(),
+        started_at: entries.iter().find_map(timestamp).unwrap_or_default(),
+        ended_at: Some(entries.iter().rev().find_map(timestamp).unwrap_or_default()),
+        context_tokens: facts.context_tokens,
+        output_tokens: facts.output_tokens,
+        est_tokens,
+        interrupted: facts.interrupted,
+        files: facts.files.clone(),
+        ..Turn::default()
+    }
 }
 
 /// Repairs links to records that did not survive, so every branch's lineage reads back.
