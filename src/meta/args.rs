@@ -344,6 +344,14 @@ pub fn exact_words<const N: usize>(
     Ok(p.positionals.try_into().expect("exactly N positionals"))
 }
 
+/// The one optional word of a command without options (`:pull [JOB]`), or the refusal
+/// [`at_most`] gives (`what` is "one JOB").
+pub fn optional_word(cmd: &str, words: Vec<Word>, what: &str) -> Result<Option<String>, MetaError> {
+    let p = split_args(cmd, words, &[])?;
+    at_most(cmd, &p, 1, what)?;
+    Ok(p.positionals.into_iter().next())
+}
+
 /// Exactly the positionals `names` (e.g. ["TURN"]); `example` completes the "needs" message.
 pub fn exactly(cmd: &str, p: &Args, names: &[&str], example: &str) -> Result<(), MetaError> {
     at_least(cmd, p, names, example)?;

@@ -1,7 +1,7 @@
 //! `:pull [JOB]`: sends a finished subagent's final report into this session, once.
 
 use super::{Parsed, Parser};
-use crate::meta::args::{at_most, split_args, MetaError, Word};
+use crate::meta::args::{optional_word, MetaError, Word};
 use crate::meta::moves::idle_store;
 use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
@@ -24,11 +24,8 @@ pub struct Pull {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    at_most(SPEC.name, &p, 1, "one JOB")?;
-    Ok(Box::new(Pull {
-        job: p.positionals.into_iter().next(),
-    }))
+    let job = optional_word(SPEC.name, words, "one JOB")?;
+    Ok(Box::new(Pull { job }))
 }
 
 impl Pull {

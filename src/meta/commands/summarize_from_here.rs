@@ -2,7 +2,7 @@
 //! recorder saves the answer as a brief.
 
 use super::{Parsed, Parser};
-use crate::meta::args::{at_most, optional_turn, split_args, MetaError, Word};
+use crate::meta::args::{optional_turn, optional_word, MetaError, Word};
 use crate::meta::moves::{idle_store, resolve};
 use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
@@ -26,11 +26,9 @@ pub struct SummarizeFromHere {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    at_most(SPEC.name, &p, 1, "one TURN")?;
-    Ok(Box::new(SummarizeFromHere {
-        turn: optional_turn(SPEC.name, p.positionals.first())?,
-    }))
+    let turn = optional_word(SPEC.name, words, "one TURN")?;
+    let turn = optional_turn(SPEC.name, turn.as_ref())?;
+    Ok(Box::new(SummarizeFromHere { turn }))
 }
 
 impl SummarizeFromHere {
