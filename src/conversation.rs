@@ -120,18 +120,18 @@ impl Follower {
     /// first: prompt and command lines, and compaction boundaries (which the walk crosses
     /// through their `logicalParentUuid`). Ends at the chain's root or at a line not in the file.
     pub fn turn_ancestors(&self, index: usize) -> Walk {
-        let mut walk = Walk::default();
-        walk.broken = self.walk_up(index, false, |a| {
-            walk.ancestors.push(a.clone());
-            false
-        });
-        walk
+        self.ancestors(index, false)
     }
 
     /// As [`Follower::turn_ancestors`], but starting with line `index` itself.
     pub fn turn_ancestors_from(&self, index: usize) -> Walk {
+        self.ancestors(index, true)
+    }
+
+    /// Every turn-starting line up the chain from `index` (itself too when `inclusive`).
+    fn ancestors(&self, index: usize, inclusive: bool) -> Walk {
         let mut walk = Walk::default();
-        walk.broken = self.walk_up(index, true, |a| {
+        walk.broken = self.walk_up(index, inclusive, |a| {
             walk.ancestors.push(a.clone());
             false
         });

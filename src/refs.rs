@@ -404,30 +404,22 @@ mod tests {
         assert_eq!(resolve("foo~2", "main"), Ok(1));
         assert_eq!(resolve("main", "foo"), Ok(3));
 
-        assert_eq!(resolve("42", "main"), Err("no turn #42".into()));
-        assert_eq!(
-            resolve("fo", "main"),
-            Err("no turn or branch 'fo' (did you mean 'foo'?)".into())
-        );
-        assert_eq!(
-            resolve("qqqqqq", "main"),
-            Err("no turn or branch 'qqqqqq'".into())
-        );
-        assert_eq!(
-            resolve("qqqqqq~1", "main"),
-            Err("no branch 'qqqqqq'".into())
-        );
-        assert_eq!(
-            resolve("HEAD~5", "main"),
-            Err("HEAD~5 goes past the first turn of main".into())
-        );
-        assert_eq!(
-            resolve("foo~3", "main"),
-            Err("foo~3 goes past the first turn of foo".into())
-        );
-        assert_eq!(
-            resolve("empty", "main"),
-            Err("branch 'empty' has no turns yet".into())
-        );
+        #[rustfmt::skip]
+        let refused = [
+            ("42", "main", "no turn #42"),
+            ("fo", "main", "no turn or branch 'fo' (did you mean 'foo'?)"),
+            ("qqqqqq", "main", "no turn or branch 'qqqqqq'"),
+            ("qqqqqq~1", "main", "no branch 'qqqqqq'"),
+            ("HEAD~5", "main", "HEAD~5 goes past the first turn of main"),
+            ("foo~3", "main", "foo~3 goes past the first turn of foo"),
+            ("empty", "main", "branch 'empty' has no turns yet"),
+        ];
+        for (reference, current, want) in refused {
+            assert_eq!(
+                resolve(reference, current),
+                Err(want.to_string()),
+                "{reference}"
+            );
+        }
     }
 }

@@ -683,16 +683,8 @@ pub fn facts_of(slice: &[Line]) -> TurnFacts {
         facts.prompt = prompt_text(first).or_else(|| command_text(first));
     }
     facts.interrupted = turn.iter().any(is_interrupt_marker);
-    facts.origin = turn
-        .iter()
-        .filter(|l| l.kind == LineKind::User)
-        .find_map(|l| l.raw.get("turnOrigin").and_then(Value::as_str))
-        .map(str::to_owned);
-    facts.prompt_id = turn
-        .iter()
-        .filter(|l| l.kind == LineKind::User)
-        .find_map(|l| l.raw.get("promptId").and_then(Value::as_str))
-        .map(str::to_owned);
+    facts.origin = user_field(turn, "turnOrigin");
+    facts.prompt_id = user_field(turn, "promptId");
 
     let mut order: Vec<String> = Vec::new();
     let mut messages: HashMap<String, Message> = HashMap::new();
@@ -737,16 +729,8 @@ pub fn facts_of(slice: &[Line]) -> TurnFacts {
         facts.context_tokens = last.usage.map_or(0, |u| u.context_tokens());
         facts.model = last.model.clone();
     }
-    // A compaction after the last API call: the context is what the compaction left.
-    if let Some((b, post)) = slice.iter().enumerate().rev().find_map(|(i, l)| {
-        l.is_compact_boundary()
-            .then(|| l.raw.get("compactMetadata")?.get("postTokens")?.as_u64())
-            .flatten()
-            .map(|post| (i, post))
-    }) {
-        if last_context_line.is_none_or(|a| b > a) {
-            facts.context_tokens = post;
-        }
+    if let Some(post) = compacted_after(slice, last_context_line) {
+        facts.context_tokens = post;
     }
     if let Some(last) = in_order()
         .rev()
@@ -755,6 +739,26 @@ pub fn facts_of(slice: &[Line]) -> TurnFacts {
         facts.reply = last.text.join("\n").trim().to_owned();
     }
     facts
+}
+
+/// The string field `key` of the turn's first user line that has it.
+fn user_field(turn: &[Line], key: &str) -> Option<String> {
+    turn.iter()
+        .filter(|l| l.kind == LineKind::User)
+        .find_map(|l| l.raw.get(key).and_then(Value::as_str))
+        .map(str::to_owned)
+}
+
+/// A compaction after the last API call (`last_context_line`, an index in `slice`): the
+/// context is what the compaction left, its `postTokens`.
+fn compacted_after(slice: &[Line], last_context_line: Option<usize>) -> Option<u64> {
+    let (b, post) = slice.iter().enumerate().rev().find_map(|(i, l)| {
+        l.is_compact_boundary()
+            .then(|| l.raw.get("compactMetadata")?.get("postTokens")?.as_u64())
+            .flatten()
+            .map(|post| (i, post))
+    })?;
+    last_context_line.is_none_or(|a| b > a).then_some(post)
 }
 
 /// The file a `tool_use` block writes or edits, if any.

@@ -55,6 +55,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 // Redaction
 
 /// How a pattern's match is masked.
+#[derive(Clone, Copy)]
 enum Mask {
     /// Replace the whole match.
     Whole(&'static str),
@@ -66,8 +67,11 @@ struct Rule {
     re: Regex,
     mask: Mask,
     /// Extra check on the secret itself (rejects look-alikes such as words).
-    check: fn(&str) -> bool,
+    check: Check,
 }
+
+/// A check on a secret itself, true when it should be masked.
+type Check = fn(&str) -> bool;
 
 fn any(_: &str) -> bool {
     true
@@ -84,73 +88,36 @@ fn real_value(s: &str) -> bool {
     !v.is_empty() && !v.contains("[REDACTED") && !v.starts_with("${") && !v.starts_with('$')
 }
 
+/// The secrets redaction looks for: a pattern, how its match is masked, and a check the
+/// secret itself must pass (one row a kind of secret).
+#[rustfmt::skip]
+const PATTERNS: &[(&str, Mask, Check)] = &[
+    (r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\z)", Mask::Whole("[REDACTED PRIVATE KEY]"), any),
+    (r"\bsk-ant-[A-Za-z0-9_\-]{20,}", Mask::Whole("[REDACTED anthropic key]"), has_digit_and_letter),
+    (r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", Mask::Whole("[REDACTED openai key]"), has_digit_and_letter),
+    (r"\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}\b", Mask::Whole("[REDACTED github token]"), any),
+    (r"\bgithub_pat_[A-Za-z0-9_]{22,}", Mask::Whole("[REDACTED github token]"), any),
+    (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", Mask::Whole("[REDACTED aws key id]"), any),
+    (r#"(?i)(aws_secret_access_key["']?\s*[=:]\s*["']?)([A-Za-z0-9/+=]{40})"#, Mask::Value("[REDACTED aws secret]"), any),
+    (r"\bxox[abprs]-[A-Za-z0-9\-]{10,}", Mask::Whole("[REDACTED slack token]"), has_digit_and_letter),
+    (r"\bAIza[0-9A-Za-z_\-]{35}", Mask::Whole("[REDACTED google key]"), any),
+    (r"(?i)(\bbearer\s+)([A-Za-z0-9._~+/=\-]{16,})", Mask::Value("[REDACTED token]"), has_digit_and_letter),
+    // .env-style assignments (`NAME=value`, `NAME: value`); the name is checked by
+    // `secret_name`.
+    (r"(?m)^([ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t]*[=:][ \t]*)([^\s#].*?)[ \t]*$", Mask::Value("[REDACTED]"), real_value),
+];
+
 fn rules() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
     RULES.get_or_init(|| {
-        let rule = |re: &str, mask: Mask, check: fn(&str) -> bool| Rule {
-            re: Regex::new(re).expect("redaction patterns compile"),
-            mask,
-            check,
-        };
-        vec![
-            rule(
-                r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\z)",
-                Mask::Whole("[REDACTED PRIVATE KEY]"),
-                any,
-            ),
-            rule(
-                r"\bsk-ant-[A-Za-z0-9_\-]{20,}",
-                Mask::Whole("[REDACTED anthropic key]"),
-                has_digit_and_letter,
-            ),
-            rule(
-                r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
-                Mask::Whole("[REDACTED openai key]"),
-                has_digit_and_letter,
-            ),
-            rule(
-                r"\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}\b",
-                Mask::Whole("[REDACTED github token]"),
-                any,
-            ),
-            rule(
-                r"\bgithub_pat_[A-Za-z0-9_]{22,}",
-                Mask::Whole("[REDACTED github token]"),
-                any,
-            ),
-            rule(
-                r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-                Mask::Whole("[REDACTED aws key id]"),
-                any,
-            ),
-            rule(
-                r#"(?i)(aws_secret_access_key["']?\s*[=:]\s*["']?)([A-Za-z0-9/+=]{40})"#,
-                Mask::Value("[REDACTED aws secret]"),
-                any,
-            ),
-            rule(
-                r"\bxox[abprs]-[A-Za-z0-9\-]{10,}",
-                Mask::Whole("[REDACTED slack token]"),
-                has_digit_and_letter,
-            ),
-            rule(
-                r"\bAIza[0-9A-Za-z_\-]{35}",
-                Mask::Whole("[REDACTED google key]"),
-                any,
-            ),
-            rule(
-                r"(?i)(\bbearer\s+)([A-Za-z0-9._~+/=\-]{16,})",
-                Mask::Value("[REDACTED token]"),
-                has_digit_and_letter,
-            ),
-            // .env-style assignments (`NAME=value`, `NAME: value`); the name is checked by
-            // `secret_name`.
-            rule(
-                r"(?m)^([ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t]*[=:][ \t]*)([^\s#].*?)[ \t]*$",
-                Mask::Value("[REDACTED]"),
-                real_value,
-            ),
-        ]
+        PATTERNS
+            .iter()
+            .map(|&(re, mask, check)| Rule {
+                re: Regex::new(re).expect("redaction patterns compile"),
+                mask,
+                check,
+            })
+            .collect()
     })
 }
 

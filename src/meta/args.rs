@@ -172,6 +172,21 @@ pub struct Flag {
     pub value: Option<&'static str>,
 }
 
+impl Flag {
+    /// An option that takes a value (`what` names it in "needs …" errors).
+    pub const fn valued(names: &'static [&'static str], what: &'static str) -> Flag {
+        Flag {
+            names,
+            value: Some(what),
+        }
+    }
+
+    /// An option without a value.
+    pub const fn switch(names: &'static [&'static str]) -> Flag {
+        Flag { names, value: None }
+    }
+}
+
 const HELP_FLAG: Flag = Flag {
     names: &["--help", "-h"],
     value: None,
@@ -303,8 +318,8 @@ pub fn at_most(cmd: &str, p: &Args, max: usize, what: &str) -> Result<(), MetaEr
     }
 }
 
-/// Exactly the positionals `names` (e.g. ["TURN"]); `example` completes the "needs" message.
-pub fn exactly(cmd: &str, p: &Args, names: &[&str], example: &str) -> Result<(), MetaError> {
+/// At least the positionals `names` (e.g. ["NAME"]); `example` completes the "needs" message.
+pub fn at_least(cmd: &str, p: &Args, names: &[&str], example: &str) -> Result<(), MetaError> {
     let n = p.positionals.len();
     if n < names.len() {
         let missing = match &names[n..] {
@@ -313,7 +328,34 @@ pub fn exactly(cmd: &str, p: &Args, names: &[&str], example: &str) -> Result<(),
         };
         return Err(err(format!(":{cmd} needs {missing} (e.g. {example})")));
     }
-    if n > names.len() {
+    Ok(())
+}
+
+/// The words of a command without options that takes exactly the positionals `names`
+/// (`:kill JOB`, `:diff A B`), or the refusal [`exactly`] gives.
+pub fn exact_words<const N: usize>(
+    cmd: &str,
+    words: Vec<Word>,
+    names: [&str; N],
+    example: &str,
+) -> Result<[String; N], MetaError> {
+    let p = split_args(cmd, words, &[])?;
+    exactly(cmd, &p, &names, example)?;
+    Ok(p.positionals.try_into().expect("exactly N positionals"))
+}
+
+/// The one optional word of a command without options (`:pull [JOB]`), or the refusal
+/// [`at_most`] gives (`what` is "one JOB").
+pub fn optional_word(cmd: &str, words: Vec<Word>, what: &str) -> Result<Option<String>, MetaError> {
+    let p = split_args(cmd, words, &[])?;
+    at_most(cmd, &p, 1, what)?;
+    Ok(p.positionals.into_iter().next())
+}
+
+/// Exactly the positionals `names` (e.g. ["TURN"]); `example` completes the "needs" message.
+pub fn exactly(cmd: &str, p: &Args, names: &[&str], example: &str) -> Result<(), MetaError> {
+    at_least(cmd, p, names, example)?;
+    if p.positionals.len() > names.len() {
         let what = match names {
             [one] => format!("one {one}"),
             more => more.join(" and "),

@@ -172,6 +172,30 @@ impl FakeOps {
         }
     }
 
+    /// What `line` showed as text; panics on any other outcome.
+    pub fn text(&mut self, line: &str) -> String {
+        match self.run(line) {
+            Outcome::Text(text) => text,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    /// The one-line error `line` gave; panics on any other outcome.
+    pub fn error(&mut self, line: &str) -> String {
+        match self.run(line) {
+            Outcome::Error(message) => message,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    /// What `line` said after switching the conversation; panics on any other outcome.
+    pub fn switched(&mut self, line: &str) -> String {
+        match self.run(line) {
+            Outcome::Switched(message) => message,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
     /// The prompts sent, with their kind and input.
     pub fn prompts(&self) -> Vec<(String, TurnKind, Option<String>)> {
         self.calls

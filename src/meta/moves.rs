@@ -8,11 +8,35 @@ use crate::model::{now_rfc3339, Branch, Turn, TurnKind};
 use crate::refs;
 use crate::store::Store;
 use anyhow::Result;
+use std::sync::Arc;
 
 /// The turn `reference` names, HEAD meaning the head of `current`.
 pub fn resolve(store: &Store, reference: &str, current: &str) -> Result<Turn> {
     let parsed = refs::parse_turn_ref(reference).map_err(|e| anyhow::anyhow!("{e}"))?;
     refs::resolve_turn_ref(store, &parsed, current)
+}
+
+/// The turn log, once Claude is idle (every move waits for the turn in flight to end).
+pub fn idle_store(ops: &mut dyn SessionOps) -> Result<Arc<Store>> {
+    let store = ops.store()?;
+    ops.ensure_idle(&store)?;
+    Ok(store)
+}
+
+/// Refuses `name` for a new branch when a branch has it already.
+pub fn name_is_free(store: &Store, name: &str) -> Result<()> {
+    if store.branch(name)?.is_some() {
+        anyhow::bail!("a branch named '{name}' exists already");
+    }
+    Ok(())
+}
+
+/// Refuses a branch that does not exist, naming a near one when there is one.
+pub fn branch_exists(store: &Store, name: &str) -> Result<()> {
+    if store.branch(name)?.is_none() {
+        return Err(crate::query::no_branch(store, name));
+    }
+    Ok(())
 }
 
 /// Forks after `at` into a new branch `name` (its conversation rebuilt from the turn log) and
@@ -40,8 +64,7 @@ pub fn fresh_session(
     new: NewBranch<'_>,
     first: Option<FirstPrompt>,
 ) -> Result<String> {
-    let store = ops.store()?;
-    ops.ensure_idle(&store)?;
+    let store = idle_store(ops)?;
     let name = branch_names::free(&store, new)?;
     let session_id = ops.new_session_id();
     ops.plan_branch(&session_id, &name, None);

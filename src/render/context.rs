@@ -277,6 +277,11 @@ mod tests {
     use crate::query::context::measure;
     use crate::render::test_support::{now, PLAIN};
 
+    /// Asserts that `text`, its lines joined, says `part`.
+    fn says(text: &str, part: &str) {
+        assert!(flat(text).contains(part), "{text}");
+    }
+
     /// Measures `turns` and renders the result.
     fn render_context(
         turns: &[Turn],
@@ -352,44 +357,35 @@ mod tests {
             head[2],
             "rot zone from 300k (30% of the window): well below it, 260k to go"
         );
-        assert!(flat(&text).contains("keep going"), "{text}");
-        assert!(flat(&text).contains(":subagent"), "{text}");
+        says(&text, "keep going");
+        says(&text, ":subagent");
         assert!(!flat(&text).contains(":summarize-from-here"), "{text}");
     }
 
     #[test]
     fn approaching_the_zone_suggests_compact_or_summary() {
         let text = in_1m(&[100_000, 150_000, 180_000]);
-        assert!(flat(&text).contains("approaching it, 120k left"), "{text}");
+        says(&text, "approaching it, 120k left");
         assert!(
             flat(&text).contains("`:compact FOCUS`")
                 && flat(&text).contains("`:summarize-from-here`"),
             "{text}"
         );
         let below = in_1m(&[100_000, 179_000]);
-        assert!(flat(&below).contains("well below it"), "{below}");
+        says(&below, "well below it");
     }
 
     #[test]
     fn inside_the_zone_suggests_a_handoff_or_a_rewind() {
         let text = in_1m(&[100_000, 150_000, 320_000]);
-        assert!(
-            flat(&text).contains("inside it, 20k past its start"),
-            "{text}"
-        );
-        assert!(
-            flat(&text).contains("`:summarize-from-here` then `:brief`"),
-            "{text}"
-        );
+        says(&text, "inside it, 20k past its start");
+        says(&text, "`:summarize-from-here` then `:brief`");
         // #3 added 170k: the largest, and more than a quarter of the context.
-        assert!(
-            flat(&text).contains("#3 (+170k) was a detour, `:rewind 2` forks just before it"),
-            "{text}"
+        says(
+            &text,
+            "#3 (+170k) was a detour, `:rewind 2` forks just before it",
         );
-        assert!(
-            flat(&text).contains("#3 alone added 170k (53% of the context)"),
-            "{text}"
-        );
+        says(&text, "#3 alone added 170k (53% of the context)");
     }
 
     #[test]
@@ -398,14 +394,8 @@ mod tests {
         let at = in_1m(&[75_000, 100_000]);
         assert!(!flat(&at).contains("alone added"), "{at}");
         let over = in_1m(&[74_000, 100_000]);
-        assert!(
-            flat(&over).contains("#2 alone added 26k (26% of the context)"),
-            "{over}"
-        );
-        assert!(
-            flat(&over).contains("`:rewind 1` forks just before it"),
-            "{over}"
-        );
+        says(&over, "#2 alone added 26k (26% of the context)");
+        says(&over, "`:rewind 1` forks just before it");
         // The first turn (Claude's setup included) is never a detour candidate.
         let first = in_1m(&[100_000]);
         assert!(
@@ -463,10 +453,7 @@ mod tests {
             text.contains("the window ends before the rot zone (300k): 180k left in it"),
             "{text}"
         );
-        assert!(
-            flat(&text).contains("well below the window's end (180k to go)"),
-            "{text}"
-        );
+        says(&text, "well below the window's end (180k to go)");
         assert!(text.contains("\n[██████░"), "{text}");
         assert!(!text.contains('│'), "{text}");
     }
@@ -485,10 +472,7 @@ mod tests {
             near.contains("the window ends before the rot zone (300k): nearly full, 15k left"),
             "{near}"
         );
-        assert!(
-            flat(&near).contains("approaching the window's end (15k left)"),
-            "{near}"
-        );
+        says(&near, "approaching the window's end (15k left)");
         let full = render_context(
             &turns(&[100_000, 200_000]),
             200_000,
@@ -498,7 +482,7 @@ mod tests {
             now(),
         );
         assert!(full.contains("(300k): it is full"), "{full}");
-        assert!(flat(&full).contains("the window is full"), "{full}");
+        says(&full, "the window is full");
         for text in [&near, &full] {
             assert!(!text.contains("past") && !text.contains("to go"), "{text}");
         }

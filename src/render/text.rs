@@ -155,47 +155,26 @@ mod tests {
 
     #[test]
     fn a_turn_is_tagged_by_what_sent_it() {
-        let tag = |kind, input| turn_tag(&sent(kind, input, "p"));
-        assert_eq!(tag(TurnKind::Prompt, None), None);
-        assert_eq!(tag(TurnKind::Prompt, Some("log")), None);
-        assert_eq!(
-            tag(TurnKind::Summary, Some("summarize-from-here 4")).as_deref(),
-            Some("[summary]")
-        );
-        assert_eq!(
-            tag(TurnKind::Brief, Some("brief summary-12")).as_deref(),
-            Some("[brief summary-12]")
-        );
-        assert_eq!(
-            tag(TurnKind::Brief, Some(":brief summary-12")).as_deref(),
-            Some("[brief summary-12]")
-        );
-        assert_eq!(
-            tag(TurnKind::Brief, Some("brief -e")).as_deref(),
-            Some("[brief]")
-        );
-        assert_eq!(
-            tag(TurnKind::Subagent, Some("pull 1")).as_deref(),
-            Some("[pull #1]")
-        );
-        assert_eq!(
-            tag(TurnKind::Subagent, Some("pull #3")).as_deref(),
-            Some("[pull #3]")
-        );
-        assert_eq!(
-            tag(TurnKind::Subagent, Some("pull")).as_deref(),
-            Some("[pull]")
-        );
-        // A subagent's own turns: their input is the task, not a command.
-        assert_eq!(
-            tag(TurnKind::Subagent, Some("find the bug in the parser")).as_deref(),
-            Some("[subagent]")
-        );
-        assert_eq!(
-            tag(TurnKind::Compact, Some("compact x")).as_deref(),
-            Some("[compact]")
-        );
-        assert_eq!(tag(TurnKind::Replay, None).as_deref(), Some("[replay]"));
+        #[rustfmt::skip]
+        let cases = [
+            (TurnKind::Prompt, None, None),
+            (TurnKind::Prompt, Some("log"), None),
+            (TurnKind::Summary, Some("summarize-from-here 4"), Some("[summary]")),
+            (TurnKind::Brief, Some("brief summary-12"), Some("[brief summary-12]")),
+            (TurnKind::Brief, Some(":brief summary-12"), Some("[brief summary-12]")),
+            (TurnKind::Brief, Some("brief -e"), Some("[brief]")),
+            (TurnKind::Subagent, Some("pull 1"), Some("[pull #1]")),
+            (TurnKind::Subagent, Some("pull #3"), Some("[pull #3]")),
+            (TurnKind::Subagent, Some("pull"), Some("[pull]")),
+            // A subagent's own turns: their input is the task, not a command.
+            (TurnKind::Subagent, Some("find the bug in the parser"), Some("[subagent]")),
+            (TurnKind::Compact, Some("compact x"), Some("[compact]")),
+            (TurnKind::Replay, None, Some("[replay]")),
+        ];
+        for (kind, input, want) in cases {
+            let tag = turn_tag(&sent(kind, input, "p"));
+            assert_eq!(tag.as_deref(), want, "{kind:?} {input:?}");
+        }
     }
 
     #[test]

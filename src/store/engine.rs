@@ -768,25 +768,43 @@ impl Engine {
         self.flush_now()
     }
 
-    fn delete_branch(&self, name: &str, forget_imports: bool) -> Res<u64> {
-        let _guard = self.lock_writes();
-        let branch = self.branch(name)?.ok_or_else(|| self.no_branch(name))?;
-        // Turns another branch's conversation passes through are kept.
-        let mut needed = std::collections::HashSet::new();
-        let others: Vec<Branch> = self
-            .branches()?
-            .into_iter()
-            .filter(|b| b.name != name)
-            .collect();
-        for other in &others {
-            let mut next = other.head;
+    /// Every turn the conversations of `branches` pass through, from their heads back.
+    fn turns_reached(&self, branches: &[Branch]) -> Res<std::collections::HashSet<u64>> {
+        let mut reached = std::collections::HashSet::new();
+        for branch in branches {
+            let mut next = branch.head;
             while let Some(id) = next {
-                if !needed.insert(id) {
+                if !reached.insert(id) {
                     break;
                 }
                 next = self.turn(id)?.and_then(|t| t.parent).filter(|p| *p < id);
             }
         }
+        Ok(reached)
+    }
+
+    /// The import keys naming any of the turns `ids`.
+    fn imports_of(&self, ids: &std::collections::HashSet<u64>) -> Res<Vec<sled::IVec>> {
+        let mut keys = Vec::new();
+        for item in self.imports.iter() {
+            let (k, v) = item.map_err(|e| self.sled(e))?;
+            if id_of(&v).is_some_and(|id| ids.contains(&id)) {
+                keys.push(k);
+            }
+        }
+        Ok(keys)
+    }
+
+    fn delete_branch(&self, name: &str, forget_imports: bool) -> Res<u64> {
+        let _guard = self.lock_writes();
+        let branch = self.branch(name)?.ok_or_else(|| self.no_branch(name))?;
+        let others: Vec<Branch> = self
+            .branches()?
+            .into_iter()
+            .filter(|b| b.name != name)
+            .collect();
+        // Turns another branch's conversation passes through are kept.
+        let needed = self.turns_reached(&others)?;
         let mut doomed = Vec::new();
         let deleted_at = crate::model::now_rfc3339();
         for item in self.turns.iter() {
@@ -803,18 +821,12 @@ impl Engine {
                 doomed.push((k, Self::encode(&tombstone)));
             }
         }
-        // The import keys naming the doomed turns, when they are to be forgotten.
-        let mut forgotten = Vec::new();
-        if forget_imports {
-            let doomed_ids: std::collections::HashSet<u64> =
-                doomed.iter().filter_map(|(k, _)| id_of(k)).collect();
-            for item in self.imports.iter() {
-                let (k, v) = item.map_err(|e| self.sled(e))?;
-                if id_of(&v).is_some_and(|id| doomed_ids.contains(&id)) {
-                    forgotten.push(k);
-                }
-            }
-        }
+        let forgotten = if forget_imports {
+            let doomed_ids = doomed.iter().filter_map(|(k, _)| id_of(k)).collect();
+            self.imports_of(&doomed_ids)?
+        } else {
+            Vec::new()
+        };
         let children: Vec<(String, Vec<u8>)> = others
             .into_iter()
             .filter(|b| b.parent_branch.as_deref() == Some(name))

@@ -25,6 +25,7 @@
 //! is remembered as lost, so the fresh log checks out whole.
 
 use crate::model::{Branch, Turn};
+use crate::transcript::TurnFacts;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
@@ -190,40 +191,8 @@ pub fn recover_with_transcripts(
         bail!("there is no turn log at {} to recover", db.display());
     }
     ensure_unlocked(&db, UNLOCK_WAIT)?;
-    let damaged = aside_name(store_dir);
-    std::fs::rename(&db, &damaged).with_context(|| {
-        format!(
-            "cannot move the damaged turn log {} aside to {}",
-            db.display(),
-            damaged.display()
-        )
-    })?;
-    restrict(&damaged);
-
-    // sled may rewrite what it opens; work on a scratch copy so the kept copy stays as it was.
-    let scratch = tempfile::Builder::new()
-        .prefix(".recover-")
-        .tempdir_in(store_dir)
-        .context("cannot make a scratch directory for the recovery")?;
-    let copy = scratch.path().join("db");
-    copy_dir(&damaged, &copy).context("cannot copy the damaged turn log for reading")?;
-
-    let mut beyond = 0;
-    let (mut salvage, method, open_error) = match open_copy(&copy) {
-        Ok(db) => {
-            let mut salvage = read_with_sled(&db);
-            drop(db);
-            // sled stops at the first damaged part of its log; records written after it may
-            // still be in the files.
-            let mut raw = scan_raw(&damaged);
-            // A turn deleted on purpose may still be in the files: it stays deleted.
-            raw.turns.retain(|id, _| !salvage.deleted.contains_key(id));
-            beyond = merge_newer(&mut salvage, raw);
-            (salvage, Method::Sled, None)
-        }
-        Err(e) => (scan_raw(&damaged), Method::RawScan, Some(e)),
-    };
-    drop(scratch);
+    let damaged = move_aside(store_dir, &db)?;
+    let (mut salvage, method, open_error, beyond) = salvage_from(store_dir, &damaged)?;
 
     let mut report = RecoveryReport {
         damaged_copy: damaged,
@@ -249,33 +218,12 @@ pub fn recover_with_transcripts(
         (report.rebuilt, report.completed) = rebuild_from_transcripts(&mut salvage, &missing, dir);
     }
     report.unrecovered = missing_ids(&salvage);
-    let now = crate::model::now_rfc3339();
-    for id in &report.unrecovered {
-        let tombstone = super::engine::Tombstone {
-            branch: String::new(),
-            session_id: String::new(),
-            prompt_uuid: None,
-            deleted_at: now.clone(),
-            lost: true,
-        };
-        salvage
-            .deleted
-            .insert(*id, serde_json::to_vec(&tombstone).unwrap_or_default());
-    }
+    remember_lost(&mut salvage, &report.unrecovered);
     make_consistent(&mut salvage, &mut report);
     write_fresh(&db, &salvage).context("cannot write the fresh turn log")?;
     restrict(&db);
 
-    report.turns = salvage.turns.len();
-    report.finished_turns = salvage
-        .turns
-        .values()
-        .filter(|t| t.ended_at.is_some())
-        .count();
-    report.branches = salvage.branches.len();
-    report.entries = salvage.entries.len();
-    report.meta = salvage.meta.len();
-    report.turn_ids = salvage.turns.keys().copied().collect();
+    count_kept(&mut report, &salvage);
 
     // Prove the fresh store opens and reads back everything written.
     let store = super::Store::open(store_dir).context("the fresh turn log does not open")?;
@@ -287,6 +235,81 @@ pub fn recover_with_transcripts(
         );
     }
     Ok(report)
+}
+
+/// Moves the damaged database `db` aside (kept as it was, owner-only); where it went.
+fn move_aside(store_dir: &Path, db: &Path) -> Result<PathBuf> {
+    let damaged = aside_name(store_dir);
+    std::fs::rename(db, &damaged).with_context(|| {
+        format!(
+            "cannot move the damaged turn log {} aside to {}",
+            db.display(),
+            damaged.display()
+        )
+    })?;
+    restrict(&damaged);
+    Ok(damaged)
+}
+
+/// What can be read of the `damaged` database: through sled when a copy of it opens (plus
+/// the records after the damage that sled stops at), else by scanning its files. Also how,
+/// why sled could not open it, and how many records came from beyond the damage.
+fn salvage_from(
+    store_dir: &Path,
+    damaged: &Path,
+) -> Result<(Salvage, Method, Option<String>, usize)> {
+    // sled may rewrite what it opens; work on a scratch copy so the kept copy stays as it was.
+    let scratch = tempfile::Builder::new()
+        .prefix(".recover-")
+        .tempdir_in(store_dir)
+        .context("cannot make a scratch directory for the recovery")?;
+    let copy = scratch.path().join("db");
+    copy_dir(damaged, &copy).context("cannot copy the damaged turn log for reading")?;
+    Ok(match open_copy(&copy) {
+        Ok(db) => {
+            let mut salvage = read_with_sled(&db);
+            drop(db);
+            // sled stops at the first damaged part of its log; records written after it may
+            // still be in the files.
+            let mut raw = scan_raw(damaged);
+            // A turn deleted on purpose may still be in the files: it stays deleted.
+            raw.turns.retain(|id, _| !salvage.deleted.contains_key(id));
+            let beyond = merge_newer(&mut salvage, raw);
+            (salvage, Method::Sled, None, beyond)
+        }
+        Err(e) => (scan_raw(damaged), Method::RawScan, Some(e), 0),
+    })
+}
+
+/// Remembers the turns `ids`, found nowhere, as lost, so the fresh log checks out whole.
+fn remember_lost(salvage: &mut Salvage, ids: &[u64]) {
+    let now = crate::model::now_rfc3339();
+    for id in ids {
+        let tombstone = super::engine::Tombstone {
+            branch: String::new(),
+            session_id: String::new(),
+            prompt_uuid: None,
+            deleted_at: now.clone(),
+            lost: true,
+        };
+        salvage
+            .deleted
+            .insert(*id, serde_json::to_vec(&tombstone).unwrap_or_default());
+    }
+}
+
+/// The counts of what the fresh log holds, into `report`.
+fn count_kept(report: &mut RecoveryReport, salvage: &Salvage) {
+    report.turns = salvage.turns.len();
+    report.finished_turns = salvage
+        .turns
+        .values()
+        .filter(|t| t.ended_at.is_some())
+        .count();
+    report.branches = salvage.branches.len();
+    report.entries = salvage.entries.len();
+    report.meta = salvage.meta.len();
+    report.turn_ids = salvage.turns.keys().copied().collect();
 }
 
 /// Fails when a process (ccx) holds the database lock that sled takes on `db/db`.
@@ -453,109 +476,113 @@ fn open_tree(db: &sled::Db, name: &str, skipped: &mut usize) -> Option<sled::Tre
 
 fn read_with_sled(db: &sled::Db) -> Salvage {
     let mut s = Salvage::default();
+    read_turns(db, &mut s);
     let skipped = &mut s.skipped;
-
-    if let Some(tree) = open_tree(db, "turns", skipped) {
-        let mut records = walk(&tree, skipped);
-        // Look every id up directly too: a broken node can end a walk early.
-        let last_seen = records
-            .iter()
-            .filter_map(|(k, _)| id_of(k))
-            .max()
-            .unwrap_or(0);
-        let last_key = guarded(|| tree.last())
-            .ok()
-            .and_then(|r| r.ok())
-            .flatten()
-            .and_then(|(k, _)| id_of(&k))
-            .unwrap_or(0);
-        let top = last_seen.max(last_key).saturating_add(PROBE_PAST_LAST);
-        let seen: BTreeSet<u64> = records.iter().filter_map(|(k, _)| id_of(k)).collect();
-        for id in 1..=top {
-            if seen.contains(&id) {
-                continue;
-            }
-            if let Ok(Ok(Some(v))) = guarded(|| tree.get(id.to_be_bytes())) {
-                records.push((id.to_be_bytes().to_vec(), v.to_vec()));
-            }
+    each_record(db, "branches", skipped, |k, v| {
+        match serde_json::from_slice::<Branch>(&v) {
+            Ok(b) if b.name.as_bytes() == k.as_slice() => s.branches.insert(b.name.clone(), b),
+            _ => return false,
+        };
+        true
+    });
+    each_record(db, "entries", skipped, |k, v| {
+        match (id_of(&k), serde_json::from_slice::<Vec<Value>>(&v)) {
+            (Some(id), Ok(entries)) => s.entries.insert(id, entries),
+            _ => return false,
+        };
+        true
+    });
+    each_record(db, "meta", skipped, |k, v| {
+        match (String::from_utf8(k), serde_json::from_slice::<Value>(&v)) {
+            (Ok(key), Ok(value)) => s.meta.insert(key, value),
+            _ => return false,
+        };
+        true
+    });
+    each_record(db, "imports", skipped, |k, v| {
+        match id_of(&v) {
+            Some(id) if k.contains(&0) => s.imports.insert(k, id),
+            _ => return false,
+        };
+        true
+    });
+    each_record(db, "deleted", skipped, |k, v| {
+        match id_of(&k) {
+            Some(id) => s.deleted.insert(id, v),
+            None => return false,
+        };
+        true
+    });
+    each_record(db, "tokens", skipped, |_, v| {
+        if let Some(id) = id_of(&v) {
+            s.token_high = s.token_high.max(id);
         }
-        for (k, v) in records {
-            match (id_of(&k), serde_json::from_slice::<Turn>(&v)) {
-                (Some(id), Ok(turn)) if turn.id == id && id > 0 => {
-                    s.turns.insert(id, turn);
-                }
-                _ => *skipped += 1,
-            }
-        }
-    }
-    if let Some(tree) = open_tree(db, "branches", skipped) {
-        for (k, v) in walk(&tree, skipped) {
-            match serde_json::from_slice::<Branch>(&v) {
-                Ok(b) if b.name.as_bytes() == k.as_slice() => {
-                    s.branches.insert(b.name.clone(), b);
-                }
-                _ => *skipped += 1,
-            }
-        }
-    }
-    if let Some(tree) = open_tree(db, "entries", skipped) {
-        for (k, v) in walk(&tree, skipped) {
-            match (id_of(&k), serde_json::from_slice::<Vec<Value>>(&v)) {
-                (Some(id), Ok(entries)) => {
-                    s.entries.insert(id, entries);
-                }
-                _ => *skipped += 1,
-            }
-        }
-    }
-    if let Some(tree) = open_tree(db, "meta", skipped) {
-        for (k, v) in walk(&tree, skipped) {
-            match (String::from_utf8(k), serde_json::from_slice::<Value>(&v)) {
-                (Ok(key), Ok(value)) => {
-                    s.meta.insert(key, value);
-                }
-                _ => *skipped += 1,
-            }
-        }
-    }
-    if let Some(tree) = open_tree(db, "imports", skipped) {
-        for (k, v) in walk(&tree, skipped) {
-            match id_of(&v) {
-                Some(id) if k.contains(&0) => {
-                    s.imports.insert(k, id);
-                }
-                _ => *skipped += 1,
-            }
-        }
-    }
-    if let Some(tree) = open_tree(db, "deleted", skipped) {
-        for (k, v) in walk(&tree, skipped) {
-            match id_of(&k) {
-                Some(id) => {
-                    s.deleted.insert(id, v);
-                }
-                None => *skipped += 1,
-            }
-        }
-    }
-    if let Some(tree) = open_tree(db, "tokens", skipped) {
-        for (_, v) in walk(&tree, skipped) {
-            if let Some(id) = id_of(&v) {
-                s.token_high = s.token_high.max(id);
-            }
-        }
-    }
-    if let Some(tree) = open_tree(db, "sessions", skipped) {
-        for (k, v) in walk(&tree, skipped) {
-            match (String::from_utf8(k), String::from_utf8(v)) {
-                (Ok(session), Ok(branch)) => {
-                    s.sessions.insert(session, branch);
-                }
-                _ => *skipped += 1,
-            }
-        }
-    }
+        true
+    });
+    each_record(db, "sessions", skipped, |k, v| {
+        match (String::from_utf8(k), String::from_utf8(v)) {
+            (Ok(session), Ok(branch)) => s.sessions.insert(session, branch),
+            _ => return false,
+        };
+        true
+    });
     s
+}
+
+/// Hands every record sled can walk in tree `name` to `keep`; one it refuses (false) counts as
+/// skipped.
+fn each_record(
+    db: &sled::Db,
+    name: &str,
+    skipped: &mut usize,
+    mut keep: impl FnMut(Vec<u8>, Vec<u8>) -> bool,
+) {
+    if let Some(tree) = open_tree(db, name, skipped) {
+        for (k, v) in walk(&tree, skipped) {
+            if !keep(k, v) {
+                *skipped += 1;
+            }
+        }
+    }
+}
+
+/// The turns sled can read into `s`, each id also looked up directly, since a broken node
+/// can end a walk early.
+fn read_turns(db: &sled::Db, s: &mut Salvage) {
+    let skipped = &mut s.skipped;
+    let Some(tree) = open_tree(db, "turns", skipped) else {
+        return;
+    };
+    let mut records = walk(&tree, skipped);
+    let last_seen = records
+        .iter()
+        .filter_map(|(k, _)| id_of(k))
+        .max()
+        .unwrap_or(0);
+    let last_key = guarded(|| tree.last())
+        .ok()
+        .and_then(|r| r.ok())
+        .flatten()
+        .and_then(|(k, _)| id_of(&k))
+        .unwrap_or(0);
+    let top = last_seen.max(last_key).saturating_add(PROBE_PAST_LAST);
+    let seen: BTreeSet<u64> = records.iter().filter_map(|(k, _)| id_of(k)).collect();
+    for id in 1..=top {
+        if seen.contains(&id) {
+            continue;
+        }
+        if let Ok(Ok(Some(v))) = guarded(|| tree.get(id.to_be_bytes())) {
+            records.push((id.to_be_bytes().to_vec(), v.to_vec()));
+        }
+    }
+    for (k, v) in records {
+        match (id_of(&k), serde_json::from_slice::<Turn>(&v)) {
+            (Some(id), Ok(turn)) if turn.id == id && id > 0 => {
+                s.turns.insert(id, turn);
+            }
+            _ => *skipped += 1,
+        }
+    }
 }
 
 /// The last resort: JSON turn and branch records found anywhere in the raw files.
@@ -870,27 +897,8 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
                 let turn = &known[next_known + k];
                 before = Some((turn.id, turn.branch.clone()));
                 next_known += k + 1;
-                // A surviving turn whose end or transcript lines were lost gets them back.
-                let ends_in_transcript = entries
-                    .iter()
-                    .any(|e| e.get("type").and_then(Value::as_str) == Some("assistant"));
                 if let Some(stored) = s.turns.get_mut(&turn.id) {
-                    if stored.ended_at.is_none() && ends_in_transcript {
-                        let stamp = |e: &Value| {
-                            e.get("timestamp")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned)
-                        };
-                        stored.reply = facts.reply.clone();
-                        stored.ended_at = entries
-                            .iter()
-                            .rev()
-                            .find_map(stamp)
-                            .or_else(|| Some(crate::model::now_rfc3339()));
-                        stored.context_tokens = facts.context_tokens;
-                        stored.output_tokens = facts.output_tokens;
-                        stored.interrupted = facts.interrupted;
-                        stored.files = facts.files.clone();
+                    if complete_from(stored, &entries, &facts) {
                         completed += 1;
                     }
                 }
@@ -907,30 +915,12 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
                 (None, Some(t)) => t.branch.clone(),
                 (None, None) => continue,
             };
-            let stamp = |e: &Value| {
-                e.get("timestamp")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
-            let started_at = entries.iter().find_map(stamp).unwrap_or_default();
-            let ended_at = entries.iter().rev().find_map(stamp).unwrap_or_default();
-            let est_tokens = crate::tokens::estimate_tokens(&prompt)
-                + crate::tokens::estimate_tokens(&facts.reply);
             let turn = Turn {
                 id,
                 branch: branch.clone(),
                 parent: before.as_ref().map(|(p, _)| *p),
-                prompt,
-                reply: facts.reply.clone(),
                 session_id: session.clone(),
-                started_at,
-                ended_at: Some(ended_at),
-                context_tokens: facts.context_tokens,
-                output_tokens: facts.output_tokens,
-                est_tokens,
-                interrupted: facts.interrupted,
-                files: facts.files.clone(),
-                ..Turn::default()
+                ..turn_from(prompt, &entries, &facts)
             };
             // The surviving turn after it follows it again.
             if let Some(next) = known.get(next_known) {
@@ -948,6 +938,55 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
         }
     }
     (rebuilt, completed)
+}
+
+/// A transcript line's `timestamp`.
+fn timestamp(entry: &Value) -> Option<String> {
+    entry
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Gives a surviving turn whose end was lost (`stored`) the end its transcript turn
+/// (`entries`, `facts`) shows; true when it did.
+fn complete_from(stored: &mut Turn, entries: &[Value], facts: &TurnFacts) -> bool {
+    let ends_in_transcript = entries
+        .iter()
+        .any(|e| e.get("type").and_then(Value::as_str) == Some("assistant"));
+    if stored.ended_at.is_some() || !ends_in_transcript {
+        return false;
+    }
+    stored.reply = facts.reply.clone();
+    stored.ended_at = entries
+        .iter()
+        .rev()
+        .find_map(timestamp)
+        .or_else(|| Some(crate::model::now_rfc3339()));
+    stored.context_tokens = facts.context_tokens;
+    stored.output_tokens = facts.output_tokens;
+    stored.interrupted = facts.interrupted;
+    stored.files = facts.files.clone();
+    true
+}
+
+/// What a transcript turn (`entries`, `facts`) tells of a lost turn with `prompt`: all but
+/// its id, branch, parent and session.
+fn turn_from(prompt: String, entries: &[Value], facts: &TurnFacts) -> Turn {
+    let est_tokens =
+        crate::tokens::estimate_tokens(&prompt) + crate::tokens::estimate_tokens(&facts.reply);
+    Turn {
+        prompt,
+        reply: facts.reply.clone(),
+        started_at: entries.iter().find_map(timestamp).unwrap_or_default(),
+        ended_at: Some(entries.iter().rev().find_map(timestamp).unwrap_or_default()),
+        context_tokens: facts.context_tokens,
+        output_tokens: facts.output_tokens,
+        est_tokens,
+        interrupted: facts.interrupted,
+        files: facts.files.clone(),
+        ..Turn::default()
+    }
 }
 
 /// Repairs links to records that did not survive, so every branch's lineage reads back.

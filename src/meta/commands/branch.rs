@@ -1,23 +1,23 @@
 //! `:branch NAME [TURN]`: fork a new branch after TURN (default HEAD) and switch to it.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
-use crate::meta::args::{at_most, err, new_branch_arg, optional_turn, split_args, MetaError, Word};
-use crate::meta::moves::{fork, resolve};
-use crate::meta::ops::{Outcome, SessionOps};
+use super::{Parsed, Parser};
+use crate::meta::args::{
+    at_least, at_most, new_branch_arg, optional_turn, split_args, MetaError, Word,
+};
+use crate::meta::moves::{fork, name_is_free, resolve};
+use crate::meta::ops::SessionOps;
 use crate::refs;
-use anyhow::{bail, Result};
+use anyhow::Result;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "branch",
-    aliases: &[],
-    usage: ":branch NAME [TURN]",
+meta_command! {
+    Branch, switched: Branch::fork,
+    name: "branch", usage: ":branch NAME [TURN]",
     summary: "fork a new branch after TURN and switch to it",
     details: "Forks a new branch NAME after TURN (default HEAD) and switches to it: Claude \
               resumes the conversation as it stood after TURN. The old branch is kept.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Branch {
@@ -27,9 +27,7 @@ pub struct Branch {
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     let p = split_args(SPEC.name, words, &[])?;
-    if p.positionals.is_empty() {
-        return Err(err(":branch needs a NAME (e.g. :branch try-b HEAD~1)"));
-    }
+    at_least(SPEC.name, &p, &["NAME"], ":branch try-b HEAD~1")?;
     at_most(SPEC.name, &p, 2, "a NAME and a TURN")?;
     Ok(Box::new(Branch {
         name: new_branch_arg(SPEC.name, &p.positionals[0])?,
@@ -37,24 +35,12 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Branch {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.fork(ops))
-    }
-}
-
 impl Branch {
     fn fork(&self, ops: &mut dyn SessionOps) -> Result<String> {
         let (name, turn) = (self.name.as_str(), self.turn.as_deref());
         // NAME's form was checked when the line was parsed.
         let store = ops.store()?;
-        if store.branch(name)?.is_some() {
-            bail!("a branch named '{name}' exists already");
-        }
+        name_is_free(&store, name)?;
         ops.ensure_idle(&store)?;
         let current = ops.current_branch(&store);
         let at = resolve(&store, turn.unwrap_or("HEAD"), &current).map_err(|err| {
@@ -84,8 +70,8 @@ mod tests {
     fn forks_after_head_or_a_turn_and_resumes_the_rebuilt_session() {
         let mut ops = FakeOps::with_turns(&["one", "two", "three"]);
         assert_eq!(
-            ops.run(":branch try-b"),
-            Outcome::Switched("on branch try-b, forked after #3 of main; main is kept".into())
+            ops.switched(":branch try-b"),
+            "on branch try-b, forked after #3 of main; main is kept"
         );
         assert_eq!(
             ops.calls,
@@ -112,8 +98,8 @@ mod tests {
         // From the new branch, a fork at a turn of main.
         ops.calls.clear();
         assert_eq!(
-            ops.run(":branch early main~2"),
-            Outcome::Switched("on branch early, forked after #1 of main; try-b is kept".into())
+            ops.switched(":branch early main~2"),
+            "on branch early, forked after #1 of main; try-b is kept"
         );
         assert!(ops.calls.contains(&Call::Resume("rebuilt-2".into())));
         assert_eq!(ops.branch, "early");

@@ -1,7 +1,7 @@
 //! `:brief [NAME | -e]`: a fresh session on a new branch, seeded with a brief: the latest
 //! summary, a saved one by NAME, or one written now in `$EDITOR`.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::branch_names::NewBranch;
 use crate::briefs;
 use crate::meta::args::{at_most, err, split_args, Flag, MetaError, Word};
@@ -13,21 +13,17 @@ use anyhow::{Context, Result};
 /// What `:brief -e` opens in the editor.
 pub const BRIEF_TEMPLATE: &str = "# Brief\n\n## Goal\n\n## Current state\n\n## Tried, and why it failed\n\n## Decisions\n\n## Constraints\n\n## Files that matter\n\n## Next step\n";
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "brief",
-    aliases: &[],
-    usage: ":brief [NAME | -e]",
+meta_command! {
+    Brief, run: Brief::outcome,
+    name: "brief", usage: ":brief [NAME | -e]",
     summary: "fresh session on a new branch, seeded with a brief",
     details: "Starts a fresh Claude session on a new branch, seeded with a brief: the last \
               summary, the saved brief NAME, or (-e) one written now in $EDITOR from a \
               template.",
     needs_session: true,
-    flags: &[Flag {
-        names: &["-e", "--edit"],
-        value: None,
-    }],
+    flags: &[Flag::switch(&["-e", "--edit"])],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Brief {
@@ -48,12 +44,8 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Brief {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Brief {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         let written = if self.edit {
             match ops.edit(BRIEF_TEMPLATE) {
                 Ok(Some(text)) => Some(text),
@@ -159,10 +151,7 @@ mod tests {
         // Left unchanged: nothing happens.
         ops.edited = None;
         let before = ops.calls.len();
-        assert_eq!(
-            ops.run(":brief -e"),
-            Outcome::Text("no brief written; nothing changed".into())
-        );
+        assert_eq!(ops.text(":brief -e"), "no brief written; nothing changed");
         assert_eq!(ops.calls.len(), before);
     }
 
@@ -176,8 +165,8 @@ mod tests {
             )
         );
         assert_eq!(
-            ops.run(":brief nope"),
-            Outcome::Error("no brief named 'nope' (:summarize-from-here saves one)".into())
+            ops.error(":brief nope"),
+            "no brief named 'nope' (:summarize-from-here saves one)"
         );
         assert!(ops.calls.is_empty(), "{:?}", ops.calls);
     }

@@ -1,27 +1,24 @@
 //! `:checkout BRANCH [--code]`: Claude resumes a branch's conversation; `--code` also puts the
 //! files back as they were at its head.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{exactly, split_args, Flag, MetaError, Word};
-use crate::meta::ops::{Outcome, SessionArg, SessionOps};
+use crate::meta::moves::branch_exists;
+use crate::meta::ops::{SessionArg, SessionOps};
 use crate::store::Store;
 use anyhow::{bail, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "checkout",
-    aliases: &[],
-    usage: ":checkout BRANCH [--code]",
+meta_command! {
+    Checkout, switched: Checkout::checkout,
+    name: "checkout", usage: ":checkout BRANCH [--code]",
     summary: "switch to a branch; --code also restores its files",
     details: "Switches to BRANCH: Claude resumes that branch's conversation. With --code, the \
               files are also put back as they were at the branch's head (the current working \
               tree is snapshotted first, so nothing is lost).",
     needs_session: true,
-    flags: &[Flag {
-        names: &["--code"],
-        value: None,
-    }],
+    flags: &[Flag::switch(&["--code"])],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkout {
@@ -38,24 +35,12 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Checkout {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.checkout(ops))
-    }
-}
-
 impl Checkout {
     fn checkout(&self, ops: &mut dyn SessionOps) -> Result<String> {
         let (name, code) = (self.branch.as_str(), self.code);
         let store = ops.store()?;
         let current = ops.current_branch(&store);
-        if store.branch(name)?.is_none() {
-            return Err(crate::query::no_branch(&store, name));
-        }
+        branch_exists(&store, name)?;
         if name == current && !code {
             bail!("already on {name}");
         }
@@ -115,7 +100,6 @@ pub(crate) fn resume_point(
 #[cfg(test)]
 mod tests {
     use crate::meta::fake::{Call, FakeOps};
-    use crate::meta::ops::Outcome;
 
     /// main: #1 #2; try-b (session s-try-b) forks after #1: #3.
     fn two_branches() -> FakeOps {
@@ -130,10 +114,7 @@ mod tests {
         let mut ops = two_branches();
         ops.transcripts
             .push(("s-try-b".into(), Some("last-uuid".into())));
-        assert_eq!(
-            ops.run(":checkout try-b"),
-            Outcome::Switched("on branch try-b".into())
-        );
+        assert_eq!(ops.switched(":checkout try-b"), "on branch try-b");
         assert_eq!(
             ops.calls,
             [
@@ -152,10 +133,7 @@ mod tests {
     #[test]
     fn rebuilds_a_deleted_transcript_from_the_log_and_keeps_its_id() {
         let mut ops = two_branches();
-        assert_eq!(
-            ops.run(":checkout try-b"),
-            Outcome::Switched("on branch try-b".into())
-        );
+        assert_eq!(ops.switched(":checkout try-b"), "on branch try-b");
         assert!(ops.calls.contains(&Call::Rebuild {
             turn: 3,
             session: "rebuilt-1".into()
@@ -169,14 +147,11 @@ mod tests {
     fn a_branch_without_turns_starts_its_session_afresh() {
         let mut ops = FakeOps::with_turns(&["one"]);
         ops.add_branch("empty", "main", None, "s-empty");
-        assert_eq!(
-            ops.run(":checkout empty"),
-            Outcome::Switched("on branch empty".into())
-        );
+        assert_eq!(ops.switched(":checkout empty"), "on branch empty");
         assert_eq!(ops.calls.last(), Some(&Call::Start("s-empty".into())));
         assert_eq!(
-            ops.run(":checkout --code main"),
-            Outcome::Switched("on branch main; files as at #1".into())
+            ops.switched(":checkout --code main"),
+            "on branch main; files as at #1"
         );
         assert!(ops.calls.contains(&Call::Restore(1)));
     }
@@ -184,23 +159,17 @@ mod tests {
     #[test]
     fn code_restores_the_heads_files_even_on_the_current_branch() {
         let mut ops = two_branches();
-        assert_eq!(
-            ops.run(":checkout main --code"),
-            Outcome::Switched("files as at #2".into())
-        );
+        assert_eq!(ops.switched(":checkout main --code"), "files as at #2");
         assert_eq!(ops.calls, [Call::EnsureIdle, Call::Restore(2)]);
     }
 
     #[test]
     fn refuses_in_one_line() {
         let mut ops = two_branches();
+        assert_eq!(ops.error(":checkout main"), "already on main");
         assert_eq!(
-            ops.run(":checkout main"),
-            Outcome::Error("already on main".into())
-        );
-        assert_eq!(
-            ops.run(":checkout try-c"),
-            Outcome::Error("no branch 'try-c' (did you mean 'try-b'?)".into())
+            ops.error(":checkout try-c"),
+            "no branch 'try-c' (did you mean 'try-b'?)"
         );
         assert!(ops.calls.is_empty(), "{:?}", ops.calls);
     }

@@ -1,23 +1,22 @@
 //! `:compact [FOCUS]`: forwards `/compact FOCUS` to Claude; with no FOCUS, first asks what
 //! comes next and builds the focus from the answer.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{free_text, MetaError};
+use crate::meta::moves::idle_store;
 use crate::meta::ops::{Outcome, SessionOps};
 use crate::model::TurnKind;
 use anyhow::Result;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "compact",
-    aliases: &[],
-    usage: ":compact [FOCUS]",
+meta_command! {
+    Compact, run: Compact::outcome,
+    name: "compact", usage: ":compact [FOCUS]",
     summary: "forward /compact FOCUS (asks for one if none)",
     details: "Forwards `/compact FOCUS` to Claude; FOCUS is the rest of the line, verbatim. \
               With no FOCUS, first asks what comes next and builds the focus from the answer.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Text(parse),
-};
+}
 
 /// FOCUS is the rest of the line, verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +30,8 @@ fn parse(args: &str) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Compact {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Compact {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         let focus = match &self.focus {
             Some(focus) => focus.clone(),
             None => {
@@ -54,8 +49,7 @@ impl MetaCommand for Compact {
 }
 
 fn compact(ops: &mut dyn SessionOps, focus: &str) -> Result<String> {
-    let store = ops.store()?;
-    ops.ensure_idle(&store)?;
+    idle_store(ops)?;
     let focus = focus.trim();
     let command = if focus.is_empty() {
         "/compact".to_string()
@@ -81,8 +75,8 @@ mod tests {
     fn forwards_compact_with_the_focus_and_keeps_what_was_typed() {
         let mut ops = FakeOps::with_turns(&["one"]);
         assert_eq!(
-            ops.run(":compact keep the parser's tests"),
-            Outcome::Switched("compacting: /compact sent with your focus".into())
+            ops.switched(":compact keep the parser's tests"),
+            "compacting: /compact sent with your focus"
         );
         assert_eq!(
             ops.calls,
@@ -111,10 +105,7 @@ mod tests {
         );
         ops.calls.clear();
         ops.answers.push_back(None);
-        assert_eq!(
-            ops.run(":compact"),
-            Outcome::Text("no focus given; nothing sent".into())
-        );
+        assert_eq!(ops.text(":compact"), "no focus given; nothing sent");
         assert!(ops.calls.is_empty());
     }
 }

@@ -1,21 +1,20 @@
 //! `:delete BRANCH`: deletes a branch after asking; never the current one.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
-use crate::meta::args::{exactly, split_args, MetaError, Word};
+use super::{Parsed, Parser};
+use crate::meta::args::{exact_words, MetaError, Word};
+use crate::meta::moves::branch_exists;
 use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::{bail, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "delete",
-    aliases: &[],
-    usage: ":delete BRANCH",
+meta_command! {
+    Delete, run: Delete::outcome,
+    name: "delete", usage: ":delete BRANCH",
     summary: "delete a branch (asks; never the current one)",
     details: "Deletes branch BRANCH after asking to confirm. The current branch is never \
               deleted.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delete {
@@ -23,19 +22,12 @@ pub struct Delete {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    exactly(SPEC.name, &p, &["BRANCH"], ":delete try-b")?;
-    Ok(Box::new(Delete {
-        branch: p.positionals.into_iter().next().unwrap_or_default(),
-    }))
+    let [branch] = exact_words(SPEC.name, words, ["BRANCH"], ":delete try-b")?;
+    Ok(Box::new(Delete { branch }))
 }
 
-impl MetaCommand for Delete {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Delete {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         let branch = &self.branch;
         if let Err(err) = check_deletable(ops, branch) {
             return Outcome::Error(format!("{err:#}"));
@@ -54,16 +46,15 @@ fn check_deletable(ops: &mut dyn SessionOps, name: &str) -> Result<()> {
     if name == ops.current_branch(&store) {
         bail!("{name} is the current branch; check out another one first");
     }
-    if store.branch(name)?.is_none() {
-        return Err(crate::query::no_branch(&store, name));
-    }
-    Ok(())
+    branch_exists(&store, name)
 }
 
 fn delete(ops: &mut dyn SessionOps, name: &str) -> Result<String> {
     check_deletable(ops, name)?;
     let removed = ops.store()?.delete_branch(name)?;
-    Ok(format!("deleted {name} ({removed} turns of its own removed; turns other branches share are kept)"))
+    Ok(format!(
+        "deleted {name} ({removed} turns of its own removed; turns other branches share are kept)"
+    ))
 }
 
 #[cfg(test)]
@@ -76,7 +67,7 @@ mod tests {
         let mut ops = FakeOps::with_turns(&["one"]);
         ops.add_branch("try-b", "main", Some(1), "s-try-b");
         ops.add_turn("try-b", "two");
-        assert_eq!(ops.run(":delete try-b"), Outcome::Text("kept try-b".into()));
+        assert_eq!(ops.text(":delete try-b"), "kept try-b");
         assert_eq!(
             ops.shown,
             ["delete branch try-b and the turns only it holds? [y/N] "]
@@ -93,13 +84,10 @@ mod tests {
         assert!(ops.store.branch("try-b").unwrap().is_none());
         ops.confirms.push_back(true);
         assert_eq!(
-            ops.run(":delete main"),
-            Outcome::Error("main is the current branch; check out another one first".into())
+            ops.error(":delete main"),
+            "main is the current branch; check out another one first"
         );
-        assert_eq!(
-            ops.run(":delete try-c"),
-            Outcome::Error("no branch 'try-c'".into())
-        );
+        assert_eq!(ops.error(":delete try-c"), "no branch 'try-c'");
         assert_eq!(ops.shown.len(), 2, "asked only when it may go ahead");
     }
 }

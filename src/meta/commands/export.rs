@@ -1,17 +1,16 @@
 //! `:export [BRANCH] [--format md|json|html] [FILE]`: writes a branch out, asking before it
 //! overwrites a file.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::export_format::ExportFormat;
 use crate::meta::args::{clip, err, joined, split_args, Flag, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "export",
-    aliases: &[],
-    usage: ":export [BRANCH] [--format md|json|html] [FILE]",
+meta_command! {
+    Export, run: Export::outcome,
+    name: "export", usage: ":export [BRANCH] [--format md|json|html] [FILE]",
     summary: "write a branch out",
     details: "Writes BRANCH (default: the current branch) out as Markdown, JSON or one \
               self-contained HTML page (the turns, collapsible tool calls, token counts, the \
@@ -20,17 +19,11 @@ pub static SPEC: CommandSpec = CommandSpec {
               means JSON and one ending in .html means HTML.",
     needs_session: true,
     flags: &[
-        Flag {
-            names: &["--format", "-f"],
-            value: Some("md, json or html"),
-        },
-        Flag {
-            names: &["-o", "--output"],
-            value: Some("a FILE"),
-        },
+        Flag::valued(&["--format", "-f"], "md, json or html"),
+        Flag::valued(&["-o", "--output"], "a FILE"),
     ],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Export {
@@ -79,12 +72,8 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Export {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Export {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         let store = match ops.store() {
             Ok(store) => store,
             Err(e) => return Outcome::Error(format!("{e:#}")),
@@ -112,7 +101,12 @@ impl MetaCommand for Export {
 }
 
 /// Writes branch `name` to `path`; how many turns it holds.
-fn write(store: &crate::store::Store, name: &str, format: ExportFormat, path: &Path) -> Result<usize> {
+fn write(
+    store: &crate::store::Store,
+    name: &str,
+    format: ExportFormat,
+    path: &Path,
+) -> Result<usize> {
     let found = store
         .branch(name)?
         .ok_or_else(|| anyhow::anyhow!("no branch '{name}'"))?;
@@ -154,7 +148,10 @@ mod tests {
         assert!(matches!(ops.run(&line), Outcome::Text(t) if t.starts_with("wrote 2 turns")));
         assert_ne!(std::fs::read_to_string(&file).unwrap(), "mine");
         assert_eq!(
-            ops.run(&format!(":export nope {}", dir.path().join("x.md").display())),
+            ops.run(&format!(
+                ":export nope {}",
+                dir.path().join("x.md").display()
+            )),
             Outcome::Error("no branch 'nope'".into())
         );
     }

@@ -1,23 +1,21 @@
 //! `:help [CMD]`: every meta-command with its usage, or one in full. The text comes from the
 //! registry, so a new command is listed without touching this file.
 
-use super::{read_text, CommandSpec, MetaCommand, Parsed, Parser, REGISTRY};
-use crate::render::Palette;
+use super::{read_text, Parsed, Parser, REGISTRY};
 use crate::meta::args::{at_most, split_args, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 use crate::meta::parse::{command_info, unknown_command};
+use crate::render::Palette;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "help",
+meta_command! {
+    Help, run: Help::outcome,
+    name: "help", usage: ":help [CMD]",
     aliases: &["h", "?"],
-    usage: ":help [CMD]",
     summary: "list the commands, or one in full",
     details: "With no argument, lists every meta-command with its usage. With CMD (with or \
               without the ':'), shows that command in full. `:CMD --help` does the same.",
-    needs_session: false,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 /// `:help [CMD]`; CMD without its `:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,12 +42,8 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     Ok(Box::new(Help { command }))
 }
 
-impl MetaCommand for Help {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Help {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         read_text(ops, |ctx| {
             render(self.command.as_deref(), ctx.width, ctx.palette)
         })

@@ -1,34 +1,22 @@
 //! `:jobs`: the subagent jobs of this session with their state.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
-use crate::meta::args::{no_args, split_args, MetaError, Word};
+use super::{bare, Parser};
 use crate::meta::ops::{Outcome, SessionOps};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "jobs",
-    aliases: &[],
-    usage: ":jobs",
+meta_command! {
+    Jobs, run: Jobs::outcome,
+    name: "jobs", usage: ":jobs",
     summary: "subagent jobs with their state",
     details: "Lists the subagent jobs of this session with their state.",
     needs_session: true,
-    flags: &[],
-    parser: Parser::Words(parse),
-};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Jobs;
-
-fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    no_args(SPEC.name, &split_args(SPEC.name, words, &[])?)?;
-    Ok(Box::new(Jobs))
+    parser: Parser::Words(bare::<Jobs>),
 }
 
-impl MetaCommand for Jobs {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Jobs;
 
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Jobs {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         let jobs = ops.jobs();
         if jobs.is_empty() {
             return Outcome::Text("no subagent jobs yet (:subagent TASK starts one)\n".into());
@@ -50,8 +38,8 @@ mod tests {
     fn jobs_subagent_and_kill() {
         let mut ops = FakeOps::with_turns(&["one"]);
         assert_eq!(
-            ops.run(":jobs"),
-            Outcome::Text("no subagent jobs yet (:subagent TASK starts one)\n".into())
+            ops.text(":jobs"),
+            "no subagent jobs yet (:subagent TASK starts one)\n"
         );
         assert_eq!(
             ops.run(":subagent write the tests, don't touch exec"),
@@ -61,10 +49,10 @@ mod tests {
             )
         );
         assert_eq!(
-            ops.run(":subagent --brief nope go"),
-            Outcome::Error("no brief named 'nope'".into())
+            ops.error(":subagent --brief nope go"),
+            "no brief named 'nope'"
         );
-        assert_eq!(ops.run(":kill #1"), Outcome::Text("job #1 stopped".into()));
+        assert_eq!(ops.text(":kill #1"), "job #1 stopped");
         assert_eq!(
             ops.calls,
             [

@@ -1,26 +1,21 @@
 //! `:log [BRANCH] [-n N]`: a branch's turns, one line each.
 
-use super::{read_text, CommandSpec, MetaCommand, Parsed, Parser};
+use super::{read_text, Parsed, Parser};
 use crate::meta::args::{at_most, clip, err, split_args, Flag, MetaError, Word};
 use crate::meta::exec;
 use crate::meta::ops::{Outcome, SessionOps};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "log",
-    aliases: &[],
-    usage: ":log [BRANCH] [-n N]",
+meta_command! {
+    Log, run: Log::outcome,
+    name: "log", usage: ":log [BRANCH] [-n N]",
     summary: "a branch's turns: id, age, context, prompt → reply",
     details: "Lists the conversation of BRANCH (default: the current branch) from its first \
               turn to its head, across fork points: id, age, context tokens after the turn, \
               and the first line of the prompt and of the reply. -n N shows only the last N \
               turns.",
-    needs_session: false,
-    flags: &[Flag {
-        names: &["-n", "--limit"],
-        value: Some("a number"),
-    }],
+    flags: &[Flag::valued(&["-n", "--limit"], "a number")],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Log {
@@ -44,12 +39,10 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Log {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        read_text(ops, |ctx| exec::log(self.branch.as_deref(), self.limit, ctx))
+impl Log {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
+        read_text(ops, |ctx| {
+            exec::log(self.branch.as_deref(), self.limit, ctx)
+        })
     }
 }

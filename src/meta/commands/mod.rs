@@ -4,13 +4,64 @@
 //! the editor's completion and hints, and the "did you mean" suggestion all read it.
 //!
 //! Adding a command: a new file here (copy `version.rs` for one that only reads, `branch.rs`
-//! for one that changes the session) and its name in the `registry!` list below (docs/architecture.md).
+//! for one that changes the session) and its name in the `registry!` list below
+//! (docs/architecture.md). A file states its spec and its `run` with `meta_command!`.
 
 use crate::meta::args::{Flag, MetaError, Word};
 use crate::meta::exec::{one_line, ShellContext};
 use crate::meta::ops::{Outcome, SessionOps};
 use std::any::Any;
 use std::fmt;
+
+/// Declares a command's `pub static SPEC` and its [`MetaCommand`] impl in one place:
+///
+/// ```ignore
+/// meta_command! {
+///     Version, run: Version::show,
+///     name: "version", usage: ":version",
+///     summary: "ccx's version and Claude Code's",
+///     details: "Shows …",
+///     parser: Parser::Words(bare::<Version>),
+/// }
+/// ```
+///
+/// The second line names the type and how it runs: `run: F` calls `F(&self, ops)` for the
+/// [`Outcome`]; `shown: F` and `switched: F` turn F's `Result<String>` into
+/// [`Outcome::shown`] or [`Outcome::switched`]; `read: F` shows what `F(&ShellContext)`
+/// returns, through [`read_text`] (a read-only command that needs none of its arguments). Spec fields left out take
+/// [`CommandSpec::DEFAULT`]'s value (no aliases, no options, runs on the turn log alone).
+/// Writing the static and the impl by hand works the same.
+macro_rules! meta_command {
+    ($ty:ident, $how:ident: $body:expr, $($field:ident: $value:expr),* $(,)?) => {
+        pub static SPEC: $crate::meta::commands::CommandSpec = $crate::meta::commands::CommandSpec {
+            $($field: $value,)*
+            ..$crate::meta::commands::CommandSpec::DEFAULT
+        };
+
+        impl $crate::meta::commands::MetaCommand for $ty {
+            fn spec(&self) -> &'static $crate::meta::commands::CommandSpec {
+                &SPEC
+            }
+
+            fn run(
+                &self,
+                ops: &mut dyn $crate::meta::ops::SessionOps,
+            ) -> $crate::meta::ops::Outcome {
+                meta_command!(@run $how, $body, self, ops)
+            }
+        }
+    };
+    (@run run, $body:expr, $cmd:tt, $ops:tt) => { $body($cmd, $ops) };
+    (@run shown, $body:expr, $cmd:tt, $ops:tt) => {
+        $crate::meta::ops::Outcome::shown($body($cmd, $ops))
+    };
+    (@run switched, $body:expr, $cmd:tt, $ops:tt) => {
+        $crate::meta::ops::Outcome::switched($body($cmd, $ops))
+    };
+    (@run read, $body:expr, $cmd:tt, $ops:tt) => {
+        $crate::meta::commands::read_text($ops, $body)
+    };
+}
 
 /// Declares the command modules and lists them in [`REGISTRY`], from one list of names.
 macro_rules! registry {
@@ -54,6 +105,15 @@ registry!(
     quit,
 );
 
+/// The parser of a command that takes no arguments (`:quit`, `:jobs`): `--help` aside, any
+/// word is refused in one line.
+pub fn bare<T: MetaCommand + Default>(words: Vec<Word>) -> Result<Parsed, MetaError> {
+    let command = T::default();
+    let name = command.name();
+    crate::meta::args::no_args(name, &crate::meta::args::split_args(name, words, &[])?)?;
+    Ok(Box::new(command))
+}
+
 /// A parsed meta-command, ready to run.
 pub type Parsed = Box<dyn MetaCommand>;
 
@@ -83,6 +143,26 @@ pub struct CommandSpec {
     /// The options it takes (besides `--help`), for its parser and for completion.
     pub flags: &'static [Flag],
     pub parser: Parser,
+}
+
+impl CommandSpec {
+    /// What a spec field left out of `meta_command!` is: no aliases, no options, runs
+    /// against the turn log alone. Name, usage, summary, details and parser are always given.
+    pub const DEFAULT: CommandSpec = CommandSpec {
+        name: "",
+        aliases: &[],
+        usage: "",
+        summary: "",
+        details: "",
+        needs_session: false,
+        flags: &[],
+        parser: Parser::Text(no_parser),
+    };
+}
+
+/// The parser [`CommandSpec::DEFAULT`] names; every command gives its own.
+fn no_parser(_: &str) -> Result<Parsed, MetaError> {
+    Err(crate::meta::args::err("this command has no parser"))
 }
 
 impl fmt::Debug for CommandSpec {

@@ -1,23 +1,22 @@
 //! `:pull [JOB]`: sends a finished subagent's final report into this session, once.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
-use crate::meta::args::{at_most, split_args, MetaError, Word};
-use crate::meta::ops::{Outcome, SessionOps};
+use super::{Parsed, Parser};
+use crate::meta::args::{optional_word, MetaError, Word};
+use crate::meta::moves::idle_store;
+use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::{bail, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "pull",
-    aliases: &[],
-    usage: ":pull [JOB]",
+meta_command! {
+    Pull, switched: Pull::pull,
+    name: "pull", usage: ":pull [JOB]",
     summary: "send a finished subagent's report here",
     details: "Sends the final report of subagent JOB (default: the latest finished one not \
               yet pulled) into this session, framed as a subagent's conclusion. A job's \
               report is sent once: pulling it again says so and sends nothing.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pull {
@@ -25,21 +24,8 @@ pub struct Pull {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    at_most(SPEC.name, &p, 1, "one JOB")?;
-    Ok(Box::new(Pull {
-        job: p.positionals.into_iter().next(),
-    }))
-}
-
-impl MetaCommand for Pull {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.pull(ops))
-    }
+    let job = optional_word(SPEC.name, words, "one JOB")?;
+    Ok(Box::new(Pull { job }))
 }
 
 impl Pull {
@@ -56,8 +42,7 @@ impl Pull {
                 None => bail!("no finished job to pull yet (:jobs lists them)"),
             },
         };
-        let store = ops.store()?;
-        ops.ensure_idle(&store)?;
+        idle_store(ops)?;
         let (info, report) = ops.take_job_report(&id)?;
         // The turn's input names the job even when the person left it to the default.
         let typed = match job {
@@ -100,25 +85,28 @@ mod tests {
     fn sends_the_latest_report_once_and_names_the_job_in_the_input() {
         let mut ops = FakeOps::with_turns(&["one"]);
         assert_eq!(
-            ops.run(":pull"),
-            Outcome::Error("no finished job to pull yet (:jobs lists them)".into())
+            ops.error(":pull"),
+            "no finished job to pull yet (:jobs lists them)"
         );
         ops.jobs.push((job("1"), "report 1".into()));
         ops.jobs.push((job("2"), "report 2".into()));
         assert_eq!(
-            ops.run(":pull"),
-            Outcome::Switched("job #2 pulled: its report is sent to Claude".into())
+            ops.switched(":pull"),
+            "job #2 pulled: its report is sent to Claude"
         );
         let (text, kind, input) = &ops.prompts()[0];
-        assert!(text.contains("report 2") && text.contains("task 2"), "{text}");
+        assert!(
+            text.contains("report 2") && text.contains("task 2"),
+            "{text}"
+        );
         assert_eq!(*kind, TurnKind::Subagent);
         assert_eq!(input.as_deref(), Some(":pull 2"));
         assert!(matches!(ops.run(":pull #1"), Outcome::Switched(_)));
         assert_eq!(ops.prompts()[1].2.as_deref(), Some(":pull #1"));
         assert!(ops.calls.contains(&Call::TakeReport("1".into())));
         assert_eq!(
-            ops.run(":pull"),
-            Outcome::Error("every finished job was pulled already (:jobs lists them)".into())
+            ops.error(":pull"),
+            "every finished job was pulled already (:jobs lists them)"
         );
         assert_eq!(ops.prompts().len(), 2);
     }

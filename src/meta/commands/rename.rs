@@ -1,20 +1,19 @@
 //! `:rename OLD NEW`: renames a branch.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
-use crate::meta::args::{exactly, new_branch_arg, split_args, MetaError, Word};
-use crate::meta::ops::{Outcome, SessionOps};
+use super::{Parsed, Parser};
+use crate::meta::args::{exact_words, new_branch_arg, MetaError, Word};
+use crate::meta::moves::name_is_free;
+use crate::meta::ops::SessionOps;
 use anyhow::{bail, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "rename",
-    aliases: &[],
-    usage: ":rename OLD NEW",
+meta_command! {
+    Rename, shown: Rename::rename,
+    name: "rename", usage: ":rename OLD NEW",
     summary: "rename a branch",
     details: "Renames branch OLD to NEW.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rename {
@@ -23,22 +22,9 @@ pub struct Rename {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    exactly(SPEC.name, &p, &["OLD", "NEW"], ":rename try-b fast-path")?;
-    Ok(Box::new(Rename {
-        old: p.positionals[0].clone(),
-        new: new_branch_arg(SPEC.name, &p.positionals[1])?,
-    }))
-}
-
-impl MetaCommand for Rename {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::shown(self.rename(ops))
-    }
+    let [old, new] = exact_words(SPEC.name, words, ["OLD", "NEW"], ":rename try-b fast-path")?;
+    let new = new_branch_arg(SPEC.name, &new)?;
+    Ok(Box::new(Rename { old, new }))
 }
 
 impl Rename {
@@ -49,9 +35,7 @@ impl Rename {
         if store.branch(old)?.is_none() {
             bail!("no branch '{old}'");
         }
-        if store.branch(new)?.is_some() {
-            bail!("a branch named '{new}' exists already");
-        }
+        name_is_free(&store, new)?;
         store.rename_branch(old, new)?;
         ops.branch_renamed(old, new);
         Ok(format!("renamed {old} to {new}"))
@@ -61,16 +45,12 @@ impl Rename {
 #[cfg(test)]
 mod tests {
     use crate::meta::fake::{Call, FakeOps};
-    use crate::meta::ops::Outcome;
 
     #[test]
     fn renames_and_the_session_follows() {
         let mut ops = FakeOps::with_turns(&["one"]);
         ops.add_branch("try-b", "main", Some(1), "s-try-b");
-        assert_eq!(
-            ops.run(":rename main trunk"),
-            Outcome::Text("renamed main to trunk".into())
-        );
+        assert_eq!(ops.text(":rename main trunk"), "renamed main to trunk");
         assert_eq!(
             ops.calls,
             [Call::Renamed {
@@ -80,13 +60,10 @@ mod tests {
         );
         assert_eq!(ops.branch, "trunk");
         assert_eq!(
-            ops.run(":rename trunk try-b"),
-            Outcome::Error("a branch named 'try-b' exists already".into())
+            ops.error(":rename trunk try-b"),
+            "a branch named 'try-b' exists already"
         );
-        assert_eq!(
-            ops.run(":rename nope x"),
-            Outcome::Error("no branch 'nope'".into())
-        );
+        assert_eq!(ops.error(":rename nope x"), "no branch 'nope'");
         assert_eq!(ops.calls.len(), 1);
     }
 }

@@ -1,27 +1,25 @@
 //! `:replay BRANCH [FROM..TO]`: the recorded prompts of BRANCH's turns, one turn at a time,
 //! into a fresh session on a new branch (in the background).
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::branch_names::NewBranch;
-use crate::meta::args::{at_most, clip, err, split_args, turn_arg, MetaError, Word};
+use crate::meta::args::{at_least, at_most, clip, err, split_args, turn_arg, MetaError, Word};
 use crate::meta::moves::{fresh_session, resolve};
-use crate::meta::ops::{Outcome, SessionOps};
+use crate::meta::ops::SessionOps;
 use crate::model::{Turn, TurnKind};
 use crate::store::Store;
 use anyhow::{bail, Context, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "replay",
-    aliases: &[],
-    usage: ":replay BRANCH [FROM..TO]",
+meta_command! {
+    Replay, switched: Replay::replay,
+    name: "replay", usage: ":replay BRANCH [FROM..TO]",
     summary: "replay BRANCH's prompts into a fresh session",
     details: "Sends the prompts of BRANCH's turns, one turn at a time, into a fresh session \
               on a new branch. FROM..TO limits the turns (either side may be empty: 5.., \
               ..HEAD~2).",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 /// `FROM..TO`; either side may be empty.
 pub type Range = (Option<String>, Option<String>);
@@ -34,9 +32,7 @@ pub struct Replay {
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     let p = split_args(SPEC.name, words, &[])?;
-    if p.positionals.is_empty() {
-        return Err(err(":replay needs a BRANCH (e.g. :replay main 3..HEAD)"));
-    }
+    at_least(SPEC.name, &p, &["BRANCH"], ":replay main 3..HEAD")?;
     at_most(SPEC.name, &p, 2, "a BRANCH and a FROM..TO range")?;
     let range = p.positionals.get(1).map(|r| parse_range(r)).transpose()?;
     Ok(Box::new(Replay {
@@ -61,16 +57,6 @@ fn parse_range(r: &str) -> Result<Range, MetaError> {
         }
     };
     Ok((side(from)?, side(to)?))
-}
-
-impl MetaCommand for Replay {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.replay(ops))
-    }
 }
 
 impl Replay {
@@ -144,13 +130,7 @@ mod tests {
             ops.calls.last(),
             Some(&Call::Replay(vec!["two".into(), "three".into()]))
         );
-        assert_eq!(
-            ops.run(":replay nope"),
-            Outcome::Error("no branch 'nope'".into())
-        );
-        assert_eq!(
-            ops.run(":replay main 9.."),
-            Outcome::Error("no turn #9".into())
-        );
+        assert_eq!(ops.error(":replay nope"), "no branch 'nope'");
+        assert_eq!(ops.error(":replay main 9.."), "no turn #9");
     }
 }

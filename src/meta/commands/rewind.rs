@@ -2,31 +2,27 @@
 //! optionally restore the files to TURN's snapshot, then send PROMPT.
 
 use super::help::Help;
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::branch_names::{self, NewBranch};
-use crate::meta::args::{at_most, err, free_text, optional_turn, split_args, Flag, Lexer};
 use crate::meta::args::MetaError;
-use crate::meta::moves::{fork, resolve};
-use crate::meta::ops::{Outcome, SessionOps};
+use crate::meta::args::{at_most, err, free_text, optional_turn, split_args, Flag, Lexer};
+use crate::meta::moves::{fork, idle_store, resolve};
+use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::Result;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "rewind",
-    aliases: &[],
-    usage: ":rewind [TURN] [--code] [-- PROMPT]",
+meta_command! {
+    Rewind, switched: Rewind::rewind,
+    name: "rewind", usage: ":rewind [TURN] [--code] [-- PROMPT]",
     summary: "fork after TURN (default HEAD~1), send PROMPT",
     details: "Forks a new branch after TURN (default HEAD~1) and switches to it. With --code, \
               the files are also restored to TURN's snapshot (the current working tree is \
               snapshotted first). Everything after ` -- ` is sent as the next prompt, \
               verbatim: `:rewind HEAD~2 -- don't use approach A, go straight to B`.",
     needs_session: true,
-    flags: &[Flag {
-        names: &["--code"],
-        value: None,
-    }],
+    flags: &[Flag::switch(&["--code"])],
     parser: Parser::Text(parse),
-};
+}
 
 /// PROMPT is everything after ` -- `, verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,20 +58,9 @@ fn parse(args: &str) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Rewind {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.rewind(ops))
-    }
-}
-
 impl Rewind {
     fn rewind(&self, ops: &mut dyn SessionOps) -> Result<String> {
-        let store = ops.store()?;
-        ops.ensure_idle(&store)?;
+        let store = idle_store(ops)?;
         let current = ops.current_branch(&store);
         let at = resolve(&store, self.turn.as_deref().unwrap_or("HEAD~1"), &current)?;
         let restored = if self.code {
@@ -115,8 +100,8 @@ mod tests {
     fn forks_before_the_last_turn_and_sends_the_prompt_verbatim() {
         let mut ops = FakeOps::with_turns(&["one", "two", "three"]);
         assert_eq!(
-            ops.run(":rewind -- don't use approach A, go straight to B"),
-            Outcome::Switched("rewound to #2 on new branch main-r2; main is kept".into())
+            ops.switched(":rewind -- don't use approach A, go straight to B"),
+            "rewound to #2 on new branch main-r2; main is kept"
         );
         assert_eq!(
             ops.calls,
@@ -158,8 +143,8 @@ mod tests {
         assert_eq!(ops.branch, "main-r1");
         ops.add_turn("main-r1", "four");
         assert_eq!(
-            ops.run(":rewind HEAD~1"),
-            Outcome::Switched("rewound to #1 on new branch main-r1-2; main-r1 is kept".into())
+            ops.switched(":rewind HEAD~1"),
+            "rewound to #1 on new branch main-r1-2; main-r1 is kept"
         );
     }
 
@@ -167,8 +152,8 @@ mod tests {
     fn past_the_first_turn_is_one_line_and_changes_nothing() {
         let mut ops = FakeOps::with_turns(&["one"]);
         assert_eq!(
-            ops.run(":rewind"),
-            Outcome::Error("HEAD~1 goes past the first turn of main".into())
+            ops.error(":rewind"),
+            "HEAD~1 goes past the first turn of main"
         );
         assert_eq!(ops.calls, [Call::EnsureIdle]);
         assert_eq!(ops.store.branches().unwrap().len(), 1);

@@ -2,27 +2,23 @@
 //! background.
 
 use super::help::Help;
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{clip, err, free_text, Flag, Lexer, MetaError};
-use crate::meta::ops::{Outcome, SessionOps};
+use crate::meta::ops::SessionOps;
 use anyhow::{Context, Result};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "subagent",
-    aliases: &[],
-    usage: ":subagent [--brief NAME] TASK",
+meta_command! {
+    Subagent, shown: Subagent::start,
+    name: "subagent", usage: ":subagent [--brief NAME] TASK",
     summary: "run TASK in a clean Claude in the background",
     details: "Runs TASK (the rest of the line, verbatim) in a separate Claude Code process \
               with a clean context (plus the brief NAME, when given), in the background, in \
               the same directory. When it is done, :pull sends its final report into this \
               session. Its own turns are kept as a side branch.",
     needs_session: true,
-    flags: &[Flag {
-        names: &["--brief", "-b"],
-        value: Some("a NAME"),
-    }],
+    flags: &[Flag::valued(&["--brief", "-b"], "a NAME")],
     parser: Parser::Text(parse),
-};
+}
 
 /// TASK is the rest of the line after the options, verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,16 +87,6 @@ fn brief_name(lexer: &mut Lexer, inline: Option<String>) -> Result<String, MetaE
         return Err(err("--brief needs a NAME"));
     }
     Ok(value)
-}
-
-impl MetaCommand for Subagent {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::shown(self.start(ops))
-    }
 }
 
 impl Subagent {

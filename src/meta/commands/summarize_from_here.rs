@@ -1,26 +1,24 @@
 //! `:summarize-from-here [TURN]`: Claude writes a handoff of everything since TURN; the
 //! recorder saves the answer as a brief.
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
-use crate::meta::args::{at_most, optional_turn, split_args, MetaError, Word};
-use crate::meta::moves::resolve;
-use crate::meta::ops::{Outcome, SessionOps};
+use super::{Parsed, Parser};
+use crate::meta::args::{optional_turn, optional_word, MetaError, Word};
+use crate::meta::moves::{idle_store, resolve};
+use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::Result;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "summarize-from-here",
-    aliases: &[],
-    usage: ":summarize-from-here [TURN]",
+meta_command! {
+    SummarizeFromHere, switched: SummarizeFromHere::summarize,
+    name: "summarize-from-here", usage: ":summarize-from-here [TURN]",
     summary: "Claude writes a handoff since TURN (a brief)",
     details: "Asks Claude for a handoff of everything since TURN (default: the branch's \
               start): the goal, what was tried and why it failed, decisions, constraints, \
               the files that matter and the next step. The answer is saved as a brief for \
               :brief.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummarizeFromHere {
@@ -28,28 +26,15 @@ pub struct SummarizeFromHere {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    at_most(SPEC.name, &p, 1, "one TURN")?;
-    Ok(Box::new(SummarizeFromHere {
-        turn: optional_turn(SPEC.name, p.positionals.first())?,
-    }))
-}
-
-impl MetaCommand for SummarizeFromHere {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(self.summarize(ops))
-    }
+    let turn = optional_word(SPEC.name, words, "one TURN")?;
+    let turn = optional_turn(SPEC.name, turn.as_ref())?;
+    Ok(Box::new(SummarizeFromHere { turn }))
 }
 
 impl SummarizeFromHere {
     /// Since TURN, else since the brief this session started from, else from the start.
     fn summarize(&self, ops: &mut dyn SessionOps) -> Result<String> {
-        let store = ops.store()?;
-        ops.ensure_idle(&store)?;
+        let store = idle_store(ops)?;
         let current = ops.current_branch(&store);
         let since = match &self.turn {
             Some(reference) => {
@@ -102,10 +87,7 @@ mod tests {
             Outcome::Switched(m) => assert!(m.contains("since turn #2 (\"two\")"), "{m}"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(
-            ops.run(":summarize-from-here 7"),
-            Outcome::Error("no turn #7".into())
-        );
+        assert_eq!(ops.error(":summarize-from-here 7"), "no turn #7");
         assert_eq!(ops.prompts().len(), 2);
     }
 }

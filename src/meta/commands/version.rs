@@ -1,38 +1,18 @@
 //! `:version`: ccx's version and the version of the Claude Code this session runs, as
 //! `ccx --version` prints them.
 
-use super::{read_text, CommandSpec, MetaCommand, Parsed, Parser};
-use crate::meta::args::{no_args, split_args, MetaError, Word};
-use crate::meta::ops::{Outcome, SessionOps};
+use super::{bare, Parser};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "version",
-    aliases: &[],
-    usage: ":version",
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Version;
+
+meta_command! {
+    Version, read: |ctx| Ok(crate::versions::version_line(ctx.claude.clone())),
+    name: "version", usage: ":version",
     summary: "ccx's version and Claude Code's",
     details: "Shows ccx's version and the version of the Claude Code this session runs, as \
               `ccx --version` prints them.",
-    needs_session: false,
-    flags: &[],
-    parser: Parser::Words(parse),
-};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Version;
-
-fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    no_args(SPEC.name, &split_args(SPEC.name, words, &[])?)?;
-    Ok(Box::new(Version))
-}
-
-impl MetaCommand for Version {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        read_text(ops, |ctx| Ok(crate::versions::version_line(ctx.claude.clone())))
-    }
+    parser: Parser::Words(bare::<Version>),
 }
 
 #[cfg(test)]
@@ -78,8 +58,8 @@ mod tests {
             ))
         );
         assert_eq!(
-            ops.run(":version now"),
-            Outcome::Error(":version takes no arguments, got 'now'".into())
+            ops.error(":version now"),
+            ":version takes no arguments, got 'now'"
         );
     }
 }
