@@ -25,7 +25,7 @@ pub fn help(claude: Option<PathBuf>) -> Result<i32> {
         out,
         "\nClaude Code's own help (every option below works through ccx):\n"
     )?;
-    match crate::session::find_claude(claude).and_then(|path| claude_answer(&path, "--help")) {
+    match crate::claude::find::find_claude(claude).and_then(|path| claude_answer(&path, "--help")) {
         Ok(text) => write!(out, "{text}")?,
         Err(err) => writeln!(out, "  Claude Code is missing: {err:#}")?,
     }
@@ -62,7 +62,7 @@ pub fn help_topic(topic: Option<&str>) -> Result<i32> {
 
 /// `ccx 0.2.0 (Claude Code 2.1.330)`, or what is wrong with Claude Code.
 pub fn version_line(claude: Option<PathBuf>) -> String {
-    let claude = crate::session::find_claude(claude)
+    let claude = crate::claude::find::find_claude(claude)
         .and_then(|path| claude_answer(&path, "--version"))
         .map(|answer| {
             let number = answer.split_whitespace().next().unwrap_or("unknown");

@@ -247,7 +247,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
     if first == crate::status::STATUS_SUBCOMMAND {
         return Ok(Invocation::Status);
     }
-    if first == crate::installed::REMEMBER_SUBCOMMAND {
+    if first == crate::claude::installed::REMEMBER_SUBCOMMAND {
         return match args.get(1) {
             Some(path) if args.len() == 2 => Ok(Invocation::RememberClaude(PathBuf::from(path))),
             _ => Err(usage_error("usage: ccx __remember-claude PATH")),
@@ -291,7 +291,10 @@ pub fn near_subcommand(word: &str) -> Option<&'static str> {
     let plain = !word.is_empty()
         && word.len() <= 16
         && word.chars().all(|c| c.is_ascii_alphabetic() || c == '-');
-    if !plain || crate::session::CLAUDE_SUBCOMMANDS.contains(&word) || SUBCOMMANDS.contains(&word) {
+    if !plain
+        || crate::claude::flags::CLAUDE_SUBCOMMANDS.contains(&word)
+        || SUBCOMMANDS.contains(&word)
+    {
         return None;
     }
     let word = word.to_ascii_lowercase();

@@ -29,6 +29,10 @@
 //! unrelated process that reused the PID. When claude exits, whatever it left in its group is
 //! killed too: no job outlives its run, and [`JobManager::shutdown`] ends them all.
 
+use crate::claude::command::{die_with_parent, ClaudeCommand};
+use crate::claude::env::is_nested_session_var;
+use crate::claude::paths;
+use crate::claude::usage::Usage;
 use crate::model::{now_rfc3339, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
@@ -38,10 +42,11 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -213,10 +218,7 @@ impl StreamState {
                 let synthetic = message.get("model").and_then(Value::as_str) == Some("<synthetic>");
                 if main_thread && !synthetic {
                     if let Some(usage) = message.get("usage") {
-                        let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
-                        let tokens = n("input_tokens")
-                            + n("cache_read_input_tokens")
-                            + n("cache_creation_input_tokens");
+                        let tokens = Usage::from_json(usage).context_tokens();
                         if tokens > 0 && tokens != self.tokens {
                             self.tokens = tokens;
                             changed = true;
@@ -509,37 +511,18 @@ impl JobManager {
             .unwrap_or_else(|e| e.into_inner())
             .push(job.clone());
 
-        let mut cmd = Command::new(&shared.claude);
-        crate::paths::with_inherited_umask(&mut cmd);
-        cmd.args(["-p", "--output-format", "stream-json", "--verbose"])
-            .args(["--session-id", &session_id])
-            .args(["--permission-mode", "acceptEdits", "--"])
-            .arg(&prompt)
-            .current_dir(&shared.cwd)
-            .stdin(Stdio::null())
+        let mut cmd =
+            ClaudeCommand::job(&shared.claude, &shared.cwd, &session_id, &prompt).into_process();
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
         // If ccx dies without shutting its jobs down (kill -9), the job dies with it. The
         // signal follows the spawning thread, which is ccx's input thread: it lives as long
         // as ccx does.
-        let ccx_pid = std::process::id() as libc::pid_t;
-        // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                if libc::getppid() != ccx_pid {
-                    // ccx is already gone.
-                    libc::_exit(1);
-                }
-                Ok(())
-            });
-        }
-        for key in crate::session::nested_session_vars() {
-            cmd.env_remove(key);
-        }
+        die_with_parent(&mut cmd, libc::SIGKILL);
         for (key, value) in &shared.env {
-            if key.starts_with("CLAUDECODE") {
+            if is_nested_session_var(key) {
                 cmd.env_remove(key);
             } else {
                 cmd.env(key, value);
@@ -942,19 +925,11 @@ struct RecordJob<'a> {
     killed: bool,
 }
 
-/// Where claude keeps its config (and transcripts) for the job's environment.
-fn claude_config_dir(shared: &Shared) -> Option<PathBuf> {
-    if let Some(dir) = shared.var("CLAUDE_CONFIG_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    shared.var("HOME").map(|h| Path::new(&h).join(".claude"))
-}
-
 /// The job's transcript: where Claude Code puts it for cwd, else wherever it is found under
 /// `projects/`.
 fn find_transcript(shared: &Shared, session_id: &str) -> Option<PathBuf> {
-    let config = claude_config_dir(shared)?;
-    let path = transcript::transcript_path_in(&config, &shared.cwd, session_id);
+    let config = paths::config_dir_with(|key| shared.var(key).map(OsString::from))?;
+    let path = paths::transcript_path_in(&config, &shared.cwd, session_id);
     if path.is_file() {
         return Some(path);
     }

@@ -67,7 +67,7 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
         Invocation::Hook => Ok(ccx::hooks::client::run()),
         Invocation::Status => Ok(ccx::status::run()),
         Invocation::Claude { claude, args } => ccx::session::run(claude, args),
-        Invocation::RememberClaude(path) => ccx::installed::remember(&path),
+        Invocation::RememberClaude(path) => ccx::claude::installed::remember(&path),
         Invocation::Help { claude } => ccx::about::help(claude),
         Invocation::Version { claude } => ccx::about::version(claude),
         Invocation::NearSubcommand {

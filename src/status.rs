@@ -229,10 +229,7 @@ pub fn run() -> i32 {
 /// latest API call (`context_window.current_usage`), when present.
 pub fn current_context(payload: &Value) -> Option<u64> {
     let usage = payload.get("context_window")?.get("current_usage")?;
-    let field = |name: &str| usage.get(name).and_then(Value::as_u64).unwrap_or(0);
-    let total = field("input_tokens")
-        + field("cache_read_input_tokens")
-        + field("cache_creation_input_tokens");
+    let total = crate::claude::usage::Usage::from_json(usage).context_tokens();
     (total > 0).then_some(total)
 }
 

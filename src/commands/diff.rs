@@ -313,7 +313,7 @@ fn branch_or_error(store: &Store, name: &str) -> Result<Branch> {
 /// `ccx diff A B [--json]`.
 pub fn run(a: &str, b: &str, json: bool) -> Result<i32> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let store = crate::session::open_store(&cwd)?;
+    let store = crate::store::open_project(&cwd)?;
     let branch_a = branch_or_error(&store, a)?;
     let branch_b = branch_or_error(&store, b)?;
     let turns_a = store.lineage(a)?;

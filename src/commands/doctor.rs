@@ -56,11 +56,11 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
                 detail: format!("the turn log at {} is damaged ({detail})", dir.display()),
             });
             let transcripts = std::env::current_dir().ok().and_then(|cwd| {
-                let config = super::import::claude_config_dir().ok()?;
+                let config = crate::claude::paths::require_config_dir().ok()?;
                 Some(
                     config
                         .join("projects")
-                        .join(crate::transcript::project_dir_name(
+                        .join(crate::claude::paths::project_dir_name(
                             &crate::paths::project_dir(&cwd),
                         )),
                 )
@@ -184,7 +184,7 @@ fn versions_section(in_use: Option<Version>) -> Vec<Check> {
 /// `claude --version`: the path and what it printed, for the check's detail, and the printed
 /// version alone.
 fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<(String, String)> {
-    let path = crate::session::find_claude(explicit)?;
+    let path = crate::claude::find::find_claude(explicit)?;
     let mut child = crate::paths::with_inherited_umask(&mut Command::new(&path))
         .arg("--version")
         .stdin(Stdio::null())
@@ -271,7 +271,7 @@ fn hooks_deliver() -> Result<String> {
 /// Claude's transcripts.
 fn open_turns(repair: bool) -> Result<String> {
     let cwd = std::env::current_dir()?;
-    let store = std::sync::Arc::new(crate::session::open_store(&cwd)?);
+    let store = std::sync::Arc::new(crate::store::open_project(&cwd)?);
     let dead = crate::closure::dead_open_turns(&store)?;
     let ids = |turns: &[crate::model::Turn]| {
         turns
@@ -291,7 +291,7 @@ fn open_turns(repair: bool) -> Result<String> {
             ids(&dead)
         );
     }
-    let dir = crate::transcript::project_transcripts_dir(&crate::paths::project_dir(&cwd));
+    let dir = crate::claude::paths::project_transcripts_dir(&crate::paths::project_dir(&cwd));
     let closed = crate::closure::close_dead_turns(&store, dir.as_deref());
     let left = crate::closure::dead_open_turns(&store)?;
     if !left.is_empty() {

@@ -533,7 +533,7 @@ pub fn run(
 ) -> Result<i32> {
     let format = pick_format(format.as_deref(), output.as_deref())?;
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let store = crate::session::open_store(&cwd)?;
+    let store = crate::store::open_project(&cwd)?;
     let name = match branch {
         Some(name) => name,
         None => super::current_branch(&store)?,

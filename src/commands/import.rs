@@ -835,22 +835,11 @@ fn finish_import(
     Ok(report)
 }
 
-/// `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
-pub fn claude_config_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    let home = std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .context("cannot find Claude Code's folder: HOME is not set")?;
-    Ok(PathBuf::from(home).join(".claude"))
-}
-
 /// The transcripts of a project, oldest first.
 pub fn project_transcripts(config_dir: &Path, project: &Path) -> Vec<PathBuf> {
     let dir = config_dir
         .join("projects")
-        .join(transcript::project_dir_name(project));
+        .join(crate::claude::paths::project_dir_name(project));
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
@@ -892,14 +881,14 @@ pub fn run(path: Option<PathBuf>, all: bool, include_deleted: bool) -> Result<i3
             vec![p]
         }
         (None, true) => {
-            let config = claude_config_dir()?;
+            let config = crate::claude::paths::require_config_dir()?;
             let found = project_transcripts(&config, &project);
             if found.is_empty() {
                 println!(
                     "nothing new to import: no Claude Code sessions for this project in {}",
                     config
                         .join("projects")
-                        .join(transcript::project_dir_name(&project))
+                        .join(crate::claude::paths::project_dir_name(&project))
                         .display()
                 );
                 return Ok(0);
@@ -907,11 +896,11 @@ pub fn run(path: Option<PathBuf>, all: bool, include_deleted: bool) -> Result<i3
             found
         }
     };
-    let store = std::sync::Arc::new(crate::session::open_store(&cwd)?);
+    let store = std::sync::Arc::new(crate::store::open_project(&cwd)?);
     // Turns a dead ccx left running are finished first, from the same transcripts.
     crate::closure::close_dead_turns(
         &store,
-        crate::transcript::project_transcripts_dir(&cwd).as_deref(),
+        crate::claude::paths::project_transcripts_dir(&cwd).as_deref(),
     );
     let known = Known::gather(&store)?;
     let mut turns = 0;

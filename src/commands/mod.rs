@@ -26,7 +26,7 @@ pub fn current_branch(store: &Store) -> Result<String> {
 
 fn open_here() -> Result<Store> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    crate::session::open_store(&cwd)
+    crate::store::open_project(&cwd)
 }
 
 fn terminal_width() -> usize {

@@ -15,14 +15,14 @@
 //!
 //! `TURN` references resolve with HEAD meaning the head of BRANCH.
 
+use crate::claude::command::{ClaudeCommand, SessionArg};
 use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
 use crate::{refs, tokens, transcript};
 use anyhow::{Context, Result};
-use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,26 +49,6 @@ pub fn select_range(lineage: &[Turn], from: Option<u64>, to: Option<u64>) -> Res
         anyhow::bail!("--from comes after --to: nothing to replay");
     }
     Ok(&lineage[start..end])
-}
-
-/// The claude arguments for one turn (the prompt goes on stdin).
-pub fn claude_args(session: &str, first: bool, model: Option<&str>) -> Vec<OsString> {
-    let mut args: Vec<OsString> = vec!["-p".into()];
-    args.push(if first { "--session-id" } else { "--resume" }.into());
-    args.push(session.into());
-    for a in [
-        "--output-format",
-        "json",
-        "--permission-mode",
-        "acceptEdits",
-    ] {
-        args.push(a.into());
-    }
-    if let Some(m) = model {
-        args.push("--model".into());
-        args.push(m.into());
-    }
-    args
 }
 
 /// How one claude run ended.
@@ -105,67 +85,86 @@ fn first_meaningful_line(text: &str) -> Option<String> {
 
 /// Runs claude once; the prompt on stdin.
 fn run_claude(
-    claude: &Path,
-    args: &[OsString],
-    cwd: &Path,
+    claude: ClaudeCommand,
     prompt: &str,
     timeout: Duration,
     stop: &AtomicBool,
 ) -> Result<RunEnd> {
     use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new(claude);
-    crate::paths::with_inherited_umask(&mut cmd);
-    cmd.args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
+    let program = claude.program.clone();
+    let mut cmd = claude.into_process();
+    cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own process group: the terminal's Ctrl-C reaches ccx, which stops the child.
         .process_group(0);
-    for key in crate::session::nested_session_vars() {
-        cmd.env_remove(key);
-    }
     let mut child = cmd
         .spawn()
-        .with_context(|| format!("cannot start {}", claude.display()))?;
-    let mut stdin = child.stdin.take().context("claude's stdin")?;
-    let text = prompt.to_owned();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(text.as_bytes());
-        // Dropping stdin closes it: claude reads the prompt to EOF.
-    });
-    let mut out = child.stdout.take().context("claude's stdout")?;
-    let mut err = child.stderr.take().context("claude's stderr")?;
-    let out_reader = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = out.read_to_end(&mut b);
-        b
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = err.read_to_end(&mut b);
-        b
-    });
+        .with_context(|| format!("cannot start {}", program.display()))?;
+    let io = ChildIo::start(&mut child, prompt)?;
     let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break Some(status);
         }
-        if stop.load(Ordering::SeqCst) {
+        let stopped = if stop.load(Ordering::SeqCst) {
+            Some(RunEnd::Interrupted)
+        } else {
+            (Instant::now() >= deadline).then_some(RunEnd::TimedOut)
+        };
+        if let Some(end) = stopped {
             stop_child(&mut child);
-            let _ = writer.join();
-            return Ok(RunEnd::Interrupted);
-        }
-        if Instant::now() >= deadline {
-            stop_child(&mut child);
-            let _ = writer.join();
-            return Ok(RunEnd::TimedOut);
+            let _ = io.writer.join();
+            return Ok(end);
         }
         std::thread::sleep(Duration::from_millis(25));
     };
-    let _ = writer.join();
-    let stdout = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
+    let (stdout, stderr) = io.finish();
+    Ok(judge_run(status, stdout, stderr))
+}
+
+/// The threads feeding a claude run its prompt and collecting what it prints.
+struct ChildIo {
+    writer: std::thread::JoinHandle<()>,
+    out: std::thread::JoinHandle<Vec<u8>>,
+    err: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl ChildIo {
+    fn start(child: &mut std::process::Child, prompt: &str) -> Result<ChildIo> {
+        let mut stdin = child.stdin.take().context("claude's stdin")?;
+        let text = prompt.to_owned();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(text.as_bytes());
+            // Dropping stdin closes it: claude reads the prompt to EOF.
+        });
+        let out = child.stdout.take().context("claude's stdout")?;
+        let err = child.stderr.take().context("claude's stderr")?;
+        Ok(ChildIo {
+            writer,
+            out: std::thread::spawn(move || read_all(out)),
+            err: std::thread::spawn(move || read_all(err)),
+        })
+    }
+
+    /// Once claude has exited: its stdout and stderr, as text.
+    fn finish(self) -> (String, String) {
+        let _ = self.writer.join();
+        let text = |h: std::thread::JoinHandle<Vec<u8>>| {
+            String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned()
+        };
+        (text(self.out), text(self.err))
+    }
+}
+
+fn read_all(mut from: impl Read) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let _ = from.read_to_end(&mut bytes);
+    bytes
+}
+
+/// How a claude run that exited came out: done, or failed with the most telling line.
+fn judge_run(status: Option<std::process::ExitStatus>, stdout: String, stderr: String) -> RunEnd {
     let result: Option<serde_json::Value> = serde_json::from_str(stdout.trim()).ok();
     let is_error = result
         .as_ref()
@@ -173,7 +172,7 @@ fn run_claude(
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
     match status {
-        Some(s) if s.success() && !is_error => Ok(RunEnd::Done { stdout }),
+        Some(s) if s.success() && !is_error => RunEnd::Done { stdout },
         s => {
             let said = result
                 .as_ref()
@@ -186,10 +185,10 @@ fn run_claude(
                 .and_then(|s| s.code())
                 .map(|c| format!("exit {c}"))
                 .unwrap_or_else(|| "killed".into());
-            Ok(RunEnd::Failed(match said {
+            RunEnd::Failed(match said {
                 Some(said) => format!("{said} ({code})"),
                 None => code,
-            }))
+            })
         }
     }
 }
@@ -260,11 +259,6 @@ impl Progress {
     }
 }
 
-/// The Claude config folder: `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
-fn claude_config_dir() -> Result<PathBuf> {
-    super::import::claude_config_dir()
-}
-
 /// `ccx replay BRANCH [--from TURN] [--to TURN] [--model M] [--timeout SECS]`.
 pub fn run(
     branch: &str,
@@ -275,7 +269,7 @@ pub fn run(
 ) -> Result<i32> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let project = crate::paths::project_dir(&cwd);
-    let store = crate::session::open_store(&cwd)?;
+    let store = crate::store::open_project(&cwd)?;
     if store.branch(branch)?.is_none() {
         let names: Vec<String> = store.branches()?.into_iter().map(|b| b.name).collect();
         match refs::nearest_name(branch, names.iter().map(String::as_str)) {
@@ -297,8 +291,8 @@ pub fn run(
         anyhow::bail!("branch '{branch}' has no turns to replay");
     }
     let turns = select_range(&lineage, from_id, to_id)?.to_vec();
-    let claude = crate::session::find_claude(None)?;
-    let config_dir = claude_config_dir()?;
+    let claude = crate::claude::find::find_claude(None)?;
+    let config_dir = crate::claude::paths::require_config_dir()?;
     let timeout = Duration::from_secs(timeout_secs.max(1));
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -403,7 +397,8 @@ fn replay_turns(
     env: &ReplayEnv<'_>,
 ) -> Result<Outcome> {
     let session = uuid::Uuid::new_v4().to_string();
-    let transcript_path = transcript::transcript_path_in(env.config_dir, env.project, &session);
+    let transcript_path =
+        crate::claude::paths::transcript_path_in(env.config_dir, env.project, &session);
     let progress = Progress::new(turns.len());
     let mut outcome = Outcome {
         done: 0,
@@ -419,15 +414,13 @@ fn replay_turns(
         }
         progress.start(i, original);
         let started_at = now_rfc3339();
-        let args = claude_args(&session, i == 0, env.model);
-        let end = run_claude(
-            env.claude,
-            &args,
-            env.project,
-            &original.prompt,
-            env.timeout,
-            env.stop,
-        )?;
+        let on = if i == 0 {
+            SessionArg::New(session.clone())
+        } else {
+            SessionArg::Resume(session.clone())
+        };
+        let claude = ClaudeCommand::replay_turn(env.claude, env.project, &on, env.model);
+        let end = run_claude(claude, &original.prompt, env.timeout, env.stop)?;
         let stdout = match end {
             RunEnd::Done { stdout } => stdout,
             RunEnd::Interrupted => {
@@ -530,33 +523,5 @@ mod tests {
         assert!(select_range(&l, Some(8), Some(4)).is_err());
         let err = select_range(&l, Some(3), None).unwrap_err().to_string();
         assert!(err.contains("#3"), "{err}");
-    }
-
-    #[test]
-    fn first_turn_starts_the_session_later_ones_resume_it() {
-        let first: Vec<String> = claude_args("S", true, Some("sonnet"))
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(
-            first,
-            [
-                "-p",
-                "--session-id",
-                "S",
-                "--output-format",
-                "json",
-                "--permission-mode",
-                "acceptEdits",
-                "--model",
-                "sonnet"
-            ]
-        );
-        let next: Vec<String> = claude_args("S", false, None)
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(next[..3], ["-p", "--resume", "S"]);
-        assert!(!next.contains(&"--model".to_string()));
     }
 }

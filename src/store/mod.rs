@@ -40,6 +40,16 @@ const MAX_TAKEOVERS: u32 = 4;
 /// sled's page cache ceiling for a turn log.
 const CACHE_BYTES: u64 = 64 << 20;
 
+/// Opens the turn log of the project `cwd` belongs to, and remembers where the project is
+/// (for listings across projects).
+pub fn open_project(cwd: &Path) -> Result<Store> {
+    let project = crate::paths::project_dir(cwd);
+    let dir = crate::paths::project_store_dir(&crate::paths::data_dir()?, &project);
+    let store = Store::open(&dir)?;
+    crate::paths::remember_project(&dir, &project);
+    Ok(store)
+}
+
 /// A handle on one project's turn log. `Send + Sync`; share it with `Arc`.
 pub struct Store {
     dir: PathBuf,
