@@ -24,9 +24,6 @@ pub const SUBCOMMANDS: &[&str] = &[
     "help",
 ];
 
-/// Internal subcommands run by Claude Code's hooks and status line; not for people.
-pub const HOOK_SUBCOMMAND: &str = "__hook";
-
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Invocation {
@@ -241,7 +238,7 @@ fn help_topics(cli: &clap::Command) -> clap::builder::PossibleValuesParser {
 /// Splits the process arguments (without argv[0]) into an invocation.
 pub fn parse(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
     let first = args.first().and_then(|a| a.to_str()).unwrap_or("");
-    if first == HOOK_SUBCOMMAND {
+    if first == crate::hooks::settings::HOOK_SUBCOMMAND {
         return Ok(Invocation::Hook);
     }
     if first == crate::status::STATUS_SUBCOMMAND {
@@ -300,7 +297,7 @@ pub fn near_subcommand(word: &str) -> Option<&'static str> {
     let word = word.to_ascii_lowercase();
     SUBCOMMANDS
         .iter()
-        .map(|name| (crate::refs::edit_distance(&word, name), *name))
+        .map(|name| (crate::names::edit_distance(&word, name), *name))
         .filter(|(distance, name)| *distance <= 2 && *distance < name.len())
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, name)| name)

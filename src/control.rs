@@ -9,16 +9,17 @@ use crate::branch_names::{self, NewBranch};
 use crate::claude::command::{ClaudeLauncher, SessionArg};
 use crate::model::{now_rfc3339, Branch, Turn, TurnKind};
 use crate::proxy::ProxyHandle;
-use crate::recorder::{last_uuid_of, NextPrompt, RecorderMsg, SessionView};
+use crate::recorder::{last_uuid_of, NextPrompt, RecorderMsg};
 use crate::screen::ScreenModel;
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
+use crate::view::{SessionView, ViewHandle};
 use crate::{refs, transcript};
 use anyhow::{bail, Context, Result};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a new claude may take to show its prompt.
@@ -42,7 +43,7 @@ pub struct Controller {
     pub recorder: Sender<RecorderMsg>,
     pub handle: ProxyHandle,
     pub screen: ScreenModel,
-    pub view: Arc<Mutex<SessionView>>,
+    pub view: ViewHandle,
 }
 
 impl Controller {
@@ -53,7 +54,7 @@ impl Controller {
     }
 
     fn view(&self) -> SessionView {
-        self.view.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.view.get()
     }
 
     /// The branch the running session records into.
@@ -175,7 +176,7 @@ impl Controller {
     /// `:branch NAME [TURN]`: fork after TURN (default HEAD) and switch to the new branch.
     pub fn branch(&self, name: &str, turn: Option<&str>) -> Result<String> {
         let store = self.store()?;
-        refs::validate_branch_name(name).map_err(anyhow::Error::msg)?;
+        crate::names::validate_branch_name(name).map_err(anyhow::Error::msg)?;
         if store.branch(name)?.is_some() {
             bail!("a branch named '{name}' exists already");
         }
@@ -562,7 +563,7 @@ impl Controller {
     /// `:rename OLD NEW`.
     pub fn rename(&self, old: &str, new: &str) -> Result<String> {
         let store = self.store()?;
-        refs::validate_branch_name(new).map_err(anyhow::Error::msg)?;
+        crate::names::validate_branch_name(new).map_err(anyhow::Error::msg)?;
         if store.branch(old)?.is_none() {
             bail!("no branch '{old}'");
         }
@@ -570,9 +571,11 @@ impl Controller {
             bail!("a branch named '{new}' exists already");
         }
         store.rename_branch(old, new)?;
-        if self.view().branch.as_deref() == Some(old) {
-            self.view.lock().unwrap_or_else(|e| e.into_inner()).branch = Some(new.to_string());
-        }
+        self.view.update(|v| {
+            if v.branch.as_deref() == Some(old) {
+                v.branch = Some(new.to_string());
+            }
+        });
         Ok(format!("renamed {old} to {new}"))
     }
 
@@ -603,18 +606,12 @@ impl Controller {
 pub struct Prompter {
     handle: ProxyHandle,
     recorder: Sender<RecorderMsg>,
-    view: Arc<Mutex<SessionView>>,
+    view: ViewHandle,
 }
 
 impl Prompter {
     pub fn send(&self, text: &str, kind: TurnKind, input: Option<String>) {
-        let session = self
-            .view
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .session_id
-            .clone();
-        if let Some(session_id) = session {
+        if let Some(session_id) = self.view.get().session_id {
             if kind != TurnKind::Prompt || input.is_some() {
                 let _ = self.recorder.send(RecorderMsg::ExpectPrompt {
                     session_id,
@@ -631,7 +628,7 @@ impl Prompter {
     }
 
     fn head(&self) -> Option<u64> {
-        self.view.lock().unwrap_or_else(|e| e.into_inner()).head
+        self.view.get().head
     }
 }
 

@@ -12,10 +12,11 @@ use crate::hooks::bridge::Bridge;
 use crate::hooks::settings;
 use crate::jobs::{JobInfo, JobManager};
 use crate::proxy::{self, PassThrough};
-use crate::recorder::{Recorder, RecorderMsg, SessionView};
+use crate::recorder::{Recorder, RecorderMsg};
 use crate::screen::ScreenModel;
 use crate::shell::{MetaShell, ShellDeps};
 use crate::store_slot::StoreSlot;
+use crate::view::{SessionView, ViewHandle};
 use crate::{backlog, diag, paths, runner, status};
 use anyhow::{Context, Result};
 use serde_json::Value;
@@ -29,9 +30,6 @@ use std::time::Duration;
 /// How long hook messages already on their way may take to arrive once claude has exited.
 const LATE_HOOK_GRACE: Duration = Duration::from_millis(300);
 
-/// The view shared by everything that shows the session's state.
-type SharedView = Arc<Mutex<SessionView>>;
-
 /// What a recorded run is made of, once set up: the pieces the terminal loop and the ending
 /// need.
 struct Recorded {
@@ -41,7 +39,7 @@ struct Recorded {
     home: Option<PathBuf>,
     /// The hook bridge's run directory (the status line's files are there).
     run_dir: PathBuf,
-    view: SharedView,
+    view: ViewHandle,
     store: StoreSlot,
     recorder_tx: mpsc::Sender<RecorderMsg>,
     launcher: ClaudeLauncher,
@@ -95,20 +93,19 @@ fn set_up(
         diag::log(problem);
     }
     let hook_tx = recorder_tx.clone();
-    let bridge = Bridge::start(&paths::runtime_dir()?, move |event| {
+    let bridge = Bridge::start(&crate::runtime_dir::runtime_dir()?, move |event| {
         let _ = hook_tx.send(RecorderMsg::Hook(event));
     })?;
     let user_settings = settings::take_user_settings(&mut args).map_err(anyhow::Error::msg)?;
     let home = std::env::var_os("HOME").map(PathBuf::from);
     keep_user_status_line(&cwd, home.as_deref(), user_settings.as_ref(), &bridge);
-    let view = Arc::new(Mutex::new(SessionView {
-        rot_zone_tokens: config.rot_zone_tokens,
-        problem: config_problem.map(|p| config_footer(&p)),
-        ..Default::default()
-    }));
-    status::write_view(
-        &status::view_file(bridge.dir()),
-        &view.lock().unwrap_or_else(|e| e.into_inner()),
+    let view = ViewHandle::new(
+        SessionView {
+            rot_zone_tokens: config.rot_zone_tokens,
+            problem: config_problem.map(|p| config_footer(&p)),
+            ..Default::default()
+        },
+        Some(status::view_file(bridge.dir())),
     );
     let exe = std::env::current_exe().context("cannot find the ccx executable")?;
     let merged = settings::merge(
@@ -156,7 +153,6 @@ fn spawn_recorder(
     rx: mpsc::Receiver<RecorderMsg>,
 ) -> std::io::Result<JoinHandle<Option<String>>> {
     let (slot, view, cwd) = (run.store.clone(), run.view.clone(), run.cwd.clone());
-    let view_file = status::view_file(&run.run_dir);
     std::thread::Builder::new()
         .name("ccx-recorder".into())
         .spawn(move || match crate::store::open_project(&cwd) {
@@ -165,26 +161,20 @@ fn spawn_recorder(
                 slot.fill(Ok(opened.clone()));
                 let transcripts = crate::claude::paths::project_transcripts_dir(&cwd);
                 crate::closure::close_dead_turns(&opened, transcripts.as_deref());
-                let sink = backlog::ViewSink {
-                    view: view.clone(),
-                    file: Some(view_file.clone()),
-                };
                 let mut recorder = Recorder::new(opened)
-                    .with_view(view, Some(view_file))
+                    .with_view(view.clone())
                     .with_snapshots(&cwd);
                 if let Some(dir) = transcripts {
                     recorder = recorder.with_transcripts_dir(dir);
                 }
-                backlog::record(recorder, rx, sink)
+                backlog::record(recorder, rx, view)
             }
             Err(err) => {
                 // Never stand between the person and Claude: run unrecorded, say why.
                 diag::log(&format!("not recording this session: {err:#}"));
                 slot.fill(Err(format!("{err:#}")));
                 // Claude owns the screen: say it in Claude's footer, which ccx owns.
-                status::update_view(&view, Some(&view_file), |v| {
-                    v.problem = Some(format!("not recording: {err:#}"))
-                });
+                view.update(|v| v.problem = Some(format!("not recording: {err:#}")));
                 None
             }
         })
@@ -200,14 +190,14 @@ fn run_on_terminal(run: Recorded, leftovers: &mut Leftovers) -> Result<i32> {
         paths::project_store_dir(&paths::data_dir()?, &paths::project_dir(&run.cwd))
             .join("history.txt"),
     );
-    let templates = crate::templates::Templates::from_config(&run.config);
+    let templates = crate::templates::Templates::new(run.config.templates.clone());
     let jobs = JobManager::new(
         run.claude.clone(),
         run.cwd.clone(),
         Vec::new(),
         run.store.clone(),
         templates.clone(),
-        jobs_reporter(run.view.clone(), status::view_file(&run.run_dir)),
+        jobs_reporter(run.view.clone()),
     );
     leftovers.jobs = Some(jobs.clone());
     let shell_screen = screen.clone();
@@ -264,7 +254,7 @@ fn finish(
     {
         println!("{line}");
     }
-    if let Ok(runtime) = paths::runtime_dir() {
+    if let Ok(runtime) = crate::runtime_dir::runtime_dir() {
         crate::store::remove_stale_sockets(&runtime);
     }
 }
@@ -326,13 +316,13 @@ fn run_direct(claude: ClaudeCommand) -> Result<i32> {
 }
 
 /// Keeps the status line's word on subagent jobs current: how many run, which finished.
-fn jobs_reporter(view: SharedView, view_file: PathBuf) -> Box<dyn Fn(&JobInfo) + Send + Sync> {
+fn jobs_reporter(view: ViewHandle) -> Box<dyn Fn(&JobInfo) + Send + Sync> {
     let known = Mutex::new(std::collections::BTreeMap::<u64, JobInfo>::new());
     Box::new(move |info: &JobInfo| {
         let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
         known.insert(info.id.parse().unwrap_or(0), info.clone());
         let words = crate::jobs::footer_summary(known.values());
-        status::update_view(&view, Some(&view_file), |v| v.jobs = words);
+        view.update(|v| v.jobs = words);
     })
 }
 

@@ -11,10 +11,10 @@ use crate::keys::{self, KeyFilter, Step};
 use crate::meta::exec::{execute, Outcome, ShellContext};
 use crate::meta::parse::{parse_meta, MetaCommand, COMMANDS};
 use crate::proxy::{InputFilter, ProxyHandle};
-use crate::recorder::SessionView;
 use crate::screen::ScreenModel;
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
+use crate::view::ViewHandle;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -30,7 +30,6 @@ use std::cell::Cell;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a command waits for the turn log to finish opening.
@@ -66,7 +65,7 @@ enum LineResult {
 pub struct ShellDeps {
     /// The turn log (it may still be opening).
     pub store: StoreSlot,
-    pub view: Arc<Mutex<SessionView>>,
+    pub view: ViewHandle,
     /// ccx's private run directory: where the footer's view is written and where Claude's
     /// status payload leaves what it reports (the model's context window).
     pub run_dir: Option<PathBuf>,
@@ -453,7 +452,7 @@ impl MetaShell {
             Err(why) => return LineResult::Error(format!("the turn log is not available: {why}")),
         };
         let store: &Store = &store;
-        let view = lock(&self.deps.view).clone();
+        let view = self.deps.view.get();
         let branch = view.branch.clone().unwrap_or_else(|| {
             crate::commands::current_branch(store).unwrap_or_else(|_| "main".into())
         });
@@ -582,7 +581,7 @@ impl MetaShell {
     }
 
     fn header(&self, palette: Palette) -> String {
-        let view = lock(&self.deps.view).clone();
+        let view = self.deps.view.get();
         let mut parts = vec![palette.strong("ccx")];
         if let Some(branch) = &view.branch {
             parts.push(branch.clone());
@@ -618,8 +617,7 @@ impl MetaShell {
 
     /// Shows a command's one-line result in Claude's footer for a few seconds.
     fn notify(&self, text: &str) {
-        let file = self.deps.run_dir.as_deref().map(crate::status::view_file);
-        crate::status::notify(&self.deps.view, file.as_deref(), text);
+        self.deps.view.notify(text);
     }
 
     fn print(&self, text: &str) {
@@ -782,10 +780,6 @@ fn read_key() -> Option<u8> {
         Ok(1) => Some(byte[0]),
         _ => None,
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Completion and hints for the editor.

@@ -219,7 +219,7 @@ fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<(String, Strin
 /// Starts a bridge and runs `ccx __hook` the way Claude Code would, with a SessionStart payload.
 fn hooks_deliver() -> Result<String> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let bridge = Bridge::start(&crate::paths::runtime_dir()?, move |event| {
+    let bridge = Bridge::start(&crate::runtime_dir::runtime_dir()?, move |event| {
         let _ = tx.send(event);
     })?;
     let exe = std::env::current_exe()?;
@@ -230,7 +230,7 @@ fn hooks_deliver() -> Result<String> {
     });
     let started = Instant::now();
     let mut child = Command::new(&exe)
-        .arg(crate::cli::HOOK_SUBCOMMAND)
+        .arg(crate::hooks::settings::HOOK_SUBCOMMAND)
         .arg(bridge.key_file())
         .env_remove(crate::hooks::bridge::ENV_SOCKET)
         .env_remove(crate::hooks::bridge::ENV_SECRET)

@@ -272,7 +272,7 @@ pub fn run(
     let store = crate::store::open_project(&cwd)?;
     if store.branch(branch)?.is_none() {
         let names: Vec<String> = store.branches()?.into_iter().map(|b| b.name).collect();
-        match refs::nearest_name(branch, names.iter().map(String::as_str)) {
+        match crate::names::nearest_name(branch, names.iter().map(String::as_str)) {
             Some(near) => anyhow::bail!("no branch '{branch}' (did you mean '{near}'?)"),
             None => anyhow::bail!("no branch '{branch}'"),
         }

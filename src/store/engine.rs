@@ -459,7 +459,7 @@ impl Engine {
             .filter_map(|k| k.ok())
             .map(|k| String::from_utf8_lossy(&k).into_owned())
             .collect();
-        crate::refs::nearest_name(name, names.iter().map(String::as_str)).map(str::to_owned)
+        crate::names::nearest_name(name, names.iter().map(String::as_str)).map(str::to_owned)
     }
 
     fn no_branch(&self, name: &str) -> StoreError {
@@ -470,10 +470,12 @@ impl Engine {
     }
 
     fn check_name(name: &str) -> Res<()> {
-        crate::refs::validate_branch_name(name).map_err(|reason| StoreError::InvalidBranchName {
-            name: name.to_owned(),
-            reason,
-        })
+        crate::names::BranchName::parse(name)
+            .map(drop)
+            .map_err(|reason| StoreError::InvalidBranchName {
+                name: name.to_owned(),
+                reason,
+            })
     }
 
     fn check_turn_exists(&self, id: Option<u64>) -> Res<()> {

@@ -17,6 +17,7 @@ mod engine;
 mod error;
 pub mod recover;
 mod server;
+mod wire;
 
 pub use engine::{Request, Response};
 pub use error::StoreError;
@@ -188,7 +189,7 @@ impl Store {
         let dir = store_dir
             .canonicalize()
             .with_context(|| format!("cannot open {}", store_dir.display()))?;
-        let socket = crate::paths::runtime_dir()?
+        let socket = crate::runtime_dir::runtime_dir()?
             .join(format!("store-{}.sock", crate::paths::path_key(&dir)));
         let backend = establish(&dir, &socket)?;
         Ok(Store {

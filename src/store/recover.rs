@@ -967,7 +967,7 @@ fn make_consistent(s: &mut Salvage, report: &mut RecoveryReport) {
         by_branch.entry(turn.branch.clone()).or_default().push(turn);
     }
     for (name, turns) in &by_branch {
-        if s.branches.contains_key(name) || crate::refs::validate_branch_name(name).is_err() {
+        if s.branches.contains_key(name) || crate::names::validate_branch_name(name).is_err() {
             continue;
         }
         let (first, last) = (turns[0], turns[turns.len() - 1]);
