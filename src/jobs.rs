@@ -363,6 +363,33 @@ struct JobData {
 }
 
 impl JobData {
+    /// A job just started: running, nothing seen yet.
+    fn new(id: &str, task: &str, session_id: &str, prompt: &str) -> JobData {
+        let now = Instant::now();
+        JobData {
+            info: JobInfo {
+                id: id.to_owned(),
+                task: task.to_owned(),
+                state: JobState::Running,
+                started_at: now_rfc3339(),
+                elapsed_secs: 0,
+                tool_calls: 0,
+                tokens: 0,
+                report: None,
+                session_id: session_id.to_owned(),
+                branch: None,
+                pulled: false,
+            },
+            stream: StreamState::default(),
+            started: now,
+            ended: None,
+            last_output: now,
+            last_stderr: None,
+            stop: None,
+            prompt: prompt.to_owned(),
+        }
+    }
+
     fn snapshot(&self) -> JobInfo {
         let mut info = self.info.clone();
         let end = self.ended.unwrap_or_else(Instant::now);
@@ -409,6 +436,32 @@ impl Shared {
     fn find(&self, id: &str) -> Option<Arc<Job>> {
         let id = id.trim().trim_start_matches('#');
         self.jobs().into_iter().find(|j| j.lock().info.id == id)
+    }
+
+    /// The claude of a job: headless, stdin null, its output piped, in its own process group,
+    /// tied to ccx's life, with the caller's environment.
+    fn command(&self, session_id: &str, prompt: &str) -> std::process::Command {
+        let mut cmd =
+            ClaudeCommand::job(&self.claude, &self.cwd, session_id, prompt).into_process();
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        // If ccx dies without shutting its jobs down (kill -9), the job dies with it. The
+        // signal follows the spawning thread, which is ccx's input thread: it lives as long
+        // as ccx does.
+        die_with_parent(&mut cmd, libc::SIGKILL);
+        for (key, value) in &self.env {
+            if is_nested_session_var(key) {
+                cmd.env_remove(key);
+            } else {
+                cmd.env(key, value);
+            }
+        }
+        if self.var("CLAUDE_CODE_MAX_RETRIES").is_none() {
+            cmd.env("CLAUDE_CODE_MAX_RETRIES", JOB_MAX_RETRIES);
+        }
+        cmd
     }
 
     /// A variable as the job will see it: the caller's env first, then ccx's own.
@@ -478,31 +531,8 @@ impl JobManager {
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed).to_string();
         let session_id = uuid::Uuid::new_v4().to_string();
         let prompt = shared.templates.subagent_prompt(task, brief);
-        let now = Instant::now();
-        let data = JobData {
-            info: JobInfo {
-                id: id.clone(),
-                task: task.to_owned(),
-                state: JobState::Running,
-                started_at: now_rfc3339(),
-                elapsed_secs: 0,
-                tool_calls: 0,
-                tokens: 0,
-                report: None,
-                session_id: session_id.clone(),
-                branch: None,
-                pulled: false,
-            },
-            stream: StreamState::default(),
-            started: now,
-            ended: None,
-            last_output: now,
-            last_stderr: None,
-            stop: None,
-            prompt: prompt.clone(),
-        };
         let job = Arc::new(Job {
-            data: Mutex::new(data),
+            data: Mutex::new(JobData::new(&id, task, &session_id, &prompt)),
             ended: Condvar::new(),
         });
         shared
@@ -510,29 +540,7 @@ impl JobManager {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(job.clone());
-
-        let mut cmd =
-            ClaudeCommand::job(&shared.claude, &shared.cwd, &session_id, &prompt).into_process();
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        // If ccx dies without shutting its jobs down (kill -9), the job dies with it. The
-        // signal follows the spawning thread, which is ccx's input thread: it lives as long
-        // as ccx does.
-        die_with_parent(&mut cmd, libc::SIGKILL);
-        for (key, value) in &shared.env {
-            if is_nested_session_var(key) {
-                cmd.env_remove(key);
-            } else {
-                cmd.env(key, value);
-            }
-        }
-        if shared.var("CLAUDE_CODE_MAX_RETRIES").is_none() {
-            cmd.env("CLAUDE_CODE_MAX_RETRIES", JOB_MAX_RETRIES);
-        }
-
-        let child = match cmd.spawn() {
+        let child = match shared.command(&session_id, &prompt).spawn() {
             Ok(child) => child,
             Err(e) => {
                 let reason = format!("cannot start {}: {e}", shared.claude.display());
@@ -771,7 +779,31 @@ fn read_stderr(job: Arc<Job>, err: impl Read) {
 /// Owns the child: watches it, delivers stop requests, decides how it ended, records it.
 fn supervise(shared: Arc<Shared>, job: Arc<Job>, mut child: Child) {
     let pid = child.id();
-    let readers: Vec<std::thread::JoinHandle<()>> = [
+    let readers = start_readers(&shared, &job, &mut child);
+    watch_until_exit(&shared, &job, pid);
+    // claude has exited but is not reaped yet: its group id cannot have been reused, so
+    // whatever it left behind in its group can be stopped safely, and the pipes close.
+    signal_group(pid, libc::SIGKILL);
+    let status = child.wait().ok();
+    let drain_until = Instant::now() + DRAIN_WAIT;
+    for reader in readers {
+        while !reader.is_finished() && Instant::now() < drain_until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if reader.is_finished() {
+            let _ = reader.join();
+        }
+    }
+    conclude(&shared, &job, status);
+}
+
+/// The threads reading the child's stdout (its events) and stderr (its last words).
+fn start_readers(
+    shared: &Arc<Shared>,
+    job: &Arc<Job>,
+    child: &mut Child,
+) -> Vec<std::thread::JoinHandle<()>> {
+    [
         child.stdout.take().and_then(|out| {
             let (s, j) = (shared.clone(), job.clone());
             std::thread::Builder::new()
@@ -789,14 +821,15 @@ fn supervise(shared: Arc<Shared>, job: Arc<Job>, mut child: Child) {
     ]
     .into_iter()
     .flatten()
-    .collect();
+    .collect()
+}
 
+/// Watches the child until it has exited (without reaping it), delivering a stop request or
+/// the idle timeout as SIGTERM to its group, then SIGKILL after [`KILL_GRACE`].
+fn watch_until_exit(shared: &Shared, job: &Job, pid: u32) {
     let mut term_sent: Option<Instant> = None;
     let mut kill_sent = false;
-    loop {
-        if has_exited(pid) {
-            break;
-        }
+    while !has_exited(pid) {
         let idle = Duration::from_millis(shared.idle_timeout_ms.load(Ordering::Relaxed));
         let stop = {
             let mut d = job.lock();
@@ -820,20 +853,10 @@ fn supervise(shared: Arc<Shared>, job: Arc<Job>, mut child: Child) {
         }
         std::thread::sleep(POLL);
     }
-    // claude has exited but is not reaped yet: its group id cannot have been reused, so
-    // whatever it left behind in its group can be stopped safely, and the pipes close.
-    signal_group(pid, libc::SIGKILL);
-    let status = child.wait().ok();
-    let drain_until = Instant::now() + DRAIN_WAIT;
-    for reader in readers {
-        while !reader.is_finished() && Instant::now() < drain_until {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        if reader.is_finished() {
-            let _ = reader.join();
-        }
-    }
+}
 
+/// Once the child is reaped: decides how the job came out, records its turns, and tells.
+fn conclude(shared: &Shared, job: &Job, status: Option<std::process::ExitStatus>) {
     let (state, report) = {
         let d = job.lock();
         let idle = Duration::from_millis(shared.idle_timeout_ms.load(Ordering::Relaxed));
@@ -851,7 +874,7 @@ fn supervise(shared: Arc<Shared>, job: Arc<Job>, mut child: Child) {
         )
     };
     let branch = record(
-        &shared,
+        shared,
         &RecordJob {
             id: &id,
             session_id: &session_id,

@@ -417,29 +417,7 @@ impl Recorder {
     /// `compact` (it continues the session's head) or `summary` (it continues an earlier turn:
     /// the rewind menu's "summarize from here"), finished at once.
     fn compacted(&mut self, session_id: &str) -> Result<()> {
-        let deadline = Instant::now() + COMPACT_WAIT;
-        let boundary = loop {
-            let state = self.sessions.entry(session_id.to_string()).or_default();
-            let found = state.follower.as_ref().and_then(|f| {
-                let from = state
-                    .last_uuid
-                    .as_deref()
-                    .and_then(|u| f.position(u))
-                    .map_or(0, |p| p + 1);
-                f.lines()
-                    .iter()
-                    .enumerate()
-                    .skip(from)
-                    .rev()
-                    .find(|(_, l)| l.is_compact_boundary())
-                    .map(|(i, _)| i)
-            });
-            if found.is_some() || Instant::now() >= deadline {
-                break found;
-            }
-            std::thread::sleep(POLL);
-            self.follow(session_id, None);
-        };
+        let boundary = self.wait_for_boundary(session_id);
         let compaction = self
             .sessions
             .get_mut(session_id)
@@ -480,24 +458,7 @@ impl Recorder {
             instructions: String::new(),
             hint: None,
         });
-        let continues_head = match &parent {
-            Parent::Turn(t) => Some(t.id) == head,
-            _ => true,
-        };
-        let (kind, prompt) = match (&compaction.hint, continues_head) {
-            (Some(h), _) => (h.kind, format!("/compact {}", compaction.instructions)),
-            (None, true) => (
-                TurnKind::Compact,
-                format!("/compact {}", compaction.instructions),
-            ),
-            (None, false) => (
-                TurnKind::Summary,
-                match &parent {
-                    Parent::Turn(t) => format!("(summary of the conversation after #{})", t.id),
-                    _ => "(summary of the conversation)".to_string(),
-                },
-            ),
-        };
+        let (kind, prompt) = compaction_turn(&compaction, &parent, head);
         let input = compaction.hint.and_then(|h| h.input);
         self.begin(
             session_id,
@@ -509,6 +470,34 @@ impl Recorder {
             None,
         )?;
         self.finish_pending(session_id, None, false)
+    }
+
+    /// Where the latest compaction boundary after the last recorded line is in the session's
+    /// transcript, waiting up to [`COMPACT_WAIT`] for Claude to write it.
+    fn wait_for_boundary(&mut self, session_id: &str) -> Option<usize> {
+        let deadline = Instant::now() + COMPACT_WAIT;
+        loop {
+            let state = self.sessions.entry(session_id.to_string()).or_default();
+            let found = state.follower.as_ref().and_then(|f| {
+                let from = state
+                    .last_uuid
+                    .as_deref()
+                    .and_then(|u| f.position(u))
+                    .map_or(0, |p| p + 1);
+                f.lines()
+                    .iter()
+                    .enumerate()
+                    .skip(from)
+                    .rev()
+                    .find(|(_, l)| l.is_compact_boundary())
+                    .map(|(i, _)| i)
+            });
+            if found.is_some() || Instant::now() >= deadline {
+                return found;
+            }
+            std::thread::sleep(POLL);
+            self.follow(session_id, None);
+        }
     }
 
     /// Ends every running turn as interrupted (the session is over).
@@ -1174,6 +1163,34 @@ pub fn last_uuid_of(entries: &[serde_json::Value]) -> Option<String> {
         .iter()
         .rev()
         .find_map(|e| e.get("uuid").and_then(|u| u.as_str()).map(str::to_string))
+}
+
+/// The kind and prompt of the turn a compaction becomes: what a meta-command said it was, else
+/// `compact` when it continues the branch's `head`, else a `summary` (the rewind menu's
+/// "summarize from here").
+fn compaction_turn(
+    compaction: &Compaction,
+    parent: &Parent,
+    head: Option<u64>,
+) -> (TurnKind, String) {
+    let continues_head = match parent {
+        Parent::Turn(t) => Some(t.id) == head,
+        _ => true,
+    };
+    match (&compaction.hint, continues_head) {
+        (Some(h), _) => (h.kind, format!("/compact {}", compaction.instructions)),
+        (None, true) => (
+            TurnKind::Compact,
+            format!("/compact {}", compaction.instructions),
+        ),
+        (None, false) => (
+            TurnKind::Summary,
+            match parent {
+                Parent::Turn(t) => format!("(summary of the conversation after #{})", t.id),
+                _ => "(summary of the conversation)".to_string(),
+            },
+        ),
+    }
 }
 
 #[cfg(test)]

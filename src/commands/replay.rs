@@ -270,6 +270,36 @@ pub fn run(
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let project = crate::paths::project_dir(&cwd);
     let store = crate::store::open_project(&cwd)?;
+    let turns = turns_to_replay(&store, branch, from.as_deref(), to.as_deref())?;
+    let claude = crate::claude::find::find_claude(None)?;
+    let config_dir = crate::claude::paths::require_config_dir()?;
+    let timeout = Duration::from_secs(timeout_secs.max(1));
+    let outcome = with_stop_signals(|stop| {
+        replay_turns(
+            &store,
+            branch,
+            &turns,
+            &ReplayEnv {
+                claude: &claude,
+                project: &project,
+                config_dir: &config_dir,
+                model: model.as_deref(),
+                timeout,
+                stop,
+            },
+        )
+    })?;
+    Ok(report(&outcome, branch, turns.len(), timeout))
+}
+
+/// The turns FROM..TO of `branch`'s lineage (references resolved with HEAD meaning its head),
+/// or one line saying why there are none.
+fn turns_to_replay(
+    store: &Store,
+    branch: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Vec<Turn>> {
     if store.branch(branch)?.is_none() {
         let names: Vec<String> = store.branches()?.into_iter().map(|b| b.name).collect();
         match crate::names::nearest_name(branch, names.iter().map(String::as_str)) {
@@ -277,24 +307,24 @@ pub fn run(
             None => anyhow::bail!("no branch '{branch}'"),
         }
     }
-    let resolve = |r: &Option<String>| -> Result<Option<u64>> {
-        r.as_deref()
-            .map(|s| {
-                let parsed = refs::parse_turn_ref(s).map_err(|e| anyhow::anyhow!("{e}"))?;
-                refs::resolve_turn_ref(&store, &parsed, branch).map(|t| t.id)
-            })
-            .transpose()
+    let resolve = |r: Option<&str>| -> Result<Option<u64>> {
+        r.map(|s| {
+            let parsed = refs::parse_turn_ref(s).map_err(|e| anyhow::anyhow!("{e}"))?;
+            refs::resolve_turn_ref(store, &parsed, branch).map(|t| t.id)
+        })
+        .transpose()
     };
-    let (from_id, to_id) = (resolve(&from)?, resolve(&to)?);
+    let (from_id, to_id) = (resolve(from)?, resolve(to)?);
     let lineage = store.lineage(branch)?;
     if lineage.is_empty() {
         anyhow::bail!("branch '{branch}' has no turns to replay");
     }
-    let turns = select_range(&lineage, from_id, to_id)?.to_vec();
-    let claude = crate::claude::find::find_claude(None)?;
-    let config_dir = crate::claude::paths::require_config_dir()?;
-    let timeout = Duration::from_secs(timeout_secs.max(1));
+    Ok(select_range(&lineage, from_id, to_id)?.to_vec())
+}
 
+/// Runs `work` with Ctrl-C (SIGINT) and SIGTERM setting the flag it is given instead of
+/// ending ccx.
+fn with_stop_signals<T>(work: impl FnOnce(&AtomicBool) -> T) -> T {
     let stop = Arc::new(AtomicBool::new(false));
     let mut signal_ids = Vec::new();
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -302,29 +332,26 @@ pub fn run(
             signal_ids.push(id);
         }
     }
-    let result = replay_turns(
-        &store,
-        branch,
-        &turns,
-        &ReplayEnv {
-            claude: &claude,
-            project: &project,
-            config_dir: &config_dir,
-            model: model.as_deref(),
-            timeout,
-            stop: &stop,
-        },
-    );
+    let result = work(&stop);
     for id in signal_ids {
         signal_hook::low_level::unregister(id);
     }
-    let outcome = result?;
-    let total = turns.len();
+    result
+}
+
+/// Says what the replay did; returns the exit code.
+fn report(outcome: &Outcome, branch: &str, total: usize, timeout: Duration) -> i32 {
     let onto = outcome
         .branch
         .as_ref()
         .map(|b| format!(" onto {b} (session {})", outcome.session))
         .unwrap_or_default();
+    let partly = || {
+        println!(
+            "replayed {} of {total} turns of {branch}{onto}",
+            outcome.done
+        )
+    };
     match &outcome.end {
         Stop::Finished => {
             println!(
@@ -332,25 +359,22 @@ pub fn run(
                 outcome.done,
                 if outcome.done == 1 { "" } else { "s" }
             );
-            Ok(0)
+            0
         }
         Stop::Interrupted(turn) => {
             println!(
                 "interrupted: replayed {} of {total} turns of {branch}{onto}; stopped #{turn} in flight",
                 outcome.done
             );
-            Ok(130)
+            130
         }
         Stop::Failed(turn, why) => {
             eprintln!(
                 "ccx: claude failed on turn {}/{total} (#{turn}): {why}",
                 outcome.done + 1
             );
-            println!(
-                "replayed {} of {total} turns of {branch}{onto}",
-                outcome.done
-            );
-            Ok(1)
+            partly();
+            1
         }
         Stop::TimedOut(turn) => {
             eprintln!(
@@ -358,11 +382,8 @@ pub fn run(
                 outcome.done + 1,
                 timeout.as_secs()
             );
-            println!(
-                "replayed {} of {total} turns of {branch}{onto}",
-                outcome.done
-            );
-            Ok(1)
+            partly();
+            1
         }
     }
 }
@@ -420,8 +441,7 @@ fn replay_turns(
             SessionArg::Resume(session.clone())
         };
         let claude = ClaudeCommand::replay_turn(env.claude, env.project, &on, env.model);
-        let end = run_claude(claude, &original.prompt, env.timeout, env.stop)?;
-        let stdout = match end {
+        let stdout = match run_claude(claude, &original.prompt, env.timeout, env.stop)? {
             RunEnd::Done { stdout } => stdout,
             RunEnd::Interrupted => {
                 outcome.end = Stop::Interrupted(original.id);
@@ -440,62 +460,87 @@ fn replay_turns(
         if facts.last_uuid.is_some() {
             last_uuid = facts.last_uuid.clone();
         }
-        let reply = if facts.reply.is_empty() {
-            serde_json::from_str::<serde_json::Value>(stdout.trim())
-                .ok()
-                .and_then(|v| v.get("result").and_then(|r| r.as_str()).map(str::to_owned))
-                .unwrap_or_default()
-        } else {
-            facts.reply.clone()
-        };
-        let branch = match &outcome.branch {
-            Some(b) => b.clone(),
-            None => {
-                let name = crate::branch_names::free(
-                    store,
-                    crate::branch_names::NewBranch::Replay { of: source },
-                )?;
-                store.create_branch(Branch {
-                    name: name.clone(),
-                    session_id: session.clone(),
-                    parent_branch: None,
-                    fork_turn: None,
-                    head: None,
-                    created_at: String::new(),
-                })?;
-                outcome.branch = Some(name.clone());
-                name
-            }
-        };
-        let turn = store.begin_turn(TurnStart {
-            branch,
-            kind: TurnKind::Replay,
-            prompt: original.prompt.clone(),
-            input: None,
-            session_id: session.clone(),
+        let branch = replay_branch(store, source, &mut outcome)?;
+        let ran = RanTurn {
+            prompt: &original.prompt,
             started_at,
-            ..Default::default()
-        })?;
-        store.finish_turn(
-            turn.id,
-            TurnEnd {
-                est_tokens: tokens::estimate_tokens(&original.prompt)
-                    + tokens::estimate_tokens(&reply),
-                reply,
-                ended_at: now_rfc3339(),
-                context_tokens: facts.context_tokens,
-                output_tokens: facts.output_tokens,
-                interrupted: facts.interrupted,
-                files: facts.files,
-                snapshot: None,
-                entries,
-            },
-        )?;
+            stdout: &stdout,
+            entries,
+            facts,
+        };
+        record_turn(store, branch, &session, ran)?;
         outcome.done += 1;
         progress.done();
     }
     progress.finish();
     Ok(outcome)
+}
+
+/// The new branch the replay records into, created with its first turn.
+fn replay_branch(store: &Store, source: &str, outcome: &mut Outcome) -> Result<String> {
+    if let Some(branch) = &outcome.branch {
+        return Ok(branch.clone());
+    }
+    let name =
+        crate::branch_names::free(store, crate::branch_names::NewBranch::Replay { of: source })?;
+    store.create_branch(Branch {
+        name: name.clone(),
+        session_id: outcome.session.clone(),
+        parent_branch: None,
+        fork_turn: None,
+        head: None,
+        created_at: String::new(),
+    })?;
+    outcome.branch = Some(name.clone());
+    Ok(name)
+}
+
+/// One replayed turn, as claude ran it.
+struct RanTurn<'a> {
+    prompt: &'a str,
+    started_at: String,
+    /// claude's `--output-format json` answer.
+    stdout: &'a str,
+    entries: Vec<serde_json::Value>,
+    facts: transcript::TurnFacts,
+}
+
+/// Records a replayed turn on `branch`: the reply from the transcript, else from claude's
+/// answer.
+fn record_turn(store: &Store, branch: String, session: &str, ran: RanTurn<'_>) -> Result<()> {
+    let facts = ran.facts;
+    let reply = if facts.reply.is_empty() {
+        serde_json::from_str::<serde_json::Value>(ran.stdout.trim())
+            .ok()
+            .and_then(|v| v.get("result").and_then(|r| r.as_str()).map(str::to_owned))
+            .unwrap_or_default()
+    } else {
+        facts.reply
+    };
+    let turn = store.begin_turn(TurnStart {
+        branch,
+        kind: TurnKind::Replay,
+        prompt: ran.prompt.to_owned(),
+        input: None,
+        session_id: session.to_owned(),
+        started_at: ran.started_at,
+        ..Default::default()
+    })?;
+    store.finish_turn(
+        turn.id,
+        TurnEnd {
+            est_tokens: tokens::estimate_tokens(ran.prompt) + tokens::estimate_tokens(&reply),
+            reply,
+            ended_at: now_rfc3339(),
+            context_tokens: facts.context_tokens,
+            output_tokens: facts.output_tokens,
+            interrupted: facts.interrupted,
+            files: facts.files,
+            snapshot: None,
+            entries: ran.entries,
+        },
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
