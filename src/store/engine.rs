@@ -15,6 +15,7 @@
 //! the answer leaves: an acknowledged write is durable.
 
 use super::error::StoreError;
+use super::format::{Tombstone, TOMBSTONES_FROM};
 use crate::model::{Branch, FinishedTurn, Turn, TurnEnd, TurnStart};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -236,24 +237,6 @@ pub struct Engine {
     deleted: sled::Tree,
     write: Mutex<()>,
 }
-
-/// What is remembered of a turn deleted with its branch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tombstone {
-    pub branch: String,
-    pub session_id: String,
-    /// The transcript line the turn's prompt came from, when known (for imports).
-    #[serde(default)]
-    pub prompt_uuid: Option<String>,
-    pub deleted_at: String,
-    /// Not deleted by anyone: lost to damage, and not found again by a repair.
-    #[serde(default)]
-    pub lost: bool,
-}
-
-/// The `meta` key holding the first turn id given after tombstones were kept: a gap in the ids
-/// from there on is a lost turn, not a deleted one.
-pub const TOMBSTONES_FROM: &str = "tombstones_from";
 
 type Res<T> = Result<T, StoreError>;
 type TxRes<T> = Result<T, ConflictableTransactionError<StoreError>>;

@@ -15,6 +15,7 @@
 mod client;
 mod engine;
 mod error;
+mod format;
 pub mod recover;
 mod server;
 mod wire;

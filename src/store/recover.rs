@@ -251,7 +251,7 @@ pub fn recover_with_transcripts(
     report.unrecovered = missing_ids(&salvage);
     let now = crate::model::now_rfc3339();
     for id in &report.unrecovered {
-        let tombstone = super::engine::Tombstone {
+        let tombstone = super::format::Tombstone {
             branch: String::new(),
             session_id: String::new(),
             prompt_uuid: None,
@@ -732,7 +732,7 @@ fn missing_ids(s: &Salvage) -> Vec<u64> {
     .unwrap_or(0);
     let from = s
         .meta
-        .get(super::engine::TOMBSTONES_FROM)
+        .get(super::format::TOMBSTONES_FROM)
         .and_then(Value::as_u64)
         .unwrap_or(u64::MAX);
     let named: BTreeSet<u64> = s
