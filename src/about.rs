@@ -2,10 +2,11 @@
 //! `ccx --version` (both versions), shell completions and the man page. Everything comes from
 //! the one clap command in [`crate::cli`], so help, completions and the man page agree.
 
+use crate::claude::command::ClaudeCommand;
 use anyhow::{Context, Result};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// How long `claude --help` / `claude --version` may take.
@@ -101,8 +102,8 @@ pub fn man() -> Result<i32> {
 
 /// What `claude ARG` prints, with a time limit.
 fn claude_answer(path: &Path, arg: &str) -> Result<String> {
-    let mut child = Command::new(path)
-        .arg(arg)
+    let mut child = ClaudeCommand::plain(path, Path::new("."), &[arg.into()])
+        .into_process()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

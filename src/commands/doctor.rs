@@ -3,6 +3,7 @@
 //! the store opens, and says what is wrong in plain words.
 
 use super::render::Palette;
+use crate::claude::command::ClaudeCommand;
 use crate::compat::Version;
 use crate::hooks::bridge::Bridge;
 use crate::hooks::wire::HookEvent;
@@ -185,8 +186,8 @@ fn versions_section(in_use: Option<Version>) -> Vec<Check> {
 /// version alone.
 fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<(String, String)> {
     let path = crate::claude::find::find_claude(explicit)?;
-    let mut child = crate::paths::with_inherited_umask(&mut Command::new(&path))
-        .arg("--version")
+    let mut child = ClaudeCommand::plain(&path, std::path::Path::new("."), &["--version".into()])
+        .into_process()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
