@@ -367,6 +367,30 @@ impl Known {
     }
 }
 
+/// A session Claude's `/branch` or `/fork` made starts with a copy of another one's turns
+/// (same uuids): those already in the log are known as what they are, and the session's own
+/// turns fork after them.
+fn adopt_copied_turns(
+    store: &Store,
+    session: &str,
+    chains: &[Vec<PlannedTurn>],
+    imported: &mut Imported,
+) {
+    for turn in chains.iter().flatten() {
+        if imported.turns.contains_key(&turn.key) {
+            continue;
+        }
+        if let Some(existing) = prompt_uuids(&turn.entries)
+            .iter()
+            .find_map(|u| store.turn_by_uuid(u).ok().flatten())
+        {
+            if existing.session_id != session {
+                imported.turns.insert(turn.key.clone(), existing.id);
+            }
+        }
+    }
+}
+
 /// Imports one transcript into `store`; `include_deleted` brings back turns deleted since an
 /// earlier import.
 pub fn import_transcript(
@@ -416,21 +440,7 @@ pub fn import_transcript(
         .into_iter()
         .map(plan_turns_owned)
         .collect();
-    // A session Claude's `/branch` or `/fork` made starts with a copy of another one's turns
-    // (same uuids): those already in the log are known, and its own turns fork after them.
-    for turn in chains.iter().flatten() {
-        if imported.turns.contains_key(&turn.key) {
-            continue;
-        }
-        if let Some(existing) = prompt_uuids(&turn.entries)
-            .iter()
-            .find_map(|u| store.turn_by_uuid(u).ok().flatten())
-        {
-            if existing.session_id != session {
-                imported.turns.insert(turn.key.clone(), existing.id);
-            }
-        }
-    }
+    adopt_copied_turns(store, &session, &chains, &mut imported);
     let known_keys: HashSet<String> = imported.turns.keys().cloned().collect();
     let segments = layout(&chains, &known_keys);
     // One flush for the whole import instead of one per batch.

@@ -756,22 +756,13 @@ impl Engine {
     fn delete_branch(&self, name: &str, forget_imports: bool) -> Res<u64> {
         let _guard = self.lock_writes();
         let branch = self.branch(name)?.ok_or_else(|| self.no_branch(name))?;
-        // Turns another branch's conversation passes through are kept.
-        let mut needed = std::collections::HashSet::new();
         let others: Vec<Branch> = self
             .branches()?
             .into_iter()
             .filter(|b| b.name != name)
             .collect();
-        for other in &others {
-            let mut next = other.head;
-            while let Some(id) = next {
-                if !needed.insert(id) {
-                    break;
-                }
-                next = self.turn(id)?.and_then(|t| t.parent).filter(|p| *p < id);
-            }
-        }
+        // Turns another branch's conversation passes through are kept.
+        let needed = self.turns_leading_to(&others)?;
         let mut doomed = Vec::new();
         let deleted_at = crate::model::now_rfc3339();
         for item in self.turns.iter() {
@@ -789,17 +780,11 @@ impl Engine {
             }
         }
         // The import keys naming the doomed turns, when they are to be forgotten.
-        let mut forgotten = Vec::new();
-        if forget_imports {
-            let doomed_ids: std::collections::HashSet<u64> =
-                doomed.iter().filter_map(|(k, _)| id_of(k)).collect();
-            for item in self.imports.iter() {
-                let (k, v) = item.map_err(|e| self.sled(e))?;
-                if id_of(&v).is_some_and(|id| doomed_ids.contains(&id)) {
-                    forgotten.push(k);
-                }
-            }
-        }
+        let forgotten = if forget_imports {
+            self.import_keys_of(doomed.iter().filter_map(|(k, _)| id_of(k)).collect())?
+        } else {
+            Vec::new()
+        };
         let children: Vec<(String, Vec<u8>)> = others
             .into_iter()
             .filter(|b| b.parent_branch.as_deref() == Some(name))
@@ -839,6 +824,33 @@ impl Engine {
             .map_err(|e| self.tx_err(e))?;
         self.flush_now()?;
         Ok(doomed.len() as u64)
+    }
+
+    /// Every turn on the conversations leading to the heads of `branches`.
+    fn turns_leading_to(&self, branches: &[Branch]) -> Res<std::collections::HashSet<u64>> {
+        let mut needed = std::collections::HashSet::new();
+        for branch in branches {
+            let mut next = branch.head;
+            while let Some(id) = next {
+                if !needed.insert(id) {
+                    break;
+                }
+                next = self.turn(id)?.and_then(|t| t.parent).filter(|p| *p < id);
+            }
+        }
+        Ok(needed)
+    }
+
+    /// The `imports` keys that name one of `ids`.
+    fn import_keys_of(&self, ids: std::collections::HashSet<u64>) -> Res<Vec<sled::IVec>> {
+        let mut keys = Vec::new();
+        for item in self.imports.iter() {
+            let (k, v) = item.map_err(|e| self.sled(e))?;
+            if id_of(&v).is_some_and(|id| ids.contains(&id)) {
+                keys.push(k);
+            }
+        }
+        Ok(keys)
     }
 
     // ---- reads ----
