@@ -258,6 +258,13 @@ impl Snapshotter {
             bail!("cannot snapshot: {ref_name:?} is not a valid git ref name");
         }
 
+        let tree = self.working_tree(force)?;
+        self.commit_onto(&full_ref, &tree, message)
+    }
+
+    /// The working tree as git would commit it (every change added, `force` paths even when
+    /// ignored), written through a private index: the person's own index is not touched.
+    fn working_tree(&self, force: &[Vec<u8>]) -> Result<String> {
         let index = TempIndex::new(&self.git_dir, "snapshot");
         let real_index = self.git_dir.join("index");
         if real_index.exists() {
@@ -306,16 +313,19 @@ impl Snapshotter {
                 Some(input),
             )?;
         }
-        let tree = self.git_line(["write-tree"], &env)?;
+        self.git_line(["write-tree"], &env)
+    }
 
-        // Chain to the previous snapshot of this name; retry if another process moved the ref.
+    /// Commits `tree` onto `full_ref` (after its previous snapshot, else after HEAD), retrying
+    /// when another process moved the ref meanwhile.
+    fn commit_onto(&self, full_ref: &str, tree: &str, message: &str) -> Result<String> {
         for _ in 0..5 {
             let previous = self.rev(&format!("{full_ref}^{{commit}}"))?;
             let parent = match &previous {
                 Some(p) => Some(p.clone()),
                 None => self.rev("HEAD^{commit}")?,
             };
-            let mut args: Vec<&str> = vec!["commit-tree", "--no-gpg-sign", tree.as_str()];
+            let mut args: Vec<&str> = vec!["commit-tree", "--no-gpg-sign", tree];
             if let Some(p) = &parent {
                 args.extend(["-p", p.as_str()]);
             }
@@ -333,7 +343,7 @@ impl Snapshotter {
                     "update-ref",
                     "-m",
                     message,
-                    full_ref.as_str(),
+                    full_ref,
                     commit.as_str(),
                     old.as_str(),
                 ],
@@ -348,7 +358,7 @@ impl Snapshotter {
                 .rev(&format!("{full_ref}^{{commit}}"))?
                 .unwrap_or_default();
             if now == old {
-                bail!(describe_failure(&["update-ref", &full_ref], &update));
+                bail!(describe_failure(&["update-ref", full_ref], &update));
             }
         }
         bail!("git update-ref {full_ref} failed: the ref kept changing under concurrent snapshots")
@@ -515,6 +525,31 @@ fn display_args<S: AsRef<OsStr>>(args: &[S]) -> String {
         .join(" ")
 }
 
+/// `git -C dir ARGS` with the extra environment, never prompting, its output captured, in its
+/// own process group.
+fn git_command(dir: &Path, args: &[OsString], env: &[(&str, &OsStr)], input: bool) -> Command {
+    let mut cmd = Command::new("git");
+    // Objects and refs in the person's repository get the person's modes.
+    crate::paths::with_inherited_umask(&mut cmd);
+    cmd.arg("-C").arg(dir).args(args);
+    cmd.env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env_remove("GIT_INDEX_FILE");
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.stdin(if input { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Its own process group, so a timeout kills git and anything it started.
+        cmd.process_group(0);
+    }
+    cmd
+}
+
 /// Runs `git -C dir ARGS` with the extra environment, feeding `input` to its stdin, capturing
 /// its output, killing it after [`GIT_TIMEOUT`]. Fails only when git cannot be run or times out.
 fn run_git<I, S>(
@@ -528,30 +563,7 @@ where
     S: AsRef<OsStr>,
 {
     let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let mut cmd = Command::new("git");
-    // Objects and refs in the person's repository get the person's modes.
-    crate::paths::with_inherited_umask(&mut cmd);
-    cmd.arg("-C").arg(dir).args(&args);
-    cmd.env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .env_remove("GIT_INDEX_FILE");
-    for (key, value) in env {
-        cmd.env(key, value);
-    }
-    cmd.stdin(if input.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // Its own process group, so a timeout kills git and anything it started.
-        cmd.process_group(0);
-    }
-    let mut child = cmd
+    let mut child = git_command(dir, &args, env, input.is_some())
         .spawn()
         .with_context(|| format!("cannot run git {}", display_args(&args)))?;
 
