@@ -177,6 +177,54 @@ pub fn recover(store_dir: &Path) -> Result<RecoveryReport> {
     recover_with_transcripts(store_dir, None)
 }
 
+/// Reads what it can of the `damaged` database: with sled from a scratch copy (sled may
+/// rewrite what it opens, and the kept copy must stay as it was) plus the newer records a raw
+/// scan finds past sled's first damaged part, or with the raw scan alone when sled cannot
+/// open it. Also how it was read, why sled could not open it, and how many records were found
+/// beyond the damage.
+fn salvage_from(
+    store_dir: &Path,
+    damaged: &Path,
+) -> Result<(Salvage, Method, Option<String>, usize)> {
+    let scratch = tempfile::Builder::new()
+        .prefix(".recover-")
+        .tempdir_in(store_dir)
+        .context("cannot make a scratch directory for the recovery")?;
+    let copy = scratch.path().join("db");
+    copy_dir(damaged, &copy).context("cannot copy the damaged turn log for reading")?;
+    Ok(match open_copy(&copy) {
+        Ok(db) => {
+            let mut salvage = read_with_sled(&db);
+            drop(db);
+            // sled stops at the first damaged part of its log; records written after it may
+            // still be in the files.
+            let mut raw = scan_raw(damaged);
+            // A turn deleted on purpose may still be in the files: it stays deleted.
+            raw.turns.retain(|id, _| !salvage.deleted.contains_key(id));
+            let beyond = merge_newer(&mut salvage, raw);
+            (salvage, Method::Sled, None, beyond)
+        }
+        Err(e) => (scan_raw(damaged), Method::RawScan, Some(e), 0),
+    })
+}
+
+/// Remembers the turns `ids` as lost (found nowhere), so the fresh log checks out whole.
+fn mark_lost(salvage: &mut Salvage, ids: &[u64]) {
+    let now = crate::model::now_rfc3339();
+    for id in ids {
+        let tombstone = super::format::Tombstone {
+            branch: String::new(),
+            session_id: String::new(),
+            prompt_uuid: None,
+            deleted_at: now.clone(),
+            lost: true,
+        };
+        salvage
+            .deleted
+            .insert(*id, serde_json::to_vec(&tombstone).unwrap_or_default());
+    }
+}
+
 /// [`recover`], also rebuilding the turns the damage took (their prompt, reply, usage and
 /// transcript lines) from Claude Code's transcripts of the project in `transcripts` (its
 /// folder under `~/.claude/projects`). A lost turn found nowhere is remembered as lost, so
@@ -200,30 +248,7 @@ pub fn recover_with_transcripts(
     })?;
     restrict(&damaged);
 
-    // sled may rewrite what it opens; work on a scratch copy so the kept copy stays as it was.
-    let scratch = tempfile::Builder::new()
-        .prefix(".recover-")
-        .tempdir_in(store_dir)
-        .context("cannot make a scratch directory for the recovery")?;
-    let copy = scratch.path().join("db");
-    copy_dir(&damaged, &copy).context("cannot copy the damaged turn log for reading")?;
-
-    let mut beyond = 0;
-    let (mut salvage, method, open_error) = match open_copy(&copy) {
-        Ok(db) => {
-            let mut salvage = read_with_sled(&db);
-            drop(db);
-            // sled stops at the first damaged part of its log; records written after it may
-            // still be in the files.
-            let mut raw = scan_raw(&damaged);
-            // A turn deleted on purpose may still be in the files: it stays deleted.
-            raw.turns.retain(|id, _| !salvage.deleted.contains_key(id));
-            beyond = merge_newer(&mut salvage, raw);
-            (salvage, Method::Sled, None)
-        }
-        Err(e) => (scan_raw(&damaged), Method::RawScan, Some(e)),
-    };
-    drop(scratch);
+    let (mut salvage, method, open_error, beyond) = salvage_from(store_dir, &damaged)?;
 
     let mut report = RecoveryReport {
         damaged_copy: damaged,
@@ -249,19 +274,7 @@ pub fn recover_with_transcripts(
         (report.rebuilt, report.completed) = rebuild_from_transcripts(&mut salvage, &missing, dir);
     }
     report.unrecovered = missing_ids(&salvage);
-    let now = crate::model::now_rfc3339();
-    for id in &report.unrecovered {
-        let tombstone = super::format::Tombstone {
-            branch: String::new(),
-            session_id: String::new(),
-            prompt_uuid: None,
-            deleted_at: now.clone(),
-            lost: true,
-        };
-        salvage
-            .deleted
-            .insert(*id, serde_json::to_vec(&tombstone).unwrap_or_default());
-    }
+    mark_lost(&mut salvage, &report.unrecovered);
     make_consistent(&mut salvage, &mut report);
     write_fresh(&db, &salvage).context("cannot write the fresh turn log")?;
     restrict(&db);
@@ -451,42 +464,48 @@ fn open_tree(db: &sled::Db, name: &str, skipped: &mut usize) -> Option<sled::Tre
     }
 }
 
+/// The turn records of `tree`: walked, and every id up to a little past the last one looked
+/// up directly too (a broken node can end a walk early).
+fn read_turns(tree: &sled::Tree, skipped: &mut usize, turns: &mut BTreeMap<u64, Turn>) {
+    let mut records = walk(tree, skipped);
+    // Look every id up directly too: a broken node can end a walk early.
+    let last_seen = records
+        .iter()
+        .filter_map(|(k, _)| id_of(k))
+        .max()
+        .unwrap_or(0);
+    let last_key = guarded(|| tree.last())
+        .ok()
+        .and_then(|r| r.ok())
+        .flatten()
+        .and_then(|(k, _)| id_of(&k))
+        .unwrap_or(0);
+    let top = last_seen.max(last_key).saturating_add(PROBE_PAST_LAST);
+    let seen: BTreeSet<u64> = records.iter().filter_map(|(k, _)| id_of(k)).collect();
+    for id in 1..=top {
+        if seen.contains(&id) {
+            continue;
+        }
+        if let Ok(Ok(Some(v))) = guarded(|| tree.get(id.to_be_bytes())) {
+            records.push((id.to_be_bytes().to_vec(), v.to_vec()));
+        }
+    }
+    for (k, v) in records {
+        match (id_of(&k), serde_json::from_slice::<Turn>(&v)) {
+            (Some(id), Ok(turn)) if turn.id == id && id > 0 => {
+                turns.insert(id, turn);
+            }
+            _ => *skipped += 1,
+        }
+    }
+}
+
 fn read_with_sled(db: &sled::Db) -> Salvage {
     let mut s = Salvage::default();
     let skipped = &mut s.skipped;
 
     if let Some(tree) = open_tree(db, "turns", skipped) {
-        let mut records = walk(&tree, skipped);
-        // Look every id up directly too: a broken node can end a walk early.
-        let last_seen = records
-            .iter()
-            .filter_map(|(k, _)| id_of(k))
-            .max()
-            .unwrap_or(0);
-        let last_key = guarded(|| tree.last())
-            .ok()
-            .and_then(|r| r.ok())
-            .flatten()
-            .and_then(|(k, _)| id_of(&k))
-            .unwrap_or(0);
-        let top = last_seen.max(last_key).saturating_add(PROBE_PAST_LAST);
-        let seen: BTreeSet<u64> = records.iter().filter_map(|(k, _)| id_of(k)).collect();
-        for id in 1..=top {
-            if seen.contains(&id) {
-                continue;
-            }
-            if let Ok(Ok(Some(v))) = guarded(|| tree.get(id.to_be_bytes())) {
-                records.push((id.to_be_bytes().to_vec(), v.to_vec()));
-            }
-        }
-        for (k, v) in records {
-            match (id_of(&k), serde_json::from_slice::<Turn>(&v)) {
-                (Some(id), Ok(turn)) if turn.id == id && id > 0 => {
-                    s.turns.insert(id, turn);
-                }
-                _ => *skipped += 1,
-            }
-        }
+        read_turns(&tree, skipped, &mut s.turns);
     }
     if let Some(tree) = open_tree(db, "branches", skipped) {
         for (k, v) in walk(&tree, skipped) {
@@ -871,26 +890,8 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
                 before = Some((turn.id, turn.branch.clone()));
                 next_known += k + 1;
                 // A surviving turn whose end or transcript lines were lost gets them back.
-                let ends_in_transcript = entries
-                    .iter()
-                    .any(|e| e.get("type").and_then(Value::as_str) == Some("assistant"));
                 if let Some(stored) = s.turns.get_mut(&turn.id) {
-                    if stored.ended_at.is_none() && ends_in_transcript {
-                        let stamp = |e: &Value| {
-                            e.get("timestamp")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned)
-                        };
-                        stored.reply = facts.reply.clone();
-                        stored.ended_at = entries
-                            .iter()
-                            .rev()
-                            .find_map(stamp)
-                            .or_else(|| Some(crate::model::now_rfc3339()));
-                        stored.context_tokens = facts.context_tokens;
-                        stored.output_tokens = facts.output_tokens;
-                        stored.interrupted = facts.interrupted;
-                        stored.files = facts.files.clone();
+                    if complete_from(stored, &facts, &entries) {
                         completed += 1;
                     }
                 }
@@ -907,30 +908,12 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
                 (None, Some(t)) => t.branch.clone(),
                 (None, None) => continue,
             };
-            let stamp = |e: &Value| {
-                e.get("timestamp")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
-            let started_at = entries.iter().find_map(stamp).unwrap_or_default();
-            let ended_at = entries.iter().rev().find_map(stamp).unwrap_or_default();
-            let est_tokens = crate::tokens::estimate_tokens(&prompt)
-                + crate::tokens::estimate_tokens(&facts.reply);
             let turn = Turn {
                 id,
                 branch: branch.clone(),
                 parent: before.as_ref().map(|(p, _)| *p),
-                prompt,
-                reply: facts.reply.clone(),
                 session_id: session.clone(),
-                started_at,
-                ended_at: Some(ended_at),
-                context_tokens: facts.context_tokens,
-                output_tokens: facts.output_tokens,
-                est_tokens,
-                interrupted: facts.interrupted,
-                files: facts.files.clone(),
-                ..Turn::default()
+                ..turn_from(prompt, &facts, &entries)
             };
             // The surviving turn after it follows it again.
             if let Some(next) = known.get(next_known) {
@@ -948,6 +931,58 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
         }
     }
     (rebuilt, completed)
+}
+
+/// A transcript line's `timestamp`.
+fn timestamp(line: &Value) -> Option<String> {
+    line.get("timestamp")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Gives a surviving turn whose end was lost the end its transcript turn shows (reply, end
+/// time, usage, files); true when it was completed.
+fn complete_from(
+    stored: &mut Turn,
+    facts: &crate::transcript::TurnFacts,
+    entries: &[Value],
+) -> bool {
+    let ends_in_transcript = entries
+        .iter()
+        .any(|e| e.get("type").and_then(Value::as_str) == Some("assistant"));
+    if stored.ended_at.is_some() || !ends_in_transcript {
+        return false;
+    }
+    stored.reply = facts.reply.clone();
+    stored.ended_at = entries
+        .iter()
+        .rev()
+        .find_map(timestamp)
+        .or_else(|| Some(crate::model::now_rfc3339()));
+    stored.context_tokens = facts.context_tokens;
+    stored.output_tokens = facts.output_tokens;
+    stored.interrupted = facts.interrupted;
+    stored.files = facts.files.clone();
+    true
+}
+
+/// What a transcript turn says of a lost turn: prompt, reply, times, usage, files (its place
+/// in the log is the caller's).
+fn turn_from(prompt: String, facts: &crate::transcript::TurnFacts, entries: &[Value]) -> Turn {
+    let est_tokens =
+        crate::tokens::estimate_tokens(&prompt) + crate::tokens::estimate_tokens(&facts.reply);
+    Turn {
+        prompt,
+        reply: facts.reply.clone(),
+        started_at: entries.iter().find_map(timestamp).unwrap_or_default(),
+        ended_at: Some(entries.iter().rev().find_map(timestamp).unwrap_or_default()),
+        context_tokens: facts.context_tokens,
+        output_tokens: facts.output_tokens,
+        est_tokens,
+        interrupted: facts.interrupted,
+        files: facts.files.clone(),
+        ..Turn::default()
+    }
 }
 
 /// Repairs links to records that did not survive, so every branch's lineage reads back.
