@@ -157,12 +157,15 @@ struct Shared {
     published: Mutex<Published>,
 }
 
+/// A resize to rows x cols after the given count of output bytes: `(at, rows, cols)`.
+type Resize = (u64, u16, u16);
+
 #[derive(Default)]
 struct Inbox {
     /// Output not yet taken by the model thread.
     pending: Vec<u8>,
     /// Resizes, each with the count of output bytes handed before it.
-    resizes: Vec<(u64, u16, u16)>,
+    resizes: Vec<Resize>,
     /// Questions, each with the count of output bytes its answer must reflect.
     questions: Vec<(u64, Question)>,
     closed: bool,
@@ -451,6 +454,39 @@ fn publish(shared: &Shared, model: &Model, parsed: u64) {
 /// The model thread's nice value: under CPU contention the copy to the terminal goes first.
 const MODEL_NICENESS: libc::c_int = 5;
 
+/// Waits for work and takes it: the output handed so far and the resizes between it, the
+/// questions going to `waiting`. None once the model is closed and nothing is left.
+fn next_batch(
+    shared: &Shared,
+    waiting: &mut Vec<(u64, Question)>,
+) -> Option<(Vec<u8>, Vec<Resize>)> {
+    let mut inbox = lock(&shared.inbox);
+    while inbox.pending.is_empty()
+        && inbox.resizes.is_empty()
+        && inbox.questions.is_empty()
+        && !inbox.closed
+    {
+        inbox.idle = true;
+        inbox = shared.wake.wait(inbox).unwrap_or_else(|e| e.into_inner());
+        inbox.idle = false;
+    }
+    if inbox.questions.is_empty() && inbox.pending.len() < COALESCE && !inbox.closed {
+        // Output is coming: let a few reads gather, so that runs of plain text are long
+        // enough to skip what scrolls off (a question cuts this short).
+        inbox = shared
+            .wake
+            .wait_timeout(inbox, COALESCE_WAIT)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    if inbox.closed && inbox.pending.is_empty() && inbox.questions.is_empty() {
+        return None;
+    }
+    waiting.append(&mut inbox.questions);
+    let batch = std::mem::take(&mut inbox.pending);
+    Some((batch, std::mem::take(&mut inbox.resizes)))
+}
+
 fn run(shared: &Shared, rows: u16, cols: u16) {
     #[cfg(target_os = "linux")]
     // SAFETY: plain syscalls; on Linux PRIO_PROCESS with a thread id sets that thread's nice.
@@ -470,32 +506,8 @@ fn run(shared: &Shared, rows: u16, cols: u16) {
     *lock(&shared.published) = model.published();
     let mut waiting: Vec<(u64, Question)> = Vec::new();
     loop {
-        let (batch, mut resizes) = {
-            let mut inbox = lock(&shared.inbox);
-            while inbox.pending.is_empty()
-                && inbox.resizes.is_empty()
-                && inbox.questions.is_empty()
-                && !inbox.closed
-            {
-                inbox.idle = true;
-                inbox = shared.wake.wait(inbox).unwrap_or_else(|e| e.into_inner());
-                inbox.idle = false;
-            }
-            if inbox.questions.is_empty() && inbox.pending.len() < COALESCE && !inbox.closed {
-                // Output is coming: let a few reads gather, so that runs of plain text are long
-                // enough to skip what scrolls off (a question cuts this short).
-                inbox = shared
-                    .wake
-                    .wait_timeout(inbox, COALESCE_WAIT)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-            }
-            if inbox.closed && inbox.pending.is_empty() && inbox.questions.is_empty() {
-                return;
-            }
-            waiting.append(&mut inbox.questions);
-            let batch = std::mem::take(&mut inbox.pending);
-            (batch, std::mem::take(&mut inbox.resizes))
+        let Some((batch, mut resizes)) = next_batch(shared, &mut waiting) else {
+            return;
         };
         // The feeder may have been waiting for room.
         shared.progress.notify_all();
