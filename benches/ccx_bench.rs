@@ -1034,7 +1034,7 @@ fn hook_path(
     samples: usize,
     transcript_turns: u64,
 ) -> Res<()> {
-    let runtime = ccx::paths::runtime_dir()?;
+    let runtime = ccx::runtime_dir::runtime_dir()?;
     let (tx, rx) = mpsc::channel::<HookEvent>();
     let bridge = Bridge::start(&runtime, move |e| {
         let _ = tx.send(e);

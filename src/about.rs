@@ -21,7 +21,7 @@ pub fn help(claude: Option<PathBuf>) -> Result<i32> {
         out,
         "\nClaude Code's own help (every option below works through ccx):\n"
     )?;
-    match crate::session::find_claude(claude)
+    match crate::claude::find::find_claude(claude)
         .and_then(|path| crate::versions::claude_answer(&path, "--help"))
     {
         Ok(text) => write!(out, "{text}")?,

@@ -5,11 +5,11 @@
 //! still unsaved at exit is described in one line for the person.
 
 use crate::hooks::wire::HookEvent;
-use crate::recorder::{Recorder, RecorderMsg, SessionView};
+use crate::recorder::{Recorder, RecorderMsg};
 use crate::store::StoreError;
+use crate::view::ViewHandle;
 use std::collections::VecDeque;
-use std::path::PathBuf;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::mpsc;
 use std::time::Duration;
 
 /// How often unsaved events are tried again.
@@ -20,28 +20,6 @@ const MAX_BACKLOG_BYTES: usize = 64 << 20;
 const MAX_BACKLOG_EVENTS: usize = 10_000;
 /// How many prompts (and replies) the exit line quotes.
 const QUOTED: usize = 3;
-
-/// Where the recorder thread shows its state: the shared view and the status line's file.
-pub struct ViewSink {
-    pub view: Arc<Mutex<SessionView>>,
-    pub file: Option<PathBuf>,
-}
-
-impl ViewSink {
-    fn set_problem(&self, problem: Option<String>) {
-        let snapshot = {
-            let mut view = self.view.lock().unwrap_or_else(|e| e.into_inner());
-            if view.problem == problem {
-                return;
-            }
-            view.problem = problem;
-            view.clone()
-        };
-        if let Some(file) = &self.file {
-            crate::status::write_view(file, &snapshot);
-        }
-    }
-}
 
 /// Events the turn log refused, oldest first, with what was lost beyond the bound.
 #[derive(Default)]
@@ -97,7 +75,7 @@ impl Backlog {
     }
 
     /// Hands the queued events to the recorder in order until one cannot be stored.
-    fn drain(&mut self, recorder: &mut Recorder, sink: &ViewSink) {
+    fn drain(&mut self, recorder: &mut Recorder, view: &ViewHandle) {
         while let Some(msg) = self.queue.front() {
             match recorder.on_message(msg.clone()) {
                 Ok(()) => {}
@@ -112,7 +90,7 @@ impl Backlog {
                                     RETRY_EVERY.as_secs()
                                 ));
                             }
-                            sink.set_problem(Some(format!("not recording: {why}")));
+                            view.update(|v| v.problem = Some(format!("not recording: {why}")));
                         }
                         self.failing = Some(why);
                         return;
@@ -128,7 +106,7 @@ impl Backlog {
             crate::diag::log(&format!(
                 "recording again: the events kept while {why} are stored"
             ));
-            sink.set_problem(None);
+            view.update(|v| v.problem = None);
         }
     }
 
@@ -205,7 +183,7 @@ fn describe(texts: &[&str], one: &str, many: &str) -> Option<String> {
 pub fn record(
     mut recorder: Recorder,
     rx: mpsc::Receiver<RecorderMsg>,
-    sink: ViewSink,
+    view: ViewHandle,
 ) -> Option<String> {
     let mut backlog = Backlog::default();
     loop {
@@ -219,9 +197,9 @@ pub fn record(
             Ok(msg) => backlog.push(msg),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        backlog.drain(&mut recorder, &sink);
+        backlog.drain(&mut recorder, &view);
     }
-    backlog.drain(&mut recorder, &sink);
+    backlog.drain(&mut recorder, &view);
     if backlog.queue.is_empty() {
         if let Err(err) = recorder.finish_all() {
             crate::diag::log(&format!("recorder: {err:#}"));

@@ -16,8 +16,8 @@
 use crate::store::Store;
 use anyhow::{bail, Result};
 
-/// The longest name [`crate::refs::validate_branch_name`] accepts.
-const MAX_LEN: usize = 64;
+/// The longest name [`crate::names::validate_branch_name`] accepts.
+const MAX_LEN: usize = crate::names::MAX_BRANCH_NAME;
 /// How many names are tried before giving up.
 const TRIES: usize = 10_000;
 
@@ -177,7 +177,7 @@ mod tests {
         .take(12)
         {
             assert!(name.chars().count() <= MAX_LEN, "{name}");
-            crate::refs::validate_branch_name(&name).unwrap();
+            crate::names::validate_branch_name(&name).unwrap();
         }
         assert_eq!(stem("-r4"), "-r4");
         assert_eq!(stem("r4"), "r4");

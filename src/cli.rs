@@ -28,9 +28,6 @@ pub const SUBCOMMANDS: &[&str] = &[
     "history",
 ];
 
-/// Internal subcommands run by Claude Code's hooks and status line; not for people.
-pub const HOOK_SUBCOMMAND: &str = "__hook";
-
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Invocation {
@@ -278,7 +275,7 @@ fn help_topics(cli: &clap::Command) -> clap::builder::PossibleValuesParser {
 /// Splits the process arguments (without argv[0]) into an invocation.
 pub fn parse(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
     let first = args.first().and_then(|a| a.to_str()).unwrap_or("");
-    if first == HOOK_SUBCOMMAND {
+    if first == crate::hooks::settings::HOOK_SUBCOMMAND {
         return Ok(Invocation::Hook);
     }
     if first == crate::effects::hook::EFFECTS_SUBCOMMAND {
@@ -287,7 +284,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
     if first == crate::status::STATUS_SUBCOMMAND {
         return Ok(Invocation::Status);
     }
-    if first == crate::installed::REMEMBER_SUBCOMMAND {
+    if first == crate::claude::installed::REMEMBER_SUBCOMMAND {
         return match args.get(1) {
             Some(path) if args.len() == 2 => Ok(Invocation::RememberClaude(PathBuf::from(path))),
             _ => Err(usage_error("usage: ccx __remember-claude PATH")),
@@ -331,13 +328,16 @@ pub fn near_subcommand(word: &str) -> Option<&'static str> {
     let plain = !word.is_empty()
         && word.len() <= 16
         && word.chars().all(|c| c.is_ascii_alphabetic() || c == '-');
-    if !plain || crate::session::CLAUDE_SUBCOMMANDS.contains(&word) || SUBCOMMANDS.contains(&word) {
+    if !plain
+        || crate::claude::flags::CLAUDE_SUBCOMMANDS.contains(&word)
+        || SUBCOMMANDS.contains(&word)
+    {
         return None;
     }
     let word = word.to_ascii_lowercase();
     SUBCOMMANDS
         .iter()
-        .map(|name| (crate::refs::edit_distance(&word, name), *name))
+        .map(|name| (crate::names::edit_distance(&word, name), *name))
         .filter(|(distance, name)| *distance <= 2 && *distance < name.len())
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, name)| name)

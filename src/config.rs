@@ -219,7 +219,7 @@ mod tests {
             Config::parse("[templates]\nsummary = \"since {since}\"\npull = \"#{job}\"").unwrap();
         assert_eq!(c.templates.summary.as_deref(), Some("since {since}"));
         assert_eq!(c.templates.brief, None);
-        let t = crate::templates::Templates::from_config(&c);
+        let t = crate::templates::Templates::new(c.templates.clone());
         assert_eq!(t.summary_request("turn #2"), "since turn #2");
         assert!(Config::parse("[templates]\nsumary = \"x\"")
             .unwrap_err()

@@ -4,21 +4,22 @@
 //! the same PTY on it, tell the recorder where each new session belongs, wait for Claude to be
 //! idle, restore files — and sending prompts on the person's behalf. No terminal I/O here.
 
+use crate::claude::command::{ClaudeLauncher, SessionArg};
 use crate::model::{Turn, TurnKind};
 use crate::moves::{CodeChange, Place};
 use crate::proxy::ProxyHandle;
-use crate::recorder::{last_uuid_of, NextPrompt, RecorderMsg, SessionView};
+use crate::recorder::{last_uuid_of, NextPrompt, RecorderMsg};
 use crate::screen::ScreenModel;
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
 use crate::transcript;
+use crate::view::{SessionView, ViewHandle};
 use anyhow::{bail, Context, Result};
-use portable_pty::CommandBuilder;
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a new claude may take to show its prompt.
@@ -33,120 +34,6 @@ const STORE_WAIT: Duration = Duration::from_secs(5);
 /// How long a move waits for a turn that is still running to be recorded as finished.
 const FINISH_GRACE: Duration = Duration::from_secs(5);
 
-/// Everything needed to start claude again on another conversation.
-pub struct ClaudeLauncher {
-    pub claude: PathBuf,
-    /// The person's arguments that still apply after a restart (no session flags, no prompt).
-    pub args: Vec<OsString>,
-    /// ccx's `--settings` (merged with the person's).
-    pub settings: String,
-    /// The environment additions (see `session::claude_env`).
-    pub env: Vec<(String, String)>,
-    pub cwd: PathBuf,
-}
-
-/// Which conversation to start claude on.
-pub enum SessionArg {
-    New(String),
-    Resume(String),
-}
-
-impl ClaudeLauncher {
-    /// The claude to start now. Its path as found at launch, unresolved, while it is still
-    /// there: an update replaces the file under the same path (npm puts a new file in place) or
-    /// repoints a link (the native installer), so the new version starts. If the update moved
-    /// claude elsewhere, it is looked for again (`$CCX_CLAUDE`, then `PATH`).
-    pub fn claude_now(&self) -> PathBuf {
-        if crate::session::is_executable(&self.claude) {
-            return self.claude.clone();
-        }
-        crate::session::find_claude(None).unwrap_or_else(|_| self.claude.clone())
-    }
-
-    pub fn command(&self, session: &SessionArg) -> CommandBuilder {
-        let mut cmd = CommandBuilder::new(self.claude_now());
-        cmd.cwd(&self.cwd);
-        for key in crate::session::hidden_vars() {
-            cmd.env_remove(key);
-        }
-        for (key, value) in &self.env {
-            cmd.env(key, value);
-        }
-        cmd.arg("--settings");
-        cmd.arg(&self.settings);
-        match session {
-            SessionArg::New(id) => cmd.args(["--session-id", id]),
-            SessionArg::Resume(id) => cmd.args(["--resume", id]),
-        }
-        cmd.args(&self.args);
-        cmd
-    }
-}
-
-/// Claude flags that take a value (so the value is not mistaken for a prompt).
-const VALUE_FLAGS: &[&str] = &[
-    "--model",
-    "--permission-mode",
-    "--add-dir",
-    "--allowedTools",
-    "--allowed-tools",
-    "--disallowedTools",
-    "--disallowed-tools",
-    "--append-system-prompt",
-    "--system-prompt",
-    "--mcp-config",
-    "--agents",
-    "--fallback-model",
-    "--max-turns",
-    "--effort",
-    "--agent",
-    "--betas",
-    "--plugin-dir",
-    "--setting-sources",
-];
-/// Flags that choose or start a conversation: not carried into a restart.
-const SESSION_FLAGS_WITH_VALUE: &[&str] = &["-r", "--resume", "--session-id"];
-const SESSION_FLAGS: &[&str] = &["-c", "--continue", "--fork-session", "-p", "--print"];
-
-/// The person's claude arguments that still apply when ccx restarts claude on another
-/// conversation: options, without the ones choosing a session and without a prompt.
-pub fn restart_args(args: &[OsString]) -> Vec<OsString> {
-    let mut kept = Vec::new();
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let text = arg.to_string_lossy();
-        let name = text.split('=').next().unwrap_or("");
-        if SESSION_FLAGS.contains(&name) {
-            continue;
-        }
-        if SESSION_FLAGS_WITH_VALUE.contains(&name) {
-            if !text.contains('=') {
-                // `--resume` may stand alone (a picker) or take an id.
-                if let Some(next) = iter.clone().next() {
-                    if !next.to_string_lossy().starts_with('-') {
-                        iter.next();
-                    }
-                }
-            }
-            continue;
-        }
-        if VALUE_FLAGS.contains(&name) {
-            kept.push(arg.clone());
-            if !text.contains('=') {
-                if let Some(value) = iter.next() {
-                    kept.push(value.clone());
-                }
-            }
-            continue;
-        }
-        if text.starts_with('-') {
-            kept.push(arg.clone());
-        }
-        // Anything else is a prompt: it was for the first conversation only.
-    }
-    kept
-}
-
 pub struct Controller {
     pub launcher: ClaudeLauncher,
     pub templates: crate::templates::Templates,
@@ -156,7 +43,7 @@ pub struct Controller {
     pub recorder: Sender<RecorderMsg>,
     pub handle: ProxyHandle,
     pub screen: ScreenModel,
-    pub view: Arc<Mutex<SessionView>>,
+    pub view: ViewHandle,
 }
 
 impl Controller {
@@ -167,7 +54,7 @@ impl Controller {
     }
 
     fn view(&self) -> SessionView {
-        self.view.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.view.get()
     }
 
     /// The branch the running session records into.
@@ -195,20 +82,16 @@ impl Controller {
     }
 
     fn transcript_file(&self, session_id: &str) -> Result<PathBuf> {
-        let home = self
-            .home
-            .as_ref()
-            .context("HOME is not set, so Claude's transcripts cannot be found")?;
-        Ok(
-            match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
-                Some(dir) => transcript::transcript_path_in(
-                    &PathBuf::from(dir),
-                    &self.launcher.cwd,
-                    session_id,
-                ),
-                None => transcript::transcript_path(home, &self.launcher.cwd, session_id),
-            },
-        )
+        let config = crate::claude::paths::config_dir_with(|key| match key {
+            "HOME" => self.home.clone().map(OsString::from),
+            _ => std::env::var_os(key),
+        })
+        .context("HOME is not set, so Claude's transcripts cannot be found")?;
+        Ok(crate::claude::paths::transcript_path_in(
+            &config,
+            &self.launcher.cwd,
+            session_id,
+        ))
     }
 
     /// The conversation up to and including `turn`: its chain of turns from the first.
@@ -366,10 +249,11 @@ impl Controller {
 
     /// Branch `old` was renamed to `new`: the session follows when it records into `old`.
     pub fn branch_renamed(&self, old: &str, new: &str) {
-        let mut view = self.view.lock().unwrap_or_else(|e| e.into_inner());
-        if view.branch.as_deref() == Some(old) {
-            view.branch = Some(new.to_string());
-        }
+        self.view.update(|view| {
+            if view.branch.as_deref() == Some(old) {
+                view.branch = Some(new.to_string());
+            }
+        });
     }
 }
 
@@ -379,18 +263,12 @@ impl Controller {
 pub struct Prompter {
     handle: ProxyHandle,
     recorder: Sender<RecorderMsg>,
-    view: Arc<Mutex<SessionView>>,
+    view: ViewHandle,
 }
 
 impl Prompter {
     pub fn send(&self, text: &str, kind: TurnKind, input: Option<String>) {
-        let session = self
-            .view
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .session_id
-            .clone();
-        if let Some(session_id) = session {
+        if let Some(session_id) = self.view.get().session_id {
             if kind != TurnKind::Prompt || input.is_some() {
                 let _ = self.recorder.send(RecorderMsg::ExpectPrompt {
                     session_id,
@@ -407,7 +285,7 @@ impl Prompter {
     }
 
     fn head(&self) -> Option<u64> {
-        self.view.lock().unwrap_or_else(|e| e.into_inner()).head
+        self.view.get().head
     }
 }
 
@@ -438,39 +316,4 @@ fn replay_prompts(prompter: &Prompter, slot: &StoreSlot, prompts: &[String]) -> 
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(list: &[&str]) -> Vec<OsString> {
-        list.iter().map(OsString::from).collect()
-    }
-
-    #[test]
-    fn restart_keeps_options_and_drops_sessions_and_prompts() {
-        assert_eq!(
-            restart_args(&args(&[
-                "--model",
-                "sonnet",
-                "-c",
-                "fix the test",
-                "--verbose"
-            ])),
-            args(&["--model", "sonnet", "--verbose"])
-        );
-        assert_eq!(
-            restart_args(&args(&["--resume", "abc", "--permission-mode=acceptEdits"])),
-            args(&["--permission-mode=acceptEdits"])
-        );
-        assert_eq!(
-            restart_args(&args(&["--resume", "--model", "x"])),
-            args(&["--model", "x"])
-        );
-        assert_eq!(
-            restart_args(&args(&["--session-id=u", "-p", "hi"])),
-            args(&[] as &[&str])
-        );
-    }
 }

@@ -29,6 +29,10 @@
 //! unrelated process that reused the PID. When claude exits, whatever it left in its group is
 //! killed too: no job outlives its run, and [`JobManager::shutdown`] ends them all.
 
+use crate::claude::command::{die_with_parent, ClaudeCommand};
+use crate::claude::env::is_nested_session_var;
+use crate::claude::paths;
+use crate::claude::usage::Usage;
 use crate::model::{now_rfc3339, TurnEnd, TurnKind, TurnStart};
 use crate::render::first_line;
 use crate::store::Store;
@@ -39,10 +43,11 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -214,10 +219,7 @@ impl StreamState {
                 let synthetic = message.get("model").and_then(Value::as_str) == Some("<synthetic>");
                 if main_thread && !synthetic {
                     if let Some(usage) = message.get("usage") {
-                        let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
-                        let tokens = n("input_tokens")
-                            + n("cache_read_input_tokens")
-                            + n("cache_creation_input_tokens");
+                        let tokens = Usage::from_json(usage).context_tokens();
                         if tokens > 0 && tokens != self.tokens {
                             self.tokens = tokens;
                             changed = true;
@@ -342,6 +344,33 @@ struct JobData {
 }
 
 impl JobData {
+    /// A job just started: running, nothing seen yet.
+    fn new(id: &str, task: &str, session_id: &str, prompt: &str) -> JobData {
+        let now = Instant::now();
+        JobData {
+            info: JobInfo {
+                id: id.to_owned(),
+                task: task.to_owned(),
+                state: JobState::Running,
+                started_at: now_rfc3339(),
+                elapsed_secs: 0,
+                tool_calls: 0,
+                tokens: 0,
+                report: None,
+                session_id: session_id.to_owned(),
+                branch: None,
+                pulled: false,
+            },
+            stream: StreamState::default(),
+            started: now,
+            ended: None,
+            last_output: now,
+            last_stderr: None,
+            stop: None,
+            prompt: prompt.to_owned(),
+        }
+    }
+
     fn snapshot(&self) -> JobInfo {
         let mut info = self.info.clone();
         let end = self.ended.unwrap_or_else(Instant::now);
@@ -388,6 +417,32 @@ impl Shared {
     fn find(&self, id: &str) -> Option<Arc<Job>> {
         let id = id.trim().trim_start_matches('#');
         self.jobs().into_iter().find(|j| j.lock().info.id == id)
+    }
+
+    /// The claude of a job: headless, stdin null, its output piped, in its own process group,
+    /// tied to ccx's life, with the caller's environment.
+    fn command(&self, session_id: &str, prompt: &str) -> std::process::Command {
+        let mut cmd =
+            ClaudeCommand::job(&self.claude, &self.cwd, session_id, prompt).into_process();
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        // If ccx dies without shutting its jobs down (kill -9), the job dies with it. The
+        // signal follows the spawning thread, which is ccx's input thread: it lives as long
+        // as ccx does.
+        die_with_parent(&mut cmd, libc::SIGKILL);
+        for (key, value) in &self.env {
+            if is_nested_session_var(key) {
+                cmd.env_remove(key);
+            } else {
+                cmd.env(key, value);
+            }
+        }
+        if self.var("CLAUDE_CODE_MAX_RETRIES").is_none() {
+            cmd.env("CLAUDE_CODE_MAX_RETRIES", JOB_MAX_RETRIES);
+        }
+        cmd
     }
 
     /// A variable as the job will see it: the caller's env first, then ccx's own.
@@ -457,31 +512,8 @@ impl JobManager {
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed).to_string();
         let session_id = uuid::Uuid::new_v4().to_string();
         let prompt = shared.templates.subagent_prompt(task, brief);
-        let now = Instant::now();
-        let data = JobData {
-            info: JobInfo {
-                id: id.clone(),
-                task: task.to_owned(),
-                state: JobState::Running,
-                started_at: now_rfc3339(),
-                elapsed_secs: 0,
-                tool_calls: 0,
-                tokens: 0,
-                report: None,
-                session_id: session_id.clone(),
-                branch: None,
-                pulled: false,
-            },
-            stream: StreamState::default(),
-            started: now,
-            ended: None,
-            last_output: now,
-            last_stderr: None,
-            stop: None,
-            prompt: prompt.clone(),
-        };
         let job = Arc::new(Job {
-            data: Mutex::new(data),
+            data: Mutex::new(JobData::new(&id, task, &session_id, &prompt)),
             ended: Condvar::new(),
         });
         shared
@@ -489,48 +521,7 @@ impl JobManager {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(job.clone());
-
-        let mut cmd = Command::new(&shared.claude);
-        crate::paths::with_inherited_umask(&mut cmd);
-        cmd.args(["-p", "--output-format", "stream-json", "--verbose"])
-            .args(["--session-id", &session_id])
-            .args(["--permission-mode", "acceptEdits", "--"])
-            .arg(&prompt)
-            .current_dir(&shared.cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        // If ccx dies without shutting its jobs down (kill -9), the job dies with it. The
-        // signal follows the spawning thread, which is ccx's input thread: it lives as long
-        // as ccx does.
-        let ccx_pid = std::process::id() as libc::pid_t;
-        // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                if libc::getppid() != ccx_pid {
-                    // ccx is already gone.
-                    libc::_exit(1);
-                }
-                Ok(())
-            });
-        }
-        for key in crate::session::nested_session_vars() {
-            cmd.env_remove(key);
-        }
-        for (key, value) in &shared.env {
-            if key.starts_with("CLAUDECODE") {
-                cmd.env_remove(key);
-            } else {
-                cmd.env(key, value);
-            }
-        }
-        if shared.var("CLAUDE_CODE_MAX_RETRIES").is_none() {
-            cmd.env("CLAUDE_CODE_MAX_RETRIES", JOB_MAX_RETRIES);
-        }
-
-        let child = match cmd.spawn() {
+        let child = match shared.command(&session_id, &prompt).spawn() {
             Ok(child) => child,
             Err(e) => {
                 let reason = format!("cannot start {}: {e}", shared.claude.display());
@@ -769,7 +760,31 @@ fn read_stderr(job: Arc<Job>, err: impl Read) {
 /// Owns the child: watches it, delivers stop requests, decides how it ended, records it.
 fn supervise(shared: Arc<Shared>, job: Arc<Job>, mut child: Child) {
     let pid = child.id();
-    let readers: Vec<std::thread::JoinHandle<()>> = [
+    let readers = start_readers(&shared, &job, &mut child);
+    watch_until_exit(&shared, &job, pid);
+    // claude has exited but is not reaped yet: its group id cannot have been reused, so
+    // whatever it left behind in its group can be stopped safely, and the pipes close.
+    signal_group(pid, libc::SIGKILL);
+    let status = child.wait().ok();
+    let drain_until = Instant::now() + DRAIN_WAIT;
+    for reader in readers {
+        while !reader.is_finished() && Instant::now() < drain_until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if reader.is_finished() {
+            let _ = reader.join();
+        }
+    }
+    conclude(&shared, &job, status);
+}
+
+/// The threads reading the child's stdout (its events) and stderr (its last words).
+fn start_readers(
+    shared: &Arc<Shared>,
+    job: &Arc<Job>,
+    child: &mut Child,
+) -> Vec<std::thread::JoinHandle<()>> {
+    [
         child.stdout.take().and_then(|out| {
             let (s, j) = (shared.clone(), job.clone());
             std::thread::Builder::new()
@@ -787,14 +802,15 @@ fn supervise(shared: Arc<Shared>, job: Arc<Job>, mut child: Child) {
     ]
     .into_iter()
     .flatten()
-    .collect();
+    .collect()
+}
 
+/// Watches the child until it has exited (without reaping it), delivering a stop request or
+/// the idle timeout as SIGTERM to its group, then SIGKILL after [`KILL_GRACE`].
+fn watch_until_exit(shared: &Shared, job: &Job, pid: u32) {
     let mut term_sent: Option<Instant> = None;
     let mut kill_sent = false;
-    loop {
-        if has_exited(pid) {
-            break;
-        }
+    while !has_exited(pid) {
         let idle = Duration::from_millis(shared.idle_timeout_ms.load(Ordering::Relaxed));
         let stop = {
             let mut d = job.lock();
@@ -818,20 +834,10 @@ fn supervise(shared: Arc<Shared>, job: Arc<Job>, mut child: Child) {
         }
         std::thread::sleep(POLL);
     }
-    // claude has exited but is not reaped yet: its group id cannot have been reused, so
-    // whatever it left behind in its group can be stopped safely, and the pipes close.
-    signal_group(pid, libc::SIGKILL);
-    let status = child.wait().ok();
-    let drain_until = Instant::now() + DRAIN_WAIT;
-    for reader in readers {
-        while !reader.is_finished() && Instant::now() < drain_until {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        if reader.is_finished() {
-            let _ = reader.join();
-        }
-    }
+}
 
+/// Once the child is reaped: decides how the job came out, records its turns, and tells.
+fn conclude(shared: &Shared, job: &Job, status: Option<std::process::ExitStatus>) {
     let (state, report) = {
         let d = job.lock();
         let idle = Duration::from_millis(shared.idle_timeout_ms.load(Ordering::Relaxed));
@@ -849,7 +855,7 @@ fn supervise(shared: Arc<Shared>, job: Arc<Job>, mut child: Child) {
         )
     };
     let branch = record(
-        &shared,
+        shared,
         &RecordJob {
             id: &id,
             session_id: &session_id,
@@ -923,19 +929,11 @@ struct RecordJob<'a> {
     killed: bool,
 }
 
-/// Where claude keeps its config (and transcripts) for the job's environment.
-fn claude_config_dir(shared: &Shared) -> Option<PathBuf> {
-    if let Some(dir) = shared.var("CLAUDE_CONFIG_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    shared.var("HOME").map(|h| Path::new(&h).join(".claude"))
-}
-
 /// The job's transcript: where Claude Code puts it for cwd, else wherever it is found under
 /// `projects/`.
 fn find_transcript(shared: &Shared, session_id: &str) -> Option<PathBuf> {
-    let config = claude_config_dir(shared)?;
-    let path = transcript::transcript_path_in(&config, &shared.cwd, session_id);
+    let config = paths::config_dir_with(|key| shared.var(key).map(OsString::from))?;
+    let path = paths::transcript_path_in(&config, &shared.cwd, session_id);
     if path.is_file() {
         return Some(path);
     }

@@ -57,7 +57,6 @@ fn stdout_reader_gone() -> bool {
 }
 
 fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
-    use ccx::commands;
     if !matches!(invocation, Invocation::Hook | Invocation::Status) {
         // Every file ccx makes is the owner's only; the programs it starts get the
         // person's umask back.
@@ -68,90 +67,103 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
         Invocation::EffectsHook => Ok(ccx::effects::hook::run()),
         Invocation::Status => Ok(ccx::status::run()),
         Invocation::Claude { claude, args } => ccx::session::run(claude, args),
-        Invocation::RememberClaude(path) => ccx::installed::remember(&path),
+        Invocation::RememberClaude(path) => ccx::claude::installed::remember(&path),
         Invocation::Help { claude } => ccx::about::help(claude),
         Invocation::Version { claude } => ccx::about::version(claude),
         Invocation::NearSubcommand {
             word,
             suggestion,
             claude,
-        } => {
-            use ccx::near_miss::Answer;
-            match ccx::near_miss::ask(&word, suggestion)? {
-                Answer::Suggested => match cli::parse(vec![suggestion.into()]) {
-                    Ok(invocation) => dispatch(invocation),
-                    Err(err) => {
-                        let _ = err.print();
-                        Ok(2)
-                    }
-                },
-                Answer::Claude => ccx::session::run(claude, vec![word.into()]),
-                Answer::Nothing => Ok(1),
+        } => near_subcommand(word, suggestion, claude),
+        Invocation::Command(command) => run_command(command),
+    }
+}
+
+/// A lone word close to a ccx subcommand: ask which was meant, then do that.
+fn near_subcommand(
+    word: String,
+    suggestion: &'static str,
+    claude: Option<std::path::PathBuf>,
+) -> anyhow::Result<i32> {
+    use ccx::near_miss::Answer;
+    match ccx::near_miss::ask(&word, suggestion)? {
+        Answer::Suggested => match cli::parse(vec![suggestion.into()]) {
+            Ok(invocation) => dispatch(invocation),
+            Err(err) => {
+                let _ = err.print();
+                Ok(2)
             }
-        }
-        Invocation::Command(command) => match command {
-            Command::Exec { command } => ccx::exec::run(&command),
-            Command::Log {
-                branch,
+        },
+        Answer::Claude => ccx::session::run(claude, vec![word.into()]),
+        Answer::Nothing => Ok(1),
+    }
+}
+
+/// A ccx subcommand.
+fn run_command(command: Command) -> anyhow::Result<i32> {
+    use ccx::commands;
+    match command {
+        Command::Exec { command } => ccx::exec::run(&command),
+        Command::Log {
+            branch,
+            all,
+            json,
+            limit,
+        } => commands::log(branch, all, json, limit),
+        Command::Show { turn, json } => commands::show(&turn, json),
+        Command::Doctor { json, repair } => commands::doctor::run(None, json, repair),
+        Command::Tree { json } => commands::tree(json),
+        Command::Sessions { json } => commands::sessions(json),
+        Command::Search {
+            query,
+            all,
+            json,
+            within,
+            regex,
+            branch,
+            since,
+        } => commands::search::run(
+            &query,
+            &commands::search::Options {
                 all,
                 json,
-                limit,
-            } => commands::log(branch, all, json, limit),
-            Command::Show { turn, json } => commands::show(&turn, json),
-            Command::Doctor { json, repair } => commands::doctor::run(None, json, repair),
-            Command::Tree { json } => commands::tree(json),
-            Command::Sessions { json } => commands::sessions(json),
-            Command::Search {
-                query,
-                all,
-                json,
-                within,
+                fields: within,
                 regex,
                 branch,
                 since,
-            } => commands::search::run(
-                &query,
-                &commands::search::Options {
-                    all,
-                    json,
-                    fields: within,
-                    regex,
-                    branch,
-                    since,
-                },
-            ),
-            Command::Export {
-                branch,
-                format,
-                output,
-                redact,
-                force,
-            } => commands::export::run(branch, format, output, redact, force),
-            Command::Import {
-                path,
-                all,
-                include_deleted,
-            } => commands::import::run(path, all, include_deleted),
-            Command::Diff { a, b, json } => commands::diff::run(&a, &b, json),
-            Command::Replay {
-                branch,
-                from,
-                to,
-                model,
-                timeout,
-            } => commands::replay::run(&branch, from, to, model, timeout),
-            Command::Effects { turn, json, diff } => commands::effects::effects(turn, json, diff),
-            Command::Restore {
-                target,
-                after,
-                paths,
-                ..
-            } => commands::effects::restore(&target, after, &paths),
-            Command::Undo => commands::effects::undo(),
-            Command::History { json } => commands::effects::history(json),
-            Command::Completions { shell } => ccx::about::completions(shell),
-            Command::Man => ccx::about::man(),
-            Command::Help { topic } => ccx::about::help_topic(topic.as_deref()),
-        },
+            },
+        ),
+        Command::Export {
+            branch,
+            format,
+            output,
+            redact,
+            force,
+        } => commands::export::run(branch, format, output, redact, force),
+        Command::Import {
+            path,
+            all,
+            include_deleted,
+        } => commands::import::run(path, all, include_deleted),
+        Command::Diff { a, b, json } => commands::diff::run(&a, &b, json),
+        Command::Replay {
+            branch,
+            from,
+            to,
+            model,
+            timeout,
+        } => commands::replay::run(&branch, from, to, model, timeout),
+        Command::Effects { turn, json, diff } => commands::effects::effects(turn, json, diff),
+        Command::Restore {
+            target,
+            after,
+            paths,
+            ..
+        } => commands::effects::restore(&target, after, &paths),
+        Command::Undo => commands::effects::undo(),
+        Command::History { json } => commands::effects::history(json),
+        Command::Completions { shell } => ccx::about::completions(shell),
+        Command::Man => ccx::about::man(),
+        Command::Help { topic } => ccx::about::help_topic(topic.as_deref()),
     }
 }

@@ -1,11 +1,12 @@
-//! Where ccx keeps things: the data directory (docs/guide.md, "Files"), the per-project store
-//! directory, and a private runtime directory for sockets. Creates them owner-only.
+//! Where ccx keeps things: the data directory (docs/guide.md, "Files") and the per-project
+//! store directory, created owner-only; and the umask of what ccx creates and starts. (The
+//! runtime directory for sockets is [`crate::runtime_dir`].)
 
 use anyhow::{Context, Result};
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// `$CCX_DATA_DIR`, else `$XDG_DATA_HOME/ccx`, else `~/.local/share/ccx`.
 pub fn data_dir() -> Result<PathBuf> {
@@ -97,78 +98,6 @@ pub fn project_label(store_dir: &Path) -> String {
 }
 
 /// A private directory for sockets (short path: Unix socket paths are limited to ~108 bytes):
-/// `$XDG_RUNTIME_DIR/ccx`, else `$TMPDIR/ccx-<uid>`. Made with `mkdir` (0700) and checked with
-/// `lstat` before use — a real directory (never a link), owned by us, private — so ccx never
-/// follows or chmods something another user put there. When the path is unsafe, ccx says so
-/// once and uses the first safe `ccx-<uid>.N` beside it (the same for every ccx process, so
-/// they still find each other's sockets).
-pub fn runtime_dir() -> Result<PathBuf> {
-    choose_runtime_dir()
-}
-
-/// How many alternatives beside an unsafe runtime directory are tried.
-const RUNTIME_DIR_ALTERNATIVES: u32 = 20;
-
-fn choose_runtime_dir() -> Result<PathBuf> {
-    let uid = unsafe { libc::getuid() };
-    let (base, name) = match non_empty_env("XDG_RUNTIME_DIR") {
-        Some(d) if d.len() < 60 => (PathBuf::from(d), "ccx".to_string()),
-        _ => (std::env::temp_dir(), format!("ccx-{uid}")),
-    };
-    let first = base.join(&name);
-    let why = match private_dir(&first, uid) {
-        Ok(()) => return Ok(first),
-        Err(why) => why,
-    };
-    for n in 1..=RUNTIME_DIR_ALTERNATIVES {
-        let other = base.join(format!("{name}.{n}"));
-        if private_dir(&other, uid).is_ok() {
-            static SAID: AtomicBool = AtomicBool::new(false);
-            if !SAID.swap(true, Ordering::SeqCst) {
-                let line = format!(
-                    "{} is not safe to use ({why}); using {} instead",
-                    first.display(),
-                    other.display()
-                );
-                eprintln!("ccx: {line}");
-                crate::diag::log(&line);
-            }
-            return Ok(other);
-        }
-    }
-    anyhow::bail!(
-        "no safe runtime directory: {} is not safe to use ({why}), nor any {name}.N beside it",
-        first.display()
-    )
-}
-
-/// Makes `dir` (its parent must exist) with `mkdir` 0700 unless it exists, then checks with
-/// `lstat` that it is a directory (not a link) owned by `uid`; only then tightens a looser mode
-/// of our own directory. The error says what is wrong with it.
-fn private_dir(dir: &Path, uid: u32) -> std::result::Result<(), String> {
-    match fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(format!("cannot create it: {e}")),
-    }
-    let meta = fs::symlink_metadata(dir).map_err(|e| format!("cannot examine it: {e}"))?;
-    if meta.file_type().is_symlink() {
-        return Err("it is a symbolic link".into());
-    }
-    if !meta.is_dir() {
-        return Err("it is not a directory".into());
-    }
-    if meta.uid() != uid {
-        return Err(format!("it belongs to user {}", meta.uid()));
-    }
-    if meta.mode() & 0o077 != 0 {
-        // Ours and a real directory: safe to tighten.
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| format!("cannot make it private: {e}"))?;
-    }
-    Ok(())
-}
-
 /// The umask ccx's own processes run with: every file it creates is the owner's only.
 const PRIVATE_UMASK: libc::mode_t = 0o077;
 /// The umask ccx was started with (`u32::MAX` until [`restrict_umask`] runs).
@@ -224,7 +153,28 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn non_empty_env(name: &str) -> Option<String> {
+/// Writes `bytes` to `path`, ignoring errors (status files are best effort). Writes through a
+/// temporary file of this process and a rename, so a reader never sees half a file and two
+/// writers never share a temporary file. The file is readable by the owner only, whatever
+/// umask the process was started with (the status command runs under Claude, with the
+/// person's umask).
+pub fn write_atomically(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut file| file.write_all(bytes));
+    if written.is_ok() && std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+pub(crate) fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 

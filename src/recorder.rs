@@ -22,6 +22,7 @@ use crate::conversation::Follower;
 use crate::hooks::wire::HookEvent;
 use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
+use crate::view::{SessionView, ViewHandle};
 use crate::{tokens, transcript};
 use anyhow::{Context, Result};
 use std::collections::HashMap;
@@ -128,27 +129,6 @@ pub struct NextPrompt {
     pub input: Option<String>,
 }
 
-/// What the running session looks like now, shared with the editor and the status line.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SessionView {
-    pub session_id: Option<String>,
-    pub branch: Option<String>,
-    /// The latest turn of the session.
-    pub head: Option<u64>,
-    /// Context size after the latest finished turn.
-    pub context_tokens: u64,
-    pub model: Option<String>,
-    /// The rot zone threshold, for the status line.
-    pub rot_zone_tokens: u64,
-    /// Subagent jobs worth showing (running, or finished and not yet pulled).
-    pub jobs: Option<String>,
-    /// A problem the person must know about (e.g. the turn log could not be opened).
-    pub problem: Option<String>,
-    /// The one-line result of the person's last meta-command, shown for a few seconds.
-    #[serde(default)]
-    pub notice: Option<crate::status::Notice>,
-}
-
 /// Messages to the recorder thread, which owns the recorder.
 #[derive(Debug, Clone)]
 pub enum RecorderMsg {
@@ -178,9 +158,8 @@ pub struct Recorder {
     confirm_wait: Duration,
     sessions: HashMap<String, SessionState>,
     next_prompt: HashMap<String, NextPrompt>,
-    view: Arc<std::sync::Mutex<SessionView>>,
-    /// Where the status line reads the view (written after every change), if anywhere.
-    status_file: Option<PathBuf>,
+    /// The session's view, which the recorder keeps current.
+    view: ViewHandle,
     /// Takes a snapshot of the project's files when a turn ends (in the effects journal's
     /// side repository: never the person's own).
     snapshots: Option<crate::effects::side::SideRepo>,
@@ -195,8 +174,7 @@ impl Recorder {
             confirm_wait: CONFIRM_WAIT,
             sessions: HashMap::new(),
             next_prompt: HashMap::new(),
-            view: Default::default(),
-            status_file: None,
+            view: ViewHandle::default(),
             snapshots: None,
         }
     }
@@ -220,19 +198,14 @@ impl Recorder {
         self
     }
 
-    /// Shares the session's state through `view`, and writes it to `status_file` on changes.
-    pub fn with_view(
-        mut self,
-        view: Arc<std::sync::Mutex<SessionView>>,
-        status_file: Option<PathBuf>,
-    ) -> Recorder {
+    /// Keeps the session's state in `view`.
+    pub fn with_view(mut self, view: ViewHandle) -> Recorder {
         self.view = view;
-        self.status_file = status_file;
         self
     }
 
     fn update_view(&self, change: impl FnOnce(&mut SessionView)) {
-        crate::status::update_view(&self.view, self.status_file.as_deref(), change);
+        self.view.update(change);
     }
 
     /// Records the session's turns on `branch` (created on the first turn if new).
@@ -1106,7 +1079,7 @@ impl Recorder {
         let name = format!("summary-{}", turn.id);
         crate::briefs::save(&self.store, &name, &turn.reply, &turn.branch, Some(turn.id))?;
         let saved = format!("handoff saved as brief {name}; :brief starts a fresh session from it");
-        self.update_view(|v| v.notice = Some(crate::status::Notice::new(&saved)));
+        self.update_view(|v| v.notice = Some(crate::view::Notice::new(&saved)));
         Ok(())
     }
 

@@ -157,12 +157,15 @@ struct Shared {
     published: Mutex<Published>,
 }
 
+/// A resize to rows x cols after the given count of output bytes: `(at, rows, cols)`.
+type Resize = (u64, u16, u16);
+
 #[derive(Default)]
 struct Inbox {
     /// Output not yet taken by the model thread.
     pending: Vec<u8>,
     /// Resizes, each with the count of output bytes handed before it.
-    resizes: Vec<(u64, u16, u16)>,
+    resizes: Vec<Resize>,
     /// Questions, each with the count of output bytes its answer must reflect.
     questions: Vec<(u64, Question)>,
     closed: bool,

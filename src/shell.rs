@@ -10,10 +10,10 @@ use crate::keys::{self, KeyFilter, Step};
 use crate::meta::commands::{self as meta_commands, REGISTRY};
 use crate::meta::{parse_meta, Outcome};
 use crate::proxy::{InputFilter, ProxyHandle};
-use crate::recorder::SessionView;
 use crate::render::{self, Palette};
 use crate::screen::ScreenModel;
 use crate::store_slot::StoreSlot;
+use crate::view::ViewHandle;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -29,7 +29,6 @@ use std::cell::Cell;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod ops;
@@ -55,7 +54,7 @@ enum EditorEnd {
 pub struct ShellDeps {
     /// The turn log (it may still be opening).
     pub store: StoreSlot,
-    pub view: Arc<Mutex<SessionView>>,
+    pub view: ViewHandle,
     /// ccx's private run directory: where the footer's view is written and where Claude's
     /// status payload leaves what it reports (the model's context window).
     pub run_dir: Option<PathBuf>,
@@ -404,7 +403,7 @@ impl MetaShell {
     }
 
     fn header(&self, palette: Palette) -> String {
-        let view = lock(&self.deps.view).clone();
+        let view = self.deps.view.get();
         let mut parts = vec![palette.strong("ccx")];
         if let Some(branch) = &view.branch {
             parts.push(branch.clone());
@@ -440,8 +439,7 @@ impl MetaShell {
 
     /// Shows a command's one-line result in Claude's footer for a few seconds.
     fn notify(&self, text: &str) {
-        let file = self.deps.run_dir.as_deref().map(crate::status::view_file);
-        crate::status::notify(&self.deps.view, file.as_deref(), text);
+        self.deps.view.notify(text);
     }
 
     fn print(&self, text: &str) {
@@ -602,10 +600,6 @@ fn read_key() -> Option<u8> {
         Ok(1) => Some(byte[0]),
         _ => None,
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Completion and hints for the editor.

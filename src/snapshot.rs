@@ -258,6 +258,13 @@ impl Snapshotter {
             bail!("cannot snapshot: {ref_name:?} is not a valid git ref name");
         }
 
+        let tree = self.working_tree(force)?;
+        self.commit_onto(&full_ref, &tree, message)
+    }
+
+    /// The working tree as git would commit it (every change added, `force` paths even when
+    /// ignored), written through a private index: the person's own index is not touched.
+    fn working_tree(&self, force: &[Vec<u8>]) -> Result<String> {
         let index = TempIndex::new(&self.git_dir, "snapshot");
         let real_index = self.git_dir.join("index");
         if real_index.exists() {
@@ -306,16 +313,19 @@ impl Snapshotter {
                 Some(input),
             )?;
         }
-        let tree = self.git_line(["write-tree"], &env)?;
+        self.git_line(["write-tree"], &env)
+    }
 
-        // Chain to the previous snapshot of this name; retry if another process moved the ref.
+    /// Commits `tree` onto `full_ref` (after its previous snapshot, else after HEAD), retrying
+    /// when another process moved the ref meanwhile.
+    fn commit_onto(&self, full_ref: &str, tree: &str, message: &str) -> Result<String> {
         for _ in 0..5 {
             let previous = self.rev(&format!("{full_ref}^{{commit}}"))?;
             let parent = match &previous {
                 Some(p) => Some(p.clone()),
                 None => self.rev("HEAD^{commit}")?,
             };
-            let mut args: Vec<&str> = vec!["commit-tree", "--no-gpg-sign", tree.as_str()];
+            let mut args: Vec<&str> = vec!["commit-tree", "--no-gpg-sign", tree];
             if let Some(p) = &parent {
                 args.extend(["-p", p.as_str()]);
             }
@@ -333,7 +343,7 @@ impl Snapshotter {
                     "update-ref",
                     "-m",
                     message,
-                    full_ref.as_str(),
+                    full_ref,
                     commit.as_str(),
                     old.as_str(),
                 ],
@@ -348,7 +358,7 @@ impl Snapshotter {
                 .rev(&format!("{full_ref}^{{commit}}"))?
                 .unwrap_or_default();
             if now == old {
-                bail!(describe_failure(&["update-ref", &full_ref], &update));
+                bail!(describe_failure(&["update-ref", full_ref], &update));
             }
         }
         bail!("git update-ref {full_ref} failed: the ref kept changing under concurrent snapshots")

@@ -4,7 +4,7 @@
 //! its private run directory; the status command only reads it, so it costs Claude nothing.
 //!
 //! The footer also says, for a few seconds, what the person's last meta-command did ("on
-//! branch try-x, forked after #4 of main; main is kept"): a [`Notice`] in the view, with an
+//! branch try-x, forked after #4 of main; main is kept"): a [`crate::view::Notice`] in the view, with an
 //! expiry. Claude Code 2.1.330 runs the status command once when its footer appears, then only
 //! on its own events (a turn's usage, a resize, a model change; 300 ms debounce) — never while
 //! idle, so a notice written after a command would wait for the next turn. ccx therefore sets
@@ -17,22 +17,20 @@
 //! context window) in the run directory, where `:context` reads it.
 
 use crate::hooks::bridge::ENV_SOCKET;
-use crate::recorder::SessionView;
+use crate::paths::write_atomically;
 use crate::render;
+use crate::view::{now_ms, SessionView};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The internal subcommand Claude Code runs for the status line.
 pub const STATUS_SUBCOMMAND: &str = "__status";
 /// How often Claude Code re-runs the status command (its `refreshInterval`, seconds).
 pub const REFRESH_SECS: u64 = 1;
-/// How long a notice stays in the footer.
-pub const NOTICE_SHOWN_FOR: Duration = Duration::from_secs(10);
 const VIEW_FILE: &str = "status.json";
 const USER_STATUS_FILE: &str = "user-status.json";
 const USER_STATUS_CACHE: &str = "user-status-cache.json";
@@ -45,54 +43,6 @@ const USER_STATUS_WAIT: Duration = Duration::from_millis(600);
 const USER_STATUS_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_PAYLOAD: u64 = 4 * 1024 * 1024;
 
-/// A one-line result of a meta-command, shown in the footer until `until_ms` (Unix ms).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notice {
-    pub text: String,
-    pub until_ms: u64,
-}
-
-impl Notice {
-    /// `text` (first line only), shown for [`NOTICE_SHOWN_FOR`] from now.
-    pub fn new(text: &str) -> Notice {
-        Notice {
-            text: text.lines().next().unwrap_or("").trim().to_string(),
-            until_ms: now_ms() + NOTICE_SHOWN_FOR.as_millis() as u64,
-        }
-    }
-
-    pub fn is_current(&self, now_ms: u64) -> bool {
-        now_ms < self.until_ms && !self.text.is_empty()
-    }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// Changes the shared view and writes it for the status line, both under the view's lock, so
-/// that two writers (the recorder, the editor, the jobs) never leave an older view in the file.
-pub fn update_view(
-    view: &Mutex<SessionView>,
-    file: Option<&Path>,
-    change: impl FnOnce(&mut SessionView),
-) {
-    let mut guard = view.lock().unwrap_or_else(|e| e.into_inner());
-    change(&mut guard);
-    if let Some(path) = file {
-        write_view(path, &guard);
-    }
-}
-
-/// Shows `text` in the footer for a few seconds.
-pub fn notify(view: &Mutex<SessionView>, file: Option<&Path>, text: &str) {
-    update_view(view, file, |v| v.notice = Some(Notice::new(text)));
-}
-
 /// The files the status line reads, in the run directory beside the hook socket.
 pub fn view_file(run_dir: &Path) -> PathBuf {
     run_dir.join(VIEW_FILE)
@@ -100,13 +50,6 @@ pub fn view_file(run_dir: &Path) -> PathBuf {
 
 pub fn user_status_file(run_dir: &Path) -> PathBuf {
     run_dir.join(USER_STATUS_FILE)
-}
-
-/// Writes the view atomically (write + rename), ignoring errors.
-pub fn write_view(path: &Path, view: &SessionView) {
-    if let Ok(text) = serde_json::to_vec(view) {
-        write_atomically(path, &text);
-    }
 }
 
 /// ccx's part of the status line at `now_ms` (pure).
@@ -229,10 +172,7 @@ pub fn run() -> i32 {
 /// latest API call (`context_window.current_usage`), when present.
 pub fn current_context(payload: &Value) -> Option<u64> {
     let usage = payload.get("context_window")?.get("current_usage")?;
-    let field = |name: &str| usage.get(name).and_then(Value::as_u64).unwrap_or(0);
-    let total = field("input_tokens")
-        + field("cache_read_input_tokens")
-        + field("cache_creation_input_tokens");
+    let total = crate::claude::usage::Usage::from_json(usage).context_tokens();
     (total > 0).then_some(total)
 }
 
@@ -273,26 +213,6 @@ fn keep_report(run_dir: &Path, report: &ClaudeReport) {
     }
     if let Ok(text) = serde_json::to_vec(report) {
         write_atomically(&run_dir.join(CLAUDE_REPORT_FILE), &text);
-    }
-}
-
-/// Writes through a temporary file of this process and a rename, so a reader never sees half
-/// a file and two writers never share a temporary file.
-/// The file is readable by the owner only, whatever umask the process was started with (the
-/// status command runs under Claude, with the person's umask).
-fn write_atomically(path: &Path, bytes: &[u8]) {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .and_then(|mut file| file.write_all(bytes));
-    if written.is_ok() && std::fs::rename(&tmp, path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
     }
 }
 
@@ -473,6 +393,7 @@ fn kill_group(pid: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::view::Notice;
 
     #[test]
     fn status_shows_branch_turn_and_context() {
@@ -532,29 +453,6 @@ mod tests {
             status_text(&broken, false, 0),
             "ccx · on branch try-x, forked after #4 of main; main is kept · ⚠ not recording: locked"
         );
-        // A notice is one line, and lasts a few seconds from when it is made.
-        let made = Notice::new("job #1 pulled\nsecond line");
-        assert_eq!(made.text, "job #1 pulled");
-        assert!(made.is_current(now_ms()));
-        assert!(!made.is_current(now_ms() + NOTICE_SHOWN_FOR.as_millis() as u64 + 1));
-    }
-
-    #[test]
-    fn notices_and_views_reach_the_file_the_footer_reads() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = view_file(dir.path());
-        let view = Mutex::new(SessionView::default());
-        update_view(&view, Some(&file), |v| v.branch = Some("main".into()));
-        notify(&view, Some(&file), "rewound to #4 on new branch main-r4");
-        let written: SessionView = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-        assert_eq!(written, *view.lock().unwrap());
-        assert_eq!(written.branch.as_deref(), Some("main"));
-        assert_eq!(
-            written.notice.unwrap().text,
-            "rewound to #4 on new branch main-r4"
-        );
-        // No temporary files are left behind.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -182,11 +182,6 @@ impl Templates {
         Templates { overrides }
     }
 
-    /// The templates of a loaded config.
-    pub fn from_config(config: &crate::config::Config) -> Templates {
-        Templates::new(config.templates.clone())
-    }
-
     /// `:summarize-from-here`: asks Claude for a handoff of everything since `since`
     /// ("turn #4", "the start of this branch").
     pub fn summary_request(&self, since: &str) -> String {

@@ -13,15 +13,12 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 /// Largest transcript `read_transcript` accepts.
 pub const MAX_TRANSCRIPT_BYTES: u64 = 1 << 30;
-
-/// Claude Code shortens project directory names longer than this (adding a hash).
-const MAX_PROJECT_DIR_NAME: usize = 200;
 
 /// What a line is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,21 +59,7 @@ pub enum Keep {
     Text,
 }
 
-/// Token usage of one API call, as the transcript records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Usage {
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_creation_input_tokens: u64,
-    pub cache_read_input_tokens: u64,
-}
-
-impl Usage {
-    /// The context the call saw: input + cache read + cache creation.
-    pub fn context_tokens(&self) -> u64 {
-        self.input_tokens + self.cache_read_input_tokens + self.cache_creation_input_tokens
-    }
-}
+use crate::claude::usage::Usage;
 
 impl Line {
     /// Build a line from a JSON value; None unless it is an object.
@@ -135,14 +118,8 @@ impl Line {
 
     /// Assistant lines: `message.usage`.
     pub fn usage(&self) -> Option<Usage> {
-        let u = self.raw.get("message")?.get("usage")?.as_object()?;
-        let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
-        Some(Usage {
-            input_tokens: n("input_tokens"),
-            output_tokens: n("output_tokens"),
-            cache_creation_input_tokens: n("cache_creation_input_tokens"),
-            cache_read_input_tokens: n("cache_read_input_tokens"),
-        })
+        let usage = self.raw.get("message")?.get("usage")?;
+        usage.is_object().then(|| Usage::from_json(usage))
     }
 
     /// Assistant lines: `message.model` ("<synthetic>" for messages Claude Code made up).
@@ -778,84 +755,6 @@ fn edited_path(block: &Value) -> Option<&str> {
         .filter(|p| !p.is_empty())
 }
 
-/// The name Claude Code gives a project's folder under `~/.claude/projects`: every UTF-16
-/// code unit of the path that is not ASCII alphanumeric becomes '-' (so `/a/b.c` is `-a-b-c`);
-/// a name longer than 200 is cut to 200 and followed by '-' and a base-36 hash of the path
-/// (Claude Code 2.1.330).
-pub fn project_dir_name(cwd: &Path) -> String {
-    let path = cwd.to_string_lossy();
-    let units: Vec<u16> = path.encode_utf16().collect();
-    let name: String = units
-        .iter()
-        .map(|&u| match u8::try_from(u) {
-            Ok(b) if b.is_ascii_alphanumeric() => b as char,
-            _ => '-',
-        })
-        .collect();
-    if name.len() <= MAX_PROJECT_DIR_NAME {
-        return name;
-    }
-    // JavaScript: h = (h << 5) - h + charCode | 0, over UTF-16 code units.
-    let hash = units.iter().fold(0i32, |h, &u| {
-        h.wrapping_shl(5).wrapping_sub(h).wrapping_add(i32::from(u))
-    });
-    format!(
-        "{}-{}",
-        &name[..MAX_PROJECT_DIR_NAME],
-        to_base36(i64::from(hash).unsigned_abs())
-    )
-}
-
-fn to_base36(mut n: u64) -> String {
-    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::new();
-    loop {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// Where Claude Code keeps a session's transcript:
-/// `<home>/.claude/projects/<project_dir_name(cwd)>/<session_id>.jsonl`.
-/// (Claude Code uses `$CLAUDE_CONFIG_DIR` instead of `~/.claude` when it is set: see
-/// [`transcript_path_in`].)
-pub fn transcript_path(home: &Path, cwd: &Path, session_id: &str) -> PathBuf {
-    transcript_path_in(&home.join(".claude"), cwd, session_id)
-}
-
-/// As [`transcript_path`], under a given Claude config directory (`~/.claude` or
-/// `$CLAUDE_CONFIG_DIR`).
-pub fn transcript_path_in(config_dir: &Path, cwd: &Path, session_id: &str) -> PathBuf {
-    config_dir
-        .join("projects")
-        .join(project_dir_name(cwd))
-        .join(format!("{session_id}.jsonl"))
-}
-
-/// Claude Code's config directory: `$CLAUDE_CONFIG_DIR`, else `$HOME/.claude`.
-pub fn claude_config_dir() -> Option<PathBuf> {
-    match std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(|h| PathBuf::from(h).join(".claude")),
-    }
-}
-
-/// The folder holding the transcripts of the sessions Claude runs in `cwd`.
-pub fn project_transcripts_dir(cwd: &Path) -> Option<PathBuf> {
-    Some(
-        claude_config_dir()?
-            .join("projects")
-            .join(project_dir_name(cwd)),
-    )
-}
-
 /// Write a transcript for Claude to resume: `entries` one JSON object per line, with every
 /// top-level `sessionId` (and `session_id`) field rewritten to `new_session_id`. Parent directories are created; the file
 /// is written beside its final name and renamed into place, readable by the owner only.
@@ -1169,40 +1068,6 @@ mod tests {
         // Synthetic messages don't count for context or model, but a real one before does.
         assert_eq!(facts.context_tokens, 50);
         assert_eq!(facts.model.as_deref(), Some("claude-opus-4-1"));
-    }
-
-    #[test]
-    fn transcript_path_rule() {
-        let home = Path::new("/home/u");
-        assert_eq!(
-            transcript_path(home, Path::new("/work/my.proj_x"), "abc-123"),
-            PathBuf::from("/home/u/.claude/projects/-work-my-proj-x/abc-123.jsonl")
-        );
-        assert_eq!(project_dir_name(Path::new("/tmp/été")), "-tmp--t-");
-        // Non-BMP chars are two UTF-16 units.
-        assert_eq!(project_dir_name(Path::new("/a🙂")), "-a--");
-        let long = format!("/{}", "d".repeat(250));
-        let name = project_dir_name(Path::new(&long));
-        assert!(name.starts_with(&format!("-{}-", "d".repeat(199))));
-        assert!(name.len() > 201 && name.len() <= 201 + 7);
-        assert_eq!(to_base36(0), "0");
-        assert_eq!(to_base36(35), "z");
-        assert_eq!(to_base36(36), "10");
-        assert_eq!(to_base36(1u64 << 31), "zik0zk");
-    }
-
-    #[test]
-    fn long_path_hash_matches_javascript() {
-        // Expected values computed with node from Claude Code 2.1.330's own functions:
-        // replace(/[^a-zA-Z0-9]/g, "-"), cut at 200, "-" + Math.abs(djb2-ish hash).toString(36).
-        let s = format!("/{}", "x".repeat(300));
-        assert_eq!(
-            project_dir_name(Path::new(&s)),
-            format!("-{}-x8zr69", "x".repeat(199))
-        );
-        let s = format!("/home/u/é🙂/{}", "proj.".repeat(50));
-        let expected = format!("-home-u-----{}pro-t4adhg", "proj-".repeat(37));
-        assert_eq!(project_dir_name(Path::new(&s)), expected);
     }
 
     #[test]

@@ -13,7 +13,7 @@ const CLAUDE_ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// `ccx 0.2.0 (Claude Code 2.1.330)`, or what is wrong with Claude Code.
 pub fn version_line(claude: Option<PathBuf>) -> String {
-    let claude = crate::session::find_claude(claude)
+    let claude = crate::claude::find::find_claude(claude)
         .and_then(|path| claude_answer(&path, "--version"))
         .map(|answer| {
             let number = answer.split_whitespace().next().unwrap_or("unknown");

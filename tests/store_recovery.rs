@@ -571,7 +571,7 @@ fn store_with_transcript(env: &TestEnv, n: u64) -> &'static str {
         }
         store.flush().unwrap();
     }
-    let transcript_path = ccx::transcript::transcript_path(
+    let transcript_path = ccx::claude::paths::transcript_path(
         &env.home,
         &ccx::paths::project_dir(&env.project),
         session,

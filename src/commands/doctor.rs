@@ -2,6 +2,7 @@
 //! with and lists Claude Code output it did not know, checks that the hook path delivers, that
 //! the store opens, and says what is wrong in plain words.
 
+use crate::claude::command::ClaudeCommand;
 use crate::compat::Version;
 use crate::hooks::bridge::Bridge;
 use crate::hooks::wire::HookEvent;
@@ -56,11 +57,11 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
                 detail: format!("the turn log at {} is damaged ({detail})", dir.display()),
             });
             let transcripts = std::env::current_dir().ok().and_then(|cwd| {
-                let config = super::import::claude_config_dir().ok()?;
+                let config = crate::claude::paths::require_config_dir().ok()?;
                 Some(
                     config
                         .join("projects")
-                        .join(crate::transcript::project_dir_name(
+                        .join(crate::claude::paths::project_dir_name(
                             &crate::paths::project_dir(&cwd),
                         )),
                 )
@@ -184,9 +185,9 @@ fn versions_section(in_use: Option<Version>) -> Vec<Check> {
 /// `claude --version`: the path and what it printed, for the check's detail, and the printed
 /// version alone.
 fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<(String, String)> {
-    let path = crate::session::find_claude(explicit)?;
-    let mut child = crate::paths::with_inherited_umask(&mut Command::new(&path))
-        .arg("--version")
+    let path = crate::claude::find::find_claude(explicit)?;
+    let mut child = ClaudeCommand::plain(&path, std::path::Path::new("."), &["--version".into()])
+        .into_process()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -219,7 +220,7 @@ fn claude_version(explicit: Option<std::path::PathBuf>) -> Result<(String, Strin
 /// Starts a bridge and runs `ccx __hook` the way Claude Code would, with a SessionStart payload.
 fn hooks_deliver() -> Result<String> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let bridge = Bridge::start(&crate::paths::runtime_dir()?, move |event| {
+    let bridge = Bridge::start(&crate::runtime_dir::runtime_dir()?, move |event| {
         let _ = tx.send(event);
     })?;
     let exe = std::env::current_exe()?;
@@ -230,7 +231,7 @@ fn hooks_deliver() -> Result<String> {
     });
     let started = Instant::now();
     let mut child = Command::new(&exe)
-        .arg(crate::cli::HOOK_SUBCOMMAND)
+        .arg(crate::hooks::settings::HOOK_SUBCOMMAND)
         .arg(bridge.key_file())
         .env_remove(crate::hooks::bridge::ENV_SOCKET)
         .env_remove(crate::hooks::bridge::ENV_SECRET)
@@ -271,7 +272,7 @@ fn hooks_deliver() -> Result<String> {
 /// Claude's transcripts.
 fn open_turns(repair: bool) -> Result<String> {
     let cwd = std::env::current_dir()?;
-    let store = std::sync::Arc::new(crate::session::open_store(&cwd)?);
+    let store = std::sync::Arc::new(crate::store::open_project(&cwd)?);
     let dead = crate::closure::dead_open_turns(&store)?;
     let ids = |turns: &[crate::model::Turn]| {
         turns
@@ -291,7 +292,7 @@ fn open_turns(repair: bool) -> Result<String> {
             ids(&dead)
         );
     }
-    let dir = crate::transcript::project_transcripts_dir(&crate::paths::project_dir(&cwd));
+    let dir = crate::claude::paths::project_transcripts_dir(&crate::paths::project_dir(&cwd));
     let closed = crate::closure::close_dead_turns(&store, dir.as_deref());
     let left = crate::closure::dead_open_turns(&store)?;
     if !left.is_empty() {

@@ -381,6 +381,30 @@ impl Known {
     }
 }
 
+/// A session Claude's `/branch` or `/fork` made starts with a copy of another one's turns
+/// (same uuids): those already in the log are known as what they are, and the session's own
+/// turns fork after them.
+fn adopt_copied_turns(
+    store: &Store,
+    session: &str,
+    chains: &[Vec<PlannedTurn>],
+    imported: &mut Imported,
+) {
+    for turn in chains.iter().flatten() {
+        if imported.turns.contains_key(&turn.key) {
+            continue;
+        }
+        if let Some(existing) = prompt_uuids(turn)
+            .iter()
+            .find_map(|u| store.turn_by_uuid(u).ok().flatten())
+        {
+            if existing.session_id != session {
+                imported.turns.insert(turn.key.clone(), existing.id);
+            }
+        }
+    }
+}
+
 /// Imports one transcript into `store`; `include_deleted` brings back turns deleted since an
 /// earlier import.
 pub fn import_transcript(
@@ -430,21 +454,7 @@ pub fn import_transcript(
         .into_iter()
         .map(plan_turns_owned)
         .collect();
-    // A session Claude's `/branch` or `/fork` made starts with a copy of another one's turns
-    // (same uuids): those already in the log are known, and its own turns fork after them.
-    for turn in chains.iter().flatten() {
-        if imported.turns.contains_key(&turn.key) {
-            continue;
-        }
-        if let Some(existing) = prompt_uuids(turn)
-            .iter()
-            .find_map(|u| store.turn_by_uuid(u).ok().flatten())
-        {
-            if existing.session_id != session {
-                imported.turns.insert(turn.key.clone(), existing.id);
-            }
-        }
-    }
+    adopt_copied_turns(store, &session, &chains, &mut imported);
     let known_keys: HashSet<String> = imported.turns.keys().cloned().collect();
     let segments = layout(&chains, &known_keys);
     // One flush for the whole import instead of one per batch.
@@ -887,22 +897,11 @@ fn finish_import(
     Ok(report)
 }
 
-/// `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
-pub fn claude_config_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    let home = std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .context("cannot find Claude Code's folder: HOME is not set")?;
-    Ok(PathBuf::from(home).join(".claude"))
-}
-
 /// The transcripts of a project, oldest first.
 pub fn project_transcripts(config_dir: &Path, project: &Path) -> Vec<PathBuf> {
     let dir = config_dir
         .join("projects")
-        .join(transcript::project_dir_name(project));
+        .join(crate::claude::paths::project_dir_name(project));
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
@@ -944,14 +943,14 @@ pub fn run(path: Option<PathBuf>, all: bool, include_deleted: bool) -> Result<i3
             vec![p]
         }
         (None, true) => {
-            let config = claude_config_dir()?;
+            let config = crate::claude::paths::require_config_dir()?;
             let found = project_transcripts(&config, &project);
             if found.is_empty() {
                 println!(
                     "nothing new to import: no Claude Code sessions for this project in {}",
                     config
                         .join("projects")
-                        .join(transcript::project_dir_name(&project))
+                        .join(crate::claude::paths::project_dir_name(&project))
                         .display()
                 );
                 return Ok(0);
@@ -959,11 +958,11 @@ pub fn run(path: Option<PathBuf>, all: bool, include_deleted: bool) -> Result<i3
             found
         }
     };
-    let store = std::sync::Arc::new(crate::session::open_store(&cwd)?);
+    let store = std::sync::Arc::new(crate::store::open_project(&cwd)?);
     // Turns a dead ccx left running are finished first, from the same transcripts.
     crate::closure::close_dead_turns(
         &store,
-        crate::transcript::project_transcripts_dir(&cwd).as_deref(),
+        crate::claude::paths::project_transcripts_dir(&cwd).as_deref(),
     );
     let known = Known::gather(&store)?;
     let mut turns = 0;

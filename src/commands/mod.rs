@@ -18,7 +18,7 @@ use std::io::Write;
 
 fn open_here() -> Result<Store> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    crate::session::open_store(&cwd)
+    crate::store::open_project(&cwd)
 }
 
 /// Standard output, buffered: a listing of thousands of turns goes out in a few large writes

@@ -7,7 +7,7 @@
 //! run directory) named in the hook command itself — never through the environment, which
 //! every process Claude runs (each Bash tool call) would inherit.
 
-use super::wire::{parse_hook_payload, HookEvent, HookMessage, MAX_HOOK_MESSAGE_BYTES};
+use super::wire::{HookEvent, HookMessage, MAX_HOOK_MESSAGE_BYTES};
 use crate::diag;
 use anyhow::{Context, Result};
 use std::collections::HashSet;
@@ -174,9 +174,9 @@ struct Gate {
 
 impl Gate {
     fn admit(&self, line: &[u8]) -> std::result::Result<HookEvent, String> {
-        let message: HookMessage =
-            serde_json::from_slice(line).map_err(|e| format!("not a hook message: {e}"))?;
-        if !constant_time_eq(message.secret.as_bytes(), self.secret.as_bytes()) {
+        let message =
+            HookMessage::from_line(line).map_err(|e| format!("not a hook message: {e}"))?;
+        if !message.secret_matches(&self.secret) {
             return Err("wrong secret".into());
         }
         if let Some(nonce) = &message.nonce {
@@ -189,8 +189,7 @@ impl Gate {
             }
             recent.push_back(nonce.clone());
         }
-        let payload = serde_json::to_vec(&message.payload).map_err(|e| e.to_string())?;
-        let event = parse_hook_payload(&payload).map_err(|e| e.to_string())?;
+        let event = message.event().map_err(|e| e.to_string())?;
         let session = event.session_id().to_string();
         let mut sessions = lock(&self.sessions);
         match event {
@@ -320,10 +319,6 @@ fn remove_stale_run_dirs(runtime_dir: &Path) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

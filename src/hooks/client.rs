@@ -42,9 +42,7 @@ fn forward() -> Option<()> {
         payload,
         nonce: Some(uuid::Uuid::new_v4().simple().to_string()),
     };
-    let mut line = serde_json::to_vec(&message).ok()?;
-    line.push(b'\n');
-    send(Path::new(&socket), &line, SEND_BUDGET).then_some(())
+    send(Path::new(&socket), &message.to_line(), SEND_BUDGET).then_some(())
 }
 
 /// How one attempt ended.

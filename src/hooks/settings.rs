@@ -13,6 +13,10 @@ use std::path::Path;
 /// `SessionStart` with source `compact` instead.
 pub const EVENTS: &[&str] = &["SessionStart", "UserPromptSubmit", "Stop", "SubagentStop"];
 
+/// The internal subcommand Claude Code runs for ccx's hooks (`ccx __hook KEY_FILE`); not for
+/// people.
+pub const HOOK_SUBCOMMAND: &str = "__hook";
+
 /// Quotes a string for a POSIX shell (Claude Code runs hook commands through one).
 pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
@@ -24,7 +28,7 @@ pub fn ccx_settings(exe: &Path, run_dir: &Path) -> Value {
     let command = format!(
         "{} {} {}",
         shell_quote(&exe.to_string_lossy()),
-        crate::cli::HOOK_SUBCOMMAND,
+        HOOK_SUBCOMMAND,
         shell_quote(
             &run_dir
                 .join(crate::hooks::bridge::KEY_FILE)

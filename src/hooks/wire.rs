@@ -649,7 +649,7 @@ mod tests {
         assert_eq!(p.transcript_path.as_deref(), Some(REAL_TRANSCRIPT));
         // Claude Code's transcript_path follows crate::transcript::transcript_path.
         assert_eq!(
-            crate::transcript::transcript_path(
+            crate::claude::paths::transcript_path(
                 std::path::Path::new("/tmp/ccx-e2e-7PwBZh/home"),
                 std::path::Path::new(p.cwd.as_deref().unwrap()),
                 &p.session_id,

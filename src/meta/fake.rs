@@ -107,7 +107,7 @@ impl FakeOps {
             jobs: Vec::new(),
             refuse_switch: false,
             claude: None,
-            templates: Templates::from_config(&config),
+            templates: Templates::new(config.templates.clone()),
             config,
             sessions_made: 0,
             planned: None,

@@ -4,7 +4,7 @@
 //! implements it over the PTY and the terminal (`shell::ops`); unit tests implement it with a
 //! fake that records each call, so commands are tested without a terminal or a Claude.
 
-pub use crate::control::SessionArg;
+pub use crate::claude::command::SessionArg;
 use crate::jobs::JobInfo;
 use crate::meta::exec::ShellContext;
 use crate::model::{Turn, TurnKind};

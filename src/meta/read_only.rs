@@ -20,7 +20,7 @@ pub fn execute(cmd: &dyn MetaCommand, ctx: &ShellContext) -> Outcome {
             cmd.name()
         ));
     }
-    let templates = Templates::from_config(ctx.config);
+    let templates = Templates::new(ctx.config.templates.clone());
     cmd.run(&mut ReadOnly { ctx, templates })
 }
 

@@ -1,7 +1,7 @@
 //! The live session behind the meta-commands: [`SessionOps`] over the editor (questions,
 //! `$EDITOR`, what is shown) and the session controller (restarts, prompts, jobs).
 
-use super::{lock, read_key, MetaShell, STORE_WAIT};
+use super::{read_key, MetaShell, STORE_WAIT};
 use crate::jobs::JobInfo;
 use crate::meta::exec::ShellContext;
 use crate::meta::ops::{Outcome, SessionArg, SessionOps};
@@ -126,7 +126,7 @@ impl SessionOps for LiveOps<'_> {
             Ok(store) => store,
             Err(why) => return Outcome::Error(format!("the turn log is not available: {why}")),
         };
-        let view = lock(&deps.view).clone();
+        let view = deps.view.get();
         let branch = view.branch.clone().unwrap_or_else(|| {
             crate::query::current_branch(&store).unwrap_or_else(|_| "main".into())
         });
@@ -146,7 +146,9 @@ impl SessionOps for LiveOps<'_> {
             width,
             palette: self.palette,
             config: &deps.config,
-            claude: Some(deps.control.launcher.claude_now()),
+            claude: Some(crate::claude::find::claude_now(
+                &deps.control.launcher.claude,
+            )),
         };
         f(&ctx)
     }

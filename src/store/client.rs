@@ -4,7 +4,7 @@
 
 use super::engine::Response;
 use super::error::StoreError;
-use super::server::{read_line_bounded, MAX_REQUEST_BYTES};
+use super::wire::{read_line_bounded, MAX_REQUEST_BYTES};
 use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};

@@ -15,6 +15,7 @@
 //! the answer leaves: an acknowledged write is durable.
 
 use super::error::StoreError;
+use super::format::{Tombstone, TOMBSTONES_FROM};
 use crate::model::{Branch, FinishedTurn, Turn, TurnEnd, TurnStart};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -237,24 +238,6 @@ pub struct Engine {
     write: Mutex<()>,
 }
 
-/// What is remembered of a turn deleted with its branch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tombstone {
-    pub branch: String,
-    pub session_id: String,
-    /// The transcript line the turn's prompt came from, when known (for imports).
-    #[serde(default)]
-    pub prompt_uuid: Option<String>,
-    pub deleted_at: String,
-    /// Not deleted by anyone: lost to damage, and not found again by a repair.
-    #[serde(default)]
-    pub lost: bool,
-}
-
-/// The `meta` key holding the first turn id given after tombstones were kept: a gap in the ids
-/// from there on is a lost turn, not a deleted one.
-pub const TOMBSTONES_FROM: &str = "tombstones_from";
-
 type Res<T> = Result<T, StoreError>;
 type TxRes<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
@@ -459,7 +442,7 @@ impl Engine {
             .filter_map(|k| k.ok())
             .map(|k| String::from_utf8_lossy(&k).into_owned())
             .collect();
-        crate::refs::nearest_name(name, names.iter().map(String::as_str)).map(str::to_owned)
+        crate::names::nearest_name(name, names.iter().map(String::as_str)).map(str::to_owned)
     }
 
     fn no_branch(&self, name: &str) -> StoreError {
@@ -470,10 +453,12 @@ impl Engine {
     }
 
     fn check_name(name: &str) -> Res<()> {
-        crate::refs::validate_branch_name(name).map_err(|reason| StoreError::InvalidBranchName {
-            name: name.to_owned(),
-            reason,
-        })
+        crate::names::BranchName::parse(name)
+            .map(drop)
+            .map_err(|reason| StoreError::InvalidBranchName {
+                name: name.to_owned(),
+                reason,
+            })
     }
 
     fn check_turn_exists(&self, id: Option<u64>) -> Res<()> {

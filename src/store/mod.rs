@@ -15,8 +15,10 @@
 mod client;
 mod engine;
 mod error;
+mod format;
 pub mod recover;
 mod server;
+mod wire;
 
 pub use engine::{Request, Response};
 pub use error::StoreError;
@@ -39,6 +41,16 @@ const OPEN_WAIT: Duration = Duration::from_secs(5);
 const MAX_TAKEOVERS: u32 = 4;
 /// sled's page cache ceiling for a turn log.
 const CACHE_BYTES: u64 = 64 << 20;
+
+/// Opens the turn log of the project `cwd` belongs to, and remembers where the project is
+/// (for listings across projects).
+pub fn open_project(cwd: &Path) -> Result<Store> {
+    let project = crate::paths::project_dir(cwd);
+    let dir = crate::paths::project_store_dir(&crate::paths::data_dir()?, &project);
+    let store = Store::open(&dir)?;
+    crate::paths::remember_project(&dir, &project);
+    Ok(store)
+}
 
 /// A handle on one project's turn log. `Send + Sync`; share it with `Arc`.
 pub struct Store {
@@ -178,7 +190,7 @@ impl Store {
         let dir = store_dir
             .canonicalize()
             .with_context(|| format!("cannot open {}", store_dir.display()))?;
-        let socket = crate::paths::runtime_dir()?
+        let socket = crate::runtime_dir::runtime_dir()?
             .join(format!("store-{}.sock", crate::paths::path_key(&dir)));
         let backend = establish(&dir, &socket)?;
         Ok(Store {

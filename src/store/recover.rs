@@ -285,7 +285,7 @@ fn salvage_from(
 fn remember_lost(salvage: &mut Salvage, ids: &[u64]) {
     let now = crate::model::now_rfc3339();
     for id in ids {
-        let tombstone = super::engine::Tombstone {
+        let tombstone = super::format::Tombstone {
             branch: String::new(),
             session_id: String::new(),
             prompt_uuid: None,
@@ -759,7 +759,7 @@ fn missing_ids(s: &Salvage) -> Vec<u64> {
     .unwrap_or(0);
     let from = s
         .meta
-        .get(super::engine::TOMBSTONES_FROM)
+        .get(super::format::TOMBSTONES_FROM)
         .and_then(Value::as_u64)
         .unwrap_or(u64::MAX);
     let named: BTreeSet<u64> = s
@@ -1006,7 +1006,7 @@ fn make_consistent(s: &mut Salvage, report: &mut RecoveryReport) {
         by_branch.entry(turn.branch.clone()).or_default().push(turn);
     }
     for (name, turns) in &by_branch {
-        if s.branches.contains_key(name) || crate::refs::validate_branch_name(name).is_err() {
+        if s.branches.contains_key(name) || crate::names::validate_branch_name(name).is_err() {
             continue;
         }
         let (first, last) = (turns[0], turns[turns.len() - 1]);

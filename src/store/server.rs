@@ -6,9 +6,10 @@
 
 use super::engine::{Engine, Request, Response};
 use super::error::StoreError;
+use super::wire::{read_line_bounded, MAX_REQUEST_BYTES};
 use anyhow::{Context, Result};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
@@ -19,8 +20,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The longest request line the owner accepts.
-pub const MAX_REQUEST_BYTES: usize = 64 << 20;
 /// How long the owner waits for a client to take an answer before giving up on it.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -173,32 +172,6 @@ fn spawn_handler(stream: UnixStream, engine: &Arc<Engine>, shared: &Arc<Shared>)
     handlers.retain(|h| !h.is_finished());
     handlers.push(handle);
     Ok(())
-}
-
-/// Reads one line of at most `limit` bytes (without the newline). `Ok(None)` at a clean end
-/// of stream; an error for an oversized or truncated line.
-pub fn read_line_bounded(
-    reader: &mut impl BufRead,
-    limit: usize,
-) -> std::io::Result<Option<Vec<u8>>> {
-    let mut buf = Vec::new();
-    let n = reader
-        .by_ref()
-        .take(limit as u64 + 1)
-        .read_until(b'\n', &mut buf)?;
-    if n == 0 {
-        return Ok(None);
-    }
-    if buf.last() != Some(&b'\n') {
-        let what = if buf.len() > limit {
-            "line too long"
-        } else {
-            "connection closed mid-line"
-        };
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, what));
-    }
-    buf.pop();
-    Ok(Some(buf))
 }
 
 fn serve(stream: UnixStream, engine: &Engine, stopping: &AtomicBool) {

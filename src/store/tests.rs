@@ -243,7 +243,7 @@ fn server_survives_garbage_and_oversized_lines() {
         let mut s = s.try_clone().unwrap();
         std::thread::spawn(move || {
             let chunk = vec![b'x'; 1 << 20];
-            for _ in 0..(server::MAX_REQUEST_BYTES >> 20) + 2 {
+            for _ in 0..(wire::MAX_REQUEST_BYTES >> 20) + 2 {
                 if s.write_all(&chunk).is_err() {
                     break;
                 }
