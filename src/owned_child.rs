@@ -4,7 +4,6 @@
 //! zombie, so its PID cannot be reused), marks it under the lock the signallers take, and only
 //! then reaps; so a signal can never reach an unrelated process that took over the PID.
 
-use crate::proxy::ChildExit;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -113,6 +112,23 @@ fn signal_number(name: &str) -> Option<i32> {
         let text = unsafe { libc::strsignal(n) };
         !text.is_null() && unsafe { std::ffi::CStr::from_ptr(text) }.to_string_lossy() == name
     })
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildExit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl ChildExit {
+    /// The exit code a shell would report: the code, or 128 + signal.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ChildExit::Code(c) => c,
+            ChildExit::Signal(s) => 128 + s,
+        }
+    }
 }
 
 #[cfg(test)]

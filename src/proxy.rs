@@ -96,25 +96,9 @@ impl OutputGate {
     }
 }
 
-/// How a child ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChildExit {
-    Code(i32),
-    Signal(i32),
-}
+pub use crate::owned_child::ChildExit;
 
-impl ChildExit {
-    /// The exit code a shell would report: the code, or 128 + signal.
-    pub fn shell_code(self) -> i32 {
-        match self {
-            ChildExit::Code(c) => c,
-            ChildExit::Signal(s) => 128 + s,
-        }
-    }
-}
-
-/// The answer to a restart: the new child's PID, or why it could not start.
-pub type RestartResult = std::result::Result<u32, String>;
+pub use crate::supervisor::RestartResult;
 
 /// A lifecycle event as the proxy's supervisor takes it.
 type Lifecycle = SupervisorEvent<Box<CommandBuilder>, Sender<RestartResult>>;

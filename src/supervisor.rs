@@ -7,8 +7,11 @@
 //! It is generic over the command (`C`) and the restart's answer channel (`R`): the proxy uses
 //! `CommandBuilder` and a `Sender`, the tests plain labels.
 
-use crate::proxy::{ChildExit, RestartResult};
+use crate::owned_child::ChildExit;
 use std::time::{Duration, Instant};
+
+/// The answer to a restart: the new child's PID, or why it could not start.
+pub type RestartResult = std::result::Result<u32, String>;
 
 /// A restarted child that dies this soon is taken to have refused to start (e.g. claude could
 /// not resume a conversation); its fallback, if any, starts instead of ending the session.

@@ -34,13 +34,11 @@ pub const BUDGET_VAR: &str = "CCX_EFFECTS_BUDGET_MS";
 const MAX_PAYLOAD: u64 = 64 * 1024 * 1024;
 
 /// Adds the journal's hooks (one group per event in [`EVENTS`], for the tools in
-/// [`TOOL_MATCHER`], calling `exe __effects`) to a settings `hooks` object. Claude Code's own
-/// time limit on them is well past the budget, so it never cuts one off.
-pub fn add_hooks(hooks: &mut serde_json::Map<String, Value>, exe: &Path) {
-    let command = format!(
-        "{} {EFFECTS_SUBCOMMAND}",
-        crate::hooks::settings::shell_quote(&exe.to_string_lossy())
-    );
+/// [`TOOL_MATCHER`], calling `exe __effects`; `quoted_exe` is ccx's path quoted for a shell) to
+/// a settings `hooks` object. Claude Code's own time limit on them is well past the budget, so
+/// it never cuts one off.
+pub fn add_hooks(hooks: &mut serde_json::Map<String, Value>, quoted_exe: &str) {
+    let command = format!("{quoted_exe} {EFFECTS_SUBCOMMAND}");
     let timeout = budget().as_secs() + 30;
     for event in EVENTS {
         hooks.insert(

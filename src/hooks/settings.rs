@@ -42,7 +42,7 @@ pub fn ccx_settings(exe: &Path, run_dir: &Path) -> Value {
             json!([{ "hooks": [{ "type": "command", "command": command, "timeout": 10 }] }]),
         );
     }
-    crate::effects::hook::add_hooks(&mut hooks, exe);
+    crate::effects::hook::add_hooks(&mut hooks, &shell_quote(&exe.to_string_lossy()));
     let status = format!(
         "{} {} {}",
         shell_quote(&exe.to_string_lossy()),

@@ -5,7 +5,7 @@
 //! The reading commands are thin: [`crate::query`] answers, [`crate::render`] writes the text,
 //! exactly as for the matching CLI subcommands.
 //!
-//! Nothing here writes to the terminal: the caller shows an [`Outcome`]. Colour comes only
+//! Nothing here writes to the terminal: the caller shows what is returned. Colour comes only
 //! through the [`Palette`] of the [`ShellContext`].
 
 use crate::config::Config;
@@ -30,8 +30,6 @@ pub struct ShellContext<'a> {
     /// The Claude Code this session runs (for `:version`), when known.
     pub claude: Option<std::path::PathBuf>,
 }
-
-pub use crate::meta::ops::Outcome;
 
 /// A message made one line: the first line of an error chain, control characters removed.
 pub fn one_line(message: &str) -> String {
@@ -124,6 +122,7 @@ pub fn context(ctx: &ShellContext) -> Result<String, String> {
 mod tests {
     use super::*;
     use crate::meta::commands::REGISTRY;
+    use crate::meta::ops::Outcome;
     use crate::meta::parse::parse_meta;
     use crate::meta::read_only::execute;
     use crate::model::{Branch, TurnEnd, TurnStart};

@@ -5,9 +5,9 @@
 //! branch name's form, flags and their values); whether a turn or a branch exists is for
 //! running.
 
-use crate::meta::args::{clip, err, Lexer, MetaError};
+use crate::meta::args::{Lexer, MetaError};
 use crate::meta::commands::{self, help::Help, CommandSpec, Parsed, Parser};
-use crate::refs::nearest_name;
+pub use crate::meta::commands::{nearest_command, unknown_command};
 
 /// The registry entry of a command name (`log` or `:log`, any case, aliases included).
 pub fn command_info(name: &str) -> Option<&'static CommandSpec> {
@@ -46,27 +46,6 @@ pub fn parse_meta(line: &str) -> Result<Option<Parsed>, MetaError> {
         }
     };
     Ok(Some(parsed))
-}
-
-/// "unknown command ':x'", with the nearest command when there is one.
-pub fn unknown_command(typed: &str) -> MetaError {
-    let typed = typed.strip_prefix(':').unwrap_or(typed);
-    match nearest_command(typed) {
-        Some(near) => err(format!(
-            "unknown command ':{}' (did you mean ':{near}'?)",
-            clip(typed)
-        )),
-        None => err(format!(
-            "unknown command ':{}' (:help lists the commands)",
-            clip(typed)
-        )),
-    }
-}
-
-/// The command name nearest to `name`, for "did you mean" (without its `:`).
-pub fn nearest_command(name: &str) -> Option<&'static str> {
-    let name = name.strip_prefix(':').unwrap_or(name);
-    nearest_name(name, commands::names())
 }
 
 #[cfg(test)]

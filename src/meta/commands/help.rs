@@ -4,7 +4,7 @@
 use super::{read_text, Parsed, Parser, REGISTRY};
 use crate::meta::args::{at_most, split_args, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
-use crate::meta::parse::{command_info, unknown_command};
+use super::{find, unknown_command};
 use crate::render::Palette;
 
 meta_command! {
@@ -56,7 +56,7 @@ pub fn render(command: Option<&str>, width: usize, p: Palette) -> Result<String,
     let Some(name) = command else {
         return Ok(listing(width, p));
     };
-    let Some(info) = command_info(name) else {
+    let Some(info) = find(name) else {
         return Err(unknown_command(name).0);
     };
     let mut out = format!("{}\n  {}\n\n", p.strong(info.usage), info.summary);

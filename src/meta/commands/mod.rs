@@ -229,3 +229,24 @@ pub fn read_text(
         Err(message) => Outcome::Error(one_line(&message)),
     })
 }
+
+/// "unknown command ':x'", with the nearest command when there is one.
+pub fn unknown_command(typed: &str) -> MetaError {
+    let typed = typed.strip_prefix(':').unwrap_or(typed);
+    match nearest_command(typed) {
+        Some(near) => crate::meta::args::err(format!(
+            "unknown command ':{}' (did you mean ':{near}'?)",
+            crate::meta::args::clip(typed)
+        )),
+        None => crate::meta::args::err(format!(
+            "unknown command ':{}' (:help lists the commands)",
+            crate::meta::args::clip(typed)
+        )),
+    }
+}
+
+/// The command name nearest to `name`, for "did you mean" (without its `:`).
+pub fn nearest_command(name: &str) -> Option<&'static str> {
+    let name = name.strip_prefix(':').unwrap_or(name);
+    crate::names::nearest_name(name, names())
+}
