@@ -14,6 +14,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "search",
     "export",
     "import",
+    "archive",
     "replay",
     "diff",
     "sessions",
@@ -174,6 +175,15 @@ pub enum Command {
         /// Also bring back turns whose branches were deleted since they were imported
         #[arg(long)]
         include_deleted: bool,
+    },
+    /// Keep every project's Claude Code sessions in ccx's log before Claude Code deletes them
+    Archive {
+        /// Look at every transcript again, not only new or grown ones
+        #[arg(long)]
+        again: bool,
+        /// Print what was done as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Where two branches part, and their turns and outcomes side by side
     Diff {

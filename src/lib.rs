@@ -2,6 +2,7 @@
 //! The binary (`main.rs`) is a thin shell over these modules.
 
 pub mod about;
+pub mod archive;
 pub mod backlog;
 pub mod branch_names;
 pub mod briefs;

@@ -131,6 +131,7 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
                 all,
                 include_deleted,
             } => commands::import::run(path, all, include_deleted),
+            Command::Archive { again, json } => ccx::archive::report::command(again, json),
             Command::Diff { a, b, json } => commands::diff::run(&a, &b, json),
             Command::Replay {
                 branch,

@@ -51,6 +51,8 @@ const SESSION_FLAGS: &[&str] = &[
 
 /// How long hook messages already on their way may take to arrive once claude has exited.
 const LATE_HOOK_GRACE: Duration = Duration::from_millis(300);
+/// How long the end of a session waits for the background archive to reach a stopping point.
+const ARCHIVE_EXIT_WAIT: Duration = Duration::from_secs(2);
 
 /// The `CLAUDECODE*` variables of this process: a claude that ccx starts must not see them,
 /// or it would take itself for a session nested inside another Claude Code.
@@ -262,6 +264,13 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
             })
     };
 
+    // The retention guard, in the background of interactive sessions only.
+    let archive = crate::archive::start_in_background(
+        config.auto_archive && crate::terminal::is_tty(1),
+        store.clone(),
+        &cwd,
+    );
+
     // Output to a pipe or a file (`ccx -p … | jq`): there is no screen to manage, so claude
     // runs directly with ccx's stdio (its bytes exactly as `claude` writes them), still
     // recorded through its hooks.
@@ -321,6 +330,9 @@ pub fn run(claude: Option<PathBuf>, mut args: Vec<OsString>) -> Result<i32> {
 
     if let Some(jobs) = jobs_at_exit {
         jobs.shutdown();
+    }
+    if let Some(archive) = archive {
+        archive.finish(ARCHIVE_EXIT_WAIT);
     }
     std::thread::sleep(LATE_HOOK_GRACE);
     let _ = tx.send(RecorderMsg::Shutdown);

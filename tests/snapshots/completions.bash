@@ -16,6 +16,9 @@ _ccx() {
             ",$1")
                 cmd="ccx"
                 ;;
+            ccx,archive)
+                cmd="ccx__subcmd__archive"
+                ;;
             ccx,completions)
                 cmd="ccx__subcmd__completions"
                 ;;
@@ -65,8 +68,22 @@ _ccx() {
 
     case "${cmd}" in
         ccx)
-            opts="-h --help log show tree sessions doctor exec search export import diff replay completions man help"
+            opts="-h --help log show tree sessions doctor exec search export import archive diff replay completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ccx__subcmd__archive)
+            opts="-h --again --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -161,7 +178,7 @@ _ccx() {
             return 0
             ;;
         ccx__subcmd__help)
-            opts="-h --help log show tree sessions doctor exec search export import diff replay completions man :help :log :show :tree :context :branch :checkout :rewind :summarize-from-here :brief :clear :compact :subagent :pull :jobs :kill :replay :diff :sessions :rename :delete :export :quit"
+            opts="-h --help log show tree sessions doctor exec search export import archive diff replay completions man :help :log :show :tree :context :branch :checkout :rewind :summarize-from-here :brief :clear :compact :subagent :pull :jobs :kill :replay :diff :sessions :rename :delete :export :quit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -109,6 +109,14 @@ _arguments "${_arguments_options[@]}" : \
 '::path -- A session transcript (~/.claude/projects/<dir>/<session>.jsonl):_files' \
 && ret=0
 ;;
+(archive)
+_arguments "${_arguments_options[@]}" : \
+'--again[Look at every transcript again, not only new or grown ones]' \
+'--json[Print what was done as JSON]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (diff)
 _arguments "${_arguments_options[@]}" : \
 '--json[Print the comparison as JSON]' \
@@ -155,6 +163,7 @@ exec\:"Run a program through the same PTY proxy, with no Claude integration, rec
 search\:"Find turns whose prompt, reply or tool calls hold every word of QUERY (case-insensitive)"
 export\:"Write a branch'\''s conversation out as Markdown, JSON or HTML (default\: the current branch)"
 import\:"Bring Claude Code sessions made without ccx into the log, as branches"
+archive\:"Keep every project'\''s Claude Code sessions in ccx'\''s log before Claude Code deletes them"
 diff\:"Where two branches part, and their turns and outcomes side by side"
 replay\:"Send a branch'\''s prompts, one turn at a time, into a fresh headless session on a new branch"
 completions\:"Print a shell completion script (bash, zsh, fish, elvish, powershell)"
@@ -201,6 +210,7 @@ _ccx_commands() {
 'search:Find turns whose prompt, reply or tool calls hold every word of QUERY (case-insensitive)' \
 'export:Write a branch'\''s conversation out as Markdown, JSON or HTML (default\: the current branch)' \
 'import:Bring Claude Code sessions made without ccx into the log, as branches' \
+'archive:Keep every project'\''s Claude Code sessions in ccx'\''s log before Claude Code deletes them' \
 'diff:Where two branches part, and their turns and outcomes side by side' \
 'replay:Send a branch'\''s prompts, one turn at a time, into a fresh headless session on a new branch' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
@@ -208,6 +218,11 @@ _ccx_commands() {
 'help:Show ccx'\''s usage, a subcommand'\''s help, or a meta-command in full (\`ccx help \:rewind\`)' \
     )
     _describe -t commands 'ccx commands' commands "$@"
+}
+(( $+functions[_ccx__subcmd__archive_commands] )) ||
+_ccx__subcmd__archive_commands() {
+    local commands; commands=()
+    _describe -t commands 'ccx archive commands' commands "$@"
 }
 (( $+functions[_ccx__subcmd__completions_commands] )) ||
 _ccx__subcmd__completions_commands() {
