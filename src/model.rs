@@ -148,6 +148,10 @@ pub struct FinishedTurn {
     /// What identifies the turn in its source (an import key), remembered with it so a second
     /// import knows it; see `Store::imported_keys`.
     pub source_key: String,
+    /// The search texts of the turn's tool calls, when the caller made them from the lines it
+    /// had parsed anyway (else the store makes them from `entries`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_text: Option<Vec<String>>,
 }
 
 /// Reads a string that must hold the text of a JSON array (checked, not decoded).

@@ -456,6 +456,7 @@ fn recovery_keeps_what_was_imported() {
             },
             entries: serde_json::json!([{"uuid": key}]).to_string(),
             source_key: key.into(),
+            search_text: None,
         };
         store
             .import_turns("import-x", "session-x", vec![turn("k1"), turn("k2")])
