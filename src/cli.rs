@@ -15,6 +15,7 @@ pub const SUBCOMMANDS: &[&str] = &[
     "export",
     "import",
     "archive",
+    "bisect",
     "replay",
     "diff",
     "sessions",
@@ -184,6 +185,26 @@ pub enum Command {
         /// Print what was done as JSON
         #[arg(long)]
         json: bool,
+    },
+    /// Find the first turn whose code fails a test, from the turns' code snapshots
+    #[command(
+        after_help = "Each tested turn's snapshot is written into a temporary directory (never your\n\
+                      work tree) and CMD runs there, without a shell: exit 0 passes, anything else\n\
+                      fails. Example: ccx bisect --good 12 --bad HEAD -- cargo test parser"
+    )]
+    Bisect {
+        /// A turn whose code passes the test (12, #12, HEAD~N, BRANCH~N)
+        #[arg(long, value_name = "TURN")]
+        good: String,
+        /// A later turn of the same conversation whose code fails it
+        #[arg(long, value_name = "TURN")]
+        bad: String,
+        /// Stop a run of the test that takes longer than SECS seconds
+        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        timeout: u64,
+        /// The test command and its arguments (after --)
+        #[arg(required = true, last = true, value_name = "CMD")]
+        command: Vec<OsString>,
     },
     /// Where two branches part, and their turns and outcomes side by side
     Diff {

@@ -4,6 +4,7 @@
 pub mod about;
 pub mod archive;
 pub mod backlog;
+pub mod bisect;
 pub mod branch_names;
 pub mod briefs;
 pub mod cli;

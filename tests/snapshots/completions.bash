@@ -19,6 +19,9 @@ _ccx() {
             ccx,archive)
                 cmd="ccx__subcmd__archive"
                 ;;
+            ccx,bisect)
+                cmd="ccx__subcmd__bisect"
+                ;;
             ccx,completions)
                 cmd="ccx__subcmd__completions"
                 ;;
@@ -68,7 +71,7 @@ _ccx() {
 
     case "${cmd}" in
         ccx)
-            opts="-h --help log show tree sessions doctor exec search export import archive diff replay completions man help"
+            opts="-h --help log show tree sessions doctor exec search export import archive bisect diff replay completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -88,6 +91,32 @@ _ccx() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ccx__subcmd__bisect)
+            opts="-h --good --bad --timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --good)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bad)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -178,7 +207,7 @@ _ccx() {
             return 0
             ;;
         ccx__subcmd__help)
-            opts="-h --help log show tree sessions doctor exec search export import archive diff replay completions man :help :log :show :tree :context :branch :checkout :rewind :summarize-from-here :brief :clear :compact :subagent :pull :jobs :kill :replay :diff :sessions :rename :delete :export :quit"
+            opts="-h --help log show tree sessions doctor exec search export import archive bisect diff replay completions man :help :log :show :tree :context :branch :checkout :rewind :summarize-from-here :brief :clear :compact :subagent :pull :jobs :kill :replay :diff :sessions :rename :delete :export :quit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -35,6 +35,7 @@ complete -c ccx -n "__fish_ccx_needs_command" -f -a "search" -d 'Find turns whos
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "export" -d 'Write a branch\'s conversation out as Markdown, JSON or HTML (default: the current branch)'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "import" -d 'Bring Claude Code sessions made without ccx into the log, as branches'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "archive" -d 'Keep every project\'s Claude Code sessions in ccx\'s log before Claude Code deletes them'
+complete -c ccx -n "__fish_ccx_needs_command" -f -a "bisect" -d 'Find the first turn whose code fails a test, from the turns\' code snapshots'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "diff" -d 'Where two branches part, and their turns and outcomes side by side'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "replay" -d 'Send a branch\'s prompts, one turn at a time, into a fresh headless session on a new branch'
 complete -c ccx -n "__fish_ccx_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
@@ -76,6 +77,10 @@ complete -c ccx -n "__fish_ccx_using_subcommand import" -s h -l help -d 'Print h
 complete -c ccx -n "__fish_ccx_using_subcommand archive" -l again -d 'Look at every transcript again, not only new or grown ones'
 complete -c ccx -n "__fish_ccx_using_subcommand archive" -l json -d 'Print what was done as JSON'
 complete -c ccx -n "__fish_ccx_using_subcommand archive" -s h -l help -d 'Print help'
+complete -c ccx -n "__fish_ccx_using_subcommand bisect" -l good -d 'A turn whose code passes the test (12, #12, HEAD~N, BRANCH~N)' -r
+complete -c ccx -n "__fish_ccx_using_subcommand bisect" -l bad -d 'A later turn of the same conversation whose code fails it' -r
+complete -c ccx -n "__fish_ccx_using_subcommand bisect" -l timeout -d 'Stop a run of the test that takes longer than SECS seconds' -r
+complete -c ccx -n "__fish_ccx_using_subcommand bisect" -s h -l help -d 'Print help'
 complete -c ccx -n "__fish_ccx_using_subcommand diff" -l json -d 'Print the comparison as JSON'
 complete -c ccx -n "__fish_ccx_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c ccx -n "__fish_ccx_using_subcommand replay" -l from -d 'First turn to replay (12, #12, BRANCH~N; default: the first)' -r

@@ -117,6 +117,16 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(bisect)
+_arguments "${_arguments_options[@]}" : \
+'--good=[A turn whose code passes the test (12, #12, HEAD~N, BRANCH~N)]:TURN:_default' \
+'--bad=[A later turn of the same conversation whose code fails it]:TURN:_default' \
+'--timeout=[Stop a run of the test that takes longer than SECS seconds]:SECS:_default' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::command -- The test command and its arguments (after --):_default' \
+&& ret=0
+;;
 (diff)
 _arguments "${_arguments_options[@]}" : \
 '--json[Print the comparison as JSON]' \
@@ -164,6 +174,7 @@ search\:"Find turns whose prompt, reply or tool calls hold every word of QUERY (
 export\:"Write a branch'\''s conversation out as Markdown, JSON or HTML (default\: the current branch)"
 import\:"Bring Claude Code sessions made without ccx into the log, as branches"
 archive\:"Keep every project'\''s Claude Code sessions in ccx'\''s log before Claude Code deletes them"
+bisect\:"Find the first turn whose code fails a test, from the turns'\'' code snapshots"
 diff\:"Where two branches part, and their turns and outcomes side by side"
 replay\:"Send a branch'\''s prompts, one turn at a time, into a fresh headless session on a new branch"
 completions\:"Print a shell completion script (bash, zsh, fish, elvish, powershell)"
@@ -211,6 +222,7 @@ _ccx_commands() {
 'export:Write a branch'\''s conversation out as Markdown, JSON or HTML (default\: the current branch)' \
 'import:Bring Claude Code sessions made without ccx into the log, as branches' \
 'archive:Keep every project'\''s Claude Code sessions in ccx'\''s log before Claude Code deletes them' \
+'bisect:Find the first turn whose code fails a test, from the turns'\'' code snapshots' \
 'diff:Where two branches part, and their turns and outcomes side by side' \
 'replay:Send a branch'\''s prompts, one turn at a time, into a fresh headless session on a new branch' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
@@ -223,6 +235,11 @@ _ccx_commands() {
 _ccx__subcmd__archive_commands() {
     local commands; commands=()
     _describe -t commands 'ccx archive commands' commands "$@"
+}
+(( $+functions[_ccx__subcmd__bisect_commands] )) ||
+_ccx__subcmd__bisect_commands() {
+    local commands; commands=()
+    _describe -t commands 'ccx bisect commands' commands "$@"
 }
 (( $+functions[_ccx__subcmd__completions_commands] )) ||
 _ccx__subcmd__completions_commands() {
