@@ -736,7 +736,11 @@ impl Prompter {
             if kind != TurnKind::Prompt || input.is_some() {
                 let _ = self.recorder.send(RecorderMsg::ExpectPrompt {
                     session_id,
-                    next: NextPrompt { kind, input },
+                    next: NextPrompt {
+                        kind,
+                        input,
+                        merged: None,
+                    },
                 });
             }
         }

@@ -3,6 +3,7 @@
 
 pub mod about;
 pub mod archive;
+pub mod aside;
 pub mod backlog;
 pub mod bisect;
 pub mod branch_names;
@@ -16,11 +17,13 @@ pub mod control;
 pub mod conversation;
 pub mod diag;
 pub mod exec;
+pub mod headless;
 pub mod hooks;
 pub mod installed;
 pub mod jobs;
 pub mod keys;
 pub mod liveness;
+pub mod merge;
 pub mod meta;
 pub mod model;
 pub mod near_miss;

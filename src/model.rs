@@ -15,6 +15,10 @@ pub enum TurnKind {
     Subagent,
     Compact,
     Replay,
+    /// What another branch established, brought back (`:merge`).
+    Merge,
+    /// A side question answered by a fork (`:btw`), kept on a side branch.
+    Aside,
 }
 
 impl TurnKind {
@@ -26,6 +30,8 @@ impl TurnKind {
             TurnKind::Subagent => "subagent",
             TurnKind::Compact => "compact",
             TurnKind::Replay => "replay",
+            TurnKind::Merge => "merge",
+            TurnKind::Aside => "aside",
         }
     }
 }

@@ -131,12 +131,19 @@ pub fn show(reference: &str, json: bool) -> Result<i32> {
     }
     let palette = Palette::for_stdout();
     print!("{}", render::turn_full(&turn, palette));
+    if let Some(line) = crate::merge::show_line(&store, &turn) {
+        println!("{line}");
+    }
     Ok(0)
 }
 
 /// `ccx tree [--json]`.
 pub fn tree(json: bool) -> Result<i32> {
-    branches_view(json, crate::meta::tree::render_tree)
+    let code = branches_view(json, crate::meta::tree::render_tree)?;
+    if !json {
+        print!("{}", crate::merge::with_edges(&open_here()?, String::new()));
+    }
+    Ok(code)
 }
 
 /// `ccx sessions [--json]`.

@@ -218,20 +218,19 @@ fn log(branch: Option<&str>, limit: Option<usize>, ctx: &ShellContext) -> Result
 fn show(reference: &str, ctx: &ShellContext) -> Result<String, String> {
     let parsed = parse_turn_ref(reference).map_err(|e| e.to_string())?;
     let turn = resolve_turn_ref(ctx.store, &parsed, &ctx.branch).map_err(store_err)?;
-    Ok(render::turn_full(&turn, ctx.palette).trim_end().to_string())
+    let mut text = render::turn_full(&turn, ctx.palette).trim_end().to_string();
+    if let Some(line) = crate::merge::show_line(ctx.store, &turn) {
+        text.push_str(&format!("\n{line}"));
+    }
+    Ok(text)
 }
 
 /// `:tree`.
 fn tree(ctx: &ShellContext) -> Result<String, String> {
     let branches = ctx.store.branches().map_err(store_err)?;
     let turns = ctx.store.all_turns().map_err(store_err)?;
-    Ok(render_tree(
-        &branches,
-        &turns,
-        &ctx.branch,
-        now(),
-        ctx.palette,
-    ))
+    let tree = render_tree(&branches, &turns, &ctx.branch, now(), ctx.palette);
+    Ok(crate::merge::with_edges(ctx.store, tree))
 }
 
 /// `:sessions`.
