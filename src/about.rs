@@ -1,15 +1,11 @@
 //! What ccx says about itself: `ccx --help` (ccx's part, then Claude's), `ccx help [TOPIC]`,
 //! `ccx --version` (both versions), shell completions and the man page. Everything comes from
-//! the one clap command in [`crate::cli`], so help, completions and the man page agree.
+//! the one clap command in [`crate::cli`], so help, completions and the man page agree; a
+//! meta-command's help comes from its file in `meta::commands`.
 
 use anyhow::{Context, Result};
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// How long `claude --help` / `claude --version` may take.
-const CLAUDE_ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
+use std::io::Write;
+use std::path::PathBuf;
 
 /// ccx's own help: usage, options, subcommands, meta-commands and the paths as they are here.
 pub fn ccx_help() -> String {
@@ -25,7 +21,9 @@ pub fn help(claude: Option<PathBuf>) -> Result<i32> {
         out,
         "\nClaude Code's own help (every option below works through ccx):\n"
     )?;
-    match crate::session::find_claude(claude).and_then(|path| claude_answer(&path, "--help")) {
+    match crate::session::find_claude(claude)
+        .and_then(|path| crate::versions::claude_answer(&path, "--help"))
+    {
         Ok(text) => write!(out, "{text}")?,
         Err(err) => writeln!(out, "  Claude Code is missing: {err:#}")?,
     }
@@ -38,14 +36,10 @@ pub fn help_topic(topic: Option<&str>) -> Result<i32> {
     let text = match topic {
         None => ccx_help(),
         Some(meta) if meta.starts_with(':') => {
-            let info = crate::meta::parse::command_info(meta)
-                .with_context(|| format!("no meta-command '{meta}'"))?;
-            format!(
-                "{}\n  {}\n\n{}",
-                info.usage,
-                info.summary,
-                wrap(info.details, 90)
-            )
+            let plain = crate::render::Palette { enabled: false };
+            let text = crate::meta::commands::help::render(Some(meta), 92, plain)
+                .map_err(anyhow::Error::msg)?;
+            format!("{text}\n")
         }
         Some(name) => {
             let mut command = crate::cli::command();
@@ -60,21 +54,9 @@ pub fn help_topic(topic: Option<&str>) -> Result<i32> {
     Ok(0)
 }
 
-/// `ccx 0.2.0 (Claude Code 2.1.330)`, or what is wrong with Claude Code.
-pub fn version_line(claude: Option<PathBuf>) -> String {
-    let claude = crate::session::find_claude(claude)
-        .and_then(|path| claude_answer(&path, "--version"))
-        .map(|answer| {
-            let number = answer.split_whitespace().next().unwrap_or("unknown");
-            format!("Claude Code {number}")
-        })
-        .unwrap_or_else(|err| format!("Claude Code missing: {err:#}"));
-    format!("ccx {} ({claude})", env!("CARGO_PKG_VERSION"))
-}
-
 /// `ccx --version`.
 pub fn version(claude: Option<PathBuf>) -> Result<i32> {
-    println!("{}", version_line(claude));
+    println!("{}", crate::versions::version_line(claude));
     Ok(0)
 }
 
@@ -97,58 +79,4 @@ pub fn man() -> Result<i32> {
     out.write_all(&page)?;
     out.flush()?;
     Ok(0)
-}
-
-/// What `claude ARG` prints, with a time limit.
-fn claude_answer(path: &Path, arg: &str) -> Result<String> {
-    let mut child = Command::new(path)
-        .arg(arg)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("{} does not start", path.display()))?;
-    let mut stdout = child.stdout.take().context("no output pipe")?;
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + CLAUDE_ANSWER_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            anyhow::bail!("{} {arg} did not answer in time", path.display());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let text = reader.join().unwrap_or_default();
-    if !status.success() || text.trim().is_empty() {
-        anyhow::bail!("{} {arg} failed ({status})", path.display());
-    }
-    Ok(text)
-}
-
-/// Wraps plain text at `width` columns, indented by two spaces (paragraphs kept).
-fn wrap(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.len() + 1 + word.len() > width {
-            out.push_str(&format!("  {line}\n"));
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push_str(&format!("  {line}\n"));
-    }
-    out
 }

@@ -116,7 +116,7 @@ pub fn run(opts: &Options) -> Result<i32> {
         bail!("not in a git repository: bisect restores the code snapshots ccx makes of each turn, which it makes only in a git repository");
     };
     let store = crate::session::open_store(&cwd)?;
-    let branch = crate::commands::current_branch(&store)?;
+    let branch = crate::query::current_branch(&store)?;
     let resolve = |text: &str| -> Result<Turn> {
         let parsed = crate::refs::parse_turn_ref(text).map_err(|e| anyhow::anyhow!("{e}"))?;
         crate::refs::resolve_turn_ref(&store, &parsed, &branch)
@@ -230,7 +230,7 @@ fn describe(
     verdict: &Verdict,
     runs: usize,
 ) -> String {
-    use crate::commands::render::first_line;
+    use crate::render::first_line;
     let turn = &candidates[index];
     let last_good = if index == 0 {
         good.id
@@ -396,7 +396,7 @@ impl Progress {
     }
 
     fn start(&self, turn: &Turn) {
-        let prompt = crate::commands::render::first_line(&turn.prompt, 50);
+        let prompt = crate::render::first_line(&turn.prompt, 50);
         match self {
             Progress::Bar(bar) => bar.set_message(format!("testing #{}: {prompt}", turn.id)),
             Progress::Lines => eprintln!("bisect: testing turn #{}: {prompt}", turn.id),

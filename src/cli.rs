@@ -263,7 +263,7 @@ fn help_topics(cli: &clap::Command) -> clap::builder::PossibleValuesParser {
             PossibleValue::new(c.get_name().to_string()).help(about)
         })
         .collect::<Vec<_>>();
-    let metas = crate::meta::parse::COMMANDS
+    let metas = crate::meta::REGISTRY
         .iter()
         .map(|m| PossibleValue::new(format!(":{}", m.name)).help(m.summary));
     clap::builder::PossibleValuesParser::new(subcommands.into_iter().chain(metas))
@@ -352,8 +352,8 @@ pub fn command() -> clap::Command {
 /// The meta-commands (one line each), turn references and paths; with `resolved`, the paths
 /// as they are here and now, else the rules that choose them.
 pub fn after_help(resolved: bool) -> String {
-    use crate::meta::parse::COMMANDS;
-    let width = COMMANDS.iter().map(|c| c.usage.len()).max().unwrap_or(0);
+    use crate::meta::REGISTRY;
+    let width = REGISTRY.iter().map(|c| c.usage.len()).max().unwrap_or(0);
     let mut text = String::from(
         "Options:\n  \
          --ccx-claude PATH  the Claude Code to run (else $CCX_CLAUDE, else `claude` on PATH,\n                     \
@@ -362,7 +362,7 @@ pub fn after_help(resolved: bool) -> String {
          -h, --help         this help, then Claude Code's\n\n\
          Meta-commands (type `:` on Claude's empty prompt, or press Ctrl-] at any time):\n",
     );
-    for command in COMMANDS {
+    for command in REGISTRY {
         text.push_str(&format!(
             "  {:<width$}  {}\n",
             command.usage, command.summary

@@ -30,6 +30,7 @@
 //! killed too: no job outlives its run, and [`JobManager::shutdown`] ends them all.
 
 use crate::model::{now_rfc3339, TurnEnd, TurnKind, TurnStart};
+use crate::render::first_line;
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
 use crate::templates::Templates;
@@ -245,26 +246,6 @@ impl StreamState {
             }
             _ => false,
         }
-    }
-}
-
-/// The first non-empty line of `text`, trimmed, at most `max` characters (with "…").
-fn first_line(text: &str, max: usize) -> String {
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
-    truncate(line, max)
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
-        s.push('…');
-        s
     }
 }
 

@@ -4,16 +4,15 @@
 //! a full view (rustyline: history per project, completion, hints), and on return Claude's
 //! screen is repainted from the model exactly as Claude has drawn it meanwhile.
 
-use crate::commands::render::{self, Palette};
 use crate::config::Config;
 use crate::control::Controller;
 use crate::keys::{self, KeyFilter, Step};
-use crate::meta::exec::{execute, Outcome, ShellContext};
-use crate::meta::parse::{parse_meta, MetaCommand, COMMANDS};
+use crate::meta::commands::{self as meta_commands, REGISTRY};
+use crate::meta::{parse_meta, Outcome};
 use crate::proxy::{InputFilter, ProxyHandle};
 use crate::recorder::SessionView;
+use crate::render::{self, Palette};
 use crate::screen::ScreenModel;
-use crate::store::Store;
 use crate::store_slot::StoreSlot;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
@@ -33,14 +32,13 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod ops;
+
 /// How long a command waits for the turn log to finish opening.
 const STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Mouse reporting off while the editor reads keys (the repaint turns Claude's back on).
 const MOUSE_OFF: &[u8] = b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l";
-
-/// What `:brief -e` opens in the editor.
-const BRIEF_TEMPLATE: &str = "# Brief\n\n## Goal\n\n## Current state\n\n## Tried, and why it failed\n\n## Decisions\n\n## Constraints\n\n## Files that matter\n\n## Next step\n";
 
 /// How a session in ccx's editor ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,15 +49,6 @@ enum EditorEnd {
     Quit,
     /// Claude now runs another conversation.
     Switched,
-}
-
-/// What a line typed in the editor led to.
-enum LineResult {
-    Show(String),
-    Error(String),
-    Quit,
-    /// Claude now runs another conversation (fork, checkout, fresh session).
-    Switched(String),
 }
 
 /// What the shell needs from the session.
@@ -340,12 +329,12 @@ impl MetaShell {
                 let _ = editor.append_history(path);
             }
             match self.run_line(&line, palette) {
-                LineResult::Quit => return EditorEnd::Quit,
-                LineResult::Show(text) => self.page(&text),
-                LineResult::Error(message) => {
+                Outcome::Quit => return EditorEnd::Quit,
+                Outcome::Text(text) => self.page(&text),
+                Outcome::Error(message) => {
                     self.print(&format!("{}\n", palette.warn(&format!("ccx: {message}"))))
                 }
-                LineResult::Switched(message) => {
+                Outcome::Switched(message) => {
                     // Claude is in another conversation now: back to it at once, and the
                     // footer says what happened.
                     crate::diag::log(&message);
@@ -357,179 +346,12 @@ impl MetaShell {
         }
     }
 
-    fn run_line(&mut self, line: &str, palette: Palette) -> LineResult {
-        let command = match parse_meta(line) {
-            Ok(Some(command)) => command,
-            Ok(None) => return LineResult::Show(String::new()),
-            Err(e) => return LineResult::Error(e.to_string()),
-        };
-        // Commands that change which conversation Claude is in go to the controller.
-        let control = &self.deps.control;
-        let switched = |result: anyhow::Result<String>| match result {
-            Ok(message) => LineResult::Switched(message),
-            Err(err) => LineResult::Error(format!("{err:#}")),
-        };
-        let shown = |result: anyhow::Result<String>| match result {
-            Ok(message) => LineResult::Show(message),
-            Err(err) => LineResult::Error(format!("{err:#}")),
-        };
-        match &command {
-            MetaCommand::Branch { name, turn } => {
-                return switched(control.branch(name, turn.as_deref()))
-            }
-            MetaCommand::Checkout { branch, code } => {
-                return switched(control.checkout(branch, *code))
-            }
-            MetaCommand::Rewind { turn, code, prompt } => {
-                return switched(control.rewind(turn.as_deref(), *code, prompt.as_deref()))
-            }
-            MetaCommand::Clear => {
-                return switched(
-                    control.fresh_session(crate::branch_names::NewBranch::Conversation, None),
-                )
-            }
-            MetaCommand::SummarizeFromHere { turn } => {
-                return switched(control.summarize(turn.as_deref(), line))
-            }
-            MetaCommand::Brief { name, edit } => {
-                let written = if *edit {
-                    match self.write_brief() {
-                        Ok(Some(text)) => Some(text),
-                        Ok(None) => {
-                            return LineResult::Show("no brief written; nothing changed".into())
-                        }
-                        Err(err) => return LineResult::Error(format!("{err:#}")),
-                    }
-                } else {
-                    None
-                };
-                return switched(control.brief(name.as_deref(), written, line));
-            }
-            MetaCommand::Compact { focus } => {
-                let focus = match focus {
-                    Some(focus) => focus.clone(),
-                    None => {
-                        let question = self.deps.control.templates.compact_focus_question();
-                        match self.ask(question) {
-                            Some(answer) if !answer.trim().is_empty() => {
-                                self.deps.control.templates.compact_focus(&answer)
-                            }
-                            _ => return LineResult::Show("no focus given; nothing sent".into()),
-                        }
-                    }
-                };
-                return switched(self.deps.control.compact(&focus, line));
-            }
-            MetaCommand::Subagent { brief, task } => {
-                return shown(control.subagent(task, brief.as_deref()))
-            }
-            MetaCommand::Pull { job } => return switched(control.pull(job.as_deref(), line)),
-            MetaCommand::Jobs => return LineResult::Show(control.jobs_listing()),
-            MetaCommand::Replay { branch, range } => {
-                return switched(control.replay(branch, range.as_ref()))
-            }
-            // Needs nothing of the turn log: ends Claude and ccx whatever its state.
-            MetaCommand::Quit => return LineResult::Quit,
-            MetaCommand::Kill { job } => return shown(control.kill(job)),
-            MetaCommand::Rename { old, new } => return shown(control.rename(old, new)),
-            MetaCommand::Delete { branch } => {
-                if let Err(err) = control.check_deletable(branch) {
-                    return LineResult::Error(format!("{err:#}"));
-                }
-                self.print(&format!(
-                    "delete branch {branch} and the turns only it holds? [y/N] "
-                ));
-                let answer = read_key();
-                self.print("\n");
-                return match answer {
-                    Some(b'y' | b'Y') => shown(control.delete(branch)),
-                    _ => LineResult::Show(format!("kept {branch}")),
-                };
-            }
-            _ => {}
-        }
-        let store = match self.deps.store.get(STORE_WAIT) {
-            Ok(store) => store,
-            Err(why) => return LineResult::Error(format!("the turn log is not available: {why}")),
-        };
-        let store: &Store = &store;
-        let view = lock(&self.deps.view).clone();
-        let branch = view.branch.clone().unwrap_or_else(|| {
-            crate::commands::current_branch(store).unwrap_or_else(|_| "main".into())
-        });
-        let width = crate::terminal::size(1)
-            .map(|(_, c)| c as usize)
-            .unwrap_or(100);
-        if let MetaCommand::Export {
-            branch: which,
-            format,
-            file,
-        } = &command
-        {
-            let name = which.clone().unwrap_or_else(|| branch.clone());
-            return self.export(store, &name, *format, file.as_deref());
-        }
-        // What Claude reported about the model it runs: one context window for the session.
-        let report = self
-            .deps
-            .run_dir
-            .as_deref()
-            .and_then(crate::status::read_report);
-        let ctx = ShellContext {
-            store,
-            branch,
-            session_id: view.session_id.clone(),
-            model: view
-                .model
-                .clone()
-                .or_else(|| report.as_ref()?.model.clone()),
-            reported_window: report.as_ref().and_then(|r| r.context_window),
-            width,
-            palette,
-            config: &self.deps.config,
-        };
-        match execute(&command, &ctx) {
-            Outcome::Text(text) => LineResult::Show(text),
-            Outcome::Error(message) => LineResult::Error(message),
-            Outcome::Quit => LineResult::Quit,
-        }
-    }
-
-    /// `:export`: writes a branch out, asking before it overwrites a file.
-    fn export(
-        &self,
-        store: &Store,
-        name: &str,
-        format: crate::meta::ExportFormat,
-        file: Option<&str>,
-    ) -> LineResult {
-        let extension = match format {
-            crate::meta::ExportFormat::Json => "json",
-            crate::meta::ExportFormat::Html => "html",
-            crate::meta::ExportFormat::Md => "md",
-        };
-        let path = std::path::PathBuf::from(
-            file.map(str::to_string)
-                .unwrap_or_else(|| format!("{name}.{extension}")),
-        );
-        if path.exists() {
-            self.print(&format!("{} exists: overwrite it? [y/N] ", path.display()));
-            let answer = read_key();
-            self.print("\n");
-            if !matches!(answer, Some(b'y' | b'Y')) {
-                return LineResult::Show(format!("left {} as it was", path.display()));
-            }
-        }
-        let exported = store.branch(name).and_then(|found| {
-            let found = found.ok_or_else(|| anyhow::anyhow!("no branch '{name}'"))?;
-            let turns = store.lineage(name)?;
-            let extras = crate::commands::export::gather_extras(store, &turns, format)?;
-            crate::commands::export::export_to(&path, &found, &turns, format, &extras, false)
-                .map(|_| turns.len())
-        });
-        match exported {
-            Ok(n) => LineResult::Show(format!("wrote {n} turns of {name} to {}", path.display())),
-            Err(e) => LineResult::Error(format!("{e:#}")),
+    /// Parses and runs one line against the live session.
+    fn run_line(&mut self, line: &str, palette: Palette) -> Outcome {
+        match parse_meta(line) {
+            Ok(Some(command)) => command.run(&mut ops::LiveOps::new(self, line, palette)),
+            Ok(None) => Outcome::Text(String::new()),
+            Err(e) => Outcome::Error(e.to_string()),
         }
     }
 
@@ -543,9 +365,9 @@ impl MetaShell {
         answer
     }
 
-    /// `:brief -e`: the person writes a brief in `$EDITOR`, from a template. None when the
+    /// The person writes text in `$EDITOR`, from `template` (`:brief -e`). None when the
     /// template comes back unchanged or empty.
-    fn write_brief(&self) -> anyhow::Result<Option<String>> {
+    fn edit_text(&self, template: &str) -> anyhow::Result<Option<String>> {
         let editor = std::env::var("VISUAL")
             .or_else(|_| std::env::var("EDITOR"))
             .ok()
@@ -553,7 +375,7 @@ impl MetaShell {
             .unwrap_or_else(|| "vi".to_string());
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("brief.md");
-        std::fs::write(&path, BRIEF_TEMPLATE)?;
+        std::fs::write(&path, template)?;
         let mut words = editor.split_whitespace();
         let program = words.next().unwrap_or("vi").to_string();
         let args: Vec<String> = words.map(str::to_string).collect();
@@ -578,7 +400,7 @@ impl MetaShell {
             anyhow::bail!("the editor '{program}' exited with {status}; nothing changed");
         }
         let text = std::fs::read_to_string(&path)?;
-        Ok((text.trim() != BRIEF_TEMPLATE.trim() && !text.trim().is_empty()).then_some(text))
+        Ok((text.trim() != template.trim() && !text.trim().is_empty()).then_some(text))
     }
 
     fn header(&self, palette: Palette) -> String {
@@ -602,8 +424,8 @@ impl MetaShell {
 
     /// Branch names, turn ids and command names for completion, read once per opening.
     fn completion_words(&self) -> Vec<String> {
-        let mut words: Vec<String> = COMMANDS.iter().map(|c| format!(":{}", c.name)).collect();
-        words.extend(COMMANDS.iter().map(|c| c.name.to_string()));
+        let mut words: Vec<String> = meta_commands::names().map(|n| format!(":{n}")).collect();
+        words.extend(meta_commands::names().map(str::to_string));
         if let Ok(store) = self.deps.store.get(STORE_WAIT) {
             if let Ok(branches) = store.branches() {
                 words.extend(branches.into_iter().map(|b| b.name));
@@ -612,7 +434,7 @@ impl MetaShell {
                 words.extend(turns.iter().rev().take(200).map(|t| format!("#{}", t.id)));
             }
         }
-        words.extend(["HEAD", "HEAD~1", "--code", "--format", "md", "json"].map(String::from));
+        words.extend(["HEAD", "HEAD~1", "md", "json", "html"].map(String::from));
         words
     }
 
@@ -826,12 +648,24 @@ impl Completer for ShellHelper {
             return self.files.complete(line, pos, _ctx);
         }
         let first_word = start == 0;
+        // After a command, its own options too.
+        let command = line.split_whitespace().next().unwrap_or("");
+        let flags: Vec<String> = if first_word {
+            Vec::new()
+        } else {
+            meta_commands::flag_names(command)
+                .map(String::from)
+                .collect()
+        };
         let candidates = self
             .words
             .iter()
+            .chain(&flags)
             .filter(|w| w.starts_with(word))
             // The first word is a command; the others are anything but a command.
-            .filter(|w| first_word == COMMANDS.iter().any(|c| c.name == w.trim_start_matches(':')))
+            .filter(|w| {
+                first_word == meta_commands::names().any(|n| n == w.trim_start_matches(':'))
+            })
             .map(|w| Pair {
                 display: w.clone(),
                 replacement: w.clone(),
@@ -853,7 +687,7 @@ impl Hinter for ShellHelper {
         if name.contains(char::is_whitespace) {
             return None;
         }
-        let exact = COMMANDS.iter().find(|c| c.name == name)?;
+        let exact = REGISTRY.iter().find(|c| c.name == name)?;
         let rest = exact
             .usage
             .trim_start_matches(':')
@@ -900,6 +734,10 @@ mod tests {
         assert_eq!(complete(&helper, "show #"), ["#3"]);
         // Commands are not offered as arguments.
         assert!(complete(&helper, "checkout lo").is_empty());
+        // A command's own options, from its spec.
+        assert_eq!(complete(&helper, ":checkout main --c"), ["--code"]);
+        assert_eq!(complete(&helper, "export --f"), ["--format"]);
+        assert!(complete(&helper, "log --c").is_empty());
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("notes-export.md"), "").unwrap();
         let line = format!("export {}/notes-ex", dir.path().display());

@@ -16,9 +16,9 @@
 //! The status command also keeps what Claude reports about the session (the model and its
 //! context window) in the run directory, where `:context` reads it.
 
-use crate::commands::render;
 use crate::hooks::bridge::ENV_SOCKET;
 use crate::recorder::SessionView;
+use crate::render;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::io::{Read, Write};

@@ -2,10 +2,10 @@
 //! with and lists Claude Code output it did not know, checks that the hook path delivers, that
 //! the store opens, and says what is wrong in plain words.
 
-use super::render::Palette;
 use crate::compat::Version;
 use crate::hooks::bridge::Bridge;
 use crate::hooks::wire::HookEvent;
+use crate::render::Palette;
 use crate::store::{Store, StoreError};
 use anyhow::Result;
 use serde::Serialize;

@@ -1,38 +1,23 @@
-//! The ccx subcommands that read the turn log (`log`, `show`) and check the set-up (`doctor`).
+//! The ccx subcommands: each parses nothing (clap did), asks [`crate::query`] for the data,
+//! prints it as JSON or as [`crate::render`]'s text, and returns the exit code. `log`, `show`,
+//! `tree` and `sessions` are here; the others have a module each.
 
 pub mod diff;
 pub mod doctor;
 pub mod export;
-pub mod export_html;
 pub mod import;
-pub mod render;
 pub mod replay;
 pub mod search;
 
-use crate::model::{Branch, Turn};
-use crate::refs;
+use crate::query;
+use crate::render::{self, RenderCtx};
 use crate::store::Store;
 use anyhow::{Context, Result};
-use render::Palette;
 use std::io::Write;
-
-/// The branch HEAD means outside a session: the one that last got a turn, else `main`.
-pub fn current_branch(store: &Store) -> Result<String> {
-    if let Some(serde_json::Value::String(name)) = store.get_meta("current_branch")? {
-        return Ok(name);
-    }
-    Ok("main".to_string())
-}
 
 fn open_here() -> Result<Store> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     crate::session::open_store(&cwd)
-}
-
-fn terminal_width() -> usize {
-    crate::terminal::size(1)
-        .map(|(_, cols)| cols as usize)
-        .unwrap_or(100)
 }
 
 /// Standard output, buffered: a listing of thousands of turns goes out in a few large writes
@@ -45,6 +30,17 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let mut out = buffered_stdout();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints `text` to standard output, ending it with a newline when it has none.
+fn print_text(text: &str) -> Result<()> {
+    let mut out = buffered_stdout();
+    out.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        writeln!(out)?;
+    }
     out.flush()?;
     Ok(())
 }
@@ -64,73 +60,30 @@ pub fn open_stores(all: bool) -> Result<Vec<Store>> {
 /// `ccx log [--branch B] [--all] [--json] [-n N]`.
 pub fn log(branch: Option<String>, all: bool, json: bool, limit: Option<usize>) -> Result<i32> {
     let stores = open_stores(all)?;
-    let mut listed: Vec<(Store, Vec<Turn>)> = Vec::new();
-    for store in stores {
-        let mut turns = match (&branch, all) {
-            (Some(name), _) => {
-                if store.branch(name)?.is_none() {
-                    if all {
-                        continue;
-                    }
-                    return Err(no_branch(&store, name));
-                }
-                store.lineage(name)?
-            }
-            (None, true) => store.all_turns()?,
-            (None, false) => {
-                let name = current_branch(&store)?;
-                if store.branch(&name)?.is_some() {
-                    store.lineage(&name)?
-                } else {
-                    store.all_turns()?
-                }
-            }
-        };
-        if let Some(n) = limit {
-            let skip = turns.len().saturating_sub(n);
-            turns.drain(..skip);
-        }
-        listed.push((store, turns));
-    }
+    let logs = query::log::project_logs(&stores, branch.as_deref(), all, limit)?;
     if json {
-        let all_turns: Vec<&Turn> = listed.iter().flat_map(|(_, t)| t.iter()).collect();
-        return print_json(&all_turns).map(|_| 0);
+        let turns: Vec<&crate::model::Turn> = logs.iter().flat_map(|l| l.turns.iter()).collect();
+        return print_json(&turns).map(|_| 0);
     }
-    let palette = Palette::for_stdout();
-    let now = chrono::Utc::now();
-    let width = terminal_width();
-    let mut out = buffered_stdout();
-    let mut any = false;
-    for (store, turns) in &listed {
-        if all && !turns.is_empty() {
-            writeln!(
-                out,
-                "{}",
-                palette.strong(&crate::paths::project_label(store.dir()))
-            )?;
-        }
-        for turn in turns {
-            any = true;
-            writeln!(out, "{}", render::turn_line(turn, now, width, palette))?;
-        }
-    }
-    if !any {
-        writeln!(out, "no turns recorded yet")?;
-    }
-    out.flush()?;
+    print_text(&render::turns::project_logs(
+        &logs,
+        all,
+        &RenderCtx::for_stdout(),
+    ))?;
     Ok(0)
 }
 
 /// `ccx show TURN [--json]`.
 pub fn show(reference: &str, json: bool) -> Result<i32> {
     let store = open_here()?;
-    let parsed = refs::parse_turn_ref(reference).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let turn = refs::resolve_turn_ref(&store, &parsed, &current_branch(&store)?)?;
+    let turn = query::turn(&store, reference, &query::current_branch(&store)?)?;
     if json {
         return print_json(&turn).map(|_| 0);
     }
-    let palette = Palette::for_stdout();
-    print!("{}", render::turn_full(&turn, palette));
+    print_text(&render::turns::turn_full(
+        &turn,
+        render::Palette::for_stdout(),
+    ))?;
     if let Some(line) = crate::merge::show_line(&store, &turn) {
         println!("{line}");
     }
@@ -139,7 +92,9 @@ pub fn show(reference: &str, json: bool) -> Result<i32> {
 
 /// `ccx tree [--json]`.
 pub fn tree(json: bool) -> Result<i32> {
-    let code = branches_view(json, crate::meta::tree::render_tree)?;
+    let code = branches_view(json, |branches, turns, current, ctx| {
+        render::branches::render_tree(branches, turns, current, ctx)
+    })?;
     if !json {
         print!("{}", crate::merge::with_edges(&open_here()?, String::new()));
     }
@@ -148,45 +103,28 @@ pub fn tree(json: bool) -> Result<i32> {
 
 /// `ccx sessions [--json]`.
 pub fn sessions(json: bool) -> Result<i32> {
-    branches_view(json, |branches, turns, current, now, palette| {
-        render::sessions_table(branches, turns, Some(current), now, palette)
+    branches_view(json, |branches, turns, current, ctx| {
+        render::branches::sessions_table(branches, turns, Some(current), ctx)
     })
 }
 
 /// The project's branch records as JSON, or rendered by `render` (branches, all turns, the
-/// current branch, now, colours).
+/// current branch, the render context).
 fn branches_view(
     json: bool,
-    render: impl FnOnce(&[Branch], &[Turn], &str, chrono::DateTime<chrono::Utc>, Palette) -> String,
+    render: impl FnOnce(&[crate::model::Branch], &[crate::model::Turn], &str, &RenderCtx) -> String,
 ) -> Result<i32> {
     let store = open_here()?;
-    let branches = store.branches()?;
     if json {
-        return print_json(&branches).map(|_| 0);
+        return print_json(&store.branches()?).map(|_| 0);
     }
-    let current = current_branch(&store)?;
-    let text = render(
+    let (branches, turns) = query::branches::load(&store)?;
+    let current = query::current_branch(&store)?;
+    print_text(&render(
         &branches,
-        &store.all_turns()?,
+        &turns,
         &current,
-        chrono::Utc::now(),
-        Palette::for_stdout(),
-    );
-    print!("{text}");
-    if !text.ends_with('\n') {
-        println!();
-    }
+        &RenderCtx::for_stdout(),
+    ))?;
     Ok(0)
-}
-
-/// "no branch 'x'", with the nearest existing name when there is one.
-pub fn no_branch(store: &Store, name: &str) -> anyhow::Error {
-    let names: Vec<String> = store
-        .branches()
-        .map(|b| b.into_iter().map(|b| b.name).collect())
-        .unwrap_or_default();
-    match refs::nearest_name(name, names.iter().map(String::as_str)) {
-        Some(near) => anyhow::anyhow!("no branch '{name}' (did you mean '{near}'?)"),
-        None => anyhow::anyhow!("no branch '{name}'"),
-    }
 }

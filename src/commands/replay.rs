@@ -238,7 +238,7 @@ impl Progress {
     }
 
     fn start(&self, index: usize, turn: &Turn) {
-        let prompt = super::render::first_line(&turn.prompt, 60);
+        let prompt = crate::render::first_line(&turn.prompt, 60);
         match self {
             Progress::Bar(bar) => bar.set_message(format!("#{}: {prompt}", turn.id)),
             Progress::Lines { total } => {

@@ -14,12 +14,15 @@
 //! ASCII-case-insensitively (non-ASCII words by a case-insensitive literal regex), so scanning a
 //! turn allocates nothing (no per-turn lowercasing); a turn is dropped at the first word it
 //! lacks. About 50 ms for 100k turns (220 MB) when few match, in release.
+//!
+//! The result lines are [`crate::render::search`]'s; the engine reaches them through
+//! [`Highlight`], which [`Matcher`] implements.
 
-use super::render::{self, Palette};
 use crate::model::Turn;
+use crate::render::search::{hit_line, Highlight, HitText};
+use crate::render::{prompt_text, turn_tag, RenderCtx};
 use crate::store::Store;
 use anyhow::{Context, Result};
-use owo_colors::OwoColorize;
 use regex::Regex;
 use std::io::Write;
 
@@ -407,94 +410,25 @@ pub fn tool_hit_line<'t>(
     None
 }
 
-/// One line of `text` around its first match, at most `width` characters, newlines and tabs as
-/// spaces, with an ellipsis where it was cut and every match highlighted (when colour is on).
-pub fn snippet(text: &str, matcher: &Matcher, width: usize, palette: Palette) -> String {
-    let width = width.max(10);
-    let (ms, me) = matcher.first_match(text).unwrap_or((0, 0));
-    // Character positions of the window: some context before the match, the rest after.
-    let before_chars = text[..ms].chars().count();
-    let match_chars = text[ms..me].chars().count();
-    let total_chars = text.chars().count();
-    let lead = (width.saturating_sub(match_chars) / 3).min(before_chars);
-    let mut start = before_chars - lead;
-    let mut end = (start + width).min(total_chars);
-    if end - start < width {
-        start = end.saturating_sub(width);
+impl Highlight for Matcher {
+    fn first_match(&self, text: &str) -> Option<(usize, usize)> {
+        Matcher::first_match(self, text)
     }
-    // Leave room for the ellipses.
-    let cut_left = start > 0;
-    let cut_right = end < total_chars;
-    if cut_left && start < before_chars {
-        start += 1;
-    }
-    if cut_right && end > start + 1 {
-        end -= 1;
-    }
-    let byte_at = |c: usize| {
-        text.char_indices()
-            .nth(c)
-            .map(|(b, _)| b)
-            .unwrap_or(text.len())
-    };
-    let (bs, be) = (byte_at(start), byte_at(end));
-    let window = &text[bs..be];
-    let mut out = String::with_capacity(window.len() + 16);
-    if cut_left {
-        out.push('…');
-    }
-    let mut at = 0;
-    for (s, e) in matcher.matches(window) {
-        out.push_str(&flatten(&window[at..s]));
-        out.push_str(&highlight(&flatten(&window[s..e]), palette));
-        at = e;
-    }
-    out.push_str(&flatten(&window[at..]));
-    if cut_right {
-        out.push('…');
-    }
-    out
-}
 
-fn flatten(text: &str) -> String {
-    text.replace(['\n', '\r', '\t'], " ")
-}
-
-fn highlight(text: &str, palette: Palette) -> String {
-    if palette.enabled {
-        text.bold().yellow().underline().to_string()
-    } else {
-        text.to_string()
+    fn matches(&self, text: &str) -> Vec<(usize, usize)> {
+        Matcher::matches(self, text)
     }
 }
 
-/// One result line: `#12  main  5m  prompt: …snippet…`.
-pub fn hit_line(
-    hit: &Hit<'_>,
-    matcher: &Matcher,
-    now: chrono::DateTime<chrono::Utc>,
-    width: usize,
-    palette: Palette,
-) -> String {
-    hit_line_in(hit, matcher, Fields::default(), now, width, palette)
-}
-
-/// One result line, the snippet from the first of `fields` that matches: `#12  main  5m
-/// prompt: …`, or for a tool call `#12  main  5m  Bash output: …the matching line…`.
-pub fn hit_line_in(
-    hit: &Hit<'_>,
-    matcher: &Matcher,
-    fields: Fields,
-    now: chrono::DateTime<chrono::Utc>,
-    width: usize,
-    palette: Palette,
-) -> String {
+/// What a hit's line shows: the first of `fields` that matches (`prompt:`, `reply:`, or the
+/// tool call's name and part, `Bash output:`) and the text the snippet comes from; a prompt
+/// ccx sent says what it was, as in every listing.
+pub fn hit_text(hit: &Hit<'_>, matcher: &Matcher, fields: Fields) -> HitText {
     let turn = hit.turn;
-    let field = hit_field(turn, matcher, fields);
-    let (field_name, text) = match field {
+    let (field_name, text) = match hit_field(turn, matcher, fields) {
         Field::Prompt => (
             "prompt:".to_string(),
-            render::prompt_text(&turn.prompt).trim().to_string(),
+            prompt_text(&turn.prompt).trim().to_string(),
         ),
         Field::Reply => ("reply:".to_string(), turn.reply.clone()),
         Field::Tools => match tool_hit_line(hit.tools, matcher) {
@@ -502,45 +436,16 @@ pub fn hit_line_in(
             None => ("tools:".to_string(), String::new()),
         },
     };
-    // A prompt ccx sent says what it was, as in every listing.
-    let label = match render::turn_tag(turn) {
+    let label = match turn_tag(turn) {
         Some(tag) => format!("{tag} {field_name}"),
         None => field_name,
     };
-    let id = format!("#{:<4}", turn.id);
-    let branch = format!("{:<12}", turn.branch);
-    let age = format!("{:>4}", render::age(&turn.started_at, now));
-    let used = id.chars().count()
-        + branch.chars().count()
-        + age.chars().count()
-        + label.chars().count()
-        + 4;
-    let room = width.saturating_sub(used).max(20);
-    format!(
-        "{} {} {} {} {}",
-        palette.id(&id),
-        branch,
-        palette.dim(&age),
-        palette.dim(&label),
-        snippet(&text, matcher, room, palette)
-    )
+    HitText { label, text }
 }
 
-/// The hits as text lines (no trailing project header).
-pub fn render_hits(
-    hits: &[Hit<'_>],
-    matcher: &Matcher,
-    fields: Fields,
-    now: chrono::DateTime<chrono::Utc>,
-    width: usize,
-    palette: Palette,
-) -> String {
-    let mut out = String::new();
-    for hit in hits {
-        out.push_str(&hit_line_in(hit, matcher, fields, now, width, palette));
-        out.push('\n');
-    }
-    out
+/// One result line, the snippet from the first of `fields` that matches.
+pub fn hit_line_in(hit: &Hit<'_>, matcher: &Matcher, fields: Fields, ctx: &RenderCtx) -> String {
+    hit_line(hit.turn, &hit_text(hit, matcher, fields), matcher, ctx)
 }
 
 /// What `ccx search` was asked, beyond the query words.
@@ -590,78 +495,75 @@ pub fn parse_since(
     Ok(now - span)
 }
 
+/// A search as asked: the compiled query and what narrows it.
+struct Request {
+    matcher: Matcher,
+    fields: Fields,
+    /// Only turns started at or after this.
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// The query's words, for the store's candidate index (empty for a regex).
+    words: Vec<String>,
+}
+
+impl Request {
+    fn new(query: &str, options: &Options, now: chrono::DateTime<chrono::Utc>) -> Result<Request> {
+        let fields = match options.fields.as_deref() {
+            Some(text) => Fields::parse(text)?,
+            None => Fields::default(),
+        };
+        let matcher = if options.regex {
+            Matcher::regex(query)?
+        } else {
+            Matcher::new(query)?
+        };
+        let since = options
+            .since
+            .as_deref()
+            .map(|s| parse_since(s, now))
+            .transpose()?;
+        if options.branch.is_some() && options.all {
+            anyhow::bail!("--branch names a branch of this project: leave out --all");
+        }
+        // The same words the matcher uses: the store decodes only turns holding all of them.
+        let words = if options.regex {
+            Vec::new()
+        } else {
+            query.split_whitespace().map(str::to_string).collect()
+        };
+        Ok(Request {
+            matcher,
+            fields,
+            since,
+            words,
+        })
+    }
+}
+
 /// `ccx search QUERY [--in FIELDS] [--regex] [--branch B] [--since WHEN] [--all] [--json]`.
 pub fn run(query: &[String], options: &Options) -> Result<i32> {
-    let all = options.all;
-    let fields = match options.fields.as_deref() {
-        Some(text) => Fields::parse(text)?,
-        None => Fields::default(),
-    };
     let joined = query.join(" ");
-    let matcher = if options.regex {
-        Matcher::regex(&joined)?
-    } else {
-        Matcher::new(&joined)?
-    };
-    let now = chrono::Utc::now();
-    let since = options
-        .since
-        .as_deref()
-        .map(|s| parse_since(s, now))
-        .transpose()?;
-    if options.branch.is_some() && all {
-        anyhow::bail!("--branch names a branch of this project: leave out --all");
-    }
-    let stores = super::open_stores(all)?;
+    let ctx = RenderCtx::for_stdout();
+    let request = Request::new(&joined, options, ctx.now)?;
+    let stores = super::open_stores(options.all)?;
     // Only the turns of one branch's conversation.
     let lineage: Option<std::collections::HashSet<u64>> = match &options.branch {
         Some(name) => {
             let store = &stores[0];
-            if store.branch(name)?.is_none() {
-                return Err(super::export::no_branch(store, name));
-            }
+            crate::query::branch(store, name)?;
             Some(store.lineage(name)?.iter().map(|t| t.id).collect())
         }
         None => None,
     };
-    // The same words the matcher uses: the store decodes only turns holding all of them.
-    let words: Vec<String> = if options.regex {
-        Vec::new()
-    } else {
-        joined.split_whitespace().map(str::to_string).collect()
-    };
     let keep = |turn: &Turn| {
         lineage.as_ref().is_none_or(|ids| ids.contains(&turn.id))
-            && since.is_none_or(|since| {
+            && request.since.is_none_or(|since| {
                 chrono::DateTime::parse_from_rfc3339(&turn.started_at)
                     .is_ok_and(|at| at.with_timezone(&chrono::Utc) >= since)
             })
     };
-    // Per store: the candidate turns and the search text of their tool calls.
     let mut found: Vec<(&Store, Vec<Candidate>)> = Vec::new();
     for store in &stores {
-        let candidates: Vec<Candidate> = if fields.tools {
-            store
-                .deep_search_candidates(&words)?
-                .into_iter()
-                .filter(|(turn, _)| keep(turn))
-                .collect()
-        } else if words.is_empty() {
-            store
-                .all_turns()?
-                .into_iter()
-                .filter(|t| keep(t))
-                .map(|t| (t, Vec::new()))
-                .collect()
-        } else {
-            store
-                .search_candidates(&words)?
-                .into_iter()
-                .filter(|t| keep(t))
-                .map(|t| (t, Vec::new()))
-                .collect()
-        };
-        found.push((store, candidates));
+        found.push((store, candidates(store, &request, &keep)?));
     }
     let ranked: Vec<(&Store, Vec<Hit<'_>>)> = found
         .iter()
@@ -670,59 +572,95 @@ pub fn run(query: &[String], options: &Options) -> Result<i32> {
                 .iter()
                 .map(|(turn, tools)| Doc { turn, tools })
                 .collect();
-            (*store, search_docs(&docs, &matcher, fields))
+            (*store, search_docs(&docs, &request.matcher, request.fields))
         })
         .collect();
-    let json = options.json;
-    let mut out = super::buffered_stdout();
-    if json {
-        let mut all_hits: Vec<&Hit<'_>> = ranked.iter().flat_map(|(_, h)| h.iter()).collect();
-        if all {
-            all_hits.sort_by_key(|h| std::cmp::Reverse(h.score.rank()));
-        }
-        // The turn records as before, each with where the query matched.
-        let records: Vec<JsonHit<'_>> = all_hits
-            .iter()
-            .map(|h| JsonHit {
-                turn: h.turn,
-                matched_in: h.score.matched_in(),
-            })
-            .collect();
-        serde_json::to_writer_pretty(&mut out, &records)?;
-        writeln!(out)?;
-        out.flush()?;
-        return Ok(0);
+    if options.json {
+        return print_json(&ranked, options.all);
     }
-    let palette = Palette::for_stdout();
-    let width = crate::terminal::size(1)
-        .map(|(_, cols)| cols as usize)
-        .unwrap_or(100);
+    print_hits(&ranked, &request, options.all, &joined, &ctx)
+}
+
+/// The turns of `store` that may match, kept by `keep`, with the search text of their tool
+/// calls when tools are searched.
+fn candidates(
+    store: &Store,
+    request: &Request,
+    keep: &dyn Fn(&Turn) -> bool,
+) -> Result<Vec<Candidate>> {
+    let words = &request.words;
+    Ok(if request.fields.tools {
+        store
+            .deep_search_candidates(words)?
+            .into_iter()
+            .filter(|(turn, _)| keep(turn))
+            .collect()
+    } else if words.is_empty() {
+        store
+            .all_turns()?
+            .into_iter()
+            .filter(|t| keep(t))
+            .map(|t| (t, Vec::new()))
+            .collect()
+    } else {
+        store
+            .search_candidates(words)?
+            .into_iter()
+            .filter(|t| keep(t))
+            .map(|t| (t, Vec::new()))
+            .collect()
+    })
+}
+
+/// The hits as turn records, each with where the query matched; across projects, best first.
+fn print_json(ranked: &[(&Store, Vec<Hit<'_>>)], all: bool) -> Result<i32> {
+    let mut all_hits: Vec<&Hit<'_>> = ranked.iter().flat_map(|(_, h)| h.iter()).collect();
+    if all {
+        all_hits.sort_by_key(|h| std::cmp::Reverse(h.score.rank()));
+    }
+    let records: Vec<JsonHit<'_>> = all_hits
+        .iter()
+        .map(|h| JsonHit {
+            turn: h.turn,
+            matched_in: h.score.matched_in(),
+        })
+        .collect();
+    super::print_json(&records)?;
+    Ok(0)
+}
+
+/// The hits as lines, under each project's name with `all`; exit code 1 when nothing matched.
+fn print_hits(
+    ranked: &[(&Store, Vec<Hit<'_>>)],
+    request: &Request,
+    all: bool,
+    query: &str,
+    ctx: &RenderCtx,
+) -> Result<i32> {
+    let mut out = super::buffered_stdout();
     let mut any = false;
-    for (store, hits) in &ranked {
+    for (store, hits) in ranked {
         if hits.is_empty() {
             continue;
         }
         any = true;
         if all {
+            let project = crate::paths::project_label(store.dir());
+            writeln!(out, "{}", ctx.palette.strong(&project))?;
+        }
+        for hit in hits {
             writeln!(
                 out,
                 "{}",
-                palette.strong(&crate::paths::project_label(store.dir()))
+                hit_line_in(hit, &request.matcher, request.fields, ctx)
             )?;
         }
-        write!(
-            out,
-            "{}",
-            render_hits(hits, &matcher, fields, now, width, palette)
-        )?;
     }
     if !any {
-        writeln!(out, "no turn matches '{}'", query.join(" "))?;
-        out.flush()?;
-        return Ok(1);
+        writeln!(out, "no turn matches '{query}'")?;
     }
     out.flush()?;
-    Ok(0)
+    Ok(if any { 0 } else { 1 })
 }
 
 /// A turn that may match, with the search text of its tool calls.
@@ -739,8 +677,18 @@ struct JsonHit<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::search::snippet;
+    use crate::render::Palette;
 
     const PLAIN: Palette = Palette { enabled: false };
+
+    fn ctx(now: chrono::DateTime<chrono::Utc>, width: usize) -> RenderCtx {
+        RenderCtx {
+            width,
+            palette: PLAIN,
+            now,
+        }
+    }
 
     fn turn(id: u64, prompt: &str, reply: &str) -> Turn {
         Turn {
@@ -770,7 +718,12 @@ mod tests {
         let turns = vec![summary];
         let m = Matcher::new("parser").unwrap();
         let hits = search_turns(&turns, &m);
-        let line = hit_line(&hits[0], &m, chrono::Utc::now(), 100, PLAIN);
+        let line = hit_line_in(
+            &hits[0],
+            &m,
+            Fields::default(),
+            &ctx(chrono::Utc::now(), 100),
+        );
         assert!(
             line.contains("[summary] prompt: Write a handoff of the parser work"),
             "{line}"
@@ -887,7 +840,7 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
-        let line = hit_line(&hits[0], &m, now, 100, PLAIN);
+        let line = hit_line_in(&hits[0], &m, Fields::default(), &ctx(now, 100));
         for part in ["#7", "main", "5m", "reply:", "the zebra reply"] {
             assert!(line.contains(part), "{part} missing in {line}");
         }
@@ -920,9 +873,7 @@ mod tests {
             &hits[0],
             &m,
             Fields::default(),
-            chrono::Utc::now(),
-            100,
-            PLAIN,
+            &ctx(chrono::Utc::now(), 100),
         );
         assert!(
             line.contains("Bash output: error[E0425]: cannot find value `zebu`"),
@@ -936,9 +887,7 @@ mod tests {
             &hits[0],
             &m,
             Fields::default(),
-            chrono::Utc::now(),
-            100,
-            PLAIN,
+            &ctx(chrono::Utc::now(), 100),
         );
         assert!(line.contains("Bash input: cargo test"), "{line}");
         // Not searched when --in leaves tools out; words may be spread over fields.

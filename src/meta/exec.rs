@@ -1,19 +1,16 @@
-//! Runs a parsed meta-command against the turn log and says what to show: the commands that
-//! only read the log (`:help`, `:log`, `:show`, `:tree`, `:context`, `:sessions`, `:diff`) and
-//! `:quit`. Commands that change the running session (fork, checkout, handoffs, jobs, replay,
-//! rename, delete, export with its overwrite question) are run by the editor (`shell.rs`) through
-//! the session controller; here they answer, in one line, that they need a running session.
+//! The bodies of the meta-commands that only read the turn log (`:log`, `:show`, `:tree`,
+//! `:context`, `:sessions`, `:diff`), run with a [`ShellContext`]: what the running session
+//! tells a read-only command. Their files in `meta::commands` call them.
+//!
+//! The reading commands are thin: [`crate::query`] answers, [`crate::render`] writes the text,
+//! exactly as for the matching CLI subcommands.
 //!
 //! Nothing here writes to the terminal: the caller shows an [`Outcome`]. Colour comes only
 //! through the [`Palette`] of the [`ShellContext`].
 
-use crate::commands::render::{self, Palette};
 use crate::config::Config;
-use crate::meta::context::render_context;
-use crate::meta::parse::{command_info, nearest_command, MetaCommand, COMMANDS};
-use crate::meta::tree::render_tree;
-use crate::model::Turn;
-use crate::refs::{nearest_name, parse_turn_ref, resolve_turn_ref};
+use crate::query;
+use crate::render::{self, Palette, RenderCtx};
 use crate::store::Store;
 
 /// What a command needs to know about the running session.
@@ -30,57 +27,14 @@ pub struct ShellContext<'a> {
     pub width: usize,
     pub palette: Palette,
     pub config: &'a Config,
+    /// The Claude Code this session runs (for `:version`), when known.
+    pub claude: Option<std::path::PathBuf>,
 }
 
-/// The result of a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Text to show; may be many lines.
-    Text(String),
-    /// End Claude and ccx.
-    Quit,
-    /// One line saying what went wrong; nothing was changed.
-    Error(String),
-}
-
-/// Runs one meta-command.
-pub fn execute(cmd: &MetaCommand, ctx: &ShellContext) -> Outcome {
-    let result = match cmd {
-        MetaCommand::Help { command } => help(command.as_deref(), ctx),
-        MetaCommand::Log { branch, limit } => log(branch.as_deref(), *limit, ctx),
-        MetaCommand::Show { turn } => show(turn, ctx),
-        MetaCommand::Tree => tree(ctx),
-        MetaCommand::Context => context(ctx),
-        MetaCommand::Sessions => sessions(ctx),
-        MetaCommand::Diff { a, b } => diff(a, b, ctx),
-        MetaCommand::Quit => return Outcome::Quit,
-        MetaCommand::Branch { .. }
-        | MetaCommand::Checkout { .. }
-        | MetaCommand::Rewind { .. }
-        | MetaCommand::SummarizeFromHere { .. }
-        | MetaCommand::Brief { .. }
-        | MetaCommand::Clear
-        | MetaCommand::Compact { .. }
-        | MetaCommand::Subagent { .. }
-        | MetaCommand::Pull { .. }
-        | MetaCommand::Jobs
-        | MetaCommand::Kill { .. }
-        | MetaCommand::Replay { .. }
-        | MetaCommand::Rename { .. }
-        | MetaCommand::Delete { .. }
-        | MetaCommand::Export { .. } => Err(format!(
-            "`:{}` needs a running ccx session (the editor inside `ccx`)",
-            cmd.name()
-        )),
-    };
-    match result {
-        Ok(text) => Outcome::Text(text),
-        Err(message) => Outcome::Error(one_line(&message)),
-    }
-}
+pub use crate::meta::ops::Outcome;
 
 /// A message made one line: the first line of an error chain, control characters removed.
-fn one_line(message: &str) -> String {
+pub fn one_line(message: &str) -> String {
     let line = message
         .lines()
         .map(str::trim)
@@ -97,128 +51,31 @@ fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }
 
-/// `:help` and `:help CMD`.
-fn help(command: Option<&str>, ctx: &ShellContext) -> Result<String, String> {
-    let p = ctx.palette;
-    let width = ctx.width.max(40);
-    let Some(name) = command else {
-        // Usages up to USAGE_COLUMN characters share a column; a longer one puts its
-        // summary on the next line. Summaries wrap at the terminal's width.
-        const USAGE_COLUMN: usize = 26;
-        let col = COMMANDS
-            .iter()
-            .map(|c| c.usage.chars().count())
-            .filter(|&n| n <= USAGE_COLUMN)
-            .max()
-            .unwrap_or(0);
-        let indent = " ".repeat(col + 4);
-        let mut out = format!(
-            "{} (Esc, Ctrl-C or an empty line returns to Claude)\n",
-            p.strong("ccx meta-commands")
-        );
-        for c in COMMANDS {
-            let summary = wrap(c.summary, width, &indent);
-            let len = c.usage.chars().count();
-            if len <= col {
-                out.push_str(&format!(
-                    "  {}{}{}",
-                    p.id(c.usage),
-                    " ".repeat(col - len + 2),
-                    &summary[indent.len()..]
-                ));
-            } else {
-                out.push_str(&format!("  {}\n{summary}", p.id(c.usage)));
-            }
-        }
-        out.push_str(&p.dim(":help CMD shows one command in full"));
-        return Ok(out);
-    };
-    let Some(info) = command_info(name) else {
-        let name = name.strip_prefix(':').unwrap_or(name);
-        return Err(match nearest_command(name) {
-            Some(near) => format!("unknown command ':{name}' (did you mean ':{near}'?)"),
-            None => format!("unknown command ':{name}' (:help lists the commands)"),
-        });
-    };
-    let mut out = format!("{}\n  {}\n\n", p.strong(info.usage), info.summary);
-    out.push_str(&wrap(info.details, width, "  "));
-    Ok(out.trim_end().to_string())
-}
-
-/// Word-wraps `text` to `width`, every line starting with `indent`.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut line = String::from(indent);
-    for word in text.split_whitespace() {
-        let len = line.chars().count();
-        if len > indent.len() && len + 1 + word.chars().count() > width {
-            out.push_str(&line);
-            out.push('\n');
-            line = String::from(indent);
-        }
-        if line.len() > indent.len() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push_str(&line);
-    out.push('\n');
-    out
-}
-
-/// "no branch 'x' (did you mean 'y'?)".
-fn no_branch(store: &Store, name: &str) -> String {
-    let names: Vec<String> = store
-        .branches()
-        .map(|b| b.into_iter().map(|b| b.name).collect())
-        .unwrap_or_default();
-    match nearest_name(name, names.iter().map(String::as_str)) {
-        Some(near) => format!("no branch '{name}' (did you mean '{near}'?)"),
-        None => format!("no branch '{name}'"),
+/// The render context of a command's output: the session's width and colours, now.
+fn render_ctx(ctx: &ShellContext) -> RenderCtx {
+    RenderCtx {
+        width: ctx.width,
+        palette: ctx.palette,
+        now: now(),
     }
 }
 
 /// `:log [BRANCH] [-n N]`.
-fn log(branch: Option<&str>, limit: Option<usize>, ctx: &ShellContext) -> Result<String, String> {
-    let name = branch.unwrap_or(&ctx.branch);
-    if ctx.store.branch(name).map_err(store_err)?.is_none() {
-        if branch.is_none() {
-            // The session's branch gets its record with its first turn.
-            return Ok(format!("no turns on {name} yet"));
-        }
-        return Err(no_branch(ctx.store, name));
-    }
-    let mut turns = ctx.store.lineage(name).map_err(store_err)?;
-    if turns.is_empty() {
-        return Ok(format!("no turns on {name} yet"));
-    }
-    let mut out = String::new();
-    if let Some(n) = limit {
-        let skip = turns.len().saturating_sub(n);
-        if skip > 0 {
-            turns.drain(..skip);
-            out.push_str(&ctx.palette.dim(&format!(
-                "… {skip} earlier {} (:log {name} -n {} shows more)",
-                if skip == 1 { "turn" } else { "turns" },
-                n + skip
-            )));
-            out.push('\n');
-        }
-    }
-    let now = now();
-    for turn in &turns {
-        out.push_str(&render::turn_line(turn, now, ctx.width, ctx.palette));
-        out.push('\n');
-    }
-    out.pop();
-    Ok(out)
+pub fn log(
+    branch: Option<&str>,
+    limit: Option<usize>,
+    ctx: &ShellContext,
+) -> Result<String, String> {
+    let log = query::log::branch_log(ctx.store, branch, &ctx.branch, limit).map_err(store_err)?;
+    Ok(render::turns::branch_log(&log, &render_ctx(ctx)))
 }
 
 /// `:show TURN`.
-fn show(reference: &str, ctx: &ShellContext) -> Result<String, String> {
-    let parsed = parse_turn_ref(reference).map_err(|e| e.to_string())?;
-    let turn = resolve_turn_ref(ctx.store, &parsed, &ctx.branch).map_err(store_err)?;
-    let mut text = render::turn_full(&turn, ctx.palette).trim_end().to_string();
+pub fn show(reference: &str, ctx: &ShellContext) -> Result<String, String> {
+    let turn = query::turn(ctx.store, reference, &ctx.branch).map_err(store_err)?;
+    let mut text = render::turns::turn_full(&turn, ctx.palette)
+        .trim_end()
+        .to_string();
     if let Some(line) = crate::merge::show_line(ctx.store, &turn) {
         text.push_str(&format!("\n{line}"));
     }
@@ -226,71 +83,49 @@ fn show(reference: &str, ctx: &ShellContext) -> Result<String, String> {
 }
 
 /// `:tree`.
-fn tree(ctx: &ShellContext) -> Result<String, String> {
-    let branches = ctx.store.branches().map_err(store_err)?;
-    let turns = ctx.store.all_turns().map_err(store_err)?;
-    let tree = render_tree(&branches, &turns, &ctx.branch, now(), ctx.palette);
+pub fn tree(ctx: &ShellContext) -> Result<String, String> {
+    let (branches, turns) = query::branches::load(ctx.store).map_err(store_err)?;
+    let tree = render::branches::render_tree(&branches, &turns, &ctx.branch, &render_ctx(ctx));
     Ok(crate::merge::with_edges(ctx.store, tree))
 }
 
 /// `:sessions`.
-fn sessions(ctx: &ShellContext) -> Result<String, String> {
-    let branches = ctx.store.branches().map_err(store_err)?;
-    let turns = ctx.store.all_turns().map_err(store_err)?;
-    Ok(crate::commands::render::sessions_table(
+pub fn sessions(ctx: &ShellContext) -> Result<String, String> {
+    let (branches, turns) = query::branches::load(ctx.store).map_err(store_err)?;
+    Ok(render::branches::sessions_table(
         &branches,
         &turns,
         Some(&ctx.branch),
-        now(),
-        ctx.palette,
+        &render_ctx(ctx),
     ))
 }
 
 /// `:diff A B`.
-fn diff(a: &str, b: &str, ctx: &ShellContext) -> Result<String, String> {
-    let branch = |name: &str| -> Result<(crate::model::Branch, Vec<Turn>), String> {
-        let found = ctx
-            .store
-            .branch(name)
-            .map_err(store_err)?
-            .ok_or_else(|| format!("no branch '{name}'"))?;
-        Ok((found, ctx.store.lineage(name).map_err(store_err)?))
-    };
-    let ((ba, ta), (bb, tb)) = (branch(a)?, branch(b)?);
-    Ok(crate::commands::diff::render_diff(
-        &ba,
-        &ta,
-        &bb,
-        &tb,
-        ctx.width,
-        ctx.palette,
+pub fn diff(a: &str, b: &str, ctx: &ShellContext) -> Result<String, String> {
+    let (side_a, side_b) = query::diff::sides(ctx.store, a, b).map_err(store_err)?;
+    Ok(render::diff::render_diff(
+        &side_a,
+        &side_b,
+        &render_ctx(ctx),
     ))
 }
 
 /// `:context`.
-fn context(ctx: &ShellContext) -> Result<String, String> {
-    let turns: Vec<Turn> = if ctx.store.branch(&ctx.branch).map_err(store_err)?.is_some() {
-        ctx.store.lineage(&ctx.branch).map_err(store_err)?
-    } else {
-        Vec::new()
-    };
+pub fn context(ctx: &ShellContext) -> Result<String, String> {
+    let turns = query::context::branch_turns(ctx.store, &ctx.branch).map_err(store_err)?;
     let window = ctx
         .config
         .context_window(ctx.reported_window, ctx.model.as_deref());
-    Ok(render_context(
-        &turns,
-        window,
-        ctx.config.rot_zone_tokens,
-        ctx.width,
-        ctx.palette,
-        now(),
-    ))
+    let state = query::context::measure(&turns, window, ctx.config.rot_zone_tokens);
+    Ok(render::context::render_context(&state, &render_ctx(ctx)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meta::commands::REGISTRY;
     use crate::meta::parse::parse_meta;
+    use crate::meta::read_only::execute;
     use crate::model::{Branch, TurnEnd, TurnStart};
 
     const PLAIN: Palette = Palette { enabled: false };
@@ -358,9 +193,10 @@ mod tests {
             width: 80,
             palette: PLAIN,
             config: &config,
+            claude: None,
         };
         match parse_meta(line) {
-            Ok(Some(cmd)) => execute(&cmd, &ctx),
+            Ok(Some(cmd)) => execute(&*cmd, &ctx),
             other => panic!("{line}: {other:?}"),
         }
     }
@@ -386,14 +222,14 @@ mod tests {
     fn help_lists_every_command_and_shows_one() {
         let (_dir, store) = fixture();
         let all = text(run(&store, "main", ":help"));
-        for c in COMMANDS {
+        for c in REGISTRY {
             assert!(all.contains(c.usage), "{} missing:\n{all}", c.usage);
         }
         for line in all.lines() {
             assert!(line.chars().count() <= 80, "too long: {line}");
         }
         let flat = all.split_whitespace().collect::<Vec<_>>().join(" ");
-        for c in COMMANDS {
+        for c in REGISTRY {
             assert!(flat.contains(c.summary), "{} missing:\n{all}", c.summary);
         }
         assert!(

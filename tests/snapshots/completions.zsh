@@ -201,6 +201,7 @@ man\:"Print ccx'\''s man page (roff)\: ccx man | man -l -"
 \:rename\:"rename a branch"
 \:delete\:"delete a branch (asks; never the current one)"
 \:export\:"write a branch out"
+\:version\:"ccx'\''s version and Claude Code'\''s"
 \:quit\:"end Claude and ccx"))' \
 && ret=0
 ;;

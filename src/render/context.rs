@@ -1,5 +1,6 @@
-//! `:context`: how full the context is now, against the window and the rot zone, which turns
-//! filled it, and which meta-command fits now. A pure function from a branch's turns to text.
+//! `:context` as text: how full the context is now, against the window and the rot zone, which
+//! turns filled it, and which meta-command fits now. The numbers come from
+//! [`crate::query::context::measure`].
 //!
 //! ```text
 //! context  312.4k of 1M (31%) · rot zone from 300k: inside it
@@ -10,42 +11,10 @@
 //! advice:
 //!   - inside the rot zone: ...
 //! ```
-//! "Now" is the last finished turn with a measured context (`context_tokens` > 0; an
-//! interrupted turn may have none). What a turn added is its context minus the previous
-//! measured turn's. The largest turns are looked for only since the context last shrank (a
-//! `/compact` or a fresh session), since earlier turns are no longer in it one by one.
 
-use crate::commands::render::{age, prompt_label, tokens, Palette};
-use crate::model::Turn;
-
-/// Fraction of the rot zone from which the context counts as approaching it.
-pub const APPROACH_FRACTION: f64 = 0.6;
-/// A turn that added more than this fraction of the context now is a detour candidate.
-pub const DETOUR_FRACTION: f64 = 0.25;
-/// How many of the largest turns are listed.
-pub const LARGEST: usize = 5;
-
-/// Where the context stands against the rot zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Zone {
-    /// Below [`APPROACH_FRACTION`] of the rot zone.
-    Far,
-    /// From [`APPROACH_FRACTION`] of the rot zone up to it.
-    Approaching,
-    /// At or past the rot zone.
-    Inside,
-}
-
-/// Classifies `used` tokens against the rot zone (which starts at `rot_zone` tokens).
-pub fn zone(used: u64, rot_zone: u64) -> Zone {
-    if used >= rot_zone {
-        Zone::Inside
-    } else if used as f64 >= rot_zone as f64 * APPROACH_FRACTION {
-        Zone::Approaching
-    } else {
-        Zone::Far
-    }
-}
+use super::text::{age, prompt_label, tokens};
+use super::{Palette, RenderCtx};
+use crate::query::context::{Added, ContextState, Measure, Zone};
 
 /// The plain bar: `cells` cells for the window, `█` for the part used, `░` for the rest, and
 /// a `│` inserted where the rot zone starts (left out when it starts at or past the window's
@@ -98,178 +67,141 @@ fn percent(part: u64, whole: u64) -> u64 {
     ((part as f64 / whole as f64) * 100.0).round() as u64
 }
 
-/// A turn and what it added to the context.
-struct Added<'a> {
-    turn: &'a Turn,
-    added: u64,
-    /// The first measured turn (of the branch, or since the context shrank): what it added
-    /// includes Claude's own setup or the compacted summary, so it is no detour candidate.
-    from_start: bool,
-}
-
-/// Renders `:context` for the turns of a branch (its lineage, oldest first).
-pub fn render_context(
-    turns_of_branch: &[Turn],
-    window: u64,
-    rot_zone: u64,
-    width: usize,
-    palette: Palette,
-    now: chrono::DateTime<chrono::Utc>,
-) -> String {
-    if turns_of_branch.is_empty() {
-        return "no turns on this branch yet: the context holds only Claude's own setup".into();
-    }
-    let measured: Vec<&Turn> = turns_of_branch
-        .iter()
-        .filter(|t| !t.is_running() && t.context_tokens > 0)
-        .collect();
-    let Some(last) = measured.last() else {
-        return "no finished turn with a measured context on this branch yet".into();
-    };
-    let used = last.context_tokens;
-    let width = width.max(40);
-    let window = window.max(1);
-    // When the window ends before the rot zone, the window's end is what matters.
-    let zone_start = rot_zone.min(window);
-    let where_ = zone(used, zone_start);
-
-    // What each turn added, since the context last shrank.
-    let mut added: Vec<Added> = Vec::new();
-    let mut prev: Option<u64> = None;
-    for t in &measured {
-        match prev {
-            Some(p) if t.context_tokens < p => added.clear(),
-            _ => {}
+/// Renders `:context` for a measured branch. No final newline.
+pub fn render_context(state: &ContextState, ctx: &RenderCtx) -> String {
+    let m = match state {
+        ContextState::NoTurns => {
+            return "no turns on this branch yet: the context holds only Claude's own setup".into()
         }
-        let base = prev.filter(|p| *p <= t.context_tokens);
-        added.push(Added {
-            turn: t,
-            added: t.context_tokens - base.unwrap_or(0),
-            from_start: base.is_none(),
-        });
-        prev = Some(t.context_tokens);
-    }
-    let mut largest: Vec<&Added> = added.iter().filter(|a| a.added > 0).collect();
-    largest.sort_by(|a, b| b.added.cmp(&a.added).then(a.turn.id.cmp(&b.turn.id)));
-    largest.truncate(LARGEST);
-
+        ContextState::Unmeasured => {
+            return "no finished turn with a measured context on this branch yet".into()
+        }
+        ContextState::Measured(m) => m,
+    };
+    let width = ctx.width.max(40);
+    let palette = ctx.palette;
     let mut out = String::new();
     out.push_str(&format!(
         "{} {} of {} ({}%) after #{}\n",
         palette.strong("context"),
-        palette.strong(&tokens(used)),
-        tokens(window),
-        percent(used, window),
-        last.id,
+        palette.strong(&tokens(m.used)),
+        tokens(m.window),
+        percent(m.used, m.window),
+        m.last.id,
     ));
     let cells = width.saturating_sub(3).min(60);
-    for (text, is_used) in bar_parts(used, window, zone_start, cells) {
+    for (text, is_used) in bar_parts(m.used, m.window, m.zone_start, cells) {
         if !is_used {
             out.push_str(&palette.dim(&text));
-        } else if where_ == Zone::Inside {
+        } else if m.zone == Zone::Inside {
             out.push_str(&palette.warn(&text));
         } else {
             out.push_str(&palette.good(&text));
         }
     }
     out.push('\n');
-    let window_first = rot_zone >= window;
-    let standing = if window_first {
-        // The window ends before the rot zone: its end is the limit that matters.
-        let note = format!("the window ends before the rot zone ({})", tokens(rot_zone));
-        let state = match where_ {
-            Zone::Far => palette.good(&format!("{} left in it", tokens(window - used))),
-            Zone::Approaching => {
-                palette.warn(&format!("nearly full, {} left", tokens(window - used)))
-            }
-            Zone::Inside => palette.warn("it is full"),
-        };
-        format!("{note}: {state}")
-    } else {
-        let note = format!(
-            "rot zone from {} ({}% of the window)",
-            tokens(rot_zone),
-            percent(rot_zone, window)
-        );
-        let state = match where_ {
-            Zone::Far => palette.good(&format!(
-                "well below it, {} to go",
-                tokens(zone_start - used)
-            )),
-            Zone::Approaching => palette.warn(&format!(
-                "approaching it, {} left",
-                tokens(zone_start - used)
-            )),
-            Zone::Inside => palette.warn(&format!(
-                "inside it, {} past its start",
-                tokens(used - zone_start)
-            )),
-        };
-        format!("{note}: {state}")
-    };
-    out.push_str(&format!("{standing}\n"));
-
-    if !largest.is_empty() {
-        out.push_str(&format!(
-            "\n{}\n",
-            palette.strong("largest turns (what each added to the context):")
-        ));
-        let id_w = largest
-            .iter()
-            .map(|a| a.turn.id.to_string().len())
-            .max()
-            .unwrap_or(1)
-            + 1;
-        for a in &largest {
-            let id = format!("#{:<w$}", a.turn.id, w = id_w - 1);
-            let plus = format!("{:>7}", format!("+{}", tokens(a.added)));
-            let when = format!(
-                "{:>4}",
-                age(
-                    a.turn.ended_at.as_deref().unwrap_or(&a.turn.started_at),
-                    now
-                )
-            );
-            let head = 2 + id.chars().count() + 2 + plus.chars().count() + 2 + when.len() + 2;
-            let prompt = prompt_label(a.turn, width.saturating_sub(head).max(10));
-            out.push_str(&format!(
-                "  {}  {}  {}  {}\n",
-                palette.id(&id),
-                plus,
-                palette.dim(&when),
-                prompt
-            ));
-        }
+    out.push_str(&format!("{}\n", standing(m, palette)));
+    if !m.largest.is_empty() {
+        out.push_str(&largest_turns(&m.largest, width, ctx));
     }
-
     out.push_str(&format!("\n{}\n", palette.strong("advice:")));
-    for line in advice(used, zone_start, window_first, &largest) {
+    for line in advice(m) {
         out.push_str(&wrap_item(&line, width));
     }
     out.pop();
     out
 }
 
-/// Which meta-commands fit now, and why: one entry per piece of advice. `window_first`: the
-/// window ends before the rot zone, so `zone_start` is the window's end.
-fn advice(used: u64, zone_start: u64, window_first: bool, largest: &[&Added]) -> Vec<String> {
+/// One line: where the rot zone (or the window's end) is, and where the context stands.
+fn standing(m: &Measure, palette: Palette) -> String {
+    let (used, window, zone_start) = (m.used, m.window, m.zone_start);
+    if m.window_first {
+        // The window ends before the rot zone: its end is the limit that matters.
+        let note = format!(
+            "the window ends before the rot zone ({})",
+            tokens(m.rot_zone)
+        );
+        let state = match m.zone {
+            Zone::Far => palette.good(&format!("{} left in it", tokens(window - used))),
+            Zone::Approaching => {
+                palette.warn(&format!("nearly full, {} left", tokens(window - used)))
+            }
+            Zone::Inside => palette.warn("it is full"),
+        };
+        return format!("{note}: {state}");
+    }
+    let note = format!(
+        "rot zone from {} ({}% of the window)",
+        tokens(m.rot_zone),
+        percent(m.rot_zone, window)
+    );
+    let state = match m.zone {
+        Zone::Far => palette.good(&format!(
+            "well below it, {} to go",
+            tokens(zone_start - used)
+        )),
+        Zone::Approaching => palette.warn(&format!(
+            "approaching it, {} left",
+            tokens(zone_start - used)
+        )),
+        Zone::Inside => palette.warn(&format!(
+            "inside it, {} past its start",
+            tokens(used - zone_start)
+        )),
+    };
+    format!("{note}: {state}")
+}
+
+/// The largest turns: id, what each added, its age and its prompt's label.
+fn largest_turns(largest: &[Added], width: usize, ctx: &RenderCtx) -> String {
+    let palette = ctx.palette;
+    let mut out = format!(
+        "\n{}\n",
+        palette.strong("largest turns (what each added to the context):")
+    );
+    let id_w = largest
+        .iter()
+        .map(|a| a.turn.id.to_string().len())
+        .max()
+        .unwrap_or(1)
+        + 1;
+    for a in largest {
+        let id = format!("#{:<w$}", a.turn.id, w = id_w - 1);
+        let plus = format!("{:>7}", format!("+{}", tokens(a.added)));
+        let when = format!(
+            "{:>4}",
+            age(
+                a.turn.ended_at.as_deref().unwrap_or(&a.turn.started_at),
+                ctx.now
+            )
+        );
+        let head = 2 + id.chars().count() + 2 + plus.chars().count() + 2 + when.len() + 2;
+        let prompt = prompt_label(a.turn, width.saturating_sub(head).max(10));
+        out.push_str(&format!(
+            "  {}  {}  {}  {}\n",
+            palette.id(&id),
+            plus,
+            palette.dim(&when),
+            prompt
+        ));
+    }
+    out
+}
+
+/// Which meta-commands fit now, and why: one entry per piece of advice.
+fn advice(m: &Measure) -> Vec<String> {
     let mut out = Vec::new();
-    let left = tokens(zone_start.saturating_sub(used));
-    let limit = if window_first {
+    let left = tokens(m.zone_start.saturating_sub(m.used));
+    let limit = if m.window_first {
         "the window's end"
     } else {
         "the rot zone"
     };
-    // The largest turn that could be rewound away.
-    let candidate = largest
-        .iter()
-        .find(|a| !a.from_start && a.turn.parent.is_some());
-    let detour = candidate.filter(|a| a.added as f64 > used as f64 * DETOUR_FRACTION);
     let rewind_before = |a: &Added| match a.turn.parent {
         Some(p) => format!("`:rewind {p}` forks just before it"),
         None => "it was the first turn, so `:clear` or `:brief` starts without it".to_string(),
     };
-    match zone(used, zone_start) {
+    match m.zone {
         Zone::Far => {
             out.push(format!(
                 "well below {limit} ({left} to go): keep going. For a side quest (a search, \
@@ -285,7 +217,7 @@ fn advice(used: u64, zone_start: u64, window_first: bool, largest: &[&Added]) ->
             ));
         }
         Zone::Inside => {
-            let mut line = if window_first {
+            let mut line = if m.window_first {
                 "the window is full: Claude compacts it on its own, keeping what it chooses. \
                  `:summarize-from-here` then `:brief` continues in a fresh session with a \
                  handoff of what matters"
@@ -295,7 +227,7 @@ fn advice(used: u64, zone_start: u64, window_first: bool, largest: &[&Added]) ->
                  with a handoff of what matters"
             }
             .to_string();
-            match candidate {
+            match &m.rewind_candidate {
                 Some(a) => line.push_str(&format!(
                     "; or, if #{} (+{}) was a detour, {}.",
                     a.turn.id,
@@ -307,12 +239,12 @@ fn advice(used: u64, zone_start: u64, window_first: bool, largest: &[&Added]) ->
             out.push(line);
         }
     }
-    if let Some(a) = detour {
+    if let Some(a) = m.rewind_candidate.as_ref().filter(|_| m.detour) {
         out.push(format!(
             "#{} alone added {} ({}% of the context): if it was a detour, {}.",
             a.turn.id,
             tokens(a.added),
-            percent(a.added, used),
+            percent(a.added, m.used),
             rewind_before(a)
         ));
     }
@@ -341,13 +273,31 @@ fn wrap_item(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Turn;
+    use crate::query::context::measure;
+    use crate::render::test_support::{now, PLAIN};
 
-    const PLAIN: Palette = Palette { enabled: false };
+    /// Measures `turns` and renders the result.
+    fn render_context(
+        turns: &[Turn],
+        window: u64,
+        rot_zone: u64,
+        width: usize,
+        palette: Palette,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        let ctx = RenderCtx {
+            width,
+            palette,
+            now,
+        };
+        super::render_context(&measure(turns, window, rot_zone), &ctx)
+    }
 
-    fn now() -> chrono::DateTime<chrono::Utc> {
-        chrono::DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc)
+    /// `:context` for turns with these contexts, in a 1M window with the rot zone from 300k,
+    /// 100 columns, plain.
+    fn in_1m(contexts: &[u64]) -> String {
+        render_context(&turns(contexts), 1_000_000, 300_000, 100, PLAIN, now())
     }
 
     /// The text with every run of whitespace made one space (advice lines wrap).
@@ -374,17 +324,6 @@ mod tests {
     }
 
     #[test]
-    fn zone_thresholds() {
-        assert_eq!(zone(0, 300_000), Zone::Far);
-        assert_eq!(zone(179_999, 300_000), Zone::Far);
-        assert_eq!(zone(180_000, 300_000), Zone::Approaching);
-        assert_eq!(zone(299_999, 300_000), Zone::Approaching);
-        assert_eq!(zone(300_000, 300_000), Zone::Inside);
-        assert_eq!(zone(900_000, 300_000), Zone::Inside);
-        assert_eq!(zone(0, 0), Zone::Inside);
-    }
-
-    #[test]
     fn bar_marks_the_rot_zone() {
         assert_eq!(bar(0, 100, 50, 10), "[░░░░░│░░░░░]");
         assert_eq!(bar(30, 100, 50, 10), "[███░░│░░░░░]");
@@ -405,14 +344,7 @@ mod tests {
 
     #[test]
     fn far_below_the_zone_says_keep_going() {
-        let text = render_context(
-            &turns(&[20_000, 30_000, 40_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let text = in_1m(&[20_000, 30_000, 40_000]);
         let head: Vec<&str> = text.lines().take(3).collect();
         assert_eq!(head[0], "context 40k of 1M (4%) after #3", "{text}");
         assert!(head[1].starts_with("[██░░"), "{text}");
@@ -427,41 +359,20 @@ mod tests {
 
     #[test]
     fn approaching_the_zone_suggests_compact_or_summary() {
-        let text = render_context(
-            &turns(&[100_000, 150_000, 180_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let text = in_1m(&[100_000, 150_000, 180_000]);
         assert!(flat(&text).contains("approaching it, 120k left"), "{text}");
         assert!(
             flat(&text).contains("`:compact FOCUS`")
                 && flat(&text).contains("`:summarize-from-here`"),
             "{text}"
         );
-        let below = render_context(
-            &turns(&[100_000, 179_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let below = in_1m(&[100_000, 179_000]);
         assert!(flat(&below).contains("well below it"), "{below}");
     }
 
     #[test]
     fn inside_the_zone_suggests_a_handoff_or_a_rewind() {
-        let text = render_context(
-            &turns(&[100_000, 150_000, 320_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let text = in_1m(&[100_000, 150_000, 320_000]);
         assert!(
             flat(&text).contains("inside it, 20k past its start"),
             "{text}"
@@ -484,23 +395,9 @@ mod tests {
     #[test]
     fn detour_threshold_is_a_quarter_of_the_context() {
         // #2 adds exactly 25%: not a detour; 26%: one.
-        let at = render_context(
-            &turns(&[75_000, 100_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let at = in_1m(&[75_000, 100_000]);
         assert!(!flat(&at).contains("alone added"), "{at}");
-        let over = render_context(
-            &turns(&[74_000, 100_000]),
-            1_000_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let over = in_1m(&[74_000, 100_000]);
         assert!(
             flat(&over).contains("#2 alone added 26k (26% of the context)"),
             "{over}"
@@ -510,12 +407,12 @@ mod tests {
             "{over}"
         );
         // The first turn (Claude's setup included) is never a detour candidate.
-        let first = render_context(&turns(&[100_000]), 1_000_000, 300_000, 100, PLAIN, now());
+        let first = in_1m(&[100_000]);
         assert!(
             !flat(&first).contains("alone added") && !flat(&first).contains(":rewind"),
             "{first}"
         );
-        let first = render_context(&turns(&[310_000]), 1_000_000, 300_000, 100, PLAIN, now());
+        let first = in_1m(&[310_000]);
         assert!(
             !flat(&first).contains("alone added") && !flat(&first).contains(":rewind"),
             "{first}"

@@ -1,23 +1,19 @@
-//! `ccx export --format html`: a branch as one self-contained HTML page — inline CSS, no
+//! `ccx export --format html` (and `:export` to a `.html` file): a branch as one self-contained HTML page — inline CSS, no
 //! script, no network, no external fonts. The page holds the branch's facts, the project's tree
 //! of branches (the exported branch and the branches it descends from highlighted), then one
 //! `<article class="turn">` per turn: its number, kind and label, prompt, reply, token counts,
 //! and its tool calls, each a `<details>` element (collapsed) holding the input and the result.
-//! Pure: [`render_html`] takes the records; every text is escaped with [`escape`].
+//! Pure: [`render_html`] takes the records; every text is escaped with [`escape`]. The tree's
+//! order and fork points are [`crate::query::branches::tree`]'s, as in `ccx tree`.
 
-use super::render::{tokens, turn_tag};
 use crate::model::{Branch, Turn};
+use crate::query::branches::tree as branch_tree;
+use crate::query::export::HtmlExtras;
+use crate::render::branches::fork_label;
+use crate::render::text::{tokens, turn_tag};
 use crate::tool_calls::ToolCall;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write as _;
-
-/// What an HTML export shows beyond the turns: the tool calls of each turn (by turn id) and
-/// every branch of the project (for the tree).
-#[derive(Debug, Clone, Default)]
-pub struct HtmlExtras {
-    pub tools: HashMap<u64, Vec<ToolCall>>,
-    pub branches: Vec<Branch>,
-}
 
 /// `text` safe inside HTML text and double-quoted attributes.
 pub fn escape(text: &str) -> String {
@@ -190,33 +186,16 @@ fn facts(out: &mut String, branch: &Branch, turns: &[Turn]) {
 /// The project's branches as nested lists under the branch each forked from; the exported
 /// branch has class `exported`, it and its ancestors `lineage`.
 fn tree(out: &mut String, branch: &Branch, turns: &[Turn], branches: &[Branch]) {
-    let mut all: Vec<&Branch> = branches.iter().collect();
+    let mut all: Vec<Branch> = branches.to_vec();
     if !all.iter().any(|b| b.name == branch.name) {
-        all.push(branch);
+        all.push(branch.clone());
     }
-    let names: HashSet<&str> = all.iter().map(|b| b.name.as_str()).collect();
     let mut lineage: HashSet<&str> = turns.iter().map(|t| t.branch.as_str()).collect();
     lineage.insert(&branch.name);
-    let mut children: HashMap<&str, Vec<&Branch>> = HashMap::new();
-    let mut roots = Vec::new();
-    for b in &all {
-        match b.parent_branch.as_deref() {
-            Some(p) if p != b.name && names.contains(p) => children.entry(p).or_default().push(b),
-            _ => roots.push(*b),
-        }
-    }
     out.push_str("<h2>Branches</h2>\n<ul class=\"tree\" id=\"tree\">\n");
-    let mut seen = HashSet::new();
-    let mut stack: Vec<Option<&Branch>> = roots.iter().rev().map(|b| Some(*b)).collect();
-    // Depth-first without recursion; `None` closes a nested list.
-    while let Some(next) = stack.pop() {
-        let Some(b) = next else {
-            out.push_str("</ul></li>\n");
-            continue;
-        };
-        if !seen.insert(b.name.as_str()) {
-            continue;
-        }
+    let nodes = branch_tree(&all);
+    for (i, node) in nodes.iter().enumerate() {
+        let b = node.branch;
         let mut class = Vec::new();
         if lineage.contains(b.name.as_str()) {
             class.push("lineage");
@@ -224,29 +203,26 @@ fn tree(out: &mut String, branch: &Branch, turns: &[Turn], branches: &[Branch]) 
         if b.name == branch.name {
             class.push("exported");
         }
-        let fork = match b.fork_turn {
-            Some(t) => format!("forked after #{t}"),
-            None if b.parent_branch.is_some() => "forked at start".into(),
-            None => "root".into(),
-        };
         let head = b
             .head
             .map_or_else(|| "no turns".to_string(), |h| format!("head #{h}"));
         let _ = write!(
             out,
-            "<li class=\"{}\"><span class=\"branch-name\">{}</span> <span class=\"dim\">{fork} · {head}</span>",
+            "<li class=\"{}\"><span class=\"branch-name\">{}</span> <span class=\"dim\">{} · {head}</span>",
             class.join(" "),
-            escape(&b.name)
+            escape(&b.name),
+            fork_label(node.fork)
         );
-        match children.get(b.name.as_str()) {
-            Some(kids) if !kids.is_empty() => {
-                out.push_str("\n<ul>\n");
-                stack.push(None);
-                for kid in kids.iter().rev() {
-                    stack.push(Some(*kid));
-                }
+        // A deeper next node is this one's first child: its list opens here. Otherwise this
+        // item ends, and so does every list the next node is not inside.
+        let next_depth = nodes.get(i + 1).map_or(0, |n| n.depth);
+        if next_depth > node.depth {
+            out.push_str("\n<ul>\n");
+        } else {
+            out.push_str("</li>\n");
+            for _ in next_depth..node.depth {
+                out.push_str("</ul></li>\n");
             }
-            _ => out.push_str("</li>\n"),
         }
     }
     out.push_str("</ul>\n");
@@ -290,32 +266,7 @@ fn article(out: &mut String, turn: &Turn, tools: Option<&[ToolCall]>) {
     escape_into(out, turn.prompt.trim_end());
     out.push_str("</pre></section>\n");
     if let Some(calls) = tools.filter(|c| !c.is_empty()) {
-        let _ = writeln!(
-            out,
-            "<section class=\"tools\"><div class=\"label\">{} tool call{}</div>",
-            calls.len(),
-            if calls.len() == 1 { "" } else { "s" }
-        );
-        for call in calls {
-            let _ = write!(
-                out,
-                "<details class=\"tool{}\"><summary><span class=\"tool-name\">{}</span> <code>",
-                if call.is_error { " error" } else { "" },
-                escape(&call.name)
-            );
-            let summary: String = call.summary.chars().take(200).collect();
-            escape_into(out, &summary.replace('\n', " "));
-            out.push_str("</code>");
-            if call.is_error {
-                out.push_str(" <span class=\"dim\">(error)</span>");
-            }
-            out.push_str("</summary>\n<div class=\"label\">input</div><pre class=\"tool-input\">");
-            escape_into(out, &call.input);
-            out.push_str("</pre>\n<div class=\"label\">result</div><pre class=\"tool-output\">");
-            escape_into(out, &call.output);
-            out.push_str("</pre></details>\n");
-        }
-        out.push_str("</section>\n");
+        tool_calls(out, calls);
     }
     out.push_str("<section class=\"reply\"><div class=\"label\">reply</div><pre>");
     if turn.reply.trim().is_empty() {
@@ -337,37 +288,41 @@ fn article(out: &mut String, turn: &Turn, tools: Option<&[ToolCall]>) {
     out.push_str("</article>\n");
 }
 
+/// A turn's tool calls, each a collapsed `<details>` with its input and result.
+fn tool_calls(out: &mut String, calls: &[ToolCall]) {
+    let _ = writeln!(
+        out,
+        "<section class=\"tools\"><div class=\"label\">{} tool call{}</div>",
+        calls.len(),
+        if calls.len() == 1 { "" } else { "s" }
+    );
+    for call in calls {
+        let _ = write!(
+            out,
+            "<details class=\"tool{}\"><summary><span class=\"tool-name\">{}</span> <code>",
+            if call.is_error { " error" } else { "" },
+            escape(&call.name)
+        );
+        let summary: String = call.summary.chars().take(200).collect();
+        escape_into(out, &summary.replace('\n', " "));
+        out.push_str("</code>");
+        if call.is_error {
+            out.push_str(" <span class=\"dim\">(error)</span>");
+        }
+        out.push_str("</summary>\n<div class=\"label\">input</div><pre class=\"tool-input\">");
+        escape_into(out, &call.input);
+        out.push_str("</pre>\n<div class=\"label\">result</div><pre class=\"tool-output\">");
+        escape_into(out, &call.output);
+        out.push_str("</pre></details>\n");
+    }
+    out.push_str("</section>\n");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TurnKind;
-
-    fn turn(id: u64, branch: &str, parent: Option<u64>, prompt: &str, reply: &str) -> Turn {
-        Turn {
-            id,
-            branch: branch.into(),
-            parent,
-            kind: TurnKind::Prompt,
-            prompt: prompt.into(),
-            reply: reply.into(),
-            started_at: "2026-01-01T12:00:00Z".into(),
-            ended_at: Some("2026-01-01T12:01:00Z".into()),
-            context_tokens: 12_345,
-            output_tokens: 67,
-            est_tokens: 8,
-            ..Default::default()
-        }
-    }
-
-    fn branch(name: &str, parent: Option<&str>, fork: Option<u64>, head: Option<u64>) -> Branch {
-        Branch {
-            name: name.into(),
-            parent_branch: parent.map(str::to_string),
-            fork_turn: fork,
-            head,
-            ..Default::default()
-        }
-    }
+    use crate::query::fixtures::{branch, turn};
+    use std::collections::HashMap;
 
     #[test]
     fn escapes_every_special_character() {
@@ -415,7 +370,7 @@ mod tests {
         assert!(html.contains("plan &lt;the&gt; work"));
         assert!(html.contains("the plan &amp; more"));
         assert!(!html.contains("<script"), "text must be escaped");
-        assert!(html.contains("context 12345 · output 67 · estimate 8 tokens"));
+        assert!(html.contains("context 45200 · output 321 · estimate 40 tokens"));
         assert!(html
             .contains("<li class=\"lineage exported\"><span class=\"branch-name\">try-b</span>"));
         assert!(html.contains("<li class=\"lineage\"><span class=\"branch-name\">main</span>"));
@@ -437,5 +392,41 @@ mod tests {
         assert!(html.contains("No turns recorded"));
         assert!(html.contains("<span class=\"branch-name\">main</span>"));
         assert!(html.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn the_tree_nests_children_and_closes_every_list() {
+        let exported = branch("a1", Some("a"), Some(2), Some(3));
+        let branches = vec![
+            branch("main", None, None, Some(1)),
+            branch("a", Some("main"), Some(1), Some(2)),
+            exported.clone(),
+            branch("b", Some("main"), None, None),
+            branch("other", None, None, Some(4)),
+        ];
+        let turns = vec![
+            turn(1, "main", None, "p", "r"),
+            turn(3, "a1", Some(2), "q", "s"),
+        ];
+        let html = render_html(
+            &exported,
+            &turns,
+            &HtmlExtras {
+                tools: HashMap::new(),
+                branches,
+            },
+        );
+        let start = html.find("<ul class=\"tree\"").unwrap();
+        let end = html[start..].find("<h2>").unwrap() + start;
+        let want = "<ul class=\"tree\" id=\"tree\">\n\
+            <li class=\"lineage\"><span class=\"branch-name\">main</span> <span class=\"dim\">root · head #1</span>\n<ul>\n\
+            <li class=\"\"><span class=\"branch-name\">a</span> <span class=\"dim\">forked after #1 · head #2</span>\n<ul>\n\
+            <li class=\"lineage exported\"><span class=\"branch-name\">a1</span> <span class=\"dim\">forked after #2 · head #3</span></li>\n\
+            </ul></li>\n\
+            <li class=\"\"><span class=\"branch-name\">b</span> <span class=\"dim\">forked at start · no turns</span></li>\n\
+            </ul></li>\n\
+            <li class=\"\"><span class=\"branch-name\">other</span> <span class=\"dim\">root · head #4</span></li>\n\
+            </ul>\n";
+        assert_eq!(&html[start..end], want);
     }
 }

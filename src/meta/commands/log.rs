@@ -1,0 +1,55 @@
+//! `:log [BRANCH] [-n N]`: a branch's turns, one line each.
+
+use super::{read_text, CommandSpec, MetaCommand, Parsed, Parser};
+use crate::meta::args::{at_most, clip, err, split_args, Flag, MetaError, Word};
+use crate::meta::exec;
+use crate::meta::ops::{Outcome, SessionOps};
+
+pub static SPEC: CommandSpec = CommandSpec {
+    name: "log",
+    aliases: &[],
+    usage: ":log [BRANCH] [-n N]",
+    summary: "a branch's turns: id, age, context, prompt → reply",
+    details: "Lists the conversation of BRANCH (default: the current branch) from its first \
+              turn to its head, across fork points: id, age, context tokens after the turn, \
+              and the first line of the prompt and of the reply. -n N shows only the last N \
+              turns.",
+    needs_session: false,
+    flags: &[Flag {
+        names: &["-n", "--limit"],
+        value: Some("a number"),
+    }],
+    parser: Parser::Words(parse),
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Log {
+    pub branch: Option<String>,
+    pub limit: Option<usize>,
+}
+
+fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
+    let p = split_args(SPEC.name, words, SPEC.flags)?;
+    at_most(SPEC.name, &p, 1, "one BRANCH")?;
+    let limit = match p.value("-n") {
+        None => None,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err(err(format!("-n needs a number, got '{}'", clip(v)))),
+        },
+    };
+    Ok(Box::new(Log {
+        branch: p.positionals.into_iter().next(),
+        limit,
+    }))
+}
+
+impl MetaCommand for Log {
+    fn spec(&self) -> &'static CommandSpec {
+        &SPEC
+    }
+
+    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+        read_text(ops, |ctx| exec::log(self.branch.as_deref(), self.limit, ctx))
+    }
+}

@@ -1,0 +1,156 @@
+//! `:replay BRANCH [FROM..TO]`: the recorded prompts of BRANCH's turns, one turn at a time,
+//! into a fresh session on a new branch (in the background).
+
+use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use crate::branch_names::NewBranch;
+use crate::meta::args::{at_most, clip, err, split_args, turn_arg, MetaError, Word};
+use crate::meta::moves::{fresh_session, resolve};
+use crate::meta::ops::{Outcome, SessionOps};
+use crate::model::{Turn, TurnKind};
+use crate::store::Store;
+use anyhow::{bail, Context, Result};
+
+pub static SPEC: CommandSpec = CommandSpec {
+    name: "replay",
+    aliases: &[],
+    usage: ":replay BRANCH [FROM..TO]",
+    summary: "replay BRANCH's prompts into a fresh session",
+    details: "Sends the prompts of BRANCH's turns, one turn at a time, into a fresh session \
+              on a new branch. FROM..TO limits the turns (either side may be empty: 5.., \
+              ..HEAD~2).",
+    needs_session: true,
+    flags: &[],
+    parser: Parser::Words(parse),
+};
+
+/// `FROM..TO`; either side may be empty.
+pub type Range = (Option<String>, Option<String>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    pub branch: String,
+    pub range: Option<Range>,
+}
+
+fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
+    let p = split_args(SPEC.name, words, &[])?;
+    if p.positionals.is_empty() {
+        return Err(err(":replay needs a BRANCH (e.g. :replay main 3..HEAD)"));
+    }
+    at_most(SPEC.name, &p, 2, "a BRANCH and a FROM..TO range")?;
+    let range = p.positionals.get(1).map(|r| parse_range(r)).transpose()?;
+    Ok(Box::new(Replay {
+        branch: p.positionals[0].clone(),
+        range,
+    }))
+}
+
+/// `FROM..TO`, either side empty; each side a turn reference.
+fn parse_range(r: &str) -> Result<Range, MetaError> {
+    let Some((from, to)) = r.split_once("..") else {
+        return Err(err(format!(
+            ":replay: the range must be FROM..TO (e.g. 3..HEAD, 5.., ..HEAD~2), got '{}'",
+            clip(r)
+        )));
+    };
+    let side = |s: &str| -> Result<Option<String>, MetaError> {
+        if s.is_empty() {
+            Ok(None)
+        } else {
+            turn_arg(SPEC.name, s).map(Some)
+        }
+    };
+    Ok((side(from)?, side(to)?))
+}
+
+impl MetaCommand for Replay {
+    fn spec(&self) -> &'static CommandSpec {
+        &SPEC
+    }
+
+    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+        Outcome::switched(self.replay(ops))
+    }
+}
+
+impl Replay {
+    fn replay(&self, ops: &mut dyn SessionOps) -> Result<String> {
+        let branch = self.branch.as_str();
+        let store = ops.store()?;
+        if store.branch(branch)?.is_none() {
+            bail!("no branch '{branch}'");
+        }
+        let lineage = store.lineage(branch)?;
+        let prompts = prompts_in(&store, &lineage, branch, self.range.as_ref())?;
+        if prompts.is_empty() {
+            bail!("{branch} has no turns to replay in that range");
+        }
+        let message = fresh_session(ops, NewBranch::Replay { of: branch }, None)?;
+        let count = prompts.len();
+        ops.replay_prompts(prompts)?;
+        Ok(format!("{message}: replaying {count} turns of {branch}"))
+    }
+}
+
+/// The prompts of the turns of `lineage` (BRANCH's) in `range`, without compactions.
+fn prompts_in(
+    store: &Store,
+    lineage: &[Turn],
+    branch: &str,
+    range: Option<&Range>,
+) -> Result<Vec<String>> {
+    let position = |reference: &Option<String>, default: usize| -> Result<usize> {
+        match reference {
+            None => Ok(default),
+            Some(r) => {
+                let turn = resolve(store, r, branch)?;
+                lineage
+                    .iter()
+                    .position(|t| t.id == turn.id)
+                    .with_context(|| format!("turn #{} is not on {branch}", turn.id))
+            }
+        }
+    };
+    let last = lineage.len().saturating_sub(1);
+    let (from, to) = match range {
+        Some((from, to)) => (position(from, 0)?, position(to, last)?),
+        None => (0, last),
+    };
+    Ok(lineage
+        .get(from..=to.max(from))
+        .unwrap_or_default()
+        .iter()
+        .filter(|t| !t.prompt.trim().is_empty() && t.kind != TurnKind::Compact)
+        .map(|t| t.prompt.clone())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::meta::fake::{Call, FakeOps};
+    use crate::meta::ops::Outcome;
+
+    #[test]
+    fn replays_the_prompts_in_range_into_a_fresh_session() {
+        let mut ops = FakeOps::with_turns(&["one", "two", "three"]);
+        assert_eq!(
+            ops.run(":replay main 2.."),
+            Outcome::Switched(
+                "fresh session on new branch main-replay: replaying 2 turns of main".into()
+            )
+        );
+        assert_eq!(ops.calls[2], Call::Start("new-1".into()));
+        assert_eq!(
+            ops.calls.last(),
+            Some(&Call::Replay(vec!["two".into(), "three".into()]))
+        );
+        assert_eq!(
+            ops.run(":replay nope"),
+            Outcome::Error("no branch 'nope'".into())
+        );
+        assert_eq!(
+            ops.run(":replay main 9.."),
+            Outcome::Error("no turn #9".into())
+        );
+    }
+}

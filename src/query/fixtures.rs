@@ -1,0 +1,45 @@
+//! Records for unit tests of the read side (query and render): a turn, a branch, an exchange.
+
+use crate::model::{Branch, Turn, TurnKind};
+
+/// A finished prompt turn on `branch` after `parent`: started 2026-01-01 12:00:00 UTC, 3m10s
+/// long, 45.2k context, 321 output and 40 estimated tokens, session `s`.
+pub fn turn(id: u64, branch: &str, parent: Option<u64>, prompt: &str, reply: &str) -> Turn {
+    Turn {
+        id,
+        branch: branch.into(),
+        parent,
+        kind: TurnKind::Prompt,
+        prompt: prompt.into(),
+        reply: reply.into(),
+        session_id: "s".into(),
+        started_at: "2026-01-01T12:00:00Z".into(),
+        ended_at: Some("2026-01-01T12:03:10Z".into()),
+        context_tokens: 45_200,
+        output_tokens: 321,
+        est_tokens: 40,
+        ..Default::default()
+    }
+}
+
+/// A turn holding only a prompt and a reply, with `id` thousand tokens of context.
+pub fn exchange(id: u64, prompt: &str, reply: &str) -> Turn {
+    Turn {
+        id,
+        prompt: prompt.into(),
+        reply: reply.into(),
+        context_tokens: id * 1000,
+        ..Default::default()
+    }
+}
+
+/// A branch forked from `parent` after `fork`, its head at `head`.
+pub fn branch(name: &str, parent: Option<&str>, fork: Option<u64>, head: Option<u64>) -> Branch {
+    Branch {
+        name: name.into(),
+        parent_branch: parent.map(str::to_string),
+        fork_turn: fork,
+        head,
+        ..Branch::default()
+    }
+}

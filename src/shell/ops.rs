@@ -1,0 +1,164 @@
+//! The live session behind the meta-commands: [`SessionOps`] over the editor (questions,
+//! `$EDITOR`, what is shown) and the session controller (restarts, prompts, jobs).
+
+use super::{lock, read_key, MetaShell, STORE_WAIT};
+use crate::jobs::JobInfo;
+use crate::meta::exec::ShellContext;
+use crate::meta::ops::{Outcome, SessionArg, SessionOps};
+use crate::model::{Turn, TurnKind};
+use crate::render::Palette;
+use crate::store::Store;
+use crate::templates::Templates;
+use anyhow::Result;
+use std::sync::Arc;
+
+/// One line's run against the live session.
+pub(super) struct LiveOps<'a> {
+    shell: &'a mut MetaShell,
+    typed: &'a str,
+    palette: Palette,
+}
+
+impl<'a> LiveOps<'a> {
+    pub(super) fn new(shell: &'a mut MetaShell, typed: &'a str, palette: Palette) -> Self {
+        LiveOps {
+            shell,
+            typed,
+            palette,
+        }
+    }
+
+    fn control(&self) -> &crate::control::Controller {
+        &self.shell.deps.control
+    }
+}
+
+impl SessionOps for LiveOps<'_> {
+    fn typed(&self) -> &str {
+        self.typed
+    }
+
+    fn print(&mut self, text: &str) {
+        self.shell.print(text);
+    }
+
+    fn confirm(&mut self, question: &str) -> bool {
+        self.shell.print(question);
+        let answer = read_key();
+        self.shell.print("\n");
+        matches!(answer, Some(b'y' | b'Y'))
+    }
+
+    fn ask(&mut self, question: &str) -> Option<String> {
+        self.shell.ask(question)
+    }
+
+    fn edit(&mut self, template: &str) -> Result<Option<String>> {
+        self.shell.edit_text(template)
+    }
+
+    /// The turn log, the branch the session records into, the terminal's width, and what
+    /// Claude reported about the model it runs (one context window for the session).
+    fn read(&mut self, f: &mut dyn FnMut(&ShellContext) -> Outcome) -> Outcome {
+        let deps = &self.shell.deps;
+        let store = match deps.store.get(STORE_WAIT) {
+            Ok(store) => store,
+            Err(why) => return Outcome::Error(format!("the turn log is not available: {why}")),
+        };
+        let view = lock(&deps.view).clone();
+        let branch = view.branch.clone().unwrap_or_else(|| {
+            crate::query::current_branch(&store).unwrap_or_else(|_| "main".into())
+        });
+        let width = crate::terminal::size(1)
+            .map(|(_, c)| c as usize)
+            .unwrap_or(100);
+        let report = deps.run_dir.as_deref().and_then(crate::status::read_report);
+        let ctx = ShellContext {
+            store: &store,
+            branch,
+            session_id: view.session_id.clone(),
+            model: view
+                .model
+                .clone()
+                .or_else(|| report.as_ref()?.model.clone()),
+            reported_window: report.as_ref().and_then(|r| r.context_window),
+            width,
+            palette: self.palette,
+            config: &deps.config,
+            claude: Some(deps.control.launcher.claude_now()),
+        };
+        f(&ctx)
+    }
+
+    fn store(&mut self) -> Result<Arc<Store>> {
+        self.control().store()
+    }
+
+    fn current_branch(&mut self, store: &Store) -> String {
+        self.control().current_branch(store)
+    }
+
+    fn templates(&self) -> &Templates {
+        &self.control().templates
+    }
+
+    fn ensure_idle(&mut self, store: &Store) -> Result<()> {
+        self.control().ensure_idle(store)
+    }
+
+    fn rebuild_session(&mut self, store: &Store, turn: &Turn) -> Result<(String, Option<String>)> {
+        self.control().rebuild_session(store, turn)
+    }
+
+    fn transcript_end(&mut self, session_id: &str) -> Option<Option<String>> {
+        self.control().transcript_end(session_id)
+    }
+
+    fn new_session_id(&mut self) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    fn plan_branch(&mut self, session_id: &str, branch: &str, history_ends_at: Option<String>) {
+        self.control().plan(session_id, branch, history_ends_at);
+    }
+
+    fn switch_to(&mut self, session: SessionArg) -> Result<()> {
+        self.control().switch_to(session)
+    }
+
+    fn send_prompt(&mut self, text: &str, kind: TurnKind, input: Option<String>) {
+        self.control().send_prompt(text, kind, input);
+    }
+
+    fn restore_code(&mut self, turn: &Turn) -> Result<String> {
+        self.control().restore_code(turn)
+    }
+
+    fn branch_renamed(&mut self, old: &str, new: &str) {
+        self.control().branch_renamed(old, new);
+    }
+
+    fn replay_prompts(&mut self, prompts: Vec<String>) -> Result<()> {
+        self.control().start_replay(prompts)
+    }
+
+    fn start_job(&mut self, task: &str, brief: Option<&str>) -> Result<String> {
+        self.control().jobs.start(task, brief)
+    }
+
+    fn jobs(&mut self) -> Vec<JobInfo> {
+        self.control().jobs.list()
+    }
+
+    fn latest_done_job(&mut self) -> Option<JobInfo> {
+        self.control().jobs.latest_done()
+    }
+
+    fn take_job_report(&mut self, id: &str) -> Result<(JobInfo, String)> {
+        self.control().jobs.take_report(id)
+    }
+
+    fn kill_job(&mut self, id: &str) -> Result<()> {
+        self.control().jobs.kill(id)
+    }
+}
