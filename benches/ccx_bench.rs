@@ -1416,6 +1416,7 @@ fn search(args: &[String]) -> Res<()> {
     let word = opt_str(args, "word").ok_or("word=W missing")?;
     let name = opt_str(args, "name").unwrap_or_else(|| "search".into());
     let samples: usize = opt(args, "samples", 3);
+    let deep = opt::<u8>(args, "deep", 0) == 1;
     let store_dir = ccx::paths::project_store_dir(&data, &ccx::paths::project_dir(&project));
     let (mut open_ms, mut load_ms, mut match_ms, mut json_ms) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -1427,10 +1428,29 @@ fn search(args: &[String]) -> Res<()> {
         let t0 = Instant::now();
         let store = Store::open(&store_dir)?;
         let t1 = Instant::now();
-        let turns = store.search_candidates(std::slice::from_ref(&word))?;
+        // Deep (the default of `ccx search`): prompt, reply and tool calls, from the search
+        // texts; else prompt and reply, from the turn records.
+        let found: Vec<(ccx::model::Turn, Vec<String>)> = if deep {
+            store.deep_search_candidates(std::slice::from_ref(&word))?
+        } else {
+            store
+                .search_candidates(std::slice::from_ref(&word))?
+                .into_iter()
+                .map(|t| (t, Vec::new()))
+                .collect()
+        };
         let t2 = Instant::now();
         let matcher = ccx::commands::search::Matcher::new(&word)?;
-        let hits = ccx::commands::search::search_turns(&turns, &matcher);
+        let docs: Vec<ccx::commands::search::Doc<'_>> = found
+            .iter()
+            .map(|(turn, tools)| ccx::commands::search::Doc { turn, tools })
+            .collect();
+        let fields = ccx::commands::search::Fields {
+            tools: deep,
+            ..Default::default()
+        };
+        let hits = ccx::commands::search::search_docs(&docs, &matcher, fields);
+        let turns = &found;
         let t3 = Instant::now();
         let records: Vec<&ccx::model::Turn> = hits.iter().map(|h| h.turn).collect();
         let mut out = Vec::new();

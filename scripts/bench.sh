@@ -296,8 +296,11 @@ for w in "${search_words[@]}"; do
   time_runs "search_${w}_ccx" "$SEARCH_RUNS" run_search "$w"
   time_runs "search_${w}_grep" "$SEARCH_RUNS" run_grep "$w"
   R[search_${w}_ratio]=$(calc '%.1f' "${R[search_${w}_ccx_ms]} / ${R[search_${w}_grep_ms]}")
-  # The same phases in process: open the store, load the candidate turns, match, render the JSON.
-  [ "$w" = segfault ] && continue # (the in-process phases are measured for prompt and reply)
+  # The same phases in process: open the store, load the candidate turns, match, render the JSON;
+  # deep (prompt, reply and tool calls: what `ccx search` does), and for the prompt and reply only.
+  step timeout -k 5 300 "$BENCH_BIN" search data="$work/data" project="$work/project" word="$w" \
+    name="search_${w}_deep" samples="$SEARCH_RUNS" deep=1 </dev/null
+  [ "$w" = segfault ] && continue # (in no prompt or reply)
   step timeout -k 5 300 "$BENCH_BIN" search data="$work/data" project="$work/project" word="$w" \
     name="search_${w}" samples="$SEARCH_RUNS" </dev/null
 done
@@ -650,13 +653,17 @@ three-line output, one output in 1000 holds "segfault"), $SEARCH_RUNS runs each 
 median. \`ccx search\` looks in prompts, replies and tool calls (deep search, the default).
 Anchor: \`grep -c -i WORD\` over a file holding the same prompts, replies, commands and outputs
 (${R[search_text_mb]} MB). The in-process phases (the driver calls \`Store::open\`,
-\`search_candidates\`, \`search::Matcher\` + \`search::search_turns\`, and renders the JSON the
-command prints), medians:
+\`deep_search_candidates\` (the search texts: prompt, reply, tool calls) or, in the rows marked
+"prompt and reply", \`search_candidates\` (the turn records), \`search::Matcher\` +
+\`search::search_docs\`, and renders the JSON the command prints), medians:
 
 | word | hits | \`ccx search\` runs | \`grep -ci\` | open the store | load the candidates | match | render JSON |
 | --- | --- | --- | --- | --- | --- | --- | --- |
-| quixotic | ${R[search_quixotic_hits]} | ${R[search_quixotic_ccx_all]}ms | ${R[search_quixotic_grep_ms]} ms | ${R[search_quixotic_open_ms]} ms | ${R[search_quixotic_load_ms]} ms (${R[search_quixotic_candidates]} turns) | ${R[search_quixotic_match_ms]} ms | ${R[search_quixotic_json_ms]} ms (${R[search_quixotic_json_bytes]} bytes) |
-| parser | ${R[search_parser_hits]} | ${R[search_parser_ccx_all]}ms | ${R[search_parser_grep_ms]} ms | ${R[search_parser_open_ms]} ms | ${R[search_parser_load_ms]} ms (${R[search_parser_candidates]} turns) | ${R[search_parser_match_ms]} ms | ${R[search_parser_json_ms]} ms (${R[search_parser_json_bytes]} bytes) |
+| quixotic | ${R[search_quixotic_deep_hits]} | ${R[search_quixotic_ccx_all]}ms | ${R[search_quixotic_grep_ms]} ms | ${R[search_quixotic_deep_open_ms]} ms | ${R[search_quixotic_deep_load_ms]} ms (${R[search_quixotic_deep_candidates]} turns) | ${R[search_quixotic_deep_match_ms]} ms | ${R[search_quixotic_deep_json_ms]} ms (${R[search_quixotic_deep_json_bytes]} bytes) |
+| parser | ${R[search_parser_deep_hits]} | ${R[search_parser_ccx_all]}ms | ${R[search_parser_grep_ms]} ms | ${R[search_parser_deep_open_ms]} ms | ${R[search_parser_deep_load_ms]} ms (${R[search_parser_deep_candidates]} turns) | ${R[search_parser_deep_match_ms]} ms | ${R[search_parser_deep_json_ms]} ms (${R[search_parser_deep_json_bytes]} bytes) |
+| segfault | ${R[search_segfault_deep_hits]} | ${R[search_segfault_ccx_all]}ms | ${R[search_segfault_grep_ms]} ms | ${R[search_segfault_deep_open_ms]} ms | ${R[search_segfault_deep_load_ms]} ms (${R[search_segfault_deep_candidates]} turns) | ${R[search_segfault_deep_match_ms]} ms | ${R[search_segfault_deep_json_ms]} ms (${R[search_segfault_deep_json_bytes]} bytes) |
+| quixotic, prompt and reply | ${R[search_quixotic_hits]} | ${R[search_quixotic_ccx_all]}ms | ${R[search_quixotic_grep_ms]} ms | ${R[search_quixotic_open_ms]} ms | ${R[search_quixotic_load_ms]} ms (${R[search_quixotic_candidates]} turns) | ${R[search_quixotic_match_ms]} ms | ${R[search_quixotic_json_ms]} ms (${R[search_quixotic_json_bytes]} bytes) |
+| parser, prompt and reply | ${R[search_parser_hits]} | ${R[search_parser_ccx_all]}ms | ${R[search_parser_grep_ms]} ms | ${R[search_parser_open_ms]} ms | ${R[search_parser_load_ms]} ms (${R[search_parser_candidates]} turns) | ${R[search_parser_match_ms]} ms | ${R[search_parser_json_ms]} ms (${R[search_parser_json_bytes]} bytes) |
 
 **Import.** A generated Claude Code 2.1.330-style transcript of ${R[import_mb]} MB
 (${R[tr_lines]} lines, ${R[tr_turns]} turns of 10 lines: a file-history snapshot, the prompt, an

@@ -10,7 +10,9 @@
 //! (id BE → nothing: the turns begun and not yet finished). Stores made before `uuids` and `open`
 //! existed open as they are; their turns are simply not in those trees.
 //! `deleted` (id BE → JSON [`Tombstone`]: a turn removed with its branch, so its id is never
-//! given again and `ccx doctor` can tell a deleted turn from a lost one).
+//! given again and `ccx doctor` can tell a deleted turn from a lost one). `search` (id BE → the
+//! turn's search text: prompt, reply, tool calls; see `super::search_text`; read by deep search
+//! instead of the turns and their entries).
 //! Writes are serialised by one mutex, applied in one sled transaction, and flushed before
 //! the answer leaves: an acknowledged write is durable.
 
@@ -237,7 +239,7 @@ pub struct Engine {
     uuids: sled::Tree,
     open: sled::Tree,
     deleted: sled::Tree,
-    /// id BE → the turn's compact search text (see `super::search_text`).
+    /// id BE → the turn's search text: prompt, reply, tool calls (see `super::search_text`).
     search: sled::Tree,
     write: Mutex<()>,
 }
@@ -309,11 +311,12 @@ fn end_turn(turn: &mut Turn, end: &TurnEnd) {
 /// The search record of an imported turn: the one its importer made, else made here from its
 /// entries.
 fn imported_search_text(turn: &FinishedTurn) -> Vec<u8> {
+    let (prompt, reply) = (&turn.start.prompt, &turn.end.reply);
     match &turn.search_text {
-        Some(texts) => super::search_text::encode_texts(texts.clone()),
+        Some(texts) => super::search_text::encode_texts(prompt, reply, texts.clone()),
         None => {
             let entries: Vec<Value> = serde_json::from_str(&turn.entries).unwrap_or_default();
-            super::search_text::encode(&entries)
+            super::search_text::encode(prompt, reply, &entries)
         }
     }
 }
@@ -346,6 +349,7 @@ impl Engine {
             write: Mutex::new(()),
         })
         .inspect(Engine::mark_tombstones_start)
+        .inspect(Engine::mark_search_texts_complete_if_empty)
     }
 
     /// Remembers, once, from which id on deleted turns leave tombstones (older stores kept
@@ -540,6 +544,7 @@ impl Engine {
         branch.head = Some(id);
         let turn_bytes = Self::encode(&turn);
         let branch_bytes = Self::encode(&branch);
+        let search_bytes = super::search_text::encode_texts(&turn.prompt, "", Vec::new());
         (
             &self.turns,
             &self.branches,
@@ -547,10 +552,12 @@ impl Engine {
             &self.sessions,
             &self.uuids,
             &self.open,
+            &self.search,
         )
             .transaction(
-                |(turns, branches, tokens, sessions, uuids, open)| -> TxRes<()> {
+                |(turns, branches, tokens, sessions, uuids, open, search)| -> TxRes<()> {
                     turns.insert(&key(id), turn_bytes.as_slice())?;
+                    search.insert(&key(id), search_bytes.as_slice())?;
                     branches.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
                     tokens.insert(token.as_bytes(), &key(id))?;
                     if new_branch && !branch.session_id.is_empty() {
@@ -574,7 +581,7 @@ impl Engine {
         end_turn(&mut turn, end);
         let turn_bytes = Self::encode(&turn);
         let entry_bytes = Self::encode(&end.entries);
-        let search_bytes = super::search_text::encode(&end.entries);
+        let search_bytes = super::search_text::encode(&turn.prompt, &turn.reply, &end.entries);
         (&self.turns, &self.entries, &self.open, &self.search)
             .transaction(|(turns, entries, open, search)| -> TxRes<()> {
                 turns.insert(&key(id), turn_bytes.as_slice())?;

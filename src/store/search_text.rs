@@ -1,22 +1,51 @@
-//! The compact search text of a turn: what deep search looks in for its tool calls (one
-//! [`crate::tool_calls::ToolCall::search_text`] per call — tool name, command or file, input,
-//! output), kept in the store's `search` tree beside the turn so a search scans a few hundred
-//! bytes a turn instead of its whole transcript lines. Stored as a JSON array of strings: a
-//! word JSON never escapes is found in the bytes as they are, and only candidates are decoded.
+//! The search text of a turn: everything search looks in — its prompt, its reply, and one
+//! [`crate::tool_calls::ToolCall::search_text`] per tool call (tool name, command or file,
+//! input, output) — kept in the store's `search` tree beside the turn. A deep search scans that
+//! tree alone (a few hundred bytes a turn, no uuids, usage or JSON envelope of the transcript)
+//! and reads the turn records of its candidates only. Stored as JSON (`{"p", "r", "t"}`): a word
+//! JSON never escapes is found in the bytes as they are, and only candidates are decoded.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The most search text one turn keeps (a turn that read huge files is cut there).
-pub const MAX_BYTES: usize = 4 << 20;
+/// The most tool-call text one turn keeps (a turn that read huge files is cut there).
+pub const MAX_TOOL_BYTES: usize = 4 << 20;
 
-/// The record for the tool calls of `entries`.
-pub fn encode<'a>(entries: impl IntoIterator<Item = &'a Value>) -> Vec<u8> {
-    encode_texts(crate::tool_calls::search_texts(entries))
+/// The key in the `search` tree that says every turn has its search text (shorter than any
+/// turn key, so no scan of turn ids meets it).
+pub const COMPLETE: &[u8] = &[0];
+
+#[derive(Serialize, Deserialize, Default)]
+struct Record {
+    #[serde(rename = "p", default)]
+    prompt: String,
+    #[serde(rename = "r", default)]
+    reply: String,
+    #[serde(rename = "t", default)]
+    tools: Vec<String>,
 }
 
-/// The record holding `texts`, cut to [`MAX_BYTES`] in all.
-pub fn encode_texts(mut texts: Vec<String>) -> Vec<u8> {
-    let mut room = MAX_BYTES;
+/// The record of a turn whose transcript lines are `entries`.
+pub fn encode<'a>(
+    prompt: &str,
+    reply: &str,
+    entries: impl IntoIterator<Item = &'a Value>,
+) -> Vec<u8> {
+    encode_texts(prompt, reply, crate::tool_calls::search_texts(entries))
+}
+
+/// The record holding `tools` (cut to [`MAX_TOOL_BYTES`] in all).
+pub fn encode_texts(prompt: &str, reply: &str, tools: Vec<String>) -> Vec<u8> {
+    let record = Record {
+        prompt: prompt.to_string(),
+        reply: reply.to_string(),
+        tools: capped(tools),
+    };
+    serde_json::to_vec(&record).unwrap_or_default()
+}
+
+fn capped(mut texts: Vec<String>) -> Vec<String> {
+    let mut room = MAX_TOOL_BYTES;
     let mut kept = 0;
     for text in &mut texts {
         kept += 1;
@@ -33,12 +62,15 @@ pub fn encode_texts(mut texts: Vec<String>) -> Vec<u8> {
     }
     texts.truncate(kept);
     texts.retain(|t| !t.is_empty());
-    serde_json::to_vec(&texts).unwrap_or_else(|_| b"[]".to_vec())
+    texts
 }
 
-/// The texts of a record; a damaged one gives none (it is derived data, never the truth).
-pub fn decode(bytes: &[u8]) -> Vec<String> {
-    serde_json::from_slice(bytes).unwrap_or_default()
+/// The tool-call texts of a record; a damaged one gives none (it is derived data, never the
+/// truth).
+pub fn tools(bytes: &[u8]) -> Vec<String> {
+    serde_json::from_slice::<Record>(bytes)
+        .map(|r| r.tools)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -47,32 +79,37 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn a_record_holds_each_calls_text_and_reads_back() {
+    fn a_record_holds_the_prompt_reply_and_each_calls_text() {
         let entries = [
             json!({"type": "assistant", "message": {"content": [
                 {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "cargo test"}}]}}),
             json!({"type": "user", "message": {"content": [
                 {"type": "tool_result", "tool_use_id": "t1", "content": "error: \"Segfault\""}]}}),
         ];
-        let record = encode(&entries);
-        let texts = decode(&record);
+        let record = encode("run the tests", "they fail", &entries);
+        let text = String::from_utf8(record.clone()).unwrap();
+        assert!(
+            text.contains("run the tests") && text.contains("they fail"),
+            "{text}"
+        );
+        let texts = tools(&record);
         assert_eq!(texts.len(), 1);
         assert!(texts[0].starts_with("Bash: cargo test\n"), "{}", texts[0]);
         assert!(texts[0].ends_with("error: \"Segfault\""));
-        assert_eq!(
-            encode(&[json!({"type": "user", "message": {"content": "hi"}})]),
-            b"[]"
-        );
-        assert!(decode(b"not json").is_empty());
+        assert!(tools(&encode("p", "r", &[json!({"type": "user"})])).is_empty());
+        assert!(tools(b"not json").is_empty());
     }
 
     #[test]
-    fn a_huge_record_is_cut_at_a_character_boundary() {
-        let big = "é".repeat(MAX_BYTES);
-        let record = encode_texts(vec!["first".into(), big, "never".into()]);
-        let texts = decode(&record);
+    fn huge_tool_text_is_cut_at_a_character_boundary() {
+        let big = "é".repeat(MAX_TOOL_BYTES);
+        let texts = tools(&encode_texts(
+            "p",
+            "r",
+            vec!["first".into(), big, "never".into()],
+        ));
         assert_eq!(texts.len(), 2);
         assert_eq!(texts[0], "first");
-        assert!(texts[1].len() <= MAX_BYTES - 5);
+        assert!(texts[1].len() <= MAX_TOOL_BYTES - 5);
     }
 }

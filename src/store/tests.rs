@@ -764,8 +764,8 @@ fn deep_search_candidates_look_in_the_tool_calls_too_and_travel_to_clients() {
     assert_eq!(via_client, expected);
 }
 
-/// Turns recorded by an older ccx have no search text: their entries are searched, and the
-/// text is made for them once. A finished turn gets it with the turn; a deleted one loses it.
+/// Turns recorded by an older ccx have no search text: every turn gets it once, at the first
+/// deep search. A turn gets it when stored; a deleted one loses it.
 #[test]
 fn turns_without_a_search_text_are_searched_from_their_entries_and_get_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -782,7 +782,11 @@ fn turns_without_a_search_text_are_searched_from_their_entries_and_get_one() {
     let search_records = |dir: &std::path::Path| {
         let db = sled::open(dir.join("db")).unwrap();
         let tree = db.open_tree("search").unwrap();
-        tree.len()
+        // Turn keys only (the tree also marks itself complete).
+        tree.iter()
+            .keys()
+            .filter(|k| k.as_ref().unwrap().len() == 8)
+            .count()
     };
     assert_eq!(
         search_records(dir.path()),
@@ -800,12 +804,19 @@ fn turns_without_a_search_text_are_searched_from_their_entries_and_get_one() {
         .unwrap();
     assert_eq!(found.len(), 2);
     assert_eq!(found[0].1, ["Bash: make\nSegfault in the old days"]);
+    // A turn still running is found by its prompt.
+    let open = store.begin_turn(start("main", "pending zebra")).unwrap();
+    let found = store.deep_search_candidates(&["ZEBRA".into()]).unwrap();
+    assert_eq!(
+        found.iter().map(|(t, _)| t.id).collect::<Vec<_>>(),
+        [open.id]
+    );
     store.flush().unwrap();
     store.delete_branch("imp").unwrap();
     drop(store);
     assert_eq!(
         search_records(dir.path()),
-        1,
+        2,
         "made once, and gone with its turn"
     );
 }
