@@ -30,6 +30,8 @@ const MAX_CHAIN: usize = 1_000_000;
 const STORE_WAIT: Duration = Duration::from_secs(5);
 /// How long a move waits for a turn that is still running to be recorded as finished.
 const FINISH_GRACE: Duration = Duration::from_secs(5);
+/// How long `:merge` and `:btw` wait for the headless fork's answer.
+const FORK_ANSWER_WAIT: Duration = Duration::from_secs(5 * 60);
 
 /// Everything needed to start claude again on another conversation.
 pub struct ClaudeLauncher {
@@ -294,6 +296,41 @@ impl Controller {
         self.prompter().send(text, kind, input);
     }
 
+    /// `:merge`: sends `text` as a merge turn; the recorder remembers `source` with it.
+    pub fn send_merge(&self, text: &str, input: Option<String>, source: crate::merge::Source) {
+        self.prompter().send_next(
+            text,
+            NextPrompt {
+                kind: TurnKind::Merge,
+                input,
+                merged: Some(source),
+            },
+        );
+    }
+
+    /// `:merge`, `:btw`: asks a headless fork of the conversation up to `at` (written from the
+    /// turn log as a session file, removed again afterwards); its answer.
+    pub fn ask_fork(&self, store: &Store, at: Option<&Turn>, question: &str) -> Result<String> {
+        let session = match at {
+            Some(turn) => Some(self.rebuild_session(store, turn)?.0),
+            None => None,
+        };
+        let answer = crate::headless::ask(
+            &crate::headless::Claude {
+                program: &self.launcher.claude,
+                cwd: &self.launcher.cwd,
+                env: &self.launcher.env,
+            },
+            session.as_deref(),
+            question,
+            FORK_ANSWER_WAIT,
+        );
+        if let Some(path) = session.and_then(|s| self.transcript_file(&s).ok()) {
+            let _ = std::fs::remove_file(path);
+        }
+        answer
+    }
+
     fn prompter(&self) -> Prompter {
         Prompter {
             handle: self.handle.clone(),
@@ -359,6 +396,18 @@ pub struct Prompter {
 
 impl Prompter {
     pub fn send(&self, text: &str, kind: TurnKind, input: Option<String>) {
+        self.send_next(
+            text,
+            NextPrompt {
+                kind,
+                input,
+                merged: None,
+            },
+        );
+    }
+
+    /// Sends `text`, recorded as `next` says.
+    pub fn send_next(&self, text: &str, next: NextPrompt) {
         let session = self
             .view
             .lock()
@@ -366,15 +415,10 @@ impl Prompter {
             .session_id
             .clone();
         if let Some(session_id) = session {
-            if kind != TurnKind::Prompt || input.is_some() {
-                let _ = self.recorder.send(RecorderMsg::ExpectPrompt {
-                    session_id,
-                    next: NextPrompt {
-                        kind,
-                        input,
-                        merged: None,
-                    },
-                });
+            if next.kind != TurnKind::Prompt || next.input.is_some() {
+                let _ = self
+                    .recorder
+                    .send(RecorderMsg::ExpectPrompt { session_id, next });
             }
         }
         let mut paste = b"\x1b[200~".to_vec();

@@ -53,20 +53,28 @@ pub fn answer_of(stdout: &str) -> Result<String> {
     Ok(text)
 }
 
+/// The Claude Code to ask: the program, the project directory, and the environment additions
+/// the session's claude gets.
+pub struct Claude<'a> {
+    pub program: &'a Path,
+    pub cwd: &'a Path,
+    pub env: &'a [(String, String)],
+}
+
 /// Asks `question` of a headless fork of `session` (None: a fresh conversation), waiting at
 /// most `timeout`.
 pub fn ask(
-    claude: &Path,
-    cwd: &Path,
+    claude: &Claude<'_>,
     session: Option<&str>,
     question: &str,
     timeout: Duration,
 ) -> Result<String> {
     use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new(claude);
+    let mut cmd = Command::new(claude.program);
     crate::paths::with_inherited_umask(&mut cmd);
     cmd.args(fork_args(session))
-        .current_dir(cwd)
+        .envs(claude.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(claude.cwd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -76,7 +84,7 @@ pub fn ask(
     }
     let mut child = cmd
         .spawn()
-        .with_context(|| format!("cannot start {}", claude.display()))?;
+        .with_context(|| format!("cannot start {}", claude.program.display()))?;
     let mut stdin = child.stdin.take().context("claude's stdin")?;
     let text = question.to_owned();
     let writer = std::thread::spawn(move || {

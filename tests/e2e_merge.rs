@@ -48,7 +48,10 @@ fn transcripts(env: &TestEnv) -> usize {
 
 /// Leaves the editor with Esc once `text` shows.
 fn close_after(session: &support::PtySession, text: &str) {
-    session.wait_for_text(text, TURN).unwrap();
+    // The text, and the editor reading its next line (its `: ` prompt last).
+    session
+        .wait_for(TURN, |s| s.contains(text) && s.trim_end().ends_with(':'))
+        .unwrap_or_else(|screen| panic!("{text:?} never showed:\n{screen}"));
     session.send(b"\x1b");
     session
         .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
@@ -59,9 +62,17 @@ fn close_after(session: &support::PtySession, text: &str) {
 fn merge_brings_a_branchs_findings_back_once_and_btw_keeps_an_aside() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
-    ask(&session, "base question [[reply:base answer]]", "base answer");
+    ask(
+        &session,
+        "base question [[reply:base answer]]",
+        "base answer",
+    );
     meta_switch(&session, "branch side");
-    ask(&session, "try approach A [[reply:approach A times out]]", "approach A times out");
+    ask(
+        &session,
+        "try approach A [[reply:approach A times out]]",
+        "approach A times out",
+    );
     let side = wait_turns(&env, "side", 2);
     let side_head = side.last().unwrap()["id"].as_u64().unwrap();
     meta_switch(&session, "checkout main");
@@ -71,12 +82,20 @@ fn merge_brings_a_branchs_findings_back_once_and_btw_keeps_an_aside() {
 
     // Bad input first: one line each, nothing sent.
     meta(&session, "merge main");
-    close_after(&session, "cannot merge the current branch (main) into itself");
+    close_after(
+        &session,
+        "cannot merge the current branch (main) into itself",
+    );
     meta(&session, "merge sdie");
     close_after(&session, "no branch 'sdie' (did you mean 'side'?)");
 
-    meta(&session, "merge side --focus timeouts [[reply:A times out after 30 s; B works]]");
-    session.wait_for_text("A times out after 30 s; B works", TURN).unwrap();
+    meta(
+        &session,
+        "merge side --focus timeouts [[reply:A times out after 30 s; B works]]",
+    );
+    session
+        .wait_for_text("A times out after 30 s; B works", TURN)
+        .unwrap();
     session.wait_for_text("y: send it", QUICK).unwrap();
     session.type_text("y");
     session.send(b"\r");
@@ -109,10 +128,16 @@ fn merge_brings_a_branchs_findings_back_once_and_btw_keeps_an_aside() {
 
     // Merged again with nothing new: one line.
     meta(&session, "merge side");
-    close_after(&session, &format!("nothing new on side since it was last merged here (at #{side_head})"));
+    close_after(
+        &session,
+        &format!("nothing new on side since it was last merged here (at #{side_head})"),
+    );
 
     // A side question: answered by a fork, kept as an aside, nothing in the live context.
-    meta(&session, "btw what was the zebra rule? [[reply:stripes, always]]");
+    meta(
+        &session,
+        "btw what was the zebra rule? [[reply:stripes, always]]",
+    );
     close_after(&session, "stripes, always");
     let aside = wait_turns(&env, "btw-1", 1);
     let aside = aside.last().unwrap();
@@ -120,10 +145,17 @@ fn merge_brings_a_branchs_findings_back_once_and_btw_keeps_an_aside() {
     assert_eq!(aside["reply"], "stripes, always");
     let found = stdout(ccx(&env, &["search", "stripes", "--json"]));
     assert!(found.contains("\"kind\": \"aside\""), "{found}");
-    ask(&session, "after the aside [[reply:still here]]", "still here");
+    ask(
+        &session,
+        "after the aside [[reply:still here]]",
+        "still here",
+    );
     let next = wait_request(&env, "the next main turn", |r| {
         r.main && r.user_text.contains("after the aside")
     });
-    assert!(!next.history_contains("zebra rule"), "the aside stayed out of the live context");
+    assert!(
+        !next.history_contains("zebra rule"),
+        "the aside stayed out of the live context"
+    );
     assert_eq!(transcripts(&env), sessions_before, "no session left behind");
 }

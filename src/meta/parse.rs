@@ -650,6 +650,8 @@ mod tests {
                 "jobs",
                 "kill",
                 "replay",
+                "merge",
+                "btw",
                 "diff",
                 "sessions",
                 "rename",
@@ -669,7 +671,7 @@ mod tests {
             // Every command parses by name (with its required arguments where it has some),
             // and its parsed name is its table name.
             let line = match info.name {
-                "show" | "kill" | "delete" | "checkout" | "branch" | "replay" => {
+                "show" | "kill" | "delete" | "checkout" | "branch" | "replay" | "merge" | "btw" => {
                     format!(":{} x", info.name)
                 }
                 "subagent" => ":subagent do it".into(),

@@ -207,7 +207,7 @@ _ccx() {
             return 0
             ;;
         ccx__subcmd__help)
-            opts="-h --help log show tree sessions doctor exec search export import archive bisect diff replay completions man :help :log :show :tree :context :branch :checkout :rewind :summarize-from-here :brief :clear :compact :subagent :pull :jobs :kill :replay :diff :sessions :rename :delete :export :version :quit"
+            opts="-h --help log show tree sessions doctor exec search export import archive bisect diff replay completions man :help :log :show :tree :context :branch :checkout :rewind :summarize-from-here :brief :clear :compact :subagent :pull :jobs :kill :replay :merge :btw :diff :sessions :rename :delete :export :version :quit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -41,6 +41,8 @@ registry!(
     jobs,
     kill,
     replay,
+    merge,
+    btw,
     diff,
     sessions,
     rename,
