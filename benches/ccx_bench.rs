@@ -17,11 +17,17 @@
 //! - `keystroke CCX samples=N gap_us=G`: keystroke round trip through `CCX exec -- sh -c
 //!   'stty raw -echo; cat'` and through the same command in a bare PTY, sample by sample
 //!   alternated; this process owns both outer PTYs.
-//! - `keystroke-flood CCX samples=N rate_mb=R dir=DIR`: the same round trip (digits, which
-//!   the flood never holds) through a recorded `ccx` session whose stand-in claude echoes in
-//!   raw mode while `trickle` floods its terminal at R MB/s, and through the same stand-in in
-//!   a bare PTY; DIR holds the stand-in, a private HOME, data directory and project.
+//! - `keystroke-flood CCX samples=N rate_mb=R dir=DIR [reader=continuous]`: the same round
+//!   trip (digits, which the flood never holds) through a recorded `ccx` session whose stand-in
+//!   claude echoes in raw mode while `trickle` floods its terminal at R MB/s, and through the
+//!   same stand-in in a bare PTY; DIR holds the stand-in, a private HOME, data directory and
+//!   project. By default a terminal is read only while a sample waits for its echo (the flood
+//!   backs up in the PTYs meanwhile); `reader=continuous` reads each all the time on a thread,
+//!   as a terminal does.
 //! - `trickle MB_PER_S secs=S`: writes 80-column lines to stdout at that rate for S seconds.
+//! - `colon-flood CCX samples=N rate_mb=R dir=DIR` (and its stand-in, `prompt-flood`): `:`
+//!   pressed during a flood until ccx's editor shows, and the repaint's exactness on return
+//!   (see `ccx_bench/colon_flood.rs`).
 //! - `store CCX data=DIR project=DIR turns=N samples=N hook_samples=N transcript_turns=N`:
 //!   fills the project's store (the one `ccx` run in `project` with `CCX_DATA_DIR=data` opens)
 //!   with N turns, then times `finish_turn` against a plain sled insert + flush, then the hook
@@ -46,6 +52,9 @@ use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+#[path = "ccx_bench/colon_flood.rs"]
+mod colon_flood;
+
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() {
@@ -62,6 +71,8 @@ fn main() {
         Some("keystroke") => keystroke(&args[1..]),
         Some("keystroke-flood") => keystroke_flood(&args[1..]),
         Some("trickle") => trickle(&args[1..]),
+        Some("prompt-flood") => colon_flood::prompt_flood(&args[1..]),
+        Some("colon-flood") => colon_flood::colon_flood(&args[1..]),
         Some("store") => store(&args[1..]),
         Some("rss") => rss(&args[1..]),
         Some("fork") => fork(&args[1..]),
@@ -438,13 +449,25 @@ fn keystroke_flood(args: &[String]) -> Res<()> {
         s.wait_for(b"READY", Duration::from_secs(30))?;
     }
     std::thread::sleep(Duration::from_millis(500));
+    // `reader=continuous`: each terminal is read all the time by its own thread (as a terminal
+    // does), instead of only while a sample waits for its echo.
+    let continuous = opt_str(args, "reader").as_deref() == Some("continuous");
+    let mut echoes = Vec::new();
+    if continuous {
+        for s in sessions.iter_mut() {
+            echoes.push(EchoReader::start(s)?);
+        }
+    }
     let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let started = Instant::now();
     for i in 0..(warmup + samples) {
         let byte = b'0' + (i % 10) as u8;
         let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
         for k in order {
-            let t = sessions[k].round_trip(byte)?;
+            let t = match echoes.get(k) {
+                Some(echo) => echo.round_trip(&mut sessions[k], byte)?,
+                None => sessions[k].round_trip(byte)?,
+            };
             if i >= warmup {
                 times[k].push(t);
             }
@@ -464,13 +487,58 @@ fn keystroke_flood(args: &[String]) -> Res<()> {
     Ok(())
 }
 
+/// Reads a session's terminal all the time on its own thread and reports when each digit
+/// (an echo: the flood holds none) arrived.
+struct EchoReader {
+    digits: std::sync::mpsc::Receiver<(Instant, u8)>,
+}
+
+impl EchoReader {
+    fn start(session: &mut PtySession) -> Res<EchoReader> {
+        let mut reader = session.master.try_clone_reader()?;
+        let (tx, digits) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let now = Instant::now();
+                for &b in buf[..n].iter().filter(|b| b.is_ascii_digit()) {
+                    if tx.send((now, b)).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(EchoReader { digits })
+    }
+
+    /// Writes one byte and times until the reader saw it come back.
+    fn round_trip(&self, session: &mut PtySession, byte: u8) -> Res<f64> {
+        while self.digits.try_recv().is_ok() {}
+        let t0 = Instant::now();
+        session.writer.write_all(&[byte])?;
+        session.writer.flush()?;
+        loop {
+            let (at, b) = self
+                .digits
+                .recv_timeout(Duration::from_secs(5))
+                .map_err(|_| format!("{}: no echo within 5 s", session.name))?;
+            if b == byte && at >= t0 {
+                return Ok(ms(at - t0));
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------- keystroke
 
 /// A program running in a PTY this process owns.
 struct PtySession {
     name: &'static str,
     /// Kept open for the session's life (closing it hangs up the child).
-    _master: Box<dyn MasterPty + Send>,
+    master: Box<dyn MasterPty + Send>,
     reader: Box<dyn Read + Send>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
@@ -491,7 +559,7 @@ impl PtySession {
         let fd = pair.master.as_raw_fd().ok_or("no PTY fd")?;
         Ok(PtySession {
             name,
-            _master: pair.master,
+            master: pair.master,
             reader,
             writer,
             child,
@@ -771,6 +839,104 @@ fn reply_of(i: u64) -> String {
     format!("reply {i}: {func} matches the parsed invocation and runs the {odd} command, returning its exit code.")
 }
 
+/// Fills the bench store with `turns` turns (each begun and finished, flushed), writing their
+/// text to `text_out`; the bytes of the first turn's record and of its entries.
+fn fill_store(
+    store: &Store,
+    session: &str,
+    turns: u64,
+    mut text_out: Option<&mut std::io::BufWriter<std::fs::File>>,
+) -> Res<(Vec<u8>, Vec<u8>)> {
+    let t0 = Instant::now();
+    let mut last_report = Instant::now();
+    let mut sample_turn_bytes = Vec::new();
+    let mut sample_entry_bytes = Vec::new();
+    for i in 1..=turns {
+        let prompt = prompt_of(i);
+        let turn = store.begin_turn(turn_start(session, "main", prompt.clone()))?;
+        let end = turn_end(session, i, &prompt, reply_of(i));
+        if let Some(out) = text_out.as_mut() {
+            let (command, output) = tool_of(i);
+            writeln!(out, "{prompt}\n{}\n{command}\n{output}", end.reply)?;
+        }
+        if i == 1 {
+            sample_entry_bytes = serde_json::to_vec(&end.entries)?;
+        }
+        let done = store.finish_turn(turn.id, end)?;
+        if i == 1 {
+            sample_turn_bytes = serde_json::to_vec(&done)?;
+        }
+        if last_report.elapsed() > Duration::from_secs(10) {
+            eprintln!(
+                "store: filled {i}/{turns} turns ({:.0} s)",
+                t0.elapsed().as_secs_f64()
+            );
+            last_report = Instant::now();
+        }
+    }
+    let fill = t0.elapsed().as_secs_f64();
+    result("fill_turns", turns);
+    result("fill_secs", format!("{fill:.2}"));
+    result("fill_turns_per_sec", format!("{:.0}", turns as f64 / fill));
+    result("turn_bytes", sample_turn_bytes.len());
+    result("entries_bytes", sample_entry_bytes.len());
+    Ok((sample_turn_bytes, sample_entry_bytes))
+}
+
+/// `finish_turn` (flushed) against a plain sled database of the same size doing an insert of
+/// the same two records and a flush, alternated, `samples` each.
+fn finish_turn_samples(
+    store: &Store,
+    session: &str,
+    turns: u64,
+    samples: usize,
+    anchor_dir: &Path,
+    sample_turn_bytes: &[u8],
+    sample_entry_bytes: &[u8],
+) -> Res<()> {
+    // Anchor: plain sled, same sizes, same number of records, same cache size.
+    let t1 = Instant::now();
+    let db = sled::Config::new()
+        .path(anchor_dir)
+        .cache_capacity(64 << 20)
+        .open()?;
+    let a_turns = db.open_tree("turns")?;
+    let a_entries = db.open_tree("entries")?;
+    for i in 1..=turns {
+        a_turns.insert(i.to_be_bytes(), sample_turn_bytes)?;
+        a_entries.insert(i.to_be_bytes(), sample_entry_bytes)?;
+    }
+    db.flush()?;
+    result(
+        "anchor_fill_secs",
+        format!("{:.2}", t1.elapsed().as_secs_f64()),
+    );
+    let mut begin_ms = Vec::new();
+    let mut finish_ms = Vec::new();
+    let mut anchor_ms = Vec::new();
+    for k in 0..samples as u64 {
+        let i = turns + 1 + k;
+        let prompt = prompt_of(i);
+        let t = Instant::now();
+        let turn = store.begin_turn(turn_start(session, "main", prompt.clone()))?;
+        begin_ms.push(ms(t.elapsed()));
+        let end = turn_end(session, i, &prompt, reply_of(i));
+        let t = Instant::now();
+        store.finish_turn(turn.id, end)?;
+        finish_ms.push(ms(t.elapsed()));
+
+        let t = Instant::now();
+        a_turns.insert(i.to_be_bytes(), sample_turn_bytes)?;
+        a_entries.insert(i.to_be_bytes(), sample_entry_bytes)?;
+        db.flush()?;
+        anchor_ms.push(ms(t.elapsed()));
+    }
+    report_dist("finish", &finish_ms);
+    report_dist("begin", &begin_ms);
+    report_dist("sled_anchor", &anchor_ms);
+    Ok(())
+}
+
 fn store(args: &[String]) -> Res<()> {
     let ccx_bin = PathBuf::from(args.first().ok_or("store CCX data=DIR project=DIR")?);
     let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
@@ -793,88 +959,19 @@ fn store(args: &[String]) -> Res<()> {
     }
     let session = uuid::Uuid::new_v4().to_string();
 
-    // Fill.
-    let t0 = Instant::now();
-    let mut last_report = Instant::now();
-    let mut sample_turn_bytes = Vec::new();
-    let mut sample_entry_bytes = Vec::new();
-    for i in 1..=turns {
-        let prompt = prompt_of(i);
-        let turn = store.begin_turn(turn_start(&session, "main", prompt.clone()))?;
-        let end = turn_end(&session, i, &prompt, reply_of(i));
-        if let Some(out) = text_out.as_mut() {
-            let (command, output) = tool_of(i);
-            writeln!(out, "{prompt}\n{}\n{command}\n{output}", end.reply)?;
-        }
-        if i == 1 {
-            sample_entry_bytes = serde_json::to_vec(&end.entries)?;
-        }
-        let done = store.finish_turn(turn.id, end)?;
-        if i == 1 {
-            sample_turn_bytes = serde_json::to_vec(&done)?;
-        }
-        if last_report.elapsed() > Duration::from_secs(10) {
-            eprintln!(
-                "store: filled {i}/{turns} turns ({:.0} s)",
-                t0.elapsed().as_secs_f64()
-            );
-            last_report = Instant::now();
-        }
-    }
+    let (turn_bytes, entry_bytes) = fill_store(&store, &session, turns, text_out.as_mut())?;
     if let Some(mut out) = text_out.take() {
         out.flush()?;
     }
-    let fill = t0.elapsed().as_secs_f64();
-    result("fill_turns", turns);
-    result("fill_secs", format!("{fill:.2}"));
-    result("fill_turns_per_sec", format!("{:.0}", turns as f64 / fill));
-    result("turn_bytes", sample_turn_bytes.len());
-    result("entries_bytes", sample_entry_bytes.len());
-
-    // Anchor: plain sled, same sizes, same number of records, same cache size.
-    let t1 = Instant::now();
-    let db = sled::Config::new()
-        .path(&anchor_dir)
-        .cache_capacity(64 << 20)
-        .open()?;
-    let a_turns = db.open_tree("turns")?;
-    let a_entries = db.open_tree("entries")?;
-    for i in 1..=turns {
-        a_turns.insert(i.to_be_bytes(), sample_turn_bytes.as_slice())?;
-        a_entries.insert(i.to_be_bytes(), sample_entry_bytes.as_slice())?;
-    }
-    db.flush()?;
-    result(
-        "anchor_fill_secs",
-        format!("{:.2}", t1.elapsed().as_secs_f64()),
-    );
-
-    // finish_turn (flushes) vs plain insert + insert + flush, alternated.
-    let mut begin_ms = Vec::new();
-    let mut finish_ms = Vec::new();
-    let mut anchor_ms = Vec::new();
-    for k in 0..samples as u64 {
-        let i = turns + 1 + k;
-        let prompt = prompt_of(i);
-        let t = Instant::now();
-        let turn = store.begin_turn(turn_start(&session, "main", prompt.clone()))?;
-        begin_ms.push(ms(t.elapsed()));
-        let end = turn_end(&session, i, &prompt, reply_of(i));
-        let t = Instant::now();
-        store.finish_turn(turn.id, end)?;
-        finish_ms.push(ms(t.elapsed()));
-
-        let t = Instant::now();
-        a_turns.insert(i.to_be_bytes(), sample_turn_bytes.as_slice())?;
-        a_entries.insert(i.to_be_bytes(), sample_entry_bytes.as_slice())?;
-        db.flush()?;
-        anchor_ms.push(ms(t.elapsed()));
-    }
-    report_dist("finish", &finish_ms);
-    report_dist("begin", &begin_ms);
-    report_dist("sled_anchor", &anchor_ms);
-    drop((a_turns, a_entries, db));
-
+    finish_turn_samples(
+        &store,
+        &session,
+        turns,
+        samples,
+        &anchor_dir,
+        &turn_bytes,
+        &entry_bytes,
+    )?;
     hook_path(
         &ccx_bin,
         &data,
@@ -1673,6 +1770,23 @@ fn parse(args: &[String]) -> Res<()> {
 // ---------------------------------------------------------------- confirm
 
 /// The recorder confirming and finishing turns from a long transcript (see the module doc).
+/// Writes `turns` turns (a prompt and a reply line each, ~700 bytes a line) to `transcript`.
+fn write_prior_turns(transcript: &Path, session: &str, turns: u64) -> Res<()> {
+    let pad = "x".repeat(600);
+    let mut prior = Vec::new();
+    for i in 1..=turns {
+        let (u, a) = entry_lines(
+            session,
+            i,
+            &format!("{} {pad}", prompt_of(i)),
+            &format!("{} {pad}", reply_of(i)),
+        );
+        prior.push(u);
+        prior.push(a);
+    }
+    append_lines(transcript, &prior)
+}
+
 fn confirm(args: &[String]) -> Res<()> {
     let lines: u64 = opt(args, "lines", 10_000);
     let samples: u64 = opt(args, "samples", 500);
@@ -1682,19 +1796,7 @@ fn confirm(args: &[String]) -> Res<()> {
     let store = std::sync::Arc::new(Store::open(&dir.path().join("store"))?);
     let session = "bench-confirm-0000".to_string();
     let transcript = transcripts.join(format!("{session}.jsonl"));
-    let pad = "x".repeat(600);
-    let mut prior = Vec::new();
-    for i in 1..=lines / 2 {
-        let (u, a) = entry_lines(
-            &session,
-            i,
-            &format!("{} {pad}", prompt_of(i)),
-            &format!("{} {pad}", reply_of(i)),
-        );
-        prior.push(u);
-        prior.push(a);
-    }
-    append_lines(&transcript, &prior)?;
+    write_prior_turns(&transcript, &session, lines / 2)?;
     let mut recorder =
         ccx::recorder::Recorder::new(store.clone()).with_transcripts_dir(transcripts.clone());
     let first = Instant::now();

@@ -9,6 +9,7 @@
 #   BENCH_MB=200/50            throughput file size, MB (10^6 bytes) of 80-column text
 #   BENCH_RUNS=3/3             alternated runs per throughput contender
 #   BENCH_KEYS=2000/1000       keystroke samples per contender
+#   BENCH_COLON=200/50         `:` samples during the flood (and as many at rest)
 #   BENCH_TURNS=100000/10000   turns in the store before measuring
 #   BENCH_STORE_SAMPLES=200/100  finish_turn samples
 #   BENCH_HOOK_SAMPLES=200/50  hook samples
@@ -29,6 +30,7 @@
 #   BENCH_ARCHIVE_RUNS=5/5           runs of the second `ccx archive` (nothing new) and its anchor
 #   BENCH_ONLY=store,search,...      only these sections (names in the `want` calls below): the
 #                                    figures are printed and no report is written
+#   BENCH_EFFECTS_CALLS=100/30       tool calls of the effects journal step (scripts/bench-effects.sh)
 #   BENCH_OUT=docs/performance.md   where the report goes ("-" for none)
 #   BENCH_DIR=<new temp dir>   scratch space (about 2 x BENCH_MB + store); removed at the end
 #
@@ -39,7 +41,7 @@ cd "$root"
 
 quick="${BENCH_QUICK:-0}"
 if [ "$quick" = 1 ]; then
-  MB="${BENCH_MB:-50}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-1000}"
+  MB="${BENCH_MB:-50}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-1000}"; COLON="${BENCH_COLON:-50}"
   TURNS="${BENCH_TURNS:-10000}"; STORE_SAMPLES="${BENCH_STORE_SAMPLES:-100}"
   HOOK_SAMPLES="${BENCH_HOOK_SAMPLES:-50}"; TRANSCRIPT_TURNS="${BENCH_TRANSCRIPT_TURNS:-500}"
   FORK_SAMPLES="${BENCH_FORK_SAMPLES:-5}"; SEARCH_RUNS="${BENCH_SEARCH_RUNS:-3}"
@@ -47,7 +49,7 @@ if [ "$quick" = 1 ]; then
   EXPORT_RUNS="${BENCH_EXPORT_RUNS:-3}"
   mode="quick, BENCH_QUICK=1"
 else
-  MB="${BENCH_MB:-200}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-2000}"
+  MB="${BENCH_MB:-200}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-2000}"; COLON="${BENCH_COLON:-200}"
   TURNS="${BENCH_TURNS:-100000}"; STORE_SAMPLES="${BENCH_STORE_SAMPLES:-200}"
   HOOK_SAMPLES="${BENCH_HOOK_SAMPLES:-200}"; TRANSCRIPT_TURNS="${BENCH_TRANSCRIPT_TURNS:-500}"
   FORK_SAMPLES="${BENCH_FORK_SAMPLES:-10}"; SEARCH_RUNS="${BENCH_SEARCH_RUNS:-5}"
@@ -268,6 +270,9 @@ mkdir -p "$work/keyflood"
 step timeout -k 5 300 "$BENCH_BIN" keystroke-flood "$CCX" samples="$KEYS" rate_mb=10 dir="$work/keyflood" </dev/null
 R[keyflood_added_p50_ms]=$(calc '%.3f' "${R[keyflood_ccx_p50_ms]} - ${R[keyflood_bare_p50_ms]}")
 R[keyflood_added_p99_ms]=$(calc '%.3f' "${R[keyflood_ccx_p99_ms]} - ${R[keyflood_bare_p99_ms]}")
+echo "bench.sh: \`:\` during a 10 MB/s flood of Claude-like frames ($COLON samples)..." >&2
+mkdir -p "$work/colon"
+step timeout -k 5 600 "$BENCH_BIN" colon-flood "$CCX" samples="$COLON" rate_mb=10 dir="$work/colon" </dev/null
 fi
 
 # ---- 3. store and hook path ----------------------------------------------------------------
@@ -490,6 +495,8 @@ build). Run it again with \`scripts/bench.sh\` (full) or \`BENCH_QUICK=1 scripts
 | keystroke round trip p50 | ${R[key_ccx_p50_ms]} ms | bare PTY ${R[key_bare_p50_ms]} ms | +${R[key_added_p50_ms]} ms | | |
 | keystroke round trip p99 | ${R[key_ccx_p99_ms]} ms | bare PTY ${R[key_bare_p99_ms]} ms | +${R[key_added_p99_ms]} ms | added < 1 ms | $(verdict "${R[key_added_p99_ms]}" '<' 1) |
 | keystroke round trip p99, recorded session under a 10 MB/s flood | ${R[keyflood_ccx_p99_ms]} ms | bare PTY, same flood ${R[keyflood_bare_p99_ms]} ms | +${R[keyflood_added_p99_ms]} ms | added < 1 ms | $(verdict "${R[keyflood_added_p99_ms]}" '<' 1) |
+| \`:\` during a 10 MB/s flood → ccx's editor shown, p99 | ${R[colon_flood_p99_ms]} ms | the same session at rest ${R[colon_rest_p99_ms]} ms | +$(calc '%.1f' "${R[colon_flood_p99_ms]} - ${R[colon_rest_p99_ms]}") ms | < 50 ms | $(verdict "${R[colon_flood_p99_ms]}" '<' 50) |
+| the repaint on return, exact / \`:\` that missed the editor | ${R[colon_exact]} of $(( ${R[colon_exact]} + ${R[colon_inexact]} )) / ${R[colon_misses]} | | | all exact, none missed | $( [ "${R[colon_inexact]}" = 0 ] && [ "${R[colon_misses]}" = 0 ] && echo met || echo '**MISSED**') |
 | \`finish_turn\` p50, ${R[fill_turns]} turns stored | ${R[finish_p50_ms]} ms | sled insert + flush ${R[sled_anchor_p50_ms]} ms | ×$(calc '%.1f' "${R[finish_p50_ms]} / ${R[sled_anchor_p50_ms]}") | | |
 | \`finish_turn\` p99, ${R[fill_turns]} turns stored | ${R[finish_p99_ms]} ms | sled insert + flush ${R[sled_anchor_p99_ms]} ms | ×$(calc '%.1f' "${R[finish_p99_ms]} / ${R[sled_anchor_p99_ms]}") | < 5 ms | $(verdict "${R[finish_p99_ms]}" '<' 5) |
 | \`ccx __hook\` (Stop) until exit, p50 | ${R[hook_exit_p50_ms]} ms | \`/bin/true\` ${R[true_exit_p50_ms]} ms | +$(calc '%.2f' "${R[hook_exit_p50_ms]} - ${R[true_exit_p50_ms]}") ms | | |
@@ -576,6 +583,28 @@ flood holds none) is written and timed until it is read back among the flood, al
 | --- | --- | --- | --- |
 | through a \`ccx\` session | ${R[keyflood_ccx_p50_ms]} ms | ${R[keyflood_ccx_p99_ms]} ms | ${R[keyflood_ccx_max_ms]} ms |
 | bare PTY | ${R[keyflood_bare_p50_ms]} ms | ${R[keyflood_bare_p99_ms]} ms | ${R[keyflood_bare_max_ms]} ms |
+
+**\`:\` during a flood.** A stand-in claude (\`ccx_bench prompt-flood 10\`, its terminal raw)
+draws an empty prompt (\`❯ \`) and then, every millisecond, 10 kB of 80-column lines scrolling up
+with the prompt drawn again below them, each frame one synchronized update (\`ESC [ ? 2026 h\` …
+\`l\`) as Claude Code draws; none of it is plain enough for the screen model to skip. The
+driver is the terminal of a recorded \`ccx\` session running it and reads it all the time. Each
+sample presses \`:\` and times until the editor's header arrives; then the flood is paused
+(while the editor is open, so what it drew meanwhile reaches only the screen model), Enter
+returns to Claude, and a fresh 24 x 80 vt100 fed only the bytes ccx wrote after the return must
+show what vt100 makes of the stand-in's own last 64 kB (more than two screens of lines, then a
+last frame with colours, reverse video and a cursor move). Samples alternate with the same
+\`:\` while the flood is paused (the anchor), ${R[colon_flood_n]} and ${R[colon_rest_n]} timed.
+
+| | p50 | p99 | max |
+| --- | --- | --- | --- |
+| \`:\` during the flood | ${R[colon_flood_p50_ms]} ms | ${R[colon_flood_p99_ms]} ms | ${R[colon_flood_max_ms]} ms |
+| \`:\` at rest | ${R[colon_rest_p50_ms]} ms | ${R[colon_rest_p99_ms]} ms | ${R[colon_rest_max_ms]} ms |
+| Enter → Claude's screen exact again, opened during the flood | ${R[colon_flood_back_p50_ms]} ms | ${R[colon_flood_back_p99_ms]} ms | ${R[colon_flood_back_max_ms]} ms |
+| Enter → Claude's screen exact again, opened at rest | ${R[colon_rest_back_p50_ms]} ms | ${R[colon_rest_back_p99_ms]} ms | ${R[colon_rest_back_max_ms]} ms |
+
+Repaints exact: ${R[colon_exact]}, not: ${R[colon_inexact]}; \`:\` that reached claude instead of
+opening the editor: ${R[colon_misses]}.
 
 **Store.** Through the library (\`ccx::store::Store\`, as the owning process): filling
 ${R[fill_turns]} turns (\`begin_turn\` + \`finish_turn\`, each flushed; a turn record of
@@ -702,6 +731,14 @@ ${R[archive_again_all]}ms (\`${R[archive_again_said]}\`): process start, the run
 printing the size and modification time of the same files, ${R[archive_stat_all]}ms.
 EOF
 )
+
+# ---- effects journal (its own script, which also runs alone) ------------------------------
+echo "bench.sh: effects journal..." >&2
+effects_section=$(BENCH_EFFECTS_ALONE=0 BENCH_OUT=- \
+  BENCH_EFFECTS_CALLS="${BENCH_EFFECTS_CALLS:-$([ "$quick" = 1 ] && echo 30 || echo 100)}" \
+  timeout -k 5 1800 "$root/scripts/bench-effects.sh" "$CCX") \
+  || effects_section="(scripts/bench-effects.sh failed in this run)"
+report+=$'\n\n'"$effects_section"
 
 printf '%s\n' "$report"
 if [ "$OUT" != "-" ]; then

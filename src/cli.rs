@@ -24,6 +24,10 @@ pub const SUBCOMMANDS: &[&str] = &[
     "completions",
     "man",
     "help",
+    "effects",
+    "restore",
+    "undo",
+    "history",
 ];
 
 /// Internal subcommands run by Claude Code's hooks and status line; not for people.
@@ -41,6 +45,8 @@ pub enum Invocation {
     Command(Command),
     /// A hook of ours, called by Claude Code with the payload on stdin.
     Hook,
+    /// The effects journal's tool hook (`ccx __effects`), payload on stdin.
+    EffectsHook,
     /// Our status line, called by Claude Code with the payload on stdin.
     Status,
     /// `ccx __remember-claude PATH`, run by scripts/run.sh after installing Claude Code.
@@ -233,6 +239,37 @@ pub enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 600)]
         timeout: u64,
     },
+    /// Each tool call of a turn and the files it added, modified or deleted (default: HEAD)
+    Effects {
+        /// The turn: 12, #12, HEAD, HEAD~N, BRANCH, BRANCH~N
+        turn: Option<String>,
+        /// Print the calls as a JSON array
+        #[arg(long)]
+        json: bool,
+        /// Show each call's patch
+        #[arg(long)]
+        diff: bool,
+    },
+    /// Put files back as they were before (default) or after a tool call, or a whole turn's calls
+    Restore {
+        /// TURN (all its calls) or TURN.CALL, e.g. HEAD.1 or 12.3
+        target: String,
+        /// As they were before the call (the default)
+        #[arg(long, conflicts_with = "after")]
+        before: bool,
+        /// As they were after the call
+        #[arg(long)]
+        after: bool,
+        /// Only these files or folders (default: every file the call changed)
+        paths: Vec<String>,
+    },
+    /// Undo the last move (a restore; :undo inside ccx also undoes branch switches); again redoes
+    Undo,
+    /// The moves ccx made (switches, checkouts, rewinds, clears, briefs, restores)
+    History {
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(
         after_help = "bash: ccx completions bash > ~/.local/share/bash-completion/completions/ccx\n\
@@ -274,6 +311,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
     let first = args.first().and_then(|a| a.to_str()).unwrap_or("");
     if first == HOOK_SUBCOMMAND {
         return Ok(Invocation::Hook);
+    }
+    if first == crate::effects::hook::EFFECTS_SUBCOMMAND {
+        return Ok(Invocation::EffectsHook);
     }
     if first == crate::status::STATUS_SUBCOMMAND {
         return Ok(Invocation::Status);

@@ -5,6 +5,7 @@
 //! idle, restore files — and sending prompts on the person's behalf. No terminal I/O here.
 
 use crate::model::{Turn, TurnKind};
+use crate::moves::{CodeChange, Place};
 use crate::proxy::ProxyHandle;
 use crate::recorder::{last_uuid_of, NextPrompt, RecorderMsg, SessionView};
 use crate::screen::ScreenModel;
@@ -13,6 +14,7 @@ use crate::store_slot::StoreSlot;
 use crate::transcript;
 use anyhow::{bail, Context, Result};
 use portable_pty::CommandBuilder;
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
@@ -354,16 +356,39 @@ impl Controller {
         Ok(())
     }
 
-    /// Restores the files to `turn`'s snapshot (after snapshotting the current state).
-    pub fn restore_code(&self, turn: &Turn) -> Result<String> {
-        let snapper = crate::snapshot::Snapshotter::find(&self.launcher.cwd)
-            .context("--code needs a git repository: this directory is not in one")?;
-        let commit = turn
-            .snapshot
-            .as_deref()
-            .with_context(|| format!("turn #{} has no code snapshot", turn.id))?;
-        let report = snapper.restore(commit)?;
-        Ok(report.summary())
+    /// Puts the files back as they stood when `turn` ended, through the effects journal: over
+    /// the files the tool calls of the turns being left changed (on the current branch's
+    /// conversation and not on `turn`'s, and the other way round). Snapshots first, so the
+    /// restore can be undone. What to tell the person, and the change for the moves history.
+    pub fn restore_code(&self, turn: &Turn) -> Result<(String, Option<CodeChange>)> {
+        let store = self.store()?;
+        let current = self.current_branch(&store);
+        let here = match store.branch(&current)?.and_then(|b| b.head) {
+            Some(id) => match store.turn(id)? {
+                Some(head) => Self::chain(&store, &head)?,
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        let there = Self::chain(&store, turn)?;
+        let ids = |chain: &[Turn]| chain.iter().map(|t| t.id).collect::<HashSet<u64>>();
+        let (in_here, in_there) = (ids(&here), ids(&there));
+        let rewinding = in_there.is_subset(&in_here);
+        let mut undone: Vec<Turn> = here
+            .into_iter()
+            .filter(|t| !in_there.contains(&t.id))
+            .chain(there.into_iter().filter(|t| !in_here.contains(&t.id)))
+            .collect();
+        undone.sort_by_key(|t| t.id);
+        crate::effects::turns::restore_back_to(&self.launcher.cwd, turn, &undone, rewinding)
+    }
+
+    /// Where the conversation is now: the branch the session records into and its session.
+    pub fn place(&self, store: &Store) -> Place {
+        Place {
+            branch: self.current_branch(store),
+            session_id: self.view().session_id,
+        }
     }
 
     /// When Claude's own transcript of `session_id` is still there: the uuid it ends at.

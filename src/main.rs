@@ -65,6 +65,7 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
     }
     match invocation {
         Invocation::Hook => Ok(ccx::hooks::client::run()),
+        Invocation::EffectsHook => Ok(ccx::effects::hook::run()),
         Invocation::Status => Ok(ccx::status::run()),
         Invocation::Claude { claude, args } => ccx::session::run(claude, args),
         Invocation::RememberClaude(path) => ccx::installed::remember(&path),
@@ -151,6 +152,15 @@ fn dispatch(invocation: Invocation) -> anyhow::Result<i32> {
                 model,
                 timeout,
             } => commands::replay::run(&branch, from, to, model, timeout),
+            Command::Effects { turn, json, diff } => commands::effects::effects(turn, json, diff),
+            Command::Restore {
+                target,
+                after,
+                paths,
+                ..
+            } => commands::effects::restore(&target, after, &paths),
+            Command::Undo => commands::effects::undo(),
+            Command::History { json } => commands::effects::history(json),
             Command::Completions { shell } => ccx::about::completions(shell),
             Command::Man => ccx::about::man(),
             Command::Help { topic } => ccx::about::help_topic(topic.as_deref()),

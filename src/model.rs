@@ -64,7 +64,8 @@ pub struct Turn {
     pub interrupted: bool,
     /// Paths Claude wrote or edited in the turn.
     pub files: Vec<String>,
-    /// Commit id of a working-tree snapshot taken when the turn ended (git repositories only).
+    /// Tree id of a snapshot of the project's files taken when the turn ended, in the effects
+    /// journal's side repository (never the person's own); None when none was taken.
     pub snapshot: Option<String>,
     /// The `uuid` of the transcript line that started the turn (its prompt, or the compaction
     /// boundary of a `compact`/`summary` turn): how later turns find their parent.

@@ -7,7 +7,9 @@
 //! in the same PTY (ccx restarts claude on another conversation that way). The proxy ends when
 //! a child exits that nobody asked to replace.
 
+use crate::owned_child::{self, ChildSignaller};
 use crate::screen::ScreenModel;
+use crate::supervisor::{Supervisor, SupervisorAction, SupervisorEvent};
 use anyhow::{Context, Result};
 use portable_pty::{CommandBuilder, MasterPty, PtySize, SlavePty};
 use std::io::{Read, Write};
@@ -114,32 +116,14 @@ impl ChildExit {
 /// The answer to a restart: the new child's PID, or why it could not start.
 pub type RestartResult = std::result::Result<u32, String>;
 
+/// A lifecycle event as the proxy's supervisor takes it.
+type Lifecycle = SupervisorEvent<Box<CommandBuilder>, Sender<RestartResult>>;
+
 /// Events the proxy loop reacts to.
 enum Event {
-    OutputDone,
-    /// A child ended; `generation` says which one.
-    ChildExited {
-        generation: u64,
-        exit: ChildExit,
-    },
-    Resize {
-        rows: u16,
-        cols: u16,
-    },
-    Terminate(i32),
-    EndOnRequest,
-    /// The restarted child with this PID is up: its fallback is no longer wanted.
-    Started(u32),
-    Restart {
-        cmd: Box<CommandBuilder>,
-        fallback: Option<Box<CommandBuilder>>,
-        reply: Sender<RestartResult>,
-    },
+    Resize { rows: u16, cols: u16 },
+    Lifecycle(Lifecycle),
 }
-
-/// A restarted child that dies this soon is taken to have refused to start (e.g. claude could
-/// not resume a conversation); its fallback, if any, starts instead of ending the session.
-const FALLBACK_WINDOW: Duration = Duration::from_secs(15);
 
 /// A child running in a PTY, not yet proxied.
 pub struct Spawned {
@@ -222,18 +206,18 @@ impl ProxyHandle {
 
     /// Asks the child to end (SIGHUP, then SIGKILL if it lingers) because ccx got `signal`.
     pub fn terminate(&self, signal: i32) {
-        let _ = self.events.send(Event::Terminate(signal));
+        self.lifecycle(SupervisorEvent::Terminate(signal));
     }
 
     /// Ends the child because the person asked ccx to quit (reported as a clean exit).
     pub fn end_child_on_request(&self) {
-        let _ = self.events.send(Event::EndOnRequest);
+        self.lifecycle(SupervisorEvent::EndOnRequest);
     }
 
     /// Says the restarted child `pid` started well (it showed its prompt), so its exiting from
     /// now on ends the session as any exit does, instead of starting its fallback.
     pub fn confirm_started(&self, pid: u32) {
-        let _ = self.events.send(Event::Started(pid));
+        self.lifecycle(SupervisorEvent::Started(pid));
     }
 
     /// Ends the current child and starts `cmd` in the same PTY; waits (at most `timeout`) for
@@ -247,15 +231,19 @@ impl ProxyHandle {
     ) -> RestartResult {
         let (reply, answer) = mpsc::channel();
         self.events
-            .send(Event::Restart {
+            .send(Event::Lifecycle(SupervisorEvent::Restart {
                 cmd: Box::new(cmd),
                 fallback: fallback.map(Box::new),
                 reply,
-            })
+            }))
             .map_err(|_| "the session has ended".to_string())?;
         answer
             .recv_timeout(timeout)
             .map_err(|_| "the restart did not finish in time".to_string())?
+    }
+
+    fn lifecycle(&self, event: Lifecycle) {
+        let _ = self.events.send(Event::Lifecycle(event));
     }
 
     /// The PID of the current child.
@@ -334,8 +322,8 @@ impl Proxy {
     pub fn run(
         self,
         input: impl InputSource,
-        mut filter: impl InputFilter,
-        mut output: impl Write + Send + 'static,
+        filter: impl InputFilter,
+        output: impl Write + Send + 'static,
         screen: Option<ScreenModel>,
     ) -> Result<ProxyOutcome> {
         let Proxy {
@@ -345,221 +333,46 @@ impl Proxy {
             input_tx,
             input_rx,
             gate,
-            pid: shared_pid,
-            started: shared_started,
+            pid,
+            started,
             last_query,
         } = self;
         let Spawned {
             master,
             slave,
             child,
-            pid,
+            pid: first_pid,
             rows,
             cols,
         } = spawned;
-        let master: Arc<Mutex<Box<dyn MasterPty + Send>>> = Arc::new(Mutex::new(master));
-        let mut reader = lock(&master)
-            .try_clone_reader()
-            .context("cannot read the PTY")?;
-        let mut writer = lock(&master)
-            .take_writer()
-            .context("cannot write the PTY")?;
+        let reader = master.try_clone_reader().context("cannot read the PTY")?;
+        let writer = master.take_writer().context("cannot write the PTY")?;
         if let Some(screen) = &screen {
             screen.resize(rows, cols);
         }
-
-        // The PTY writer: sole owner of the writer, so injected and typed input never interleave
-        // mid-chunk. It keeps the writer alive until the proxy ends (dropping it sends EOF).
-        let writer_thread = std::thread::Builder::new()
-            .name("ccx-pty-writer".into())
-            .spawn(move || {
-                for bytes in input_rx {
-                    if writer
-                        .write_all(&bytes)
-                        .and_then(|_| writer.flush())
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            })?;
-
-        // Input pump: may block forever on a terminal; it is never joined.
-        let typed = input_tx.clone();
-        std::thread::Builder::new()
-            .name("ccx-input".into())
-            .spawn(move || {
-                let mut input = input;
-                let mut buf = vec![0u8; CHUNK];
-                loop {
-                    if let Some(pause) = filter.pause_after() {
-                        if !input.wait_readable(pause) {
-                            filter.on_pause(&typed);
-                            continue;
-                        }
-                    }
-                    match input.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => filter.on_input(&buf[..n], &typed),
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(_) => break,
-                    }
-                }
-            })?;
-
-        // Output: the hot path. Copy first, then hand the bytes to the screen model (which never
-        // makes the copy wait for its parser; see `ScreenModel`).
-        let screen_for_resize = screen.clone();
-        let done = events_tx.clone();
-        let output_gate = gate.clone();
+        let writer_thread = start_writer(writer, input_rx)?;
+        start_input_pump(input, filter, input_tx.clone())?;
         let modes = Arc::new(Mutex::new(crate::terminal::ModeTracker::default()));
-        let tracked = modes.clone();
-        let output_thread = std::thread::Builder::new()
-            .name("ccx-pty-reader".into())
-            .spawn(move || {
-                let mut buf = vec![0u8; CHUNK];
-                loop {
-                    match reader.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            lock(&tracked).observe(&buf[..n]);
-                            let held = lock(&output_gate.held);
-                            if !*held && crate::terminal::holds_terminal_query(&buf[..n]) {
-                                *lock(&last_query) = Some(Instant::now());
-                            }
-                            if !*held
-                                && output
-                                    .write_all(&buf[..n])
-                                    .and_then(|_| output.flush())
-                                    .is_err()
-                            {
-                                break;
-                            }
-                            if let Some(screen) = &screen {
-                                screen.feed(&buf[..n]);
-                            }
-                            drop(held);
-                            // Only a model far behind makes the copy wait, and never while
-                            // the gate is locked (the editor must open at once).
-                            if let Some(screen) = &screen {
-                                screen.wait_for_room();
-                            }
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        // EIO from the PTY is the end of output.
-                        Err(_) => break,
-                    }
-                }
-                let _ = done.send(Event::OutputDone);
-            })?;
-
-        let mut generation = 0u64;
-        wait_for(child, generation, events_tx.clone())?;
-
-        let mut slave = Some(slave);
-        let mut current_pid = pid;
-        let mut pending_restart: Option<(Box<CommandBuilder>, Sender<RestartResult>)> = None;
-        let mut pending_fallback: Option<Box<CommandBuilder>> = None;
-        let mut armed_fallback: Option<(Box<CommandBuilder>, std::time::Instant)> = None;
-        let mut exit = None;
-        let mut output_done = false;
-        let mut terminated_by = None;
-        let mut ended_on_request = false;
-        while exit.is_none() || !output_done {
-            let event = if exit.is_some() {
-                match events_rx.recv_timeout(DRAIN_AFTER_EXIT) {
-                    Ok(e) => e,
-                    Err(_) => break,
-                }
-            } else {
-                match events_rx.recv() {
-                    Ok(e) => e,
-                    Err(_) => break,
-                }
-            };
-            match event {
-                Event::OutputDone => output_done = true,
-                Event::ChildExited {
-                    generation: g,
-                    exit: e,
-                } if g == generation => {
-                    // Asked for: the next program. Unasked but right after a restart: its fallback.
-                    let next = match pending_restart.take() {
-                        Some((cmd, reply)) => {
-                            armed_fallback = pending_fallback
-                                .take()
-                                .map(|f| (f, std::time::Instant::now()));
-                            Some((cmd, Some(reply)))
-                        }
-                        None => armed_fallback
-                            .take()
-                            .filter(|(_, at)| at.elapsed() < FALLBACK_WINDOW)
-                            .map(|(cmd, _)| (cmd, None)),
-                    };
-                    let restarted = next.zip(slave.as_ref()).map(|((cmd, reply), slave)| {
-                        let started = spawn_on(slave.as_ref(), *cmd).and_then(|child| {
-                            generation += 1;
-                            current_pid = child.process_id().unwrap_or(0);
-                            *lock(&shared_started) = Instant::now();
-                            shared_pid.store(current_pid, Ordering::SeqCst);
-                            wait_for(child, generation, events_tx.clone()).map(|_| current_pid)
-                        });
-                        let ok = started.is_ok();
-                        if let Some(reply) = reply {
-                            let _ = reply.send(started.map_err(|e| format!("{e:#}")));
-                        }
-                        ok
-                    });
-                    if restarted != Some(true) {
-                        exit = Some(e);
-                        // Without our copy of the slave, EOF comes once the child's side closes.
-                        slave = None;
-                    }
-                }
-                Event::ChildExited { .. } => {}
-                Event::Resize { rows, cols } => {
-                    if let Some(screen) = &screen_for_resize {
-                        screen.resize(rows, cols);
-                    }
-                    let _ = lock(&master).resize(PtySize {
-                        rows,
-                        cols,
-                        pixel_width: 0,
-                        pixel_height: 0,
-                    });
-                }
-                Event::Started(pid) => {
-                    if pid == current_pid {
-                        armed_fallback = None;
-                    }
-                }
-                Event::EndOnRequest => {
-                    ended_on_request = true;
-                    armed_fallback = None;
-                    end_child(current_pid);
-                }
-                Event::Terminate(signal) => {
-                    terminated_by.get_or_insert(signal);
-                    pending_restart = None;
-                    armed_fallback = None;
-                    end_child(current_pid);
-                }
-                Event::Restart {
-                    cmd,
-                    fallback,
-                    reply,
-                } => {
-                    if exit.is_some() || terminated_by.is_some() || ended_on_request {
-                        let _ = reply.send(Err("the session is ending".into()));
-                    } else {
-                        pending_restart = Some((cmd, reply));
-                        pending_fallback = fallback;
-                        end_child(current_pid);
-                    }
-                }
-            }
-        }
-        drop(events_tx);
+        let copy = OutputCopy {
+            gate,
+            screen: screen.clone(),
+            modes: modes.clone(),
+            last_query,
+            done: events_tx.clone(),
+        };
+        let output_thread = copy.start(reader, output)?;
+        let child = owned_child::watch(child, exit_reporter(&events_tx, 0))?;
+        let mut live = Live {
+            master,
+            slave: Some(slave),
+            child,
+            events: events_tx,
+            pid,
+            started,
+            screen,
+        };
+        let (ending, output_done) = live.supervise(events_rx, first_pid);
+        drop(live);
         drop(input_tx);
         if output_done {
             let _ = output_thread.join();
@@ -568,77 +381,234 @@ impl Proxy {
         drop(writer_thread);
         let left_modes = lock(&modes).modes();
         Ok(ProxyOutcome {
-            exit: exit.unwrap_or(ChildExit::Code(1)),
-            terminated_by,
-            ended_on_request,
+            exit: ending.exit,
+            terminated_by: ending.terminated_by,
+            ended_on_request: ending.ended_on_request,
             left_modes,
         })
     }
 }
 
-/// Waits for `child` on its own thread and reports its exit as `generation`.
-fn wait_for(
-    mut child: Box<dyn portable_pty::Child + Send + Sync>,
-    generation: u64,
-    events: Sender<Event>,
+/// The PTY writer: sole owner of the writer, so injected and typed input never interleave
+/// mid-chunk. It keeps the writer alive until the proxy ends (dropping it sends EOF).
+fn start_writer(
+    mut writer: Box<dyn Write + Send>,
+    input: Receiver<Vec<u8>>,
+) -> Result<std::thread::JoinHandle<()>> {
+    let thread = std::thread::Builder::new()
+        .name("ccx-pty-writer".into())
+        .spawn(move || {
+            for bytes in input {
+                if writer
+                    .write_all(&bytes)
+                    .and_then(|_| writer.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        })?;
+    Ok(thread)
+}
+
+/// The input pump: reads the input and hands it to the filter. It may block forever on a
+/// terminal, so it is never joined. It shares no lock with the output copy or the screen model.
+fn start_input_pump(
+    mut input: impl InputSource,
+    mut filter: impl InputFilter,
+    typed: Sender<Vec<u8>>,
 ) -> Result<()> {
     std::thread::Builder::new()
-        .name("ccx-wait".into())
+        .name("ccx-input".into())
         .spawn(move || {
-            let exit = match child.wait() {
-                Ok(status) => exit_of(&status),
-                Err(_) => ChildExit::Code(1),
-            };
-            let _ = events.send(Event::ChildExited { generation, exit });
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                if let Some(pause) = filter.pause_after() {
+                    if !input.wait_readable(pause) {
+                        filter.on_pause(&typed);
+                        continue;
+                    }
+                }
+                match input.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => filter.on_input(&buf[..n], &typed),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
         })?;
     Ok(())
 }
 
+/// The output copy: the hot path. It copies first, then hands the bytes to the screen model,
+/// which never makes the copy wait for its parser (see [`ScreenModel`]).
+struct OutputCopy {
+    gate: OutputGate,
+    screen: Option<ScreenModel>,
+    modes: Arc<Mutex<crate::terminal::ModeTracker>>,
+    last_query: Arc<Mutex<Option<Instant>>>,
+    done: Sender<Event>,
+}
+
+impl OutputCopy {
+    fn start(
+        self,
+        mut reader: Box<dyn Read + Send>,
+        mut output: impl Write + Send + 'static,
+    ) -> Result<std::thread::JoinHandle<()>> {
+        let thread = std::thread::Builder::new()
+            .name("ccx-pty-reader".into())
+            .spawn(move || {
+                let mut buf = vec![0u8; CHUNK];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            if !self.pass(&buf[..n], &mut output) {
+                                break;
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        // EIO from the PTY is the end of output.
+                        Err(_) => break,
+                    }
+                }
+                let _ = self
+                    .done
+                    .send(Event::Lifecycle(SupervisorEvent::OutputDone));
+            })?;
+        Ok(thread)
+    }
+
+    /// Copies one read to the terminal (unless held) and to the screen model; false when the
+    /// terminal is gone.
+    fn pass(&self, bytes: &[u8], output: &mut impl Write) -> bool {
+        lock(&self.modes).observe(bytes);
+        let held = lock(&self.gate.held);
+        if !*held && crate::terminal::holds_terminal_query(bytes) {
+            *lock(&self.last_query) = Some(Instant::now());
+        }
+        if !*held
+            && output
+                .write_all(bytes)
+                .and_then(|_| output.flush())
+                .is_err()
+        {
+            return false;
+        }
+        if let Some(screen) = &self.screen {
+            screen.feed(bytes);
+        }
+        drop(held);
+        // Only a model far behind makes the copy wait, and never while the gate is locked (the
+        // editor must open at once).
+        if let Some(screen) = &self.screen {
+            screen.wait_for_room();
+        }
+        true
+    }
+}
+
+/// Reports a child's exit to the proxy loop as `generation`.
+fn exit_reporter(events: &Sender<Event>, generation: u64) -> impl FnOnce(ChildExit) + Send {
+    let events = events.clone();
+    move |exit| {
+        let _ = events.send(Event::Lifecycle(SupervisorEvent::ChildExited {
+            generation,
+            exit,
+        }));
+    }
+}
+
+/// The running session's PTY and child, changed by the supervisor's actions.
+struct Live {
+    master: Box<dyn MasterPty + Send>,
+    /// The proxy's copy of the slave side, kept so that a restart can start the next program.
+    slave: Option<Box<dyn SlavePty + Send>>,
+    child: ChildSignaller,
+    events: Sender<Event>,
+    pid: Arc<AtomicU32>,
+    started: Arc<Mutex<Instant>>,
+    screen: Option<ScreenModel>,
+}
+
+impl Live {
+    /// Runs the events through the supervisor until the session is over; how it ended and
+    /// whether the output was drained.
+    fn supervise(
+        &mut self,
+        events: Receiver<Event>,
+        first_pid: u32,
+    ) -> (crate::supervisor::Ending, bool) {
+        let mut supervisor = Supervisor::new(first_pid);
+        let mut output_done = false;
+        while !supervisor.is_done() {
+            let event = if supervisor.is_draining() {
+                events.recv_timeout(DRAIN_AFTER_EXIT).ok()
+            } else {
+                events.recv().ok()
+            };
+            match event {
+                None => break,
+                Some(Event::Resize { rows, cols }) => self.resize(rows, cols),
+                Some(Event::Lifecycle(event)) => {
+                    output_done |= matches!(event, SupervisorEvent::OutputDone);
+                    let actions = supervisor.on_event(event, Instant::now());
+                    self.carry_out(&mut supervisor, actions);
+                }
+            }
+        }
+        (supervisor.ending(), output_done)
+    }
+
+    fn carry_out(
+        &mut self,
+        supervisor: &mut Supervisor<Box<CommandBuilder>, Sender<RestartResult>>,
+        actions: Vec<SupervisorAction<Box<CommandBuilder>, Sender<RestartResult>>>,
+    ) {
+        let mut todo = std::collections::VecDeque::from(actions);
+        while let Some(action) = todo.pop_front() {
+            match action {
+                SupervisorAction::EndChild => self.child.end(END_GRACE),
+                SupervisorAction::Reply(reply, result) => {
+                    let _ = reply.send(result);
+                }
+                SupervisorAction::CloseSlave => self.slave = None,
+                SupervisorAction::Spawn { cmd, generation } => {
+                    let result = self.spawn(*cmd, generation);
+                    let more =
+                        supervisor.on_event(SupervisorEvent::Spawned(result), Instant::now());
+                    todo.extend(more);
+                }
+            }
+        }
+    }
+
+    /// Starts `cmd` in the PTY as child `generation`; its PID.
+    fn spawn(&mut self, cmd: CommandBuilder, generation: u64) -> RestartResult {
+        let slave = self.slave.as_ref().ok_or("the session is ending")?;
+        let child = spawn_on(slave.as_ref(), cmd).map_err(|e| format!("{e:#}"))?;
+        let child = owned_child::watch(child, exit_reporter(&self.events, generation))
+            .map_err(|e| format!("cannot wait for the new program: {e}"))?;
+        *lock(&self.started) = Instant::now();
+        self.pid.store(child.pid(), Ordering::SeqCst);
+        self.child = child;
+        Ok(self.child.pid())
+    }
+
+    fn resize(&self, rows: u16, cols: u16) {
+        if let Some(screen) = &self.screen {
+            screen.resize(rows, cols);
+        }
+        let _ = self.master.resize(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        });
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// SIGHUP now, SIGKILL after a grace period if the child is still there.
-fn end_child(pid: u32) {
-    if pid == 0 {
-        return;
-    }
-    let pid = pid as libc::pid_t;
-    unsafe { libc::kill(pid, libc::SIGHUP) };
-    std::thread::spawn(move || {
-        std::thread::sleep(END_GRACE);
-        // Still there (and not yet reaped, so the PID is still this child's): kill it.
-        if unsafe { libc::kill(pid, 0) } == 0 {
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-    });
-}
-
-/// portable-pty reports a signal by its `strsignal` name; map it back to its number.
-fn exit_of(status: &portable_pty::ExitStatus) -> ChildExit {
-    match status.signal() {
-        Some(name) => ChildExit::Signal(signal_number(name).unwrap_or(libc::SIGKILL)),
-        None => ChildExit::Code(status.exit_code() as i32),
-    }
-}
-
-fn signal_number(name: &str) -> Option<i32> {
-    (1..65).find(|&n| {
-        let text = unsafe { libc::strsignal(n) };
-        !text.is_null() && unsafe { std::ffi::CStr::from_ptr(text) }.to_string_lossy() == name
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signal_names_map_back() {
-        let name = unsafe { std::ffi::CStr::from_ptr(libc::strsignal(libc::SIGTERM)) };
-        assert_eq!(signal_number(&name.to_string_lossy()), Some(libc::SIGTERM));
-        assert_eq!(signal_number("no such signal"), None);
-        assert_eq!(ChildExit::Signal(9).shell_code(), 137);
-        assert_eq!(ChildExit::Code(3).shell_code(), 3);
-    }
 }

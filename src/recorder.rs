@@ -12,7 +12,10 @@
 //! usage, reply, files and transcript entries are read from the transcript's new lines. A turn
 //! that gets no `Stop` (the person interrupted it) is finished as `interrupted` when the next
 //! prompt arrives or the session ends. A prompt the transcript shows but no hook reported (a
-//! message lost on the way) is recorded when the session's next hook arrives.
+//! message lost on the way) is recorded when the session's next hook arrives. A compaction is a
+//! turn after the turn of the last line Claude kept (inside a running turn: after that turn
+//! ends), and Claude's `/fork` (a forked subagent with its own transcript, see `forks`) a
+//! `subagent` turn on a branch forked after the turn it started from.
 
 use crate::branch_names::{self, NewBranch};
 use crate::conversation::Follower;
@@ -52,6 +55,9 @@ struct SessionState {
     last_uuid: Option<String>,
     /// A compaction announced by `PreCompact`, recorded once its boundary is written.
     compacting: Option<Compaction>,
+    /// An automatic compaction inside the running turn (Claude compacted before answering
+    /// its prompt): recorded after that turn, once the turn has its reply.
+    compact_after: Option<DoneCompaction>,
     /// Lines before this index were in the transcript when ccx first saw a session it had no
     /// record of (a resumed old conversation): history, not prompts whose hooks were lost.
     history_until: usize,
@@ -72,6 +78,24 @@ struct Pending {
 struct Compaction {
     instructions: String,
     hint: Option<NextPrompt>,
+}
+
+/// A compaction whose boundary Claude has written.
+#[derive(Debug, Clone)]
+struct DoneCompaction {
+    /// The boundary line's uuid: the compaction turn's `prompt_uuid`, as import keys it.
+    boundary_uuid: Option<String>,
+    /// Made by the rewind menu ("Summarize from here / up to here").
+    partial: bool,
+    compaction: Compaction,
+}
+
+/// The prompt of a turn that is a summary Claude's rewind menu made.
+pub const SUMMARY_PROMPT: &str = "(conversation summarized)";
+
+/// The prompt of a compaction turn, from its focus ("" for none).
+pub fn compact_prompt(instructions: &str) -> String {
+    format!("/compact {instructions}").trim_end().to_string()
 }
 
 /// What the transcript shows of a prompt a hook reported.
@@ -159,8 +183,9 @@ pub struct Recorder {
     view: Arc<std::sync::Mutex<SessionView>>,
     /// Where the status line reads the view (written after every change), if anywhere.
     status_file: Option<PathBuf>,
-    /// Takes a snapshot of the working tree when a turn ends (in a git repository).
-    snapshots: Option<(crate::snapshot::Snapshotter, String)>,
+    /// Takes a snapshot of the project's files when a turn ends (in the effects journal's
+    /// side repository: never the person's own).
+    snapshots: Option<crate::effects::side::SideRepo>,
 }
 
 impl Recorder {
@@ -178,11 +203,10 @@ impl Recorder {
         }
     }
 
-    /// Snapshots the working tree of `project` (if it is in a git repository) at every turn's
-    /// end, under refs named after the project so two projects in one repository never clash.
+    /// Snapshots the files of `project` at every turn's end, in its side repository (a tree
+    /// id; `--code` restores from it). Works whether or not the project is a git repository.
     pub fn with_snapshots(mut self, project: &std::path::Path) -> Recorder {
-        self.snapshots = crate::snapshot::Snapshotter::find(project)
-            .map(|s| (s, crate::paths::path_key(project)));
+        self.snapshots = crate::effects::side::SideRepo::for_project(project).ok();
         self
     }
 
@@ -273,7 +297,11 @@ impl Recorder {
                 transcript_path,
                 last_message,
             } => self.stopped(&session_id, transcript_path, last_message),
-            HookEvent::SubagentStopped { .. } | HookEvent::Other { .. } => Ok(()),
+            HookEvent::SubagentStopped { session_id } => {
+                self.follow(&session_id, None);
+                self.record_forks(&session_id)
+            }
+            HookEvent::Other { .. } => Ok(()),
         }
     }
 
@@ -443,11 +471,68 @@ impl Recorder {
     }
 
     /// The compaction of `session_id` is done: its boundary line becomes a turn of kind
-    /// `compact` (it continues the session's head) or `summary` (it continues an earlier turn:
-    /// the rewind menu's "summarize from here"), finished at once.
+    /// `compact` (it continues the session's head) or `summary` (the rewind menu's "summarize
+    /// from here / up to here", or one that continues an earlier turn), finished at once. An
+    /// automatic compaction inside the running turn is recorded after that turn ends.
     fn compacted(&mut self, session_id: &str) -> Result<()> {
+        let boundary = self.wait_for_boundary(session_id);
+        let compaction = self
+            .sessions
+            .get_mut(session_id)
+            .and_then(|s| s.compacting.take())
+            .unwrap_or(Compaction {
+                instructions: String::new(),
+                hint: None,
+            });
+        let Some(at) = boundary else {
+            crate::diag::log(&format!(
+                "session {session_id} compacted, but its transcript shows no compaction"
+            ));
+            return Ok(());
+        };
+        let (boundary_uuid, continues, partial) = {
+            let follower = self.follower(session_id).context("no transcript")?;
+            let line = &follower.lines()[at];
+            (
+                line.uuid.clone(),
+                line.logical_parent_uuid().map(str::to_owned),
+                line.is_partial_summary(),
+            )
+        };
+        let done = DoneCompaction {
+            boundary_uuid,
+            partial,
+            compaction,
+        };
+        // The boundary continues the line Claude kept last: the turn that line belongs to.
+        let parent = match continues
+            .as_deref()
+            .and_then(|l| self.follower(session_id).and_then(|f| f.position(l)))
+        {
+            Some(i) => self.parent_at(session_id, i, true)?,
+            None => Parent::Unknown,
+        };
+        let running = self
+            .sessions
+            .get(session_id)
+            .and_then(|s| s.pending.as_ref())
+            .map(|p| p.id);
+        if matches!(&parent, Parent::Turn(t) if Some(t.id) == running) {
+            // Claude compacted before answering the running turn's prompt: that turn goes on.
+            self.sessions
+                .entry(session_id.to_string())
+                .or_default()
+                .compact_after = Some(done);
+            return Ok(());
+        }
+        self.finish_pending(session_id, None, true)?;
+        self.record_compaction(session_id, &parent, done)
+    }
+
+    /// Waits (bounded) for a compaction boundary among the session's unstored lines; its index.
+    fn wait_for_boundary(&mut self, session_id: &str) -> Option<usize> {
         let deadline = Instant::now() + COMPACT_WAIT;
-        let boundary = loop {
+        loop {
             let state = self.sessions.entry(session_id.to_string()).or_default();
             let found = state.follower.as_ref().and_then(|f| {
                 let from = state
@@ -464,80 +549,76 @@ impl Recorder {
                     .map(|(i, _)| i)
             });
             if found.is_some() || Instant::now() >= deadline {
-                break found;
+                return found;
             }
             std::thread::sleep(POLL);
             self.follow(session_id, None);
-        };
-        let compaction = self
-            .sessions
-            .get_mut(session_id)
-            .and_then(|s| s.compacting.take());
-        let Some(at) = boundary else {
-            crate::diag::log(&format!(
-                "session {session_id} compacted, but its transcript shows no compaction"
-            ));
-            return Ok(());
-        };
-        self.finish_pending(session_id, None, true)?;
-        let (uuid, logical) = {
-            let follower = self.follower(session_id).context("no transcript")?;
-            let line = &follower.lines()[at];
-            (
-                line.uuid.clone(),
-                line.logical_parent_uuid().map(str::to_owned),
-            )
-        };
-        if let Some(u) = &uuid {
+        }
+    }
+
+    /// Records a compaction as a finished turn after `parent`.
+    fn record_compaction(
+        &mut self,
+        session_id: &str,
+        parent: &Parent,
+        done: DoneCompaction,
+    ) -> Result<()> {
+        if let Some(u) = &done.boundary_uuid {
             if self.store.turn_by_uuid(u)?.is_some() {
                 return Ok(());
             }
         }
-        // The boundary continues `logicalParentUuid`: the turn that line belongs to.
-        let parent = match logical
-            .as_deref()
-            .and_then(|l| self.follower(session_id).and_then(|f| f.position(l)))
-        {
-            Some(i) => self.parent_at(session_id, i, true)?,
-            None => Parent::Unknown,
-        };
         let head = self
             .store
             .branch_for_session(session_id)?
             .and_then(|b| b.head);
-        let compaction = compaction.unwrap_or(Compaction {
-            instructions: String::new(),
-            hint: None,
-        });
-        let continues_head = match &parent {
+        let continues_head = match parent {
             Parent::Turn(t) => Some(t.id) == head,
             _ => true,
         };
-        let (kind, prompt) = match (&compaction.hint, continues_head) {
-            (Some(h), _) => (h.kind, format!("/compact {}", compaction.instructions)),
-            (None, true) => (
-                TurnKind::Compact,
-                format!("/compact {}", compaction.instructions),
-            ),
-            (None, false) => (
-                TurnKind::Summary,
-                match &parent {
-                    Parent::Turn(t) => format!("(summary of the conversation after #{})", t.id),
-                    _ => "(summary of the conversation)".to_string(),
-                },
-            ),
+        let compaction = done.compaction;
+        let (kind, prompt) = match (&compaction.hint, done.partial || !continues_head) {
+            (Some(h), _) => (h.kind, compact_prompt(&compaction.instructions)),
+            (None, false) => (TurnKind::Compact, compact_prompt(&compaction.instructions)),
+            (None, true) => (TurnKind::Summary, SUMMARY_PROMPT.to_string()),
         };
         let input = compaction.hint.and_then(|h| h.input);
         self.begin(
             session_id,
-            &parent,
+            parent,
             kind,
-            prompt.trim_end().to_string(),
+            prompt,
             input,
-            uuid,
+            done.boundary_uuid,
             None,
         )?;
         self.finish_pending(session_id, None, false)
+    }
+
+    /// Claude's `/fork`s of `session_id` that have answered and are not recorded yet: each
+    /// becomes a finished turn of kind `subagent` on a new branch forked after the turn it
+    /// started from, named as Claude named the fork.
+    fn record_forks(&mut self, session_id: &str) -> Result<()> {
+        let Some(dir) = self.transcripts_dir.clone() else {
+            return Ok(());
+        };
+        for fork in crate::forks::finished_forks(&dir, session_id) {
+            if self.store.turn_by_uuid(&fork.directive_uuid)?.is_some() {
+                continue;
+            }
+            let parent = match self.follower(session_id) {
+                Some(f) => turn_of_line(&self.store, f, &fork.parent_last_uuid)?,
+                None => None,
+            };
+            let Some(parent) = parent else {
+                crate::diag::log(&format!(
+                    "a /fork of session {session_id} starts before any recorded turn; not recorded"
+                ));
+                continue;
+            };
+            record_fork(&self.store, fork, &parent)?;
+        }
+        Ok(())
     }
 
     /// Ends every running turn as interrupted (the session is over).
@@ -545,6 +626,7 @@ impl Recorder {
         let ids: Vec<String> = self.sessions.keys().cloned().collect();
         for id in ids {
             self.follow(&id, None);
+            self.record_forks(&id)?;
             self.record_unreported(&id, None)?;
             self.finish_pending(&id, None, true)?;
             // Recorded to the end: nothing for a later start to recover.
@@ -570,6 +652,7 @@ impl Recorder {
                 .last_uuid = last;
         }
         self.follow(session_id, None);
+        self.record_forks(session_id)?;
         self.record_unreported(session_id, None)?;
         self.finish_pending(session_id, None, true)?;
         self.store
@@ -825,40 +908,10 @@ impl Recorder {
     /// Where line `at` of the session's transcript sits: the turn of the nearest turn-starting
     /// line up its chain (`include_self`: line `at` itself counts).
     fn parent_at(&self, session_id: &str, at: usize, include_self: bool) -> Result<Parent> {
-        let Some(f) = self.follower(session_id) else {
-            return Ok(Parent::Unknown);
-        };
-        let mut found: Result<Option<Parent>> = Ok(None);
-        let broken = f.walk_up(at, include_self, |ancestor| {
-            for uuid in &ancestor.uuids {
-                match self.store.turn_by_uuid(uuid) {
-                    Ok(Some(turn)) => {
-                        found = Ok(Some(Parent::Turn(Box::new(turn))));
-                        return true;
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        found = Err(e);
-                        return true;
-                    }
-                }
-            }
-            // An earlier prompt ccx has no turn for: nothing more to learn up the chain.
-            if ancestor.is_prompt {
-                found = Ok(Some(Parent::Unknown));
-                return true;
-            }
-            false
-        });
-        if let Some(parent) = found? {
-            return Ok(parent);
+        match self.follower(session_id) {
+            Some(f) => parent_in(&self.store, f, at, include_self),
+            None => Ok(Parent::Unknown),
         }
-        // A chain cut short (the file was deleted or damaged meanwhile) tells nothing.
-        Ok(if broken {
-            Parent::Unknown
-        } else {
-            Parent::Root
-        })
     }
 
     /// The branch a turn of `session_id` after `parent` is recorded on: the session's branch
@@ -890,36 +943,9 @@ impl Recorder {
         }
     }
 
-    /// Creates a branch for `session_id` forked after `parent`, named after `wanted` (made a
-    /// valid branch name, numbered when taken; a new conversation's name if none).
+    /// Creates a branch for `session_id` forked after `parent` (see [`create_fork_branch`]).
     fn fork_branch(&self, session_id: &str, parent: &Turn, wanted: Option<&str>) -> Result<String> {
-        let base = wanted.map(branch_slug).filter(|s| !s.is_empty());
-        let candidates: Box<dyn Iterator<Item = String>> = match base {
-            Some(base) => Box::new(
-                std::iter::once(base.clone())
-                    .chain((2..MAX_BRANCH_NAME_TRIES).map(move |n| format!("{base}-{n}"))),
-            ),
-            None => Box::new(branch_names::candidates(NewBranch::Conversation)),
-        };
-        for name in candidates {
-            if crate::refs::validate_branch_name(&name).is_err()
-                || self.store.branch(&name)?.is_some()
-            {
-                continue;
-            }
-            let created = self.store.create_branch(Branch {
-                name: name.clone(),
-                session_id: session_id.to_string(),
-                parent_branch: Some(parent.branch.clone()),
-                fork_turn: Some(parent.id),
-                head: Some(parent.id),
-                created_at: now_rfc3339(),
-            });
-            if created.is_ok() {
-                return Ok(name);
-            }
-        }
-        anyhow::bail!("no free branch name for session {session_id}")
+        create_fork_branch(&self.store, session_id, parent, wanted)
     }
 
     /// The name a new root branch of `session_id` would get now.
@@ -953,9 +979,12 @@ impl Recorder {
         {
             // Its prompt's hook message was lost: the transcript still shows the turn.
             self.record_unreported_at_stop(session_id, last_message.as_deref())?;
-            return Ok(());
+        } else {
+            self.finish_pending(session_id, last_message, false)?;
         }
-        self.finish_pending(session_id, last_message, false)
+        // `SubagentStop` may come before a fork's last line is written; by the Stop of the
+        // turn its notification starts, the fork's transcript is complete.
+        self.record_forks(session_id)
     }
 
     /// A `Stop` with no running turn: once the reply it announced is written, the prompts
@@ -1026,8 +1055,11 @@ impl Recorder {
         };
         let est_tokens = tokens::estimate_tokens(&pending.prompt) + tokens::estimate_tokens(&reply);
         let model = facts.model.clone();
-        let context_tokens = facts.context_tokens;
-        let mut end = TurnEnd {
+        let context_tokens = match facts.context_tokens {
+            0 => self.context_after_compaction(session_id, &pending),
+            n => n,
+        };
+        let end = TurnEnd {
             reply,
             ended_at: now_rfc3339(),
             context_tokens,
@@ -1039,7 +1071,7 @@ impl Recorder {
             entries,
         };
         // Durable first; the snapshot (git, tens of milliseconds) is added after.
-        let mut turn = match self.store.finish_turn(pending.id, end.clone()) {
+        let turn = match self.store.finish_turn(pending.id, end.clone()) {
             Ok(turn) => turn,
             Err(err) => {
                 // Not stored (a full disk): the same event can be handled again later.
@@ -1050,25 +1082,8 @@ impl Recorder {
                 return Err(err);
             }
         };
-        if turn.kind == TurnKind::Summary && !interrupted && !turn.reply.is_empty() {
-            let name = format!("summary-{}", turn.id);
-            crate::briefs::save(&self.store, &name, &turn.reply, &turn.branch, Some(turn.id))?;
-            let saved =
-                format!("handoff saved as brief {name}; :brief starts a fresh session from it");
-            self.update_view(|v| v.notice = Some(crate::status::Notice::new(&saved)));
-        }
-        if let Some((snapper, project_key)) = &self.snapshots {
-            let message = format!("ccx: turn {} of {}", turn.id, turn.branch);
-            match snapper.snapshot(&format!("{project_key}/turn-{}", turn.id), &message) {
-                Ok(commit) => {
-                    end.snapshot = Some(commit);
-                    turn = self.store.finish_turn(pending.id, end)?;
-                }
-                Err(err) => {
-                    crate::diag::log(&format!("no code snapshot for turn #{}: {err:#}", turn.id))
-                }
-            }
-        }
+        self.save_summary_brief(&turn)?;
+        let turn = self.with_snapshot(turn, end)?;
         self.update_view(|v| {
             if v.head == Some(turn.id) && (context_tokens > 0 || !interrupted) {
                 v.context_tokens = context_tokens;
@@ -1077,7 +1092,59 @@ impl Recorder {
                 v.model = model;
             }
         });
+        let deferred = self
+            .sessions
+            .get_mut(session_id)
+            .and_then(|s| s.compact_after.take());
+        if let Some(done) = deferred {
+            self.record_compaction(session_id, &Parent::Turn(Box::new(turn)), done)?;
+        }
         Ok(())
+    }
+
+    /// For a compaction turn with no lines of its own (Claude compacted before answering the
+    /// turn it follows): the context the compaction left (`compactMetadata.postTokens`); else 0.
+    fn context_after_compaction(&self, session_id: &str, pending: &Pending) -> u64 {
+        let Some(f) = self.follower(session_id) else {
+            return 0;
+        };
+        pending
+            .prompt_uuid
+            .as_deref()
+            .and_then(|u| f.position(u))
+            .map(|i| &f.lines()[i])
+            .filter(|l| l.is_compact_boundary())
+            .and_then(|l| l.compact_metadata()?.get("postTokens")?.as_u64())
+            .unwrap_or(0)
+    }
+
+    /// A finished summary turn with a reply is saved as a brief too.
+    fn save_summary_brief(&self, turn: &Turn) -> Result<()> {
+        if turn.kind != TurnKind::Summary || turn.interrupted || turn.reply.is_empty() {
+            return Ok(());
+        }
+        let name = format!("summary-{}", turn.id);
+        crate::briefs::save(&self.store, &name, &turn.reply, &turn.branch, Some(turn.id))?;
+        let saved = format!("handoff saved as brief {name}; :brief starts a fresh session from it");
+        self.update_view(|v| v.notice = Some(crate::status::Notice::new(&saved)));
+        Ok(())
+    }
+
+    /// Adds a snapshot of the project's files (in the side repository) to the finished `turn`.
+    fn with_snapshot(&self, turn: Turn, mut end: TurnEnd) -> Result<Turn> {
+        let Some(repo) = &self.snapshots else {
+            return Ok(turn);
+        };
+        match repo.snapshot(Instant::now() + crate::effects::side::UNHURRIED) {
+            Ok(snap) => {
+                end.snapshot = Some(snap.tree);
+                self.store.finish_turn(turn.id, end)
+            }
+            Err(err) => {
+                crate::diag::log(&format!("no code snapshot for turn #{}: {err:#}", turn.id));
+                Ok(turn)
+            }
+        }
     }
 
     /// Reads the running turn's lines: after the last stored line, up to `end` or the next
@@ -1163,6 +1230,132 @@ impl Recorder {
     }
 }
 
+/// Where line `at` of `f` sits: the turn of the nearest turn-starting line up its chain
+/// (`include_self`: line `at` itself counts).
+fn parent_in(store: &Store, f: &Follower, at: usize, include_self: bool) -> Result<Parent> {
+    let mut found: Result<Option<Parent>> = Ok(None);
+    let broken = f.walk_up(at, include_self, |ancestor| {
+        for uuid in &ancestor.uuids {
+            match store.turn_by_uuid(uuid) {
+                Ok(Some(turn)) => {
+                    found = Ok(Some(Parent::Turn(Box::new(turn))));
+                    return true;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    found = Err(e);
+                    return true;
+                }
+            }
+        }
+        // An earlier prompt ccx has no turn for: nothing more to learn up the chain.
+        if ancestor.is_prompt {
+            found = Ok(Some(Parent::Unknown));
+            return true;
+        }
+        false
+    });
+    if let Some(parent) = found? {
+        return Ok(parent);
+    }
+    // A chain cut short (the file was deleted or damaged meanwhile) tells nothing.
+    Ok(if broken {
+        Parent::Unknown
+    } else {
+        Parent::Root
+    })
+}
+
+/// The turn a transcript line belongs to, as its chain shows (the line itself counts): None when
+/// the file does not hold the line or no recorded turn comes before it.
+pub fn turn_of_line(store: &Store, f: &Follower, uuid: &str) -> Result<Option<Turn>> {
+    let Some(at) = f.position(uuid) else {
+        return Ok(None);
+    };
+    Ok(match parent_in(store, f, at, true)? {
+        Parent::Turn(t) => Some(*t),
+        _ => None,
+    })
+}
+
+/// Stores one of Claude's `/fork`s as a finished `subagent` turn on a new branch forked after
+/// `parent`, named as Claude named the fork. The branch carries the fork's own id
+/// (`agent-<id>`), not the session's: the session keeps its branch. Returns the branch.
+pub fn record_fork(store: &Store, fork: crate::forks::Fork, parent: &Turn) -> Result<String> {
+    let fork_session = format!("agent-{}", fork.agent_id);
+    let branch = create_fork_branch(store, &fork_session, parent, fork.name.as_deref())?;
+    let stamp = |e: &serde_json::Value| {
+        e.get("timestamp")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned)
+    };
+    let started_at = fork.entries.iter().find_map(stamp);
+    let ended_at = fork.entries.iter().rev().find_map(stamp);
+    let turn = store.begin_turn(TurnStart {
+        branch: branch.clone(),
+        kind: TurnKind::Subagent,
+        prompt: fork.directive.clone(),
+        input: None,
+        session_id: fork_session,
+        started_at: started_at.unwrap_or_else(now_rfc3339),
+        prompt_uuid: Some(fork.directive_uuid.clone()),
+        prompt_id: None,
+        recorder: None,
+    })?;
+    let facts = fork.facts;
+    store.finish_turn(
+        turn.id,
+        TurnEnd {
+            est_tokens: tokens::estimate_tokens(&fork.directive)
+                + tokens::estimate_tokens(&facts.reply),
+            reply: facts.reply,
+            ended_at: ended_at.unwrap_or_else(now_rfc3339),
+            context_tokens: facts.context_tokens,
+            output_tokens: facts.output_tokens,
+            interrupted: facts.interrupted,
+            files: facts.files,
+            snapshot: None,
+            entries: fork.entries,
+        },
+    )?;
+    Ok(branch)
+}
+
+/// Creates a branch for `session_id` forked after `parent`, named after `wanted` (made a valid
+/// branch name, numbered when taken; a new conversation's name if none).
+fn create_fork_branch(
+    store: &Store,
+    session_id: &str,
+    parent: &Turn,
+    wanted: Option<&str>,
+) -> Result<String> {
+    let base = wanted.map(branch_slug).filter(|s| !s.is_empty());
+    let candidates: Box<dyn Iterator<Item = String>> = match base {
+        Some(base) => Box::new(
+            std::iter::once(base.clone())
+                .chain((2..MAX_BRANCH_NAME_TRIES).map(move |n| format!("{base}-{n}"))),
+        ),
+        None => Box::new(branch_names::candidates(NewBranch::Conversation)),
+    };
+    for name in candidates {
+        if crate::refs::validate_branch_name(&name).is_err() || store.branch(&name)?.is_some() {
+            continue;
+        }
+        let created = store.create_branch(Branch {
+            name: name.clone(),
+            session_id: session_id.to_string(),
+            parent_branch: Some(parent.branch.clone()),
+            fork_turn: Some(parent.id),
+            head: Some(parent.id),
+            created_at: now_rfc3339(),
+        });
+        if created.is_ok() {
+            return Ok(name);
+        }
+    }
+    anyhow::bail!("no free branch name for session {session_id}")
+}
+
 /// The focus of the `/compact FOCUS` that made the transcript's last compaction ("" for an
 /// automatic one): the `/compact` command line after its last compaction boundary. Claude Code
 /// writes the boundary and that line just after the compacted session starts: wait for them
@@ -1171,10 +1364,16 @@ fn compact_focus_in(path: &std::path::Path, settle: Duration) -> String {
     let deadline = Instant::now() + settle;
     loop {
         let lines = transcript::read_transcript(path).unwrap_or_default();
-        let after_boundary = lines
+        let boundary = lines
             .iter()
-            .rposition(transcript::Line::is_compact_boundary)
-            .map(|at| &lines[at..]);
+            .rposition(transcript::Line::is_compact_boundary);
+        // Automatic compactions and the rewind menu's summaries run no `/compact`.
+        if boundary
+            .is_some_and(|at| lines[at].is_auto_compaction() || lines[at].is_partial_summary())
+        {
+            return String::new();
+        }
+        let after_boundary = boundary.map(|at| &lines[at..]);
         let command = after_boundary.and_then(|tail| {
             tail.iter()
                 .filter_map(transcript::command_text)
@@ -1354,6 +1553,182 @@ mod tests {
         assert_eq!(turns[1].reply, "reply 2");
         assert_eq!(turns[1].parent, Some(turns[0].id));
         assert!(!turns[1].is_running());
+    }
+
+    fn compacted_event(session: &str) -> HookEvent {
+        HookEvent::SessionStart {
+            session_id: session.into(),
+            transcript_path: None,
+            source: Some("compact".into()),
+        }
+    }
+
+    /// A compaction boundary continuing `logical`, keeping the messages up to `tail`.
+    fn boundary(
+        uuid: &str,
+        logical: Option<&str>,
+        tail: &str,
+        meta: serde_json::Value,
+    ) -> [serde_json::Value; 2] {
+        let mut metadata = json!({"postTokens": 50, "preservedSegment": {"tailUuid": tail}});
+        for (k, v) in meta.as_object().unwrap() {
+            metadata[k] = v.clone();
+        }
+        [
+            json!({"type": "system", "subtype": "compact_boundary", "uuid": uuid,
+                "parentUuid": null, "logicalParentUuid": logical, "sessionId": "s",
+                "compactMetadata": metadata}),
+            json!({"type": "user", "uuid": format!("{uuid}-summary"), "parentUuid": uuid,
+                "sessionId": "s", "isCompactSummary": true,
+                "message": {"role": "user", "content": "This session is being continued"}}),
+        ]
+    }
+
+    #[test]
+    fn an_auto_compaction_before_the_reply_follows_its_turn_which_keeps_the_reply() {
+        let w = world();
+        let mut r = w.recorder();
+        w.append("s", &turn("1", None, "s"));
+        r.handle(prompt("s", "1")).unwrap();
+        r.handle(stop("s", "1")).unwrap();
+        // The prompt is written, then Claude compacts before answering it.
+        let [p2, mut a2] = turn("2", Some("a1"), "s");
+        w.append("s", &[p2]);
+        r.handle(prompt("s", "2")).unwrap();
+        w.append(
+            "s",
+            &boundary("b", Some("p2"), "p2", json!({"trigger": "auto"})),
+        );
+        r.handle(compacted_event("s")).unwrap();
+        a2["parentUuid"] = json!("b-summary");
+        w.append("s", &[a2]);
+        r.handle(stop("s", "2")).unwrap();
+        w.append("s", &turn("3", Some("a2"), "s"));
+        r.handle(prompt("s", "3")).unwrap();
+        r.handle(stop("s", "3")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 4, "{turns:#?}");
+        assert_eq!(
+            (turns[1].reply.as_str(), turns[1].interrupted),
+            ("reply 2", false)
+        );
+        assert_eq!(turns[2].kind, TurnKind::Compact);
+        assert_eq!(turns[2].prompt, "/compact");
+        assert_eq!(turns[2].prompt_uuid.as_deref(), Some("b"));
+        assert_eq!(turns[2].parent, Some(turns[1].id));
+        assert_eq!(turns[2].context_tokens, 50, "what the compaction left");
+        assert!(!turns[2].is_running());
+        assert_eq!(turns[3].parent, Some(turns[2].id));
+        assert!(turns.iter().all(|t| t.branch == "main"));
+    }
+
+    #[test]
+    fn summarize_up_to_here_follows_the_messages_it_keeps() {
+        let w = world();
+        let mut r = w.recorder();
+        for (n, parent) in [("1", None), ("2", Some("a1")), ("3", Some("a2"))] {
+            w.append("s", &turn(n, parent, "s"));
+            r.handle(prompt("s", n)).unwrap();
+            r.handle(stop("s", n)).unwrap();
+        }
+        // "Summarize up to here" on prompt 2: turn 1 is summarised, 2 and 3 are kept.
+        let meta = json!({"trigger": "manual", "messagesSummarized": 2});
+        w.append("s", &boundary("b", Some("a1"), "a3", meta));
+        r.handle(compacted_event("s")).unwrap();
+        w.append("s", &turn("4", Some("b-summary"), "s"));
+        r.handle(prompt("s", "4")).unwrap();
+        r.handle(stop("s", "4")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 5, "{turns:#?}");
+        assert_eq!(turns[3].kind, TurnKind::Summary);
+        assert_eq!(turns[3].prompt, SUMMARY_PROMPT);
+        assert_eq!(turns[3].parent, Some(turns[2].id));
+        assert_eq!(turns[4].parent, Some(turns[3].id));
+        assert!(turns.iter().all(|t| t.branch == "main"), "{turns:#?}");
+    }
+
+    #[test]
+    fn summarize_from_here_after_a_compaction_is_a_summary_forked_after_the_turn_it_keeps() {
+        let w = world();
+        let mut r = w.recorder();
+        for (n, parent) in [("1", None), ("2", Some("a1"))] {
+            w.append("s", &turn(n, parent, "s"));
+            r.handle(prompt("s", n)).unwrap();
+            r.handle(stop("s", n)).unwrap();
+        }
+        w.append(
+            "s",
+            &boundary("b1", Some("a2"), "a2", json!({"trigger": "manual"})),
+        );
+        r.handle(compacted_event("s")).unwrap();
+        for (n, parent) in [("4", Some("b1-summary")), ("5", Some("a4"))] {
+            w.append("s", &turn(n, parent, "s"));
+            r.handle(prompt("s", n)).unwrap();
+            r.handle(stop("s", n)).unwrap();
+        }
+        // "Summarize from here" on prompt 5: Claude writes no `logicalParentUuid` after an
+        // earlier compaction; what it keeps ends with turn 4.
+        let meta = json!({"trigger": "manual", "messagesSummarized": 2});
+        w.append("s", &boundary("b2", None, "a4", meta));
+        r.handle(compacted_event("s")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 6, "{turns:#?}");
+        assert_eq!(turns[2].kind, TurnKind::Compact);
+        let summary = &turns[5];
+        assert_eq!(summary.kind, TurnKind::Summary);
+        assert_eq!(summary.parent, Some(turns[3].id));
+        assert_ne!(summary.branch, "main");
+        let main = w.store.branch("main").unwrap().unwrap();
+        assert_eq!(main.head, Some(turns[4].id));
+    }
+
+    #[test]
+    fn a_native_fork_is_a_subagent_turn_on_a_branch_after_the_turn_it_started_from() {
+        let w = world();
+        let mut r = w.recorder();
+        for (n, parent) in [("1", None), ("2", Some("a1"))] {
+            w.append("s", &turn(n, parent, "s"));
+            r.handle(prompt("s", n)).unwrap();
+            r.handle(stop("s", n)).unwrap();
+        }
+        let sub = w.transcripts.join("s").join("subagents");
+        std::fs::create_dir_all(&sub).unwrap();
+        let meta = json!({"agentType": "fork", "isFork": true, "name": "check-the-tests"});
+        std::fs::write(sub.join("agent-x.meta.json"), meta.to_string()).unwrap();
+        let lines = [
+            json!({"type": "fork-context-ref", "agentId": "x", "parentLastUuid": "a2"}),
+            json!({"type": "user", "uuid": "d", "parentUuid": null, "isSidechain": true,
+                "message": {"role": "user", "content": "Your directive: check the tests"}}),
+            json!({"type": "assistant", "uuid": "r", "parentUuid": "d", "isSidechain": true,
+                "message": {"id": "m", "role": "assistant",
+                "content": [{"type": "text", "text": "all green"}]}}),
+        ];
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(sub.join("agent-x.jsonl"), text).unwrap();
+        let subagent_stopped = || HookEvent::SubagentStopped {
+            session_id: "s".into(),
+        };
+        r.handle(subagent_stopped()).unwrap();
+        r.handle(subagent_stopped()).unwrap();
+        w.append("s", &turn("3", Some("a2"), "s"));
+        r.handle(prompt("s", "3")).unwrap();
+        r.handle(stop("s", "3")).unwrap();
+        let turns = w.store.all_turns().unwrap();
+        assert_eq!(turns.len(), 4, "{turns:#?}");
+        let fork = &turns[2];
+        assert_eq!(fork.kind, TurnKind::Subagent);
+        assert_eq!(
+            (fork.prompt.as_str(), fork.reply.as_str()),
+            ("check the tests", "all green")
+        );
+        assert_eq!(fork.parent, Some(turns[1].id));
+        assert_eq!(fork.branch, "check-the-tests");
+        let branch = w.store.branch("check-the-tests").unwrap().unwrap();
+        assert_eq!(branch.fork_turn, Some(turns[1].id));
+        assert_eq!(branch.parent_branch.as_deref(), Some("main"));
+        // The session goes on on its own branch.
+        assert_eq!(turns[3].branch, "main");
+        assert_eq!(turns[3].parent, Some(turns[1].id));
     }
 
     #[test]

@@ -175,6 +175,8 @@ struct Inbox {
 #[derive(Default, Clone)]
 struct Published {
     cursor_row: String,
+    /// Claude's prompt glyph is somewhere on the screen.
+    prompt_glyph: bool,
     keyboard: KeyboardModes,
 }
 
@@ -188,14 +190,18 @@ enum Question {
 }
 
 /// Output bytes pending for the model at most before the feeder waits for room (the model is
-/// then this far behind; a flood shorter than this never waits).
-pub const PENDING_LIMIT: usize = 32 << 20;
+/// then this far behind; a flood shorter than this never waits). It bounds how stale the
+/// published state may be and how long a repaint may wait: output the model cannot skip (text
+/// full of escape sequences) parses at 5–70 MB/s depending on the load.
+pub const PENDING_LIMIT: usize = 4 << 20;
 /// The model parses its pending output in slices of this size, publishing the cursor row and
 /// keyboard modes after each.
 const SLICE: usize = 256 << 10;
 /// A model at most this far behind answers quick questions exactly (it catches up in a few
-/// milliseconds); further behind, they wait at most [`LAG_WAIT`] and take what it has.
+/// milliseconds: the echo of a key, Claude's screen redrawn), waiting at most [`NEAR_WAIT`];
+/// further behind (a flood), they wait at most [`LAG_WAIT`] and take its last whole frame.
 const NEAR: u64 = 64 << 10;
+const NEAR_WAIT: Duration = Duration::from_secs(1);
 /// Output the model gathers before parsing, waiting at most [`COALESCE_WAIT`] for it.
 const COALESCE: usize = 64 << 10;
 const COALESCE_WAIT: Duration = Duration::from_millis(2);
@@ -313,18 +319,25 @@ impl ScreenModel {
         Some(lock(&self.shared().published).cursor_row.clone())
     }
 
-    /// The keyboard modes vt100 does not model, as [`ScreenModel::cursor_row`] answers.
-    pub fn keyboard_modes(&self) -> Option<KeyboardModes> {
+    /// Whether Claude's prompt glyph ([`crate::keys::PROMPT_GLYPH`]) is on the screen, as
+    /// [`ScreenModel::cursor_row`] answers: it has drawn its prompt at least once.
+    pub fn shows_prompt_glyph(&self) -> bool {
         self.settle();
+        lock(&self.shared().published).prompt_glyph
+    }
+
+    /// The keyboard modes vt100 does not model, as the model last published them (without
+    /// waiting: the editor asks right after the key filter's question waited for the model).
+    pub fn keyboard_modes(&self) -> Option<KeyboardModes> {
         Some(lock(&self.shared().published).keyboard.clone())
     }
 
-    /// Waits for the model to reach the output handed so far: as long as it takes (at most
-    /// [`EXACT_WAIT`]) when it is near, at most [`LAG_WAIT`] when it lags.
+    /// Waits for the model to reach the output handed so far: at most [`NEAR_WAIT`] when it
+    /// is near, at most [`LAG_WAIT`] when it lags.
     fn settle(&self) {
         let want = self.fed();
         let behind = want.saturating_sub(self.parsed());
-        let wait = if behind <= NEAR { EXACT_WAIT } else { LAG_WAIT };
+        let wait = if behind <= NEAR { NEAR_WAIT } else { LAG_WAIT };
         self.wait_parsed(want, wait);
     }
 
@@ -382,11 +395,31 @@ struct Model {
     parser: vt100::Parser,
     keyboard: KeyboardModes,
     skip: ScrollSkip,
+    /// Inside a synchronized update (`ESC [ ? 2026 h` … `l`) since this many bytes: the screen
+    /// is half drawn, so the cursor row is not published from it.
+    sync_since: Option<u64>,
+    /// Whether the prompt glyph was on the screen, and when the screen was last looked at.
+    glyph: (bool, Option<Instant>),
 }
 
+/// How often a flood's screen is searched for the prompt glyph at most.
+const GLYPH_EVERY: Duration = Duration::from_millis(10);
+
+/// A synchronized update longer than this is not waited for (terminals time them out too).
+const SYNC_LIMIT: u64 = 1 << 20;
+
 impl Model {
-    fn parse(&mut self, bytes: &[u8]) {
+    /// Parses `bytes`, the output after the first `at` bytes.
+    fn parse(&mut self, bytes: &[u8], at: u64) {
         self.keyboard.observe(bytes);
+        let begin = memchr::memmem::rfind(bytes, b"\x1b[?2026h");
+        let end = memchr::memmem::rfind(bytes, b"\x1b[?2026l");
+        match (begin, end) {
+            (Some(b), Some(e)) if b < e => self.sync_since = None,
+            (Some(b), _) => self.sync_since = Some(at + b as u64),
+            (None, Some(_)) => self.sync_since = None,
+            (None, None) => {}
+        }
         let parser = &mut self.parser;
         let fed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             parser.process(bytes);
@@ -403,18 +436,32 @@ impl Model {
             .set_size(non_zero(self.size.0), non_zero(self.size.1));
     }
 
-    fn published(&self) -> Published {
+    /// The state to publish after `parsed` bytes; None in the middle of a synchronized update
+    /// (the last published state, a whole frame, stands). Whether the prompt glyph is on the
+    /// screen is looked for in the whole screen at most every [`GLYPH_EVERY`] (a flood
+    /// publishes often, and that question is asked at most every 50 ms).
+    fn published(&mut self, parsed: u64) -> Option<Published> {
+        if self
+            .sync_since
+            .is_some_and(|since| parsed.saturating_sub(since) < SYNC_LIMIT)
+        {
+            return None;
+        }
         let screen = self.parser.screen();
         let (row, _) = screen.cursor_position();
-        let (_, cols) = screen.size();
-        let cursor_row = screen
-            .rows(0, cols.get())
-            .nth(usize::from(row))
-            .unwrap_or_default();
-        Published {
-            cursor_row,
-            keyboard: self.keyboard.clone(),
+        // The cursor's row alone (from its start to the start of the next row).
+        let cursor_row = screen.contents_between(row, 0, row.saturating_add(1), 0);
+        let glyph = crate::keys::PROMPT_GLYPH;
+        if cursor_row.contains(glyph) {
+            self.glyph = (true, Some(Instant::now()));
+        } else if self.glyph.1.is_none_or(|at| at.elapsed() >= GLYPH_EVERY) {
+            self.glyph = (screen.contents().contains(glyph), Some(Instant::now()));
         }
+        Some(Published {
+            cursor_row,
+            prompt_glyph: self.glyph.0,
+            keyboard: self.keyboard.clone(),
+        })
     }
 
     fn answer(&self, question: Question) {
@@ -440,8 +487,13 @@ impl Model {
 }
 
 /// Makes the model's state after `parsed` bytes readable and wakes those waiting for it.
-fn publish(shared: &Shared, model: &Model, parsed: u64) {
-    *lock(&shared.published) = model.published();
+fn publish(shared: &Shared, model: &mut Model, parsed: u64) {
+    if let Some(state) = model.published(parsed) {
+        *lock(&shared.published) = state;
+    } else {
+        // Mid-frame: only the keyboard modes move on.
+        lock(&shared.published).keyboard = model.keyboard.clone();
+    }
     let inbox = lock(&shared.inbox);
     shared.parsed.store(parsed, Ordering::SeqCst);
     drop(inbox);
@@ -450,10 +502,21 @@ fn publish(shared: &Shared, model: &Model, parsed: u64) {
 
 /// The model thread's nice value: under CPU contention the copy to the terminal goes first.
 const MODEL_NICENESS: libc::c_int = 5;
+/// A pending buffer that grew past this during a flood is given back once the flood is over.
+const KEEP_CAPACITY: usize = 2 << 20;
 
-fn run(shared: &Shared, rows: u16, cols: u16) {
+/// What the model thread takes from the inbox at once.
+struct Work {
+    /// The output handed since the last take (the inbox gets the thread's spare buffer).
+    batch: Vec<u8>,
+    resizes: Vec<(u64, u16, u16)>,
+    questions: Vec<(u64, Question)>,
+}
+
+/// Lowers the model thread's priority, so that under CPU contention the copy goes first.
+fn yield_to_the_copy() {
     #[cfg(target_os = "linux")]
-    // SAFETY: plain syscalls; on Linux PRIO_PROCESS with a thread id sets that thread's nice.
+    // SAFETY: a plain syscall; on Linux PRIO_PROCESS with a thread id sets that thread's nice.
     unsafe {
         libc::setpriority(
             libc::PRIO_PROCESS,
@@ -461,79 +524,27 @@ fn run(shared: &Shared, rows: u16, cols: u16) {
             MODEL_NICENESS,
         );
     }
+}
+
+fn run(shared: &Shared, rows: u16, cols: u16) {
+    yield_to_the_copy();
     let mut model = Model {
         size: (rows.max(1), cols.max(1)),
         parser: new_parser(rows.max(1), cols.max(1)),
         keyboard: KeyboardModes::default(),
         skip: ScrollSkip::default(),
+        sync_since: None,
+        glyph: (false, None),
     };
-    *lock(&shared.published) = model.published();
+    *lock(&shared.published) = model.published(0).unwrap_or_default();
     let mut waiting: Vec<(u64, Question)> = Vec::new();
-    loop {
-        let (batch, mut resizes) = {
-            let mut inbox = lock(&shared.inbox);
-            while inbox.pending.is_empty()
-                && inbox.resizes.is_empty()
-                && inbox.questions.is_empty()
-                && !inbox.closed
-            {
-                inbox.idle = true;
-                inbox = shared.wake.wait(inbox).unwrap_or_else(|e| e.into_inner());
-                inbox.idle = false;
-            }
-            if inbox.questions.is_empty() && inbox.pending.len() < COALESCE && !inbox.closed {
-                // Output is coming: let a few reads gather, so that runs of plain text are long
-                // enough to skip what scrolls off (a question cuts this short).
-                inbox = shared
-                    .wake
-                    .wait_timeout(inbox, COALESCE_WAIT)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-            }
-            if inbox.closed && inbox.pending.is_empty() && inbox.questions.is_empty() {
-                return;
-            }
-            waiting.append(&mut inbox.questions);
-            let batch = std::mem::take(&mut inbox.pending);
-            (batch, std::mem::take(&mut inbox.resizes))
-        };
+    let mut spare = Vec::new();
+    while let Some(mut work) = take_work(shared, spare) {
         // The feeder may have been waiting for room.
         shared.progress.notify_all();
+        waiting.append(&mut work.questions);
         let start = shared.parsed.load(Ordering::SeqCst);
-        resizes.sort_by_key(|r| r.0);
-        let mut resizes = resizes.into_iter().peekable();
-        // Plain text that scrolls off before anything after it shows is skipped (exactly: see
-        // `scroll_skip`); not across a resize.
-        let skips = model.skip.scan(&batch, model.size.0);
-        let no_resize = resizes.len() == 0;
-        let mut skips = skips.into_iter().filter(|_| no_resize).peekable();
-        let mut done = 0usize;
-        loop {
-            // A resize applies between the bytes handed before and after it.
-            while let Some(&(at, r, c)) = resizes.peek() {
-                if at > start + done as u64 {
-                    break;
-                }
-                model.resize(r, c);
-                resizes.next();
-            }
-            if done == batch.len() {
-                break;
-            }
-            let limit = resizes
-                .peek()
-                .map_or(batch.len(), |&(at, _, _)| (at - start) as usize);
-            if let Some(skip) = skips.next_if(|skip| skip.start == done) {
-                done = skip.end;
-                continue;
-            }
-            let next_skip = skips.peek().map_or(batch.len(), |skip| skip.start);
-            let end = (done + SLICE).min(limit).min(next_skip).min(batch.len());
-            model.parse(&batch[done..end]);
-            done = end;
-            publish(shared, &model, start + done as u64);
-        }
-        publish(shared, &model, start + done as u64);
+        model.process(shared, &work.batch, work.resizes, start);
         let parsed = shared.parsed.load(Ordering::SeqCst);
         let (ready, later): (Vec<_>, Vec<_>) =
             waiting.drain(..).partition(|(want, _)| *want <= parsed);
@@ -541,6 +552,96 @@ fn run(shared: &Shared, rows: u16, cols: u16) {
         for (_, question) in ready {
             model.answer(question);
         }
+        spare = work.batch;
+        spare.clear();
+        if spare.capacity() > KEEP_CAPACITY {
+            spare.shrink_to(KEEP_CAPACITY);
+        }
+    }
+}
+
+/// Waits for work and takes it, leaving `spare` (empty) as the inbox's pending buffer so that
+/// the feeder appends to memory already allocated. None once the model is closed and done.
+fn take_work(shared: &Shared, spare: Vec<u8>) -> Option<Work> {
+    let mut inbox = lock(&shared.inbox);
+    while inbox.pending.is_empty()
+        && inbox.resizes.is_empty()
+        && inbox.questions.is_empty()
+        && !inbox.closed
+    {
+        inbox.idle = true;
+        inbox = shared.wake.wait(inbox).unwrap_or_else(|e| e.into_inner());
+        inbox.idle = false;
+    }
+    if inbox.questions.is_empty() && inbox.pending.len() < COALESCE && !inbox.closed {
+        // Output is coming: let a few reads gather, so that runs of plain text are long enough
+        // to skip what scrolls off (a question cuts this short).
+        inbox = shared
+            .wake
+            .wait_timeout(inbox, COALESCE_WAIT)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    if inbox.closed && inbox.pending.is_empty() && inbox.questions.is_empty() {
+        return None;
+    }
+    Some(Work {
+        batch: std::mem::replace(&mut inbox.pending, spare),
+        resizes: std::mem::take(&mut inbox.resizes),
+        questions: std::mem::take(&mut inbox.questions),
+    })
+}
+
+impl Model {
+    /// Parses `batch` (the output after the first `start` bytes), applying each resize between
+    /// the bytes handed before and after it, skipping plain text that scrolls off (exactly: see
+    /// `scroll_skip`; not in a batch with a resize), publishing after every slice.
+    fn process(
+        &mut self,
+        shared: &Shared,
+        batch: &[u8],
+        mut resizes: Vec<(u64, u16, u16)>,
+        start: u64,
+    ) {
+        resizes.sort_by_key(|r| r.0);
+        let mut resizes = resizes.into_iter().peekable();
+        let skips = self.skip.scan(batch, self.size.0);
+        let no_resize = resizes.len() == 0;
+        let mut skips = skips.into_iter().filter(|_| no_resize).peekable();
+        let mut done = 0usize;
+        let mut published = 0usize;
+        loop {
+            while let Some(&(at, r, c)) = resizes.peek() {
+                if at > start + done as u64 {
+                    break;
+                }
+                self.resize(r, c);
+                resizes.next();
+            }
+            if done == batch.len() {
+                break;
+            }
+            if let Some(skip) = skips.next_if(|skip| skip.start == done) {
+                done = skip.end;
+                continue;
+            }
+            let limit = resizes
+                .peek()
+                .map_or(batch.len(), |&(at, _, _)| (at - start) as usize);
+            let next_skip = skips.peek().map_or(batch.len(), |skip| skip.start);
+            let end = (done + SLICE).min(limit).min(next_skip);
+            self.parse(&batch[done..end], start + done as u64);
+            done = end;
+            if done - published >= SLICE {
+                publish(shared, self, start + done as u64);
+                published = done;
+            }
+        }
+        if batch.len() < COALESCE {
+            // Not a flood: look at the whole screen for the prompt glyph now.
+            self.glyph.1 = None;
+        }
+        publish(shared, self, start + done as u64);
     }
 }
 
@@ -623,6 +724,30 @@ mod tests {
             "the repaint differs from vt100's own"
         );
         assert!(model.cursor_row().unwrap().contains("last words"));
+        drop(model);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn the_cursor_row_is_published_from_whole_frames_only() {
+        let (model, handle) = ScreenModel::spawn(6, 30);
+        model.feed("\x1b[6;1H❯ ".as_bytes());
+        assert!(model.shows_empty_prompt() && model.shows_prompt_glyph());
+        // Half a synchronized frame: the screen model has it, the published row stands.
+        model.feed(b"\x1b[?2026h\r\x1b[Kline one\r\nline two");
+        assert!(model.contents().unwrap().contains("line two"));
+        assert!(
+            model.shows_empty_prompt(),
+            "mid-frame, the last whole frame"
+        );
+        model.feed("\r\n❯ \x1b[?2026l".as_bytes());
+        assert!(model.shows_empty_prompt());
+        model.feed(b"typed");
+        assert!(
+            !model.shows_empty_prompt(),
+            "outside frames every byte counts"
+        );
+        assert!(model.cursor_row().unwrap().contains("typed"));
         drop(model);
         handle.join().unwrap();
     }

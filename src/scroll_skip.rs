@@ -42,6 +42,33 @@ fn is_plain(b: u8) -> bool {
     (0x20..=0x7e).contains(&b) || b == b'\r' || b == b'\n'
 }
 
+/// How many bytes at the start of `bytes` are plain. Eight at a time where they are all
+/// printable (most of a line of text), byte by byte around line ends and at the end.
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(word) = bytes.get(i..i + 8) {
+            let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            // A byte is printable when its high bit is clear, it is not below 0x20 and not
+            // above 0x7e (adding 1 overflows into the high bit only from 0x7f).
+            let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+            let above_tilde = (x.wrapping_add(ONES) | x) & HIGH;
+            if below_space | above_tilde == 0 {
+                i += 8;
+                continue;
+            }
+        }
+        let end = (i + 8).min(bytes.len());
+        match bytes[i..end].iter().position(|&b| !is_plain(b)) {
+            Some(n) => return i + n,
+            None => i = end,
+        }
+    }
+    bytes.len()
+}
+
 impl ScrollSkip {
     /// Follows `bytes` (the next output the model gets) and returns the ranges of it that a
     /// model of `rows` rows may skip, in order. Call it for every byte the model parses.
@@ -50,8 +77,7 @@ impl ScrollSkip {
         let mut i = 0;
         while i < bytes.len() {
             if self.state == State::Ground && is_plain(bytes[i]) {
-                let len = bytes[i..].iter().position(|&b| !is_plain(b));
-                let end = len.map_or(bytes.len(), |n| i + n);
+                let end = i + plain_prefix(&bytes[i..]);
                 if end - i >= MIN_RUN {
                     runs.push(i..end);
                 }
@@ -224,6 +250,21 @@ mod tests {
         // A string that ended lets the next run be skipped.
         let (whole, skipping, skipped) = screens(b"\x1b]0;title\x07", &flood, 24);
         assert!(skipped > 0 && whole == skipping);
+    }
+
+    #[test]
+    fn plain_prefix_stops_at_the_first_byte_that_is_not_plain_text() {
+        let text = b"an eighty column line of text\r\nand another ~ with every printable }";
+        for cut in 0..text.len() {
+            for bad in [0x00u8, 0x07, 0x1b, 0x1f, 0x7f, 0x80, 0xe2, 0xff, b'\t'] {
+                let mut bytes = text[..cut].to_vec();
+                bytes.push(bad);
+                bytes.extend_from_slice(&text[cut..]);
+                assert_eq!(plain_prefix(&bytes), cut, "{bad:#x} at {cut}");
+            }
+        }
+        assert_eq!(plain_prefix(text), text.len());
+        assert_eq!(plain_prefix(b""), 0);
     }
 
     #[test]

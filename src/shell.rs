@@ -502,9 +502,7 @@ impl MetaShell {
         let started = self.deps.handle.child_started();
         let pid = self.deps.handle.child_pid();
         for _ in 0..2000 {
-            let drawn = screen
-                .contents()
-                .is_some_and(|text| text.contains(keys::PROMPT_GLYPH));
+            let drawn = screen.shows_prompt_glyph();
             if drawn {
                 self.prompt_seen.set(true);
                 break;

@@ -86,10 +86,10 @@ fn keep_index_time(real_index: &Path, copy: &Path) -> Result<()> {
 }
 
 /// Captured result of one git command.
-struct GitOutput {
-    status: ExitStatus,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
+pub(crate) struct GitOutput {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: Vec<u8>,
+    pub(crate) stderr: Vec<u8>,
 }
 
 /// A temporary index file inside the git dir, removed (with its lock) when dropped.
@@ -520,7 +520,7 @@ impl Snapshotter {
 }
 
 /// "git ARGS failed: first line of stderr" (or the exit status when stderr is empty).
-fn describe_failure<S: AsRef<OsStr>>(args: &[S], out: &GitOutput) -> String {
+pub(crate) fn describe_failure<S: AsRef<OsStr>>(args: &[S], out: &GitOutput) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let first = stderr
         .lines()
@@ -561,6 +561,18 @@ where
     for (key, value) in env {
         cmd.env(key, value);
     }
+    run_until(cmd, &args, input, Instant::now() + GIT_TIMEOUT)
+}
+
+/// Runs a prepared git command (`args` are its arguments, for messages), feeding `input` to its
+/// stdin and capturing its output; kills it and its process group at `deadline`. Fails only
+/// when it cannot be run or runs out of time.
+pub(crate) fn run_until(
+    mut cmd: Command,
+    args: &[OsString],
+    input: Option<Vec<u8>>,
+    deadline: Instant,
+) -> Result<GitOutput> {
     cmd.stdin(if input.is_some() {
         Stdio::piped()
     } else {
@@ -576,7 +588,7 @@ where
     }
     let mut child = cmd
         .spawn()
-        .with_context(|| format!("cannot run git {}", display_args(&args)))?;
+        .with_context(|| format!("cannot run git {}", display_args(args)))?;
 
     let writer = match (input, child.stdin.take()) {
         (Some(data), Some(mut stdin)) => Some(std::thread::spawn(move || {
@@ -601,7 +613,7 @@ where
         buf
     });
 
-    let deadline = Instant::now() + GIT_TIMEOUT;
+    let started = Instant::now();
     let mut pause = Duration::from_micros(200);
     let status = loop {
         if let Some(status) = child.try_wait()? {
@@ -620,9 +632,9 @@ where
             let _ = child.kill();
             let _ = child.wait();
             bail!(
-                "git {} timed out after {} s and was stopped",
-                display_args(&args),
-                GIT_TIMEOUT.as_secs()
+                "git {} timed out after {} ms and was stopped",
+                display_args(args),
+                started.elapsed().as_millis()
             );
         }
         std::thread::sleep(pause);
@@ -641,12 +653,12 @@ where
 }
 
 #[cfg(unix)]
-fn bytes_to_os(bytes: &[u8]) -> OsString {
+pub(crate) fn bytes_to_os(bytes: &[u8]) -> OsString {
     use std::os::unix::ffi::OsStrExt;
     OsStr::from_bytes(bytes).to_owned()
 }
 
 #[cfg(not(unix))]
-fn bytes_to_os(bytes: &[u8]) -> OsString {
+pub(crate) fn bytes_to_os(bytes: &[u8]) -> OsString {
     OsString::from(String::from_utf8_lossy(bytes).into_owned())
 }

@@ -125,7 +125,7 @@ impl ModeTracker {
             &joined[..]
         };
         let mut i = 0;
-        while let Some(at) = data[i..].iter().position(|&b| b == 0x1b) {
+        while let Some(at) = memchr::memchr(0x1b, &data[i..]) {
             let start = i + at;
             let rest = &data[start..];
             if rest.len() < 3 {

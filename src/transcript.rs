@@ -165,9 +165,38 @@ impl Line {
         self.raw.get("promptId").and_then(Value::as_str)
     }
 
-    /// `logicalParentUuid` (a compaction boundary: the line it continues, across the cut).
+    /// The line a compaction boundary continues, across the cut: the end of the messages
+    /// Claude keeps with the summary (`compactMetadata.preservedSegment.tailUuid`: after
+    /// "Summarize up to here" the kept messages come after `logicalParentUuid`, and after a
+    /// "Summarize from here" that follows another compaction `logicalParentUuid` is null), else
+    /// `logicalParentUuid`.
     pub fn logical_parent_uuid(&self) -> Option<&str> {
-        self.raw.get("logicalParentUuid").and_then(Value::as_str)
+        self.compact_metadata()
+            .and_then(|m| m.get("preservedSegment")?.get("tailUuid")?.as_str())
+            .or_else(|| self.raw.get("logicalParentUuid").and_then(Value::as_str))
+    }
+
+    /// `compactMetadata` of a compaction boundary.
+    pub fn compact_metadata(&self) -> Option<&Value> {
+        self.raw.get("compactMetadata")
+    }
+
+    /// A compaction the rewind menu made ("Summarize from here / up to here"): its metadata
+    /// counts the messages it summarised, which `/compact` and auto-compact do not.
+    pub fn is_partial_summary(&self) -> bool {
+        self.is_compact_boundary()
+            && self
+                .compact_metadata()
+                .is_some_and(|m| m.get("messagesSummarized").is_some())
+    }
+
+    /// An automatic compaction (`compactMetadata.trigger` is `auto`).
+    pub fn is_auto_compaction(&self) -> bool {
+        self.is_compact_boundary()
+            && self
+                .compact_metadata()
+                .and_then(|m| m.get("trigger")?.as_str())
+                == Some("auto")
     }
 
     /// `forkedFrom.messageUuid` (a line Claude's `/branch` or `/fork` copied).
@@ -185,7 +214,7 @@ impl Line {
 
     /// True for an assistant message Claude Code wrote itself (API errors, "No response
     /// requested."): model "<synthetic>" or `isApiErrorMessage`. Its usage is all zeros.
-    fn is_synthetic(&self) -> bool {
+    pub fn is_synthetic(&self) -> bool {
         self.model() == Some("<synthetic>") || self.flag("isApiErrorMessage")
     }
 }

@@ -1,6 +1,7 @@
 //! Snapshots of what ccx prints about itself: `ccx --help` (ccx's part, then the pinned
 //! Claude Code's), `ccx help log`, `ccx --version`, and the completion scripts for bash, zsh
-//! and fish. Each is compared with a plain file under `tests/snapshots/`; run with
+//! and fish. Each is compared with a plain file under `tests/snapshots/` (the completion scripts
+//! as `completions.<shell>.snap`: data, not source); run with
 //! `UPDATE_SNAPSHOTS=1` to rewrite them after a deliberate change, and read the diff.
 
 mod support;
@@ -59,23 +60,22 @@ fn help_shows_ccx_then_claude() {
 #[test]
 fn help_without_claude_says_it_is_missing() {
     let env = TestEnv::new();
-    let mut cmd = env.command(support::ccx_path());
-    cmd.args(["--help"])
-        .env("CCX_DATA_DIR", "/data/ccx")
-        .env("PATH", "/usr/bin:/bin")
-        .env_remove("CCX_CLAUDE");
-    let out = output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap();
+    // ccx with no Claude Code on PATH nor in $CCX_CLAUDE.
+    let without_claude = |arg: &str| {
+        let mut cmd = env.command(support::ccx_path());
+        cmd.arg(arg)
+            .env("CCX_DATA_DIR", "/data/ccx")
+            .env("PATH", "/usr/bin:/bin")
+            .env_remove("CCX_CLAUDE");
+        output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap()
+    };
+    let out = without_claude("--help");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(text.contains("Meta-commands"), "{text}");
     assert!(text.contains("Claude Code is missing"), "{text}");
 
-    let mut cmd = env.command(support::ccx_path());
-    cmd.args(["--version"])
-        .env("CCX_DATA_DIR", "/data/ccx")
-        .env("PATH", "/usr/bin:/bin")
-        .env_remove("CCX_CLAUDE");
-    let out = output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap();
+    let out = without_claude("--version");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.starts_with(&format!(
@@ -121,7 +121,7 @@ fn completion_scripts() {
     for shell in ["bash", "zsh", "fish"] {
         let script = ccx_output(&env, &["completions", shell]);
         assert!(script.contains("replay"), "{shell}: {script}");
-        check(&format!("completions.{shell}"), &script);
+        check(&format!("completions.{shell}.snap"), &script);
     }
     let zsh = ccx_output(&env, &["completions", "zsh"]);
     assert!(zsh.contains(":rewind"), "meta-commands for `ccx help`");

@@ -6,20 +6,23 @@ mod support;
 
 use serde_json::Value;
 use support::ccx::{
-    ask, ccx, meta_switch, start_ccx, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK,
-    TURN,
+    ask, ask_for, assert_opens_a_fresh_branch, ccx, meta_switch, prompts, session_with_turns,
+    start_ccx, tree, turn_with, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
 };
 use support::{wait_until, TestEnv};
 
-fn tree(env: &TestEnv) -> Vec<Value> {
-    let out = ccx(env, &["tree", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+/// Three turns on main, to rewind among.
+const THREE_EXCHANGES: [(&str, &str); 3] = [
+    ("first question", "first answer"),
+    ("second question", "second answer"),
+    ("third question", "third answer"),
+];
+
+/// A turn the branches share, then one only main holds.
+const SHARED_THEN_MAIN: [(&str, &str); 2] = [
+    ("shared start", "shared reply"),
+    ("main path", "main outcome"),
+];
 
 /// The last main request whose prompt contains `needle`.
 fn last_request_with(env: &TestEnv, needle: &str) -> support::Recorded {
@@ -29,23 +32,7 @@ fn last_request_with(env: &TestEnv, needle: &str) -> support::Recorded {
 #[test]
 fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "first question [[reply:first answer]]",
-        "first answer",
-    );
-    ask(
-        &session,
-        "second question [[reply:second answer]]",
-        "second answer",
-    );
-    ask(
-        &session,
-        "third question [[reply:third answer]]",
-        "third answer",
-    );
-    let turns = wait_for_finished_turns(&env, 3, &[]);
+    let (session, turns) = session_with_turns(&env, &THREE_EXCHANGES);
     let first_id = turns[0]["id"].as_u64().unwrap();
 
     // Rewind to the first turn with a lesson.
@@ -92,11 +79,7 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     // Claude Code deletes its transcripts after a while: ccx rebuilds the branch from its log.
     std::fs::remove_dir_all(env.transcripts_root()).unwrap();
     meta_switch(&session, &format!("checkout {fork_name}"));
-    ask(
-        &session,
-        "after deletion [[reply:still there]]",
-        "still there",
-    );
+    ask_for(&session, "after deletion", "still there");
     let request = last_request_with(&env, "after deletion");
     assert!(request.history_contains("first question"));
     assert!(request.history_contains("use approach B"));
@@ -109,12 +92,8 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
         (log.len() >= 3).then_some(log)
     })
     .unwrap_or_else(|| support::ccx::log_json(&env, &["--branch", &fork_name]));
-    let prompts: Vec<&str> = fork_log
-        .iter()
-        .map(|t| t["prompt"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        prompts,
+        prompts(&fork_log),
         [
             "first question [[reply:first answer]]",
             "use approach B [[reply:went with B]]",
@@ -159,6 +138,10 @@ fn code_snapshots_restore_files_and_the_restore_can_be_undone() {
         turns[0]["snapshot"].is_string(),
         "turns record a snapshot: {turns:#?}"
     );
+    assert!(
+        turns[0]["snapshot"] != turns[1]["snapshot"],
+        "each turn's own: {turns:#?}"
+    );
     assert!(turns[0]["files"].to_string().contains("notes.txt"));
     let status_before = git(&["status", "--porcelain"]);
 
@@ -174,29 +157,41 @@ fn code_snapshots_restore_files_and_the_restore_can_be_undone() {
         "the index and branch are untouched"
     );
 
-    // The restore took a backup first; bringing it back restores "version two".
-    let backup = git(&[
-        "for-each-ref",
-        "--format=%(objectname)",
-        "refs/ccx/snapshots/",
-    ])
-    .lines()
-    .map(str::to_string)
-    .collect::<Vec<_>>();
-    let snapper = ccx::snapshot::Snapshotter::find(&env.project).unwrap();
-    let undone = backup.iter().any(|commit| {
-        snapper.restore(commit).is_ok() && std::fs::read_to_string(&notes).unwrap() == "version two"
-    });
-    assert!(undone, "a backup snapshot holds the pre-restore state");
+    assert_eq!(
+        git(&["for-each-ref", "refs/ccx/"]),
+        "",
+        "snapshots live in ccx's side repository, never under the person's refs"
+    );
+
+    // The restore is a move in the history, with the file it changed; :undo returns to the
+    // branch the rewind left and puts "version two" back.
+    let out = ccx(&env, &["history"]);
+    let history = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        history.contains("rewind") && history.contains("[1 files]"),
+        "{history}"
+    );
+    let before_rewind = last_request_with(&env, "again").session_id;
+    meta_switch(&session, "undo");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "version two");
+    ask(
+        &session,
+        "after the undo [[reply:back where I was]]",
+        "back where I was",
+    );
+    let request = last_request_with(&env, "after the undo");
+    assert!(
+        request.history_contains("again"),
+        "the conversation holds turn 2 again"
+    );
+    assert_eq!(request.session_id, before_rewind, "the same Claude session");
 }
 
 #[test]
 fn delete_asks_first_and_never_deletes_the_current_branch() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "one [[reply:answer one]]", "answer one");
-    ask(&session, "two [[reply:answer two]]", "answer two");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) =
+        session_with_turns(&env, &[("one", "answer one"), ("two", "answer two")]);
     meta_switch(&session, &format!("branch side {}", turns[0]["id"]));
 
     session.send(b":");
@@ -236,10 +231,8 @@ fn delete_asks_first_and_never_deletes_the_current_branch() {
 #[test]
 fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "step one [[reply:one done]]", "one done");
-    ask(&session, "step two [[reply:two done]]", "two done");
-    wait_for_finished_turns(&env, 2, &[]);
+    let (session, _) =
+        session_with_turns(&env, &[("step one", "one done"), ("step two", "two done")]);
     let before = env.standin.main_requests().len();
 
     meta_switch(&session, "replay main");
@@ -285,14 +278,7 @@ fn replay_sends_the_branchs_prompts_one_turn_at_a_time_into_a_fresh_session() {
 #[test]
 fn diff_and_export_in_the_editor() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "shared start [[reply:shared reply]]",
-        "shared reply",
-    );
-    ask(&session, "main path [[reply:main outcome]]", "main outcome");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) = session_with_turns(&env, &SHARED_THEN_MAIN);
     meta_switch(&session, &format!("branch side {}", turns[0]["id"]));
     ask(&session, "side path [[reply:side outcome]]", "side outcome");
     wait_for_finished_turns(&env, 3, &["--all"]);
@@ -336,9 +322,7 @@ fn diff_and_export_in_the_editor() {
 #[test]
 fn clear_starts_a_fresh_session_and_rename_follows_the_current_branch() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "old context [[reply:old reply]]", "old reply");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("old context", "old reply")]);
 
     meta_switch(&session, "clear");
     ask(&session, "fresh start [[reply:fresh reply]]", "fresh reply");
@@ -350,12 +334,8 @@ fn clear_starts_a_fresh_session_and_rename_follows_the_current_branch() {
         "a fresh session has none of the old one"
     );
     let turns = wait_for_finished_turns(&env, 2, &["--all"]);
-    let fresh = turns
-        .iter()
-        .find(|t| t["prompt"] == "fresh start [[reply:fresh reply]]")
-        .unwrap();
-    assert_ne!(fresh["branch"], "main");
-    assert!(fresh["parent"].is_null());
+    let fresh = turn_with(&turns, "fresh start [[reply:fresh reply]]");
+    assert_opens_a_fresh_branch(&fresh);
     let fresh_branch = fresh["branch"].as_str().unwrap().to_string();
 
     support::ccx::meta(&session, &format!("rename {fresh_branch} clean-slate"));
@@ -364,11 +344,7 @@ fn clear_starts_a_fresh_session_and_rename_follows_the_current_branch() {
         .unwrap();
     support::ccx::close_editor(&session);
     // The next turn of this session lands on the renamed branch.
-    ask(
-        &session,
-        "after rename [[reply:renamed reply]]",
-        "renamed reply",
-    );
+    ask_for(&session, "after rename", "renamed reply");
     let log = wait_until(TURN, || {
         let turns = support::ccx::log_json(&env, &["--branch", "clean-slate"]);
         (turns.len() == 2 && !turns[1]["ended_at"].is_null()).then_some(turns)

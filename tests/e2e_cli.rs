@@ -6,7 +6,7 @@ mod support;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
-use support::ccx::{ccx, log_json};
+use support::ccx::{ccx, command_says, log_json};
 use support::{output_with_timeout, TestEnv};
 
 /// One `claude -p` run per prompt in one session: `--session-id` first, `--resume` after.
@@ -52,6 +52,37 @@ fn branch_name(session: &str) -> String {
     format!("import-{}", &session[..8])
 }
 
+/// `ccx import` of the transcript at `path` (Claude session `session`), which must succeed;
+/// returns its output and the branch it imports to.
+fn import(env: &TestEnv, path: &std::path::Path, session: &str) -> (std::process::Output, String) {
+    let out = ok(ccx(env, &["import", path.to_str().unwrap()]));
+    (out, branch_name(session))
+}
+
+/// Asserts that ccx failed and said `text` on its standard error.
+fn assert_failed_saying(out: &std::process::Output, text: &str) {
+    assert!(!out.status.success(), "{}", stdout(out));
+    assert!(stderr(out).contains(text), "{}", stderr(out));
+}
+
+/// Asserts that ccx printed `text` on its standard output.
+fn assert_said(out: &std::process::Output, text: &str) {
+    assert!(stdout(out).contains(text), "{}", stdout(out));
+}
+
+/// A replay of branch `name` stopped after its first turn: `name-replay` holds just the turn of
+/// `done`, and the turn `never sent` never reached the API.
+fn assert_replay_stopped_after(env: &TestEnv, name: &str, done: &str) {
+    let turns = log_json(env, &["--branch", &format!("{name}-replay")]);
+    assert_eq!(turns.len(), 1, "{turns:#?}");
+    assert_eq!(turns[0]["prompt"], done);
+    assert!(!env
+        .standin
+        .requests()
+        .iter()
+        .any(|r| r.user_text == "never sent"));
+}
+
 /// The context size the stand-in reported for the last main request carrying `prompt`.
 fn reported_context(env: &TestEnv, prompt: &str) -> u64 {
     env.standin
@@ -77,13 +108,8 @@ fn import_search_export_and_diff() {
     let env = TestEnv::new();
     let path = claude_session(&env, S1, &PROMPTS);
 
-    let out = ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    assert!(
-        stdout(&out).contains("imported 3 turns on 1 branch"),
-        "{}",
-        stdout(&out)
-    );
-    let name = branch_name(S1);
+    let (out, name) = import(&env, &path, S1);
+    assert_said(&out, "imported 3 turns on 1 branch");
     let turns = log_json(&env, &["--branch", &name]);
     assert_eq!(turns.len(), 3, "{turns:#?}");
     for (turn, prompt) in turns.iter().zip(PROMPTS) {
@@ -99,17 +125,9 @@ fn import_search_export_and_diff() {
 
     // A second import adds nothing (by path, and with --all).
     let out = ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    assert!(
-        stdout(&out).contains("nothing new to import"),
-        "{}",
-        stdout(&out)
-    );
+    assert_said(&out, "nothing new to import");
     let out = ok(ccx(&env, &["import", "--all"]));
-    assert!(
-        stdout(&out).contains("nothing new to import"),
-        "{}",
-        stdout(&out)
-    );
+    assert_said(&out, "nothing new to import");
     assert_eq!(log_json(&env, &["--all"]).len(), 3);
 
     // Search finds the second turn by a word only it holds.
@@ -144,8 +162,7 @@ fn import_search_export_and_diff() {
     // A second session sharing the first prompt and differing in the second: diff names turn 2.
     let other = [PROMPTS[0], "write the lexer instead"];
     let path2 = claude_session(&env, S2, &other);
-    ok(ccx(&env, &["import", path2.to_str().unwrap()]));
-    let name2 = branch_name(S2);
+    let (_, name2) = import(&env, &path2, S2);
     let turns2 = log_json(&env, &["--branch", &name2]);
     assert_eq!(turns2.len(), 2);
     let out = ok(ccx(&env, &["diff", &name, &name2, "--json"]));
@@ -169,20 +186,14 @@ fn import_search_export_and_diff() {
     assert!(text.contains("write the lexer instead"), "{text}");
 
     let out = ccx(&env, &["diff", &name, "no-such-branch"]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("no branch 'no-such-branch'"),
-        "{}",
-        stderr(&out)
-    );
+    assert_failed_saying(&out, "no branch 'no-such-branch'");
 }
 
 #[test]
 fn imported_branch_replays_headlessly_onto_a_new_branch() {
     let env = TestEnv::new();
     let path = claude_session(&env, S1, &PROMPTS);
-    ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    let name = branch_name(S1);
+    let (_, name) = import(&env, &path, S1);
     let before = env.standin.main_requests().len();
 
     let mut cmd = env.command(support::ccx_path());
@@ -253,6 +264,15 @@ fn imported_branch_replays_headlessly_onto_a_new_branch() {
     );
 }
 
+/// [`import`] of a [`synthetic_transcript`] of `prompts`.
+fn import_made_up(
+    env: &TestEnv,
+    session: &str,
+    prompts: &[&str],
+) -> (std::process::Output, String) {
+    import(env, &synthetic_transcript(env, session, prompts), session)
+}
+
 /// A transcript written by hand (a conversation Claude Code could have had), for branches whose
 /// prompts must behave differently on replay than they did originally.
 fn synthetic_transcript(env: &TestEnv, session: &str, prompts: &[&str]) -> PathBuf {
@@ -286,18 +306,9 @@ fn replay_stops_on_a_claude_failure_and_keeps_the_turns_done() {
     let mut env = TestEnv::new();
     env.set_var("CLAUDE_CODE_MAX_RETRIES", "0");
     let session = "33333333-aaaa-4bbb-8ccc-000000000003";
-    let path = synthetic_transcript(
-        &env,
-        session,
-        &["first fine", "then fails [[status:500]]", "never sent"],
-    );
-    let out = ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    assert!(
-        stdout(&out).contains("imported 3 turns"),
-        "{}",
-        stdout(&out)
-    );
-    let name = branch_name(session);
+    let prompts = ["first fine", "then fails [[status:500]]", "never sent"];
+    let (out, name) = import_made_up(&env, session, &prompts);
+    assert_said(&out, "imported 3 turns");
 
     let mut cmd = env.command(support::ccx_path());
     cmd.args(["replay", &name]);
@@ -316,32 +327,16 @@ fn replay_stops_on_a_claude_failure_and_keeps_the_turns_done() {
         1,
         "one line: {err}"
     );
-    assert!(
-        stdout(&out).contains("replayed 1 of 3 turns"),
-        "{}",
-        stdout(&out)
-    );
-    let turns = log_json(&env, &["--branch", &format!("{name}-replay")]);
-    assert_eq!(turns.len(), 1, "{turns:#?}");
-    assert_eq!(turns[0]["prompt"], "first fine");
-    assert!(!env
-        .standin
-        .requests()
-        .iter()
-        .any(|r| r.user_text == "never sent"));
+    assert_said(&out, "replayed 1 of 3 turns");
+    assert_replay_stopped_after(&env, &name, "first fine");
 }
 
 #[test]
 fn ctrl_c_stops_a_replay_cleanly() {
     let env = TestEnv::new();
     let session = "66666666-aaaa-4bbb-8ccc-000000000006";
-    let path = synthetic_transcript(
-        &env,
-        session,
-        &["quick one", "slow one [[sleep:60000]]", "never sent"],
-    );
-    ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    let name = branch_name(session);
+    let prompts = ["quick one", "slow one [[sleep:60000]]", "never sent"];
+    let (_, name) = import_made_up(&env, session, &prompts);
 
     let mut child = env
         .command(support::ccx_path())
@@ -370,14 +365,8 @@ fn ctrl_c_stops_a_replay_cleanly() {
     assert!(sent_at.elapsed() < Duration::from_secs(15));
     let out = child.wait_with_output().unwrap();
     assert_eq!(status.code(), Some(130), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("interrupted: replayed 1 of 3 turns"),
-        "{}",
-        stdout(&out)
-    );
-    let turns = log_json(&env, &["--branch", &format!("{name}-replay")]);
-    assert_eq!(turns.len(), 1, "{turns:#?}");
-    assert_eq!(turns[0]["prompt"], "quick one");
+    assert_said(&out, "interrupted: replayed 1 of 3 turns");
+    assert_replay_stopped_after(&env, &name, "quick one");
     // The claude run in flight was stopped: no process carries the replay's session any more.
     let replay_session = env
         .standin
@@ -398,11 +387,6 @@ fn ctrl_c_stops_a_replay_cleanly() {
         support::wait_until(Duration::from_secs(30), || (!running()).then_some(())).is_some(),
         "claude --resume {replay_session} still runs"
     );
-    assert!(!env
-        .standin
-        .requests()
-        .iter()
-        .any(|r| r.user_text == "never sent"));
 }
 
 #[test]
@@ -412,8 +396,7 @@ fn export_redacts_and_does_not_overwrite_without_force() {
     let session = "55555555-aaaa-4bbb-8ccc-000000000005";
     let prompt = format!("use the key {key} for the client [[reply:noted, no secrets here]]");
     let path = claude_session(&env, session, &[&prompt]);
-    ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    let name = branch_name(session);
+    let (_, name) = import(&env, &path, session);
 
     let out = ok(ccx(&env, &["export", &name]));
     assert!(
@@ -441,8 +424,7 @@ fn export_redacts_and_does_not_overwrite_without_force() {
     );
     std::fs::write(&file, "mine").unwrap();
     let out = ccx(&env, &["export", &name, "-o", file.to_str().unwrap()]);
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_failed_saying(&out, "--force");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
     ok(ccx(
         &env,
@@ -468,16 +450,10 @@ fn output_into_a_pipe_closed_early_ends_quietly() {
         .map(|i| format!("zebra question {i} {}", "x".repeat(500)))
         .collect();
     let prompts: Vec<&str> = prompts.iter().map(String::as_str).collect();
-    let path = synthetic_transcript(&env, S1, &prompts);
-    let out = ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    assert!(
-        stdout(&out).contains("imported 300 turns"),
-        "{}",
-        stdout(&out)
-    );
+    let (out, branch) = import_made_up(&env, S1, &prompts);
+    assert_said(&out, "imported 300 turns");
     // Each writes far more than a pipe holds (64 KiB), so the reader's going is certain to
     // be seen.
-    let branch = branch_name(S1);
     let listings: [&[&str]; 3] = [
         &["search", "zebra", "--json"],
         &["log", "--all", "--json"],
@@ -536,8 +512,7 @@ fn deep_search_and_html_export_see_tool_calls() {
     let out = output_with_timeout(&mut cmd, Duration::from_secs(120)).expect("claude -p");
     assert!(out.status.success(), "{}", stderr(&out));
     let path = env.transcript_path(session).expect("the transcript");
-    ok(ccx(&env, &["import", path.to_str().unwrap()]));
-    let name = branch_name(session);
+    let (_, name) = import(&env, &path, session);
 
     // The command (in the tool input) and the output (only in the tool result).
     let out = ok(ccx(&env, &["search", "wombat-42-out", "--json"]));
@@ -625,13 +600,8 @@ fn deep_search_and_html_export_see_tool_calls() {
             "/nonexistent-dir/x.html",
         ],
     );
-    assert!(!out.status.success());
+    assert_failed_saying(&out, "/nonexistent-dir/x.html");
     assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("/nonexistent-dir/x.html"),
-        "{}",
-        stderr(&out)
-    );
 }
 
 /// `:export FILE.html` inside a ccx session: the page holds the turn and its Write call,
@@ -639,7 +609,7 @@ fn deep_search_and_html_export_see_tool_calls() {
 #[test]
 fn export_html_from_the_editor_in_a_session() {
     use support::ccx::{
-        close_editor, open_editor, start_ccx, type_command, wait_for_finished_turns, QUICK, TURN,
+        close_editor, open_editor, start_ccx, wait_for_finished_turns, QUICK, TURN,
     };
     let env = TestEnv::new();
     let notes = env.project.join("notes.txt");
@@ -656,10 +626,7 @@ fn export_html_from_the_editor_in_a_session() {
         .unwrap();
     let turns = wait_for_finished_turns(&env, 1, &[]);
     open_editor(&session);
-    type_command(&session, "export conversation.html");
-    session
-        .wait_for_text("to conversation.html", QUICK)
-        .unwrap_or_else(|screen| panic!("`:export` did not say it wrote the file:\n{screen}"));
+    command_says(&session, "export conversation.html", "to conversation.html");
     close_editor(&session);
     session.type_and_submit("/exit");
     session.wait_exit(QUICK).expect("claude exits on /exit");

@@ -3,27 +3,19 @@
 
 mod support;
 
-use serde_json::Value;
 use std::time::Duration;
-use support::ccx::{ask, ccx, log_json, start_ccx, wait_for_finished_turns, TURN};
+use support::ccx::{
+    ask, ask_for, ccx, ccx_json, exit_cleanly, kill_9_leaving_no_claude, log_json,
+    session_with_turns, start_ccx, wait_for_finished_turns, TURN,
+};
 use support::harness::children_of;
 use support::{ccx_path, pid_alive, wait_until, TestEnv};
 
 #[test]
 fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "first question [[reply:first answer]]",
-        "first answer",
-    );
-    wait_for_finished_turns(&env, 1, &[]);
-    ask(
-        &session,
-        "second question [[reply:second answer]] [[usage:54321]]",
-        "second answer",
-    );
+    let (session, _) = session_with_turns(&env, &[("first question", "first answer")]);
+    ask_for(&session, "second question [[usage:54321]]", "second answer");
     let turns = wait_for_finished_turns(&env, 2, &[]);
 
     assert_eq!(turns.len(), 2, "{turns:#?}");
@@ -32,7 +24,7 @@ fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     assert_eq!(first["reply"], "first answer");
     assert_eq!(
         second["prompt"],
-        "second question [[reply:second answer]] [[usage:54321]]"
+        "second question [[usage:54321]] [[reply:second answer]]"
     );
     assert_eq!(second["reply"], "second answer");
     assert_eq!(first["branch"], "main");
@@ -56,26 +48,16 @@ fn two_prompts_are_recorded_exactly_and_exit_is_clean() {
     assert!(second["est_tokens"].as_u64().unwrap() > 0);
 
     // `ccx show` reads the same turn by reference.
-    let out = ccx(&env, &["show", "HEAD~1", "--json"]);
-    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shown = ccx_json(&env, &["show", "HEAD~1", "--json"]);
     assert_eq!(shown["id"], first["id"]);
 
-    session.type_and_submit("/exit");
-    assert_eq!(
-        session.wait_exit(TURN),
-        Some(0),
-        "ccx exit code after /exit"
-    );
+    exit_cleanly(&session);
 }
 
 #[test]
 fn kill_9_of_ccx_mid_turn_keeps_completed_turns_and_leaves_no_claude() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "kept [[reply:kept answer]]", "kept answer");
-    wait_for_finished_turns(&env, 1, &[]);
-    let claude_pids = children_of(session.pid());
-    assert!(!claude_pids.is_empty(), "claude runs under ccx");
+    let (session, _) = session_with_turns(&env, &[("kept", "kept answer")]);
 
     session.type_and_submit("slow one [[sleep:30000]]");
     wait_until(TURN, || {
@@ -94,15 +76,7 @@ fn kill_9_of_ccx_mid_turn_keeps_completed_turns_and_leaves_no_claude() {
             .then_some(())
     })
     .expect("the slow turn is in the log");
-    session.kill_9();
-
-    for pid in claude_pids {
-        let gone = wait_until(Duration::from_secs(20), || (!pid_alive(pid)).then_some(()));
-        if gone.is_none() {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            panic!("claude (pid {pid}) outlived ccx");
-        }
-    }
+    kill_9_leaving_no_claude(&session);
     let turns = log_json(&env, &[]);
     let kept = turns
         .iter()
@@ -166,17 +140,14 @@ fn two_sessions_in_one_project_and_a_reader_record_everything() {
     assert_eq!(ids.len(), 4, "ids are unique");
 
     for s in [&a, &b] {
-        s.type_and_submit("/exit");
-        assert_eq!(s.wait_exit(TURN), Some(0));
+        exit_cleanly(s);
     }
 }
 
 #[test]
 fn forged_hook_messages_record_nothing() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "real one [[reply:real answer]]", "real answer");
-    let turns = wait_for_finished_turns(&env, 1, &[]);
+    let (session, turns) = session_with_turns(&env, &[("real one", "real answer")]);
     let session_id = turns[0]["session_id"].as_str().unwrap().to_string();
 
     // Find this ccx's hook socket and talk to it without the run's secret.
@@ -203,13 +174,9 @@ fn forged_hook_messages_record_nothing() {
             .env("CCX_HOOK_SECRET", "not-the-secret")
             .stdin(std::process::Stdio::piped());
         let mut child = cmd.spawn().unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(payload.to_string().as_bytes())
-            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, payload.to_string().as_bytes()).unwrap();
+        drop(stdin);
         assert!(child.wait().unwrap().success(), "a hook never fails");
     }
     // The bridge saw all three and dropped them (so the test cannot pass by never arriving).
@@ -224,35 +191,30 @@ fn forged_hook_messages_record_nothing() {
             std::fs::read_to_string(&log)
         )
     });
-    ask(
-        &session,
-        "real two [[reply:second real answer]]",
-        "second real answer",
-    );
+    ask_for(&session, "real two", "second real answer");
     let turns = wait_for_finished_turns(&env, 2, &[]);
     assert_eq!(turns.len(), 2, "{turns:#?}");
     assert!(turns.iter().all(|t| t["prompt"] != "forged prompt"));
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
+}
+
+/// Makes the project's turn log impossible to open: sled keeps a directory where this puts a
+/// file of garbage.
+fn damage_store(env: &TestEnv) {
+    let store_dir =
+        ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project));
+    std::fs::create_dir_all(&store_dir).unwrap();
+    std::fs::write(store_dir.join("db"), b"\x00garbage\xff not a database").unwrap();
 }
 
 #[test]
 fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
     let env = TestEnv::new();
-    let store_dir =
-        ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project));
-    std::fs::create_dir_all(&store_dir).unwrap();
-    // sled keeps a directory here; a file of garbage makes the log impossible to open.
-    std::fs::write(store_dir.join("db"), b"\x00garbage\xff not a database").unwrap();
+    damage_store(&env);
     let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "works anyway [[reply:claude still answers]]",
-        "claude still answers",
-    );
+    ask_for(&session, "works anyway", "claude still answers");
     session.wait_for_text("not recording", TURN).unwrap();
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 /// `:quit` ends Claude and ccx whatever the turn log's state (it used to answer "the turn log
@@ -260,10 +222,7 @@ fn a_damaged_store_never_stops_claude_and_the_footer_says_so() {
 #[test]
 fn quit_works_with_a_damaged_store() {
     let env = TestEnv::new();
-    let store_dir =
-        ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project));
-    std::fs::create_dir_all(&store_dir).unwrap();
-    std::fs::write(store_dir.join("db"), b"\x00garbage\xff not a database").unwrap();
+    damage_store(&env);
     let session = start_ccx(&env, &[]);
     session.wait_for_text("not recording", TURN).unwrap();
     let claude = wait_until(TURN, || children_of(session.pid()).first().copied())
@@ -305,9 +264,18 @@ fn print_mode_into_a_pipe_gives_claudes_exact_output_and_is_recorded() {
     assert_eq!(turns[0]["reply"], "alpha\nbeta");
 }
 
-/// Every file under `dir` (recursively) whose mode lets anyone but the owner in, with its mode.
-fn not_private(dir: &std::path::Path) -> Vec<String> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+/// Points `$TMPDIR` of `env` at a new directory of its own (where ccx makes its runtime dir
+/// when `XDG_RUNTIME_DIR` is unset) and returns it.
+fn private_tmpdir(env: &mut TestEnv) -> std::path::PathBuf {
+    let tmp = env.scratch.join("t");
+    std::fs::create_dir_all(&tmp).unwrap();
+    env.set_var("TMPDIR", &tmp.to_string_lossy());
+    tmp
+}
+
+/// Every file and directory under `dir` (recursively, not following symbolic links, which are
+/// left out) with its metadata.
+fn entries_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, std::fs::Metadata)> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {
@@ -315,18 +283,25 @@ fn not_private(dir: &std::path::Path) -> Vec<String> {
             let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
                 continue;
             };
-            if meta.file_type().is_symlink() {
-                continue;
-            }
             if meta.is_dir() {
                 todo.push(e.path());
             }
-            if meta.permissions().mode() & 0o077 != 0 {
-                out.push(format!("{} {:o}", e.path().display(), meta.mode() & 0o7777));
+            if !meta.file_type().is_symlink() {
+                out.push((e.path(), meta));
             }
         }
     }
     out
+}
+
+/// Every file under `dir` (recursively) whose mode lets anyone but the owner in, with its mode.
+fn not_private(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    entries_under(dir)
+        .into_iter()
+        .filter(|(_, meta)| meta.permissions().mode() & 0o077 != 0)
+        .map(|(path, meta)| format!("{} {:o}", path.display(), meta.mode() & 0o7777))
+        .collect()
 }
 
 /// Every file ccx makes is the owner's only by itself (not only through a private parent):
@@ -336,9 +311,7 @@ fn not_private(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn every_file_ccx_makes_is_private_and_its_names_hide_the_secret() {
     let mut env = TestEnv::new();
-    let tmp = env.scratch.join("t");
-    std::fs::create_dir_all(&tmp).unwrap();
-    env.set_var("TMPDIR", &tmp.to_string_lossy());
+    let tmp = private_tmpdir(&mut env);
     let runtime = tmp.join(format!("ccx-{}", unsafe { libc::getuid() }));
     std::fs::create_dir_all(&runtime).unwrap();
     // A store socket left behind by a ccx that was killed: nothing listens on it.
@@ -391,8 +364,7 @@ fn every_file_ccx_makes_is_private_and_its_names_hide_the_secret() {
         .collect();
     assert_eq!(made_by_ccx, Vec::<String>::new(), "runtime files");
 
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
     assert!(!stale.exists(), "the stale store socket is removed at exit");
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
@@ -441,18 +413,11 @@ fn every_file_ccx_makes_is_private_and_its_names_hide_the_secret() {
 
 /// Every regular file under `dir`.
 fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => todo.push(e.path()),
-                Ok(t) if t.is_file() => out.push(e.path()),
-                _ => {}
-            }
-        }
-    }
-    out
+    entries_under(dir)
+        .into_iter()
+        .filter(|(_, meta)| meta.is_file())
+        .map(|(path, _)| path)
+        .collect()
 }
 
 /// With `XDG_RUNTIME_DIR` unset, `$TMPDIR/ccx-<uid>` made a symlink to someone's directory:
@@ -461,9 +426,7 @@ fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn a_symlink_at_the_runtime_dir_is_never_followed() {
     use std::os::unix::fs::PermissionsExt;
     let mut env = TestEnv::new();
-    let tmp = env.scratch.join("t");
-    std::fs::create_dir_all(&tmp).unwrap();
-    env.set_var("TMPDIR", &tmp.to_string_lossy());
+    let tmp = private_tmpdir(&mut env);
     let victim = env.scratch.join("someone-elses");
     std::fs::create_dir_all(&victim).unwrap();
     std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -514,8 +477,7 @@ fn a_wrong_config_key_is_named_on_screen_and_in_doctor() {
                 .any(|l| l.contains("config.toml: ") && l.contains(said))
         })
         .unwrap_or_else(|screen| panic!("the footer does not name the key:\n{screen}"));
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
     let log = std::fs::read_to_string(env.data_dir.join("ccx.log")).unwrap_or_default();
     assert_eq!(log.lines().filter(|l| l.contains(said)).count(), 1, "{log}");
 

@@ -9,11 +9,13 @@
 mod support;
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::ccx::{ask, ccx, log_json, start_ccx, wait_for_finished_turns, TURN};
-use support::harness::children_of;
+use support::ccx::{
+    ask, ask_for, ccx, exit_cleanly, log_json, session_with_turns, start_ccx,
+    wait_for_finished_turns, TURN,
+};
+use support::harness::{children_of, write_script};
 use support::{ccx_path, pid_alive, wait_until, PtySession, TestEnv};
 
 /// A small deterministic PRNG (xorshift64*), seeded per run.
@@ -157,17 +159,9 @@ fn kill_9_at_random_moments_keeps_every_finished_turn() {
     );
 }
 
-/// Writes an executable script into `dir`.
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
 fn run_with_fake_claude(body: &str) -> (u32, String, TestEnv) {
     let mut env = TestEnv::new();
-    let fake = script(&env.scratch, "fake-claude", body);
+    let fake = write_script(&env.scratch, "fake-claude", body);
     env.set_var("CCX_CLAUDE", &fake.to_string_lossy());
     let session = PtySession::spawn(ccx_path(), &[], &env, 100, 30);
     let code = session
@@ -201,7 +195,7 @@ fn claude_dying_of_sigsegv_makes_ccx_exit_139() {
 /// `signal`, and checks the terminal settings are as before and the exit code.
 fn signal_restores_terminal(signal: &str, expect_code: u32) {
     let mut env = TestEnv::new();
-    let fake = script(&env.scratch, "fake-claude", "exec sleep 60");
+    let fake = write_script(&env.scratch, "fake-claude", "exec sleep 60");
     env.set_var("CCX_CLAUDE", &fake.to_string_lossy());
     let dir = env.scratch.display().to_string();
     let cmd = format!(
@@ -254,9 +248,7 @@ fn sighup_restores_the_terminal_and_exits_129() {
 /// records it.
 fn transcript_damaged_mid_session(what: &str, damage: impl Fn(&Path)) {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "before [[reply:answer before]]", "answer before");
-    let turns = wait_for_finished_turns(&env, 1, &[]);
+    let (session, turns) = session_with_turns(&env, &[("before", "answer before")]);
     let session_id = turns[0]["session_id"].as_str().unwrap().to_string();
     let path = env
         .transcript_path(&session_id)
@@ -336,9 +328,7 @@ fn send_raw(socket: &Path, bytes: &[u8]) {
 #[test]
 fn a_flood_of_hostile_hook_messages_is_dropped_and_ccx_stays_responsive() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "before flood [[reply:pre flood]]", "pre flood");
-    let turns = wait_for_finished_turns(&env, 1, &[]);
+    let (session, turns) = session_with_turns(&env, &[("before flood", "pre flood")]);
     let own_session = turns[0]["session_id"].as_str().unwrap().to_string();
     let socket = hook_socket(session.pid());
     let secret = children_of(session.pid()).into_iter().find_map(hook_secret);
@@ -424,8 +414,7 @@ fn a_flood_of_hostile_hook_messages_is_dropped_and_ccx_stays_responsive() {
     println!("ccx.log grew {grown} bytes; highest drop count logged #{most}");
     assert!(most >= 1000, "drops counted: {text}");
     assert!(grown < 300 * 1024, "ccx.log grew {grown} bytes");
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 /// A tmpfs mounted for the test, unmounted when dropped.
@@ -513,9 +502,7 @@ fn full_disk(space_comes_back: bool) {
         }
     };
     env.set_var("CCX_DATA_DIR", &data.to_string_lossy());
-    let session = start_ccx(&env, &[]);
-    ask(&session, "stored first [[reply:first kept]]", "first kept");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("stored first", "first kept")]);
 
     let filler = fill(&data);
     println!(
@@ -524,19 +511,14 @@ fn full_disk(space_comes_back: bool) {
     );
     // The person still sees Claude's reply, the footer says recording stopped, and the
     // session goes on.
-    ask(
-        &session,
-        "while full [[reply:seen while full]]",
-        "seen while full",
-    );
+    ask_for(&session, "while full", "seen while full");
     session
         .wait_for_text("not recording: disk full", TURN)
         .unwrap_or_else(|screen| panic!("the footer does not say the disk is full:\n{screen}"));
     assert_eq!(session.try_exit(), None, "ccx keeps running on a full disk");
 
     if !space_comes_back {
-        session.type_and_submit("/exit");
-        assert_eq!(session.wait_exit(TURN), Some(0));
+        exit_cleanly(&session);
         // Claude may or may not have stored the prompt before the space ran out; the reply
         // came after, so it is named.
         let output = wait_until(Duration::from_secs(10), || {
@@ -589,11 +571,7 @@ fn full_disk(space_comes_back: bool) {
     );
 
     // And recording goes on.
-    ask(
-        &session,
-        "after space [[reply:recorded again]]",
-        "recorded again",
-    );
+    ask_for(&session, "after space", "recorded again");
     let turns = wait_until(TURN, || {
         let turns = log_json(&env, &[]);
         turns
@@ -610,8 +588,7 @@ fn full_disk(space_comes_back: bool) {
     session
         .wait_for(TURN, |screen| !screen.contains("not recording"))
         .unwrap_or_else(|screen| panic!("the footer still says recording stopped:\n{screen}"));
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
     let output = String::from_utf8_lossy(&session.raw_output()).into_owned();
     assert!(!output.contains("not saved"), "{output}");
 }

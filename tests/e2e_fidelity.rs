@@ -1,26 +1,31 @@
 //! End to end: the turn log follows what Claude really holds, read from its transcript — with
-//! the real Claude Code (pinned) and the stand-in API. Claude's own `/branch` and rewind menu
-//! become branches forked after the right turn (the footer shows the new branch at once), a
-//! reply drawn before ccx is killed is in the log after the next start, and a Bash tool call
-//! cannot forge a turn.
+//! the real Claude Code (pinned) and the stand-in API. Claude's own `/branch`, `/fork` and rewind
+//! menu become branches forked after the right turn (the footer shows the new branch at once),
+//! its summaries and compactions (`/compact`, auto-compact, "Summarize from here / up to here")
+//! are turns where Claude put them, a rewind past a compaction and the `/resume` picker continue
+//! the right turn, `ccx import` builds the same tree from the transcripts alone, a reply drawn
+//! before ccx is killed is in the log after the next start, and a Bash tool call cannot forge a
+//! turn.
 
 mod support;
 
 use serde_json::Value;
 use std::time::Duration;
-use support::ccx::{ask, ccx, log_json, start_ccx, wait_for_finished_turns, wait_request, TURN};
-use support::harness::children_of;
-use support::{pid_alive, wait_until, TestEnv};
+use support::ccx::{
+    ask, ask_for, ccx, ccx_json, exit_cleanly, kill_9_leaving_no_claude, log_json, prompts,
+    session_with_turns, start_ccx, tree, turn_with, wait_for_finished_turns, wait_request, TURN,
+};
+use support::{wait_until, TestEnv};
 
-fn tree(env: &TestEnv) -> Vec<Value> {
-    let out = ccx(env, &["tree", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+/// Two turns on main before Claude forks.
+const ALPHA_BETA: [(&str, &str); 2] = [("alpha", "first answer"), ("beta", "second answer")];
+
+/// Three turns, to summarize from the second.
+const ONE_TWO_THREE: [(&str, &str); 3] = [
+    ("one", "answer one"),
+    ("two", "answer two"),
+    ("three", "answer three"),
+];
 
 /// Opens Claude's rewind menu with Esc Esc (again if a busy TUI let the keys pass unseen).
 fn open_rewind_menu(session: &support::PtySession) {
@@ -39,6 +44,29 @@ fn open_rewind_menu(session: &support::PtySession) {
     panic!("the rewind menu never opened:\n{}", session.screen());
 }
 
+/// Claude's rewind menu (Esc Esc): picks the prompt `prompt` and "Restore conversation", so
+/// Claude holds the conversation as it was before that prompt; then clears the input box, where
+/// Claude puts the rewound prompt back.
+fn restore_conversation_before(session: &support::PtySession, prompt: &str) {
+    open_rewind_menu(session);
+    choose_in_menu(session, &format!("  \u{276f} {prompt}"), b"\x1b[A");
+    session.send(b"\r");
+    choose_in_menu(session, "\u{276f} 1. Restore conversation", b"\x1b[A");
+    session.send(b"\r");
+    clear_input_once_gone(session, "Restore conversation");
+}
+
+/// Once Claude's menu showing `menu_text` has closed, clears Claude's input box (Ctrl-U), where
+/// Claude puts the prompt back after a rewind.
+fn clear_input_once_gone(session: &support::PtySession, menu_text: &str) {
+    session
+        .wait_for(TURN, |s| !s.contains(menu_text))
+        .unwrap_or_else(|screen| panic!("{menu_text:?} stayed on screen:\n{screen}"));
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(b"\x15");
+    std::thread::sleep(Duration::from_millis(300));
+}
+
 /// Moves the selection of a Claude menu with `key` until `selected` (the `❯` mark and the
 /// item) shows, one key at a time.
 fn choose_in_menu(session: &support::PtySession, selected: &str, key: &[u8]) {
@@ -55,21 +83,10 @@ fn choose_in_menu(session: &support::PtySession, selected: &str, key: &[u8]) {
     panic!("{selected:?} never selected:\n{}", session.screen());
 }
 
-fn turn_with(turns: &[Value], prompt_start: &str) -> Value {
-    turns
-        .iter()
-        .find(|t| t["prompt"].as_str().unwrap_or("").starts_with(prompt_start))
-        .unwrap_or_else(|| panic!("no turn {prompt_start:?}: {turns:#?}"))
-        .clone()
-}
-
 #[test]
 fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "alpha [[reply:first answer]]", "first answer");
-    ask(&session, "beta [[reply:second answer]]", "second answer");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) = session_with_turns(&env, &ALPHA_BETA);
     let (t1, t2) = (turn_with(&turns, "alpha"), turn_with(&turns, "beta"));
     assert_eq!(t2["parent"], t1["id"]);
 
@@ -93,18 +110,7 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     assert_eq!(fork["parent_branch"], "main");
 
     // The rewind menu (Esc Esc): restore the conversation to before "gamma".
-    open_rewind_menu(&session);
-    choose_in_menu(&session, "  \u{276f} gamma", b"\x1b[A");
-    session.send(b"\r");
-    choose_in_menu(&session, "\u{276f} 1. Restore conversation", b"\x1b[A");
-    session.send(b"\r");
-    // The rewound prompt is put back in the input box: clear it.
-    session
-        .wait_for(TURN, |s| !s.contains("Restore conversation"))
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\x15");
-    std::thread::sleep(Duration::from_millis(300));
+    restore_conversation_before(&session, "gamma");
     ask(&session, "delta [[reply:fourth answer]]", "fourth answer");
     let t4 = wait_until(TURN, || {
         log_json(&env, &[])
@@ -128,50 +134,26 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
         branch, "alpha-reply-first-answer",
         "a new branch for the rewind"
     );
-    let out = ccx(&env, &["show", "HEAD", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let head: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let head = ccx_json(&env, &["show", "HEAD", "--json"]);
     assert_eq!(head["id"], t4["id"]);
-    let lineage: Vec<String> = log_json(&env, &["--branch", &branch])
-        .iter()
-        .map(|t| t["prompt"].as_str().unwrap().to_string())
-        .collect();
+    let lineage = log_json(&env, &["--branch", &branch]);
     assert_eq!(
-        lineage,
+        prompts(&lineage),
         [
             "alpha [[reply:first answer]]",
             "beta [[reply:second answer]]",
             "delta [[reply:fourth answer]]"
         ]
     );
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 #[test]
 fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "warm up [[reply:ready]]", "ready");
-    wait_for_finished_turns(&env, 1, &[]);
-    let claude_pids = children_of(session.pid());
-    ask(
-        &session,
-        "the last words [[reply:drawn then killed]]",
-        "drawn then killed",
-    );
-    session.kill_9();
-    for pid in claude_pids {
-        let gone = wait_until(Duration::from_secs(20), || (!pid_alive(pid)).then_some(()));
-        if gone.is_none() {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            panic!("claude (pid {pid}) outlived ccx");
-        }
-    }
+    let (session, _) = session_with_turns(&env, &[("warm up", "ready")]);
+    ask_for(&session, "the last words", "drawn then killed");
+    kill_9_leaving_no_claude(&session);
 
     // The next start finishes what the dead ccx left running, from Claude's transcript.
     let again = start_ccx(&env, &[]);
@@ -186,8 +168,7 @@ fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     let last = turn_with(&turns, "the last words");
     assert_eq!(last["reply"], "drawn then killed", "{last:#}");
     assert_eq!(last["interrupted"], false);
-    again.type_and_submit("/exit");
-    assert_eq!(again.wait_exit(TURN), Some(0));
+    exit_cleanly(&again);
 }
 
 #[test]
@@ -232,8 +213,7 @@ fn a_bash_tool_call_cannot_forge_a_turn() {
     let turns = wait_for_finished_turns(&env, 3, &[]);
     assert_eq!(turns.len(), 3, "{turns:#?}");
     assert!(turns.iter().all(|t| t["prompt"] != "forged prompt"));
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 /// Every turn of the project (all branches), waiting until `pred` holds for them.
@@ -258,11 +238,7 @@ fn all_turns_until(env: &TestEnv, what: &str, pred: impl Fn(&[Value]) -> bool) -
 #[test]
 fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "one [[reply:answer one]]", "answer one");
-    ask(&session, "two [[reply:answer two]]", "answer two");
-    ask(&session, "three [[reply:answer three]]", "answer three");
-    let turns = wait_for_finished_turns(&env, 3, &[]);
+    let (session, turns) = session_with_turns(&env, &ONE_TWO_THREE);
     let (t1, t3) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
 
     // Rewind menu on "two" → "Summarize from here": a summary turn on a new branch after #1.
@@ -293,12 +269,7 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     assert_eq!(main["head"], t3["id"]);
 
     // /compact continues the summary's branch as a compact turn.
-    session
-        .wait_for(TURN, |s| !s.contains("Summarize from here"))
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\x15");
-    std::thread::sleep(Duration::from_millis(300));
+    clear_input_once_gone(&session, "Summarize from here");
     session.type_and_submit("/compact");
     let turns = all_turns_until(&env, "a compact turn", |ts| {
         ts.iter()
@@ -323,12 +294,12 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let fresh = turn_with(&turns, "fresh");
     assert!(fresh["parent"].is_null());
     assert_eq!(fresh["branch"], "session-2");
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    assert_import_builds_the_live_tree(&env);
+    exit_cleanly(&session);
 }
 
-/// (prompt, parent's prompt) of every turn of the store in `data_dir`, sorted.
-fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<String>)> {
+/// Every turn of the store in `data_dir` (all branches).
+fn turns_in(env: &TestEnv, data_dir: &std::path::Path) -> Vec<Value> {
     let run = |args: &[&str]| -> Value {
         let mut cmd = env.command(support::ccx_path());
         cmd.env("CCX_DATA_DIR", data_dir).args(args);
@@ -351,6 +322,12 @@ fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<
             }
         }
     }
+    turns
+}
+
+/// (prompt, parent's prompt) of every turn of the store in `data_dir`, sorted.
+fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<String>)> {
+    let turns = turns_in(env, data_dir);
     let prompt_of = |id: &Value| {
         turns
             .iter()
@@ -370,31 +347,58 @@ fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<
     pairs
 }
 
+/// (prompt, kind, prompt uuid) of every turn of the store in `data_dir`, sorted: what a turn
+/// is and the transcript line it is known by.
+fn turn_keys(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, String, String)> {
+    let mut keys: Vec<(String, String, String)> = turns_in(env, data_dir)
+        .iter()
+        .map(|t| {
+            let field = |k: &str| t[k].as_str().unwrap_or("").to_string();
+            (field("prompt"), field("kind"), field("prompt_uuid"))
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// `ccx import --all` of the project's transcripts into a fresh store builds the tree live
+/// recording built: the same turns after the same parents, of the same kinds, known by the
+/// same transcript lines.
+fn assert_import_builds_the_live_tree(env: &TestEnv) {
+    let fresh = env.scratch.join("imported-data");
+    std::fs::create_dir_all(&fresh).unwrap();
+    let mut cmd = env.command(support::ccx_path());
+    cmd.env("CCX_DATA_DIR", &fresh).args(["import", "--all"]);
+    let out = support::output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tree_pairs(env, &fresh), tree_pairs(env, &env.data_dir));
+    assert_eq!(turn_keys(env, &fresh), turn_keys(env, &env.data_dir));
+}
+
 #[test]
 fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "one [[reply:r one]]", "r one");
-    ask(&session, "two [[reply:r two]]", "r two");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) = session_with_turns(&env, &[("one", "r one"), ("two", "r two")]);
     let one = turn_with(&turns, "one");
+    // A compaction: import keys it by its boundary line, as live recording does.
+    session.type_and_submit("/compact");
+    all_turns_until(&env, "the compact turn", |ts| {
+        ts.iter()
+            .any(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
+    });
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
     // ccx's own fork, then Claude's /branch, its rewind menu and /clear.
     support::ccx::meta_switch(&session, &format!("branch side {}", one["id"]));
     ask(&session, "three [[reply:r three]]", "r three");
     session.type_and_submit("/branch");
     session.wait_for_text("Branched session", TURN).unwrap();
     ask(&session, "four [[reply:r four]]", "r four");
-    open_rewind_menu(&session);
-    choose_in_menu(&session, "  \u{276f} four", b"\x1b[A");
-    session.send(b"\r");
-    choose_in_menu(&session, "\u{276f} 1. Restore conversation", b"\x1b[A");
-    session.send(b"\r");
-    session
-        .wait_for(TURN, |s| !s.contains("Restore conversation"))
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\x15");
-    std::thread::sleep(Duration::from_millis(300));
+    restore_conversation_before(&session, "four");
     ask(&session, "five [[reply:r five]]", "r five");
     session.type_and_submit("/clear");
     std::thread::sleep(Duration::from_millis(1500));
@@ -402,13 +406,14 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     ask(&session, "six [[reply:r six]]", "r six");
     let live = wait_until(TURN, || {
         let pairs = tree_pairs(&env, &env.data_dir);
-        (pairs.len() == 6).then_some(pairs)
+        (pairs.len() == 7).then_some(pairs)
     })
-    .unwrap_or_else(|| panic!("six turns: {:#?}", tree_pairs(&env, &env.data_dir)));
+    .unwrap_or_else(|| panic!("seven turns: {:#?}", tree_pairs(&env, &env.data_dir)));
     let p = |s: &str| Some(s.to_string());
     assert_eq!(
         live,
         vec![
+            ("/compact".into(), p("two [[reply:r two]]")),
             ("five [[reply:r five]]".into(), p("three [[reply:r three]]")),
             ("four [[reply:r four]]".into(), p("three [[reply:r three]]")),
             ("one [[reply:r one]]".into(), None),
@@ -430,6 +435,11 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(tree_pairs(&env, &fresh), live);
+    let live_keys = turn_keys(&env, &env.data_dir);
+    assert!(live_keys
+        .iter()
+        .any(|(p, kind, uuid)| p == "/compact" && kind == "compact" && !uuid.is_empty()));
+    assert_eq!(turn_keys(&env, &fresh), live_keys);
     // And importing into the live log adds nothing.
     let before = tree_pairs(&env, &env.data_dir);
     let out = ccx(&env, &["import", "--all"]);
@@ -442,4 +452,291 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     // Not `/exit`: within 15 s of a ccx switch the proxy takes claude's exit for a refusal and
     // resumes the previous conversation (a separate issue); ending ccx is enough here.
     drop(session);
+}
+
+/// Clears Claude's input box (the rewind menu puts the rewound prompt back in it).
+fn clear_input(session: &support::PtySession) {
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(b"\x15");
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Opens the rewind menu, picks the message starting with `message` and then `action`
+/// (`key` moves towards it).
+fn rewind_menu(session: &support::PtySession, message: &str, action: &str, key: &[u8]) {
+    open_rewind_menu(session);
+    choose_in_menu(session, &format!("  \u{276f} {message}"), b"\x1b[A");
+    session.send(b"\r");
+    choose_in_menu(session, &format!("\u{276f} {action}"), key);
+    session.send(b"\r");
+    session
+        .wait_for(TURN, |s| !s.contains("Summarize up to here"))
+        .unwrap_or_else(|s| panic!("the rewind menu stayed open:\n{s}"));
+}
+
+/// The prompts of a branch's lineage, oldest first.
+fn lineage(env: &TestEnv, branch: &str) -> Vec<String> {
+    log_json(env, &["--branch", branch])
+        .iter()
+        .map(|t| t["prompt"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_from() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "alpha [[reply:first answer]]", "first answer");
+    ask(&session, "beta [[reply:second answer]]", "second answer");
+    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let beta = turn_with(&turns, "beta");
+
+    // With agent view off (as ccx runs claude), /fork runs a forked subagent in this session.
+    session.type_and_submit("/fork check the tests [[reply:fork report]]");
+    let turns = all_turns_until(&env, "the fork's turn", |ts| {
+        ts.iter()
+            .any(|t| t["kind"] == "subagent" && !t["ended_at"].is_null())
+    });
+    let fork = turns
+        .iter()
+        .find(|t| t["kind"] == "subagent")
+        .unwrap()
+        .clone();
+    assert_eq!(fork["prompt"], "check the tests [[reply:fork report]]");
+    assert_eq!(fork["reply"], "fork report");
+    assert_eq!(fork["parent"], beta["id"], "{turns:#?}");
+    let name = fork["branch"].as_str().unwrap().to_string();
+    assert_ne!(name, "main");
+    let branches = tree(&env);
+    let branch = branches
+        .iter()
+        .find(|b| b["name"] == name.as_str())
+        .unwrap();
+    assert_eq!(branch["fork_turn"], beta["id"]);
+    assert_eq!(branch["parent_branch"], "main");
+    assert_eq!(
+        lineage(&env, &name),
+        [
+            "alpha [[reply:first answer]]",
+            "beta [[reply:second answer]]",
+            "check the tests [[reply:fork report]]"
+        ]
+    );
+
+    // The person stays in the session, on its branch; nothing else became a turn.
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    ask(&session, "gamma [[reply:third answer]]", "third answer");
+    let turns = all_turns_until(&env, "the turn after the fork", |ts| {
+        ts.iter()
+            .any(|t| t["prompt"] == "gamma [[reply:third answer]]" && !t["ended_at"].is_null())
+    });
+    let gamma = turn_with(&turns, "gamma");
+    assert_eq!(gamma["parent"], beta["id"]);
+    assert_eq!(gamma["branch"], "main");
+    assert_eq!(turns.len(), 4, "{turns:#?}");
+    session
+        .wait_for_text("ccx · main", TURN)
+        .unwrap_or_else(|s| panic!("the footer left main:\n{s}"));
+    assert_import_builds_the_live_tree(&env);
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+}
+
+#[test]
+fn summarize_up_to_here_is_a_summary_after_the_turns_claude_keeps() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "one [[reply:answer one]]", "answer one");
+    ask(&session, "two [[reply:answer two]]", "answer two");
+    ask(&session, "three [[reply:answer three]]", "answer three");
+    let turns = wait_for_finished_turns(&env, 3, &[]);
+    let t3 = turn_with(&turns, "three");
+
+    // "Summarize up to here" on "two": "one" is summarised, "two" and "three" are kept.
+    rewind_menu(&session, "two", "3. Summarize up to here", b"\x1b[B");
+    let turns = all_turns_until(&env, "a summary turn", |ts| {
+        ts.iter()
+            .any(|t| t["kind"] == "summary" && !t["ended_at"].is_null())
+    });
+    let summary = turns
+        .iter()
+        .find(|t| t["kind"] == "summary")
+        .unwrap()
+        .clone();
+    assert_eq!(summary["parent"], t3["id"], "{turns:#?}");
+    assert_eq!(summary["branch"], "main");
+    assert_eq!(summary["prompt"], "(conversation summarized)");
+
+    session.wait_for_text("❯", TURN).unwrap();
+    clear_input(&session);
+    ask(&session, "four [[reply:answer four]]", "answer four");
+    let four = wait_until(TURN, || {
+        log_json(&env, &[])
+            .into_iter()
+            .find(|t| t["prompt"] == "four [[reply:answer four]]" && !t["ended_at"].is_null())
+    })
+    .expect("the turn after the summary is recorded");
+    assert_eq!(four["parent"], summary["id"]);
+    assert_eq!(four["branch"], "main");
+    // Claude sent the kept turns after the summary; the branch holds them all.
+    let request = wait_request(&env, "for four", |r| r.main && r.user_text.contains("four"));
+    assert!(request.history_contains("answer two") && request.history_contains("answer three"));
+    assert!(!request.history_contains("one [[reply:answer one]]"));
+    assert_eq!(
+        lineage(&env, "main"),
+        [
+            "one [[reply:answer one]]",
+            "two [[reply:answer two]]",
+            "three [[reply:answer three]]",
+            "(conversation summarized)",
+            "four [[reply:answer four]]"
+        ]
+    );
+    assert_import_builds_the_live_tree(&env);
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+}
+
+#[test]
+fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_turn() {
+    let mut env = TestEnv::new();
+    // Compact once the context passes half the window (the stand-in reports 900k below).
+    env.set_var("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE", "50");
+    let session = start_ccx(&env, &[]);
+    ask(&session, "one [[reply:answer one]]", "answer one");
+    ask(
+        &session,
+        "two [[usage:900000]] [[reply:answer two]]",
+        "answer two",
+    );
+    // Claude compacts before answering the next prompt.
+    ask(&session, "three [[reply:answer three]]", "answer three");
+    let turns = all_turns_until(&env, "a compact turn", |ts| {
+        ts.iter()
+            .any(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
+            && ts.iter().filter(|t| !t["ended_at"].is_null()).count() == 4
+    });
+    let (one, two, three) = (
+        turn_with(&turns, "one"),
+        turn_with(&turns, "two"),
+        turn_with(&turns, "three"),
+    );
+    let compact = turns
+        .iter()
+        .find(|t| t["kind"] == "compact")
+        .unwrap()
+        .clone();
+    assert!(env
+        .standin
+        .requests()
+        .iter()
+        .any(|r| r.kind == support::standin::Kind::Compact));
+    assert_eq!(three["parent"], two["id"]);
+    assert_eq!(three["reply"], "answer three");
+    assert_eq!(three["interrupted"], false, "{three:#}");
+    assert_eq!(compact["parent"], three["id"], "{turns:#?}");
+    assert_eq!(compact["prompt"], "/compact");
+    assert_eq!(compact["branch"], "main");
+    let left = compact["context_tokens"].as_u64().unwrap();
+    assert!(
+        left > 0 && left < 900_000,
+        "the context the compaction left: {left}"
+    );
+    ask(&session, "four [[reply:answer four]]", "answer four");
+    let turns = all_turns_until(&env, "the turn after the compaction", |ts| {
+        ts.iter()
+            .any(|t| t["prompt"] == "four [[reply:answer four]]" && !t["ended_at"].is_null())
+    });
+    let four = turn_with(&turns, "four");
+    assert_eq!(four["parent"], compact["id"]);
+    assert_eq!(four["branch"], "main");
+
+    // The rewind menu back to before "two", past the compaction: the conversation is "one".
+    rewind_menu(&session, "two", "1. Restore conversation", b"\x1b[A");
+    clear_input(&session);
+    ask(&session, "five [[reply:answer five]]", "answer five");
+    let five = wait_until(TURN, || {
+        log_json(&env, &[])
+            .into_iter()
+            .find(|t| t["prompt"] == "five [[reply:answer five]]" && !t["ended_at"].is_null())
+    })
+    .expect("the turn after the rewind is recorded");
+    assert_eq!(five["parent"], one["id"]);
+    let request = wait_request(&env, "for five", |r| r.main && r.user_text.contains("five"));
+    assert!(request.history_contains("answer one"));
+    assert!(!request.history_contains("answer two") && !request.history_contains("answer three"));
+    let out = ccx(&env, &["show", "HEAD", "--json"]);
+    let head: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(head["id"], five["id"]);
+    let branch = five["branch"].as_str().unwrap();
+    assert_ne!(branch, "main");
+    assert_eq!(
+        lineage(&env, branch),
+        ["one [[reply:answer one]]", "five [[reply:answer five]]"]
+    );
+    assert_eq!(
+        tree(&env).iter().find(|b| b["name"] == "main").unwrap()["head"],
+        four["id"]
+    );
+    assert_import_builds_the_live_tree(&env);
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
+}
+
+#[test]
+fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
+    let env = TestEnv::new();
+    let session = start_ccx(&env, &[]);
+    ask(&session, "first session [[reply:answer one]]", "answer one");
+    let turns = wait_for_finished_turns(&env, 1, &[]);
+    let first = turn_with(&turns, "first session");
+    session.type_and_submit("/clear");
+    session
+        .wait_for_text("ccx · session-2", TURN)
+        .unwrap_or_else(|s| panic!("the footer never showed the new branch:\n{s}"));
+    ask(
+        &session,
+        "second session [[reply:answer two]]",
+        "answer two",
+    );
+    all_turns_until(&env, "the second session's turn", |ts| {
+        ts.iter().filter(|t| !t["ended_at"].is_null()).count() == 2
+    });
+
+    // Claude's /resume picker: choose the first session.
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    session.type_and_submit("/resume");
+    session.wait_for_text("Resume session", TURN).unwrap();
+    choose_in_menu(&session, "\u{276f} first session", b"\x1b[B");
+    session.send(b"\r");
+    session
+        .wait_for_text("ccx · main", TURN)
+        .unwrap_or_else(|s| panic!("the footer never showed the resumed branch:\n{s}"));
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    ask(
+        &session,
+        "back again [[reply:answer three]]",
+        "answer three",
+    );
+    let turns = all_turns_until(&env, "the turn after /resume", |ts| {
+        ts.iter()
+            .any(|t| t["prompt"] == "back again [[reply:answer three]]" && !t["ended_at"].is_null())
+    });
+    let again = turn_with(&turns, "back again");
+    assert_eq!(again["parent"], first["id"]);
+    assert_eq!(again["branch"], "main");
+    assert_eq!(again["session_id"], first["session_id"]);
+    assert_eq!(
+        lineage(&env, "main"),
+        [
+            "first session [[reply:answer one]]",
+            "back again [[reply:answer three]]"
+        ]
+    );
+    assert_import_builds_the_live_tree(&env);
+    session.type_and_submit("/exit");
+    assert_eq!(session.wait_exit(TURN), Some(0));
 }

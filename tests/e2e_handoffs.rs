@@ -6,27 +6,35 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, meta, meta_switch, start_ccx, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK,
-    TURN,
+    ask, assert_opens_a_fresh_branch, close_editor, meta, meta_switch, session_with_turns,
+    start_ccx, wait_for_finished_turns, wait_request, QUICK, TURN,
 };
 use support::standin::Kind;
-use support::{wait_until, TestEnv};
+use support::{wait_until, PtySession, TestEnv};
+
+/// The work handed off.
+const PARSER_WORK: [(&str, &str); 2] = [
+    ("build the parser", "parser started"),
+    ("add the tests", "tests added"),
+];
+
+/// In the open editor, runs `:jobs` until its listing shows `state` (a job's end), then
+/// leaves the editor.
+fn jobs_until(session: &PtySession, state: &str) {
+    let shown = wait_until(TURN, || {
+        session.type_text("jobs");
+        session.send(b"\r");
+        std::thread::sleep(Duration::from_millis(500));
+        session.screen().contains(state).then_some(())
+    });
+    assert!(shown.is_some(), "no job {state}: {}", session.screen());
+    close_editor(session);
+}
 
 #[test]
 fn summarize_then_brief_hands_off_to_a_fresh_session() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "build the parser [[reply:parser started]]",
-        "parser started",
-    );
-    ask(
-        &session,
-        "add the tests [[reply:tests added]]",
-        "tests added",
-    );
-    wait_for_finished_turns(&env, 2, &[]);
+    let (session, _) = session_with_turns(&env, &PARSER_WORK);
 
     meta_switch(&session, "summarize-from-here");
     let summary = wait_request(&env, "for the summary", |r| {
@@ -76,20 +84,13 @@ fn summarize_then_brief_hands_off_to_a_fresh_session() {
         .iter()
         .find(|t| t["kind"] == "brief")
         .expect("a brief turn");
-    assert_ne!(brief_turn["branch"], "main");
-    assert!(brief_turn["parent"].is_null());
+    assert_opens_a_fresh_branch(brief_turn);
 }
 
 #[test]
 fn compact_forwards_the_focus() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "a long exploration [[reply:explored]]",
-        "explored",
-    );
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("a long exploration", "explored")]);
     meta_switch(&session, "compact keep the parser plan and drop the rest");
     let request = wait_request(&env, "compacting", |r| r.kind == Kind::Compact);
     assert!(
@@ -111,13 +112,7 @@ fn compact_forwards_the_focus() {
 #[test]
 fn a_subagent_runs_clean_and_pull_brings_back_only_its_report() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "main work so far [[reply:main reply]]",
-        "main reply",
-    );
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("main work so far", "main reply")]);
 
     meta(
         &session,
@@ -129,17 +124,7 @@ fn a_subagent_runs_clean_and_pull_brings_back_only_its_report() {
     });
     assert!(!sub.history_contains("main work so far"), "a clean context");
     // Progress and the end show in :jobs.
-    let done = wait_until(TURN, || {
-        session.type_text("jobs");
-        session.send(b"\r");
-        std::thread::sleep(Duration::from_millis(500));
-        session.screen().contains("done").then_some(())
-    });
-    assert!(done.is_some(), "the job finished: {}", session.screen());
-    session.send(b"\x1b");
-    session
-        .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
-        .unwrap();
+    jobs_until(&session, "done");
 
     meta_switch(&session, "pull");
     let pulled = wait_request(&env, "with the pulled report", |r| {
@@ -168,31 +153,17 @@ fn a_failing_subagent_ends_failed_and_the_session_goes_on() {
     let session = start_ccx(&env, &[]);
     meta(&session, "subagent doomed task [[status:500]]");
     session.wait_for_text("job #1 started", QUICK).unwrap();
-    let failed = wait_until(TURN, || {
-        session.type_text("jobs");
-        session.send(b"\r");
-        std::thread::sleep(Duration::from_millis(500));
-        session.screen().contains("failed").then_some(())
-    });
-    assert!(failed.is_some(), "{}", session.screen());
-    session.send(b"\x1b");
-    session
-        .wait_for(QUICK, |s| !s.contains(EDITOR_MARK))
-        .unwrap();
+    jobs_until(&session, "failed");
     ask(&session, "still fine [[reply:yes fine]]", "yes fine");
 }
+
+/// An "editor" that replaces the brief's template with a brief of its own.
+const BRIEF_EDITOR: &str = "printf '# Brief\\n\\n## Goal\\nship the tokenizer rewrite\\n' > \"$1\"";
 
 #[test]
 fn brief_written_in_the_editor_seeds_a_fresh_session() {
     let mut env = TestEnv::new();
-    // An "editor" that replaces the template with a brief of its own.
-    let editor = env.scratch.join("fake-editor.sh");
-    std::fs::write(
-        &editor,
-        "#!/bin/sh\nprintf '# Brief\\n\\n## Goal\\nship the tokenizer rewrite\\n' > \"$1\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let editor = support::harness::write_script(&env.scratch, "fake-editor.sh", BRIEF_EDITOR);
     env.set_var("EDITOR", &editor.to_string_lossy());
     let session = start_ccx(&env, &[]);
     meta_switch(&session, "brief -e");

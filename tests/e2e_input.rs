@@ -9,10 +9,10 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, close_editor, start_ccx, type_command, wait_for_finished_turns, EDITOR_MARK, QUICK, START,
-    TURN,
+    ask, ask_for, close_editor, command_says, session_with_turns, type_command,
+    wait_for_finished_turns, EDITOR_MARK, QUICK, START, TURN,
 };
-use support::terminal::{Personality, ALL};
+use support::terminal::Personality;
 use support::{ccx_path, PtySession, TestEnv};
 
 /// Presses `:` at once (no pause for the screen to settle) and expects the editor; then runs
@@ -90,10 +90,7 @@ fn colon_everywhere(terminal: Personality) {
     session
         .wait_for_text(EDITOR_MARK, START)
         .unwrap_or_else(|s| panic!("[{}] `:` at start: {s}", terminal.name));
-    type_command(&session, "log");
-    session
-        .wait_for_text("no turns on main yet", QUICK)
-        .unwrap();
+    command_says(&session, "log", "no turns on main yet");
     close_editor(&session);
     colon_opens(&session, "at the first prompt", "no turns on main yet");
 
@@ -111,16 +108,8 @@ fn colon_everywhere(terminal: Personality) {
         .expect("Ctrl-U clears Claude's input");
     colon_opens(&session, "after Ctrl-U", "no turns on main yet");
 
-    ask(
-        &session,
-        "first step [[reply:step one done]]",
-        "step one done",
-    );
-    ask(
-        &session,
-        "second step [[reply:step two done]]",
-        "step two done",
-    );
+    ask_for(&session, "first step", "step one done");
+    ask_for(&session, "second step", "step two done");
     let turns = wait_for_finished_turns(&env, 2, &[]);
     let first = turns[0]["id"].as_u64().unwrap();
 
@@ -146,33 +135,29 @@ fn colon_everywhere(terminal: Personality) {
     nothing_typed_in_the_editor_reached_claude(&env);
 }
 
-#[test]
-fn colon_opens_the_editor_everywhere_in_xterm() {
-    colon_everywhere(ALL[0]);
+/// One test per terminal personality ([`support::terminal::all`]), so a failure names the
+/// terminal.
+macro_rules! colon_everywhere_in {
+    ($($test:ident: $terminal:expr),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            colon_everywhere(Personality::by_name($terminal));
+        }
+    )*};
 }
 
-#[test]
-fn colon_opens_the_editor_everywhere_in_tmux() {
-    colon_everywhere(ALL[1]);
-}
-
-#[test]
-fn colon_opens_the_editor_everywhere_in_kitty() {
-    colon_everywhere(ALL[2]);
-}
-
-#[test]
-fn colon_opens_the_editor_everywhere_in_wezterm() {
-    colon_everywhere(ALL[3]);
-}
+colon_everywhere_in!(
+    colon_opens_the_editor_everywhere_in_xterm: "xterm",
+    colon_opens_the_editor_everywhere_in_tmux: "tmux",
+    colon_opens_the_editor_everywhere_in_kitty: "kitty",
+    colon_opens_the_editor_everywhere_in_wezterm: "wezterm",
+);
 
 #[test]
 fn colon_opens_the_editor_right_after_ccx_continues_a_session() {
     let env = TestEnv::new();
     {
-        let session = start_ccx(&env, &[]);
-        ask(&session, "remember this [[reply:noted]]", "noted");
-        wait_for_finished_turns(&env, 1, &[]);
+        let (session, _) = session_with_turns(&env, &[("remember this", "noted")]);
         session.type_and_submit("/exit");
         session.wait_exit(QUICK).expect("claude exits on /exit");
     }
@@ -192,17 +177,14 @@ fn colon_opens_the_editor_right_after_ccx_continues_a_session() {
 
 #[test]
 fn colon_is_off_for_a_claude_whose_prompt_ccx_cannot_find() {
-    use std::os::unix::fs::PermissionsExt;
     let mut env = TestEnv::new();
     // A "Claude Code" that draws `> ` instead of `❯` and echoes what it is sent.
-    let fake = env.scratch.join("fake-claude");
-    std::fs::write(
-        &fake,
-        "#!/bin/sh\ncase \"$*\" in *--version*) echo '9.9.9 (Claude Code)'; exit 0;; esac\n\
-         stty raw -echo 2>/dev/null\nprintf 'fake claude ready\\r\\n> '\nexec cat\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = support::harness::write_script(
+        &env.scratch,
+        "fake-claude",
+        "case \"$*\" in *--version*) echo '9.9.9 (Claude Code)'; exit 0;; esac\n\
+         stty raw -echo 2>/dev/null\nprintf 'fake claude ready\\r\\n> '\nexec cat",
+    );
     env.set_var("CCX_CLAUDE", &fake.to_string_lossy());
     let session = PtySession::spawn(ccx_path(), &[], &env, 120, 40);
     session.wait_for_text("fake claude ready", START).unwrap();

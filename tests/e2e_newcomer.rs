@@ -6,8 +6,8 @@
 mod support;
 
 use support::ccx::{
-    ask, close_editor, log_json, meta_switch, open_editor, start_ccx, type_command,
-    wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
+    ask, ask_for, close_editor, command_says, exit_cleanly, log_json, meta_switch, open_editor,
+    session_with_turns, start_ccx, wait_for_finished_turns, wait_request, EDITOR_MARK, QUICK, TURN,
 };
 use support::standin::Kind;
 use support::{wait_until, TestEnv};
@@ -15,9 +15,7 @@ use support::{wait_until, TestEnv};
 #[test]
 fn compact_shows_no_line_from_ccx_hooks() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "explore it [[reply:explored]]", "explored");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("explore it", "explored")]);
     meta_switch(&session, "compact keep the plan");
     wait_request(&env, "compacting", |r| r.kind == Kind::Compact);
     wait_until(TURN, || {
@@ -51,15 +49,10 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
     let first = start_ccx(&env, &[]);
     ask(&first, "on main [[reply:main answer]]", "main answer");
     wait_for_finished_turns(&env, 1, &[]);
-    first.type_and_submit("/exit");
-    assert_eq!(first.wait_exit(TURN), Some(0), "{}", first.screen());
+    exit_cleanly(&first);
 
     let second = start_ccx(&env, &[]);
-    ask(
-        &second,
-        "second talk [[reply:second answer]]",
-        "second answer",
-    );
+    ask_for(&second, "second talk", "second answer");
     let turns = wait_for_finished_turns(&env, 2, &["--all"]);
     let second_turn = turns
         .iter()
@@ -70,8 +63,7 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
     assert_eq!(branch, "session-2", "a second conversation's branch");
     let session_id = second_turn["session_id"].as_str().unwrap().to_string();
 
-    second.type_and_submit("/exit");
-    assert_eq!(second.wait_exit(TURN), Some(0), "{}", second.screen());
+    exit_cleanly(&second);
     let expected = format!("ccx --resume {session_id}");
     second
         .wait_for(TURN, |s| s.contains(&expected))
@@ -84,11 +76,7 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
     assert!(screen.contains("on branch session-2"), "{screen}");
 
     let resumed = start_ccx(&env, &["--resume", &session_id]);
-    ask(
-        &resumed,
-        "after resume [[reply:resumed answer]]",
-        "resumed answer",
-    );
+    ask_for(&resumed, "after resume", "resumed answer");
     let turns = wait_for_finished_turns(&env, 2, &["--branch", &branch]);
     let last = turns.last().unwrap();
     assert_eq!(last["prompt"], "after resume [[reply:resumed answer]]");
@@ -108,8 +96,7 @@ fn exit_offers_ccx_resume_which_resumes_recorded_on_the_same_branch() {
         request.history_contains("second talk") && !request.history_contains("on main"),
         "Claude got that conversation back"
     );
-    resumed.type_and_submit("/exit");
-    assert_eq!(resumed.wait_exit(TURN), Some(0));
+    exit_cleanly(&resumed);
 }
 
 #[test]
@@ -127,12 +114,7 @@ fn a_lone_typo_of_a_subcommand_is_refused_without_a_terminal() {
 
     // A prompt of several words, or a word far from every subcommand, still goes to Claude.
     let out = support::ccx::ccx(&env, &["-p", "logg [[reply:as a prompt]]"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("as a prompt"));
+    assert!(support::stdout_of_success(&out).contains("as a prompt"));
 }
 
 #[test]
@@ -140,21 +122,15 @@ fn a_missing_claude_path_says_no_executable_there() {
     let env = TestEnv::new();
     let out = support::ccx::ccx(&env, &["--ccx-claude", "/nonexistent/claude", "-p", "hi"]);
     assert!(!out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim(),
-        "ccx: no executable there: /nonexistent/claude"
-    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(said.trim(), "ccx: no executable there: /nonexistent/claude");
 }
 
 #[test]
 fn listings_of_every_project_name_the_project_and_tree_ends_its_line() {
     let env = TestEnv::new();
     let out = support::ccx::ccx(&env, &["-p", "find the walrus [[reply:walrus found]]"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::stdout_of_success(&out);
     wait_for_finished_turns(&env, 1, &[]);
     let project = env.project.display().to_string();
     for args in [&["search", "walrus", "--all"][..], &["log", "--all"][..]] {
@@ -182,9 +158,7 @@ fn listings_of_every_project_name_the_project_and_tree_ends_its_line() {
 #[test]
 fn footer_and_editor_agree_on_the_running_turn() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "first [[reply:first done]]", "first done");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("first", "first done")]);
     session.type_and_submit("second [[sleep:20000]] [[reply:second done]]");
     // While the second turn runs, the footer catches up with the turn ccx recorded.
     session
@@ -203,16 +177,12 @@ fn footer_and_editor_agree_on_the_running_turn() {
 #[test]
 fn a_two_word_branch_name_is_explained() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "start [[reply:started]]", "started");
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("start", "started")]);
     open_editor(&session);
-    type_command(&session, "branch bad name");
-    session
-        .wait_for_text(
-            "no turn or branch 'name': a branch name is one word (`:branch bad-name [TURN]`)",
-            QUICK,
-        )
-        .unwrap();
+    command_says(
+        &session,
+        "branch bad name",
+        "no turn or branch 'name': a branch name is one word (`:branch bad-name [TURN]`)",
+    );
     close_editor(&session);
 }

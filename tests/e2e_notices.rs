@@ -9,8 +9,8 @@ mod support;
 use serde_json::Value;
 use std::time::Duration;
 use support::ccx::{
-    ask, ccx, close_editor, log_json, meta, meta_switch, start_ccx, wait_for_finished_turns, QUICK,
-    TURN,
+    ask, ask_for, ccx, close_editor, log_json, meta, meta_switch, session_with_turns, start_ccx,
+    wait_for_finished_turns, QUICK, TURN, TWO_EXCHANGES,
 };
 use support::{wait_until, PtySession, TestEnv};
 
@@ -45,18 +45,7 @@ fn finished_turn(env: &TestEnv, kind: &str) -> Value {
 #[test]
 fn every_switching_command_says_its_result_in_the_footer() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "first question [[reply:first answer]]",
-        "first answer",
-    );
-    ask(
-        &session,
-        "second question [[reply:second answer]]",
-        "second answer",
-    );
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) = session_with_turns(&env, &TWO_EXCHANGES);
     let first = turns[0]["id"].as_u64().unwrap();
 
     meta_switch(&session, &format!("branch side {first}"));
@@ -83,11 +72,7 @@ fn every_switching_command_says_its_result_in_the_footer() {
 
     meta_switch(&session, "clear");
     notice(&session, "fresh session on new branch ");
-    ask(
-        &session,
-        "in the clear [[reply:clear reply]]",
-        "clear reply",
-    );
+    ask_for(&session, "in the clear", "clear reply");
 
     // A subagent's report, pulled once; the footer offers it until then.
     meta(

@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 use support::ccx::{
-    ask, close_editor, open_editor, start_ccx, type_command, wait_for_finished_turns, EDITOR_MARK,
-    QUICK, TURN,
+    ask_for, close_editor, command_says, open_editor, session_with_turns, start_ccx,
+    wait_for_finished_turns, EDITOR_MARK, QUICK, TURN, TWO_EXCHANGES,
 };
 use support::{wait_until, TestEnv};
 
@@ -27,13 +27,7 @@ fn settled_screen(session: &support::PtySession) -> String {
 #[test]
 fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "before [[reply:the answer before]]",
-        "the answer before",
-    );
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("before", "the answer before")]);
     let before = settled_screen(&session);
 
     open_editor(&session);
@@ -50,11 +44,7 @@ fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
         });
 
     // Claude never received the colon: the next prompt arrives exactly as typed.
-    ask(
-        &session,
-        "after [[reply:the answer after]]",
-        "the answer after",
-    );
+    ask_for(&session, "after", "the answer after");
     let main = env.standin.main_requests();
     let last = main.last().unwrap();
     assert_eq!(last.user_text, "after [[reply:the answer after]]");
@@ -64,27 +54,14 @@ fn colon_opens_the_editor_and_esc_restores_claudes_screen_exactly() {
 #[test]
 fn log_in_the_editor_lists_the_sessions_turns() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "first question [[reply:first answer]]",
-        "first answer",
-    );
-    ask(
-        &session,
-        "second question [[reply:second answer]]",
-        "second answer",
-    );
-    wait_for_finished_turns(&env, 2, &[]);
+    let (session, _) = session_with_turns(&env, &TWO_EXCHANGES);
 
     open_editor(&session);
-    type_command(&session, "log");
-    session
-        .wait_for_text(
-            "second question [[reply:second answer]] → second answer",
-            QUICK,
-        )
-        .unwrap();
+    command_says(
+        &session,
+        "log",
+        "second question [[reply:second answer]] → second answer",
+    );
     let screen = session.screen();
     assert!(screen.contains("#1") && screen.contains("#2"), "{screen}");
     assert!(
@@ -135,8 +112,7 @@ fn ctrl_bracket_opens_the_editor_during_a_long_turn_and_the_turn_completes() {
 
     session.send(b"\x1d");
     session.wait_for_text(EDITOR_MARK, QUICK).unwrap();
-    type_command(&session, "log");
-    session.wait_for_text("(running)", QUICK).unwrap();
+    command_says(&session, "log", "(running)");
     // Claude finishes while the editor is open; nothing of it shows until we return.
     wait_for_finished_turns(&env, 1, &[]);
     assert!(!session.screen().contains("● slow turn done"));
@@ -151,16 +127,13 @@ fn an_unknown_command_says_so_and_the_session_goes_on() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
     open_editor(&session);
-    type_command(&session, "lgo");
-    session
-        .wait_for_text("unknown command ':lgo' (did you mean ':log'?)", QUICK)
-        .unwrap();
-    close_editor(&session);
-    ask(
+    command_says(
         &session,
-        "still working [[reply:yes still working]]",
-        "yes still working",
+        "lgo",
+        "unknown command ':lgo' (did you mean ':log'?)",
     );
+    close_editor(&session);
+    ask_for(&session, "still working", "yes still working");
     let turns = wait_for_finished_turns(&env, 1, &[]);
     assert_eq!(turns.len(), 1);
 }
@@ -168,13 +141,7 @@ fn an_unknown_command_says_so_and_the_session_goes_on() {
 #[test]
 fn the_status_line_shows_branch_turn_and_context() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(
-        &session,
-        "measure [[usage:123456]] [[reply:measured]]",
-        "measured",
-    );
-    wait_for_finished_turns(&env, 1, &[]);
+    let (session, _) = session_with_turns(&env, &[("measure [[usage:123456]]", "measured")]);
     // Claude runs the status command as the turn ends (and every second, for ccx's notices).
     let shown = session
         .wait_for_text("ccx · main · #1 · 123.5k ctx", TURN)

@@ -11,7 +11,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use support::ccx::{ask, log_json, meta_switch, start_ccx, wait_for_finished_turns, TURN};
+use support::ccx::{
+    ask, ask_for, exit_cleanly, log_json, meta_switch, prompts, start_ccx, wait_for_finished_turns,
+    TURN,
+};
 use support::harness::{children_of, pinned_claude_path};
 use support::{claude_path, wait_until, TestEnv};
 
@@ -60,35 +63,21 @@ fn an_update_under_a_running_session_is_used_at_the_next_branch() {
     let link = bin.join("claude");
     std::os::unix::fs::symlink(&old_exe, &link).unwrap();
     let mark = env.scratch.join("new-claude-ran");
-    let wrapper = bin.join("claude-updated");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho \"$$\" >> '{}'\nexec '{}' \"$@\"\n",
+    let wrapper = support::harness::write_script(
+        &bin,
+        "claude-updated",
+        &format!(
+            "echo \"$$\" >> '{}'\nexec '{}' \"$@\"",
             mark.display(),
             new_exe.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    );
     env.set_var("CCX_CLAUDE", link.to_str().unwrap());
 
     let session = start_ccx(&env, &[]);
     claude_running(session.pid(), &old_exe);
-    ask(
-        &session,
-        "before the update [[reply:old answer]]",
-        "old answer",
-    );
-    ask(
-        &session,
-        "second before [[reply:second old answer]]",
-        "second old answer",
-    );
+    ask_for(&session, "before the update", "old answer");
+    ask_for(&session, "second before", "second old answer");
     let turns = wait_for_finished_turns(&env, 2, &[]);
     let first_id = turns[0]["id"].as_u64().unwrap();
     let old_session = turns[0]["session_id"].as_str().unwrap().to_string();
@@ -98,11 +87,7 @@ fn an_update_under_a_running_session_is_used_at_the_next_branch() {
     std::os::unix::fs::symlink(&wrapper, &swapped).unwrap();
     std::fs::rename(&swapped, &link).unwrap();
     // The running claude is untouched by it.
-    ask(
-        &session,
-        "after the update [[reply:still the old one]]",
-        "still the old one",
-    );
+    ask_for(&session, "after the update", "still the old one");
     assert!(!mark.exists(), "nothing restarted claude yet");
 
     meta_switch(&session, &format!("branch updated {first_id}"));
@@ -131,12 +116,8 @@ fn an_update_under_a_running_session_is_used_at_the_next_branch() {
             .filter(|t| t.len() == 2)
     })
     .unwrap_or_else(|| panic!("{:#?}", log_json(&env, &["--branch", "updated"])));
-    let prompts: Vec<&str> = branch
-        .iter()
-        .map(|t| t["prompt"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        prompts,
+        prompts(&branch),
         [
             "before the update [[reply:old answer]]",
             "on the new version [[reply:new answer]] [[usage:43210]]"
@@ -164,13 +145,7 @@ fn an_update_under_a_running_session_is_used_at_the_next_branch() {
         versions(&new_session)
     );
 
-    session.type_and_submit("/exit");
-    assert_eq!(
-        session.wait_exit(TURN),
-        Some(0),
-        "ccx exits on /exit; screen:\n{}",
-        session.screen()
-    );
+    exit_cleanly(&session);
     assert!(
         wait_until(Duration::from_secs(10), || (!support::pid_alive(new_pid))
             .then_some(()))

@@ -12,7 +12,7 @@ mod support;
 
 use std::path::Path;
 use std::time::Duration;
-use support::{output_with_timeout, PtySession, TestEnv};
+use support::{output_with_timeout, stdout_of_success, PtySession, TestEnv};
 
 /// A release build from scratch on a loaded 2-core machine.
 const BUILD: Duration = Duration::from_secs(40 * 60);
@@ -73,7 +73,8 @@ fn clone_then_run_sh_ends_in_a_recorded_claude() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let run = PtySession::spawn_with(
+    let run = PtySession::spawn_as(
+        support::terminal::Personality::from_env(),
         env.project.join("ccx-repo/scripts/run.sh"),
         &[],
         &vars,
@@ -120,13 +121,7 @@ fn clone_then_run_sh_ends_in_a_recorded_claude() {
             .envs(vars.iter().cloned());
         output_with_timeout(&mut cmd, Duration::from_secs(120)).unwrap()
     };
-    let log = shell("ccx log");
-    let text = String::from_utf8_lossy(&log.stdout);
-    assert!(
-        log.status.success(),
-        "{}",
-        String::from_utf8_lossy(&log.stderr)
-    );
+    let text = stdout_of_success(&shell("ccx log"));
     assert!(text.contains("hello from a fresh clone"), "{text}");
     let doctor = shell("ccx doctor");
     let text = String::from_utf8_lossy(&doctor.stdout);

@@ -3,7 +3,7 @@
 
 mod support;
 
-use ccx::proxy::{self, ChildExit, PassThrough, Proxy};
+use ccx::proxy::{self, ChildExit, PassThrough, Proxy, ProxyHandle, ProxyOutcome};
 use ccx::screen::ScreenModel;
 use portable_pty::CommandBuilder;
 use std::io::Write;
@@ -28,11 +28,86 @@ impl Write for Sink {
     }
 }
 
+impl Sink {
+    /// Everything written so far, as text.
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Runs `first` (a shell script) under the engine and, once its output shows `shown`, calls
+/// `then` with the engine's handle on another thread, as ccx's controller does. Returns how the
+/// session ended, what reached the terminal, and what `then` returned.
+fn run_then<R: Send + 'static>(
+    first: &str,
+    shown: &'static str,
+    then: impl FnOnce(ProxyHandle) -> R + Send + 'static,
+) -> (ProxyOutcome, String, R) {
+    let spawned = proxy::spawn(sh(first), 24, 80).unwrap();
+    let (proxy, handle) = Proxy::new(spawned);
+    let sink = Sink::default();
+    let seen = sink.clone();
+    let controller = std::thread::spawn(move || {
+        wait_until(T, || seen.text().contains(shown).then_some(()))
+            .unwrap_or_else(|| panic!("{shown:?} never showed"));
+        then(handle)
+    });
+    let outcome = proxy
+        .run(&b""[..], PassThrough, sink.clone(), None)
+        .unwrap();
+    let returned = controller.join().unwrap();
+    (outcome, sink.text(), returned)
+}
+
+/// Runs a program, then restarts it as `restarted` (a shell script) with the fallback
+/// `echo fallback-running; exit 5`, and calls `then` with the new program's PID. Returns how the
+/// session ended and what reached the terminal.
+fn restart_with_fallback(
+    restarted: String,
+    then: impl FnOnce(&ProxyHandle, u32) + Send + 'static,
+) -> (ProxyOutcome, String) {
+    let (outcome, text, ()) = run_then("echo original; exec sleep 30", "original", move |handle| {
+        let fallback = sh("echo fallback-running; exit 5");
+        let pid = handle
+            .restart(sh(&restarted), Some(fallback), T)
+            .expect("restarted");
+        then(&handle, pid);
+    });
+    (outcome, text)
+}
+
+/// `ccx exec` of a shell that writes its PID to a file, then runs `then` (shell code, with
+/// the shell's stdout on ccx's); returns ccx and the shell's PID once it has started.
+fn exec_child(dir: &std::path::Path, then: &str) -> (std::process::Child, u32) {
+    let pidfile = dir.join("child.pid");
+    let script = format!("echo $$ > '{}'; {then}", pidfile.display());
+    let ccx = Command::new(support::harness::ccx_path())
+        .args(["exec", "--", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let child_pid: u32 = wait_until(T, || {
+        std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()
+    })
+    .expect("child started");
+    (ccx, child_pid)
+}
+
 fn sh(script: &str) -> CommandBuilder {
     let mut cmd = CommandBuilder::new("/bin/sh");
     cmd.args(["-c", script]);
     cmd.cwd(std::env::temp_dir());
     cmd
+}
+
+/// `ccx exec -- sh -c script` without a terminal (stdin null), run to its end.
+fn ccx_exec_sh(script: &str) -> std::process::Output {
+    Command::new(support::harness::ccx_path())
+        .args(["exec", "--", "sh", "-c", script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
 }
 
 fn run_engine(cmd: CommandBuilder, input: &'static [u8]) -> (ChildExit, Vec<u8>) {
@@ -47,10 +122,8 @@ fn run_engine(cmd: CommandBuilder, input: &'static [u8]) -> (ChildExit, Vec<u8>)
 #[test]
 fn engine_copies_output_bytes_intact() {
     // Every byte value a program may print (no newline translation: raw output mode).
-    let (exit, out) = run_engine(
-        sh("stty raw -echo; printf 'A\\000\\001\\033[31mred\\033[0m\\377\\376Z'"),
-        b"",
-    );
+    let script = "stty raw -echo; printf 'A\\000\\001\\033[31mred\\033[0m\\377\\376Z'";
+    let (exit, out) = run_engine(sh(script), b"");
     assert_eq!(exit, ChildExit::Code(0));
     assert_eq!(out, b"A\x00\x01\x1b[31mred\x1b[0m\xff\xfeZ");
 }
@@ -97,25 +170,10 @@ fn engine_feeds_the_screen_model_and_resizes() {
 
 #[test]
 fn exec_passes_exit_code_and_bytes_without_a_terminal() {
-    let ccx = support::harness::ccx_path();
-    let out = Command::new(&ccx)
-        .args([
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "printf 'x%.0s' $(seq 1 5000); exit 7",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = ccx_exec_sh("printf 'x%.0s' $(seq 1 5000); exit 7");
     assert_eq!(out.status.code(), Some(7));
     assert_eq!(out.stdout, vec![b'x'; 5000]);
-    let out = Command::new(&ccx)
-        .args(["exec", "--", "sh", "-c", "kill -9 $$"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = ccx_exec_sh("kill -9 $$");
     assert_eq!(out.status.code(), Some(137));
 }
 
@@ -127,11 +185,7 @@ fn exec_copies_a_large_file_exactly() {
     std::fs::write(&file, line.repeat(20_000)).unwrap();
     // `stty raw` keeps the PTY from turning \n into \r\n, so the copy must be byte-exact.
     let script = format!("stty raw -echo; cat '{}'", file.display());
-    let out = Command::new(support::harness::ccx_path())
-        .args(["exec", "--", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = ccx_exec_sh(&script);
     assert!(out.status.success());
     assert_eq!(out.stdout.len(), line.len() * 20_000);
     assert!(out.stdout == line.repeat(20_000).into_bytes());
@@ -149,7 +203,8 @@ fn ccx_in_terminal(script: &str) -> PtySession {
         "{script}; ",
         script = script.replace("CCX", &ccx.to_string_lossy())
     );
-    PtySession::spawn_with(
+    PtySession::spawn_as(
+        support::terminal::Personality::from_env(),
         "/bin/sh",
         &["-c", &outer],
         &vars,
@@ -202,21 +257,7 @@ fn exec_forwards_keystrokes() {
 #[test]
 fn killing_ccx_leaves_no_orphan() {
     let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("child.pid");
-    let script = format!(
-        "echo $$ > '{}'; echo STARTED; exec sleep 60",
-        pidfile.display()
-    );
-    let mut ccx = Command::new(support::harness::ccx_path())
-        .args(["exec", "--", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let child_pid: u32 = wait_until(T, || {
-        std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()
-    })
-    .expect("child started");
+    let (mut ccx, child_pid) = exec_child(dir.path(), "echo STARTED; exec sleep 60");
     assert!(pid_alive(child_pid));
     unsafe { libc::kill(ccx.id() as i32, libc::SIGKILL) };
     let _ = ccx.wait();
@@ -230,18 +271,7 @@ fn killing_ccx_leaves_no_orphan() {
 #[test]
 fn sigterm_to_ccx_ends_the_child_and_reports_143() {
     let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("child.pid");
-    let script = format!("echo $$ > '{}'; exec sleep 60", pidfile.display());
-    let mut ccx = Command::new(support::harness::ccx_path())
-        .args(["exec", "--", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let child_pid: u32 = wait_until(T, || {
-        std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()
-    })
-    .expect("child started");
+    let (mut ccx, child_pid) = exec_child(dir.path(), "exec sleep 60");
     unsafe { libc::kill(ccx.id() as i32, libc::SIGTERM) };
     let status = wait_until(T, || ccx.try_wait().ok().flatten()).expect("ccx ended");
     assert_eq!(status.code(), Some(143));
@@ -253,33 +283,22 @@ fn sigterm_to_ccx_ends_the_child_and_reports_143() {
 
 #[test]
 fn engine_restarts_a_program_in_the_same_pty() {
-    let spawned = proxy::spawn(sh("echo first-program; exec sleep 30"), 24, 80).unwrap();
-    let first_pid = spawned.pid();
-    let (proxy, handle) = Proxy::new(spawned);
-    let sink = Sink::default();
-    let seen = sink.clone();
-    let restarter = std::thread::spawn(move || {
-        wait_until(T, || {
-            String::from_utf8_lossy(&seen.0.lock().unwrap())
-                .contains("first-program")
-                .then_some(())
-        })
-        .expect("first program ran");
-        let new_pid = handle
-            .restart(sh("echo second-program; tty; sleep 0.2; exit 4"), None, T)
-            .expect("restarted");
-        (handle, new_pid)
-    });
-    let outcome = proxy
-        .run(&b""[..], PassThrough, sink.clone(), None)
-        .unwrap();
-    let (handle, new_pid) = restarter.join().unwrap();
+    let (outcome, text, (handle, first_pid, new_pid)) = run_then(
+        "echo first-program; exec sleep 30",
+        "first-program",
+        |handle| {
+            let first_pid = handle.child_pid();
+            let new_pid = handle
+                .restart(sh("echo second-program; tty; sleep 0.2; exit 4"), None, T)
+                .expect("restarted");
+            (handle, first_pid, new_pid)
+        },
+    );
     assert_ne!(new_pid, first_pid);
     assert_eq!(handle.child_pid(), new_pid);
     assert!(!pid_alive(first_pid), "the first program was ended");
     // The session ends with the second program, which exited unasked.
     assert_eq!(outcome.exit, ChildExit::Code(4));
-    let text = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
     assert!(
         text.contains("first-program") && text.contains("second-program"),
         "{text}"
@@ -292,76 +311,25 @@ fn engine_restarts_a_program_in_the_same_pty() {
 
 #[test]
 fn a_restarted_program_that_dies_at_once_is_replaced_by_its_fallback() {
-    let spawned = proxy::spawn(sh("echo original; exec sleep 30"), 24, 80).unwrap();
-    let (proxy, handle) = Proxy::new(spawned);
-    let sink = Sink::default();
-    let seen = sink.clone();
-    let restarter = std::thread::spawn(move || {
-        wait_until(T, || {
-            String::from_utf8_lossy(&seen.0.lock().unwrap())
-                .contains("original")
-                .then_some(())
-        })
-        .expect("first program ran");
-        handle
-            .restart(
-                sh("echo refusing; exit 1"),
-                Some(sh("echo fallback-running; exit 5")),
-                T,
-            )
-            .expect("restarted");
-    });
-    let outcome = proxy
-        .run(&b""[..], PassThrough, sink.clone(), None)
-        .unwrap();
-    restarter.join().unwrap();
-    let text = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
-    assert!(
-        text.contains("refusing") && text.contains("fallback-running"),
-        "{text}"
-    );
-    assert_eq!(
-        outcome.exit,
-        ChildExit::Code(5),
-        "the fallback carried the session on"
-    );
+    let (outcome, text) = restart_with_fallback("echo refusing; exit 1".into(), |_, _| {});
+    assert!(text.contains("refusing"), "{text}");
+    assert!(text.contains("fallback-running"), "{text}");
+    assert_eq!(outcome.exit, ChildExit::Code(5), "the fallback went on");
 }
 
 #[test]
 fn a_restarted_program_that_started_well_ends_the_session_when_it_exits() {
     let dir = tempfile::tempdir().unwrap();
-    let go = dir.path().join("go");
-    let spawned = proxy::spawn(sh("echo original; exec sleep 30"), 24, 80).unwrap();
-    let (proxy, handle) = Proxy::new(spawned);
-    let sink = Sink::default();
-    let seen = sink.clone();
-    let go_file = go.clone();
-    let restarter = std::thread::spawn(move || {
-        wait_until(T, || {
-            String::from_utf8_lossy(&seen.0.lock().unwrap())
-                .contains("original")
-                .then_some(())
-        })
-        .expect("first program ran");
-        let pid = handle
-            .restart(
-                sh(&format!(
-                    "echo started-well; while [ ! -e '{}' ]; do sleep 0.05; done; exit 7",
-                    go_file.display()
-                )),
-                Some(sh("echo fallback-running; exit 5")),
-                T,
-            )
-            .expect("restarted");
+    let go_file = dir.path().join("go");
+    let restarted = format!(
+        "echo started-well; while [ ! -e '{}' ]; do sleep 0.05; done; exit 7",
+        go_file.display()
+    );
+    let (outcome, text) = restart_with_fallback(restarted, move |handle, pid| {
         // Like the controller once claude shows its prompt; then the person leaves it.
         handle.confirm_started(pid);
         std::fs::write(&go_file, b"").unwrap();
     });
-    let outcome = proxy
-        .run(&b""[..], PassThrough, sink.clone(), None)
-        .unwrap();
-    restarter.join().unwrap();
-    let text = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
     assert!(text.contains("started-well"), "{text}");
     assert!(!text.contains("fallback-running"), "{text}");
     assert_eq!(

@@ -192,6 +192,16 @@ fn populated_repo() -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
+/// Runs `test` (within 60 s) in a fresh [`populated_repo`], given its root and a snapshotter
+/// for it.
+fn in_populated_repo(test: impl FnOnce(&Path, Snapshotter) + Send + 'static) {
+    bounded(60, || {
+        let (_dir, root) = populated_repo();
+        let snap = Snapshotter::find(&root).unwrap();
+        test(&root, snap);
+    });
+}
+
 #[test]
 fn snapshot_captures_working_tree_and_touches_nothing() {
     bounded(60, || {
@@ -291,24 +301,22 @@ fn snapshot_captures_working_tree_and_touches_nothing() {
 
 #[test]
 fn snapshots_of_one_name_chain() {
-    bounded(60, || {
-        let (_dir, root) = populated_repo();
-        let snap = Snapshotter::find(&root).unwrap();
+    in_populated_repo(|root, snap| {
         let first = snap.snapshot("main", "ccx: turn 1 of main").unwrap();
-        write(&root, "a.txt", "changed\n");
+        write(root, "a.txt", "changed\n");
         let second = snap.snapshot("main", "ccx: turn 2 of main").unwrap();
         assert_ne!(first, second);
         assert_eq!(
-            git(&root, &["rev-parse", &format!("{second}^")]).trim(),
+            git(root, &["rev-parse", &format!("{second}^")]).trim(),
             first
         );
         assert_eq!(
-            git(&root, &["log", "-1", "--format=%P", &second]).trim(),
+            git(root, &["log", "-1", "--format=%P", &second]).trim(),
             first,
             "exactly one parent"
         );
         assert_eq!(
-            git(&root, &["rev-parse", "refs/ccx/snapshots/main"]).trim(),
+            git(root, &["rev-parse", "refs/ccx/snapshots/main"]).trim(),
             second
         );
         // Another name starts its own chain from HEAD.
@@ -316,40 +324,38 @@ fn snapshots_of_one_name_chain() {
             .snapshot("feature-x", "ccx: turn 3 of feature-x")
             .unwrap();
         assert_eq!(
-            git(&root, &["rev-parse", &format!("{other}^")]),
-            git(&root, &["rev-parse", "HEAD"])
+            git(root, &["rev-parse", &format!("{other}^")]),
+            git(root, &["rev-parse", "HEAD"])
         );
         // An unchanged tree still gets its own commit in the chain.
         let third = snap.snapshot("main", "ccx: turn 4 of main").unwrap();
         assert_eq!(
-            git(&root, &["rev-parse", &format!("{third}^")]).trim(),
+            git(root, &["rev-parse", &format!("{third}^")]).trim(),
             second
         );
         assert_eq!(
-            git(&root, &["rev-parse", &format!("{third}^{{tree}}")]),
-            git(&root, &["rev-parse", &format!("{second}^{{tree}}")])
+            git(root, &["rev-parse", &format!("{third}^{{tree}}")]),
+            git(root, &["rev-parse", &format!("{second}^{{tree}}")])
         );
     });
 }
 
 #[test]
 fn restore_puts_files_back_and_the_backup_undoes_it() {
-    bounded(60, || {
-        let (_dir, root) = populated_repo();
-        write(&root, "untracked-then.txt", "was here at the snapshot\n");
-        write(&root, "debug.log", "ignored, before\n");
-        let snap = Snapshotter::find(&root).unwrap();
+    in_populated_repo(|root, snap| {
+        write(root, "untracked-then.txt", "was here at the snapshot\n");
+        write(root, "debug.log", "ignored, before\n");
         let earlier = snap.snapshot("main", "ccx: turn 1 of main").unwrap();
-        let at_snapshot = tree_state(&root);
+        let at_snapshot = tree_state(root);
 
         // The person (or Claude) edits on.
-        write(&root, "a.txt", "a edited later\n");
-        write(&root, "added later.txt", "new\n");
-        write(&root, "dir/new-dir/x.txt", "x\n");
+        write(root, "a.txt", "a edited later\n");
+        write(root, "added later.txt", "new\n");
+        write(root, "dir/new-dir/x.txt", "x\n");
         fs::remove_file(root.join("b.txt")).unwrap();
         fs::remove_file(root.join("untracked-then.txt")).unwrap();
-        write(&root, "debug.log", "ignored, after\n");
-        write(&root, "build/artifact", "ignored build output\n");
+        write(root, "debug.log", "ignored, after\n");
+        write(root, "build/artifact", "ignored build output\n");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -357,15 +363,15 @@ fn restore_puts_files_back_and_the_backup_undoes_it() {
             fs::remove_file(root.join("link-to-a")).unwrap();
             std::os::unix::fs::symlink("b.txt", root.join("link-to-a")).unwrap();
         }
-        write(&root, "a.txt", "a edited later\n");
-        let before_restore = tree_state(&root);
-        let before_repo = repo_state(&root);
+        write(root, "a.txt", "a edited later\n");
+        let before_restore = tree_state(root);
+        let before_repo = repo_state(root);
 
         let report = snap.restore(&earlier).unwrap();
-        assert_eq!(read(&root, "a.txt"), "a1\n");
-        assert_eq!(read(&root, "b.txt"), "b1\n");
+        assert_eq!(read(root, "a.txt"), "a1\n");
+        assert_eq!(read(root, "b.txt"), "b1\n");
         assert_eq!(
-            read(&root, "untracked-then.txt"),
+            read(root, "untracked-then.txt"),
             "was here at the snapshot\n"
         );
         assert!(
@@ -378,26 +384,23 @@ fn restore_puts_files_back_and_the_backup_undoes_it() {
         );
         assert!(root.join("dir/nested/c.txt").exists());
         assert_eq!(
-            read(&root, "debug.log"),
+            read(root, "debug.log"),
             "ignored, after\n",
             "ignored file touched"
         );
-        assert_eq!(read(&root, "build/artifact"), "ignored build output\n");
+        assert_eq!(read(root, "build/artifact"), "ignored build output\n");
         #[cfg(unix)]
         {
-            assert!(
-                is_executable(&root, "run.sh"),
-                "executable bit not restored"
-            );
+            assert!(is_executable(root, "run.sh"), "executable bit not restored");
             assert_eq!(
                 fs::read_link(root.join("link-to-a")).unwrap(),
                 Path::new("a.txt")
             );
         }
-        assert_eq!(repo_state(&root).1, before_repo.1, "index changed");
-        assert_eq!(repo_state(&root).2, before_repo.2, "HEAD changed");
-        assert_eq!(repo_state(&root).3, before_repo.3, "branches changed");
-        no_temp_indexes_left(&root);
+        assert_eq!(repo_state(root).1, before_repo.1, "index changed");
+        assert_eq!(repo_state(root).2, before_repo.2, "HEAD changed");
+        assert_eq!(repo_state(root).3, before_repo.3, "branches changed");
+        no_temp_indexes_left(root);
 
         // Exactly what it said it did.
         let mut removed = report.removed.clone();
@@ -412,7 +415,7 @@ fn restore_puts_files_back_and_the_backup_undoes_it() {
         assert_eq!(written, expected);
         assert!(report.backup_ref.starts_with("refs/ccx/snapshots/backup-"));
         assert_eq!(
-            git(&root, &["rev-parse", &report.backup_ref]).trim(),
+            git(root, &["rev-parse", &report.backup_ref]).trim(),
             report.backup_commit
         );
         let summary = report.summary();
@@ -420,7 +423,7 @@ fn restore_puts_files_back_and_the_backup_undoes_it() {
         assert!(!summary.contains('\n'));
 
         // Files tracked and untracked-not-ignored are as at the snapshot (ignored ones kept).
-        let now = tree_state(&root);
+        let now = tree_state(root);
         for (path, (what, _)) in &at_snapshot {
             if path.to_string_lossy().ends_with(".log") {
                 continue;
@@ -435,7 +438,7 @@ fn restore_puts_files_back_and_the_backup_undoes_it() {
 
         // Undo: restoring the backup gives back the pre-restore state exactly.
         let undo = snap.restore(&report.backup_commit).unwrap();
-        let after_undo = tree_state(&root);
+        let after_undo = tree_state(root);
         let strip = |m: &BTreeMap<PathBuf, (String, Option<SystemTime>)>| {
             m.iter()
                 .map(|(p, (w, _))| (p.clone(), w.clone()))
@@ -443,7 +446,7 @@ fn restore_puts_files_back_and_the_backup_undoes_it() {
         };
         assert_eq!(strip(&after_undo), strip(&before_restore));
         assert_eq!(
-            repo_state(&root),
+            repo_state(root),
             before_repo,
             "status, index, HEAD or branches changed"
         );
@@ -453,15 +456,13 @@ fn restore_puts_files_back_and_the_backup_undoes_it() {
 
 #[test]
 fn restore_writes_only_what_differs() {
-    bounded(60, || {
-        let (_dir, root) = populated_repo();
-        let snap = Snapshotter::find(&root).unwrap();
+    in_populated_repo(|root, snap| {
         let earlier = snap.snapshot("main", "ccx: turn 1").unwrap();
         let mtime_b = fs::metadata(root.join("b.txt"))
             .unwrap()
             .modified()
             .unwrap();
-        write(&root, "a.txt", "changed\n");
+        write(root, "a.txt", "changed\n");
         let report = snap.restore(&earlier).unwrap();
         assert_eq!(report.written, vec!["a.txt"]);
         assert!(report.removed.is_empty());
@@ -484,46 +485,42 @@ fn restore_writes_only_what_differs() {
 
 #[test]
 fn restore_handles_file_and_directory_swaps() {
-    bounded(60, || {
-        let (_dir, root) = populated_repo();
-        write(&root, "thing", "a file\n");
-        let snap = Snapshotter::find(&root).unwrap();
+    in_populated_repo(|root, snap| {
+        write(root, "thing", "a file\n");
         let file_version = snap.snapshot("main", "ccx: file").unwrap();
         fs::remove_file(root.join("thing")).unwrap();
-        write(&root, "thing/inside.txt", "now a dir\n");
+        write(root, "thing/inside.txt", "now a dir\n");
         let dir_version = snap.snapshot("main", "ccx: dir").unwrap();
 
         snap.restore(&file_version).unwrap();
-        assert_eq!(read(&root, "thing"), "a file\n");
+        assert_eq!(read(root, "thing"), "a file\n");
         snap.restore(&dir_version).unwrap();
-        assert_eq!(read(&root, "thing/inside.txt"), "now a dir\n");
+        assert_eq!(read(root, "thing/inside.txt"), "now a dir\n");
     });
 }
 
 #[test]
 fn an_ignored_file_the_target_overwrites_is_backed_up() {
-    bounded(60, || {
-        let (_dir, root) = populated_repo();
-        write(&root, "gen.txt", "generated v1\n");
-        let snap = Snapshotter::find(&root).unwrap();
+    in_populated_repo(|root, snap| {
+        write(root, "gen.txt", "generated v1\n");
         let earlier = snap.snapshot("main", "ccx: turn 1").unwrap();
         // Now gen.txt becomes ignored (untracked .gitignore change) and is edited.
-        write(&root, ".gitignore", "*.log\nbuild/\ngen.txt\n");
-        write(&root, "gen.txt", "generated v2, precious\n");
+        write(root, ".gitignore", "*.log\nbuild/\ngen.txt\n");
+        write(root, "gen.txt", "generated v2, precious\n");
 
         let report = snap.restore(&earlier).unwrap();
-        assert_eq!(read(&root, "gen.txt"), "generated v1\n");
+        assert_eq!(read(root, "gen.txt"), "generated v1\n");
         assert_eq!(
             git(
-                &root,
+                root,
                 &["show", &format!("{}:gen.txt", report.backup_commit)]
             ),
             "generated v2, precious\n",
             "the overwritten ignored file is not in the backup"
         );
         snap.restore(&report.backup_commit).unwrap();
-        assert_eq!(read(&root, "gen.txt"), "generated v2, precious\n");
-        assert_eq!(read(&root, ".gitignore"), "*.log\nbuild/\ngen.txt\n");
+        assert_eq!(read(root, "gen.txt"), "generated v2, precious\n");
+        assert_eq!(read(root, ".gitignore"), "*.log\nbuild/\ngen.txt\n");
     });
 }
 
@@ -671,21 +668,24 @@ fn bad_input_gets_one_clear_line() {
     });
 }
 
+/// Writes `src/mod<d>/file<f>.rs` for 50 `d` and 100 `f`, holding `text(d, f)`.
+fn write_5000_files(root: &Path, text: impl Fn(u32, u32) -> String) {
+    for d in 0..50 {
+        for f in 0..100 {
+            write(root, &format!("src/mod{d}/file{f}.rs"), &text(d, f));
+        }
+    }
+}
+
 /// `cargo test --test snapshot -- --ignored --nocapture` prints the cost on ~5,000 files.
 #[test]
 #[ignore]
 fn cost_on_five_thousand_files() {
     bounded(300, || {
         let (_dir, root) = new_repo();
-        for d in 0..50 {
-            for f in 0..100 {
-                write(
-                    &root,
-                    &format!("src/mod{d}/file{f}.rs"),
-                    &format!("// file {d}/{f}\n{}\n", "fn x() {}\n".repeat(20)),
-                );
-            }
-        }
+        write_5000_files(&root, |d, f| {
+            format!("// file {d}/{f}\n{}\n", "fn x() {}\n".repeat(20))
+        });
         git(&root, &["add", "-A"]);
         git(&root, &["commit", "-q", "-m", "5000 files"]);
         let snap = Snapshotter::find(&root).unwrap();
@@ -708,15 +708,7 @@ fn cost_on_five_thousand_files() {
 
         // No index at all (every file hashed): the worst case.
         let (_dir2, root2) = new_repo();
-        for d in 0..50 {
-            for f in 0..100 {
-                write(
-                    &root2,
-                    &format!("src/mod{d}/file{f}.rs"),
-                    &format!("// {d}/{f}\n"),
-                );
-            }
-        }
+        write_5000_files(&root2, |d, f| format!("// {d}/{f}\n"));
         let snap2 = Snapshotter::find(&root2).unwrap();
         let t = Instant::now();
         snap2.snapshot("main", "ccx: turn 1").unwrap();

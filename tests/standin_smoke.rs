@@ -61,12 +61,7 @@ fn print_mode_reply() {
     )
     .unwrap();
     eprintln!("claude -p took {:?}", t.elapsed());
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = stdout_of_success(&out);
     assert!(stdout.contains("pong"), "{stdout}");
     let mains = env.standin.main_requests();
     assert_eq!(mains.len(), 1, "{mains:#?}");
@@ -86,6 +81,13 @@ fn print_mode_reply() {
     );
 }
 
+/// Claude Code with `args` in a 120x40 PTY, once its prompt shows.
+fn claude_at_prompt(env: &TestEnv, args: &[&str]) -> PtySession {
+    let session = PtySession::spawn(claude_path(), args, env, 120, 40);
+    session.wait_for_text("❯", T).unwrap();
+    session
+}
+
 #[test]
 fn tui_prompt_reply_exit_with_hooks() {
     let env = TestEnv::new();
@@ -93,14 +95,7 @@ fn tui_prompt_reply_exit_with_hooks() {
     let settings = TestEnv::hook_logging_settings(&log);
     let sid = uuid::Uuid::new_v4().to_string();
     let t = Instant::now();
-    let s = PtySession::spawn(
-        claude_path(),
-        &["--settings", &settings, "--session-id", &sid],
-        &env,
-        120,
-        40,
-    );
-    s.wait_for_text("❯", T).unwrap();
+    let s = claude_at_prompt(&env, &["--settings", &settings, "--session-id", &sid]);
     eprintln!("prompt shown after {:?}", t.elapsed());
     s.type_and_submit("say something");
     s.wait_for_text("● echo: say something", T).unwrap();
@@ -199,8 +194,7 @@ fn regenerate_fixtures() {
     };
     let run = |args: Vec<String>, turns: &[(&str, &str)]| {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        let s = PtySession::spawn(claude_path(), &a, &env, 120, 40);
-        s.wait_for_text("❯", T).unwrap();
+        let s = claude_at_prompt(&env, &a);
         for (prompt, want) in turns {
             s.type_and_submit(prompt);
             s.wait_for_text(want, T).unwrap();
@@ -291,14 +285,7 @@ fn stop_hook_transcript_race() {
     );
     let entry = serde_json::json!([{ "hooks": [{ "type": "command", "command": cmd }] }]);
     let settings = serde_json::json!({ "hooks": { "Stop": entry } }).to_string();
-    let s = PtySession::spawn(
-        claude_path(),
-        &["--settings", &settings, "--session-id", &sid],
-        &env,
-        120,
-        40,
-    );
-    s.wait_for_text("❯", T).unwrap();
+    let s = claude_at_prompt(&env, &["--settings", &settings, "--session-id", &sid]);
     let n = 10;
     for i in 0..n {
         s.type_and_submit(&format!("turn number {i}"));

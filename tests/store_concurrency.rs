@@ -5,7 +5,7 @@
 //! get real separate processes; children talk to the parent with `CCX:` lines on stdout and
 //! take orders as lines on stdin. Every wait is bounded.
 
-use ccx::model::{now_rfc3339, Turn, TurnEnd, TurnKind, TurnStart};
+use ccx::model::{now_rfc3339, Turn, TurnEnd, TurnStart};
 use ccx::store::Store;
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
@@ -20,9 +20,7 @@ const WAIT: Duration = Duration::from_secs(60);
 fn start(prompt: &str) -> TurnStart {
     TurnStart {
         branch: "main".into(),
-        kind: TurnKind::Prompt,
         prompt: prompt.into(),
-        input: None,
         session_id: "s".into(),
         started_at: now_rfc3339(),
         ..Default::default()

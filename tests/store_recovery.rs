@@ -67,6 +67,25 @@ fn biggest_file(db: &Path) -> PathBuf {
     files.pop().expect("files in db/").1
 }
 
+/// Overwrites an eighth of the biggest file of the sled directory `db`, from its middle on,
+/// with [`garbage`] of `seed`.
+fn garbage_in_the_middle(db: &Path, seed: u64) {
+    let file = biggest_file(db);
+    let len = std::fs::metadata(&file).unwrap().len();
+    let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.seek(SeekFrom::Start(len / 2)).unwrap();
+    f.write_all(&garbage((len / 8).max(64) as usize, seed))
+        .unwrap();
+}
+
+/// After [`garbage_in_the_middle`]: `kept` turns were kept, more than those before the damage.
+fn assert_kept_past_the_middle(kept: usize) {
+    assert!(
+        kept > TURNS as usize / 2 + 5,
+        "only {kept} of {TURNS} turns kept: none past the damage"
+    );
+}
+
 fn collect(dir: &Path, out: &mut Vec<(u64, PathBuf)>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let t = e.file_type().unwrap();
@@ -238,19 +257,10 @@ fn truncated_store_keeps_what_survived() {
 fn garbage_in_the_middle_keeps_what_survived() {
     let dir = tempfile::tempdir().unwrap();
     let original = make_store(dir.path());
-    let file = biggest_file(&dir.path().join("db"));
-    let len = std::fs::metadata(&file).unwrap().len();
-    let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
-    f.seek(SeekFrom::Start(len / 2)).unwrap();
-    f.write_all(&garbage((len / 8).max(64) as usize, 7))
-        .unwrap();
-    drop(f);
+    garbage_in_the_middle(&dir.path().join("db"), 7);
     let n = recover_and_check(dir.path(), &original, "garbage in the middle");
     // sled reads the part before the garbage; the scan finds most of what lies after it.
-    assert!(
-        n > TURNS as usize / 2 + 5,
-        "garbage in the middle kept only {n} turns"
-    );
+    assert_kept_past_the_middle(n);
 }
 
 #[test]
@@ -308,6 +318,50 @@ fn recovery_refuses_a_store_in_use() {
 }
 
 /// The project's store directory inside a TestEnv.
+/// `ccx doctor ARGS` in `env`: its exit code and its report (printed with its stderr, for the
+/// test's output).
+fn doctor(env: &TestEnv, args: &[&str]) -> (Option<i32>, String) {
+    let out = ccx(env, args);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!(
+        "ccx {}:\n{text}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// `ccx doctor --repair`, which must succeed; its report.
+fn repaired(env: &TestEnv) -> String {
+    let (code, text) = doctor(env, &["doctor", "--repair"]);
+    assert_eq!(code, Some(0), "{text}");
+    text
+}
+
+/// The log after a repair (reported in `report`) of a [`store_with_transcript`] of `n` turns:
+/// turns #1 to #`n`, each as the transcript has it and following the one before.
+fn every_turn_rebuilt(env: &TestEnv, n: u64, report: &str) -> Vec<serde_json::Value> {
+    let turns = log_json(env, &["--all"]);
+    let ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, (1..=n).collect::<Vec<_>>(), "after {report}");
+    for (i, t) in (1..).zip(&turns) {
+        assert_eq!(t["prompt"], lost_prompt(i), "turn #{i}");
+        assert_eq!(t["reply"], lost_reply(i), "turn #{i}");
+        if i > 1 {
+            assert_eq!(t["parent"], i - 1, "turn #{i} follows the one before");
+        }
+    }
+    turns
+}
+
+/// The line of a doctor report about the turn log.
+fn store_line_of(report: &str) -> &str {
+    report
+        .lines()
+        .find(|l| l.contains(" store "))
+        .unwrap_or_else(|| panic!("no store line in:\n{report}"))
+}
+
 fn env_store_dir(env: &TestEnv) -> PathBuf {
     ccx::paths::project_store_dir(&env.data_dir, &ccx::paths::project_dir(&env.project))
 }
@@ -321,28 +375,14 @@ fn doctor_says_a_damaged_store_is_damaged_and_repairs_it() {
     let conf = dir.join("db").join("conf");
     let len = std::fs::metadata(&conf).unwrap().len();
     std::fs::write(&conf, garbage(len.max(64) as usize, 11)).unwrap();
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor:\n{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "doctor fails on a damaged store"
-    );
-    let store_line = text
-        .lines()
-        .find(|l| l.contains("store"))
-        .expect("a store line");
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(1), "doctor fails on a damaged store");
+    let store_line = store_line_of(&text);
     assert!(store_line.contains("BAD"), "{store_line}");
     assert!(store_line.contains("damaged"), "{store_line}");
     assert!(store_line.contains("ccx doctor --repair"), "{store_line}");
 
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!(
-        "doctor --repair:\n{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_, text) = doctor(&env, &["doctor", "--repair"]);
     assert!(text.contains("recovered"), "{text}");
     assert!(text.contains("db.damaged-"), "{text}");
     let aside: Vec<_> = std::fs::read_dir(&dir)
@@ -362,8 +402,7 @@ fn doctor_says_a_damaged_store_is_damaged_and_repairs_it() {
     assert_eq!(turns.len(), TURNS as usize, "every turn kept: {turns:#?}");
 
     // Doctor on the repaired store: fine, and --repair has nothing to do.
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (_, text) = doctor(&env, &["doctor", "--repair"]);
     assert!(text.contains("nothing to repair"), "{text}");
 }
 
@@ -385,19 +424,11 @@ fn doctor_notices_a_log_that_sled_reads_only_in_part() {
     let env = TestEnv::new();
     let dir = env_store_dir(&env);
     let original = make_store(&dir);
-    let file = biggest_file(&dir.join("db"));
-    let len = std::fs::metadata(&file).unwrap().len();
-    let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
-    f.seek(SeekFrom::Start(len / 2)).unwrap();
-    f.write_all(&garbage((len / 8).max(64) as usize, 5))
-        .unwrap();
-    drop(f);
+    garbage_in_the_middle(&dir.join("db"), 5);
 
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor:\n{text}");
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(1), "{text}");
+    let store_line = store_line_of(&text);
     assert!(store_line.starts_with("BAD"), "{store_line}");
     assert!(store_line.contains("damaged"), "{store_line}");
     assert!(
@@ -405,20 +436,14 @@ fn doctor_notices_a_log_that_sled_reads_only_in_part() {
         "{store_line}"
     );
 
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor --repair:\n{text}");
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    repaired(&env);
     let turns = log_json(&env, &["--all"]);
     for t in &turns {
         let id = t["id"].as_u64().unwrap();
         assert_eq!(t["prompt"], original[&id].prompt, "nothing invented");
     }
     let finished = turns.iter().filter(|t| !t["ended_at"].is_null()).count();
-    assert!(
-        finished > TURNS as usize / 2 + 5,
-        "turns past the damage were kept too: {finished} finished"
-    );
+    assert_kept_past_the_middle(finished);
 }
 
 #[test]
@@ -435,10 +460,7 @@ fn recovery_keeps_what_was_imported() {
             .unwrap();
         let turn = |key: &str| ccx::model::FinishedTurn {
             start: TurnStart {
-                branch: String::new(),
-                kind: TurnKind::Prompt,
                 prompt: format!("prompt {key}"),
-                input: None,
                 session_id: "session-x".into(),
                 started_at: ccx::model::now_rfc3339(),
                 ..Default::default()
@@ -449,10 +471,7 @@ fn recovery_keeps_what_was_imported() {
                 context_tokens: 1,
                 output_tokens: 1,
                 est_tokens: 1,
-                interrupted: false,
-                files: Vec::new(),
-                snapshot: None,
-                entries: Vec::new(),
+                ..Default::default()
             },
             entries: serde_json::json!([{"uuid": key}]).to_string(),
             source_key: key.into(),
@@ -587,50 +606,24 @@ fn zeros_inside_the_log_are_found_and_the_lost_turns_rebuilt_from_the_transcript
     f.write_all(&[0u8; 4096]).unwrap();
     drop(f);
 
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor:\n{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "doctor fails on the damage:\n{text}"
-    );
-    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(1), "doctor fails on the damage:\n{text}");
+    let store_line = store_line_of(&text);
     assert!(store_line.starts_with("BAD"), "{store_line}");
     assert!(store_line.contains("damaged"), "{store_line}");
 
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!(
-        "doctor --repair:\n{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let text = repaired(&env);
     assert!(
         text.contains("db.damaged-"),
         "the damaged copy is kept: {text}"
     );
 
-    let turns = log_json(&env, &["--all"]);
-    let ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
-    assert_eq!(
-        ids,
-        (1..=N).collect::<Vec<_>>(),
-        "every turn is back: {text}"
-    );
-    for t in &turns {
-        let i = t["id"].as_u64().unwrap();
-        assert_eq!(t["prompt"], lost_prompt(i), "turn #{i}");
-        assert_eq!(t["reply"], lost_reply(i), "turn #{i}");
+    for (i, t) in (1..).zip(every_turn_rebuilt(&env, N, &text)) {
         assert_eq!(t["context_tokens"], 100 + i, "turn #{i}");
-        if i > 1 {
-            assert_eq!(t["parent"], i - 1, "turn #{i} follows the one before");
-        }
     }
 
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    let (_, text) = doctor(&env, &["doctor"]);
+    let store_line = store_line_of(&text);
     assert!(store_line.starts_with("ok"), "after the repair: {text}");
 }
 
@@ -672,11 +665,9 @@ fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
         db.flush().unwrap();
     }
 
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor:\n{text}");
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(1), "{text}");
+    let store_line = store_line_of(&text);
     assert!(
         store_line.contains("3 of its 36 turns are missing (#10..#11, #20)"),
         "{store_line}"
@@ -686,28 +677,14 @@ fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
         "{store_line}"
     );
 
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor --repair:\n{text}");
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let text = repaired(&env);
     assert!(
         text.contains("3 lost turns were rebuilt from Claude Code's transcripts"),
         "{text}"
     );
-    let turns = log_json(&env, &["--all"]);
-    let ids: Vec<u64> = turns.iter().map(|t| t["id"].as_u64().unwrap()).collect();
-    assert_eq!(ids, (1..=N).collect::<Vec<_>>());
-    for t in &turns {
-        let i = t["id"].as_u64().unwrap();
-        assert_eq!(t["prompt"], lost_prompt(i), "turn #{i}");
-        assert_eq!(t["reply"], lost_reply(i), "turn #{i}");
-        if i > 1 {
-            assert_eq!(t["parent"], i - 1, "turn #{i} follows the one before");
-        }
-    }
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(out.status.code(), Some(0), "after the repair: {text}");
+    every_turn_rebuilt(&env, N, &text);
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(0), "after the repair: {text}");
 }
 
 /// With a ccx holding the log, `ccx doctor` still verifies every record (the holder checks
@@ -728,18 +705,15 @@ fn doctor_verifies_a_log_another_process_holds() {
     let held = Store::open(&dir).unwrap();
     assert!(held.is_owner());
 
-    let out = ccx(&env, &["doctor"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("doctor:\n{text}");
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let store_line = text.lines().find(|l| l.contains(" store ")).unwrap();
+    let (code, text) = doctor(&env, &["doctor"]);
+    assert_eq!(code, Some(1), "{text}");
+    let store_line = store_line_of(&text);
     assert!(store_line.starts_with("BAD"), "{store_line}");
     assert!(
         store_line.contains("1 of its 8 turns are missing (#5)"),
         "{store_line}"
     );
-    let out = ccx(&env, &["doctor", "--repair"]);
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (_, text) = doctor(&env, &["doctor", "--repair"]);
     assert!(text.contains("in use by a running ccx"), "{text}");
     assert_eq!(held.all_turns().unwrap().len(), 7, "nothing was changed");
 }

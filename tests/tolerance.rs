@@ -78,6 +78,16 @@ fn event(payload: Value) -> HookEvent {
     parse_hook_payload(payload.to_string().as_bytes()).expect("payload accepted")
 }
 
+/// Hands `recorder` the hook event `name` of session [`SID`] with transcript `path` and the
+/// event's own `fields`.
+fn hook(recorder: &mut Recorder, name: &str, path: &str, fields: Value) {
+    let mut payload = fields;
+    payload["session_id"] = json!(SID);
+    payload["hook_event_name"] = json!(name);
+    payload["transcript_path"] = json!(path);
+    recorder.handle(event(payload)).unwrap();
+}
+
 fn recorder() -> (Recorder, Arc<Store>, tempfile::TempDir) {
     data_dir();
     let dir = tempfile::tempdir().unwrap();
@@ -90,20 +100,20 @@ fn unknown_transcript_entry_types_never_stop_recording_and_are_noted_once() {
     let (mut recorder, store, dir) = recorder();
     let transcript: PathBuf = dir.path().join(format!("{SID}.jsonl"));
     let path = transcript.to_string_lossy().to_string();
-    recorder
-        .handle(event(
-            json!({"session_id": SID, "hook_event_name": "SessionStart",
-            "source": "startup", "transcript_path": path}),
-        ))
-        .unwrap();
+    hook(
+        &mut recorder,
+        "SessionStart",
+        &path,
+        json!({"source": "startup"}),
+    );
 
     // Turn 1, among entry types Claude Code writes (known) and made-up ones (unknown).
-    recorder
-        .handle(event(
-            json!({"session_id": SID, "hook_event_name": "UserPromptSubmit",
-            "prompt": "first question", "transcript_path": path}),
-        ))
-        .unwrap();
+    hook(
+        &mut recorder,
+        "UserPromptSubmit",
+        &path,
+        json!({"prompt": "first question"}),
+    );
     append(
         &transcript,
         &[
@@ -118,18 +128,16 @@ fn unknown_transcript_entry_types_never_stop_recording_and_are_noted_once() {
             json!({"type": 42, "uuid": "weird"}),
         ],
     );
-    recorder
-        .handle(event(json!({"session_id": SID, "hook_event_name": "Stop",
-            "last_assistant_message": "first answer", "transcript_path": path})))
-        .unwrap();
+    let stop = |answer: &str| json!({"last_assistant_message": answer});
+    hook(&mut recorder, "Stop", &path, stop("first answer"));
 
     // Turn 2: a line pointing at another session (`forkedFrom`) and the same made-up type again.
-    recorder
-        .handle(event(
-            json!({"session_id": SID, "hook_event_name": "UserPromptSubmit",
-            "prompt": "second question", "transcript_path": path}),
-        ))
-        .unwrap();
+    hook(
+        &mut recorder,
+        "UserPromptSubmit",
+        &path,
+        json!({"prompt": "second question"}),
+    );
     let mut forked = user("u2", Some("a1"), "second question");
     forked["forkedFrom"] = json!({"sessionId": "9e1d0c4b-0000-4000-8000-000000000000",
         "messageUuid": "elsewhere"});
@@ -142,10 +150,7 @@ fn unknown_transcript_entry_types_never_stop_recording_and_are_noted_once() {
             assistant("a2", "x3", "msg_2", "second answer", 23_456),
         ],
     );
-    recorder
-        .handle(event(json!({"session_id": SID, "hook_event_name": "Stop",
-            "last_assistant_message": "second answer", "transcript_path": path})))
-        .unwrap();
+    hook(&mut recorder, "Stop", &path, stop("second answer"));
 
     let turns = store.all_turns().unwrap();
     assert_eq!(turns.len(), 2, "{turns:#?}");

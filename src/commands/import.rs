@@ -26,6 +26,11 @@
 //! limit of one request to another ccx process. An import that fails takes back the branches it
 //! made, turns and all, so it leaves nothing half done.
 //!
+//! Claude's own moves come out as live recording records them: every compaction boundary is a
+//! `compact` or `summary` turn known by the boundary line (`compaction_turns`), a conversation
+//! goes on across a compaction from the last line Claude kept, and each `/fork` of the session
+//! (its transcript beside the session's) is a `subagent` turn on a branch of its own.
+//!
 //! Deleted branches stay deleted: the keys of turns deleted since their import still count as
 //! imported (their tombstones carry the session), unless `--include-deleted` asks for them.
 //!
@@ -52,6 +57,10 @@ pub struct PlannedTurn {
     pub facts: TurnFacts,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
+    /// `prompt`, or for a compaction `compact` / `summary` (see `compaction_turns`).
+    pub kind: TurnKind,
+    /// A compaction's boundary line: the turn's `prompt_uuid`, as live recording keys it.
+    pub boundary_uuid: Option<String>,
 }
 
 /// The new turns of one conversation and where they attach.
@@ -71,14 +80,11 @@ fn is_message(line: &Line) -> bool {
         && line.uuid.is_some()
 }
 
-/// The parent link of a line: `parentUuid`, or across a compaction `logicalParentUuid`.
+/// The parent link of a line: `parentUuid`, or across a compaction the last line Claude kept.
 fn parent_of(line: &Line) -> Option<String> {
-    line.parent_uuid.clone().or_else(|| {
-        line.raw
-            .get("logicalParentUuid")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    })
+    line.parent_uuid
+        .clone()
+        .or_else(|| line.logical_parent_uuid().map(str::to_owned))
 }
 
 /// [`conversations`] taking the lines: a transcript with one leaf (the common case) is handed
@@ -176,10 +182,12 @@ pub fn conversations(lines: &[Line]) -> Vec<Vec<Line>> {
                 .iter()
                 .enumerate()
                 .filter(|(i, l)| {
+                    // A compaction belongs to the conversations that go on after it only.
                     l.uuid.is_some()
                         && !l.is_sidechain
                         && (ancestors.contains(i)
-                            || anchor(*i).is_none_or(|a| ancestors.contains(&a)))
+                            || (!l.is_compact_boundary()
+                                && anchor(*i).is_none_or(|a| ancestors.contains(&a))))
                 })
                 .map(|(_, l)| l.clone())
                 .collect()
@@ -228,17 +236,23 @@ pub fn plan_turns_owned(lines: Vec<Line>) -> Vec<PlannedTurn> {
     split
         .into_iter()
         .filter(|(entries, _)| !entries.is_empty())
-        .filter_map(|(entries, facts)| {
-            let key = facts.last_uuid.clone()?;
+        .flat_map(|(entries, facts)| crate::compaction_turns::split(entries, facts))
+        .filter_map(|piece| {
+            let facts = piece.facts;
+            // A compaction is known by its boundary; any other turn by its last line.
+            let key = piece.boundary_uuid.clone().or(facts.last_uuid.clone())?;
             if facts.prompt.is_none() && facts.reply.is_empty() && facts.context_tokens == 0 {
                 return None;
             }
+            let entries = piece.entries;
             Some(PlannedTurn {
                 key,
                 started_at: entries.iter().find_map(|l| timestamp(&l.raw)),
                 ended_at: entries.iter().rev().find_map(|l| timestamp(&l.raw)),
                 entries,
                 facts,
+                kind: piece.kind,
+                boundary_uuid: piece.boundary_uuid,
             })
         })
         .collect()
@@ -422,7 +436,7 @@ pub fn import_transcript(
         if imported.turns.contains_key(&turn.key) {
             continue;
         }
-        if let Some(existing) = prompt_uuids(&turn.entries)
+        if let Some(existing) = prompt_uuids(turn)
             .iter()
             .find_map(|u| store.turn_by_uuid(u).ok().flatten())
         {
@@ -459,13 +473,43 @@ pub fn import_transcript(
         }
         return Err(err);
     }
-    let report = finish_import(store, &session, &chains, &imported, report);
+    let mut report = finish_import(store, &session, &chains, &imported, report)?;
     // Freeing a big transcript's parsed lines takes a while (a fifth of a second for 100 MB):
     // let another thread do it while this one goes on, or the process ends.
     let _ = std::thread::Builder::new()
         .name("ccx-import-free".into())
         .spawn(move || drop(chains));
-    report
+    import_forks(store, path, &session, &mut report)?;
+    Ok(report)
+}
+
+/// Claude's `/fork`s of the session (their transcripts beside it, see `forks`), as live
+/// recording records them: a `subagent` turn on a branch forked after the turn the fork
+/// started from. A fork already in the log is left alone.
+fn import_forks(store: &Store, path: &Path, session: &str, report: &mut Report) -> Result<()> {
+    let Some(dir) = path.parent() else {
+        return Ok(());
+    };
+    let forks = crate::forks::finished_forks(dir, session);
+    if forks.is_empty() {
+        return Ok(());
+    }
+    let mut follower = crate::conversation::Follower::new(path.to_path_buf());
+    follower.refresh()?;
+    for fork in forks {
+        if store.turn_by_uuid(&fork.directive_uuid)?.is_some() {
+            continue;
+        }
+        let at = &fork.parent_last_uuid;
+        let Some(parent) = crate::recorder::turn_of_line(store, &follower, at)? else {
+            continue;
+        };
+        report
+            .branches
+            .insert(crate::recorder::record_fork(store, fork, &parent)?);
+        report.turns += 1;
+    }
+    Ok(())
 }
 
 /// Most turns, and most bytes of transcript entries, in one `import_turns` request: a request
@@ -487,10 +531,16 @@ struct Target<'a> {
     previous: &'a Value,
 }
 
-/// The uuids a turn's starting line is known by (its own, and the one it was copied from).
-fn prompt_uuids(entries: &[Line]) -> Vec<String> {
-    let Some(line) = entries.iter().rev().find(|l| transcript::starts_turn(l)) else {
-        return Vec::new();
+/// The uuids a turn's starting line is known by (its own, and the one it was copied from);
+/// for a compaction, its boundary's.
+fn prompt_uuids(turn: &PlannedTurn) -> Vec<String> {
+    let entries = &turn.entries;
+    let line = match &turn.boundary_uuid {
+        Some(b) => entries.iter().find(|l| l.uuid.as_deref() == Some(b)),
+        None => entries.iter().rev().find(|l| transcript::starts_turn(l)),
+    };
+    let Some(line) = line else {
+        return turn.boundary_uuid.iter().cloned().collect();
     };
     line.uuid
         .iter()
@@ -514,17 +564,19 @@ fn finished_turn(
     Ok(FinishedTurn {
         start: TurnStart {
             branch: String::new(),
-            kind: TurnKind::Prompt,
+            kind: planned.kind,
             prompt,
             input: None,
             session_id: session.to_owned(),
             started_at: started_at.clone(),
-            prompt_uuid: prompt_uuids(&planned.entries).into_iter().next(),
+            prompt_uuid: prompt_uuids(planned).into_iter().next(),
+            // A compaction has no prompt of the person's, live or imported.
             prompt_id: planned
                 .entries
                 .iter()
                 .rev()
                 .find(|l| transcript::starts_turn(l))
+                .filter(|_| planned.boundary_uuid.is_none())
                 .and_then(|l| l.prompt_id().map(str::to_owned)),
             ..Default::default()
         },
@@ -1153,6 +1205,123 @@ mod tests {
             assistant("a2", "u2", "two", 1200),
         ]);
         assert_eq!(conversations(&lines).len(), 1);
+    }
+
+    #[test]
+    fn compactions_import_as_turns_keyed_by_their_boundary_as_live_recording_keys_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transcript-compact.jsonl");
+        let boundary = transcript::read_transcript(&fixture)
+            .unwrap()
+            .into_iter()
+            .find(Line::is_compact_boundary)
+            .and_then(|l| l.uuid)
+            .unwrap();
+        let known = Known::gather(&store).unwrap();
+        import_transcript(&store, &fixture, &known, false).unwrap();
+        let turns = store.all_turns().unwrap();
+        let compact: Vec<_> = turns
+            .iter()
+            .filter(|t| t.kind == TurnKind::Compact)
+            .collect();
+        assert_eq!(compact.len(), 1, "{turns:#?}");
+        assert_eq!(compact[0].prompt, "/compact keep the plan");
+        assert_eq!(compact[0].prompt_uuid.as_deref(), Some(boundary.as_str()));
+        let after = turns.iter().find(|t| t.prompt == "after compact").unwrap();
+        assert_eq!(after.parent, Some(compact[0].id));
+    }
+
+    /// The rewind menu's "Summarize from here" on turn 2: turns 2 and 3 are summarised away.
+    #[test]
+    fn a_summary_from_here_forks_after_the_turn_it_keeps_and_is_not_in_the_old_conversation() {
+        let t = "2026-01-01T12:00:00.000Z";
+        let lines = parse(&[
+            user("u1", None, "first", t),
+            assistant("a1", "u1", "one", 1100),
+            system("d1", "a1"),
+            user("u2", Some("d1"), "second", t),
+            assistant("a2", "u2", "two", 1200),
+            user("u3", Some("a2"), "third", t),
+            assistant("a3", "u3", "three", 1300),
+            json!({"type": "system", "subtype": "compact_boundary", "uuid": "cb", "parentUuid": null,
+                   "logicalParentUuid": "d1", "compactMetadata": {"trigger": "manual",
+                   "messagesSummarized": 4, "postTokens": 500,
+                   "preservedSegment": {"headUuid": "u1", "tailUuid": "d1"}}}),
+            json!({"type": "user", "uuid": "sum", "parentUuid": "cb", "isCompactSummary": true,
+                   "message": {"role": "user", "content": "This session is being continued"}}),
+            user("u4", Some("sum"), "fourth", t),
+            assistant("a4", "u4", "four", 600),
+        ]);
+        let chains: Vec<Vec<PlannedTurn>> = conversations(&lines)
+            .into_iter()
+            .map(plan_turns_owned)
+            .collect();
+        assert_eq!(chains.len(), 2);
+        assert_eq!(prompts(&chains[0]), ["first", "second", "third"]);
+        assert_eq!(
+            prompts(&chains[1]),
+            ["first", crate::recorder::SUMMARY_PROMPT, "fourth"]
+        );
+        assert_eq!(chains[1][1].kind, TurnKind::Summary);
+        assert_eq!(chains[1][1].key, "cb");
+        assert_eq!(chains[0][0].key, chains[1][0].key);
+        let segments = layout(&chains, &HashSet::new());
+        assert_eq!(
+            segments[1].after.as_deref(),
+            Some(chains[0][0].key.as_str())
+        );
+    }
+
+    #[test]
+    fn a_native_fork_imports_as_the_subagent_branch_live_recording_makes_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let t = "2026-01-01T12:00:00.000Z";
+        let session = "abcdef12-3456";
+        let path = write_transcript(
+            dir.path(),
+            &format!("{session}.jsonl"),
+            &[
+                user("u1", None, "first", t),
+                assistant("a1", "u1", "one", 1100),
+                user("u2", Some("a1"), "second", t),
+                assistant("a2", "u2", "two", 1200),
+            ],
+        );
+        let sub = dir.path().join(session).join("subagents");
+        std::fs::create_dir_all(&sub).unwrap();
+        let meta = json!({"isFork": true, "name": "look-around"});
+        std::fs::write(sub.join("agent-x.meta.json"), meta.to_string()).unwrap();
+        write_transcript(
+            &sub,
+            "agent-x.jsonl",
+            &[
+                json!({"type": "fork-context-ref", "agentId": "x", "parentLastUuid": "a2"}),
+                json!({"type": "user", "uuid": "d", "parentUuid": null, "isSidechain": true,
+                    "message": {"role": "user", "content": "Your directive: look around"}}),
+                json!({"type": "assistant", "uuid": "r", "parentUuid": "d", "isSidechain": true,
+                    "message": {"id": "m", "role": "assistant",
+                    "content": [{"type": "text", "text": "seen"}]}}),
+            ],
+        );
+        let import = || {
+            let known = Known::gather(&store).unwrap();
+            import_transcript(&store, &path, &known, false).unwrap()
+        };
+        assert_eq!(import().turns, 3);
+        let turns = store.all_turns().unwrap();
+        let fork = turns.iter().find(|t| t.kind == TurnKind::Subagent).unwrap();
+        assert_eq!(
+            (fork.prompt.as_str(), fork.reply.as_str()),
+            ("look around", "seen")
+        );
+        assert_eq!(fork.branch, "look-around");
+        let second = turns.iter().find(|t| t.prompt == "second").unwrap();
+        assert_eq!(fork.parent, Some(second.id));
+        assert_eq!(import().turns, 0);
+        assert_eq!(store.all_turns().unwrap().len(), 3);
     }
 
     #[test]

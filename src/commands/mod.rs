@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod doctor;
+pub mod effects;
 pub mod export;
 pub mod import;
 pub mod replay;
@@ -80,10 +81,9 @@ pub fn show(reference: &str, json: bool) -> Result<i32> {
     if json {
         return print_json(&turn).map(|_| 0);
     }
-    print_text(&render::turns::turn_full(
-        &turn,
-        render::Palette::for_stdout(),
-    ))?;
+    let palette = render::Palette::for_stdout();
+    print_text(&render::turns::turn_full(&turn, palette))?;
+    effects::show_calls(&turn, palette);
     if let Some(line) = crate::merge::show_line(&store, &turn) {
         println!("{line}");
     }

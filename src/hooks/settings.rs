@@ -38,6 +38,7 @@ pub fn ccx_settings(exe: &Path, run_dir: &Path) -> Value {
             json!([{ "hooks": [{ "type": "command", "command": command, "timeout": 10 }] }]),
         );
     }
+    crate::effects::hook::add_hooks(&mut hooks, exe);
     let status = format!(
         "{} {} {}",
         shell_quote(&exe.to_string_lossy()),

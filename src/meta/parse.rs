@@ -657,6 +657,10 @@ mod tests {
                 "rename",
                 "delete",
                 "export",
+                "effects",
+                "restore",
+                "undo",
+                "history",
                 "version",
                 "quit"
             ]
@@ -671,7 +675,8 @@ mod tests {
             // Every command parses by name (with its required arguments where it has some),
             // and its parsed name is its table name.
             let line = match info.name {
-                "show" | "kill" | "delete" | "checkout" | "branch" | "replay" | "merge" | "btw" => {
+                "show" | "kill" | "delete" | "checkout" | "branch" | "replay" | "restore"
+                | "merge" | "btw" => {
                     format!(":{} x", info.name)
                 }
                 "subagent" => ":subagent do it".into(),

@@ -6,17 +6,28 @@ use crate::jobs::JobInfo;
 use crate::meta::exec::ShellContext;
 use crate::meta::ops::{Outcome, SessionArg, SessionOps};
 use crate::model::{Turn, TurnKind};
+use crate::moves::{CodeChange, Place};
 use crate::render::Palette;
 use crate::store::Store;
 use crate::templates::Templates;
 use anyhow::Result;
 use std::sync::Arc;
 
-/// One line's run against the live session.
+/// One line's run against the live session. The moves it makes (a switch of conversation, a
+/// code restore) are recorded in the moves history (`crate::moves`) as it makes them, so
+/// `:undo` can take them back.
 pub(super) struct LiveOps<'a> {
     shell: &'a mut MetaShell,
     typed: &'a str,
     palette: Palette,
+    /// Where the conversation was before this line changed anything.
+    from: Option<Place>,
+    /// The branch the line's next session records into.
+    planned: Option<String>,
+    /// Files the line restored.
+    code: Option<CodeChange>,
+    /// The line's move is in the history.
+    recorded: bool,
 }
 
 impl<'a> LiveOps<'a> {
@@ -25,11 +36,61 @@ impl<'a> LiveOps<'a> {
             shell,
             typed,
             palette,
+            from: None,
+            planned: None,
+            code: None,
+            recorded: false,
         }
     }
 
     fn control(&self) -> &crate::control::Controller {
         &self.shell.deps.control
+    }
+
+    /// Notes where the conversation is, before the line's first change.
+    fn note_start(&mut self) {
+        if self.from.is_none() {
+            if let Ok(store) = self.control().store() {
+                self.from = Some(self.control().place(&store));
+            }
+        }
+    }
+
+    /// Adds the line's move to the history: from where it started to `to` (None: the same
+    /// conversation, files only). `:undo` records its own.
+    fn record_move(&mut self, to: Option<Place>) {
+        let kind = self
+            .typed
+            .trim()
+            .trim_start_matches(':')
+            .split_whitespace()
+            .next()
+            .unwrap_or("move")
+            .to_string();
+        if kind == crate::meta::commands::undo::SPEC.name || self.recorded {
+            return;
+        }
+        let Ok(store) = self.control().store() else {
+            return;
+        };
+        let from = self.from.clone();
+        let to = to.or_else(|| from.clone());
+        let mut mv = crate::moves::new_move(&kind, from, to, self.typed.trim().to_string());
+        mv.code = self.code.clone();
+        self.recorded = true;
+        if let Err(err) = crate::moves::record(&store, mv) {
+            crate::diag::log(&format!("the move was not added to the history: {err:#}"));
+        }
+    }
+}
+
+impl Drop for LiveOps<'_> {
+    /// A line that restored files without switching (`:checkout --code` of the current
+    /// branch, or a switch that failed after its restore) is still a move `:undo` can take back.
+    fn drop(&mut self) {
+        if self.code.is_some() && !self.recorded {
+            self.record_move(None);
+        }
     }
 }
 
@@ -119,11 +180,28 @@ impl SessionOps for LiveOps<'_> {
     }
 
     fn plan_branch(&mut self, session_id: &str, branch: &str, history_ends_at: Option<String>) {
+        self.note_start();
+        self.planned = Some(branch.to_string());
         self.control().plan(session_id, branch, history_ends_at);
     }
 
     fn switch_to(&mut self, session: SessionArg) -> Result<()> {
-        self.control().switch_to(session)
+        self.note_start();
+        let session_id = match &session {
+            SessionArg::New(id) | SessionArg::Resume(id) => id.clone(),
+        };
+        self.control().switch_to(session)?;
+        let branch = self
+            .planned
+            .clone()
+            .or_else(|| self.from.as_ref().map(|f| f.branch.clone()));
+        if let Some(branch) = branch {
+            self.record_move(Some(Place {
+                branch,
+                session_id: Some(session_id),
+            }));
+        }
+        Ok(())
     }
 
     fn send_prompt(&mut self, text: &str, kind: TurnKind, input: Option<String>) {
@@ -131,7 +209,10 @@ impl SessionOps for LiveOps<'_> {
     }
 
     fn restore_code(&mut self, turn: &Turn) -> Result<String> {
-        self.control().restore_code(turn)
+        self.note_start();
+        let (summary, code) = self.control().restore_code(turn)?;
+        self.code = code;
+        Ok(summary)
     }
 
     fn branch_renamed(&mut self, old: &str, new: &str) {

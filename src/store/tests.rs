@@ -29,14 +29,30 @@ fn end(reply: &str) -> TurnEnd {
     }
 }
 
+/// A new, empty store in a temporary directory (kept while the directory lives).
+fn new_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    (dir, store)
+}
+
 fn ids(turns: &[Turn]) -> Vec<u64> {
     turns.iter().map(|t| t.id).collect()
 }
 
+fn branch_names(store: &Store) -> Vec<String> {
+    let branches = store.branches().unwrap();
+    branches.into_iter().map(|b| b.name).collect()
+}
+
+/// The branch that branch `name` was forked from.
+fn parent_of(store: &Store, name: &str) -> Option<String> {
+    store.branch(name).unwrap().unwrap().parent_branch
+}
+
 #[test]
 fn round_trip_and_fork_lineage() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (dir, store) = new_store();
     assert!(store.is_owner());
 
     let t1 = store.begin_turn(start("main", "first")).unwrap();
@@ -79,13 +95,7 @@ fn round_trip_and_fork_lineage() {
     assert_eq!(ids(&store.lineage("main").unwrap()), vec![1, 2, 3]);
     assert_eq!(ids(&store.all_turns().unwrap()), vec![1, 2, 3, 4]);
 
-    let names: Vec<String> = store
-        .branches()
-        .unwrap()
-        .into_iter()
-        .map(|b| b.name)
-        .collect();
-    assert_eq!(names, vec!["main", "B"]);
+    assert_eq!(branch_names(&store), vec!["main", "B"]);
     assert_eq!(
         store.branch_for_session("sess-2").unwrap().unwrap().name,
         "B"
@@ -143,8 +153,7 @@ fn round_trip_and_fork_lineage() {
 
 #[test]
 fn begin_turn_is_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     let req = Request::BeginTurn {
         token: "tok-1".into(),
         start: start("main", "p"),
@@ -166,8 +175,7 @@ fn begin_turn_is_idempotent() {
 
 #[test]
 fn meta_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     assert_eq!(store.get_meta("current_branch").unwrap(), None);
     store
         .set_meta("current_branch", serde_json::json!("main"))
@@ -349,8 +357,7 @@ fn bulk_writes_are_all_there_after_one_flush() {
 
 #[test]
 fn search_candidates_never_drop_a_match() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     for (prompt, reply) in [
         ("Fix the PARSER", "done"),
         ("say \"quoted\" words", "ok"),
@@ -388,8 +395,7 @@ fn search_candidates_never_drop_a_match() {
 
 /// main: 1 → 2 → 3; side forks after 2: 4; its child branch leaf forks after 4: 5.
 fn forked_store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (dir, store) = new_store();
     for p in ["a", "b", "c"] {
         let t = store.begin_turn(start("main", p)).unwrap();
         store.finish_turn(t.id, end("r")).unwrap();
@@ -424,15 +430,7 @@ fn rename_renames_everywhere_the_branch_is_named() {
     store.rename_branch("side", "experiment").unwrap();
     assert!(store.branch("side").unwrap().is_none());
     assert_eq!(store.turn(4).unwrap().unwrap().branch, "experiment");
-    assert_eq!(
-        store
-            .branch("leaf")
-            .unwrap()
-            .unwrap()
-            .parent_branch
-            .as_deref(),
-        Some("experiment")
-    );
+    assert_eq!(parent_of(&store, "leaf").as_deref(), Some("experiment"));
     assert_eq!(
         store.branch_for_session("s-side").unwrap().unwrap().name,
         "experiment"
@@ -441,13 +439,7 @@ fn rename_renames_everywhere_the_branch_is_named() {
         store.get_meta("current_branch").unwrap(),
         Some(serde_json::json!("experiment"))
     );
-    let ids: Vec<u64> = store
-        .lineage("leaf")
-        .unwrap()
-        .iter()
-        .map(|t| t.id)
-        .collect();
-    assert_eq!(ids, [1, 2, 4, 5]);
+    assert_eq!(ids(&store.lineage("leaf").unwrap()), [1, 2, 4, 5]);
     // Clashes and missing names change nothing.
     assert!(store.rename_branch("experiment", "main").is_err());
     assert!(store.rename_branch("nope", "x").is_err());
@@ -461,22 +453,8 @@ fn delete_keeps_the_turns_other_branches_pass_through() {
     assert_eq!(store.delete_branch("side").unwrap(), 0);
     assert!(store.branch("side").unwrap().is_none());
     assert!(store.turn(4).unwrap().is_some());
-    assert_eq!(
-        store
-            .branch("leaf")
-            .unwrap()
-            .unwrap()
-            .parent_branch
-            .as_deref(),
-        Some("main")
-    );
-    let ids: Vec<u64> = store
-        .lineage("leaf")
-        .unwrap()
-        .iter()
-        .map(|t| t.id)
-        .collect();
-    assert_eq!(ids, [1, 2, 4, 5]);
+    assert_eq!(parent_of(&store, "leaf").as_deref(), Some("main"));
+    assert_eq!(ids(&store.lineage("leaf").unwrap()), [1, 2, 4, 5]);
     // leaf's own turn 5 is nobody else's: it goes, with its entries.
     assert_eq!(store.delete_branch("leaf").unwrap(), 1);
     assert!(store.turn(5).unwrap().is_none());
@@ -509,6 +487,18 @@ fn bash_call_entries(output: &str) -> String {
     .to_string()
 }
 
+/// Imports `count` turns, `turn(0)` to `turn(count - 1)`, onto a new branch `imp`, 1000 at a
+/// time.
+fn import_many(store: &Store, count: u64, turn: impl Fn(u64) -> FinishedTurn) {
+    import_branch(store, "imp", None);
+    for chunk in (0..count).collect::<Vec<u64>>().chunks(1000) {
+        let turns = chunk.iter().map(|&i| turn(i)).collect();
+        store
+            .import_turns("imp", "imported-session", turns)
+            .unwrap();
+    }
+}
+
 fn import_branch(store: &Store, name: &str, head: Option<u64>) {
     store
         .create_branch(Branch {
@@ -523,8 +513,7 @@ fn import_branch(store: &Store, name: &str, head: Option<u64>) {
 
 #[test]
 fn imported_turns_chain_on_the_branch_with_their_entries_and_keys() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     import_branch(&store, "imp", None);
     let first = store
         .import_turns(
@@ -578,8 +567,7 @@ fn imported_turns_chain_on_the_branch_with_their_entries_and_keys() {
 
 #[test]
 fn an_import_retried_with_its_token_adds_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     import_branch(&store, "imp", None);
     let req = Request::ImportTurns {
         token: "tok-import".into(),
@@ -596,8 +584,7 @@ fn an_import_retried_with_its_token_adds_nothing() {
 
 #[test]
 fn bad_imports_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     let err = store
         .import_turns("nowhere", "imported-session", vec![finished("a", "k1")])
         .unwrap_err();
@@ -614,8 +601,7 @@ fn bad_imports_change_nothing() {
 
 #[test]
 fn keys_of_deleted_turns_are_forgotten_and_their_ids_never_given_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = new_store();
     import_branch(&store, "imp", None);
     store
         .import_turns(
@@ -639,22 +625,12 @@ fn keys_of_deleted_turns_are_forgotten_and_their_ids_never_given_again() {
 
 #[test]
 fn a_big_log_is_searched_in_parts_without_losing_or_reordering_a_match() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    import_branch(&store, "imp", None);
+    let (_dir, store) = new_store();
     let count = 9001;
-    for chunk in (0..count).collect::<Vec<u64>>().chunks(1000) {
-        let turns = chunk
-            .iter()
-            .map(|i| {
-                let word = if i % 997 == 0 { "Needle" } else { "hay" };
-                finished(&format!("turn {i} {word}"), &format!("k{i}"))
-            })
-            .collect();
-        store
-            .import_turns("imp", "imported-session", turns)
-            .unwrap();
-    }
+    import_many(&store, count, |i| {
+        let word = if i % 997 == 0 { "Needle" } else { "hay" };
+        finished(&format!("turn {i} {word}"), &format!("k{i}"))
+    });
     let found = store.search_candidates(&["nEEDLE".to_string()]).unwrap();
     let expected: Vec<u64> = (0..count).filter(|i| i % 997 == 0).map(|i| i + 1).collect();
     assert_eq!(ids(&found), expected);
@@ -713,25 +689,15 @@ fn a_client_imports_through_the_owner() {
 
 #[test]
 fn deep_search_candidates_look_in_the_tool_calls_too_and_travel_to_clients() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    import_branch(&store, "imp", None);
+    let (dir, store) = new_store();
     // Enough turns for the scan to be cut into parallel ranges.
     let count = 9001;
-    for chunk in (0..count).collect::<Vec<u64>>().chunks(1000) {
-        let turns = chunk
-            .iter()
-            .map(|i| {
-                let mut t = finished(&format!("turn {i}"), &format!("k{i}"));
-                let output = if i % 997 == 0 { "Segfault here" } else { "ok" };
-                t.entries = bash_call_entries(output);
-                t
-            })
-            .collect();
-        store
-            .import_turns("imp", "imported-session", turns)
-            .unwrap();
-    }
+    import_many(&store, count, |i| {
+        let mut t = finished(&format!("turn {i}"), &format!("k{i}"));
+        let output = if i % 997 == 0 { "Segfault here" } else { "ok" };
+        t.entries = bash_call_entries(output);
+        t
+    });
     let expected: Vec<u64> = (0..count).filter(|i| i % 997 == 0).map(|i| i + 1).collect();
     let found = store
         .deep_search_candidates(&["SEGFAULT".to_string()])

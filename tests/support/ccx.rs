@@ -31,13 +31,10 @@ pub fn ccx(env: &TestEnv, args: &[&str]) -> std::process::Output {
 pub fn log_json(env: &TestEnv, extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["log", "--json"];
     args.extend_from_slice(extra);
-    let out = ccx(env, &args);
-    assert!(
-        out.status.success(),
-        "ccx log failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("ccx log --json prints an array")
+    match ccx_json(env, &args) {
+        Value::Array(turns) => turns,
+        other => panic!("ccx log --json printed no array: {other}"),
+    }
 }
 
 /// Waits until the log holds `n` finished turns; returns them.
@@ -60,6 +57,106 @@ pub fn wait_for_finished_turns(env: &TestEnv, n: usize, extra: &[&str]) -> Vec<V
 pub fn ask(session: &PtySession, prompt: &str, reply: &str) {
     session.type_and_submit(prompt);
     session.wait_for_text(&format!("● {reply}"), TURN).unwrap();
+}
+
+/// The prompt asking `question` that the stand-in answers with `answer`: `question
+/// [[reply:answer]]`.
+pub fn scripted(question: &str, answer: &str) -> String {
+    format!("{question} [[reply:{answer}]]")
+}
+
+/// Asks `question` ([`scripted`] to be answered `answer`) and waits for the answer on screen.
+pub fn ask_for(session: &PtySession, question: &str, answer: &str) {
+    ask(session, &scripted(question, answer), answer);
+}
+
+/// The exchanges most tests start from: `first question` answered `first answer`, then
+/// `second question` answered `second answer`.
+pub const TWO_EXCHANGES: [(&str, &str); 2] = [
+    ("first question", "first answer"),
+    ("second question", "second answer"),
+];
+
+/// ccx started plainly in `env`, after each `(question, answer)` of `exchanges` was asked in
+/// order ([`ask_for`]); returns the session and the log once all of them are finished turns.
+pub fn session_with_turns(env: &TestEnv, exchanges: &[(&str, &str)]) -> (PtySession, Vec<Value>) {
+    let session = start_ccx(env, &[]);
+    for (question, answer) in exchanges {
+        ask_for(&session, question, answer);
+    }
+    let turns = wait_for_finished_turns(env, exchanges.len(), &[]);
+    (session, turns)
+}
+
+/// `ccx ARGS` (a subcommand printing JSON), asserting that it succeeded; its output parsed.
+pub fn ccx_json(env: &TestEnv, args: &[&str]) -> Value {
+    let out = ccx(env, args);
+    assert!(
+        out.status.success(),
+        "ccx {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("ccx {args:?} printed no JSON ({e})"))
+}
+
+/// The prompts of `turns`, in their order.
+pub fn prompts(turns: &[Value]) -> Vec<&str> {
+    turns
+        .iter()
+        .map(|t| t["prompt"].as_str().expect("every turn has a prompt"))
+        .collect()
+}
+
+/// The first of `turns` whose prompt starts with `prompt_start`.
+pub fn turn_with(turns: &[Value], prompt_start: &str) -> Value {
+    turns
+        .iter()
+        .find(|t| t["prompt"].as_str().unwrap_or("").starts_with(prompt_start))
+        .unwrap_or_else(|| panic!("no turn {prompt_start:?}: {turns:#?}"))
+        .clone()
+}
+
+/// Asserts that `turn` began a fresh conversation: the first turn of a new branch, not main.
+pub fn assert_opens_a_fresh_branch(turn: &Value) {
+    assert_ne!(turn["branch"], "main", "{turn:#}");
+    assert!(turn["parent"].is_null(), "{turn:#}");
+}
+
+/// `ccx tree --json`: the branches.
+pub fn tree(env: &TestEnv) -> Vec<Value> {
+    match ccx_json(env, &["tree", "--json"]) {
+        Value::Array(branches) => branches,
+        other => panic!("ccx tree --json printed no array: {other}"),
+    }
+}
+
+/// Kills ccx with SIGKILL and waits until the claude it ran (its children, of which there must
+/// be one) has ended too; SIGKILLs and fails on one still alive after 20 s.
+pub fn kill_9_leaving_no_claude(session: &PtySession) {
+    let pids = super::harness::children_of(session.pid());
+    assert!(!pids.is_empty(), "claude runs under ccx");
+    session.kill_9();
+    for pid in pids {
+        let gone = wait_until(Duration::from_secs(20), || {
+            (!super::harness::pid_alive(pid)).then_some(())
+        });
+        if gone.is_none() {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("claude (pid {pid}) outlived ccx");
+        }
+    }
+}
+
+/// Ends Claude with `/exit` and asserts that ccx then exits with code 0.
+pub fn exit_cleanly(session: &PtySession) {
+    session.type_and_submit("/exit");
+    assert_eq!(
+        session.wait_exit(TURN),
+        Some(0),
+        "ccx's exit code after /exit; screen:\n{}",
+        session.screen()
+    );
 }
 
 /// Shown in ccx's editor header: its presence means the editor is open.
@@ -86,6 +183,14 @@ pub fn type_command(session: &PtySession, line: &str) {
     session.type_text(line);
     std::thread::sleep(Duration::from_millis(200));
     session.send(b"\r");
+}
+
+/// Runs `command` in the open editor and waits until the editor shows `said`.
+pub fn command_says(session: &PtySession, command: &str, said: &str) {
+    type_command(session, command);
+    session
+        .wait_for_text(said, QUICK)
+        .unwrap_or_else(|screen| panic!("`:{command}` never said {said:?}:\n{screen}"));
 }
 
 /// Opens the editor and runs one meta-command in it.

@@ -384,6 +384,37 @@ pub fn wait_until<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Opt
     }
 }
 
+/// The standard output of `out`, a process that must have succeeded (else the test fails,
+/// showing both its streams).
+pub fn stdout_of_success(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}: {stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Writes an executable `sh` script `body` as `dir/name` and returns its path.
+pub fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// Reads `from` to its end on a thread of its own; the thread returns what it read.
+fn read_to_end_in_thread(mut from: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut read = Vec::new();
+        let _ = from.read_to_end(&mut read);
+        read
+    })
+}
+
 /// Run `cmd` (stdout/stderr captured) and wait at most `timeout`; on timeout the process is
 /// killed and `Err` says so with what it printed.
 pub fn output_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<Output, String> {
@@ -392,18 +423,9 @@ pub fn output_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<Outpu
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("spawn {cmd:?}: {e}"))?;
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = out.read_to_end(&mut b);
-        b
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = err.read_to_end(&mut b);
-        b
-    });
+    // Both pipes drained at once, so a child filling one never blocks on it.
+    let t_out = read_to_end_in_thread(child.stdout.take().unwrap());
+    let t_err = read_to_end_in_thread(child.stderr.take().unwrap());
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
@@ -473,31 +495,21 @@ impl PtySession {
         cols: u16,
         rows: u16,
     ) -> PtySession {
-        Self::spawn_with(program, args, &env.vars(), &env.project, cols, rows)
-    }
-
-    /// Spawn with an explicit environment and cwd.
-    pub fn spawn_with(
-        program: impl AsRef<std::ffi::OsStr>,
-        args: &[&str],
-        vars: &[(String, String)],
-        cwd: &Path,
-        cols: u16,
-        rows: u16,
-    ) -> PtySession {
+        let terminal = Personality::from_env();
         Self::spawn_as(
-            Personality::from_env(),
+            terminal,
             program,
             args,
-            vars,
-            cwd,
+            &env.vars(),
+            &env.project,
             cols,
             rows,
         )
     }
 
-    /// Spawn in a terminal that answers queries as `terminal` does (see
-    /// [`super::terminal`]); each reply is written in two pieces, split at a different byte
+    /// Spawn with the environment `vars` in `cwd`, in a terminal that answers queries as
+    /// `terminal` does (see [`super::terminal`]; `Personality::from_env()` for the test
+    /// run's); each reply is written in two pieces, split at a different byte
     /// each time, as a slow terminal or link may deliver it.
     pub fn spawn_as(
         terminal: Personality,

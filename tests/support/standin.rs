@@ -81,19 +81,27 @@ const MAX_BODY: usize = 64 * 1024 * 1024;
 const MAX_HEADER: usize = 64 * 1024;
 const MAX_SLEEP_MS: u64 = 60_000;
 
-/// Token usage the stand-in answered with.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Token usage the stand-in answered with: the Messages API's `usage` object, fields in the
+/// API's order. Kept apart from ccx's own reading of it, so the tests check ccx's arithmetic
+/// against an independent one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Usage {
     pub input_tokens: u64,
-    pub output_tokens: u64,
     pub cache_creation_input_tokens: u64,
     pub cache_read_input_tokens: u64,
+    pub output_tokens: u64,
 }
 
 impl Usage {
-    /// input + cache read + cache creation: the context size Claude Code will see.
+    /// The context size Claude Code will see: every input token, cached or not.
     pub fn context_tokens(&self) -> u64 {
-        self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+        [
+            self.input_tokens,
+            self.cache_creation_input_tokens,
+            self.cache_read_input_tokens,
+        ]
+        .iter()
+        .sum()
     }
 
     fn split(context: u64, output: u64) -> Usage {
@@ -114,12 +122,7 @@ impl Usage {
     }
 
     fn to_json(self) -> Value {
-        json!({
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cache_creation_input_tokens": self.cache_creation_input_tokens,
-            "cache_read_input_tokens": self.cache_read_input_tokens,
-        })
+        serde_json::to_value(self).expect("usage is plain numbers")
     }
 }
 
@@ -956,9 +959,7 @@ fn messages(req: &HttpRequest, shared: &Shared) -> Routed {
                 json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
             );
             // A few deltas, split on char boundaries, like the real API.
-            let chars: Vec<char> = t.chars().collect();
-            for piece in chars.chunks(40) {
-                let s: String = piece.iter().collect();
+            for s in pieces(t, 40) {
                 ev(
                     "content_block_delta",
                     json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": s}}),
@@ -971,10 +972,7 @@ fn messages(req: &HttpRequest, shared: &Shared) -> Routed {
                 json!({"type": "content_block_start", "index": 0, "content_block": {
                     "type": "tool_use", "id": format!("toolu_standin_{id:08}"), "name": name, "input": {}}}),
             );
-            let js = input.to_string();
-            let chars: Vec<char> = js.chars().collect();
-            for piece in chars.chunks(64) {
-                let s: String = piece.iter().collect();
+            for s in pieces(&input.to_string(), 64) {
                 ev(
                     "content_block_delta",
                     json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": s}}),
@@ -997,4 +995,13 @@ fn messages(req: &HttpRequest, shared: &Shared) -> Routed {
         sse.into_bytes(),
         delay,
     )
+}
+
+/// `text` cut into pieces of at most `chars` characters (on char boundaries), as the real API
+/// streams a block in deltas.
+fn pieces(text: &str, chars: usize) -> Vec<String> {
+    let all: Vec<char> = text.chars().collect();
+    all.chunks(chars)
+        .map(|piece| piece.iter().collect())
+        .collect()
 }

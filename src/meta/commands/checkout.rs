@@ -85,7 +85,7 @@ impl Checkout {
 /// The session that carries branch `name` now, planned for the recorder: Claude's own
 /// transcript when it is still there, else one rebuilt from the turn log (a branch without
 /// turns starts its session afresh).
-fn resume_point(
+pub(crate) fn resume_point(
     ops: &mut dyn SessionOps,
     store: &Store,
     name: &str,

@@ -48,6 +48,10 @@ registry!(
     rename,
     delete,
     export,
+    effects,
+    restore,
+    undo,
+    history,
     version,
     quit,
 );

@@ -1,0 +1,387 @@
+//! `ccx __effects`: the `PreToolUse` / `PostToolUse` / `PostToolUseFailure` hook of the tools
+//! that may write. It snapshots the project into its side repository and appends a line to the
+//! effects journal, within a budget: past it, git is stopped and the line says "not
+//! snapshotted". It prints nothing and always exits 0, so it never fails or changes a tool call.
+//!
+//! The project is `$CLAUDE_PROJECT_DIR` (the directory Claude, and so ccx, started in), else the
+//! payload's `cwd`. A `pre` snapshot leaves its tree in `pending/<tool_use_id>` for the `post`
+//! of the same call, which records it beside its own (the files changed are worked out from the
+//! two trees when read, one git process fewer inside the call).
+
+use super::journal::{self, Kind, Record};
+use super::side::SideRepo;
+use serde_json::Value;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The internal subcommand Claude Code runs for these hooks.
+pub const EFFECTS_SUBCOMMAND: &str = "__effects";
+
+/// The hook events the journal listens to.
+pub const EVENTS: &[&str] = &["PreToolUse", "PostToolUse", "PostToolUseFailure"];
+
+/// The tools whose calls are snapshotted: Claude Code's writing tools and every MCP tool.
+pub const TOOL_MATCHER: &str = "Bash|Edit|Write|MultiEdit|NotebookEdit|mcp__.*";
+
+/// How long one hook may spend on its snapshot (`$CCX_EFFECTS_BUDGET_MS` overrides it).
+pub const DEFAULT_BUDGET: Duration = Duration::from_millis(1500);
+
+/// The environment variable overriding the budget, in milliseconds.
+pub const BUDGET_VAR: &str = "CCX_EFFECTS_BUDGET_MS";
+
+/// Largest payload read (a Write of a big file carries its content).
+const MAX_PAYLOAD: u64 = 64 * 1024 * 1024;
+
+/// Adds the journal's hooks (one group per event in [`EVENTS`], for the tools in
+/// [`TOOL_MATCHER`], calling `exe __effects`) to a settings `hooks` object. Claude Code's own
+/// time limit on them is well past the budget, so it never cuts one off.
+pub fn add_hooks(hooks: &mut serde_json::Map<String, Value>, exe: &Path) {
+    let command = format!(
+        "{} {EFFECTS_SUBCOMMAND}",
+        crate::hooks::settings::shell_quote(&exe.to_string_lossy())
+    );
+    let timeout = budget().as_secs() + 30;
+    for event in EVENTS {
+        hooks.insert(
+            (*event).to_string(),
+            serde_json::json!([{ "matcher": TOOL_MATCHER,
+                "hooks": [{ "type": "command", "command": command, "timeout": timeout }] }]),
+        );
+    }
+}
+
+/// The argument that makes `ccx __effects` pack the side repository instead (see
+/// [`SideRepo::maintain`]); the hook starts it, detached, every [`MAINTAIN_EVERY`] journal bytes.
+pub const MAINTAIN_ARG: &str = "--maintain";
+
+/// How much the journal grows between two packings of the side repository.
+pub const MAINTAIN_EVERY: u64 = 64 * 1024;
+
+/// The argument that makes `ccx __effects` take one snapshot with no budget, so the side
+/// repository's index knows every file (the first snapshot of a large project hashes them
+/// all); the hook starts it, detached, when its own snapshot ran out of time.
+pub const WARM_ARG: &str = "--warm";
+
+/// Runs the hook (or, with [`MAINTAIN_ARG`] / [`WARM_ARG`] and a project, the packing or the
+/// warm-up); always returns 0.
+pub fn run() -> i32 {
+    let mode = std::env::args_os().nth(2);
+    if let (Some(mode), Some(project)) = (&mode, std::env::args_os().nth(3)) {
+        let project = Path::new(&project);
+        let result = if mode == MAINTAIN_ARG {
+            maintain(project)
+        } else if mode == WARM_ARG {
+            warm(project)
+        } else {
+            Ok(())
+        };
+        if let Err(err) = result {
+            crate::diag::log(&format!("effects: {err:#}"));
+        }
+        return 0;
+    }
+    let started = Instant::now();
+    let mut input = Vec::new();
+    if std::io::stdin()
+        .lock()
+        .take(MAX_PAYLOAD)
+        .read_to_end(&mut input)
+        .is_err()
+    {
+        return 0;
+    }
+    let Ok(payload) = serde_json::from_slice::<Value>(&input) else {
+        return 0;
+    };
+    let project = std::env::var_os("CLAUDE_PROJECT_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| payload["cwd"].as_str().map(PathBuf::from));
+    if let Some(project) = project {
+        match SideRepo::for_project(&project) {
+            Ok(repo) => {
+                match record_in(&repo, &payload, started + budget()) {
+                    Ok(true) => {}
+                    Ok(false) => maybe_warm(&repo, &project),
+                    Err(err) => crate::diag::log(&format!("effects hook: {err:#}")),
+                }
+                maybe_maintain(&repo, &project);
+            }
+            Err(err) => crate::diag::log(&format!("effects hook: {err:#}")),
+        }
+    }
+    0
+}
+
+/// The budget: `$CCX_EFFECTS_BUDGET_MS`, else [`DEFAULT_BUDGET`].
+pub fn budget() -> Duration {
+    std::env::var(BUDGET_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_BUDGET)
+}
+
+/// What a call is about, in one line: a Bash command, the file a tool writes, else its input.
+pub fn subject_of(tool: &str, input: &Value) -> String {
+    let text = match tool {
+        "Bash" => input["command"].as_str().map(str::to_string),
+        _ => ["file_path", "notebook_path", "path"]
+            .iter()
+            .find_map(|k| input[k].as_str().map(str::to_string)),
+    };
+    let text = text.unwrap_or_else(|| input.to_string());
+    let mut short: String = text.chars().take(500).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
+}
+
+/// A tool_use_id fit for a file name.
+fn safe_id(id: &str) -> Option<&str> {
+    (!id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    .then_some(id)
+}
+
+/// Snapshots `project` for the hook `payload` and appends the journal line, by `deadline`
+/// for the snapshot (the line is written in any case).
+pub fn record(project: &Path, payload: &Value, deadline: Instant) -> anyhow::Result<bool> {
+    record_in(&SideRepo::for_project(project)?, payload, deadline)
+}
+
+/// [`record`] into the side repository `repo`. True when the snapshot was taken (or the event
+/// is not one of ours).
+pub fn record_in(repo: &SideRepo, payload: &Value, deadline: Instant) -> anyhow::Result<bool> {
+    let event = payload["hook_event_name"].as_str().unwrap_or_default();
+    let kind = match event {
+        "PreToolUse" => Kind::Pre,
+        "PostToolUse" | "PostToolUseFailure" => Kind::Post,
+        _ => return Ok(true),
+    };
+    let id = payload["tool_use_id"].as_str().unwrap_or_default();
+    let tool = payload["tool_name"].as_str().unwrap_or("tool").to_string();
+    let started = Instant::now();
+    let mut line = Record {
+        kind,
+        at: crate::model::now_rfc3339(),
+        session_id: payload["session_id"].as_str().map(str::to_string),
+        prompt_id: payload["prompt_id"].as_str().map(str::to_string),
+        id: id.to_string(),
+        subject: subject_of(&tool, &payload["tool_input"]),
+        tool,
+        tree: None,
+        before: None,
+        changes: Vec::new(),
+        skipped: Vec::new(),
+        kept_aside: Vec::new(),
+        note: None,
+        millis: 0,
+    };
+    let pending = safe_id(id).map(|id| repo.dir().join("pending").join(id));
+    let lock = repo.lock(deadline);
+    let snapshot = lock
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("{e:#}"))
+        .and_then(|_| repo.snapshot_locked(deadline));
+    match snapshot {
+        Ok(snap) => {
+            line.tree = Some(snap.tree);
+            line.skipped = snap.skipped;
+        }
+        Err(err) => {
+            line.note = Some(format!(
+                "not snapshotted: {} (budget {} ms)",
+                first_line(&format!("{err:#}")),
+                budget().as_millis()
+            ));
+        }
+    }
+    if event == "PostToolUseFailure" {
+        let error = payload["error"].as_str().unwrap_or("failed");
+        let failed = format!("the call failed: {}", first_line(error));
+        line.note = Some(match line.note.take() {
+            Some(note) => format!("{failed}; {note}"),
+            None => failed,
+        });
+    }
+    match (kind, &pending) {
+        (Kind::Pre, Some(file)) => {
+            if let Some(tree) = &line.tree {
+                let _ = std::fs::create_dir_all(file.parent().unwrap_or(repo.dir()));
+                let _ = std::fs::write(file, tree);
+            }
+        }
+        (Kind::Post, Some(file)) => {
+            // The files changed are worked out when read (`turns::calls_of`): one git process
+            // fewer inside the tool call.
+            line.before = std::fs::read_to_string(file).ok();
+            let _ = std::fs::remove_file(file);
+        }
+        _ => {}
+    }
+    line.millis = started.elapsed().as_millis() as u64;
+    journal::append(repo.dir(), &line)?;
+    Ok(line.tree.is_some())
+}
+
+/// One snapshot of `project` with no budget (waiting for the lock), to warm its index.
+fn warm(project: &Path) -> anyhow::Result<()> {
+    let repo = SideRepo::for_project(project)?;
+    repo.snapshot(Instant::now() + super::side::UNHURRIED)?;
+    Ok(())
+}
+
+/// Packs `project`'s side repository, holding a lock of its own so two never run at once.
+fn maintain(project: &Path) -> anyhow::Result<()> {
+    let repo = SideRepo::for_project(project)?;
+    let lock_path = repo.dir().join("maintain.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Ok(());
+    }
+    remove_older_than(&repo.dir().join("pending"), STALE, |_| true);
+    let objects = repo.dir().join("git/objects");
+    for fanout in std::fs::read_dir(&objects).into_iter().flatten().flatten() {
+        // Left by a git a budget stopped mid-write.
+        remove_older_than(&fanout.path(), STALE, |name| name.starts_with("tmp_obj_"));
+    }
+    let trees: Vec<String> = journal::read_all(repo.dir())?
+        .into_iter()
+        .flat_map(|r| [r.tree, r.before])
+        .flatten()
+        .collect();
+    repo.maintain(&trees)
+}
+
+/// How old a leftover (a `pre` whose call never ended, a temporary object of a stopped git)
+/// must be before the packing removes it.
+const STALE: Duration = Duration::from_secs(24 * 3600);
+
+/// Removes the files in `dir` whose name `wanted` accepts and that were last changed more than
+/// `age` ago.
+fn remove_older_than(dir: &Path, age: Duration, wanted: impl Fn(&str) -> bool) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|elapsed| elapsed > age);
+        if old && wanted(&name) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Starts the packing, detached (its own session, no standard streams), when the journal has
+/// grown by [`MAINTAIN_EVERY`] since the last one.
+fn maybe_maintain(repo: &SideRepo, project: &Path) {
+    let size = std::fs::metadata(journal::journal_path(repo.dir()))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let mark = repo.dir().join("maintained-at");
+    let last: u64 = std::fs::read_to_string(&mark)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    if size < last + MAINTAIN_EVERY || std::fs::write(&mark, size.to_string()).is_err() {
+        return;
+    }
+    start_detached(MAINTAIN_ARG, project);
+}
+
+/// How long after one warm-up another may start (a project too large for the budget even when
+/// warm must not be rescanned at every call).
+const WARM_EVERY: Duration = Duration::from_secs(600);
+
+/// Starts a warm-up (see [`WARM_ARG`]) unless one started within [`WARM_EVERY`].
+fn maybe_warm(repo: &SideRepo, project: &Path) {
+    let mark = repo.dir().join("warm-started");
+    let recent = std::fs::metadata(&mark)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < WARM_EVERY);
+    if !recent && std::fs::write(&mark, b"").is_ok() {
+        start_detached(WARM_ARG, project);
+    }
+}
+
+/// Starts `ccx __effects MODE PROJECT` in the background: its own process group, no standard
+/// streams, so Claude Code never waits for it.
+pub fn start_detached(mode: &str, project: &Path) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg(EFFECTS_SUBCOMMAND)
+        .arg(mode)
+        .arg(project)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    let _ = cmd.spawn();
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("").trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn subjects_name_the_command_or_the_file() {
+        assert_eq!(subject_of("Bash", &json!({"command": "rm x"})), "rm x");
+        assert_eq!(
+            subject_of("Write", &json!({"file_path": "/p/a", "content": "x"})),
+            "/p/a"
+        );
+        assert_eq!(
+            subject_of("NotebookEdit", &json!({"notebook_path": "/p/n.ipynb"})),
+            "/p/n.ipynb"
+        );
+        assert_eq!(subject_of("mcp__x__y", &json!({"a": 1})), r#"{"a":1}"#);
+        assert!(safe_id("toolu_01AbC-9").is_some());
+        assert!(safe_id("../../etc").is_none());
+    }
+
+    #[test]
+    fn only_old_leftovers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new, other) = (
+            dir.path().join("tmp_obj_old"),
+            dir.path().join("tmp_obj_new"),
+            dir.path().join("keep_old"),
+        );
+        for file in [&old, &new, &other] {
+            std::fs::write(file, "x").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
+        for file in [&old, &other] {
+            let f = std::fs::OpenOptions::new().write(true).open(file).unwrap();
+            f.set_modified(long_ago).unwrap();
+        }
+        remove_older_than(dir.path(), STALE, |name| name.starts_with("tmp_obj_"));
+        assert!(!old.exists());
+        assert!(new.exists(), "too recent");
+        assert!(other.exists(), "not a leftover");
+    }
+}

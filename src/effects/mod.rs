@@ -1,0 +1,11 @@
+//! The effects journal: what every tool call did to the project's files, and restores that can
+//! always be undone. `side` keeps snapshots in a side git repository owned by ccx (never the
+//! person's), `journal` the per-project log of calls and restores, `hook` the `PreToolUse` /
+//! `PostToolUse` hook that snapshots around each call within a budget, `restore` the restore
+//! that never destroys, `turns` what a turn's calls are and how a restore is chosen from them.
+
+pub mod hook;
+pub mod journal;
+pub mod restore;
+pub mod side;
+pub mod turns;

@@ -1,0 +1,701 @@
+//! The side git directory: where the effects journal keeps its snapshots of a project's files.
+//!
+//! One per project, under ccx's data directory (`<data>/effects/<project>-<key>/git`), with its
+//! own private index. Every git command runs with `GIT_DIR`, `GIT_WORK_TREE` and
+//! `GIT_INDEX_FILE` pointing there and at the project, so the person's repository (index,
+//! objects, refs, stash) is never read for writing nor written, and a project that is not a
+//! git repository works the same. A snapshot is a tree id (no commits, no refs): the files as
+//! they stand, untracked ones included, `.gitignore` honoured, deletions seen, files over a
+//! size cap left out (and named). Trees stay reachable because this repository never prunes
+//! (`gc.auto=0`).
+//!
+//! Snapshots of one project are serialised by a lock file; every git command has a deadline
+//! and is killed past it, so a hook never waits longer than its budget.
+
+use crate::snapshot::{bytes_to_os, describe_failure, run_until, GitOutput};
+use anyhow::{anyhow, bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Files larger than this are not snapshotted (named in the record instead).
+pub const DEFAULT_SIZE_CAP: u64 = 10 * 1024 * 1024;
+
+/// How long a command that is not a hook (a restore, `ccx effects`) gives git.
+pub const UNHURRIED: Duration = Duration::from_secs(120);
+
+/// Settings of the side repository: no automatic gc (trees must stay), no line-ending or
+/// filesystem-monitor surprises from the person's global config, an untracked cache for speed.
+const CONFIG: &[(&str, &str)] = &[
+    ("gc.auto", "0"),
+    ("core.autocrlf", "false"),
+    ("core.safecrlf", "false"),
+    ("core.fsmonitor", "false"),
+    ("core.untrackedCache", "true"),
+    ("core.filemode", "true"),
+    ("core.symlinks", "true"),
+    ("core.quotePath", "false"),
+    ("core.logAllRefUpdates", "false"),
+];
+
+/// What a change did to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verb {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Added => "added",
+            Verb::Modified => "modified",
+            Verb::Deleted => "deleted",
+        }
+    }
+}
+
+/// One file a call (or a restore) changed, relative to the work tree.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Change {
+    pub verb: Verb,
+    pub path: String,
+}
+
+/// A snapshot: the tree, and the files left out for their size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub tree: String,
+    /// `path (N bytes)` of each file over the size cap.
+    pub skipped: Vec<String>,
+}
+
+/// A file as a tree holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub mode: String,
+    pub oid: String,
+}
+
+/// The side repository of one project.
+#[derive(Debug, Clone)]
+pub struct SideRepo {
+    work_tree: PathBuf,
+    dir: PathBuf,
+    git_dir: PathBuf,
+    size_cap: u64,
+}
+
+/// Holds the project's snapshot lock until dropped.
+pub struct SideLock {
+    _file: std::fs::File,
+}
+
+impl SideRepo {
+    /// The side repository of the project at `project` (created on first use), under the
+    /// data directory.
+    pub fn for_project(project: &Path) -> Result<SideRepo> {
+        let project = crate::paths::project_dir(project);
+        let store = crate::paths::project_store_dir(&crate::paths::data_dir()?, &project);
+        let name = store
+            .file_name()
+            .map(|n| n.to_owned())
+            .unwrap_or_else(|| OsString::from("project"));
+        let dir = crate::paths::data_dir()?.join("effects").join(name);
+        SideRepo::open(&project, &dir)
+    }
+
+    /// The side repository in `dir` for the work tree `work_tree` (created on first use).
+    pub fn open(work_tree: &Path, dir: &Path) -> Result<SideRepo> {
+        crate::paths::ensure_private_dir(dir)?;
+        let repo = SideRepo {
+            work_tree: work_tree.to_path_buf(),
+            dir: dir.to_path_buf(),
+            git_dir: dir.join("git"),
+            size_cap: DEFAULT_SIZE_CAP,
+        };
+        if !repo.git_dir.join("HEAD").is_file() {
+            repo.init()?;
+        }
+        Ok(repo)
+    }
+
+    /// The same repository with another size cap (bytes).
+    pub fn with_size_cap(mut self, cap: u64) -> SideRepo {
+        self.size_cap = cap;
+        self
+    }
+
+    /// The project's files.
+    pub fn work_tree(&self) -> &Path {
+        &self.work_tree
+    }
+
+    /// ccx's folder for this project's journal (holds the git dir, the journal, kept files).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn init(&self) -> Result<()> {
+        let _lock = self.lock(Instant::now() + UNHURRIED)?;
+        if self.git_dir.join("HEAD").is_file() {
+            return Ok(());
+        }
+        let mut cmd = Command::new("git");
+        scrub_env(&mut cmd);
+        let args: Vec<OsString> = vec![
+            "init".into(),
+            "--bare".into(),
+            "-q".into(),
+            self.git_dir.clone().into_os_string(),
+        ];
+        cmd.args(&args);
+        let out = run_until(cmd, &args, None, Instant::now() + UNHURRIED)?;
+        if !out.status.success() {
+            bail!(describe_failure(&args, &out));
+        }
+        for (key, value) in CONFIG {
+            self.git_ok(["config", key, value], None, Instant::now() + UNHURRIED)?;
+        }
+        Ok(())
+    }
+
+    /// Waits (until `deadline`) for this project's snapshot lock.
+    pub fn lock(&self, deadline: Instant) -> Result<SideLock> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join("lock"))
+            .with_context(|| format!("cannot open {}", self.dir.join("lock").display()))?;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            // SAFETY: flock on a descriptor we own.
+            let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if r == 0 {
+                return Ok(SideLock { _file: file });
+            }
+            if Instant::now() >= deadline {
+                bail!("another snapshot of this project held the lock past the budget");
+            }
+            std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+
+    /// The files as they stand now, as a tree (the caller holds the lock). Git is killed at
+    /// `deadline`; the snapshot then fails and the index is left as it was.
+    pub fn snapshot_locked(&self, deadline: Instant) -> Result<Snapshot> {
+        let _ = std::fs::remove_file(self.git_dir.join("index.lock"));
+        self.sync_excludes();
+        let listed = self.git_ok(
+            [
+                "ls-files",
+                "-z",
+                "--others",
+                "--modified",
+                "--exclude-standard",
+            ],
+            None,
+            deadline,
+        )?;
+        let mut paths: BTreeSet<&[u8]> = BTreeSet::new();
+        let mut skipped = Vec::new();
+        for path in listed.split(|&b| b == 0).filter(|p| !p.is_empty()) {
+            // An embedded repository shows as `dir/`: git cannot add it as files.
+            if path.ends_with(b"/") || !paths.insert(path) {
+                continue;
+            }
+            let abs = self.work_tree.join(bytes_to_os(path));
+            if let Ok(meta) = std::fs::symlink_metadata(&abs) {
+                if meta.is_file() && meta.len() > self.size_cap {
+                    paths.remove(path);
+                    skipped.push(format!(
+                        "{} ({} bytes)",
+                        String::from_utf8_lossy(path),
+                        meta.len()
+                    ));
+                }
+            }
+        }
+        if !paths.is_empty() {
+            let mut input = Vec::new();
+            for path in &paths {
+                input.extend_from_slice(path);
+                input.push(0);
+            }
+            let args = ["update-index", "--add", "--remove", "-z", "--stdin"];
+            let out = self.git(args, Some(input), deadline)?;
+            if !out.status.success() {
+                // A path git refuses one by one (a file turned into a folder, say): let
+                // `add -A` sort it out, size cap aside.
+                let add = self.git(["add", "-A", "--ignore-errors"], None, deadline)?;
+                if !matches!(add.status.code(), Some(0) | Some(1)) {
+                    bail!(describe_failure(&args, &out));
+                }
+            }
+        }
+        // Nothing changed since the last snapshot and the index is as it left it: the same
+        // tree, without one more git process.
+        let stamp = self.index_stamp();
+        if paths.is_empty() {
+            if let Some(tree) = self.cached_tree(&stamp) {
+                return Ok(Snapshot { tree, skipped });
+            }
+        }
+        let tree = self.git_line(["write-tree"], deadline)?;
+        let _ = std::fs::write(
+            self.dir.join("last-tree"),
+            format!("{tree} {}", self.index_stamp()),
+        );
+        Ok(Snapshot { tree, skipped })
+    }
+
+    /// The index's size and modification time (nanoseconds), as one word.
+    fn index_stamp(&self) -> String {
+        std::fs::metadata(self.git_dir.join("index"))
+            .ok()
+            .and_then(|m| {
+                let modified = m.modified().ok()?;
+                let nanos = modified
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?
+                    .as_nanos();
+                Some(format!("{}-{nanos}", m.len()))
+            })
+            .unwrap_or_default()
+    }
+
+    /// The tree the last snapshot wrote, when the index is still the one it wrote it from.
+    fn cached_tree(&self, stamp: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.dir.join("last-tree")).ok()?;
+        let (tree, was) = text.split_once(' ')?;
+        (!stamp.is_empty() && was == stamp && self.git_dir.join("objects").is_dir())
+            .then(|| tree.to_string())
+    }
+
+    /// Takes the lock and a snapshot, both by `deadline`.
+    pub fn snapshot(&self, deadline: Instant) -> Result<Snapshot> {
+        let _lock = self.lock(deadline)?;
+        self.snapshot_locked(deadline)
+    }
+
+    /// The files that differ between two trees, with what happened to each.
+    pub fn changes(&self, from: &str, to: &str, deadline: Instant) -> Result<Vec<Change>> {
+        if from == to {
+            return Ok(Vec::new());
+        }
+        let out = self.git_ok(
+            [
+                "diff-tree",
+                "-r",
+                "-z",
+                "--no-renames",
+                "--name-status",
+                from,
+                to,
+            ],
+            None,
+            deadline,
+        )?;
+        let mut fields = out.split(|&b| b == 0).filter(|f| !f.is_empty());
+        let mut changes = Vec::new();
+        while let Some(status) = fields.next() {
+            let path = fields
+                .next()
+                .ok_or_else(|| anyhow!("git diff-tree {from} {to}: unexpected output"))?;
+            let verb = match status.first() {
+                Some(b'A') => Verb::Added,
+                Some(b'D') => Verb::Deleted,
+                _ => Verb::Modified,
+            };
+            changes.push(Change {
+                verb,
+                path: String::from_utf8_lossy(path).into_owned(),
+            });
+        }
+        Ok(changes)
+    }
+
+    /// The patch between two trees (limited to `paths` when given), as `git diff` prints it.
+    pub fn diff(&self, from: &str, to: &str, paths: &[String]) -> Result<String> {
+        let mut args: Vec<OsString> = ["diff-tree", "-p", "-r", "--no-renames", "--binary"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        args.push(from.into());
+        args.push(to.into());
+        if !paths.is_empty() {
+            args.push("--".into());
+            args.extend(
+                paths
+                    .iter()
+                    .map(|p| OsString::from(format!(":(literal){p}"))),
+            );
+        }
+        let out = self.git_ok(&args, None, Instant::now() + UNHURRIED)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Every file of `tree` (recursively): path → mode and object id.
+    pub fn entries(&self, tree: &str, deadline: Instant) -> Result<BTreeMap<String, Entry>> {
+        let out = self.git_ok(["ls-tree", "-r", "-z", "--full-tree", tree], None, deadline)?;
+        let mut map = BTreeMap::new();
+        for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let text = String::from_utf8_lossy(record);
+            let (meta, path) = text
+                .split_once('\t')
+                .ok_or_else(|| anyhow!("git ls-tree {tree}: unexpected output"))?;
+            let mut parts = meta.split(' ');
+            let (Some(mode), Some(_kind), Some(oid)) = (parts.next(), parts.next(), parts.next())
+            else {
+                bail!("git ls-tree {tree}: unexpected output");
+            };
+            map.insert(
+                path.to_string(),
+                Entry {
+                    mode: mode.to_string(),
+                    oid: oid.to_string(),
+                },
+            );
+        }
+        Ok(map)
+    }
+
+    /// The object ids of `oids` this repository lacks.
+    pub fn missing_objects(&self, oids: &[&str], deadline: Instant) -> Result<Vec<String>> {
+        if oids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut input = Vec::new();
+        for oid in oids {
+            input.extend_from_slice(oid.as_bytes());
+            input.push(b'\n');
+        }
+        let out = self.git_ok(["cat-file", "--batch-check"], Some(input), deadline)?;
+        Ok(String::from_utf8_lossy(&out)
+            .lines()
+            .filter(|l| l.ends_with(" missing"))
+            .map(|l| l.trim_end_matches(" missing").to_string())
+            .collect())
+    }
+
+    /// True when `tree` is a tree object here.
+    pub fn has_tree(&self, tree: &str) -> bool {
+        let valid = !tree.is_empty() && tree.bytes().all(|b| b.is_ascii_hexdigit());
+        valid
+            && self
+                .git(
+                    ["cat-file", "-e", &format!("{tree}^{{tree}}")],
+                    None,
+                    Instant::now() + UNHURRIED,
+                )
+                .is_ok_and(|o| o.status.success())
+    }
+
+    /// Writes the files `paths` of `tree` into the work tree (replacing what is there), with
+    /// the person's umask for their modes.
+    pub fn checkout(&self, tree: &str, paths: &[String]) -> Result<()> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let index = self
+            .dir
+            .join(format!("restore-index-{}", std::process::id()));
+        let _cleanup = RemoveOnDrop(index.clone());
+        let deadline = Instant::now() + UNHURRIED;
+        let run = |args: &[&str], input: Option<Vec<u8>>| -> Result<()> {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            let mut cmd = self.command(&args);
+            cmd.env("GIT_INDEX_FILE", &index);
+            crate::paths::with_inherited_umask(&mut cmd);
+            let out = run_until(cmd, &args, input, deadline)?;
+            if !out.status.success() {
+                bail!(describe_failure(&args, &out));
+            }
+            Ok(())
+        };
+        run(&["read-tree", tree], None)?;
+        let mut input = Vec::new();
+        for path in paths {
+            input.extend_from_slice(path.as_bytes());
+            input.push(0);
+        }
+        run(&["checkout-index", "-f", "-z", "--stdin"], Some(input))
+    }
+
+    /// Packs the repository: every tree in `trees` (the journal's) is kept reachable under
+    /// `refs/ccx/trees/<id>` (refs in this repository only), then `git repack -a -d -k` stores
+    /// everything as deltas, unreachable objects kept too. Run in the background, never by a
+    /// hook within its budget.
+    pub fn maintain(&self, trees: &[String]) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let mut input = String::new();
+        for tree in trees.iter().collect::<BTreeSet<_>>() {
+            if tree.len() >= 40 && tree.bytes().all(|b| b.is_ascii_hexdigit()) {
+                input.push_str(&format!("update refs/ccx/trees/{tree} {tree}\n"));
+            }
+        }
+        if !input.is_empty() {
+            // A tree that is gone makes update-ref refuse them all: keep the ones that exist.
+            let out = self.git(
+                ["update-ref", "--stdin"],
+                Some(input.clone().into_bytes()),
+                deadline,
+            )?;
+            if !out.status.success() {
+                for line in input.lines() {
+                    let mut words = line.split(' ').skip(1);
+                    if let (Some(name), Some(id)) = (words.next(), words.next()) {
+                        let _ = self.git(["update-ref", name, id], None, deadline);
+                    }
+                }
+            }
+        }
+        self.git_ok(["repack", "-a", "-d", "-k", "-q"], None, deadline)?;
+        Ok(())
+    }
+
+    /// Copies the person's own `info/exclude` (when the project is a git repository) so the
+    /// snapshot ignores what their `git status` ignores.
+    fn sync_excludes(&self) {
+        let theirs = self.work_tree.join(".git/info/exclude");
+        let ours = self.git_dir.join("info/exclude");
+        let wanted = std::fs::read(&theirs).unwrap_or_default();
+        if std::fs::read(&ours).unwrap_or_default() != wanted {
+            let _ = std::fs::create_dir_all(self.git_dir.join("info"));
+            let _ = std::fs::write(&ours, wanted);
+        }
+    }
+
+    fn command(&self, args: &[OsString]) -> Command {
+        let mut cmd = Command::new("git");
+        scrub_env(&mut cmd);
+        cmd.env("GIT_DIR", &self.git_dir)
+            .env("GIT_WORK_TREE", &self.work_tree)
+            .env("GIT_INDEX_FILE", self.git_dir.join("index"))
+            .current_dir(&self.work_tree)
+            .args(args);
+        cmd
+    }
+
+    fn git<I, S>(&self, args: I, input: Option<Vec<u8>>, deadline: Instant) -> Result<GitOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        run_until(self.command(&args), &args, input, deadline)
+    }
+
+    fn git_ok<I, S>(&self, args: I, input: Option<Vec<u8>>, deadline: Instant) -> Result<Vec<u8>>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let out = self.git(&args, input, deadline)?;
+        if !out.status.success() {
+            bail!(describe_failure(&args, &out));
+        }
+        Ok(out.stdout)
+    }
+
+    fn git_line<I, S>(&self, args: I, deadline: Instant) -> Result<String>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let out = self.git_ok(args, None, deadline)?;
+        let line = String::from_utf8_lossy(&out).trim().to_string();
+        if line.is_empty() {
+            bail!("git printed nothing where an id was expected");
+        }
+        Ok(line)
+    }
+}
+
+/// Removes a temporary file when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        let mut lock = self.0.clone().into_os_string();
+        lock.push(".lock");
+        let _ = std::fs::remove_file(PathBuf::from(lock));
+    }
+}
+
+/// Git variables that could point a command at the person's repository or objects.
+const GIT_VARS: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+    "GIT_QUARANTINE_PATH",
+];
+
+fn scrub_env(cmd: &mut Command) {
+    for var in GIT_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .stdin(std::process::Stdio::null());
+}
+
+/// A path the person typed, made relative to the work tree; refused when it leaves it.
+pub fn project_relative(work_tree: &Path, cwd: &Path, typed: &str) -> Result<String> {
+    let joined = cwd.join(typed);
+    let mut parts: Vec<&OsStr> = Vec::new();
+    for component in joined.components() {
+        match component {
+            std::path::Component::RootDir | std::path::Component::Prefix(_) => parts.clear(),
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(p) => parts.push(p),
+        }
+    }
+    let normal: PathBuf = std::iter::once(OsStr::new("/")).chain(parts).collect();
+    let root = crate::paths::project_dir(work_tree);
+    let rel = normal
+        .strip_prefix(&root)
+        .or_else(|_| normal.strip_prefix(work_tree))
+        .map_err(|_| anyhow!("{typed} is outside the project ({})", root.display()))?;
+    let text = rel.as_os_str().as_bytes();
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(String::from_utf8_lossy(text).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world() -> (tempfile::TempDir, SideRepo) {
+        let tmp = tempfile::tempdir().unwrap();
+        let work = tmp.path().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        let repo = SideRepo::open(&work, &tmp.path().join("side")).unwrap();
+        (tmp, repo)
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
+
+    #[test]
+    fn snapshots_see_added_modified_and_deleted_files_and_honour_gitignore() {
+        let (_tmp, repo) = world();
+        let w = repo.work_tree().to_path_buf();
+        std::fs::write(w.join("a.txt"), "one\n").unwrap();
+        std::fs::write(w.join("b.txt"), "bee\n").unwrap();
+        std::fs::write(w.join(".gitignore"), "*.log\n").unwrap();
+        std::fs::write(w.join("noise.log"), "x").unwrap();
+        let first = repo.snapshot(soon()).unwrap();
+        std::fs::write(w.join("a.txt"), "two\n").unwrap();
+        std::fs::remove_file(w.join("b.txt")).unwrap();
+        std::fs::create_dir_all(w.join("sub")).unwrap();
+        std::fs::write(w.join("sub/c.txt"), "sea\n").unwrap();
+        std::fs::write(w.join("more.log"), "x").unwrap();
+        let second = repo.snapshot(soon()).unwrap();
+        let changes = repo.changes(&first.tree, &second.tree, soon()).unwrap();
+        let seen: Vec<(Verb, &str)> = changes.iter().map(|c| (c.verb, c.path.as_str())).collect();
+        assert_eq!(
+            seen,
+            [
+                (Verb::Modified, "a.txt"),
+                (Verb::Deleted, "b.txt"),
+                (Verb::Added, "sub/c.txt")
+            ]
+        );
+        let entries = repo.entries(&second.tree, soon()).unwrap();
+        assert!(!entries.keys().any(|p| p.ends_with(".log")), "{entries:?}");
+        // Nothing changed: the same tree.
+        assert_eq!(repo.snapshot(soon()).unwrap().tree, second.tree);
+    }
+
+    #[test]
+    fn files_over_the_cap_are_named_not_snapshotted() {
+        let (_tmp, repo) = world();
+        let repo = repo.with_size_cap(10);
+        let w = repo.work_tree().to_path_buf();
+        std::fs::write(w.join("small"), "tiny").unwrap();
+        std::fs::write(w.join("big"), "far more than ten bytes").unwrap();
+        let snap = repo.snapshot(soon()).unwrap();
+        assert_eq!(snap.skipped, ["big (23 bytes)"]);
+        let entries = repo.entries(&snap.tree, soon()).unwrap();
+        assert_eq!(entries.keys().collect::<Vec<_>>(), ["small"]);
+    }
+
+    #[test]
+    fn a_deadline_in_the_past_fails_the_snapshot() {
+        let (_tmp, repo) = world();
+        std::fs::write(repo.work_tree().join("a"), "x").unwrap();
+        assert!(repo.snapshot(Instant::now()).is_err());
+        // And the next one, in time, works.
+        assert!(repo.snapshot(soon()).is_ok());
+    }
+
+    #[test]
+    fn packing_keeps_every_tree() {
+        let (_tmp, repo) = world();
+        let w = repo.work_tree().to_path_buf();
+        let mut trees = Vec::new();
+        for i in 0..3 {
+            std::fs::write(w.join("a"), format!("version {i}")).unwrap();
+            trees.push(repo.snapshot(soon()).unwrap().tree);
+        }
+        repo.maintain(&trees[..2]).unwrap();
+        for tree in &trees {
+            assert!(repo.has_tree(tree), "{tree} survives packing");
+        }
+        let loose = std::fs::read_dir(repo.dir().join("git/objects"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().len() == 2)
+            .count();
+        assert_eq!(loose, 0, "everything is packed");
+    }
+
+    #[test]
+    fn checkout_writes_files_back() {
+        let (_tmp, repo) = world();
+        let w = repo.work_tree().to_path_buf();
+        std::fs::write(w.join("a"), "before").unwrap();
+        let snap = repo.snapshot(soon()).unwrap();
+        std::fs::write(w.join("a"), "after").unwrap();
+        repo.checkout(&snap.tree, &["a".to_string()]).unwrap();
+        assert_eq!(std::fs::read_to_string(w.join("a")).unwrap(), "before");
+        assert!(repo.has_tree(&snap.tree));
+        assert!(!repo.has_tree("0123456789012345678901234567890123456789"));
+        assert!(!repo.has_tree("--help"));
+    }
+
+    #[test]
+    fn typed_paths_must_stay_in_the_project() {
+        let root = Path::new("/p/q");
+        assert_eq!(project_relative(root, root, "a/../b.txt").unwrap(), "b.txt");
+        assert_eq!(
+            project_relative(root, Path::new("/p/q/sub"), "x").unwrap(),
+            "sub/x"
+        );
+        assert!(project_relative(root, root, "../etc/passwd").is_err());
+        assert!(project_relative(root, root, "/etc/passwd").is_err());
+    }
+}

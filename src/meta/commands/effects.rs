@@ -1,0 +1,58 @@
+//! `:effects [TURN] [--diff]`: each tool call of a turn and the files it added, modified or
+//! deleted, from the effects journal (docs/guide.md, "Undo anything").
+
+use super::{read_text, CommandSpec, MetaCommand, Parsed, Parser};
+use crate::meta::args::{at_most, optional_turn, split_args, Flag, MetaError, Word};
+use crate::meta::ops::{Outcome, SessionOps};
+
+pub static SPEC: CommandSpec = CommandSpec {
+    name: "effects",
+    aliases: &[],
+    usage: ":effects [TURN] [--diff]",
+    summary: "each tool call of a turn and the files it changed",
+    details: "Lists each tool call of TURN (default HEAD) that may write (Bash, Edit, Write, \
+              MultiEdit, NotebookEdit, MCP tools) as TURN.CALL with its command or file, and \
+              the files it added, modified or deleted, from the effects journal's snapshots \
+              before and after the call. --diff adds each call's patch. A call whose snapshot \
+              did not fit the hook's budget says \"not snapshotted\".",
+    needs_session: false,
+    flags: &[Flag {
+        names: &["--diff"],
+        value: None,
+    }],
+    parser: Parser::Words(parse),
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effects {
+    pub turn: Option<String>,
+    pub diff: bool,
+}
+
+fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
+    let p = split_args(SPEC.name, words, SPEC.flags)?;
+    at_most(SPEC.name, &p, 1, "one TURN")?;
+    Ok(Box::new(Effects {
+        turn: optional_turn(SPEC.name, p.positionals.first())?,
+        diff: p.has("--diff"),
+    }))
+}
+
+impl MetaCommand for Effects {
+    fn spec(&self) -> &'static CommandSpec {
+        &SPEC
+    }
+
+    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+        read_text(ops, |ctx| {
+            crate::commands::effects::effects_in(
+                ctx.store,
+                self.turn.as_deref(),
+                self.diff,
+                &ctx.branch,
+                ctx.palette,
+            )
+            .map_err(|e| format!("{e:#}"))
+        })
+    }
+}

@@ -1,0 +1,353 @@
+//! End to end: the effects journal with the real Claude Code (pinned) and the stand-in API. A
+//! Bash call that edits one file with `sed -i` and removes another is listed with the right
+//! verbs, restored byte for byte and undone; the person's own repository (status, stash, refs,
+//! index, objects) is untouched; bad restores say one line and change nothing; a hook past its
+//! budget records "not snapshotted" and never fails the call.
+
+mod support;
+
+use serde_json::Value;
+use std::path::Path;
+use support::ccx::{
+    ask, ccx, close_editor, meta, meta_switch, start_ccx, wait_for_finished_turns, wait_request,
+    QUICK,
+};
+use support::TestEnv;
+
+const EDIT: &str = r#"edit them [[tool:Bash:{"command":"sed -i s/hello/HI/ a.txt && rm b.txt","description":"edit"}]]"#;
+const A_BEFORE: &[u8] = b"hello\nsecond line, no newline at the end";
+const B_BEFORE: &[u8] = b"\x00\x01binary\xff\xfe\r\n";
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn ok(out: std::process::Output) -> std::process::Output {
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
+/// A command that must fail with one line on stderr containing `said`.
+fn refused(env: &TestEnv, args: &[&str], said: &str) {
+    let out = ccx(env, args);
+    assert!(
+        !out.status.success(),
+        "ccx {args:?} succeeded: {}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "ccx {args:?}: one line, got {err:?}"
+    );
+    assert!(err.contains(said), "ccx {args:?}: {err:?} lacks {said:?}");
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// Everything of the person's repository that ccx must never change (the status of the two
+/// files Claude's call edits aside).
+fn repo_state(dir: &Path) -> Vec<String> {
+    let status = git(
+        dir,
+        &[
+            "status",
+            "--porcelain=v2",
+            "--branch",
+            "--untracked-files=all",
+        ],
+    );
+    vec![
+        status
+            .lines()
+            .filter(|l| !l.ends_with(" a.txt") && !l.ends_with(" b.txt"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        git(dir, &["stash", "list"]),
+        git(dir, &["for-each-ref", "--format=%(refname) %(objectname)"]),
+        format!("{:?}", std::fs::read(dir.join(".git/index")).unwrap()),
+        git(dir, &["count-objects"]),
+    ]
+}
+
+/// A repository with a commit, a stash and a staged change.
+fn make_repo(dir: &Path) {
+    git(dir, &["init", "-q"]);
+    std::fs::write(dir.join("c.txt"), "committed\n").unwrap();
+    git(dir, &["add", "c.txt"]);
+    git(dir, &["commit", "-q", "-m", "first"]);
+    std::fs::write(dir.join("c.txt"), "stashed change\n").unwrap();
+    git(dir, &["stash", "-q"]);
+    std::fs::write(dir.join("d.txt"), "staged\n").unwrap();
+    git(dir, &["add", "d.txt"]);
+}
+
+fn effects_json(env: &TestEnv, turn: &str) -> Vec<Value> {
+    serde_json::from_slice(&ok(ccx(env, &["effects", turn, "--json"])).stdout).unwrap()
+}
+
+/// The side repository's folder for the test's project.
+fn side_dir(env: &TestEnv) -> std::path::PathBuf {
+    let root = env.data_dir.join("effects");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().collect();
+    assert_eq!(dirs.len(), 1, "one project");
+    dirs.remove(0).path()
+}
+
+/// The sed + rm turn, its effects, a byte-exact restore and its undo, bad input; returns
+/// nothing, asserting as it goes. `in_repo`: the project is a git repository to keep intact;
+/// then the restore and the undo are typed as meta-commands in the session, else run from the
+/// shell.
+fn bash_edit_restore_undo(in_repo: bool) {
+    let env = TestEnv::new();
+    let (a, b) = (env.project.join("a.txt"), env.project.join("b.txt"));
+    if in_repo {
+        make_repo(&env.project);
+    }
+    std::fs::write(&a, A_BEFORE).unwrap();
+    std::fs::write(&b, B_BEFORE).unwrap();
+    let before = in_repo.then(|| repo_state(&env.project));
+
+    let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);
+    ask(&session, EDIT, "tool result received");
+    wait_for_finished_turns(&env, 1, &[]);
+    let edited = b"HI\nsecond line, no newline at the end".to_vec();
+    assert_eq!(std::fs::read(&a).unwrap(), edited);
+    assert!(!b.exists());
+
+    let calls = effects_json(&env, "HEAD");
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(calls[0]["tool"], "Bash");
+    assert_eq!(
+        calls[0]["changes"],
+        serde_json::json!([{"verb": "modified", "path": "a.txt"}, {"verb": "deleted", "path": "b.txt"}])
+    );
+    let text = stdout(&ok(ccx(&env, &["effects", "HEAD"])));
+    assert!(text.contains("modified  a.txt"), "{text}");
+    assert!(text.contains("deleted   b.txt"), "{text}");
+    let shown = stdout(&ok(ccx(&env, &["show", "HEAD"])));
+    assert!(
+        shown.contains("sed -i s/hello/HI/ a.txt && rm b.txt"),
+        "{shown}"
+    );
+    let diff = stdout(&ok(ccx(&env, &["effects", "HEAD", "--diff"])));
+    assert!(diff.contains("-hello") && diff.contains("+HI"), "{diff}");
+
+    // Bad input: one line each, nothing changed.
+    refused(&env, &["restore", "HEAD.2"], "has no call 2");
+    refused(
+        &env,
+        &["restore", "HEAD.1", "../outside.txt"],
+        "outside the project",
+    );
+    refused(&env, &["restore", "#99.1"], "99");
+    assert_eq!(std::fs::read(&a).unwrap(), edited);
+    assert!(!b.exists());
+
+    if in_repo {
+        meta(&session, "restore HEAD.1 --before");
+        session.wait_for_text("restored 2 files", QUICK).unwrap();
+        close_editor(&session);
+    } else {
+        let said = stdout(&ok(ccx(&env, &["restore", "HEAD.1", "--before"])));
+        assert!(said.contains("restored 2 files"), "{said}");
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), A_BEFORE, "byte-exact");
+    assert_eq!(std::fs::read(&b).unwrap(), B_BEFORE, "byte-exact");
+
+    if in_repo {
+        meta_switch(&session, "undo");
+    } else {
+        let said = stdout(&ok(ccx(&env, &["undo"])));
+        assert!(said.starts_with("undid move 1"), "{said}");
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), edited);
+    assert!(
+        !b.exists(),
+        "the undo removes the file the restore brought back"
+    );
+    let history = stdout(&ok(ccx(&env, &["history"])));
+    assert!(
+        history.contains("restore") && history.contains("undid move 1"),
+        "{history}"
+    );
+
+    // A journal missing an object: one line, nothing changed.
+    let side = side_dir(&env);
+    let before_tree = calls[0]["before"].as_str().unwrap().to_string();
+    let objects = side.join("git/objects");
+    let blob = std::process::Command::new("git")
+        .args(["rev-parse", &format!("{before_tree}:b.txt")])
+        .env("GIT_DIR", side.join("git"))
+        .output()
+        .unwrap();
+    let blob = String::from_utf8_lossy(&blob.stdout).trim().to_string();
+    std::fs::remove_file(objects.join(&blob[..2]).join(&blob[2..])).unwrap();
+    refused(&env, &["restore", "HEAD.1", "--before"], "missing object");
+    assert_eq!(std::fs::read(&a).unwrap(), edited);
+    assert!(!b.exists());
+
+    if let Some(before) = before {
+        assert_eq!(
+            repo_state(&env.project),
+            before,
+            "the person's repository is untouched"
+        );
+    }
+    session.type_and_submit("/exit");
+    session.wait_exit(support::ccx::TURN);
+}
+
+#[test]
+fn bash_edits_are_journalled_restored_byte_exact_and_undone_in_a_git_repository() {
+    bash_edit_restore_undo(true);
+}
+
+#[test]
+fn the_journal_works_in_a_directory_that_is_not_a_repository() {
+    bash_edit_restore_undo(false);
+}
+
+#[test]
+fn a_hook_past_its_budget_records_not_snapshotted_and_the_call_still_runs() {
+    let mut env = TestEnv::new();
+    env.set_var("CCX_EFFECTS_BUDGET_MS", "0");
+    std::fs::write(env.project.join("a.txt"), A_BEFORE).unwrap();
+    std::fs::write(env.project.join("b.txt"), B_BEFORE).unwrap();
+    let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);
+    ask(&session, EDIT, "tool result received");
+    wait_for_finished_turns(&env, 1, &[]);
+    assert!(!env.project.join("b.txt").exists(), "the call ran");
+    let calls = effects_json(&env, "HEAD");
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert!(
+        calls[0]["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not snapshotted"),
+        "{calls:#?}"
+    );
+    refused(&env, &["restore", "HEAD.1"], "was not snapshotted");
+    session.type_and_submit("/exit");
+    session.wait_exit(support::ccx::TURN);
+}
+
+/// `:rewind --code` over two turns of Bash edits puts the files back as they were; `:undo`
+/// returns the conversation (the same branch and Claude session) and the files.
+#[test]
+fn rewind_code_over_bash_edits_and_undo_return_conversation_and_files() {
+    let env = TestEnv::new();
+    let (f, g) = (env.project.join("f.txt"), env.project.join("g.txt"));
+    std::fs::write(&f, "one\n").unwrap();
+    std::fs::write(&g, "gee\n").unwrap();
+    let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);
+    ask(&session, "start here [[reply:ready]]", "ready");
+    ask(
+        &session,
+        r#"first edit [[tool:Bash:{"command":"sed -i s/one/two/ f.txt","description":"edit"}]]"#,
+        "tool result received",
+    );
+    wait_for_finished_turns(&env, 2, &[]);
+    ask(
+        &session,
+        r#"second edit [[tool:Bash:{"command":"sed -i s/two/three/ f.txt && rm g.txt","description":"edit"}]]"#,
+        "tool result received",
+    );
+    let turns = wait_for_finished_turns(&env, 3, &[]);
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "three\n");
+    assert!(!g.exists());
+    let main_session = wait_request(&env, "second edit", |r| {
+        r.main && r.user_text.contains("second edit")
+    })
+    .session_id;
+
+    meta_switch(&session, &format!("rewind {} --code", turns[0]["id"]));
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "one\n",
+        "as after turn 1"
+    );
+    assert_eq!(std::fs::read_to_string(&g).unwrap(), "gee\n");
+
+    meta_switch(&session, "undo");
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "three\n");
+    assert!(!g.exists(), "the undo removes what the rewind brought back");
+    ask(&session, "and now [[reply:back again]]", "back again");
+    let request = wait_request(&env, "and now", |r| {
+        r.main && r.user_text.contains("and now")
+    });
+    assert!(
+        request.history_contains("second edit"),
+        "the conversation of turn 3"
+    );
+    assert_eq!(request.session_id, main_session, "the same Claude session");
+    let history = stdout(&ok(ccx(&env, &["history"])));
+    assert!(
+        history.contains("rewind") && history.contains("undid move 1"),
+        "{history}"
+    );
+
+    // :undo again redoes the rewind: its branch and its files.
+    meta_switch(&session, "undo");
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "one\n");
+    session.type_and_submit("/exit");
+    session.wait_exit(support::ccx::TURN);
+}
+
+/// `:checkout BRANCH --code` through the journal: a file a call created on the branch being
+/// left goes (the journal saw it created), a file of the person's own stays; `:undo` returns
+/// to that branch with the file back.
+#[test]
+fn checkout_code_leaves_the_persons_files_and_undo_brings_the_branch_back() {
+    let env = TestEnv::new();
+    let made = env.project.join("made.txt");
+    let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);
+    ask(&session, "base [[reply:based]]", "based");
+    wait_for_finished_turns(&env, 1, &[]);
+    meta_switch(&session, "branch side");
+    ask(
+        &session,
+        r#"make it [[tool:Bash:{"command":"echo made by claude > made.txt","description":"make"}]]"#,
+        "tool result received",
+    );
+    wait_for_finished_turns(&env, 2, &["--branch", "side"]);
+    assert!(made.exists());
+    std::fs::write(env.project.join("mine.txt"), "the person's").unwrap();
+
+    meta_switch(&session, "checkout main --code");
+    assert!(
+        !made.exists(),
+        "created by a call of the branch left behind"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.project.join("mine.txt")).unwrap(),
+        "the person's"
+    );
+    meta_switch(&session, "undo");
+    assert_eq!(std::fs::read_to_string(&made).unwrap(), "made by claude\n");
+    let history = stdout(&ok(ccx(&env, &["history", "--json"])));
+    let moves: Vec<Value> = serde_json::from_str(&history).unwrap();
+    let kinds: Vec<&str> = moves.iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["branch", "checkout", "undo"], "{moves:#?}");
+    assert_eq!(moves[2]["to"]["branch"], "side");
+    session.type_and_submit("/exit");
+    session.wait_exit(support::ccx::TURN);
+}
