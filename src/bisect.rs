@@ -2,22 +2,22 @@
 //! code fails a test.
 //!
 //! The candidates are the turns of the bad turn's conversation after the good one, up to the
-//! bad one, that have a code snapshot (`crate::snapshot`: ccx makes one at the end of every turn
-//! in a git repository). Each tested turn's snapshot is written into a temporary directory with
-//! git plumbing (a throwaway index, `checkout-index --prefix`): never the person's tree, and no
-//! git work tree is registered. CMD runs there (in the same subdirectory as ccx was started in),
-//! without a shell, in its own process group, with `CCX_BISECT_TURN` set; exit 0 passes,
-//! anything else fails. The good and bad turns are checked first, then a binary search.
+//! bad one, that have a code snapshot (the tree the effects journal keeps of the project's files
+//! at the end of every turn, in its side repository: `crate::effects::side`). Each tested turn's
+//! files are written into a temporary directory with git plumbing (a throwaway index,
+//! `checkout-index --prefix`): never the person's tree, and no git work tree is registered. CMD
+//! runs there, without a shell, in its own process group, with `CCX_BISECT_TURN` set; exit 0
+//! passes, anything else fails. The good and bad turns are checked first, then a binary search.
 //!
 //! Stopping: a run longer than `--timeout` is killed and stops the bisect with one line; Ctrl-C
 //! (or SIGTERM, SIGHUP) kills the run in flight; either way the temporary directory is removed
 //! before ccx exits.
 
+use crate::effects::side::SideRepo;
 use crate::model::Turn;
-use crate::snapshot::Snapshotter;
 use anyhow::{bail, Context, Result};
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -112,9 +112,7 @@ pub fn turns_between(store: &crate::store::Store, good: &Turn, bad: &Turn) -> Re
 /// `ccx bisect`.
 pub fn run(opts: &Options) -> Result<i32> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let Some(snapper) = Snapshotter::find(&cwd) else {
-        bail!("not in a git repository: bisect restores the code snapshots ccx makes of each turn, which it makes only in a git repository");
-    };
+    let repo = SideRepo::for_project(&cwd)?;
     let store = crate::session::open_store(&cwd)?;
     let branch = crate::query::current_branch(&store)?;
     let resolve = |text: &str| -> Result<Turn> {
@@ -123,19 +121,21 @@ pub fn run(opts: &Options) -> Result<i32> {
     };
     let (good, bad) = (resolve(&opts.good)?, resolve(&opts.bad)?);
     let between = turns_between(&store, &good, &bad)?;
+    let has_snapshot = |t: &Turn| {
+        t.snapshot
+            .as_deref()
+            .is_some_and(|tree| repo.has_tree(tree))
+    };
     for turn in [&good, &bad] {
-        if turn.snapshot.is_none() {
+        if !has_snapshot(turn) {
             bail!(
                 "turn #{} has no code snapshot, so its code cannot be restored",
                 turn.id
             );
         }
     }
-    let candidates: Vec<Turn> = between
-        .into_iter()
-        .filter(|t| t.snapshot.is_some())
-        .collect();
-    let workspace = Workspace::new(&snapper, &cwd, opts)?;
+    let candidates: Vec<Turn> = between.into_iter().filter(|t| has_snapshot(t)).collect();
+    let workspace = Workspace::new(&repo, opts)?;
     let stop = Arc::new(AtomicBool::new(false));
     let signals: Vec<_> = [
         signal_hook::consts::SIGINT,
@@ -263,30 +263,17 @@ fn describe(
 /// The temporary directory the snapshots are written into; removed when dropped.
 struct Workspace<'a> {
     dir: tempfile::TempDir,
-    snapper: &'a Snapshotter,
-    /// Where ccx runs, relative to the repository's top.
-    subdir: PathBuf,
+    repo: &'a SideRepo,
     opts: &'a Options,
 }
 
 impl<'a> Workspace<'a> {
-    fn new(snapper: &'a Snapshotter, cwd: &Path, opts: &'a Options) -> Result<Workspace<'a>> {
+    fn new(repo: &'a SideRepo, opts: &'a Options) -> Result<Workspace<'a>> {
         let dir = tempfile::Builder::new()
             .prefix("ccx-bisect-")
             .tempdir()
             .context("cannot make a temporary directory for the work trees")?;
-        let cwd = crate::paths::project_dir(cwd);
-        let root = crate::paths::project_dir(snapper.root());
-        let subdir = cwd
-            .strip_prefix(&root)
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        Ok(Workspace {
-            dir,
-            snapper,
-            subdir,
-            opts,
-        })
+        Ok(Workspace { dir, repo, opts })
     }
 
     /// Writes `turn`'s snapshot out, runs the test there, and removes the tree again.
@@ -294,16 +281,13 @@ impl<'a> Workspace<'a> {
         let tree = self.dir.path().join(format!("turn-{}", turn.id));
         let index = self.dir.path().join("index");
         let snapshot = turn.snapshot.as_deref().unwrap_or_default();
-        self.snapper
-            .export_tree(snapshot, &tree, &index)
+        std::fs::create_dir_all(&tree).context("cannot make a temporary work tree")?;
+        self.repo
+            .export(snapshot, &tree, &index)
             .with_context(|| format!("cannot write out the snapshot of turn #{}", turn.id))?;
         let _ = std::fs::remove_file(&index);
-        let mut at = tree.join(&self.subdir);
-        if !at.is_dir() {
-            at = tree.clone();
-        }
         let log = self.dir.path().join(format!("turn-{}.log", turn.id));
-        let verdict = self.run_test(turn.id, &at, &log, stop);
+        let verdict = self.run_test(turn.id, &tree, &log, stop);
         let _ = std::fs::remove_dir_all(&tree);
         verdict
     }

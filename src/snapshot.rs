@@ -439,29 +439,6 @@ impl Snapshotter {
         Ok(true)
     }
 
-    /// Writes the files of `commit`'s tree into `dir` (created by git as needed), through a
-    /// throwaway index at `index` (keep it outside the repository): no work tree is registered,
-    /// and nothing in the repository or the person's tree changes.
-    pub fn export_tree(&self, commit: &str, dir: &Path, index: &Path) -> Result<()> {
-        let target = self.resolve_commit(commit)?;
-        let env = [("GIT_INDEX_FILE", index.as_os_str())];
-        self.git_ok(["read-tree", target.as_str()], &env, None)?;
-        let mut prefix = OsString::from("--prefix=");
-        prefix.push(dir.as_os_str());
-        prefix.push("/");
-        self.git_ok(
-            [
-                OsStr::new("checkout-index"),
-                OsStr::new("-a"),
-                OsStr::new("-f"),
-                &prefix,
-            ],
-            &env,
-            None,
-        )?;
-        Ok(())
-    }
-
     fn abs(&self, path: &[u8]) -> PathBuf {
         self.root.join(bytes_to_os(path))
     }
