@@ -39,6 +39,11 @@
 //!   transcript, durable). Beside it, what reading the transcript costs: the follower's read of
 //!   the appended tail, and (the anchor) reading and parsing the whole file.
 //!
+//! - `archive-gen claude=DIR projects=DIR files=N per_project=N turns=N`: writes N Claude Code
+//!   session transcripts of `turns` turns each under `DIR/projects/<project>/`, `per_project`
+//!   to a project (each project a folder under `projects=`, named by the lines' `cwd`), all
+//!   last written two hours ago (for `ccx archive`).
+//!
 //! Only processes this program starts are signalled, by their PID.
 
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
@@ -75,6 +80,7 @@ fn main() {
         Some("gen-transcript") => gen_transcript(&args[1..]),
         Some("parse") => parse(&args[1..]),
         Some("confirm") => confirm(&args[1..]),
+        Some("archive-gen") => archive_gen(&args[1..]),
         _ => {
             eprintln!("ccx_bench: run scripts/bench.sh (subcommands: gen, pty-copy, keystroke, store, rss, fork, search, gen-transcript, parse)");
             Ok(())
@@ -1507,6 +1513,7 @@ fn search(args: &[String]) -> Res<()> {
     let word = opt_str(args, "word").ok_or("word=W missing")?;
     let name = opt_str(args, "name").unwrap_or_else(|| "search".into());
     let samples: usize = opt(args, "samples", 3);
+    let deep = opt::<u8>(args, "deep", 0) == 1;
     let store_dir = ccx::paths::project_store_dir(&data, &ccx::paths::project_dir(&project));
     let (mut open_ms, mut load_ms, mut match_ms, mut json_ms) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -1518,10 +1525,29 @@ fn search(args: &[String]) -> Res<()> {
         let t0 = Instant::now();
         let store = Store::open(&store_dir)?;
         let t1 = Instant::now();
-        let turns = store.search_candidates(std::slice::from_ref(&word))?;
+        // Deep (the default of `ccx search`): prompt, reply and tool calls, from the search
+        // texts; else prompt and reply, from the turn records.
+        let found: Vec<(ccx::model::Turn, Vec<String>)> = if deep {
+            store.deep_search_candidates(std::slice::from_ref(&word))?
+        } else {
+            store
+                .search_candidates(std::slice::from_ref(&word))?
+                .into_iter()
+                .map(|t| (t, Vec::new()))
+                .collect()
+        };
         let t2 = Instant::now();
         let matcher = ccx::commands::search::Matcher::new(&word)?;
-        let hits = ccx::commands::search::search_turns(&turns, &matcher);
+        let docs: Vec<ccx::commands::search::Doc<'_>> = found
+            .iter()
+            .map(|(turn, tools)| ccx::commands::search::Doc { turn, tools })
+            .collect();
+        let fields = ccx::commands::search::Fields {
+            tools: deep,
+            ..Default::default()
+        };
+        let hits = ccx::commands::search::search_docs(&docs, &matcher, fields);
+        let turns = &found;
         let t3 = Instant::now();
         let records: Vec<&ccx::model::Turn> = hits.iter().map(|h| h.turn).collect();
         let mut out = Vec::new();
@@ -1835,5 +1861,54 @@ fn confirm(args: &[String]) -> Res<()> {
     report_dist("confirm_stop_durable", &durable_ms);
     report_dist("confirm_tail_read", &tail_ms);
     report_dist("confirm_full_read", &full_ms);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- archive
+
+/// Claude Code session transcripts in many projects, for `ccx archive` (see the module doc).
+fn archive_gen(args: &[String]) -> Res<()> {
+    let claude = PathBuf::from(opt_str(args, "claude").ok_or("claude=DIR missing")?);
+    let projects = PathBuf::from(opt_str(args, "projects").ok_or("projects=DIR missing")?);
+    let files: u64 = opt(args, "files", 1000);
+    let per_project: u64 = opt(args, "per_project", 50).max(1);
+    let turns: u64 = opt(args, "turns", 3);
+    let written_at = std::time::SystemTime::now() - Duration::from_secs(2 * 3600);
+    let mut bytes = 0u64;
+    for n in 0..files {
+        let project = projects.join(format!("p{}", n / per_project));
+        std::fs::create_dir_all(&project)?;
+        let dir = claude
+            .join("projects")
+            .join(ccx::claude::paths::project_dir_name(&project));
+        std::fs::create_dir_all(&dir)?;
+        let session = uuid::Uuid::new_v4().to_string();
+        let cwd = project.to_string_lossy().into_owned();
+        let mut text = String::new();
+        let mut parent: Option<String> = None;
+        for i in 1..=turns {
+            let (mut user, mut assistant) = entry_lines(&session, i, &prompt_of(i), &reply_of(i));
+            let (u, a) = (format!("{session}-u{i}"), format!("{session}-a{i}"));
+            user["uuid"] = json!(u);
+            user["parentUuid"] = json!(parent);
+            user["cwd"] = json!(cwd);
+            assistant["uuid"] = json!(a);
+            assistant["parentUuid"] = json!(u);
+            assistant["cwd"] = json!(cwd);
+            assistant["message"]["id"] = json!(format!("msg_{session}_{i}"));
+            text.push_str(&format!("{user}\n{assistant}\n"));
+            parent = Some(a);
+        }
+        let path = dir.join(format!("{session}.jsonl"));
+        std::fs::write(&path, &text)?;
+        std::fs::File::options()
+            .write(true)
+            .open(&path)?
+            .set_modified(written_at)?;
+        bytes += text.len() as u64;
+    }
+    result("archive_files", files);
+    result("archive_projects", files.div_ceil(per_project));
+    result("archive_mb", format!("{:.1}", bytes as f64 / 1e6));
     Ok(())
 }

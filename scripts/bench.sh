@@ -26,6 +26,10 @@
 #   BENCH_IMPORT_LIMIT=600/300       seconds one import may take before it is stopped
 #   BENCH_EXPORT_TURNS=10000/10000   turns of the exported branch
 #   BENCH_EXPORT_RUNS=5/3            runs of each export and of its anchors
+#   BENCH_ARCHIVE_FILES=1000/1000    Claude Code transcripts `ccx archive` keeps (50 a project)
+#   BENCH_ARCHIVE_RUNS=5/5           runs of the second `ccx archive` (nothing new) and its anchor
+#   BENCH_ONLY=store,search,...      only these sections (names in the `want` calls below): the
+#                                    figures are printed and no report is written
 #   BENCH_EFFECTS_CALLS=100/30       tool calls of the effects journal step (scripts/bench-effects.sh)
 #   BENCH_OUT=docs/performance.md   where the report goes ("-" for none)
 #   BENCH_DIR=<new temp dir>   scratch space (about 2 x BENCH_MB + store); removed at the end
@@ -56,6 +60,7 @@ fi
 FORK_TURNS="${BENCH_FORK_TURNS:-1000}"; FORK_LINES="${BENCH_FORK_LINES:-4}"
 FORK_LINE_BYTES="${BENCH_FORK_LINE_BYTES:-1000}"; IMPORT_RUNS="${BENCH_IMPORT_RUNS:-3}"
 EXPORT_TURNS="${BENCH_EXPORT_TURNS:-10000}"
+ARCHIVE_FILES="${BENCH_ARCHIVE_FILES:-1000}"; ARCHIVE_RUNS="${BENCH_ARCHIVE_RUNS:-5}"
 OUT="${BENCH_OUT:-docs/performance.md}"
 
 for tool in script timeout awk; do
@@ -88,6 +93,9 @@ export XDG_RUNTIME_DIR="$work/run" CCX_DATA_DIR="$work/data"
 unset CLAUDECODE CCX_CLAUDE 2>/dev/null || true
 
 declare -A R
+# BENCH_ONLY=store,search,archive (comma-separated sections) runs only those, prints the figures
+# and writes no report; search needs store, export needs fork.
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
 collect() { # reads "RESULT key value" lines
   local tag key value
   while read -r tag key value; do
@@ -121,6 +129,7 @@ loads="" # the 1-minute load average as each section starts
 note_load() { loads+="$1 $(cut -d' ' -f1 /proc/loadavg), "; }
 
 # ---- 1. throughput -------------------------------------------------------------------------
+if want throughput; then
 note_load throughput
 echo "bench.sh: throughput: generating $MB MB of 80-column text..." >&2
 file="$work/text-$MB.txt"
@@ -195,8 +204,10 @@ R[ex_ratio_script]=$(calc '%.3f' "${R[ex_ccx_mbs]} / ${R[ex_script_mbs]}")
 R[tp_ratio_script]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_script_mbs]}")
 R[tp_ratio_bare]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_bare_mbs]}")
 rm -f "$file"
+fi
 
 # ---- 1b. recorded-session flood -------------------------------------------------------------
+if want flood; then
 # A `ccx` session (store, hook bridge, key filter and screen model live) whose claude is a
 # stand-in that cats the file, against `script` catting it; the bench driver is the terminal
 # of both (a PTY it reads to the end). Then where the session's output path spends its time.
@@ -245,8 +256,10 @@ R[fl_mb]=$(calc '%.1f' "${R[gen_bytes]} / 1e6")
 echo "bench.sh: where a session's output path spends its time..." >&2
 step "$BENCH_BIN" model "$flood_file"
 rm -f "$flood_file"
+fi
 
 # ---- 2. keystroke round trip ---------------------------------------------------------------
+if want keystrokes; then
 note_load keystrokes
 echo "bench.sh: keystroke round trip ($KEYS samples each)..." >&2
 step timeout -k 5 180 "$BENCH_BIN" keystroke "$CCX" samples="$KEYS" </dev/null
@@ -260,8 +273,10 @@ R[keyflood_added_p99_ms]=$(calc '%.3f' "${R[keyflood_ccx_p99_ms]} - ${R[keyflood
 echo "bench.sh: \`:\` during a 10 MB/s flood of Claude-like frames ($COLON samples)..." >&2
 mkdir -p "$work/colon"
 step timeout -k 5 600 "$BENCH_BIN" colon-flood "$CCX" samples="$COLON" rate_mb=10 dir="$work/colon" </dev/null
+fi
 
 # ---- 3. store and hook path ----------------------------------------------------------------
+if want store; then
 note_load store
 echo "bench.sh: store: filling $TURNS turns, then $STORE_SAMPLES finish_turn + $HOOK_SAMPLES hooks..." >&2
 step timeout -k 5 420 "$BENCH_BIN" store "$CCX" data="$work/data" project="$work/project" \
@@ -269,8 +284,10 @@ step timeout -k 5 420 "$BENCH_BIN" store "$CCX" data="$work/data" project="$work
   hook_samples="$HOOK_SAMPLES" transcript_turns="$TRANSCRIPT_TURNS" text="$work/turns.txt" </dev/null
 R[store_disk_mb]=$(du -sm "$work/data/projects" | awk '{print $1}')
 rm -rf "$work/sled-anchor"
+fi
 
 # ---- 4. search over that store -------------------------------------------------------------
+if want search; then
 note_load search
 # Three words: one in the reply of 1 turn in 1000, one in ~5% of the prompts (a file name), one
 # only in the tool output of 1 turn in 1000 (every turn holds a Bash call and its output).
@@ -284,8 +301,11 @@ for w in "${search_words[@]}"; do
   time_runs "search_${w}_ccx" "$SEARCH_RUNS" run_search "$w"
   time_runs "search_${w}_grep" "$SEARCH_RUNS" run_grep "$w"
   R[search_${w}_ratio]=$(calc '%.1f' "${R[search_${w}_ccx_ms]} / ${R[search_${w}_grep_ms]}")
-  # The same phases in process: open the store, load the candidate turns, match, render the JSON.
-  [ "$w" = segfault ] && continue # (the in-process phases are measured for prompt and reply)
+  # The same phases in process: open the store, load the candidate turns, match, render the JSON;
+  # deep (prompt, reply and tool calls: what `ccx search` does), and for the prompt and reply only.
+  step timeout -k 5 300 "$BENCH_BIN" search data="$work/data" project="$work/project" word="$w" \
+    name="search_${w}_deep" samples="$SEARCH_RUNS" deep=1 </dev/null
+  [ "$w" = segfault ] && continue # (in no prompt or reply)
   step timeout -k 5 300 "$BENCH_BIN" search data="$work/data" project="$work/project" word="$w" \
     name="search_${w}" samples="$SEARCH_RUNS" </dev/null
 done
@@ -293,8 +313,10 @@ R[search_segfault_hits]=$(cd "$work/project" && "$CCX" search segfault --json | 
 R[search_segfault_turns]=${R[search_quixotic_turns]}
 R[search_text_mb]=$(calc '%.1f' "$(stat -c %s "$work/turns.txt") / 1e6")
 rm -f "$work/turns.txt"
+fi
 
 # ---- 5. idle RSS ---------------------------------------------------------------------------
+if want rss; then
 note_load RSS
 echo "bench.sh: idle RSS..." >&2
 fake="$work/fake-claude"
@@ -306,8 +328,10 @@ CCX_CLAUDE="$fake" step timeout -k 5 60 "$BENCH_BIN" rss name=session wait_ms=20
 cd "$work/project"
 CCX_CLAUDE="$fake" step timeout -k 5 60 "$BENCH_BIN" rss name=session_full wait_ms=2000 -- "$CCX" </dev/null
 cd "$root"
+fi
 
 # ---- 6. fork after the last turn of a long branch; the export branch ------------------------
+if want fork; then
 note_load fork
 echo "bench.sh: fork: a $FORK_TURNS-turn branch ($FORK_LINES lines of ~$FORK_LINE_BYTES bytes a turn), a $EXPORT_TURNS-turn export branch, $FORK_SAMPLES forks..." >&2
 step timeout -k 5 600 "$BENCH_BIN" fork data="$work/fork-data" project="$work/fork-project" \
@@ -318,8 +342,10 @@ R[fork_ratio_sync]=$(calc '%.1f' "${R[fork_owner_p50_ms]} / ${R[fork_copy_sync_p
 R[fork_client_ratio]=$(calc '%.1f' "${R[fork_client_p50_ms]} / ${R[fork_copy_p50_ms]}")
 R[fork_mb]=$(calc '%.1f' "${R[fork_bytes]} / 1e6")
 rm -rf "$work/fork-out"
+fi
 
 # ---- 7. export ------------------------------------------------------------------------------
+if want export; then
 note_load export
 echo "bench.sh: export of $EXPORT_TURNS turns ($EXPORT_RUNS runs each)..." >&2
 run_export() { (cd "$work/fork-project" && CCX_DATA_DIR="$work/fork-data" timeout -k 5 120 "$CCX" export export --format "$1" -o "$work/export.$1" --force); }
@@ -336,15 +362,19 @@ for f in md json html; do
 done
 R[export_html_vs_md]=$(calc '%.1f' "${R[export_html_ccx_ms]} / ${R[export_md_ccx_ms]}")
 rm -rf "$work/fork-data"
+fi
 
 # ---- 7b. confirming turns from the transcript -----------------------------------------------
+if want confirm; then
 note_load confirm
 CONFIRM_LINES="${BENCH_CONFIRM_LINES:-10000}"
 if [ "$quick" = 1 ]; then CONFIRM_SAMPLES="${BENCH_CONFIRM_SAMPLES:-200}"; else CONFIRM_SAMPLES="${BENCH_CONFIRM_SAMPLES:-500}"; fi
 echo "bench.sh: confirming $CONFIRM_SAMPLES turns from a $CONFIRM_LINES-line transcript..." >&2
 step timeout -k 5 300 "$BENCH_BIN" confirm "lines=$CONFIRM_LINES" "samples=$CONFIRM_SAMPLES" </dev/null
+fi
 
 # ---- 8. import ------------------------------------------------------------------------------
+if want import; then
 note_load import
 echo "bench.sh: import: generating a $IMPORT_MB MB transcript..." >&2
 tr_file="$work/import-project/session.jsonl"
@@ -387,11 +417,44 @@ R[import_ratio_parse]=$(calc '%.0f' "${R[import_secs]} / ${R[parse_secs]}")
 R[import_mb]=$(calc '%.1f' "${R[tr_bytes]} / 1e6")
 R[import_store_mb]=$(du -sm "$work/import-data" 2>/dev/null | awk '{print $1}')
 rm -rf "$work/import-data" "$tr_file"
+fi
+
+# ---- 9. archive ----------------------------------------------------------------------------
+# `ccx archive` over ARCHIVE_FILES Claude Code transcripts in ARCHIVE_FILES/50 projects: the
+# first run imports them all; the next ones find nothing new (the retention guard at every
+# start). Anchor: `find` reading the size and modification time of the same files.
+if want archive; then
+note_load archive
+arch="$work/archive"
+rm -rf "$arch"
+mkdir -p "$arch/projects"
+echo "bench.sh: archive: $ARCHIVE_FILES transcripts in $(((ARCHIVE_FILES + 49) / 50)) projects..." >&2
+step "$BENCH_BIN" archive-gen claude="$arch/claude" projects="$arch/projects" files="$ARCHIVE_FILES" \
+  per_project=50 turns=3 </dev/null
+run_archive() { (cd "$arch" && CLAUDE_CONFIG_DIR="$arch/claude" CCX_DATA_DIR="$arch/data" timeout -k 5 900 "$CCX" archive); }
+run_stat() { find "$arch/claude/projects" -name '*.jsonl' -printf '%s %T@\n'; }
+t0=$(now_ns)
+run_archive >"$work/archive.out" 2>&1 || { echo "bench.sh: ccx archive failed:" >&2; cat "$work/archive.out" >&2; exit 1; }
+t1=$(now_ns)
+R[archive_first_secs]=$(calc '%.2f' "($t1 - $t0) / 1e9")
+R[archive_first_said]=$(head -1 "$work/archive.out" | sed 's/: .*//')
+run_archive >/dev/null # warm-up (page cache)
+time_runs archive_again "$ARCHIVE_RUNS" run_archive
+time_runs archive_stat "$ARCHIVE_RUNS" run_stat
+R[archive_again_said]=$(run_archive | head -1)
+R[archive_ratio]=$(calc '%.1f' "${R[archive_again_ms]} / ${R[archive_stat_ms]}")
+rm -rf "$arch"
+fi
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 note_load end
 loads="${loads%, }"
 elapsed=$(calc '%.0f' "($(now_ns) - $started) / 1e9")
+if [ -n "${BENCH_ONLY:-}" ]; then
+  echo "bench.sh: BENCH_ONLY=$BENCH_ONLY: the figures, no report (measuring took ${elapsed} s; load $loads)" >&2
+  for key in "${!R[@]}"; do printf '%s %s\n' "$key" "${R[$key]}"; done | sort
+  exit 0
+fi
 
 # ---- report --------------------------------------------------------------------------------
 verdict() { # value op target -> "met" / "MISSED"
@@ -454,6 +517,7 @@ build). Run it again with \`scripts/bench.sh\` (full) or \`BENCH_QUICK=1 scripts
 | \`ccx import\` of a ${R[import_mb]} MB transcript (${R[tr_turns]} turns) | ${R[import_secs]} s | serde_json parse of every line ${R[parse_secs]} s; \`wc -l\` ${R[import_wc_ms]} ms | ×${R[import_ratio_parse]} | < 3 s | $(verdict_at "${R[import_mb]}" 100 "${R[import_secs]}" '<' 3) |
 | \`ccx export\` of ${R[export_turns]} turns, md (${R[export_md_mb]} MB) | ${R[export_md_ccx_ms]} ms | \`cp\` ${R[export_md_cp_ms]} ms, \`cat\` ${R[export_md_cat_ms]} ms | ×${R[export_md_ratio]} (cp) | < 1 s | $(verdict_at "${R[export_turns]}" 10000 "${R[export_md_ccx_ms]}" '<' 1000) |
 | \`ccx export\` of ${R[export_turns]} turns, json (${R[export_json_mb]} MB) | ${R[export_json_ccx_ms]} ms | \`cp\` ${R[export_json_cp_ms]} ms, \`cat\` ${R[export_json_cat_ms]} ms | ×${R[export_json_ratio]} (cp) | < 1 s | $(verdict_at "${R[export_turns]}" 10000 "${R[export_json_ccx_ms]}" '<' 1000) |
+| \`ccx archive\` with nothing new, ${ARCHIVE_FILES} transcripts in $(((ARCHIVE_FILES + 49) / 50)) projects | ${R[archive_again_ms]} ms | \`find -printf '%s %T@'\` ${R[archive_stat_ms]} ms | ×${R[archive_ratio]} | < 200 ms | $(verdict_at "$ARCHIVE_FILES" 1000 "${R[archive_again_ms]}" '<' 200) |
 | \`ccx export\` of ${R[export_turns]} turns, html (${R[export_html_mb]} MB) | ${R[export_html_ccx_ms]} ms | md export ${R[export_md_ccx_ms]} ms | ×${R[export_html_vs_md]} (md) | < 2 s | $(verdict_at "${R[export_turns]}" 10000 "${R[export_html_ccx_ms]}" '<' 2000) |
 
 ## Details
@@ -618,13 +682,17 @@ three-line output, one output in 1000 holds "segfault"), $SEARCH_RUNS runs each 
 median. \`ccx search\` looks in prompts, replies and tool calls (deep search, the default).
 Anchor: \`grep -c -i WORD\` over a file holding the same prompts, replies, commands and outputs
 (${R[search_text_mb]} MB). The in-process phases (the driver calls \`Store::open\`,
-\`search_candidates\`, \`search::Matcher\` + \`search::search_turns\`, and renders the JSON the
-command prints), medians:
+\`deep_search_candidates\` (the search texts: prompt, reply, tool calls) or, in the rows marked
+"prompt and reply", \`search_candidates\` (the turn records), \`search::Matcher\` +
+\`search::search_docs\`, and renders the JSON the command prints), medians:
 
 | word | hits | \`ccx search\` runs | \`grep -ci\` | open the store | load the candidates | match | render JSON |
 | --- | --- | --- | --- | --- | --- | --- | --- |
-| quixotic | ${R[search_quixotic_hits]} | ${R[search_quixotic_ccx_all]}ms | ${R[search_quixotic_grep_ms]} ms | ${R[search_quixotic_open_ms]} ms | ${R[search_quixotic_load_ms]} ms (${R[search_quixotic_candidates]} turns) | ${R[search_quixotic_match_ms]} ms | ${R[search_quixotic_json_ms]} ms (${R[search_quixotic_json_bytes]} bytes) |
-| parser | ${R[search_parser_hits]} | ${R[search_parser_ccx_all]}ms | ${R[search_parser_grep_ms]} ms | ${R[search_parser_open_ms]} ms | ${R[search_parser_load_ms]} ms (${R[search_parser_candidates]} turns) | ${R[search_parser_match_ms]} ms | ${R[search_parser_json_ms]} ms (${R[search_parser_json_bytes]} bytes) |
+| quixotic | ${R[search_quixotic_deep_hits]} | ${R[search_quixotic_ccx_all]}ms | ${R[search_quixotic_grep_ms]} ms | ${R[search_quixotic_deep_open_ms]} ms | ${R[search_quixotic_deep_load_ms]} ms (${R[search_quixotic_deep_candidates]} turns) | ${R[search_quixotic_deep_match_ms]} ms | ${R[search_quixotic_deep_json_ms]} ms (${R[search_quixotic_deep_json_bytes]} bytes) |
+| parser | ${R[search_parser_deep_hits]} | ${R[search_parser_ccx_all]}ms | ${R[search_parser_grep_ms]} ms | ${R[search_parser_deep_open_ms]} ms | ${R[search_parser_deep_load_ms]} ms (${R[search_parser_deep_candidates]} turns) | ${R[search_parser_deep_match_ms]} ms | ${R[search_parser_deep_json_ms]} ms (${R[search_parser_deep_json_bytes]} bytes) |
+| segfault | ${R[search_segfault_deep_hits]} | ${R[search_segfault_ccx_all]}ms | ${R[search_segfault_grep_ms]} ms | ${R[search_segfault_deep_open_ms]} ms | ${R[search_segfault_deep_load_ms]} ms (${R[search_segfault_deep_candidates]} turns) | ${R[search_segfault_deep_match_ms]} ms | ${R[search_segfault_deep_json_ms]} ms (${R[search_segfault_deep_json_bytes]} bytes) |
+| quixotic, prompt and reply | ${R[search_quixotic_hits]} | ${R[search_quixotic_ccx_all]}ms | ${R[search_quixotic_grep_ms]} ms | ${R[search_quixotic_open_ms]} ms | ${R[search_quixotic_load_ms]} ms (${R[search_quixotic_candidates]} turns) | ${R[search_quixotic_match_ms]} ms | ${R[search_quixotic_json_ms]} ms (${R[search_quixotic_json_bytes]} bytes) |
+| parser, prompt and reply | ${R[search_parser_hits]} | ${R[search_parser_ccx_all]}ms | ${R[search_parser_grep_ms]} ms | ${R[search_parser_open_ms]} ms | ${R[search_parser_load_ms]} ms (${R[search_parser_candidates]} turns) | ${R[search_parser_match_ms]} ms | ${R[search_parser_json_ms]} ms (${R[search_parser_json_bytes]} bytes) |
 
 **Import.** A generated Claude Code 2.1.330-style transcript of ${R[import_mb]} MB
 (${R[tr_lines]} lines, ${R[tr_turns]} turns of 10 lines: a file-history snapshot, the prompt, an
@@ -653,6 +721,14 @@ warm-up, median. Anchors: \`cp FILE COPY\` and \`cat FILE >COPY\` of the file it
 | md | ${R[export_md_mb]} MB | ${R[export_md_ccx_all]}ms | ${R[export_md_cp_ms]} ms | ${R[export_md_cat_ms]} ms |
 | json | ${R[export_json_mb]} MB | ${R[export_json_ccx_all]}ms | ${R[export_json_cp_ms]} ms | ${R[export_json_cat_ms]} ms |
 | html | ${R[export_html_mb]} MB | ${R[export_html_ccx_all]}ms | ${R[export_html_cp_ms]} ms | ${R[export_html_cat_ms]} ms |
+
+**Archive.** ${R[archive_files]} generated Claude Code session transcripts (3 turns each,
+${R[archive_mb]} MB in all) in ${R[archive_projects]} projects, written two hours before (so none
+counts as in use). The first \`ccx archive\` imported them all in ${R[archive_first_secs]} s
+(\`${R[archive_first_said]}\`); then, with nothing new, ${ARCHIVE_RUNS} runs after a warm-up:
+${R[archive_again_all]}ms (\`${R[archive_again_said]}\`): process start, the run lock, reading
+\`archive.json\`, listing the projects folder and one \`stat\` per transcript. Anchor: \`find\`
+printing the size and modification time of the same files, ${R[archive_stat_all]}ms.
 EOF
 )
 

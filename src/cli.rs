@@ -14,6 +14,8 @@ pub const SUBCOMMANDS: &[&str] = &[
     "search",
     "export",
     "import",
+    "archive",
+    "bisect",
     "replay",
     "diff",
     "sessions",
@@ -177,6 +179,35 @@ pub enum Command {
         /// Also bring back turns whose branches were deleted since they were imported
         #[arg(long)]
         include_deleted: bool,
+    },
+    /// Keep every project's Claude Code sessions in ccx's log before Claude Code deletes them
+    Archive {
+        /// Look at every transcript again, not only new or grown ones
+        #[arg(long)]
+        again: bool,
+        /// Print what was done as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find the first turn whose code fails a test, from the turns' code snapshots
+    #[command(
+        after_help = "Each tested turn's snapshot is written into a temporary directory (never your\n\
+                      work tree) and CMD runs there, without a shell: exit 0 passes, anything else\n\
+                      fails. Example: ccx bisect --good 12 --bad HEAD -- cargo test parser"
+    )]
+    Bisect {
+        /// A turn whose code passes the test (12, #12, HEAD~N, BRANCH~N)
+        #[arg(long, value_name = "TURN")]
+        good: String,
+        /// A later turn of the same conversation whose code fails it
+        #[arg(long, value_name = "TURN")]
+        bad: String,
+        /// Stop a run of the test that takes longer than SECS seconds
+        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        timeout: u64,
+        /// The test command and its arguments (after --)
+        #[arg(required = true, last = true, value_name = "CMD")]
+        command: Vec<OsString>,
     },
     /// Where two branches part, and their turns and outcomes side by side
     Diff {

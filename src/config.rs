@@ -18,6 +18,9 @@ pub struct Config {
     pub context_window: Option<u64>,
     /// `[templates]`: replacements for the texts ccx sends to Claude (see `templates`).
     pub templates: crate::templates::TemplateConfig,
+    /// Archive every project's Claude Code sessions in the background at each start
+    /// (`crate::archive`); `auto_archive = false` turns it off.
+    pub auto_archive: bool,
 }
 
 impl Default for Config {
@@ -27,6 +30,7 @@ impl Default for Config {
             rot_zone_tokens: DEFAULT_ROT_ZONE,
             context_window: None,
             templates: crate::templates::TemplateConfig::default(),
+            auto_archive: true,
         }
     }
 }
@@ -96,13 +100,17 @@ impl Config {
                     .map(|k| config.ccx_key = k),
                 "rot_zone_tokens" => tokens(&value).map(|n| config.rot_zone_tokens = n),
                 "context_window" => tokens(&value).map(|n| config.context_window = Some(n)),
+                "auto_archive" => value
+                    .as_bool()
+                    .ok_or_else(|| format!("expected true or false, got {value}"))
+                    .map(|on| config.auto_archive = on),
                 "templates" => value
                     .try_into::<crate::templates::TemplateConfig>()
                     .map(|t| config.templates = t)
                     .map_err(|e| e.message().trim().to_string()),
                 _ => Err(
-                    "not a ccx setting (they are ccx_key, rot_zone_tokens, context_window \
-                     and [templates])"
+                    "not a ccx setting (they are ccx_key, rot_zone_tokens, context_window, \
+                     auto_archive and [templates])"
                         .to_string(),
                 ),
             };
@@ -179,6 +187,11 @@ mod tests {
         assert_eq!(c.ccx_key.byte, 7);
         assert_eq!(c.rot_zone_tokens, 250_000);
         assert_eq!(c.context_window(None, None), 500_000);
+        assert!(c.auto_archive, "archiving is on by default");
+        assert!(!Config::parse("auto_archive = false").unwrap().auto_archive);
+        assert!(Config::parse("auto_archive = \"no\"")
+            .unwrap_err()
+            .contains("expected true or false"));
     }
 
     #[test]

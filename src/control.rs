@@ -33,6 +33,8 @@ const MAX_CHAIN: usize = 1_000_000;
 const STORE_WAIT: Duration = Duration::from_secs(5);
 /// How long a move waits for a turn that is still running to be recorded as finished.
 const FINISH_GRACE: Duration = Duration::from_secs(5);
+/// How long `:merge` and `:btw` wait for the headless fork's answer.
+const FORK_ANSWER_WAIT: Duration = Duration::from_secs(5 * 60);
 
 pub struct Controller {
     pub launcher: ClaudeLauncher,
@@ -179,6 +181,40 @@ impl Controller {
         self.prompter().send(text, kind, input);
     }
 
+    /// `:merge`: sends `text` as a merge turn; the recorder remembers `source` with it.
+    pub fn send_merge(&self, text: &str, input: Option<String>, source: crate::merge::Source) {
+        self.prompter().send_next(
+            text,
+            NextPrompt {
+                kind: TurnKind::Merge,
+                input,
+                merged: Some(source),
+            },
+        );
+    }
+
+    /// `:merge`, `:btw`: asks a headless fork of the conversation up to `at` (written from the
+    /// turn log as a session file, removed again afterwards); its answer.
+    pub fn ask_fork(&self, store: &Store, at: Option<&Turn>, question: &str) -> Result<String> {
+        let session = match at {
+            Some(turn) => Some(self.rebuild_session(store, turn)?.0),
+            None => None,
+        };
+        let answer = crate::headless::ask(
+            &crate::headless::Claude {
+                program: &self.launcher.claude,
+                cwd: &self.launcher.cwd,
+            },
+            session.as_deref(),
+            question,
+            FORK_ANSWER_WAIT,
+        );
+        if let Some(path) = session.and_then(|s| self.transcript_file(&s).ok()) {
+            let _ = std::fs::remove_file(path);
+        }
+        answer
+    }
+
     fn prompter(&self) -> Prompter {
         Prompter {
             handle: self.handle.clone(),
@@ -268,12 +304,23 @@ pub struct Prompter {
 
 impl Prompter {
     pub fn send(&self, text: &str, kind: TurnKind, input: Option<String>) {
+        self.send_next(
+            text,
+            NextPrompt {
+                kind,
+                input,
+                merged: None,
+            },
+        );
+    }
+
+    /// Sends `text`, recorded as `next` says.
+    pub fn send_next(&self, text: &str, next: NextPrompt) {
         if let Some(session_id) = self.view.get().session_id {
-            if kind != TurnKind::Prompt || input.is_some() {
-                let _ = self.recorder.send(RecorderMsg::ExpectPrompt {
-                    session_id,
-                    next: NextPrompt { kind, input },
-                });
+            if next.kind != TurnKind::Prompt || next.input.is_some() {
+                let _ = self
+                    .recorder
+                    .send(RecorderMsg::ExpectPrompt { session_id, next });
             }
         }
         let mut paste = b"\x1b[200~".to_vec();

@@ -2,7 +2,10 @@
 //! The binary (`main.rs`) is a thin shell over these modules.
 
 pub mod about;
+pub mod archive;
+pub mod aside;
 pub mod backlog;
+pub mod bisect;
 pub mod branch_names;
 pub mod briefs;
 pub mod claude;
@@ -19,10 +22,12 @@ pub mod effects;
 pub mod exec;
 pub mod export_format;
 pub mod forks;
+pub mod headless;
 pub mod hooks;
 pub mod jobs;
 pub mod keys;
 pub mod liveness;
+pub mod merge;
 pub mod meta;
 pub mod model;
 pub mod moves;

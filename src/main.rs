@@ -145,6 +145,18 @@ fn run_command(command: Command) -> anyhow::Result<i32> {
             all,
             include_deleted,
         } => commands::import::run(path, all, include_deleted),
+        Command::Bisect {
+            good,
+            bad,
+            timeout,
+            command,
+        } => ccx::bisect::run(&ccx::bisect::Options {
+            good,
+            bad,
+            timeout: std::time::Duration::from_secs(timeout),
+            command,
+        }),
+        Command::Archive { again, json } => ccx::archive::report::command(again, json),
         Command::Diff { a, b, json } => commands::diff::run(&a, &b, json),
         Command::Replay {
             branch,

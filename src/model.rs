@@ -15,6 +15,10 @@ pub enum TurnKind {
     Subagent,
     Compact,
     Replay,
+    /// What another branch established, brought back (`:merge`).
+    Merge,
+    /// A side question answered by a fork (`:btw`), kept on a side branch.
+    Aside,
 }
 
 impl TurnKind {
@@ -26,6 +30,8 @@ impl TurnKind {
             TurnKind::Subagent => "subagent",
             TurnKind::Compact => "compact",
             TurnKind::Replay => "replay",
+            TurnKind::Merge => "merge",
+            TurnKind::Aside => "aside",
         }
     }
 }
@@ -149,6 +155,10 @@ pub struct FinishedTurn {
     /// What identifies the turn in its source (an import key), remembered with it so a second
     /// import knows it; see `Store::imported_keys`.
     pub source_key: String,
+    /// The search texts of the turn's tool calls, when the caller made them from the lines it
+    /// had parsed anyway (else the store makes them from `entries`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_text: Option<Vec<String>>,
 }
 
 /// Reads a string that must hold the text of a JSON array (checked, not decoded).

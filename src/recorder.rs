@@ -127,6 +127,8 @@ enum Parent {
 pub struct NextPrompt {
     pub kind: TurnKind,
     pub input: Option<String>,
+    /// A merge turn's source (`:merge`), remembered with the turn.
+    pub merged: Option<crate::merge::Source>,
 }
 
 /// Messages to the recorder thread, which owns the recorder.
@@ -730,8 +732,10 @@ impl Recorder {
             hint = Some(NextPrompt {
                 kind: TurnKind::Compact,
                 input: None,
+                merged: None,
             });
         }
+        let merged = hint.as_ref().and_then(|h| h.merged.clone());
         self.begin(
             session_id,
             &parent,
@@ -742,7 +746,23 @@ impl Recorder {
             prompt_id,
         )?;
         self.next_prompt.remove(session_id);
+        if let Some(source) = merged {
+            self.remember_merge(session_id, &source);
+        }
         Ok(())
+    }
+
+    /// Keeps the source of the merge turn `session_id` just began (see `crate::merge`).
+    fn remember_merge(&self, session_id: &str, source: &crate::merge::Source) {
+        let pending = self
+            .sessions
+            .get(session_id)
+            .and_then(|s| s.pending.as_ref());
+        if let Some(id) = pending.map(|p| p.id) {
+            if let Err(err) = crate::merge::remember(&self.store, id, source) {
+                crate::diag::log(&format!("cannot remember what turn #{id} merged: {err:#}"));
+            }
+        }
     }
 
     /// Starts a turn of `session_id` after `parent`, on the branch that parent calls for.

@@ -29,6 +29,8 @@ use std::time::Duration;
 
 /// How long hook messages already on their way may take to arrive once claude has exited.
 const LATE_HOOK_GRACE: Duration = Duration::from_millis(300);
+/// How long the end of a session waits for the background archive to reach a stopping point.
+const ARCHIVE_EXIT_WAIT: Duration = Duration::from_secs(2);
 
 /// What a recorded run is made of, once set up: the pieces the terminal loop and the ending
 /// need.
@@ -52,6 +54,8 @@ struct Recorded {
 struct Leftovers {
     jobs: Option<JobManager>,
     screen: Option<ScreenModel>,
+    /// The retention guard's background archive, stopped at its next file.
+    archive: Option<crate::archive::Background>,
 }
 
 /// Runs claude with `args` through ccx and returns the exit code to report.
@@ -64,7 +68,15 @@ pub fn run(claude: Option<PathBuf>, args: Vec<OsString>) -> Result<i32> {
     let (tx, rx) = mpsc::channel::<RecorderMsg>();
     let (run, bridge) = set_up(claude, cwd, args, tx)?;
     let recorder_thread = spawn_recorder(&run, rx);
-    let mut leftovers = Leftovers::default();
+    let mut leftovers = Leftovers {
+        // The retention guard, in the background of interactive sessions only.
+        archive: crate::archive::start_in_background(
+            run.config.auto_archive && crate::terminal::is_tty(1),
+            run.store.clone(),
+            &run.cwd,
+        ),
+        ..Leftovers::default()
+    };
     let store = run.store.clone();
     let tx = run.recorder_tx.clone();
     // Output to a pipe or a file (`ccx -p … | jq`): there is no screen to manage, so claude
@@ -238,6 +250,9 @@ fn finish(
 ) {
     if let Some(jobs) = leftovers.jobs {
         jobs.shutdown();
+    }
+    if let Some(archive) = leftovers.archive {
+        archive.finish(ARCHIVE_EXIT_WAIT);
     }
     std::thread::sleep(LATE_HOOK_GRACE);
     let _ = tx.send(RecorderMsg::Shutdown);

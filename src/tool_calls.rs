@@ -84,7 +84,7 @@ fn content_blocks(entry: &Value) -> &[Value] {
 
 /// The tool calls in `entries`, in the order they were made, each with its result when one of
 /// the entries holds it.
-pub fn tool_calls(entries: &[Value]) -> Vec<ToolCall> {
+pub fn tool_calls<'a>(entries: impl IntoIterator<Item = &'a Value>) -> Vec<ToolCall> {
     let mut calls: Vec<ToolCall> = Vec::new();
     let mut ids: Vec<String> = Vec::new();
     for entry in entries {
@@ -130,6 +130,15 @@ pub fn tool_calls(entries: &[Value]) -> Vec<ToolCall> {
         }
     }
     calls
+}
+
+/// What deep search looks in for the tool calls of `entries`: one [`ToolCall::search_text`]
+/// per call, in order.
+pub fn search_texts<'a>(entries: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    tool_calls(entries)
+        .iter()
+        .map(ToolCall::search_text)
+        .collect()
 }
 
 #[cfg(test)]

@@ -475,6 +475,7 @@ fn recovery_keeps_what_was_imported() {
             },
             entries: serde_json::json!([{"uuid": key}]).to_string(),
             source_key: key.into(),
+            search_text: None,
         };
         store
             .import_turns("import-x", "session-x", vec![turn("k1"), turn("k2")])
@@ -590,15 +591,18 @@ fn zeros_inside_the_log_are_found_and_the_lost_turns_rebuilt_from_the_transcript
     let dir = env_store_dir(&env);
     let session = store_with_transcript(&env, N);
     let _ = session;
-    // dd if=/dev/zero of=db/db bs=1 seek=200000 count=4096 conv=notrunc
     let file = dir.join("db").join("db");
     let len = std::fs::metadata(&file).unwrap().len();
     assert!(
         len > 204_096,
         "the log is large enough to damage ({len} bytes)"
     );
+    // Zeros over turn records (where they sit depends on everything else the log holds).
+    let bytes = std::fs::read(&file).unwrap();
+    let needle = format!("\"prompt\":\"{}\"", lost_prompt(N / 2));
+    let at = memchr::memmem::find(&bytes, needle.as_bytes()).expect("a turn record in the log");
     let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
-    f.seek(SeekFrom::Start(200_000)).unwrap();
+    f.seek(SeekFrom::Start(at as u64)).unwrap();
     f.write_all(&[0u8; 4096]).unwrap();
     drop(f);
 

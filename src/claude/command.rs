@@ -110,6 +110,21 @@ impl ClaudeCommand {
         ClaudeCommand::plain(program, cwd, &args)
     }
 
+    /// A question to a headless fork that leaves no session behind: `claude -p [--resume
+    /// SESSION --fork-session] --no-session-persistence --output-format json`, the question on
+    /// stdin, with the environment of ccx's interactive claude.
+    pub fn fork_question(program: &Path, cwd: &Path, session: Option<&str>) -> ClaudeCommand {
+        let mut args: Vec<OsString> = vec!["-p".into()];
+        if let Some(session) = session {
+            args.extend(["--resume".into(), session.into(), "--fork-session".into()]);
+        }
+        args.extend(["--no-session-persistence", "--output-format", "json"].map(OsString::from));
+        ClaudeCommand {
+            env: claude_env(),
+            ..ClaudeCommand::plain(program, cwd, &args)
+        }
+    }
+
     /// For ccx's PTY.
     pub fn into_pty(self) -> CommandBuilder {
         let mut cmd = CommandBuilder::new(&self.program);

@@ -49,6 +49,10 @@ pub fn run(claude: Option<std::path::PathBuf>, json: bool, repair: bool) -> Resu
     checks.extend(versions_section(in_use));
     checks.push(check("hooks", hooks_deliver()));
     checks.push(check("config", config_state()));
+    checks.push(check(
+        "archive",
+        crate::archive::report::doctor_detail(WARNING),
+    ));
     match (store_state(), repair) {
         (StoreState::Damaged { dir, detail }, true) => {
             checks.push(Check {

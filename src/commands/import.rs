@@ -603,6 +603,9 @@ fn finished_turn(
         },
         entries: capped_entries_json(&planned.entries, truncated)?,
         source_key: planned.key.clone(),
+        search_text: Some(crate::tool_calls::search_texts(
+            planned.entries.iter().map(|l| &l.raw),
+        )),
     })
 }
 

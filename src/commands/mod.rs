@@ -84,14 +84,21 @@ pub fn show(reference: &str, json: bool) -> Result<i32> {
     let palette = render::Palette::for_stdout();
     print_text(&render::turns::turn_full(&turn, palette))?;
     effects::show_calls(&turn, palette);
+    if let Some(line) = crate::merge::show_line(&store, &turn) {
+        println!("{line}");
+    }
     Ok(0)
 }
 
 /// `ccx tree [--json]`.
 pub fn tree(json: bool) -> Result<i32> {
-    branches_view(json, |branches, turns, current, ctx| {
+    let code = branches_view(json, |branches, turns, current, ctx| {
         render::branches::render_tree(branches, turns, current, ctx)
-    })
+    })?;
+    if !json {
+        print!("{}", crate::merge::with_edges(&open_here()?, String::new()));
+    }
+    Ok(code)
 }
 
 /// `ccx sessions [--json]`.

@@ -594,13 +594,6 @@ fn candidates(
             .deep_search_candidates(words)?
             .into_iter()
             .filter(|(turn, _)| keep(turn))
-            .map(|(turn, entries)| {
-                let tools = crate::tool_calls::tool_calls(&entries)
-                    .iter()
-                    .map(|c| c.search_text())
-                    .collect();
-                (turn, tools)
-            })
             .collect()
     } else if words.is_empty() {
         store

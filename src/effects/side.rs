@@ -431,6 +431,28 @@ impl SideRepo {
         run(&["checkout-index", "-f", "-z", "--stdin"], Some(input))
     }
 
+    /// Writes every file of `tree` under `dir` (never the work tree), through a throwaway
+    /// index at `index`: `ccx bisect` tests each turn's files there.
+    pub fn export(&self, tree: &str, dir: &Path, index: &Path) -> Result<()> {
+        let deadline = Instant::now() + UNHURRIED;
+        let mut prefix = OsString::from("--prefix=");
+        prefix.push(dir.as_os_str());
+        prefix.push("/");
+        for args in [
+            vec![OsString::from("read-tree"), OsString::from(tree)],
+            vec!["checkout-index".into(), "-a".into(), "-f".into(), prefix],
+        ] {
+            let mut cmd = self.command(&args);
+            cmd.env("GIT_INDEX_FILE", index);
+            crate::paths::with_inherited_umask(&mut cmd);
+            let out = run_until(cmd, &args, None, deadline)?;
+            if !out.status.success() {
+                bail!(describe_failure(&args, &out));
+            }
+        }
+        Ok(())
+    }
+
     /// Packs the repository: every tree in `trees` (the journal's) is kept reachable under
     /// `refs/ccx/trees/<id>` (refs in this repository only), then `git repack -a -d -k` stores
     /// everything as deltas, unreachable objects kept too. Run in the background, never by a

@@ -71,20 +71,20 @@ pub fn log(
 /// `:show TURN`.
 pub fn show(reference: &str, ctx: &ShellContext) -> Result<String, String> {
     let turn = query::turn(ctx.store, reference, &ctx.branch).map_err(store_err)?;
-    Ok(render::turns::turn_full(&turn, ctx.palette)
+    let mut text = render::turns::turn_full(&turn, ctx.palette)
         .trim_end()
-        .to_string())
+        .to_string();
+    if let Some(line) = crate::merge::show_line(ctx.store, &turn) {
+        text.push_str(&format!("\n{line}"));
+    }
+    Ok(text)
 }
 
 /// `:tree`.
 pub fn tree(ctx: &ShellContext) -> Result<String, String> {
     let (branches, turns) = query::branches::load(ctx.store).map_err(store_err)?;
-    Ok(render::branches::render_tree(
-        &branches,
-        &turns,
-        &ctx.branch,
-        &render_ctx(ctx),
-    ))
+    let tree = render::branches::render_tree(&branches, &turns, &ctx.branch, &render_ctx(ctx));
+    Ok(crate::merge::with_edges(ctx.store, tree))
 }
 
 /// `:sessions`.

@@ -51,6 +51,13 @@ pub enum Call {
     },
     TakeReport(String),
     KillJob(String),
+    /// A headless fork of the conversation up to `turn` was asked `question`.
+    AskFork {
+        turn: Option<u64>,
+        question: String,
+    },
+    /// The merge turn just sent merged this.
+    Merged(crate::merge::Source),
 }
 
 pub struct FakeOps {
@@ -79,6 +86,8 @@ pub struct FakeOps {
     config: Config,
     sessions_made: u32,
     planned: Option<String>,
+    /// What a headless fork answers (None: it fails).
+    pub fork_answer: Option<String>,
 }
 
 impl Default for FakeOps {
@@ -111,6 +120,7 @@ impl FakeOps {
             config,
             sessions_made: 0,
             planned: None,
+            fork_answer: None,
         }
     }
 
@@ -320,6 +330,20 @@ impl SessionOps for FakeOps {
     fn replay_prompts(&mut self, prompts: Vec<String>) -> Result<()> {
         self.calls.push(Call::Replay(prompts));
         Ok(())
+    }
+    fn ask_fork(&mut self, _store: &Store, at: Option<&Turn>, question: &str) -> Result<String> {
+        self.calls.push(Call::AskFork {
+            turn: at.map(|t| t.id),
+            question: question.into(),
+        });
+        match &self.fork_answer {
+            Some(answer) => Ok(answer.clone()),
+            None => bail!("claude failed: no answer"),
+        }
+    }
+    fn send_merge(&mut self, text: &str, input: Option<String>, source: crate::merge::Source) {
+        self.send_prompt(text, TurnKind::Merge, input);
+        self.calls.push(Call::Merged(source));
     }
     fn start_job(&mut self, task: &str, brief: Option<&str>) -> Result<String> {
         self.calls.push(Call::StartJob {

@@ -100,6 +100,11 @@ pub trait SessionOps {
     fn branch_renamed(&mut self, old: &str, new: &str);
     /// Sends `prompts` one turn at a time, in the background.
     fn replay_prompts(&mut self, prompts: Vec<String>) -> Result<()>;
+    /// Asks `question` of a headless fork of the conversation up to `at` (None: a fresh
+    /// conversation): the running Claude receives nothing, and no session is left behind.
+    fn ask_fork(&mut self, store: &Store, at: Option<&Turn>, question: &str) -> Result<String>;
+    /// Sends `text` to Claude as a turn of kind `merge`, remembering what it merged.
+    fn send_merge(&mut self, text: &str, input: Option<String>, source: crate::merge::Source);
 
     // Subagent jobs.
 

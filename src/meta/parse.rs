@@ -629,6 +629,8 @@ mod tests {
                 "jobs",
                 "kill",
                 "replay",
+                "merge",
+                "btw",
                 "diff",
                 "sessions",
                 "rename",
@@ -652,7 +654,8 @@ mod tests {
             // Every command parses by name (with its required arguments where it has some),
             // and its parsed name is its table name.
             let line = match info.name {
-                "show" | "kill" | "delete" | "checkout" | "branch" | "replay" | "restore" => {
+                "show" | "kill" | "delete" | "checkout" | "branch" | "replay" | "restore"
+                | "merge" | "btw" => {
                     format!(":{} x", info.name)
                 }
                 "subagent" => ":subagent do it".into(),

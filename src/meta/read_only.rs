@@ -82,6 +82,10 @@ impl SessionOps for ReadOnly<'_, '_> {
     fn replay_prompts(&mut self, _prompts: Vec<String>) -> Result<()> {
         bail!(NO_SESSION)
     }
+    fn ask_fork(&mut self, _store: &Store, _at: Option<&Turn>, _question: &str) -> Result<String> {
+        bail!(NO_SESSION)
+    }
+    fn send_merge(&mut self, _text: &str, _input: Option<String>, _source: crate::merge::Source) {}
     fn start_job(&mut self, _task: &str, _brief: Option<&str>) -> Result<String> {
         bail!(NO_SESSION)
     }

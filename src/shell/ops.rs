@@ -225,6 +225,14 @@ impl SessionOps for LiveOps<'_> {
         self.control().start_replay(prompts)
     }
 
+    fn ask_fork(&mut self, store: &Store, at: Option<&Turn>, question: &str) -> Result<String> {
+        self.control().ask_fork(store, at, question)
+    }
+
+    fn send_merge(&mut self, text: &str, input: Option<String>, source: crate::merge::Source) {
+        self.control().send_merge(text, input, source);
+    }
+
     fn start_job(&mut self, task: &str, brief: Option<&str>) -> Result<String> {
         self.control().jobs.start(task, brief)
     }

@@ -10,7 +10,9 @@
 //! (id BE → nothing: the turns begun and not yet finished). Stores made before `uuids` and `open`
 //! existed open as they are; their turns are simply not in those trees.
 //! `deleted` (id BE → JSON [`Tombstone`]: a turn removed with its branch, so its id is never
-//! given again and `ccx doctor` can tell a deleted turn from a lost one).
+//! given again and `ccx doctor` can tell a deleted turn from a lost one). `search` (id BE → the
+//! turn's search text: prompt, reply, tool calls; see `super::search_text`; read by deep search
+//! instead of the turns and their entries).
 //! Writes are serialised by one mutex, applied in one sled transaction, and flushed before
 //! the answer leaves: an acknowledged write is durable.
 
@@ -22,6 +24,8 @@ use serde_json::Value;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+mod deep_search;
 
 /// One store operation, as sent over the socket (one JSON line each).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,8 +88,8 @@ pub enum Request {
     SearchCandidates {
         words: Vec<String>,
     },
-    /// Like `SearchCandidates`, but a word may also be in the turn's transcript entries (tool
-    /// calls and their output), and each candidate comes with its entries. No words: every turn.
+    /// Like `SearchCandidates`, but a word may also be in the search text of the turn's tool
+    /// calls (commands, files, output), which comes with each candidate. No words: every turn.
     DeepSearchCandidates {
         words: Vec<String>,
     },
@@ -152,7 +156,8 @@ pub enum Response {
     Turn(Turn),
     MaybeTurn(Option<Turn>),
     Turns(Vec<Turn>),
-    TurnsWithEntries(Vec<(Turn, Vec<Value>)>),
+    /// Turns with the search texts of their tool calls.
+    TurnsWithTools(Vec<(Turn, Vec<String>)>),
     Entries(Vec<Value>),
     Branch(Branch),
     MaybeBranch(Option<Branch>),
@@ -235,6 +240,8 @@ pub struct Engine {
     uuids: sled::Tree,
     open: sled::Tree,
     deleted: sled::Tree,
+    /// id BE → the turn's search text: prompt, reply, tool calls (see `super::search_text`).
+    search: sled::Tree,
     write: Mutex<()>,
 }
 
@@ -284,6 +291,19 @@ fn end_turn(turn: &mut Turn, end: &TurnEnd) {
     turn.recorder = None;
 }
 
+/// The search record of an imported turn: the one its importer made, else made here from its
+/// entries.
+fn imported_search_text(turn: &FinishedTurn) -> Vec<u8> {
+    let (prompt, reply) = (&turn.start.prompt, &turn.end.reply);
+    match &turn.search_text {
+        Some(texts) => super::search_text::encode_texts(prompt, reply, texts.clone()),
+        None => {
+            let entries: Vec<Value> = serde_json::from_str(&turn.entries).unwrap_or_default();
+            super::search_text::encode(prompt, reply, &entries)
+        }
+    }
+}
+
 fn id_of(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key.try_into().ok()?))
 }
@@ -307,10 +327,12 @@ impl Engine {
             uuids: open("uuids")?,
             open: open("open")?,
             deleted: open("deleted")?,
+            search: open("search")?,
             db,
             write: Mutex::new(()),
         })
         .inspect(Engine::mark_tombstones_start)
+        .inspect(Engine::mark_search_texts_complete_if_empty)
     }
 
     /// Remembers, once, from which id on deleted turns leave tombstones (older stores kept
@@ -358,7 +380,7 @@ impl Engine {
             }
             Request::DeepSearchCandidates { words } => self
                 .deep_search_candidates(words)
-                .map(Response::TurnsWithEntries),
+                .map(Response::TurnsWithTools),
             Request::Lineage { branch } => self.lineage(branch).map(Response::Turns),
             Request::Entries { id } => self.entries(*id).map(Response::Entries),
             Request::Branch { name } => self.branch(name).map(Response::MaybeBranch),
@@ -507,6 +529,7 @@ impl Engine {
         branch.head = Some(id);
         let turn_bytes = Self::encode(&turn);
         let branch_bytes = Self::encode(&branch);
+        let search_bytes = super::search_text::encode_texts(&turn.prompt, "", Vec::new());
         (
             &self.turns,
             &self.branches,
@@ -514,10 +537,12 @@ impl Engine {
             &self.sessions,
             &self.uuids,
             &self.open,
+            &self.search,
         )
             .transaction(
-                |(turns, branches, tokens, sessions, uuids, open)| -> TxRes<()> {
+                |(turns, branches, tokens, sessions, uuids, open, search)| -> TxRes<()> {
                     turns.insert(&key(id), turn_bytes.as_slice())?;
+                    search.insert(&key(id), search_bytes.as_slice())?;
                     branches.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
                     tokens.insert(token.as_bytes(), &key(id))?;
                     if new_branch && !branch.session_id.is_empty() {
@@ -541,10 +566,12 @@ impl Engine {
         end_turn(&mut turn, end);
         let turn_bytes = Self::encode(&turn);
         let entry_bytes = Self::encode(&end.entries);
-        (&self.turns, &self.entries, &self.open)
-            .transaction(|(turns, entries, open)| -> TxRes<()> {
+        let search_bytes = super::search_text::encode(&turn.prompt, &turn.reply, &end.entries);
+        (&self.turns, &self.entries, &self.open, &self.search)
+            .transaction(|(turns, entries, open, search)| -> TxRes<()> {
                 turns.insert(&key(id), turn_bytes.as_slice())?;
                 entries.insert(&key(id), entry_bytes.as_slice())?;
+                search.insert(&key(id), search_bytes.as_slice())?;
                 open.remove(&key(id))?;
                 Ok(())
             })
@@ -614,6 +641,7 @@ impl Engine {
             records.push((id, Self::encode(&turn)));
             parent = Some(id);
         }
+        let searches: Vec<Vec<u8>> = turns.iter().map(imported_search_text).collect();
         branch.head = parent;
         let branch_bytes = Self::encode(&branch);
         (
@@ -623,11 +651,22 @@ impl Engine {
             &self.tokens,
             &self.imports,
             &self.uuids,
+            &self.search,
         )
             .transaction(
-                |(turns_tx, entries_tx, branches_tx, tokens_tx, imports_tx, uuids_tx)| -> TxRes<()> {
-                    for ((id, record), t) in records.iter().zip(turns) {
+                |(
+                    turns_tx,
+                    entries_tx,
+                    branches_tx,
+                    tokens_tx,
+                    imports_tx,
+                    uuids_tx,
+                    search_tx,
+                )|
+                 -> TxRes<()> {
+                    for (((id, record), t), search) in records.iter().zip(turns).zip(&searches) {
                         entries_tx.insert(&key(*id), t.entries.as_bytes())?;
+                        search_tx.insert(&key(*id), search.as_slice())?;
                         turns_tx.insert(&key(*id), record.as_slice())?;
                         imports_tx.insert(Self::import_key(source, &t.source_key), &key(*id))?;
                         // The first turn recorded for a transcript line keeps it.
@@ -828,11 +867,13 @@ impl Engine {
             &self.open,
             &self.deleted,
             &self.imports,
+            &self.search,
         )
-            .transaction(|(t, e, b, s, o, d, i)| -> TxRes<()> {
+            .transaction(|(t, e, b, s, o, d, i, x)| -> TxRes<()> {
                 for (k, tombstone) in &doomed {
                     t.remove(k)?;
                     e.remove(k)?;
+                    x.remove(k)?;
                     o.remove(k)?;
                     d.insert(k, tombstone.as_slice())?;
                 }
@@ -897,13 +938,6 @@ impl Engine {
         self.scan_in_parallel(|range| self.candidates_in(range, &finders))
     }
 
-    /// Turns holding every word in their record or their transcript entries, each with its
-    /// entries, in id order; scanned like `search_candidates`.
-    fn deep_search_candidates(&self, words: &[String]) -> Res<Vec<(Turn, Vec<Value>)>> {
-        let finders = finders(words);
-        self.scan_in_parallel(|range| self.deep_candidates_in(range, &finders))
-    }
-
     /// Runs `scan` over the whole turns tree: in one go for a small log, else cut into id
     /// ranges scanned side by side, one per core; the parts are joined in id order.
     fn scan_in_parallel<T: Send>(
@@ -961,68 +995,6 @@ impl Engine {
             if finders.iter().all(|f| f.find(&lowered).is_some()) {
                 out.push(self.decode_turn(&bytes)?);
             }
-        }
-        Ok(out)
-    }
-
-    /// The turns in `range` whose record or entries hold every `words` needle (ASCII case
-    /// ignored), with their entries. The record is lowered and searched as in
-    /// `candidates_in`; a word it lacks is looked for in the entries in place (no copy), which
-    /// are read alongside the turns (both trees are keyed by id).
-    fn deep_candidates_in(
-        &self,
-        range: std::ops::Range<[u8; 8]>,
-        finders: &[memchr::memmem::Finder<'_>],
-    ) -> Res<Vec<(Turn, Vec<Value>)>> {
-        let in_place: Vec<CaselessFinder> = finders
-            .iter()
-            .map(|f| CaselessFinder::new(f.needle()))
-            .collect();
-        let mut lowered = Vec::new();
-        let mut out = Vec::new();
-        let mut entries_iter = self.entries.range(range.clone()).peekable();
-        for item in self.turns.range(range) {
-            let (k, bytes) = item.map_err(|e| self.sled(e))?;
-            // The entries of this turn, if any: skip those of ids without a turn.
-            let mut entries = None;
-            while let Some(next) = entries_iter.peek() {
-                let next_key = match next {
-                    Ok((ek, _)) => ek.clone(),
-                    Err(_) => {
-                        let err = entries_iter.next().and_then(Result::err);
-                        return Err(self.sled(err.expect("an error was peeked")));
-                    }
-                };
-                match next_key.as_ref().cmp(k.as_ref()) {
-                    std::cmp::Ordering::Less => {
-                        entries_iter.next();
-                    }
-                    std::cmp::Ordering::Equal => {
-                        entries = entries_iter.next().and_then(Result::ok).map(|(_, v)| v);
-                        break;
-                    }
-                    std::cmp::Ordering::Greater => break,
-                }
-            }
-            if !finders.is_empty() {
-                lowered.clear();
-                lowered.extend(bytes.iter().map(u8::to_ascii_lowercase));
-                let all_there = finders.iter().zip(&in_place).all(|(f, caseless)| {
-                    f.find(&lowered).is_some()
-                        || entries.as_ref().is_some_and(|e| caseless.is_in(e))
-                });
-                if !all_there {
-                    continue;
-                }
-            }
-            let turn = self.decode_turn(&bytes)?;
-            let entries = match entries {
-                Some(e) => serde_json::from_slice(&e).map_err(|err| {
-                    self.damaged(format!("the transcript of turn #{}", turn.id), err)
-                })?,
-                None => Vec::new(),
-            };
-            out.push((turn, entries));
         }
         Ok(out)
     }

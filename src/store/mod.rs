@@ -17,6 +17,7 @@ mod engine;
 mod error;
 mod format;
 pub mod recover;
+pub mod search_text;
 mod server;
 mod wire;
 
@@ -386,10 +387,11 @@ impl Store {
     }
 
     /// The turns that may match a deep search for `words` (in the prompt, the reply or the
-    /// transcript entries: tool calls and their output), each with its entries, ascending id.
-    /// Every turn when a word cannot be found in the stored bytes as it is (see
-    /// `search_candidates`) or when `words` is empty (a regex search).
-    pub fn deep_search_candidates(&self, words: &[String]) -> Result<Vec<(Turn, Vec<Value>)>> {
+    /// tool calls: commands, files, output), each with the search texts of its tool calls
+    /// ([`crate::tool_calls::ToolCall::search_text`]), ascending id. Every turn when a word
+    /// cannot be found in the stored bytes as it is (see `search_candidates`) or when `words`
+    /// is empty (a regex search).
+    pub fn deep_search_candidates(&self, words: &[String]) -> Result<Vec<(Turn, Vec<String>)>> {
         let plain = |w: &String| {
             w.is_ascii() && !w.is_empty() && !w.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
         };
@@ -398,7 +400,7 @@ impl Store {
         } else {
             Vec::new()
         };
-        ask!(self, Request::DeepSearchCandidates { words }, Response::TurnsWithEntries(t) => t)
+        ask!(self, Request::DeepSearchCandidates { words }, Response::TurnsWithTools(t) => t)
     }
 
     /// All turns of the project, ascending id.

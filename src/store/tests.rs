@@ -472,7 +472,19 @@ fn finished(prompt: &str, key: &str) -> FinishedTurn {
         end,
         entries: serde_json::json!([{"uuid": key}]).to_string(),
         source_key: key.into(),
+        search_text: None,
     }
+}
+
+/// The transcript lines of a Bash call (`make`) and its result, `output`.
+fn bash_call_entries(output: &str) -> String {
+    serde_json::json!([
+        {"type": "assistant", "message": {"content": [
+            {"type": "tool_use", "id": "x", "name": "Bash", "input": {"command": "make"}}]}},
+        {"type": "user", "message": {"content": [
+            {"type": "tool_result", "tool_use_id": "x", "content": output}]}}
+    ])
+    .to_string()
 }
 
 /// Imports `count` turns, `turn(0)` to `turn(count - 1)`, onto a new branch `imp`, 1000 at a
@@ -676,16 +688,14 @@ fn a_client_imports_through_the_owner() {
 }
 
 #[test]
-fn deep_search_candidates_look_in_the_entries_too_and_travel_to_clients() {
+fn deep_search_candidates_look_in_the_tool_calls_too_and_travel_to_clients() {
     let (dir, store) = new_store();
     // Enough turns for the scan to be cut into parallel ranges.
     let count = 9001;
     import_many(&store, count, |i| {
         let mut t = finished(&format!("turn {i}"), &format!("k{i}"));
         let output = if i % 997 == 0 { "Segfault here" } else { "ok" };
-        t.entries = serde_json::json!([{"type": "user", "message": {"content": [
-            {"type": "tool_result", "tool_use_id": "x", "content": output}]}}])
-        .to_string();
+        t.entries = bash_call_entries(output);
         t
     });
     let expected: Vec<u64> = (0..count).filter(|i| i % 997 == 0).map(|i| i + 1).collect();
@@ -694,12 +704,8 @@ fn deep_search_candidates_look_in_the_entries_too_and_travel_to_clients() {
         .unwrap();
     let found_ids: Vec<u64> = found.iter().map(|(t, _)| t.id).collect();
     assert_eq!(found_ids, expected);
-    let first = &found[0].1;
-    assert_eq!(
-        first[0]["message"]["content"][0]["content"],
-        "Segfault here"
-    );
-    // A word in the record and one in the entries: both needed, either place.
+    assert_eq!(found[0].1, ["Bash: make\nSegfault here"]);
+    // A word in the record and one in the tool calls: both needed, either place.
     assert_eq!(
         store
             .deep_search_candidates(&["turn".into(), "segfault".into()])
@@ -707,16 +713,9 @@ fn deep_search_candidates_look_in_the_entries_too_and_travel_to_clients() {
             .len(),
         expected.len()
     );
-    // No words (a regex search) or a word JSON would escape: every turn.
+    // No words (a regex search): every turn.
     assert_eq!(
         store.deep_search_candidates(&[]).unwrap().len(),
-        count as usize
-    );
-    assert_eq!(
-        store
-            .deep_search_candidates(&["a\"b".into()])
-            .unwrap()
-            .len(),
         count as usize
     );
     // The same through a client.
@@ -729,4 +728,61 @@ fn deep_search_candidates_look_in_the_entries_too_and_travel_to_clients() {
         .map(|(t, _)| t.id)
         .collect();
     assert_eq!(via_client, expected);
+}
+
+/// Turns recorded by an older ccx have no search text: every turn gets it once, at the first
+/// deep search. A turn gets it when stored; a deleted one loses it.
+#[test]
+fn turns_without_a_search_text_are_searched_from_their_entries_and_get_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    import_branch(&store, "imp", None);
+    let mut t = finished("old turn", "k1");
+    t.entries = bash_call_entries("Segfault in the old days");
+    store.import_turns("imp", "s", vec![t]).unwrap();
+    let turn = store.begin_turn(start("main", "new turn")).unwrap();
+    let mut e = end("done");
+    e.entries = serde_json::from_str(&bash_call_entries("segfault today")).unwrap();
+    store.finish_turn(turn.id, e).unwrap();
+    drop(store);
+    let search_records = |dir: &std::path::Path| {
+        let db = sled::open(dir.join("db")).unwrap();
+        let tree = db.open_tree("search").unwrap();
+        // Turn keys only (the tree also marks itself complete).
+        tree.iter()
+            .keys()
+            .filter(|k| k.as_ref().unwrap().len() == 8)
+            .count()
+    };
+    assert_eq!(
+        search_records(dir.path()),
+        2,
+        "both turns got one when stored"
+    );
+    sled::open(dir.path().join("db"))
+        .unwrap()
+        .drop_tree("search")
+        .unwrap();
+
+    let store = Store::open(dir.path()).unwrap();
+    let found = store
+        .deep_search_candidates(&["segfault".to_string()])
+        .unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].1, ["Bash: make\nSegfault in the old days"]);
+    // A turn still running is found by its prompt.
+    let open = store.begin_turn(start("main", "pending zebra")).unwrap();
+    let found = store.deep_search_candidates(&["ZEBRA".into()]).unwrap();
+    assert_eq!(
+        found.iter().map(|(t, _)| t.id).collect::<Vec<_>>(),
+        [open.id]
+    );
+    store.flush().unwrap();
+    store.delete_branch("imp").unwrap();
+    drop(store);
+    assert_eq!(
+        search_records(dir.path()),
+        2,
+        "made once, and gone with its turn"
+    );
 }

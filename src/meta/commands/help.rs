@@ -1,10 +1,10 @@
 //! `:help [CMD]`: every meta-command with its usage, or one in full. The text comes from the
 //! registry, so a new command is listed without touching this file.
 
+use super::{find, unknown_command};
 use super::{read_text, Parsed, Parser, REGISTRY};
 use crate::meta::args::{at_most, split_args, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
-use super::{find, unknown_command};
 use crate::render::Palette;
 
 meta_command! {

@@ -92,6 +92,8 @@ registry!(
     jobs,
     kill,
     replay,
+    merge,
+    btw,
     diff,
     sessions,
     rename,

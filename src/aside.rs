@@ -1,0 +1,108 @@
+//! `:btw QUESTION`: a side question answered by a headless fork of the current conversation
+//! (`crate::headless`), so nothing enters the live context. The answer is kept as a turn of kind
+//! `aside` on a side branch `btw-N` forked at the current head: listed, searchable, and
+//! mergeable later with `:merge`.
+
+use crate::model::{now_rfc3339, Branch, FinishedTurn, TurnEnd, TurnKind, TurnStart};
+use crate::store::Store;
+use anyhow::{bail, Result};
+
+/// The most side branches one project can name `btw-N`.
+const MAX_ASIDES: u32 = 100_000;
+
+/// The first free `btw-N`.
+fn free_name(store: &Store) -> Result<String> {
+    for n in 1..=MAX_ASIDES {
+        let name = format!("btw-{n}");
+        if store.branch(&name)?.is_none() {
+            return Ok(name);
+        }
+    }
+    bail!("every name btw-1 … btw-{MAX_ASIDES} is taken")
+}
+
+/// Keeps `question` and its `answer` as an `aside` turn on a new side branch forked from
+/// `current` at `head`; returns the branch and the turn id.
+pub fn keep(
+    store: &Store,
+    current: &str,
+    head: Option<u64>,
+    question: &str,
+    answer: &str,
+    typed: &str,
+) -> Result<(String, u64)> {
+    let name = free_name(store)?;
+    let session = uuid::Uuid::new_v4().to_string();
+    let now = now_rfc3339();
+    store.create_branch(Branch {
+        name: name.clone(),
+        session_id: session.clone(),
+        parent_branch: Some(current.to_string()),
+        fork_turn: head,
+        head,
+        created_at: now.clone(),
+    })?;
+    let turn = FinishedTurn {
+        start: TurnStart {
+            branch: name.clone(),
+            kind: TurnKind::Aside,
+            prompt: question.to_string(),
+            input: Some(typed.to_string()),
+            session_id: session.clone(),
+            started_at: now.clone(),
+            ..Default::default()
+        },
+        end: TurnEnd {
+            reply: answer.to_string(),
+            ended_at: now_rfc3339(),
+            est_tokens: crate::tokens::estimate_tokens(question)
+                + crate::tokens::estimate_tokens(answer),
+            ..Default::default()
+        },
+        entries: "[]".to_string(),
+        source_key: session.clone(),
+        search_text: None,
+    };
+    let ids = store.import_turns(&name, &format!("aside:{session}"), vec![turn])?;
+    let id = ids.first().copied().unwrap_or_default();
+    Ok((name, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_aside_is_a_turn_on_a_side_branch_and_searchable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .create_branch(Branch {
+                name: "main".into(),
+                session_id: "s".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let (name, id) = keep(
+            &store,
+            "main",
+            None,
+            "why zebra?",
+            "Because stripes.",
+            "btw why zebra?",
+        )
+        .unwrap();
+        assert_eq!(name, "btw-1");
+        let turn = store.turn(id).unwrap().unwrap();
+        assert_eq!(turn.kind, TurnKind::Aside);
+        assert_eq!(turn.branch, "btw-1");
+        assert_eq!(turn.reply, "Because stripes.");
+        let branch = store.branch("btw-1").unwrap().unwrap();
+        assert_eq!(branch.parent_branch.as_deref(), Some("main"));
+        assert_eq!(branch.head, Some(id));
+        let found = store.search_candidates(&["stripes".into()]).unwrap();
+        assert_eq!(found.len(), 1);
+        let (second, _) = keep(&store, "main", None, "q", "a", "btw q").unwrap();
+        assert_eq!(second, "btw-2");
+    }
+}
