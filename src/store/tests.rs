@@ -732,6 +732,21 @@ fn deep_search_candidates_look_in_the_tool_calls_too_and_travel_to_clients() {
 
 /// Turns recorded by an older ccx have no search text: every turn gets it once, at the first
 /// deep search. A turn gets it when stored; a deleted one loses it.
+/// The store's sled database opened directly, once the last owner has let go of its lock (sled
+/// releases it from its own threads, a moment after the owner is dropped): bounded.
+fn open_raw(db: &std::path::Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match sled::open(db) {
+            Ok(opened) => return opened,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(err) => panic!("cannot open {}: {err}", db.display()),
+        }
+    }
+}
+
 #[test]
 fn turns_without_a_search_text_are_searched_from_their_entries_and_get_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -746,7 +761,7 @@ fn turns_without_a_search_text_are_searched_from_their_entries_and_get_one() {
     store.finish_turn(turn.id, e).unwrap();
     drop(store);
     let search_records = |dir: &std::path::Path| {
-        let db = sled::open(dir.join("db")).unwrap();
+        let db = open_raw(&dir.join("db"));
         let tree = db.open_tree("search").unwrap();
         // Turn keys only (the tree also marks itself complete).
         tree.iter()
@@ -759,8 +774,7 @@ fn turns_without_a_search_text_are_searched_from_their_entries_and_get_one() {
         2,
         "both turns got one when stored"
     );
-    sled::open(dir.path().join("db"))
-        .unwrap()
+    open_raw(&dir.path().join("db"))
         .drop_tree("search")
         .unwrap();
 
