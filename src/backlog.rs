@@ -186,6 +186,8 @@ pub fn record(
     view: ViewHandle,
 ) -> Option<String> {
     let mut backlog = Backlog::default();
+    // Hook messages taken from the channel and not yet known to be handled.
+    let mut hooks_taken = 0;
     loop {
         let next = if backlog.queue.is_empty() {
             rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected)
@@ -194,10 +196,16 @@ pub fn record(
         };
         match next {
             Ok(RecorderMsg::Shutdown) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Ok(msg) => backlog.push(msg),
+            Ok(msg) => {
+                hooks_taken += usize::from(matches!(msg, RecorderMsg::Hook(_)));
+                backlog.push(msg);
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         backlog.drain(&mut recorder, &view);
+        if backlog.queue.is_empty() {
+            view.hooks_recorded(std::mem::take(&mut hooks_taken));
+        }
     }
     backlog.drain(&mut recorder, &view);
     if backlog.queue.is_empty() {

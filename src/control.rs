@@ -71,8 +71,13 @@ impl Controller {
     /// after drawing the reply, and the transcript is read then), so a turn still running is
     /// given [`FINISH_GRACE`] to finish first.
     pub fn ensure_idle(&self, store: &Store) -> Result<()> {
+        let deadline = Instant::now() + FINISH_GRACE;
+        // A prompt whose hook message the recorder has not handled yet is not in the log yet
+        // (nor is its turn's end): wait for it, so the move starts after it.
+        while self.view.hooks_on_their_way() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         if let Some(id) = self.view().head {
-            let deadline = Instant::now() + FINISH_GRACE;
             while store.turn(id)?.is_some_and(|t| t.is_running()) {
                 if Instant::now() >= deadline {
                     bail!("Claude is still working on turn #{id}; wait for it to finish (or press Esc in Claude to stop it), then try again");

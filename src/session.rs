@@ -22,6 +22,7 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -105,7 +106,10 @@ fn set_up(
         diag::log(problem);
     }
     let hook_tx = recorder_tx.clone();
+    let hooks_on_their_way = Arc::new(AtomicUsize::new(0));
+    let counter = hooks_on_their_way.clone();
     let bridge = Bridge::start(&crate::runtime_dir::runtime_dir()?, move |event| {
+        counter.fetch_add(1, Ordering::SeqCst);
         let _ = hook_tx.send(RecorderMsg::Hook(event));
     })?;
     let user_settings = settings::take_user_settings(&mut args).map_err(anyhow::Error::msg)?;
@@ -118,7 +122,8 @@ fn set_up(
             ..Default::default()
         },
         Some(status::view_file(bridge.dir())),
-    );
+    )
+    .counting_hooks(hooks_on_their_way);
     let exe = std::env::current_exe().context("cannot find the ccx executable")?;
     let merged = settings::merge(
         user_settings.unwrap_or_else(|| serde_json::json!({})),

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -67,6 +68,9 @@ pub fn now_ms() -> u64 {
 #[derive(Clone, Default)]
 pub struct ViewHandle {
     shared: Arc<Shared>,
+    /// Hook messages the bridge has passed on and the recorder has not handled yet: while
+    /// there are any, the log may not show the turn Claude is on.
+    hooks_on_their_way: Arc<AtomicUsize>,
 }
 
 #[derive(Default)]
@@ -84,9 +88,31 @@ impl ViewHandle {
                 view: Mutex::new(initial),
                 file,
             }),
+            hooks_on_their_way: Arc::default(),
         };
         handle.persist(&handle.lock());
         handle
+    }
+
+    /// Counts hook messages with `counter`, which the hook bridge raises for each message it
+    /// passes on to the recorder.
+    pub fn counting_hooks(mut self, counter: Arc<AtomicUsize>) -> ViewHandle {
+        self.hooks_on_their_way = counter;
+        self
+    }
+
+    /// The recorder has handled `n` more hook messages.
+    pub fn hooks_recorded(&self, n: usize) {
+        let _ = self
+            .hooks_on_their_way
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                Some(left.saturating_sub(n))
+            });
+    }
+
+    /// How many hook messages are passed on but not yet handled by the recorder.
+    pub fn hooks_on_their_way(&self) -> usize {
+        self.hooks_on_their_way.load(Ordering::SeqCst)
     }
 
     /// The view as it is now.
@@ -124,6 +150,19 @@ impl ViewHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hooks_on_their_way_are_counted_until_recorded() {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let view = ViewHandle::new(SessionView::default(), None).counting_hooks(counter.clone());
+        let the_controllers = view.clone();
+        counter.fetch_add(2, Ordering::SeqCst);
+        assert_eq!(the_controllers.hooks_on_their_way(), 2);
+        view.hooks_recorded(1);
+        assert_eq!(the_controllers.hooks_on_their_way(), 1);
+        view.hooks_recorded(5);
+        assert_eq!(the_controllers.hooks_on_their_way(), 0, "never below zero");
+    }
 
     #[test]
     fn a_notice_is_one_line_for_a_few_seconds() {
