@@ -1436,6 +1436,16 @@ mod tests {
                 writeln!(f, "{l}").unwrap();
             }
         }
+
+        /// Writes each turn of session "s" to its transcript and feeds the recorder its
+        /// prompt and stop hooks, in order.
+        fn record_turns(&self, r: &mut Recorder, turns: &[(&str, Option<&str>)]) {
+            for &(n, parent) in turns {
+                self.append("s", &turn(n, parent, "s"));
+                r.handle(prompt("s", n)).unwrap();
+                r.handle(stop("s", n)).unwrap();
+            }
+        }
     }
 
     /// A prompt line and its reply line.
@@ -1472,11 +1482,7 @@ mod tests {
     fn a_rewound_conversation_forks_after_the_turn_it_continues() {
         let w = world();
         let mut r = w.recorder();
-        for (n, parent) in [("1", None), ("2", Some("a1")), ("3", Some("a2"))] {
-            w.append("s", &turn(n, parent, "s"));
-            r.handle(prompt("s", n)).unwrap();
-            r.handle(stop("s", n)).unwrap();
-        }
+        w.record_turns(&mut r, &[("1", None), ("2", Some("a1")), ("3", Some("a2"))]);
         // Claude's rewind menu: the next prompt continues from the end of turn 1.
         w.append("s", &turn("4", Some("a1"), "s"));
         r.handle(prompt("s", "4")).unwrap();
@@ -1599,11 +1605,7 @@ mod tests {
     fn summarize_up_to_here_follows_the_messages_it_keeps() {
         let w = world();
         let mut r = w.recorder();
-        for (n, parent) in [("1", None), ("2", Some("a1")), ("3", Some("a2"))] {
-            w.append("s", &turn(n, parent, "s"));
-            r.handle(prompt("s", n)).unwrap();
-            r.handle(stop("s", n)).unwrap();
-        }
+        w.record_turns(&mut r, &[("1", None), ("2", Some("a1")), ("3", Some("a2"))]);
         // "Summarize up to here" on prompt 2: turn 1 is summarised, 2 and 3 are kept.
         let meta = json!({"trigger": "manual", "messagesSummarized": 2});
         w.append("s", &boundary("b", Some("a1"), "a3", meta));
@@ -1624,21 +1626,13 @@ mod tests {
     fn summarize_from_here_after_a_compaction_is_a_summary_forked_after_the_turn_it_keeps() {
         let w = world();
         let mut r = w.recorder();
-        for (n, parent) in [("1", None), ("2", Some("a1"))] {
-            w.append("s", &turn(n, parent, "s"));
-            r.handle(prompt("s", n)).unwrap();
-            r.handle(stop("s", n)).unwrap();
-        }
+        w.record_turns(&mut r, &[("1", None), ("2", Some("a1"))]);
         w.append(
             "s",
             &boundary("b1", Some("a2"), "a2", json!({"trigger": "manual"})),
         );
         r.handle(compacted_event("s")).unwrap();
-        for (n, parent) in [("4", Some("b1-summary")), ("5", Some("a4"))] {
-            w.append("s", &turn(n, parent, "s"));
-            r.handle(prompt("s", n)).unwrap();
-            r.handle(stop("s", n)).unwrap();
-        }
+        w.record_turns(&mut r, &[("4", Some("b1-summary")), ("5", Some("a4"))]);
         // "Summarize from here" on prompt 5: Claude writes no `logicalParentUuid` after an
         // earlier compaction; what it keeps ends with turn 4.
         let meta = json!({"trigger": "manual", "messagesSummarized": 2});
@@ -1659,11 +1653,7 @@ mod tests {
     fn a_native_fork_is_a_subagent_turn_on_a_branch_after_the_turn_it_started_from() {
         let w = world();
         let mut r = w.recorder();
-        for (n, parent) in [("1", None), ("2", Some("a1"))] {
-            w.append("s", &turn(n, parent, "s"));
-            r.handle(prompt("s", n)).unwrap();
-            r.handle(stop("s", n)).unwrap();
-        }
+        w.record_turns(&mut r, &[("1", None), ("2", Some("a1"))]);
         let sub = w.transcripts.join("s").join("subagents");
         std::fs::create_dir_all(&sub).unwrap();
         let meta = json!({"agentType": "fork", "isFork": true, "name": "check-the-tests"});

@@ -706,6 +706,16 @@ mod tests {
         hits.iter().map(|h| h.turn.id).collect()
     }
 
+    /// The first hit's line as rendered now, 100 columns wide, over every field.
+    fn first_hit_line(hits: &[Hit<'_>], m: &Matcher) -> String {
+        hit_line_in(
+            &hits[0],
+            m,
+            Fields::default(),
+            &ctx(chrono::Utc::now(), 100),
+        )
+    }
+
     #[test]
     fn a_hit_in_a_prompt_ccx_sent_is_labelled_and_unwrapped() {
         let mut summary = turn(
@@ -718,12 +728,7 @@ mod tests {
         let turns = vec![summary];
         let m = Matcher::new("parser").unwrap();
         let hits = search_turns(&turns, &m);
-        let line = hit_line_in(
-            &hits[0],
-            &m,
-            Fields::default(),
-            &ctx(chrono::Utc::now(), 100),
-        );
+        let line = first_hit_line(&hits, &m);
         assert!(
             line.contains("[summary] prompt: Write a handoff of the parser work"),
             "{line}"
@@ -869,12 +874,7 @@ mod tests {
         let hits = search_docs(&docs, &m, Fields::default());
         assert_eq!(ids(&hits), vec![1]);
         assert_eq!(hits[0].score.matched_in(), vec!["tools"]);
-        let line = hit_line_in(
-            &hits[0],
-            &m,
-            Fields::default(),
-            &ctx(chrono::Utc::now(), 100),
-        );
+        let line = first_hit_line(&hits, &m);
         assert!(
             line.contains("Bash output: error[E0425]: cannot find value `zebu`"),
             "{line}"
@@ -883,12 +883,7 @@ mod tests {
         // The command is the input line.
         let m = Matcher::new("cargo").unwrap();
         let hits = search_docs(&docs, &m, Fields::default());
-        let line = hit_line_in(
-            &hits[0],
-            &m,
-            Fields::default(),
-            &ctx(chrono::Utc::now(), 100),
-        );
+        let line = first_hit_line(&hits, &m);
         assert!(line.contains("Bash input: cargo test"), "{line}");
         // Not searched when --in leaves tools out; words may be spread over fields.
         let only_text = Fields::parse("prompt,reply").unwrap();
