@@ -366,17 +366,10 @@ impl Progress {
         if !crate::terminal::is_tty(2) {
             return Progress::Lines;
         }
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(total as u64),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
+        Progress::Bar(crate::progress_bar::on_stderr(
+            total,
             "{spinner} bisect [{bar:30}] {pos}/~{len} runs {elapsed} {wide_msg}",
-        ) {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Progress::Bar(bar)
+        ))
     }
 
     fn start(&self, turn: &Turn) {

@@ -43,6 +43,19 @@ pub struct Claude<'a> {
     pub cwd: &'a Path,
 }
 
+/// Starts `cmd` (running `program`) with its stdin, stdout and stderr piped, in its own process
+/// group: the terminal's Ctrl-C reaches ccx, which stops the child, and a kill of the group
+/// reaches whatever the child started.
+pub fn spawn_piped(mut cmd: std::process::Command, program: &Path) -> Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    cmd.spawn()
+        .with_context(|| format!("cannot start {}", program.display()))
+}
+
 /// Asks `question` of a headless fork of `session` (None: a fresh conversation), waiting at
 /// most `timeout`.
 pub fn ask(
@@ -51,15 +64,8 @@ pub fn ask(
     question: &str,
     timeout: Duration,
 ) -> Result<String> {
-    use std::os::unix::process::CommandExt;
-    let mut cmd = ClaudeCommand::fork_question(claude.program, claude.cwd, session).into_process();
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("cannot start {}", claude.program.display()))?;
+    let cmd = ClaudeCommand::fork_question(claude.program, claude.cwd, session).into_process();
+    let mut child = spawn_piped(cmd, claude.program)?;
     let mut stdin = child.stdin.take().context("claude's stdin")?;
     let text = question.to_owned();
     let writer = std::thread::spawn(move || {

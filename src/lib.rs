@@ -35,6 +35,7 @@ pub mod names;
 pub mod near_miss;
 pub mod owned_child;
 pub mod paths;
+pub mod progress_bar;
 pub mod proxy;
 pub mod query;
 pub mod recorder;

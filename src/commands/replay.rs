@@ -22,7 +22,6 @@ use crate::{refs, tokens, transcript};
 use anyhow::{Context, Result};
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -90,17 +89,8 @@ fn run_claude(
     timeout: Duration,
     stop: &AtomicBool,
 ) -> Result<RunEnd> {
-    use std::os::unix::process::CommandExt;
     let program = claude.program.clone();
-    let mut cmd = claude.into_process();
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group: the terminal's Ctrl-C reaches ccx, which stops the child.
-        .process_group(0);
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("cannot start {}", program.display()))?;
+    let mut child = crate::headless::spawn_piped(claude.into_process(), &program)?;
     let io = ChildIo::start(&mut child, prompt)?;
     let deadline = Instant::now() + timeout;
     let status = loop {
@@ -220,17 +210,10 @@ enum Progress {
 impl Progress {
     fn new(total: usize) -> Progress {
         if crate::terminal::is_tty(2) {
-            let bar = indicatif::ProgressBar::with_draw_target(
-                Some(total as u64),
-                indicatif::ProgressDrawTarget::stderr(),
-            );
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
+            Progress::Bar(crate::progress_bar::on_stderr(
+                total,
                 "{spinner} replay [{bar:30}] {pos}/{len} {elapsed} {wide_msg}",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.enable_steady_tick(Duration::from_millis(120));
-            Progress::Bar(bar)
+            ))
         } else {
             Progress::Lines { total }
         }
