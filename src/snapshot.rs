@@ -479,10 +479,7 @@ impl Snapshotter {
     {
         let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         let out = self.git(&args, env, input)?;
-        if !out.status.success() {
-            bail!(describe_failure(&args, &out));
-        }
-        Ok(out.stdout)
+        stdout_if_success(&args, out)
     }
 
     /// Runs git and returns the first line of its stdout, trimmed.
@@ -504,6 +501,14 @@ impl Snapshotter {
         }
         Ok(line)
     }
+}
+
+/// Git's stdout when it succeeded, else an error naming the command and git's complaint.
+pub(crate) fn stdout_if_success<S: AsRef<OsStr>>(args: &[S], out: GitOutput) -> Result<Vec<u8>> {
+    if !out.status.success() {
+        bail!(describe_failure(args, &out));
+    }
+    Ok(out.stdout)
 }
 
 /// "git ARGS failed: first line of stderr" (or the exit status when stderr is empty).

@@ -12,7 +12,7 @@
 //! Snapshots of one project are serialised by a lock file; every git command has a deadline
 //! and is killed past it, so a hook never waits longer than its budget.
 
-use crate::snapshot::{bytes_to_os, describe_failure, run_until, GitOutput};
+use crate::snapshot::{bytes_to_os, describe_failure, run_until, stdout_if_success, GitOutput};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -524,10 +524,7 @@ impl SideRepo {
     {
         let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         let out = self.git(&args, input, deadline)?;
-        if !out.status.success() {
-            bail!(describe_failure(&args, &out));
-        }
-        Ok(out.stdout)
+        stdout_if_success(&args, out)
     }
 
     fn git_line<I, S>(&self, args: I, deadline: Instant) -> Result<String>
