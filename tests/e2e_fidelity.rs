@@ -235,6 +235,23 @@ fn all_turns_until(env: &TestEnv, what: &str, pred: impl Fn(&[Value]) -> bool) -
     .unwrap_or_else(|| panic!("never: {what}"))
 }
 
+/// Every turn of every branch, once one whose `field` is `value` has finished.
+fn all_turns_once_finished(env: &TestEnv, what: &str, field: &str, value: &str) -> Vec<Value> {
+    all_turns_until(env, what, |ts| {
+        ts.iter()
+            .any(|t| t[field] == value && !t["ended_at"].is_null())
+    })
+}
+
+/// The first of `turns` of `kind`.
+fn first_of_kind(turns: &[Value], kind: &str) -> Value {
+    turns
+        .iter()
+        .find(|t| t["kind"] == kind)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {kind} turn: {turns:#?}"))
+}
+
 #[test]
 fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let env = TestEnv::new();
@@ -247,15 +264,8 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     session.send(b"\r");
     choose_in_menu(&session, "\u{276f} 2. Summarize from here", b"\x1b[B");
     session.send(b"\r");
-    let turns = all_turns_until(&env, "a summary turn", |ts| {
-        ts.iter()
-            .any(|t| t["kind"] == "summary" && !t["ended_at"].is_null())
-    });
-    let summary = turns
-        .iter()
-        .find(|t| t["kind"] == "summary")
-        .unwrap()
-        .clone();
+    let turns = all_turns_once_finished(&env, "a summary turn", "kind", "summary");
+    let summary = first_of_kind(&turns, "summary");
     assert_eq!(summary["parent"], t1["id"], "{turns:#?}");
     assert_ne!(summary["branch"], "main");
     let branches = tree(&env);
@@ -271,11 +281,8 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     // /compact continues the summary's branch as a compact turn.
     clear_input_once_gone(&session, "Summarize from here");
     session.type_and_submit("/compact");
-    let turns = all_turns_until(&env, "a compact turn", |ts| {
-        ts.iter()
-            .any(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
-    });
-    let compact = turns.iter().find(|t| t["kind"] == "compact").unwrap();
+    let turns = all_turns_once_finished(&env, "a compact turn", "kind", "compact");
+    let compact = first_of_kind(&turns, "compact");
     assert_eq!(compact["parent"], summary["id"], "{turns:#?}");
     assert_eq!(compact["branch"], summary["branch"]);
 
@@ -287,10 +294,12 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
         .wait_for_text("ccx · session-2", TURN)
         .unwrap_or_else(|s| panic!("the footer never showed the new branch:\n{s}"));
     ask(&session, "fresh [[reply:fresh answer]]", "fresh answer");
-    let turns = all_turns_until(&env, "the turn after /clear", |ts| {
-        ts.iter()
-            .any(|t| t["prompt"] == "fresh [[reply:fresh answer]]" && !t["ended_at"].is_null())
-    });
+    let turns = all_turns_once_finished(
+        &env,
+        "the turn after /clear",
+        "prompt",
+        "fresh [[reply:fresh answer]]",
+    );
     let fresh = turn_with(&turns, "fresh");
     assert!(fresh["parent"].is_null());
     assert_eq!(fresh["branch"], "session-2");
@@ -386,10 +395,7 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     let one = turn_with(&turns, "one");
     // A compaction: import keys it by its boundary line, as live recording does.
     session.type_and_submit("/compact");
-    all_turns_until(&env, "the compact turn", |ts| {
-        ts.iter()
-            .any(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
-    });
+    all_turns_once_finished(&env, "the compact turn", "kind", "compact");
     session.wait_for_text("❯", TURN).unwrap();
     std::thread::sleep(Duration::from_millis(1000));
     // ccx's own fork, then Claude's /branch, its rewind menu and /clear.
@@ -493,15 +499,8 @@ fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_fro
 
     // With agent view off (as ccx runs claude), /fork runs a forked subagent in this session.
     session.type_and_submit("/fork check the tests [[reply:fork report]]");
-    let turns = all_turns_until(&env, "the fork's turn", |ts| {
-        ts.iter()
-            .any(|t| t["kind"] == "subagent" && !t["ended_at"].is_null())
-    });
-    let fork = turns
-        .iter()
-        .find(|t| t["kind"] == "subagent")
-        .unwrap()
-        .clone();
+    let turns = all_turns_once_finished(&env, "the fork's turn", "kind", "subagent");
+    let fork = first_of_kind(&turns, "subagent");
     assert_eq!(fork["prompt"], "check the tests [[reply:fork report]]");
     assert_eq!(fork["reply"], "fork report");
     assert_eq!(fork["parent"], beta["id"], "{turns:#?}");
@@ -527,10 +526,12 @@ fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_fro
     session.wait_for_text("❯", TURN).unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     ask(&session, "gamma [[reply:third answer]]", "third answer");
-    let turns = all_turns_until(&env, "the turn after the fork", |ts| {
-        ts.iter()
-            .any(|t| t["prompt"] == "gamma [[reply:third answer]]" && !t["ended_at"].is_null())
-    });
+    let turns = all_turns_once_finished(
+        &env,
+        "the turn after the fork",
+        "prompt",
+        "gamma [[reply:third answer]]",
+    );
     let gamma = turn_with(&turns, "gamma");
     assert_eq!(gamma["parent"], beta["id"]);
     assert_eq!(gamma["branch"], "main");
@@ -555,15 +556,8 @@ fn summarize_up_to_here_is_a_summary_after_the_turns_claude_keeps() {
 
     // "Summarize up to here" on "two": "one" is summarised, "two" and "three" are kept.
     rewind_menu(&session, "two", "3. Summarize up to here", b"\x1b[B");
-    let turns = all_turns_until(&env, "a summary turn", |ts| {
-        ts.iter()
-            .any(|t| t["kind"] == "summary" && !t["ended_at"].is_null())
-    });
-    let summary = turns
-        .iter()
-        .find(|t| t["kind"] == "summary")
-        .unwrap()
-        .clone();
+    let turns = all_turns_once_finished(&env, "a summary turn", "kind", "summary");
+    let summary = first_of_kind(&turns, "summary");
     assert_eq!(summary["parent"], t3["id"], "{turns:#?}");
     assert_eq!(summary["branch"], "main");
     assert_eq!(summary["prompt"], "(conversation summarized)");
@@ -622,11 +616,7 @@ fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_tur
         turn_with(&turns, "two"),
         turn_with(&turns, "three"),
     );
-    let compact = turns
-        .iter()
-        .find(|t| t["kind"] == "compact")
-        .unwrap()
-        .clone();
+    let compact = first_of_kind(&turns, "compact");
     assert!(env
         .standin
         .requests()
@@ -644,10 +634,12 @@ fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_tur
         "the context the compaction left: {left}"
     );
     ask(&session, "four [[reply:answer four]]", "answer four");
-    let turns = all_turns_until(&env, "the turn after the compaction", |ts| {
-        ts.iter()
-            .any(|t| t["prompt"] == "four [[reply:answer four]]" && !t["ended_at"].is_null())
-    });
+    let turns = all_turns_once_finished(
+        &env,
+        "the turn after the compaction",
+        "prompt",
+        "four [[reply:answer four]]",
+    );
     let four = turn_with(&turns, "four");
     assert_eq!(four["parent"], compact["id"]);
     assert_eq!(four["branch"], "main");
@@ -721,10 +713,12 @@ fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
         "back again [[reply:answer three]]",
         "answer three",
     );
-    let turns = all_turns_until(&env, "the turn after /resume", |ts| {
-        ts.iter()
-            .any(|t| t["prompt"] == "back again [[reply:answer three]]" && !t["ended_at"].is_null())
-    });
+    let turns = all_turns_once_finished(
+        &env,
+        "the turn after /resume",
+        "prompt",
+        "back again [[reply:answer three]]",
+    );
     let again = turn_with(&turns, "back again");
     assert_eq!(again["parent"], first["id"]);
     assert_eq!(again["branch"], "main");
