@@ -143,7 +143,8 @@ pub fn resolve_turn_ref(store: &Store, r: &TurnRef, current_branch: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Branch, TurnEnd, TurnStart};
+    use crate::model::{Branch, TurnEnd};
+    use crate::query::fixtures::{branch, turn_start as start};
 
     #[test]
     fn parses_valid_references() {
@@ -231,15 +232,6 @@ mod tests {
         assert_eq!(r.to_string(), "foo~2");
     }
 
-    fn start(branch: &str, prompt: &str) -> TurnStart {
-        TurnStart {
-            branch: branch.into(),
-            prompt: prompt.into(),
-            session_id: "s1".into(),
-            ..TurnStart::default()
-        }
-    }
-
     #[test]
     fn resolves_against_the_store() {
         let dir = tempfile::tempdir().unwrap();
@@ -254,13 +246,7 @@ mod tests {
             store.finish_turn(t.id, TurnEnd::default()).unwrap();
         }
         store
-            .create_branch(Branch {
-                name: "foo".into(),
-                parent_branch: Some("main".into()),
-                fork_turn: Some(2),
-                head: Some(2),
-                ..Branch::default()
-            })
+            .create_branch(branch("foo", Some("main"), Some(2), Some(2)))
             .unwrap();
         store.begin_turn(start("foo", "p4")).unwrap();
         store

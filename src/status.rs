@@ -582,24 +582,16 @@ mod tests {
         std::fs::create_dir_all(cwd.join(".claude")).unwrap();
         std::fs::create_dir_all(home.join(".claude")).unwrap();
         assert_eq!(find_user_status_line(&cwd, Some(&home), None), None);
-        std::fs::write(
-            home.join(".claude/settings.json"),
-            r#"{"statusLine":{"type":"command","command":"user"}}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            find_user_status_line(&cwd, Some(&home), None).unwrap()["command"],
-            "user"
-        );
-        std::fs::write(
-            cwd.join(".claude/settings.json"),
-            r#"{"statusLine":{"type":"command","command":"proj"}}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            find_user_status_line(&cwd, Some(&home), None).unwrap()["command"],
-            "proj"
-        );
+        // Each settings file written in turn (user, then project) takes precedence.
+        for (dir, command) in [(&home, "user"), (&cwd, "proj")] {
+            let settings =
+                serde_json::json!({"statusLine": {"type": "command", "command": command}});
+            std::fs::write(dir.join(".claude/settings.json"), settings.to_string()).unwrap();
+            assert_eq!(
+                find_user_status_line(&cwd, Some(&home), None).unwrap()["command"],
+                command
+            );
+        }
         let given = serde_json::json!({"statusLine": {"type": "command", "command": "given"}});
         assert_eq!(
             find_user_status_line(&cwd, Some(&home), Some(&given)).unwrap()["command"],

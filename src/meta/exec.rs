@@ -125,18 +125,10 @@ mod tests {
     use crate::meta::ops::Outcome;
     use crate::meta::parse::parse_meta;
     use crate::meta::read_only::execute;
-    use crate::model::{Branch, TurnEnd, TurnStart};
+    use crate::model::{Branch, TurnEnd};
+    use crate::query::fixtures::{branch, turn_start as start};
 
     const PLAIN: Palette = Palette { enabled: false };
-
-    fn start(branch: &str, prompt: &str) -> TurnStart {
-        TurnStart {
-            branch: branch.into(),
-            prompt: prompt.into(),
-            session_id: "s1".into(),
-            ..TurnStart::default()
-        }
-    }
 
     fn end(reply: &str, context: u64) -> TurnEnd {
         TurnEnd {
@@ -161,13 +153,7 @@ mod tests {
                 .unwrap();
         }
         store
-            .create_branch(Branch {
-                name: "try-b".into(),
-                parent_branch: Some("main".into()),
-                fork_turn: Some(2),
-                head: Some(2),
-                ..Branch::default()
-            })
+            .create_branch(branch("try-b", Some("main"), Some(2), Some(2)))
             .unwrap();
         let t = store
             .begin_turn(start("try-b", "go straight to B"))

@@ -1,6 +1,7 @@
-//! Records for unit tests of the read side (query and render): a turn, a branch, an exchange.
+//! Records for unit tests of the read side (query, render, turn references, read-only
+//! meta-commands): a turn, a branch, an exchange, a turn's start.
 
-use crate::model::{Branch, Turn, TurnKind};
+use crate::model::{Branch, Turn, TurnKind, TurnStart};
 
 /// A finished prompt turn on `branch` after `parent`: started 2026-01-01 12:00:00 UTC, 3m10s
 /// long, 45.2k context, 321 output and 40 estimated tokens, session `s`.
@@ -41,5 +42,15 @@ pub fn branch(name: &str, parent: Option<&str>, fork: Option<u64>, head: Option<
         fork_turn: fork,
         head,
         ..Branch::default()
+    }
+}
+
+/// The start of a turn on `branch` with `prompt`, in session `s1`.
+pub fn turn_start(branch: &str, prompt: &str) -> TurnStart {
+    TurnStart {
+        branch: branch.into(),
+        prompt: prompt.into(),
+        session_id: "s1".into(),
+        ..TurnStart::default()
     }
 }
