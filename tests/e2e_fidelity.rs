@@ -243,6 +243,19 @@ fn all_turns_once_finished(env: &TestEnv, what: &str, field: &str, value: &str) 
     })
 }
 
+/// Asks `prompt`, waits for Claude's `reply`, then for the turn to be recorded as finished
+/// (`what` names it in a failure): every turn of the store then.
+fn ask_recorded(
+    env: &TestEnv,
+    session: &support::PtySession,
+    prompt: &str,
+    reply: &str,
+    what: &str,
+) -> Vec<Value> {
+    ask(session, prompt, reply);
+    all_turns_once_finished(env, what, "prompt", prompt)
+}
+
 /// The first of `turns` of `kind`.
 fn first_of_kind(turns: &[Value], kind: &str) -> Value {
     turns
@@ -293,12 +306,12 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     session
         .wait_for_text("ccx · session-2", TURN)
         .unwrap_or_else(|s| panic!("the footer never showed the new branch:\n{s}"));
-    ask(&session, "fresh [[reply:fresh answer]]", "fresh answer");
-    let turns = all_turns_once_finished(
+    let turns = ask_recorded(
         &env,
-        "the turn after /clear",
-        "prompt",
+        &session,
         "fresh [[reply:fresh answer]]",
+        "fresh answer",
+        "the turn after /clear",
     );
     let fresh = turn_with(&turns, "fresh");
     assert!(fresh["parent"].is_null());
@@ -525,12 +538,12 @@ fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_fro
     // The person stays in the session, on its branch; nothing else became a turn.
     session.wait_for_text("❯", TURN).unwrap();
     std::thread::sleep(Duration::from_millis(1500));
-    ask(&session, "gamma [[reply:third answer]]", "third answer");
-    let turns = all_turns_once_finished(
+    let turns = ask_recorded(
         &env,
-        "the turn after the fork",
-        "prompt",
+        &session,
         "gamma [[reply:third answer]]",
+        "third answer",
+        "the turn after the fork",
     );
     let gamma = turn_with(&turns, "gamma");
     assert_eq!(gamma["parent"], beta["id"]);
@@ -540,8 +553,7 @@ fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_fro
         .wait_for_text("ccx · main", TURN)
         .unwrap_or_else(|s| panic!("the footer left main:\n{s}"));
     assert_import_builds_the_live_tree(&env);
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 #[test]
@@ -588,8 +600,7 @@ fn summarize_up_to_here_is_a_summary_after_the_turns_claude_keeps() {
         ]
     );
     assert_import_builds_the_live_tree(&env);
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 #[test]
@@ -633,12 +644,12 @@ fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_tur
         left > 0 && left < 900_000,
         "the context the compaction left: {left}"
     );
-    ask(&session, "four [[reply:answer four]]", "answer four");
-    let turns = all_turns_once_finished(
+    let turns = ask_recorded(
         &env,
-        "the turn after the compaction",
-        "prompt",
+        &session,
         "four [[reply:answer four]]",
+        "answer four",
+        "the turn after the compaction",
     );
     let four = turn_with(&turns, "four");
     assert_eq!(four["parent"], compact["id"]);
@@ -672,8 +683,7 @@ fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_tur
         four["id"]
     );
     assert_import_builds_the_live_tree(&env);
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
 
 #[test]
@@ -708,16 +718,12 @@ fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
         .unwrap_or_else(|s| panic!("the footer never showed the resumed branch:\n{s}"));
     session.wait_for_text("❯", TURN).unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    ask(
+    let turns = ask_recorded(
+        &env,
         &session,
         "back again [[reply:answer three]]",
         "answer three",
-    );
-    let turns = all_turns_once_finished(
-        &env,
         "the turn after /resume",
-        "prompt",
-        "back again [[reply:answer three]]",
     );
     let again = turn_with(&turns, "back again");
     assert_eq!(again["parent"], first["id"]);
@@ -731,6 +737,5 @@ fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
         ]
     );
     assert_import_builds_the_live_tree(&env);
-    session.type_and_submit("/exit");
-    assert_eq!(session.wait_exit(TURN), Some(0));
+    exit_cleanly(&session);
 }
