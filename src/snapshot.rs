@@ -406,15 +406,7 @@ impl Snapshotter {
             &[],
             None,
         )?;
-        let mut fields = out.split(|&b| b == 0).filter(|f| !f.is_empty());
-        let mut changes = Vec::new();
-        while let Some(status) = fields.next() {
-            let path = fields
-                .next()
-                .ok_or_else(|| anyhow!("git diff-tree {from} {to}: unexpected output"))?;
-            changes.push((status[0], path.to_vec()));
-        }
-        Ok(changes)
+        name_status_pairs(&out, from, to)
     }
 
     /// Removes one file (or symlink) of the work tree, then any directories left empty by it.
@@ -554,6 +546,19 @@ where
         cmd.env(key, value);
     }
     run_until(cmd, &args, input, Instant::now() + GIT_TIMEOUT)
+}
+
+/// `git diff-tree -z --name-status FROM TO` output as (status letter, path) pairs.
+pub(crate) fn name_status_pairs(out: &[u8], from: &str, to: &str) -> Result<Vec<(u8, Vec<u8>)>> {
+    let mut fields = out.split(|&b| b == 0).filter(|f| !f.is_empty());
+    let mut changes = Vec::new();
+    while let Some(status) = fields.next() {
+        let path = fields
+            .next()
+            .ok_or_else(|| anyhow!("git diff-tree {from} {to}: unexpected output"))?;
+        changes.push((status[0], path.to_vec()));
+    }
+    Ok(changes)
 }
 
 /// Runs a prepared git command (`args` are its arguments, for messages), feeding `input` to its

@@ -305,23 +305,18 @@ impl SideRepo {
             None,
             deadline,
         )?;
-        let mut fields = out.split(|&b| b == 0).filter(|f| !f.is_empty());
-        let mut changes = Vec::new();
-        while let Some(status) = fields.next() {
-            let path = fields
-                .next()
-                .ok_or_else(|| anyhow!("git diff-tree {from} {to}: unexpected output"))?;
-            let verb = match status.first() {
-                Some(b'A') => Verb::Added,
-                Some(b'D') => Verb::Deleted,
-                _ => Verb::Modified,
-            };
-            changes.push(Change {
-                verb,
-                path: String::from_utf8_lossy(path).into_owned(),
-            });
-        }
-        Ok(changes)
+        let pairs = crate::snapshot::name_status_pairs(&out, from, to)?;
+        Ok(pairs
+            .into_iter()
+            .map(|(status, path)| Change {
+                verb: match status {
+                    b'A' => Verb::Added,
+                    b'D' => Verb::Deleted,
+                    _ => Verb::Modified,
+                },
+                path: String::from_utf8_lossy(&path).into_owned(),
+            })
+            .collect())
     }
 
     /// The patch between two trees (limited to `paths` when given), as `git diff` prints it.
