@@ -15,6 +15,7 @@
 
 use crate::effects::side::SideRepo;
 use crate::model::Turn;
+use crate::progress_bar::Progress;
 use anyhow::{bail, Context, Result};
 use std::ffi::OsString;
 use std::path::Path;
@@ -145,7 +146,10 @@ pub fn run(opts: &Options) -> Result<i32> {
     .into_iter()
     .filter_map(|sig| signal_hook::flag::register(sig, stop.clone()).ok())
     .collect();
-    let progress = Progress::new(runs_needed(candidates.len()));
+    let progress = Progress::new(
+        runs_needed(candidates.len()),
+        "{spinner} bisect [{bar:30}] {pos}/~{len} runs {elapsed} {wide_msg}",
+    );
     let outcome = bisect(&workspace, &good, &candidates, &stop, &progress);
     progress.finish();
     for id in signals {
@@ -180,7 +184,10 @@ fn bisect(
 ) -> Result<(usize, Verdict, usize), Halt> {
     let mut runs = 0;
     let mut test = |turn: &Turn| -> Result<Verdict, Halt> {
-        progress.start(turn);
+        let prompt = crate::render::first_line(&turn.prompt, 50);
+        progress.step(format!("testing #{}: {prompt}", turn.id), || {
+            format!("bisect: testing turn #{}: {prompt}", turn.id)
+        });
         runs += 1;
         let verdict = workspace.check(turn, stop)?;
         progress.done();
@@ -352,44 +359,6 @@ impl<'a> Workspace<'a> {
             code: status.code(),
             tail,
         })
-    }
-}
-
-/// A bar on a terminal, else one line per run.
-enum Progress {
-    Bar(indicatif::ProgressBar),
-    Lines,
-}
-
-impl Progress {
-    fn new(total: usize) -> Progress {
-        if !crate::terminal::is_tty(2) {
-            return Progress::Lines;
-        }
-        Progress::Bar(crate::progress_bar::on_stderr(
-            total,
-            "{spinner} bisect [{bar:30}] {pos}/~{len} runs {elapsed} {wide_msg}",
-        ))
-    }
-
-    fn start(&self, turn: &Turn) {
-        let prompt = crate::render::first_line(&turn.prompt, 50);
-        match self {
-            Progress::Bar(bar) => bar.set_message(format!("testing #{}: {prompt}", turn.id)),
-            Progress::Lines => eprintln!("bisect: testing turn #{}: {prompt}", turn.id),
-        }
-    }
-
-    fn done(&self) {
-        if let Progress::Bar(bar) = self {
-            bar.inc(1);
-        }
-    }
-
-    fn finish(&self) {
-        if let Progress::Bar(bar) = self {
-            bar.finish_and_clear();
-        }
     }
 }
 

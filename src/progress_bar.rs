@@ -1,4 +1,5 @@
-//! The progress bar that long batch runs (bisect, replay) draw on stderr.
+//! The progress that long batch runs (bisect, replay) show on stderr: a bar on a terminal,
+//! else one plain line per step.
 
 use std::time::Duration;
 
@@ -14,4 +15,40 @@ pub fn on_stderr(total: usize, template: &str) -> indicatif::ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// A run's progress: a bar when stderr is a terminal, else plain lines.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    /// `total` steps, drawn with `template` (see [`on_stderr`]) when stderr is a terminal.
+    pub fn new(total: usize, template: &str) -> Progress {
+        Progress {
+            bar: crate::terminal::is_tty(2).then(|| on_stderr(total, template)),
+        }
+    }
+
+    /// Says which step runs now: `message` on the bar, or the line `line()` when there is none.
+    pub fn step(&self, message: String, line: impl FnOnce() -> String) {
+        match &self.bar {
+            Some(bar) => bar.set_message(message),
+            None => eprintln!("{}", line()),
+        }
+    }
+
+    /// One step is done.
+    pub fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    /// The run is over: the bar goes.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

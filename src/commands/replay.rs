@@ -17,6 +17,7 @@
 
 use crate::claude::command::{ClaudeCommand, SessionArg};
 use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnKind, TurnStart};
+use crate::progress_bar::Progress;
 use crate::store::Store;
 use crate::{refs, tokens, transcript};
 use anyhow::{Context, Result};
@@ -201,47 +202,6 @@ fn read_turn(
     }
 }
 
-/// Where the progress goes: a bar on a terminal, plain lines otherwise.
-enum Progress {
-    Bar(indicatif::ProgressBar),
-    Lines { total: usize },
-}
-
-impl Progress {
-    fn new(total: usize) -> Progress {
-        if crate::terminal::is_tty(2) {
-            Progress::Bar(crate::progress_bar::on_stderr(
-                total,
-                "{spinner} replay [{bar:30}] {pos}/{len} {elapsed} {wide_msg}",
-            ))
-        } else {
-            Progress::Lines { total }
-        }
-    }
-
-    fn start(&self, index: usize, turn: &Turn) {
-        let prompt = crate::render::first_line(&turn.prompt, 60);
-        match self {
-            Progress::Bar(bar) => bar.set_message(format!("#{}: {prompt}", turn.id)),
-            Progress::Lines { total } => {
-                eprintln!("turn {}/{total} (#{}): {prompt}", index + 1, turn.id)
-            }
-        }
-    }
-
-    fn done(&self) {
-        if let Progress::Bar(bar) = self {
-            bar.inc(1);
-        }
-    }
-
-    fn finish(&self) {
-        if let Progress::Bar(bar) = self {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 /// `ccx replay BRANCH [--from TURN] [--to TURN] [--model M] [--timeout SECS]`.
 pub fn run(
     branch: &str,
@@ -403,7 +363,10 @@ fn replay_turns(
     let session = uuid::Uuid::new_v4().to_string();
     let transcript_path =
         crate::claude::paths::transcript_path_in(env.config_dir, env.project, &session);
-    let progress = Progress::new(turns.len());
+    let progress = Progress::new(
+        turns.len(),
+        "{spinner} replay [{bar:30}] {pos}/{len} {elapsed} {wide_msg}",
+    );
     let mut outcome = Outcome {
         done: 0,
         branch: None,
@@ -416,7 +379,15 @@ fn replay_turns(
             outcome.end = Stop::Interrupted(original.id);
             break;
         }
-        progress.start(i, original);
+        let prompt = crate::render::first_line(&original.prompt, 60);
+        progress.step(format!("#{}: {prompt}", original.id), || {
+            format!(
+                "turn {}/{} (#{}): {prompt}",
+                i + 1,
+                turns.len(),
+                original.id
+            )
+        });
         let started_at = now_rfc3339();
         let on = if i == 0 {
             SessionArg::New(session.clone())
