@@ -52,6 +52,9 @@ module_cycles() {
 }
 
 run fmt cargo fmt --check
+# The meta-command files are declared inside the `registry!` macro, where cargo fmt does not
+# reach them.
+run fmt-commands rustfmt --check --edition 2021 src/meta/commands/*.rs
 run clippy cargo clippy --quiet --all-targets -- -D warnings
 run cycles module_cycles
 run long-functions long_functions
