@@ -77,7 +77,7 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
     assert!(!request.history_contains("use approach B"));
 
     // Claude Code deletes its transcripts after a while: ccx rebuilds the branch from its log.
-    std::fs::remove_dir_all(env.transcripts_root()).unwrap();
+    env.remove_transcripts();
     meta_switch(&session, &format!("checkout {fork_name}"));
     ask_for(&session, "after deletion", "still there");
     let request = last_request_with(&env, "after deletion");

@@ -303,6 +303,22 @@ impl TestEnv {
         self.home.join(".claude").join("projects")
     }
 
+    /// Delete every transcript, as Claude Code's clean-up sweep does. A live Claude may
+    /// write a line into its session directory while the tree is being removed (the
+    /// removal then meets a directory that is no longer empty), so the removal runs again
+    /// until the tree is gone, a bounded number of times.
+    pub fn remove_transcripts(&self) {
+        let root = self.transcripts_root();
+        for _ in 0..50 {
+            match std::fs::remove_dir_all(&root) {
+                Ok(()) => return,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        panic!("could not remove {} in 50 tries", root.display());
+    }
+
     /// Find `<session_id>.jsonl` under `~/.claude/projects/*/`.
     pub fn transcript_path(&self, session_id: &str) -> Option<PathBuf> {
         let name = format!("{session_id}.jsonl");
