@@ -1,3 +1,5 @@
+//! Unit tests of the store: turns, branches, meta, the socket protocol and recovery.
+
 use super::*;
 use crate::model::TurnKind;
 use std::io::{BufRead, BufReader, Write};
