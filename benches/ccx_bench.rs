@@ -1322,7 +1322,7 @@ fn fork_turn_lines(
 /// the transcript's path.
 fn rebuild(store: &Store, at: u64, out_dir: &Path, name: &str) -> Res<([f64; 4], PathBuf)> {
     let t0 = Instant::now();
-    let turn = store.turn(at)?.ok_or("no such turn")?;
+    let turn = store.turn(ccx::ids::TurnId(at))?.ok_or("no such turn")?;
     let mut chain = vec![turn.clone()];
     let mut parent = turn.parent;
     while let Some(id) = parent {
@@ -1347,7 +1347,7 @@ fn rebuild(store: &Store, at: u64, out_dir: &Path, name: &str) -> Res<([f64; 4],
     let t3 = Instant::now();
     store.create_branch(ccx::model::Branch {
         name: name.to_string(),
-        session_id,
+        session_id: session_id.into(),
         parent_branch: Some(turn.branch.clone()),
         fork_turn: Some(turn.id),
         head: Some(turn.id),
@@ -1398,7 +1398,7 @@ fn fork(args: &[String]) -> Res<()> {
         let mut end = turn_end(&session, i, &prompt, reply_of(i));
         end.entries = entries;
         store.finish_turn(turn.id, end)?;
-        head = turn.id;
+        head = turn.id.get();
     }
     result(
         "fork_fill_secs",

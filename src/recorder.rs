@@ -20,6 +20,7 @@
 use crate::branch_names::{self, NewBranch};
 use crate::conversation::Follower;
 use crate::hooks::wire::HookEvent;
+use crate::ids::{MetaKey, SessionId, TurnId};
 use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
 use crate::view::{SessionView, ViewHandle};
@@ -66,7 +67,7 @@ struct SessionState {
 
 #[derive(Debug)]
 struct Pending {
-    id: u64,
+    id: TurnId,
     prompt: String,
     /// The transcript line that started the turn.
     prompt_uuid: Option<String>,
@@ -137,13 +138,13 @@ pub enum RecorderMsg {
     Hook(HookEvent),
     /// A session ccx starts or resumes: record it on `branch`.
     PlanBranch {
-        session_id: String,
+        session_id: SessionId,
         branch: String,
         history_ends_at: Option<String>,
     },
     /// The next prompt of the session is of another kind than a typed prompt.
     ExpectPrompt {
-        session_id: String,
+        session_id: SessionId,
         next: NextPrompt,
     },
     Shutdown,
@@ -213,7 +214,12 @@ impl Recorder {
     /// Records the session's turns on `branch` (created on the first turn if new).
     /// `history_ends_at`: the uuid of the last transcript line the session starts with (a
     /// rebuilt or resumed conversation), so its next turn's entries begin after it.
-    pub fn plan_branch(&mut self, session_id: &str, branch: &str, history_ends_at: Option<String>) {
+    pub fn plan_branch(
+        &mut self,
+        session_id: &SessionId,
+        branch: &str,
+        history_ends_at: Option<String>,
+    ) {
         let state = self.sessions.entry(session_id.to_string()).or_default();
         state.planned_branch = Some(branch.to_string());
         if history_ends_at.is_some() {
@@ -242,7 +248,7 @@ impl Recorder {
     }
 
     /// Marks the next prompt of `session_id` as being of `kind`, typed as `input`.
-    pub fn expect_prompt(&mut self, session_id: &str, next: NextPrompt) {
+    pub fn expect_prompt(&mut self, session_id: &SessionId, next: NextPrompt) {
         self.next_prompt.insert(session_id.to_string(), next);
     }
 
@@ -309,7 +315,7 @@ impl Recorder {
         }
         if new {
             // Who records the session: if this process dies, the next start finishes its work.
-            let key = recording_key(session_id);
+            let key = MetaKey::Recording(SessionId::from(session_id));
             let me = serde_json::Value::String(crate::liveness::this_process());
             if let Err(e) = self.store.set_meta(&key, me) {
                 crate::diag::log(&format!("cannot note who records {session_id}: {e:#}"));
@@ -356,7 +362,9 @@ impl Recorder {
             }
             return self.compacted(session_id);
         }
-        let mut known = self.store.branch_for_session(session_id)?;
+        let mut known = self
+            .store
+            .branch_for_session(&SessionId::from(session_id))?;
         let state = self.sessions.entry(session_id.to_string()).or_default();
         if known.is_none() && state.last_uuid.is_none() {
             state.history_until = state.follower.as_ref().map_or(0, |f| f.lines().len());
@@ -411,7 +419,7 @@ impl Recorder {
                 .get(session_id)
                 .and_then(|s| s.planned_branch.clone()),
         };
-        let session = session_id.to_string();
+        let session = SessionId::from(session_id);
         self.update_view(|v| {
             v.session_id = Some(session);
             v.branch = branch;
@@ -543,7 +551,7 @@ impl Recorder {
         }
         let head = self
             .store
-            .branch_for_session(session_id)?
+            .branch_for_session(&SessionId::from(session_id))?
             .and_then(|b| b.head);
         let continues_head = match parent {
             Parent::Turn(t) => Some(t.id) == head,
@@ -603,8 +611,10 @@ impl Recorder {
             self.record_unreported(&id, None)?;
             self.finish_pending(&id, None, true)?;
             // Recorded to the end: nothing for a later start to recover.
-            self.store
-                .set_meta(&recording_key(&id), serde_json::Value::Null)?;
+            self.store.set_meta(
+                &MetaKey::Recording(SessionId::from(id.as_str())),
+                serde_json::Value::Null,
+            )?;
         }
         Ok(())
     }
@@ -612,11 +622,9 @@ impl Recorder {
     /// Records what the transcript of `session_id` shows after its branch's last stored turn
     /// (a ccx that recorded it died before its hooks were handled): prompts become finished
     /// turns. The session is then no longer noted as recorded by anyone.
-    pub fn recover_session(&mut self, session_id: &str) -> Result<()> {
-        let head = self
-            .store
-            .branch_for_session(session_id)?
-            .and_then(|b| b.head);
+    pub fn recover_session(&mut self, session: &SessionId) -> Result<()> {
+        let head = self.store.branch_for_session(session)?.and_then(|b| b.head);
+        let session_id = session.as_str();
         if let Some(id) = head {
             let last = last_uuid_of(&self.store.entries(id).unwrap_or_default());
             self.sessions
@@ -628,8 +636,10 @@ impl Recorder {
         self.record_forks(session_id)?;
         self.record_unreported(session_id, None)?;
         self.finish_pending(session_id, None, true)?;
-        self.store
-            .set_meta(&recording_key(session_id), serde_json::Value::Null)?;
+        self.store.set_meta(
+            &MetaKey::Recording(session.clone()),
+            serde_json::Value::Null,
+        )?;
         self.sessions.remove(session_id);
         Ok(())
     }
@@ -783,7 +793,7 @@ impl Recorder {
             kind,
             prompt: prompt.clone(),
             input,
-            session_id: session_id.to_string(),
+            session_id: session_id.into(),
             started_at: now_rfc3339(),
             prompt_uuid: prompt_uuid.clone(),
             prompt_id,
@@ -800,14 +810,14 @@ impl Recorder {
             prompt_uuid,
             recovered: false,
         });
-        if let Err(err) = self
-            .store
-            .set_meta("current_branch", serde_json::Value::String(branch.clone()))
-        {
+        if let Err(err) = self.store.set_meta(
+            &MetaKey::CurrentBranch,
+            serde_json::Value::String(branch.clone()),
+        ) {
             crate::diag::log(&format!("cannot remember the current branch: {err:#}"));
         }
         self.update_view(|v| {
-            v.session_id = Some(session_id.to_string());
+            v.session_id = Some(session_id.into());
             v.branch = Some(branch);
             v.head = Some(turn.id);
         });
@@ -891,7 +901,9 @@ impl Recorder {
     /// when the turn continues its head; else a new branch forked after `parent` (Claude's
     /// rewind menu, `/branch`, a summary of earlier turns), or a new root branch.
     fn branch_for(&mut self, session_id: &str, parent: &Parent) -> Result<String> {
-        let current = self.store.branch_for_session(session_id)?;
+        let current = self
+            .store
+            .branch_for_session(&SessionId::from(session_id))?;
         match (parent, current) {
             (Parent::Unknown, _) => self.branch_of(session_id),
             (Parent::Turn(p), Some(b)) if b.head == Some(p.id) => Ok(b.name),
@@ -1167,7 +1179,10 @@ impl Recorder {
     /// The branch a session records into, creating it on its first turn.
     /// Asked of the store every time (not remembered): `:rename` may have renamed it meanwhile.
     fn branch_of(&mut self, session_id: &str) -> Result<String> {
-        if let Some(branch) = self.store.branch_for_session(session_id)? {
+        if let Some(branch) = self
+            .store
+            .branch_for_session(&SessionId::from(session_id))?
+        {
             return Ok(branch.name);
         }
         let planned = self
@@ -1188,7 +1203,7 @@ impl Recorder {
             }
             let created = self.store.create_branch(Branch {
                 name: name.clone(),
-                session_id: session_id.to_string(),
+                session_id: session_id.into(),
                 parent_branch: None,
                 fork_turn: None,
                 head: None,
@@ -1255,8 +1270,8 @@ pub fn turn_of_line(store: &Store, f: &Follower, uuid: &str) -> Result<Option<Tu
 /// `parent`, named as Claude named the fork. The branch carries the fork's own id
 /// (`agent-<id>`), not the session's: the session keeps its branch. Returns the branch.
 pub fn record_fork(store: &Store, fork: crate::forks::Fork, parent: &Turn) -> Result<String> {
-    let fork_session = format!("agent-{}", fork.agent_id);
-    let branch = create_fork_branch(store, &fork_session, parent, fork.name.as_deref())?;
+    let fork_session = SessionId::new(format!("agent-{}", fork.agent_id));
+    let branch = create_fork_branch(store, fork_session.as_str(), parent, fork.name.as_deref())?;
     let stamp = |e: &serde_json::Value| {
         e.get("timestamp")
             .and_then(|t| t.as_str())
@@ -1316,7 +1331,7 @@ fn create_fork_branch(
         }
         let created = store.create_branch(Branch {
             name: name.clone(),
-            session_id: session_id.to_string(),
+            session_id: session_id.into(),
             parent_branch: Some(parent.branch.clone()),
             fork_turn: Some(parent.id),
             head: Some(parent.id),
@@ -1364,11 +1379,6 @@ fn compact_focus_in(path: &std::path::Path, settle: Duration) -> String {
 
 /// How long [`compact_focus_in`] waits for the `/compact` line.
 const COMPACT_COMMAND_SETTLE: Duration = Duration::from_secs(5);
-
-/// The store meta key naming the process that records `session_id` (see `liveness`).
-pub fn recording_key(session_id: &str) -> String {
-    format!("recording:{session_id}")
-}
 
 /// A branch name made from free text (a session title): lowercase letters, digits and `-`.
 fn branch_slug(text: &str) -> String {
