@@ -1801,7 +1801,7 @@ fn confirm(args: &[String]) -> Res<()> {
         ccx::recorder::Recorder::new(store.clone()).with_transcripts_dir(transcripts.clone());
     let first = Instant::now();
     recorder.handle(HookEvent::SessionStart {
-        session_id: session.clone(),
+        session_id: session.as_str().into(),
         transcript_path: None,
         source: Some("startup".into()),
     })?;
@@ -1820,7 +1820,7 @@ fn confirm(args: &[String]) -> Res<()> {
         append_lines(&transcript, &[u])?;
         let t0 = Instant::now();
         recorder.handle(HookEvent::PromptSubmitted {
-            session_id: session.clone(),
+            session_id: session.as_str().into(),
             transcript_path: None,
             prompt: prompt.clone(),
             prompt_id: None,
@@ -1829,7 +1829,7 @@ fn confirm(args: &[String]) -> Res<()> {
         append_lines(&transcript, &[a])?;
         let t0 = Instant::now();
         recorder.handle(HookEvent::Stopped {
-            session_id: session.clone(),
+            session_id: session.as_str().into(),
             transcript_path: None,
             last_message: Some(reply.clone()),
         })?;

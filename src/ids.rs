@@ -117,6 +117,13 @@ impl From<SessionId> for String {
     }
 }
 
+/// So a map keyed by session ids can be asked with a `&str`.
+impl std::borrow::Borrow<str> for SessionId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl PartialEq<str> for SessionId {
     fn eq(&self, other: &str) -> bool {
         self.0 == other

@@ -79,7 +79,7 @@ impl ClaudeCommand {
     pub fn job(program: &Path, cwd: &Path, session_id: &SessionId, prompt: &str) -> ClaudeCommand {
         let mut args: Vec<OsString> = ["-p", "--output-format", "stream-json", "--verbose"]
             .into_iter()
-            .chain(["--session-id", session_id.as_str()])
+            .chain(SessionArg::New(session_id.clone()).args())
             .chain(["--permission-mode", "acceptEdits", "--"])
             .map(OsString::from)
             .collect();
