@@ -842,3 +842,50 @@ fn turns_without_a_search_text_are_searched_from_their_entries_and_get_one() {
         "made once, and gone with its turn"
     );
 }
+
+/// A log written before turn ids, session ids and meta keys had their own types, as the raw
+/// sled records that version wrote: it opens, reads back as it was, and goes on numbering.
+#[test]
+fn a_log_written_before_the_id_types_opens_and_reads_back() {
+    const BRANCH: &str = r#"{"name":"main","session_id":"5b0c1d2e-0000","parent_branch":null,"fork_turn":null,"head":2,"created_at":"2026-01-01T12:00:00.000Z"}"#;
+    let turn = |id: u64, parent: &str, prompt: &str| {
+        format!(
+            r#"{{"id":{id},"branch":"main","parent":{parent},"kind":"prompt","prompt":"{prompt}","input":null,"reply":"r","session_id":"5b0c1d2e-0000","started_at":"2026-01-01T12:00:00.000Z","ended_at":"2026-01-01T12:01:00.000Z","context_tokens":10,"output_tokens":2,"est_tokens":3,"interrupted":false,"files":[],"snapshot":null}}"#
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path().join("db")).unwrap();
+        let turns = db.open_tree("turns").unwrap();
+        turns
+            .insert(1u64.to_be_bytes(), turn(1, "null", "one").as_bytes())
+            .unwrap();
+        turns
+            .insert(2u64.to_be_bytes(), turn(2, "1", "two").as_bytes())
+            .unwrap();
+        let branches = db.open_tree("branches").unwrap();
+        branches.insert("main", BRANCH.as_bytes()).unwrap();
+        let sessions = db.open_tree("sessions").unwrap();
+        sessions.insert("5b0c1d2e-0000", "main").unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert("current_branch", r#""main""#).unwrap();
+        meta.insert("merged:2", r#"{"branch":"side","head":1}"#)
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let two = store.turn(TurnId(2)).unwrap().unwrap();
+    assert_eq!(serde_json::to_string(&two).unwrap(), turn(2, "1", "two"));
+    assert_eq!(ids(&store.lineage("main").unwrap()), [1, 2]);
+    let main = store.branch_for_session(&"5b0c1d2e-0000".into()).unwrap();
+    assert_eq!(serde_json::to_string(&main.unwrap()).unwrap(), BRANCH);
+    assert_eq!(
+        store.get_meta(&MetaKey::CurrentBranch).unwrap(),
+        Some(serde_json::json!("main"))
+    );
+    let merged = crate::merge::source_of(&store, TurnId(2)).unwrap();
+    assert_eq!((merged.branch.as_str(), merged.head), ("side", TurnId(1)));
+    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+    let three = store.begin_turn(start("main", "three")).unwrap();
+    assert_eq!((three.id, three.parent), (TurnId(3), Some(TurnId(2))));
+}
