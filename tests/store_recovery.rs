@@ -695,7 +695,10 @@ fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
 /// them for it) and names what is missing; `--repair` asks for every ccx to quit first.
 #[test]
 fn doctor_verifies_a_log_another_process_holds() {
-    let env = TestEnv::new();
+    let mut env = TestEnv::new();
+    // The holder is this test process, whose runtime dir (where the store's socket is) is
+    // under the system's temp dir; `ccx doctor` must look in the same place.
+    env.set_var("TMPDIR", &std::env::temp_dir().to_string_lossy());
     let dir = env_store_dir(&env);
     store_with_transcript(&env, 8);
     {
