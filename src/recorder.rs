@@ -1654,20 +1654,13 @@ mod tests {
         let w = world();
         let mut r = w.recorder();
         w.record_turns(&mut r, &[("1", None), ("2", Some("a1"))]);
-        let sub = w.transcripts.join("s").join("subagents");
-        std::fs::create_dir_all(&sub).unwrap();
-        let meta = json!({"agentType": "fork", "isFork": true, "name": "check-the-tests"});
-        std::fs::write(sub.join("agent-x.meta.json"), meta.to_string()).unwrap();
-        let lines = [
-            json!({"type": "fork-context-ref", "agentId": "x", "parentLastUuid": "a2"}),
-            json!({"type": "user", "uuid": "d", "parentUuid": null, "isSidechain": true,
-                "message": {"role": "user", "content": "Your directive: check the tests"}}),
-            json!({"type": "assistant", "uuid": "r", "parentUuid": "d", "isSidechain": true,
-                "message": {"id": "m", "role": "assistant",
-                "content": [{"type": "text", "text": "all green"}]}}),
-        ];
-        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-        std::fs::write(sub.join("agent-x.jsonl"), text).unwrap();
+        let session_dir = w.transcripts.join("s");
+        crate::forks::write_test_fork(
+            &session_dir,
+            "check-the-tests",
+            "check the tests",
+            "all green",
+        );
         let subagent_stopped = || HookEvent::SubagentStopped {
             session_id: "s".into(),
         };
