@@ -1484,9 +1484,7 @@ mod tests {
         let mut r = w.recorder();
         w.record_turns(&mut r, &[("1", None), ("2", Some("a1")), ("3", Some("a2"))]);
         // Claude's rewind menu: the next prompt continues from the end of turn 1.
-        w.append("s", &turn("4", Some("a1"), "s"));
-        r.handle(prompt("s", "4")).unwrap();
-        r.handle(stop("s", "4")).unwrap();
+        w.record_turns(&mut r, &[("4", Some("a1"))]);
         let turns = w.store.all_turns().unwrap();
         assert_eq!(turns.len(), 4);
         assert_eq!(turns[3].parent, Some(turns[0].id));
@@ -1506,9 +1504,7 @@ mod tests {
     fn a_prompt_the_transcript_never_shows_is_dropped() {
         let w = world();
         let mut r = w.recorder();
-        w.append("s", &turn("1", None, "s"));
-        r.handle(prompt("s", "1")).unwrap();
-        r.handle(stop("s", "1")).unwrap();
+        w.record_turns(&mut r, &[("1", None)]);
         r.handle(prompt("s", "forged")).unwrap();
         r.handle(stop("s", "forged")).unwrap();
         assert_eq!(r.unconfirmed, 1);
@@ -1520,9 +1516,7 @@ mod tests {
     fn a_prompt_whose_hook_was_lost_is_recorded_at_the_stop() {
         let w = world();
         let mut r = w.recorder();
-        w.append("s", &turn("1", None, "s"));
-        r.handle(prompt("s", "1")).unwrap();
-        r.handle(stop("s", "1")).unwrap();
+        w.record_turns(&mut r, &[("1", None)]);
         // No UserPromptSubmit for turn 2: only its Stop arrives.
         w.append("s", &turn("2", Some("a1"), "s"));
         r.handle(stop("s", "2")).unwrap();
@@ -1567,9 +1561,7 @@ mod tests {
     fn an_auto_compaction_before_the_reply_follows_its_turn_which_keeps_the_reply() {
         let w = world();
         let mut r = w.recorder();
-        w.append("s", &turn("1", None, "s"));
-        r.handle(prompt("s", "1")).unwrap();
-        r.handle(stop("s", "1")).unwrap();
+        w.record_turns(&mut r, &[("1", None)]);
         // The prompt is written, then Claude compacts before answering it.
         let [p2, mut a2] = turn("2", Some("a1"), "s");
         w.append("s", &[p2]);
@@ -1582,9 +1574,7 @@ mod tests {
         a2["parentUuid"] = json!("b-summary");
         w.append("s", &[a2]);
         r.handle(stop("s", "2")).unwrap();
-        w.append("s", &turn("3", Some("a2"), "s"));
-        r.handle(prompt("s", "3")).unwrap();
-        r.handle(stop("s", "3")).unwrap();
+        w.record_turns(&mut r, &[("3", Some("a2"))]);
         let turns = w.store.all_turns().unwrap();
         assert_eq!(turns.len(), 4, "{turns:#?}");
         assert_eq!(
@@ -1666,9 +1656,7 @@ mod tests {
         };
         r.handle(subagent_stopped()).unwrap();
         r.handle(subagent_stopped()).unwrap();
-        w.append("s", &turn("3", Some("a2"), "s"));
-        r.handle(prompt("s", "3")).unwrap();
-        r.handle(stop("s", "3")).unwrap();
+        w.record_turns(&mut r, &[("3", Some("a2"))]);
         let turns = w.store.all_turns().unwrap();
         assert_eq!(turns.len(), 4, "{turns:#?}");
         let fork = &turns[2];
