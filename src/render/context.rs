@@ -460,27 +460,16 @@ mod tests {
 
     #[test]
     fn a_window_that_ends_before_the_rot_zone_is_the_limit() {
-        let near = render_context(
-            &turns(&[100_000, 185_000]),
-            200_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let in_200k_window = |contexts: &[u64]| {
+            render_context(&turns(contexts), 200_000, 300_000, 100, PLAIN, now())
+        };
+        let near = in_200k_window(&[100_000, 185_000]);
         assert!(
             near.contains("the window ends before the rot zone (300k): nearly full, 15k left"),
             "{near}"
         );
         says(&near, "approaching the window's end (15k left)");
-        let full = render_context(
-            &turns(&[100_000, 200_000]),
-            200_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let full = in_200k_window(&[100_000, 200_000]);
         assert!(full.contains("(300k): it is full"), "{full}");
         says(&full, "the window is full");
         for text in [&near, &full] {
