@@ -282,9 +282,9 @@ mod tests {
             hidden_cursor: true,
         });
         let text = String::from_utf8(all).unwrap();
-        assert!(text.contains("\x1b[?1049l"));
-        assert!(text.contains("\x1b[?2004l"));
-        assert!(text.contains("\x1b[?1003l"));
+        for reset in ["\x1b[?1049l", "\x1b[?2004l", "\x1b[?1003l"] {
+            assert!(text.contains(reset), "{reset:?}");
+        }
         assert!(text.ends_with("\x1b[?25h"));
     }
 
