@@ -57,8 +57,11 @@ mod colon_flood;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// A subcommand: it runs with the arguments after its name.
+type Subcommand = fn(&[String]) -> Res<()>;
+
 /// The subcommands scripts/bench.sh runs, by name.
-const SUBCOMMANDS: &[(&str, fn(&[String]) -> Res<()>)] = &[
+const SUBCOMMANDS: &[(&str, Subcommand)] = &[
     ("gen", gen),
     ("pty-copy", pty_copy),
     ("pty-read", pty_read),
