@@ -119,6 +119,12 @@ fn opt_str(args: &[String], key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The folder given as `key=DIR`, which must be there.
+fn dir_opt(args: &[String], key: &str) -> Res<PathBuf> {
+    let dir = opt_str(args, key).ok_or_else(|| format!("{key}=DIR missing"))?;
+    Ok(PathBuf::from(dir))
+}
+
 fn result(key: &str, value: impl std::fmt::Display) {
     println!("RESULT {key} {value}");
 }
@@ -980,13 +986,13 @@ fn finish_turn_samples(
 
 fn store(args: &[String]) -> Res<()> {
     let ccx_bin = PathBuf::from(args.first().ok_or("store CCX data=DIR project=DIR")?);
-    let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
-    let project = PathBuf::from(opt_str(args, "project").ok_or("project=DIR missing")?);
+    let data = dir_opt(args, "data")?;
+    let project = dir_opt(args, "project")?;
     let turns: u64 = opt(args, "turns", 100_000);
     let samples: usize = opt(args, "samples", 200);
     let hook_samples: usize = opt(args, "hook_samples", 200);
     let transcript_turns: u64 = opt(args, "transcript_turns", 500);
-    let anchor_dir = PathBuf::from(opt_str(args, "anchor").ok_or("anchor=DIR missing")?);
+    let anchor_dir = dir_opt(args, "anchor")?;
     // The same prompts and replies as plain text, one per line (the search anchor's input).
     let mut text_out = match opt_str(args, "text") {
         Some(path) => Some(std::io::BufWriter::new(std::fs::File::create(path)?)),
@@ -1405,9 +1411,9 @@ fn rebuild(store: &Store, at: u64, out_dir: &Path, name: &str) -> Res<([f64; 4],
 /// `Store` (a second open of the same store in this process), alternated with the anchor:
 /// `std::fs::copy` of a file holding the same bytes (and copy + fsync, as write_transcript syncs).
 fn fork(args: &[String]) -> Res<()> {
-    let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
-    let project = PathBuf::from(opt_str(args, "project").ok_or("project=DIR missing")?);
-    let out_dir = PathBuf::from(opt_str(args, "out").ok_or("out=DIR missing")?);
+    let data = dir_opt(args, "data")?;
+    let project = dir_opt(args, "project")?;
+    let out_dir = dir_opt(args, "out")?;
     let turns: u64 = opt(args, "turns", 1000);
     let lines: usize = opt(args, "lines", 4);
     let line_bytes: usize = opt(args, "line_bytes", 1000);
@@ -1549,8 +1555,8 @@ fn fork(args: &[String]) -> Res<()> {
 /// phase, in this process: open the store, load the candidate turns (the store's pre-filter:
 /// records holding every query word), match and rank them, render the JSON.
 fn search(args: &[String]) -> Res<()> {
-    let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
-    let project = PathBuf::from(opt_str(args, "project").ok_or("project=DIR missing")?);
+    let data = dir_opt(args, "data")?;
+    let project = dir_opt(args, "project")?;
     let word = opt_str(args, "word").ok_or("word=W missing")?;
     let name = opt_str(args, "name").unwrap_or_else(|| "search".into());
     let samples: usize = opt(args, "samples", 3);
@@ -1899,8 +1905,8 @@ fn confirm(args: &[String]) -> Res<()> {
 
 /// Claude Code session transcripts in many projects, for `ccx archive` (see the module doc).
 fn archive_gen(args: &[String]) -> Res<()> {
-    let claude = PathBuf::from(opt_str(args, "claude").ok_or("claude=DIR missing")?);
-    let projects = PathBuf::from(opt_str(args, "projects").ok_or("projects=DIR missing")?);
+    let claude = dir_opt(args, "claude")?;
+    let projects = dir_opt(args, "projects")?;
     let files: u64 = opt(args, "files", 1000);
     let per_project: u64 = opt(args, "per_project", 50).max(1);
     let turns: u64 = opt(args, "turns", 3);
