@@ -127,8 +127,7 @@ mod tests {
     use crate::meta::read_only::execute;
     use crate::model::{Branch, TurnEnd};
     use crate::query::fixtures::{branch, turn_start as start};
-
-    const PLAIN: Palette = Palette { enabled: false };
+    use crate::render::test_support::PLAIN;
 
     fn end(reply: &str, context: u64) -> TurnEnd {
         TurnEnd {

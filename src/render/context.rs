@@ -273,9 +273,9 @@ fn wrap_item(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Turn;
+    use crate::model::{Turn, TurnKind};
     use crate::query::context::measure;
-    use crate::render::test_support::{now, PLAIN};
+    use crate::render::test_support::{now, sent_by_ccx, PLAIN};
 
     /// Asserts that `text`, its lines joined, says `part`.
     fn says(text: &str, part: &str) {
@@ -480,10 +480,8 @@ mod tests {
     #[test]
     fn largest_turns_are_labelled_by_what_sent_them() {
         let mut all = turns(&[10_000, 60_000]);
-        all[1].kind = crate::model::TurnKind::Brief;
-        all[1].input = Some("brief summary-12".into());
-        all[1].prompt =
-            "<pasted_content id=\"c1d1\">\nThis session continues\n</pasted_content>".into();
+        all[1].prompt = "This session continues".into();
+        all[1] = sent_by_ccx(all[1].clone(), TurnKind::Brief, "brief summary-12");
         let text = render_context(&all, 1_000_000, 300_000, 100, PLAIN, now());
         assert!(
             text.contains("+50k") && text.contains("[brief summary-12] This session continues"),
