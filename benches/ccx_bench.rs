@@ -1369,7 +1369,7 @@ fn fork_turn_lines(
 /// the transcript's path.
 fn rebuild(store: &Store, at: u64, out_dir: &Path, name: &str) -> Res<([f64; 4], PathBuf)> {
     let t0 = Instant::now();
-    let turn = store.turn(at)?.ok_or("no such turn")?;
+    let turn = store.turn(ccx::ids::TurnId(at))?.ok_or("no such turn")?;
     let mut chain = vec![turn.clone()];
     let mut parent = turn.parent;
     while let Some(id) = parent {
@@ -1394,7 +1394,7 @@ fn rebuild(store: &Store, at: u64, out_dir: &Path, name: &str) -> Res<([f64; 4],
     let t3 = Instant::now();
     store.create_branch(ccx::model::Branch {
         name: name.to_string(),
-        session_id,
+        session_id: session_id.into(),
         parent_branch: Some(turn.branch.clone()),
         fork_turn: Some(turn.id),
         head: Some(turn.id),
@@ -1445,7 +1445,7 @@ fn fork(args: &[String]) -> Res<()> {
         let mut end = turn_end(&session, i, &prompt, reply_of(i));
         end.entries = entries;
         store.finish_turn(turn.id, end)?;
-        head = turn.id;
+        head = turn.id.get();
     }
     result(
         "fork_fill_secs",
@@ -1838,7 +1838,7 @@ fn confirm(args: &[String]) -> Res<()> {
         ccx::recorder::Recorder::new(store.clone()).with_transcripts_dir(transcripts.clone());
     let first = Instant::now();
     recorder.handle(HookEvent::SessionStart {
-        session_id: session.clone(),
+        session_id: session.as_str().into(),
         transcript_path: None,
         source: Some("startup".into()),
     })?;
@@ -1857,7 +1857,7 @@ fn confirm(args: &[String]) -> Res<()> {
         append_lines(&transcript, &[u])?;
         let t0 = Instant::now();
         recorder.handle(HookEvent::PromptSubmitted {
-            session_id: session.clone(),
+            session_id: session.as_str().into(),
             transcript_path: None,
             prompt: prompt.clone(),
             prompt_id: None,
@@ -1866,7 +1866,7 @@ fn confirm(args: &[String]) -> Res<()> {
         append_lines(&transcript, &[a])?;
         let t0 = Instant::now();
         recorder.handle(HookEvent::Stopped {
-            session_id: session.clone(),
+            session_id: session.as_str().into(),
             transcript_path: None,
             last_message: Some(reply.clone()),
         })?;

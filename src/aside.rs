@@ -3,6 +3,7 @@
 //! `aside` on a side branch `btw-N` forked at the current head: listed, searchable, and
 //! mergeable later with `:merge`.
 
+use crate::ids::{SessionId, TurnId};
 use crate::model::{now_rfc3339, Branch, FinishedTurn, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
 use anyhow::{bail, Result};
@@ -26,13 +27,13 @@ fn free_name(store: &Store) -> Result<String> {
 pub fn keep(
     store: &Store,
     current: &str,
-    head: Option<u64>,
+    head: Option<TurnId>,
     question: &str,
     answer: &str,
     typed: &str,
-) -> Result<(String, u64)> {
+) -> Result<(String, TurnId)> {
     let name = free_name(store)?;
-    let session = uuid::Uuid::new_v4().to_string();
+    let session = SessionId::random();
     let now = now_rfc3339();
     store.create_branch(Branch {
         name: name.clone(),
@@ -60,7 +61,7 @@ pub fn keep(
             ..Default::default()
         },
         entries: "[]".to_string(),
-        source_key: session.clone(),
+        source_key: session.to_string(),
         search_text: None,
     };
     let ids = store.import_turns(&name, &format!("aside:{session}"), vec![turn])?;

@@ -223,6 +223,7 @@ pub fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TurnId;
 
     fn prompt(text: &str) -> RecorderMsg {
         RecorderMsg::Hook(HookEvent::PromptSubmitted {
@@ -249,7 +250,7 @@ mod tests {
         })
         .context("finishing turn #3");
         assert_eq!(write_failure(&err).as_deref(), Some("disk full"));
-        let other = anyhow::Error::new(StoreError::NoTurn { id: 3 });
+        let other = anyhow::Error::new(StoreError::NoTurn { id: TurnId(3) });
         assert_eq!(write_failure(&other), None);
     }
 

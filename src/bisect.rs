@@ -14,6 +14,7 @@
 //! before ccx exits.
 
 use crate::effects::side::SideRepo;
+use crate::ids::TurnId;
 use crate::model::Turn;
 use crate::progress_bar::Progress;
 use anyhow::{bail, Context, Result};
@@ -48,7 +49,7 @@ pub enum Verdict {
 /// Why a bisect stopped before its answer.
 #[derive(Debug)]
 pub enum Halt {
-    TimedOut { turn: u64, after: Duration },
+    TimedOut { turn: TurnId, after: Duration },
     Interrupted,
     Failed(anyhow::Error),
 }
@@ -302,7 +303,7 @@ impl<'a> Workspace<'a> {
     /// Runs the test command in `dir`, its output into `log`, bounded by the timeout.
     fn run_test(
         &self,
-        id: u64,
+        id: TurnId,
         dir: &Path,
         log: &Path,
         stop: &AtomicBool,

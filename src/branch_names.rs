@@ -29,7 +29,10 @@ pub enum NewBranch<'a> {
     /// `:brief`: a fresh session seeded with a brief.
     Brief,
     /// A fork of `from` after turn `after` (`:rewind`).
-    Rewind { from: &'a str, after: u64 },
+    Rewind {
+        from: &'a str,
+        after: crate::ids::TurnId,
+    },
     /// A replay of branch `of`.
     Replay { of: &'a str },
     /// Claude session `session` imported.
@@ -118,6 +121,7 @@ fn cut(text: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TurnId;
 
     fn first(new: NewBranch<'_>, taken: &[&str]) -> String {
         candidates(new)
@@ -143,7 +147,10 @@ mod tests {
 
     #[test]
     fn rewinds_do_not_pile_up() {
-        let rewind = |from, after| NewBranch::Rewind { from, after };
+        let rewind = |from, after| NewBranch::Rewind {
+            from,
+            after: TurnId(after),
+        };
         assert_eq!(first(rewind("try-x", 4), &[]), "try-x-r4");
         assert_eq!(first(rewind("try-x-r4", 4), &["try-x-r4"]), "try-x-r4-2");
         assert_eq!(first(rewind("try-x-r4-2", 3), &[]), "try-x-r3");
@@ -172,7 +179,7 @@ mod tests {
         let long = "x".repeat(64);
         for name in candidates(NewBranch::Rewind {
             from: &long,
-            after: 123,
+            after: TurnId(123),
         })
         .take(12)
         {

@@ -1,16 +1,11 @@
 //! Saved briefs: handoffs written by `:summarize-from-here` (or by hand with `:brief -e`),
 //! kept in the project's store so a later `:brief NAME` can seed a fresh session with one.
 
+use crate::ids::{MetaKey, TurnId};
 use crate::model::now_rfc3339;
 use crate::store::Store;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-
-const LAST: &str = "last_brief";
-
-fn key(name: &str) -> String {
-    format!("brief:{name}")
-}
 
 /// One saved brief.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,7 +14,7 @@ pub struct Brief {
     pub text: String,
     /// The branch it summarises, and the turn that wrote it (if a summary).
     pub branch: String,
-    pub turn: Option<u64>,
+    pub turn: Option<TurnId>,
     pub created_at: String,
 }
 
@@ -29,7 +24,7 @@ pub fn save(
     name: &str,
     text: &str,
     branch: &str,
-    turn: Option<u64>,
+    turn: Option<TurnId>,
 ) -> Result<Brief> {
     let brief = Brief {
         name: name.to_string(),
@@ -38,14 +33,20 @@ pub fn save(
         turn,
         created_at: now_rfc3339(),
     };
-    store.set_meta(&key(name), serde_json::to_value(&brief)?)?;
-    store.set_meta(LAST, serde_json::Value::String(name.to_string()))?;
+    store.set_meta(
+        &MetaKey::Brief(name.to_owned()),
+        serde_json::to_value(&brief)?,
+    )?;
+    store.set_meta(
+        &MetaKey::LastBrief,
+        serde_json::Value::String(name.to_string()),
+    )?;
     Ok(brief)
 }
 
 /// The brief saved under `name`.
 pub fn load(store: &Store, name: &str) -> Result<Option<Brief>> {
-    match store.get_meta(&key(name))? {
+    match store.get_meta(&MetaKey::Brief(name.to_owned()))? {
         Some(value) => Ok(Some(
             serde_json::from_value(value).context("a saved brief is unreadable")?,
         )),
@@ -55,7 +56,7 @@ pub fn load(store: &Store, name: &str) -> Result<Option<Brief>> {
 
 /// The latest saved brief.
 pub fn latest(store: &Store) -> Result<Option<Brief>> {
-    match store.get_meta(LAST)? {
+    match store.get_meta(&MetaKey::LastBrief)? {
         Some(serde_json::Value::String(name)) => load(store, &name),
         _ => Ok(None),
     }
@@ -70,7 +71,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(latest(&store).unwrap(), None);
-        save(&store, "summary-3", "goal: x", "main", Some(3)).unwrap();
+        save(&store, "summary-3", "goal: x", "main", Some(TurnId(3))).unwrap();
         save(&store, "mine", "goal: y", "main", None).unwrap();
         assert_eq!(load(&store, "summary-3").unwrap().unwrap().text, "goal: x");
         assert_eq!(latest(&store).unwrap().unwrap().name, "mine");

@@ -5,6 +5,7 @@
 //! by `ccx import`, and by `ccx doctor --repair`; `ccx doctor` lists open turns of dead
 //! processes.
 
+use crate::ids::{MetaKey, SessionId};
 use crate::model::{now_rfc3339, Turn, TurnEnd};
 use crate::recorder::last_uuid_of;
 use crate::store::Store;
@@ -55,7 +56,7 @@ pub fn close_dead_turns(
 
 /// Records what the transcripts of sessions whose recording ccx died show beyond the log.
 fn recover_dead_sessions(store: &std::sync::Arc<Store>, dir: &Path) -> Result<()> {
-    let mut sessions: Vec<String> = store
+    let mut sessions: Vec<SessionId> = store
         .branches()?
         .into_iter()
         .map(|b| b.session_id)
@@ -64,7 +65,7 @@ fn recover_dead_sessions(store: &std::sync::Arc<Store>, dir: &Path) -> Result<()
     sessions.sort();
     sessions.dedup();
     for session in sessions {
-        let Some(who) = store.get_meta(&crate::recorder::recording_key(&session))? else {
+        let Some(who) = store.get_meta(&MetaKey::Recording(session.clone()))? else {
             continue;
         };
         if who.as_str().is_none_or(liveness::is_alive) {
@@ -203,7 +204,7 @@ mod tests {
         ] {
             writeln!(f, "{line}").unwrap();
         }
-        let dead_ids: Vec<u64> = dead_open_turns(&store)
+        let dead_ids: Vec<crate::ids::TurnId> = dead_open_turns(&store)
             .unwrap()
             .iter()
             .map(|t| t.id)

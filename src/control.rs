@@ -5,6 +5,7 @@
 //! idle, restore files — and sending prompts on the person's behalf. No terminal I/O here.
 
 use crate::claude::command::{ClaudeLauncher, SessionArg};
+use crate::ids::{SessionId, TurnId};
 use crate::model::{Turn, TurnKind};
 use crate::moves::{CodeChange, Place};
 use crate::proxy::ProxyHandle;
@@ -121,7 +122,11 @@ impl Controller {
 
     /// Writes the conversation up to `turn` as a new Claude session from ccx's store; returns
     /// the new session id and the uuid its history ends at.
-    pub fn rebuild_session(&self, store: &Store, turn: &Turn) -> Result<(String, Option<String>)> {
+    pub fn rebuild_session(
+        &self,
+        store: &Store,
+        turn: &Turn,
+    ) -> Result<(SessionId, Option<String>)> {
         let mut entries = Vec::new();
         for t in Self::chain(store, turn)? {
             entries.extend(store.entries(t.id)?);
@@ -132,9 +137,9 @@ impl Controller {
                 turn.id
             );
         }
-        let session_id = uuid::Uuid::new_v4().to_string();
-        let path = self.transcript_file(&session_id)?;
-        transcript::write_transcript(&path, &entries, &session_id)
+        let session_id = SessionId::random();
+        let path = self.transcript_file(session_id.as_str())?;
+        transcript::write_transcript(&path, &entries, session_id.as_str())
             .with_context(|| format!("cannot write {}", path.display()))?;
         Ok((session_id, last_uuid_of(&entries)))
     }
@@ -172,9 +177,9 @@ impl Controller {
         }
     }
 
-    pub fn plan(&self, session_id: &str, branch: &str, history_ends_at: Option<String>) {
+    pub fn plan(&self, session_id: &SessionId, branch: &str, history_ends_at: Option<String>) {
         let _ = self.recorder.send(RecorderMsg::PlanBranch {
-            session_id: session_id.to_string(),
+            session_id: session_id.clone(),
             branch: branch.to_string(),
             history_ends_at,
         });
@@ -210,11 +215,11 @@ impl Controller {
                 program: &self.launcher.claude,
                 cwd: &self.launcher.cwd,
             },
-            session.as_deref(),
+            session.as_ref(),
             question,
             FORK_ANSWER_WAIT,
         );
-        if let Some(path) = session.and_then(|s| self.transcript_file(&s).ok()) {
+        if let Some(path) = session.and_then(|s| self.transcript_file(s.as_str()).ok()) {
             let _ = std::fs::remove_file(path);
         }
         answer
@@ -258,7 +263,7 @@ impl Controller {
             None => Vec::new(),
         };
         let there = Self::chain(&store, turn)?;
-        let ids = |chain: &[Turn]| chain.iter().map(|t| t.id).collect::<HashSet<u64>>();
+        let ids = |chain: &[Turn]| chain.iter().map(|t| t.id).collect::<HashSet<TurnId>>();
         let (in_here, in_there) = (ids(&here), ids(&there));
         let rewinding = in_there.is_subset(&in_here);
         let mut undone: Vec<Turn> = here
@@ -279,9 +284,9 @@ impl Controller {
     }
 
     /// When Claude's own transcript of `session_id` is still there: the uuid it ends at.
-    pub fn transcript_end(&self, session_id: &str) -> Option<Option<String>> {
+    pub fn transcript_end(&self, session_id: &SessionId) -> Option<Option<String>> {
         let path = self
-            .transcript_file(session_id)
+            .transcript_file(session_id.as_str())
             .ok()
             .filter(|p| p.is_file())?;
         let lines = transcript::read_transcript(&path).unwrap_or_default();
@@ -336,7 +341,7 @@ impl Prompter {
         self.handle.send_input(b"\r".to_vec());
     }
 
-    fn head(&self) -> Option<u64> {
+    fn head(&self) -> Option<TurnId> {
         self.view.get().head
     }
 }

@@ -6,6 +6,7 @@
 //! never saved. The answer is the `result` of the JSON claude prints.
 
 use crate::claude::command::ClaudeCommand;
+use crate::ids::SessionId;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -60,7 +61,7 @@ pub fn spawn_piped(mut cmd: std::process::Command, program: &Path) -> Result<std
 /// most `timeout`.
 pub fn ask(
     claude: &Claude<'_>,
-    session: Option<&str>,
+    session: Option<&SessionId>,
     question: &str,
     timeout: Duration,
 ) -> Result<String> {
@@ -121,8 +122,9 @@ mod tests {
         let args = |session| {
             ClaudeCommand::fork_question(Path::new("claude"), Path::new("."), session).args
         };
+        let abc = SessionId::from("abc");
         assert_eq!(
-            args(Some("abc")),
+            args(Some(&abc)),
             [
                 "-p",
                 "--resume",

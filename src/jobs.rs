@@ -423,7 +423,7 @@ impl Shared {
     /// tied to ccx's life, with the caller's environment.
     fn command(&self, session_id: &str, prompt: &str) -> std::process::Command {
         let mut cmd =
-            ClaudeCommand::job(&self.claude, &self.cwd, session_id, prompt).into_process();
+            ClaudeCommand::job(&self.claude, &self.cwd, &session_id.into(), prompt).into_process();
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -1009,7 +1009,7 @@ fn record_in(shared: &Shared, store: &Store, job: &RecordJob) -> Result<String> 
             kind: TurnKind::Subagent,
             prompt: prompt.clone(),
             input: (k == 0).then(|| job.task.to_owned()),
-            session_id: job.session_id.to_owned(),
+            session_id: job.session_id.into(),
             started_at: first_stamp.unwrap_or_default(),
             ..Default::default()
         })?;

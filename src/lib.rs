@@ -24,6 +24,7 @@ pub mod export_format;
 pub mod forks;
 pub mod headless;
 pub mod hooks;
+pub mod ids;
 pub mod jobs;
 pub mod keys;
 pub mod liveness;

@@ -9,6 +9,7 @@
 //! Each merge turn's source — the merged branch and the head it had — is kept in store meta
 //! `merged:<turn id>`, and listed in meta `merges` for the tree's merge edges.
 
+use crate::ids::{MetaKey, TurnId};
 use crate::model::{Turn, TurnKind};
 use crate::store::Store;
 use anyhow::{bail, Result};
@@ -19,44 +20,38 @@ use serde::{Deserialize, Serialize};
 pub struct Source {
     pub branch: String,
     /// The branch's head when it was merged.
-    pub head: u64,
+    pub head: TurnId,
 }
 
 /// A merge edge: `source` was merged by turn `turn`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edge {
-    pub turn: u64,
+    pub turn: TurnId,
     #[serde(flatten)]
     pub source: Source,
 }
 
-const MERGES: &str = "merges";
-
-fn merged_key(turn: u64) -> String {
-    format!("merged:{turn}")
-}
-
 /// Remembers that merge turn `turn` brought `source` in.
-pub fn remember(store: &Store, turn: u64, source: &Source) -> Result<()> {
-    store.set_meta(&merged_key(turn), serde_json::to_value(source)?)?;
+pub fn remember(store: &Store, turn: TurnId, source: &Source) -> Result<()> {
+    store.set_meta(&MetaKey::Merged(turn), serde_json::to_value(source)?)?;
     let mut edges = all_edges(store);
     edges.retain(|e| e.turn != turn);
     edges.push(Edge {
         turn,
         source: source.clone(),
     });
-    store.set_meta(MERGES, serde_json::to_value(edges)?)
+    store.set_meta(&MetaKey::Merges, serde_json::to_value(edges)?)
 }
 
 /// What merge turn `turn` brought in, if it is one.
-pub fn source_of(store: &Store, turn: u64) -> Option<Source> {
-    let value = store.get_meta(&merged_key(turn)).ok()??;
+pub fn source_of(store: &Store, turn: TurnId) -> Option<Source> {
+    let value = store.get_meta(&MetaKey::Merged(turn)).ok()??;
     serde_json::from_value(value).ok()
 }
 
 fn all_edges(store: &Store) -> Vec<Edge> {
     store
-        .get_meta(MERGES)
+        .get_meta(&MetaKey::Merges)
         .ok()
         .flatten()
         .and_then(|v| serde_json::from_value(v).ok())
@@ -117,9 +112,9 @@ pub fn show_line(store: &Store, turn: &Turn) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct Span {
     /// The last turn both conversations share (None: they share none).
-    pub parted_at: Option<u64>,
+    pub parted_at: Option<TurnId>,
     /// The head of BRANCH merged here last, when it was merged before.
-    pub last_merged: Option<u64>,
+    pub last_merged: Option<TurnId>,
     /// BRANCH's turns after both, oldest first (never empty).
     pub turns: Vec<Turn>,
 }
@@ -138,7 +133,7 @@ pub fn span(store: &Store, current: &str, ours: &[Turn], branch: &str) -> Result
         }
     }
     let theirs = store.lineage(branch)?;
-    let shared: std::collections::HashSet<u64> = ours.iter().map(|t| t.id).collect();
+    let shared: std::collections::HashSet<TurnId> = ours.iter().map(|t| t.id).collect();
     let parted_at = theirs
         .iter()
         .rev()
@@ -151,7 +146,7 @@ pub fn span(store: &Store, current: &str, ours: &[Turn], branch: &str) -> Result
         .filter_map(|t| source_of(store, t.id))
         .find(|s| s.branch == branch)
         .map(|s| s.head);
-    let after = |id: Option<u64>| id.and_then(|id| theirs.iter().position(|t| t.id == id));
+    let after = |id: Option<TurnId>| id.and_then(|id| theirs.iter().position(|t| t.id == id));
     let start = after(parted_at)
         .max(after(last_merged))
         .map_or(0, |i| i + 1);
@@ -173,8 +168,8 @@ pub fn span(store: &Store, current: &str, ours: &[Turn], branch: &str) -> Result
 
 /// What the headless fork of BRANCH is asked.
 pub fn distil_request(branch: &str, span: &Span, focus: Option<&str>) -> String {
-    let first = span.turns.first().map_or(0, |t| t.id);
-    let last = span.turns.last().map_or(0, |t| t.id);
+    let first = span.turns.first().map_or(TurnId(0), |t| t.id);
+    let last = span.turns.last().map_or(TurnId(0), |t| t.id);
     let mut text = format!(
         "This conversation (branch {branch}) is about to be merged into another line of work that \
          has not seen its turns #{first}–#{last}. Distil what those turns established, for \
@@ -191,8 +186,8 @@ pub fn distil_request(branch: &str, span: &Span, focus: Option<&str>) -> String 
 
 /// The turn sent to the current conversation: the distillation, framed.
 pub fn merge_prompt(branch: &str, span: &Span, text: &str) -> String {
-    let first = span.turns.first().map_or(0, |t| t.id);
-    let last = span.turns.last().map_or(0, |t| t.id);
+    let first = span.turns.first().map_or(TurnId(0), |t| t.id);
+    let last = span.turns.last().map_or(TurnId(0), |t| t.id);
     format!(
         "Findings merged from branch {branch} (its turns #{first}–#{last}, worked on apart from \
          this conversation). Take them into account from now on:\n\n{}",
@@ -211,18 +206,18 @@ mod tests {
                 branch: branch.into(),
                 kind,
                 prompt: prompt.into(),
-                session_id: format!("s-{branch}"),
+                session_id: format!("s-{branch}").into(),
                 ..Default::default()
             })
             .unwrap();
         store.finish_turn(t.id, TurnEnd::default()).unwrap()
     }
 
-    fn fork(store: &Store, name: &str, from: &str, at: u64) {
+    fn fork(store: &Store, name: &str, from: &str, at: TurnId) {
         store
             .create_branch(Branch {
                 name: name.into(),
-                session_id: format!("s-{name}"),
+                session_id: format!("s-{name}").into(),
                 parent_branch: Some(from.into()),
                 fork_turn: Some(at),
                 head: Some(at),
@@ -251,7 +246,7 @@ mod tests {
 
         let first = span(&store, "main", &ours, "side").unwrap();
         assert_eq!(first.parted_at, Some(base.id));
-        let ids: Vec<u64> = first.turns.iter().map(|t| t.id).collect();
+        let ids: Vec<TurnId> = first.turns.iter().map(|t| t.id).collect();
         assert_eq!(ids, [s1.id, s2.id]);
 
         let merge = turn(&store, "main", "merged", TurnKind::Merge);
@@ -298,15 +293,15 @@ mod tests {
     #[test]
     fn the_request_and_the_prompt_name_the_span_and_the_focus() {
         let span = Span {
-            parted_at: Some(1),
+            parted_at: Some(TurnId(1)),
             last_merged: None,
             turns: vec![
                 Turn {
-                    id: 4,
+                    id: TurnId(4),
                     ..Default::default()
                 },
                 Turn {
-                    id: 7,
+                    id: TurnId(7),
                     ..Default::default()
                 },
             ],

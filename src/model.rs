@@ -2,6 +2,7 @@
 //! These are the domain types shared by the store, the recorder and every command;
 //! `--json` output is these records serialised as they are.
 
+use crate::ids::{SessionId, TurnId};
 use serde::{Deserialize, Serialize};
 
 /// What produced a turn.
@@ -40,10 +41,10 @@ impl TurnKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Turn {
     /// Unique within the project, increasing.
-    pub id: u64,
+    pub id: TurnId,
     pub branch: String,
     /// The turn this one follows, or None for the first turn of a conversation.
-    pub parent: Option<u64>,
+    pub parent: Option<TurnId>,
     pub kind: TurnKind,
     /// What Claude received.
     pub prompt: String,
@@ -51,7 +52,7 @@ pub struct Turn {
     pub input: Option<String>,
     /// Claude's final message ("" while the turn runs).
     pub reply: String,
-    pub session_id: String,
+    pub session_id: SessionId,
     /// RFC 3339.
     pub started_at: String,
     /// RFC 3339; None while the turn is still running.
@@ -93,12 +94,12 @@ pub struct Branch {
     /// Unique within the project.
     pub name: String,
     /// The Claude session that carries this branch now.
-    pub session_id: String,
+    pub session_id: SessionId,
     pub parent_branch: Option<String>,
     /// The turn this branch forked after, or None.
-    pub fork_turn: Option<u64>,
+    pub fork_turn: Option<TurnId>,
     /// Its latest turn, or None before the first turn.
-    pub head: Option<u64>,
+    pub head: Option<TurnId>,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -110,7 +111,7 @@ pub struct TurnStart {
     pub kind: TurnKind,
     pub prompt: String,
     pub input: Option<String>,
-    pub session_id: String,
+    pub session_id: SessionId,
     pub started_at: String,
     /// See [`Turn::prompt_uuid`].
     #[serde(default, skip_serializing_if = "Option::is_none")]

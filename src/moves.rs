@@ -8,12 +8,10 @@
 
 use crate::effects::restore::{self, Plan, Report};
 use crate::effects::side::SideRepo;
+use crate::ids::{MetaKey, SessionId};
 use crate::store::Store;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
-
-/// The turn log's meta key holding the moves (a JSON array, oldest first).
-pub const META_KEY: &str = "moves";
 
 /// How many moves are kept (the oldest go first).
 const KEEP: usize = 1000;
@@ -23,7 +21,7 @@ const KEEP: usize = 1000;
 pub struct Place {
     pub branch: String,
     #[serde(default)]
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
 }
 
 /// The files a move changed: a restore in the effects journal.
@@ -81,7 +79,7 @@ impl Move {
 
 /// Every move, oldest first.
 pub fn all(store: &Store) -> Result<Vec<Move>> {
-    Ok(match store.get_meta(META_KEY)? {
+    Ok(match store.get_meta(&MetaKey::Moves)? {
         Some(value) => serde_json::from_value(value).unwrap_or_default(),
         None => Vec::new(),
     })
@@ -96,7 +94,7 @@ pub fn record(store: &Store, mut mv: Move) -> Result<Move> {
     }
     moves.push(mv.clone());
     let skip = moves.len().saturating_sub(KEEP);
-    store.set_meta(META_KEY, serde_json::to_value(&moves[skip..])?)?;
+    store.set_meta(&MetaKey::Moves, serde_json::to_value(&moves[skip..])?)?;
     Ok(mv)
 }
 
@@ -240,6 +238,7 @@ pub fn render_history(
 mod tests {
     use super::*;
     use crate::effects::{hook, turns};
+    use crate::ids::TurnId;
     use serde_json::json;
     use std::time::{Duration, Instant};
 
@@ -260,7 +259,7 @@ mod tests {
         std::fs::write(work.join("a"), "new").unwrap();
         hook::record_in(&repo, &payload("PostToolUse"), soon).unwrap();
         let turn = crate::model::Turn {
-            id: 1,
+            id: TurnId(1),
             session_id: "s".into(),
             prompt_id: Some("p".into()),
             ..Default::default()

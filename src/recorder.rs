@@ -20,6 +20,7 @@
 use crate::branch_names::{self, NewBranch};
 use crate::conversation::Follower;
 use crate::hooks::wire::HookEvent;
+use crate::ids::{MetaKey, SessionId, TurnId};
 use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
 use crate::view::{SessionView, ViewHandle};
@@ -66,7 +67,7 @@ struct SessionState {
 
 #[derive(Debug)]
 struct Pending {
-    id: u64,
+    id: TurnId,
     prompt: String,
     /// The transcript line that started the turn.
     prompt_uuid: Option<String>,
@@ -137,13 +138,13 @@ pub enum RecorderMsg {
     Hook(HookEvent),
     /// A session ccx starts or resumes: record it on `branch`.
     PlanBranch {
-        session_id: String,
+        session_id: SessionId,
         branch: String,
         history_ends_at: Option<String>,
     },
     /// The next prompt of the session is of another kind than a typed prompt.
     ExpectPrompt {
-        session_id: String,
+        session_id: SessionId,
         next: NextPrompt,
     },
     Shutdown,
@@ -158,8 +159,8 @@ pub struct Recorder {
     pub unconfirmed: u64,
     /// How long a reported prompt may take to appear in the transcript.
     confirm_wait: Duration,
-    sessions: HashMap<String, SessionState>,
-    next_prompt: HashMap<String, NextPrompt>,
+    sessions: HashMap<SessionId, SessionState>,
+    next_prompt: HashMap<SessionId, NextPrompt>,
     /// The session's view, which the recorder keeps current.
     view: ViewHandle,
     /// Takes a snapshot of the project's files when a turn ends (in the effects journal's
@@ -213,8 +214,13 @@ impl Recorder {
     /// Records the session's turns on `branch` (created on the first turn if new).
     /// `history_ends_at`: the uuid of the last transcript line the session starts with (a
     /// rebuilt or resumed conversation), so its next turn's entries begin after it.
-    pub fn plan_branch(&mut self, session_id: &str, branch: &str, history_ends_at: Option<String>) {
-        let state = self.sessions.entry(session_id.to_string()).or_default();
+    pub fn plan_branch(
+        &mut self,
+        session_id: &SessionId,
+        branch: &str,
+        history_ends_at: Option<String>,
+    ) {
+        let state = self.sessions.entry(session_id.clone()).or_default();
         state.planned_branch = Some(branch.to_string());
         if history_ends_at.is_some() {
             state.last_uuid = history_ends_at;
@@ -242,8 +248,8 @@ impl Recorder {
     }
 
     /// Marks the next prompt of `session_id` as being of `kind`, typed as `input`.
-    pub fn expect_prompt(&mut self, session_id: &str, next: NextPrompt) {
-        self.next_prompt.insert(session_id.to_string(), next);
+    pub fn expect_prompt(&mut self, session_id: &SessionId, next: NextPrompt) {
+        self.next_prompt.insert(session_id.clone(), next);
     }
 
     /// Acts on one hook event.
@@ -280,7 +286,7 @@ impl Recorder {
 
     /// The transcript of `session_id`: under Claude's projects folder for this project when it
     /// is known (a payload's `transcript_path` elsewhere is ignored), else the payload's path.
-    fn transcript_for(&self, session_id: &str, claimed: Option<String>) -> Option<PathBuf> {
+    fn transcript_for(&self, session_id: &SessionId, claimed: Option<String>) -> Option<PathBuf> {
         match &self.transcripts_dir {
             Some(dir) => {
                 let path = dir.join(format!("{session_id}.jsonl"));
@@ -297,9 +303,9 @@ impl Recorder {
     }
 
     /// Makes sure the session follows its transcript; refreshes it.
-    fn follow(&mut self, session_id: &str, claimed: Option<String>) {
+    fn follow(&mut self, session_id: &SessionId, claimed: Option<String>) {
         let path = self.transcript_for(session_id, claimed);
-        let state = self.sessions.entry(session_id.to_string()).or_default();
+        let state = self.sessions.entry(session_id.clone()).or_default();
         let mut new = false;
         if let Some(path) = path {
             if state.follower.as_ref().is_none_or(|f| f.path() != path) {
@@ -309,13 +315,13 @@ impl Recorder {
         }
         if new {
             // Who records the session: if this process dies, the next start finishes its work.
-            let key = recording_key(session_id);
+            let key = MetaKey::Recording(session_id.clone());
             let me = serde_json::Value::String(crate::liveness::this_process());
             if let Err(e) = self.store.set_meta(&key, me) {
                 crate::diag::log(&format!("cannot note who records {session_id}: {e:#}"));
             }
         }
-        let state = self.sessions.entry(session_id.to_string()).or_default();
+        let state = self.sessions.entry(session_id.clone()).or_default();
         if let Some(follower) = state.follower.as_mut() {
             match follower.refresh() {
                 Ok(0) => {}
@@ -333,7 +339,7 @@ impl Recorder {
 
     fn session_started(
         &mut self,
-        session_id: &str,
+        session_id: &SessionId,
         transcript_path: Option<String>,
         source: Option<&str>,
     ) -> Result<()> {
@@ -357,7 +363,7 @@ impl Recorder {
             return self.compacted(session_id);
         }
         let mut known = self.store.branch_for_session(session_id)?;
-        let state = self.sessions.entry(session_id.to_string()).or_default();
+        let state = self.sessions.entry(session_id.clone()).or_default();
         if known.is_none() && state.last_uuid.is_none() {
             state.history_until = state.follower.as_ref().map_or(0, |f| f.lines().len());
             if let Some(follower) = &state.follower {
@@ -387,7 +393,7 @@ impl Recorder {
         ) {
             let last = last_uuid_of(&self.store.entries(id).unwrap_or_default());
             self.sessions
-                .entry(session_id.to_string())
+                .entry(session_id.clone())
                 .or_default()
                 .last_uuid = last;
         }
@@ -401,7 +407,7 @@ impl Recorder {
             None if source == Some("clear") => {
                 let name = self.free_root_name(session_id)?;
                 self.sessions
-                    .entry(session_id.to_string())
+                    .entry(session_id.clone())
                     .or_default()
                     .planned_branch = Some(name.clone());
                 Some(name)
@@ -411,7 +417,7 @@ impl Recorder {
                 .get(session_id)
                 .and_then(|s| s.planned_branch.clone()),
         };
-        let session = session_id.to_string();
+        let session = session_id.clone();
         self.update_view(|v| {
             v.session_id = Some(session);
             v.branch = branch;
@@ -422,7 +428,7 @@ impl Recorder {
     }
 
     /// The session's title (`/rename`, or "<first prompt> (Branch)" after `/branch`), if any.
-    fn title_of(&self, session_id: &str) -> Option<String> {
+    fn title_of(&self, session_id: &SessionId) -> Option<String> {
         let follower = self.sessions.get(session_id)?.follower.as_ref()?;
         follower.lines().iter().rev().find_map(|l| {
             ["customTitle", "aiTitle"]
@@ -434,10 +440,10 @@ impl Recorder {
 
     /// `PreCompact`: a compaction began (`/compact`, auto-compact, or the rewind menu's
     /// summaries); it is recorded as a turn once Claude has written its boundary.
-    fn compacting(&mut self, session_id: &str, instructions: String) -> Result<()> {
+    fn compacting(&mut self, session_id: &SessionId, instructions: String) -> Result<()> {
         let hint = self.next_prompt.remove(session_id);
         self.sessions
-            .entry(session_id.to_string())
+            .entry(session_id.clone())
             .or_default()
             .compacting = Some(Compaction { instructions, hint });
         Ok(())
@@ -447,7 +453,7 @@ impl Recorder {
     /// `compact` (it continues the session's head) or `summary` (the rewind menu's "summarize
     /// from here / up to here", or one that continues an earlier turn), finished at once. An
     /// automatic compaction inside the running turn is recorded after that turn ends.
-    fn compacted(&mut self, session_id: &str) -> Result<()> {
+    fn compacted(&mut self, session_id: &SessionId) -> Result<()> {
         let boundary = self.wait_for_boundary(session_id);
         let compaction = self
             .sessions
@@ -493,7 +499,7 @@ impl Recorder {
         if matches!(&parent, Parent::Turn(t) if Some(t.id) == running) {
             // Claude compacted before answering the running turn's prompt: that turn goes on.
             self.sessions
-                .entry(session_id.to_string())
+                .entry(session_id.clone())
                 .or_default()
                 .compact_after = Some(done);
             return Ok(());
@@ -503,10 +509,10 @@ impl Recorder {
     }
 
     /// Waits (bounded) for a compaction boundary among the session's unstored lines; its index.
-    fn wait_for_boundary(&mut self, session_id: &str) -> Option<usize> {
+    fn wait_for_boundary(&mut self, session_id: &SessionId) -> Option<usize> {
         let deadline = Instant::now() + COMPACT_WAIT;
         loop {
-            let state = self.sessions.entry(session_id.to_string()).or_default();
+            let state = self.sessions.entry(session_id.clone()).or_default();
             let found = state.follower.as_ref().and_then(|f| {
                 let from = state
                     .last_uuid
@@ -532,7 +538,7 @@ impl Recorder {
     /// Records a compaction as a finished turn after `parent`.
     fn record_compaction(
         &mut self,
-        session_id: &str,
+        session_id: &SessionId,
         parent: &Parent,
         done: DoneCompaction,
     ) -> Result<()> {
@@ -571,11 +577,11 @@ impl Recorder {
     /// Claude's `/fork`s of `session_id` that have answered and are not recorded yet: each
     /// becomes a finished turn of kind `subagent` on a new branch forked after the turn it
     /// started from, named as Claude named the fork.
-    fn record_forks(&mut self, session_id: &str) -> Result<()> {
+    fn record_forks(&mut self, session_id: &SessionId) -> Result<()> {
         let Some(dir) = self.transcripts_dir.clone() else {
             return Ok(());
         };
-        for fork in crate::forks::finished_forks(&dir, session_id) {
+        for fork in crate::forks::finished_forks(&dir, session_id.as_str()) {
             if self.store.turn_by_uuid(&fork.directive_uuid)?.is_some() {
                 continue;
             }
@@ -596,15 +602,17 @@ impl Recorder {
 
     /// Ends every running turn as interrupted (the session is over).
     pub fn finish_all(&mut self) -> Result<()> {
-        let ids: Vec<String> = self.sessions.keys().cloned().collect();
+        let ids: Vec<SessionId> = self.sessions.keys().cloned().collect();
         for id in ids {
             self.follow(&id, None);
             self.record_forks(&id)?;
             self.record_unreported(&id, None)?;
             self.finish_pending(&id, None, true)?;
             // Recorded to the end: nothing for a later start to recover.
-            self.store
-                .set_meta(&recording_key(&id), serde_json::Value::Null)?;
+            self.store.set_meta(
+                &MetaKey::Recording(SessionId::from(id.as_str())),
+                serde_json::Value::Null,
+            )?;
         }
         Ok(())
     }
@@ -612,7 +620,7 @@ impl Recorder {
     /// Records what the transcript of `session_id` shows after its branch's last stored turn
     /// (a ccx that recorded it died before its hooks were handled): prompts become finished
     /// turns. The session is then no longer noted as recorded by anyone.
-    pub fn recover_session(&mut self, session_id: &str) -> Result<()> {
+    pub fn recover_session(&mut self, session_id: &SessionId) -> Result<()> {
         let head = self
             .store
             .branch_for_session(session_id)?
@@ -620,7 +628,7 @@ impl Recorder {
         if let Some(id) = head {
             let last = last_uuid_of(&self.store.entries(id).unwrap_or_default());
             self.sessions
-                .entry(session_id.to_string())
+                .entry(session_id.clone())
                 .or_default()
                 .last_uuid = last;
         }
@@ -628,18 +636,20 @@ impl Recorder {
         self.record_forks(session_id)?;
         self.record_unreported(session_id, None)?;
         self.finish_pending(session_id, None, true)?;
-        self.store
-            .set_meta(&recording_key(session_id), serde_json::Value::Null)?;
+        self.store.set_meta(
+            &MetaKey::Recording(session_id.clone()),
+            serde_json::Value::Null,
+        )?;
         self.sessions.remove(session_id);
         Ok(())
     }
 
-    fn follower(&self, session_id: &str) -> Option<&Follower> {
+    fn follower(&self, session_id: &SessionId) -> Option<&Follower> {
         self.sessions.get(session_id)?.follower.as_ref()
     }
 
     /// Where the session's unstored lines begin.
-    fn unstored_from(&self, session_id: &str) -> usize {
+    fn unstored_from(&self, session_id: &SessionId) -> usize {
         let Some(state) = self.sessions.get(session_id) else {
             return 0;
         };
@@ -655,7 +665,12 @@ impl Recorder {
 
     /// Waits (bounded) until the transcript shows the prompt a hook reported: a turn-starting
     /// line after the stored ones with the same `promptId`, or the same text. Its index.
-    fn confirm(&mut self, session_id: &str, prompt: &str, prompt_id: Option<&str>) -> Confirmed {
+    fn confirm(
+        &mut self,
+        session_id: &SessionId,
+        prompt: &str,
+        prompt_id: Option<&str>,
+    ) -> Confirmed {
         let deadline = Instant::now() + self.confirm_wait;
         loop {
             let from = self.unstored_from(session_id);
@@ -695,7 +710,7 @@ impl Recorder {
 
     fn prompt_submitted(
         &mut self,
-        session_id: &str,
+        session_id: &SessionId,
         path: Option<String>,
         prompt: String,
         prompt_id: Option<String>,
@@ -753,7 +768,7 @@ impl Recorder {
     }
 
     /// Keeps the source of the merge turn `session_id` just began (see `crate::merge`).
-    fn remember_merge(&self, session_id: &str, source: &crate::merge::Source) {
+    fn remember_merge(&self, session_id: &SessionId, source: &crate::merge::Source) {
         let pending = self
             .sessions
             .get(session_id)
@@ -769,7 +784,7 @@ impl Recorder {
     #[allow(clippy::too_many_arguments)]
     fn begin(
         &mut self,
-        session_id: &str,
+        session_id: &SessionId,
         parent: &Parent,
         kind: TurnKind,
         prompt: String,
@@ -783,7 +798,7 @@ impl Recorder {
             kind,
             prompt: prompt.clone(),
             input,
-            session_id: session_id.to_string(),
+            session_id: session_id.clone(),
             started_at: now_rfc3339(),
             prompt_uuid: prompt_uuid.clone(),
             prompt_id,
@@ -791,23 +806,20 @@ impl Recorder {
         })?;
         // Only now that the turn is stored (a failed event is handled again later).
         self.next_prompt.remove(session_id);
-        self.sessions
-            .entry(session_id.to_string())
-            .or_default()
-            .pending = Some(Pending {
+        self.sessions.entry(session_id.clone()).or_default().pending = Some(Pending {
             id: turn.id,
             prompt,
             prompt_uuid,
             recovered: false,
         });
-        if let Err(err) = self
-            .store
-            .set_meta("current_branch", serde_json::Value::String(branch.clone()))
-        {
+        if let Err(err) = self.store.set_meta(
+            &MetaKey::CurrentBranch,
+            serde_json::Value::String(branch.clone()),
+        ) {
             crate::diag::log(&format!("cannot remember the current branch: {err:#}"));
         }
         self.update_view(|v| {
-            v.session_id = Some(session_id.to_string());
+            v.session_id = Some(session_id.clone());
             v.branch = Some(branch);
             v.head = Some(turn.id);
         });
@@ -816,7 +828,7 @@ impl Recorder {
 
     /// Records, as finished turns, the prompts in the session's unstored lines (before line
     /// `before`, or all) that no hook reported: messages lost on the way still make turns.
-    fn record_unreported(&mut self, session_id: &str, before: Option<usize>) -> Result<()> {
+    fn record_unreported(&mut self, session_id: &SessionId, before: Option<usize>) -> Result<()> {
         if self
             .sessions
             .get(session_id)
@@ -880,7 +892,7 @@ impl Recorder {
 
     /// Where line `at` of the session's transcript sits: the turn of the nearest turn-starting
     /// line up its chain (`include_self`: line `at` itself counts).
-    fn parent_at(&self, session_id: &str, at: usize, include_self: bool) -> Result<Parent> {
+    fn parent_at(&self, session_id: &SessionId, at: usize, include_self: bool) -> Result<Parent> {
         match self.follower(session_id) {
             Some(f) => parent_in(&self.store, f, at, include_self),
             None => Ok(Parent::Unknown),
@@ -890,7 +902,7 @@ impl Recorder {
     /// The branch a turn of `session_id` after `parent` is recorded on: the session's branch
     /// when the turn continues its head; else a new branch forked after `parent` (Claude's
     /// rewind menu, `/branch`, a summary of earlier turns), or a new root branch.
-    fn branch_for(&mut self, session_id: &str, parent: &Parent) -> Result<String> {
+    fn branch_for(&mut self, session_id: &SessionId, parent: &Parent) -> Result<String> {
         let current = self.store.branch_for_session(session_id)?;
         match (parent, current) {
             (Parent::Unknown, _) => self.branch_of(session_id),
@@ -917,12 +929,17 @@ impl Recorder {
     }
 
     /// Creates a branch for `session_id` forked after `parent` (see [`create_fork_branch`]).
-    fn fork_branch(&self, session_id: &str, parent: &Turn, wanted: Option<&str>) -> Result<String> {
+    fn fork_branch(
+        &self,
+        session_id: &SessionId,
+        parent: &Turn,
+        wanted: Option<&str>,
+    ) -> Result<String> {
         create_fork_branch(&self.store, session_id, parent, wanted)
     }
 
     /// The name a new root branch of `session_id` would get now.
-    fn free_root_name(&self, session_id: &str) -> Result<String> {
+    fn free_root_name(&self, session_id: &SessionId) -> Result<String> {
         let planned = self
             .sessions
             .get(session_id)
@@ -940,7 +957,7 @@ impl Recorder {
 
     fn stopped(
         &mut self,
-        session_id: &str,
+        session_id: &SessionId,
         path: Option<String>,
         last_message: Option<String>,
     ) -> Result<()> {
@@ -964,7 +981,7 @@ impl Recorder {
     /// the transcript shows that no hook reported become turns.
     fn record_unreported_at_stop(
         &mut self,
-        session_id: &str,
+        session_id: &SessionId,
         announced: Option<&str>,
     ) -> Result<()> {
         let deadline = Instant::now() + TRANSCRIPT_SETTLE;
@@ -986,7 +1003,7 @@ impl Recorder {
     /// Finishes the session's running turn, if any, from its transcript.
     fn finish_pending(
         &mut self,
-        session_id: &str,
+        session_id: &SessionId,
         announced: Option<String>,
         interrupted: bool,
     ) -> Result<()> {
@@ -997,7 +1014,7 @@ impl Recorder {
     /// given, else up to the next turn-starting line after its prompt.
     fn finish_pending_upto(
         &mut self,
-        session_id: &str,
+        session_id: &SessionId,
         announced: Option<String>,
         interrupted: bool,
         end: Option<usize>,
@@ -1077,7 +1094,7 @@ impl Recorder {
 
     /// For a compaction turn with no lines of its own (Claude compacted before answering the
     /// turn it follows): the context the compaction left (`compactMetadata.postTokens`); else 0.
-    fn context_after_compaction(&self, session_id: &str, pending: &Pending) -> u64 {
+    fn context_after_compaction(&self, session_id: &SessionId, pending: &Pending) -> u64 {
         let Some(f) = self.follower(session_id) else {
             return 0;
         };
@@ -1124,7 +1141,7 @@ impl Recorder {
     /// turn-starting line after its prompt; waits briefly for an announced reply to land.
     fn read_turn(
         &mut self,
-        session_id: &str,
+        session_id: &SessionId,
         pending: &Pending,
         announced: Option<&str>,
         end: Option<usize>,
@@ -1166,7 +1183,7 @@ impl Recorder {
 
     /// The branch a session records into, creating it on its first turn.
     /// Asked of the store every time (not remembered): `:rename` may have renamed it meanwhile.
-    fn branch_of(&mut self, session_id: &str) -> Result<String> {
+    fn branch_of(&mut self, session_id: &SessionId) -> Result<String> {
         if let Some(branch) = self.store.branch_for_session(session_id)? {
             return Ok(branch.name);
         }
@@ -1178,7 +1195,7 @@ impl Recorder {
     }
 
     /// Creates a root branch for a new conversation under the first free name.
-    fn create_branch(&self, session_id: &str, planned: Option<String>) -> Result<String> {
+    fn create_branch(&self, session_id: &SessionId, planned: Option<String>) -> Result<String> {
         let candidates = planned
             .into_iter()
             .chain(branch_names::candidates(NewBranch::Conversation));
@@ -1188,7 +1205,7 @@ impl Recorder {
             }
             let created = self.store.create_branch(Branch {
                 name: name.clone(),
-                session_id: session_id.to_string(),
+                session_id: session_id.clone(),
                 parent_branch: None,
                 fork_turn: None,
                 head: None,
@@ -1255,7 +1272,7 @@ pub fn turn_of_line(store: &Store, f: &Follower, uuid: &str) -> Result<Option<Tu
 /// `parent`, named as Claude named the fork. The branch carries the fork's own id
 /// (`agent-<id>`), not the session's: the session keeps its branch. Returns the branch.
 pub fn record_fork(store: &Store, fork: crate::forks::Fork, parent: &Turn) -> Result<String> {
-    let fork_session = format!("agent-{}", fork.agent_id);
+    let fork_session = SessionId::new(format!("agent-{}", fork.agent_id));
     let branch = create_fork_branch(store, &fork_session, parent, fork.name.as_deref())?;
     let stamp = |e: &serde_json::Value| {
         e.get("timestamp")
@@ -1298,7 +1315,7 @@ pub fn record_fork(store: &Store, fork: crate::forks::Fork, parent: &Turn) -> Re
 /// branch name, numbered when taken; a new conversation's name if none).
 fn create_fork_branch(
     store: &Store,
-    session_id: &str,
+    session_id: &SessionId,
     parent: &Turn,
     wanted: Option<&str>,
 ) -> Result<String> {
@@ -1316,7 +1333,7 @@ fn create_fork_branch(
         }
         let created = store.create_branch(Branch {
             name: name.clone(),
-            session_id: session_id.to_string(),
+            session_id: session_id.clone(),
             parent_branch: Some(parent.branch.clone()),
             fork_turn: Some(parent.id),
             head: Some(parent.id),
@@ -1364,11 +1381,6 @@ fn compact_focus_in(path: &std::path::Path, settle: Duration) -> String {
 
 /// How long [`compact_focus_in`] waits for the `/compact` line.
 const COMPACT_COMMAND_SETTLE: Duration = Duration::from_secs(5);
-
-/// The store meta key naming the process that records `session_id` (see `liveness`).
-pub fn recording_key(session_id: &str) -> String {
-    format!("recording:{session_id}")
-}
 
 /// A branch name made from free text (a session title): lowercase letters, digits and `-`.
 fn branch_slug(text: &str) -> String {

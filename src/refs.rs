@@ -4,6 +4,7 @@
 
 pub use crate::names::{edit_distance, nearest_name, validate_branch_name};
 
+use crate::ids::TurnId;
 use crate::model::Turn;
 use crate::store::Store;
 use anyhow::{bail, Result};
@@ -13,7 +14,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TurnRef {
     /// `12` or `#12`.
-    Id(u64),
+    Id(TurnId),
     /// `HEAD` (back = 0) or `HEAD~N`.
     Head { back: u64 },
     /// `BRANCH` (back = 0) or `BRANCH~N`.
@@ -50,7 +51,8 @@ pub enum RefError {
     BadName { reference: String, reason: String },
 }
 
-fn parse_id(digits: &str) -> Option<u64> {
+/// The N of `~N`: decimal digits only.
+fn parse_count(digits: &str) -> Option<u64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -64,7 +66,7 @@ pub fn parse_turn_ref(s: &str) -> Result<TurnRef, RefError> {
         return Err(RefError::Empty);
     }
     if let Some(rest) = s.strip_prefix('#') {
-        return parse_id(rest)
+        return TurnId::parse(rest)
             .map(TurnRef::Id)
             .ok_or_else(|| RefError::BadId(s.into()));
     }
@@ -73,7 +75,7 @@ pub fn parse_turn_ref(s: &str) -> Result<TurnRef, RefError> {
         Some((base, "")) => (base, 1),
         Some((base, n)) => (
             base,
-            parse_id(n).ok_or_else(|| RefError::BadBack(s.into()))?,
+            parse_count(n).ok_or_else(|| RefError::BadBack(s.into()))?,
         ),
         None => (s, 0),
     };
@@ -81,7 +83,7 @@ pub fn parse_turn_ref(s: &str) -> Result<TurnRef, RefError> {
         if back > 0 || s.contains('~') {
             return Err(RefError::IdWithBack(s.into()));
         }
-        return parse_id(base)
+        return TurnId::parse(base)
             .map(TurnRef::Id)
             .ok_or_else(|| RefError::BadId(s.into()));
     }
@@ -149,10 +151,10 @@ mod tests {
     #[test]
     fn parses_valid_references() {
         let table: &[(&str, TurnRef)] = &[
-            ("12", TurnRef::Id(12)),
-            ("#12", TurnRef::Id(12)),
-            (" #7 ", TurnRef::Id(7)),
-            ("0", TurnRef::Id(0)),
+            ("12", TurnRef::Id(TurnId(12))),
+            ("#12", TurnRef::Id(TurnId(12))),
+            (" #7 ", TurnRef::Id(TurnId(7))),
+            ("0", TurnRef::Id(TurnId(0))),
             ("HEAD", TurnRef::Head { back: 0 }),
             ("HEAD~1", TurnRef::Head { back: 1 }),
             ("HEAD~", TurnRef::Head { back: 1 }),
@@ -222,7 +224,7 @@ mod tests {
 
     #[test]
     fn displays_references() {
-        assert_eq!(TurnRef::Id(3).to_string(), "#3");
+        assert_eq!(TurnRef::Id(TurnId(3)).to_string(), "#3");
         assert_eq!(TurnRef::Head { back: 0 }.to_string(), "HEAD");
         assert_eq!(TurnRef::Head { back: 5 }.to_string(), "HEAD~5");
         let r = TurnRef::Branch {
@@ -256,15 +258,15 @@ mod tests {
             })
             .unwrap();
 
-        assert_eq!(resolve("2", "main"), Ok(2));
-        assert_eq!(resolve("#3", "main"), Ok(3));
-        assert_eq!(resolve("HEAD", "main"), Ok(3));
-        assert_eq!(resolve("HEAD~1", "main"), Ok(2));
-        assert_eq!(resolve("HEAD~2", "main"), Ok(1));
-        assert_eq!(resolve("HEAD", "foo"), Ok(4));
-        assert_eq!(resolve("HEAD~1", "foo"), Ok(2));
-        assert_eq!(resolve("foo~2", "main"), Ok(1));
-        assert_eq!(resolve("main", "foo"), Ok(3));
+        assert_eq!(resolve("2", "main"), Ok(TurnId(2)));
+        assert_eq!(resolve("#3", "main"), Ok(TurnId(3)));
+        assert_eq!(resolve("HEAD", "main"), Ok(TurnId(3)));
+        assert_eq!(resolve("HEAD~1", "main"), Ok(TurnId(2)));
+        assert_eq!(resolve("HEAD~2", "main"), Ok(TurnId(1)));
+        assert_eq!(resolve("HEAD", "foo"), Ok(TurnId(4)));
+        assert_eq!(resolve("HEAD~1", "foo"), Ok(TurnId(2)));
+        assert_eq!(resolve("foo~2", "main"), Ok(TurnId(1)));
+        assert_eq!(resolve("main", "foo"), Ok(TurnId(3)));
 
         #[rustfmt::skip]
         let refused = [

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::control::Controller;
 use crate::hooks::bridge::Bridge;
 use crate::hooks::settings;
+use crate::ids::SessionId;
 use crate::jobs::{JobInfo, JobManager};
 use crate::proxy::{self, PassThrough};
 use crate::recorder::{Recorder, RecorderMsg};
@@ -131,8 +132,8 @@ fn set_up(
     )
     .to_string();
     let session = (!chooses_session(&args)).then(|| {
-        let session_id = uuid::Uuid::new_v4().to_string();
-        bridge.allow_session(&session_id);
+        let session_id = SessionId::random();
+        bridge.allow_session(session_id.as_str());
         SessionArg::New(session_id)
     });
     let run = Recorded {
@@ -292,13 +293,13 @@ fn resume_line(screen: &str, store: &StoreSlot) -> Option<String> {
 }
 
 /// The session id of the last `claude --resume <id>` Claude printed.
-fn resumed_session_in(screen: &str) -> Option<String> {
+fn resumed_session_in(screen: &str) -> Option<SessionId> {
     let at = screen.rfind("claude --resume ")?;
     let id: String = screen[at + "claude --resume ".len()..]
         .chars()
         .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
         .collect();
-    uuid::Uuid::parse_str(&id).ok().map(|_| id)
+    uuid::Uuid::parse_str(&id).ok().map(|_| SessionId::new(id))
 }
 
 /// The footer's shorter form of a config problem: the file's name instead of its whole path.
@@ -354,7 +355,10 @@ mod tests {
     fn claude_resume_line_is_found() {
         let id = "0123abcd-aaaa-4bbb-8ccc-000000000001";
         let screen = format!("bye\nResume this session with:\nclaude --resume {id}\n$ ");
-        assert_eq!(resumed_session_in(&screen).as_deref(), Some(id));
+        assert_eq!(
+            resumed_session_in(&screen).as_ref().map(SessionId::as_str),
+            Some(id)
+        );
         assert_eq!(resumed_session_in("claude --resume\n"), None);
         assert_eq!(resumed_session_in("claude --resume not-an-id"), None);
     }

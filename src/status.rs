@@ -393,13 +393,14 @@ fn kill_group(pid: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TurnId;
     use crate::view::Notice;
 
     #[test]
     fn status_shows_branch_turn_and_context() {
         let view = SessionView {
             branch: Some("main".into()),
-            head: Some(12),
+            head: Some(TurnId(12)),
             context_tokens: 123_400,
             rot_zone_tokens: 300_000,
             ..Default::default()
@@ -432,7 +433,7 @@ mod tests {
     fn a_notice_takes_the_footer_until_it_expires() {
         let view = SessionView {
             branch: Some("try-x".into()),
-            head: Some(4),
+            head: Some(TurnId(4)),
             notice: Some(Notice {
                 text: "on branch try-x, forked after #4 of main; main is kept".into(),
                 until_ms: 10_000,

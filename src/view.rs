@@ -17,10 +17,10 @@ pub const NOTICE_SHOWN_FOR: Duration = Duration::from_secs(10);
 /// What the running session looks like now.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionView {
-    pub session_id: Option<String>,
+    pub session_id: Option<crate::ids::SessionId>,
     pub branch: Option<String>,
     /// The latest turn of the session.
-    pub head: Option<u64>,
+    pub head: Option<crate::ids::TurnId>,
     /// Context size after the latest finished turn.
     pub context_tokens: u64,
     pub model: Option<String>,

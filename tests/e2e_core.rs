@@ -151,8 +151,7 @@ fn forged_hook_messages_record_nothing() {
     let session_id = turns[0]["session_id"].as_str().unwrap().to_string();
 
     // Find this ccx's hook socket and talk to it without the run's secret.
-    let uid = unsafe { libc::getuid() };
-    let runtime = std::env::temp_dir().join(format!("ccx-{uid}"));
+    let runtime = env.runtime_dir();
     let socket = std::fs::read_dir(&runtime)
         .unwrap()
         .filter_map(|e| e.ok())

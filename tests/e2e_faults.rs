@@ -292,9 +292,8 @@ fn transcript_garbled_mid_session_is_survived() {
 }
 
 /// The hook socket of the ccx with this pid.
-fn hook_socket(ccx_pid: u32) -> PathBuf {
-    let uid = unsafe { libc::getuid() };
-    let runtime = std::env::temp_dir().join(format!("ccx-{uid}"));
+fn hook_socket(env: &TestEnv, ccx_pid: u32) -> PathBuf {
+    let runtime = env.runtime_dir();
     std::fs::read_dir(&runtime)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -330,7 +329,7 @@ fn a_flood_of_hostile_hook_messages_is_dropped_and_ccx_stays_responsive() {
     let env = TestEnv::new();
     let (session, turns) = session_with_turns(&env, &[("before flood", "pre flood")]);
     let own_session = turns[0]["session_id"].as_str().unwrap().to_string();
-    let socket = hook_socket(session.pid());
+    let socket = hook_socket(&env, session.pid());
     let secret = children_of(session.pid()).into_iter().find_map(hook_secret);
     println!(
         "hook socket {}, secret known: {}",

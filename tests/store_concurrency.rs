@@ -52,10 +52,11 @@ fn write_turns(store: &Store, prefix: &str, n: usize) {
 /// Ids 1..=k in order, every one a complete or running turn on a single chain.
 fn check_prefix(turns: &[Turn]) {
     for (i, t) in turns.iter().enumerate() {
-        assert_eq!(t.id, i as u64 + 1, "ids are contiguous from 1");
+        assert_eq!(t.id.get(), i as u64 + 1, "ids are contiguous from 1");
         let want_parent = if i == 0 { None } else { Some(i as u64) };
         assert_eq!(
-            t.parent, want_parent,
+            t.parent.map(|p| p.get()),
+            want_parent,
             "turn #{} follows the previous one",
             t.id
         );

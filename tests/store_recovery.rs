@@ -4,6 +4,7 @@
 
 mod support;
 
+use ccx::ids::{MetaKey, TurnId};
 use ccx::model::{Turn, TurnEnd, TurnKind, TurnStart};
 use ccx::store::recover::{recover, Method};
 use ccx::store::Store;
@@ -17,7 +18,7 @@ const TURNS: u64 = 50;
 
 /// A store with `TURNS` finished turns (two branches) and transcript entries; returns the
 /// turns as stored.
-fn make_store(dir: &Path) -> BTreeMap<u64, Turn> {
+fn make_store(dir: &Path) -> BTreeMap<TurnId, Turn> {
     let store = Store::open(dir).unwrap();
     let mut out = BTreeMap::new();
     for i in 1..=TURNS {
@@ -28,7 +29,7 @@ fn make_store(dir: &Path) -> BTreeMap<u64, Turn> {
                 kind: TurnKind::Prompt,
                 prompt: format!("prompt number {i} {}", "p".repeat(300)),
                 input: None,
-                session_id: format!("session-{branch}"),
+                session_id: format!("session-{branch}").into(),
                 started_at: String::new(),
                 ..Default::default()
             })
@@ -54,7 +55,7 @@ fn make_store(dir: &Path) -> BTreeMap<u64, Turn> {
         out.insert(turn.id, turn);
     }
     store
-        .set_meta("current_branch", serde_json::json!("main"))
+        .set_meta(&MetaKey::CurrentBranch, serde_json::json!("main"))
         .unwrap();
     store.flush().unwrap();
     out
@@ -126,7 +127,7 @@ fn garbage(n: usize, seed: u64) -> Vec<u8> {
 
 /// Recovers `dir` and checks: the fresh store opens, every turn in it is exactly one that was
 /// stored (nothing invented), the damaged copy is kept; returns how many turns survived.
-fn recover_and_check(dir: &Path, original: &BTreeMap<u64, Turn>, what: &str) -> usize {
+fn recover_and_check(dir: &Path, original: &BTreeMap<TurnId, Turn>, what: &str) -> usize {
     let before: Vec<(u64, PathBuf)> = {
         let mut v = Vec::new();
         collect(&dir.join("db"), &mut v);
@@ -207,7 +208,7 @@ fn recover_and_check(dir: &Path, original: &BTreeMap<u64, Turn>, what: &str) -> 
     for turn in &turns {
         let entries = store.entries(turn.id).unwrap();
         if let Some(first) = entries.first() {
-            assert_eq!(first["n"], turn.id, "{what}: entries of #{}", turn.id);
+            assert_eq!(first["n"], turn.id.get(), "{what}: entries of #{}", turn.id);
         }
     }
     // The fresh store takes new turns after the recovered ones.
@@ -229,9 +230,9 @@ fn an_undamaged_store_is_recovered_whole() {
     let n = recover_and_check(dir.path(), &original, "undamaged");
     assert_eq!(n, TURNS as usize);
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.entries(7).unwrap().len(), 1);
+    assert_eq!(store.entries(TurnId(7)).unwrap().len(), 1);
     assert_eq!(
-        store.get_meta("current_branch").unwrap(),
+        store.get_meta(&MetaKey::CurrentBranch).unwrap(),
         Some(serde_json::json!("main"))
     );
     assert_eq!(store.lineage("side").unwrap().len(), 10);
@@ -396,7 +397,7 @@ fn doctor_says_a_damaged_store_is_damaged_and_repairs_it() {
     assert!(last_store.starts_with("ok"), "{text}");
     let turns = log_json(&env, &["--all"]);
     for t in &turns {
-        let id = t["id"].as_u64().unwrap();
+        let id = TurnId(t["id"].as_u64().unwrap());
         assert_eq!(t["prompt"], original[&id].prompt, "nothing invented");
     }
     assert_eq!(turns.len(), TURNS as usize, "every turn kept: {turns:#?}");
@@ -416,7 +417,7 @@ fn recovery_method_is_reported() {
     assert_eq!(report.finished_turns, TURNS as usize);
     assert_eq!(report.branches, 2);
     assert_eq!(report.entries, TURNS as usize);
-    assert_eq!(report.turn_ids, (1..=TURNS).collect::<Vec<_>>());
+    assert_eq!(report.turn_ids, (1..=TURNS).map(TurnId).collect::<Vec<_>>());
 }
 
 #[test]
@@ -439,7 +440,7 @@ fn doctor_notices_a_log_that_sled_reads_only_in_part() {
     repaired(&env);
     let turns = log_json(&env, &["--all"]);
     for t in &turns {
-        let id = t["id"].as_u64().unwrap();
+        let id = TurnId(t["id"].as_u64().unwrap());
         assert_eq!(t["prompt"], original[&id].prompt, "nothing invented");
     }
     let finished = turns.iter().filter(|t| !t["ended_at"].is_null()).count();
@@ -487,9 +488,12 @@ fn recovery_keeps_what_was_imported() {
     let store = Store::open(dir.path()).unwrap();
     let mut keys = store.imported_keys("session-x").unwrap();
     keys.sort();
-    assert_eq!(keys, [("k1".to_string(), 1), ("k2".to_string(), 2)]);
     assert_eq!(
-        store.entries(2).unwrap(),
+        keys,
+        [("k1".to_string(), TurnId(1)), ("k2".to_string(), TurnId(2))]
+    );
+    assert_eq!(
+        store.entries(TurnId(2)).unwrap(),
         vec![serde_json::json!({"uuid": "k2"})]
     );
 }
@@ -650,7 +654,7 @@ fn turns_missing_from_the_id_sequence_are_named_and_rebuilt() {
                 ..Default::default()
             })
             .unwrap();
-        assert_eq!(side.id, N + 1);
+        assert_eq!(side.id, TurnId(N + 1));
         assert_eq!(store.delete_branch("side").unwrap(), 1);
     }
     {

@@ -17,13 +17,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// The data directory of this test binary (created once, kept until the process ends).
+/// The data directory of this test binary (created once, kept until the process ends, in
+/// cargo's scratch folder for integration tests rather than in `/tmp`: a static is never
+/// dropped, so the folder outlives the run).
 fn data_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::Builder::new()
             .prefix("ccx-tolerance-")
-            .tempdir()
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .unwrap();
         std::env::set_var("CCX_DATA_DIR", dir.path());
         dir

@@ -11,7 +11,10 @@ pub fn check_hook_payload(data: &[u8]) {
     use ccx::hooks::wire::{is_valid_session_id, parse_hook_payload, parse_payload, HookMessage};
     match parse_hook_payload(data) {
         Ok(event) => {
-            assert!(is_valid_session_id(event.session_id()), "{event:?}");
+            assert!(
+                is_valid_session_id(event.session_id().as_str()),
+                "{event:?}"
+            );
             assert!(parse_payload(data).is_ok());
         }
         Err(e) => one_line(&e.to_string()),

@@ -1,3 +1,5 @@
+//! Unit tests of the retention guard: planning what to import, reading retention, and counting what is kept or at risk.
+
 use super::*;
 use std::time::Duration;
 

@@ -7,6 +7,7 @@
 use super::env::{claude_env, hidden_vars};
 use super::find::claude_now;
 use super::flags::restart_args;
+use crate::ids::SessionId;
 use portable_pty::CommandBuilder;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -15,17 +16,17 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionArg {
     /// A new session with this id (`--session-id ID`).
-    New(String),
+    New(SessionId),
     /// An existing session (`--resume ID`).
-    Resume(String),
+    Resume(SessionId),
 }
 
 impl SessionArg {
     /// The two words that say it on claude's command line.
     pub fn args(&self) -> [&str; 2] {
         match self {
-            SessionArg::New(id) => ["--session-id", id],
-            SessionArg::Resume(id) => ["--resume", id],
+            SessionArg::New(id) => ["--session-id", id.as_str()],
+            SessionArg::Resume(id) => ["--resume", id.as_str()],
         }
     }
 }
@@ -75,10 +76,10 @@ impl ClaudeCommand {
 
     /// A subagent job: `claude -p --output-format stream-json --verbose --session-id ID
     /// --permission-mode acceptEdits -- PROMPT`.
-    pub fn job(program: &Path, cwd: &Path, session_id: &str, prompt: &str) -> ClaudeCommand {
+    pub fn job(program: &Path, cwd: &Path, session_id: &SessionId, prompt: &str) -> ClaudeCommand {
         let mut args: Vec<OsString> = ["-p", "--output-format", "stream-json", "--verbose"]
             .into_iter()
-            .chain(SessionArg::New(session_id.into()).args())
+            .chain(SessionArg::New(session_id.clone()).args())
             .chain(["--permission-mode", "acceptEdits", "--"])
             .map(OsString::from)
             .collect();
@@ -113,10 +114,15 @@ impl ClaudeCommand {
     /// A question to a headless fork that leaves no session behind: `claude -p [--resume
     /// SESSION --fork-session] --no-session-persistence --output-format json`, the question on
     /// stdin, with the environment of ccx's interactive claude.
-    pub fn fork_question(program: &Path, cwd: &Path, session: Option<&str>) -> ClaudeCommand {
+    pub fn fork_question(program: &Path, cwd: &Path, session: Option<&SessionId>) -> ClaudeCommand {
         let mut args: Vec<OsString> = vec!["-p".into()];
         if let Some(session) = session {
-            args.extend(["--resume".into(), session.into(), "--fork-session".into()]);
+            args.extend(
+                SessionArg::Resume(session.clone())
+                    .args()
+                    .map(OsString::from),
+            );
+            args.push("--fork-session".into());
         }
         args.extend(["--no-session-persistence", "--output-format", "json"].map(OsString::from));
         ClaudeCommand {
@@ -261,7 +267,7 @@ mod tests {
         );
         let next = ClaudeCommand::replay_turn(claude, cwd, &SessionArg::Resume("S".into()), None);
         assert_eq!(&words(&next)[..3], ["-p", "--resume", "S"]);
-        let job = ClaudeCommand::job(claude, cwd, "J", "do it");
+        let job = ClaudeCommand::job(claude, cwd, &"J".into(), "do it");
         assert_eq!(
             words(&job),
             [

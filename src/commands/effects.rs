@@ -35,7 +35,7 @@ pub fn effects(turn: Option<String>, json: bool, diff: bool) -> Result<i32> {
             .iter()
             .map(|call| {
                 let mut value = serde_json::to_value(call).unwrap_or_default();
-                value["turn"] = turn.id.into();
+                value["turn"] = turn.id.get().into();
                 if diff {
                     value["diff"] = call_diff(&repo, call).into();
                 }

@@ -446,7 +446,7 @@ mod tests {
     fn redaction_reaches_tool_calls() {
         let mut extras = HtmlExtras::default();
         extras.tools.insert(
-            1,
+            crate::ids::TurnId(1),
             vec![crate::tool_calls::ToolCall {
                 name: "Bash".into(),
                 summary: "export API_KEY=abc123".into(),
@@ -457,7 +457,7 @@ mod tests {
             }],
         );
         assert_eq!(redact_extras(&mut extras), 3);
-        let call = &extras.tools[&1][0];
+        let call = &extras.tools[&crate::ids::TurnId(1)][0];
         assert!(!call.summary.contains("abc123"), "{call:?}");
         assert!(!call.input.contains("abcdef0123456789xyz"), "{call:?}");
         assert!(!call.output.contains("ghp_"), "{call:?}");

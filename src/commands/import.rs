@@ -37,6 +37,7 @@
 //! The pure part — [`conversations`] (leaves and their chains) and [`layout`] (which turns are
 //! new and where they attach) — is tested on synthetic transcripts.
 
+use crate::ids::{MetaKey, SessionId, TurnId};
 use crate::model::{now_rfc3339, Branch, FinishedTurn, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
 use crate::tokens;
@@ -290,7 +291,7 @@ pub fn layout(chains: &[Vec<PlannedTurn>], known: &HashSet<String>) -> Vec<Segme
 struct Imported {
     /// Turn key (last line uuid) → turn id: the whole map in memory; in the meta record only
     /// what older versions of ccx wrote there.
-    turns: BTreeMap<String, u64>,
+    turns: BTreeMap<String, TurnId>,
     /// The branches this session's turns went to.
     branches: Vec<String>,
 }
@@ -309,7 +310,7 @@ impl Imported {
         let mut imported: Imported = serde_json::from_value(meta.clone()).unwrap_or_default();
         if include_deleted {
             // What an older ccx remembered in the record may name deleted turns too.
-            let alive: HashSet<u64> = store
+            let alive: HashSet<TurnId> = store
                 .imported_keys(session)?
                 .into_iter()
                 .map(|(_, id)| id)
@@ -339,8 +340,8 @@ impl Imported {
     }
 }
 
-fn meta_key(session: &str) -> String {
-    format!("imported:{session}")
+fn meta_key(session: &str) -> MetaKey {
+    MetaKey::Imported(SessionId::from(session))
 }
 
 /// What one transcript's import did.
@@ -358,14 +359,14 @@ pub struct Report {
 /// What the store already holds, gathered once per run.
 pub struct Known {
     /// Session id → ids of the turns carrying it.
-    turns_by_session: HashMap<String, Vec<u64>>,
+    turns_by_session: HashMap<SessionId, Vec<TurnId>>,
     /// Session ids of branches.
-    branch_sessions: HashSet<String>,
+    branch_sessions: HashSet<SessionId>,
 }
 
 impl Known {
     pub fn gather(store: &Store) -> Result<Known> {
-        let mut turns_by_session: HashMap<String, Vec<u64>> = HashMap::new();
+        let mut turns_by_session: HashMap<SessionId, Vec<TurnId>> = HashMap::new();
         for t in store.all_turns()? {
             turns_by_session.entry(t.session_id).or_default().push(t.id);
         }
@@ -431,19 +432,18 @@ pub fn import_transcript(
     let (mut imported, previous) = match Imported::load(store, &session, include_deleted)? {
         Some(found) => found,
         None => {
-            if known.turns_by_session.contains_key(&session)
-                || known.branch_sessions.contains(&session)
-            {
+            let id = SessionId::from(session.as_str());
+            if known.turns_by_session.contains_key(&id) || known.branch_sessions.contains(&id) {
                 report.skipped = Some("recorded by ccx".into());
                 return Ok(report);
             }
             (Imported::default(), Value::Null)
         }
     };
-    let ours: HashSet<u64> = imported.turns.values().copied().collect();
+    let ours: HashSet<TurnId> = imported.turns.values().copied().collect();
     if known
         .turns_by_session
-        .get(&session)
+        .get(&SessionId::from(session.as_str()))
         .is_some_and(|ids| ids.iter().any(|id| !ours.contains(id)))
     {
         report.skipped = Some("continued through ccx since it was imported".into());
@@ -577,7 +577,7 @@ fn finished_turn(
             kind: planned.kind,
             prompt,
             input: None,
-            session_id: session.to_owned(),
+            session_id: session.into(),
             started_at: started_at.clone(),
             prompt_uuid: prompt_uuids(planned).into_iter().next(),
             // A compaction has no prompt of the person's, live or imported.
@@ -863,7 +863,7 @@ fn segment_branch(
     };
     store.create_branch(Branch {
         name: name.clone(),
-        session_id: uuid::Uuid::new_v4().to_string(),
+        session_id: SessionId::random(),
         parent_branch,
         fork_turn: parent,
         head: parent,
@@ -881,7 +881,7 @@ fn finish_import(
     imported: &Imported,
     report: Report,
 ) -> Result<Report> {
-    let session = session.to_string();
+    let session = SessionId::from(session);
     // The branch holding the conversation Claude Code resumes (the last leaf) carries the
     // session, so `ccx --resume <session>` goes on recording there.
     if report.turns > 0 {
@@ -1368,7 +1368,7 @@ mod tests {
         }
         store
             .set_meta(
-                "imported:abcdef12-3456",
+                &MetaKey::Imported("abcdef12-3456".into()),
                 json!({"turns": {"s1": ids[0], "a2": ids[1]}, "branches": ["import-abcdef12"]}),
             )
             .unwrap();
@@ -1385,7 +1385,10 @@ mod tests {
             ["first", "second, differently", "third b"]
         );
         // The older record's turn map is kept beside the new branch list.
-        let record = store.get_meta("imported:abcdef12-3456").unwrap().unwrap();
+        let record = store
+            .get_meta(&MetaKey::Imported("abcdef12-3456".into()))
+            .unwrap()
+            .unwrap();
         assert_eq!(record["turns"]["a2"], json!(ids[1]));
         assert_eq!(
             record["branches"],

@@ -16,6 +16,7 @@
 //! `TURN` references resolve with HEAD meaning the head of BRANCH.
 
 use crate::claude::command::{ClaudeCommand, SessionArg};
+use crate::ids::{SessionId, TurnId};
 use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnKind, TurnStart};
 use crate::progress_bar::Progress;
 use crate::store::Store;
@@ -33,8 +34,8 @@ const TRANSCRIPT_SETTLE: Duration = Duration::from_secs(3);
 const KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// The turns FROM..TO (ids, inclusive) of a lineage; either end open.
-pub fn select_range(lineage: &[Turn], from: Option<u64>, to: Option<u64>) -> Result<&[Turn]> {
-    let index = |id: u64, what: &str| {
+pub fn select_range(lineage: &[Turn], from: Option<TurnId>, to: Option<TurnId>) -> Result<&[Turn]> {
+    let index = |id: TurnId, what: &str| {
         lineage
             .iter()
             .position(|t| t.id == id)
@@ -250,7 +251,7 @@ fn turns_to_replay(
             None => anyhow::bail!("no branch '{branch}'"),
         }
     }
-    let resolve = |r: Option<&str>| -> Result<Option<u64>> {
+    let resolve = |r: Option<&str>| -> Result<Option<TurnId>> {
         r.map(|s| {
             let parsed = refs::parse_turn_ref(s).map_err(|e| anyhow::anyhow!("{e}"))?;
             refs::resolve_turn_ref(store, &parsed, branch).map(|t| t.id)
@@ -342,15 +343,15 @@ struct ReplayEnv<'a> {
 
 enum Stop {
     Finished,
-    Interrupted(u64),
-    Failed(u64, String),
-    TimedOut(u64),
+    Interrupted(TurnId),
+    Failed(TurnId, String),
+    TimedOut(TurnId),
 }
 
 struct Outcome {
     done: usize,
     branch: Option<String>,
-    session: String,
+    session: SessionId,
     end: Stop,
 }
 
@@ -360,9 +361,9 @@ fn replay_turns(
     turns: &[Turn],
     env: &ReplayEnv<'_>,
 ) -> Result<Outcome> {
-    let session = uuid::Uuid::new_v4().to_string();
+    let session = SessionId::random();
     let transcript_path =
-        crate::claude::paths::transcript_path_in(env.config_dir, env.project, &session);
+        crate::claude::paths::transcript_path_in(env.config_dir, env.project, session.as_str());
     let progress = Progress::new(
         turns.len(),
         "{spinner} replay [{bar:30}] {pos}/{len} {elapsed} {wide_msg}",
@@ -461,7 +462,7 @@ struct RanTurn<'a> {
 
 /// Records a replayed turn on `branch`: the reply from the transcript, else from claude's
 /// answer.
-fn record_turn(store: &Store, branch: String, session: &str, ran: RanTurn<'_>) -> Result<()> {
+fn record_turn(store: &Store, branch: String, session: &SessionId, ran: RanTurn<'_>) -> Result<()> {
     let facts = ran.facts;
     let reply = if facts.reply.is_empty() {
         serde_json::from_str::<serde_json::Value>(ran.stdout.trim())
@@ -504,7 +505,7 @@ mod tests {
     fn lineage() -> Vec<Turn> {
         (1..=5)
             .map(|id| Turn {
-                id: id * 2,
+                id: TurnId(id * 2),
                 prompt: format!("p{id}"),
                 ..Default::default()
             })
@@ -515,12 +516,26 @@ mod tests {
     fn range_selects_inclusive_ends() {
         let l = lineage();
         let ids = |s: &[Turn]| s.iter().map(|t| t.id).collect::<Vec<_>>();
-        assert_eq!(ids(select_range(&l, None, None).unwrap()), [2, 4, 6, 8, 10]);
-        assert_eq!(ids(select_range(&l, Some(4), Some(8)).unwrap()), [4, 6, 8]);
-        assert_eq!(ids(select_range(&l, Some(8), None).unwrap()), [8, 10]);
-        assert_eq!(ids(select_range(&l, None, Some(2)).unwrap()), [2]);
-        assert!(select_range(&l, Some(8), Some(4)).is_err());
-        let err = select_range(&l, Some(3), None).unwrap_err().to_string();
+        assert_eq!(
+            ids(select_range(&l, None, None).unwrap()),
+            [TurnId(2), TurnId(4), TurnId(6), TurnId(8), TurnId(10)]
+        );
+        assert_eq!(
+            ids(select_range(&l, Some(TurnId(4)), Some(TurnId(8))).unwrap()),
+            [TurnId(4), TurnId(6), TurnId(8)]
+        );
+        assert_eq!(
+            ids(select_range(&l, Some(TurnId(8)), None).unwrap()),
+            [TurnId(8), TurnId(10)]
+        );
+        assert_eq!(
+            ids(select_range(&l, None, Some(TurnId(2))).unwrap()),
+            [TurnId(2)]
+        );
+        assert!(select_range(&l, Some(TurnId(8)), Some(TurnId(4))).is_err());
+        let err = select_range(&l, Some(TurnId(3)), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("#3"), "{err}");
     }
 }

@@ -546,7 +546,7 @@ pub fn run(query: &[String], options: &Options) -> Result<i32> {
     let request = Request::new(&joined, options, ctx.now)?;
     let stores = super::open_stores(options.all)?;
     // Only the turns of one branch's conversation.
-    let lineage: Option<std::collections::HashSet<u64>> = match &options.branch {
+    let lineage: Option<std::collections::HashSet<crate::ids::TurnId>> = match &options.branch {
         Some(name) => {
             let store = &stores[0];
             crate::query::branch(store, name)?;
@@ -691,7 +691,7 @@ mod tests {
 
     fn turn(id: u64, prompt: &str, reply: &str) -> Turn {
         Turn {
-            id,
+            id: crate::ids::TurnId(id),
             branch: "main".into(),
             prompt: prompt.into(),
             reply: reply.into(),
@@ -702,7 +702,7 @@ mod tests {
     }
 
     fn ids(hits: &[Hit<'_>]) -> Vec<u64> {
-        hits.iter().map(|h| h.turn.id).collect()
+        hits.iter().map(|h| h.turn.id.get()).collect()
     }
 
     /// The first hit's line as rendered now, 100 columns wide, over every field.

@@ -244,6 +244,7 @@ pub fn saw_created(records: &[Record], path: &str) -> bool {
 mod tests {
     use super::*;
     use crate::effects::side::Verb;
+    use crate::ids::TurnId;
 
     fn record(kind: Kind, id: &str, prompt: Option<&str>, at: &str) -> Record {
         Record {
@@ -266,7 +267,7 @@ mod tests {
 
     fn turn(prompt: Option<&str>) -> Turn {
         Turn {
-            id: 3,
+            id: TurnId(3),
             session_id: "s1".into(),
             prompt_id: prompt.map(str::to_string),
             started_at: "2026-01-01T00:00:00.000Z".into(),

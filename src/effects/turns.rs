@@ -232,6 +232,7 @@ pub fn render_calls(turn: &Turn, calls: &[Call], p: Palette) -> String {
 mod tests {
     use super::*;
     use crate::effects::side::Verb;
+    use crate::ids::TurnId;
 
     fn call(number: usize, before: Option<&str>, after: Option<&str>, paths: &[&str]) -> Call {
         Call {
@@ -266,7 +267,7 @@ mod tests {
     #[test]
     fn plans_pick_the_tree_and_the_files() {
         let turn = Turn {
-            id: 7,
+            id: TurnId(7),
             ..Default::default()
         };
         let calls = [

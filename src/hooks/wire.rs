@@ -12,6 +12,7 @@
 //!
 //! The hook process forwards the payload to the running ccx as one [`HookMessage`] JSON line.
 
+use crate::ids::SessionId;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -72,42 +73,42 @@ pub struct HookPayload {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HookEvent {
     SessionStart {
-        session_id: String,
+        session_id: SessionId,
         transcript_path: Option<String>,
         source: Option<String>,
     },
     /// `UserPromptSubmit`. `prompt` is "" if the payload had none. `prompt_id` is the
     /// `promptId` of the prompt's transcript line.
     PromptSubmitted {
-        session_id: String,
+        session_id: SessionId,
         transcript_path: Option<String>,
         prompt: String,
         prompt_id: Option<String>,
     },
     /// `Stop`: the turn ended normally (Claude Code does not fire it on an interrupt).
     Stopped {
-        session_id: String,
+        session_id: SessionId,
         transcript_path: Option<String>,
         last_message: Option<String>,
     },
     PreCompact {
-        session_id: String,
+        session_id: SessionId,
         trigger: Option<String>,
         instructions: Option<String>,
     },
     SubagentStopped {
-        session_id: String,
+        session_id: SessionId,
     },
     /// Any other event name (PreToolUse, Notification, SessionEnd, ...).
     Other {
-        session_id: String,
+        session_id: SessionId,
         name: String,
     },
 }
 
 impl HookEvent {
     /// The session the event belongs to.
-    pub fn session_id(&self) -> &str {
+    pub fn session_id(&self) -> &SessionId {
         match self {
             HookEvent::SessionStart { session_id, .. }
             | HookEvent::PromptSubmitted { session_id, .. }
@@ -239,7 +240,7 @@ pub fn parse_hook_payload(bytes: &[u8]) -> Result<HookEvent, HookParseError> {
 impl HookPayload {
     /// The domain event this payload reports.
     pub fn into_event(self) -> HookEvent {
-        let session_id = self.session_id;
+        let session_id = SessionId::new(self.session_id);
         match self.hook_event_name.as_str() {
             "SessionStart" => HookEvent::SessionStart {
                 session_id,

@@ -18,7 +18,7 @@ pub struct ShellContext<'a> {
     pub store: &'a Store,
     /// The session's current branch (what HEAD means).
     pub branch: String,
-    pub session_id: Option<String>,
+    pub session_id: Option<crate::ids::SessionId>,
     /// The model Claude runs, when known (for the context window).
     pub model: Option<String>,
     /// The context window Claude Code reports for that model, when it has.

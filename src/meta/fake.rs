@@ -4,6 +4,7 @@
 //! shown, without a terminal or a Claude.
 
 use crate::config::Config;
+use crate::ids::SessionId;
 use crate::jobs::JobInfo;
 use crate::meta::exec::ShellContext;
 use crate::meta::ops::{Outcome, SessionArg, SessionOps};
@@ -161,7 +162,7 @@ impl FakeOps {
             .begin_turn(TurnStart {
                 branch: branch.into(),
                 prompt: prompt.into(),
-                session_id: format!("s-{branch}"),
+                session_id: format!("s-{branch}").into(),
                 ..TurnStart::default()
             })
             .expect("a turn");
@@ -171,12 +172,12 @@ impl FakeOps {
                 TurnEnd {
                     reply: format!("reply to {prompt}"),
                     ended_at: crate::model::now_rfc3339(),
-                    context_tokens: 1000 * turn.id,
+                    context_tokens: 1000 * turn.id.get(),
                     ..TurnEnd::default()
                 },
             )
             .expect("a finished turn");
-        turn.id
+        turn.id.get()
     }
 
     /// A branch forked from `parent` after turn `after`, carried by session `session`.
@@ -186,8 +187,8 @@ impl FakeOps {
                 name: name.into(),
                 session_id: session.into(),
                 parent_branch: Some(parent.into()),
-                fork_turn: after,
-                head: after,
+                fork_turn: after.map(crate::ids::TurnId),
+                head: after.map(crate::ids::TurnId),
                 ..Branch::default()
             })
             .expect("a branch");
@@ -265,7 +266,7 @@ impl SessionOps for FakeOps {
         let ctx = ShellContext {
             store: &self.store,
             branch: self.branch.clone(),
-            session_id: Some(format!("s-{}", self.branch)),
+            session_id: Some(SessionId::new(format!("s-{}", self.branch))),
             model: None,
             reported_window: None,
             width: 80,
@@ -288,29 +289,34 @@ impl SessionOps for FakeOps {
         self.calls.push(Call::EnsureIdle);
         Ok(())
     }
-    fn rebuild_session(&mut self, _: &Store, turn: &Turn) -> Result<(String, Option<String>)> {
+    fn rebuild_session(&mut self, _: &Store, turn: &Turn) -> Result<(SessionId, Option<String>)> {
         self.sessions_made += 1;
         let session = format!("rebuilt-{}", self.sessions_made);
         self.calls.push(Call::Rebuild {
-            turn: turn.id,
+            turn: turn.id.get(),
             session: session.clone(),
         });
-        Ok((session, Some(FakeOps::turn_uuid(turn))))
+        Ok((session.into(), Some(FakeOps::turn_uuid(turn))))
     }
-    fn transcript_end(&mut self, session_id: &str) -> Option<Option<String>> {
+    fn transcript_end(&mut self, session_id: &SessionId) -> Option<Option<String>> {
         self.transcripts
             .iter()
-            .find(|(id, _)| id == session_id)
+            .find(|(id, _)| session_id == id)
             .map(|(_, end)| end.clone())
     }
-    fn new_session_id(&mut self) -> String {
+    fn new_session_id(&mut self) -> SessionId {
         self.sessions_made += 1;
-        format!("new-{}", self.sessions_made)
+        SessionId::new(format!("new-{}", self.sessions_made))
     }
-    fn plan_branch(&mut self, session_id: &str, branch: &str, history_ends_at: Option<String>) {
+    fn plan_branch(
+        &mut self,
+        session_id: &SessionId,
+        branch: &str,
+        history_ends_at: Option<String>,
+    ) {
         self.planned = Some(branch.to_string());
         self.calls.push(Call::Plan {
-            session: session_id.into(),
+            session: session_id.to_string(),
             branch: branch.into(),
             ends_at: history_ends_at,
         });
@@ -320,8 +326,8 @@ impl SessionOps for FakeOps {
             bail!("claude would not open that conversation (it exited at once); you are back where you were");
         }
         self.calls.push(match session {
-            SessionArg::Resume(id) => Call::Resume(id),
-            SessionArg::New(id) => Call::Start(id),
+            SessionArg::Resume(id) => Call::Resume(id.into()),
+            SessionArg::New(id) => Call::Start(id.into()),
         });
         if let Some(branch) = self.planned.take() {
             self.branch = branch;
@@ -336,7 +342,7 @@ impl SessionOps for FakeOps {
         });
     }
     fn restore_code(&mut self, turn: &Turn) -> Result<String> {
-        self.calls.push(Call::Restore(turn.id));
+        self.calls.push(Call::Restore(turn.id.get()));
         Ok(format!("files as at #{}", turn.id))
     }
     fn branch_renamed(&mut self, old: &str, new: &str) {
@@ -354,7 +360,7 @@ impl SessionOps for FakeOps {
     }
     fn ask_fork(&mut self, _store: &Store, at: Option<&Turn>, question: &str) -> Result<String> {
         self.calls.push(Call::AskFork {
-            turn: at.map(|t| t.id),
+            turn: at.map(|t| t.id.get()),
             question: question.into(),
         });
         match &self.fork_answer {

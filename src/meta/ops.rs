@@ -5,6 +5,7 @@
 //! fake that records each call, so commands are tested without a terminal or a Claude.
 
 pub use crate::claude::command::SessionArg;
+use crate::ids::SessionId;
 use crate::jobs::JobInfo;
 use crate::meta::exec::ShellContext;
 use crate::model::{Turn, TurnKind};
@@ -81,13 +82,22 @@ pub trait SessionOps {
     fn ensure_idle(&mut self, store: &Store) -> Result<()>;
     /// Writes the conversation up to `turn` as a new Claude session from the turn log;
     /// returns its session id and the uuid its history ends at.
-    fn rebuild_session(&mut self, store: &Store, turn: &Turn) -> Result<(String, Option<String>)>;
+    fn rebuild_session(
+        &mut self,
+        store: &Store,
+        turn: &Turn,
+    ) -> Result<(SessionId, Option<String>)>;
     /// When Claude's own transcript of `session_id` is still there: the uuid it ends at.
-    fn transcript_end(&mut self, session_id: &str) -> Option<Option<String>>;
+    fn transcript_end(&mut self, session_id: &SessionId) -> Option<Option<String>>;
     /// A new session id for a fresh conversation.
-    fn new_session_id(&mut self) -> String;
+    fn new_session_id(&mut self) -> SessionId;
     /// Tells the recorder which branch the session `session_id` records into.
-    fn plan_branch(&mut self, session_id: &str, branch: &str, history_ends_at: Option<String>);
+    fn plan_branch(
+        &mut self,
+        session_id: &SessionId,
+        branch: &str,
+        history_ends_at: Option<String>,
+    );
     /// Restarts claude on `session` and waits for its prompt; on failure the previous
     /// conversation is resumed.
     fn switch_to(&mut self, session: SessionArg) -> Result<()>;

@@ -2,6 +2,7 @@
 //! read-only ones run; a command whose spec says it needs a session answers, in one line, that
 //! it needs one, and changes nothing.
 
+use crate::ids::SessionId;
 use crate::jobs::JobInfo;
 use crate::meta::commands::MetaCommand;
 use crate::meta::exec::ShellContext;
@@ -61,16 +62,16 @@ impl SessionOps for ReadOnly<'_, '_> {
     fn ensure_idle(&mut self, _store: &Store) -> Result<()> {
         bail!(NO_SESSION)
     }
-    fn rebuild_session(&mut self, _: &Store, _: &Turn) -> Result<(String, Option<String>)> {
+    fn rebuild_session(&mut self, _: &Store, _: &Turn) -> Result<(SessionId, Option<String>)> {
         bail!(NO_SESSION)
     }
-    fn transcript_end(&mut self, _session_id: &str) -> Option<Option<String>> {
+    fn transcript_end(&mut self, _session_id: &SessionId) -> Option<Option<String>> {
         None
     }
-    fn new_session_id(&mut self) -> String {
-        uuid::Uuid::new_v4().to_string()
+    fn new_session_id(&mut self) -> SessionId {
+        SessionId::random()
     }
-    fn plan_branch(&mut self, _: &str, _: &str, _: Option<String>) {}
+    fn plan_branch(&mut self, _: &SessionId, _: &str, _: Option<String>) {}
     fn switch_to(&mut self, _session: SessionArg) -> Result<()> {
         bail!(NO_SESSION)
     }

@@ -7,6 +7,7 @@
 //! oldest first, depth first. Branches caught in a parent cycle (damaged records) are never
 //! reached from a root: they are listed as roots after the others.
 
+use crate::ids::TurnId;
 use crate::model::{Branch, Turn};
 use crate::store::Store;
 use anyhow::Result;
@@ -38,7 +39,7 @@ impl BranchSummary<'_> {
 
 /// Each branch with its own turn count and head turn, in the order given.
 pub fn summaries<'a>(branches: &'a [Branch], turns: &'a [Turn]) -> Vec<BranchSummary<'a>> {
-    let by_id: HashMap<u64, &Turn> = turns.iter().map(|t| (t.id, t)).collect();
+    let by_id: HashMap<TurnId, &Turn> = turns.iter().map(|t| (t.id, t)).collect();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for t in turns {
         *counts.entry(t.branch.as_str()).or_default() += 1;
@@ -61,7 +62,7 @@ pub enum ForkPoint {
     /// Forked from its parent before the parent's first turn.
     AtStart,
     /// Forked after this turn.
-    After(u64),
+    After(TurnId),
 }
 
 /// One branch's place in the tree.
@@ -182,8 +183,8 @@ mod tests {
             seen,
             vec![
                 ("main", 0, true, vec![], ForkPoint::Root),
-                ("a", 1, false, vec![], ForkPoint::After(1)),
-                ("a1", 2, true, vec![true], ForkPoint::After(2)),
+                ("a", 1, false, vec![], ForkPoint::After(TurnId(1))),
+                ("a1", 2, true, vec![true], ForkPoint::After(TurnId(2))),
                 ("b", 1, true, vec![], ForkPoint::AtStart),
                 ("lost", 0, true, vec![], ForkPoint::Root),
             ]
@@ -195,12 +196,12 @@ mod tests {
         let main = branch("main", None, None, Some(2));
         let turns = vec![
             Turn {
-                id: 1,
+                id: TurnId(1),
                 branch: "main".into(),
                 ..Turn::default()
             },
             Turn {
-                id: 2,
+                id: TurnId(2),
                 branch: "main".into(),
                 started_at: "s".into(),
                 ..Turn::default()
@@ -208,7 +209,10 @@ mod tests {
         ];
         let branches = [main, branch("empty", None, None, None)];
         let s = summaries(&branches, &turns);
-        assert_eq!((s[0].own_turns, s[0].head.map(|t| t.id)), (2, Some(2)));
+        assert_eq!(
+            (s[0].own_turns, s[0].head.map(|t| t.id)),
+            (2, Some(TurnId(2)))
+        );
         assert_eq!(s[0].last_activity(), Some("s"));
         assert_eq!((s[1].own_turns, s[1].last_activity()), (0, None));
     }

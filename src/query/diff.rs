@@ -8,6 +8,7 @@
 //! and their turns are paired from the first.
 
 use super::branch;
+use crate::ids::TurnId;
 use crate::model::{Branch, Turn};
 use crate::store::Store;
 use anyhow::Result;
@@ -43,10 +44,10 @@ pub struct Comparison {
     /// How many turns both lineages share (same ids from the root).
     pub common: usize,
     /// The last shared turn, or None.
-    pub fork_turn: Option<u64>,
+    pub fork_turn: Option<TurnId>,
     /// The first position (0-based, in the lineages) where the turns differ in content, with
     /// the ids there (None where that branch has no turn); None when the lineages are equal.
-    pub first_difference: Option<(usize, Option<u64>, Option<u64>)>,
+    pub first_difference: Option<(usize, Option<TurnId>, Option<TurnId>)>,
 }
 
 /// True when two turns asked and answered the same.
@@ -105,8 +106,11 @@ mod tests {
         let b = vec![t(1, "p1", "r1"), t(2, "p2", "r2"), t(7, "p3 other", "r3")];
         let c = compare(&a, &b);
         assert_eq!(c.common, 2);
-        assert_eq!(c.fork_turn, Some(2));
-        assert_eq!(c.first_difference, Some((2, Some(3), Some(7))));
+        assert_eq!(c.fork_turn, Some(TurnId(2)));
+        assert_eq!(
+            c.first_difference,
+            Some((2, Some(TurnId(3)), Some(TurnId(7))))
+        );
         let j = diff_json(&a, &b);
         assert_eq!(j["common"], json!([1, 2]));
         assert_eq!(j["fork_turn"], 2);
@@ -126,7 +130,10 @@ mod tests {
         let c = compare(&a, &b);
         assert_eq!(c.common, 0);
         assert_eq!(c.fork_turn, None);
-        assert_eq!(c.first_difference, Some((1, Some(2), Some(5))));
+        assert_eq!(
+            c.first_difference,
+            Some((1, Some(TurnId(2)), Some(TurnId(5))))
+        );
         assert!(diff_json(&a, &b)["fork_turn"].is_null());
     }
 
@@ -135,7 +142,10 @@ mod tests {
         let a = vec![t(1, "p", "r")];
         assert_eq!(compare(&a, &a).first_difference, None);
         let b = vec![t(1, "p", "r"), t(2, "q", "s")];
-        assert_eq!(compare(&a, &b).first_difference, Some((1, None, Some(2))));
+        assert_eq!(
+            compare(&a, &b).first_difference,
+            Some((1, None, Some(TurnId(2))))
+        );
         assert!(diff_json(&a, &a)["first_difference"].is_null());
     }
 }

@@ -30,7 +30,7 @@ pub fn pick_format(format: Option<&str>, output: Option<&Path>) -> Result<Export
 /// every branch of the project (for the tree).
 #[derive(Debug, Clone, Default)]
 pub struct HtmlExtras {
-    pub tools: HashMap<u64, Vec<ToolCall>>,
+    pub tools: HashMap<crate::ids::TurnId, Vec<ToolCall>>,
     pub branches: Vec<Branch>,
 }
 

@@ -1,15 +1,16 @@
 //! Records for unit tests of the read side (query, render, turn references, read-only
 //! meta-commands): a turn, a branch, an exchange, a turn's start.
 
+use crate::ids::TurnId;
 use crate::model::{Branch, Turn, TurnKind, TurnStart};
 
 /// A finished prompt turn on `branch` after `parent`: started 2026-01-01 12:00:00 UTC, 3m10s
 /// long, 45.2k context, 321 output and 40 estimated tokens, session `s`.
 pub fn turn(id: u64, branch: &str, parent: Option<u64>, prompt: &str, reply: &str) -> Turn {
     Turn {
-        id,
+        id: TurnId(id),
         branch: branch.into(),
-        parent,
+        parent: parent.map(TurnId),
         kind: TurnKind::Prompt,
         prompt: prompt.into(),
         reply: reply.into(),
@@ -26,7 +27,7 @@ pub fn turn(id: u64, branch: &str, parent: Option<u64>, prompt: &str, reply: &st
 /// A turn holding only a prompt and a reply, with `id` thousand tokens of context.
 pub fn exchange(id: u64, prompt: &str, reply: &str) -> Turn {
     Turn {
-        id,
+        id: TurnId(id),
         prompt: prompt.into(),
         reply: reply.into(),
         context_tokens: id * 1000,
@@ -39,8 +40,8 @@ pub fn branch(name: &str, parent: Option<&str>, fork: Option<u64>, head: Option<
     Branch {
         name: name.into(),
         parent_branch: parent.map(str::to_string),
-        fork_turn: fork,
-        head,
+        fork_turn: fork.map(TurnId),
+        head: head.map(TurnId),
         ..Branch::default()
     }
 }

@@ -20,7 +20,9 @@ use anyhow::Result;
 
 /// The branch HEAD means outside a session: the one that last got a turn, else `main`.
 pub fn current_branch(store: &Store) -> Result<String> {
-    if let Some(serde_json::Value::String(name)) = store.get_meta("current_branch")? {
+    if let Some(serde_json::Value::String(name)) =
+        store.get_meta(&crate::ids::MetaKey::CurrentBranch)?
+    {
         return Ok(name);
     }
     Ok("main".to_string())

@@ -157,7 +157,7 @@ pub fn sessions_table(
         } else {
             " "
         };
-        let session: String = branch.session_id.chars().take(8).collect();
+        let session: String = branch.session_id.as_str().chars().take(8).collect();
         let line = format!(
             "{mark} {:<name_width$} {:<10} {:>5} {:>8} {:>6}",
             branch.name, session, summary.own_turns, context, last
@@ -178,9 +178,9 @@ mod tests {
     fn turn(id: u64, branch: &str, parent: Option<u64>, mins_ago: i64) -> Turn {
         let at = (now() - chrono::Duration::minutes(mins_ago)).to_rfc3339();
         Turn {
-            id,
+            id: crate::ids::TurnId(id),
             branch: branch.into(),
-            parent,
+            parent: parent.map(crate::ids::TurnId),
             started_at: at.clone(),
             ended_at: Some(at),
             ..Turn::default()

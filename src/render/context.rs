@@ -316,8 +316,8 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, &c)| Turn {
-                id: i as u64 + 1,
-                parent: (i > 0).then_some(i as u64),
+                id: crate::ids::TurnId(i as u64 + 1),
+                parent: (i > 0).then_some(crate::ids::TurnId(i as u64)),
                 branch: "main".into(),
                 prompt: format!("prompt {}\nsecond line", i + 1),
                 context_tokens: c,

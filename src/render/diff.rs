@@ -112,7 +112,9 @@ fn parting(a: &Side, b: &Side, c: &Comparison, p: Palette) -> String {
             out.push('\n');
         }
         Some((i, x, y)) => {
-            let name = |id: Option<u64>| id.map_or("nothing".to_string(), |id| format!("#{id}"));
+            let name = |id: Option<crate::ids::TurnId>| {
+                id.map_or("nothing".to_string(), |id| format!("#{id}"))
+            };
             let why = match (a.turns.get(i), b.turns.get(i)) {
                 (Some(x), Some(y)) if x.prompt != y.prompt => "prompts differ",
                 (Some(_), Some(_)) => "same prompt, replies differ",

@@ -121,6 +121,7 @@ pub fn prompt_label(turn: &Turn, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TurnId;
     use crate::render::test_support::{now, plain};
     use crate::render::turns::turn_line;
 
@@ -142,7 +143,7 @@ mod tests {
 
     fn sent(kind: TurnKind, input: Option<&str>, prompt: &str) -> Turn {
         Turn {
-            id: 12,
+            id: TurnId(12),
             kind,
             input: input.map(str::to_string),
             prompt: prompt.into(),

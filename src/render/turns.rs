@@ -103,7 +103,7 @@ pub fn turn_full(turn: &Turn, p: Palette) -> String {
             .unwrap_or_else(|| "none".into()),
     );
     field("kind", turn.kind.as_str().to_string());
-    field("session", turn.session_id.clone());
+    field("session", turn.session_id.to_string());
     field("started", turn.started_at.clone());
     field(
         "ended",
@@ -132,12 +132,13 @@ pub fn turn_full(turn: &Turn, p: Palette) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TurnId;
     use crate::render::test_support::plain;
 
     #[test]
     fn turn_line_shows_id_tokens_prompt_and_reply() {
         let turn = Turn {
-            id: 7,
+            id: TurnId(7),
             prompt: "\nfix the failing test\nmore".into(),
             reply: "Done: the test passes".into(),
             context_tokens: 12_345,
@@ -165,7 +166,7 @@ mod tests {
     #[test]
     fn show_fields_line_up_in_colour() {
         let turn = Turn {
-            id: 7,
+            id: TurnId(7),
             ..Default::default()
         };
         let coloured = turn_full(&turn, Palette { enabled: true });

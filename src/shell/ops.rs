@@ -2,6 +2,7 @@
 //! `$EDITOR`, what is shown) and the session controller (restarts, prompts, jobs).
 
 use super::{read_key, MetaShell, STORE_WAIT};
+use crate::ids::SessionId;
 use crate::jobs::JobInfo;
 use crate::meta::exec::ShellContext;
 use crate::meta::ops::{Outcome, SessionArg, SessionOps};
@@ -169,19 +170,28 @@ impl SessionOps for LiveOps<'_> {
         self.control().ensure_idle(store)
     }
 
-    fn rebuild_session(&mut self, store: &Store, turn: &Turn) -> Result<(String, Option<String>)> {
+    fn rebuild_session(
+        &mut self,
+        store: &Store,
+        turn: &Turn,
+    ) -> Result<(SessionId, Option<String>)> {
         self.control().rebuild_session(store, turn)
     }
 
-    fn transcript_end(&mut self, session_id: &str) -> Option<Option<String>> {
+    fn transcript_end(&mut self, session_id: &SessionId) -> Option<Option<String>> {
         self.control().transcript_end(session_id)
     }
 
-    fn new_session_id(&mut self) -> String {
-        uuid::Uuid::new_v4().to_string()
+    fn new_session_id(&mut self) -> SessionId {
+        SessionId::random()
     }
 
-    fn plan_branch(&mut self, session_id: &str, branch: &str, history_ends_at: Option<String>) {
+    fn plan_branch(
+        &mut self,
+        session_id: &SessionId,
+        branch: &str,
+        history_ends_at: Option<String>,
+    ) {
         self.note_start();
         self.planned = Some(branch.to_string());
         self.control().plan(session_id, branch, history_ends_at);

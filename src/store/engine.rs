@@ -17,7 +17,8 @@
 //! the answer leaves: an acknowledged write is durable.
 
 use super::error::StoreError;
-use super::format::{Tombstone, TOMBSTONES_FROM};
+use super::format::Tombstone;
+use crate::ids::{MetaKey, SessionId, TurnId};
 use crate::model::{Branch, FinishedTurn, Turn, TurnEnd, TurnStart};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -40,13 +41,13 @@ pub enum Request {
         defer: bool,
     },
     FinishTurn {
-        id: u64,
+        id: TurnId,
         end: TurnEnd,
         #[serde(default)]
         defer: bool,
     },
     Turn {
-        id: u64,
+        id: TurnId,
     },
     /// The turn whose `prompt_uuid` is `uuid`, if any.
     TurnByUuid {
@@ -59,7 +60,7 @@ pub enum Request {
         branch: String,
     },
     Entries {
-        id: u64,
+        id: TurnId,
     },
     Branch {
         name: String,
@@ -72,7 +73,7 @@ pub enum Request {
         branch: Branch,
     },
     BranchForSession {
-        session_id: String,
+        session_id: SessionId,
     },
     GetMeta {
         key: String,
@@ -164,8 +165,8 @@ pub enum Response {
     Branches(Vec<Branch>),
     Meta(Option<Value>),
     Count(u64),
-    Ids(Vec<u64>),
-    Keys(Vec<(String, u64)>),
+    Ids(Vec<TurnId>),
+    Keys(Vec<(String, TurnId)>),
     Problems(Vec<String>),
     Done,
     Error(StoreError),
@@ -254,12 +255,12 @@ const PARALLEL_SCAN_TURNS: u64 = 8192;
 /// Most threads one search scans with.
 const MAX_SCAN_THREADS: usize = 8;
 
-fn key(id: u64) -> [u8; 8] {
+fn key(id: TurnId) -> [u8; 8] {
     id.to_be_bytes()
 }
 
 /// A turn as it is when it begins: no reply yet, `ended_at` unset.
-fn started_turn(id: u64, branch: &str, parent: Option<u64>, start: &TurnStart) -> Turn {
+fn started_turn(id: TurnId, branch: &str, parent: Option<TurnId>, start: &TurnStart) -> Turn {
     Turn {
         id,
         branch: branch.to_owned(),
@@ -304,8 +305,8 @@ fn imported_search_text(turn: &FinishedTurn) -> Vec<u8> {
     }
 }
 
-fn id_of(key: &[u8]) -> Option<u64> {
-    Some(u64::from_be_bytes(key.try_into().ok()?))
+fn id_of(key: &[u8]) -> Option<TurnId> {
+    Some(TurnId(u64::from_be_bytes(key.try_into().ok()?)))
 }
 
 impl Engine {
@@ -338,9 +339,10 @@ impl Engine {
     /// Remembers, once, from which id on deleted turns leave tombstones (older stores kept
     /// none). Best effort: a store that cannot be written now is marked on a later open.
     fn mark_tombstones_start(&self) {
-        if matches!(self.meta.get(TOMBSTONES_FROM), Ok(None)) {
+        let key = MetaKey::TombstonesFrom.to_string();
+        if matches!(self.meta.get(&key), Ok(None)) {
             if let Ok(next) = self.next_turn_id() {
-                let _ = self.meta.insert(TOMBSTONES_FROM, Self::encode(&next));
+                let _ = self.meta.insert(key.as_bytes(), Self::encode(&next));
             }
         }
     }
@@ -388,7 +390,7 @@ impl Engine {
             Request::CreateBranch { branch } => self.create_branch(branch).map(Response::Branch),
             Request::PutBranch { branch } => self.put_branch(branch).map(|()| Response::Done),
             Request::BranchForSession { session_id } => self
-                .branch_for_session(session_id)
+                .branch_for_session(session_id.as_str())
                 .map(Response::MaybeBranch),
             Request::GetMeta { key } => self.get_meta(key).map(Response::Meta),
             Request::SetMeta { key, value, defer } => {
@@ -483,7 +485,7 @@ impl Engine {
             })
     }
 
-    fn check_turn_exists(&self, id: Option<u64>) -> Res<()> {
+    fn check_turn_exists(&self, id: Option<TurnId>) -> Res<()> {
         match id {
             Some(id) if !self.turns.contains_key(key(id)).map_err(|e| self.sled(e))? => {
                 Err(StoreError::NoTurn { id })
@@ -560,7 +562,7 @@ impl Engine {
         Ok(turn)
     }
 
-    fn finish_turn(&self, id: u64, end: &TurnEnd, defer: bool) -> Res<Turn> {
+    fn finish_turn(&self, id: TurnId, end: &TurnEnd, defer: bool) -> Res<Turn> {
         let _guard = self.lock_writes();
         let mut turn = self.turn(id)?.ok_or(StoreError::NoTurn { id })?;
         end_turn(&mut turn, end);
@@ -581,15 +583,15 @@ impl Engine {
     }
 
     /// The id the next turn gets: one past the last turn's.
-    fn next_turn_id(&self) -> Res<u64> {
-        let mut last = 0;
+    fn next_turn_id(&self) -> Res<TurnId> {
+        let mut last = TurnId(0);
         for tree in [&self.turns, &self.deleted] {
             if let Some((k, _)) = tree.last().map_err(|e| self.sled(e))? {
                 let id = id_of(&k).ok_or_else(|| self.damaged("a turn key".into(), "bad id"))?;
                 last = last.max(id);
             }
         }
-        Ok(last + 1)
+        Ok(last.next())
     }
 
     fn import_key(source: &str, key: &str) -> Vec<u8> {
@@ -607,7 +609,7 @@ impl Engine {
         source: &str,
         turns: &[FinishedTurn],
         defer: bool,
-    ) -> Res<Vec<u64>> {
+    ) -> Res<Vec<TurnId>> {
         if source.is_empty() || source.contains('\0') {
             return Err(StoreError::Invalid {
                 detail: format!(
@@ -624,7 +626,7 @@ impl Engine {
             // A retry of a request that already succeeded.
             let first =
                 id_of(&first).ok_or_else(|| self.damaged("a token record".into(), "bad id"))?;
-            return Ok((first..first + turns.len() as u64).collect());
+            return Ok(first.and_after().take(turns.len()).collect());
         }
         let mut branch = self
             .branch(branch_name)?
@@ -635,7 +637,7 @@ impl Engine {
         let first = self.next_turn_id()?;
         let mut records = Vec::with_capacity(turns.len());
         let mut parent = branch.head;
-        for (id, t) in (first..).zip(turns) {
+        for (id, t) in first.and_after().zip(turns) {
             let mut turn = started_turn(id, &branch.name, parent, &t.start);
             end_turn(&mut turn, &t.end);
             records.push((id, Self::encode(&turn)));
@@ -765,7 +767,8 @@ impl Engine {
                 children.push((other.name.clone(), Self::encode(&other)));
             }
         }
-        let current = self.get_meta("current_branch")?;
+        let current_key = MetaKey::CurrentBranch.to_string();
+        let current = self.get_meta(&current_key)?;
         let branch_bytes = Self::encode(&branch);
         (&self.turns, &self.branches, &self.sessions, &self.meta)
             .transaction(|(t, b, s, m)| -> TxRes<()> {
@@ -782,7 +785,7 @@ impl Engine {
                 }
                 if current.as_ref().and_then(Value::as_str) == Some(old) {
                     m.insert(
-                        "current_branch".as_bytes(),
+                        current_key.as_bytes(),
                         Self::encode(&Value::String(new.to_owned())),
                     )?;
                 }
@@ -793,7 +796,7 @@ impl Engine {
     }
 
     /// Every turn the conversations of `branches` pass through, from their heads back.
-    fn turns_reached(&self, branches: &[Branch]) -> Res<std::collections::HashSet<u64>> {
+    fn turns_reached(&self, branches: &[Branch]) -> Res<std::collections::HashSet<TurnId>> {
         let mut reached = std::collections::HashSet::new();
         for branch in branches {
             let mut next = branch.head;
@@ -808,7 +811,7 @@ impl Engine {
     }
 
     /// The import keys naming any of the turns `ids`.
-    fn imports_of(&self, ids: &std::collections::HashSet<u64>) -> Res<Vec<sled::IVec>> {
+    fn imports_of(&self, ids: &std::collections::HashSet<TurnId>) -> Res<Vec<sled::IVec>> {
         let mut keys = Vec::new();
         for item in self.imports.iter() {
             let (k, v) = item.map_err(|e| self.sled(e))?;
@@ -896,7 +899,7 @@ impl Engine {
 
     // ---- reads ----
 
-    fn turn(&self, id: u64) -> Res<Option<Turn>> {
+    fn turn(&self, id: TurnId) -> Res<Option<Turn>> {
         match self.turns.get(key(id)).map_err(|e| self.sled(e))? {
             Some(bytes) => Ok(Some(self.decode_turn(&bytes)?)),
             None => Ok(None),
@@ -950,14 +953,15 @@ impl Engine {
             return Ok(Vec::new());
         };
         let (Some(first), Some(last)) = (id_of(&first), id_of(&last)) else {
-            return scan(key(0)..key(u64::MAX));
+            return scan(key(TurnId(0))..key(TurnId(u64::MAX)));
         };
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(MAX_SCAN_THREADS) as u64;
+        let (first, last) = (first.get(), last.get());
         let span = last - first + 1;
         if threads < 2 || span < PARALLEL_SCAN_TURNS || last == u64::MAX {
-            return scan(key(0)..key(u64::MAX));
+            return scan(key(TurnId(0))..key(TurnId(u64::MAX)));
         }
         let step = span.div_ceil(threads);
         let scan = &scan;
@@ -966,7 +970,7 @@ impl Engine {
                 .map(|i| {
                     let lo = first + i * step;
                     let hi = (lo + step).min(last + 1);
-                    scope.spawn(move || scan(key(lo)..key(hi)))
+                    scope.spawn(move || scan(key(TurnId(lo))..key(TurnId(hi))))
                 })
                 .collect();
             let mut out = Vec::new();
@@ -1025,7 +1029,7 @@ impl Engine {
         Ok(out)
     }
 
-    fn entries(&self, id: u64) -> Res<Vec<Value>> {
+    fn entries(&self, id: TurnId) -> Res<Vec<Value>> {
         match self.entries.get(key(id)).map_err(|e| self.sled(e))? {
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| self.damaged(format!("the transcript of turn #{id}"), e)),
@@ -1077,7 +1081,7 @@ impl Engine {
             .find(|b| b.session_id == session_id))
     }
 
-    fn imported_keys(&self, source: &str, with_deleted: bool) -> Res<Vec<(String, u64)>> {
+    fn imported_keys(&self, source: &str, with_deleted: bool) -> Res<Vec<(String, TurnId)>> {
         let prefix = Self::import_key(source, "");
         let mut out = Vec::new();
         for item in self.imports.scan_prefix(&prefix) {
@@ -1096,7 +1100,7 @@ impl Engine {
         Ok(out)
     }
 
-    fn tombstone(&self, id: u64) -> Res<Option<Tombstone>> {
+    fn tombstone(&self, id: TurnId) -> Res<Option<Tombstone>> {
         match self.deleted.get(key(id)).map_err(|e| self.sled(e))? {
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)

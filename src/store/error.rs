@@ -1,6 +1,7 @@
 //! The store's error type. It crosses the socket unchanged (it is serialisable), so a client
 //! sees exactly the error the owner produced, and every message is one line naming the problem.
 
+use crate::ids::TurnId;
 use serde::{Deserialize, Serialize};
 
 /// Everything the store can refuse or fail with. Callers get it inside an `anyhow::Error`;
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StoreError {
     #[error("no turn #{id}")]
-    NoTurn { id: u64 },
+    NoTurn { id: TurnId },
     #[error("no branch '{name}'{}", did_you_mean(.suggestion))]
     NoBranch {
         name: String,

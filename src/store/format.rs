@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tombstone {
     pub branch: String,
-    pub session_id: String,
+    pub session_id: crate::ids::SessionId,
     /// The transcript line the turn's prompt came from, when known (for imports).
     #[serde(default)]
     pub prompt_uuid: Option<String>,
@@ -16,7 +16,3 @@ pub struct Tombstone {
     #[serde(default)]
     pub lost: bool,
 }
-
-/// The `meta` key holding the first turn id given after tombstones were kept: a gap in the ids
-/// from there on is a lost turn, not a deleted one.
-pub const TOMBSTONES_FROM: &str = "tombstones_from";

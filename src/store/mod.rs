@@ -25,6 +25,7 @@ pub use engine::{Request, Response};
 pub use error::StoreError;
 pub use server::remove_stale_sockets;
 
+use crate::ids::{MetaKey, SessionId, TurnId};
 use crate::model::{now_rfc3339, Branch, FinishedTurn, Turn, TurnEnd, TurnStart};
 use anyhow::{Context, Result};
 use client::{CallError, Client};
@@ -313,7 +314,7 @@ impl Store {
 
     /// Completes turn `id` with `end` and stores `end.entries` beside it; durable on return
     /// (or, inside [`Store::bulk`], when the bulk write ends).
-    pub fn finish_turn(&self, id: u64, end: TurnEnd) -> Result<Turn> {
+    pub fn finish_turn(&self, id: TurnId, end: TurnEnd) -> Result<Turn> {
         let defer = deferring();
         ask!(self, Request::FinishTurn { id, end, defer }, Response::Turn(t) => t)
     }
@@ -339,7 +340,7 @@ impl Store {
         branch: &str,
         source: &str,
         turns: Vec<FinishedTurn>,
-    ) -> Result<Vec<u64>> {
+    ) -> Result<Vec<TurnId>> {
         let token = uuid::Uuid::new_v4().to_string();
         let defer = deferring();
         ask!(self, Request::ImportTurns { token, branch: branch.to_owned(), source: source.to_owned(), turns, defer }, Response::Ids(ids) => ids)
@@ -348,17 +349,17 @@ impl Store {
     /// The keys remembered under `source` by [`Store::import_turns`] and the turns they
     /// became. `source` is the session the turns came from (their `session_id`): a key whose
     /// turn was deleted, or whose id now names a turn of another session, is left out.
-    pub fn imported_keys(&self, source: &str) -> Result<Vec<(String, u64)>> {
+    pub fn imported_keys(&self, source: &str) -> Result<Vec<(String, TurnId)>> {
         ask!(self, Request::ImportedKeys { source: source.to_owned(), with_deleted: false }, Response::Keys(k) => k)
     }
 
     /// [`Store::imported_keys`], also naming the turns deleted since (with their old ids):
     /// the keys an import must not bring back.
-    pub fn imported_keys_with_deleted(&self, source: &str) -> Result<Vec<(String, u64)>> {
+    pub fn imported_keys_with_deleted(&self, source: &str) -> Result<Vec<(String, TurnId)>> {
         ask!(self, Request::ImportedKeys { source: source.to_owned(), with_deleted: true }, Response::Keys(k) => k)
     }
 
-    pub fn turn(&self, id: u64) -> Result<Option<Turn>> {
+    pub fn turn(&self, id: TurnId) -> Result<Option<Turn>> {
         ask!(self, Request::Turn { id }, Response::MaybeTurn(t) => t)
     }
 
@@ -415,7 +416,7 @@ impl Store {
     }
 
     /// The raw transcript entries stored for a turn (empty while it runs).
-    pub fn entries(&self, id: u64) -> Result<Vec<Value>> {
+    pub fn entries(&self, id: TurnId) -> Result<Vec<Value>> {
         ask!(self, Request::Entries { id }, Response::Entries(e) => e)
     }
 
@@ -462,18 +463,18 @@ impl Store {
     }
 
     /// The branch a Claude session carries (or last carried).
-    pub fn branch_for_session(&self, session_id: &str) -> Result<Option<Branch>> {
-        ask!(self, Request::BranchForSession { session_id: session_id.to_owned() }, Response::MaybeBranch(b) => b)
+    pub fn branch_for_session(&self, session_id: &SessionId) -> Result<Option<Branch>> {
+        ask!(self, Request::BranchForSession { session_id: session_id.clone() }, Response::MaybeBranch(b) => b)
     }
 
-    /// Per-project small key/values (e.g. "current_branch").
-    pub fn get_meta(&self, key: &str) -> Result<Option<Value>> {
-        ask!(self, Request::GetMeta { key: key.to_owned() }, Response::Meta(v) => v)
+    /// Per-project small key/values (every key is a [`MetaKey`]).
+    pub fn get_meta(&self, key: &MetaKey) -> Result<Option<Value>> {
+        ask!(self, Request::GetMeta { key: key.to_string() }, Response::Meta(v) => v)
     }
 
-    pub fn set_meta(&self, key: &str, value: Value) -> Result<()> {
+    pub fn set_meta(&self, key: &MetaKey, value: Value) -> Result<()> {
         let defer = deferring();
-        ask!(self, Request::SetMeta { key: key.to_owned(), value, defer }, Response::Done => ())
+        ask!(self, Request::SetMeta { key: key.to_string(), value, defer }, Response::Done => ())
     }
 
     pub fn flush(&self) -> Result<()> {

@@ -24,6 +24,7 @@
 //! surviving ones) from Claude Code's transcripts of the project; a lost turn found nowhere
 //! is remembered as lost, so the fresh log checks out whole.
 
+use crate::ids::{MetaKey, SessionId, TurnId};
 use crate::model::{Branch, Turn};
 use crate::transcript::TurnFacts;
 use anyhow::{bail, Context, Result};
@@ -86,9 +87,9 @@ pub struct RecoveryReport {
     /// Surviving turns whose lost end (reply, usage) was taken from the transcripts.
     pub completed: usize,
     /// Lost turns found nowhere (remembered as lost).
-    pub unrecovered: Vec<u64>,
+    pub unrecovered: Vec<TurnId>,
     /// The ids of the turns kept, ascending.
-    pub turn_ids: Vec<u64>,
+    pub turn_ids: Vec<TurnId>,
 }
 
 impl RecoveryReport {
@@ -157,17 +158,17 @@ impl RecoveryReport {
 /// Everything read back from the damaged copy.
 #[derive(Default)]
 struct Salvage {
-    turns: BTreeMap<u64, Turn>,
+    turns: BTreeMap<TurnId, Turn>,
     branches: BTreeMap<String, Branch>,
-    entries: BTreeMap<u64, Vec<Value>>,
+    entries: BTreeMap<TurnId, Vec<Value>>,
     meta: BTreeMap<String, Value>,
     sessions: BTreeMap<String, String>,
     /// Import keys (`<source>\0<key>`) → turn id.
-    imports: BTreeMap<Vec<u8>, u64>,
+    imports: BTreeMap<Vec<u8>, TurnId>,
     /// Deleted turns (id → tombstone record, kept as read).
-    deleted: BTreeMap<u64, Vec<u8>>,
+    deleted: BTreeMap<TurnId, Vec<u8>>,
     /// The highest id an idempotency token names (every begun turn has one).
-    token_high: u64,
+    token_high: TurnId,
     skipped: usize,
 }
 
@@ -282,12 +283,12 @@ fn salvage_from(
 }
 
 /// Remembers the turns `ids`, found nowhere, as lost, so the fresh log checks out whole.
-fn remember_lost(salvage: &mut Salvage, ids: &[u64]) {
+fn remember_lost(salvage: &mut Salvage, ids: &[TurnId]) {
     let now = crate::model::now_rfc3339();
     for id in ids {
         let tombstone = super::format::Tombstone {
             branch: String::new(),
-            session_id: String::new(),
+            session_id: SessionId::default(),
             prompt_uuid: None,
             deleted_at: now.clone(),
             lost: true,
@@ -460,8 +461,8 @@ fn walk(tree: &sled::Tree, skipped: &mut usize) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-fn id_of(key: &[u8]) -> Option<u64> {
-    Some(u64::from_be_bytes(key.try_into().ok()?))
+fn id_of(key: &[u8]) -> Option<TurnId> {
+    Some(TurnId(u64::from_be_bytes(key.try_into().ok()?)))
 }
 
 fn open_tree(db: &sled::Db, name: &str, skipped: &mut usize) -> Option<sled::Tree> {
@@ -558,15 +559,21 @@ fn read_turns(db: &sled::Db, s: &mut Salvage) {
         .iter()
         .filter_map(|(k, _)| id_of(k))
         .max()
-        .unwrap_or(0);
+        .unwrap_or_default();
     let last_key = guarded(|| tree.last())
         .ok()
         .and_then(|r| r.ok())
         .flatten()
         .and_then(|(k, _)| id_of(&k))
-        .unwrap_or(0);
-    let top = last_seen.max(last_key).saturating_add(PROBE_PAST_LAST);
-    let seen: BTreeSet<u64> = records.iter().filter_map(|(k, _)| id_of(k)).collect();
+        .unwrap_or_default();
+    let top = last_seen
+        .max(last_key)
+        .get()
+        .saturating_add(PROBE_PAST_LAST);
+    let seen: BTreeSet<u64> = records
+        .iter()
+        .filter_map(|(k, _)| id_of(k).map(TurnId::get))
+        .collect();
     for id in 1..=top {
         if seen.contains(&id) {
             continue;
@@ -577,7 +584,7 @@ fn read_turns(db: &sled::Db, s: &mut Salvage) {
     }
     for (k, v) in records {
         match (id_of(&k), serde_json::from_slice::<Turn>(&v)) {
-            (Some(id), Ok(turn)) if turn.id == id && id > 0 => {
+            (Some(id), Ok(turn)) if turn.id == id && id > TurnId(0) => {
                 s.turns.insert(id, turn);
             }
             _ => *skipped += 1,
@@ -645,7 +652,7 @@ fn scan_bytes(bytes: &[u8], s: &mut Salvage) {
         };
         if is_turn {
             match serde_json::from_value::<Turn>(value) {
-                Ok(turn) if turn.id > 0 && !turn.branch.is_empty() => {
+                Ok(turn) if turn.id > TurnId(0) && !turn.branch.is_empty() => {
                     let better = s
                         .turns
                         .get(&turn.id)
@@ -675,7 +682,7 @@ fn scan_bytes(bytes: &[u8], s: &mut Salvage) {
 /// Adds what a raw scan found past the last turn sled read: newer turns, and branch records
 /// whose head is one of them. Returns how many turns were added.
 fn merge_newer(s: &mut Salvage, raw: Salvage) -> usize {
-    let last = s.turns.keys().next_back().copied().unwrap_or(0);
+    let last = s.turns.keys().next_back().copied().unwrap_or_default();
     let mut added = 0;
     for (id, turn) in raw.turns.into_iter().filter(|(id, _)| *id > last) {
         s.turns.insert(id, turn);
@@ -716,10 +723,10 @@ pub fn inspect(store_dir: &Path) -> Option<String> {
     let last = open_tree(&sled_db, "turns", &mut skipped)
         .map(|tree| walk(&tree, &mut skipped))
         .and_then(|records| records.iter().filter_map(|(k, _)| id_of(k)).max())
-        .unwrap_or(0);
+        .unwrap_or_default();
     let salvage = read_with_sled(&sled_db);
     drop(sled_db);
-    let lost: Vec<u64> = scan_raw(&db)
+    let lost: Vec<TurnId> = scan_raw(&db)
         .turns
         .into_iter()
         .filter(|(id, t)| *id > last && t.ended_at.is_some() && !salvage.deleted.contains_key(id))
@@ -748,28 +755,30 @@ pub(super) fn verify_db(db: &sled::Db) -> Vec<String> {
 /// (turns, tombstones, idempotency tokens), neither stored nor deleted. Gaps below the first
 /// id given after tombstones were kept (older stores) may be deletions, so they count only
 /// when something still names them.
-fn missing_ids(s: &Salvage) -> Vec<u64> {
+fn missing_ids(s: &Salvage) -> Vec<TurnId> {
     let high = [
-        s.turns.keys().next_back().copied().unwrap_or(0),
-        s.deleted.keys().next_back().copied().unwrap_or(0),
+        s.turns.keys().next_back().copied().unwrap_or_default(),
+        s.deleted.keys().next_back().copied().unwrap_or_default(),
         s.token_high,
     ]
     .into_iter()
     .max()
-    .unwrap_or(0);
+    .unwrap_or_default();
     let from = s
         .meta
-        .get(super::format::TOMBSTONES_FROM)
+        .get(&MetaKey::TombstonesFrom.to_string())
         .and_then(Value::as_u64)
-        .unwrap_or(u64::MAX);
-    let named: BTreeSet<u64> = s
+        .map_or(TurnId(u64::MAX), TurnId);
+    let named: BTreeSet<TurnId> = s
         .turns
         .values()
         .filter_map(|t| t.parent)
         .chain(s.branches.values().filter_map(|b| b.head))
         .chain(s.branches.values().filter_map(|b| b.fork_turn))
         .collect();
-    (1..=high)
+    TurnId(1)
+        .and_after()
+        .take_while(|id| *id <= high)
         .filter(|id| !s.turns.contains_key(id) && !s.deleted.contains_key(id))
         .filter(|id| *id >= from || named.contains(id))
         .collect()
@@ -791,7 +800,7 @@ fn verify(s: &Salvage) -> Vec<String> {
             id_list(&missing)
         ));
     }
-    let orphans: Vec<u64> = s
+    let orphans: Vec<TurnId> = s
         .turns
         .values()
         .filter(|t| t.parent.is_some_and(|p| !s.turns.contains_key(&p)))
@@ -835,12 +844,12 @@ fn verify(s: &Salvage) -> Vec<String> {
 }
 
 /// `#3, #7..#9` (ranges joined), at most a few pieces.
-fn id_list(ids: &[u64]) -> String {
+fn id_list(ids: &[TurnId]) -> String {
     let mut pieces: Vec<String> = Vec::new();
     let mut i = 0;
     while i < ids.len() {
         let mut j = i;
-        while j + 1 < ids.len() && ids[j + 1] == ids[j] + 1 {
+        while j + 1 < ids.len() && ids[j + 1] == ids[j].next() {
             j += 1;
         }
         pieces.push(if i == j {
@@ -864,15 +873,15 @@ fn id_list(ids: &[u64]) -> String {
 /// (parents, heads) to a rebuilt id then hold again. A surviving turn whose end or transcript
 /// lines were lost gets them from its transcript turn. Returns how many turns were rebuilt
 /// and how many completed.
-fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (usize, usize) {
-    let lost: BTreeSet<u64> = missing.iter().copied().collect();
+fn rebuild_from_transcripts(s: &mut Salvage, missing: &[TurnId], dir: &Path) -> (usize, usize) {
+    let lost: BTreeSet<TurnId> = missing.iter().copied().collect();
     let mut free = lost.clone();
-    let sessions: BTreeSet<String> = s
+    let sessions: BTreeSet<SessionId> = s
         .turns
         .values()
         .map(|t| t.session_id.clone())
         .chain(s.branches.values().map(|b| b.session_id.clone()))
-        .filter(|id| !id.is_empty() && !id.contains('/'))
+        .filter(|id| !id.is_empty() && !id.as_str().contains('/'))
         .collect();
     let (mut rebuilt, mut completed) = (0, 0);
     for session in sessions {
@@ -888,7 +897,7 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
             .collect();
         let mut next_known = 0;
         // The turn before the one being placed: its id, branch.
-        let mut before: Option<(u64, String)> = None;
+        let mut before: Option<(TurnId, String)> = None;
         for (entries, facts) in crate::transcript::split_turns(&lines) {
             let Some(prompt) = facts.prompt.clone() else {
                 continue;
@@ -905,9 +914,9 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[u64], dir: &Path) -> (us
                 s.entries.entry(turn.id).or_insert(entries);
                 continue;
             }
-            let low = before.as_ref().map_or(0, |(id, _)| *id);
-            let high = known.get(next_known).map_or(u64::MAX, |t| t.id);
-            let Some(id) = free.range(low + 1..high).next().copied() else {
+            let low = before.as_ref().map_or(TurnId(0), |(id, _)| *id);
+            let high = known.get(next_known).map_or(TurnId(u64::MAX), |t| t.id);
+            let Some(id) = free.range(low.next()..high).next().copied() else {
                 continue;
             };
             let branch = match (&before, known.get(next_known)) {
@@ -991,7 +1000,7 @@ fn turn_from(prompt: String, entries: &[Value], facts: &TurnFacts) -> Turn {
 
 /// Repairs links to records that did not survive, so every branch's lineage reads back.
 fn make_consistent(s: &mut Salvage, report: &mut RecoveryReport) {
-    let ids: BTreeSet<u64> = s.turns.keys().copied().collect();
+    let ids: BTreeSet<TurnId> = s.turns.keys().copied().collect();
     for turn in s.turns.values_mut() {
         if let Some(p) = turn.parent {
             if p >= turn.id || !ids.contains(&p) {
@@ -1053,13 +1062,17 @@ fn make_consistent(s: &mut Salvage, report: &mut RecoveryReport) {
     for b in s.branches.values() {
         if !b.session_id.is_empty() {
             s.sessions
-                .entry(b.session_id.clone())
+                .entry(b.session_id.to_string())
                 .or_insert_with(|| b.name.clone());
         }
     }
-    if let Some(current) = s.meta.get("current_branch").and_then(Value::as_str) {
+    if let Some(current) = s
+        .meta
+        .get(&MetaKey::CurrentBranch.to_string())
+        .and_then(Value::as_str)
+    {
         if !names.contains(current) {
-            s.meta.remove("current_branch");
+            s.meta.remove(&MetaKey::CurrentBranch.to_string());
         }
     }
 }

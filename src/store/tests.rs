@@ -1,3 +1,5 @@
+//! Unit tests of the store: turns, branches, meta, the socket protocol and recovery.
+
 use super::*;
 use crate::model::TurnKind;
 use std::io::{BufRead, BufReader, Write};
@@ -37,7 +39,7 @@ fn new_store() -> (tempfile::TempDir, Store) {
 }
 
 fn ids(turns: &[Turn]) -> Vec<u64> {
-    turns.iter().map(|t| t.id).collect()
+    turns.iter().map(|t| t.id.get()).collect()
 }
 
 fn branch_names(store: &Store) -> Vec<String> {
@@ -56,55 +58,66 @@ fn round_trip_and_fork_lineage() {
     assert!(store.is_owner());
 
     let t1 = store.begin_turn(start("main", "first")).unwrap();
-    assert_eq!((t1.id, t1.parent), (1, None));
+    assert_eq!((t1.id, t1.parent), (TurnId(1), None));
     assert!(t1.is_running());
     let main = store.branch("main").unwrap().unwrap();
-    assert_eq!(main.head, Some(1));
+    assert_eq!(main.head, Some(TurnId(1)));
     assert_eq!(main.session_id, "sess-1");
     assert_eq!(main.parent_branch, None);
 
-    let done = store.finish_turn(1, end("one")).unwrap();
+    let done = store.finish_turn(TurnId(1), end("one")).unwrap();
     assert_eq!(done.reply, "one");
     assert_eq!(done.context_tokens, 1234);
     assert_eq!(done.snapshot.as_deref(), Some("abc123"));
     assert!(!done.is_running());
-    assert_eq!(store.turn(1).unwrap().unwrap(), done);
-    assert_eq!(store.entries(1).unwrap(), end("x").entries);
+    assert_eq!(store.turn(TurnId(1)).unwrap().unwrap(), done);
+    assert_eq!(store.entries(TurnId(1)).unwrap(), end("x").entries);
 
     let t2 = store.begin_turn(start("main", "second")).unwrap();
-    assert_eq!((t2.id, t2.parent), (2, Some(1)));
-    assert_eq!(store.entries(2).unwrap(), Vec::<Value>::new());
-    store.finish_turn(2, end("two")).unwrap();
+    assert_eq!((t2.id, t2.parent), (TurnId(2), Some(TurnId(1))));
+    assert_eq!(store.entries(TurnId(2)).unwrap(), Vec::<Value>::new());
+    store.finish_turn(TurnId(2), end("two")).unwrap();
     let t3 = store.begin_turn(start("main", "third")).unwrap();
-    assert_eq!((t3.id, t3.parent), (3, Some(2)));
+    assert_eq!((t3.id, t3.parent), (TurnId(3), Some(TurnId(2))));
 
     let b = store
         .create_branch(Branch {
             name: "B".into(),
             session_id: "sess-2".into(),
             parent_branch: Some("main".into()),
-            fork_turn: Some(2),
-            head: Some(2),
+            fork_turn: Some(TurnId(2)),
+            head: Some(TurnId(2)),
             created_at: String::new(),
         })
         .unwrap();
     assert!(!b.created_at.is_empty());
     let t4 = store.begin_turn(start("B", "on B")).unwrap();
-    assert_eq!((t4.id, t4.parent, t4.branch.as_str()), (4, Some(2), "B"));
+    assert_eq!(
+        (t4.id, t4.parent, t4.branch.as_str()),
+        (TurnId(4), Some(TurnId(2)), "B")
+    );
     assert_eq!(ids(&store.lineage("B").unwrap()), vec![1, 2, 4]);
     assert_eq!(ids(&store.lineage("main").unwrap()), vec![1, 2, 3]);
     assert_eq!(ids(&store.all_turns().unwrap()), vec![1, 2, 3, 4]);
 
     assert_eq!(branch_names(&store), vec!["main", "B"]);
     assert_eq!(
-        store.branch_for_session("sess-2").unwrap().unwrap().name,
+        store
+            .branch_for_session(&"sess-2".into())
+            .unwrap()
+            .unwrap()
+            .name,
         "B"
     );
     assert_eq!(
-        store.branch_for_session("sess-1").unwrap().unwrap().name,
+        store
+            .branch_for_session(&"sess-1".into())
+            .unwrap()
+            .unwrap()
+            .name,
         "main"
     );
-    assert_eq!(store.branch_for_session("nope").unwrap(), None);
+    assert_eq!(store.branch_for_session(&"nope".into()).unwrap(), None);
 
     // Errors name the problem.
     let e = store
@@ -117,17 +130,20 @@ fn round_trip_and_fork_lineage() {
     let e = store.lineage("b").unwrap_err();
     assert_eq!(e.to_string(), "no branch 'b' (did you mean 'B'?)");
     assert_eq!(
-        store.finish_turn(99, end("x")).unwrap_err().to_string(),
+        store
+            .finish_turn(TurnId(99), end("x"))
+            .unwrap_err()
+            .to_string(),
         "no turn #99"
     );
-    assert!(store.entries(99).is_err());
-    assert_eq!(store.turn(99).unwrap(), None);
+    assert!(store.entries(TurnId(99)).is_err());
+    assert_eq!(store.turn(TurnId(99)).unwrap(), None);
     let e = store.begin_turn(start("bad name", "x")).unwrap_err();
     assert!(e.to_string().contains("invalid branch name"), "{e}");
     let e = store
         .create_branch(Branch {
             name: "C".into(),
-            head: Some(77),
+            head: Some(TurnId(77)),
             ..Branch::default()
         })
         .unwrap_err();
@@ -139,7 +155,11 @@ fn round_trip_and_fork_lineage() {
     store.put_branch(main.clone()).unwrap();
     assert_eq!(store.branch("main").unwrap().unwrap(), main);
     assert_eq!(
-        store.branch_for_session("sess-3").unwrap().unwrap().name,
+        store
+            .branch_for_session(&"sess-3".into())
+            .unwrap()
+            .unwrap()
+            .name,
         "main"
     );
 
@@ -148,7 +168,10 @@ fn round_trip_and_fork_lineage() {
     let store = Store::open(dir.path()).unwrap();
     assert!(store.is_owner());
     assert_eq!(ids(&store.all_turns().unwrap()), vec![1, 2, 3, 4]);
-    assert_eq!(store.begin_turn(start("main", "again")).unwrap().id, 5);
+    assert_eq!(
+        store.begin_turn(start("main", "again")).unwrap().id,
+        TurnId(5)
+    );
 }
 
 #[test]
@@ -176,19 +199,22 @@ fn begin_turn_is_idempotent() {
 #[test]
 fn meta_round_trip() {
     let (_dir, store) = new_store();
-    assert_eq!(store.get_meta("current_branch").unwrap(), None);
+    assert_eq!(store.get_meta(&MetaKey::CurrentBranch).unwrap(), None);
     store
-        .set_meta("current_branch", serde_json::json!("main"))
+        .set_meta(&MetaKey::CurrentBranch, serde_json::json!("main"))
         .unwrap();
     store
-        .set_meta("n", serde_json::json!({"a": [1, 2]}))
+        .set_meta(
+            &MetaKey::Brief("n".into()),
+            serde_json::json!({"a": [1, 2]}),
+        )
         .unwrap();
     assert_eq!(
-        store.get_meta("current_branch").unwrap(),
+        store.get_meta(&MetaKey::CurrentBranch).unwrap(),
         Some(serde_json::json!("main"))
     );
     assert_eq!(
-        store.get_meta("n").unwrap(),
+        store.get_meta(&MetaKey::Brief("n".into())).unwrap(),
         Some(serde_json::json!({"a": [1, 2]}))
     );
     store.flush().unwrap();
@@ -203,12 +229,12 @@ fn second_open_in_process_is_a_client_and_takes_over() {
     assert!(!client.is_owner());
 
     let t1 = client.begin_turn(start("main", "via client")).unwrap();
-    assert_eq!(t1.id, 1);
-    assert_eq!(owner.turn(1).unwrap().unwrap().prompt, "via client");
+    assert_eq!(t1.id, TurnId(1));
+    assert_eq!(owner.turn(TurnId(1)).unwrap().unwrap().prompt, "via client");
     let t2 = owner.begin_turn(start("main", "via owner")).unwrap();
-    assert_eq!(client.turn(t2.id).unwrap().unwrap().parent, Some(1));
-    client.finish_turn(1, end("r")).unwrap();
-    assert_eq!(client.entries(1).unwrap().len(), 1);
+    assert_eq!(client.turn(t2.id).unwrap().unwrap().parent, Some(TurnId(1)));
+    client.finish_turn(TurnId(1), end("r")).unwrap();
+    assert_eq!(client.entries(TurnId(1)).unwrap().len(), 1);
     assert_eq!(
         client.lineage("mian").unwrap_err().to_string(),
         "no branch 'mian' (did you mean 'main'?)"
@@ -217,7 +243,7 @@ fn second_open_in_process_is_a_client_and_takes_over() {
     drop(owner);
     // The client notices on its next call and becomes the owner.
     let t3 = client.begin_turn(start("main", "after")).unwrap();
-    assert_eq!((t3.id, t3.parent), (3, Some(2)));
+    assert_eq!((t3.id, t3.parent), (TurnId(3), Some(TurnId(2))));
     assert!(client.is_owner());
 }
 
@@ -258,8 +284,13 @@ fn server_survives_garbage_and_oversized_lines() {
     // Still serving.
     let client = Store::open(dir.path()).unwrap();
     assert!(!client.is_owner());
-    client.set_meta("k", serde_json::json!(1)).unwrap();
-    assert_eq!(owner.get_meta("k").unwrap(), Some(serde_json::json!(1)));
+    client
+        .set_meta(&MetaKey::Brief("k".into()), serde_json::json!(1))
+        .unwrap();
+    assert_eq!(
+        owner.get_meta(&MetaKey::Brief("k".into())).unwrap(),
+        Some(serde_json::json!(1))
+    );
 }
 
 #[test]
@@ -344,7 +375,7 @@ fn bulk_writes_are_all_there_after_one_flush() {
                         },
                     )?;
                 }
-                store.set_meta("k", serde_json::json!(1))
+                store.set_meta(&MetaKey::Brief("k".into()), serde_json::json!(1))
             })
             .unwrap();
     }
@@ -352,7 +383,10 @@ fn bulk_writes_are_all_there_after_one_flush() {
     let turns = store.all_turns().unwrap();
     assert_eq!(turns.len(), 50);
     assert_eq!(turns[49].reply, "r49");
-    assert_eq!(store.get_meta("k").unwrap(), Some(serde_json::json!(1)));
+    assert_eq!(
+        store.get_meta(&MetaKey::Brief("k".into())).unwrap(),
+        Some(serde_json::json!(1))
+    );
 }
 
 #[test]
@@ -382,7 +416,7 @@ fn search_candidates_never_drop_a_match() {
             .search_candidates(&words)
             .unwrap()
             .iter()
-            .map(|t| t.id)
+            .map(|t| t.id.get())
             .collect()
     };
     assert_eq!(ids(&["parser"]), [1, 4]);
@@ -408,10 +442,10 @@ fn forked_store() -> (tempfile::TempDir, Store) {
         store
             .create_branch(Branch {
                 name: name.into(),
-                session_id: format!("s-{name}"),
+                session_id: format!("s-{name}").into(),
                 parent_branch: Some(parent.into()),
-                fork_turn: Some(fork),
-                head: Some(fork),
+                fork_turn: Some(TurnId(fork)),
+                head: Some(TurnId(fork)),
                 created_at: String::new(),
             })
             .unwrap();
@@ -425,18 +459,22 @@ fn forked_store() -> (tempfile::TempDir, Store) {
 fn rename_renames_everywhere_the_branch_is_named() {
     let (_dir, store) = forked_store();
     store
-        .set_meta("current_branch", serde_json::json!("side"))
+        .set_meta(&MetaKey::CurrentBranch, serde_json::json!("side"))
         .unwrap();
     store.rename_branch("side", "experiment").unwrap();
     assert!(store.branch("side").unwrap().is_none());
-    assert_eq!(store.turn(4).unwrap().unwrap().branch, "experiment");
+    assert_eq!(store.turn(TurnId(4)).unwrap().unwrap().branch, "experiment");
     assert_eq!(parent_of(&store, "leaf").as_deref(), Some("experiment"));
     assert_eq!(
-        store.branch_for_session("s-side").unwrap().unwrap().name,
+        store
+            .branch_for_session(&"s-side".into())
+            .unwrap()
+            .unwrap()
+            .name,
         "experiment"
     );
     assert_eq!(
-        store.get_meta("current_branch").unwrap(),
+        store.get_meta(&MetaKey::CurrentBranch).unwrap(),
         Some(serde_json::json!("experiment"))
     );
     assert_eq!(ids(&store.lineage("leaf").unwrap()), [1, 2, 4, 5]);
@@ -452,12 +490,12 @@ fn delete_keeps_the_turns_other_branches_pass_through() {
     // side's own turn 4 is on leaf's conversation: it stays.
     assert_eq!(store.delete_branch("side").unwrap(), 0);
     assert!(store.branch("side").unwrap().is_none());
-    assert!(store.turn(4).unwrap().is_some());
+    assert!(store.turn(TurnId(4)).unwrap().is_some());
     assert_eq!(parent_of(&store, "leaf").as_deref(), Some("main"));
     assert_eq!(ids(&store.lineage("leaf").unwrap()), [1, 2, 4, 5]);
     // leaf's own turn 5 is nobody else's: it goes, with its entries.
     assert_eq!(store.delete_branch("leaf").unwrap(), 1);
-    assert!(store.turn(5).unwrap().is_none());
+    assert!(store.turn(TurnId(5)).unwrap().is_none());
     assert_eq!(store.all_turns().unwrap().len(), 4);
     assert!(store.delete_branch("leaf").is_err());
 }
@@ -503,8 +541,8 @@ fn import_branch(store: &Store, name: &str, head: Option<u64>) {
     store
         .create_branch(Branch {
             name: name.into(),
-            head,
-            fork_turn: head,
+            head: head.map(TurnId),
+            fork_turn: head.map(TurnId),
             created_at: now_rfc3339(),
             ..Branch::default()
         })
@@ -522,18 +560,18 @@ fn imported_turns_chain_on_the_branch_with_their_entries_and_keys() {
             vec![finished("a", "k1"), finished("b", "k2")],
         )
         .unwrap();
-    assert_eq!(first, [1, 2]);
+    assert_eq!(first, [TurnId(1), TurnId(2)]);
     let more = store
         .import_turns("imp", "imported-session", vec![finished("c", "k3")])
         .unwrap();
-    assert_eq!(more, [3]);
+    assert_eq!(more, [TurnId(3)]);
     let lineage = store.lineage("imp").unwrap();
     assert_eq!(ids(&lineage), [1, 2, 3]);
     assert_eq!(
         lineage.iter().map(|t| t.parent).collect::<Vec<_>>(),
-        [None, Some(1), Some(2)]
+        [None, Some(TurnId(1)), Some(TurnId(2))]
     );
-    let second = store.turn(2).unwrap().unwrap();
+    let second = store.turn(TurnId(2)).unwrap().unwrap();
     assert_eq!(
         (second.prompt.as_str(), second.branch.as_str()),
         ("b", "imp")
@@ -542,18 +580,18 @@ fn imported_turns_chain_on_the_branch_with_their_entries_and_keys() {
     assert!(!second.is_running());
     assert_eq!(second.session_id, "imported-session");
     assert_eq!(
-        store.entries(2).unwrap(),
+        store.entries(TurnId(2)).unwrap(),
         vec![serde_json::json!({"uuid": "k2"})]
     );
-    assert_eq!(store.branch("imp").unwrap().unwrap().head, Some(3));
+    assert_eq!(store.branch("imp").unwrap().unwrap().head, Some(TurnId(3)));
     let mut keys = store.imported_keys("imported-session").unwrap();
     keys.sort();
     assert_eq!(
         keys,
         [
-            ("k1".to_string(), 1),
-            ("k2".to_string(), 2),
-            ("k3".to_string(), 3)
+            ("k1".to_string(), TurnId(1)),
+            ("k2".to_string(), TurnId(2)),
+            ("k3".to_string(), TurnId(3))
         ]
     );
     assert!(store.imported_keys("other-session").unwrap().is_empty());
@@ -579,7 +617,7 @@ fn an_import_retried_with_its_token_adds_nothing() {
     let first = store.call(&req).unwrap();
     assert_eq!(store.call(&req).unwrap(), first);
     assert_eq!(store.all_turns().unwrap().len(), 2);
-    assert_eq!(store.branch("imp").unwrap().unwrap().head, Some(2));
+    assert_eq!(store.branch("imp").unwrap().unwrap().head, Some(TurnId(2)));
 }
 
 #[test]
@@ -617,10 +655,13 @@ fn keys_of_deleted_turns_are_forgotten_and_their_ids_never_given_again() {
     assert_eq!(store.delete_branch("side").unwrap(), 1);
     // Turn 3 is gone, and its id is not given again (a gap is a deletion, not a loss).
     let again = store.begin_turn(start("main", "later")).unwrap();
-    assert_eq!(again.id, 4);
+    assert_eq!(again.id, TurnId(4));
     let mut keys = store.imported_keys("imported-session").unwrap();
     keys.sort();
-    assert_eq!(keys, [("k1".to_string(), 1), ("k2".to_string(), 2)]);
+    assert_eq!(
+        keys,
+        [("k1".to_string(), TurnId(1)), ("k2".to_string(), TurnId(2))]
+    );
 }
 
 #[test]
@@ -656,18 +697,21 @@ fn a_client_imports_through_the_owner() {
     let ids = client
         .bulk(|| client.import_turns("imp", "imported-session", vec![turn, finished("b", "k2")]))
         .unwrap();
-    assert_eq!(ids, [1, 2]);
+    assert_eq!(ids, [TurnId(1), TurnId(2)]);
     assert_eq!(
-        owner.turn(1).unwrap().unwrap().prompt,
+        owner.turn(TurnId(1)).unwrap().unwrap().prompt,
         "a \"quoted\"\nprompt"
     );
     assert_eq!(
-        owner.entries(1).unwrap(),
+        owner.entries(TurnId(1)).unwrap(),
         vec![serde_json::json!({"text": "tab\there ü \u{1}"})]
     );
     let mut keys = client.imported_keys("imported-session").unwrap();
     keys.sort();
-    assert_eq!(keys, [("k1".to_string(), 1), ("k2".to_string(), 2)]);
+    assert_eq!(
+        keys,
+        [("k1".to_string(), TurnId(1)), ("k2".to_string(), TurnId(2))]
+    );
 
     // Entries that are not JSON are refused, and nothing is stored.
     let mut request = serde_json::to_value(Request::ImportTurns {
@@ -702,7 +746,7 @@ fn deep_search_candidates_look_in_the_tool_calls_too_and_travel_to_clients() {
     let found = store
         .deep_search_candidates(&["SEGFAULT".to_string()])
         .unwrap();
-    let found_ids: Vec<u64> = found.iter().map(|(t, _)| t.id).collect();
+    let found_ids: Vec<u64> = found.iter().map(|(t, _)| t.id.get()).collect();
     assert_eq!(found_ids, expected);
     assert_eq!(found[0].1, ["Bash: make\nSegfault here"]);
     // A word in the record and one in the tool calls: both needed, either place.
@@ -725,7 +769,7 @@ fn deep_search_candidates_look_in_the_tool_calls_too_and_travel_to_clients() {
         .deep_search_candidates(&["segfault".to_string()])
         .unwrap()
         .iter()
-        .map(|(t, _)| t.id)
+        .map(|(t, _)| t.id.get())
         .collect();
     assert_eq!(via_client, expected);
 }
@@ -799,4 +843,51 @@ fn turns_without_a_search_text_are_searched_from_their_entries_and_get_one() {
         2,
         "made once, and gone with its turn"
     );
+}
+
+/// A log written before turn ids, session ids and meta keys had their own types, as the raw
+/// sled records that version wrote: it opens, reads back as it was, and goes on numbering.
+#[test]
+fn a_log_written_before_the_id_types_opens_and_reads_back() {
+    const BRANCH: &str = r#"{"name":"main","session_id":"5b0c1d2e-0000","parent_branch":null,"fork_turn":null,"head":2,"created_at":"2026-01-01T12:00:00.000Z"}"#;
+    let turn = |id: u64, parent: &str, prompt: &str| {
+        format!(
+            r#"{{"id":{id},"branch":"main","parent":{parent},"kind":"prompt","prompt":"{prompt}","input":null,"reply":"r","session_id":"5b0c1d2e-0000","started_at":"2026-01-01T12:00:00.000Z","ended_at":"2026-01-01T12:01:00.000Z","context_tokens":10,"output_tokens":2,"est_tokens":3,"interrupted":false,"files":[],"snapshot":null}}"#
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path().join("db")).unwrap();
+        let turns = db.open_tree("turns").unwrap();
+        turns
+            .insert(1u64.to_be_bytes(), turn(1, "null", "one").as_bytes())
+            .unwrap();
+        turns
+            .insert(2u64.to_be_bytes(), turn(2, "1", "two").as_bytes())
+            .unwrap();
+        let branches = db.open_tree("branches").unwrap();
+        branches.insert("main", BRANCH.as_bytes()).unwrap();
+        let sessions = db.open_tree("sessions").unwrap();
+        sessions.insert("5b0c1d2e-0000", "main").unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert("current_branch", r#""main""#).unwrap();
+        meta.insert("merged:2", r#"{"branch":"side","head":1}"#)
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let two = store.turn(TurnId(2)).unwrap().unwrap();
+    assert_eq!(serde_json::to_string(&two).unwrap(), turn(2, "1", "two"));
+    assert_eq!(ids(&store.lineage("main").unwrap()), [1, 2]);
+    let main = store.branch_for_session(&"5b0c1d2e-0000".into()).unwrap();
+    assert_eq!(serde_json::to_string(&main.unwrap()).unwrap(), BRANCH);
+    assert_eq!(
+        store.get_meta(&MetaKey::CurrentBranch).unwrap(),
+        Some(serde_json::json!("main"))
+    );
+    let merged = crate::merge::source_of(&store, TurnId(2)).unwrap();
+    assert_eq!((merged.branch.as_str(), merged.head), ("side", TurnId(1)));
+    assert_eq!(store.verify().unwrap(), Vec::<String>::new());
+    let three = store.begin_turn(start("main", "three")).unwrap();
+    assert_eq!((three.id, three.parent), (TurnId(3), Some(TurnId(2))));
 }

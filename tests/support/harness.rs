@@ -183,7 +183,7 @@ impl TestEnv {
         let project = root.join("project");
         let data_dir = root.join("ccx-data");
         let scratch = root.join("scratch");
-        for d in [&home, &project, &data_dir, &scratch] {
+        for d in [&home, &project, &data_dir, &scratch, &root.join("tmp")] {
             std::fs::create_dir_all(d).expect("create test dirs");
         }
         let project = project.canonicalize().expect("canonicalize project");
@@ -230,6 +230,13 @@ impl TestEnv {
         .expect("write .claude.json");
     }
 
+    /// ccx's runtime dir for this env's processes (`$TMPDIR/ccx-<uid>`: the env's `TMPDIR` is
+    /// private to the test), where the sockets of running sessions live.
+    pub fn runtime_dir(&self) -> PathBuf {
+        let uid = unsafe { libc::getuid() };
+        self.root().join("tmp").join(format!("ccx-{uid}"))
+    }
+
     /// The temp dir holding home, project, data dir and scratch.
     pub fn root(&self) -> &Path {
         self.dir.path()
@@ -269,7 +276,9 @@ impl TestEnv {
         set("SHELL", "/bin/bash".into());
         set("LANG", "C.UTF-8".into());
         set("TERM", "xterm-256color".into());
-        set("TMPDIR", std::env::temp_dir().to_string_lossy().into());
+        // A private TMPDIR: Claude's scratch folders and sockets, and ccx's runtime dir, go
+        // inside the test's temp dir and are removed with it.
+        set("TMPDIR", self.root().join("tmp").to_string_lossy().into());
         set("ANTHROPIC_BASE_URL", self.standin.url());
         set("ANTHROPIC_API_KEY", API_KEY.into());
         set("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into());

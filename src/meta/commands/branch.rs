@@ -63,6 +63,7 @@ impl Branch {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::TurnId;
     use crate::meta::fake::{Call, FakeOps};
     use crate::meta::ops::Outcome;
 
@@ -79,7 +80,10 @@ mod tests {
             (made.session_id.as_str(), made.parent_branch.as_deref()),
             ("rebuilt-1", Some("main"))
         );
-        assert_eq!((made.fork_turn, made.head), (Some(3), Some(3)));
+        assert_eq!(
+            (made.fork_turn, made.head),
+            (Some(TurnId(3)), Some(TurnId(3)))
+        );
         // From the new branch, a fork at a turn of main.
         ops.calls.clear();
         assert_eq!(

@@ -98,6 +98,7 @@ impl Brief {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::TurnId;
     use crate::meta::fake::{Call, FakeOps};
     use crate::meta::ops::Outcome;
     use crate::model::TurnKind;
@@ -105,7 +106,14 @@ mod tests {
     #[test]
     fn seeds_a_fresh_session_with_the_latest_brief_and_names_it_in_the_input() {
         let mut ops = FakeOps::with_turns(&["one"]);
-        crate::briefs::save(&ops.store, "summary-1", "GOAL: ship it", "main", Some(1)).unwrap();
+        crate::briefs::save(
+            &ops.store,
+            "summary-1",
+            "GOAL: ship it",
+            "main",
+            Some(TurnId(1)),
+        )
+        .unwrap();
         assert_eq!(
             ops.run(":brief"),
             Outcome::Switched(

@@ -92,6 +92,7 @@ impl Rewind {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::TurnId;
     use crate::meta::fake::{Call, FakeOps};
     use crate::meta::ops::Outcome;
     use crate::model::TurnKind;
@@ -111,7 +112,7 @@ mod tests {
         });
         assert_eq!(ops.calls, calls);
         let branch = ops.store.branch("main-r2").unwrap().unwrap();
-        assert_eq!(branch.fork_turn, Some(2));
+        assert_eq!(branch.fork_turn, Some(TurnId(2)));
     }
 
     #[test]

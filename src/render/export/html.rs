@@ -152,7 +152,7 @@ fn facts(out: &mut String, branch: &Branch, turns: &[Turn]) {
     if !branch.session_id.is_empty() {
         fact(
             "Claude session",
-            format!("<code>{}</code>", escape(&branch.session_id)),
+            format!("<code>{}</code>", escape(branch.session_id.as_str())),
         );
     }
     if !branch.created_at.is_empty() {
@@ -353,7 +353,7 @@ mod tests {
         ];
         let mut tools = HashMap::new();
         tools.insert(
-            3,
+            crate::ids::TurnId(3),
             vec![ToolCall {
                 name: "Bash".into(),
                 summary: "ls <dir>".into(),

@@ -200,6 +200,7 @@ fn turn_section(turn: &Turn) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TurnId;
     use crate::query::fixtures::turn;
 
     #[test]
@@ -208,8 +209,8 @@ mod tests {
             name: "try-b".into(),
             session_id: "sess".into(),
             parent_branch: Some("main".into()),
-            fork_turn: Some(1),
-            head: Some(5),
+            fork_turn: Some(TurnId(1)),
+            head: Some(TurnId(5)),
             created_at: "2026-01-01T12:10:00Z".into(),
         };
         let mut t2 = turn(

@@ -31,12 +31,13 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TurnId;
 
     #[test]
     fn json_render_is_the_records() {
         let branch = Branch::default();
         let turns = vec![Turn {
-            id: 1,
+            id: TurnId(1),
             branch: "main".into(),
             prompt: "p".into(),
             reply: "r".into(),
