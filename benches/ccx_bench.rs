@@ -57,36 +57,46 @@ mod colon_flood;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// A subcommand: it runs with the arguments after its name.
+type Subcommand = fn(&[String]) -> Res<()>;
+
+/// The subcommands scripts/bench.sh runs, by name.
+const SUBCOMMANDS: &[(&str, Subcommand)] = &[
+    ("gen", gen),
+    ("pty-copy", pty_copy),
+    ("pty-read", pty_read),
+    ("model", model),
+    ("keystroke", keystroke),
+    ("keystroke-flood", keystroke_flood),
+    ("trickle", trickle),
+    ("prompt-flood", colon_flood::prompt_flood),
+    ("colon-flood", colon_flood::colon_flood),
+    ("store", store),
+    ("rss", rss),
+    ("fork", fork),
+    ("search", search),
+    ("gen-transcript", gen_transcript),
+    ("parse", parse),
+    ("confirm", confirm),
+    ("archive-gen", archive_gen),
+];
+
 fn main() {
     // `cargo bench` appends `--bench`; ignore it.
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    let result = match args.first().map(String::as_str) {
-        Some("gen") => gen(&args[1..]),
-        Some("pty-copy") => pty_copy(&args[1..]),
-        Some("pty-read") => pty_read(&args[1..]),
-        Some("model") => model(&args[1..]),
-        Some("keystroke") => keystroke(&args[1..]),
-        Some("keystroke-flood") => keystroke_flood(&args[1..]),
-        Some("trickle") => trickle(&args[1..]),
-        Some("prompt-flood") => colon_flood::prompt_flood(&args[1..]),
-        Some("colon-flood") => colon_flood::colon_flood(&args[1..]),
-        Some("store") => store(&args[1..]),
-        Some("rss") => rss(&args[1..]),
-        Some("fork") => fork(&args[1..]),
-        Some("search") => search(&args[1..]),
-        Some("gen-transcript") => gen_transcript(&args[1..]),
-        Some("parse") => parse(&args[1..]),
-        Some("confirm") => confirm(&args[1..]),
-        Some("archive-gen") => archive_gen(&args[1..]),
-        _ => {
-            eprintln!("ccx_bench: run scripts/bench.sh (subcommands: gen, pty-copy, keystroke, store, rss, fork, search, gen-transcript, parse)");
-            Ok(())
-        }
+    let name = args.first().map(String::as_str);
+    let Some((_, run)) = SUBCOMMANDS.iter().find(|(n, _)| Some(*n) == name) else {
+        let names: Vec<&str> = SUBCOMMANDS.iter().map(|(n, _)| *n).collect();
+        eprintln!(
+            "ccx_bench: run scripts/bench.sh (subcommands: {})",
+            names.join(", ")
+        );
+        return;
     };
-    if let Err(e) = result {
+    if let Err(e) = run(&args[1..]) {
         eprintln!("ccx_bench: {e}");
         std::process::exit(1);
     }
@@ -107,6 +117,12 @@ fn opt_str(args: &[String], key: &str) -> Option<String> {
     args.iter()
         .find_map(|a| a.strip_prefix(&prefix))
         .map(str::to_owned)
+}
+
+/// The folder given as `key=DIR`, which must be there.
+fn dir_opt(args: &[String], key: &str) -> Res<PathBuf> {
+    let dir = opt_str(args, key).ok_or_else(|| format!("{key}=DIR missing"))?;
+    Ok(PathBuf::from(dir))
 }
 
 fn result(key: &str, value: impl std::fmt::Display) {
@@ -197,12 +213,16 @@ fn end(child: &mut Box<dyn Child + Send + Sync>, signal: i32) {
 
 // ---------------------------------------------------------------- gen
 
+/// The `FILE MB` arguments of a generator (`usage` is its refusal when they are missing).
+fn file_and_mb<'a>(args: &'a [String], usage: &'static str) -> Res<(&'a String, u64)> {
+    match (args.first(), args.get(1).and_then(|m| m.parse().ok())) {
+        (Some(path), Some(mb)) => Ok((path, mb)),
+        _ => Err(usage.into()),
+    }
+}
+
 fn gen(args: &[String]) -> Res<()> {
-    let path = args.first().ok_or("gen FILE MB")?;
-    let mb: u64 = args
-        .get(1)
-        .and_then(|m| m.parse().ok())
-        .ok_or("gen FILE MB")?;
+    let (path, mb) = file_and_mb(args, "gen FILE MB")?;
     let words = [
         "the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "turn", "branch",
         "store", "proxy", "terminal", "context", "window", "record", "session", "claude", "ccx",
@@ -420,27 +440,12 @@ fn keystroke_flood(args: &[String]) -> Res<()> {
     let gap = Duration::from_micros(opt(args, "gap_us", 1000));
     let dir = PathBuf::from(opt_str(args, "dir").ok_or("keystroke-flood needs dir=DIR")?);
     let me = std::env::current_exe()?;
-    let standin = dir.join("echo-claude");
-    std::fs::write(
-        &standin,
-        format!(
-            "#!/bin/sh\nstty raw -echo\n'{}' trickle {rate} secs=600 &\nprintf READY\nexec cat\n",
-            me.display()
-        ),
-    )?;
-    std::fs::set_permissions(
-        &standin,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )?;
-    for sub in ["home", "data", "project"] {
-        std::fs::create_dir_all(dir.join(sub))?;
-    }
+    let script = format!(
+        "#!/bin/sh\nstty raw -echo\n'{}' trickle {rate} secs=600 &\nprintf READY\nexec cat\n",
+        me.display()
+    );
+    let (ccx_cmd, standin) = ccx_with_standin(&ccx, &dir, "echo-claude", &script)?;
     let bare_argv = vec![standin.display().to_string()];
-    let mut ccx_cmd = CommandBuilder::new(&ccx);
-    ccx_cmd.cwd(dir.join("project"));
-    ccx_cmd.env("HOME", dir.join("home"));
-    ccx_cmd.env("CCX_DATA_DIR", dir.join("data"));
-    ccx_cmd.env("CCX_CLAUDE", &standin);
     let mut sessions = [
         PtySession::start("bare", &bare_argv)?,
         PtySession::start_command("ccx", ccx_cmd)?,
@@ -458,33 +463,91 @@ fn keystroke_flood(args: &[String]) -> Res<()> {
             echoes.push(EchoReader::start(s)?);
         }
     }
-    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-    let started = Instant::now();
-    for i in 0..(warmup + samples) {
-        let byte = b'0' + (i % 10) as u8;
-        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
-        for k in order {
-            let t = match echoes.get(k) {
-                Some(echo) => echo.round_trip(&mut sessions[k], byte)?,
-                None => sessions[k].round_trip(byte)?,
-            };
-            if i >= warmup {
-                times[k].push(t);
-            }
-            std::thread::sleep(gap);
-        }
-    }
-    eprintln!(
-        "keystroke-flood: {} samples each in {:.1} s",
+    let race = Race {
+        what: "keystroke-flood",
+        prefix: "keyflood",
+        // Digits: the flood holds none, so an echo is known by its byte.
+        keys: b"0123456789",
+        warmup,
         samples,
-        started.elapsed().as_secs_f64()
-    );
-    report_dist("keyflood_bare", &times[0]);
-    report_dist("keyflood_ccx", &times[1]);
-    for s in sessions.iter_mut() {
-        end(&mut s.child, libc::SIGTERM);
+        gap,
+    };
+    race.run(&mut sessions, &echoes)
+}
+
+/// A ccx to start in `dir` (in its `project`, with `home` and `data` beside it) whose claude is
+/// the shell script `script`, written as `dir/NAME`: the command and the script's path.
+fn ccx_with_standin(
+    ccx: &str,
+    dir: &Path,
+    name: &str,
+    script: &str,
+) -> Res<(CommandBuilder, PathBuf)> {
+    for sub in ["home", "data", "project"] {
+        std::fs::create_dir_all(dir.join(sub))?;
     }
-    Ok(())
+    let standin = dir.join(name);
+    std::fs::write(&standin, script)?;
+    std::fs::set_permissions(
+        &standin,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
+    let mut cmd = CommandBuilder::new(ccx);
+    cmd.cwd(dir.join("project"));
+    cmd.env("HOME", dir.join("home"));
+    cmd.env("CCX_DATA_DIR", dir.join("data"));
+    cmd.env("CCX_CLAUDE", &standin);
+    Ok((cmd, standin))
+}
+
+/// Keystroke round trips through a bare session and a ccx one, alternately.
+struct Race {
+    /// The benchmark's name, for the closing line.
+    what: &'static str,
+    /// Results are `{prefix}_bare` and `{prefix}_ccx`.
+    prefix: &'static str,
+    /// The bytes typed, in turn.
+    keys: &'static [u8],
+    warmup: usize,
+    samples: usize,
+    /// The pause after each keystroke.
+    gap: Duration,
+}
+
+impl Race {
+    /// Times `warmup + samples` keystrokes in each of `sessions` (bare, then ccx), alternating
+    /// which goes first so neither always follows the other, through its `echoes` reader when it
+    /// has one; reports the samples after the warm-up, then ends both sessions.
+    fn run(&self, sessions: &mut [PtySession; 2], echoes: &[EchoReader]) -> Res<()> {
+        let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        let started = Instant::now();
+        for i in 0..(self.warmup + self.samples) {
+            let byte = self.keys[i % self.keys.len()];
+            let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+            for k in order {
+                let t = match echoes.get(k) {
+                    Some(echo) => echo.round_trip(&mut sessions[k], byte)?,
+                    None => sessions[k].round_trip(byte)?,
+                };
+                if i >= self.warmup {
+                    times[k].push(t);
+                }
+                std::thread::sleep(self.gap);
+            }
+        }
+        eprintln!(
+            "{}: {} samples each in {:.1} s",
+            self.what,
+            self.samples,
+            started.elapsed().as_secs_f64()
+        );
+        report_dist(&format!("{}_bare", self.prefix), &times[0]);
+        report_dist(&format!("{}_ccx", self.prefix), &times[1]);
+        for s in sessions.iter_mut() {
+            end(&mut s.child, libc::SIGTERM);
+        }
+        Ok(())
+    }
 }
 
 /// Reads a session's terminal all the time on its own thread and reports when each digit
@@ -638,31 +701,15 @@ fn keystroke(args: &[String]) -> Res<()> {
         s.wait_for(b"READY", Duration::from_secs(10))?;
     }
     std::thread::sleep(Duration::from_millis(200));
-    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-    let started = Instant::now();
-    for i in 0..(warmup + samples) {
-        let byte = b'a' + (i % 26) as u8;
-        // Alternate which goes first, so neither always follows the other.
-        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
-        for k in order {
-            let t = sessions[k].round_trip(byte)?;
-            if i >= warmup {
-                times[k].push(t);
-            }
-            std::thread::sleep(gap);
-        }
-    }
-    eprintln!(
-        "keystroke: {} samples each in {:.1} s",
+    let race = Race {
+        what: "keystroke",
+        prefix: "key",
+        keys: b"abcdefghijklmnopqrstuvwxyz",
+        warmup,
         samples,
-        started.elapsed().as_secs_f64()
-    );
-    report_dist("key_bare", &times[0]);
-    report_dist("key_ccx", &times[1]);
-    for s in sessions.iter_mut() {
-        end(&mut s.child, libc::SIGTERM);
-    }
-    Ok(())
+        gap,
+    };
+    race.run(&mut sessions, &[])
 }
 
 // ---------------------------------------------------------------- store
@@ -939,13 +986,13 @@ fn finish_turn_samples(
 
 fn store(args: &[String]) -> Res<()> {
     let ccx_bin = PathBuf::from(args.first().ok_or("store CCX data=DIR project=DIR")?);
-    let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
-    let project = PathBuf::from(opt_str(args, "project").ok_or("project=DIR missing")?);
+    let data = dir_opt(args, "data")?;
+    let project = dir_opt(args, "project")?;
     let turns: u64 = opt(args, "turns", 100_000);
     let samples: usize = opt(args, "samples", 200);
     let hook_samples: usize = opt(args, "hook_samples", 200);
     let transcript_turns: u64 = opt(args, "transcript_turns", 500);
-    let anchor_dir = PathBuf::from(opt_str(args, "anchor").ok_or("anchor=DIR missing")?);
+    let anchor_dir = dir_opt(args, "anchor")?;
     // The same prompts and replies as plain text, one per line (the search anchor's input).
     let mut text_out = match opt_str(args, "text") {
         Some(path) => Some(std::io::BufWriter::new(std::fs::File::create(path)?)),
@@ -1364,9 +1411,9 @@ fn rebuild(store: &Store, at: u64, out_dir: &Path, name: &str) -> Res<([f64; 4],
 /// `Store` (a second open of the same store in this process), alternated with the anchor:
 /// `std::fs::copy` of a file holding the same bytes (and copy + fsync, as write_transcript syncs).
 fn fork(args: &[String]) -> Res<()> {
-    let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
-    let project = PathBuf::from(opt_str(args, "project").ok_or("project=DIR missing")?);
-    let out_dir = PathBuf::from(opt_str(args, "out").ok_or("out=DIR missing")?);
+    let data = dir_opt(args, "data")?;
+    let project = dir_opt(args, "project")?;
+    let out_dir = dir_opt(args, "out")?;
     let turns: u64 = opt(args, "turns", 1000);
     let lines: usize = opt(args, "lines", 4);
     let line_bytes: usize = opt(args, "line_bytes", 1000);
@@ -1508,8 +1555,8 @@ fn fork(args: &[String]) -> Res<()> {
 /// phase, in this process: open the store, load the candidate turns (the store's pre-filter:
 /// records holding every query word), match and rank them, render the JSON.
 fn search(args: &[String]) -> Res<()> {
-    let data = PathBuf::from(opt_str(args, "data").ok_or("data=DIR missing")?);
-    let project = PathBuf::from(opt_str(args, "project").ok_or("project=DIR missing")?);
+    let data = dir_opt(args, "data")?;
+    let project = dir_opt(args, "project")?;
     let word = opt_str(args, "word").ok_or("word=W missing")?;
     let name = opt_str(args, "name").unwrap_or_else(|| "search".into());
     let samples: usize = opt(args, "samples", 3);
@@ -1565,22 +1612,16 @@ fn search(args: &[String]) -> Res<()> {
         }
         drop(store);
     }
-    result(
-        &format!("{name}_open_ms"),
-        format!("{:.1}", pct(&open_ms, 50.0)),
-    );
-    result(
-        &format!("{name}_load_ms"),
-        format!("{:.1}", pct(&load_ms, 50.0)),
-    );
-    result(
-        &format!("{name}_match_ms"),
-        format!("{:.2}", pct(&match_ms, 50.0)),
-    );
-    result(
-        &format!("{name}_json_ms"),
-        format!("{:.2}", pct(&json_ms, 50.0)),
-    );
+    // The medians, with the decimals each needs.
+    for (step, samples, decimals) in [
+        ("open", &open_ms, 1),
+        ("load", &load_ms, 1),
+        ("match", &match_ms, 2),
+        ("json", &json_ms, 2),
+    ] {
+        let median = pct(samples, 50.0);
+        result(&format!("{name}_{step}_ms"), format!("{median:.decimals$}"));
+    }
     result(&format!("{name}_hits"), hits_n);
     result(&format!("{name}_turns"), turns_n);
     result(&format!("{name}_candidates"), candidates_n);
@@ -1595,11 +1636,7 @@ fn search(args: &[String]) -> Res<()> {
 /// use and its result (a source file), an Edit tool use and its result, the reply, and the two
 /// system lines Claude Code writes at the end of a turn; all chained by uuid/parentUuid.
 fn gen_transcript(args: &[String]) -> Res<()> {
-    let path = args.first().ok_or("gen-transcript FILE MB")?;
-    let mb: u64 = args
-        .get(1)
-        .and_then(|m| m.parse().ok())
-        .ok_or("gen-transcript FILE MB")?;
+    let (path, mb) = file_and_mb(args, "gen-transcript FILE MB")?;
     let target = mb * 1_000_000;
     let session = uuid::Uuid::new_v4().to_string();
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
@@ -1868,8 +1905,8 @@ fn confirm(args: &[String]) -> Res<()> {
 
 /// Claude Code session transcripts in many projects, for `ccx archive` (see the module doc).
 fn archive_gen(args: &[String]) -> Res<()> {
-    let claude = PathBuf::from(opt_str(args, "claude").ok_or("claude=DIR missing")?);
-    let projects = PathBuf::from(opt_str(args, "projects").ok_or("projects=DIR missing")?);
+    let claude = dir_opt(args, "claude")?;
+    let projects = dir_opt(args, "projects")?;
     let files: u64 = opt(args, "files", 1000);
     let per_project: u64 = opt(args, "per_project", 50).max(1);
     let turns: u64 = opt(args, "turns", 3);

@@ -40,23 +40,30 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 quick="${BENCH_QUICK:-0}"
-if [ "$quick" = 1 ]; then
-  MB="${BENCH_MB:-50}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-1000}"; COLON="${BENCH_COLON:-50}"
-  TURNS="${BENCH_TURNS:-10000}"; STORE_SAMPLES="${BENCH_STORE_SAMPLES:-100}"
-  HOOK_SAMPLES="${BENCH_HOOK_SAMPLES:-50}"; TRANSCRIPT_TURNS="${BENCH_TRANSCRIPT_TURNS:-500}"
-  FORK_SAMPLES="${BENCH_FORK_SAMPLES:-5}"; SEARCH_RUNS="${BENCH_SEARCH_RUNS:-3}"
-  IMPORT_MB="${BENCH_IMPORT_MB:-20}"; IMPORT_LIMIT="${BENCH_IMPORT_LIMIT:-300}"
-  EXPORT_RUNS="${BENCH_EXPORT_RUNS:-3}"
-  mode="quick, BENCH_QUICK=1"
-else
-  MB="${BENCH_MB:-200}"; RUNS="${BENCH_RUNS:-3}"; KEYS="${BENCH_KEYS:-2000}"; COLON="${BENCH_COLON:-200}"
-  TURNS="${BENCH_TURNS:-100000}"; STORE_SAMPLES="${BENCH_STORE_SAMPLES:-200}"
-  HOOK_SAMPLES="${BENCH_HOOK_SAMPLES:-200}"; TRANSCRIPT_TURNS="${BENCH_TRANSCRIPT_TURNS:-500}"
-  FORK_SAMPLES="${BENCH_FORK_SAMPLES:-10}"; SEARCH_RUNS="${BENCH_SEARCH_RUNS:-5}"
-  IMPORT_MB="${BENCH_IMPORT_MB:-100}"; IMPORT_LIMIT="${BENCH_IMPORT_LIMIT:-600}"
-  EXPORT_RUNS="${BENCH_EXPORT_RUNS:-5}"
-  mode="full"
-fi
+mode="full"
+[ "$quick" = 1 ] && mode="quick, BENCH_QUICK=1"
+# The sizes that BENCH_QUICK=1 makes smaller: NAME, its quick value, its full value; BENCH_NAME
+# overrides both.
+while read -r name quick_value full_value; do
+  default=$full_value
+  [ "$quick" = 1 ] && default=$quick_value
+  override="BENCH_$name"
+  declare "$name=${!override:-$default}"
+done <<'SIZES'
+MB 50 200
+RUNS 3 3
+KEYS 1000 2000
+COLON 50 200
+TURNS 10000 100000
+STORE_SAMPLES 100 200
+HOOK_SAMPLES 50 200
+TRANSCRIPT_TURNS 500 500
+FORK_SAMPLES 5 10
+SEARCH_RUNS 3 5
+IMPORT_MB 20 100
+IMPORT_LIMIT 300 600
+EXPORT_RUNS 3 5
+SIZES
 FORK_TURNS="${BENCH_FORK_TURNS:-1000}"; FORK_LINES="${BENCH_FORK_LINES:-4}"
 FORK_LINE_BYTES="${BENCH_FORK_LINE_BYTES:-1000}"; IMPORT_RUNS="${BENCH_IMPORT_RUNS:-3}"
 EXPORT_TURNS="${BENCH_EXPORT_TURNS:-10000}"
@@ -127,6 +134,8 @@ started=$(now_ns)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 loads="" # the 1-minute load average as each section starts
 note_load() { loads+="$1 $(cut -d' ' -f1 /proc/loadavg), "; }
+# ratio NAME FORMAT A B: the result NAME is result A over result B, printed with FORMAT.
+ratio() { R[$1]=$(calc "$2" "${R[$3]} / ${R[$4]}"); }
 
 # ---- 1. throughput -------------------------------------------------------------------------
 if want throughput; then
@@ -199,10 +208,10 @@ for c in "${contenders[@]}"; do
   R[ex_${c}_mbs]=$(calc '%.1f' "$bytes / 1e6 / $(printf '%s\n' ${EX[$c]} | median)")
   R[lb_${c}_after_exit_ms]=$(calc '%.0f' "($(printf '%s\n' ${EX[$c]} | median) - $(printf '%s\n' ${LB[$c]} | median)) * 1000")
 done
-R[lb_ratio_script]=$(calc '%.3f' "${R[lb_ccx_mbs]} / ${R[lb_script_mbs]}")
-R[ex_ratio_script]=$(calc '%.3f' "${R[ex_ccx_mbs]} / ${R[ex_script_mbs]}")
-R[tp_ratio_script]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_script_mbs]}")
-R[tp_ratio_bare]=$(calc '%.3f' "${R[tp_ccx_mbs]} / ${R[tp_bare_mbs]}")
+ratio lb_ratio_script '%.3f' lb_ccx_mbs lb_script_mbs
+ratio ex_ratio_script '%.3f' ex_ccx_mbs ex_script_mbs
+ratio tp_ratio_script '%.3f' tp_ccx_mbs tp_script_mbs
+ratio tp_ratio_bare '%.3f' tp_ccx_mbs tp_bare_mbs
 rm -f "$file"
 fi
 
@@ -250,8 +259,8 @@ for c in ccx script; do
   R[fl_${c}_all]="$(for t in ${FL[$c]}; do calc '%.1f ' "${R[gen_bytes]} / 1e6 / $t"; done)"
   R[fl_${c}_stream_mbs]=$(calc '%.1f' "${R[gen_bytes]} / 1e6 / $(printf '%s\n' ${FLS[$c]} | median)")
 done
-R[fl_ratio]=$(calc '%.3f' "${R[fl_ccx_mbs]} / ${R[fl_script_mbs]}")
-R[fl_stream_ratio]=$(calc '%.3f' "${R[fl_ccx_stream_mbs]} / ${R[fl_script_stream_mbs]}")
+ratio fl_ratio '%.3f' fl_ccx_mbs fl_script_mbs
+ratio fl_stream_ratio '%.3f' fl_ccx_stream_mbs fl_script_stream_mbs
 R[fl_mb]=$(calc '%.1f' "${R[gen_bytes]} / 1e6")
 echo "bench.sh: where a session's output path spends its time..." >&2
 step "$BENCH_BIN" model "$flood_file"
@@ -300,7 +309,7 @@ for w in "${search_words[@]}"; do
   run_search "$w" >/dev/null # warm-up (page cache)
   time_runs "search_${w}_ccx" "$SEARCH_RUNS" run_search "$w"
   time_runs "search_${w}_grep" "$SEARCH_RUNS" run_grep "$w"
-  R[search_${w}_ratio]=$(calc '%.1f' "${R[search_${w}_ccx_ms]} / ${R[search_${w}_grep_ms]}")
+  ratio search_${w}_ratio '%.1f' search_${w}_ccx_ms search_${w}_grep_ms
   # The same phases in process: open the store, load the candidate turns, match, render the JSON;
   # deep (prompt, reply and tool calls: what `ccx search` does), and for the prompt and reply only.
   step timeout -k 5 300 "$BENCH_BIN" search data="$work/data" project="$work/project" word="$w" \
@@ -337,9 +346,9 @@ echo "bench.sh: fork: a $FORK_TURNS-turn branch ($FORK_LINES lines of ~$FORK_LIN
 step timeout -k 5 600 "$BENCH_BIN" fork data="$work/fork-data" project="$work/fork-project" \
   out="$work/fork-out" turns="$FORK_TURNS" lines="$FORK_LINES" line_bytes="$FORK_LINE_BYTES" \
   samples="$FORK_SAMPLES" export_turns="$EXPORT_TURNS" </dev/null
-R[fork_ratio]=$(calc '%.1f' "${R[fork_owner_p50_ms]} / ${R[fork_copy_p50_ms]}")
-R[fork_ratio_sync]=$(calc '%.1f' "${R[fork_owner_p50_ms]} / ${R[fork_copy_sync_p50_ms]}")
-R[fork_client_ratio]=$(calc '%.1f' "${R[fork_client_p50_ms]} / ${R[fork_copy_p50_ms]}")
+ratio fork_ratio '%.1f' fork_owner_p50_ms fork_copy_p50_ms
+ratio fork_ratio_sync '%.1f' fork_owner_p50_ms fork_copy_sync_p50_ms
+ratio fork_client_ratio '%.1f' fork_client_p50_ms fork_copy_p50_ms
 R[fork_mb]=$(calc '%.1f' "${R[fork_bytes]} / 1e6")
 rm -rf "$work/fork-out"
 fi
@@ -357,10 +366,10 @@ for f in md json html; do
   time_runs "export_${f}_cp" "$EXPORT_RUNS" run_cp "$f"
   time_runs "export_${f}_cat" "$EXPORT_RUNS" run_cat "$f"
   R[export_${f}_mb]=$(calc '%.1f' "$(stat -c %s "$work/export.$f") / 1e6")
-  R[export_${f}_ratio]=$(calc '%.0f' "${R[export_${f}_ccx_ms]} / ${R[export_${f}_cp_ms]}")
+  ratio export_${f}_ratio '%.0f' export_${f}_ccx_ms export_${f}_cp_ms
   rm -f "$work/export.$f" "$work/export-copy.$f" "$work/export-cat.$f"
 done
-R[export_html_vs_md]=$(calc '%.1f' "${R[export_html_ccx_ms]} / ${R[export_md_ccx_ms]}")
+ratio export_html_vs_md '%.1f' export_html_ccx_ms export_md_ccx_ms
 rm -rf "$work/fork-data"
 fi
 
@@ -413,7 +422,7 @@ else
 fi
 R[import_secs]=$(printf '%s\n' $all | median)
 R[import_all]="$all"
-R[import_ratio_parse]=$(calc '%.0f' "${R[import_secs]} / ${R[parse_secs]}")
+ratio import_ratio_parse '%.0f' import_secs parse_secs
 R[import_mb]=$(calc '%.1f' "${R[tr_bytes]} / 1e6")
 R[import_store_mb]=$(du -sm "$work/import-data" 2>/dev/null | awk '{print $1}')
 rm -rf "$work/import-data" "$tr_file"
@@ -442,7 +451,7 @@ run_archive >/dev/null # warm-up (page cache)
 time_runs archive_again "$ARCHIVE_RUNS" run_archive
 time_runs archive_stat "$ARCHIVE_RUNS" run_stat
 R[archive_again_said]=$(run_archive | head -1)
-R[archive_ratio]=$(calc '%.1f' "${R[archive_again_ms]} / ${R[archive_stat_ms]}")
+ratio archive_ratio '%.1f' archive_again_ms archive_stat_ms
 rm -rf "$arch"
 fi
 

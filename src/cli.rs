@@ -515,6 +515,13 @@ mod tests {
         assert!(parse(args(&["--ccx-claude"])).is_err());
     }
 
+    /// Asserts that each command line runs claude with the arguments paired with it.
+    fn assert_passed_on(cases: &[(&[&str], &[&str])]) {
+        for (typed, passed) in cases {
+            assert_eq!(claude_args(typed).1, *passed, "{typed:?}");
+        }
+    }
+
     #[test]
     fn help_and_version_are_ccx_s_unless_after_double_dash() {
         assert!(matches!(
@@ -531,10 +538,10 @@ mod tests {
                 Invocation::Version { .. }
             ));
         }
-        let (_, rest) = claude_args(&["--", "--help"]);
-        assert_eq!(rest, ["--help"]);
-        let (_, rest) = claude_args(&["mcp", "--help"]);
-        assert_eq!(rest, ["mcp", "--help"]);
+        assert_passed_on(&[
+            (&["--", "--help"], &["--help"]),
+            (&["mcp", "--help"], &["mcp", "--help"]),
+        ]);
     }
 
     #[test]
@@ -554,10 +561,10 @@ mod tests {
                 ..
             }
         ));
-        let (_, rest) = claude_args(&["--", "logg"]);
-        assert_eq!(rest, ["logg"]);
-        let (_, rest) = claude_args(&["logg", "now"]);
-        assert_eq!(rest, ["logg", "now"]);
+        assert_passed_on(&[
+            (&["--", "logg"], &["logg"]),
+            (&["logg", "now"], &["logg", "now"]),
+        ]);
     }
 
     #[test]

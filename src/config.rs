@@ -194,29 +194,34 @@ mod tests {
             .contains("expected true or false"));
     }
 
+    /// Asserts that `problems` is one line, starting with `start` and ending with `end`.
+    fn assert_one_problem(problems: &[String], start: &str, end: &str) {
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let problem = &problems[0];
+        assert!(
+            problem.starts_with(start) && problem.ends_with(end) && !problem.contains('\n'),
+            "{problem}"
+        );
+    }
+
     #[test]
     fn a_bad_key_is_named_and_the_good_ones_still_count() {
         let (c, problems) =
             Config::parse_keeping_good("rot_zone_tokens = \"many\"\ncontext_window = 500000");
         assert_eq!(c.rot_zone_tokens, DEFAULT_ROT_ZONE);
         assert_eq!(c.context_window, Some(500_000));
-        assert_eq!(problems.len(), 1);
-        assert!(
-            problems[0].starts_with("key 'rot_zone_tokens' is wrong (expected a whole number")
-                && problems[0].ends_with("using its default"),
-            "{}",
-            problems[0]
+        assert_one_problem(
+            &problems,
+            "key 'rot_zone_tokens' is wrong (expected a whole number",
+            "using its default",
         );
         let (c, problems) = Config::parse_keeping_good("\u{0}garbage ]] = = \nccx_key = 1");
         assert_eq!(c.rot_zone_tokens, DEFAULT_ROT_ZONE);
-        assert_eq!(problems.len(), 1);
-        assert!(
-            problems[0].starts_with("not valid TOML at line 1 (")
-                && problems[0].ends_with("using the defaults"),
-            "{}",
-            problems[0]
+        assert_one_problem(
+            &problems,
+            "not valid TOML at line 1 (",
+            "using the defaults",
         );
-        assert!(!problems[0].contains('\n'));
     }
 
     #[test]

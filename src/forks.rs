@@ -113,6 +113,28 @@ fn read_fork(meta: &Value, lines: Vec<Line>) -> Option<Fork> {
     })
 }
 
+/// Writes into `session_dir` (a session's folder beside its transcript) the fork `agent-x` that
+/// Claude Code 2.1.330 makes: named `name`, started after the parent's line `a2`, told
+/// `directive` and answering `reply`. For tests here and of the modules that read forks.
+#[cfg(test)]
+pub(crate) fn write_test_fork(session_dir: &Path, name: &str, directive: &str, reply: &str) {
+    use serde_json::json;
+    let sub = session_dir.join("subagents");
+    std::fs::create_dir_all(&sub).unwrap();
+    let meta = json!({"agentType": "fork", "isFork": true, "name": name});
+    std::fs::write(sub.join("agent-x.meta.json"), meta.to_string()).unwrap();
+    let lines = [
+        json!({"type": "fork-context-ref", "agentId": "x", "parentLastUuid": "a2"}),
+        json!({"type": "user", "uuid": "d", "parentUuid": null, "isSidechain": true,
+            "message": {"role": "user", "content": format!("Your directive: {directive}")}}),
+        json!({"type": "assistant", "uuid": "r", "parentUuid": "d", "isSidechain": true,
+            "message": {"id": "m", "role": "assistant",
+            "content": [{"type": "text", "text": reply}]}}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(sub.join("agent-x.jsonl"), text).unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -690,37 +690,41 @@ mod tests {
         assert_eq!((out, opened), (b"\x1b[I".to_vec(), 1));
     }
 
+    /// Every reply of [`REPLIES`] cut in two at every byte: the reply and its two pieces.
+    fn every_cut() -> impl Iterator<Item = (&'static [u8], &'static [u8], &'static [u8])> {
+        REPLIES.iter().flat_map(|reply| {
+            (1..reply.len()).map(|cut| {
+                let (a, b) = reply.split_at(cut);
+                (*reply, a, b)
+            })
+        })
+    }
+
     #[test]
     fn replies_split_at_any_byte_are_kept_whole() {
-        for reply in REPLIES {
-            for cut in 1..reply.len() {
-                let (a, b) = reply.split_at(cut);
-                let mut f = filter();
-                let (out, opened) = burst(&mut f, &[a, b], true);
-                assert_eq!(out, reply.to_vec(), "cut {cut} of {reply:?}");
-                assert_eq!((opened, f.state()), (0, Empty), "cut {cut} of {reply:?}");
-                assert_eq!(run(&mut f, &[b":"], true).1, 1, "cut {cut} of {reply:?}");
-            }
+        for (reply, a, b) in every_cut() {
+            let mut f = filter();
+            let (out, opened) = burst(&mut f, &[a, b], true);
+            assert_eq!(out, reply.to_vec(), "{a:?} then {b:?}");
+            assert_eq!((opened, f.state()), (0, Empty), "{a:?} then {b:?}");
+            assert_eq!(run(&mut f, &[b":"], true).1, 1, "{a:?} then {b:?}");
         }
     }
 
     #[test]
     fn replies_split_by_a_pause_are_still_replies() {
-        for reply in REPLIES {
-            for cut in 1..reply.len() {
-                let (a, b) = reply.split_at(cut);
-                let mut f = filter();
-                // A pause after the first piece: it is flushed as it is.
-                let (out, opened) = run(&mut f, &[a, b], false);
-                assert_eq!(out, reply.to_vec(), "cut {cut} of {reply:?}");
-                assert_eq!(opened, 0);
-                assert_ne!(
-                    f.state(),
-                    Typed { count: b.len() },
-                    "the tail of {reply:?} (cut {cut}) counted as typing"
-                );
-                assert_eq!(run(&mut f, &[b":"], true).1, 1, "cut {cut} of {reply:?}");
-            }
+        for (reply, a, b) in every_cut() {
+            let mut f = filter();
+            // A pause after the first piece: it is flushed as it is.
+            let (out, opened) = run(&mut f, &[a, b], false);
+            assert_eq!(out, reply.to_vec(), "{a:?} then {b:?}");
+            assert_eq!(opened, 0);
+            assert_ne!(
+                f.state(),
+                Typed { count: b.len() },
+                "the tail {b:?} of {reply:?} counted as typing"
+            );
+            assert_eq!(run(&mut f, &[b":"], true).1, 1, "{a:?} then {b:?}");
         }
     }
 

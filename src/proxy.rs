@@ -249,14 +249,10 @@ impl ProxyHandle {
 /// A proxy ready to run.
 pub struct Proxy {
     spawned: Spawned,
-    events_tx: Sender<Event>,
+    /// What the proxy shares with its handles (the senders' other ends are below).
+    shared: ProxyHandle,
     events_rx: Receiver<Event>,
-    input_tx: Sender<Vec<u8>>,
     input_rx: Receiver<Vec<u8>>,
-    gate: OutputGate,
-    pid: Arc<AtomicU32>,
-    started: Arc<Mutex<Instant>>,
-    last_query: Arc<Mutex<Option<Instant>>>,
 }
 
 /// What `Proxy::run` reports.
@@ -275,28 +271,19 @@ impl Proxy {
     pub fn new(spawned: Spawned) -> (Proxy, ProxyHandle) {
         let (events_tx, events_rx) = mpsc::channel();
         let (input_tx, input_rx) = mpsc::channel();
-        let gate = OutputGate::default();
-        let pid = Arc::new(AtomicU32::new(spawned.pid));
-        let started = Arc::new(Mutex::new(Instant::now()));
-        let last_query = Arc::new(Mutex::new(None));
         let handle = ProxyHandle {
-            events: events_tx.clone(),
-            input_tx: input_tx.clone(),
-            gate: gate.clone(),
-            pid: pid.clone(),
-            started: started.clone(),
-            last_query: last_query.clone(),
+            events: events_tx,
+            input_tx,
+            gate: OutputGate::default(),
+            pid: Arc::new(AtomicU32::new(spawned.pid)),
+            started: Arc::new(Mutex::new(Instant::now())),
+            last_query: Arc::new(Mutex::new(None)),
         };
         let proxy = Proxy {
             spawned,
-            events_tx,
+            shared: handle.clone(),
             events_rx,
-            input_tx,
             input_rx,
-            gate,
-            pid,
-            started,
-            last_query,
         };
         (proxy, handle)
     }
@@ -312,15 +299,18 @@ impl Proxy {
     ) -> Result<ProxyOutcome> {
         let Proxy {
             spawned,
-            events_tx,
+            shared,
             events_rx,
-            input_tx,
             input_rx,
+        } = self;
+        let ProxyHandle {
+            events: events_tx,
+            input_tx,
             gate,
             pid,
             started,
             last_query,
-        } = self;
+        } = shared;
         let Spawned {
             master,
             slave,

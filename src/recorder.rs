@@ -1496,9 +1496,7 @@ mod tests {
         let mut r = w.recorder();
         w.record_turns(&mut r, &[("1", None), ("2", Some("a1")), ("3", Some("a2"))]);
         // Claude's rewind menu: the next prompt continues from the end of turn 1.
-        w.append("s", &turn("4", Some("a1"), "s"));
-        r.handle(prompt("s", "4")).unwrap();
-        r.handle(stop("s", "4")).unwrap();
+        w.record_turns(&mut r, &[("4", Some("a1"))]);
         let turns = w.store.all_turns().unwrap();
         assert_eq!(turns.len(), 4);
         assert_eq!(turns[3].parent, Some(turns[0].id));
@@ -1518,9 +1516,7 @@ mod tests {
     fn a_prompt_the_transcript_never_shows_is_dropped() {
         let w = world();
         let mut r = w.recorder();
-        w.append("s", &turn("1", None, "s"));
-        r.handle(prompt("s", "1")).unwrap();
-        r.handle(stop("s", "1")).unwrap();
+        w.record_turns(&mut r, &[("1", None)]);
         r.handle(prompt("s", "forged")).unwrap();
         r.handle(stop("s", "forged")).unwrap();
         assert_eq!(r.unconfirmed, 1);
@@ -1532,9 +1528,7 @@ mod tests {
     fn a_prompt_whose_hook_was_lost_is_recorded_at_the_stop() {
         let w = world();
         let mut r = w.recorder();
-        w.append("s", &turn("1", None, "s"));
-        r.handle(prompt("s", "1")).unwrap();
-        r.handle(stop("s", "1")).unwrap();
+        w.record_turns(&mut r, &[("1", None)]);
         // No UserPromptSubmit for turn 2: only its Stop arrives.
         w.append("s", &turn("2", Some("a1"), "s"));
         r.handle(stop("s", "2")).unwrap();
@@ -1579,9 +1573,7 @@ mod tests {
     fn an_auto_compaction_before_the_reply_follows_its_turn_which_keeps_the_reply() {
         let w = world();
         let mut r = w.recorder();
-        w.append("s", &turn("1", None, "s"));
-        r.handle(prompt("s", "1")).unwrap();
-        r.handle(stop("s", "1")).unwrap();
+        w.record_turns(&mut r, &[("1", None)]);
         // The prompt is written, then Claude compacts before answering it.
         let [p2, mut a2] = turn("2", Some("a1"), "s");
         w.append("s", &[p2]);
@@ -1594,9 +1586,7 @@ mod tests {
         a2["parentUuid"] = json!("b-summary");
         w.append("s", &[a2]);
         r.handle(stop("s", "2")).unwrap();
-        w.append("s", &turn("3", Some("a2"), "s"));
-        r.handle(prompt("s", "3")).unwrap();
-        r.handle(stop("s", "3")).unwrap();
+        w.record_turns(&mut r, &[("3", Some("a2"))]);
         let turns = w.store.all_turns().unwrap();
         assert_eq!(turns.len(), 4, "{turns:#?}");
         assert_eq!(
@@ -1666,28 +1656,19 @@ mod tests {
         let w = world();
         let mut r = w.recorder();
         w.record_turns(&mut r, &[("1", None), ("2", Some("a1"))]);
-        let sub = w.transcripts.join("s").join("subagents");
-        std::fs::create_dir_all(&sub).unwrap();
-        let meta = json!({"agentType": "fork", "isFork": true, "name": "check-the-tests"});
-        std::fs::write(sub.join("agent-x.meta.json"), meta.to_string()).unwrap();
-        let lines = [
-            json!({"type": "fork-context-ref", "agentId": "x", "parentLastUuid": "a2"}),
-            json!({"type": "user", "uuid": "d", "parentUuid": null, "isSidechain": true,
-                "message": {"role": "user", "content": "Your directive: check the tests"}}),
-            json!({"type": "assistant", "uuid": "r", "parentUuid": "d", "isSidechain": true,
-                "message": {"id": "m", "role": "assistant",
-                "content": [{"type": "text", "text": "all green"}]}}),
-        ];
-        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-        std::fs::write(sub.join("agent-x.jsonl"), text).unwrap();
+        let session_dir = w.transcripts.join("s");
+        crate::forks::write_test_fork(
+            &session_dir,
+            "check-the-tests",
+            "check the tests",
+            "all green",
+        );
         let subagent_stopped = || HookEvent::SubagentStopped {
             session_id: "s".into(),
         };
         r.handle(subagent_stopped()).unwrap();
         r.handle(subagent_stopped()).unwrap();
-        w.append("s", &turn("3", Some("a2"), "s"));
-        r.handle(prompt("s", "3")).unwrap();
-        r.handle(stop("s", "3")).unwrap();
+        w.record_turns(&mut r, &[("3", Some("a2"))]);
         let turns = w.store.all_turns().unwrap();
         assert_eq!(turns.len(), 4, "{turns:#?}");
         let fork = &turns[2];

@@ -652,20 +652,27 @@ impl Model {
 mod tests {
     use super::*;
 
-    #[test]
-    fn model_follows_output_and_modes() {
-        let (model, handle) = ScreenModel::spawn(5, 20);
-        model.feed(b"hello\r\nworld");
-        model.feed(b"\x1b[?1049h\x1b[?2004h\x1b[?1003h");
-        let modes = model.left_modes().unwrap();
-        assert!(modes.alternate_screen && modes.bracketed_paste && modes.mouse);
-        model.feed(b"\x1b[?1049l");
-        let text = model.contents().unwrap();
-        assert!(text.contains("hello") && text.contains("world"), "{text}");
-        model.feed(b"\x1b[2;3Habc");
-        assert!(model.cursor_row().unwrap().contains("abc"));
+    /// Runs `check` on a screen model of `rows` x `cols`, then ends the model and its thread.
+    fn with_model(rows: u16, cols: u16, check: impl FnOnce(&ScreenModel)) {
+        let (model, handle) = ScreenModel::spawn(rows, cols);
+        check(&model);
         drop(model);
         handle.join().unwrap();
+    }
+
+    #[test]
+    fn model_follows_output_and_modes() {
+        with_model(5, 20, |model| {
+            model.feed(b"hello\r\nworld");
+            model.feed(b"\x1b[?1049h\x1b[?2004h\x1b[?1003h");
+            let modes = model.left_modes().unwrap();
+            assert!(modes.alternate_screen && modes.bracketed_paste && modes.mouse);
+            model.feed(b"\x1b[?1049l");
+            let text = model.contents().unwrap();
+            assert!(text.contains("hello") && text.contains("world"), "{text}");
+            model.feed(b"\x1b[2;3Habc");
+            assert!(model.cursor_row().unwrap().contains("abc"));
+        });
     }
 
     /// What vt100 alone makes of `steps` (output, or a resize) on a `rows` x `cols` screen.
@@ -703,56 +710,54 @@ mod tests {
             }
         }
         steps.push(Ok(b"\x1b[2J\x1b[5;7Hlast words\x1b[0m".to_vec()));
-        let (model, handle) = ScreenModel::spawn(24, 80);
-        for step in &steps {
-            match step {
-                Ok(bytes) => model.feed(bytes),
-                Err((r, c)) => model.resize(*r, *c),
+        with_model(24, 80, |model| {
+            for step in &steps {
+                match step {
+                    Ok(bytes) => model.feed(bytes),
+                    Err((r, c)) => model.resize(*r, *c),
+                }
             }
-        }
-        let fed: u64 = steps
-            .iter()
-            .filter_map(|s| s.as_ref().ok())
-            .map(|b| b.len() as u64)
-            .sum();
-        assert_eq!(model.fed(), fed);
-        let repaint = model.repaint_bytes().unwrap();
-        assert_eq!(
-            model.parsed(),
-            fed,
-            "a repaint reflects every byte handed before it"
-        );
-        assert!(
-            repaint == direct(24, 80, &steps),
-            "the repaint differs from vt100's own"
-        );
-        assert!(model.cursor_row().unwrap().contains("last words"));
-        drop(model);
-        handle.join().unwrap();
+            let fed: u64 = steps
+                .iter()
+                .filter_map(|s| s.as_ref().ok())
+                .map(|b| b.len() as u64)
+                .sum();
+            assert_eq!(model.fed(), fed);
+            let repaint = model.repaint_bytes().unwrap();
+            assert_eq!(
+                model.parsed(),
+                fed,
+                "a repaint reflects every byte handed before it"
+            );
+            assert!(
+                repaint == direct(24, 80, &steps),
+                "the repaint differs from vt100's own"
+            );
+            assert!(model.cursor_row().unwrap().contains("last words"));
+        });
     }
 
     #[test]
     fn the_cursor_row_is_published_from_whole_frames_only() {
-        let (model, handle) = ScreenModel::spawn(6, 30);
-        model.feed("\x1b[6;1H❯ ".as_bytes());
-        assert!(model.shows_empty_prompt() && model.shows_prompt_glyph());
-        // Half a synchronized frame: the screen model has it, the published row stands.
-        model.feed(b"\x1b[?2026h\r\x1b[Kline one\r\nline two");
-        assert!(model.contents().unwrap().contains("line two"));
-        assert!(
-            model.shows_empty_prompt(),
-            "mid-frame, the last whole frame"
-        );
-        model.feed("\r\n❯ \x1b[?2026l".as_bytes());
-        assert!(model.shows_empty_prompt());
-        model.feed(b"typed");
-        assert!(
-            !model.shows_empty_prompt(),
-            "outside frames every byte counts"
-        );
-        assert!(model.cursor_row().unwrap().contains("typed"));
-        drop(model);
-        handle.join().unwrap();
+        with_model(6, 30, |model| {
+            model.feed("\x1b[6;1H❯ ".as_bytes());
+            assert!(model.shows_empty_prompt() && model.shows_prompt_glyph());
+            // Half a synchronized frame: the screen model has it, the published row stands.
+            model.feed(b"\x1b[?2026h\r\x1b[Kline one\r\nline two");
+            assert!(model.contents().unwrap().contains("line two"));
+            assert!(
+                model.shows_empty_prompt(),
+                "mid-frame, the last whole frame"
+            );
+            model.feed("\r\n❯ \x1b[?2026l".as_bytes());
+            assert!(model.shows_empty_prompt());
+            model.feed(b"typed");
+            assert!(
+                !model.shows_empty_prompt(),
+                "outside frames every byte counts"
+            );
+            assert!(model.cursor_row().unwrap().contains("typed"));
+        });
     }
 
     #[test]

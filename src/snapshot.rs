@@ -280,7 +280,8 @@ impl Snapshotter {
         let env = [("GIT_INDEX_FILE", index.path.as_os_str())];
         // --ignore-errors: a file git cannot add (say, an embedded repository with no commit)
         // must not stop the snapshot of everything else; git then exits 1, not 128.
-        let add = self.git(
+        let add = run_git(
+            &self.root,
             [
                 "-c",
                 "advice.addEmbeddedRepo=false",
@@ -338,7 +339,8 @@ impl Snapshotter {
             ];
             let commit = self.git_line(args, &ident)?;
             let old = previous.unwrap_or_default();
-            let update = self.git(
+            let update = run_git(
+                &self.root,
                 [
                     "update-ref",
                     "-m",
@@ -379,7 +381,7 @@ impl Snapshotter {
 
     /// `git rev-parse --verify -q REV`: Some(id), or None when it does not resolve.
     fn rev(&self, rev: &str) -> Result<Option<String>> {
-        let out = self.git(["rev-parse", "--verify", "-q", rev], &[], None)?;
+        let out = run_git(&self.root, ["rev-parse", "--verify", "-q", rev], &[], None)?;
         if out.status.success() {
             let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
             Ok((!id.is_empty()).then_some(id))
@@ -393,16 +395,7 @@ impl Snapshotter {
     /// The files differing between two commits, as (status letter, path).
     fn tree_changes(&self, from: &str, to: &str) -> Result<Vec<(u8, Vec<u8>)>> {
         let out = self.git_ok(
-            [
-                "diff-tree",
-                "-r",
-                "-z",
-                "--no-renames",
-                "--name-status",
-                "--no-commit-id",
-                from,
-                to,
-            ],
+            DIFF_TREE_NAME_STATUS.into_iter().chain([from, to]),
             &[],
             None,
         )?;
@@ -445,19 +438,6 @@ impl Snapshotter {
         self.root.join(bytes_to_os(path))
     }
 
-    fn git<I, S>(
-        &self,
-        args: I,
-        env: &[(&str, &OsStr)],
-        input: Option<Vec<u8>>,
-    ) -> Result<GitOutput>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        run_git(&self.root, args, env, input)
-    }
-
     /// Runs git and returns its stdout, or an error naming the command and git's complaint.
     fn git_ok<I, S>(
         &self,
@@ -470,7 +450,7 @@ impl Snapshotter {
         S: AsRef<OsStr>,
     {
         let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-        let out = self.git(&args, env, input)?;
+        let out = run_git(&self.root, &args, env, input)?;
         stdout_if_success(&args, out)
     }
 
@@ -548,7 +528,18 @@ where
     run_until(cmd, &args, input, Instant::now() + GIT_TIMEOUT)
 }
 
-/// `git diff-tree -z --name-status FROM TO` output as (status letter, path) pairs.
+/// `git diff-tree` listing what differs between two trees (or commits), each file once
+/// (no rename detection), as [`name_status_pairs`] reads it: FROM and TO follow.
+pub(crate) const DIFF_TREE_NAME_STATUS: [&str; 6] = [
+    "diff-tree",
+    "-r",
+    "-z",
+    "--no-renames",
+    "--name-status",
+    "--no-commit-id",
+];
+
+/// [`DIFF_TREE_NAME_STATUS`] output as (status letter, path) pairs.
 pub(crate) fn name_status_pairs(out: &[u8], from: &str, to: &str) -> Result<Vec<(u8, Vec<u8>)>> {
     let mut fields = out.split(|&b| b == 0).filter(|f| !f.is_empty());
     let mut changes = Vec::new();

@@ -269,7 +269,9 @@ mod tests {
 
     /// Runs `steps` (an event, seconds since the start, the actions expected) on a supervisor
     /// of child 100; returns it for checks on its final state.
-    fn run(steps: Vec<(Event, u64, Vec<Action>)>) -> Supervisor<&'static str, &'static str> {
+    fn run(
+        steps: impl IntoIterator<Item = (Event, u64, Vec<Action>)>,
+    ) -> Supervisor<&'static str, &'static str> {
         let start = Instant::now();
         let mut s = Supervisor::new(100);
         for (i, (event, secs, expected)) in steps.into_iter().enumerate() {
@@ -278,6 +280,24 @@ mod tests {
             assert_eq!(actions, expected, "step {i}: {label}");
         }
         s
+    }
+
+    /// The steps of a restart to `cmd` (with `fallback`, answered on `reply`) that went well:
+    /// the child ends, `cmd` is spawned as generation 1, PID 200, and the answer is sent.
+    fn restarted(
+        cmd: &'static str,
+        fallback: Option<&'static str>,
+        reply: &'static str,
+    ) -> Vec<(Event, u64, Vec<Action>)> {
+        vec![
+            (restart(cmd, fallback, reply), 0, vec![EndChild]),
+            (exited(0, 129), 1, vec![spawn(cmd, 1)]),
+            (
+                SupervisorEvent::Spawned(Ok(200)),
+                1,
+                vec![Reply(reply, Ok(200))],
+            ),
+        ]
     }
 
     fn spawn(cmd: &'static str, generation: u64) -> Action {
@@ -313,71 +333,42 @@ mod tests {
 
     #[test]
     fn a_restart_ends_the_child_then_starts_the_next_and_answers() {
-        let s = run(vec![
-            (restart("next", None, "r1"), 0, vec![EndChild]),
-            (exited(0, 129), 1, vec![spawn("next", 1)]),
-            (
-                SupervisorEvent::Spawned(Ok(200)),
-                1,
-                vec![Reply("r1", Ok(200))],
-            ),
+        let s = run(restarted("next", None, "r1").into_iter().chain([
             // A late report about the old child changes nothing.
             (exited(0, 0), 2, vec![]),
-        ]);
+        ]));
         assert_eq!((s.generation(), s.pid()), (1, 200));
         assert!(!s.is_draining(), "the new child runs on");
     }
 
     #[test]
     fn a_restarted_child_that_dies_within_the_window_is_replaced_by_its_fallback() {
-        let s = run(vec![
-            (restart("resume", Some("fresh"), "r"), 0, vec![EndChild]),
-            (exited(0, 129), 1, vec![spawn("resume", 1)]),
-            (
-                SupervisorEvent::Spawned(Ok(200)),
-                1,
-                vec![Reply("r", Ok(200))],
-            ),
+        let s = run(restarted("resume", Some("fresh"), "r").into_iter().chain([
             (exited(1, 1), 5, vec![spawn("fresh", 2)]),
             (SupervisorEvent::Spawned(Ok(300)), 5, vec![]),
             // The fallback has no fallback: its exit ends the session.
             (exited(2, 5), 6, vec![CloseSlave]),
-        ]);
+        ]));
         assert_eq!(s.ending().exit, code(5));
         assert_eq!(s.generation(), 2);
     }
 
     #[test]
     fn the_fallback_is_not_started_after_the_window_or_once_the_child_started_well() {
-        let late = run(vec![
-            (restart("resume", Some("fresh"), "r"), 0, vec![EndChild]),
-            (exited(0, 129), 1, vec![spawn("resume", 1)]),
-            (
-                SupervisorEvent::Spawned(Ok(200)),
-                1,
-                vec![Reply("r", Ok(200))],
-            ),
-            (
-                exited(1, 7),
-                1 + FALLBACK_WINDOW.as_secs(),
-                vec![CloseSlave],
-            ),
-        ]);
+        let after_the_window = 1 + FALLBACK_WINDOW.as_secs();
+        let late = run(restarted("resume", Some("fresh"), "r").into_iter().chain([(
+            exited(1, 7),
+            after_the_window,
+            vec![CloseSlave],
+        )]));
         assert_eq!(late.ending().exit, code(7));
-        let confirmed = run(vec![
-            (restart("resume", Some("fresh"), "r"), 0, vec![EndChild]),
-            (exited(0, 129), 1, vec![spawn("resume", 1)]),
-            (
-                SupervisorEvent::Spawned(Ok(200)),
-                1,
-                vec![Reply("r", Ok(200))],
-            ),
+        let confirmed = run(restarted("resume", Some("fresh"), "r").into_iter().chain([
             // A confirmation for another PID does not disarm it...
             (SupervisorEvent::Started(999), 2, vec![]),
             // ...this one does.
             (SupervisorEvent::Started(200), 2, vec![]),
             (exited(1, 7), 3, vec![CloseSlave]),
-        ]);
+        ]));
         assert_eq!(confirmed.ending().exit, code(7));
     }
 
@@ -421,14 +412,7 @@ mod tests {
 
     #[test]
     fn quitting_on_request_disarms_the_fallback_and_refuses_restarts() {
-        let s = run(vec![
-            (restart("resume", Some("fresh"), "r"), 0, vec![EndChild]),
-            (exited(0, 129), 1, vec![spawn("resume", 1)]),
-            (
-                SupervisorEvent::Spawned(Ok(200)),
-                1,
-                vec![Reply("r", Ok(200))],
-            ),
+        let s = run(restarted("resume", Some("fresh"), "r").into_iter().chain([
             (SupervisorEvent::EndOnRequest, 2, vec![EndChild]),
             (
                 restart("x", None, "r2"),
@@ -436,7 +420,7 @@ mod tests {
                 vec![Reply("r2", Err("the session is ending".into()))],
             ),
             (exited(1, 129), 2, vec![CloseSlave]),
-        ]);
+        ]));
         assert!(s.ending().ended_on_request);
     }
 

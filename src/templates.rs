@@ -286,34 +286,47 @@ pub fn pull_prompt(job_id: &str, task: &str, report: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Asserts that `text` holds every one of `parts`.
+    fn assert_holds(text: &str, parts: &[&str]) {
+        for part in parts {
+            assert!(text.contains(part), "{part:?} missing from {text}");
+        }
+    }
+
     #[test]
     fn summary_names_every_section() {
         let s = summary_request("turn #4");
         assert!(s.contains("since turn #4."));
-        for heading in [
-            "## Goal",
-            "## Current state",
-            "## Tried and failed",
-            "## Decisions",
-            "## Constraints and preferences",
-            "## Files that matter",
-            "## Open questions",
-            "## Next step",
-        ] {
-            assert!(s.contains(heading), "{heading}");
-        }
-        assert!(s.contains("none of this context"));
-        assert!(s.contains("no preamble"));
+        assert_holds(
+            &s,
+            &[
+                "## Goal",
+                "## Current state",
+                "## Tried and failed",
+                "## Decisions",
+                "## Constraints and preferences",
+                "## Files that matter",
+                "## Open questions",
+                "## Next step",
+                "none of this context",
+                "no preamble",
+            ],
+        );
         assert!(!s.contains('{'), "no placeholder left: {s}");
     }
 
     #[test]
     fn brief_frames_a_handoff() {
         let s = brief_prompt("  ## Goal\nship it\n", "main");
-        assert!(s.contains("branch `main`"));
-        assert!(s.contains("<handoff>\n## Goal\nship it\n</handoff>"));
-        assert!(s.contains("Confirm"));
-        assert!(s.contains("next step"));
+        assert_holds(
+            &s,
+            &[
+                "branch `main`",
+                "<handoff>\n## Goal\nship it\n</handoff>",
+                "Confirm",
+                "next step",
+            ],
+        );
     }
 
     #[test]
@@ -322,16 +335,17 @@ mod tests {
         let f = compact_focus("fix the\nlogin test");
         assert!(!f.contains('\n'));
         assert!(f.starts_with("Next: fix the login test. Keep what that step needs"));
-        for part in [
-            "goal",
-            "decisions",
-            "constraints",
-            "files",
-            "open issues",
-            "Drop",
-        ] {
-            assert!(f.contains(part), "{part}");
-        }
+        assert_holds(
+            &f,
+            &[
+                "goal",
+                "decisions",
+                "constraints",
+                "files",
+                "open issues",
+                "Drop",
+            ],
+        );
         assert!(compact_focus("done?").starts_with("Next: done? Keep"));
     }
 
@@ -342,9 +356,7 @@ mod tests {
         assert!(!s.contains("Context from"));
         assert!(s.contains("current directory"));
         let tail = &s[s.find("## Final report").unwrap()..];
-        for part in ["self-contained", "files you changed", "uncertain"] {
-            assert!(tail.contains(part), "{part}");
-        }
+        assert_holds(tail, &["self-contained", "files you changed", "uncertain"]);
         let s = subagent_prompt("t", Some("the brief\n"));
         assert!(s.contains("## Context from the delegating session\nthe brief\n"));
         assert!(s.find("## Context").unwrap() < s.find("## Final report").unwrap());
@@ -353,10 +365,15 @@ mod tests {
     #[test]
     fn pull_frames_the_conclusion() {
         let s = pull_prompt("2", "find x", "x is 42");
-        assert!(s.contains("job #2"));
-        assert!(s.contains("<task>\nfind x\n</task>"));
-        assert!(s.contains("<report>\nx is 42\n</report>"));
-        assert!(s.contains("don't redo its work"));
+        assert_holds(
+            &s,
+            &[
+                "job #2",
+                "<task>\nfind x\n</task>",
+                "<report>\nx is 42\n</report>",
+                "don't redo its work",
+            ],
+        );
     }
 
     #[test]

@@ -177,21 +177,21 @@ impl ModeTracker {
 
 /// The bytes that switch off the given modes (pure: an encoder returning bytes).
 pub fn reset_sequence(modes: LeftModes) -> Vec<u8> {
-    let mut out = Vec::new();
-    if modes.mouse {
-        out.extend_from_slice(b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l");
-    }
-    if modes.bracketed_paste {
-        out.extend_from_slice(b"\x1b[?2004l");
-    }
-    if modes.alternate_screen {
+    let resets: [(bool, &[u8]); 4] = [
+        (modes.mouse, b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l"),
+        (modes.bracketed_paste, b"\x1b[?2004l"),
         // Also pop the kitty keyboard flags and modifyOtherKeys that full-screen TUIs push.
-        out.extend_from_slice(b"\x1b[?1004l\x1b[<u\x1b[>4;0m\x1b[?1049l");
-    }
-    if modes.hidden_cursor {
-        out.extend_from_slice(b"\x1b[?25h");
-    }
-    out
+        (
+            modes.alternate_screen,
+            b"\x1b[?1004l\x1b[<u\x1b[>4;0m\x1b[?1049l",
+        ),
+        (modes.hidden_cursor, b"\x1b[?25h"),
+    ];
+    resets
+        .iter()
+        .filter(|(left_on, _)| *left_on)
+        .flat_map(|(_, reset)| reset.iter().copied())
+        .collect()
 }
 
 /// Writes `bytes` to fd 1 without buffering, ignoring errors (used on the way out).
@@ -282,9 +282,9 @@ mod tests {
             hidden_cursor: true,
         });
         let text = String::from_utf8(all).unwrap();
-        assert!(text.contains("\x1b[?1049l"));
-        assert!(text.contains("\x1b[?2004l"));
-        assert!(text.contains("\x1b[?1003l"));
+        for reset in ["\x1b[?1049l", "\x1b[?2004l", "\x1b[?1003l"] {
+            assert!(text.contains(reset), "{reset:?}");
+        }
         assert!(text.ends_with("\x1b[?25h"));
     }
 

@@ -6,6 +6,7 @@
 //! first time any ccx meets one, it writes a line to `ccx.log` and adds it to a small file in
 //! the data directory ([`SEEN_FILE`]), which `ccx doctor` lists; later sightings cost nothing.
 
+use crate::hooks::wire::STRING_FIELDS;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -72,24 +73,14 @@ pub const KNOWN_ENTRY_TYPES: &[&str] = &[
     "resume-head-vouch",
 ];
 
-/// Top-level hook payload fields of the events ccx listens to (2.1.330–2.1.332).
-pub const KNOWN_HOOK_FIELDS: &[&str] = &[
-    "session_id",
-    "transcript_path",
-    "cwd",
-    "hook_event_name",
-    "source",
-    "prompt",
-    "last_assistant_message",
+/// Top-level hook payload fields of the events ccx listens to (2.1.330–2.1.332): the string
+/// fields ccx reads ([`STRING_FIELDS`]) and [`OTHER_HOOK_FIELDS`].
+pub const KNOWN_HOOK_FIELDS: &[&str] =
+    &joined::<{ STRING_FIELDS.len() + OTHER_HOOK_FIELDS.len() }>(STRING_FIELDS, OTHER_HOOK_FIELDS);
+
+/// The hook payload fields besides the string ones ccx reads.
+const OTHER_HOOK_FIELDS: &[&str] = &[
     "stop_hook_active",
-    "trigger",
-    "custom_instructions",
-    "agent_id",
-    "agent_type",
-    "agent_transcript_path",
-    "prompt_id",
-    "permission_mode",
-    "model",
     "session_title",
     "scratchpad_dir",
     "effort",
@@ -101,6 +92,17 @@ pub const KNOWN_HOOK_FIELDS: &[&str] = &[
     "prompt_cache_likely_expired",
     "seconds_since_last_response",
 ];
+
+/// `a` then `b` as one array of `N` names (a constant list made of two).
+const fn joined<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < a.len() { a[i] } else { b[i - a.len()] };
+        i += 1;
+    }
+    out
+}
 
 /// Top-level statusLine payload fields (2.1.330–2.1.332).
 pub const KNOWN_STATUS_LINE_FIELDS: &[&str] = &[
@@ -337,6 +339,16 @@ mod tests {
             vec!["turn_budget".to_string()]
         );
         assert!(unknown_fields(&serde_json::json!([1]), KNOWN_HOOK_FIELDS).is_empty());
+        // The fields ccx reads and the others, joined.
+        assert_eq!(KNOWN_HOOK_FIELDS.len(), 26);
+        for field in [
+            "session_id",
+            "model",
+            "stop_hook_active",
+            "seconds_since_last_response",
+        ] {
+            assert!(KNOWN_HOOK_FIELDS.contains(&field), "{field}");
+        }
         let status = serde_json::json!({"model": {"id": "m"}, "context_window": {},
             "session_clock": 3});
         assert_eq!(

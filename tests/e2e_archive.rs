@@ -8,33 +8,11 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 use support::ccx::{ccx, meta, start_ccx, EDITOR_MARK, QUICK, TURN};
-use support::{claude_path, output_with_timeout, wait_until, TestEnv};
+use support::{output_with_timeout, wait_until, TestEnv};
 
 const S1: &str = "11111111-aaaa-4bbb-8ccc-000000000001";
 const S2: &str = "22222222-aaaa-4bbb-8ccc-000000000002";
 const S3: &str = "33333333-aaaa-4bbb-8ccc-000000000003";
-
-/// `claude -p` in `dir`, one run per prompt of one session.
-fn claude_session(env: &TestEnv, dir: &Path, session: &str, prompts: &[&str], resume: bool) {
-    for (i, prompt) in prompts.iter().enumerate() {
-        let mut cmd = env.command(claude_path());
-        cmd.current_dir(dir)
-            .arg("-p")
-            .arg(if i == 0 && !resume {
-                "--session-id"
-            } else {
-                "--resume"
-            })
-            .arg(session)
-            .arg(prompt);
-        let out = output_with_timeout(&mut cmd, Duration::from_secs(120)).expect("claude -p");
-        assert!(
-            out.status.success(),
-            "claude -p failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
 
 /// Makes a session's transcript look an hour old: no longer in use.
 fn age(env: &TestEnv, session: &str) -> PathBuf {
@@ -101,14 +79,13 @@ fn other_project(env: &TestEnv) -> PathBuf {
 fn archive_keeps_every_projects_sessions_and_only_what_is_new() {
     let env = TestEnv::new();
     let other = other_project(&env);
-    claude_session(
-        &env,
+    env.claude_print(
         &env.project,
         S1,
         &["plan the parser", "write the lexer"],
         false,
     );
-    claude_session(&env, &other, S2, &["other project question"], false);
+    env.claude_print(&other, S2, &["other project question"], false);
     age(&env, S1);
     age(&env, S2);
 
@@ -138,7 +115,7 @@ fn archive_keeps_every_projects_sessions_and_only_what_is_new() {
         "{\"cleanupPeriodDays\": 7}",
     )
     .unwrap();
-    claude_session(&env, &env.project, S3, &["fresh question"], false);
+    env.claude_print(&env.project, S3, &["fresh question"], false);
     let out = ok_stdout(ccx(&env, &["archive"]));
     assert!(out.contains("1 in use now"), "{out}");
     let doctor = doctor_archive(&env);
@@ -155,7 +132,7 @@ fn archive_keeps_every_projects_sessions_and_only_what_is_new() {
     );
 
     // A session that grew contributes its new turns only.
-    claude_session(&env, &env.project, S1, &["test the lexer"], true);
+    env.claude_print(&env.project, S1, &["test the lexer"], true);
     age(&env, S1);
     let out = ok_stdout(ccx(&env, &["archive", "--json"]));
     let summary: Value = serde_json::from_str(&out).unwrap();
@@ -172,7 +149,7 @@ fn archive_keeps_every_projects_sessions_and_only_what_is_new() {
 #[test]
 fn sessions_are_archived_in_the_background_and_deleted_branches_stay_deleted() {
     let env = TestEnv::new();
-    claude_session(&env, &env.project, S1, &["old work"], false);
+    env.claude_print(&env.project, S1, &["old work"], false);
     age(&env, S1);
     let session = start_ccx(&env, &[]);
     wait_until(TURN, || {
@@ -206,7 +183,7 @@ fn auto_archive_false_leaves_archiving_to_the_command() {
     let config = env.home.join(".config/ccx");
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(config.join("config.toml"), "auto_archive = false\n").unwrap();
-    claude_session(&env, &env.project, S2, &["old work"], false);
+    env.claude_print(&env.project, S2, &["old work"], false);
     age(&env, S2);
     let session = start_ccx(&env, &[]);
     meta(&session, "quit");

@@ -10,23 +10,9 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 use support::ccx::{ask, meta, start_ccx, wait_for_finished_turns, TURN};
-use support::{output_with_timeout, wait_until, TestEnv};
+use support::{git, output_with_timeout, wait_until, TestEnv};
 
 const TEST: &str = "! grep -q broken value.txt";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// `ccx bisect ARGS` with its temporary files under `tmp`.
 fn bisect(env: &TestEnv, tmp: &Path, args: &[&str]) -> Output {

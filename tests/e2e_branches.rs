@@ -105,19 +105,7 @@ fn rewind_checkout_and_rebuild_after_transcripts_are_gone() {
 #[test]
 fn code_snapshots_restore_files_and_the_restore_can_be_undone() {
     let env = TestEnv::new();
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(&env.project)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let git = |args: &[&str]| support::git(&env.project, args);
     git(&["init", "-q"]);
     let notes = env.project.join("notes.txt");
     let session = start_ccx(&env, &["--permission-mode", "acceptEdits"]);

@@ -11,20 +11,7 @@ use support::{output_with_timeout, TestEnv};
 
 /// One `claude -p` run per prompt in one session: `--session-id` first, `--resume` after.
 fn claude_session(env: &TestEnv, session: &str, prompts: &[&str]) -> PathBuf {
-    for (i, prompt) in prompts.iter().enumerate() {
-        let mut cmd = env.claude();
-        cmd.arg("-p")
-            .arg(if i == 0 { "--session-id" } else { "--resume" })
-            .arg(session)
-            .arg(prompt);
-        let out = output_with_timeout(&mut cmd, Duration::from_secs(120)).expect("claude -p");
-        assert!(
-            out.status.success(),
-            "claude -p failed: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    env.claude_print(&env.project, session, prompts, false);
     env.transcript_path(session)
         .expect("the session's transcript")
 }

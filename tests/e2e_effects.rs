@@ -12,7 +12,7 @@ use support::ccx::{
     ask, ccx, close_editor, meta, meta_switch, start_ccx, wait_for_finished_turns, wait_request,
     QUICK,
 };
-use support::TestEnv;
+use support::{git, TestEnv};
 
 const EDIT: &str = r#"edit them [[tool:Bash:{"command":"sed -i s/hello/HI/ a.txt && rm b.txt","description":"edit"}]]"#;
 const A_BEFORE: &[u8] = b"hello\nsecond line, no newline at the end";
@@ -46,21 +46,6 @@ fn refused(env: &TestEnv, args: &[&str], said: &str) {
         "ccx {args:?}: one line, got {err:?}"
     );
     assert!(err.contains(said), "ccx {args:?}: {err:?} lacks {said:?}");
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@t")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@t")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
-    stdout(&out)
 }
 
 /// Everything of the person's repository that ccx must never change (the status of the two

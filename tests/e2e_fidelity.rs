@@ -13,7 +13,8 @@ use serde_json::Value;
 use std::time::Duration;
 use support::ccx::{
     ask, ask_for, ccx, ccx_json, exit_cleanly, kill_9_leaving_no_claude, log_json, prompts,
-    session_with_turns, start_ccx, tree, turn_with, wait_for_finished_turns, wait_request, TURN,
+    scripted, session_with_turns, start_ccx, tree, turn_with, wait_for_finished_turns,
+    wait_request, TURN,
 };
 use support::{wait_until, TestEnv};
 
@@ -48,23 +49,42 @@ fn open_rewind_menu(session: &support::PtySession) {
 /// Claude holds the conversation as it was before that prompt; then clears the input box, where
 /// Claude puts the rewound prompt back.
 fn restore_conversation_before(session: &support::PtySession, prompt: &str) {
-    open_rewind_menu(session);
-    choose_in_menu(session, &format!("  \u{276f} {prompt}"), b"\x1b[A");
-    session.send(b"\r");
-    choose_in_menu(session, "\u{276f} 1. Restore conversation", b"\x1b[A");
-    session.send(b"\r");
-    clear_input_once_gone(session, "Restore conversation");
+    rewind_menu(session, prompt, "1. Restore conversation", b"\x1b[A");
+    clear_input(session);
 }
 
-/// Once Claude's menu showing `menu_text` has closed, clears Claude's input box (Ctrl-U), where
-/// Claude puts the prompt back after a rewind.
-fn clear_input_once_gone(session: &support::PtySession, menu_text: &str) {
+/// Opens the rewind menu, picks the message starting with `message` and then `action`
+/// (`key` moves towards it), and waits for the menu to close.
+fn rewind_menu(session: &support::PtySession, message: &str, action: &str, key: &[u8]) {
+    open_rewind_menu(session);
+    choose_in_menu(session, &format!("  \u{276f} {message}"), b"\x1b[A");
+    session.send(b"\r");
+    choose_in_menu(session, &format!("\u{276f} {action}"), key);
+    session.send(b"\r");
     session
-        .wait_for(TURN, |s| !s.contains(menu_text))
-        .unwrap_or_else(|screen| panic!("{menu_text:?} stayed on screen:\n{screen}"));
+        .wait_for(TURN, |s| !s.contains("Summarize up to here"))
+        .unwrap_or_else(|s| panic!("the rewind menu stayed open:\n{s}"));
+}
+
+/// Clears Claude's input box (Ctrl-U), where Claude puts the prompt back after a rewind.
+fn clear_input(session: &support::PtySession) {
     std::thread::sleep(Duration::from_millis(500));
     session.send(b"\x15");
     std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Claude's `/clear`, then the footer names the new branch `session-2` at once.
+fn clear_to_session_2(session: &support::PtySession) {
+    session.type_and_submit("/clear");
+    session
+        .wait_for_text("ccx · session-2", TURN)
+        .unwrap_or_else(|s| panic!("the footer never showed the new branch:\n{s}"));
+}
+
+/// Waits for Claude's input prompt, then `ms` more for its screen to settle.
+fn settle(session: &support::PtySession, ms: u64) {
+    session.wait_for_text("❯", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(ms));
 }
 
 /// Moves the selection of a Claude menu with `key` until `selected` (the `❯` mark and the
@@ -96,28 +116,17 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
     session
         .wait_for_text("ccx · alpha-reply-first-answer", TURN)
         .unwrap_or_else(|s| panic!("the footer never showed the new branch:\n{s}"));
-    ask(&session, "gamma [[reply:third answer]]", "third answer");
+    ask_for(&session, "gamma", "third answer");
     let turns = wait_for_finished_turns(&env, 3, &[]);
-    let t3 = turn_with(&turns, "gamma");
-    assert_eq!(t3["parent"], t2["id"], "the branch continues after #2");
-    assert_eq!(t3["branch"], "alpha-reply-first-answer");
-    let branches = tree(&env);
-    let fork = branches
-        .iter()
-        .find(|b| b["name"] == "alpha-reply-first-answer")
-        .expect("the branch is in the tree");
+    // The branch continues after #2.
+    assert_after(&turn_with(&turns, "gamma"), &t2, "alpha-reply-first-answer");
+    let fork = branch_named(&env, "alpha-reply-first-answer");
     assert_eq!(fork["fork_turn"], t2["id"]);
     assert_eq!(fork["parent_branch"], "main");
 
     // The rewind menu (Esc Esc): restore the conversation to before "gamma".
     restore_conversation_before(&session, "gamma");
-    ask(&session, "delta [[reply:fourth answer]]", "fourth answer");
-    let t4 = wait_until(TURN, || {
-        log_json(&env, &[])
-            .into_iter()
-            .find(|t| t["prompt"] == "delta [[reply:fourth answer]]" && !t["ended_at"].is_null())
-    })
-    .expect("the turn after the rewind is recorded");
+    let (t4, _) = ask_recorded(&env, &session, "delta", "fourth answer");
     assert_eq!(t4["parent"], t2["id"], "the rewound turn is not its parent");
     let request = wait_request(&env, "for delta", |r| {
         r.main && r.user_text.contains("delta")
@@ -178,7 +187,7 @@ fn a_bash_tool_call_cannot_forge_a_turn() {
         &env,
         &["--permission-mode", "acceptEdits", "--allowedTools", "Bash"],
     );
-    ask(&session, "real one [[reply:real answer]]", "real answer");
+    ask_for(&session, "real one", "real answer");
     let turns = wait_for_finished_turns(&env, 1, &[]);
     let session_id = turns[0]["session_id"].as_str().unwrap().to_string();
 
@@ -209,7 +218,7 @@ fn a_bash_tool_call_cannot_forge_a_turn() {
         !text.contains("CCX_HOOK_SECRET"),
         "the secret leaked: {text}"
     );
-    ask(&session, "real two [[reply:second real]]", "second real");
+    ask_for(&session, "real two", "second real");
     let turns = wait_for_finished_turns(&env, 3, &[]);
     assert_eq!(turns.len(), 3, "{turns:#?}");
     assert!(turns.iter().all(|t| t["prompt"] != "forged prompt"));
@@ -243,17 +252,32 @@ fn all_turns_once_finished(env: &TestEnv, what: &str, field: &str, value: &str) 
     })
 }
 
-/// Asks `prompt`, waits for Claude's `reply`, then for the turn to be recorded as finished
-/// (`what` names it in a failure): every turn of the store then.
+/// Asks `question` (answered `answer`, see [`scripted`]), waits for the answer on screen, then
+/// for the turn to be recorded as finished: that turn, and every turn of the store then.
 fn ask_recorded(
     env: &TestEnv,
     session: &support::PtySession,
-    prompt: &str,
-    reply: &str,
-    what: &str,
-) -> Vec<Value> {
-    ask(session, prompt, reply);
-    all_turns_once_finished(env, what, "prompt", prompt)
+    question: &str,
+    answer: &str,
+) -> (Value, Vec<Value>) {
+    let prompt = scripted(question, answer);
+    ask(session, &prompt, answer);
+    let turns = all_turns_once_finished(env, &prompt, "prompt", &prompt);
+    (turn_with(&turns, &prompt), turns)
+}
+
+/// Asserts that `turn` was recorded on `branch`, right after `parent`.
+fn assert_after(turn: &Value, parent: &Value, branch: &str) {
+    assert_eq!(turn["parent"], parent["id"], "{turn:#}");
+    assert_eq!(turn["branch"], branch, "{turn:#}");
+}
+
+/// The branch `name` of `ccx tree --json`.
+fn branch_named(env: &TestEnv, name: &str) -> Value {
+    tree(env)
+        .into_iter()
+        .find(|b| b["name"] == name)
+        .unwrap_or_else(|| panic!("no branch {name} in the tree"))
 }
 
 /// The first of `turns` of `kind`.
@@ -272,48 +296,27 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let (t1, t3) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
 
     // Rewind menu on "two" → "Summarize from here": a summary turn on a new branch after #1.
-    open_rewind_menu(&session);
-    choose_in_menu(&session, "  \u{276f} two", b"\x1b[A");
-    session.send(b"\r");
-    choose_in_menu(&session, "\u{276f} 2. Summarize from here", b"\x1b[B");
-    session.send(b"\r");
+    rewind_menu(&session, "two", "2. Summarize from here", b"\x1b[B");
     let turns = all_turns_once_finished(&env, "a summary turn", "kind", "summary");
     let summary = first_of_kind(&turns, "summary");
     assert_eq!(summary["parent"], t1["id"], "{turns:#?}");
     assert_ne!(summary["branch"], "main");
-    let branches = tree(&env);
-    let fork = branches
-        .iter()
-        .find(|b| b["name"] == summary["branch"])
-        .unwrap();
+    let fork = branch_named(&env, summary["branch"].as_str().unwrap());
     assert_eq!(fork["fork_turn"], t1["id"]);
     // main keeps its three turns.
-    let main = branches.iter().find(|b| b["name"] == "main").unwrap();
-    assert_eq!(main["head"], t3["id"]);
+    assert_eq!(branch_named(&env, "main")["head"], t3["id"]);
 
     // /compact continues the summary's branch as a compact turn.
-    clear_input_once_gone(&session, "Summarize from here");
+    clear_input(&session);
     session.type_and_submit("/compact");
     let turns = all_turns_once_finished(&env, "a compact turn", "kind", "compact");
     let compact = first_of_kind(&turns, "compact");
-    assert_eq!(compact["parent"], summary["id"], "{turns:#?}");
-    assert_eq!(compact["branch"], summary["branch"]);
+    assert_after(&compact, &summary, summary["branch"].as_str().unwrap());
 
     // /clear: the footer names the new root branch at once; the next turn is its root.
-    session.wait_for_text("❯", TURN).unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.type_and_submit("/clear");
-    session
-        .wait_for_text("ccx · session-2", TURN)
-        .unwrap_or_else(|s| panic!("the footer never showed the new branch:\n{s}"));
-    let turns = ask_recorded(
-        &env,
-        &session,
-        "fresh [[reply:fresh answer]]",
-        "fresh answer",
-        "the turn after /clear",
-    );
-    let fresh = turn_with(&turns, "fresh");
+    settle(&session, 500);
+    clear_to_session_2(&session);
+    let (fresh, _) = ask_recorded(&env, &session, "fresh", "fresh answer");
     assert!(fresh["parent"].is_null());
     assert_eq!(fresh["branch"], "session-2");
     assert_import_builds_the_live_tree(&env);
@@ -323,15 +326,7 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
 /// Every turn of the store in `data_dir` (all branches).
 fn turns_in(env: &TestEnv, data_dir: &std::path::Path) -> Vec<Value> {
     let run = |args: &[&str]| -> Value {
-        let mut cmd = env.command(support::ccx_path());
-        cmd.env("CCX_DATA_DIR", data_dir).args(args);
-        let out = support::output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        serde_json::from_str(&run_ccx_in(env, data_dir, args)).unwrap()
     };
     let mut turns: Vec<Value> = Vec::new();
     for b in run(&["tree", "--json"]).as_array().unwrap() {
@@ -345,6 +340,15 @@ fn turns_in(env: &TestEnv, data_dir: &std::path::Path) -> Vec<Value> {
         }
     }
     turns
+}
+
+/// `ccx ARGS` on the store in `data_dir`, which must succeed: what it printed.
+fn run_ccx_in(env: &TestEnv, data_dir: &std::path::Path, args: &[&str]) -> String {
+    let mut cmd = env.command(support::ccx_path());
+    cmd.env("CCX_DATA_DIR", data_dir).args(args);
+    support::stdout_of_success(
+        &support::output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap(),
+    )
 }
 
 /// (prompt, parent's prompt) of every turn of the store in `data_dir`, sorted.
@@ -389,14 +393,7 @@ fn turn_keys(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, String, 
 fn assert_import_builds_the_live_tree(env: &TestEnv) {
     let fresh = env.scratch.join("imported-data");
     std::fs::create_dir_all(&fresh).unwrap();
-    let mut cmd = env.command(support::ccx_path());
-    cmd.env("CCX_DATA_DIR", &fresh).args(["import", "--all"]);
-    let out = support::output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ccx_in(env, &fresh, &["import", "--all"]);
     assert_eq!(tree_pairs(env, &fresh), tree_pairs(env, &env.data_dir));
     assert_eq!(turn_keys(env, &fresh), turn_keys(env, &env.data_dir));
 }
@@ -413,16 +410,16 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     std::thread::sleep(Duration::from_millis(1000));
     // ccx's own fork, then Claude's /branch, its rewind menu and /clear.
     support::ccx::meta_switch(&session, &format!("branch side {}", one["id"]));
-    ask(&session, "three [[reply:r three]]", "r three");
+    ask_for(&session, "three", "r three");
     session.type_and_submit("/branch");
     session.wait_for_text("Branched session", TURN).unwrap();
-    ask(&session, "four [[reply:r four]]", "r four");
+    ask_for(&session, "four", "r four");
     restore_conversation_before(&session, "four");
-    ask(&session, "five [[reply:r five]]", "r five");
+    ask_for(&session, "five", "r five");
     session.type_and_submit("/clear");
     std::thread::sleep(Duration::from_millis(1500));
     session.wait_for_text("❯", TURN).unwrap();
-    ask(&session, "six [[reply:r six]]", "r six");
+    ask_for(&session, "six", "r six");
     let live = wait_until(TURN, || {
         let pairs = tree_pairs(&env, &env.data_dir);
         (pairs.len() == 7).then_some(pairs)
@@ -442,55 +439,18 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
         ]
     );
 
-    // The same tree from the transcripts alone.
-    let fresh = env.scratch.join("imported-data");
-    std::fs::create_dir_all(&fresh).unwrap();
-    let mut cmd = env.command(support::ccx_path());
-    cmd.env("CCX_DATA_DIR", &fresh).args(["import", "--all"]);
-    let out = support::output_with_timeout(&mut cmd, Duration::from_secs(60)).unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(tree_pairs(&env, &fresh), live);
-    let live_keys = turn_keys(&env, &env.data_dir);
-    assert!(live_keys
+    assert!(turn_keys(&env, &env.data_dir)
         .iter()
         .any(|(p, kind, uuid)| p == "/compact" && kind == "compact" && !uuid.is_empty()));
-    assert_eq!(turn_keys(&env, &fresh), live_keys);
+
+    // The same tree from the transcripts alone.
+    assert_import_builds_the_live_tree(&env);
     // And importing into the live log adds nothing.
-    let before = tree_pairs(&env, &env.data_dir);
-    let out = ccx(&env, &["import", "--all"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(tree_pairs(&env, &env.data_dir), before);
+    support::stdout_of_success(&ccx(&env, &["import", "--all"]));
+    assert_eq!(tree_pairs(&env, &env.data_dir), live);
     // Not `/exit`: within 15 s of a ccx switch the proxy takes claude's exit for a refusal and
     // resumes the previous conversation (a separate issue); ending ccx is enough here.
     drop(session);
-}
-
-/// Clears Claude's input box (the rewind menu puts the rewound prompt back in it).
-fn clear_input(session: &support::PtySession) {
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\x15");
-    std::thread::sleep(Duration::from_millis(300));
-}
-
-/// Opens the rewind menu, picks the message starting with `message` and then `action`
-/// (`key` moves towards it).
-fn rewind_menu(session: &support::PtySession, message: &str, action: &str, key: &[u8]) {
-    open_rewind_menu(session);
-    choose_in_menu(session, &format!("  \u{276f} {message}"), b"\x1b[A");
-    session.send(b"\r");
-    choose_in_menu(session, &format!("\u{276f} {action}"), key);
-    session.send(b"\r");
-    session
-        .wait_for(TURN, |s| !s.contains("Summarize up to here"))
-        .unwrap_or_else(|s| panic!("the rewind menu stayed open:\n{s}"));
 }
 
 /// The prompts of a branch's lineage, oldest first.
@@ -504,10 +464,7 @@ fn lineage(env: &TestEnv, branch: &str) -> Vec<String> {
 #[test]
 fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_from() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "alpha [[reply:first answer]]", "first answer");
-    ask(&session, "beta [[reply:second answer]]", "second answer");
-    let turns = wait_for_finished_turns(&env, 2, &[]);
+    let (session, turns) = session_with_turns(&env, &ALPHA_BETA);
     let beta = turn_with(&turns, "beta");
 
     // With agent view off (as ccx runs claude), /fork runs a forked subagent in this session.
@@ -519,11 +476,7 @@ fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_fro
     assert_eq!(fork["parent"], beta["id"], "{turns:#?}");
     let name = fork["branch"].as_str().unwrap().to_string();
     assert_ne!(name, "main");
-    let branches = tree(&env);
-    let branch = branches
-        .iter()
-        .find(|b| b["name"] == name.as_str())
-        .unwrap();
+    let branch = branch_named(&env, &name);
     assert_eq!(branch["fork_turn"], beta["id"]);
     assert_eq!(branch["parent_branch"], "main");
     assert_eq!(
@@ -536,18 +489,9 @@ fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_fro
     );
 
     // The person stays in the session, on its branch; nothing else became a turn.
-    session.wait_for_text("❯", TURN).unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let turns = ask_recorded(
-        &env,
-        &session,
-        "gamma [[reply:third answer]]",
-        "third answer",
-        "the turn after the fork",
-    );
-    let gamma = turn_with(&turns, "gamma");
-    assert_eq!(gamma["parent"], beta["id"]);
-    assert_eq!(gamma["branch"], "main");
+    settle(&session, 1500);
+    let (gamma, turns) = ask_recorded(&env, &session, "gamma", "third answer");
+    assert_after(&gamma, &beta, "main");
     assert_eq!(turns.len(), 4, "{turns:#?}");
     session
         .wait_for_text("ccx · main", TURN)
@@ -559,11 +503,7 @@ fn native_fork_runs_a_subagent_recorded_on_a_branch_after_the_turn_it_forked_fro
 #[test]
 fn summarize_up_to_here_is_a_summary_after_the_turns_claude_keeps() {
     let env = TestEnv::new();
-    let session = start_ccx(&env, &[]);
-    ask(&session, "one [[reply:answer one]]", "answer one");
-    ask(&session, "two [[reply:answer two]]", "answer two");
-    ask(&session, "three [[reply:answer three]]", "answer three");
-    let turns = wait_for_finished_turns(&env, 3, &[]);
+    let (session, turns) = session_with_turns(&env, &ONE_TWO_THREE);
     let t3 = turn_with(&turns, "three");
 
     // "Summarize up to here" on "two": "one" is summarised, "two" and "three" are kept.
@@ -576,15 +516,8 @@ fn summarize_up_to_here_is_a_summary_after_the_turns_claude_keeps() {
 
     session.wait_for_text("❯", TURN).unwrap();
     clear_input(&session);
-    ask(&session, "four [[reply:answer four]]", "answer four");
-    let four = wait_until(TURN, || {
-        log_json(&env, &[])
-            .into_iter()
-            .find(|t| t["prompt"] == "four [[reply:answer four]]" && !t["ended_at"].is_null())
-    })
-    .expect("the turn after the summary is recorded");
-    assert_eq!(four["parent"], summary["id"]);
-    assert_eq!(four["branch"], "main");
+    let (four, _) = ask_recorded(&env, &session, "four", "answer four");
+    assert_after(&four, &summary, "main");
     // Claude sent the kept turns after the summary; the branch holds them all.
     let request = wait_request(&env, "for four", |r| r.main && r.user_text.contains("four"));
     assert!(request.history_contains("answer two") && request.history_contains("answer three"));
@@ -609,14 +542,10 @@ fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_tur
     // Compact once the context passes half the window (the stand-in reports 900k below).
     env.set_var("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE", "50");
     let session = start_ccx(&env, &[]);
-    ask(&session, "one [[reply:answer one]]", "answer one");
-    ask(
-        &session,
-        "two [[usage:900000]] [[reply:answer two]]",
-        "answer two",
-    );
+    ask_for(&session, "one", "answer one");
+    ask_for(&session, "two [[usage:900000]]", "answer two");
     // Claude compacts before answering the next prompt.
-    ask(&session, "three [[reply:answer three]]", "answer three");
+    ask_for(&session, "three", "answer three");
     let turns = all_turns_until(&env, "a compact turn", |ts| {
         ts.iter()
             .any(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
@@ -644,44 +573,28 @@ fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_tur
         left > 0 && left < 900_000,
         "the context the compaction left: {left}"
     );
-    let turns = ask_recorded(
-        &env,
-        &session,
-        "four [[reply:answer four]]",
-        "answer four",
-        "the turn after the compaction",
-    );
-    let four = turn_with(&turns, "four");
-    assert_eq!(four["parent"], compact["id"]);
-    assert_eq!(four["branch"], "main");
+    let (four, _) = ask_recorded(&env, &session, "four", "answer four");
+    assert_after(&four, &compact, "main");
 
     // The rewind menu back to before "two", past the compaction: the conversation is "one".
     rewind_menu(&session, "two", "1. Restore conversation", b"\x1b[A");
     clear_input(&session);
-    ask(&session, "five [[reply:answer five]]", "answer five");
-    let five = wait_until(TURN, || {
-        log_json(&env, &[])
-            .into_iter()
-            .find(|t| t["prompt"] == "five [[reply:answer five]]" && !t["ended_at"].is_null())
-    })
-    .expect("the turn after the rewind is recorded");
+    let (five, _) = ask_recorded(&env, &session, "five", "answer five");
     assert_eq!(five["parent"], one["id"]);
     let request = wait_request(&env, "for five", |r| r.main && r.user_text.contains("five"));
     assert!(request.history_contains("answer one"));
     assert!(!request.history_contains("answer two") && !request.history_contains("answer three"));
-    let out = ccx(&env, &["show", "HEAD", "--json"]);
-    let head: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(head["id"], five["id"]);
+    assert_eq!(
+        ccx_json(&env, &["show", "HEAD", "--json"])["id"],
+        five["id"]
+    );
     let branch = five["branch"].as_str().unwrap();
     assert_ne!(branch, "main");
     assert_eq!(
         lineage(&env, branch),
         ["one [[reply:answer one]]", "five [[reply:answer five]]"]
     );
-    assert_eq!(
-        tree(&env).iter().find(|b| b["name"] == "main").unwrap()["head"],
-        four["id"]
-    );
+    assert_eq!(branch_named(&env, "main")["head"], four["id"]);
     assert_import_builds_the_live_tree(&env);
     exit_cleanly(&session);
 }
@@ -690,25 +603,17 @@ fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_tur
 fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
     let env = TestEnv::new();
     let session = start_ccx(&env, &[]);
-    ask(&session, "first session [[reply:answer one]]", "answer one");
+    ask_for(&session, "first session", "answer one");
     let turns = wait_for_finished_turns(&env, 1, &[]);
     let first = turn_with(&turns, "first session");
-    session.type_and_submit("/clear");
-    session
-        .wait_for_text("ccx · session-2", TURN)
-        .unwrap_or_else(|s| panic!("the footer never showed the new branch:\n{s}"));
-    ask(
-        &session,
-        "second session [[reply:answer two]]",
-        "answer two",
-    );
+    clear_to_session_2(&session);
+    ask_for(&session, "second session", "answer two");
     all_turns_until(&env, "the second session's turn", |ts| {
         ts.iter().filter(|t| !t["ended_at"].is_null()).count() == 2
     });
 
     // Claude's /resume picker: choose the first session.
-    session.wait_for_text("❯", TURN).unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    settle(&session, 500);
     session.type_and_submit("/resume");
     session.wait_for_text("Resume session", TURN).unwrap();
     choose_in_menu(&session, "\u{276f} first session", b"\x1b[B");
@@ -716,18 +621,9 @@ fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
     session
         .wait_for_text("ccx · main", TURN)
         .unwrap_or_else(|s| panic!("the footer never showed the resumed branch:\n{s}"));
-    session.wait_for_text("❯", TURN).unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    let turns = ask_recorded(
-        &env,
-        &session,
-        "back again [[reply:answer three]]",
-        "answer three",
-        "the turn after /resume",
-    );
-    let again = turn_with(&turns, "back again");
-    assert_eq!(again["parent"], first["id"]);
-    assert_eq!(again["branch"], "main");
+    settle(&session, 500);
+    let (again, _) = ask_recorded(&env, &session, "back again", "answer three");
+    assert_after(&again, &first, "main");
     assert_eq!(again["session_id"], first["session_id"]);
     assert_eq!(
         lineage(&env, "main"),

@@ -18,7 +18,7 @@
 //!   sample and what arrived after a miss.
 
 use super::{ms, opt, opt_str, pty_size, report_dist, result, Res};
-use portable_pty::{native_pty_system, CommandBuilder};
+use portable_pty::native_pty_system;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -277,28 +277,13 @@ pub fn colon_flood(args: &[String]) -> Res<()> {
     let rate: f64 = opt(args, "rate_mb", 10.0);
     let dir = PathBuf::from(opt_str(args, "dir").ok_or("colon-flood needs dir=DIR")?);
     let me = std::env::current_exe()?;
-    for sub in ["home", "data", "project"] {
-        std::fs::create_dir_all(dir.join(sub))?;
-    }
     let _ = std::fs::remove_file(dir.join("pid"));
-    let standin = dir.join("flood-claude");
-    std::fs::write(
-        &standin,
-        format!(
-            "#!/bin/sh\nstty raw -echo\nexec '{}' prompt-flood {rate} dir='{}'\n",
-            me.display(),
-            dir.display()
-        ),
-    )?;
-    std::fs::set_permissions(
-        &standin,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )?;
-    let mut cmd = CommandBuilder::new(&ccx);
-    cmd.cwd(dir.join("project"));
-    cmd.env("HOME", dir.join("home"));
-    cmd.env("CCX_DATA_DIR", dir.join("data"));
-    cmd.env("CCX_CLAUDE", &standin);
+    let script = format!(
+        "#!/bin/sh\nstty raw -echo\nexec '{}' prompt-flood {rate} dir='{}'\n",
+        me.display(),
+        dir.display()
+    );
+    let (cmd, _) = super::ccx_with_standin(&ccx, &dir, "flood-claude", &script)?;
     let pair = native_pty_system().openpty(pty_size())?;
     let mut child = pair.slave.spawn_command(cmd)?;
     drop(pair.slave);

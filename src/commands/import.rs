@@ -1069,6 +1069,30 @@ mod tests {
         ])
     }
 
+    /// Two turns, "first" answered "one" and "second" answered "two".
+    fn two_turns() -> [Value; 4] {
+        [
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            assistant("a1", "u1", "one", 1100),
+            user("u2", Some("a1"), "second", "2026-01-01T12:01:00.000Z"),
+            assistant("a2", "u2", "two", 1200),
+        ]
+    }
+
+    /// The turns each conversation of `lines` plans.
+    fn chains(lines: &[Line]) -> Vec<Vec<PlannedTurn>> {
+        conversations(lines).iter().map(|c| plan_turns(c)).collect()
+    }
+
+    /// The segment of `chain` holding its turns `turns`, after the turn keyed `after`.
+    fn segment(chain: usize, after: Option<&str>, turns: std::ops::Range<usize>) -> Segment {
+        Segment {
+            chain,
+            after: after.map(str::to_string),
+            turns,
+        }
+    }
+
     fn prompts(turns: &[PlannedTurn]) -> Vec<String> {
         turns
             .iter()
@@ -1078,12 +1102,7 @@ mod tests {
 
     #[test]
     fn one_leaf_is_one_conversation_of_all_lines() {
-        let lines = parse(&[
-            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
-            assistant("a1", "u1", "one", 1100),
-            user("u2", Some("a1"), "second", "2026-01-01T12:01:00.000Z"),
-            assistant("a2", "u2", "two", 1200),
-        ]);
+        let lines = parse(&two_turns());
         let convs = conversations(&lines);
         assert_eq!(convs.len(), 1);
         assert_eq!(convs[0], lines);
@@ -1107,7 +1126,7 @@ mod tests {
         let lines = rewound();
         let convs = conversations(&lines);
         assert_eq!(convs.len(), 2, "{convs:#?}");
-        let chains: Vec<Vec<PlannedTurn>> = convs.iter().map(|c| plan_turns(c)).collect();
+        let chains = chains(&lines);
         assert_eq!(prompts(&chains[0]), ["first", "second", "third"]);
         assert_eq!(
             prompts(&chains[1]),
@@ -1122,51 +1141,21 @@ mod tests {
         let segs = layout(&chains, &HashSet::new());
         assert_eq!(
             segs,
-            vec![
-                Segment {
-                    chain: 0,
-                    after: None,
-                    turns: 0..3
-                },
-                Segment {
-                    chain: 1,
-                    after: Some("s1".into()),
-                    turns: 1..3
-                },
-            ]
+            vec![segment(0, None, 0..3), segment(1, Some("s1"), 1..3)]
         );
         // Everything known: nothing new. Only the first conversation known: the fork is new.
         let all: HashSet<String> = chains.iter().flatten().map(|t| t.key.clone()).collect();
         assert!(layout(&chains, &all).is_empty());
         let first: HashSet<String> = chains[0].iter().map(|t| t.key.clone()).collect();
-        assert_eq!(
-            layout(&chains, &first),
-            vec![Segment {
-                chain: 1,
-                after: Some("s1".into()),
-                turns: 1..3
-            }]
-        );
+        assert_eq!(layout(&chains, &first), vec![segment(1, Some("s1"), 1..3)]);
     }
 
     #[test]
     fn turns_appended_since_are_new_and_follow_the_last_known() {
-        let lines = parse(&[
-            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
-            assistant("a1", "u1", "one", 1100),
-            user("u2", Some("a1"), "second", "2026-01-01T12:01:00.000Z"),
-            assistant("a2", "u2", "two", 1200),
-        ]);
+        let lines = parse(&two_turns());
         let chains = vec![plan_turns(&lines)];
         let known: HashSet<String> = ["a1".to_string()].into();
-        assert_eq!(
-            layout(&chains, &known),
-            vec![Segment {
-                chain: 0,
-                after: Some("a1".into()),
-                turns: 1..2
-            }]
-        );
+        assert_eq!(layout(&chains, &known), vec![segment(0, Some("a1"), 1..2)]);
     }
 
     #[test]
@@ -1177,20 +1166,10 @@ mod tests {
             user("w1", None, "other start", "2026-01-01T12:05:00.000Z"),
             assistant("c1", "w1", "other", 1500),
         ]);
-        let chains: Vec<Vec<PlannedTurn>> = conversations(&lines)
-            .iter()
-            .map(|c| plan_turns(c))
-            .collect();
+        let chains = chains(&lines);
         assert_eq!(chains.len(), 2);
         let segs = layout(&chains, &HashSet::new());
-        assert_eq!(
-            segs[1],
-            Segment {
-                chain: 1,
-                after: None,
-                turns: 0..1
-            }
-        );
+        assert_eq!(segs[1], segment(1, None, 0..1));
     }
 
     #[test]
@@ -1218,8 +1197,7 @@ mod tests {
             .find(Line::is_compact_boundary)
             .and_then(|l| l.uuid)
             .unwrap();
-        let known = Known::gather(&store).unwrap();
-        import_transcript(&store, &fixture, &known, false).unwrap();
+        import(&store, &fixture, false);
         let turns = store.all_turns().unwrap();
         let compact: Vec<_> = turns
             .iter()
@@ -1277,39 +1255,11 @@ mod tests {
     fn a_native_fork_imports_as_the_subagent_branch_live_recording_makes_once() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store")).unwrap();
-        let t = "2026-01-01T12:00:00.000Z";
         let session = "abcdef12-3456";
-        let path = write_transcript(
-            dir.path(),
-            &format!("{session}.jsonl"),
-            &[
-                user("u1", None, "first", t),
-                assistant("a1", "u1", "one", 1100),
-                user("u2", Some("a1"), "second", t),
-                assistant("a2", "u2", "two", 1200),
-            ],
-        );
-        let sub = dir.path().join(session).join("subagents");
-        std::fs::create_dir_all(&sub).unwrap();
-        let meta = json!({"isFork": true, "name": "look-around"});
-        std::fs::write(sub.join("agent-x.meta.json"), meta.to_string()).unwrap();
-        write_transcript(
-            &sub,
-            "agent-x.jsonl",
-            &[
-                json!({"type": "fork-context-ref", "agentId": "x", "parentLastUuid": "a2"}),
-                json!({"type": "user", "uuid": "d", "parentUuid": null, "isSidechain": true,
-                    "message": {"role": "user", "content": "Your directive: look around"}}),
-                json!({"type": "assistant", "uuid": "r", "parentUuid": "d", "isSidechain": true,
-                    "message": {"id": "m", "role": "assistant",
-                    "content": [{"type": "text", "text": "seen"}]}}),
-            ],
-        );
-        let import = || {
-            let known = Known::gather(&store).unwrap();
-            import_transcript(&store, &path, &known, false).unwrap()
-        };
-        assert_eq!(import().turns, 3);
+        let path = write_transcript(dir.path(), &format!("{session}.jsonl"), &two_turns());
+        let session_dir = dir.path().join(session);
+        crate::forks::write_test_fork(&session_dir, "look-around", "look around", "seen");
+        assert_eq!(import(&store, &path, false).turns, 3);
         let turns = store.all_turns().unwrap();
         let fork = turns.iter().find(|t| t.kind == TurnKind::Subagent).unwrap();
         assert_eq!(
@@ -1319,7 +1269,7 @@ mod tests {
         assert_eq!(fork.branch, "look-around");
         let second = turns.iter().find(|t| t.prompt == "second").unwrap();
         assert_eq!(fork.parent, Some(second.id));
-        assert_eq!(import().turns, 0);
+        assert_eq!(import(&store, &path, false).turns, 0);
         assert_eq!(store.all_turns().unwrap().len(), 3);
     }
 
@@ -1328,19 +1278,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("store");
         let store = Store::open(&data).unwrap();
-        let path = dir.path().join("abcdef12-3456.jsonl");
-        let text: String = rewound().iter().map(|l| format!("{}\n", l.raw)).collect();
-        std::fs::write(&path, text).unwrap();
+        let path = write_rewound(dir.path());
 
-        let known = Known::gather(&store).unwrap();
-        let report = import_transcript(&store, &path, &known, false).unwrap();
+        let report = import(&store, &path, false);
         assert_eq!(report.turns, 5, "{report:?}");
         assert_eq!(report.branches.len(), 2);
         let main = store.lineage("import-abcdef12").unwrap();
-        assert_eq!(
-            main.iter().map(|t| t.prompt.as_str()).collect::<Vec<_>>(),
-            ["first", "second", "third"]
-        );
+        assert_eq!(prompts_of(&main), ["first", "second", "third"]);
         assert_eq!(main[2].context_tokens, 1300);
         assert_eq!(main[0].started_at, "2026-01-01T12:00:00.000Z");
         let fork = store.branch("import-abcdef12-2").unwrap().unwrap();
@@ -1350,15 +1294,14 @@ mod tests {
         assert_eq!(fork.session_id, "abcdef12-3456");
         let forked = store.lineage("import-abcdef12-2").unwrap();
         assert_eq!(
-            forked.iter().map(|t| t.prompt.as_str()).collect::<Vec<_>>(),
+            prompts_of(&forked),
             ["first", "second, differently", "third b"]
         );
         assert_eq!(forked[0].id, main[0].id);
         assert!(!store.entries(forked[2].id).unwrap().is_empty());
 
         // Again: nothing new.
-        let known = Known::gather(&store).unwrap();
-        let again = import_transcript(&store, &path, &known, false).unwrap();
+        let again = import(&store, &path, false);
         assert_eq!(again.turns, 0, "{again:?}");
         assert!(again.skipped.is_none());
         assert_eq!(store.all_turns().unwrap().len(), 5);
@@ -1368,12 +1311,7 @@ mod tests {
     fn a_session_claude_branched_imports_as_a_fork_of_the_turns_it_copied() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store")).unwrap();
-        let original = [
-            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
-            assistant("a1", "u1", "one", 1100),
-            user("u2", Some("a1"), "second", "2026-01-01T12:01:00.000Z"),
-            assistant("a2", "u2", "two", 1200),
-        ];
+        let original = two_turns();
         let write = |name: &str, lines: &[Value]| {
             let path = dir.path().join(name);
             let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
@@ -1381,7 +1319,7 @@ mod tests {
             path
         };
         let a = write("abcdef12-3456.jsonl", &original);
-        import_transcript(&store, &a, &Known::gather(&store).unwrap(), false).unwrap();
+        import(&store, &a, false);
         // `/branch` after turn 2: the same lines under a new session, marked `forkedFrom`.
         let mut copy: Vec<Value> = original
             .iter()
@@ -1395,7 +1333,7 @@ mod tests {
         copy.push(user("u3", Some("a2"), "third", "2026-01-01T12:02:00.000Z"));
         copy.push(assistant("a3", "u3", "three", 1300));
         let b = write("99999999-0000.jsonl", &copy);
-        let report = import_transcript(&store, &b, &Known::gather(&store).unwrap(), false).unwrap();
+        let report = import(&store, &b, false);
         assert_eq!(report.turns, 1, "{report:?}");
         let turns = store.all_turns().unwrap();
         assert_eq!(turns.len(), 3);
@@ -1434,22 +1372,16 @@ mod tests {
                 json!({"turns": {"s1": ids[0], "a2": ids[1]}, "branches": ["import-abcdef12"]}),
             )
             .unwrap();
-        let path = dir.path().join("abcdef12-3456.jsonl");
-        let text: String = rewound().iter().map(|l| format!("{}\n", l.raw)).collect();
-        std::fs::write(&path, text).unwrap();
+        let path = write_rewound(dir.path());
 
-        let known = Known::gather(&store).unwrap();
-        let report = import_transcript(&store, &path, &known, false).unwrap();
+        let report = import(&store, &path, false);
         assert_eq!(report.turns, 3, "{report:?}");
         let main = store.lineage("import-abcdef12").unwrap();
-        assert_eq!(
-            main.iter().map(|t| t.prompt.as_str()).collect::<Vec<_>>(),
-            ["first", "second", "third"]
-        );
+        assert_eq!(prompts_of(&main), ["first", "second", "third"]);
         assert_eq!(&[main[0].id, main[1].id], ids.as_slice());
         let forked = store.lineage("import-abcdef12-2").unwrap();
         assert_eq!(
-            forked.iter().map(|t| t.prompt.as_str()).collect::<Vec<_>>(),
+            prompts_of(&forked),
             ["first", "second, differently", "third b"]
         );
         // The older record's turn map is kept beside the new branch list.
@@ -1463,8 +1395,7 @@ mod tests {
             json!(["import-abcdef12", "import-abcdef12-2"])
         );
 
-        let known = Known::gather(&store).unwrap();
-        let again = import_transcript(&store, &path, &known, false).unwrap();
+        let again = import(&store, &path, false);
         assert_eq!(again.turns, 0, "{again:?}");
         assert_eq!(store.all_turns().unwrap().len(), 5);
     }
@@ -1501,10 +1432,26 @@ mod tests {
         let path = dir.path().join("s.jsonl");
         let text: String = rewound().iter().map(|l| format!("{}\n", l.raw)).collect();
         std::fs::write(&path, text).unwrap();
-        let known = Known::gather(&store).unwrap();
-        let report = import_transcript(&store, &path, &known, false).unwrap();
+        let report = import(&store, &path, false);
         assert_eq!(report.turns, 0);
         assert_eq!(report.skipped.as_deref(), Some("recorded by ccx"));
+    }
+
+    /// Imports the transcript at `path` into `store` (`with_deleted`: deleted branches too).
+    fn import(store: &Store, path: &Path, with_deleted: bool) -> Report {
+        let known = Known::gather(store).unwrap();
+        import_transcript(store, path, &known, with_deleted).unwrap()
+    }
+
+    /// The prompts of `turns`, in their order.
+    fn prompts_of(turns: &[crate::model::Turn]) -> Vec<&str> {
+        turns.iter().map(|t| t.prompt.as_str()).collect()
+    }
+
+    /// [`rewound`] as the transcript of session `abcdef12-3456` in `dir`.
+    fn write_rewound(dir: &Path) -> PathBuf {
+        let lines: Vec<Value> = rewound().into_iter().map(|l| l.raw).collect();
+        write_transcript(dir, "abcdef12-3456.jsonl", &lines)
     }
 
     fn write_transcript(dir: &Path, name: &str, lines: &[Value]) -> PathBuf {
@@ -1530,14 +1477,12 @@ mod tests {
         );
         assert_eq!(store.delete_branch("import-abcdef12-2").unwrap(), 2);
 
-        let known = Known::gather(&store).unwrap();
-        let again = import_transcript(&store, &path, &known, false).unwrap();
+        let again = import(&store, &path, false);
         assert_eq!(again.turns, 0, "the deleted turns stay deleted: {again:?}");
         assert_eq!(store.all_turns().unwrap().len(), 3);
         assert!(store.branch("import-abcdef12-2").unwrap().is_none());
 
-        let known = Known::gather(&store).unwrap();
-        let asked = import_transcript(&store, &path, &known, true).unwrap();
+        let asked = import(&store, &path, true);
         assert_eq!(
             asked.turns, 2,
             "--include-deleted brings them back: {asked:?}"
@@ -1545,7 +1490,7 @@ mod tests {
         let main = store.lineage("import-abcdef12").unwrap();
         let back = store.lineage("import-abcdef12-2").unwrap();
         assert_eq!(
-            back.iter().map(|t| t.prompt.as_str()).collect::<Vec<_>>(),
+            prompts_of(&back),
             ["first", "second, differently", "third b"]
         );
         assert_eq!(back[0].id, main[0].id);

@@ -678,9 +678,8 @@ struct JsonHit<'a> {
 mod tests {
     use super::*;
     use crate::render::search::snippet;
+    use crate::render::test_support::{sent_by_ccx, PLAIN};
     use crate::render::Palette;
-
-    const PLAIN: Palette = Palette { enabled: false };
 
     fn ctx(now: chrono::DateTime<chrono::Utc>, width: usize) -> RenderCtx {
         RenderCtx {
@@ -718,14 +717,11 @@ mod tests {
 
     #[test]
     fn a_hit_in_a_prompt_ccx_sent_is_labelled_and_unwrapped() {
-        let mut summary = turn(
-            5,
-            "<pasted_content id=\"c1d1\">\nWrite a handoff of the parser work\n</pasted_content>",
-            "done",
-        );
-        summary.kind = crate::model::TurnKind::Summary;
-        summary.input = Some("summarize-from-here".into());
-        let turns = vec![summary];
+        let turns = vec![sent_by_ccx(
+            turn(5, "Write a handoff of the parser work", "done"),
+            crate::model::TurnKind::Summary,
+            "summarize-from-here",
+        )];
         let m = Matcher::new("parser").unwrap();
         let hits = search_turns(&turns, &m);
         let line = first_hit_line(&hits, &m);

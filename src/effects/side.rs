@@ -292,19 +292,10 @@ impl SideRepo {
         if from == to {
             return Ok(Vec::new());
         }
-        let out = self.git_ok(
-            [
-                "diff-tree",
-                "-r",
-                "-z",
-                "--no-renames",
-                "--name-status",
-                from,
-                to,
-            ],
-            None,
-            deadline,
-        )?;
+        let args = crate::snapshot::DIFF_TREE_NAME_STATUS
+            .into_iter()
+            .chain([from, to]);
+        let out = self.git_ok(args, None, deadline)?;
         let pairs = crate::snapshot::name_status_pairs(&out, from, to)?;
         Ok(pairs
             .into_iter()

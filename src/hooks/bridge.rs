@@ -331,6 +331,17 @@ mod tests {
     use std::io::Write;
     use std::sync::mpsc;
 
+    /// A bridge in a fresh directory (kept while the test runs) and the events it reports.
+    fn started() -> (tempfile::TempDir, Bridge, mpsc::Receiver<HookEvent>) {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let bridge = Bridge::start(dir.path(), move |e| {
+            let _ = tx.send(e);
+        })
+        .unwrap();
+        (dir, bridge, rx)
+    }
+
     fn send(bridge: &Bridge, line: &str) {
         let mut s = std::os::unix::net::UnixStream::connect(&bridge.socket_path).unwrap();
         s.write_all(line.as_bytes()).unwrap();
@@ -345,12 +356,7 @@ mod tests {
 
     #[test]
     fn accepts_own_sessions_and_drops_the_rest() {
-        let dir = tempfile::tempdir().unwrap();
-        let (tx, rx) = mpsc::channel();
-        let bridge = Bridge::start(dir.path(), move |e| {
-            let _ = tx.send(e);
-        })
-        .unwrap();
+        let (_dir, bridge, rx) = started();
         let mode = std::fs::metadata(&bridge.socket_path)
             .unwrap()
             .permissions()
@@ -383,12 +389,7 @@ mod tests {
     /// still arrives (slow connections are cut early, the hook tries again), and once only.
     #[test]
     fn a_flood_of_stalled_connections_does_not_lose_a_real_message() {
-        let dir = tempfile::tempdir().unwrap();
-        let (tx, rx) = mpsc::channel();
-        let bridge = Bridge::start(dir.path(), move |e| {
-            let _ = tx.send(e);
-        })
-        .unwrap();
+        let (_dir, bridge, rx) = started();
         let stalled: Vec<_> = (0..200)
             .filter_map(|_| {
                 let mut s = std::os::unix::net::UnixStream::connect(&bridge.socket_path).ok()?;

@@ -142,7 +142,7 @@ pub enum HookParseError {
 }
 
 /// String fields of [`HookPayload`]: each must be a string (or null / absent for optional ones).
-const STRING_FIELDS: &[&str] = &[
+pub const STRING_FIELDS: &[&str] = &[
     "session_id",
     "transcript_path",
     "cwd",

@@ -127,8 +127,7 @@ mod tests {
     use crate::meta::read_only::execute;
     use crate::model::{Branch, TurnEnd};
     use crate::query::fixtures::{branch, turn_start as start};
-
-    const PLAIN: Palette = Palette { enabled: false };
+    use crate::render::test_support::PLAIN;
 
     fn end(reply: &str, context: u64) -> TurnEnd {
         TurnEnd {
@@ -203,6 +202,21 @@ mod tests {
         }
     }
 
+    /// The text `line` shows on `branch`, which must be `n` lines, and those lines.
+    fn text_of_lines(store: &Store, branch: &str, line: &str, n: usize) -> (String, Vec<String>) {
+        let shown = text(run(store, branch, line));
+        let lines: Vec<String> = shown.lines().map(str::to_string).collect();
+        assert_eq!(lines.len(), n, "{shown}");
+        (shown, lines)
+    }
+
+    /// Asserts that each line typed on `branch` is refused with its message.
+    fn assert_refused(store: &Store, branch: &str, cases: &[(&str, &str)]) {
+        for (line, message) in cases {
+            assert_eq!(error(run(store, branch, line)), *message, "{line}");
+        }
+    }
+
     #[test]
     fn help_lists_every_command_and_shows_one() {
         let (_dir, store) = fixture();
@@ -228,22 +242,23 @@ mod tests {
         );
         assert!(one.contains("verbatim"), "{one}");
         assert_eq!(text(run(&store, "main", ":rewind --help")), one);
-        assert_eq!(
-            error(run(&store, "main", ":help lgo")),
-            "unknown command ':lgo' (did you mean ':log'?)"
-        );
-        assert_eq!(
-            error(run(&store, "main", ":help zzzzzz")),
-            "unknown command ':zzzzzz' (:help lists the commands)"
+        assert_refused(
+            &store,
+            "main",
+            &[
+                (":help lgo", "unknown command ':lgo' (did you mean ':log'?)"),
+                (
+                    ":help zzzzzz",
+                    "unknown command ':zzzzzz' (:help lists the commands)",
+                ),
+            ],
         );
     }
 
     #[test]
     fn log_lists_a_branch() {
         let (_dir, store) = fixture();
-        let main = text(run(&store, "main", ":log"));
-        let lines: Vec<&str> = main.lines().collect();
-        assert_eq!(lines.len(), 3, "{main}");
+        let (main, lines) = text_of_lines(&store, "main", ":log", 3);
         assert!(
             lines[0].starts_with("#1") && lines[0].contains("prompt 1 → reply 1"),
             "{main}"
@@ -266,13 +281,13 @@ mod tests {
         );
         assert!(last.lines().nth(1).unwrap().starts_with("#3"), "{last}");
         assert_eq!(text(run(&store, "main", ":log -n 9")), main);
-        assert_eq!(
-            error(run(&store, "main", ":log mian")),
-            "no branch 'mian' (did you mean 'main'?)"
-        );
-        assert_eq!(
-            error(run(&store, "main", ":log qqqqqq")),
-            "no branch 'qqqqqq'"
+        assert_refused(
+            &store,
+            "main",
+            &[
+                (":log mian", "no branch 'mian' (did you mean 'main'?)"),
+                (":log qqqqqq", "no branch 'qqqqqq'"),
+            ],
         );
         store
             .create_branch(Branch {
@@ -300,23 +315,24 @@ mod tests {
             text(run(&store, "main", ":show 2"))
         );
         assert!(text(run(&store, "main", ":show try-b")).contains("did B"));
-        assert_eq!(error(run(&store, "main", ":show 42")), "no turn #42");
-        assert_eq!(
-            error(run(&store, "main", ":show HEAD~9")),
-            "HEAD~9 goes past the first turn of main"
-        );
-        assert_eq!(
-            error(run(&store, "main", ":show try-c")),
-            "no turn or branch 'try-c' (did you mean 'try-b'?)"
+        assert_refused(
+            &store,
+            "main",
+            &[
+                (":show 42", "no turn #42"),
+                (":show HEAD~9", "HEAD~9 goes past the first turn of main"),
+                (
+                    ":show try-c",
+                    "no turn or branch 'try-c' (did you mean 'try-b'?)",
+                ),
+            ],
         );
     }
 
     #[test]
     fn tree_marks_the_current_branch() {
         let (_dir, store) = fixture();
-        let t = text(run(&store, "try-b", ":tree"));
-        let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines.len(), 2, "{t}");
+        let (t, lines) = text_of_lines(&store, "try-b", ":tree", 2);
         assert!(
             lines[0].starts_with("  main") && lines[0].contains("root") && lines[0].contains("#3"),
             "{t}"

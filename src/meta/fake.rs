@@ -97,6 +97,27 @@ impl Default for FakeOps {
     }
 }
 
+impl Call {
+    /// The calls of a move onto the new branch `branch` forked after turn `turn` (the first
+    /// rebuild of a [`FakeOps`]): Claude made idle, the conversation up to the turn rebuilt as
+    /// session `rebuilt-1`, the switch planned, and that session resumed.
+    pub fn fork_after(turn: u64, branch: &str) -> Vec<Call> {
+        vec![
+            Call::EnsureIdle,
+            Call::Rebuild {
+                turn,
+                session: "rebuilt-1".into(),
+            },
+            Call::Plan {
+                session: "rebuilt-1".into(),
+                branch: branch.into(),
+                ends_at: Some(format!("uuid-{turn}")),
+            },
+            Call::Resume("rebuilt-1".into()),
+        ]
+    }
+}
+
 impl FakeOps {
     /// An empty turn log, on branch `main`.
     pub fn new() -> FakeOps {

@@ -273,9 +273,9 @@ fn wrap_item(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Turn;
+    use crate::model::{Turn, TurnKind};
     use crate::query::context::measure;
-    use crate::render::test_support::{now, PLAIN};
+    use crate::render::test_support::{now, sent_by_ccx, PLAIN};
 
     /// Asserts that `text`, its lines joined, says `part`.
     fn says(text: &str, part: &str) {
@@ -460,27 +460,16 @@ mod tests {
 
     #[test]
     fn a_window_that_ends_before_the_rot_zone_is_the_limit() {
-        let near = render_context(
-            &turns(&[100_000, 185_000]),
-            200_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let in_200k_window = |contexts: &[u64]| {
+            render_context(&turns(contexts), 200_000, 300_000, 100, PLAIN, now())
+        };
+        let near = in_200k_window(&[100_000, 185_000]);
         assert!(
             near.contains("the window ends before the rot zone (300k): nearly full, 15k left"),
             "{near}"
         );
         says(&near, "approaching the window's end (15k left)");
-        let full = render_context(
-            &turns(&[100_000, 200_000]),
-            200_000,
-            300_000,
-            100,
-            PLAIN,
-            now(),
-        );
+        let full = in_200k_window(&[100_000, 200_000]);
         assert!(full.contains("(300k): it is full"), "{full}");
         says(&full, "the window is full");
         for text in [&near, &full] {
@@ -491,10 +480,8 @@ mod tests {
     #[test]
     fn largest_turns_are_labelled_by_what_sent_them() {
         let mut all = turns(&[10_000, 60_000]);
-        all[1].kind = crate::model::TurnKind::Brief;
-        all[1].input = Some("brief summary-12".into());
-        all[1].prompt =
-            "<pasted_content id=\"c1d1\">\nThis session continues\n</pasted_content>".into();
+        all[1].prompt = "This session continues".into();
+        all[1] = sent_by_ccx(all[1].clone(), TurnKind::Brief, "brief summary-12");
         let text = render_context(&all, 1_000_000, 300_000, 100, PLAIN, now());
         assert!(
             text.contains("+50k") && text.contains("[brief summary-12] This session continues"),

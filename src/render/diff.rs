@@ -236,8 +236,9 @@ fn outcome(side: &Side, c: &Comparison, width: usize, p: Palette) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::TurnKind;
     use crate::query::fixtures::exchange as t;
-    use crate::render::test_support::plain;
+    use crate::render::test_support::{plain, sent_by_ccx};
 
     fn side(name: &str, turns: Vec<Turn>) -> Side {
         Side {
@@ -251,13 +252,7 @@ mod tests {
 
     #[test]
     fn prompts_ccx_sent_are_labelled_side_by_side() {
-        let mut pulled = t(
-            3,
-            "<pasted_content id=\"c1d1\">\nA subagent ran\n</pasted_content>",
-            "ok",
-        );
-        pulled.kind = crate::model::TurnKind::Subagent;
-        pulled.input = Some("pull 1".into());
+        let pulled = sent_by_ccx(t(3, "A subagent ran", "ok"), TurnKind::Subagent, "pull 1");
         let a = vec![t(1, "p1", "r1"), pulled];
         let b = vec![t(1, "p1", "r1"), t(4, "my own way", "r4")];
         let text = render_diff(&side("main", a), &side("try-b", b), &plain(100));

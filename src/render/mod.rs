@@ -65,4 +65,20 @@ pub(crate) mod test_support {
             now: now(),
         }
     }
+
+    /// `turn` as ccx sent it when the person typed `typed`: of `kind`, its prompt wrapped as
+    /// Claude Code keeps a pasted one (every prompt ccx sends is pasted).
+    pub fn sent_by_ccx(
+        mut turn: crate::model::Turn,
+        kind: crate::model::TurnKind,
+        typed: &str,
+    ) -> crate::model::Turn {
+        turn.prompt = format!(
+            "<pasted_content id=\"c1d1\">\n{}\n</pasted_content>",
+            turn.prompt
+        );
+        turn.kind = kind;
+        turn.input = Some(typed.into());
+        turn
+    }
 }

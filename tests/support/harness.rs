@@ -307,6 +307,28 @@ impl TestEnv {
         self.command(claude_path())
     }
 
+    /// One `claude -p PROMPT` run in `dir` per prompt, all in the session `session`:
+    /// `--session-id` first (`--resume` when `resume`, to continue it), `--resume` after. Each
+    /// run must succeed.
+    pub fn claude_print(&self, dir: &Path, session: &str, prompts: &[&str], resume: bool) {
+        for (i, prompt) in prompts.iter().enumerate() {
+            let how = if i == 0 && !resume {
+                "--session-id"
+            } else {
+                "--resume"
+            };
+            let mut cmd = self.claude();
+            cmd.current_dir(dir).args(["-p", how, session, prompt]);
+            let out = output_with_timeout(&mut cmd, Duration::from_secs(120)).expect("claude -p");
+            assert!(
+                out.status.success(),
+                "claude -p failed: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
     /// `~/.claude/projects` of the private HOME.
     pub fn transcripts_root(&self) -> PathBuf {
         self.home.join(".claude").join("projects")
@@ -420,6 +442,21 @@ pub fn stdout_of_success(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
+}
+
+/// `git ARGS` run in `dir` (a fixed identity for commits, no optional locks), which must
+/// succeed: its standard output.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let mut cmd = Command::new("git");
+    cmd.args(args)
+        .current_dir(dir)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t");
+    let out = output_with_timeout(&mut cmd, Duration::from_secs(60)).expect("git finished");
+    stdout_of_success(&out)
 }
 
 /// Writes an executable `sh` script `body` as `dir/name` and returns its path.

@@ -11,7 +11,7 @@ pub mod standin;
 pub mod terminal;
 
 pub use harness::{
-    ccx_path, claude_path, output_with_timeout, pid_alive, read_jsonl, stdout_of_success,
+    ccx_path, claude_path, git, output_with_timeout, pid_alive, read_jsonl, stdout_of_success,
     wait_until, PtySession, TestEnv, API_KEY,
 };
 pub use standin::{Kind, Recorded, StandIn, Usage};

@@ -74,22 +74,7 @@ mod tests {
             ops.switched(":branch try-b"),
             "on branch try-b, forked after #3 of main; main is kept"
         );
-        assert_eq!(
-            ops.calls,
-            [
-                Call::EnsureIdle,
-                Call::Rebuild {
-                    turn: 3,
-                    session: "rebuilt-1".into()
-                },
-                Call::Plan {
-                    session: "rebuilt-1".into(),
-                    branch: "try-b".into(),
-                    ends_at: Some("uuid-3".into())
-                },
-                Call::Resume("rebuilt-1".into()),
-            ]
-        );
+        assert_eq!(ops.calls, Call::fork_after(3, "try-b"));
         let made = ops.store.branch("try-b").unwrap().expect("the new branch");
         assert_eq!(
             (made.session_id.as_str(), made.parent_branch.as_deref()),

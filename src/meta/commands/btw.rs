@@ -2,24 +2,22 @@
 //! enters the live context. The answer is shown and kept as an `aside` turn on a side branch
 //! (see `crate::aside`).
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{err, MetaError};
-use crate::meta::ops::{Outcome, SessionOps};
+use crate::meta::ops::SessionOps;
 use anyhow::Result;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "btw",
-    aliases: &[],
-    usage: ":btw QUESTION",
+meta_command! {
+    Btw, shown: Btw::btw,
+    name: "btw", usage: ":btw QUESTION",
     summary: "a side question answered by a fork; kept as an aside",
     details: "Asks QUESTION (the rest of the line) of a headless fork of this conversation: \
               the running Claude receives nothing and its context stays as it was. The answer \
               is shown, and kept as a turn of kind aside on a new side branch btw-N forked at \
               the current turn, so :log, ccx search and :merge see it.",
     needs_session: true,
-    flags: &[],
     parser: Parser::Text(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Btw {
@@ -36,16 +34,6 @@ fn parse(args: &str) -> Result<Parsed, MetaError> {
     Ok(Box::new(Btw {
         question: question.to_string(),
     }))
-}
-
-impl MetaCommand for Btw {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::shown(self.btw(ops))
-    }
 }
 
 impl Btw {

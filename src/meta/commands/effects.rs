@@ -1,27 +1,22 @@
 //! `:effects [TURN] [--diff]`: each tool call of a turn and the files it added, modified or
 //! deleted, from the effects journal (docs/guide.md, "Undo anything").
 
-use super::{read_text, CommandSpec, MetaCommand, Parsed, Parser};
+use super::{read_text, Parsed, Parser};
 use crate::meta::args::{at_most, optional_turn, split_args, Flag, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "effects",
-    aliases: &[],
-    usage: ":effects [TURN] [--diff]",
+meta_command! {
+    Effects, run: Effects::list,
+    name: "effects", usage: ":effects [TURN] [--diff]",
     summary: "each tool call of a turn and the files it changed",
     details: "Lists each tool call of TURN (default HEAD) that may write (Bash, Edit, Write, \
               MultiEdit, NotebookEdit, MCP tools) as TURN.CALL with its command or file, and \
               the files it added, modified or deleted, from the effects journal's snapshots \
               before and after the call. --diff adds each call's patch. A call whose snapshot \
               did not fit the hook's budget says \"not snapshotted\".",
-    needs_session: false,
-    flags: &[Flag {
-        names: &["--diff"],
-        value: None,
-    }],
+    flags: &[Flag::switch(&["--diff"])],
     parser: Parser::Words(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Effects {
@@ -38,12 +33,8 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Effects {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Effects {
+    fn list(&self, ops: &mut dyn SessionOps) -> Outcome {
         read_text(ops, |ctx| {
             crate::commands::effects::effects_in(
                 ctx.store,

@@ -2,15 +2,14 @@
 //! conversation (or since it was last merged here), distilled by a headless fork of BRANCH,
 //! reviewed by the person, and sent here as one turn of kind `merge` (see `crate::merge`).
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
+use super::{Parsed, Parser};
 use crate::meta::args::{err, Flag, MetaError};
 use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::Result;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "merge",
-    aliases: &[],
-    usage: ":merge BRANCH [--focus TEXT]",
+meta_command! {
+    Merge, run: Merge::outcome,
+    name: "merge", usage: ":merge BRANCH [--focus TEXT]",
     summary: "bring what BRANCH learned here as one turn",
     details: "Asks a headless fork of BRANCH's conversation (nothing is saved, BRANCH is not \
               changed) to distil what BRANCH established since it parted from this \
@@ -19,12 +18,9 @@ pub static SPEC: CommandSpec = CommandSpec {
               matters most. The text is shown: y sends it here as one turn of kind merge, e \
               opens it in $EDITOR first, anything else cancels. :tree draws the merge edge.",
     needs_session: true,
-    flags: &[Flag {
-        names: &["--focus"],
-        value: Some("a TEXT"),
-    }],
+    flags: &[Flag::valued(&["--focus"], "a TEXT")],
     parser: Parser::Text(parse),
-};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Merge {
@@ -61,21 +57,15 @@ fn parse(args: &str) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Merge {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Merge {
+    fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {
         match self.merge(ops) {
             Ok(Some(message)) => Outcome::Switched(message),
             Ok(None) => Outcome::Text("merge cancelled; nothing sent".into()),
             Err(e) => Outcome::Error(format!("{e:#}")),
         }
     }
-}
 
-impl Merge {
     /// Distils, asks, sends; None when the person cancelled.
     fn merge(&self, ops: &mut dyn SessionOps) -> Result<Option<String>> {
         let store = ops.store()?;

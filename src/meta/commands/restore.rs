@@ -1,14 +1,13 @@
 //! `:restore TURN[.CALL] [--before|--after] [PATHS…]`: puts the files a tool call changed back
 //! as they were before (or after) it, through the effects journal; undoable with `:undo`.
 
-use super::{read_text, CommandSpec, MetaCommand, Parsed, Parser};
+use super::{read_text, Parsed, Parser};
 use crate::meta::args::{clip_to, err, split_args, turn_arg, Flag, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "restore",
-    aliases: &[],
-    usage: ":restore TURN[.CALL] [--before|--after] [PATHS…]",
+meta_command! {
+    Restore, run: Restore::restore,
+    name: "restore", usage: ":restore TURN[.CALL] [--before|--after] [PATHS…]",
     summary: "files back as they were before/after a tool call (undoable)",
     details: "Puts the files a tool call changed back as they were before it (the default) or \
               after it; TURN alone means all the turn's calls; PATHS limits it to some files or \
@@ -16,19 +15,9 @@ pub static SPEC: CommandSpec = CommandSpec {
               the journal did not see created is never deleted, and a file changed outside \
               Claude since the last snapshot is kept aside (named in the message) before it is \
               replaced.",
-    needs_session: false,
-    flags: &[
-        Flag {
-            names: &["--before"],
-            value: None,
-        },
-        Flag {
-            names: &["--after"],
-            value: None,
-        },
-    ],
+    flags: &[Flag::switch(&["--before"]), Flag::switch(&["--after"])],
     parser: Parser::Words(parse),
-};
+}
 
 /// `target` is `TURN` or `TURN.CALL` as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,12 +49,8 @@ fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
     }))
 }
 
-impl MetaCommand for Restore {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
+impl Restore {
+    fn restore(&self, ops: &mut dyn SessionOps) -> Outcome {
         read_text(ops, |ctx| {
             let cwd = std::env::current_dir().map_err(|e| format!("{e}"))?;
             crate::effects::side::SideRepo::for_project(&cwd)

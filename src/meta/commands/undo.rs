@@ -1,16 +1,14 @@
 //! `:undo`: undoes the last ccx move — conversation and files — and, typed again, redoes it
 //! (see `crate::moves`).
 
-use super::{CommandSpec, MetaCommand, Parsed, Parser};
-use crate::meta::args::{no_args, split_args, MetaError, Word};
-use crate::meta::ops::{Outcome, SessionOps};
+use super::{bare, Parser};
+use crate::meta::ops::SessionOps;
 use crate::moves::Place;
 use anyhow::Result;
 
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "undo",
-    aliases: &[],
-    usage: ":undo",
+meta_command! {
+    Undo, switched: |_, ops| undo(ops),
+    name: "undo", usage: ":undo",
     summary: "undo the last move (switch, rewind, clear, brief, restore); again redoes",
     details: "Undoes the last ccx move (:branch, :checkout, :rewind, :clear, :brief, or a \
               restore: :restore, --code), returning to the conversation it left (the same \
@@ -18,27 +16,11 @@ pub static SPEC: CommandSpec = CommandSpec {
               redoes it. The moves are kept in the turn log, so this works after a restart; \
               :history lists them.",
     needs_session: true,
-    flags: &[],
-    parser: Parser::Words(parse),
-};
+    parser: Parser::Words(bare::<Undo>),
+}
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Undo;
-
-fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    no_args(SPEC.name, &split_args(SPEC.name, words, &[])?)?;
-    Ok(Box::new(Undo))
-}
-
-impl MetaCommand for Undo {
-    fn spec(&self) -> &'static CommandSpec {
-        &SPEC
-    }
-
-    fn run(&self, ops: &mut dyn SessionOps) -> Outcome {
-        Outcome::switched(undo(ops))
-    }
-}
 
 fn undo(ops: &mut dyn SessionOps) -> Result<String> {
     let store = ops.store()?;
