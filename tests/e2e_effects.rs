@@ -247,14 +247,14 @@ fn rewind_code_over_bash_edits_and_undo_return_conversation_and_files() {
     ask(&session, "start here [[reply:ready]]", "ready");
     ask(
         &session,
-        r#"first edit [[tool:Bash:{"command":"sed -i s/one/two/ f.txt","description":"edit"}]]"#,
-        "tool result received",
+        r#"first edit [[reply:first edit made]] [[tool:Bash:{"command":"sed -i s/one/two/ f.txt","description":"edit"}]]"#,
+        "first edit made",
     );
     wait_for_finished_turns(&env, 2, &[]);
     ask(
         &session,
-        r#"second edit [[tool:Bash:{"command":"sed -i s/two/three/ f.txt && rm g.txt","description":"edit"}]]"#,
-        "tool result received",
+        r#"second edit [[reply:second edit made]] [[tool:Bash:{"command":"sed -i s/two/three/ f.txt && rm g.txt","description":"edit"}]]"#,
+        "second edit made",
     );
     let turns = wait_for_finished_turns(&env, 3, &[]);
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "three\n");

@@ -64,7 +64,9 @@
 //!   succeeds on the retry (~1.1 s). A 400 is not backed off but re-sent 6 times with variations
 //!   (~0.7 s), then `API Error: 400 ...`, exit 1.
 //!
-//! Any `tool_result` follow-up that is not a `[[write:...]]` gets `tool result received`.
+//! Any `tool_result` follow-up that is not a `[[write:...]]` gets the prompt's `[[reply:...]]`
+//! text if it has one, else `tool result received` (give each tool turn its own reply when a
+//! test waits for it on a screen that may still show an earlier one).
 
 #![allow(dead_code)]
 
@@ -826,7 +828,10 @@ fn messages(req: &HttpRequest, shared: &Shared) -> Routed {
                         "write failed: {}",
                         text.chars().take(200).collect::<String>()
                     )),
-                    _ => Reply::Text("tool result received".to_string()),
+                    _ => Reply::Text(
+                        directive(&user_text, "reply")
+                            .map_or_else(|| "tool result received".to_string(), str::to_string),
+                    ),
                 }
             } else if let Some((name, input)) = tool_directive(&user_text) {
                 Reply::ToolUse { name, input }
