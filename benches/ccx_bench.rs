@@ -17,14 +17,12 @@
 //! - `keystroke CCX samples=N gap_us=G`: keystroke round trip through `CCX exec -- sh -c
 //!   'stty raw -echo; cat'` and through the same command in a bare PTY, sample by sample
 //!   alternated; this process owns both outer PTYs.
-//! - `keystroke-flood CCX samples=N rate_mb=R dir=DIR [reader=continuous]`: the same round
-//!   trip (digits, which the flood never holds) through a recorded `ccx` session whose stand-in
-//!   claude echoes in raw mode while `trickle` floods its terminal at R MB/s, and through the
-//!   same stand-in in a bare PTY; DIR holds the stand-in, a private HOME, data directory and
-//!   project. By default a terminal is read only while a sample waits for its echo (the flood
-//!   backs up in the PTYs meanwhile); `reader=continuous` reads each all the time on a thread,
-//!   as a terminal does.
-//! - `trickle MB_PER_S secs=S`: writes 80-column lines to stdout at that rate for S seconds.
+//! - `keystroke-flood CCX rounds=R samples=N rate_mb=R dir=DIR`: the same round trip through a
+//!   recorded `ccx` session whose stand-in claude echoes in raw mode while `trickle` floods its
+//!   terminal, against the same stand-in in a bare PTY, interleaved, in rounds each reported with
+//!   the machine's load (see `ccx_bench/keystroke_flood.rs`).
+//! - `trickle MB_PER_S secs=S [eol=lf]`: writes 80-byte lines (ending in CR LF, or LF alone) to
+//!   stdout at that rate for S seconds.
 //! - `colon-flood CCX samples=N rate_mb=R dir=DIR` (and its stand-in, `prompt-flood`): `:`
 //!   pressed during a flood until ccx's editor shows, and the repaint's exactness on return
 //!   (see `ccx_bench/colon_flood.rs`).
@@ -54,6 +52,8 @@ use std::time::{Duration, Instant};
 
 #[path = "ccx_bench/colon_flood.rs"]
 mod colon_flood;
+#[path = "ccx_bench/keystroke_flood.rs"]
+mod keystroke_flood;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -69,7 +69,7 @@ fn main() {
         Some("pty-read") => pty_read(&args[1..]),
         Some("model") => model(&args[1..]),
         Some("keystroke") => keystroke(&args[1..]),
-        Some("keystroke-flood") => keystroke_flood(&args[1..]),
+        Some("keystroke-flood") => keystroke_flood::keystroke_flood(&args[1..]),
         Some("trickle") => trickle(&args[1..]),
         Some("prompt-flood") => colon_flood::prompt_flood(&args[1..]),
         Some("colon-flood") => colon_flood::colon_flood(&args[1..]),
@@ -390,10 +390,14 @@ fn trickle(args: &[String]) -> Res<()> {
         .and_then(|r| r.parse().ok())
         .ok_or("trickle MB_PER_S")?;
     let secs: u64 = opt(args, "secs", 120);
-    let line = format!(
-        "{:<79}\n",
-        "flood text of eighty columns, without any digit at all"
-    );
+    // Lines end as a raw-mode program ends them (CR LF), unless `eol=lf`.
+    let eol = if opt_str(args, "eol").as_deref() == Some("lf") {
+        "\n"
+    } else {
+        "\r\n"
+    };
+    let text = "flood text of eighty columns, without any digit at all";
+    let line = format!("{text:<width$}{eol}", width = 80 - eol.len());
     // 1 ms worth of lines per write.
     let per_ms = ((rate * 1e3) as usize / line.len()).max(1);
     let block = line.repeat(per_ms);
@@ -410,126 +414,6 @@ fn trickle(args: &[String]) -> Res<()> {
         }
     }
     Ok(())
-}
-
-fn keystroke_flood(args: &[String]) -> Res<()> {
-    let ccx = args.first().ok_or("keystroke-flood CCX dir=DIR")?.clone();
-    let samples: usize = opt(args, "samples", 1000);
-    let warmup: usize = opt(args, "warmup", 100);
-    let rate: f64 = opt(args, "rate_mb", 10.0);
-    let gap = Duration::from_micros(opt(args, "gap_us", 1000));
-    let dir = PathBuf::from(opt_str(args, "dir").ok_or("keystroke-flood needs dir=DIR")?);
-    let me = std::env::current_exe()?;
-    let standin = dir.join("echo-claude");
-    std::fs::write(
-        &standin,
-        format!(
-            "#!/bin/sh\nstty raw -echo\n'{}' trickle {rate} secs=600 &\nprintf READY\nexec cat\n",
-            me.display()
-        ),
-    )?;
-    std::fs::set_permissions(
-        &standin,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )?;
-    for sub in ["home", "data", "project"] {
-        std::fs::create_dir_all(dir.join(sub))?;
-    }
-    let bare_argv = vec![standin.display().to_string()];
-    let mut ccx_cmd = CommandBuilder::new(&ccx);
-    ccx_cmd.cwd(dir.join("project"));
-    ccx_cmd.env("HOME", dir.join("home"));
-    ccx_cmd.env("CCX_DATA_DIR", dir.join("data"));
-    ccx_cmd.env("CCX_CLAUDE", &standin);
-    let mut sessions = [
-        PtySession::start("bare", &bare_argv)?,
-        PtySession::start_command("ccx", ccx_cmd)?,
-    ];
-    for s in sessions.iter_mut() {
-        s.wait_for(b"READY", Duration::from_secs(30))?;
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    // `reader=continuous`: each terminal is read all the time by its own thread (as a terminal
-    // does), instead of only while a sample waits for its echo.
-    let continuous = opt_str(args, "reader").as_deref() == Some("continuous");
-    let mut echoes = Vec::new();
-    if continuous {
-        for s in sessions.iter_mut() {
-            echoes.push(EchoReader::start(s)?);
-        }
-    }
-    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-    let started = Instant::now();
-    for i in 0..(warmup + samples) {
-        let byte = b'0' + (i % 10) as u8;
-        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
-        for k in order {
-            let t = match echoes.get(k) {
-                Some(echo) => echo.round_trip(&mut sessions[k], byte)?,
-                None => sessions[k].round_trip(byte)?,
-            };
-            if i >= warmup {
-                times[k].push(t);
-            }
-            std::thread::sleep(gap);
-        }
-    }
-    eprintln!(
-        "keystroke-flood: {} samples each in {:.1} s",
-        samples,
-        started.elapsed().as_secs_f64()
-    );
-    report_dist("keyflood_bare", &times[0]);
-    report_dist("keyflood_ccx", &times[1]);
-    for s in sessions.iter_mut() {
-        end(&mut s.child, libc::SIGTERM);
-    }
-    Ok(())
-}
-
-/// Reads a session's terminal all the time on its own thread and reports when each digit
-/// (an echo: the flood holds none) arrived.
-struct EchoReader {
-    digits: std::sync::mpsc::Receiver<(Instant, u8)>,
-}
-
-impl EchoReader {
-    fn start(session: &mut PtySession) -> Res<EchoReader> {
-        let mut reader = session.master.try_clone_reader()?;
-        let (tx, digits) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut buf = vec![0u8; 64 * 1024];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let now = Instant::now();
-                for &b in buf[..n].iter().filter(|b| b.is_ascii_digit()) {
-                    if tx.send((now, b)).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        Ok(EchoReader { digits })
-    }
-
-    /// Writes one byte and times until the reader saw it come back.
-    fn round_trip(&self, session: &mut PtySession, byte: u8) -> Res<f64> {
-        while self.digits.try_recv().is_ok() {}
-        let t0 = Instant::now();
-        session.writer.write_all(&[byte])?;
-        session.writer.flush()?;
-        loop {
-            let (at, b) = self
-                .digits
-                .recv_timeout(Duration::from_secs(5))
-                .map_err(|_| format!("{}: no echo within 5 s", session.name))?;
-            if b == byte && at >= t0 {
-                return Ok(ms(at - t0));
-            }
-        }
-    }
 }
 
 // ---------------------------------------------------------------- keystroke
