@@ -25,9 +25,6 @@ struct SchedAttr {
 /// Asks the scheduler to run the calling thread soon after it wakes (see [`SLICE_NS`]). Older
 /// kernels ignore the slice; elsewhere this does nothing.
 pub fn on_the_keystroke_path() {
-    if std::env::var_os("CCX_EXPERIMENT_NO_SLICE").is_some() {
-        return;
-    }
     #[cfg(target_os = "linux")]
     {
         let attr = SchedAttr {
