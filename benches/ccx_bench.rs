@@ -17,14 +17,12 @@
 //! - `keystroke CCX samples=N gap_us=G`: keystroke round trip through `CCX exec -- sh -c
 //!   'stty raw -echo; cat'` and through the same command in a bare PTY, sample by sample
 //!   alternated; this process owns both outer PTYs.
-//! - `keystroke-flood CCX samples=N rate_mb=R dir=DIR [reader=continuous]`: the same round
-//!   trip (digits, which the flood never holds) through a recorded `ccx` session whose stand-in
-//!   claude echoes in raw mode while `trickle` floods its terminal at R MB/s, and through the
-//!   same stand-in in a bare PTY; DIR holds the stand-in, a private HOME, data directory and
-//!   project. By default a terminal is read only while a sample waits for its echo (the flood
-//!   backs up in the PTYs meanwhile); `reader=continuous` reads each all the time on a thread,
-//!   as a terminal does.
-//! - `trickle MB_PER_S secs=S`: writes 80-column lines to stdout at that rate for S seconds.
+//! - `keystroke-flood CCX rounds=R samples=N rate_mb=R dir=DIR`: the same round trip through a
+//!   recorded `ccx` session whose stand-in claude echoes in raw mode while `trickle` floods its
+//!   terminal, against the same stand-in in a bare PTY, interleaved, in rounds each reported with
+//!   the machine's load (see `ccx_bench/keystroke_flood.rs`).
+//! - `trickle MB_PER_S secs=S [eol=lf]`: writes 80-byte lines (ending in CR LF, or LF alone) to
+//!   stdout at that rate for S seconds.
 //! - `colon-flood CCX samples=N rate_mb=R dir=DIR` (and its stand-in, `prompt-flood`): `:`
 //!   pressed during a flood until ccx's editor shows, and the repaint's exactness on return
 //!   (see `ccx_bench/colon_flood.rs`).
@@ -54,6 +52,8 @@ use std::time::{Duration, Instant};
 
 #[path = "ccx_bench/colon_flood.rs"]
 mod colon_flood;
+#[path = "ccx_bench/keystroke_flood.rs"]
+mod keystroke_flood;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -67,7 +67,7 @@ const SUBCOMMANDS: &[(&str, Subcommand)] = &[
     ("pty-read", pty_read),
     ("model", model),
     ("keystroke", keystroke),
-    ("keystroke-flood", keystroke_flood),
+    ("keystroke-flood", keystroke_flood::keystroke_flood),
     ("trickle", trickle),
     ("prompt-flood", colon_flood::prompt_flood),
     ("colon-flood", colon_flood::colon_flood),
@@ -410,10 +410,14 @@ fn trickle(args: &[String]) -> Res<()> {
         .and_then(|r| r.parse().ok())
         .ok_or("trickle MB_PER_S")?;
     let secs: u64 = opt(args, "secs", 120);
-    let line = format!(
-        "{:<79}\n",
-        "flood text of eighty columns, without any digit at all"
-    );
+    // Lines end as a raw-mode program ends them (CR LF), unless `eol=lf`.
+    let eol = if opt_str(args, "eol").as_deref() == Some("lf") {
+        "\n"
+    } else {
+        "\r\n"
+    };
+    let text = "flood text of eighty columns, without any digit at all";
+    let line = format!("{text:<width$}{eol}", width = 80 - eol.len());
     // 1 ms worth of lines per write.
     let per_ms = ((rate * 1e3) as usize / line.len()).max(1);
     let block = line.repeat(per_ms);
@@ -430,49 +434,6 @@ fn trickle(args: &[String]) -> Res<()> {
         }
     }
     Ok(())
-}
-
-fn keystroke_flood(args: &[String]) -> Res<()> {
-    let ccx = args.first().ok_or("keystroke-flood CCX dir=DIR")?.clone();
-    let samples: usize = opt(args, "samples", 1000);
-    let warmup: usize = opt(args, "warmup", 100);
-    let rate: f64 = opt(args, "rate_mb", 10.0);
-    let gap = Duration::from_micros(opt(args, "gap_us", 1000));
-    let dir = PathBuf::from(opt_str(args, "dir").ok_or("keystroke-flood needs dir=DIR")?);
-    let me = std::env::current_exe()?;
-    let script = format!(
-        "#!/bin/sh\nstty raw -echo\n'{}' trickle {rate} secs=600 &\nprintf READY\nexec cat\n",
-        me.display()
-    );
-    let (ccx_cmd, standin) = ccx_with_standin(&ccx, &dir, "echo-claude", &script)?;
-    let bare_argv = vec![standin.display().to_string()];
-    let mut sessions = [
-        PtySession::start("bare", &bare_argv)?,
-        PtySession::start_command("ccx", ccx_cmd)?,
-    ];
-    for s in sessions.iter_mut() {
-        s.wait_for(b"READY", Duration::from_secs(30))?;
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    // `reader=continuous`: each terminal is read all the time by its own thread (as a terminal
-    // does), instead of only while a sample waits for its echo.
-    let continuous = opt_str(args, "reader").as_deref() == Some("continuous");
-    let mut echoes = Vec::new();
-    if continuous {
-        for s in sessions.iter_mut() {
-            echoes.push(EchoReader::start(s)?);
-        }
-    }
-    let race = Race {
-        what: "keystroke-flood",
-        prefix: "keyflood",
-        // Digits: the flood holds none, so an echo is known by its byte.
-        keys: b"0123456789",
-        warmup,
-        samples,
-        gap,
-    };
-    race.run(&mut sessions, &echoes)
 }
 
 /// A ccx to start in `dir` (in its `project`, with `home` and `data` beside it) whose claude is

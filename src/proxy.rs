@@ -8,6 +8,8 @@
 //! a child exits that nobody asked to replace.
 
 use crate::owned_child::{self, ChildSignaller};
+pub use crate::pty_io::ChildInput;
+use crate::pty_io::{InputQueue, PtyReader};
 use crate::screen::ScreenModel;
 use crate::supervisor::{Supervisor, SupervisorAction, SupervisorEvent};
 use anyhow::{Context, Result};
@@ -29,7 +31,7 @@ const END_GRACE: Duration = Duration::from_secs(2);
 /// reader of the input, so it may take the input over for a while (ccx's editor does).
 pub trait InputFilter: Send + 'static {
     /// Handles one chunk of input, forwarding what the child should get through `to_child`.
-    fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>);
+    fn on_input(&mut self, input: &[u8], to_child: &ChildInput);
 
     /// How long to wait for more input before calling [`InputFilter::on_pause`] (the filter
     /// holds an incomplete sequence, e.g. a lone Esc); None waits for input as long as it takes.
@@ -38,7 +40,7 @@ pub trait InputFilter: Send + 'static {
     }
 
     /// No input came for [`InputFilter::pause_after`].
-    fn on_pause(&mut self, _to_child: &Sender<Vec<u8>>) {}
+    fn on_pause(&mut self, _to_child: &ChildInput) {}
 }
 
 /// Where the proxy reads input from: a reader that can also wait, bounded, for input.
@@ -63,8 +65,8 @@ impl InputSource for &'static [u8] {}
 pub struct PassThrough;
 
 impl InputFilter for PassThrough {
-    fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>) {
-        let _ = to_child.send(input.to_vec());
+    fn on_input(&mut self, input: &[u8], to_child: &ChildInput) {
+        to_child.send(input.to_vec());
     }
 }
 
@@ -166,7 +168,7 @@ fn spawn_on(
 #[derive(Clone)]
 pub struct ProxyHandle {
     events: Sender<Event>,
-    input_tx: Sender<Vec<u8>>,
+    input_tx: ChildInput,
     gate: OutputGate,
     pid: Arc<AtomicU32>,
     started: Arc<Mutex<Instant>>,
@@ -183,9 +185,9 @@ impl ProxyHandle {
         self.gate.clone()
     }
 
-    /// Sends bytes to the child as if typed (the PTY writer thread is their one owner).
+    /// Sends bytes to the child as if typed, after every byte sent before (see [`ChildInput`]).
     pub fn send_input(&self, bytes: Vec<u8>) {
-        let _ = self.input_tx.send(bytes);
+        self.input_tx.send(bytes);
     }
 
     /// Asks the child to end (SIGHUP, then SIGKILL if it lingers) because ccx got `signal`.
@@ -252,7 +254,7 @@ pub struct Proxy {
     /// What the proxy shares with its handles (the senders' other ends are below).
     shared: ProxyHandle,
     events_rx: Receiver<Event>,
-    input_rx: Receiver<Vec<u8>>,
+    input_queue: InputQueue,
 }
 
 /// What `Proxy::run` reports.
@@ -270,7 +272,7 @@ pub struct ProxyOutcome {
 impl Proxy {
     pub fn new(spawned: Spawned) -> (Proxy, ProxyHandle) {
         let (events_tx, events_rx) = mpsc::channel();
-        let (input_tx, input_rx) = mpsc::channel();
+        let (input_tx, input_queue) = crate::pty_io::channel();
         let handle = ProxyHandle {
             events: events_tx,
             input_tx,
@@ -283,7 +285,7 @@ impl Proxy {
             spawned,
             shared: handle.clone(),
             events_rx,
-            input_rx,
+            input_queue,
         };
         (proxy, handle)
     }
@@ -301,7 +303,7 @@ impl Proxy {
             spawned,
             shared,
             events_rx,
-            input_rx,
+            input_queue,
         } = self;
         let ProxyHandle {
             events: events_tx,
@@ -319,12 +321,13 @@ impl Proxy {
             rows,
             cols,
         } = spawned;
-        let reader = master.try_clone_reader().context("cannot read the PTY")?;
+        let master_fd = crate::pty_io::master_fd(master.as_ref())?;
+        let reader = PtyReader::new(master_fd)?;
         let writer = master.take_writer().context("cannot write the PTY")?;
         if let Some(screen) = &screen {
             screen.resize(rows, cols);
         }
-        let writer_thread = start_writer(writer, input_rx)?;
+        let writer_thread = input_queue.start(master_fd, writer)?;
         start_input_pump(input, filter, input_tx.clone())?;
         let modes = Arc::new(Mutex::new(crate::terminal::ModeTracker::default()));
         let copy = OutputCopy {
@@ -363,38 +366,17 @@ impl Proxy {
     }
 }
 
-/// The PTY writer: sole owner of the writer, so injected and typed input never interleave
-/// mid-chunk. It keeps the writer alive until the proxy ends (dropping it sends EOF).
-fn start_writer(
-    mut writer: Box<dyn Write + Send>,
-    input: Receiver<Vec<u8>>,
-) -> Result<std::thread::JoinHandle<()>> {
-    let thread = std::thread::Builder::new()
-        .name("ccx-pty-writer".into())
-        .spawn(move || {
-            for bytes in input {
-                if writer
-                    .write_all(&bytes)
-                    .and_then(|_| writer.flush())
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        })?;
-    Ok(thread)
-}
-
 /// The input pump: reads the input and hands it to the filter. It may block forever on a
 /// terminal, so it is never joined. It shares no lock with the output copy or the screen model.
 fn start_input_pump(
     mut input: impl InputSource,
     mut filter: impl InputFilter,
-    typed: Sender<Vec<u8>>,
+    typed: ChildInput,
 ) -> Result<()> {
     std::thread::Builder::new()
         .name("ccx-input".into())
         .spawn(move || {
+            crate::thread_priority::on_the_keystroke_path();
             let mut buf = vec![0u8; CHUNK];
             loop {
                 if let Some(pause) = filter.pause_after() {
@@ -427,12 +409,13 @@ struct OutputCopy {
 impl OutputCopy {
     fn start(
         self,
-        mut reader: Box<dyn Read + Send>,
+        mut reader: impl Read + Send + 'static,
         mut output: impl Write + Send + 'static,
     ) -> Result<std::thread::JoinHandle<()>> {
         let thread = std::thread::Builder::new()
             .name("ccx-pty-reader".into())
             .spawn(move || {
+                crate::thread_priority::on_the_keystroke_path();
                 let mut buf = vec![0u8; CHUNK];
                 loop {
                     match reader.read(&mut buf) {

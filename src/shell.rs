@@ -9,7 +9,7 @@ use crate::control::Controller;
 use crate::keys::{self, KeyFilter, Step};
 use crate::meta::commands::{self as meta_commands, REGISTRY};
 use crate::meta::{parse_meta, Outcome};
-use crate::proxy::{InputFilter, ProxyHandle};
+use crate::proxy::{ChildInput, InputFilter, ProxyHandle};
 use crate::render::{self, Palette};
 use crate::screen::ScreenModel;
 use crate::store_slot::StoreSlot;
@@ -28,7 +28,6 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 mod ops;
@@ -546,12 +545,12 @@ impl MetaShell {
         }
     }
 
-    fn run_steps(&mut self, steps: Vec<Step>, to_child: &Sender<Vec<u8>>) {
+    fn run_steps(&mut self, steps: Vec<Step>, to_child: &ChildInput) {
         for step in steps {
             match step {
                 Step::Forward(bytes) => {
                     self.last_forward = Some((Instant::now(), self.deps.screen.fed()));
-                    let _ = to_child.send(bytes);
+                    to_child.send(bytes);
                 }
                 Step::OpenEditor => self.open(),
             }
@@ -560,7 +559,7 @@ impl MetaShell {
 }
 
 impl InputFilter for MetaShell {
-    fn on_input(&mut self, input: &[u8], to_child: &Sender<Vec<u8>>) {
+    fn on_input(&mut self, input: &[u8], to_child: &ChildInput) {
         let pid = self.deps.handle.child_pid();
         if pid != self.claude_pid {
             // A new claude (restarted by ccx or after a fallback): its prompt starts empty.
@@ -579,7 +578,7 @@ impl InputFilter for MetaShell {
         self.keys.waiting().then_some(keys::SEQUENCE_WAIT)
     }
 
-    fn on_pause(&mut self, to_child: &Sender<Vec<u8>>) {
+    fn on_pause(&mut self, to_child: &ChildInput) {
         let steps = self.keys.on_pause();
         self.run_steps(steps, to_child);
     }

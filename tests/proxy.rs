@@ -141,6 +141,67 @@ fn engine_forwards_input_to_the_child() {
     );
 }
 
+/// A Write that only counts (a flood would fill memory).
+#[derive(Clone, Default)]
+struct Counter(Arc<Mutex<usize>>);
+
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        *self.0.lock().unwrap() += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn typed_input_reaches_the_child_in_order_while_it_floods_the_terminal() {
+    // Far more input than a PTY holds, typed (through the input thread) while the child floods
+    // its output: the child must get every byte in the order typed.
+    let typed: String = (0..40_000).map(|i| format!("<{i}>")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (got, ready) = (dir.path().join("got"), dir.path().join("ready"));
+    let script = format!(
+        "stty raw -echo; (while :; do echo flood flood flood flood flood flood flood; done) & \
+         touch '{}'; timeout --foreground 60 head -c {} > '{}'; kill $!",
+        ready.display(),
+        typed.len(),
+        got.display()
+    );
+    let (keyboard, mut keys) = std::io::pipe().unwrap();
+    let keyboard = std::fs::File::from(std::os::fd::OwnedFd::from(keyboard));
+    let spawned = proxy::spawn(sh(&script), 24, 80).unwrap();
+    let (proxy, _handle) = Proxy::new(spawned);
+    let flood = Counter::default();
+    let text = typed.clone();
+    let flooded = flood.clone();
+    let typist = std::thread::spawn(move || {
+        // Typed only once the terminal is raw (a line of this length would not fit otherwise)
+        // and the flood is under way, so every key goes in while the child floods.
+        wait_until(T, || ready.exists().then_some(())).expect("the child started");
+        wait_until(T, || (*flooded.0.lock().unwrap() > 100_000).then_some(()))
+            .expect("the child floods the terminal");
+        for piece in text.as_bytes().chunks(1000) {
+            keys.write_all(piece).unwrap();
+        }
+    });
+    let outcome = proxy
+        .run(keyboard, PassThrough, flood.clone(), None)
+        .unwrap();
+    typist.join().unwrap();
+    assert_eq!(outcome.exit, ChildExit::Code(0));
+    assert!(
+        *flood.0.lock().unwrap() > 100_000,
+        "the child flooded the terminal"
+    );
+    let received = std::fs::read_to_string(&got).unwrap();
+    assert!(
+        received == typed,
+        "the child got the input changed or out of order"
+    );
+}
+
 #[test]
 fn engine_reports_exit_codes_and_signals() {
     assert_eq!(run_engine(sh("exit 3"), b"").0, ChildExit::Code(3));
