@@ -165,6 +165,13 @@ impl Controller {
             if self.screen.shows_empty_prompt() {
                 // It opened the conversation: leaving it now (`/exit`) ends ccx, as always.
                 self.handle.confirm_started(pid);
+                // The view names this session now, not when its SessionStart hook gets recorded
+                // (that may come after the prompt shows): a prompt ccx sends next, and the
+                // place a move records, belong to it.
+                let id = match session {
+                    SessionArg::New(id) | SessionArg::Resume(id) => id,
+                };
+                self.view.update(|v| v.session_id = Some(id));
                 return Ok(());
             }
             if Instant::now() >= deadline {
