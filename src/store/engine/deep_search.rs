@@ -1,12 +1,15 @@
-//! Deep search's scan: the `search` tree alone (each turn's prompt, reply and the search text of
-//! its tool calls, see `store::search_text`), cut into id ranges scanned side by side, each
-//! word looked for in place (memchr for its rarest byte, ASCII case ignored); then the turn
-//! records of the candidates only. Every turn gets its search text when it is written (begin,
-//! finish, import); a store written before that gets them all once, at its first deep search.
+//! Deep search's scan: each turn's search text (its prompt, reply and the search text of its
+//! tool calls, see `store::search_text`), read from the search log beside the database (see
+//! `store::search_log`, rebuilt from the `search` tree when stale), each word looked for in
+//! place (memchr for its rarest byte, ASCII case ignored); then the turn records of the
+//! candidates only. When the log cannot be read or written, the `search` tree itself is
+//! scanned, cut into id ranges scanned side by side. Every turn gets its search text when it
+//! is written (begin, finish, import); a store written before that gets them all once, at its
+//! first deep search.
 
 use super::{id_of, CaselessFinder, Engine, Res};
 use crate::model::Turn;
-use crate::store::search_text;
+use crate::store::{search_log, search_text};
 use serde_json::Value;
 
 /// Turns given their search text in one batch of the one-time catch-up.
@@ -21,7 +24,29 @@ impl Engine {
             .iter()
             .map(|w| CaselessFinder::new(w.to_ascii_lowercase().as_bytes()))
             .collect();
-        let found = self.scan_in_parallel(|range| {
+        let logged = self.logged_matches(&finders).or_else(|| {
+            self.rebuild_search_log()
+                .then(|| self.logged_matches(&finders))
+                .flatten()
+        });
+        let found = match logged {
+            Some(found) => found,
+            None => self.scan_search_tree(&finders)?,
+        };
+        let mut out = Vec::with_capacity(found.len());
+        for (id, tools) in found {
+            // A turn deleted since its search text was read is gone.
+            if let Some(turn) = self.turn(id)? {
+                out.push((turn, tools));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The ids of the turns whose search text in the `search` tree holds every word, with the
+    /// search texts of their tool calls, in id order.
+    fn scan_search_tree(&self, finders: &[CaselessFinder]) -> Res<Vec<(u64, Vec<String>)>> {
+        self.scan_in_parallel(|range| {
             let mut out = Vec::new();
             for item in self.search.range(range) {
                 let (k, bytes) = item.map_err(|e| self.sled(e))?;
@@ -31,15 +56,7 @@ impl Engine {
                 }
             }
             Ok(out)
-        })?;
-        let mut out = Vec::with_capacity(found.len());
-        for (id, tools) in found {
-            // A turn deleted since its search text was read is gone.
-            if let Some(turn) = self.turn(id)? {
-                out.push((turn, tools));
-            }
-        }
-        Ok(out)
+        })
     }
 
     /// Marks a store with no turns yet as having every turn's search text.
@@ -86,6 +103,8 @@ impl Engine {
             }
         }
         batch.insert(search_text::COMPLETE, &[] as &[u8]);
+        // The log lacks what was just added: the next read rebuilds it.
+        batch.remove(search_log::STATE);
         self.search.apply_batch(batch).map_err(|e| self.sled(e))?;
         self.flush_now()
     }
