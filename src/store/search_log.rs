@@ -14,7 +14,7 @@
 //! length (u32 LE), CRC-32 of id and text (u32 LE), text. A turn written again (begin, then
 //! finish) appends a new record; the last one counts.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -125,55 +125,106 @@ pub fn create(
     Ok(State { file_id, len })
 }
 
-/// The valid bytes of the log `state` describes; None when the file is not that log, or is
-/// shorter than the state says.
-pub fn read(path: &Path, state: &State) -> std::io::Result<Option<Vec<u8>>> {
+/// How much of the log one read brings in (reused: reading the whole file into one buffer
+/// cost more in fresh pages than the scan itself).
+const CHUNK: usize = 1 << 20;
+
+/// Calls `each(id, text)` for every record of the log `state` describes, in file order, reading
+/// it a chunk at a time. `Ok(false)` when the file is not that log, is shorter than the state
+/// says, or holds a damaged record.
+pub fn for_each_record(
+    path: &Path,
+    state: &State,
+    mut each: impl FnMut(u64, &[u8]),
+) -> std::io::Result<bool> {
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
     };
-    let Ok(len) = usize::try_from(state.len) else {
-        return Ok(None);
-    };
-    if file.metadata()?.len() < state.len || len < HEADER_LEN {
-        return Ok(None);
+    if file.metadata()?.len() < state.len || state.len < HEADER_LEN as u64 {
+        return Ok(false);
     }
-    let mut bytes = Vec::with_capacity(len);
-    file.take(state.len).read_to_end(&mut bytes)?;
-    let ok = bytes.len() == len
-        && bytes[..MAGIC.len()] == MAGIC[..]
-        && bytes[MAGIC.len()..HEADER_LEN] == state.file_id;
-    Ok(ok.then_some(bytes))
+    let mut input = file.take(state.len);
+    let mut header = [0; HEADER_LEN];
+    input.read_exact(&mut header)?;
+    if header[..MAGIC.len()] != MAGIC[..] || header[MAGIC.len()..] != state.file_id {
+        return Ok(false);
+    }
+    let mut buf = vec![0; CHUNK];
+    // `buf[..filled]` holds bytes read and not yet taken as records.
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = input.read(&mut buf[filled..])?;
+        if n == 0 {
+            return Ok(filled == 0);
+        }
+        filled += n;
+        let Some(used) = take_records(&buf[..filled], &mut each) else {
+            return Ok(false);
+        };
+        buf.copy_within(used..filled, 0);
+        filled -= used;
+    }
 }
 
-/// The latest text of each turn in `log` (the bytes [`read`] gave), as `(id, text)`, in no
-/// particular order, passed to `keep`; None when a record is damaged.
-pub fn latest_where(log: &[u8], keep: impl Fn(&[u8]) -> bool) -> Option<Vec<(u64, &[u8])>> {
-    let mut spans = Vec::new();
-    let mut at = HEADER_LEN;
-    while at < log.len() {
-        let head = log.get(at..at + RECORD_HEAD)?;
+/// Passes each whole record at the start of `bytes` to `each`; how many bytes they took, or
+/// None at a damaged record.
+fn take_records(bytes: &[u8], each: &mut impl FnMut(u64, &[u8])) -> Option<usize> {
+    let mut at = 0;
+    while let Some(head) = bytes.get(at..at + RECORD_HEAD) {
         let id = u64::from_be_bytes(head[..8].try_into().ok()?);
         let len = u32::from_le_bytes(head[8..12].try_into().ok()?) as usize;
         let sum = u32::from_le_bytes(head[12..16].try_into().ok()?);
         let start = at + RECORD_HEAD;
-        let text = log.get(start..start.checked_add(len)?)?;
+        let Some(text) = bytes.get(start..start + len) else {
+            break;
+        };
         if checksum(id, text) != sum {
             return None;
         }
-        spans.push((id, text));
+        each(id, text);
         at = start + len;
     }
-    // Newest first: the first record met for an id is its latest.
-    let mut seen = HashSet::with_capacity(spans.len());
-    let mut out = Vec::new();
-    for &(id, text) in spans.iter().rev() {
-        if seen.insert(id) && keep(text) {
-            out.push((id, text));
+    Some(at)
+}
+
+/// A turn's id and its search text.
+pub type Text = (u64, Vec<u8>);
+
+/// The latest text of each turn in the log `state` describes, where `keep` says yes, as
+/// `(id, text)` in id order; None when the log is not sound (see [`for_each_record`]).
+pub fn latest_where(
+    path: &Path,
+    state: &State,
+    keep: impl Fn(&[u8]) -> bool,
+) -> std::io::Result<Option<Vec<Text>>> {
+    // id → the index of its latest text in `kept`, or NOT_KEPT.
+    const NOT_KEPT: usize = usize::MAX;
+    let mut latest: HashMap<u64, usize> = HashMap::with_capacity((state.len / 256) as usize);
+    let mut kept = Vec::new();
+    let sound = for_each_record(path, state, |id, text| {
+        let at = if keep(text) {
+            kept.push(Some((id, text.to_vec())));
+            kept.len() - 1
+        } else {
+            NOT_KEPT
+        };
+        if let Some(before) = latest.insert(id, at) {
+            if before != NOT_KEPT {
+                kept[before] = None;
+            }
         }
+    })?;
+    if !sound {
+        return Ok(None);
     }
-    Some(out)
+    let mut out: Vec<Text> = kept.into_iter().flatten().collect();
+    out.sort_unstable_by_key(|(id, _)| *id);
+    Ok(Some(out))
 }
 
 #[cfg(test)]
@@ -188,55 +239,62 @@ mod tests {
         out
     }
 
-    fn texts(log: &[u8]) -> Vec<(u64, String)> {
-        let mut all: Vec<(u64, String)> = latest_where(log, |_| true)
+    fn texts(path: &Path, state: &State) -> Vec<(u64, String)> {
+        latest_where(path, state, |_| true)
+            .unwrap()
             .expect("a sound log")
             .into_iter()
-            .map(|(id, t)| (id, String::from_utf8(t.to_vec()).unwrap()))
-            .collect();
-        all.sort();
-        all
+            .map(|(id, t)| (id, String::from_utf8(t).unwrap()))
+            .collect()
+    }
+
+    fn sound(path: &Path, state: &State) -> bool {
+        for_each_record(path, state, |_, _| {}).unwrap()
     }
 
     #[test]
     fn a_log_keeps_the_latest_text_of_each_turn_and_ignores_bytes_past_its_state() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
-        let state = create(
-            &path,
-            [(1, b"one".to_vec()), (2, b"two".to_vec())].into_iter(),
-        )
-        .unwrap();
-        let state = append(
-            &path,
-            &state,
-            &records(&[(1, "one, finished"), (3, "three")]),
-        )
-        .unwrap();
+        let first = [(1, b"one".to_vec()), (2, b"two".to_vec())];
+        let state = create(&path, first.into_iter()).unwrap();
+        let later = records(&[(1, "one, finished"), (3, "three")]);
+        let state = append(&path, &state, &later).unwrap();
         // Bytes written past the state (a commit that never happened) are not read.
         append(&path, &state, &records(&[(4, "lost")])).unwrap();
-        let log = read(&path, &state).unwrap().unwrap();
-        assert_eq!(
-            texts(&log),
-            vec![
-                (1, "one, finished".to_string()),
-                (2, "two".to_string()),
-                (3, "three".to_string())
-            ]
-        );
+        let expected = [(1, "one, finished"), (2, "two"), (3, "three")];
+        let expected: Vec<(u64, String)> =
+            expected.iter().map(|(i, t)| (*i, t.to_string())).collect();
+        assert_eq!(texts(&path, &state), expected);
         // ...and the next write goes over them.
         let state = append(&path, &state, &records(&[(5, "five")])).unwrap();
-        let log = read(&path, &state).unwrap().unwrap();
-        assert_eq!(texts(&log).last().unwrap(), &(5, "five".to_string()));
-        assert_eq!(
-            latest_where(&log, |t| t.starts_with(b"t")).unwrap().len(),
-            2
-        );
+        assert_eq!(texts(&path, &state).last().unwrap(), &(5, "five".into()));
+        let found = latest_where(&path, &state, |t| t.starts_with(b"t")).unwrap();
+        assert_eq!(found.unwrap().len(), 2, "two and three");
         let mode = std::fs::metadata(&path).unwrap().permissions();
-        assert_eq!(
-            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
-            0o600
-        );
+        let mode = std::os::unix::fs::PermissionsExt::mode(&mode);
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn records_across_chunks_and_larger_than_a_chunk_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let big = "x".repeat(CHUNK + CHUNK / 2);
+        let texts_in = (1..=30_000u64).map(|i| {
+            let text = if i == 15_000 {
+                big.clone()
+            } else {
+                format!("turn {i}")
+            };
+            (i, text.into_bytes())
+        });
+        let state = create(&path, texts_in).unwrap();
+        assert!(state.len > 2 * CHUNK as u64);
+        let all = texts(&path, &state);
+        assert_eq!(all.len(), 30_000);
+        assert_eq!(all[14_999].1.len(), big.len());
+        assert_eq!(all[29_999], (30_000, "turn 30000".to_string()));
     }
 
     #[test]
@@ -244,29 +302,35 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
         let state = create(&path, [(1, b"one".to_vec())].into_iter()).unwrap();
+        assert!(sound(&path, &state));
         // Another file (rebuilt since): its id differs.
         let other = State {
             file_id: [7; 16],
             ..state
         };
-        assert!(read(&path, &other).unwrap().is_none());
+        assert!(!sound(&path, &other));
         assert!(append(&path, &other, b"x").is_err());
         // Shorter than the state says.
         let longer = State {
             len: state.len + 1,
             ..state
         };
-        assert!(read(&path, &longer).unwrap().is_none());
+        assert!(!sound(&path, &longer));
+        // A record cut short (the state says less than the file holds).
+        let shorter = State {
+            len: state.len - 1,
+            ..state
+        };
+        assert!(!sound(&path, &shorter));
         // A flipped byte inside a record.
-        let mut log = read(&path, &state).unwrap().unwrap();
-        *log.last_mut().unwrap() ^= 1;
-        assert!(latest_where(&log, |_| true).is_none());
-        // A record cut short.
-        let log = read(&path, &state).unwrap().unwrap();
-        assert!(latest_where(&log[..log.len() - 1], |_| true).is_none());
+        let mut bytes = std::fs::read(&path).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(!sound(&path, &state));
+        assert!(latest_where(&path, &state, |_| true).unwrap().is_none());
         // No file at all.
         std::fs::remove_file(&path).unwrap();
-        assert!(read(&path, &state).unwrap().is_none());
+        assert!(!sound(&path, &state));
         assert_eq!(State::decode(&state.encode()), Some(state));
         assert_eq!(State::decode(b"short"), None);
     }

@@ -59,14 +59,12 @@ impl Engine {
         finders: &[CaselessFinder],
     ) -> Option<Vec<(u64, Vec<String>)>> {
         let state = self.search_log_state()?;
-        let log = search_log::read(&self.search_log_path(), &state).ok()??;
-        let mut found =
-            search_log::latest_where(&log, |text| finders.iter().all(|f| f.is_in(text)))?;
-        found.sort_unstable_by_key(|(id, _)| *id);
+        let keep = |text: &[u8]| finders.iter().all(|f| f.is_in(text));
+        let found = search_log::latest_where(&self.search_log_path(), &state, keep).ok()??;
         Some(
             found
                 .into_iter()
-                .map(|(id, text)| (id, search_text::tools(text)))
+                .map(|(id, text)| (id, search_text::tools(&text)))
                 .collect(),
         )
     }
