@@ -713,11 +713,14 @@ fn deep_search_candidates_look_in_the_tool_calls_too_and_travel_to_clients() {
             .len(),
         expected.len()
     );
-    // No words (a regex search): every turn.
-    assert_eq!(
-        store.deep_search_candidates(&[]).unwrap().len(),
-        count as usize
-    );
+    // No words (a regex search): every turn, in id order (read side by side).
+    let every: Vec<u64> = store
+        .deep_search_candidates(&[])
+        .unwrap()
+        .iter()
+        .map(|(t, _)| t.id)
+        .collect();
+    assert_eq!(every, (1..=count).collect::<Vec<u64>>());
     // The same through a client.
     let client = Store::open(dir.path()).unwrap();
     assert!(!client.is_owner());

@@ -12,6 +12,9 @@ use crate::model::Turn;
 use crate::store::{search_log, search_text};
 use serde_json::Value;
 
+/// From this many candidates on, their turn records are read on every core.
+const PARALLEL_FETCH_TURNS: usize = 256;
+
 /// Turns given their search text in one batch of the one-time catch-up.
 const CATCH_UP_BATCH: usize = 1024;
 
@@ -33,14 +36,51 @@ impl Engine {
             Some(found) => found,
             None => self.scan_search_tree(&finders)?,
         };
-        let mut out = Vec::with_capacity(found.len());
-        for (id, tools) in found {
-            // A turn deleted since its search text was read is gone.
-            if let Some(turn) = self.turn(id)? {
-                out.push((turn, tools));
+        self.turns_of(found)
+    }
+
+    /// The turn records of `found` (read side by side when there are many: each is a lookup
+    /// in a cold cache), in the same order; a turn deleted since its search text was read is
+    /// left out.
+    fn turns_of(&self, found: Vec<(u64, Vec<String>)>) -> Res<Vec<(Turn, Vec<String>)>> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(super::MAX_SCAN_THREADS);
+        let fetch = |part: Vec<(u64, Vec<String>)>| -> Res<Vec<(Turn, Vec<String>)>> {
+            let mut out = Vec::with_capacity(part.len());
+            for (id, tools) in part {
+                if let Some(turn) = self.turn(id)? {
+                    out.push((turn, tools));
+                }
             }
+            Ok(out)
+        };
+        if threads < 2 || found.len() < PARALLEL_FETCH_TURNS {
+            return fetch(found);
         }
-        Ok(out)
+        let per_part = found.len().div_ceil(threads);
+        let mut parts = Vec::with_capacity(threads);
+        let mut rest = found;
+        while rest.len() > per_part {
+            let tail = rest.split_off(per_part);
+            parts.push(rest);
+            rest = tail;
+        }
+        parts.push(rest);
+        std::thread::scope(|scope| {
+            let running: Vec<_> = parts
+                .into_iter()
+                .map(|part| scope.spawn(|| fetch(part)))
+                .collect();
+            let mut out = Vec::new();
+            for part in running {
+                match part.join() {
+                    Ok(turns) => out.extend(turns?),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// The ids of the turns whose search text in the `search` tree holds every word, with the
