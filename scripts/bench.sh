@@ -694,7 +694,8 @@ ${R[fork_owner_n]} samples each.
 (Phases are the p50 of each phase on its own.)
 
 **Search.** \`ccx search WORD --json\` (the binary: process start, store open as its owner, the
-store's pre-filter of every record for the query words, matching the candidates, the JSON out to
+scan of every turn's search text in the search log beside the store for the query words, the
+candidates' turn records, matching them, the JSON out to
 \`/dev/null\`) in the project whose store the store step
 filled (${R[search_quixotic_turns]} turns; the prompts name one of 20 source files and one of 40
 functions, one reply in 1000 holds "quixotic"; every turn also stores a Bash call and its
@@ -702,7 +703,7 @@ three-line output, one output in 1000 holds "segfault"), $SEARCH_RUNS runs each 
 median. \`ccx search\` looks in prompts, replies and tool calls (deep search, the default).
 Anchor: \`grep -c -i WORD\` over a file holding the same prompts, replies, commands and outputs
 (${R[search_text_mb]} MB). The in-process phases (the driver calls \`Store::open\`,
-\`deep_search_candidates\` (the search texts: prompt, reply, tool calls) or, in the rows marked
+\`deep_search_candidates\` (the search log: prompt, reply, tool calls) or, in the rows marked
 "prompt and reply", \`search_candidates\` (the turn records), \`search::Matcher\` +
 \`search::search_docs\`, and renders the JSON the command prints), medians:
 

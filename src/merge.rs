@@ -119,6 +119,19 @@ pub struct Span {
     pub turns: Vec<Turn>,
 }
 
+impl Span {
+    /// The turns it brings, as people read them: `turn #4`, or `turns #4–#7`.
+    pub fn label(&self) -> String {
+        let first = self.turns.first().map_or(TurnId(0), |t| t.id);
+        let last = self.turns.last().map_or(TurnId(0), |t| t.id);
+        if first == last {
+            format!("turn #{first}")
+        } else {
+            format!("turns #{first}–#{last}")
+        }
+    }
+}
+
 /// The span of `branch` a merge into the conversation `ours` (the current branch's lineage)
 /// would bring; one clear error when there is nothing to bring.
 pub fn span(store: &Store, current: &str, ours: &[Turn], branch: &str) -> Result<Span> {
@@ -168,15 +181,14 @@ pub fn span(store: &Store, current: &str, ours: &[Turn], branch: &str) -> Result
 
 /// What the headless fork of BRANCH is asked.
 pub fn distil_request(branch: &str, span: &Span, focus: Option<&str>) -> String {
-    let first = span.turns.first().map_or(TurnId(0), |t| t.id);
-    let last = span.turns.last().map_or(TurnId(0), |t| t.id);
     let mut text = format!(
         "This conversation (branch {branch}) is about to be merged into another line of work that \
-         has not seen its turns #{first}–#{last}. Distil what those turns established, for \
+         has not seen its {}. Distil what it established, for \
          someone who continues the other line: decisions made and why; facts checked (what was \
          verified and how); dead ends, each with why it failed; the files that matter and the \
          commands that were run (with what they showed). Be concrete and brief. Write only the \
-         distillation, no preamble."
+         distillation, no preamble.",
+        span.label()
     );
     if let Some(focus) = focus.filter(|f| !f.trim().is_empty()) {
         text.push_str(&format!("\nFocus on: {}", focus.trim()));
@@ -186,11 +198,10 @@ pub fn distil_request(branch: &str, span: &Span, focus: Option<&str>) -> String 
 
 /// The turn sent to the current conversation: the distillation, framed.
 pub fn merge_prompt(branch: &str, span: &Span, text: &str) -> String {
-    let first = span.turns.first().map_or(TurnId(0), |t| t.id);
-    let last = span.turns.last().map_or(TurnId(0), |t| t.id);
     format!(
-        "Findings merged from branch {branch} (its turns #{first}–#{last}, worked on apart from \
-         this conversation). Take them into account from now on:\n\n{}",
+        "Findings merged from branch {branch} (its {}, worked on apart from this \
+         conversation). Take them into account from now on:\n\n{}",
+        span.label(),
         text.trim()
     )
 }
@@ -311,5 +322,11 @@ mod tests {
         let prompt = merge_prompt("side", &span, "  A failed; B works.\n");
         assert!(prompt.starts_with("Findings merged from branch side (its turns #4–#7"));
         assert!(prompt.ends_with("\n\nA failed; B works."));
+        let one = Span {
+            turns: span.turns[..1].to_vec(),
+            ..span
+        };
+        assert_eq!(one.label(), "turn #4");
+        assert!(merge_prompt("side", &one, "x").contains("(its turn #4, worked"));
     }
 }

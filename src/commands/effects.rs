@@ -177,11 +177,17 @@ pub fn history(json: bool) -> Result<i32> {
 }
 
 /// The tool calls of `turn` under `ccx show`, when the journal has any.
-pub fn show_calls(turn: &Turn, palette: Palette) {
-    let Ok(repo) = project_repo() else { return };
+pub fn calls_text(turn: &Turn, palette: Palette) -> String {
+    let Ok(repo) = project_repo() else {
+        return String::new();
+    };
     let calls = turns::calls_of(&repo, turn).unwrap_or_default();
-    if !calls.is_empty() {
-        println!("{}", palette.dim("tool calls:"));
-        print!("{}", turns::render_calls(turn, &calls, palette));
+    if calls.is_empty() {
+        return String::new();
     }
+    format!(
+        "{}\n{}",
+        palette.dim("tool calls:"),
+        turns::render_calls(turn, &calls, palette)
+    )
 }

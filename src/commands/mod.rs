@@ -82,11 +82,18 @@ pub fn show(reference: &str, json: bool) -> Result<i32> {
         return print_json(&turn).map(|_| 0);
     }
     let palette = render::Palette::for_stdout();
-    print_text(&render::turns::turn_full(&turn, palette))?;
-    effects::show_calls(&turn, palette);
-    if let Some(line) = crate::merge::show_line(&store, &turn) {
-        println!("{line}");
+    // One write of the whole text: a reader that goes away early (`ccx show 3 | head`) is an
+    // error `main` ends quietly, never a panic of `println!`.
+    let mut text = render::turns::turn_full(&turn, palette);
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
+    text.push_str(&effects::calls_text(&turn, palette));
+    if let Some(line) = crate::merge::show_line(&store, &turn) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    print_text(&text)?;
     Ok(0)
 }
 
@@ -96,7 +103,10 @@ pub fn tree(json: bool) -> Result<i32> {
         render::branches::render_tree(branches, turns, current, ctx)
     })?;
     if !json {
-        print!("{}", crate::merge::with_edges(&open_here()?, String::new()));
+        let edges = crate::merge::with_edges(&open_here()?, String::new());
+        if !edges.is_empty() {
+            print_text(&edges)?;
+        }
     }
     Ok(code)
 }

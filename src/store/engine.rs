@@ -11,8 +11,8 @@
 //! existed open as they are; their turns are simply not in those trees.
 //! `deleted` (id BE → JSON [`Tombstone`]: a turn removed with its branch, so its id is never
 //! given again and `ccx doctor` can tell a deleted turn from a lost one). `search` (id BE → the
-//! turn's search text: prompt, reply, tool calls; see `super::search_text`; read by deep search
-//! instead of the turns and their entries).
+//! turn's search text: prompt, reply, tool calls; see `super::search_text`; its copy in the
+//! search log beside the database is what deep search reads, see `super::search_log`).
 //! Writes are serialised by one mutex, applied in one sled transaction, and flushed before
 //! the answer leaves: an acknowledged write is durable.
 
@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 mod deep_search;
+mod search_log;
 
 /// One store operation, as sent over the socket (one JSON line each).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -532,6 +533,7 @@ impl Engine {
         let turn_bytes = Self::encode(&turn);
         let branch_bytes = Self::encode(&branch);
         let search_bytes = super::search_text::encode_texts(&turn.prompt, "", Vec::new());
+        let log_state = self.log_search_texts([(id, search_bytes.as_slice())]);
         (
             &self.turns,
             &self.branches,
@@ -545,6 +547,7 @@ impl Engine {
                 |(turns, branches, tokens, sessions, uuids, open, search)| -> TxRes<()> {
                     turns.insert(&key(id), turn_bytes.as_slice())?;
                     search.insert(&key(id), search_bytes.as_slice())?;
+                    search_log::put_log_state(search, &log_state)?;
                     branches.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
                     tokens.insert(token.as_bytes(), &key(id))?;
                     if new_branch && !branch.session_id.is_empty() {
@@ -569,11 +572,13 @@ impl Engine {
         let turn_bytes = Self::encode(&turn);
         let entry_bytes = Self::encode(&end.entries);
         let search_bytes = super::search_text::encode(&turn.prompt, &turn.reply, &end.entries);
+        let log_state = self.log_search_texts([(id, search_bytes.as_slice())]);
         (&self.turns, &self.entries, &self.open, &self.search)
             .transaction(|(turns, entries, open, search)| -> TxRes<()> {
                 turns.insert(&key(id), turn_bytes.as_slice())?;
                 entries.insert(&key(id), entry_bytes.as_slice())?;
                 search.insert(&key(id), search_bytes.as_slice())?;
+                search_log::put_log_state(search, &log_state)?;
                 open.remove(&key(id))?;
                 Ok(())
             })
@@ -644,6 +649,8 @@ impl Engine {
             parent = Some(id);
         }
         let searches: Vec<Vec<u8>> = turns.iter().map(imported_search_text).collect();
+        let log_state =
+            self.log_search_texts(first.and_after().zip(searches.iter().map(Vec::as_slice)));
         branch.head = parent;
         let branch_bytes = Self::encode(&branch);
         (
@@ -678,6 +685,7 @@ impl Engine {
                             }
                         }
                     }
+                    search_log::put_log_state(search_tx, &log_state)?;
                     branches_tx.insert(branch.name.as_bytes(), branch_bytes.as_slice())?;
                     tokens_tx.insert(token.as_bytes(), &key(first))?;
                     Ok(())
@@ -883,6 +891,7 @@ impl Engine {
                 for k in &forgotten {
                     i.remove(k.as_ref())?;
                 }
+                search_log::put_log_state(x, &None)?;
                 b.remove(name.as_bytes())?;
                 for (child, bytes) in &children {
                     b.insert(child.as_bytes(), bytes.as_slice())?;
@@ -893,6 +902,7 @@ impl Engine {
                 Ok(())
             })
             .map_err(|e| self.tx_err(e))?;
+        self.drop_search_log();
         self.flush_now()?;
         Ok(doomed.len() as u64)
     }

@@ -17,6 +17,7 @@ mod engine;
 mod error;
 mod format;
 pub mod recover;
+pub mod search_log;
 pub mod search_text;
 mod server;
 mod wire;

@@ -757,11 +757,14 @@ fn deep_search_candidates_look_in_the_tool_calls_too_and_travel_to_clients() {
             .len(),
         expected.len()
     );
-    // No words (a regex search): every turn.
-    assert_eq!(
-        store.deep_search_candidates(&[]).unwrap().len(),
-        count as usize
-    );
+    // No words (a regex search): every turn, in id order (read side by side).
+    let every: Vec<u64> = store
+        .deep_search_candidates(&[])
+        .unwrap()
+        .iter()
+        .map(|(t, _)| t.id.0)
+        .collect();
+    assert_eq!(every, (1..=count).collect::<Vec<u64>>());
     // The same through a client.
     let client = Store::open(dir.path()).unwrap();
     assert!(!client.is_owner());
@@ -890,4 +893,90 @@ fn a_log_written_before_the_id_types_opens_and_reads_back() {
     assert_eq!(store.verify().unwrap(), Vec::<String>::new());
     let three = store.begin_turn(start("main", "three")).unwrap();
     assert_eq!((three.id, three.parent), (TurnId(3), Some(TurnId(2))));
+}
+
+/// The search log beside the database: made at the first deep search, then written with every
+/// turn (the same file, growing); bytes past its recorded length, a damaged byte, a missing
+/// file are all met with a rebuild from the `search` tree, never with a wrong answer; a deleted
+/// branch's texts leave it.
+#[test]
+fn the_search_log_follows_every_write_and_is_rebuilt_when_amiss() {
+    let (dir, store) = new_store();
+    let log = dir.path().join(search_log::FILE);
+    import_branch(&store, "imp", None);
+    let mut old = finished("old turn", "k1");
+    old.entries = bash_call_entries("Segfault in the old days");
+    store.import_turns("imp", "s", vec![old]).unwrap();
+    let ids_of = |words: &[&str]| -> Vec<TurnId> {
+        let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        let found = store.deep_search_candidates(&words).unwrap();
+        found.iter().map(|(t, _)| t.id).collect()
+    };
+    let file_id = || std::fs::read(&log).unwrap()[8..24].to_vec();
+    assert!(!log.exists(), "no log before the first deep search");
+    assert_eq!(ids_of(&["segfault"]), [TurnId(1)]);
+    let first_id = file_id();
+    let size = std::fs::metadata(&log).unwrap().len();
+
+    // A turn begun, then finished: each write lands in the same file.
+    let turn = store.begin_turn(start("main", "new zebra turn")).unwrap();
+    assert_eq!(ids_of(&["zebra"]), [turn.id]);
+    let mut e = end("done");
+    e.entries = serde_json::from_str(&bash_call_entries("segfault today")).unwrap();
+    store.finish_turn(turn.id, e).unwrap();
+    assert_eq!(ids_of(&["segfault"]), [TurnId(1), turn.id]);
+    assert_eq!(ids_of(&["zebra", "today"]), [turn.id]);
+    assert_eq!(file_id(), first_id, "appended to, not rebuilt");
+    assert!(std::fs::metadata(&log).unwrap().len() > size);
+
+    // The log is what a deep search reads: a word changed there (same length, checksums
+    // made anew) is found, though the `search` tree never held it.
+    let bytes = std::fs::read(&log).unwrap();
+    let mut rewritten = bytes[..24].to_vec();
+    let mut at = 24;
+    while at < bytes.len() {
+        let id = u64::from_be_bytes(bytes[at..at + 8].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        let text = String::from_utf8(bytes[at + 16..at + 16 + len].to_vec()).unwrap();
+        let text = text.replace("today", "todax");
+        assert!(search_log::push_record(&mut rewritten, id, text.as_bytes()));
+        at += 16 + len;
+    }
+    std::fs::write(&log, &rewritten).unwrap();
+    assert_eq!(ids_of(&["todax"]), [turn.id]);
+    assert!(ids_of(&["today"]).is_empty());
+
+    // Bytes past the recorded length (a write whose commit never happened) are not read.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(b"\0\0\0\0\0\0\0\x09 segfault garbage").unwrap();
+    drop(f);
+    assert_eq!(ids_of(&["segfault"]), [TurnId(1), turn.id]);
+    assert_eq!(file_id(), first_id);
+    let third = store.begin_turn(start("main", "segfault three")).unwrap();
+    assert_eq!(ids_of(&["segfault"]), [TurnId(1), turn.id, third.id]);
+    assert_eq!(file_id(), first_id);
+
+    // A damaged byte, a file cut short, no file: rebuilt, same answer.
+    let mut bytes = std::fs::read(&log).unwrap();
+    let at = 24 + 16 + 2; // inside the first record's text
+    bytes[at] ^= 0x20;
+    std::fs::write(&log, &bytes).unwrap();
+    assert_eq!(ids_of(&["segfault"]), [TurnId(1), turn.id, third.id]);
+    assert_ne!(file_id(), first_id, "rebuilt");
+    let bytes = std::fs::read(&log).unwrap();
+    std::fs::write(&log, &bytes[..bytes.len() / 2]).unwrap();
+    assert_eq!(ids_of(&["segfault"]), [TurnId(1), turn.id, third.id]);
+    std::fs::remove_file(&log).unwrap();
+    assert_eq!(ids_of(&["segfault"]), [TurnId(1), turn.id, third.id]);
+    let mode = std::fs::metadata(&log).unwrap().permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+
+    // A deleted branch's texts leave the file.
+    store.delete_branch("imp").unwrap();
+    assert_eq!(ids_of(&["segfault"]), [turn.id, third.id]);
+    let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap()).to_lowercase();
+    assert!(!text.contains("old days"), "{text}");
 }

@@ -74,10 +74,10 @@ impl Merge {
         let ours = store.lineage(&current).unwrap_or_default();
         let span = crate::merge::span(&store, &current, &ours, &self.branch)?;
         let head = span.turns.last().cloned().expect("a span is never empty");
-        let (first, last) = (span.turns[0].id, head.id);
         ops.print(&format!(
-            "asking a fork of {} to distil its turns #{first}–#{last}…\n",
-            self.branch
+            "asking a fork of {} to distil its {}…\n",
+            self.branch,
+            span.label()
         ));
         let request = crate::merge::distil_request(&self.branch, &span, self.focus.as_deref());
         let text = ops.ask_fork(&store, Some(&head), &request)?;
@@ -102,8 +102,9 @@ impl Merge {
         let typed = ops.typed().to_string();
         ops.send_merge(&prompt, Some(typed), source);
         Ok(Some(format!(
-            "merged {} (turns #{first}–#{last}) into {current}",
-            self.branch
+            "merged {} ({}) into {current}",
+            self.branch,
+            span.label()
         )))
     }
 }

@@ -1,13 +1,20 @@
-//! Deep search's scan: the `search` tree alone (each turn's prompt, reply and the search text of
-//! its tool calls, see `store::search_text`), cut into id ranges scanned side by side, each
-//! word looked for in place (memchr for its rarest byte, ASCII case ignored); then the turn
-//! records of the candidates only. Every turn gets its search text when it is written (begin,
-//! finish, import); a store written before that gets them all once, at its first deep search.
+//! Deep search's scan: each turn's search text (its prompt, reply and the search text of its
+//! tool calls, see `store::search_text`), read from the search log beside the database (see
+//! `store::search_log`, rebuilt from the `search` tree when stale), each word looked for in
+//! place (memchr for its rarest byte, ASCII case ignored); then the turn records of the
+//! candidates only. When the log cannot be read or written, the `search` tree itself is
+//! scanned, cut into id ranges scanned side by side. Every turn gets its search text when it
+//! is written (begin, finish, import); a store written before that gets them all once, at its
+//! first deep search.
 
 use super::{id_of, CaselessFinder, Engine, Res};
+use crate::ids::TurnId;
 use crate::model::Turn;
-use crate::store::search_text;
+use crate::store::{search_log, search_text};
 use serde_json::Value;
+
+/// From this many candidates on, their turn records are read on every core.
+const PARALLEL_FETCH_TURNS: usize = 256;
 
 /// Turns given their search text in one batch of the one-time catch-up.
 const CATCH_UP_BATCH: usize = 1024;
@@ -21,7 +28,66 @@ impl Engine {
             .iter()
             .map(|w| CaselessFinder::new(w.to_ascii_lowercase().as_bytes()))
             .collect();
-        let found = self.scan_in_parallel(|range| {
+        let logged = self.logged_matches(&finders).or_else(|| {
+            self.rebuild_search_log()
+                .then(|| self.logged_matches(&finders))
+                .flatten()
+        });
+        let found = match logged {
+            Some(found) => found,
+            None => self.scan_search_tree(&finders)?,
+        };
+        self.turns_of(found)
+    }
+
+    /// The turn records of `found` (read side by side when there are many: each is a lookup
+    /// in a cold cache), in the same order; a turn deleted since its search text was read is
+    /// left out.
+    fn turns_of(&self, found: Vec<(TurnId, Vec<String>)>) -> Res<Vec<(Turn, Vec<String>)>> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(super::MAX_SCAN_THREADS);
+        let fetch = |part: Vec<(TurnId, Vec<String>)>| -> Res<Vec<(Turn, Vec<String>)>> {
+            let mut out = Vec::with_capacity(part.len());
+            for (id, tools) in part {
+                if let Some(turn) = self.turn(id)? {
+                    out.push((turn, tools));
+                }
+            }
+            Ok(out)
+        };
+        if threads < 2 || found.len() < PARALLEL_FETCH_TURNS {
+            return fetch(found);
+        }
+        let per_part = found.len().div_ceil(threads);
+        let mut parts = Vec::with_capacity(threads);
+        let mut rest = found;
+        while rest.len() > per_part {
+            let tail = rest.split_off(per_part);
+            parts.push(rest);
+            rest = tail;
+        }
+        parts.push(rest);
+        std::thread::scope(|scope| {
+            let running: Vec<_> = parts
+                .into_iter()
+                .map(|part| scope.spawn(|| fetch(part)))
+                .collect();
+            let mut out = Vec::new();
+            for part in running {
+                match part.join() {
+                    Ok(turns) => out.extend(turns?),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The ids of the turns whose search text in the `search` tree holds every word, with the
+    /// search texts of their tool calls, in id order.
+    fn scan_search_tree(&self, finders: &[CaselessFinder]) -> Res<Vec<(TurnId, Vec<String>)>> {
+        self.scan_in_parallel(|range| {
             let mut out = Vec::new();
             for item in self.search.range(range) {
                 let (k, bytes) = item.map_err(|e| self.sled(e))?;
@@ -31,15 +97,7 @@ impl Engine {
                 }
             }
             Ok(out)
-        })?;
-        let mut out = Vec::with_capacity(found.len());
-        for (id, tools) in found {
-            // A turn deleted since its search text was read is gone.
-            if let Some(turn) = self.turn(id)? {
-                out.push((turn, tools));
-            }
-        }
-        Ok(out)
+        })
     }
 
     /// Marks a store with no turns yet as having every turn's search text.
@@ -86,6 +144,8 @@ impl Engine {
             }
         }
         batch.insert(search_text::COMPLETE, &[] as &[u8]);
+        // The log lacks what was just added: the next read rebuilds it.
+        batch.remove(search_log::STATE);
         self.search.apply_batch(batch).map_err(|e| self.sled(e))?;
         self.flush_now()
     }
