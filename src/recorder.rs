@@ -403,7 +403,12 @@ impl Recorder {
         };
         // A fresh conversation (`/clear`, a new session): show the branch it will record on.
         let branch = match known {
-            Some(b) => Some(b.name),
+            Some(b) => {
+                // Back on a stored branch (`:checkout`, `ccx -c`): `ccx tree` and `ccx log`
+                // in another terminal name it at once, not after its next turn.
+                self.remember_current_branch(&b.name);
+                Some(b.name)
+            }
             None if source == Some("clear") => {
                 let name = self.free_root_name(session_id)?;
                 self.sessions
@@ -425,6 +430,16 @@ impl Recorder {
             v.context_tokens = context;
         });
         Ok(())
+    }
+
+    /// Stores `branch` as the one the session records into, for readers of the log.
+    fn remember_current_branch(&self, branch: &str) {
+        if let Err(err) = self.store.set_meta(
+            &MetaKey::CurrentBranch,
+            serde_json::Value::String(branch.to_string()),
+        ) {
+            crate::diag::log(&format!("cannot remember the current branch: {err:#}"));
+        }
     }
 
     /// The session's title (`/rename`, or "<first prompt> (Branch)" after `/branch`), if any.
@@ -812,12 +827,7 @@ impl Recorder {
             prompt_uuid,
             recovered: false,
         });
-        if let Err(err) = self.store.set_meta(
-            &MetaKey::CurrentBranch,
-            serde_json::Value::String(branch.clone()),
-        ) {
-            crate::diag::log(&format!("cannot remember the current branch: {err:#}"));
-        }
+        self.remember_current_branch(&branch);
         self.update_view(|v| {
             v.session_id = Some(session_id.clone());
             v.branch = Some(branch);
@@ -1538,6 +1548,29 @@ mod tests {
         assert_eq!(turns[1].reply, "reply 2");
         assert_eq!(turns[1].parent, Some(turns[0].id));
         assert!(!turns[1].is_running());
+    }
+
+    #[test]
+    fn resuming_a_stored_branch_makes_it_the_current_one_before_its_next_turn() {
+        let w = world();
+        let mut r = w.recorder();
+        w.record_turns(&mut r, &[("1", None)]);
+        // A second conversation, on a branch of its own.
+        w.append("t", &turn("2", None, "t"));
+        r.handle(prompt("t", "2")).unwrap();
+        r.handle(stop("t", "2")).unwrap();
+        let current = || w.store.get_meta(&MetaKey::CurrentBranch).unwrap();
+        let second = w.store.all_turns().unwrap()[1].branch.clone();
+        assert_ne!(second, "main");
+        assert_eq!(current(), Some(json!(second)));
+        // `:checkout main` resumes main's session: main is current before anything is typed.
+        r.handle(HookEvent::SessionStart {
+            session_id: "s".into(),
+            transcript_path: None,
+            source: Some("resume".into()),
+        })
+        .unwrap();
+        assert_eq!(current(), Some(json!("main")));
     }
 
     fn compacted_event(session: &str) -> HookEvent {
