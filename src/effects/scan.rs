@@ -9,13 +9,13 @@
 //! store each tree as a delta against the same folder's previous version.
 
 use super::loose::LooseStore;
-use super::stat_cache::{CachedFile, StatCache};
+use super::stat_cache::{CachedFile, PathMap, StatCache};
 use super::worktree::{self, Found};
 use anyhow::{bail, Context, Result};
 use gix_hash::ObjectId;
 use gix_object::tree::{Entry, EntryKind, EntryMode};
 use gix_object::{Kind, Tree, WriteTo};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -61,10 +61,12 @@ impl Scan<'_> {
         let listing = worktree::list(self.work_tree, self.size_cap, deadline)?;
         let mut store = LooseStore::new(&objects);
         let mut new = StatCache::default();
-        let mut changed: Vec<&[u8]> = Vec::new();
-        let mut hashed = 0;
+        new.files.reserve(listing.files.len());
+        let (mut changed, mut cache_changed, mut hashed, mut listed_again) =
+            (Vec::new(), false, 0, 0);
         for found in &listing.files {
             let cached = old.files.get(&found.path);
+            listed_again += usize::from(cached.is_some());
             let file = match cached {
                 Some(c) if c.trusted && c.stat == found.stat => *c,
                 _ => {
@@ -75,23 +77,25 @@ impl Scan<'_> {
                         continue; // gone since it was listed
                     };
                     hashed += 1;
+                    let trusted = found.stat.settled_before(started_ns);
                     CachedFile {
                         stat: found.stat,
                         oid,
-                        trusted: found.stat.settled_before(started_ns),
+                        trusted,
                     }
                 }
             };
             if cached.is_none_or(|c| c.oid != file.oid || c.stat.mode != file.stat.mode) {
-                changed.push(&found.path);
+                changed.push(found.path.as_slice());
             }
+            cache_changed |= cached != Some(&file);
             new.files.insert(found.path.clone(), file);
         }
-        let deleted: Vec<&[u8]> = (old.files.keys())
-            .filter(|p| !new.files.contains_key(*p))
-            .map(Vec::as_slice)
-            .collect();
-        changed.extend(deleted);
+        // Each path is listed once: when fewer cached files were listed again, some are gone.
+        if listed_again < old.files.len() {
+            let deleted = (old.files.keys()).filter(|p| !new.files.contains_key(*p));
+            changed.extend(deleted.map(Vec::as_slice));
+        }
         let dirty = folders_of(&changed);
         let tree = match old.root {
             Some(root) if changed.is_empty() => {
@@ -109,7 +113,7 @@ impl Scan<'_> {
         if old.root != Some(tree) || !chain.is_file() {
             extend_chain(&mut store, &chain, tree)?;
         }
-        if new != old {
+        if cache_changed || !changed.is_empty() || new.trees != old.trees {
             new.save(self.cache)
                 .with_context(|| format!("cannot write {}", self.cache.display()))?;
         }
@@ -171,12 +175,12 @@ fn split(path: &[u8]) -> (&[u8], &[u8]) {
 /// the cached id of the others); the root's id, and every folder's.
 fn write_trees(
     store: &mut LooseStore,
-    files: &HashMap<Vec<u8>, CachedFile>,
-    cached: &HashMap<Vec<u8>, ObjectId>,
+    files: &PathMap<CachedFile>,
+    cached: &PathMap<ObjectId>,
     dirty: &HashSet<Vec<u8>>,
-) -> Result<(ObjectId, HashMap<Vec<u8>, ObjectId>)> {
-    let mut trees = HashMap::new();
-    let mut folders: HashMap<Vec<u8>, Vec<Entry>> = HashMap::new();
+) -> Result<(ObjectId, PathMap<ObjectId>)> {
+    let mut trees = PathMap::default();
+    let mut folders: PathMap<Vec<Entry>> = PathMap::default();
     folders.insert(Vec::new(), Vec::new());
     for (path, file) in files {
         let (folder, name) = split(path);

@@ -8,7 +8,7 @@
 //! file is hashed again), never an error.
 
 use gix_hash::ObjectId;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -35,12 +35,15 @@ pub struct CachedFile {
     pub trusted: bool,
 }
 
+/// A map keyed by paths relative to the work tree.
+pub type PathMap<V> = FxHashMap<Vec<u8>, V>;
+
 /// The cache: files and folders by their path relative to the work tree (bytes, `/`-separated;
 /// the root folder is the empty path).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct StatCache {
-    pub files: HashMap<Vec<u8>, CachedFile>,
-    pub trees: HashMap<Vec<u8>, ObjectId>,
+    pub files: PathMap<CachedFile>,
+    pub trees: PathMap<ObjectId>,
     pub root: Option<ObjectId>,
 }
 
@@ -146,6 +149,7 @@ impl StatCache {
             ..StatCache::default()
         };
         let files = r.u32()?;
+        cache.files.reserve(files.min(1 << 24) as usize);
         for _ in 0..files {
             let path = r.path()?;
             let mode = r.u32()?;
