@@ -405,11 +405,7 @@ impl SideRepo {
                 }
             }
         }
-        // A wider delta window than git's default 10: among thousands of blobs and trees of
-        // about the same size, the one a new version should be stored against (its own folder's
-        // or file's previous version) is often further away.
-        let repack = ["repack", "-a", "-d", "-k", "-q", "--window=50", "--depth=50"];
-        self.git_ok(repack, None, deadline)?;
+        self.git_ok(["repack", "-a", "-d", "-k", "-q"], None, deadline)?;
         Ok(())
     }
 
