@@ -1,14 +1,14 @@
 //! Takes a snapshot in process: lists the work tree (`worktree`), reads and stores as blobs
 //! only the files whose stat differs from the stat cache's (`stat_cache`), and writes a tree
-//! for each folder that changed (the cache holds the others' ids), all as loose objects in the
-//! side repository (`loose`), so git reads them like any other. No git process starts: a
+//! for each folder that changed (the cache holds the others' ids), all as one pack in the
+//! side repository (`objects`, `pack`), so git reads them like any other. No git process starts: a
 //! snapshot of a warm 5,000-file project costs one walk with an `lstat` per file.
 //!
 //! Each new tree also gets a commit on `refs/ccx/snapshots`, whose parent is the snapshot
 //! before: it keeps every tree reachable (the packing keeps them all) and lets git's packing
 //! store each tree as a delta against the same folder's previous version.
 
-use super::loose::LooseStore;
+use super::objects::ObjectWriter;
 use super::stat_cache::{CachedFile, PathMap, StatCache};
 use super::worktree::{self, Found};
 use anyhow::{bail, Context, Result};
@@ -59,7 +59,7 @@ impl Scan<'_> {
             StatCache::default()
         };
         let listing = worktree::list(self.work_tree, self.size_cap, deadline)?;
-        let mut store = LooseStore::new(&objects);
+        let mut store = ObjectWriter::new(&objects);
         let mut new = StatCache::default();
         new.files.reserve(listing.files.len());
         let (mut changed, mut cache_changed, mut hashed, mut listed_again) =
@@ -73,7 +73,8 @@ impl Scan<'_> {
                     if Instant::now() >= deadline {
                         bail!("the snapshot ran out of time reading the changed files");
                     }
-                    let Some(oid) = self.store_blob(&mut store, found)? else {
+                    let Some(oid) = self.store_blob(&mut store, found, cached.map(|c| c.oid))?
+                    else {
                         continue; // gone since it was listed
                     };
                     hashed += 1;
@@ -110,8 +111,13 @@ impl Scan<'_> {
         };
         new.root = Some(tree);
         let chain = self.git_dir.join(CHAIN_REF);
-        if old.root != Some(tree) || !chain.is_file() {
-            extend_chain(&mut store, &chain, tree)?;
+        let commit = (old.root != Some(tree) || !chain.is_file())
+            .then(|| chain_commit(&mut store, &chain, tree))
+            .transpose()?;
+        let written = store.written;
+        store.finish()?;
+        if let Some(commit) = commit {
+            point_ref(&chain, commit)?;
         }
         if cache_changed || !changed.is_empty() || new.trees != old.trees {
             new.save(self.cache)
@@ -121,13 +127,18 @@ impl Scan<'_> {
             tree,
             skipped: listing.skipped,
             hashed,
-            written: store.written,
+            written,
         })
     }
 
     /// Reads one file (a link's target, for a link) and stores it as a blob; `None` when it
     /// is gone.
-    fn store_blob(&self, store: &mut LooseStore, found: &Found) -> Result<Option<ObjectId>> {
+    fn store_blob(
+        &self,
+        store: &mut ObjectWriter,
+        found: &Found,
+        known: Option<ObjectId>,
+    ) -> Result<Option<ObjectId>> {
         let abs = self
             .work_tree
             .join(std::ffi::OsStr::from_bytes(&found.path));
@@ -143,7 +154,7 @@ impl Scan<'_> {
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", abs.display())),
         };
-        store.write(Kind::Blob, &data).map(Some)
+        store.write(Kind::Blob, &data, known).map(Some)
     }
 }
 
@@ -174,7 +185,7 @@ fn split(path: &[u8]) -> (&[u8], &[u8]) {
 /// Writes the tree of every folder of `files` that is in `dirty` or not in `cached` (reusing
 /// the cached id of the others); the root's id, and every folder's.
 fn write_trees(
-    store: &mut LooseStore,
+    store: &mut ObjectWriter,
     files: &PathMap<CachedFile>,
     cached: &PathMap<ObjectId>,
     dirty: &HashSet<Vec<u8>>,
@@ -217,7 +228,7 @@ fn write_trees(
                 tree.entries.sort();
                 buf.clear();
                 tree.write_to(&mut buf)?;
-                store.write(Kind::Tree, &buf)?
+                store.write(Kind::Tree, &buf, None)?
             }
         };
         if !folder.is_empty() {
@@ -245,9 +256,8 @@ fn depth(folder: &[u8]) -> usize {
 /// The ref whose history holds every snapshot.
 pub const CHAIN_REF: &str = "refs/ccx/snapshots";
 
-/// Writes a commit of `tree` whose parent is the commit `chain` names (if any), and points
-/// `chain` at it.
-fn extend_chain(store: &mut LooseStore, chain: &Path, tree: ObjectId) -> Result<()> {
+/// Adds a commit of `tree` whose parent is the commit `chain` names (if any); its id.
+fn chain_commit(store: &mut ObjectWriter, chain: &Path, tree: ObjectId) -> Result<ObjectId> {
     let parent = std::fs::read(chain)
         .ok()
         .and_then(|text| ObjectId::from_hex(text.trim_ascii()).ok());
@@ -270,7 +280,11 @@ fn extend_chain(store: &mut LooseStore, chain: &Path, tree: ObjectId) -> Result<
     };
     let mut buf = Vec::new();
     commit.write_to(&mut buf)?;
-    let id = store.write(Kind::Commit, &buf)?;
+    store.write(Kind::Commit, &buf, None)
+}
+
+/// Points the ref file `chain` at `id`.
+fn point_ref(chain: &Path, id: ObjectId) -> Result<()> {
     let folder = chain.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(folder)?;
     let mut file = tempfile::Builder::new()

@@ -94,7 +94,7 @@ impl Walk {
         }
         for entry in &entries {
             self.seen += 1;
-            if self.seen % CLOCK_EVERY == 0 && Instant::now() >= self.deadline {
+            if self.seen.is_multiple_of(CLOCK_EVERY) && Instant::now() >= self.deadline {
                 bail!("the snapshot ran out of time listing the files");
             }
             self.entry(entry, rel)?;
