@@ -255,6 +255,10 @@ fn maintain(project: &Path) -> anyhow::Result<()> {
         // Left by a git a budget stopped mid-write.
         remove_older_than(&fanout.path(), STALE, |name| name.starts_with("tmp_obj_"));
     }
+    // Left by a snapshot stopped while writing its pack.
+    remove_older_than(&objects.join("pack"), STALE, |name| {
+        name.starts_with("tmp_pack_")
+    });
     let trees: Vec<String> = journal::read_all(repo.dir())?
         .into_iter()
         .flat_map(|r| [r.tree, r.before])
