@@ -137,13 +137,13 @@ tree, after the same changes.
 
 | side repository growth per call | p50 | mean | |
 | --- | --- | --- | --- |
-| loose objects written by the two hooks (apparent bytes) | $growth50 B | $growth_mean B | |
+| objects written by the two hooks (a small pack per snapshot, no deltas; apparent bytes) | $growth50 B | $growth_mean B | |
 | once packed (\`git repack\`, which the hook starts in the background every 64 KB of journal) | | $packed_growth B | $(verdict "$packed_growth" '<=' "$comp_mean") |
 | the changed files, zlib-compressed (the target) | $comp50 B | $comp_mean B | |
 
-Loose, a call costs the blobs of its changed files plus the new trees of their folders and of
-the root ($CHANGED changed files touch up to $CHANGED folders of 100 entries each); packing
-stores those trees (and the blobs) as deltas. The last packing took $pack_ms ms. The
+Before packing, a call costs the blobs of its changed files plus the new trees of their folders
+and of the root ($CHANGED changed files touch up to $CHANGED folders of 100 entries each) and a
+commit; packing stores those trees (and the blobs) as deltas. The last packing took $pack_ms ms. The
 first snapshot of the project (cold, every file hashed: \`ccx __effects --warm\`, which a hook
 starts in the background when its own snapshot runs out of time) took $cold_ms ms and $cold_bytes bytes of
 objects. The journal grew by $journal_bytes bytes over the $((CALLS + 1)) calls;

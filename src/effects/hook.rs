@@ -1,6 +1,6 @@
 //! `ccx __effects`: the `PreToolUse` / `PostToolUse` / `PostToolUseFailure` hook of the tools
 //! that may write. It snapshots the project into its side repository and appends a line to the
-//! effects journal, within a budget: past it, git is stopped and the line says "not
+//! effects journal, within a budget: past it, the snapshot stops and the line says "not
 //! snapshotted". It prints nothing and always exits 0, so it never fails or changes a tool call.
 //!
 //! The project is `$CLAUDE_PROJECT_DIR` (the directory Claude, and so ccx, started in), else the
@@ -56,9 +56,9 @@ pub const MAINTAIN_ARG: &str = "--maintain";
 /// How much the journal grows between two packings of the side repository.
 pub const MAINTAIN_EVERY: u64 = 64 * 1024;
 
-/// The argument that makes `ccx __effects` take one snapshot with no budget, so the side
-/// repository's index knows every file (the first snapshot of a large project hashes them
-/// all); the hook starts it, detached, when its own snapshot ran out of time.
+/// The argument that makes `ccx __effects` take one snapshot with no budget, so the stat
+/// cache knows every file (the first snapshot of a large project hashes them all); the hook
+/// starts it, detached, when its own snapshot ran out of time.
 pub const WARM_ARG: &str = "--warm";
 
 /// Runs the hook (or, with [`MAINTAIN_ARG`] / [`WARM_ARG`] and a project, the packing or the
@@ -228,7 +228,7 @@ pub fn record_in(repo: &SideRepo, payload: &Value, deadline: Instant) -> anyhow:
     Ok(line.tree.is_some())
 }
 
-/// One snapshot of `project` with no budget (waiting for the lock), to warm its index.
+/// One snapshot of `project` with no budget (waiting for the lock), to warm its stat cache.
 fn warm(project: &Path) -> anyhow::Result<()> {
     let repo = SideRepo::for_project(project)?;
     repo.snapshot(Instant::now() + super::side::UNHURRIED)?;
@@ -255,6 +255,10 @@ fn maintain(project: &Path) -> anyhow::Result<()> {
         // Left by a git a budget stopped mid-write.
         remove_older_than(&fanout.path(), STALE, |name| name.starts_with("tmp_obj_"));
     }
+    // Left by a snapshot stopped while writing its pack.
+    remove_older_than(&objects.join("pack"), STALE, |name| {
+        name.starts_with("tmp_pack_")
+    });
     let trees: Vec<String> = journal::read_all(repo.dir())?
         .into_iter()
         .flat_map(|r| [r.tree, r.before])

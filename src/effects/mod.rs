@@ -3,9 +3,16 @@
 //! person's), `journal` the per-project log of calls and restores, `hook` the `PreToolUse` /
 //! `PostToolUse` hook that snapshots around each call within a budget, `restore` the restore
 //! that never destroys, `turns` what a turn's calls are and how a restore is chosen from them.
+//! A snapshot is taken in process by `scan`, from `worktree` (the files git would keep),
+//! `stat_cache` (which of them changed), `objects` and `pack` (the objects it writes).
 
 pub mod hook;
 pub mod journal;
+pub mod objects;
+pub mod pack;
 pub mod restore;
+pub mod scan;
 pub mod side;
+pub mod stat_cache;
 pub mod turns;
+pub mod worktree;

@@ -1,18 +1,20 @@
 //! The side git directory: where the effects journal keeps its snapshots of a project's files.
 //!
-//! One per project, under ccx's data directory (`<data>/effects/<project>-<key>/git`), with its
-//! own private index. Every git command runs with `GIT_DIR`, `GIT_WORK_TREE` and
-//! `GIT_INDEX_FILE` pointing there and at the project, so the person's repository (index,
-//! objects, refs, stash) is never read for writing nor written, and a project that is not a
-//! git repository works the same. A snapshot is a tree id (no commits, no refs): the files as
-//! they stand, untracked ones included, `.gitignore` honoured, deletions seen, files over a
-//! size cap left out (and named). Trees stay reachable because this repository never prunes
-//! (`gc.auto=0`).
+//! One per project, under ccx's data directory (`<data>/effects/<project>-<key>/git`). A
+//! snapshot is a tree id (each also committed on this repository's own `refs/ccx/snapshots`,
+//! see `scan`): the files as they stand, untracked ones
+//! included, `.gitignore` honoured, deletions seen, files over a size cap left out (and named).
+//! Snapshots are taken in process (`scan`: a walk, a stat cache beside this directory, loose
+//! objects written straight into it); everything else (diffs, listings, restores, packing)
+//! runs git with `GIT_DIR`, `GIT_WORK_TREE` and a private `GIT_INDEX_FILE` pointing here and
+//! at the project, so the person's repository (index, objects, refs, stash) is never written
+//! nor read for writing, and a project that is not a git repository works the same. Trees stay
+//! reachable because this repository never prunes (`gc.auto=0`) and the packing keeps them.
 //!
-//! Snapshots of one project are serialised by a lock file; every git command has a deadline
-//! and is killed past it, so a hook never waits longer than its budget.
+//! Snapshots of one project are serialised by a lock file; a snapshot stops at its deadline
+//! and every git command is killed past its own, so a hook never waits longer than its budget.
 
-use crate::snapshot::{bytes_to_os, describe_failure, run_until, stdout_if_success, GitOutput};
+use crate::snapshot::{describe_failure, run_until, stdout_if_success, GitOutput};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,6 +28,9 @@ use std::time::{Duration, Instant};
 /// Files larger than this are not snapshotted (named in the record instead).
 pub const DEFAULT_SIZE_CAP: u64 = 10 * 1024 * 1024;
 
+/// The stat cache's file in the project's journal folder (see [`super::stat_cache`]).
+const STAT_CACHE: &str = "stat-cache";
+
 /// How long a command that is not a hook (a restore, `ccx effects`) gives git.
 pub const UNHURRIED: Duration = Duration::from_secs(120);
 
@@ -36,7 +41,6 @@ const CONFIG: &[(&str, &str)] = &[
     ("core.autocrlf", "false"),
     ("core.safecrlf", "false"),
     ("core.fsmonitor", "false"),
-    ("core.untrackedCache", "true"),
     ("core.filemode", "true"),
     ("core.symlinks", "true"),
     ("core.quotePath", "false"),
@@ -190,95 +194,20 @@ impl SideRepo {
         }
     }
 
-    /// The files as they stand now, as a tree (the caller holds the lock). Git is killed at
-    /// `deadline`; the snapshot then fails and the index is left as it was.
+    /// The files as they stand now, as a tree (the caller holds the lock), taken in process
+    /// (see [`super::scan`]); fails at `deadline`.
     pub fn snapshot_locked(&self, deadline: Instant) -> Result<Snapshot> {
-        let _ = std::fs::remove_file(self.git_dir.join("index.lock"));
-        self.sync_excludes();
-        let listed = self.git_ok(
-            [
-                "ls-files",
-                "-z",
-                "--others",
-                "--modified",
-                "--exclude-standard",
-            ],
-            None,
-            deadline,
-        )?;
-        let mut paths: BTreeSet<&[u8]> = BTreeSet::new();
-        let mut skipped = Vec::new();
-        for path in listed.split(|&b| b == 0).filter(|p| !p.is_empty()) {
-            // An embedded repository shows as `dir/`: git cannot add it as files.
-            if path.ends_with(b"/") || !paths.insert(path) {
-                continue;
-            }
-            let abs = self.work_tree.join(bytes_to_os(path));
-            if let Ok(meta) = std::fs::symlink_metadata(&abs) {
-                if meta.is_file() && meta.len() > self.size_cap {
-                    paths.remove(path);
-                    skipped.push(format!(
-                        "{} ({} bytes)",
-                        String::from_utf8_lossy(path),
-                        meta.len()
-                    ));
-                }
-            }
-        }
-        if !paths.is_empty() {
-            let mut input = Vec::new();
-            for path in &paths {
-                input.extend_from_slice(path);
-                input.push(0);
-            }
-            let args = ["update-index", "--add", "--remove", "-z", "--stdin"];
-            let out = self.git(args, Some(input), deadline)?;
-            if !out.status.success() {
-                // A path git refuses one by one (a file turned into a folder, say): let
-                // `add -A` sort it out, size cap aside.
-                let add = self.git(["add", "-A", "--ignore-errors"], None, deadline)?;
-                if !matches!(add.status.code(), Some(0) | Some(1)) {
-                    bail!(describe_failure(&args, &out));
-                }
-            }
-        }
-        // Nothing changed since the last snapshot and the index is as it left it: the same
-        // tree, without one more git process.
-        let stamp = self.index_stamp();
-        if paths.is_empty() {
-            if let Some(tree) = self.cached_tree(&stamp) {
-                return Ok(Snapshot { tree, skipped });
-            }
-        }
-        let tree = self.git_line(["write-tree"], deadline)?;
-        let _ = std::fs::write(
-            self.dir.join("last-tree"),
-            format!("{tree} {}", self.index_stamp()),
-        );
-        Ok(Snapshot { tree, skipped })
-    }
-
-    /// The index's size and modification time (nanoseconds), as one word.
-    fn index_stamp(&self) -> String {
-        std::fs::metadata(self.git_dir.join("index"))
-            .ok()
-            .and_then(|m| {
-                let modified = m.modified().ok()?;
-                let nanos = modified
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()?
-                    .as_nanos();
-                Some(format!("{}-{nanos}", m.len()))
-            })
-            .unwrap_or_default()
-    }
-
-    /// The tree the last snapshot wrote, when the index is still the one it wrote it from.
-    fn cached_tree(&self, stamp: &str) -> Option<String> {
-        let text = std::fs::read_to_string(self.dir.join("last-tree")).ok()?;
-        let (tree, was) = text.split_once(' ')?;
-        (!stamp.is_empty() && was == stamp && self.git_dir.join("objects").is_dir())
-            .then(|| tree.to_string())
+        let scan = super::scan::Scan {
+            work_tree: &self.work_tree,
+            git_dir: &self.git_dir,
+            cache: &self.dir.join(STAT_CACHE),
+            size_cap: self.size_cap,
+        };
+        let taken = scan.take(deadline)?;
+        Ok(Snapshot {
+            tree: taken.tree.to_string(),
+            skipped: taken.skipped,
+        })
     }
 
     /// Takes the lock and a snapshot, both by `deadline`.
@@ -471,18 +400,6 @@ impl SideRepo {
         Ok(())
     }
 
-    /// Copies the person's own `info/exclude` (when the project is a git repository) so the
-    /// snapshot ignores what their `git status` ignores.
-    fn sync_excludes(&self) {
-        let theirs = self.work_tree.join(".git/info/exclude");
-        let ours = self.git_dir.join("info/exclude");
-        let wanted = std::fs::read(&theirs).unwrap_or_default();
-        if std::fs::read(&ours).unwrap_or_default() != wanted {
-            let _ = std::fs::create_dir_all(self.git_dir.join("info"));
-            let _ = std::fs::write(&ours, wanted);
-        }
-    }
-
     fn command(&self, args: &[OsString]) -> Command {
         let mut cmd = Command::new("git");
         scrub_env(&mut cmd);
@@ -511,19 +428,6 @@ impl SideRepo {
         let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         let out = self.git(&args, input, deadline)?;
         stdout_if_success(&args, out)
-    }
-
-    fn git_line<I, S>(&self, args: I, deadline: Instant) -> Result<String>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        let out = self.git_ok(args, None, deadline)?;
-        let line = String::from_utf8_lossy(&out).trim().to_string();
-        if line.is_empty() {
-            bail!("git printed nothing where an id was expected");
-        }
-        Ok(line)
     }
 }
 
