@@ -5,8 +5,9 @@
 //! link, and leaves out files over the size cap, naming them. Reads only.
 //!
 //! The walk is plain `read_dir`, each file's `lstat` taken relative to its open folder (no
-//! path lookup from the root for each of thousands of files); the ignore rules are matched by
-//! the `ignore` crate's gitignore matcher (the one ripgrep uses), deepest `.gitignore` first.
+//! path lookup from the root for each of thousands of files), the `lstat`s shared out among
+//! the CPUs once the walk has found the files; the ignore rules are matched by the `ignore`
+//! crate's gitignore matcher (the one ripgrep uses), deepest `.gitignore` first.
 
 use super::stat_cache::FileStat;
 use anyhow::{bail, Result};
@@ -37,16 +38,71 @@ const CLOCK_EVERY: usize = 64;
 /// Lists `work_tree` (see the module doc), giving up at `deadline`.
 pub fn list(work_tree: &Path, size_cap: u64, deadline: Instant) -> Result<Listing> {
     let mut walk = Walk {
-        size_cap,
         deadline,
         seen: 0,
         rules: Vec::new(),
         outer: outer_rules(work_tree),
-        listing: Listing::default(),
+        files: Vec::new(),
     };
     walk.folder(work_tree, &[])?;
-    walk.listing.skipped.sort();
-    Ok(walk.listing)
+    let stats = stat_all(&walk.files, deadline)?;
+    let mut listing = Listing::default();
+    for ((_, path), stat) in walk.files.into_iter().zip(stats) {
+        let Some(stat) = stat else {
+            continue; // gone, or neither a file nor a link
+        };
+        if stat.mode != 0o120000 && stat.size > size_cap {
+            let shown = String::from_utf8_lossy(&path);
+            listing
+                .skipped
+                .push(format!("{shown} ({} bytes)", stat.size));
+            continue;
+        }
+        listing.files.push(Found { path, stat });
+    }
+    listing.skipped.sort();
+    Ok(listing)
+}
+
+/// Below this many files one thread takes every `lstat`.
+const PARALLEL_STAT_FILES: usize = 512;
+
+/// The `lstat` of each file (None: gone, or neither a file nor a link), in order. The calls
+/// are most of a snapshot's time and each waits on the kernel alone, so they are shared out
+/// among the CPUs.
+fn stat_all(
+    files: &[(std::fs::DirEntry, Vec<u8>)],
+    deadline: Instant,
+) -> Result<Vec<Option<FileStat>>> {
+    let stat_part = |part: &[(std::fs::DirEntry, Vec<u8>)]| -> Result<Vec<Option<FileStat>>> {
+        let mut out = Vec::with_capacity(part.len());
+        for (n, (entry, _)) in part.iter().enumerate() {
+            if n.is_multiple_of(CLOCK_EVERY) && Instant::now() >= deadline {
+                bail!("the snapshot ran out of time reading the files' status");
+            }
+            out.push(entry.metadata().ok().as_ref().and_then(FileStat::of));
+        }
+        Ok(out)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if threads < 2 || files.len() < PARALLEL_STAT_FILES {
+        return stat_part(files);
+    }
+    let per_thread = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let running: Vec<_> = files
+            .chunks(per_thread)
+            .map(|part| scope.spawn(move || stat_part(part)))
+            .collect();
+        let mut stats = Vec::with_capacity(files.len());
+        for part in running {
+            match part.join() {
+                Ok(part) => stats.extend(part?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(stats)
+    })
 }
 
 /// The rules below every `.gitignore`: the repository's `info/exclude`, then the person's
@@ -64,13 +120,13 @@ fn outer_rules(work_tree: &Path) -> Vec<Gitignore> {
 }
 
 struct Walk {
-    size_cap: u64,
     deadline: Instant,
     seen: usize,
     /// The `.gitignore` rules of the folders from the root down to the current one.
     rules: Vec<Gitignore>,
     outer: Vec<Gitignore>,
-    listing: Listing,
+    /// The files not ignored, with their paths, in walk order (their status is read after).
+    files: Vec<(std::fs::DirEntry, Vec<u8>)>,
 }
 
 impl Walk {
@@ -92,7 +148,7 @@ impl Walk {
             self.rules
                 .push(builder.build().unwrap_or_else(|_| Gitignore::empty()));
         }
-        for entry in &entries {
+        for entry in entries {
             self.seen += 1;
             if self.seen.is_multiple_of(CLOCK_EVERY) && Instant::now() >= self.deadline {
                 bail!("the snapshot ran out of time listing the files");
@@ -105,7 +161,7 @@ impl Walk {
         Ok(())
     }
 
-    fn entry(&mut self, entry: &std::fs::DirEntry, folder: &[u8]) -> Result<()> {
+    fn entry(&mut self, entry: std::fs::DirEntry, folder: &[u8]) -> Result<()> {
         let name = entry.file_name();
         if name == ".git" {
             return Ok(());
@@ -125,15 +181,7 @@ impl Walk {
         if kind.is_dir() {
             return self.folder(&abs, &path);
         }
-        let Some(stat) = entry.metadata().ok().as_ref().and_then(FileStat::of) else {
-            return Ok(()); // gone, or neither a file nor a link
-        };
-        if stat.mode != 0o120000 && stat.size > self.size_cap {
-            let shown = String::from_utf8_lossy(&path);
-            (self.listing.skipped).push(format!("{shown} ({} bytes)", stat.size));
-            return Ok(());
-        }
-        self.listing.files.push(Found { path, stat });
+        self.files.push((entry, path));
         Ok(())
     }
 
