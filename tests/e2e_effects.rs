@@ -48,28 +48,6 @@ fn refused(env: &TestEnv, args: &[&str], said: &str) {
     assert!(err.contains(said), "ccx {args:?}: {err:?} lacks {said:?}");
 }
 
-/// Turns every pack under `objects` into loose objects (so one can be removed).
-fn unpack_all(objects: &Path) {
-    let git_dir = objects.parent().unwrap();
-    for entry in std::fs::read_dir(objects.join("pack")).unwrap().flatten() {
-        let path = entry.path();
-        if path.extension().is_some_and(|x| x == "pack") {
-            let moved = git_dir.join("moved.pack");
-            std::fs::rename(&path, &moved).unwrap();
-            std::fs::remove_file(path.with_extension("idx")).unwrap();
-            let _ = std::fs::remove_file(path.with_extension("rev"));
-            let status = std::process::Command::new("git")
-                .env("GIT_DIR", git_dir)
-                .args(["unpack-objects", "-q"])
-                .stdin(std::fs::File::open(&moved).unwrap())
-                .status()
-                .unwrap();
-            assert!(status.success());
-            std::fs::remove_file(moved).unwrap();
-        }
-    }
-}
-
 /// Everything of the person's repository that ccx must never change (the status of the two
 /// files Claude's call edits aside).
 fn repo_state(dir: &Path) -> Vec<String> {
@@ -207,7 +185,7 @@ fn bash_edit_restore_undo(in_repo: bool) {
         .output()
         .unwrap();
     let blob = String::from_utf8_lossy(&blob.stdout).trim().to_string();
-    unpack_all(&objects);
+    ccx::effects::pack::unpack_all(&objects).unwrap();
     std::fs::remove_file(objects.join(&blob[..2]).join(&blob[2..])).unwrap();
     refused(&env, &["restore", "HEAD.1", "--before"], "missing object");
     assert_eq!(std::fs::read(&a).unwrap(), edited);

@@ -505,7 +505,7 @@ mod tests {
             .oid
             .clone();
         let objects = w.repo.dir().join("git/objects");
-        unpack_all(&objects);
+        crate::effects::pack::unpack_all(&objects).unwrap();
         std::fs::remove_file(objects.join(&blob[..2]).join(&blob[2..])).unwrap();
         let err = w.restore(&before, &["a.txt"]).unwrap_err();
         assert!(format!("{err:#}").contains("missing object"), "{err:#}");
@@ -517,27 +517,5 @@ mod tests {
             0
         );
         assert!(records.len() >= lines);
-    }
-
-    /// Turns every pack under `objects` into loose objects (so one can be removed).
-    fn unpack_all(objects: &std::path::Path) {
-        let git_dir = objects.parent().unwrap();
-        for entry in std::fs::read_dir(objects.join("pack")).unwrap().flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|x| x == "pack") {
-                let moved = git_dir.join("moved.pack");
-                std::fs::rename(&path, &moved).unwrap();
-                std::fs::remove_file(path.with_extension("idx")).unwrap();
-                let _ = std::fs::remove_file(path.with_extension("rev"));
-                let status = std::process::Command::new("git")
-                    .env("GIT_DIR", git_dir)
-                    .args(["unpack-objects", "-q"])
-                    .stdin(std::fs::File::open(&moved).unwrap())
-                    .status()
-                    .unwrap();
-                assert!(status.success());
-                std::fs::remove_file(moved).unwrap();
-            }
-        }
     }
 }
