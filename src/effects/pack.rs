@@ -146,6 +146,34 @@ fn persist(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Turns every pack of the side repository whose object folder is `objects` into loose
+/// objects (`git unpack-objects`), so that one object can be looked at, or removed to check
+/// what a restore does when the journal misses it.
+pub fn unpack_all(objects: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::{bail, Context};
+    let git_dir = objects.parent().context("an objects folder has a parent")?;
+    for entry in std::fs::read_dir(objects.join("pack"))?.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|x| x != "pack") {
+            continue;
+        }
+        let moved = git_dir.join("moved.pack");
+        std::fs::rename(&path, &moved)?;
+        std::fs::remove_file(path.with_extension("idx"))?;
+        let _ = std::fs::remove_file(path.with_extension("rev"));
+        let status = std::process::Command::new("git")
+            .env("GIT_DIR", git_dir)
+            .args(["unpack-objects", "-q"])
+            .stdin(std::fs::File::open(&moved)?)
+            .status()?;
+        if !status.success() {
+            bail!("git unpack-objects failed on {}", path.display());
+        }
+        std::fs::remove_file(moved)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,32 +218,4 @@ mod tests {
             .path();
         git(&["verify-pack", idx.to_str().unwrap()]);
     }
-}
-
-/// Turns every pack of the side repository whose object folder is `objects` into loose
-/// objects (`git unpack-objects`), so that one object can be looked at, or removed to check
-/// what a restore does when the journal misses it.
-pub fn unpack_all(objects: &std::path::Path) -> anyhow::Result<()> {
-    use anyhow::{bail, Context};
-    let git_dir = objects.parent().context("an objects folder has a parent")?;
-    for entry in std::fs::read_dir(objects.join("pack"))?.flatten() {
-        let path = entry.path();
-        if !path.extension().is_some_and(|x| x == "pack") {
-            continue;
-        }
-        let moved = git_dir.join("moved.pack");
-        std::fs::rename(&path, &moved)?;
-        std::fs::remove_file(path.with_extension("idx"))?;
-        let _ = std::fs::remove_file(path.with_extension("rev"));
-        let status = std::process::Command::new("git")
-            .env("GIT_DIR", git_dir)
-            .args(["unpack-objects", "-q"])
-            .stdin(std::fs::File::open(&moved)?)
-            .status()?;
-        if !status.success() {
-            bail!("git unpack-objects failed on {}", path.display());
-        }
-        std::fs::remove_file(moved)?;
-    }
-    Ok(())
 }
