@@ -32,6 +32,14 @@ impl Stderr {
         use std::io::Write;
         std::io::stderr().write_all(text.as_bytes())
     }
+
+    /// Moves the cursor `n` cells in the direction CSI `letter` names (nothing for 0).
+    fn cursor_by(&self, n: usize, letter: char) -> std::io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.put(&format!("\x1b[{n}{letter}"))
+    }
 }
 
 impl indicatif::TermLike for Stderr {
@@ -45,31 +53,19 @@ impl indicatif::TermLike for Stderr {
     }
 
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.put(&format!("\x1b[{n}A"))
+        self.cursor_by(n, 'A')
     }
 
     fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.put(&format!("\x1b[{n}B"))
+        self.cursor_by(n, 'B')
     }
 
     fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.put(&format!("\x1b[{n}C"))
+        self.cursor_by(n, 'C')
     }
 
     fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        if n == 0 {
-            return Ok(());
-        }
-        self.put(&format!("\x1b[{n}D"))
+        self.cursor_by(n, 'D')
     }
 
     fn write_line(&self, line: &str) -> std::io::Result<()> {
