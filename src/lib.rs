@@ -35,6 +35,7 @@ pub mod moves;
 pub mod names;
 pub mod near_miss;
 pub mod owned_child;
+pub mod parallel;
 pub mod paths;
 pub mod progress_bar;
 pub mod proxy;

@@ -74,9 +74,9 @@ fn stat_all(
     files: &[(std::fs::DirEntry, Vec<u8>)],
     deadline: Instant,
 ) -> Result<Vec<Option<FileStat>>> {
-    let stat_part = |part: &[(std::fs::DirEntry, Vec<u8>)]| -> Result<Vec<Option<FileStat>>> {
+    let stat_part = |part: Vec<&(std::fs::DirEntry, Vec<u8>)>| -> Result<Vec<Option<FileStat>>> {
         let mut out = Vec::with_capacity(part.len());
-        for (n, (entry, _)) in part.iter().enumerate() {
+        for (n, (entry, _)) in part.into_iter().enumerate() {
             if n.is_multiple_of(CLOCK_EVERY) && Instant::now() >= deadline {
                 bail!("the snapshot ran out of time reading the files' status");
             }
@@ -84,25 +84,7 @@ fn stat_all(
         }
         Ok(out)
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if threads < 2 || files.len() < PARALLEL_STAT_FILES {
-        return stat_part(files);
-    }
-    let per_thread = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let running: Vec<_> = files
-            .chunks(per_thread)
-            .map(|part| scope.spawn(move || stat_part(part)))
-            .collect();
-        let mut stats = Vec::with_capacity(files.len());
-        for part in running {
-            match part.join() {
-                Ok(part) => stats.extend(part?),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        Ok(stats)
-    })
+    crate::parallel::in_order(files.iter().collect(), 4, PARALLEL_STAT_FILES, stat_part)
 }
 
 /// The rules below every `.gitignore`: the repository's `info/exclude`, then the person's

@@ -44,9 +44,6 @@ impl Engine {
     /// in a cold cache), in the same order; a turn deleted since its search text was read is
     /// left out.
     fn turns_of(&self, found: Vec<(TurnId, Vec<String>)>) -> Res<Vec<(Turn, Vec<String>)>> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(super::MAX_SCAN_THREADS);
         let fetch = |part: Vec<(TurnId, Vec<String>)>| -> Res<Vec<(Turn, Vec<String>)>> {
             let mut out = Vec::with_capacity(part.len());
             for (id, tools) in part {
@@ -56,32 +53,7 @@ impl Engine {
             }
             Ok(out)
         };
-        if threads < 2 || found.len() < PARALLEL_FETCH_TURNS {
-            return fetch(found);
-        }
-        let per_part = found.len().div_ceil(threads);
-        let mut parts = Vec::with_capacity(threads);
-        let mut rest = found;
-        while rest.len() > per_part {
-            let tail = rest.split_off(per_part);
-            parts.push(rest);
-            rest = tail;
-        }
-        parts.push(rest);
-        std::thread::scope(|scope| {
-            let running: Vec<_> = parts
-                .into_iter()
-                .map(|part| scope.spawn(|| fetch(part)))
-                .collect();
-            let mut out = Vec::new();
-            for part in running {
-                match part.join() {
-                    Ok(turns) => out.extend(turns?),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            Ok(out)
-        })
+        crate::parallel::in_order(found, super::MAX_SCAN_THREADS, PARALLEL_FETCH_TURNS, fetch)
     }
 
     /// The ids of the turns whose search text in the `search` tree holds every word, with the
