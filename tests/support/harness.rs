@@ -133,15 +133,7 @@ impl Drop for TestEnv {
             std::thread::sleep(Duration::from_millis(50));
         }
         let root = self.dir.path().to_path_buf();
-        for _ in 0..20 {
-            match std::fs::remove_dir_all(&root) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    std::thread::sleep(Duration::from_millis(100))
-                }
-                _ => break,
-            }
-        }
-        if root.exists() {
+        if !remove_tree(&root, 20, Duration::from_millis(100)) {
             eprintln!(
                 "warning: could not remove the test's temp dir {}",
                 root.display()
@@ -340,14 +332,9 @@ impl TestEnv {
     /// until the tree is gone, a bounded number of times.
     pub fn remove_transcripts(&self) {
         let root = self.transcripts_root();
-        for _ in 0..50 {
-            match std::fs::remove_dir_all(&root) {
-                Ok(()) => return,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
+        if !remove_tree(&root, 50, Duration::from_millis(20)) {
+            panic!("could not remove {} in 50 tries", root.display());
         }
-        panic!("could not remove {} in 50 tries", root.display());
     }
 
     /// Find `<session_id>.jsonl` under `~/.claude/projects/*/`.
@@ -930,4 +917,17 @@ fn nz(n: u16) -> std::num::NonZeroU16 {
 
 fn new_parser(rows: u16, cols: u16) -> vt100::Parser {
     vt100::Parser::new(nz(rows), nz(cols), 1000)
+}
+
+/// Removes the folder `root` and all under it, trying again up to `tries` times, `pause` apart,
+/// while something still writes into it; whether it is gone.
+fn remove_tree(root: &Path, tries: usize, pause: Duration) -> bool {
+    for _ in 0..tries {
+        match std::fs::remove_dir_all(root) {
+            Ok(()) => return true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return true,
+            Err(_) => std::thread::sleep(pause),
+        }
+    }
+    !root.exists()
 }
