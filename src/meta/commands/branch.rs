@@ -11,7 +11,7 @@ use anyhow::Result;
 
 meta_command! {
     Branch, switched: Branch::fork,
-    name: "branch", usage: ":branch NAME [TURN]",
+    usage: ":branch NAME [TURN]",
     summary: "fork a new branch after TURN and switch to it",
     details: "Forks a new branch NAME after TURN (default HEAD) and switches to it: Claude \
               resumes the conversation as it stood after TURN. The old branch is kept.",

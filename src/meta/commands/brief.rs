@@ -15,7 +15,7 @@ pub const BRIEF_TEMPLATE: &str = "# Brief\n\n## Goal\n\n## Current state\n\n## T
 
 meta_command! {
     Brief, run: Brief::outcome,
-    name: "brief", usage: ":brief [NAME | -e]",
+    usage: ":brief [NAME | -e]",
     summary: "fresh session on a new branch, seeded with a brief",
     details: "Starts a fresh Claude session on a new branch, seeded with a brief: the last \
               summary, the saved brief NAME, or (-e) one written now in $EDITOR from a \

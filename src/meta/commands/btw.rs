@@ -9,7 +9,7 @@ use anyhow::Result;
 
 meta_command! {
     Btw, shown: Btw::btw,
-    name: "btw", usage: ":btw QUESTION",
+    usage: ":btw QUESTION",
     summary: "a side question answered by a fork; kept as an aside",
     details: "Asks QUESTION (the rest of the line) of a headless fork of this conversation: \
               the running Claude receives nothing and its context stays as it was. The answer \

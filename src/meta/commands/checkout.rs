@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 
 meta_command! {
     Checkout, switched: Checkout::checkout,
-    name: "checkout", usage: ":checkout BRANCH [--code]",
+    usage: ":checkout BRANCH [--code]",
     summary: "switch to a branch; --code also restores its files",
     details: "Switches to BRANCH: Claude resumes that branch's conversation. With --code, the \
               files are also put back as they were at the branch's head (the current working \

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 meta_command! {
     Compact, run: Compact::outcome,
-    name: "compact", usage: ":compact [FOCUS]",
+    usage: ":compact [FOCUS]",
     summary: "forward /compact FOCUS (asks for one if none)",
     details: "Forwards `/compact FOCUS` to Claude; FOCUS is the rest of the line, verbatim. \
               With no FOCUS, first asks what comes next and builds the focus from the answer.",

@@ -7,7 +7,7 @@ use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
     Effects, run: Effects::list,
-    name: "effects", usage: ":effects [TURN] [--diff]",
+    usage: ":effects [TURN] [--diff]",
     summary: "each tool call of a turn and the files it changed",
     details: "Lists each tool call of TURN (default HEAD) that may write (Bash, Edit, Write, \
               MultiEdit, NotebookEdit, MCP tools) as TURN.CALL with its command or file, and \

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 meta_command! {
     Export, run: Export::outcome,
-    name: "export", usage: ":export [BRANCH] [--format md|json|html] [FILE]",
+    usage: ":export [BRANCH] [--format md|json|html] [FILE]",
     summary: "write a branch out",
     details: "Writes BRANCH (default: the current branch) out as Markdown, JSON or one \
               self-contained HTML page (the turns, collapsible tool calls, token counts, the \

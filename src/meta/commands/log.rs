@@ -7,7 +7,7 @@ use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
     Log, run: Log::outcome,
-    name: "log", usage: ":log [BRANCH] [-n N]",
+    usage: ":log [BRANCH] [-n N]",
     summary: "a branch's turns: id, age, context, prompt → reply",
     details: "Lists the conversation of BRANCH (default: the current branch) from its first \
               turn to its head, across fork points: id, age, context tokens after the turn, \

@@ -9,7 +9,7 @@ use anyhow::Result;
 
 meta_command! {
     Merge, run: Merge::outcome,
-    name: "merge", usage: ":merge BRANCH [--focus TEXT]",
+    usage: ":merge BRANCH [--focus TEXT]",
     summary: "bring what BRANCH learned here as one turn",
     details: "Asks a headless fork of BRANCH's conversation (nothing is saved, BRANCH is not \
               changed) to distil what BRANCH established since it parted from this \

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 
 meta_command! {
     Pull, switched: Pull::pull,
-    name: "pull", usage: ":pull [JOB]",
+    usage: ":pull [JOB]",
     summary: "send a finished subagent's report here",
     details: "Sends the final report of subagent JOB (default: the latest finished one not \
               yet pulled) into this session, framed as a subagent's conclusion. A job's \

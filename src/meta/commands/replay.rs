@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 
 meta_command! {
     Replay, switched: Replay::replay,
-    name: "replay", usage: ":replay BRANCH [FROM..TO]",
+    usage: ":replay BRANCH [FROM..TO]",
     summary: "replay BRANCH's prompts into a fresh session",
     details: "Sends the prompts of BRANCH's turns, one turn at a time, into a fresh session \
               on a new branch. FROM..TO limits the turns (either side may be empty: 5.., \

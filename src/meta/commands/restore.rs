@@ -7,7 +7,7 @@ use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
     Restore, run: Restore::restore,
-    name: "restore", usage: ":restore TURN[.CALL] [--before|--after] [PATHS…]",
+    usage: ":restore TURN[.CALL] [--before|--after] [PATHS…]",
     summary: "files back as they were before/after a tool call (undoable)",
     details: "Puts the files a tool call changed back as they were before it (the default) or \
               after it; TURN alone means all the turn's calls; PATHS limits it to some files or \

@@ -13,7 +13,7 @@ use anyhow::Result;
 
 meta_command! {
     Rewind, switched: Rewind::rewind,
-    name: "rewind", usage: ":rewind [TURN] [--code] [-- PROMPT]",
+    usage: ":rewind [TURN] [--code] [-- PROMPT]",
     summary: "fork after TURN (default HEAD~1), send PROMPT",
     details: "Forks a new branch after TURN (default HEAD~1) and switches to it. With --code, \
               the files are also restored to TURN's snapshot (the current working tree is \

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 
 meta_command! {
     Subagent, shown: Subagent::start,
-    name: "subagent", usage: ":subagent [--brief NAME] TASK",
+    usage: ":subagent [--brief NAME] TASK",
     summary: "run TASK in a clean Claude in the background",
     details: "Runs TASK (the rest of the line, verbatim) in a separate Claude Code process \
               with a clean context (plus the brief NAME, when given), in the background, in \

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 meta_command! {
     SummarizeFromHere, switched: SummarizeFromHere::summarize,
-    name: "summarize-from-here", usage: ":summarize-from-here [TURN]",
+    usage: ":summarize-from-here [TURN]",
     summary: "Claude writes a handoff since TURN (a brief)",
     details: "Asks Claude for a handoff of everything since TURN (default: the branch's \
               start): the goal, what was tried and why it failed, decisions, constraints, \

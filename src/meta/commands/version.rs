@@ -1,18 +1,12 @@
 //! `:version`: ccx's version and the version of the Claude Code this session runs, as
 //! `ccx --version` prints them.
 
-use super::{bare, Parser};
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Version;
-
 meta_command! {
-    Version, read: |ctx| Ok(crate::versions::version_line(ctx.claude.clone())),
-    name: "version", usage: ":version",
+    Version; read: |ctx| Ok(crate::versions::version_line(ctx.claude.clone())),
+    usage: ":version",
     summary: "ccx's version and Claude Code's",
     details: "Shows ccx's version and the version of the Claude Code this session runs, as \
               `ccx --version` prints them.",
-    parser: Parser::Words(bare::<Version>),
 }
 
 #[cfg(test)]
