@@ -244,10 +244,8 @@ mod tests {
 
     #[test]
     fn undo_then_undo_again_redoes_a_restore_and_both_are_listed() {
-        let tmp = tempfile::tempdir().unwrap();
-        let work = tmp.path().join("work");
-        std::fs::create_dir_all(&work).unwrap();
-        let repo = SideRepo::open(&work, &tmp.path().join("side")).unwrap();
+        let (tmp, repo) = crate::effects::test_repos::side_repo();
+        let work = repo.work_tree().to_path_buf();
         let store = Store::open(&tmp.path().join("store")).unwrap();
         std::fs::write(work.join("a"), "old").unwrap();
         let soon = Instant::now() + Duration::from_secs(60);

@@ -5,12 +5,10 @@ use crate::meta::moves::fresh_session;
 use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
-    Clear; run: Clear::outcome,
-    usage: ":clear",
-    summary: "fresh session on a new branch, no brief",
+    Clear; run: Clear::outcome, needs_session: true,
+    usage: ":clear", summary: "fresh session on a new branch, no brief",
     details: "Starts a fresh Claude session on a new branch, with no brief. The old branch \
               is kept.",
-    needs_session: true,
 }
 
 impl Clear {

@@ -5,12 +5,10 @@ use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::{bail, Result};
 
 meta_command! {
-    Delete { branch }, example: ":delete try-b", run: Delete::outcome,
-    usage: ":delete BRANCH",
-    summary: "delete a branch (asks; never the current one)",
+    Delete { branch }, example: ":delete try-b", run: Delete::outcome, needs_session: true,
+    usage: ":delete BRANCH", summary: "delete a branch (asks; never the current one)",
     details: "Deletes branch BRANCH after asking to confirm. The current branch is never \
               deleted.",
-    needs_session: true,
 }
 
 impl Delete {

@@ -5,8 +5,7 @@ use crate::meta::exec::ShellContext;
 
 meta_command! {
     History; read: history,
-    usage: ":history",
-    summary: "the moves ccx made, with what each changed",
+    usage: ":history", summary: "the moves ccx made, with what each changed",
     details: "Lists the moves (branch switches, checkouts, rewinds, clears, briefs, restores \
               and undos), oldest first, with their age, what each did and how many files it \
               changed. :undo undoes the last one.",

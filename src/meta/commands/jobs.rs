@@ -3,11 +3,9 @@
 use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
-    Jobs; run: Jobs::outcome,
-    usage: ":jobs",
-    summary: "subagent jobs with their state",
+    Jobs; run: Jobs::outcome, needs_session: true,
+    usage: ":jobs", summary: "subagent jobs with their state",
     details: "Lists the subagent jobs of this session with their state.",
-    needs_session: true,
 }
 
 impl Jobs {

@@ -3,11 +3,9 @@
 use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
-    Kill { job }, example: ":kill 2", run: Kill::outcome,
-    usage: ":kill JOB",
-    summary: "stop a subagent job",
+    Kill { job }, example: ":kill 2", run: Kill::outcome, needs_session: true,
+    usage: ":kill JOB", summary: "stop a subagent job",
     details: "Stops the subagent job JOB. The turns it recorded are kept.",
-    needs_session: true,
 }
 
 impl Kill {

@@ -8,13 +8,11 @@ use crate::model::TurnKind;
 use anyhow::{bail, Result};
 
 meta_command! {
-    Pull, switched: Pull::pull,
-    usage: ":pull [JOB]",
-    summary: "send a finished subagent's report here",
+    Pull, switched: Pull::pull, needs_session: true,
+    usage: ":pull [JOB]", summary: "send a finished subagent's report here",
     details: "Sends the final report of subagent JOB (default: the latest finished one not \
               yet pulled) into this session, framed as a subagent's conclusion. A job's \
               report is sent once: pulling it again says so and sends nothing.",
-    needs_session: true,
     parser: Parser::Words(parse),
 }
 

@@ -4,9 +4,7 @@ use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
     Quit; run: Quit::outcome,
-    usage: ":quit",
-    aliases: &["q", "exit"],
-    summary: "end Claude and ccx",
+    usage: ":quit", aliases: &["q", "exit"], summary: "end Claude and ccx",
     details: "Ends Claude and ccx.",
 }
 

@@ -8,10 +8,9 @@ use anyhow::{bail, Result};
 meta_command! {
     Rename { old, new: new_branch_arg }, example: ":rename try-b fast-path",
     shown: Rename::rename,
-    usage: ":rename OLD NEW",
-    summary: "rename a branch",
-    details: "Renames branch OLD to NEW.",
     needs_session: true,
+    usage: ":rename OLD NEW", summary: "rename a branch",
+    details: "Renames branch OLD to NEW.",
 }
 
 impl Rename {

@@ -15,8 +15,7 @@ meta_command! {
               the journal did not see created is never deleted, and a file changed outside \
               Claude since the last snapshot is kept aside (named in the message) before it is \
               replaced.",
-    flags: &[Flag::switch(&["--before"]), Flag::switch(&["--after"])],
-    parser: Parser::Words(parse),
+    flags: &[Flag::switch(&["--before"]), Flag::switch(&["--after"])], parser: Parser::Words(parse),
 }
 
 /// `target` is `TURN` or `TURN.CALL` as typed.

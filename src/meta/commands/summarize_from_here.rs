@@ -9,14 +9,12 @@ use crate::model::TurnKind;
 use anyhow::Result;
 
 meta_command! {
-    SummarizeFromHere, switched: SummarizeFromHere::summarize,
-    usage: ":summarize-from-here [TURN]",
-    summary: "Claude writes a handoff since TURN (a brief)",
+    SummarizeFromHere, switched: SummarizeFromHere::summarize, needs_session: true,
+    usage: ":summarize-from-here [TURN]", summary: "Claude writes a handoff since TURN (a brief)",
     details: "Asks Claude for a handoff of everything since TURN (default: the branch's \
               start): the goal, what was tried and why it failed, decisions, constraints, \
               the files that matter and the next step. The answer is saved as a brief for \
               :brief.",
-    needs_session: true,
     parser: Parser::Words(parse),
 }
 

@@ -6,7 +6,7 @@ use crate::moves::Place;
 use anyhow::Result;
 
 meta_command! {
-    Undo; switched: |_, ops| undo(ops),
+    Undo; switched: |_, ops| undo(ops), needs_session: true,
     usage: ":undo",
     summary: "undo the last move (switch, rewind, clear, brief, restore); again redoes",
     details: "Undoes the last ccx move (:branch, :checkout, :rewind, :clear, :brief, or a \
@@ -14,7 +14,6 @@ meta_command! {
               branch and Claude session) and putting back the files it changed. :undo again \
               redoes it. The moves are kept in the turn log, so this works after a restart; \
               :history lists them.",
-    needs_session: true,
 }
 
 fn undo(ops: &mut dyn SessionOps) -> Result<String> {

@@ -3,8 +3,7 @@
 
 meta_command! {
     Version; read: |ctx| Ok(crate::versions::version_line(ctx.claude.clone())),
-    usage: ":version",
-    summary: "ccx's version and Claude Code's",
+    usage: ":version", summary: "ccx's version and Claude Code's",
     details: "Shows ccx's version and the version of the Claude Code this session runs, as \
               `ccx --version` prints them.",
 }
