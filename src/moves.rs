@@ -57,16 +57,12 @@ pub struct Move {
     /// RFC 3339.
     pub at: String,
     /// The conversation before and after (None when the move did not change it).
-    #[serde(default)]
     pub from: Option<Place>,
-    #[serde(default)]
     pub to: Option<Place>,
-    #[serde(default)]
     pub code: Option<CodeChange>,
     /// What it did, in one line.
     pub summary: String,
     /// For an undo: the move it undid.
-    #[serde(default)]
     pub undoes: Option<u64>,
 }
 
@@ -314,5 +310,15 @@ mod tests {
         let err = undo(&store, &repo, None).unwrap_err();
         assert!(err.to_string().contains("type :undo inside ccx"), "{err}");
         assert_eq!(all(&store).unwrap().len(), 1, "nothing recorded");
+    }
+
+    #[test]
+    fn a_stored_move_without_its_optional_fields_reads_back() {
+        let stored = r#"{"n":1,"kind":"clear","at":"2026-01-01T00:00:00Z","summary":"s"}"#;
+        let mv: Move = serde_json::from_str(stored).unwrap();
+        assert_eq!(
+            (mv.from, mv.to, mv.code, mv.undoes),
+            (None, None, None, None)
+        );
     }
 }
