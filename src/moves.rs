@@ -57,12 +57,16 @@ pub struct Move {
     /// RFC 3339.
     pub at: String,
     /// The conversation before and after (None when the move did not change it).
+    #[serde(default)]
     pub from: Option<Place>,
+    #[serde(default)]
     pub to: Option<Place>,
+    #[serde(default)]
     pub code: Option<CodeChange>,
     /// What it did, in one line.
     pub summary: String,
     /// For an undo: the move it undid.
+    #[serde(default)]
     pub undoes: Option<u64>,
 }
 

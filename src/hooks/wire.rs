@@ -27,31 +27,45 @@ pub const MAX_SESSION_ID_LEN: usize = 128;
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HookPayload {
     pub session_id: String,
+    #[serde(default)]
     pub transcript_path: Option<String>,
+    #[serde(default)]
     pub cwd: Option<String>,
     pub hook_event_name: String,
     /// `SessionStart`: startup/resume/clear/compact/fork. `UserPromptSubmit`: who sent the
     /// prompt (user/sdk/system/...), when present.
+    #[serde(default)]
     pub source: Option<String>,
     /// `UserPromptSubmit`.
+    #[serde(default)]
     pub prompt: Option<String>,
     /// `Stop`, `SubagentStop` (absent in some versions).
+    #[serde(default)]
     pub last_assistant_message: Option<String>,
     /// `Stop`, `SubagentStop`: true when Claude continues because a stop hook asked it to.
+    #[serde(default)]
     pub stop_hook_active: Option<bool>,
     /// `PreCompact`: manual/auto.
+    #[serde(default)]
     pub trigger: Option<String>,
     /// `PreCompact`: the text after `/compact`, or null.
+    #[serde(default)]
     pub custom_instructions: Option<String>,
     /// Present when the hook fires inside a subagent, and on `SubagentStop`.
+    #[serde(default)]
     pub agent_id: Option<String>,
+    #[serde(default)]
     pub agent_type: Option<String>,
     /// `SubagentStop`: the subagent's own transcript.
+    #[serde(default)]
     pub agent_transcript_path: Option<String>,
     /// Correlates a prompt with the events that follow it (absent before the first prompt).
+    #[serde(default)]
     pub prompt_id: Option<String>,
+    #[serde(default)]
     pub permission_mode: Option<String>,
     /// `SessionStart`: the session's model, when given.
+    #[serde(default)]
     pub model: Option<String>,
 }
 
