@@ -31,12 +31,14 @@ use std::fmt;
 /// name is the usage's first word. Spec fields left out take [`CommandSpec::DEFAULT`]'s value
 /// (no aliases, no options, runs on the turn log alone).
 ///
-/// Two shorter first lines also declare the command's type and parser:
+/// Three shorter first lines also declare the command's type and parser:
 /// - `Quit; run: …`: a command without arguments, a unit struct read by [`bare`];
 /// - `Kill { job }, example: ":kill 2", run: …`: a command of exactly the words its usage
 ///   names after the command (`:kill JOB`), one `String` field each, read by
 ///   [`usage_words`]; `Show { turn: turn_arg }` also passes a word through a check such as
-///   [`crate::meta::args::turn_arg`].
+///   [`crate::meta::args::turn_arg`];
+/// - `Pull [job], run: …`: a command of one optional word (`:pull [JOB]`), an
+///   `Option<String>` field read by [`optional_usage_word`]; `[turn: optional_turn]` checks it.
 ///
 /// Writing the static and the impl by hand works the same.
 macro_rules! meta_command {
@@ -70,6 +72,31 @@ macro_rules! meta_command {
             let [$($word),+] = $crate::meta::commands::usage_words(&SPEC, words, $example)?;
             $($(let $word = $check(SPEC.name, &$word)?;)?)+
             Ok(Box::new($ty { $($word),+ }))
+        }
+
+        meta_command! {
+            $ty, $how: $body,
+            parser: $crate::meta::commands::Parser::Words(parse),
+            $($rest)*
+        }
+    };
+    ($ty:ident [$word:ident $(: $check:path)?], $how:ident: $body:expr, $($rest:tt)*) => {
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $ty {
+            pub $word: Option<String>,
+        }
+
+        const _: () = assert!(
+            $crate::meta::commands::usage_word_count(SPEC.usage) == 1,
+            "the usage names the one optional word"
+        );
+
+        fn parse(
+            words: Vec<$crate::meta::args::Word>,
+        ) -> Result<$crate::meta::commands::Parsed, $crate::meta::args::MetaError> {
+            let $word = $crate::meta::commands::optional_usage_word(&SPEC, words)?;
+            $(let $word = $check(SPEC.name, $word.as_ref())?;)?
+            Ok(Box::new($ty { $word }))
         }
 
         meta_command! {
@@ -178,6 +205,17 @@ pub fn usage_words<const N: usize>(
 ) -> Result<[String; N], MetaError> {
     let names: Vec<&str> = spec.usage.split_whitespace().skip(1).collect();
     crate::meta::args::exact_words(spec.name, words, &names, example)
+}
+
+/// The one optional word of a command whose usage names it (`:pull [JOB]`), or the refusal
+/// [`optional_word`](crate::meta::args::optional_word) gives ("at most one JOB").
+pub fn optional_usage_word(
+    spec: &CommandSpec,
+    words: Vec<Word>,
+) -> Result<Option<String>, MetaError> {
+    let name = spec.usage.split_whitespace().nth(1).unwrap_or_default();
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    crate::meta::args::optional_word(spec.name, words, &format!("one {name}"))
 }
 
 /// A command's name: its usage's first word, without the `:` (`:log [BRANCH]` → `log`).
