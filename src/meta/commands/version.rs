@@ -12,14 +12,12 @@ meta_command! {
 mod tests {
     use crate::meta::fake::FakeOps;
     use crate::meta::ops::Outcome;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn says_what_ccx_version_says() {
         let dir = tempfile::tempdir().unwrap();
-        let claude = dir.path().join("claude");
-        std::fs::write(&claude, "#!/bin/sh\necho '2.1.330 (Claude Code)'\n").unwrap();
-        std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let claude =
+            crate::test_support::script(dir.path(), "claude", "echo '2.1.330 (Claude Code)'");
         let mut ops = FakeOps::new();
         ops.claude = Some(claude.clone());
         let want = format!("ccx {} (Claude Code 2.1.330)", env!("CARGO_PKG_VERSION"));
