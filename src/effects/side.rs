@@ -103,7 +103,15 @@ pub struct SideRepo {
 
 /// Holds the project's snapshot lock until dropped.
 pub struct SideLock {
-    _file: std::fs::File,
+    file: std::fs::File,
+}
+
+impl SideLock {
+    /// Another descriptor of the same open lock file: a child process given it holds the lock
+    /// too, until both have closed it.
+    pub fn share(&self) -> std::io::Result<std::fs::File> {
+        self.file.try_clone()
+    }
 }
 
 impl SideRepo {
@@ -188,7 +196,7 @@ impl SideRepo {
             // SAFETY: flock on a descriptor we own.
             let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
             if r == 0 {
-                return Ok(SideLock { _file: file });
+                return Ok(SideLock { file });
             }
             if Instant::now() >= deadline {
                 bail!("another snapshot of this project held the lock past the budget");
@@ -196,6 +204,22 @@ impl SideRepo {
             std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
             pause = (pause * 2).min(Duration::from_millis(20));
         }
+    }
+
+    /// `file` as this project's lock, when it is the lock file and this process already holds
+    /// the lock through it (a descriptor inherited from a process that took it, see
+    /// [`SideLock::share`]).
+    pub fn held_lock(&self, file: std::fs::File) -> Option<SideLock> {
+        use std::os::unix::fs::MetadataExt;
+        let ours = std::fs::metadata(self.dir.join("lock")).ok()?;
+        let given = file.metadata().ok()?;
+        if (ours.dev(), ours.ino()) != (given.dev(), given.ino()) {
+            return None;
+        }
+        // SAFETY: flock on a descriptor we own; it succeeds at once when the open file holds
+        // the lock already.
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        (r == 0).then_some(SideLock { file })
     }
 
     /// The files as they stand now, as a tree (the caller holds the lock), taken in process
@@ -397,7 +421,10 @@ impl SideRepo {
             deadline,
         )?;
         for name in String::from_utf8_lossy(&listed).lines() {
-            if name.strip_prefix(TREE_REFS).is_some_and(|t| chained.contains(t)) {
+            if name
+                .strip_prefix(TREE_REFS)
+                .is_some_and(|t| chained.contains(t))
+            {
                 input.push_str(&format!("delete {name}\n"));
             }
         }
