@@ -429,7 +429,17 @@ impl SideRepo {
             }
         }
         self.update_refs(&input, deadline)?;
-        self.git_ok(["repack", "-a", "-d", "-k", "-q"], None, deadline)?;
+        // No reverse index (`.rev`, 4 bytes an object): git works it out when it needs it.
+        let repack = [
+            "-c",
+            "pack.writeReverseIndex=false",
+            "repack",
+            "-a",
+            "-d",
+            "-k",
+            "-q",
+        ];
+        self.git_ok(repack, None, deadline)?;
         Ok(())
     }
 
@@ -665,6 +675,16 @@ mod tests {
             .filter(|e| e.file_name().len() == 2)
             .count();
         assert_eq!(loose, 0, "everything is packed");
+        let packs: Vec<String> = std::fs::read_dir(repo.dir().join("git/objects/pack"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            packs.len(),
+            2,
+            "one pack and its index, no reverse index: {packs:?}"
+        );
     }
 
     #[test]
