@@ -420,25 +420,32 @@ impl SideRepo {
             None,
             deadline,
         )?;
+        let mut dropped = 0;
         for name in String::from_utf8_lossy(&listed).lines() {
             if name
                 .strip_prefix(TREE_REFS)
                 .is_some_and(|t| chained.contains(t))
             {
                 input.push_str(&format!("delete {name}\n"));
+                dropped += 1;
             }
         }
         self.update_refs(&input, deadline)?;
         // No reverse index (`.rev`, 4 bytes an object): git works it out when it needs it.
-        let repack = [
+        let mut repack = vec![
             "-c",
             "pack.writeReverseIndex=false",
             "repack",
             "-a",
             "-d",
             "-k",
-            "-q",
         ];
+        if dropped > 0 {
+            // Once, after the refs an older ccx made are gone: git keeps the choices of an
+            // existing pack, so only packing afresh (`-f`) stores those trees as deltas.
+            repack.push("-f");
+        }
+        repack.push("-q");
         self.git_ok(repack, None, deadline)?;
         Ok(())
     }
