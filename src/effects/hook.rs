@@ -3,6 +3,9 @@
 //! effects journal, within a budget: past it, the snapshot stops and the line says "not
 //! snapshotted". It prints nothing and always exits 0, so it never fails or changes a tool call.
 //!
+//! A `post` takes the project's lock and hands its snapshot to a detached child that keeps the
+//! lock (`handover`), so the hook itself exits at once.
+//!
 //! The project is `$CLAUDE_PROJECT_DIR` (the directory Claude, and so ccx, started in), else the
 //! payload's `cwd`. A `pre` snapshot leaves its tree in `pending/<tool_use_id>` for the `post`
 //! of the same call, which records it beside its own (the files changed are worked out from the
