@@ -337,3 +337,91 @@ fn checkout_code_leaves_the_persons_files_and_undo_brings_the_branch_back() {
     session.type_and_submit("/exit");
     session.wait_exit(support::ccx::TURN);
 }
+
+/// Runs `ccx __effects` with a hook payload for the test's project, as Claude Code does, and
+/// waits for it to exit.
+fn run_hook(env: &TestEnv, event: &str, id: &str) {
+    let payload = serde_json::json!({"session_id": "s", "prompt_id": "p", "hook_event_name": event,
+        "tool_name": "Bash", "tool_use_id": id, "tool_input": {"command": "edit"},
+        "cwd": env.project});
+    let file = env.scratch.join(format!("payload-{event}-{id}.json"));
+    std::fs::write(&file, payload.to_string()).unwrap();
+    let mut cmd = env.command(support::ccx_path());
+    cmd.arg("__effects")
+        .env("CLAUDE_PROJECT_DIR", &env.project)
+        .stdin(std::fs::File::open(&file).unwrap())
+        .stdout(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    // Waited on by a thread, so this returns the moment the hook exits (a polling wait would
+    // leave a background process time it must not need), yet never hangs the test.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait()));
+    let status = rx.recv_timeout(std::time::Duration::from_secs(60));
+    assert!(matches!(status, Ok(Ok(s)) if s.success()), "{status:?}");
+}
+
+/// Takes the project's snapshot lock (as a reader does), within a minute.
+fn take_lock(lock: &Path) -> std::fs::File {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(lock).unwrap();
+    let taken = support::wait_until(std::time::Duration::from_secs(60), || {
+        // SAFETY: flock on a descriptor this test owns.
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        (r == 0).then_some(())
+    });
+    assert!(taken.is_some(), "the lock was held for a minute");
+    file
+}
+
+/// The post hook hands its snapshot to a background process and exits; the lock passes to
+/// that process with no gap, so whoever takes the lock next (the next call's pre hook, a
+/// restore, `ccx effects`) finds the post line written, its tree holding the call's change.
+#[test]
+fn the_post_hook_finishes_its_snapshot_in_the_background_holding_the_lock() {
+    let env = TestEnv::new();
+    // Enough files that the background snapshot takes a moment.
+    for d in 0..20 {
+        let dir = env.project.join(format!("d{d:02}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in 0..100 {
+            std::fs::write(dir.join(format!("f{f:03}.txt")), format!("{d} {f}\n")).unwrap();
+        }
+    }
+    run_hook(&env, "PreToolUse", "warm");
+    run_hook(&env, "PostToolUse", "warm");
+    let side = side_dir(&env);
+    for call in 1..=5 {
+        let id = format!("call{call}");
+        run_hook(&env, "PreToolUse", &id);
+        let changed = env.project.join(format!("d{call:02}/f001.txt"));
+        std::fs::write(&changed, format!("changed by {id}\n")).unwrap();
+        run_hook(&env, "PostToolUse", &id);
+        let lock = take_lock(&side.join("lock"));
+        let journal = std::fs::read_to_string(side.join("journal.jsonl")).unwrap();
+        let last: Value = serde_json::from_str(journal.lines().last().unwrap()).unwrap();
+        assert_eq!(
+            (last["kind"].as_str(), last["id"].as_str()),
+            (Some("post"), Some(id.as_str())),
+            "the post line is written before the lock is free:\n{journal}"
+        );
+        let (before, after) = (last["before"].as_str(), last["tree"].as_str());
+        assert!(
+            before.is_some() && after.is_some() && before != after,
+            "{last}"
+        );
+        let shown = git(
+            &side.join("git"),
+            &[
+                "--git-dir=.",
+                "show",
+                &format!("{}:d{call:02}/f001.txt", after.unwrap()),
+            ],
+        );
+        assert_eq!(shown, format!("changed by {id}\n"));
+        assert!(
+            !side.join("pending").join(&id).exists(),
+            "the pre's tree was taken"
+        );
+        drop(lock);
+    }
+}

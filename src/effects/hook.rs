@@ -3,11 +3,15 @@
 //! effects journal, within a budget: past it, the snapshot stops and the line says "not
 //! snapshotted". It prints nothing and always exits 0, so it never fails or changes a tool call.
 //!
+//! A `post` takes the project's lock and hands its snapshot to a detached child that keeps the
+//! lock (`handover`), so the hook itself exits at once.
+//!
 //! The project is `$CLAUDE_PROJECT_DIR` (the directory Claude, and so ccx, started in), else the
 //! payload's `cwd`. A `pre` snapshot leaves its tree in `pending/<tool_use_id>` for the `post`
 //! of the same call, which records it beside its own (the files changed are worked out from the
 //! two trees when read, one git process fewer inside the call).
 
+use super::handover::FINISH_ARG;
 use super::journal::{self, Kind, Record};
 use super::side::SideRepo;
 use serde_json::Value;
@@ -61,8 +65,8 @@ pub const MAINTAIN_EVERY: u64 = 64 * 1024;
 /// starts it, detached, when its own snapshot ran out of time.
 pub const WARM_ARG: &str = "--warm";
 
-/// Runs the hook (or, with [`MAINTAIN_ARG`] / [`WARM_ARG`] and a project, the packing or the
-/// warm-up); always returns 0.
+/// Runs the hook (or, with [`MAINTAIN_ARG`] / [`WARM_ARG`] / [`FINISH_ARG`] and a project,
+/// the packing, the warm-up or a handed-over snapshot); always returns 0.
 pub fn run() -> i32 {
     let mode = std::env::args_os().nth(2);
     if let (Some(mode), Some(project)) = (&mode, std::env::args_os().nth(3)) {
@@ -71,6 +75,8 @@ pub fn run() -> i32 {
             maintain(project)
         } else if mode == WARM_ARG {
             warm(project)
+        } else if mode == FINISH_ARG {
+            super::handover::finish(project).map(|_| ())
         } else {
             Ok(())
         };
@@ -96,20 +102,40 @@ pub fn run() -> i32 {
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
         .or_else(|| payload["cwd"].as_str().map(PathBuf::from));
-    if let Some(project) = project {
-        match SideRepo::for_project(&project) {
-            Ok(repo) => {
-                match record_in(&repo, &payload, started + budget()) {
-                    Ok(true) => {}
-                    Ok(false) => maybe_warm(&repo, &project),
-                    Err(err) => crate::diag::log(&format!("effects hook: {err:#}")),
-                }
-                maybe_maintain(&repo, &project);
-            }
-            Err(err) => crate::diag::log(&format!("effects hook: {err:#}")),
+    let (Some(project), Some(line)) = (project, line_of(&payload)) else {
+        return 0;
+    };
+    let repo = match SideRepo::for_project(&project) {
+        Ok(repo) => repo,
+        Err(err) => {
+            crate::diag::log(&format!("effects hook: {err:#}"));
+            return 0;
         }
+    };
+    let deadline = started + budget();
+    let taken = match line.kind {
+        Kind::Post => super::handover::post(&repo, &project, line, deadline, started),
+        _ => {
+            let lock = repo.lock(deadline);
+            let locked = lock.as_ref().map(|_| ()).map_err(|e| format!("{e:#}"));
+            finish_line(&repo, line, locked, deadline, started).map(Some)
+        }
+    };
+    match taken {
+        Ok(None) => {} // handed over: the child does what follows
+        Ok(Some(taken)) => after_snapshot(&repo, &project, taken),
+        Err(err) => crate::diag::log(&format!("effects hook: {err:#}")),
     }
     0
+}
+
+/// What follows a hook's snapshot: a warm-up when it did not fit the budget, a packing when
+/// the journal has grown enough.
+pub fn after_snapshot(repo: &SideRepo, project: &Path, taken: bool) {
+    if !taken {
+        maybe_warm(repo, project);
+    }
+    maybe_maintain(repo, project);
 }
 
 /// The budget: `$CCX_EFFECTS_BUDGET_MS`, else [`DEFAULT_BUDGET`].
@@ -156,21 +182,37 @@ pub fn record(project: &Path, payload: &Value, deadline: Instant) -> anyhow::Res
 /// [`record`] into the side repository `repo`. True when the snapshot was taken (or the event
 /// is not one of ours).
 pub fn record_in(repo: &SideRepo, payload: &Value, deadline: Instant) -> anyhow::Result<bool> {
-    let event = payload["hook_event_name"].as_str().unwrap_or_default();
-    let kind = match event {
+    let Some(line) = line_of(payload) else {
+        return Ok(true);
+    };
+    let started = Instant::now();
+    let lock = repo.lock(deadline);
+    let locked = lock.as_ref().map(|_| ()).map_err(|e| format!("{e:#}"));
+    finish_line(repo, line, locked, deadline, started)
+}
+
+/// The journal line of a hook `payload` before its snapshot (a failed call's error already in
+/// its note); None when the event is not one of ours.
+pub fn line_of(payload: &Value) -> Option<Record> {
+    let kind = match payload["hook_event_name"].as_str().unwrap_or_default() {
         "PreToolUse" => Kind::Pre,
         "PostToolUse" | "PostToolUseFailure" => Kind::Post,
-        _ => return Ok(true),
+        _ => return None,
     };
-    let id = payload["tool_use_id"].as_str().unwrap_or_default();
     let tool = payload["tool_name"].as_str().unwrap_or("tool").to_string();
-    let started = Instant::now();
-    let mut line = Record {
+    let note = (payload["hook_event_name"] == "PostToolUseFailure").then(|| {
+        let error = payload["error"].as_str().unwrap_or("failed");
+        format!("the call failed: {}", first_line(error))
+    });
+    Some(Record {
         kind,
         at: crate::model::now_rfc3339(),
         session_id: payload["session_id"].as_str().map(str::to_string),
         prompt_id: payload["prompt_id"].as_str().map(str::to_string),
-        id: id.to_string(),
+        id: payload["tool_use_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         subject: subject_of(&tool, &payload["tool_input"]),
         tool,
         tree: None,
@@ -178,37 +220,44 @@ pub fn record_in(repo: &SideRepo, payload: &Value, deadline: Instant) -> anyhow:
         changes: Vec::new(),
         skipped: Vec::new(),
         kept_aside: Vec::new(),
-        note: None,
+        note,
         millis: 0,
-    };
-    let pending = safe_id(id).map(|id| repo.dir().join("pending").join(id));
-    let lock = repo.lock(deadline);
-    let snapshot = lock
-        .as_ref()
-        .map_err(|e| anyhow::anyhow!("{e:#}"))
-        .and_then(|_| repo.snapshot_locked(deadline));
+    })
+}
+
+/// Takes the snapshot for `line` (when `locked` says the caller holds the project's lock; else
+/// why not), by `deadline`, and appends the line; `started` is when the hook's work began. A
+/// `pre` leaves its tree for the `post` of the same call, which records it beside its own.
+/// True when the snapshot was taken.
+pub fn finish_line(
+    repo: &SideRepo,
+    mut line: Record,
+    locked: Result<(), String>,
+    deadline: Instant,
+    started: Instant,
+) -> anyhow::Result<bool> {
+    let snapshot = locked
+        .map_err(|e| anyhow::anyhow!(e))
+        .and_then(|()| repo.snapshot_locked(deadline));
     match snapshot {
         Ok(snap) => {
             line.tree = Some(snap.tree);
             line.skipped = snap.skipped;
         }
         Err(err) => {
-            line.note = Some(format!(
+            let missed = format!(
                 "not snapshotted: {} (budget {} ms)",
                 first_line(&format!("{err:#}")),
                 budget().as_millis()
-            ));
+            );
+            line.note = Some(match line.note.take() {
+                Some(failed) => format!("{failed}; {missed}"),
+                None => missed,
+            });
         }
     }
-    if event == "PostToolUseFailure" {
-        let error = payload["error"].as_str().unwrap_or("failed");
-        let failed = format!("the call failed: {}", first_line(error));
-        line.note = Some(match line.note.take() {
-            Some(note) => format!("{failed}; {note}"),
-            None => failed,
-        });
-    }
-    match (kind, &pending) {
+    let pending = safe_id(&line.id).map(|id| repo.dir().join("pending").join(id));
+    match (line.kind, &pending) {
         (Kind::Pre, Some(file)) => {
             if let Some(tree) = &line.tree {
                 let _ = std::fs::create_dir_all(file.parent().unwrap_or(repo.dir()));

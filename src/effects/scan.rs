@@ -53,65 +53,57 @@ impl Scan<'_> {
     /// as trusting recent changes goes.
     fn take_as_of(&self, deadline: Instant, started_ns: i64) -> Result<Taken> {
         let objects = self.git_dir.join("objects");
-        let old = if objects.is_dir() {
-            StatCache::load(self.cache)
-        } else {
-            StatCache::default()
-        };
-        let listing = worktree::list(self.work_tree, self.size_cap, deadline)?;
+        // The cache is brought up to date in place: a file whose stat vouches for it costs a
+        // lookup, nothing more.
+        let (mut cache, listing) = self.cache_and_listing(&objects, deadline);
+        let listing = listing?;
+        let (known, old_root) = (cache.files.len(), cache.root);
         let mut store = ObjectWriter::new(&objects);
-        let mut new = StatCache::default();
-        new.files.reserve(listing.files.len());
         let (mut changed, mut cache_changed, mut hashed, mut listed_again) =
             (Vec::new(), false, 0, 0);
         for found in &listing.files {
-            let cached = old.files.get(&found.path);
+            let cached = cache.files.get(&found.path).copied();
             listed_again += usize::from(cached.is_some());
-            let file = match cached {
-                Some(c) if c.trusted && c.stat == found.stat => *c,
-                _ => {
-                    if Instant::now() >= deadline {
-                        bail!("the snapshot ran out of time reading the changed files");
-                    }
-                    let Some(oid) = self.store_blob(&mut store, found, cached.map(|c| c.oid))?
-                    else {
-                        continue; // gone since it was listed
-                    };
-                    hashed += 1;
-                    let trusted = found.stat.settled_before(started_ns);
-                    CachedFile {
-                        stat: found.stat,
-                        oid,
-                        trusted,
-                    }
-                }
-            };
-            if cached.is_none_or(|c| c.oid != file.oid || c.stat.mode != file.stat.mode) {
-                changed.push(found.path.as_slice());
+            if cached.is_some_and(|c| c.trusted && c.stat == found.stat) {
+                continue;
             }
-            cache_changed |= cached != Some(&file);
-            new.files.insert(found.path.clone(), file);
+            if Instant::now() >= deadline {
+                bail!("the snapshot ran out of time reading the changed files");
+            }
+            let Some(oid) = self.store_blob(&mut store, found, cached.map(|c| c.oid))? else {
+                // Gone since it was listed.
+                if cache.files.remove(&found.path).is_some() {
+                    changed.push(found.path.clone());
+                }
+                continue;
+            };
+            hashed += 1;
+            let trusted = found.stat.settled_before(started_ns);
+            let stat = found.stat;
+            let file = CachedFile { stat, oid, trusted };
+            if cached.is_none_or(|c| c.oid != oid || c.stat.mode != stat.mode) {
+                changed.push(found.path.clone());
+            }
+            cache_changed |= cached != Some(file);
+            cache.files.insert(found.path.clone(), file);
         }
         // Each path is listed once: when fewer cached files were listed again, some are gone.
-        if listed_again < old.files.len() {
-            let deleted = (old.files.keys()).filter(|p| !new.files.contains_key(*p));
-            changed.extend(deleted.map(Vec::as_slice));
+        if listed_again < known {
+            changed.extend(forget_unlisted(&mut cache, &listing.files));
         }
-        let dirty = folders_of(&changed);
-        let tree = match old.root {
-            Some(root) if changed.is_empty() => {
-                new.trees = old.trees.clone();
-                root
-            }
+        let tree = match old_root {
+            Some(root) if changed.is_empty() => root,
             _ => {
-                let (root, trees) = write_trees(&mut store, &new.files, &old.trees, &dirty)?;
-                new.trees = trees;
+                let dirty = folders_of(&changed);
+                let (root, trees) = write_trees(&mut store, &cache.files, &cache.trees, &dirty)?;
+                cache_changed |= trees != cache.trees;
+                cache.trees = trees;
                 root
             }
         };
-        new.root = Some(tree);
+        cache.root = Some(tree);
         let chain = self.git_dir.join(CHAIN_REF);
-        let commit = (old.root != Some(tree) || !chain.is_file())
+        let commit = (old_root != Some(tree) || !chain.is_file())
             .then(|| chain_commit(&mut store, &chain, tree))
             .transpose()?;
         let written = store.written;
@@ -119,8 +111,9 @@ impl Scan<'_> {
         if let Some(commit) = commit {
             point_ref(&chain, commit)?;
         }
-        if cache_changed || !changed.is_empty() || new.trees != old.trees {
-            new.save(self.cache)
+        if cache_changed || !changed.is_empty() {
+            cache
+                .save(self.cache)
                 .with_context(|| format!("cannot write {}", self.cache.display()))?;
         }
         Ok(Taken {
@@ -128,6 +121,29 @@ impl Scan<'_> {
             skipped: listing.skipped,
             hashed,
             written,
+        })
+    }
+
+    /// The stat cache (empty when the side repository has no objects yet), read while the work
+    /// tree is listed; and the listing.
+    fn cache_and_listing(
+        &self,
+        objects: &Path,
+        deadline: Instant,
+    ) -> (StatCache, Result<worktree::Listing>) {
+        std::thread::scope(|scope| {
+            let old = scope.spawn(|| {
+                if objects.is_dir() {
+                    StatCache::load(self.cache)
+                } else {
+                    StatCache::default()
+                }
+            });
+            let listing = worktree::list(self.work_tree, self.size_cap, deadline);
+            let old = old
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (old, listing)
         })
     }
 
@@ -158,8 +174,21 @@ impl Scan<'_> {
     }
 }
 
+/// Removes from `cache` every file `listed` does not hold; their paths.
+fn forget_unlisted(cache: &mut StatCache, listed: &[Found]) -> Vec<Vec<u8>> {
+    let listed: HashSet<&[u8]> = listed.iter().map(|f| f.path.as_slice()).collect();
+    let gone: Vec<Vec<u8>> = (cache.files.keys())
+        .filter(|p| !listed.contains(p.as_slice()))
+        .cloned()
+        .collect();
+    for path in &gone {
+        cache.files.remove(path);
+    }
+    gone
+}
+
 /// Every folder holding one of `paths`, up to the root (the empty path).
-fn folders_of(paths: &[&[u8]]) -> HashSet<Vec<u8>> {
+fn folders_of(paths: &[Vec<u8>]) -> HashSet<Vec<u8>> {
     let mut folders = HashSet::new();
     for path in paths {
         let mut rest: &[u8] = path;
@@ -406,6 +435,39 @@ mod tests {
         assert!(listing.contains("100755 blob"), "{listing}");
         assert!(listing.contains("120000 blob"), "{listing}");
         assert!(!listing.contains(".log") && !listing.contains("target/"));
+    }
+
+    #[test]
+    fn many_folders_of_many_files_give_git_s_tree_before_and_after_deletions() {
+        let w = world();
+        // Folders of more files than one batch of lstat work, and nested ones.
+        for d in 0..6 {
+            for f in 0..300 {
+                w.write(&format!("d{d}/f{f:03}.txt"), &format!("{d}/{f}\n"));
+            }
+            w.write(&format!("d{d}/deeper/x.txt"), "x\n");
+        }
+        let git_tree = || {
+            let theirs = w.work.join(".git");
+            std::fs::remove_dir_all(&theirs).ok();
+            git(&theirs, None, &["init", "-q", "--bare", "."]);
+            git(&theirs, Some(&w.work), &["add", "-A"]);
+            let tree = git(&theirs, Some(&w.work), &["write-tree"]);
+            tree.trim().to_string()
+        };
+        let first = w.settled();
+        assert_eq!(first.hashed, 6 * 301);
+        assert_eq!(first.tree.to_string(), git_tree());
+        for d in 0..6 {
+            for f in (0..300).step_by(7) {
+                std::fs::remove_file(w.work.join(format!("d{d}/f{f:03}.txt"))).unwrap();
+            }
+        }
+        std::fs::remove_dir_all(w.work.join("d5")).unwrap();
+        let second = w.settled();
+        assert_eq!(second.hashed, 0, "deletions read nothing");
+        assert_eq!(second.tree.to_string(), git_tree());
+        assert_eq!(w.settled().tree, second.tree);
     }
 
     #[test]

@@ -17,7 +17,7 @@
 use crate::snapshot::{describe_failure, run_until, stdout_if_success, GitOutput};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::io::AsRawFd;
@@ -30,6 +30,10 @@ pub const DEFAULT_SIZE_CAP: u64 = 10 * 1024 * 1024;
 
 /// The stat cache's file in the project's journal folder (see [`super::stat_cache`]).
 const STAT_CACHE: &str = "stat-cache";
+
+/// Where the packing keeps a journal tree the snapshot chain does not hold (see
+/// [`SideRepo::maintain`]).
+const TREE_REFS: &str = "refs/ccx/trees/";
 
 /// How long a command that is not a hook (a restore, `ccx effects`) gives git.
 pub const UNHURRIED: Duration = Duration::from_secs(120);
@@ -99,7 +103,15 @@ pub struct SideRepo {
 
 /// Holds the project's snapshot lock until dropped.
 pub struct SideLock {
-    _file: std::fs::File,
+    file: std::fs::File,
+}
+
+impl SideLock {
+    /// Another descriptor of the same open lock file: a child process given it holds the lock
+    /// too, until both have closed it.
+    pub fn share(&self) -> std::io::Result<std::fs::File> {
+        self.file.try_clone()
+    }
 }
 
 impl SideRepo {
@@ -184,7 +196,7 @@ impl SideRepo {
             // SAFETY: flock on a descriptor we own.
             let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
             if r == 0 {
-                return Ok(SideLock { _file: file });
+                return Ok(SideLock { file });
             }
             if Instant::now() >= deadline {
                 bail!("another snapshot of this project held the lock past the budget");
@@ -192,6 +204,22 @@ impl SideRepo {
             std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
             pause = (pause * 2).min(Duration::from_millis(20));
         }
+    }
+
+    /// `file` as this project's lock, when it is the lock file and this process already holds
+    /// the lock through it (a descriptor inherited from a process that took it, see
+    /// [`SideLock::share`]).
+    pub fn held_lock(&self, file: std::fs::File) -> Option<SideLock> {
+        use std::os::unix::fs::MetadataExt;
+        let ours = std::fs::metadata(self.dir.join("lock")).ok()?;
+        let given = file.metadata().ok()?;
+        if (ours.dev(), ours.ino()) != (given.dev(), given.ino()) {
+            return None;
+        }
+        // SAFETY: flock on a descriptor we own; it succeeds at once when the open file holds
+        // the lock already.
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        (r == 0).then_some(SideLock { file })
     }
 
     /// The files as they stand now, as a tree (the caller holds the lock), taken in process
@@ -368,35 +396,90 @@ impl SideRepo {
         Ok(())
     }
 
-    /// Packs the repository: every tree in `trees` (the journal's) is kept reachable under
-    /// `refs/ccx/trees/<id>` (refs in this repository only), then `git repack -a -d -k` stores
-    /// everything as deltas, unreachable objects kept too. Run in the background, never by a
-    /// hook within its budget.
+    /// Packs the repository: every tree in `trees` (the journal's) that the snapshot chain
+    /// (`refs/ccx/snapshots`) does not hold is kept reachable under `refs/ccx/trees/<id>` (refs
+    /// in this repository only), then `git repack -a -d -k` stores everything as deltas,
+    /// unreachable objects kept too. Run in the background, never by a hook within its budget.
+    ///
+    /// Trees the chain holds get no ref of their own (and lose one an older ccx gave them):
+    /// git's packing walks refs before commits, so a ref per tree would hand it the trees in
+    /// the order of their ids rather than one snapshot after another, and its delta search,
+    /// which only compares near neighbours, would then store most root trees whole.
     pub fn maintain(&self, trees: &[String]) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(600);
+        let chained = self.chained_trees(deadline)?;
         let mut input = String::new();
         for tree in trees.iter().collect::<BTreeSet<_>>() {
-            if tree.len() >= 40 && tree.bytes().all(|b| b.is_ascii_hexdigit()) {
-                input.push_str(&format!("update refs/ccx/trees/{tree} {tree}\n"));
+            let valid = tree.len() >= 40 && tree.bytes().all(|b| b.is_ascii_hexdigit());
+            if valid && !chained.contains(tree) {
+                input.push_str(&format!("update {TREE_REFS}{tree} {tree}\n"));
             }
         }
-        if !input.is_empty() {
-            // A tree that is gone makes update-ref refuse them all: keep the ones that exist.
-            let out = self.git(
-                ["update-ref", "--stdin"],
-                Some(input.clone().into_bytes()),
-                deadline,
-            )?;
-            if !out.status.success() {
-                for line in input.lines() {
-                    let mut words = line.split(' ').skip(1);
-                    if let (Some(name), Some(id)) = (words.next(), words.next()) {
-                        let _ = self.git(["update-ref", name, id], None, deadline);
-                    }
-                }
+        let listed = self.git_ok(
+            ["for-each-ref", "--format=%(refname)", TREE_REFS],
+            None,
+            deadline,
+        )?;
+        let mut dropped = 0;
+        for name in String::from_utf8_lossy(&listed).lines() {
+            if name
+                .strip_prefix(TREE_REFS)
+                .is_some_and(|t| chained.contains(t))
+            {
+                input.push_str(&format!("delete {name}\n"));
+                dropped += 1;
             }
         }
-        self.git_ok(["repack", "-a", "-d", "-k", "-q"], None, deadline)?;
+        self.update_refs(&input, deadline)?;
+        // No reverse index (`.rev`, 4 bytes an object): git works it out when it needs it.
+        let mut repack = vec![
+            "-c",
+            "pack.writeReverseIndex=false",
+            "repack",
+            "-a",
+            "-d",
+            "-k",
+        ];
+        if dropped > 0 {
+            // Once, after the refs an older ccx made are gone: git keeps the choices of an
+            // existing pack, so only packing afresh (`-f`) stores those trees as deltas.
+            repack.push("-f");
+        }
+        repack.push("-q");
+        self.git_ok(repack, None, deadline)?;
+        Ok(())
+    }
+
+    /// The tree of every commit on the snapshot chain (none when there is no chain yet).
+    fn chained_trees(&self, deadline: Instant) -> Result<HashSet<String>> {
+        if !self.git_dir.join(super::scan::CHAIN_REF).is_file() {
+            return Ok(HashSet::new());
+        }
+        let out = self.git_ok(
+            ["rev-list", "--format=%T", super::scan::CHAIN_REF],
+            None,
+            deadline,
+        )?;
+        Ok(String::from_utf8_lossy(&out)
+            .lines()
+            .filter(|line| !line.starts_with("commit "))
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// Applies `update-ref --stdin` lines; when one fails (a tree that is gone makes git
+    /// refuse them all), applies the others one by one.
+    fn update_refs(&self, input: &str, deadline: Instant) -> Result<()> {
+        if input.is_empty() {
+            return Ok(());
+        }
+        let all = self.git(["update-ref", "--stdin"], Some(input.into()), deadline)?;
+        if !all.status.success() {
+            for line in input.lines() {
+                let one = format!("{line}\n").into_bytes();
+                let _ = self.git(["update-ref", "--stdin"], Some(one), deadline);
+            }
+        }
         Ok(())
     }
 
@@ -497,6 +580,8 @@ mod tests {
     use super::*;
     use crate::effects::test_repos::side_repo as world;
 
+    const CHAIN: &str = crate::effects::scan::CHAIN_REF;
+
     fn soon() -> Instant {
         Instant::now() + Duration::from_secs(60)
     }
@@ -563,16 +648,43 @@ mod tests {
             std::fs::write(w.join("a"), format!("version {i}")).unwrap();
             trees.push(repo.snapshot(soon()).unwrap().tree);
         }
-        repo.maintain(&trees[..2]).unwrap();
-        for tree in &trees {
+        // A tree the chain does not hold (as an older ccx wrote them), and a ref an older
+        // ccx gave a tree the chain holds.
+        let outside = repo.git_ok(["mktree"], Some(Vec::new()), soon()).unwrap();
+        let outside = String::from_utf8(outside).unwrap().trim().to_string();
+        let old_ref = format!("{TREE_REFS}{}", trees[0]);
+        repo.git_ok(["update-ref", &old_ref, &trees[0]], None, soon())
+            .unwrap();
+        let mut journal = trees[..2].to_vec();
+        journal.push(outside.clone());
+        repo.maintain(&journal).unwrap();
+        for tree in trees.iter().chain([&outside]) {
             assert!(repo.has_tree(tree), "{tree} survives packing");
         }
+        let refs = repo
+            .git_ok(["for-each-ref", "--format=%(refname)"], None, soon())
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(refs).unwrap(),
+            format!("{CHAIN}\n{TREE_REFS}{outside}\n"),
+            "a ref only for the tree outside the chain"
+        );
         let loose = std::fs::read_dir(repo.dir().join("git/objects"))
             .unwrap()
             .flatten()
             .filter(|e| e.file_name().len() == 2)
             .count();
         assert_eq!(loose, 0, "everything is packed");
+        let packs: Vec<String> = std::fs::read_dir(repo.dir().join("git/objects/pack"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            packs.len(),
+            2,
+            "one pack and its index, no reverse index: {packs:?}"
+        );
     }
 
     #[test]

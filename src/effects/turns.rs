@@ -9,7 +9,10 @@ use crate::model::Turn;
 use crate::render::Palette;
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How much longer than a hook's budget a reader waits for a snapshot being finished.
+const SETTLE_MARGIN: Duration = Duration::from_secs(5);
 
 /// `TURN` or `TURN.CALL` as typed: the turn reference and the call number, if any.
 pub fn split_call_ref(text: &str) -> Result<(String, Option<usize>)> {
@@ -30,6 +33,10 @@ pub fn split_call_ref(text: &str) -> Result<(String, Option<usize>)> {
 
 /// The calls of `turn`, with the changes of any call whose hook ran out of time worked out.
 pub fn calls_of(repo: &SideRepo, turn: &Turn) -> Result<Vec<Call>> {
+    // A post hook's snapshot may still be finishing in the background, holding the lock
+    // (`handover`): its line is written when the lock is free. Past the wait, read anyway.
+    let settled = repo.lock(Instant::now() + super::hook::budget() + SETTLE_MARGIN);
+    drop(settled);
     let records = journal::read_all(repo.dir())?;
     let mut calls = journal::calls_of_turn(&records, turn);
     for call in &mut calls {

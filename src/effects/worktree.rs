@@ -5,9 +5,9 @@
 //! link, and leaves out files over the size cap, naming them. Reads only.
 //!
 //! The walk is plain `read_dir`, each file's `lstat` taken relative to its open folder (no
-//! path lookup from the root for each of thousands of files), the `lstat`s shared out among
-//! the CPUs once the walk has found the files; the ignore rules are matched by the `ignore`
-//! crate's gitignore matcher (the one ripgrep uses), deepest `.gitignore` first.
+//! path lookup from the root for each of thousands of files) by helper threads while the walk
+//! goes on; the ignore rules are matched by the `ignore` crate's gitignore matcher (the one
+//! ripgrep uses), deepest `.gitignore` first.
 
 use super::stat_cache::FileStat;
 use anyhow::{bail, Result};
@@ -35,56 +35,89 @@ pub struct Listing {
 /// How many entries the walk reads between two looks at the clock.
 const CLOCK_EVERY: usize = 64;
 
-/// Lists `work_tree` (see the module doc), giving up at `deadline`.
+/// At most this many files go to a helper at once (a folder's files, in pieces of this size).
+const BATCH: usize = 256;
+
+/// Files found by the walk, waiting for their `lstat` (each entry keeps its folder open).
+type Batch = Vec<(std::fs::DirEntry, Vec<u8>)>;
+
+/// Lists `work_tree` (see the module doc), in no particular order, giving up at `deadline`.
+///
+/// This thread walks the folders and hands each folder's files, as soon as it has read them,
+/// to helper threads (one per further CPU) that take their `lstat`s and close the folders;
+/// once the walk is done it helps too. The three costs (reading folders, `lstat`, closing
+/// folders) then overlap over the CPUs instead of following one another.
 pub fn list(work_tree: &Path, size_cap: u64, deadline: Instant) -> Result<Listing> {
-    let mut walk = Walk {
-        deadline,
-        seen: 0,
-        rules: Vec::new(),
-        outer: outer_rules(work_tree),
-        files: Vec::new(),
-    };
-    walk.folder(work_tree, &[])?;
-    let stats = stat_all(&walk.files, deadline)?;
-    let mut listing = Listing::default();
-    for ((_, path), stat) in walk.files.into_iter().zip(stats) {
-        let Some(stat) = stat else {
-            continue; // gone, or neither a file nor a link
+    let (batches, receiver) = std::sync::mpsc::channel::<Batch>();
+    let receiver = std::sync::Mutex::new(receiver);
+    let helpers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4)) - 1;
+    let found = std::thread::scope(|scope| -> Result<Vec<Found>> {
+        let running: Vec<_> = (0..helpers)
+            .map(|_| scope.spawn(|| stat_batches(&receiver, deadline)))
+            .collect();
+        let mut walk = Walk {
+            deadline,
+            seen: 0,
+            rules: Vec::new(),
+            outer: outer_rules(work_tree),
+            batches,
         };
-        if stat.mode != 0o120000 && stat.size > size_cap {
-            let shown = String::from_utf8_lossy(&path);
+        let walked = walk.folder(work_tree, &[]);
+        drop(walk); // ends the helpers once they have what was sent
+        let mut found = stat_batches(&receiver, deadline);
+        for helper in running {
+            let part = helper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            match (&mut found, part) {
+                (Ok(all), Ok(part)) => all.extend(part),
+                (Ok(_), Err(err)) => found = Err(err),
+                (Err(_), _) => {}
+            }
+        }
+        walked?;
+        found
+    })?;
+    let mut listing = Listing::default();
+    for file in found {
+        if file.stat.mode != 0o120000 && file.stat.size > size_cap {
+            let shown = String::from_utf8_lossy(&file.path);
             listing
                 .skipped
-                .push(format!("{shown} ({} bytes)", stat.size));
-            continue;
+                .push(format!("{shown} ({} bytes)", file.stat.size));
+        } else {
+            listing.files.push(file);
         }
-        listing.files.push(Found { path, stat });
     }
     listing.skipped.sort();
     Ok(listing)
 }
 
-/// Below this many files one thread takes every `lstat`.
-const PARALLEL_STAT_FILES: usize = 512;
-
-/// The `lstat` of each file (None: gone, or neither a file nor a link), in order. The calls
-/// are most of a snapshot's time and each waits on the kernel alone, so they are shared out
-/// among the CPUs.
-fn stat_all(
-    files: &[(std::fs::DirEntry, Vec<u8>)],
+/// Takes the `lstat` of each file of the batches `receiver` hands out until none is left,
+/// dropping each entry after (a folder is closed with its last entry). Files gone, or neither
+/// a file nor a link, are left out.
+fn stat_batches(
+    receiver: &std::sync::Mutex<std::sync::mpsc::Receiver<Batch>>,
     deadline: Instant,
-) -> Result<Vec<Option<FileStat>>> {
-    let stat_part = |part: Vec<&(std::fs::DirEntry, Vec<u8>)>| -> Result<Vec<Option<FileStat>>> {
-        let mut out = Vec::with_capacity(part.len());
-        for (n, (entry, _)) in part.into_iter().enumerate() {
-            if n.is_multiple_of(CLOCK_EVERY) && Instant::now() >= deadline {
-                bail!("the snapshot ran out of time reading the files' status");
-            }
-            out.push(entry.metadata().ok().as_ref().and_then(FileStat::of));
+) -> Result<Vec<Found>> {
+    let mut found = Vec::new();
+    loop {
+        let next = receiver
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .recv();
+        let Ok(batch) = next else {
+            return Ok(found);
+        };
+        if Instant::now() >= deadline {
+            bail!("the snapshot ran out of time reading the files' status");
         }
-        Ok(out)
-    };
-    crate::parallel::in_order(files.iter().collect(), 4, PARALLEL_STAT_FILES, stat_part)
+        for (entry, path) in batch {
+            if let Some(stat) = entry.metadata().ok().as_ref().and_then(FileStat::of) {
+                found.push(Found { path, stat });
+            }
+        }
+    }
 }
 
 /// The rules below every `.gitignore`: the repository's `info/exclude`, then the person's
@@ -107,8 +140,8 @@ struct Walk {
     /// The `.gitignore` rules of the folders from the root down to the current one.
     rules: Vec<Gitignore>,
     outer: Vec<Gitignore>,
-    /// The files not ignored, with their paths, in walk order (their status is read after).
-    files: Vec<(std::fs::DirEntry, Vec<u8>)>,
+    /// Where each folder's files not ignored go, with their paths, for their `lstat`.
+    batches: std::sync::mpsc::Sender<Batch>,
 }
 
 impl Walk {
@@ -130,20 +163,33 @@ impl Walk {
             self.rules
                 .push(builder.build().unwrap_or_else(|_| Gitignore::empty()));
         }
+        let mut files = Vec::new();
         for entry in entries {
             self.seen += 1;
             if self.seen.is_multiple_of(CLOCK_EVERY) && Instant::now() >= self.deadline {
                 bail!("the snapshot ran out of time listing the files");
             }
-            self.entry(entry, rel)?;
+            self.entry(entry, rel, &mut files)?;
+            if files.len() >= BATCH {
+                self.hand_out(std::mem::take(&mut files));
+            }
         }
+        self.hand_out(files);
         if own_rules {
             self.rules.pop();
         }
         Ok(())
     }
 
-    fn entry(&mut self, entry: std::fs::DirEntry, folder: &[u8]) -> Result<()> {
+    /// Hands files to the threads taking their `lstat` (all of them have ended only when the
+    /// walk failed, which then says why).
+    fn hand_out(&self, files: Batch) {
+        if !files.is_empty() {
+            let _ = self.batches.send(files);
+        }
+    }
+
+    fn entry(&mut self, entry: std::fs::DirEntry, folder: &[u8], files: &mut Batch) -> Result<()> {
         let name = entry.file_name();
         if name == ".git" {
             return Ok(());
@@ -163,7 +209,7 @@ impl Walk {
         if kind.is_dir() {
             return self.folder(&abs, &path);
         }
-        self.files.push((entry, path));
+        files.push((entry, path));
         Ok(())
     }
 
