@@ -292,11 +292,7 @@ fn open_turns(repair: bool) -> Result<String> {
     if !repair {
         let mut found = Vec::new();
         if !dead.is_empty() {
-            found.push(format!(
-                "{} turn(s) left running: {}",
-                dead.len(),
-                ids(&dead)
-            ));
+            found.push(format!("{} turn(s) running ({})", dead.len(), ids(&dead)));
         }
         if !orphaned.is_empty() {
             found.push(format!(
