@@ -5,7 +5,7 @@
 //! by `ccx import`, and by `ccx doctor --repair`; `ccx doctor` lists open turns of dead
 //! processes and the sessions they were recording.
 
-use crate::ids::{MetaKey, SessionId};
+use crate::ids::SessionId;
 use crate::model::{now_rfc3339, Turn, TurnEnd};
 use crate::recorder::last_uuid_of;
 use crate::store::Store;
@@ -54,27 +54,16 @@ pub fn close_dead_turns(
     closed
 }
 
-/// The sessions whose recording ccx is gone: what their transcripts show beyond the log (a
-/// prompt whose hook message that ccx never handled) is recorded at the next start.
+/// The sessions whose recording ccx is gone, including one that had not stored a turn yet:
+/// what their transcripts show beyond the log (a prompt whose hook message that ccx never
+/// handled) is recorded at the next start.
 pub fn dead_recordings(store: &Store) -> Result<Vec<SessionId>> {
-    let mut sessions: Vec<SessionId> = store
-        .branches()?
+    Ok(store
+        .recordings()?
         .into_iter()
-        .map(|b| b.session_id)
-        .filter(|s| !s.is_empty())
-        .collect();
-    sessions.sort();
-    sessions.dedup();
-    let mut dead = Vec::new();
-    for session in sessions {
-        let Some(who) = store.get_meta(&MetaKey::Recording(session.clone()))? else {
-            continue;
-        };
-        if who.as_str().is_some_and(|w| !liveness::is_alive(w)) {
-            dead.push(session);
-        }
-    }
-    Ok(dead)
+        .filter(|(_, who)| !liveness::is_alive(who))
+        .map(|(session, _)| session)
+        .collect())
 }
 
 /// Records what the transcripts of sessions whose recording ccx died show beyond the log.

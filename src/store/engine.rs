@@ -79,6 +79,10 @@ pub enum Request {
     GetMeta {
         key: String,
     },
+    /// Every setting whose key begins with `prefix` (e.g. `recording:`), in key order.
+    MetasWithPrefix {
+        prefix: String,
+    },
     SetMeta {
         key: String,
         value: Value,
@@ -165,6 +169,7 @@ pub enum Response {
     MaybeBranch(Option<Branch>),
     Branches(Vec<Branch>),
     Meta(Option<Value>),
+    Metas(Vec<(String, Value)>),
     Count(u64),
     Ids(Vec<TurnId>),
     Keys(Vec<(String, TurnId)>),
@@ -394,6 +399,9 @@ impl Engine {
                 .branch_for_session(session_id.as_str())
                 .map(Response::MaybeBranch),
             Request::GetMeta { key } => self.get_meta(key).map(Response::Meta),
+            Request::MetasWithPrefix { prefix } => {
+                self.metas_with_prefix(prefix).map(Response::Metas)
+            }
             Request::SetMeta { key, value, defer } => {
                 self.set_meta(key, value, *defer).map(|()| Response::Done)
             }
@@ -1105,6 +1113,18 @@ impl Engine {
                 .map_err(|e| self.damaged("a tombstone".into(), e)),
             None => Ok(None),
         }
+    }
+
+    fn metas_with_prefix(&self, prefix: &str) -> Res<Vec<(String, Value)>> {
+        let mut found = Vec::new();
+        for item in self.meta.scan_prefix(prefix.as_bytes()) {
+            let (key, bytes) = item.map_err(|e| self.sled(e))?;
+            let key = String::from_utf8_lossy(&key).into_owned();
+            let value = serde_json::from_slice(&bytes)
+                .map_err(|e| self.damaged(format!("setting '{key}'"), e))?;
+            found.push((key, value));
+        }
+        Ok(found)
     }
 
     fn get_meta(&self, key: &str) -> Res<Option<Value>> {

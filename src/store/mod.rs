@@ -473,6 +473,20 @@ impl Store {
         ask!(self, Request::GetMeta { key: key.to_string() }, Response::Meta(v) => v)
     }
 
+    /// The sessions a ccx noted it records ([`MetaKey::Recording`]), each with the process it
+    /// named; sessions whose recording was finished (a null) are left out.
+    pub fn recordings(&self) -> Result<Vec<(SessionId, String)>> {
+        let prefix = MetaKey::Recording(SessionId::from("")).to_string();
+        let found = ask!(self, Request::MetasWithPrefix { prefix }, Response::Metas(m) => m)?;
+        Ok(found
+            .into_iter()
+            .filter_map(|(key, value)| match (MetaKey::parse(&key), value) {
+                (Some(MetaKey::Recording(session)), Value::String(who)) => Some((session, who)),
+                _ => None,
+            })
+            .collect())
+    }
+
     pub fn set_meta(&self, key: &MetaKey, value: Value) -> Result<()> {
         let defer = deferring();
         ask!(self, Request::SetMeta { key: key.to_string(), value, defer }, Response::Done => ())

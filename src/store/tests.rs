@@ -221,6 +221,26 @@ fn meta_round_trip() {
 }
 
 #[test]
+fn recordings_lists_the_sessions_still_noted_with_a_process() {
+    let (_dir, store) = new_store();
+    let note = |session: &str, who: serde_json::Value| {
+        store
+            .set_meta(&MetaKey::Recording(session.into()), who)
+            .unwrap()
+    };
+    note("s2", serde_json::json!("222:9"));
+    note("s1", serde_json::json!("111:9"));
+    note("done", serde_json::Value::Null);
+    store
+        .set_meta(&MetaKey::Imported("s3".into()), serde_json::json!("x"))
+        .unwrap();
+    let listed = store.recordings().unwrap();
+    let expected: Vec<(crate::ids::SessionId, String)> =
+        vec![("s1".into(), "111:9".into()), ("s2".into(), "222:9".into())];
+    assert_eq!(listed, expected);
+}
+
+#[test]
 fn second_open_in_process_is_a_client_and_takes_over() {
     let dir = tempfile::tempdir().unwrap();
     let owner = Store::open(dir.path()).unwrap();
