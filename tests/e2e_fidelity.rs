@@ -635,3 +635,57 @@ fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
     assert_import_builds_the_live_tree(&env);
     exit_cleanly(&session);
 }
+
+/// Claude's `/compact FOCUS`; waits for its compact turn to be recorded: that turn.
+fn compact_recorded(env: &TestEnv, session: &support::PtySession, focus: &str) -> Value {
+    let prompt = format!("/compact {focus}");
+    session.type_and_submit(&prompt);
+    let turns = all_turns_once_finished(env, &prompt, "prompt", &prompt);
+    settle(session, 500);
+    turn_with(&turns, &prompt)
+}
+
+#[test]
+fn a_rewind_past_two_compacts_continues_the_earlier_turn_and_each_keeps_its_focus() {
+    let env = TestEnv::new();
+    let (session, turns) = session_with_turns(&env, &ONE_TWO_THREE);
+    let (one, three) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
+
+    // Two /compacts, each with its own focus: each turn says its own, after the turn before.
+    let first = compact_recorded(&env, &session, "keep the first plan");
+    assert_after(&first, &three, "main");
+    assert_eq!(first["kind"], "compact");
+    let (four, _) = ask_recorded(&env, &session, "four", "answer four");
+    assert_after(&four, &first, "main");
+    let second = compact_recorded(&env, &session, "keep the second plan");
+    assert_after(&second, &four, "main");
+
+    // The rewind menu back to before "two", past both compactions: Claude holds "one" only.
+    rewind_menu(&session, "two", "1. Restore conversation", b"\x1b[A");
+    clear_input(&session);
+    let (five, _) = ask_recorded(&env, &session, "five", "answer five");
+    assert_eq!(five["parent"], one["id"], "{five:#}");
+    let request = wait_request(&env, "for five", |r| r.main && r.user_text.contains("five"));
+    assert!(request.history_contains("answer one"));
+    for gone in [
+        "answer two",
+        "answer three",
+        "answer four",
+        "Stand-in summary",
+    ] {
+        assert!(
+            !request.history_contains(gone),
+            "Claude no longer holds {gone:?}"
+        );
+    }
+    let branch = five["branch"].as_str().unwrap();
+    assert_ne!(branch, "main");
+    assert_eq!(branch_named(&env, branch)["fork_turn"], one["id"]);
+    assert_eq!(
+        lineage(&env, branch),
+        ["one [[reply:answer one]]", "five [[reply:answer five]]"]
+    );
+    assert_eq!(branch_named(&env, "main")["head"], second["id"]);
+    assert_import_builds_the_live_tree(&env);
+    exit_cleanly(&session);
+}

@@ -196,10 +196,19 @@ pub fn conversations(lines: &[Line]) -> Vec<Vec<Line>> {
         .collect()
 }
 
-fn timestamp(entry: &Value) -> Option<String> {
-    let t = entry.get("timestamp")?.as_str()?;
-    chrono::DateTime::parse_from_rfc3339(t).ok()?;
-    Some(t.to_owned())
+/// The earliest and the latest timestamp of `entries`. Claude does not write lines in time
+/// order (a compaction's boundary is stamped after the summary and command lines written
+/// after it), so the first and last lines do not bound a turn's time.
+fn earliest_and_latest(entries: &[Line]) -> Option<(String, String)> {
+    let mut times: Vec<(chrono::DateTime<chrono::FixedOffset>, &str)> = entries
+        .iter()
+        .filter_map(|l| {
+            let t = l.raw.get("timestamp")?.as_str()?;
+            Some((chrono::DateTime::parse_from_rfc3339(t).ok()?, t))
+        })
+        .collect();
+    times.sort();
+    Some((times.first()?.1.to_owned(), times.last()?.1.to_owned()))
 }
 
 /// The turns of one conversation. Turns with no prompt, no reply and no uuid-carrying line
@@ -246,10 +255,11 @@ pub fn plan_turns_owned(lines: Vec<Line>) -> Vec<PlannedTurn> {
                 return None;
             }
             let entries = piece.entries;
+            let (started_at, ended_at) = earliest_and_latest(&entries).unzip();
             Some(PlannedTurn {
                 key,
-                started_at: entries.iter().find_map(|l| timestamp(&l.raw)),
-                ended_at: entries.iter().rev().find_map(|l| timestamp(&l.raw)),
+                started_at,
+                ended_at,
                 entries,
                 facts,
                 kind: piece.kind,
@@ -1206,6 +1216,14 @@ mod tests {
         assert_eq!(compact.len(), 1, "{turns:#?}");
         assert_eq!(compact[0].prompt, "/compact keep the plan");
         assert_eq!(compact[0].prompt_uuid.as_deref(), Some(boundary.as_str()));
+        // From the `/compact` line to its output, though the boundary is stamped after both.
+        assert_eq!(
+            (
+                compact[0].started_at.as_str(),
+                compact[0].ended_at.as_deref()
+            ),
+            ("2026-11-22T03:31:53.193Z", Some("2026-11-22T03:31:53.446Z"))
+        );
         let after = turns.iter().find(|t| t.prompt == "after compact").unwrap();
         assert_eq!(after.parent, Some(compact[0].id));
     }
