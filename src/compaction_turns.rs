@@ -22,6 +22,9 @@ pub struct Piece {
     pub kind: TurnKind,
     /// The compaction boundary's uuid, for a compaction turn: its `prompt_uuid` and key.
     pub boundary_uuid: Option<String>,
+    /// The compaction boundary's timestamp, for a compaction turn: its time when it has no
+    /// lines of its own.
+    pub boundary_time: Option<String>,
 }
 
 /// Splits one turn (its lines and facts, as `transcript::split_turns` cuts them) at the
@@ -50,6 +53,7 @@ fn split_one(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
             facts,
             kind: TurnKind::Prompt,
             boundary_uuid: None,
+            boundary_time: None,
         }];
     };
     let boundary = entries[b].clone();
@@ -77,6 +81,7 @@ fn split_one(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
                     facts,
                     kind: TurnKind::Prompt,
                     boundary_uuid: None,
+                    boundary_time: None,
                 },
                 after,
             ]
@@ -108,6 +113,7 @@ fn prompt(entries: Vec<Line>) -> Piece {
         entries,
         kind: TurnKind::Prompt,
         boundary_uuid: None,
+        boundary_time: None,
     }
 }
 
@@ -138,6 +144,11 @@ fn compaction(entries: Vec<Line>, boundary: &Line, mut facts: TurnFacts) -> Piec
         facts,
         kind,
         boundary_uuid: boundary.uuid.clone(),
+        boundary_time: boundary
+            .raw
+            .get("timestamp")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned),
     }
 }
 
@@ -167,7 +178,8 @@ mod tests {
     fn boundary(mut meta: serde_json::Value) -> serde_json::Value {
         meta["postTokens"] = json!(70);
         json!({"type": "system", "subtype": "compact_boundary", "uuid": "b", "parentUuid": null,
-            "logicalParentUuid": "p", "compactMetadata": meta})
+            "logicalParentUuid": "p", "compactMetadata": meta,
+            "timestamp": "2026-01-01T12:00:00.000Z"})
     }
 
     fn summary() -> serde_json::Value {
@@ -201,6 +213,12 @@ mod tests {
         assert_eq!(got[1].kind, TurnKind::Compact);
         assert_eq!(got[1].facts.prompt.as_deref(), Some("/compact"));
         assert_eq!(got[1].boundary_uuid.as_deref(), Some("b"));
+        // No lines of its own: it is timed by its boundary.
+        assert!(got[1].entries.is_empty());
+        assert_eq!(
+            got[1].boundary_time.as_deref(),
+            Some("2026-01-01T12:00:00.000Z")
+        );
         assert_eq!(got[1].facts.last_uuid.as_deref(), Some("b"));
         assert_eq!(got[1].facts.context_tokens, 70);
         assert!(got[1].entries.is_empty());

@@ -255,7 +255,9 @@ pub fn plan_turns_owned(lines: Vec<Line>) -> Vec<PlannedTurn> {
                 return None;
             }
             let entries = piece.entries;
-            let (started_at, ended_at) = earliest_and_latest(&entries).unzip();
+            let (started_at, ended_at) = earliest_and_latest(&entries)
+                .or_else(|| piece.boundary_time.map(|t| (t.clone(), t)))
+                .unzip();
             Some(PlannedTurn {
                 key,
                 started_at,
@@ -1193,6 +1195,30 @@ mod tests {
             assistant("a2", "u2", "two", 1200),
         ]);
         assert_eq!(conversations(&lines).len(), 1);
+    }
+
+    #[test]
+    fn an_auto_compaction_before_a_reply_is_timed_by_its_boundary() {
+        let lines = parse(&[
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            json!({"type": "system", "subtype": "compact_boundary", "uuid": "cb", "parentUuid": null,
+                   "logicalParentUuid": "u1", "timestamp": "2026-01-01T12:00:03.000Z",
+                   "compactMetadata": {"trigger": "auto", "postTokens": 500}}),
+            json!({"type": "user", "uuid": "cs", "parentUuid": "cb", "isCompactSummary": true,
+                   "message": {"role": "user", "content": "This session is being continued"}}),
+            assistant("a1", "cs", "one", 1100),
+        ]);
+        let turns = plan_turns(&lines);
+        assert_eq!(prompts(&turns), ["first", "/compact"]);
+        let compact = &turns[1];
+        assert_eq!(compact.kind, TurnKind::Compact);
+        assert_eq!(
+            (compact.started_at.as_deref(), compact.ended_at.as_deref()),
+            (
+                Some("2026-01-01T12:00:03.000Z"),
+                Some("2026-01-01T12:00:03.000Z")
+            )
+        );
     }
 
     #[test]
