@@ -2,8 +2,8 @@
 //! the real Claude Code (pinned) and the stand-in API. Claude's own `/branch`, `/fork` and rewind
 //! menu become branches forked after the right turn (the footer shows the new branch at once),
 //! its summaries and compactions (`/compact`, auto-compact, "Summarize from here / up to here")
-//! are turns where Claude put them, a rewind past a compaction and the `/resume` picker continue
-//! the right turn, `ccx import` builds the same tree from the transcripts alone, a reply drawn
+//! are turns where Claude put them (each `/compact` with its own focus), a rewind to a `/compact`
+//! or past a compaction and the `/resume` picker continue the right turn, `ccx import` builds the same tree from the transcripts alone, a reply drawn
 //! before ccx is killed is in the log after the next start, and a Bash tool call cannot forge a
 //! turn.
 
@@ -646,7 +646,7 @@ fn compact_recorded(env: &TestEnv, session: &support::PtySession, focus: &str) -
 }
 
 #[test]
-fn a_rewind_past_two_compacts_continues_the_earlier_turn_and_each_keeps_its_focus() {
+fn rewinds_to_and_past_compacts_continue_the_turn_claude_holds_and_each_keeps_its_focus() {
     let env = TestEnv::new();
     let (session, turns) = session_with_turns(&env, &ONE_TWO_THREE);
     let (one, three) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
@@ -659,6 +659,21 @@ fn a_rewind_past_two_compacts_continues_the_earlier_turn_and_each_keeps_its_focu
     assert_after(&four, &first, "main");
     let second = compact_recorded(&env, &session, "keep the second plan");
     assert_after(&second, &four, "main");
+
+    // The rewind menu on the second /compact itself: Claude keeps that compaction (its
+    // boundary and summary come before the command line), so the next turn follows it.
+    rewind_menu(
+        &session,
+        "/compact keep the second plan",
+        "1. Restore conversation",
+        b"\x1b[A",
+    );
+    clear_input(&session);
+    let (kept, _) = ask_recorded(&env, &session, "kept", "answer kept");
+    assert_after(&kept, &second, "main");
+    let request = wait_request(&env, "for kept", |r| r.main && r.user_text.contains("kept"));
+    assert!(request.history_contains("Focus: keep the second plan"));
+    assert!(!request.history_contains("answer three"));
 
     // The rewind menu back to before "two", past both compactions: Claude holds "one" only.
     rewind_menu(&session, "two", "1. Restore conversation", b"\x1b[A");
@@ -685,7 +700,7 @@ fn a_rewind_past_two_compacts_continues_the_earlier_turn_and_each_keeps_its_focu
         lineage(&env, branch),
         ["one [[reply:answer one]]", "five [[reply:answer five]]"]
     );
-    assert_eq!(branch_named(&env, "main")["head"], second["id"]);
+    assert_eq!(branch_named(&env, "main")["head"], kept["id"]);
     assert_import_builds_the_live_tree(&env);
     exit_cleanly(&session);
 }
