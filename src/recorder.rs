@@ -347,17 +347,7 @@ impl Recorder {
     ) -> Result<()> {
         self.follow(session_id, transcript_path);
         if source == Some("compact") {
-            // The compaction is done: record it from its boundary line. ccx installs no
-            // PreCompact hook (Claude Code shows a line for every such hook), so unless one
-            // announced it, the focus is read from the `/compact FOCUS` line after the boundary.
-            let announced = self
-                .sessions
-                .get(session_id)
-                .is_some_and(|s| s.compacting.is_some());
-            if !announced {
-                self.compacting(session_id, None)?;
-            }
-            return self.compacted(session_id);
+            return self.compaction_done(session_id);
         }
         let mut known = self.store.branch_for_session(session_id)?;
         let state = self.sessions.entry(session_id.clone()).or_default();
@@ -427,6 +417,21 @@ impl Recorder {
             v.context_tokens = context;
         });
         Ok(())
+    }
+
+    /// `SessionStart` with source `compact`: the compaction is done; record it from its
+    /// boundary line. ccx installs no PreCompact hook (Claude Code shows a line for every such
+    /// hook), so unless one announced it, the focus is read from the `/compact FOCUS` line
+    /// after the boundary.
+    fn compaction_done(&mut self, session_id: &SessionId) -> Result<()> {
+        let announced = self
+            .sessions
+            .get(session_id)
+            .is_some_and(|s| s.compacting.is_some());
+        if !announced {
+            self.compacting(session_id, None)?;
+        }
+        self.compacted(session_id)
     }
 
     /// Stores `branch` as the one the session records into, for readers of the log.
