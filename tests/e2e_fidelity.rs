@@ -704,3 +704,38 @@ fn rewinds_to_and_past_compacts_continue_the_turn_claude_holds_and_each_keeps_it
     assert_import_builds_the_live_tree(&env);
     exit_cleanly(&session);
 }
+
+#[test]
+fn a_branch_of_an_auto_compacted_session_imports_as_live_recording_built_it() {
+    let mut env = TestEnv::new();
+    env.set_var("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE", "50");
+    let session = start_ccx(&env, &[]);
+    ask_for(&session, "one", "answer one");
+    ask_for(&session, "two [[usage:900000]]", "answer two");
+    ask_for(&session, "three", "answer three");
+    ask_for(&session, "four", "answer four");
+    // Claude's /branch copies the compacted conversation, rewriting where its compaction sits.
+    session.type_and_submit("/branch");
+    session.wait_for_text("Branched session", TURN).unwrap();
+    ask_for(&session, "five", "answer five");
+    // Back to the original with the /resume picker (the only other session), so the copy is
+    // the older file.
+    settle(&session, 500);
+    session.type_and_submit("/resume");
+    session.wait_for_text("Resume session", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(b"\r");
+    session
+        .wait_for_text("ccx · main", TURN)
+        .unwrap_or_else(|s| panic!("the footer never showed main again:\n{s}"));
+    settle(&session, 500);
+    let (six, turns) = ask_recorded(&env, &session, "six", "answer six");
+    let (three, four) = (turn_with(&turns, "three"), turn_with(&turns, "four"));
+    let compact = first_of_kind(&turns, "compact");
+    assert_after(&compact, &three, "main");
+    assert_after(&four, &compact, "main");
+    assert_after(&six, &four, "main");
+    assert_eq!(turn_with(&turns, "five")["parent"], four["id"]);
+    assert_import_builds_the_live_tree(&env);
+    exit_cleanly(&session);
+}

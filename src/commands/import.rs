@@ -29,7 +29,9 @@
 //! Claude's own moves come out as live recording records them: every compaction boundary is a
 //! `compact` or `summary` turn known by the boundary line (`compaction_turns`), a conversation
 //! goes on across a compaction from the last line Claude kept, and each `/fork` of the session
-//! (its transcript beside the session's) is a `subagent` turn on a branch of its own.
+//! (its transcript beside the session's) is a `subagent` turn on a branch of its own. `--all`
+//! imports a session before the sessions Claude's `/branch` copied from it (`fork_order`), so
+//! the turns they share are cut as the original has them.
 //!
 //! Deleted branches stay deleted: the keys of turns deleted since their import still count as
 //! imported (their tombstones carry the session), unless `--include-deleted` asks for them.
@@ -912,7 +914,8 @@ fn finish_import(
     Ok(report)
 }
 
-/// The transcripts of a project, oldest first.
+/// The transcripts of a project, oldest first, each after the session it was copied from
+/// ([`crate::fork_order`]).
 pub fn project_transcripts(config_dir: &Path, project: &Path) -> Vec<PathBuf> {
     let dir = config_dir
         .join("projects")
@@ -938,7 +941,12 @@ pub fn project_transcripts(config_dir: &Path, project: &Path) -> Vec<PathBuf> {
         })
         .collect();
     files.sort();
-    files.into_iter().map(|(_, p)| p).collect()
+    let paths: Vec<PathBuf> = files.into_iter().map(|(_, p)| p).collect();
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    crate::fork_order::originals_first(&refs)
+        .into_iter()
+        .map(|i| paths[i].clone())
+        .collect()
 }
 
 /// `ccx import [TRANSCRIPT.jsonl | --all]`.
