@@ -373,14 +373,15 @@ fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<
     pairs
 }
 
-/// (prompt, kind, prompt uuid) of every turn of the store in `data_dir`, sorted: what a turn
-/// is and the transcript line it is known by.
-fn turn_keys(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, String, String)> {
-    let mut keys: Vec<(String, String, String)> = turns_in(env, data_dir)
+/// (prompt, kind, prompt uuid, interrupted) of every turn of the store in `data_dir`, sorted:
+/// what a turn is, the transcript line it is known by, and whether it was cut short.
+fn turn_keys(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, String, String, bool)> {
+    let mut keys: Vec<(String, String, String, bool)> = turns_in(env, data_dir)
         .iter()
         .map(|t| {
             let field = |k: &str| t[k].as_str().unwrap_or("").to_string();
-            (field("prompt"), field("kind"), field("prompt_uuid"))
+            let cut = t["interrupted"] == true;
+            (field("prompt"), field("kind"), field("prompt_uuid"), cut)
         })
         .collect();
     keys.sort();
@@ -441,7 +442,7 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
 
     assert!(turn_keys(&env, &env.data_dir)
         .iter()
-        .any(|(p, kind, uuid)| p == "/compact" && kind == "compact" && !uuid.is_empty()));
+        .any(|(p, kind, uuid, _)| p == "/compact" && kind == "compact" && !uuid.is_empty()));
 
     // The same tree from the transcripts alone.
     assert_import_builds_the_live_tree(&env);
@@ -736,6 +737,48 @@ fn a_branch_of_an_auto_compacted_session_imports_as_live_recording_built_it() {
     assert_after(&four, &compact, "main");
     assert_after(&six, &four, "main");
     assert_eq!(turn_with(&turns, "five")["parent"], four["id"]);
+    assert_import_builds_the_live_tree(&env);
+    exit_cleanly(&session);
+}
+
+#[test]
+fn a_prompt_interrupted_before_its_reply_is_dropped_and_the_next_turn_follows_the_one_before() {
+    let env = TestEnv::new();
+    let (session, turns) = session_with_turns(&env, &[("one", "answer one")]);
+    let one = turn_with(&turns, "one");
+    // Esc while Claude waits for the first token: Claude drops the prompt from the
+    // conversation and puts it back in the input box.
+    session.type_and_submit("two [[sleep:8000]] [[reply:answer two]]");
+    wait_request(&env, "for two", |r| r.main && r.user_text.contains("two"));
+    session
+        .wait_for_text("esc to interrupt", TURN)
+        .unwrap_or_else(|s| panic!("Claude never showed it was working:\n{s}"));
+    session.send(b"\x1b");
+    // The input box draws a no-break space after its `❯`.
+    session
+        .wait_for(TURN, |s| {
+            !s.contains("esc to interrupt") && s.contains("\u{276f}\u{a0}two [[sleep:8000]]")
+        })
+        .unwrap_or_else(|s| panic!("Esc did not put the prompt back:\n{s}"));
+    clear_input(&session);
+    let (three, turns) = ask_recorded(&env, &session, "three", "answer three");
+    let two = turn_with(&turns, "two");
+    assert_eq!(
+        (two["interrupted"].as_bool(), two["reply"].as_str()),
+        (Some(true), Some(""))
+    );
+    assert_eq!(two["parent"], one["id"]);
+    // Claude holds "one", then "three": the tree says so.
+    assert_eq!(three["parent"], one["id"], "{three:#}");
+    let request = wait_request(&env, "for three", |r| {
+        r.main && r.user_text.contains("three")
+    });
+    assert!(request.history_contains("answer one") && !request.history_contains("two [["));
+    let branch = three["branch"].as_str().unwrap();
+    assert_eq!(
+        lineage(&env, branch),
+        ["one [[reply:answer one]]", "three [[reply:answer three]]"]
+    );
     assert_import_builds_the_live_tree(&env);
     exit_cleanly(&session);
 }

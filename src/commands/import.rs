@@ -573,6 +573,21 @@ fn prompt_uuids(turn: &PlannedTurn) -> Vec<String> {
         .collect()
 }
 
+/// A prompt of the person's that Claude never answered (no assistant line at all). Interrupted
+/// before its first token, Claude drops the prompt from the conversation and writes no marker;
+/// live recording marks such a turn interrupted (no `Stop` came), and so does import.
+fn unanswered(planned: &PlannedTurn) -> bool {
+    let entries = &planned.entries;
+    planned.kind == TurnKind::Prompt
+        && planned.facts.reply.is_empty()
+        && entries
+            .iter()
+            .rev()
+            .find(|l| transcript::starts_turn(l))
+            .is_some_and(transcript::is_prompt_line)
+        && !entries.iter().any(|l| l.kind == LineKind::Assistant)
+}
+
 /// A planned turn as the store takes it: the entries joined into one JSON array, the token
 /// estimate made.
 fn finished_turn(
@@ -610,7 +625,7 @@ fn finished_turn(
             context_tokens: facts.context_tokens,
             output_tokens: facts.output_tokens,
             est_tokens,
-            interrupted: facts.interrupted,
+            interrupted: facts.interrupted || unanswered(planned),
             files: facts.files.clone(),
             snapshot: None,
             entries: Vec::new(),
@@ -1511,6 +1526,32 @@ mod tests {
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    /// Esc before Claude's first token: Claude drops the prompt (the next one continues the
+    /// turn before it) and writes no marker; the dropped prompt is an interrupted turn.
+    #[test]
+    fn a_prompt_claude_never_answered_imports_as_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let lines = [
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            assistant("a1", "u1", "one", 1100),
+            user("u2", Some("a1"), "dropped", "2026-01-01T12:01:00.000Z"),
+            user("u3", Some("a1"), "again", "2026-01-01T12:02:00.000Z"),
+            assistant("a3", "u3", "three", 1200),
+        ];
+        let path = write_transcript(dir.path(), "abcdef12-3456.jsonl", &lines);
+        import(&store, &path, false);
+        let turns = store.all_turns().unwrap();
+        let flags: Vec<(&str, bool)> = turns
+            .iter()
+            .map(|t| (t.prompt.as_str(), t.interrupted))
+            .collect();
+        assert_eq!(
+            flags,
+            [("first", false), ("dropped", true), ("again", false)]
+        );
     }
 
     /// `ccx import --all` after `:delete` used to bring the deleted branch's turns back.
