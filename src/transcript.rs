@@ -158,6 +158,16 @@ impl Line {
         self.raw.get("compactMetadata")
     }
 
+    /// What the person added in the rewind menu's "Summarize from here: add context", if
+    /// anything (`compactMetadata.userContext`).
+    pub fn compact_user_context(&self) -> Option<&str> {
+        self.compact_metadata()?
+            .get("userContext")?
+            .as_str()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+    }
+
     /// A compaction the rewind menu made ("Summarize from here / up to here"): its metadata
     /// counts the messages it summarised, which `/compact` and auto-compact do not.
     pub fn is_partial_summary(&self) -> bool {

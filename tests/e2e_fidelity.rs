@@ -56,10 +56,28 @@ fn restore_conversation_before(session: &support::PtySession, prompt: &str) {
 /// Opens the rewind menu, picks the message starting with `message` and then `action`
 /// (`key` moves towards it), and waits for the menu to close.
 fn rewind_menu(session: &support::PtySession, message: &str, action: &str, key: &[u8]) {
+    rewind_menu_adding(session, message, action, key, "");
+}
+
+/// [`rewind_menu`], typing `context` into the action before choosing it ("Summarize from
+/// here: add context").
+fn rewind_menu_adding(
+    session: &support::PtySession,
+    message: &str,
+    action: &str,
+    key: &[u8],
+    context: &str,
+) {
     open_rewind_menu(session);
     choose_in_menu(session, &format!("  \u{276f} {message}"), b"\x1b[A");
     session.send(b"\r");
     choose_in_menu(session, &format!("\u{276f} {action}"), key);
+    if !context.is_empty() {
+        session.type_text(context);
+        session
+            .wait_for_text(&format!("{action}: {context}"), TURN)
+            .unwrap_or_else(|s| panic!("the context never showed:\n{s}"));
+    }
     session.send(b"\r");
     session
         .wait_for(TURN, |s| !s.contains("Summarize up to here"))
@@ -295,11 +313,22 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let (session, turns) = session_with_turns(&env, &ONE_TWO_THREE);
     let (t1, t3) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
 
-    // Rewind menu on "two" → "Summarize from here": a summary turn on a new branch after #1.
-    rewind_menu(&session, "two", "2. Summarize from here", b"\x1b[B");
+    // Rewind menu on "two" → "Summarize from here" with added context: a summary turn on a
+    // new branch after #1, saying that context.
+    rewind_menu_adding(
+        &session,
+        "two",
+        "2. Summarize from here",
+        b"\x1b[B",
+        "keep the parser",
+    );
     let turns = all_turns_once_finished(&env, "a summary turn", "kind", "summary");
     let summary = first_of_kind(&turns, "summary");
     assert_eq!(summary["parent"], t1["id"], "{turns:#?}");
+    assert_eq!(
+        summary["prompt"],
+        "(conversation summarized: keep the parser)"
+    );
     assert_ne!(summary["branch"], "main");
     let fork = branch_named(&env, summary["branch"].as_str().unwrap());
     assert_eq!(fork["fork_turn"], t1["id"]);
