@@ -75,15 +75,7 @@ mod tests {
 
     #[test]
     fn an_aside_is_a_turn_on_a_side_branch_and_searchable() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        store
-            .create_branch(Branch {
-                name: "main".into(),
-                session_id: "s".into(),
-                ..Default::default()
-            })
-            .unwrap();
+        let (_dir, store) = crate::query::fixtures::store_with_main("s");
         let (name, id) = keep(
             &store,
             "main",

@@ -68,8 +68,7 @@ mod tests {
 
     #[test]
     fn briefs_round_trip_and_the_latest_is_remembered() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = crate::query::fixtures::temp_store();
         assert_eq!(latest(&store).unwrap(), None);
         save(&store, "summary-3", "goal: x", "main", Some(TurnId(3))).unwrap();
         save(&store, "mine", "goal: y", "main", None).unwrap();

@@ -3,7 +3,7 @@
 //! reply, marked `interrupted`; and prompts such a ccx had no time to record (their hook
 //! message was still on its way) become turns from the transcript. Run at every session start,
 //! by `ccx import`, and by `ccx doctor --repair`; `ccx doctor` lists open turns of dead
-//! processes.
+//! processes and the sessions they were recording.
 
 use crate::ids::{MetaKey, SessionId};
 use crate::model::{now_rfc3339, Turn, TurnEnd};
@@ -54,8 +54,9 @@ pub fn close_dead_turns(
     closed
 }
 
-/// Records what the transcripts of sessions whose recording ccx died show beyond the log.
-fn recover_dead_sessions(store: &std::sync::Arc<Store>, dir: &Path) -> Result<()> {
+/// The sessions whose recording ccx is gone: what their transcripts show beyond the log (a
+/// prompt whose hook message that ccx never handled) is recorded at the next start.
+pub fn dead_recordings(store: &Store) -> Result<Vec<SessionId>> {
     let mut sessions: Vec<SessionId> = store
         .branches()?
         .into_iter()
@@ -64,13 +65,21 @@ fn recover_dead_sessions(store: &std::sync::Arc<Store>, dir: &Path) -> Result<()
         .collect();
     sessions.sort();
     sessions.dedup();
+    let mut dead = Vec::new();
     for session in sessions {
         let Some(who) = store.get_meta(&MetaKey::Recording(session.clone()))? else {
             continue;
         };
-        if who.as_str().is_none_or(liveness::is_alive) {
-            continue;
+        if who.as_str().is_some_and(|w| !liveness::is_alive(w)) {
+            dead.push(session);
         }
+    }
+    Ok(dead)
+}
+
+/// Records what the transcripts of sessions whose recording ccx died show beyond the log.
+fn recover_dead_sessions(store: &std::sync::Arc<Store>, dir: &Path) -> Result<()> {
+    for session in dead_recordings(store)? {
         let mut recorder =
             crate::recorder::Recorder::new(store.clone()).with_transcripts_dir(dir.to_path_buf());
         recorder.recover_session(&session)?;

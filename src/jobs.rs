@@ -1166,10 +1166,11 @@ mod tests {
         // A stand-in for claude that prints a finished run's stream.
         let fixture = dir.path().join("reply.jsonl");
         std::fs::write(&fixture, REPLY).unwrap();
-        let fake = dir.path().join("claude");
-        std::fs::write(&fake, format!("#!/bin/sh\ncat '{}'\n", fixture.display())).unwrap();
-        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
+        let fake = crate::test_support::script(
+            dir.path(),
+            "claude",
+            &format!("cat '{}'", fixture.display()),
+        );
         let slot = StoreSlot::default();
         slot.fill(Err("no store in this test".into()));
         let seen = Arc::new(Mutex::new(Vec::<JobInfo>::new()));

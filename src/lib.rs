@@ -58,6 +58,8 @@ pub mod store_slot;
 pub mod supervisor;
 pub mod templates;
 pub mod terminal;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod thread_priority;
 pub mod tokens;
 pub mod tool_calls;

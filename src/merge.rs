@@ -239,15 +239,7 @@ mod tests {
 
     #[test]
     fn a_merge_brings_what_came_after_the_parting_then_after_the_last_merge() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        store
-            .create_branch(Branch {
-                name: "main".into(),
-                session_id: "s-main".into(),
-                ..Default::default()
-            })
-            .unwrap();
+        let (_dir, store) = crate::query::fixtures::store_with_main("s-main");
         let base = turn(&store, "main", "base", TurnKind::Prompt);
         fork(&store, "side", "main", base.id);
         let s1 = turn(&store, "side", "try A", TurnKind::Prompt);

@@ -244,10 +244,8 @@ mod tests {
 
     #[test]
     fn undo_then_undo_again_redoes_a_restore_and_both_are_listed() {
-        let tmp = tempfile::tempdir().unwrap();
-        let work = tmp.path().join("work");
-        std::fs::create_dir_all(&work).unwrap();
-        let repo = SideRepo::open(&work, &tmp.path().join("side")).unwrap();
+        let (tmp, repo) = crate::effects::test_repos::side_repo();
+        let work = repo.work_tree().to_path_buf();
         let store = Store::open(&tmp.path().join("store")).unwrap();
         std::fs::write(work.join("a"), "old").unwrap();
         let soon = Instant::now() + Duration::from_secs(60);
@@ -316,5 +314,15 @@ mod tests {
         let err = undo(&store, &repo, None).unwrap_err();
         assert!(err.to_string().contains("type :undo inside ccx"), "{err}");
         assert_eq!(all(&store).unwrap().len(), 1, "nothing recorded");
+    }
+
+    #[test]
+    fn a_stored_move_without_its_optional_fields_reads_back() {
+        let stored = r#"{"n":1,"kind":"clear","at":"2026-01-01T00:00:00Z","summary":"s"}"#;
+        let mv: Move = serde_json::from_str(stored).unwrap();
+        assert_eq!(
+            (mv.from, mv.to, mv.code, mv.undoes),
+            (None, None, None, None)
+        );
     }
 }

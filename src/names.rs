@@ -2,8 +2,6 @@
 //! and the "did you mean" helper that finds the known name nearest to a mistyped one. Pure;
 //! the store, the turn references and the editor all use these.
 
-use std::fmt;
-
 /// The longest branch name, in characters.
 pub const MAX_BRANCH_NAME: usize = 64;
 
@@ -19,24 +17,6 @@ impl BranchName {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl fmt::Display for BranchName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for BranchName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<BranchName> for String {
-    fn from(name: BranchName) -> String {
-        name.0
     }
 }
 

@@ -10,9 +10,7 @@ pub fn in_order<T: Send, U: Send, E: Send>(
     min_items: usize,
     work: impl Fn(Vec<T>) -> Result<Vec<U>, E> + Sync,
 ) -> Result<Vec<U>, E> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(max_threads);
+    let threads = threads(max_threads);
     if threads < 2 || items.len() < min_items.max(2) {
         return work(items);
     }
@@ -25,6 +23,22 @@ pub fn in_order<T: Send, U: Send, E: Send>(
         rest = tail;
     }
     parts.push(rest);
+    each_on_a_thread(parts, work)
+}
+
+/// How many threads to share work among: one per CPU, at most `max`.
+pub fn threads(max: usize) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(max)
+}
+
+/// Runs `work` on each part, each on a thread of its own, and joins their results in the
+/// parts' order; the first error is returned, and a part's panic is raised again here.
+pub fn each_on_a_thread<P: Send, U: Send, E: Send>(
+    parts: Vec<P>,
+    work: impl Fn(P) -> Result<Vec<U>, E> + Sync,
+) -> Result<Vec<U>, E> {
     let work = &work;
     std::thread::scope(|scope| {
         let running: Vec<_> = parts

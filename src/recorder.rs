@@ -855,13 +855,14 @@ impl Recorder {
         prompt_id: Option<String>,
     ) -> Result<()> {
         let branch = self.branch_for(session_id, parent)?;
+        let started_at = self.stamped_at(session_id, prompt_uuid.as_deref());
         let turn = self.store.begin_turn(TurnStart {
             branch: branch.clone(),
             kind,
             prompt: prompt.clone(),
             input,
             session_id: session_id.clone(),
-            started_at: now_rfc3339(),
+            started_at,
             prompt_uuid: prompt_uuid.clone(),
             prompt_id,
             recorder: None,
@@ -881,6 +882,18 @@ impl Recorder {
             v.head = Some(turn.id);
         });
         Ok(())
+    }
+
+    /// When a turn started: the time Claude stamped on its prompt line, so that a prompt
+    /// recovered later (after a crash, or a lost hook message) keeps its own time; now when
+    /// the transcript does not show the line.
+    fn stamped_at(&self, session_id: &SessionId, prompt_uuid: Option<&str>) -> String {
+        let follower = self.follower(session_id);
+        prompt_uuid
+            .and_then(|u| follower.and_then(|f| Some(&f.lines()[f.position(u)?])))
+            .and_then(|line| line.timestamp())
+            .filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+            .map_or_else(now_rfc3339, str::to_owned)
     }
 
     /// Records, as finished turns, the prompts in the session's unstored lines (before line
@@ -1564,11 +1577,15 @@ mod tests {
         let mut r = w.recorder();
         w.record_turns(&mut r, &[("1", None)]);
         // No UserPromptSubmit for turn 2: only its Stop arrives.
-        w.append("s", &turn("2", Some("a1"), "s"));
+        let mut lines = turn("2", Some("a1"), "s");
+        lines[0]["timestamp"] = json!("2026-01-02T03:04:05.678Z");
+        w.append("s", &lines);
         r.handle(stop("s", "2")).unwrap();
         let turns = w.store.all_turns().unwrap();
         assert_eq!(turns.len(), 2, "{turns:#?}");
         assert_eq!(turns[1].prompt, "prompt 2");
+        // It started when Claude stamped the prompt, not when ccx found it.
+        assert_eq!(turns[1].started_at, "2026-01-02T03:04:05.678Z");
         assert_eq!(turns[1].reply, "reply 2");
         assert_eq!(turns[1].parent, Some(turns[0].id));
         assert!(!turns[1].is_running());

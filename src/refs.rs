@@ -236,8 +236,7 @@ mod tests {
 
     #[test]
     fn resolves_against_the_store() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (_dir, store) = crate::query::fixtures::temp_store();
         let resolve = |s: &str, current: &str| {
             resolve_turn_ref(&store, &parse_turn_ref(s).unwrap(), current)
                 .map(|t| t.id)

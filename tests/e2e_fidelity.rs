@@ -178,9 +178,7 @@ fn native_branch_and_rewind_menu_land_in_the_tree_where_claude_is() {
 #[test]
 fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     let env = TestEnv::new();
-    let (session, _) = session_with_turns(&env, &[("warm up", "ready")]);
-    ask_for(&session, "the last words", "drawn then killed");
-    kill_9_leaving_no_claude(&session);
+    killed_right_after_a_reply(&env, "the last words", "drawn then killed");
 
     // The next start finishes what the dead ccx left running, from Claude's transcript.
     let again = start_ccx(&env, &[]);
@@ -196,6 +194,55 @@ fn a_reply_drawn_before_kill_9_is_in_the_log_after_the_next_start() {
     assert_eq!(last["reply"], "drawn then killed", "{last:#}");
     assert_eq!(last["interrupted"], false);
     exit_cleanly(&again);
+}
+
+#[test]
+fn doctor_names_what_a_killed_ccx_left_and_repair_records_it() {
+    let env = TestEnv::new();
+    killed_right_after_a_reply(&env, "cut short", "said before the kill");
+
+    // Whether the dead ccx had stored the prompt, finished it or neither, doctor says what is
+    // left and how to finish it, and changes nothing.
+    let before = log_json(&env, &[]);
+    let (code, line) = doctor_turns(&env, &["doctor"]);
+    assert_ne!(code, Some(0), "{line}");
+    assert!(
+        line.contains("a ccx that is gone left") && line.contains("ccx doctor --repair"),
+        "{line}"
+    );
+    assert_eq!(log_json(&env, &[]), before, "doctor alone changed the log");
+
+    // `--repair` records it from Claude's transcript, without starting a session.
+    let (code, line) = doctor_turns(&env, &["doctor", "--repair"]);
+    assert_eq!(code, Some(0), "{line}");
+    assert!(line.starts_with("ok"), "{line}");
+    let turns = log_json(&env, &[]);
+    let last = turn_with(&turns, "cut short");
+    assert_eq!(last["reply"], "said before the kill", "{last:#}");
+    assert!(!last["ended_at"].is_null(), "{last:#}");
+    assert!(turns.iter().all(|t| !t["ended_at"].is_null()), "{turns:#?}");
+    let (_, line) = doctor_turns(&env, &["doctor"]);
+    assert!(line.contains("no turn was left running"), "{line}");
+}
+
+/// A session of two turns whose ccx is killed (kill -9, Claude with it) as soon as the second
+/// turn's reply, `answer` to `question`, is drawn.
+fn killed_right_after_a_reply(env: &TestEnv, question: &str, answer: &str) {
+    let (session, _) = session_with_turns(env, &[("warm up", "ready")]);
+    ask_for(&session, question, answer);
+    kill_9_leaving_no_claude(&session);
+}
+
+/// `ccx ARGS` (a doctor run): its exit code and the line of its `turns` check.
+fn doctor_turns(env: &TestEnv, args: &[&str]) -> (Option<i32>, String) {
+    let out = ccx(env, args);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("turns"))
+        .unwrap_or_else(|| panic!("no turns line in:\n{text}"))
+        .to_string();
+    (out.status.code(), line)
 }
 
 #[test]

@@ -272,12 +272,13 @@ fn hooks_deliver() -> Result<String> {
     }
 }
 
-/// Turns left running by a ccx that is gone (killed or crashed); with `repair`, finished from
-/// Claude's transcripts.
+/// Turns left running by a ccx that is gone (killed or crashed), and sessions it was recording
+/// (prompts it had no time to record); with `repair`, finished from Claude's transcripts.
 fn open_turns(repair: bool) -> Result<String> {
     let cwd = std::env::current_dir()?;
     let store = std::sync::Arc::new(crate::store::open_project(&cwd)?);
     let dead = crate::closure::dead_open_turns(&store)?;
+    let orphaned = crate::closure::dead_recordings(&store)?;
     let ids = |turns: &[crate::model::Turn]| {
         turns
             .iter()
@@ -285,27 +286,48 @@ fn open_turns(repair: bool) -> Result<String> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if dead.is_empty() {
+    if dead.is_empty() && orphaned.is_empty() {
         return Ok("no turn was left running by a ccx that is gone".into());
     }
     if !repair {
+        let mut found = Vec::new();
+        if !dead.is_empty() {
+            found.push(format!(
+                "{} turn(s) left running: {}",
+                dead.len(),
+                ids(&dead)
+            ));
+        }
+        if !orphaned.is_empty() {
+            found.push(format!(
+                "{} session(s) whose last prompts may not be in the log yet",
+                orphaned.len()
+            ));
+        }
         anyhow::bail!(
-            "{} turn(s) left running by a ccx that is gone: {}. Run `ccx doctor --repair` to \
-             finish them from Claude's transcripts (or mark them interrupted)",
-            dead.len(),
-            ids(&dead)
+            "a ccx that is gone left {}. The next `ccx` start finishes them from Claude's \
+             transcripts, or run `ccx doctor --repair` now",
+            found.join(" and ")
         );
     }
+    let before = store.all_turns()?.len();
     let dir = crate::claude::paths::project_transcripts_dir(&crate::paths::project_dir(&cwd));
     let closed = crate::closure::close_dead_turns(&store, dir.as_deref());
     let left = crate::closure::dead_open_turns(&store)?;
     if !left.is_empty() {
         anyhow::bail!("could not finish {}", ids(&left));
     }
+    let recovered = store.all_turns()?.len() - before;
     Ok(format!(
-        "finished {} turn(s) left running by a ccx that is gone: {}",
+        "finished {} turn(s) left running by a ccx that is gone{}; recorded {} prompt(s) it \
+         had not",
         closed.len(),
-        ids(&closed)
+        if closed.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", ids(&closed))
+        },
+        recovered
     ))
 }
 

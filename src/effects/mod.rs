@@ -14,5 +14,7 @@ pub mod restore;
 pub mod scan;
 pub mod side;
 pub mod stat_cache;
+#[cfg(test)]
+pub(crate) mod test_repos;
 pub mod turns;
 pub mod worktree;

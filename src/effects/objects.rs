@@ -96,18 +96,12 @@ impl ObjectWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::effects::test_repos::BareRepo;
 
     #[test]
     fn objects_are_stored_where_git_finds_them() {
-        let tmp = tempfile::tempdir().unwrap();
-        let git_dir = tmp.path().join("git");
-        let init = std::process::Command::new("git")
-            .args(["init", "-q", "--bare"])
-            .arg(&git_dir)
-            .status()
-            .unwrap();
-        assert!(init.success());
-        let mut store = ObjectWriter::new(&git_dir.join("objects"));
+        let repo = BareRepo::new();
+        let mut store = ObjectWriter::new(&repo.objects());
         let oid = store.write_loose(Kind::Blob, b"hello\n").unwrap();
         assert_eq!(oid.to_string(), "ce013625030ba8dba906f756967f9e9ca394464a");
         let written = store.written;
@@ -115,12 +109,6 @@ mod tests {
         assert_eq!(store.write_loose(Kind::Blob, b"hello\n").unwrap(), oid);
         assert_eq!(store.write(Kind::Blob, b"hello\n", None).unwrap(), oid);
         assert_eq!(store.written, written, "stored once");
-        let shown = std::process::Command::new("git")
-            .arg("--git-dir")
-            .arg(&git_dir)
-            .args(["cat-file", "-p", &oid.to_string()])
-            .output()
-            .unwrap();
-        assert_eq!(shown.stdout, b"hello\n");
+        assert_eq!(repo.git(&["cat-file", "-p", &oid.to_string()]), b"hello\n");
     }
 }

@@ -177,23 +177,11 @@ pub fn unpack_all(objects: &std::path::Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::effects::test_repos::BareRepo;
 
     #[test]
     fn git_reads_and_verifies_the_pack() {
-        let tmp = tempfile::tempdir().unwrap();
-        let git_dir = tmp.path().join("git");
-        let git = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .arg("--git-dir")
-                .arg(&git_dir)
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "git {args:?}: {out:?}");
-            out.stdout
-        };
-        std::fs::create_dir_all(&git_dir).unwrap();
-        git(&["init", "-q", "--bare"]);
+        let repo = BareRepo::new();
         let mut pack = PackBuilder::default();
         let big: Vec<u8> = (0..70_000u32).flat_map(|i| i.to_le_bytes()).collect();
         let mut ids = Vec::new();
@@ -203,19 +191,22 @@ mod tests {
             ids.push(oid);
         }
         assert_eq!(pack.add(Kind::Blob, ids[0], b"hello\n").unwrap(), 0, "once");
-        pack.write(&git_dir.join("objects")).unwrap();
+        pack.write(&repo.objects()).unwrap();
         assert_eq!(
             ids[0].to_string(),
             "ce013625030ba8dba906f756967f9e9ca394464a"
         );
-        assert_eq!(git(&["cat-file", "-p", &ids[0].to_string()]), b"hello\n");
-        assert_eq!(git(&["cat-file", "-p", &ids[2].to_string()]), big);
-        let idx = std::fs::read_dir(git_dir.join("objects/pack"))
+        assert_eq!(
+            repo.git(&["cat-file", "-p", &ids[0].to_string()]),
+            b"hello\n"
+        );
+        assert_eq!(repo.git(&["cat-file", "-p", &ids[2].to_string()]), big);
+        let idx = std::fs::read_dir(repo.objects().join("pack"))
             .unwrap()
             .flatten()
             .find(|e| e.path().extension().is_some_and(|x| x == "idx"))
             .unwrap()
             .path();
-        git(&["verify-pack", idx.to_str().unwrap()]);
+        repo.git(&["verify-pack", idx.to_str().unwrap()]);
     }
 }

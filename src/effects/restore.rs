@@ -371,10 +371,7 @@ mod tests {
 
     impl World {
         fn new() -> World {
-            let tmp = tempfile::tempdir().unwrap();
-            let work = tmp.path().join("work");
-            std::fs::create_dir_all(&work).unwrap();
-            let repo = SideRepo::open(&work, &tmp.path().join("side")).unwrap();
+            let (tmp, repo) = crate::effects::test_repos::side_repo();
             World { _tmp: tmp, repo }
         }
 

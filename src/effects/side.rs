@@ -495,14 +495,7 @@ pub fn project_relative(work_tree: &Path, cwd: &Path, typed: &str) -> Result<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn world() -> (tempfile::TempDir, SideRepo) {
-        let tmp = tempfile::tempdir().unwrap();
-        let work = tmp.path().join("work");
-        std::fs::create_dir_all(&work).unwrap();
-        let repo = SideRepo::open(&work, &tmp.path().join("side")).unwrap();
-        (tmp, repo)
-    }
+    use crate::effects::test_repos::side_repo as world;
 
     fn soon() -> Instant {
         Instant::now() + Duration::from_secs(60)

@@ -336,11 +336,11 @@ pub fn at_least(cmd: &str, p: &Args, names: &[&str], example: &str) -> Result<()
 pub fn exact_words<const N: usize>(
     cmd: &str,
     words: Vec<Word>,
-    names: [&str; N],
+    names: &[&str],
     example: &str,
 ) -> Result<[String; N], MetaError> {
     let p = split_args(cmd, words, &[])?;
-    exactly(cmd, &p, &names, example)?;
+    exactly(cmd, &p, names, example)?;
     Ok(p.positionals.try_into().expect("exactly N positionals"))
 }
 

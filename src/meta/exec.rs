@@ -140,8 +140,7 @@ mod tests {
 
     /// main: #1 #2 #3; try-b forks after #2: #4.
     fn fixture() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let (dir, store) = crate::query::fixtures::temp_store();
         let contexts = [20_000, 30_000, 35_000];
         for (i, c) in contexts.iter().enumerate() {
             let t = store

@@ -1,8 +1,31 @@
 //! Records for unit tests of the read side (query, render, turn references, read-only
-//! meta-commands): a turn, a branch, an exchange, a turn's start.
+//! meta-commands): a turn, a branch, an exchange, a turn's start; and an empty turn log in a
+//! temporary folder.
 
 use crate::ids::TurnId;
 use crate::model::{Branch, Turn, TurnKind, TurnStart};
+use crate::store::Store;
+use tempfile::TempDir;
+
+/// An empty turn log in a temporary folder that lives as long as the returned guard.
+pub fn temp_store() -> (TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+/// A turn log holding one branch, `main`, carried by session `session`, without turns.
+pub fn store_with_main(session: &str) -> (TempDir, Store) {
+    let (dir, store) = temp_store();
+    store
+        .create_branch(Branch {
+            name: "main".into(),
+            session_id: session.into(),
+            ..Default::default()
+        })
+        .unwrap();
+    (dir, store)
+}
 
 /// A finished prompt turn on `branch` after `parent`: started 2026-01-01 12:00:00 UTC, 3m10s
 /// long, 45.2k context, 321 output and 40 estimated tokens, session `s`.

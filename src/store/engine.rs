@@ -965,33 +965,21 @@ impl Engine {
         let (Some(first), Some(last)) = (id_of(&first), id_of(&last)) else {
             return scan(key(TurnId(0))..key(TurnId(u64::MAX)));
         };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(MAX_SCAN_THREADS) as u64;
+        let threads = crate::parallel::threads(MAX_SCAN_THREADS) as u64;
         let (first, last) = (first.get(), last.get());
         let span = last - first + 1;
         if threads < 2 || span < PARALLEL_SCAN_TURNS || last == u64::MAX {
             return scan(key(TurnId(0))..key(TurnId(u64::MAX)));
         }
         let step = span.div_ceil(threads);
-        let scan = &scan;
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = (0..threads)
-                .map(|i| {
-                    let lo = first + i * step;
-                    let hi = (lo + step).min(last + 1);
-                    scope.spawn(move || scan(key(TurnId(lo))..key(TurnId(hi))))
-                })
-                .collect();
-            let mut out = Vec::new();
-            for part in parts {
-                match part.join() {
-                    Ok(found) => out.extend(found?),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            Ok(out)
-        })
+        let ranges = (0..threads)
+            .map(|i| {
+                let lo = first + i * step;
+                let hi = (lo + step).min(last + 1);
+                key(TurnId(lo))..key(TurnId(hi))
+            })
+            .collect();
+        crate::parallel::each_on_a_thread(ranges, scan)
     }
 
     /// The turns in `range` whose record holds every `finders` needle (ASCII case ignored).

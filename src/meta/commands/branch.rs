@@ -10,12 +10,10 @@ use crate::refs;
 use anyhow::Result;
 
 meta_command! {
-    Branch, switched: Branch::fork,
-    name: "branch", usage: ":branch NAME [TURN]",
-    summary: "fork a new branch after TURN and switch to it",
+    Branch, switched: Branch::fork, needs_session: true,
+    usage: ":branch NAME [TURN]", summary: "fork a new branch after TURN and switch to it",
     details: "Forks a new branch NAME after TURN (default HEAD) and switches to it: Claude \
               resumes the conversation as it stood after TURN. The old branch is kept.",
-    needs_session: true,
     parser: Parser::Words(parse),
 }
 

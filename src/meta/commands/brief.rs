@@ -14,15 +14,12 @@ use anyhow::{Context, Result};
 pub const BRIEF_TEMPLATE: &str = "# Brief\n\n## Goal\n\n## Current state\n\n## Tried, and why it failed\n\n## Decisions\n\n## Constraints\n\n## Files that matter\n\n## Next step\n";
 
 meta_command! {
-    Brief, run: Brief::outcome,
-    name: "brief", usage: ":brief [NAME | -e]",
-    summary: "fresh session on a new branch, seeded with a brief",
+    Brief, run: Brief::outcome, needs_session: true,
+    usage: ":brief [NAME | -e]", summary: "fresh session on a new branch, seeded with a brief",
     details: "Starts a fresh Claude session on a new branch, seeded with a brief: the last \
               summary, the saved brief NAME, or (-e) one written now in $EDITOR from a \
               template.",
-    needs_session: true,
-    flags: &[Flag::switch(&["-e", "--edit"])],
-    parser: Parser::Words(parse),
+    flags: &[Flag::switch(&["-e", "--edit"])], parser: Parser::Words(parse),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,14 +8,12 @@ use crate::meta::ops::SessionOps;
 use anyhow::Result;
 
 meta_command! {
-    Btw, shown: Btw::btw,
-    name: "btw", usage: ":btw QUESTION",
-    summary: "a side question answered by a fork; kept as an aside",
+    Btw, shown: Btw::btw, needs_session: true,
+    usage: ":btw QUESTION", summary: "a side question answered by a fork; kept as an aside",
     details: "Asks QUESTION (the rest of the line) of a headless fork of this conversation: \
               the running Claude receives nothing and its context stays as it was. The answer \
               is shown, and kept as a turn of kind aside on a new side branch btw-N forked at \
               the current turn, so :log, ccx search and :merge see it.",
-    needs_session: true,
     parser: Parser::Text(parse),
 }
 

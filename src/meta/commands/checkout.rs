@@ -9,15 +9,13 @@ use crate::store::Store;
 use anyhow::{bail, Result};
 
 meta_command! {
-    Checkout, switched: Checkout::checkout,
-    name: "checkout", usage: ":checkout BRANCH [--code]",
+    Checkout, switched: Checkout::checkout, needs_session: true,
+    usage: ":checkout BRANCH [--code]",
     summary: "switch to a branch; --code also restores its files",
     details: "Switches to BRANCH: Claude resumes that branch's conversation. With --code, the \
               files are also put back as they were at the branch's head (the current working \
               tree is snapshotted first, so nothing is lost).",
-    needs_session: true,
-    flags: &[Flag::switch(&["--code"])],
-    parser: Parser::Words(parse),
+    flags: &[Flag::switch(&["--code"])], parser: Parser::Words(parse),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,22 +1,15 @@
 //! `:clear`: a fresh session on a new branch with no brief.
 
-use super::{bare, Parser};
 use crate::branch_names::NewBranch;
 use crate::meta::moves::fresh_session;
 use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
-    Clear, run: Clear::outcome,
-    name: "clear", usage: ":clear",
-    summary: "fresh session on a new branch, no brief",
+    Clear; run: Clear::outcome, needs_session: true,
+    usage: ":clear", summary: "fresh session on a new branch, no brief",
     details: "Starts a fresh Claude session on a new branch, with no brief. The old branch \
               is kept.",
-    needs_session: true,
-    parser: Parser::Words(bare::<Clear>),
 }
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Clear;
 
 impl Clear {
     fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {

@@ -9,12 +9,10 @@ use crate::model::TurnKind;
 use anyhow::Result;
 
 meta_command! {
-    Compact, run: Compact::outcome,
-    name: "compact", usage: ":compact [FOCUS]",
-    summary: "forward /compact FOCUS (asks for one if none)",
+    Compact, run: Compact::outcome, needs_session: true,
+    usage: ":compact [FOCUS]", summary: "forward /compact FOCUS (asks for one if none)",
     details: "Forwards `/compact FOCUS` to Claude; FOCUS is the rest of the line, verbatim. \
               With no FOCUS, first asks what comes next and builds the focus from the answer.",
-    needs_session: true,
     parser: Parser::Text(parse),
 }
 

@@ -1,29 +1,14 @@
 //! `:delete BRANCH`: deletes a branch after asking; never the current one.
 
-use super::{Parsed, Parser};
-use crate::meta::args::{exact_words, MetaError, Word};
 use crate::meta::moves::branch_exists;
 use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::{bail, Result};
 
 meta_command! {
-    Delete, run: Delete::outcome,
-    name: "delete", usage: ":delete BRANCH",
-    summary: "delete a branch (asks; never the current one)",
+    Delete { branch }, example: ":delete try-b", run: Delete::outcome, needs_session: true,
+    usage: ":delete BRANCH", summary: "delete a branch (asks; never the current one)",
     details: "Deletes branch BRANCH after asking to confirm. The current branch is never \
               deleted.",
-    needs_session: true,
-    parser: Parser::Words(parse),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delete {
-    pub branch: String,
-}
-
-fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let [branch] = exact_words(SPEC.name, words, ["BRANCH"], ":delete try-b")?;
-    Ok(Box::new(Delete { branch }))
 }
 
 impl Delete {

@@ -7,15 +7,13 @@ use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
     Effects, run: Effects::list,
-    name: "effects", usage: ":effects [TURN] [--diff]",
-    summary: "each tool call of a turn and the files it changed",
+    usage: ":effects [TURN] [--diff]", summary: "each tool call of a turn and the files it changed",
     details: "Lists each tool call of TURN (default HEAD) that may write (Bash, Edit, Write, \
               MultiEdit, NotebookEdit, MCP tools) as TURN.CALL with its command or file, and \
               the files it added, modified or deleted, from the effects journal's snapshots \
               before and after the call. --diff adds each call's patch. A call whose snapshot \
               did not fit the hook's budget says \"not snapshotted\".",
-    flags: &[Flag::switch(&["--diff"])],
-    parser: Parser::Words(parse),
+    flags: &[Flag::switch(&["--diff"])], parser: Parser::Words(parse),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

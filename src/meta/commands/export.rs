@@ -9,15 +9,13 @@ use anyhow::Result;
 use std::path::{Path, PathBuf};
 
 meta_command! {
-    Export, run: Export::outcome,
-    name: "export", usage: ":export [BRANCH] [--format md|json|html] [FILE]",
-    summary: "write a branch out",
+    Export, run: Export::outcome, needs_session: true,
+    usage: ":export [BRANCH] [--format md|json|html] [FILE]", summary: "write a branch out",
     details: "Writes BRANCH (default: the current branch) out as Markdown, JSON or one \
               self-contained HTML page (the turns, collapsible tool calls, token counts, the \
               tree of branches), to FILE (or -o FILE). A single argument ending in .md, \
               .json or .html is taken as the FILE; without --format, a FILE ending in .json \
               means JSON and one ending in .html means HTML.",
-    needs_session: true,
     flags: &[
         Flag::valued(&["--format", "-f"], "md, json or html"),
         Flag::valued(&["-o", "--output"], "a FILE"),

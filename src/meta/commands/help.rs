@@ -9,9 +9,7 @@ use crate::render::Palette;
 
 meta_command! {
     Help, run: Help::outcome,
-    name: "help", usage: ":help [CMD]",
-    aliases: &["h", "?"],
-    summary: "list the commands, or one in full",
+    usage: ":help [CMD]", aliases: &["h", "?"], summary: "list the commands, or one in full",
     details: "With no argument, lists every meta-command with its usage. With CMD (with or \
               without the ':'), shows that command in full. `:CMD --help` does the same.",
     parser: Parser::Words(parse),

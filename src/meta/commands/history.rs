@@ -1,21 +1,15 @@
 //! `:history`: the moves ccx made (switches, checkouts, rewinds, clears, briefs, restores,
 //! undos), with what each changed.
 
-use super::{bare, Parser};
 use crate::meta::exec::ShellContext;
 
 meta_command! {
-    History, read: history,
-    name: "history", usage: ":history",
-    summary: "the moves ccx made, with what each changed",
+    History; read: history,
+    usage: ":history", summary: "the moves ccx made, with what each changed",
     details: "Lists the moves (branch switches, checkouts, rewinds, clears, briefs, restores \
               and undos), oldest first, with their age, what each did and how many files it \
               changed. :undo undoes the last one.",
-    parser: Parser::Words(bare::<History>),
 }
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct History;
 
 /// The moves of the turn log, oldest first.
 fn history(ctx: &ShellContext) -> Result<String, String> {

@@ -1,19 +1,12 @@
 //! `:jobs`: the subagent jobs of this session with their state.
 
-use super::{bare, Parser};
 use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
-    Jobs, run: Jobs::outcome,
-    name: "jobs", usage: ":jobs",
-    summary: "subagent jobs with their state",
+    Jobs; run: Jobs::outcome, needs_session: true,
+    usage: ":jobs", summary: "subagent jobs with their state",
     details: "Lists the subagent jobs of this session with their state.",
-    needs_session: true,
-    parser: Parser::Words(bare::<Jobs>),
 }
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Jobs;
 
 impl Jobs {
     fn outcome(&self, ops: &mut dyn SessionOps) -> Outcome {

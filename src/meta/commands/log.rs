@@ -7,14 +7,12 @@ use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
     Log, run: Log::outcome,
-    name: "log", usage: ":log [BRANCH] [-n N]",
-    summary: "a branch's turns: id, age, context, prompt → reply",
+    usage: ":log [BRANCH] [-n N]", summary: "a branch's turns: id, age, context, prompt → reply",
     details: "Lists the conversation of BRANCH (default: the current branch) from its first \
               turn to its head, across fork points: id, age, context tokens after the turn, \
               and the first line of the prompt and of the reply. -n N shows only the last N \
               turns.",
-    flags: &[Flag::valued(&["-n", "--limit"], "a number")],
-    parser: Parser::Words(parse),
+    flags: &[Flag::valued(&["-n", "--limit"], "a number")], parser: Parser::Words(parse),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

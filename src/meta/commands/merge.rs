@@ -8,18 +8,15 @@ use crate::meta::ops::{Outcome, SessionOps};
 use anyhow::Result;
 
 meta_command! {
-    Merge, run: Merge::outcome,
-    name: "merge", usage: ":merge BRANCH [--focus TEXT]",
-    summary: "bring what BRANCH learned here as one turn",
+    Merge, run: Merge::outcome, needs_session: true,
+    usage: ":merge BRANCH [--focus TEXT]", summary: "bring what BRANCH learned here as one turn",
     details: "Asks a headless fork of BRANCH's conversation (nothing is saved, BRANCH is not \
               changed) to distil what BRANCH established since it parted from this \
               conversation, or since it was last merged here: decisions, facts checked, dead \
               ends with why, files and commands. --focus TEXT (the rest of the line) says what \
               matters most. The text is shown: y sends it here as one turn of kind merge, e \
               opens it in $EDITOR first, anything else cancels. :tree draws the merge edge.",
-    needs_session: true,
-    flags: &[Flag::valued(&["--focus"], "a TEXT")],
-    parser: Parser::Text(parse),
+    flags: &[Flag::valued(&["--focus"], "a TEXT")], parser: Parser::Text(parse),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,25 +17,104 @@ use std::fmt;
 ///
 /// ```ignore
 /// meta_command! {
-///     Version, run: Version::show,
-///     name: "version", usage: ":version",
-///     summary: "ccx's version and Claude Code's",
-///     details: "Shows …",
-///     parser: Parser::Words(bare::<Version>),
+///     Log, run: Log::outcome,
+///     usage: ":log [BRANCH] [-n N]", summary: "a branch's turns: id, age, context, prompt → reply",
+///     details: "Lists …",
+///     flags: &[Flag::valued(&["-n", "--limit"], "a number")], parser: Parser::Words(parse),
 /// }
 /// ```
 ///
-/// The second line names the type and how it runs: `run: F` calls `F(&self, ops)` for the
+/// The first line names the type and how it runs: `run: F` calls `F(&self, ops)` for the
 /// [`Outcome`]; `shown: F` and `switched: F` turn F's `Result<String>` into
 /// [`Outcome::shown`] or [`Outcome::switched`]; `read: F` shows what `F(&ShellContext)`
-/// returns, through [`read_text`] (a read-only command that needs none of its arguments). Spec fields left out take
-/// [`CommandSpec::DEFAULT`]'s value (no aliases, no options, runs on the turn log alone).
+/// returns, through [`read_text`] (a read-only command that needs none of its arguments). The
+/// name is the usage's first word. Spec fields left out take [`CommandSpec::DEFAULT`]'s value
+/// (no aliases, no options, runs on the turn log alone).
+///
+/// Three shorter first lines also declare the command's type and parser:
+/// - `Quit; run: …`: a command without arguments, a unit struct read by [`bare`];
+/// - `Kill { job }, example: ":kill 2", run: …`: a command of exactly the words its usage
+///   names after the command (`:kill JOB`), one `String` field each, read by
+///   [`usage_words`]; `Show { turn: turn_arg }` also passes a word through a check such as
+///   [`crate::meta::args::turn_arg`];
+/// - `Pull [job], run: …`: a command of one optional word (`:pull [JOB]`), an
+///   `Option<String>` field read by [`optional_usage_word`]; `[turn: optional_turn]` checks it.
+///
 /// Writing the static and the impl by hand works the same.
 macro_rules! meta_command {
+    ($ty:ident; $how:ident: $body:expr, $($rest:tt)*) => {
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct $ty;
+
+        meta_command! {
+            $ty, $how: $body,
+            parser: $crate::meta::commands::Parser::Words($crate::meta::commands::bare::<$ty>),
+            $($rest)*
+        }
+    };
+    (
+        $ty:ident { $($word:ident $(: $check:path)?),+ $(,)? }, example: $example:expr,
+        $how:ident: $body:expr, $($rest:tt)*
+    ) => {
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $ty {
+            $(pub $word: String,)+
+        }
+
+        const _: () = assert!(
+            $crate::meta::commands::usage_word_count(SPEC.usage) == [$(stringify!($word)),+].len(),
+            "the struct has one field per word the usage names"
+        );
+
+        fn parse(
+            words: Vec<$crate::meta::args::Word>,
+        ) -> Result<$crate::meta::commands::Parsed, $crate::meta::args::MetaError> {
+            let [$($word),+] = $crate::meta::commands::usage_words(&SPEC, words, $example)?;
+            $($(let $word = $check(SPEC.name, &$word)?;)?)+
+            Ok(Box::new($ty { $($word),+ }))
+        }
+
+        meta_command! {
+            $ty, $how: $body,
+            parser: $crate::meta::commands::Parser::Words(parse),
+            $($rest)*
+        }
+    };
+    ($ty:ident [$word:ident $(: $check:path)?], $how:ident: $body:expr, $($rest:tt)*) => {
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $ty {
+            pub $word: Option<String>,
+        }
+
+        const _: () = assert!(
+            $crate::meta::commands::usage_word_count(SPEC.usage) == 1,
+            "the usage names the one optional word"
+        );
+
+        fn parse(
+            words: Vec<$crate::meta::args::Word>,
+        ) -> Result<$crate::meta::commands::Parsed, $crate::meta::args::MetaError> {
+            let $word = $crate::meta::commands::optional_usage_word(&SPEC, words)?;
+            $(let $word = $check(SPEC.name, $word.as_ref())?;)?
+            Ok(Box::new($ty { $word }))
+        }
+
+        meta_command! {
+            $ty, $how: $body,
+            parser: $crate::meta::commands::Parser::Words(parse),
+            $($rest)*
+        }
+    };
     ($ty:ident, $how:ident: $body:expr, $($field:ident: $value:expr),* $(,)?) => {
-        pub static SPEC: $crate::meta::commands::CommandSpec = $crate::meta::commands::CommandSpec {
-            $($field: $value,)*
-            ..$crate::meta::commands::CommandSpec::DEFAULT
+        pub static SPEC: $crate::meta::commands::CommandSpec = {
+            let spec = $crate::meta::commands::CommandSpec {
+                $($field: $value,)*
+                ..$crate::meta::commands::CommandSpec::DEFAULT
+            };
+            $crate::meta::commands::CommandSpec {
+                name: $crate::meta::commands::name_in_usage(spec.usage),
+                ..spec
+            }
         };
 
         impl $crate::meta::commands::MetaCommand for $ty {
@@ -114,6 +193,54 @@ pub fn bare<T: MetaCommand + Default>(words: Vec<Word>) -> Result<Parsed, MetaEr
     let name = command.name();
     crate::meta::args::no_args(name, &crate::meta::args::split_args(name, words, &[])?)?;
     Ok(Box::new(command))
+}
+
+/// The words of a command that takes exactly the words its usage names after the command
+/// (`:kill JOB`, `:diff BRANCH_A BRANCH_B`), or the refusal
+/// [`exact_words`](crate::meta::args::exact_words) gives, which names them.
+pub fn usage_words<const N: usize>(
+    spec: &CommandSpec,
+    words: Vec<Word>,
+    example: &str,
+) -> Result<[String; N], MetaError> {
+    let names: Vec<&str> = spec.usage.split_whitespace().skip(1).collect();
+    crate::meta::args::exact_words(spec.name, words, &names, example)
+}
+
+/// The one optional word of a command whose usage names it (`:pull [JOB]`), or the refusal
+/// [`optional_word`](crate::meta::args::optional_word) gives ("at most one JOB").
+pub fn optional_usage_word(
+    spec: &CommandSpec,
+    words: Vec<Word>,
+) -> Result<Option<String>, MetaError> {
+    let name = spec.usage.split_whitespace().nth(1).unwrap_or_default();
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    crate::meta::args::optional_word(spec.name, words, &format!("one {name}"))
+}
+
+/// A command's name: its usage's first word, without the `:` (`:log [BRANCH]` → `log`).
+pub const fn name_in_usage(usage: &'static str) -> &'static str {
+    let bytes = usage.as_bytes();
+    let mut end = 1;
+    while end < bytes.len() && bytes[end] != b' ' {
+        end += 1;
+    }
+    let (head, _) = usage.split_at(end);
+    let (_, name) = head.split_at(1);
+    name
+}
+
+/// How many words a usage names after the command's name (`:diff BRANCH_A BRANCH_B` → 2).
+pub const fn usage_word_count(usage: &str) -> usize {
+    let bytes = usage.as_bytes();
+    let (mut words, mut i) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] != b' ' && (i == 0 || bytes[i - 1] == b' ') {
+            words += 1;
+        }
+        i += 1;
+    }
+    words - 1
 }
 
 /// A parsed meta-command, ready to run.

@@ -1,31 +1,16 @@
 //! `:pull [JOB]`: sends a finished subagent's final report into this session, once.
 
-use super::{Parsed, Parser};
-use crate::meta::args::{optional_word, MetaError, Word};
 use crate::meta::moves::idle_store;
 use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::{bail, Result};
 
 meta_command! {
-    Pull, switched: Pull::pull,
-    name: "pull", usage: ":pull [JOB]",
-    summary: "send a finished subagent's report here",
+    Pull [job], switched: Pull::pull, needs_session: true,
+    usage: ":pull [JOB]", summary: "send a finished subagent's report here",
     details: "Sends the final report of subagent JOB (default: the latest finished one not \
               yet pulled) into this session, framed as a subagent's conclusion. A job's \
               report is sent once: pulling it again says so and sends nothing.",
-    needs_session: true,
-    parser: Parser::Words(parse),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pull {
-    pub job: Option<String>,
-}
-
-fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let job = optional_word(SPEC.name, words, "one JOB")?;
-    Ok(Box::new(Pull { job }))
 }
 
 impl Pull {

@@ -1,30 +1,16 @@
 //! `:rename OLD NEW`: renames a branch.
 
-use super::{Parsed, Parser};
-use crate::meta::args::{exact_words, new_branch_arg, MetaError, Word};
+use crate::meta::args::new_branch_arg;
 use crate::meta::moves::name_is_free;
 use crate::meta::ops::SessionOps;
 use anyhow::{bail, Result};
 
 meta_command! {
-    Rename, shown: Rename::rename,
-    name: "rename", usage: ":rename OLD NEW",
-    summary: "rename a branch",
-    details: "Renames branch OLD to NEW.",
+    Rename { old, new: new_branch_arg }, example: ":rename try-b fast-path",
+    shown: Rename::rename,
     needs_session: true,
-    parser: Parser::Words(parse),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rename {
-    pub old: String,
-    pub new: String,
-}
-
-fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let [old, new] = exact_words(SPEC.name, words, ["OLD", "NEW"], ":rename try-b fast-path")?;
-    let new = new_branch_arg(SPEC.name, &new)?;
-    Ok(Box::new(Rename { old, new }))
+    usage: ":rename OLD NEW", summary: "rename a branch",
+    details: "Renames branch OLD to NEW.",
 }
 
 impl Rename {

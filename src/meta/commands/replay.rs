@@ -11,13 +11,11 @@ use crate::store::Store;
 use anyhow::{bail, Context, Result};
 
 meta_command! {
-    Replay, switched: Replay::replay,
-    name: "replay", usage: ":replay BRANCH [FROM..TO]",
-    summary: "replay BRANCH's prompts into a fresh session",
+    Replay, switched: Replay::replay, needs_session: true,
+    usage: ":replay BRANCH [FROM..TO]", summary: "replay BRANCH's prompts into a fresh session",
     details: "Sends the prompts of BRANCH's turns, one turn at a time, into a fresh session \
               on a new branch. FROM..TO limits the turns (either side may be empty: 5.., \
               ..HEAD~2).",
-    needs_session: true,
     parser: Parser::Words(parse),
 }
 

@@ -7,7 +7,7 @@ use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
     Restore, run: Restore::restore,
-    name: "restore", usage: ":restore TURN[.CALL] [--before|--after] [PATHS…]",
+    usage: ":restore TURN[.CALL] [--before|--after] [PATHS…]",
     summary: "files back as they were before/after a tool call (undoable)",
     details: "Puts the files a tool call changed back as they were before it (the default) or \
               after it; TURN alone means all the turn's calls; PATHS limits it to some files or \
@@ -15,8 +15,7 @@ meta_command! {
               the journal did not see created is never deleted, and a file changed outside \
               Claude since the last snapshot is kept aside (named in the message) before it is \
               replaced.",
-    flags: &[Flag::switch(&["--before"]), Flag::switch(&["--after"])],
-    parser: Parser::Words(parse),
+    flags: &[Flag::switch(&["--before"]), Flag::switch(&["--after"])], parser: Parser::Words(parse),
 }
 
 /// `target` is `TURN` or `TURN.CALL` as typed.

@@ -12,16 +12,14 @@ use crate::model::TurnKind;
 use anyhow::Result;
 
 meta_command! {
-    Rewind, switched: Rewind::rewind,
-    name: "rewind", usage: ":rewind [TURN] [--code] [-- PROMPT]",
+    Rewind, switched: Rewind::rewind, needs_session: true,
+    usage: ":rewind [TURN] [--code] [-- PROMPT]",
     summary: "fork after TURN (default HEAD~1), send PROMPT",
     details: "Forks a new branch after TURN (default HEAD~1) and switches to it. With --code, \
               the files are also restored to TURN's snapshot (the current working tree is \
               snapshotted first). Everything after ` -- ` is sent as the next prompt, \
               verbatim: `:rewind HEAD~2 -- don't use approach A, go straight to B`.",
-    needs_session: true,
-    flags: &[Flag::switch(&["--code"])],
-    parser: Parser::Text(parse),
+    flags: &[Flag::switch(&["--code"])], parser: Parser::Text(parse),
 }
 
 /// PROMPT is everything after ` -- `, verbatim.

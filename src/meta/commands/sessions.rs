@@ -1,16 +1,10 @@
 //! `:sessions`: the project's branches and the Claude sessions carrying them.
 
-use super::{bare, Parser};
 use crate::meta::exec;
 
 meta_command! {
-    Sessions, read: exec::sessions,
-    name: "sessions", usage: ":sessions",
-    summary: "branches and sessions: turns, tokens, last activity",
+    Sessions; read: exec::sessions,
+    usage: ":sessions", summary: "branches and sessions: turns, tokens, last activity",
     details: "Lists the project's branches and the Claude sessions carrying them, with their \
               turns, tokens and last activity.",
-    parser: Parser::Words(bare::<Sessions>),
 }
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Sessions;

@@ -8,16 +8,13 @@ use crate::meta::ops::SessionOps;
 use anyhow::{Context, Result};
 
 meta_command! {
-    Subagent, shown: Subagent::start,
-    name: "subagent", usage: ":subagent [--brief NAME] TASK",
-    summary: "run TASK in a clean Claude in the background",
+    Subagent, shown: Subagent::start, needs_session: true,
+    usage: ":subagent [--brief NAME] TASK", summary: "run TASK in a clean Claude in the background",
     details: "Runs TASK (the rest of the line, verbatim) in a separate Claude Code process \
               with a clean context (plus the brief NAME, when given), in the background, in \
               the same directory. When it is done, :pull sends its final report into this \
               session. Its own turns are kept as a side branch.",
-    needs_session: true,
-    flags: &[Flag::valued(&["--brief", "-b"], "a NAME")],
-    parser: Parser::Text(parse),
+    flags: &[Flag::valued(&["--brief", "-b"], "a NAME")], parser: Parser::Text(parse),
 }
 
 /// TASK is the rest of the line after the options, verbatim.

@@ -1,34 +1,20 @@
 //! `:summarize-from-here [TURN]`: Claude writes a handoff of everything since TURN; the
 //! recorder saves the answer as a brief.
 
-use super::{Parsed, Parser};
-use crate::meta::args::{optional_turn, optional_word, MetaError, Word};
+use crate::meta::args::optional_turn;
 use crate::meta::moves::{idle_store, resolve};
 use crate::meta::ops::SessionOps;
 use crate::model::TurnKind;
 use anyhow::Result;
 
 meta_command! {
-    SummarizeFromHere, switched: SummarizeFromHere::summarize,
-    name: "summarize-from-here", usage: ":summarize-from-here [TURN]",
-    summary: "Claude writes a handoff since TURN (a brief)",
+    SummarizeFromHere [turn: optional_turn], switched: SummarizeFromHere::summarize,
+    needs_session: true,
+    usage: ":summarize-from-here [TURN]", summary: "Claude writes a handoff since TURN (a brief)",
     details: "Asks Claude for a handoff of everything since TURN (default: the branch's \
               start): the goal, what was tried and why it failed, decisions, constraints, \
               the files that matter and the next step. The answer is saved as a brief for \
               :brief.",
-    needs_session: true,
-    parser: Parser::Words(parse),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SummarizeFromHere {
-    pub turn: Option<String>,
-}
-
-fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let turn = optional_word(SPEC.name, words, "one TURN")?;
-    let turn = optional_turn(SPEC.name, turn.as_ref())?;
-    Ok(Box::new(SummarizeFromHere { turn }))
 }
 
 impl SummarizeFromHere {

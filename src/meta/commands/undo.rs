@@ -1,26 +1,20 @@
 //! `:undo`: undoes the last ccx move — conversation and files — and, typed again, redoes it
 //! (see `crate::moves`).
 
-use super::{bare, Parser};
 use crate::meta::ops::SessionOps;
 use crate::moves::Place;
 use anyhow::Result;
 
 meta_command! {
-    Undo, switched: |_, ops| undo(ops),
-    name: "undo", usage: ":undo",
+    Undo; switched: |_, ops| undo(ops), needs_session: true,
+    usage: ":undo",
     summary: "undo the last move (switch, rewind, clear, brief, restore); again redoes",
     details: "Undoes the last ccx move (:branch, :checkout, :rewind, :clear, :brief, or a \
               restore: :restore, --code), returning to the conversation it left (the same \
               branch and Claude session) and putting back the files it changed. :undo again \
               redoes it. The moves are kept in the turn log, so this works after a restart; \
               :history lists them.",
-    needs_session: true,
-    parser: Parser::Words(bare::<Undo>),
 }
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Undo;
 
 fn undo(ops: &mut dyn SessionOps) -> Result<String> {
     let store = ops.store()?;

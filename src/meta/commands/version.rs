@@ -1,32 +1,23 @@
 //! `:version`: ccx's version and the version of the Claude Code this session runs, as
 //! `ccx --version` prints them.
 
-use super::{bare, Parser};
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Version;
-
 meta_command! {
-    Version, read: |ctx| Ok(crate::versions::version_line(ctx.claude.clone())),
-    name: "version", usage: ":version",
-    summary: "ccx's version and Claude Code's",
+    Version; read: |ctx| Ok(crate::versions::version_line(ctx.claude.clone())),
+    usage: ":version", summary: "ccx's version and Claude Code's",
     details: "Shows ccx's version and the version of the Claude Code this session runs, as \
               `ccx --version` prints them.",
-    parser: Parser::Words(bare::<Version>),
 }
 
 #[cfg(test)]
 mod tests {
     use crate::meta::fake::FakeOps;
     use crate::meta::ops::Outcome;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn says_what_ccx_version_says() {
         let dir = tempfile::tempdir().unwrap();
-        let claude = dir.path().join("claude");
-        std::fs::write(&claude, "#!/bin/sh\necho '2.1.330 (Claude Code)'\n").unwrap();
-        std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let claude =
+            crate::test_support::script(dir.path(), "claude", "echo '2.1.330 (Claude Code)'");
         let mut ops = FakeOps::new();
         ops.claude = Some(claude.clone());
         let want = format!("ccx {} (Claude Code 2.1.330)", env!("CARGO_PKG_VERSION"));
