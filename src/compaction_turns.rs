@@ -9,6 +9,8 @@
 //!   turn (the summary, Claude's attachments) are a turn of their own;
 //! - between a prompt and its reply (Claude compacted before answering): the turn keeps its
 //!   lines and reply, and the compaction follows it as a turn without lines of its own.
+//!
+//! Live recording gives a compaction turn the same lines: [`own_lines_end`] says where they end.
 
 use crate::model::TurnKind;
 use crate::recorder::{compact_prompt, summary_prompt};
@@ -98,6 +100,41 @@ fn split_one(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
             vec![compaction(entries, &boundary, own)]
         }
     }
+}
+
+/// The end (exclusive) of the lines a compaction whose boundary is line `at` writes: the
+/// boundary, its summary and, after `/compact`, the command's lines and output, up to the
+/// next turn's lines. None while Claude has not written its summary (or, for `/compact`, the
+/// command's output) yet.
+pub fn own_lines_end(lines: &[Line], at: usize) -> Option<usize> {
+    let boundary = lines.get(at)?;
+    let summary = (at + 1..lines.len()).find(|&i| lines[i].is_compact_summary())?;
+    let mut end = summary + 1;
+    let manual = !(boundary.is_auto_compaction() || boundary.is_partial_summary());
+    let next = (end..lines.len()).find(|&i| transcript::starts_turn(&lines[i]));
+    let command = next.filter(|&c| {
+        manual
+            && transcript::command_text(&lines[c])
+                .is_some_and(|t| t == "/compact" || t.starts_with("/compact "))
+    });
+    if let Some(c) = command {
+        end = (c + 1..lines.len()).find(|&i| is_command_output(&lines[i]))? + 1;
+    }
+    Some(
+        match (end..lines.len()).find(|&i| transcript::starts_turn(&lines[i])) {
+            Some(n) => transcript::with_preamble(lines, n, end),
+            None => lines.len(),
+        },
+    )
+}
+
+/// The output line of a local command (`<local-command-stdout>…`).
+fn is_command_output(line: &Line) -> bool {
+    line.kind == LineKind::User
+        && line
+            .content()
+            .and_then(|c| c.as_str())
+            .is_some_and(|t| t.starts_with("<local-command-stdout>"))
 }
 
 /// Whether an assistant message of the model follows (the reply to a compacted turn).
@@ -239,6 +276,40 @@ mod tests {
                 (TurnKind::Summary, Some(SUMMARY_PROMPT.into()), 2)
             ]
         );
+    }
+
+    #[test]
+    fn a_compactions_own_lines_end_where_the_next_turn_begins() {
+        let command = |uuid: &str, text: &str| {
+            json!({"type": "user", "uuid": uuid, "parentUuid": "s",
+                "message": {"role": "user", "content": text}})
+        };
+        let manual = [
+            user("p", None, "one"),
+            reply("a", "p", "r one"),
+            boundary(json!({"trigger": "manual"})),
+            summary(),
+            command("cmd", "<command-name>/compact</command-name>"),
+            command(
+                "out",
+                "<local-command-stdout>Compacted</local-command-stdout>",
+            ),
+            json!({"type": "attachment", "uuid": "att", "parentUuid": "out"}),
+            user("n", Some("att"), "next"),
+        ];
+        let lines = parse(&manual);
+        assert_eq!(own_lines_end(&lines, 2), Some(7), "up to the next prompt");
+        // Not yet written: the command's output, the summary.
+        assert_eq!(own_lines_end(&lines[..5], 2), None);
+        assert_eq!(own_lines_end(&lines[..3], 2), None);
+        assert_eq!(own_lines_end(&lines[..6], 2), Some(6));
+        // A rewind-menu summary: the boundary and its summary, then the next prompt.
+        let partial = [
+            boundary(json!({"trigger": "manual", "messagesSummarized": 2})),
+            summary(),
+            user("n", Some("s"), "next"),
+        ];
+        assert_eq!(own_lines_end(&parse(&partial), 0), Some(2));
     }
 
     #[test]

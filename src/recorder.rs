@@ -624,6 +624,10 @@ impl Recorder {
             ),
         };
         let input = compaction.hint.and_then(|h| h.input);
+        let end = done
+            .boundary_uuid
+            .as_deref()
+            .and_then(|u| self.wait_for_compaction_lines(session_id, u));
         self.begin(
             session_id,
             parent,
@@ -633,7 +637,35 @@ impl Recorder {
             done.boundary_uuid,
             None,
         )?;
-        self.finish_pending(session_id, None, false)
+        self.finish_pending_upto(session_id, None, false, end)
+    }
+
+    /// Waits (bounded) until the compaction whose boundary is line `boundary` has written its
+    /// own lines (summary, `/compact` command and output): where they end, so the compaction
+    /// turn holds them (a conversation rebuilt up to it needs its summary). None for a
+    /// compaction inside a turn already stored (its lines are that turn's) or when they never
+    /// came.
+    fn wait_for_compaction_lines(
+        &mut self,
+        session_id: &SessionId,
+        boundary: &str,
+    ) -> Option<usize> {
+        let deadline = Instant::now() + COMPACT_WAIT;
+        loop {
+            let at = self.follower(session_id)?.position(boundary)?;
+            if at < self.unstored_from(session_id) {
+                return None;
+            }
+            let lines = self.follower(session_id)?.lines();
+            if let Some(end) = crate::compaction_turns::own_lines_end(lines, at) {
+                return Some(end);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(POLL);
+            self.follow(session_id, None);
+        }
     }
 
     /// Claude's `/fork`s of `session_id` that have answered and are not recorded yet: each
@@ -1778,7 +1810,7 @@ mod tests {
     }
 
     /// The lines `/compact FOCUS` writes after its boundary: the caveat, the command, its output.
-    fn compact_command(uuid: &str, parent: &str, focus: &str) -> [serde_json::Value; 2] {
+    fn compact_command(uuid: &str, parent: &str, focus: &str) -> [serde_json::Value; 3] {
         let text = format!(
             "<command-name>/compact</command-name>\n<command-message>compact</command-message>\n\
              <command-args>{focus}</command-args>"
@@ -1789,6 +1821,9 @@ mod tests {
                 "message": {"role": "user", "content": "<local-command-caveat>x</local-command-caveat>"}}),
             json!({"type": "user", "uuid": uuid, "parentUuid": format!("{uuid}-caveat"),
                 "sessionId": "s", "message": {"role": "user", "content": text}}),
+            json!({"type": "user", "uuid": format!("{uuid}-out"), "parentUuid": uuid,
+                "sessionId": "s", "message": {"role": "user",
+                "content": "<local-command-stdout>Compacted</local-command-stdout>"}}),
         ]
     }
 
@@ -1801,7 +1836,7 @@ mod tests {
         w.append("s", &boundary("b1", Some("a1"), "a1", manual()));
         w.append("s", &compact_command("c1", "b1-summary", "keep the plan"));
         r.handle(compacted_event("s")).unwrap();
-        w.record_turns(&mut r, &[("2", Some("c1"))]);
+        w.record_turns(&mut r, &[("2", Some("c1-out"))]);
         // Claude starts the compacted session before it writes the second boundary and command.
         let writer = {
             let path = w.transcripts.join("s.jsonl");
@@ -1831,5 +1866,21 @@ mod tests {
                 ("/compact drop the plan", Some("b2"))
             ]
         );
+        // Each compaction turn holds its own lines: boundary, summary, command.
+        let uuids = |t: &Turn| -> Vec<String> {
+            w.store
+                .entries(t.id)
+                .unwrap()
+                .iter()
+                .filter_map(|e| e["uuid"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let first = turns.iter().find(|t| t.kind == TurnKind::Compact).unwrap();
+        assert_eq!(
+            uuids(first),
+            ["b1", "b1-summary", "c1-caveat", "c1", "c1-out"]
+        );
+        let after = turns.iter().find(|t| t.prompt == "prompt 2").unwrap();
+        assert_eq!(uuids(after), ["p2", "a2"]);
     }
 }

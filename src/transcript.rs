@@ -137,6 +137,11 @@ impl Line {
         self.raw.get(key).and_then(Value::as_bool).unwrap_or(false)
     }
 
+    /// The summary a compaction starts the conversation again with (`isCompactSummary`).
+    pub fn is_compact_summary(&self) -> bool {
+        self.flag("isCompactSummary")
+    }
+
     /// `promptId`: the `prompt_id` of the hooks of the same turn.
     pub fn prompt_id(&self) -> Option<&str> {
         self.raw.get("promptId").and_then(Value::as_str)

@@ -858,3 +858,40 @@ fn a_prompt_interrupted_before_its_reply_is_dropped_and_the_next_turn_follows_th
     assert_import_builds_the_live_tree(&env);
     exit_cleanly(&session);
 }
+
+#[test]
+fn ccx_rewind_to_a_compaction_gives_claude_its_summary() {
+    let env = TestEnv::new();
+    let (session, turns) =
+        session_with_turns(&env, &[("one", "answer one"), ("two", "answer two")]);
+    let compact = compact_recorded(&env, &session, "keep it short");
+    assert_after(&compact, &turn_with(&turns, "two"), "main");
+    ask_for(&session, "three", "answer three");
+    all_turns_once_finished(&env, "three", "prompt", &scripted("three", "answer three"));
+
+    // ccx's own :rewind (to HEAD~1, the compaction) rebuilds the conversation from the log: the
+    // compaction turn holds its summary, so Claude resumes compacted, without "three".
+    support::ccx::meta_switch(&session, "rewind");
+    let (four, _) = ask_recorded(&env, &session, "four", "answer four");
+    assert_eq!(four["parent"], compact["id"], "{four:#}");
+    let request = wait_request(&env, "for four", |r| r.main && r.user_text.contains("four"));
+    assert!(
+        request.history_contains("Focus: keep it short"),
+        "the summary is gone"
+    );
+    assert!(!request.history_contains("answer three"));
+    let branch = four["branch"].as_str().unwrap();
+    assert_ne!(branch, "main");
+    assert_eq!(
+        lineage(&env, branch),
+        [
+            "one [[reply:answer one]]",
+            "two [[reply:answer two]]",
+            "/compact keep it short",
+            "four [[reply:answer four]]"
+        ]
+    );
+    assert_import_builds_the_live_tree(&env);
+    // Not `/exit` so soon after a ccx switch (see the mixed-session test).
+    drop(session);
+}
