@@ -3,8 +3,10 @@
 //! menu become branches forked after the right turn (the footer shows the new branch at once),
 //! its summaries and compactions (`/compact`, auto-compact, "Summarize from here / up to here")
 //! are turns where Claude put them (each `/compact` with its own focus), a rewind to a `/compact`
-//! or past a compaction and the `/resume` picker continue the right turn, `ccx import` builds
-//! the same tree from the transcripts alone, a reply drawn before ccx is killed is in the log
+//! or past a compaction and the `/resume` picker continue the right turn, a prompt Claude drops
+//! after Esc is an interrupted turn, ccx's own `:rewind` to a compaction gives Claude its
+//! summary, `ccx import` builds the same tree from the transcripts alone (also after Claude's
+//! `/branch` copied a compacted session), a reply drawn before ccx is killed is in the log
 //! after the next start, and a Bash tool call cannot forge a turn.
 
 mod support;
