@@ -333,7 +333,11 @@ fn archive_project(
         }
     };
     let mut received = false;
-    for f in files {
+    let paths: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+    for f in crate::fork_order::originals_first(&paths)
+        .into_iter()
+        .map(|i| &files[i])
+    {
         if stopping(opts) {
             summary.stopped = true;
             break;

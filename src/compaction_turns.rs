@@ -9,9 +9,11 @@
 //!   turn (the summary, Claude's attachments) are a turn of their own;
 //! - between a prompt and its reply (Claude compacted before answering): the turn keeps its
 //!   lines and reply, and the compaction follows it as a turn without lines of its own.
+//!
+//! Live recording gives a compaction turn the same lines: [`own_lines_end`] says where they end.
 
 use crate::model::TurnKind;
-use crate::recorder::{compact_prompt, SUMMARY_PROMPT};
+use crate::recorder::{compact_prompt, summary_prompt};
 use crate::transcript::{self, Line, LineKind, TurnFacts};
 
 /// One turn after compactions were taken apart.
@@ -22,6 +24,9 @@ pub struct Piece {
     pub kind: TurnKind,
     /// The compaction boundary's uuid, for a compaction turn: its `prompt_uuid` and key.
     pub boundary_uuid: Option<String>,
+    /// The compaction boundary's timestamp, for a compaction turn: its time when it has no
+    /// lines of its own.
+    pub boundary_time: Option<String>,
 }
 
 /// Splits one turn (its lines and facts, as `transcript::split_turns` cuts them) at the
@@ -50,6 +55,7 @@ fn split_one(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
             facts,
             kind: TurnKind::Prompt,
             boundary_uuid: None,
+            boundary_time: None,
         }];
     };
     let boundary = entries[b].clone();
@@ -77,6 +83,7 @@ fn split_one(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
                     facts,
                     kind: TurnKind::Prompt,
                     boundary_uuid: None,
+                    boundary_time: None,
                 },
                 after,
             ]
@@ -95,6 +102,41 @@ fn split_one(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
     }
 }
 
+/// The end (exclusive) of the lines a compaction whose boundary is line `at` writes: the
+/// boundary, its summary and, after `/compact`, the command's lines and output, up to the
+/// next turn's lines. None while Claude has not written its summary (or, for `/compact`, the
+/// command's output) yet.
+pub fn own_lines_end(lines: &[Line], at: usize) -> Option<usize> {
+    let boundary = lines.get(at)?;
+    let summary = (at + 1..lines.len()).find(|&i| lines[i].is_compact_summary())?;
+    let mut end = summary + 1;
+    let manual = !(boundary.is_auto_compaction() || boundary.is_partial_summary());
+    let next = (end..lines.len()).find(|&i| transcript::starts_turn(&lines[i]));
+    let command = next.filter(|&c| {
+        manual
+            && transcript::command_text(&lines[c])
+                .is_some_and(|t| t == "/compact" || t.starts_with("/compact "))
+    });
+    if let Some(c) = command {
+        end = (c + 1..lines.len()).find(|&i| is_command_output(&lines[i]))? + 1;
+    }
+    Some(
+        match (end..lines.len()).find(|&i| transcript::starts_turn(&lines[i])) {
+            Some(n) => transcript::with_preamble(lines, n, end),
+            None => lines.len(),
+        },
+    )
+}
+
+/// The output line of a local command (`<local-command-stdout>…`).
+fn is_command_output(line: &Line) -> bool {
+    line.kind == LineKind::User
+        && line
+            .content()
+            .and_then(|c| c.as_str())
+            .is_some_and(|t| t.starts_with("<local-command-stdout>"))
+}
+
 /// Whether an assistant message of the model follows (the reply to a compacted turn).
 fn replied_after(lines: &[Line]) -> bool {
     lines
@@ -108,6 +150,7 @@ fn prompt(entries: Vec<Line>) -> Piece {
         entries,
         kind: TurnKind::Prompt,
         boundary_uuid: None,
+        boundary_time: None,
     }
 }
 
@@ -119,7 +162,7 @@ fn compaction(entries: Vec<Line>, boundary: &Line, mut facts: TurnFacts) -> Piec
         TurnKind::Compact
     };
     facts.prompt = Some(match (kind, facts.prompt.take()) {
-        (TurnKind::Summary, _) => SUMMARY_PROMPT.to_string(),
+        (TurnKind::Summary, _) => summary_prompt(boundary.compact_user_context()),
         (_, Some(p)) if p.starts_with("/compact") => p,
         _ => compact_prompt(""),
     });
@@ -138,12 +181,18 @@ fn compaction(entries: Vec<Line>, boundary: &Line, mut facts: TurnFacts) -> Piec
         facts,
         kind,
         boundary_uuid: boundary.uuid.clone(),
+        boundary_time: boundary
+            .raw
+            .get("timestamp")
+            .and_then(|t| t.as_str())
+            .map(str::to_owned),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recorder::SUMMARY_PROMPT;
     use serde_json::json;
 
     fn parse(values: &[serde_json::Value]) -> Vec<Line> {
@@ -167,7 +216,8 @@ mod tests {
     fn boundary(mut meta: serde_json::Value) -> serde_json::Value {
         meta["postTokens"] = json!(70);
         json!({"type": "system", "subtype": "compact_boundary", "uuid": "b", "parentUuid": null,
-            "logicalParentUuid": "p", "compactMetadata": meta})
+            "logicalParentUuid": "p", "compactMetadata": meta,
+            "timestamp": "2026-01-01T12:00:00.000Z"})
     }
 
     fn summary() -> serde_json::Value {
@@ -201,6 +251,11 @@ mod tests {
         assert_eq!(got[1].kind, TurnKind::Compact);
         assert_eq!(got[1].facts.prompt.as_deref(), Some("/compact"));
         assert_eq!(got[1].boundary_uuid.as_deref(), Some("b"));
+        // No lines of its own: it is timed by its boundary.
+        assert_eq!(
+            got[1].boundary_time.as_deref(),
+            Some("2026-01-01T12:00:00.000Z")
+        );
         assert_eq!(got[1].facts.last_uuid.as_deref(), Some("b"));
         assert_eq!(got[1].facts.context_tokens, 70);
         assert!(got[1].entries.is_empty());
@@ -220,6 +275,56 @@ mod tests {
                 (TurnKind::Prompt, Some("seven".into()), 2),
                 (TurnKind::Summary, Some(SUMMARY_PROMPT.into()), 2)
             ]
+        );
+    }
+
+    #[test]
+    fn a_compactions_own_lines_end_where_the_next_turn_begins() {
+        let command = |uuid: &str, text: &str| {
+            json!({"type": "user", "uuid": uuid, "parentUuid": "s",
+                "message": {"role": "user", "content": text}})
+        };
+        let manual = [
+            user("p", None, "one"),
+            reply("a", "p", "r one"),
+            boundary(json!({"trigger": "manual"})),
+            summary(),
+            command("cmd", "<command-name>/compact</command-name>"),
+            command(
+                "out",
+                "<local-command-stdout>Compacted</local-command-stdout>",
+            ),
+            json!({"type": "attachment", "uuid": "att", "parentUuid": "out"}),
+            user("n", Some("att"), "next"),
+        ];
+        let lines = parse(&manual);
+        assert_eq!(own_lines_end(&lines, 2), Some(7), "up to the next prompt");
+        // Not yet written: the command's output, the summary.
+        assert_eq!(own_lines_end(&lines[..5], 2), None);
+        assert_eq!(own_lines_end(&lines[..3], 2), None);
+        assert_eq!(own_lines_end(&lines[..6], 2), Some(6));
+        // A rewind-menu summary: the boundary and its summary, then the next prompt.
+        let partial = [
+            boundary(json!({"trigger": "manual", "messagesSummarized": 2})),
+            summary(),
+            user("n", Some("s"), "next"),
+        ];
+        assert_eq!(own_lines_end(&parse(&partial), 0), Some(2));
+    }
+
+    #[test]
+    fn a_summary_says_the_context_the_person_added() {
+        let meta = json!({"trigger": "manual", "messagesSummarized": 3,
+            "userContext": "keep the parser"});
+        let got = pieces(&[
+            user("p", None, "seven"),
+            reply("a", "p", "r seven"),
+            boundary(meta),
+            summary(),
+        ]);
+        assert_eq!(
+            got[1].1.as_deref(),
+            Some("(conversation summarized: keep the parser)")
         );
     }
 

@@ -21,6 +21,7 @@ pub mod diag;
 pub mod effects;
 pub mod exec;
 pub mod export_format;
+pub mod fork_order;
 pub mod forks;
 pub mod headless;
 pub mod hooks;

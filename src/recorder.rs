@@ -78,7 +78,9 @@ struct Pending {
 
 #[derive(Debug, Clone)]
 struct Compaction {
-    instructions: String,
+    /// The focus (`/compact FOCUS`); `None` until read from the `/compact` line that follows
+    /// the compaction's own boundary.
+    instructions: Option<String>,
     hint: Option<NextPrompt>,
 }
 
@@ -89,11 +91,21 @@ struct DoneCompaction {
     boundary_uuid: Option<String>,
     /// Made by the rewind menu ("Summarize from here / up to here").
     partial: bool,
+    /// The context the person added to a rewind-menu summary.
+    user_context: Option<String>,
     compaction: Compaction,
 }
 
 /// The prompt of a turn that is a summary Claude's rewind menu made.
 pub const SUMMARY_PROMPT: &str = "(conversation summarized)";
+
+/// The prompt of a summary turn, with the context the person added for it, if any.
+pub fn summary_prompt(context: Option<&str>) -> String {
+    match context {
+        Some(context) => format!("(conversation summarized: {context})"),
+        None => SUMMARY_PROMPT.to_string(),
+    }
+}
 
 /// The prompt of a compaction turn, from its focus ("" for none).
 pub fn compact_prompt(instructions: &str) -> String {
@@ -270,7 +282,7 @@ impl Recorder {
                 session_id,
                 instructions,
                 ..
-            } => self.compacting(&session_id, instructions.unwrap_or_default()),
+            } => self.compacting(&session_id, Some(instructions.unwrap_or_default())),
             HookEvent::Stopped {
                 session_id,
                 transcript_path,
@@ -345,22 +357,7 @@ impl Recorder {
     ) -> Result<()> {
         self.follow(session_id, transcript_path);
         if source == Some("compact") {
-            // The compaction is done: record it from its boundary line. ccx installs no
-            // PreCompact hook (Claude Code shows a line for every such hook), so unless one
-            // announced it, the focus is the `/compact FOCUS` line the transcript holds.
-            let announced = self
-                .sessions
-                .get(session_id)
-                .is_some_and(|s| s.compacting.is_some());
-            if !announced {
-                let focus = self
-                    .follower(session_id)
-                    .map(|f| f.path().to_path_buf())
-                    .map(|path| compact_focus_in(&path, COMPACT_COMMAND_SETTLE))
-                    .unwrap_or_default();
-                self.compacting(session_id, focus)?;
-            }
-            return self.compacted(session_id);
+            return self.compaction_done(session_id);
         }
         let mut known = self.store.branch_for_session(session_id)?;
         let state = self.sessions.entry(session_id.clone()).or_default();
@@ -432,6 +429,21 @@ impl Recorder {
         Ok(())
     }
 
+    /// `SessionStart` with source `compact`: the compaction is done; record it from its
+    /// boundary line. ccx installs no PreCompact hook (Claude Code shows a line for every such
+    /// hook), so unless one announced it, the focus is read from the `/compact FOCUS` line
+    /// after the boundary.
+    fn compaction_done(&mut self, session_id: &SessionId) -> Result<()> {
+        let announced = self
+            .sessions
+            .get(session_id)
+            .is_some_and(|s| s.compacting.is_some());
+        if !announced {
+            self.compacting(session_id, None)?;
+        }
+        self.compacted(session_id)
+    }
+
     /// Stores `branch` as the one the session records into, for readers of the log.
     fn remember_current_branch(&self, branch: &str) {
         if let Err(err) = self.store.set_meta(
@@ -455,7 +467,7 @@ impl Recorder {
 
     /// `PreCompact`: a compaction began (`/compact`, auto-compact, or the rewind menu's
     /// summaries); it is recorded as a turn once Claude has written its boundary.
-    fn compacting(&mut self, session_id: &SessionId, instructions: String) -> Result<()> {
+    fn compacting(&mut self, session_id: &SessionId, instructions: Option<String>) -> Result<()> {
         let hint = self.next_prompt.remove(session_id);
         self.sessions
             .entry(session_id.clone())
@@ -470,12 +482,12 @@ impl Recorder {
     /// automatic compaction inside the running turn is recorded after that turn ends.
     fn compacted(&mut self, session_id: &SessionId) -> Result<()> {
         let boundary = self.wait_for_boundary(session_id);
-        let compaction = self
+        let mut compaction = self
             .sessions
             .get_mut(session_id)
             .and_then(|s| s.compacting.take())
             .unwrap_or(Compaction {
-                instructions: String::new(),
+                instructions: None,
                 hint: None,
             });
         let Some(at) = boundary else {
@@ -484,18 +496,23 @@ impl Recorder {
             ));
             return Ok(());
         };
-        let (boundary_uuid, continues, partial) = {
+        if compaction.instructions.is_none() {
+            compaction.instructions = Some(self.wait_for_compact_focus(session_id, at));
+        }
+        let (boundary_uuid, continues, partial, user_context) = {
             let follower = self.follower(session_id).context("no transcript")?;
             let line = &follower.lines()[at];
             (
                 line.uuid.clone(),
                 line.logical_parent_uuid().map(str::to_owned),
                 line.is_partial_summary(),
+                line.compact_user_context().map(str::to_owned),
             )
         };
         let done = DoneCompaction {
             boundary_uuid,
             partial,
+            user_context,
             compaction,
         };
         // The boundary continues the line Claude kept last: the turn that line belongs to.
@@ -550,6 +567,32 @@ impl Recorder {
         }
     }
 
+    /// The focus of the `/compact FOCUS` that wrote the boundary at line `at` ("" for an
+    /// automatic compaction or a rewind-menu summary, which run no `/compact`): the `/compact`
+    /// command line after that boundary, never an earlier compaction's. Claude writes it just
+    /// after the boundary: wait for it briefly.
+    fn wait_for_compact_focus(&mut self, session_id: &SessionId, at: usize) -> String {
+        let deadline = Instant::now() + COMPACT_COMMAND_SETTLE;
+        loop {
+            let found = self.follower(session_id).and_then(|f| {
+                let lines = f.lines();
+                let boundary = lines.get(at)?;
+                if boundary.is_auto_compaction() || boundary.is_partial_summary() {
+                    return Some(String::new());
+                }
+                compact_focus_after(&lines[at + 1..])
+            });
+            if let Some(focus) = found {
+                return focus;
+            }
+            if Instant::now() >= deadline {
+                return String::new();
+            }
+            std::thread::sleep(POLL);
+            self.follow(session_id, None);
+        }
+    }
+
     /// Records a compaction as a finished turn after `parent`.
     fn record_compaction(
         &mut self,
@@ -571,12 +614,20 @@ impl Recorder {
             _ => true,
         };
         let compaction = done.compaction;
+        let focus = compaction.instructions.as_deref().unwrap_or("");
         let (kind, prompt) = match (&compaction.hint, done.partial || !continues_head) {
-            (Some(h), _) => (h.kind, compact_prompt(&compaction.instructions)),
-            (None, false) => (TurnKind::Compact, compact_prompt(&compaction.instructions)),
-            (None, true) => (TurnKind::Summary, SUMMARY_PROMPT.to_string()),
+            (Some(h), _) => (h.kind, compact_prompt(focus)),
+            (None, false) => (TurnKind::Compact, compact_prompt(focus)),
+            (None, true) => (
+                TurnKind::Summary,
+                summary_prompt(done.user_context.as_deref()),
+            ),
         };
         let input = compaction.hint.and_then(|h| h.input);
+        let end = done
+            .boundary_uuid
+            .as_deref()
+            .and_then(|u| self.wait_for_compaction_lines(session_id, u));
         self.begin(
             session_id,
             parent,
@@ -586,7 +637,35 @@ impl Recorder {
             done.boundary_uuid,
             None,
         )?;
-        self.finish_pending(session_id, None, false)
+        self.finish_pending_upto(session_id, None, false, end)
+    }
+
+    /// Waits (bounded) until the compaction whose boundary is line `boundary` has written its
+    /// own lines (summary, `/compact` command and output): where they end, so the compaction
+    /// turn holds them (a conversation rebuilt up to it needs its summary). None for a
+    /// compaction inside a turn already stored (its lines are that turn's) or when they never
+    /// came.
+    fn wait_for_compaction_lines(
+        &mut self,
+        session_id: &SessionId,
+        boundary: &str,
+    ) -> Option<usize> {
+        let deadline = Instant::now() + COMPACT_WAIT;
+        loop {
+            let at = self.follower(session_id)?.position(boundary)?;
+            if at < self.unstored_from(session_id) {
+                return None;
+            }
+            let lines = self.follower(session_id)?.lines();
+            if let Some(end) = crate::compaction_turns::own_lines_end(lines, at) {
+                return Some(end);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(POLL);
+            self.follow(session_id, None);
+        }
     }
 
     /// Claude's `/fork`s of `session_id` that have answered and are not recorded yet: each
@@ -1369,40 +1448,17 @@ fn create_fork_branch(
     anyhow::bail!("no free branch name for session {session_id}")
 }
 
-/// The focus of the `/compact FOCUS` that made the transcript's last compaction ("" for an
-/// automatic one): the `/compact` command line after its last compaction boundary. Claude Code
-/// writes the boundary and that line just after the compacted session starts: wait for them
-/// briefly (an automatic compaction, which has no such line, waits the whole time).
-fn compact_focus_in(path: &std::path::Path, settle: Duration) -> String {
-    let deadline = Instant::now() + settle;
-    loop {
-        let lines = transcript::read_transcript(path).unwrap_or_default();
-        let boundary = lines
-            .iter()
-            .rposition(transcript::Line::is_compact_boundary);
-        // Automatic compactions and the rewind menu's summaries run no `/compact`.
-        if boundary
-            .is_some_and(|at| lines[at].is_auto_compaction() || lines[at].is_partial_summary())
-        {
-            return String::new();
-        }
-        let after_boundary = boundary.map(|at| &lines[at..]);
-        let command = after_boundary.and_then(|tail| {
-            tail.iter()
-                .filter_map(transcript::command_text)
-                .find(|c| c == "/compact" || c.starts_with("/compact "))
-        });
-        if let Some(command) = command {
-            return command["/compact".len()..].trim().to_string();
-        }
-        if Instant::now() >= deadline {
-            return String::new();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// The focus of the first `/compact FOCUS` command among `lines` (those after a compaction's
+/// boundary), if there is one.
+fn compact_focus_after(lines: &[transcript::Line]) -> Option<String> {
+    lines
+        .iter()
+        .filter_map(transcript::command_text)
+        .find(|c| c == "/compact" || c.starts_with("/compact "))
+        .map(|command| command["/compact".len()..].trim().to_string())
 }
 
-/// How long [`compact_focus_in`] waits for the `/compact` line.
+/// How long [`Recorder::wait_for_compact_focus`] waits for the `/compact` line.
 const COMPACT_COMMAND_SETTLE: Duration = Duration::from_secs(5);
 
 /// A branch name made from free text (a session title): lowercase letters, digits and `-`.
@@ -1738,20 +1794,93 @@ mod tests {
     }
 
     #[test]
-    fn the_focus_of_the_last_compaction_is_read_from_the_transcript() {
-        let fixture = |name: &str| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures")
-                .join(name)
+    fn the_focus_is_read_from_the_compact_line_after_the_boundary() {
+        let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/transcript-compact.jsonl");
+        let lines = transcript::read_transcript(&fixture).unwrap();
+        let at = lines
+            .iter()
+            .position(transcript::Line::is_compact_boundary)
+            .unwrap();
+        assert_eq!(
+            compact_focus_after(&lines[at + 1..]).as_deref(),
+            Some("keep the plan")
+        );
+        assert_eq!(compact_focus_after(&lines[..at]), None);
+    }
+
+    /// The lines `/compact FOCUS` writes after its boundary: the caveat, the command, its output.
+    fn compact_command(uuid: &str, parent: &str, focus: &str) -> [serde_json::Value; 3] {
+        let text = format!(
+            "<command-name>/compact</command-name>\n<command-message>compact</command-message>\n\
+             <command-args>{focus}</command-args>"
+        );
+        [
+            json!({"type": "user", "uuid": format!("{uuid}-caveat"), "parentUuid": parent,
+                "sessionId": "s", "isMeta": true,
+                "message": {"role": "user", "content": "<local-command-caveat>x</local-command-caveat>"}}),
+            json!({"type": "user", "uuid": uuid, "parentUuid": format!("{uuid}-caveat"),
+                "sessionId": "s", "message": {"role": "user", "content": text}}),
+            json!({"type": "user", "uuid": format!("{uuid}-out"), "parentUuid": uuid,
+                "sessionId": "s", "message": {"role": "user",
+                "content": "<local-command-stdout>Compacted</local-command-stdout>"}}),
+        ]
+    }
+
+    #[test]
+    fn a_second_compaction_takes_its_own_focus_even_when_its_lines_come_after_the_hook() {
+        let w = world();
+        let mut r = w.recorder();
+        w.record_turns(&mut r, &[("1", None)]);
+        let manual = || json!({"trigger": "manual"});
+        w.append("s", &boundary("b1", Some("a1"), "a1", manual()));
+        w.append("s", &compact_command("c1", "b1-summary", "keep the plan"));
+        r.handle(compacted_event("s")).unwrap();
+        w.record_turns(&mut r, &[("2", Some("c1-out"))]);
+        // Claude starts the compacted session before it writes the second boundary and command.
+        let writer = {
+            let path = w.transcripts.join("s.jsonl");
+            let mut lines: Vec<serde_json::Value> = Vec::new();
+            lines.extend(boundary("b2", Some("a2"), "a2", manual()));
+            lines.extend(compact_command("c2", "b2-summary", "drop the plan"));
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+                for l in lines {
+                    writeln!(f, "{l}").unwrap();
+                }
+            })
         };
-        let settle = Duration::from_millis(10);
+        r.handle(compacted_event("s")).unwrap();
+        writer.join().unwrap();
+        let turns = w.store.all_turns().unwrap();
+        let compacts: Vec<(&str, Option<&str>)> = turns
+            .iter()
+            .filter(|t| t.kind == TurnKind::Compact)
+            .map(|t| (t.prompt.as_str(), t.prompt_uuid.as_deref()))
+            .collect();
         assert_eq!(
-            compact_focus_in(&fixture("transcript-compact.jsonl"), settle),
-            "keep the plan"
+            compacts,
+            [
+                ("/compact keep the plan", Some("b1")),
+                ("/compact drop the plan", Some("b2"))
+            ]
         );
+        // Each compaction turn holds its own lines: boundary, summary, command.
+        let uuids = |t: &Turn| -> Vec<String> {
+            w.store
+                .entries(t.id)
+                .unwrap()
+                .iter()
+                .filter_map(|e| e["uuid"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let first = turns.iter().find(|t| t.kind == TurnKind::Compact).unwrap();
         assert_eq!(
-            compact_focus_in(&fixture("transcript-two-turns.jsonl"), settle),
-            ""
+            uuids(first),
+            ["b1", "b1-summary", "c1-caveat", "c1", "c1-out"]
         );
+        let after = turns.iter().find(|t| t.prompt == "prompt 2").unwrap();
+        assert_eq!(uuids(after), ["p2", "a2"]);
     }
 }

@@ -137,6 +137,11 @@ impl Line {
         self.raw.get(key).and_then(Value::as_bool).unwrap_or(false)
     }
 
+    /// The summary a compaction starts the conversation again with (`isCompactSummary`).
+    pub fn is_compact_summary(&self) -> bool {
+        self.flag("isCompactSummary")
+    }
+
     /// `promptId`: the `prompt_id` of the hooks of the same turn.
     pub fn prompt_id(&self) -> Option<&str> {
         self.raw.get("promptId").and_then(Value::as_str)
@@ -156,6 +161,16 @@ impl Line {
     /// `compactMetadata` of a compaction boundary.
     pub fn compact_metadata(&self) -> Option<&Value> {
         self.raw.get("compactMetadata")
+    }
+
+    /// What the person added in the rewind menu's "Summarize from here: add context", if
+    /// anything (`compactMetadata.userContext`).
+    pub fn compact_user_context(&self) -> Option<&str> {
+        self.compact_metadata()?
+            .get("userContext")?
+            .as_str()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
     }
 
     /// A compaction the rewind menu made ("Summarize from here / up to here"): its metadata

@@ -2,10 +2,12 @@
 //! the real Claude Code (pinned) and the stand-in API. Claude's own `/branch`, `/fork` and rewind
 //! menu become branches forked after the right turn (the footer shows the new branch at once),
 //! its summaries and compactions (`/compact`, auto-compact, "Summarize from here / up to here")
-//! are turns where Claude put them, a rewind past a compaction and the `/resume` picker continue
-//! the right turn, `ccx import` builds the same tree from the transcripts alone, a reply drawn
-//! before ccx is killed is in the log after the next start, and a Bash tool call cannot forge a
-//! turn.
+//! are turns where Claude put them (each `/compact` with its own focus), a rewind to a `/compact`
+//! or past a compaction and the `/resume` picker continue the right turn, a prompt Claude drops
+//! after Esc is an interrupted turn, ccx's own `:rewind` to a compaction gives Claude its
+//! summary, `ccx import` builds the same tree from the transcripts alone (also after Claude's
+//! `/branch` copied a compacted session), a reply drawn before ccx is killed is in the log
+//! after the next start, and a Bash tool call cannot forge a turn.
 
 mod support;
 
@@ -56,10 +58,28 @@ fn restore_conversation_before(session: &support::PtySession, prompt: &str) {
 /// Opens the rewind menu, picks the message starting with `message` and then `action`
 /// (`key` moves towards it), and waits for the menu to close.
 fn rewind_menu(session: &support::PtySession, message: &str, action: &str, key: &[u8]) {
+    rewind_menu_adding(session, message, action, key, "");
+}
+
+/// [`rewind_menu`], typing `context` into the action before choosing it ("Summarize from
+/// here: add context").
+fn rewind_menu_adding(
+    session: &support::PtySession,
+    message: &str,
+    action: &str,
+    key: &[u8],
+    context: &str,
+) {
     open_rewind_menu(session);
     choose_in_menu(session, &format!("  \u{276f} {message}"), b"\x1b[A");
     session.send(b"\r");
     choose_in_menu(session, &format!("\u{276f} {action}"), key);
+    if !context.is_empty() {
+        session.type_text(context);
+        session
+            .wait_for_text(&format!("{action}: {context}"), TURN)
+            .unwrap_or_else(|s| panic!("the context never showed:\n{s}"));
+    }
     session.send(b"\r");
     session
         .wait_for(TURN, |s| !s.contains("Summarize up to here"))
@@ -333,11 +353,22 @@ fn summarize_from_here_compact_and_clear_are_recorded_as_what_they_are() {
     let (session, turns) = session_with_turns(&env, &ONE_TWO_THREE);
     let (t1, t3) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
 
-    // Rewind menu on "two" → "Summarize from here": a summary turn on a new branch after #1.
-    rewind_menu(&session, "two", "2. Summarize from here", b"\x1b[B");
+    // Rewind menu on "two" → "Summarize from here" with added context: a summary turn on a
+    // new branch after #1, saying that context.
+    rewind_menu_adding(
+        &session,
+        "two",
+        "2. Summarize from here",
+        b"\x1b[B",
+        "keep the parser",
+    );
     let turns = all_turns_once_finished(&env, "a summary turn", "kind", "summary");
     let summary = first_of_kind(&turns, "summary");
     assert_eq!(summary["parent"], t1["id"], "{turns:#?}");
+    assert_eq!(
+        summary["prompt"],
+        "(conversation summarized: keep the parser)"
+    );
     assert_ne!(summary["branch"], "main");
     let fork = branch_named(&env, summary["branch"].as_str().unwrap());
     assert_eq!(fork["fork_turn"], t1["id"]);
@@ -411,14 +442,15 @@ fn tree_pairs(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, Option<
     pairs
 }
 
-/// (prompt, kind, prompt uuid) of every turn of the store in `data_dir`, sorted: what a turn
-/// is and the transcript line it is known by.
-fn turn_keys(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, String, String)> {
-    let mut keys: Vec<(String, String, String)> = turns_in(env, data_dir)
+/// (prompt, kind, prompt uuid, interrupted) of every turn of the store in `data_dir`, sorted:
+/// what a turn is, the transcript line it is known by, and whether it was cut short.
+fn turn_keys(env: &TestEnv, data_dir: &std::path::Path) -> Vec<(String, String, String, bool)> {
+    let mut keys: Vec<(String, String, String, bool)> = turns_in(env, data_dir)
         .iter()
         .map(|t| {
             let field = |k: &str| t[k].as_str().unwrap_or("").to_string();
-            (field("prompt"), field("kind"), field("prompt_uuid"))
+            let cut = t["interrupted"] == true;
+            (field("prompt"), field("kind"), field("prompt_uuid"), cut)
         })
         .collect();
     keys.sort();
@@ -479,7 +511,7 @@ fn a_mixed_session_imports_as_the_tree_live_recording_built() {
 
     assert!(turn_keys(&env, &env.data_dir)
         .iter()
-        .any(|(p, kind, uuid)| p == "/compact" && kind == "compact" && !uuid.is_empty()));
+        .any(|(p, kind, uuid, _)| p == "/compact" && kind == "compact" && !uuid.is_empty()));
 
     // The same tree from the transcripts alone.
     assert_import_builds_the_live_tree(&env);
@@ -672,4 +704,187 @@ fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
     );
     assert_import_builds_the_live_tree(&env);
     exit_cleanly(&session);
+}
+
+/// Claude's `/compact FOCUS`; waits for its compact turn to be recorded: that turn.
+fn compact_recorded(env: &TestEnv, session: &support::PtySession, focus: &str) -> Value {
+    let prompt = format!("/compact {focus}");
+    session.type_and_submit(&prompt);
+    let turns = all_turns_once_finished(env, &prompt, "prompt", &prompt);
+    settle(session, 500);
+    turn_with(&turns, &prompt)
+}
+
+#[test]
+fn rewinds_to_and_past_compacts_continue_the_turn_claude_holds_and_each_keeps_its_focus() {
+    let env = TestEnv::new();
+    let (session, turns) = session_with_turns(&env, &ONE_TWO_THREE);
+    let (one, three) = (turn_with(&turns, "one"), turn_with(&turns, "three"));
+
+    // Two /compacts, each with its own focus: each turn says its own, after the turn before.
+    let first = compact_recorded(&env, &session, "keep the first plan");
+    assert_after(&first, &three, "main");
+    assert_eq!(first["kind"], "compact");
+    let (four, _) = ask_recorded(&env, &session, "four", "answer four");
+    assert_after(&four, &first, "main");
+    let second = compact_recorded(&env, &session, "keep the second plan");
+    assert_after(&second, &four, "main");
+
+    // The rewind menu on the second /compact itself: Claude keeps that compaction (its
+    // boundary and summary come before the command line), so the next turn follows it.
+    rewind_menu(
+        &session,
+        "/compact keep the second plan",
+        "1. Restore conversation",
+        b"\x1b[A",
+    );
+    clear_input(&session);
+    let (kept, _) = ask_recorded(&env, &session, "kept", "answer kept");
+    assert_after(&kept, &second, "main");
+    let request = wait_request(&env, "for kept", |r| r.main && r.user_text.contains("kept"));
+    assert!(request.history_contains("Focus: keep the second plan"));
+    assert!(!request.history_contains("answer three"));
+
+    // The rewind menu back to before "two", past both compactions: Claude holds "one" only.
+    rewind_menu(&session, "two", "1. Restore conversation", b"\x1b[A");
+    clear_input(&session);
+    let (five, _) = ask_recorded(&env, &session, "five", "answer five");
+    assert_eq!(five["parent"], one["id"], "{five:#}");
+    let request = wait_request(&env, "for five", |r| r.main && r.user_text.contains("five"));
+    assert!(request.history_contains("answer one"));
+    for gone in [
+        "answer two",
+        "answer three",
+        "answer four",
+        "Stand-in summary",
+    ] {
+        assert!(
+            !request.history_contains(gone),
+            "Claude no longer holds {gone:?}"
+        );
+    }
+    let branch = five["branch"].as_str().unwrap();
+    assert_ne!(branch, "main");
+    assert_eq!(branch_named(&env, branch)["fork_turn"], one["id"]);
+    assert_eq!(
+        lineage(&env, branch),
+        ["one [[reply:answer one]]", "five [[reply:answer five]]"]
+    );
+    assert_eq!(branch_named(&env, "main")["head"], kept["id"]);
+    assert_import_builds_the_live_tree(&env);
+    exit_cleanly(&session);
+}
+
+#[test]
+fn a_branch_of_an_auto_compacted_session_imports_as_live_recording_built_it() {
+    let mut env = TestEnv::new();
+    env.set_var("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE", "50");
+    let session = start_ccx(&env, &[]);
+    ask_for(&session, "one", "answer one");
+    ask_for(&session, "two [[usage:900000]]", "answer two");
+    ask_for(&session, "three", "answer three");
+    ask_for(&session, "four", "answer four");
+    // Claude's /branch copies the compacted conversation, rewriting where its compaction sits.
+    session.type_and_submit("/branch");
+    session.wait_for_text("Branched session", TURN).unwrap();
+    ask_for(&session, "five", "answer five");
+    // Back to the original with the /resume picker (the only other session), so the copy is
+    // the older file.
+    settle(&session, 500);
+    session.type_and_submit("/resume");
+    session.wait_for_text("Resume session", TURN).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(b"\r");
+    session
+        .wait_for_text("ccx · main", TURN)
+        .unwrap_or_else(|s| panic!("the footer never showed main again:\n{s}"));
+    settle(&session, 500);
+    let (six, turns) = ask_recorded(&env, &session, "six", "answer six");
+    let (three, four) = (turn_with(&turns, "three"), turn_with(&turns, "four"));
+    let compact = first_of_kind(&turns, "compact");
+    assert_after(&compact, &three, "main");
+    assert_after(&four, &compact, "main");
+    assert_after(&six, &four, "main");
+    assert_eq!(turn_with(&turns, "five")["parent"], four["id"]);
+    assert_import_builds_the_live_tree(&env);
+    exit_cleanly(&session);
+}
+
+#[test]
+fn a_prompt_interrupted_before_its_reply_is_dropped_and_the_next_turn_follows_the_one_before() {
+    let env = TestEnv::new();
+    let (session, turns) = session_with_turns(&env, &[("one", "answer one")]);
+    let one = turn_with(&turns, "one");
+    // Esc while Claude waits for the first token: Claude drops the prompt from the
+    // conversation and puts it back in the input box.
+    session.type_and_submit("two [[sleep:8000]] [[reply:answer two]]");
+    wait_request(&env, "for two", |r| r.main && r.user_text.contains("two"));
+    session
+        .wait_for_text("esc to interrupt", TURN)
+        .unwrap_or_else(|s| panic!("Claude never showed it was working:\n{s}"));
+    session.send(b"\x1b");
+    // The input box draws a no-break space after its `❯`.
+    session
+        .wait_for(TURN, |s| {
+            !s.contains("esc to interrupt") && s.contains("\u{276f}\u{a0}two [[sleep:8000]]")
+        })
+        .unwrap_or_else(|s| panic!("Esc did not put the prompt back:\n{s}"));
+    clear_input(&session);
+    let (three, turns) = ask_recorded(&env, &session, "three", "answer three");
+    let two = turn_with(&turns, "two");
+    assert_eq!(
+        (two["interrupted"].as_bool(), two["reply"].as_str()),
+        (Some(true), Some(""))
+    );
+    assert_eq!(two["parent"], one["id"]);
+    // Claude holds "one", then "three": the tree says so.
+    assert_eq!(three["parent"], one["id"], "{three:#}");
+    let request = wait_request(&env, "for three", |r| {
+        r.main && r.user_text.contains("three")
+    });
+    assert!(request.history_contains("answer one") && !request.history_contains("two [["));
+    let branch = three["branch"].as_str().unwrap();
+    assert_eq!(
+        lineage(&env, branch),
+        ["one [[reply:answer one]]", "three [[reply:answer three]]"]
+    );
+    assert_import_builds_the_live_tree(&env);
+    exit_cleanly(&session);
+}
+
+#[test]
+fn ccx_rewind_to_a_compaction_gives_claude_its_summary() {
+    let env = TestEnv::new();
+    let (session, turns) =
+        session_with_turns(&env, &[("one", "answer one"), ("two", "answer two")]);
+    let compact = compact_recorded(&env, &session, "keep it short");
+    assert_after(&compact, &turn_with(&turns, "two"), "main");
+    ask_for(&session, "three", "answer three");
+    all_turns_once_finished(&env, "three", "prompt", &scripted("three", "answer three"));
+
+    // ccx's own :rewind (to HEAD~1, the compaction) rebuilds the conversation from the log: the
+    // compaction turn holds its summary, so Claude resumes compacted, without "three".
+    support::ccx::meta_switch(&session, "rewind");
+    let (four, _) = ask_recorded(&env, &session, "four", "answer four");
+    assert_eq!(four["parent"], compact["id"], "{four:#}");
+    let request = wait_request(&env, "for four", |r| r.main && r.user_text.contains("four"));
+    assert!(
+        request.history_contains("Focus: keep it short"),
+        "the summary is gone"
+    );
+    assert!(!request.history_contains("answer three"));
+    let branch = four["branch"].as_str().unwrap();
+    assert_ne!(branch, "main");
+    assert_eq!(
+        lineage(&env, branch),
+        [
+            "one [[reply:answer one]]",
+            "two [[reply:answer two]]",
+            "/compact keep it short",
+            "four [[reply:answer four]]"
+        ]
+    );
+    assert_import_builds_the_live_tree(&env);
+    // Not `/exit` so soon after a ccx switch (see the mixed-session test).
+    drop(session);
 }

@@ -29,7 +29,9 @@
 //! Claude's own moves come out as live recording records them: every compaction boundary is a
 //! `compact` or `summary` turn known by the boundary line (`compaction_turns`), a conversation
 //! goes on across a compaction from the last line Claude kept, and each `/fork` of the session
-//! (its transcript beside the session's) is a `subagent` turn on a branch of its own.
+//! (its transcript beside the session's) is a `subagent` turn on a branch of its own. `--all`
+//! imports a session before the sessions Claude's `/branch` copied from it (`fork_order`), so
+//! the turns they share are cut as the original has them.
 //!
 //! Deleted branches stay deleted: the keys of turns deleted since their import still count as
 //! imported (their tombstones carry the session), unless `--include-deleted` asks for them.
@@ -196,10 +198,19 @@ pub fn conversations(lines: &[Line]) -> Vec<Vec<Line>> {
         .collect()
 }
 
-fn timestamp(entry: &Value) -> Option<String> {
-    let t = entry.get("timestamp")?.as_str()?;
-    chrono::DateTime::parse_from_rfc3339(t).ok()?;
-    Some(t.to_owned())
+/// The earliest and the latest timestamp of `entries`. Claude does not write lines in time
+/// order (a compaction's boundary is stamped after the summary and command lines written
+/// after it), so the first and last lines do not bound a turn's time.
+fn earliest_and_latest(entries: &[Line]) -> Option<(String, String)> {
+    let mut times: Vec<(chrono::DateTime<chrono::FixedOffset>, &str)> = entries
+        .iter()
+        .filter_map(|l| {
+            let t = l.raw.get("timestamp")?.as_str()?;
+            Some((chrono::DateTime::parse_from_rfc3339(t).ok()?, t))
+        })
+        .collect();
+    times.sort();
+    Some((times.first()?.1.to_owned(), times.last()?.1.to_owned()))
 }
 
 /// The turns of one conversation. Turns with no prompt, no reply and no uuid-carrying line
@@ -246,10 +257,13 @@ pub fn plan_turns_owned(lines: Vec<Line>) -> Vec<PlannedTurn> {
                 return None;
             }
             let entries = piece.entries;
+            let (started_at, ended_at) = earliest_and_latest(&entries)
+                .or_else(|| piece.boundary_time.map(|t| (t.clone(), t)))
+                .unzip();
             Some(PlannedTurn {
                 key,
-                started_at: entries.iter().find_map(|l| timestamp(&l.raw)),
-                ended_at: entries.iter().rev().find_map(|l| timestamp(&l.raw)),
+                started_at,
+                ended_at,
                 entries,
                 facts,
                 kind: piece.kind,
@@ -559,6 +573,21 @@ fn prompt_uuids(turn: &PlannedTurn) -> Vec<String> {
         .collect()
 }
 
+/// A prompt of the person's that Claude never answered (no assistant line at all). Interrupted
+/// before its first token, Claude drops the prompt from the conversation and writes no marker;
+/// live recording marks such a turn interrupted (no `Stop` came), and so does import.
+fn unanswered(planned: &PlannedTurn) -> bool {
+    let entries = &planned.entries;
+    planned.kind == TurnKind::Prompt
+        && planned.facts.reply.is_empty()
+        && entries
+            .iter()
+            .rev()
+            .find(|l| transcript::starts_turn(l))
+            .is_some_and(transcript::is_prompt_line)
+        && !entries.iter().any(|l| l.kind == LineKind::Assistant)
+}
+
 /// A planned turn as the store takes it: the entries joined into one JSON array, the token
 /// estimate made.
 fn finished_turn(
@@ -596,7 +625,7 @@ fn finished_turn(
             context_tokens: facts.context_tokens,
             output_tokens: facts.output_tokens,
             est_tokens,
-            interrupted: facts.interrupted,
+            interrupted: facts.interrupted || unanswered(planned),
             files: facts.files.clone(),
             snapshot: None,
             entries: Vec::new(),
@@ -900,7 +929,8 @@ fn finish_import(
     Ok(report)
 }
 
-/// The transcripts of a project, oldest first.
+/// The transcripts of a project, oldest first, each after the session it was copied from
+/// ([`crate::fork_order`]).
 pub fn project_transcripts(config_dir: &Path, project: &Path) -> Vec<PathBuf> {
     let dir = config_dir
         .join("projects")
@@ -926,7 +956,12 @@ pub fn project_transcripts(config_dir: &Path, project: &Path) -> Vec<PathBuf> {
         })
         .collect();
     files.sort();
-    files.into_iter().map(|(_, p)| p).collect()
+    let paths: Vec<PathBuf> = files.into_iter().map(|(_, p)| p).collect();
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    crate::fork_order::originals_first(&refs)
+        .into_iter()
+        .map(|i| paths[i].clone())
+        .collect()
 }
 
 /// `ccx import [TRANSCRIPT.jsonl | --all]`.
@@ -1186,6 +1221,30 @@ mod tests {
     }
 
     #[test]
+    fn an_auto_compaction_before_a_reply_is_timed_by_its_boundary() {
+        let lines = parse(&[
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            json!({"type": "system", "subtype": "compact_boundary", "uuid": "cb", "parentUuid": null,
+                   "logicalParentUuid": "u1", "timestamp": "2026-01-01T12:00:03.000Z",
+                   "compactMetadata": {"trigger": "auto", "postTokens": 500}}),
+            json!({"type": "user", "uuid": "cs", "parentUuid": "cb", "isCompactSummary": true,
+                   "message": {"role": "user", "content": "This session is being continued"}}),
+            assistant("a1", "cs", "one", 1100),
+        ]);
+        let turns = plan_turns(&lines);
+        assert_eq!(prompts(&turns), ["first", "/compact"]);
+        let compact = &turns[1];
+        assert_eq!(compact.kind, TurnKind::Compact);
+        assert_eq!(
+            (compact.started_at.as_deref(), compact.ended_at.as_deref()),
+            (
+                Some("2026-01-01T12:00:03.000Z"),
+                Some("2026-01-01T12:00:03.000Z")
+            )
+        );
+    }
+
+    #[test]
     fn compactions_import_as_turns_keyed_by_their_boundary_as_live_recording_keys_them() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store")).unwrap();
@@ -1206,6 +1265,14 @@ mod tests {
         assert_eq!(compact.len(), 1, "{turns:#?}");
         assert_eq!(compact[0].prompt, "/compact keep the plan");
         assert_eq!(compact[0].prompt_uuid.as_deref(), Some(boundary.as_str()));
+        // From the `/compact` line to its output, though the boundary is stamped after both.
+        assert_eq!(
+            (
+                compact[0].started_at.as_str(),
+                compact[0].ended_at.as_deref()
+            ),
+            ("2026-11-22T03:31:53.193Z", Some("2026-11-22T03:31:53.446Z"))
+        );
         let after = turns.iter().find(|t| t.prompt == "after compact").unwrap();
         assert_eq!(after.parent, Some(compact[0].id));
     }
@@ -1459,6 +1526,32 @@ mod tests {
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    /// Esc before Claude's first token: Claude drops the prompt (the next one continues the
+    /// turn before it) and writes no marker; the dropped prompt is an interrupted turn.
+    #[test]
+    fn a_prompt_claude_never_answered_imports_as_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let lines = [
+            user("u1", None, "first", "2026-01-01T12:00:00.000Z"),
+            assistant("a1", "u1", "one", 1100),
+            user("u2", Some("a1"), "dropped", "2026-01-01T12:01:00.000Z"),
+            user("u3", Some("a1"), "again", "2026-01-01T12:02:00.000Z"),
+            assistant("a3", "u3", "three", 1200),
+        ];
+        let path = write_transcript(dir.path(), "abcdef12-3456.jsonl", &lines);
+        import(&store, &path, false);
+        let turns = store.all_turns().unwrap();
+        let flags: Vec<(&str, bool)> = turns
+            .iter()
+            .map(|t| (t.prompt.as_str(), t.interrupted))
+            .collect();
+        assert_eq!(
+            flags,
+            [("first", false), ("dropped", true), ("again", false)]
+        );
     }
 
     /// `ccx import --all` after `:delete` used to bring the deleted branch's turns back.
