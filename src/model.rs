@@ -37,6 +37,15 @@ impl TurnKind {
     }
 }
 
+impl Turn {
+    /// True when a replay sends this turn's prompt: compactions and summaries are moves Claude
+    /// made on its context, not prompts the model was sent (their `prompt` only names them).
+    pub fn replays(&self) -> bool {
+        !self.prompt.trim().is_empty()
+            && !matches!(self.kind, TurnKind::Compact | TurnKind::Summary)
+    }
+}
+
 /// One prompt and Claude's answer to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Turn {

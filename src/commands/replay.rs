@@ -263,7 +263,16 @@ fn turns_to_replay(
     if lineage.is_empty() {
         anyhow::bail!("branch '{branch}' has no turns to replay");
     }
-    Ok(select_range(&lineage, from_id, to_id)?.to_vec())
+    let (sent, moves): (Vec<&Turn>, Vec<&Turn>) = select_range(&lineage, from_id, to_id)?
+        .iter()
+        .partition(|t| t.replays());
+    if let Some(said) = crate::render::turns::left_out_of_replay(&moves) {
+        println!("{said}");
+    }
+    if sent.is_empty() {
+        anyhow::bail!("branch '{branch}' has no prompts to replay in that range");
+    }
+    Ok(sent.into_iter().cloned().collect())
 }
 
 /// Runs `work` with Ctrl-C (SIGINT) and SIGTERM setting the flag it is given instead of

@@ -157,10 +157,21 @@ impl FakeOps {
 
     /// Adds a finished turn to `branch`; its id.
     pub fn add_turn(&self, branch: &str, prompt: &str) -> u64 {
+        self.add_turn_of_kind(branch, prompt, crate::model::TurnKind::Prompt)
+    }
+
+    /// Adds a finished turn of `kind` to `branch`; its id.
+    pub fn add_turn_of_kind(
+        &self,
+        branch: &str,
+        prompt: &str,
+        kind: crate::model::TurnKind,
+    ) -> u64 {
         let turn = self
             .store
             .begin_turn(TurnStart {
                 branch: branch.into(),
+                kind,
                 prompt: prompt.into(),
                 session_id: format!("s-{branch}").into(),
                 ..TurnStart::default()

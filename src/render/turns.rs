@@ -129,6 +129,22 @@ pub fn turn_full(turn: &Turn, p: Palette) -> String {
     out
 }
 
+/// What a replay leaves out of a range ([`Turn::replays`]): "left out, as they are not
+/// prompts: #3 (summary), #4 (compact)"; None when it leaves out nothing.
+pub fn left_out_of_replay(moves: &[&Turn]) -> Option<String> {
+    if moves.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = moves
+        .iter()
+        .map(|t| format!("#{} ({})", t.id, t.kind.as_str()))
+        .collect();
+    Some(format!(
+        "left out, as they are not prompts: {}",
+        named.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use crate::branch_names::NewBranch;
 use crate::meta::args::{at_least, at_most, clip, err, split_args, turn_arg, MetaError, Word};
 use crate::meta::moves::{fresh_session, resolve};
 use crate::meta::ops::SessionOps;
-use crate::model::{Turn, TurnKind};
+use crate::model::Turn;
 use crate::store::Store;
 use anyhow::{bail, Context, Result};
 
@@ -65,24 +65,31 @@ impl Replay {
             bail!("no branch '{branch}'");
         }
         let lineage = store.lineage(branch)?;
-        let prompts = prompts_in(&store, &lineage, branch, self.range.as_ref())?;
-        if prompts.is_empty() {
-            bail!("{branch} has no turns to replay in that range");
+        let (sent, moves): (Vec<&Turn>, Vec<&Turn>) =
+            turns_in(&store, &lineage, branch, self.range.as_ref())?
+                .iter()
+                .partition(|t| t.replays());
+        if sent.is_empty() {
+            bail!("{branch} has no prompts to replay in that range");
         }
         let message = fresh_session(ops, NewBranch::Replay { of: branch }, None)?;
-        let count = prompts.len();
-        ops.replay_prompts(prompts)?;
-        Ok(format!("{message}: replaying {count} turns of {branch}"))
+        let count = sent.len();
+        ops.replay_prompts(sent.iter().map(|t| t.prompt.clone()).collect())?;
+        let left_out = crate::render::turns::left_out_of_replay(&moves)
+            .map(|said| format!("; {said}"))
+            .unwrap_or_default();
+        Ok(format!("{message}: replaying {count} turns of {branch}{left_out}"))
     }
 }
 
-/// The prompts of the turns of `lineage` (BRANCH's) in `range`, without compactions.
-fn prompts_in(
+/// The turns of `lineage` (BRANCH's) in `range`; a replay sends those that carry a prompt
+/// ([`Turn::replays`]).
+fn turns_in<'a>(
     store: &Store,
-    lineage: &[Turn],
+    lineage: &'a [Turn],
     branch: &str,
     range: Option<&Range>,
-) -> Result<Vec<String>> {
+) -> Result<&'a [Turn]> {
     let position = |reference: &Option<String>, default: usize| -> Result<usize> {
         match reference {
             None => Ok(default),
@@ -100,19 +107,14 @@ fn prompts_in(
         Some((from, to)) => (position(from, 0)?, position(to, last)?),
         None => (0, last),
     };
-    Ok(lineage
-        .get(from..=to.max(from))
-        .unwrap_or_default()
-        .iter()
-        .filter(|t| !t.prompt.trim().is_empty() && t.kind != TurnKind::Compact)
-        .map(|t| t.prompt.clone())
-        .collect())
+    Ok(lineage.get(from..=to.max(from)).unwrap_or_default())
 }
 
 #[cfg(test)]
 mod tests {
     use crate::meta::fake::{Call, FakeOps};
     use crate::meta::ops::Outcome;
+    use crate::model::TurnKind;
 
     #[test]
     fn replays_the_prompts_in_range_into_a_fresh_session() {
@@ -130,5 +132,29 @@ mod tests {
         );
         assert_eq!(ops.error(":replay nope"), "no branch 'nope'");
         assert_eq!(ops.error(":replay main 9.."), "no turn #9");
+    }
+
+    #[test]
+    fn a_replay_leaves_out_summaries_and_compactions_and_says_so() {
+        let mut ops = FakeOps::with_turns(&["one", "two"]);
+        ops.add_turn_of_kind("main", "(conversation summarized)", TurnKind::Summary);
+        ops.add_turn_of_kind("main", "/compact keep it short", TurnKind::Compact);
+        ops.add_turn("main", "five");
+        assert_eq!(
+            ops.run(":replay main 2.."),
+            Outcome::Switched(
+                "fresh session on new branch main-replay: replaying 2 turns of main; left out, \
+                 as they are not prompts: #3 (summary), #4 (compact)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            ops.calls.last(),
+            Some(&Call::Replay(vec!["two".into(), "five".into()]))
+        );
+        assert_eq!(
+            ops.error(":replay main 3..4"),
+            "main has no prompts to replay in that range"
+        );
     }
 }
