@@ -764,6 +764,10 @@ report+=$'\n\n'"$effects_section"
 printf '%s\n' "$report"
 if [ "$OUT" != "-" ]; then
   mkdir -p "$(dirname "$OUT")"
+  # Notes written by hand (from the `notes:begin` line to the end) are kept, below the new figures.
+  notes=""
+  [ -f "$OUT" ] && notes="$(sed -n '/^<!-- notes:begin/,$p' "$OUT")"
   printf '%s\n' "$report" >"$OUT"
+  [ -z "$notes" ] || printf '\n%s\n' "$notes" >>"$OUT"
   echo "bench.sh: wrote $OUT (measuring took ${elapsed} s)" >&2
 fi
