@@ -309,7 +309,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, clap::Error> {
     if first == crate::hooks::settings::HOOK_SUBCOMMAND {
         return Ok(Invocation::Hook);
     }
-    if first == crate::effects::hook::EFFECTS_SUBCOMMAND {
+    if first == crate::effects::finish::EFFECTS_SUBCOMMAND {
         return Ok(Invocation::EffectsHook);
     }
     if first == crate::status::STATUS_SUBCOMMAND {

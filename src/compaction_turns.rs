@@ -10,11 +10,27 @@
 //! - between a prompt and its reply (Claude compacted before answering): the turn keeps its
 //!   lines and reply, and the compaction follows it as a turn without lines of its own.
 //!
-//! Live recording gives a compaction turn the same lines: [`own_lines_end`] says where they end.
+//! Live recording gives a compaction turn the same lines: [`own_lines_end`] says where they end,
+//! and the same prompt: [`compact_prompt`], [`summary_prompt`].
 
 use crate::model::TurnKind;
-use crate::recorder::{compact_prompt, summary_prompt};
 use crate::transcript::{self, Line, LineKind, TurnFacts};
+
+/// The prompt of a turn that is a summary Claude's rewind menu made.
+pub const SUMMARY_PROMPT: &str = "(conversation summarized)";
+
+/// The prompt of a summary turn, with the context the person added for it, if any.
+pub fn summary_prompt(context: Option<&str>) -> String {
+    match context {
+        Some(context) => format!("(conversation summarized: {context})"),
+        None => SUMMARY_PROMPT.to_string(),
+    }
+}
+
+/// The prompt of a compaction turn, from its focus ("" for none).
+pub fn compact_prompt(instructions: &str) -> String {
+    format!("/compact {instructions}").trim_end().to_string()
+}
 
 /// One turn after compactions were taken apart.
 #[derive(Debug, Clone)]
@@ -191,8 +207,8 @@ fn compaction(entries: Vec<Line>, boundary: &Line, mut facts: TurnFacts) -> Piec
 
 #[cfg(test)]
 mod tests {
+    use super::SUMMARY_PROMPT;
     use super::*;
-    use crate::recorder::SUMMARY_PROMPT;
     use serde_json::json;
 
     fn parse(values: &[serde_json::Value]) -> Vec<Line> {

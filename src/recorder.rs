@@ -18,6 +18,7 @@
 //! `subagent` turn on a branch forked after the turn it started from.
 
 use crate::branch_names::{self, NewBranch};
+use crate::compaction_turns::{compact_prompt, summary_prompt};
 use crate::conversation::Follower;
 use crate::hooks::wire::HookEvent;
 use crate::ids::{MetaKey, SessionId, TurnId};
@@ -94,22 +95,6 @@ struct DoneCompaction {
     /// The context the person added to a rewind-menu summary.
     user_context: Option<String>,
     compaction: Compaction,
-}
-
-/// The prompt of a turn that is a summary Claude's rewind menu made.
-pub const SUMMARY_PROMPT: &str = "(conversation summarized)";
-
-/// The prompt of a summary turn, with the context the person added for it, if any.
-pub fn summary_prompt(context: Option<&str>) -> String {
-    match context {
-        Some(context) => format!("(conversation summarized: {context})"),
-        None => SUMMARY_PROMPT.to_string(),
-    }
-}
-
-/// The prompt of a compaction turn, from its focus ("" for none).
-pub fn compact_prompt(instructions: &str) -> String {
-    format!("/compact {instructions}").trim_end().to_string()
 }
 
 /// What the transcript shows of a prompt a hook reported.
@@ -1489,6 +1474,7 @@ pub fn last_uuid_of(entries: &[serde_json::Value]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compaction_turns::SUMMARY_PROMPT;
     use serde_json::json;
     use std::io::Write;
 

@@ -1306,7 +1306,7 @@ mod tests {
         assert_eq!(prompts(&chains[0]), ["first", "second", "third"]);
         assert_eq!(
             prompts(&chains[1]),
-            ["first", crate::recorder::SUMMARY_PROMPT, "fourth"]
+            ["first", crate::compaction_turns::SUMMARY_PROMPT, "fourth"]
         );
         assert_eq!(chains[1][1].kind, TurnKind::Summary);
         assert_eq!(chains[1][1].key, "cb");

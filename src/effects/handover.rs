@@ -7,7 +7,7 @@
 //! line says "not snapshotted", as the hook's own would. When the child cannot be started the
 //! hook takes the snapshot itself.
 
-use super::hook::{finish_line, EFFECTS_SUBCOMMAND};
+use super::finish::{finish_line, EFFECTS_SUBCOMMAND, FINISH_ARG};
 use super::journal::Record;
 use super::side::{SideLock, SideRepo};
 use anyhow::{Context, Result};
@@ -15,9 +15,6 @@ use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The argument that makes `ccx __effects` finish a handed-over `post` line.
-pub const FINISH_ARG: &str = "--finish";
 
 /// The environment variable carrying the line (JSON) to the child: an environment is readable
 /// by its owner only, where arguments are not.
@@ -94,6 +91,6 @@ pub fn finish(project: &Path) -> Result<bool> {
     let locked = lock.as_ref().map(|_| ()).map_err(|e| format!("{e:#}"));
     let taken = finish_line(&repo, line, locked, deadline, started)?;
     drop(lock);
-    super::hook::after_snapshot(&repo, project, taken);
+    super::finish::after_snapshot(&repo, project, taken);
     Ok(taken)
 }

@@ -11,7 +11,10 @@
 //! of the same call, which records it beside its own (the files changed are worked out from the
 //! two trees when read, one git process fewer inside the call).
 
-use super::handover::FINISH_ARG;
+use super::finish::{
+    after_snapshot, budget, finish_line, first_line, EFFECTS_SUBCOMMAND, FINISH_ARG, MAINTAIN_ARG,
+    WARM_ARG,
+};
 use super::journal::{self, Kind, Record};
 use super::side::SideRepo;
 use serde_json::Value;
@@ -19,20 +22,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The internal subcommand Claude Code runs for these hooks.
-pub const EFFECTS_SUBCOMMAND: &str = "__effects";
-
 /// The hook events the journal listens to.
 pub const EVENTS: &[&str] = &["PreToolUse", "PostToolUse", "PostToolUseFailure"];
 
 /// The tools whose calls are snapshotted: Claude Code's writing tools and every MCP tool.
 pub const TOOL_MATCHER: &str = "Bash|Edit|Write|MultiEdit|NotebookEdit|mcp__.*";
-
-/// How long one hook may spend on its snapshot (`$CCX_EFFECTS_BUDGET_MS` overrides it).
-pub const DEFAULT_BUDGET: Duration = Duration::from_millis(1500);
-
-/// The environment variable overriding the budget, in milliseconds.
-pub const BUDGET_VAR: &str = "CCX_EFFECTS_BUDGET_MS";
 
 /// Largest payload read (a Write of a big file carries its content).
 const MAX_PAYLOAD: u64 = 64 * 1024 * 1024;
@@ -52,18 +46,6 @@ pub fn add_hooks(hooks: &mut serde_json::Map<String, Value>, quoted_exe: &str) {
         );
     }
 }
-
-/// The argument that makes `ccx __effects` pack the side repository instead (see
-/// [`SideRepo::maintain`]); the hook starts it, detached, every [`MAINTAIN_EVERY`] journal bytes.
-pub const MAINTAIN_ARG: &str = "--maintain";
-
-/// How much the journal grows between two packings of the side repository.
-pub const MAINTAIN_EVERY: u64 = 64 * 1024;
-
-/// The argument that makes `ccx __effects` take one snapshot with no budget, so the stat
-/// cache knows every file (the first snapshot of a large project hashes them all); the hook
-/// starts it, detached, when its own snapshot ran out of time.
-pub const WARM_ARG: &str = "--warm";
 
 /// Runs the hook (or, with [`MAINTAIN_ARG`] / [`WARM_ARG`] / [`FINISH_ARG`] and a project,
 /// the packing, the warm-up or a handed-over snapshot); always returns 0.
@@ -129,24 +111,6 @@ pub fn run() -> i32 {
     0
 }
 
-/// What follows a hook's snapshot: a warm-up when it did not fit the budget, a packing when
-/// the journal has grown enough.
-pub fn after_snapshot(repo: &SideRepo, project: &Path, taken: bool) {
-    if !taken {
-        maybe_warm(repo, project);
-    }
-    maybe_maintain(repo, project);
-}
-
-/// The budget: `$CCX_EFFECTS_BUDGET_MS`, else [`DEFAULT_BUDGET`].
-pub fn budget() -> Duration {
-    std::env::var(BUDGET_VAR)
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(DEFAULT_BUDGET)
-}
-
 /// What a call is about, in one line: a Bash command, the file a tool writes, else its input.
 pub fn subject_of(tool: &str, input: &Value) -> String {
     let text = match tool {
@@ -161,16 +125,6 @@ pub fn subject_of(tool: &str, input: &Value) -> String {
         short.push('…');
     }
     short
-}
-
-/// A tool_use_id fit for a file name.
-fn safe_id(id: &str) -> Option<&str> {
-    (!id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-    .then_some(id)
 }
 
 /// Snapshots `project` for the hook `payload` and appends the journal line, by `deadline`
@@ -223,58 +177,6 @@ pub fn line_of(payload: &Value) -> Option<Record> {
         note,
         millis: 0,
     })
-}
-
-/// Takes the snapshot for `line` (when `locked` says the caller holds the project's lock; else
-/// why not), by `deadline`, and appends the line; `started` is when the hook's work began. A
-/// `pre` leaves its tree for the `post` of the same call, which records it beside its own.
-/// True when the snapshot was taken.
-pub fn finish_line(
-    repo: &SideRepo,
-    mut line: Record,
-    locked: Result<(), String>,
-    deadline: Instant,
-    started: Instant,
-) -> anyhow::Result<bool> {
-    let snapshot = locked
-        .map_err(|e| anyhow::anyhow!(e))
-        .and_then(|()| repo.snapshot_locked(deadline));
-    match snapshot {
-        Ok(snap) => {
-            line.tree = Some(snap.tree);
-            line.skipped = snap.skipped;
-        }
-        Err(err) => {
-            let missed = format!(
-                "not snapshotted: {} (budget {} ms)",
-                first_line(&format!("{err:#}")),
-                budget().as_millis()
-            );
-            line.note = Some(match line.note.take() {
-                Some(failed) => format!("{failed}; {missed}"),
-                None => missed,
-            });
-        }
-    }
-    let pending = safe_id(&line.id).map(|id| repo.dir().join("pending").join(id));
-    match (line.kind, &pending) {
-        (Kind::Pre, Some(file)) => {
-            if let Some(tree) = &line.tree {
-                let _ = std::fs::create_dir_all(file.parent().unwrap_or(repo.dir()));
-                let _ = std::fs::write(file, tree);
-            }
-        }
-        (Kind::Post, Some(file)) => {
-            // The files changed are worked out when read (`turns::calls_of`): one git process
-            // fewer inside the tool call.
-            line.before = std::fs::read_to_string(file).ok();
-            let _ = std::fs::remove_file(file);
-        }
-        _ => {}
-    }
-    line.millis = started.elapsed().as_millis() as u64;
-    journal::append(repo.dir(), &line)?;
-    Ok(line.tree.is_some())
 }
 
 /// One snapshot of `project` with no budget (waiting for the lock), to warm its stat cache.
@@ -337,62 +239,6 @@ fn remove_older_than(dir: &Path, age: Duration, wanted: impl Fn(&str) -> bool) {
     }
 }
 
-/// Starts the packing, detached (its own session, no standard streams), when the journal has
-/// grown by [`MAINTAIN_EVERY`] since the last one.
-fn maybe_maintain(repo: &SideRepo, project: &Path) {
-    let size = std::fs::metadata(journal::journal_path(repo.dir()))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    let mark = repo.dir().join("maintained-at");
-    let last: u64 = std::fs::read_to_string(&mark)
-        .ok()
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or(0);
-    if size < last + MAINTAIN_EVERY || std::fs::write(&mark, size.to_string()).is_err() {
-        return;
-    }
-    start_detached(MAINTAIN_ARG, project);
-}
-
-/// How long after one warm-up another may start (a project too large for the budget even when
-/// warm must not be rescanned at every call).
-const WARM_EVERY: Duration = Duration::from_secs(600);
-
-/// Starts a warm-up (see [`WARM_ARG`]) unless one started within [`WARM_EVERY`].
-fn maybe_warm(repo: &SideRepo, project: &Path) {
-    let mark = repo.dir().join("warm-started");
-    let recent = std::fs::metadata(&mark)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age < WARM_EVERY);
-    if !recent && std::fs::write(&mark, b"").is_ok() {
-        start_detached(WARM_ARG, project);
-    }
-}
-
-/// Starts `ccx __effects MODE PROJECT` in the background: its own process group, no standard
-/// streams, so Claude Code never waits for it.
-pub fn start_detached(mode: &str, project: &Path) {
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg(EFFECTS_SUBCOMMAND)
-        .arg(mode)
-        .arg(project)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    use std::os::unix::process::CommandExt;
-    cmd.process_group(0);
-    let _ = cmd.spawn();
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("").trim()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,8 +256,8 @@ mod tests {
             "/p/n.ipynb"
         );
         assert_eq!(subject_of("mcp__x__y", &json!({"a": 1})), r#"{"a":1}"#);
-        assert!(safe_id("toolu_01AbC-9").is_some());
-        assert!(safe_id("../../etc").is_none());
+        assert!(super::super::finish::safe_id("toolu_01AbC-9").is_some());
+        assert!(super::super::finish::safe_id("../../etc").is_none());
     }
 
     #[test]

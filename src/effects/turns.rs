@@ -35,7 +35,7 @@ pub fn split_call_ref(text: &str) -> Result<(String, Option<usize>)> {
 pub fn calls_of(repo: &SideRepo, turn: &Turn) -> Result<Vec<Call>> {
     // A post hook's snapshot may still be finishing in the background, holding the lock
     // (`handover`): its line is written when the lock is free. Past the wait, read anyway.
-    let settled = repo.lock(Instant::now() + super::hook::budget() + SETTLE_MARGIN);
+    let settled = repo.lock(Instant::now() + super::finish::budget() + SETTLE_MARGIN);
     drop(settled);
     let records = journal::read_all(repo.dir())?;
     let mut calls = journal::calls_of_turn(&records, turn);

@@ -78,7 +78,9 @@ impl Replay {
         let left_out = crate::render::turns::left_out_of_replay(&moves)
             .map(|said| format!("; {said}"))
             .unwrap_or_default();
-        Ok(format!("{message}: replaying {count} turns of {branch}{left_out}"))
+        Ok(format!(
+            "{message}: replaying {count} turns of {branch}{left_out}"
+        ))
     }
 }
 
