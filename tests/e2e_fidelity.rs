@@ -609,13 +609,7 @@ fn summarize_up_to_here_is_a_summary_after_the_turns_claude_keeps() {
 #[test]
 fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_turn() {
     let mut env = TestEnv::new();
-    // Compact once the context passes half the window (the stand-in reports 900k below).
-    env.set_var("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE", "50");
-    let session = start_ccx(&env, &[]);
-    ask_for(&session, "one", "answer one");
-    ask_for(&session, "two [[usage:900000]]", "answer two");
-    // Claude compacts before answering the next prompt.
-    ask_for(&session, "three", "answer three");
+    let session = auto_compacted_session(&mut env);
     let turns = all_turns_until(&env, "a compact turn", |ts| {
         ts.iter()
             .any(|t| t["kind"] == "compact" && !t["ended_at"].is_null())
@@ -647,25 +641,7 @@ fn auto_compact_is_a_compact_turn_and_a_rewind_past_it_continues_the_earlier_tur
     assert_after(&four, &compact, "main");
 
     // The rewind menu back to before "two", past the compaction: the conversation is "one".
-    rewind_menu(&session, "two", "1. Restore conversation", b"\x1b[A");
-    clear_input(&session);
-    let (five, _) = ask_recorded(&env, &session, "five", "answer five");
-    assert_eq!(five["parent"], one["id"]);
-    let request = wait_request(&env, "for five", |r| r.main && r.user_text.contains("five"));
-    assert!(request.history_contains("answer one"));
-    assert!(!request.history_contains("answer two") && !request.history_contains("answer three"));
-    assert_eq!(
-        ccx_json(&env, &["show", "HEAD", "--json"])["id"],
-        five["id"]
-    );
-    let branch = five["branch"].as_str().unwrap();
-    assert_ne!(branch, "main");
-    assert_eq!(
-        lineage(&env, branch),
-        ["one [[reply:answer one]]", "five [[reply:answer five]]"]
-    );
-    assert_eq!(branch_named(&env, "main")["head"], four["id"]);
-    assert_import_builds_the_live_tree(&env);
+    rewind_to_one_and_ask_five(&env, &session, &one, &["answer two", "answer three"], &four);
     exit_cleanly(&session);
 }
 
@@ -683,15 +659,7 @@ fn the_resume_picker_switches_to_the_resumed_sessions_branch() {
     });
 
     // Claude's /resume picker: choose the first session.
-    settle(&session, 500);
-    session.type_and_submit("/resume");
-    session.wait_for_text("Resume session", TURN).unwrap();
-    choose_in_menu(&session, "\u{276f} first session", b"\x1b[B");
-    session.send(b"\r");
-    session
-        .wait_for_text("ccx · main", TURN)
-        .unwrap_or_else(|s| panic!("the footer never showed the resumed branch:\n{s}"));
-    settle(&session, 500);
+    resume_main_with_the_picker(&session, Some("\u{276f} first session"));
     let (again, _) = ask_recorded(&env, &session, "back again", "answer three");
     assert_after(&again, &first, "main");
     assert_eq!(again["session_id"], first["session_id"]);
@@ -746,43 +714,20 @@ fn rewinds_to_and_past_compacts_continue_the_turn_claude_holds_and_each_keeps_it
     assert!(!request.history_contains("answer three"));
 
     // The rewind menu back to before "two", past both compactions: Claude holds "one" only.
-    rewind_menu(&session, "two", "1. Restore conversation", b"\x1b[A");
-    clear_input(&session);
-    let (five, _) = ask_recorded(&env, &session, "five", "answer five");
-    assert_eq!(five["parent"], one["id"], "{five:#}");
-    let request = wait_request(&env, "for five", |r| r.main && r.user_text.contains("five"));
-    assert!(request.history_contains("answer one"));
-    for gone in [
+    let gone = [
         "answer two",
         "answer three",
         "answer four",
         "Stand-in summary",
-    ] {
-        assert!(
-            !request.history_contains(gone),
-            "Claude no longer holds {gone:?}"
-        );
-    }
-    let branch = five["branch"].as_str().unwrap();
-    assert_ne!(branch, "main");
-    assert_eq!(branch_named(&env, branch)["fork_turn"], one["id"]);
-    assert_eq!(
-        lineage(&env, branch),
-        ["one [[reply:answer one]]", "five [[reply:answer five]]"]
-    );
-    assert_eq!(branch_named(&env, "main")["head"], kept["id"]);
-    assert_import_builds_the_live_tree(&env);
+    ];
+    rewind_to_one_and_ask_five(&env, &session, &one, &gone, &kept);
     exit_cleanly(&session);
 }
 
 #[test]
 fn a_branch_of_an_auto_compacted_session_imports_as_live_recording_built_it() {
     let mut env = TestEnv::new();
-    env.set_var("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE", "50");
-    let session = start_ccx(&env, &[]);
-    ask_for(&session, "one", "answer one");
-    ask_for(&session, "two [[usage:900000]]", "answer two");
-    ask_for(&session, "three", "answer three");
+    let session = auto_compacted_session(&mut env);
     ask_for(&session, "four", "answer four");
     // Claude's /branch copies the compacted conversation, rewriting where its compaction sits.
     session.type_and_submit("/branch");
@@ -790,15 +735,7 @@ fn a_branch_of_an_auto_compacted_session_imports_as_live_recording_built_it() {
     ask_for(&session, "five", "answer five");
     // Back to the original with the /resume picker (the only other session), so the copy is
     // the older file.
-    settle(&session, 500);
-    session.type_and_submit("/resume");
-    session.wait_for_text("Resume session", TURN).unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    session.send(b"\r");
-    session
-        .wait_for_text("ccx · main", TURN)
-        .unwrap_or_else(|s| panic!("the footer never showed main again:\n{s}"));
-    settle(&session, 500);
+    resume_main_with_the_picker(&session, None);
     let (six, turns) = ask_recorded(&env, &session, "six", "answer six");
     let (three, four) = (turn_with(&turns, "three"), turn_with(&turns, "four"));
     let compact = first_of_kind(&turns, "compact");
@@ -887,4 +824,67 @@ fn ccx_rewind_to_a_compaction_gives_claude_its_summary() {
     assert_import_builds_the_live_tree(&env);
     // Not `/exit` so soon after a ccx switch (see the mixed-session test).
     drop(session);
+}
+
+/// A session of three turns in which Claude auto-compacts before answering the third: it
+/// compacts once the context passes half the window, and the stand-in reports 900k tokens after
+/// the second.
+fn auto_compacted_session(env: &mut TestEnv) -> support::PtySession {
+    env.set_var("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE", "50");
+    let session = start_ccx(env, &[]);
+    ask_for(&session, "one", "answer one");
+    ask_for(&session, "two [[usage:900000]]", "answer two");
+    ask_for(&session, "three", "answer three");
+    session
+}
+
+/// The rewind menu back to before "two", then "five": it follows `one` on a branch of its own
+/// holding only "one" and "five", Claude was sent none of `gone`, `main` still ends at
+/// `main_head`, and import builds the same tree.
+fn rewind_to_one_and_ask_five(
+    env: &TestEnv,
+    session: &support::PtySession,
+    one: &Value,
+    gone: &[&str],
+    main_head: &Value,
+) {
+    rewind_menu(session, "two", "1. Restore conversation", b"\x1b[A");
+    clear_input(session);
+    let (five, _) = ask_recorded(env, session, "five", "answer five");
+    assert_eq!(five["parent"], one["id"], "{five:#}");
+    let request = wait_request(env, "for five", |r| r.main && r.user_text.contains("five"));
+    assert!(request.history_contains("answer one"));
+    for gone in gone {
+        assert!(
+            !request.history_contains(gone),
+            "Claude no longer holds {gone:?}"
+        );
+    }
+    assert_eq!(ccx_json(env, &["show", "HEAD", "--json"])["id"], five["id"]);
+    let branch = five["branch"].as_str().unwrap();
+    assert_ne!(branch, "main");
+    assert_eq!(branch_named(env, branch)["fork_turn"], one["id"]);
+    assert_eq!(
+        lineage(env, branch),
+        ["one [[reply:answer one]]", "five [[reply:answer five]]"]
+    );
+    assert_eq!(branch_named(env, "main")["head"], main_head["id"]);
+    assert_import_builds_the_live_tree(env);
+}
+
+/// Claude's `/resume` picker: moves down to the entry `choice` (else takes the one it shows
+/// first), resumes it, and waits for the footer to show `main`.
+fn resume_main_with_the_picker(session: &support::PtySession, choice: Option<&str>) {
+    settle(session, 500);
+    session.type_and_submit("/resume");
+    session.wait_for_text("Resume session", TURN).unwrap();
+    match choice {
+        Some(entry) => choose_in_menu(session, entry, b"\x1b[B"),
+        None => std::thread::sleep(Duration::from_millis(500)),
+    }
+    session.send(b"\r");
+    session
+        .wait_for_text("ccx · main", TURN)
+        .unwrap_or_else(|s| panic!("the footer never showed main after /resume:\n{s}"));
+    settle(session, 500);
 }
