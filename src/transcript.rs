@@ -393,10 +393,14 @@ fn is_machine_user_line(line: &Line) -> bool {
 /// not `isMeta`, not a compaction summary, not a sidechain line, not sent by a machine
 /// (`origin.kind` task-notification, ... or `turnOrigin` task_notification, system, ...), not a `<command-...>` /
 /// `<local-command-...>` / `<bash-...>` wrapper, not text starting with `<system-reminder>`,
-/// not an "[Request interrupted by user]" marker.
+/// not an "[Request interrupted by user]" marker. A shell-mode command (`!CMD`, see
+/// [`is_shell_command_line`]) is a prompt too: Claude sends it and its output to the model.
 pub fn is_prompt_line(line: &Line) -> bool {
     if line.kind != LineKind::User || is_machine_user_line(line) {
         return false;
+    }
+    if is_shell_command_line(line) {
+        return true;
     }
     match line.content() {
         Some(Value::String(s)) => !is_wrapper_text(s),
@@ -427,11 +431,25 @@ pub fn is_prompt_line(line: &Line) -> bool {
     }
 }
 
-/// The text of a prompt line (text blocks that are not reminders, joined with "\n");
-/// None for lines that are not prompts.
+/// True for the line of a command the person ran in Claude Code's shell mode (`!CMD`):
+/// `<bash-input>CMD</bash-input>`. Claude Code 2.1.330 writes the output in the next line
+/// (`<bash-stdout>...`) and sends both to the model, whose answer it shows: a turn, though no
+/// `UserPromptSubmit` hook fires for it.
+pub fn is_shell_command_line(line: &Line) -> bool {
+    line.kind == LineKind::User
+        && !is_machine_user_line(line)
+        && first_text(line).is_some_and(|t| t.trim_start().starts_with("<bash-input>"))
+}
+
+/// The text of a prompt line (text blocks that are not reminders, joined with "\n"; a
+/// shell-mode command as typed, `!CMD`); None for lines that are not prompts.
 pub fn prompt_text(line: &Line) -> Option<String> {
     if !is_prompt_line(line) {
         return None;
+    }
+    if is_shell_command_line(line) {
+        let text = first_text(line)?;
+        return Some(format!("!{}", tag(&text, "bash-input")?));
     }
     Some(match line.content() {
         Some(Value::String(s)) => s.clone(),
@@ -1066,7 +1084,10 @@ mod tests {
         assert_eq!(command_text(by("cmd")).as_deref(), Some("/model sonnet"));
         assert!(!is_prompt_line(by("stdout")));
         assert!(!is_command_line(by("stdout")));
-        assert!(!is_prompt_line(by("bash")));
+        // A shell-mode command is a prompt (Claude sends it and its output to the model).
+        assert!(is_prompt_line(by("bash")) && is_shell_command_line(by("bash")));
+        assert_eq!(prompt_text(by("bash")).as_deref(), Some("!ls"));
+        assert!(!is_shell_command_line(by("stdout")) && !is_shell_command_line(by("blocks")));
         assert!(!is_prompt_line(by("notify")));
         assert!(!is_prompt_line(by("reminder")));
         assert!(!is_prompt_line(by("interrupt")));
@@ -1077,7 +1098,7 @@ mod tests {
         );
         assert_eq!(prompt_text(by("cmd")), None);
         // The interrupted turn, then the next prompt.
-        let (_, facts) = turn_since(&lines, Some("stdout"));
+        let (_, facts) = turn_since(&lines, Some("bash"));
         assert_eq!(facts.prompt.as_deref(), Some("look at this image"));
         assert!(facts.interrupted);
         // Synthetic messages don't count for context or model, but a real one before does.

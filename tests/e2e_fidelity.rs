@@ -469,6 +469,30 @@ fn assert_import_builds_the_live_tree(env: &TestEnv) {
 }
 
 #[test]
+fn a_shell_mode_command_claude_answers_is_a_turn() {
+    let env = TestEnv::new();
+    let (session, turns) = session_with_turns(&env, &[("warm up", "ready")]);
+    // `!` switches Claude's prompt to shell mode; Claude runs the command, then sends it and
+    // its output to the model and shows the answer. No UserPromptSubmit hook fires.
+    session.send(b"!");
+    session.wait_for_text("for shell mode", TURN).unwrap();
+    session.type_and_submit("echo shell-said");
+    let turns_now = all_turns_once_finished(&env, "the shell turn", "prompt", "!echo shell-said");
+    let shell = turn_with(&turns_now, "!echo shell-said");
+    assert_after(&shell, &turn_with(&turns, "warm up"), "main");
+    assert!(
+        shell["reply"].as_str().unwrap().contains("shell-said"),
+        "{shell:#}"
+    );
+    assert_eq!(shell["interrupted"], false, "{shell:#}");
+    // The next prompt follows it, as Claude holds it.
+    let (next, _) = ask_recorded(&env, &session, "after the shell", "noted");
+    assert_after(&next, &shell, "main");
+    assert_import_builds_the_live_tree(&env);
+    exit_cleanly(&session);
+}
+
+#[test]
 fn a_mixed_session_imports_as_the_tree_live_recording_built() {
     let env = TestEnv::new();
     let (session, turns) = session_with_turns(&env, &[("one", "r one"), ("two", "r two")]);
