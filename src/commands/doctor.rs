@@ -306,24 +306,22 @@ fn open_turns(repair: bool) -> Result<String> {
             found.join(" and ")
         );
     }
-    let before = store.all_turns()?.len();
     let dir = crate::claude::paths::project_transcripts_dir(&crate::paths::project_dir(&cwd));
     let closed = crate::closure::close_dead_turns(&store, dir.as_deref());
     let left = crate::closure::dead_open_turns(&store)?;
     if !left.is_empty() {
         anyhow::bail!("could not finish {}", ids(&left));
     }
-    let recovered = store.all_turns()?.len() - before;
     Ok(format!(
-        "finished {} turn(s) left running by a ccx that is gone{}; recorded {} prompt(s) it \
-         had not",
+        "finished {} turn(s) left running by a ccx that is gone{}; brought the log of {} \
+         session(s) it was recording up to Claude's transcripts",
         closed.len(),
         if closed.is_empty() {
             String::new()
         } else {
             format!(": {}", ids(&closed))
         },
-        recovered
+        orphaned.len()
     ))
 }
 
