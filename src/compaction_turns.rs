@@ -27,6 +27,15 @@ pub fn summary_prompt(context: Option<&str>) -> String {
     }
 }
 
+/// The focus of a `/compact` command as typed ("" for none); None for any other text.
+pub fn compact_focus(command: &str) -> Option<&str> {
+    match command.strip_prefix("/compact")? {
+        "" => Some(""),
+        rest if rest.starts_with(' ') => Some(rest.trim()),
+        _ => None,
+    }
+}
+
 /// The prompt of a compaction turn, from its focus ("" for none).
 pub fn compact_prompt(instructions: &str) -> String {
     format!("/compact {instructions}").trim_end().to_string()
@@ -79,7 +88,7 @@ fn split_one(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
     let is_compact_command = facts
         .prompt
         .as_deref()
-        .is_some_and(|p| p == "/compact" || p.starts_with("/compact "));
+        .is_some_and(|p| compact_focus(p).is_some());
     match start {
         // `/compact FOCUS`: the turn is the compaction.
         Some(s) if b < s && is_compact_command => vec![compaction(entries, &boundary, facts)],
@@ -129,9 +138,7 @@ pub fn own_lines_end(lines: &[Line], at: usize) -> Option<usize> {
     let manual = !(boundary.is_auto_compaction() || boundary.is_partial_summary());
     let next = (end..lines.len()).find(|&i| transcript::starts_turn(&lines[i]));
     let command = next.filter(|&c| {
-        manual
-            && transcript::command_text(&lines[c])
-                .is_some_and(|t| t == "/compact" || t.starts_with("/compact "))
+        manual && transcript::command_text(&lines[c]).is_some_and(|t| compact_focus(&t).is_some())
     });
     if let Some(c) = command {
         end = (c + 1..lines.len()).find(|&i| is_command_output(&lines[i]))? + 1;
@@ -197,11 +204,7 @@ fn compaction(entries: Vec<Line>, boundary: &Line, mut facts: TurnFacts) -> Piec
         facts,
         kind,
         boundary_uuid: boundary.uuid.clone(),
-        boundary_time: boundary
-            .raw
-            .get("timestamp")
-            .and_then(|t| t.as_str())
-            .map(str::to_owned),
+        boundary_time: boundary.timestamp().map(str::to_owned),
     }
 }
 
@@ -210,6 +213,17 @@ mod tests {
     use super::SUMMARY_PROMPT;
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_a_compact_command_has_a_focus() {
+        assert_eq!(compact_focus("/compact"), Some(""));
+        assert_eq!(
+            compact_focus("/compact  keep the API "),
+            Some("keep the API")
+        );
+        assert_eq!(compact_focus("/compacted"), None);
+        assert_eq!(compact_focus("please /compact"), None);
+    }
 
     fn parse(values: &[serde_json::Value]) -> Vec<Line> {
         values

@@ -1439,8 +1439,7 @@ fn compact_focus_after(lines: &[transcript::Line]) -> Option<String> {
     lines
         .iter()
         .filter_map(transcript::command_text)
-        .find(|c| c == "/compact" || c.starts_with("/compact "))
-        .map(|command| command["/compact".len()..].trim().to_string())
+        .find_map(|c| crate::compaction_turns::compact_focus(&c).map(str::to_owned))
 }
 
 /// How long [`Recorder::wait_for_compact_focus`] waits for the `/compact` line.

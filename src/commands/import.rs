@@ -202,15 +202,14 @@ pub fn conversations(lines: &[Line]) -> Vec<Vec<Line>> {
 /// order (a compaction's boundary is stamped after the summary and command lines written
 /// after it), so the first and last lines do not bound a turn's time.
 fn earliest_and_latest(entries: &[Line]) -> Option<(String, String)> {
-    let mut times: Vec<(chrono::DateTime<chrono::FixedOffset>, &str)> = entries
-        .iter()
-        .filter_map(|l| {
-            let t = l.raw.get("timestamp")?.as_str()?;
+    let times = || {
+        entries.iter().filter_map(|l| {
+            let t = l.timestamp()?;
             Some((chrono::DateTime::parse_from_rfc3339(t).ok()?, t))
         })
-        .collect();
-    times.sort();
-    Some((times.first()?.1.to_owned(), times.last()?.1.to_owned()))
+    };
+    let (earliest, latest) = (times().min()?, times().max()?);
+    Some((earliest.1.to_owned(), latest.1.to_owned()))
 }
 
 /// The turns of one conversation. Turns with no prompt, no reply and no uuid-carrying line
