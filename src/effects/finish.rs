@@ -151,19 +151,23 @@ fn maybe_warm(repo: &SideRepo, project: &Path) {
 /// Starts `ccx __effects MODE PROJECT` in the background: its own process group, no standard
 /// streams, so Claude Code never waits for it.
 pub fn start_detached(mode: &str, project: &Path) {
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let mut cmd = std::process::Command::new(exe);
+    if let Ok(mut cmd) = detached(mode, project) {
+        let _ = cmd.stdin(std::process::Stdio::null()).spawn();
+    }
+}
+
+/// `ccx __effects MODE PROJECT` to start in a process group of its own, with no output
+/// streams, so it outlives the hook that starts it; its standard input is the caller's to set.
+pub fn detached(mode: &str, project: &Path) -> std::io::Result<std::process::Command> {
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
     cmd.arg(EFFECTS_SUBCOMMAND)
         .arg(mode)
         .arg(project)
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     use std::os::unix::process::CommandExt;
     cmd.process_group(0);
-    let _ = cmd.spawn();
+    Ok(cmd)
 }
 
 pub(super) fn first_line(text: &str) -> &str {

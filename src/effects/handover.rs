@@ -7,13 +7,13 @@
 //! line says "not snapshotted", as the hook's own would. When the child cannot be started the
 //! hook takes the snapshot itself.
 
-use super::finish::{finish_line, EFFECTS_SUBCOMMAND, FINISH_ARG};
+use super::finish::{detached, finish_line, FINISH_ARG};
 use super::journal::Record;
 use super::side::{SideLock, SideRepo};
 use anyhow::{Context, Result};
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// The environment variable carrying the line (JSON) to the child: an environment is readable
@@ -48,20 +48,12 @@ pub fn post(
 /// Starts `ccx __effects --finish PROJECT` in its own process group, no output streams, the
 /// lock file as its standard input.
 fn spawn(project: &Path, line: &Record, lock: &SideLock, deadline: Instant) -> Result<()> {
-    let exe = std::env::current_exe()?;
     let left = deadline.saturating_duration_since(Instant::now());
-    let mut cmd = Command::new(exe);
-    cmd.arg(EFFECTS_SUBCOMMAND)
-        .arg(FINISH_ARG)
-        .arg(project)
+    detached(FINISH_ARG, project)?
         .env(LINE_VAR, serde_json::to_string(line)?)
         .env(LEFT_VAR, left.as_millis().to_string())
         .stdin(Stdio::from(lock.share()?))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    use std::os::unix::process::CommandExt;
-    cmd.process_group(0);
-    cmd.spawn()
+        .spawn()
         .context("cannot start the snapshot's finishing process")?;
     Ok(())
 }

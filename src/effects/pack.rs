@@ -25,6 +25,8 @@ struct Packed {
 pub struct PackBuilder {
     body: Vec<u8>,
     objects: Vec<Packed>,
+    /// The ids in `objects`, so that adding one more is not a scan of them all.
+    seen: rustc_hash::FxHashSet<ObjectId>,
 }
 
 impl PackBuilder {
@@ -35,7 +37,7 @@ impl PackBuilder {
 
     /// Adds `data` as an object of `kind` whose id is `oid`; returns its compressed size.
     pub fn add(&mut self, kind: Kind, oid: ObjectId, data: &[u8]) -> Result<u64> {
-        if self.objects.iter().any(|o| o.oid == oid) {
+        if !self.seen.insert(oid) {
             return Ok(0);
         }
         let mut entry = entry_header(kind, data.len() as u64);

@@ -50,7 +50,7 @@ type Batch = Vec<(std::fs::DirEntry, Vec<u8>)>;
 pub fn list(work_tree: &Path, size_cap: u64, deadline: Instant) -> Result<Listing> {
     let (batches, receiver) = std::sync::mpsc::channel::<Batch>();
     let receiver = std::sync::Mutex::new(receiver);
-    let helpers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4)) - 1;
+    let helpers = crate::parallel::threads(4) - 1;
     let found = std::thread::scope(|scope| -> Result<Vec<Found>> {
         let running: Vec<_> = (0..helpers)
             .map(|_| scope.spawn(|| stat_batches(&receiver, deadline)))
