@@ -13,15 +13,19 @@ const MAX_HEAD_LINES: usize = 200;
 
 /// Indices into `paths` in import order: the given order (oldest first, say), except that a
 /// transcript comes after the one of the session it was copied from, when that one is listed.
-pub fn originals_first(paths: &[&Path]) -> Vec<usize> {
+pub fn originals_first<P: AsRef<Path>>(paths: &[P]) -> Vec<usize> {
     let sessions: Vec<Option<String>> = paths
         .iter()
-        .map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .map(|p| {
+            p.as_ref()
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
         .collect();
     let origins: Vec<Option<usize>> = paths
         .iter()
         .map(|p| {
-            let origin = copied_from(p)?;
+            let origin = copied_from(p.as_ref())?;
             sessions.iter().position(|s| s.as_deref() == Some(&origin))
         })
         .collect();

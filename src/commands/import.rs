@@ -956,8 +956,7 @@ pub fn project_transcripts(config_dir: &Path, project: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     let paths: Vec<PathBuf> = files.into_iter().map(|(_, p)| p).collect();
-    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-    crate::fork_order::originals_first(&refs)
+    crate::fork_order::originals_first(&paths)
         .into_iter()
         .map(|i| paths[i].clone())
         .collect()
