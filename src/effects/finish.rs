@@ -5,7 +5,7 @@
 //! snapshot to ([`super::handover`]); also the arguments `ccx __effects` takes and the budget.
 
 use super::journal::{self, Kind, Record};
-use super::side::SideRepo;
+use super::side::{SideLock, SideRepo};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -62,20 +62,21 @@ pub(super) fn safe_id(id: &str) -> Option<&str> {
     .then_some(id)
 }
 
-/// Takes the snapshot for `line` (when `locked` says the caller holds the project's lock; else
-/// why not), by `deadline`, and appends the line; `started` is when the hook's work began. A
+/// Takes the snapshot for `line` (when `lock` is the project's lock, held; else why it is not),
+/// by `deadline`, and appends the line; `started` is when the hook's work began. A
 /// `pre` leaves its tree for the `post` of the same call, which records it beside its own.
 /// True when the snapshot was taken.
 pub fn finish_line(
     repo: &SideRepo,
     mut line: Record,
-    locked: Result<(), String>,
+    lock: &anyhow::Result<SideLock>,
     deadline: Instant,
     started: Instant,
 ) -> anyhow::Result<bool> {
-    let snapshot = locked
-        .map_err(|e| anyhow::anyhow!(e))
-        .and_then(|()| repo.snapshot_locked(deadline));
+    let snapshot = match lock {
+        Ok(_) => repo.snapshot_locked(deadline),
+        Err(err) => Err(anyhow::anyhow!("{err:#}")),
+    };
     match snapshot {
         Ok(snap) => {
             line.tree = Some(snap.tree);

@@ -33,16 +33,13 @@ pub fn post(
     deadline: Instant,
     started: Instant,
 ) -> Result<Option<bool>> {
-    let lock = match repo.lock(deadline) {
-        Ok(lock) => lock,
-        Err(err) => {
-            return finish_line(repo, line, Err(format!("{err:#}")), deadline, started).map(Some)
+    let lock = repo.lock(deadline);
+    if let Ok(held) = &lock {
+        if spawn(project, &line, held, deadline).is_ok() {
+            return Ok(None);
         }
-    };
-    match spawn(project, &line, &lock, deadline) {
-        Ok(()) => Ok(None),
-        Err(_) => finish_line(repo, line, Ok(()), deadline, started).map(Some),
     }
+    finish_line(repo, line, &lock, deadline, started).map(Some)
 }
 
 /// Starts `ccx __effects --finish PROJECT` in its own process group, no output streams, the
@@ -80,8 +77,7 @@ pub fn finish(project: &Path) -> Result<bool> {
         Some(lock) => Ok(lock),
         None => repo.lock(deadline),
     };
-    let locked = lock.as_ref().map(|_| ()).map_err(|e| format!("{e:#}"));
-    let taken = finish_line(&repo, line, locked, deadline, started)?;
+    let taken = finish_line(&repo, line, &lock, deadline, started)?;
     drop(lock);
     super::finish::after_snapshot(&repo, project, taken);
     Ok(taken)

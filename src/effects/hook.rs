@@ -97,11 +97,7 @@ pub fn run() -> i32 {
     let deadline = started + budget();
     let taken = match line.kind {
         Kind::Post => super::handover::post(&repo, &project, line, deadline, started),
-        _ => {
-            let lock = repo.lock(deadline);
-            let locked = lock.as_ref().map(|_| ()).map_err(|e| format!("{e:#}"));
-            finish_line(&repo, line, locked, deadline, started).map(Some)
-        }
+        _ => finish_line(&repo, line, &repo.lock(deadline), deadline, started).map(Some),
     };
     match taken {
         Ok(None) => {} // handed over: the child does what follows
@@ -140,9 +136,7 @@ pub fn record_in(repo: &SideRepo, payload: &Value, deadline: Instant) -> anyhow:
         return Ok(true);
     };
     let started = Instant::now();
-    let lock = repo.lock(deadline);
-    let locked = lock.as_ref().map(|_| ()).map_err(|e| format!("{e:#}"));
-    finish_line(repo, line, locked, deadline, started)
+    finish_line(repo, line, &repo.lock(deadline), deadline, started)
 }
 
 /// The journal line of a hook `payload` before its snapshot (a failed call's error already in
