@@ -406,6 +406,27 @@ mod tests {
         fn listing(&self, tree: &ObjectId) -> String {
             git(&self.git_dir, None, &["ls-tree", "-r", &tree.to_string()])
         }
+
+        /// The paths of every file of `tree`, as git lists them.
+        fn paths(&self, tree: &ObjectId) -> Vec<String> {
+            self.listing(tree)
+                .lines()
+                .filter_map(|l| l.split('\t').nth(1))
+                .map(str::to_owned)
+                .collect()
+        }
+
+        /// The tree git itself writes for the work tree (`git add -A && git write-tree` in a
+        /// fresh `.git` there, which is also the person's repository a snapshot leaves out).
+        fn git_tree(&self) -> String {
+            let theirs = self.work.join(".git");
+            std::fs::remove_dir_all(&theirs).ok();
+            git(&theirs, None, &["init", "-q", "--bare", "."]);
+            git(&theirs, Some(&self.work), &["add", "-A"]);
+            git(&theirs, Some(&self.work), &["write-tree"])
+                .trim()
+                .to_string()
+        }
     }
 
     #[test]
@@ -424,11 +445,7 @@ mod tests {
         std::os::unix::fs::symlink("src/main.rs", w.work.join("link")).unwrap();
         std::os::unix::fs::symlink("src", w.work.join("dirlink")).unwrap();
         let ours = w.now().tree;
-        let theirs_dir = w.work.join(".git");
-        git(&theirs_dir, None, &["init", "-q", "--bare", "."]);
-        git(&theirs_dir, Some(&w.work), &["add", "-A"]);
-        let theirs = git(&theirs_dir, Some(&w.work), &["write-tree"]);
-        assert_eq!(ours.to_string(), theirs.trim());
+        assert_eq!(ours.to_string(), w.git_tree());
         // The person's repository (here `.git`) is never part of the snapshot.
         assert_eq!(w.now().tree, ours);
         let listing = w.listing(&ours);
@@ -447,17 +464,9 @@ mod tests {
             }
             w.write(&format!("d{d}/deeper/x.txt"), "x\n");
         }
-        let git_tree = || {
-            let theirs = w.work.join(".git");
-            std::fs::remove_dir_all(&theirs).ok();
-            git(&theirs, None, &["init", "-q", "--bare", "."]);
-            git(&theirs, Some(&w.work), &["add", "-A"]);
-            let tree = git(&theirs, Some(&w.work), &["write-tree"]);
-            tree.trim().to_string()
-        };
         let first = w.settled();
         assert_eq!(first.hashed, 6 * 301);
-        assert_eq!(first.tree.to_string(), git_tree());
+        assert_eq!(first.tree.to_string(), w.git_tree());
         for d in 0..6 {
             for f in (0..300).step_by(7) {
                 std::fs::remove_file(w.work.join(format!("d{d}/f{f:03}.txt"))).unwrap();
@@ -466,7 +475,7 @@ mod tests {
         std::fs::remove_dir_all(w.work.join("d5")).unwrap();
         let second = w.settled();
         assert_eq!(second.hashed, 0, "deletions read nothing");
-        assert_eq!(second.tree.to_string(), git_tree());
+        assert_eq!(second.tree.to_string(), w.git_tree());
         assert_eq!(w.settled().tree, second.tree);
     }
 
@@ -487,12 +496,7 @@ mod tests {
         w.write("scratch.tmp", "ignored\n");
         let second = w.settled();
         assert_eq!(second.hashed, 3, "a.txt, new/d.txt, .gitignore");
-        let listing = w.listing(&second.tree);
-        let paths: Vec<&str> = listing
-            .lines()
-            .filter_map(|l| l.split('\t').nth(1))
-            .collect();
-        assert_eq!(paths, [".gitignore", "a.txt", "new/d.txt"]);
+        assert_eq!(w.paths(&second.tree), [".gitignore", "a.txt", "new/d.txt"]);
         // A change of the executable bit alone is a change.
         let a = w.work.join("a.txt");
         std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -559,12 +563,7 @@ mod tests {
         let soon = Instant::now() + Duration::from_secs(60);
         let taken = w.scan(10).take(soon).unwrap();
         assert_eq!(taken.skipped, ["big (23 bytes)"]);
-        let listing = w.listing(&taken.tree);
-        let paths: Vec<&str> = listing
-            .lines()
-            .filter_map(|l| l.split('\t').nth(1))
-            .collect();
-        assert_eq!(paths, ["small", "vendor/own.rs"]);
+        assert_eq!(w.paths(&taken.tree), ["small", "vendor/own.rs"]);
     }
 
     #[test]
