@@ -30,11 +30,6 @@ pub struct PackBuilder {
 }
 
 impl PackBuilder {
-    /// True when no object was added.
-    pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
-    }
-
     /// Adds `data` as an object of `kind` whose id is `oid`; returns its compressed size.
     pub fn add(&mut self, kind: Kind, oid: ObjectId, data: &[u8]) -> Result<u64> {
         if !self.seen.insert(oid) {
