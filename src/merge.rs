@@ -209,18 +209,10 @@ pub fn merge_prompt(branch: &str, span: &Span, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Branch, TurnEnd, TurnStart};
+    use crate::model::{Branch, TurnEnd};
 
     fn turn(store: &Store, branch: &str, prompt: &str, kind: TurnKind) -> Turn {
-        let t = store
-            .begin_turn(TurnStart {
-                branch: branch.into(),
-                kind,
-                prompt: prompt.into(),
-                session_id: format!("s-{branch}").into(),
-                ..Default::default()
-            })
-            .unwrap();
+        let t = crate::test_support::begin_turn(store, branch, prompt, kind);
         store.finish_turn(t.id, TurnEnd::default()).unwrap()
     }
 

@@ -5,6 +5,72 @@
 use crate::ids::{SessionId, TurnId};
 use serde::{Deserialize, Serialize};
 
+/// Declares [`Turn`], [`TurnStart`] and [`TurnEnd`] from the one list of a turn's fields,
+/// each marked with who sets it: `start` (the recorder when the turn begins: in `Turn` and
+/// `TurnStart`), `end` (when it ends: in `Turn` and `TurnEnd`) or `turn` (the store: in `Turn`
+/// alone). Each field is declared, and explained, once; `Turn` keeps the list's order, which
+/// is the order of its stored JSON. `TurnStart::set_on` and `TurnEnd::set_on` copy their
+/// fields into a turn.
+macro_rules! turn_records {
+    // Each field in turn goes into the lists of the structs it belongs to.
+    (@split [$($t:tt)*] [$($s:tt)*] [$($e:tt)*]
+        $(#[$a:meta])* turn $f:ident: $ty:ty, $($rest:tt)*) => {
+        turn_records!(@split [$($t)* $(#[$a])* $f: $ty,] [$($s)*] [$($e)*] $($rest)*);
+    };
+    (@split [$($t:tt)*] [$($s:tt)*] [$($e:tt)*]
+        $(#[$a:meta])* start $f:ident: $ty:ty, $($rest:tt)*) => {
+        turn_records!(@split [$($t)* $(#[$a])* $f: $ty,] [$($s)* $(#[$a])* $f: $ty,] [$($e)*] $($rest)*);
+    };
+    (@split [$($t:tt)*] [$($s:tt)*] [$($e:tt)*]
+        $(#[$a:meta])* end $f:ident: $ty:ty, $($rest:tt)*) => {
+        turn_records!(@split [$($t)* $(#[$a])* $f: $ty,] [$($s)*] [$($e)* $(#[$a])* $f: $ty,] $($rest)*);
+    };
+    (@split [$($(#[$ta:meta])* $tf:ident: $tt:ty,)*] [$($(#[$sa:meta])* $sf:ident: $st:ty,)*]
+        [$($(#[$ea:meta])* $ef:ident: $et:ty,)*]) => {
+        /// One prompt and Claude's answer to it.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+        pub struct Turn {
+            $($(#[$ta])* pub $tf: $tt,)*
+        }
+
+        /// What the recorder knows when a turn starts: the `start` fields of [`Turn`].
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+        pub struct TurnStart {
+            $($(#[$sa])* pub $sf: $st,)*
+        }
+
+        impl TurnStart {
+            /// Copies these fields into `turn`.
+            fn set_on(&self, turn: &mut Turn) {
+                $(turn.$sf = self.$sf.clone();)*
+            }
+        }
+
+        /// What the recorder knows when a turn ends: the `end` fields of [`Turn`], when it
+        /// ended, and its transcript lines.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+        pub struct TurnEnd {
+            /// RFC 3339.
+            pub ended_at: String,
+            $($(#[$ea])* pub $ef: $et,)*
+            /// The raw transcript lines (JSON objects) that belong to this turn, in order:
+            /// enough, together with its ancestors' entries, to rebuild the conversation for
+            /// Claude to resume.
+            pub entries: Vec<serde_json::Value>,
+        }
+
+        impl TurnEnd {
+            /// Copies the `end` fields into `turn`.
+            fn set_on(&self, turn: &mut Turn) {
+                $(turn.$ef = self.$ef.clone();)*
+            }
+        }
+    };
+    ($($fields:tt)*) => {
+        turn_records!(@split [] [] [] $($fields)*);
+    };
+}
+
 /// What produced a turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -46,54 +112,71 @@ impl Turn {
     }
 }
 
-/// One prompt and Claude's answer to it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Turn {
+turn_records! {
     /// Unique within the project, increasing.
-    pub id: TurnId,
-    pub branch: String,
+    turn id: TurnId,
+    start branch: String,
     /// The turn this one follows, or None for the first turn of a conversation.
-    pub parent: Option<TurnId>,
-    pub kind: TurnKind,
+    turn parent: Option<TurnId>,
+    start kind: TurnKind,
     /// What Claude received.
-    pub prompt: String,
+    start prompt: String,
     /// What the person typed, when a meta-command rewrote it.
-    pub input: Option<String>,
+    start input: Option<String>,
     /// Claude's final message ("" while the turn runs).
-    pub reply: String,
-    pub session_id: SessionId,
+    end reply: String,
+    start session_id: SessionId,
     /// RFC 3339.
-    pub started_at: String,
+    start started_at: String,
     /// RFC 3339; None while the turn is still running.
-    pub ended_at: Option<String>,
+    turn ended_at: Option<String>,
     /// Context size after the turn: input + cache read + cache creation of the last API call.
-    pub context_tokens: u64,
-    pub output_tokens: u64,
+    end context_tokens: u64,
+    end output_tokens: u64,
     /// tiktoken estimate of prompt + reply.
-    pub est_tokens: u64,
-    pub interrupted: bool,
+    end est_tokens: u64,
+    end interrupted: bool,
     /// Paths Claude wrote or edited in the turn.
-    pub files: Vec<String>,
+    end files: Vec<String>,
     /// Tree id of a snapshot of the project's files taken when the turn ended, in the effects
     /// journal's side repository (never the person's own); None when none was taken.
-    pub snapshot: Option<String>,
+    end snapshot: Option<String>,
     /// The `uuid` of the transcript line that started the turn (its prompt, or the compaction
     /// boundary of a `compact`/`summary` turn): how later turns find their parent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt_uuid: Option<String>,
+    start prompt_uuid: Option<String>,
     /// The `prompt_id` Claude Code's hooks gave the turn (`promptId` in the transcript).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt_id: Option<String>,
+    start prompt_id: Option<String>,
     /// The ccx process recording the turn while it runs (`pid:start-time`), so a later start
     /// can tell a turn whose recorder died from one still running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recorder: Option<String>,
+    start recorder: Option<String>,
 }
 
 impl Turn {
     /// True while the turn has started but not ended.
     pub fn is_running(&self) -> bool {
         self.ended_at.is_none()
+    }
+
+    /// The turn `start` begins, numbered `id`, on `branch` after `parent`: no reply yet,
+    /// `ended_at` unset.
+    pub fn started(id: TurnId, branch: &str, parent: Option<TurnId>, start: &TurnStart) -> Turn {
+        let mut turn = Turn::default();
+        start.set_on(&mut turn);
+        turn.id = id;
+        turn.branch = branch.to_owned();
+        turn.parent = parent;
+        turn
+    }
+
+    /// Adds what the end of the turn says (its transcript entries are stored apart); it is no
+    /// longer being recorded.
+    pub fn end_with(&mut self, end: &TurnEnd) {
+        end.set_on(self);
+        self.ended_at = Some(end.ended_at.clone());
+        self.recorder = None;
     }
 }
 
@@ -111,42 +194,6 @@ pub struct Branch {
     pub head: Option<TurnId>,
     /// RFC 3339.
     pub created_at: String,
-}
-
-/// What the recorder knows when a turn starts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TurnStart {
-    pub branch: String,
-    pub kind: TurnKind,
-    pub prompt: String,
-    pub input: Option<String>,
-    pub session_id: SessionId,
-    pub started_at: String,
-    /// See [`Turn::prompt_uuid`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt_uuid: Option<String>,
-    /// See [`Turn::prompt_id`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt_id: Option<String>,
-    /// See [`Turn::recorder`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recorder: Option<String>,
-}
-
-/// What the recorder knows when a turn ends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TurnEnd {
-    pub reply: String,
-    pub ended_at: String,
-    pub context_tokens: u64,
-    pub output_tokens: u64,
-    pub est_tokens: u64,
-    pub interrupted: bool,
-    pub files: Vec<String>,
-    pub snapshot: Option<String>,
-    /// The raw transcript lines (JSON objects) that belong to this turn, in order: enough,
-    /// together with its ancestors' entries, to rebuild the conversation for Claude to resume.
-    pub entries: Vec<serde_json::Value>,
 }
 
 /// A turn that is already over when it is stored (an imported one): what

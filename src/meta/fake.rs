@@ -8,7 +8,7 @@ use crate::ids::SessionId;
 use crate::jobs::JobInfo;
 use crate::meta::exec::ShellContext;
 use crate::meta::ops::{Outcome, SessionArg, SessionOps};
-use crate::model::{Branch, Turn, TurnEnd, TurnKind, TurnStart};
+use crate::model::{Branch, Turn, TurnEnd, TurnKind};
 use crate::render::Palette;
 use crate::store::Store;
 use crate::templates::Templates;
@@ -167,16 +167,7 @@ impl FakeOps {
         prompt: &str,
         kind: crate::model::TurnKind,
     ) -> u64 {
-        let turn = self
-            .store
-            .begin_turn(TurnStart {
-                branch: branch.into(),
-                kind,
-                prompt: prompt.into(),
-                session_id: format!("s-{branch}").into(),
-                ..TurnStart::default()
-            })
-            .expect("a turn");
+        let turn = crate::test_support::begin_turn(&self.store, branch, prompt, kind);
         self.store
             .finish_turn(
                 turn.id,

@@ -265,39 +265,6 @@ fn key(id: TurnId) -> [u8; 8] {
     id.to_be_bytes()
 }
 
-/// A turn as it is when it begins: no reply yet, `ended_at` unset.
-fn started_turn(id: TurnId, branch: &str, parent: Option<TurnId>, start: &TurnStart) -> Turn {
-    Turn {
-        id,
-        branch: branch.to_owned(),
-        parent,
-        kind: start.kind,
-        prompt: start.prompt.clone(),
-        input: start.input.clone(),
-        reply: String::new(),
-        session_id: start.session_id.clone(),
-        started_at: start.started_at.clone(),
-        ended_at: None,
-        prompt_uuid: start.prompt_uuid.clone(),
-        prompt_id: start.prompt_id.clone(),
-        recorder: start.recorder.clone(),
-        ..Turn::default()
-    }
-}
-
-/// What the end of a turn adds to it (its transcript entries are stored apart).
-fn end_turn(turn: &mut Turn, end: &TurnEnd) {
-    turn.reply = end.reply.clone();
-    turn.ended_at = Some(end.ended_at.clone());
-    turn.context_tokens = end.context_tokens;
-    turn.output_tokens = end.output_tokens;
-    turn.est_tokens = end.est_tokens;
-    turn.interrupted = end.interrupted;
-    turn.files = end.files.clone();
-    turn.snapshot = end.snapshot.clone();
-    turn.recorder = None;
-}
-
 /// The search record of an imported turn: the one its importer made, else made here from its
 /// entries.
 fn imported_search_text(turn: &FinishedTurn) -> Vec<u8> {
@@ -536,7 +503,7 @@ impl Engine {
                 true,
             ),
         };
-        let turn = started_turn(id, &start.branch, branch.head, start);
+        let turn = Turn::started(id, &start.branch, branch.head, start);
         branch.head = Some(id);
         let turn_bytes = Self::encode(&turn);
         let branch_bytes = Self::encode(&branch);
@@ -576,7 +543,7 @@ impl Engine {
     fn finish_turn(&self, id: TurnId, end: &TurnEnd, defer: bool) -> Res<Turn> {
         let _guard = self.lock_writes();
         let mut turn = self.turn(id)?.ok_or(StoreError::NoTurn { id })?;
-        end_turn(&mut turn, end);
+        turn.end_with(end);
         let turn_bytes = Self::encode(&turn);
         let entry_bytes = Self::encode(&end.entries);
         let search_bytes = super::search_text::encode(&turn.prompt, &turn.reply, &end.entries);
@@ -651,8 +618,8 @@ impl Engine {
         let mut records = Vec::with_capacity(turns.len());
         let mut parent = branch.head;
         for (id, t) in first.and_after().zip(turns) {
-            let mut turn = started_turn(id, &branch.name, parent, &t.start);
-            end_turn(&mut turn, &t.end);
+            let mut turn = Turn::started(id, &branch.name, parent, &t.start);
+            turn.end_with(&t.end);
             records.push((id, Self::encode(&turn)));
             parent = Some(id);
         }

@@ -379,10 +379,7 @@ impl Store {
     /// every turn. The caller matches exactly; this only spares decoding (and, for a client,
     /// sending) the turns that cannot match.
     pub fn search_candidates(&self, words: &[String]) -> Result<Vec<Turn>> {
-        let plain = |w: &String| {
-            w.is_ascii() && !w.is_empty() && !w.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
-        };
-        if words.is_empty() || !words.iter().all(plain) {
+        if words.is_empty() || !words.iter().all(|w| findable_as_stored(w)) {
             return self.all_turns();
         }
         ask!(self, Request::SearchCandidates { words: words.to_vec() }, Response::Turns(t) => t)
@@ -394,10 +391,7 @@ impl Store {
     /// cannot be found in the stored bytes as it is (see `search_candidates`) or when `words`
     /// is empty (a regex search).
     pub fn deep_search_candidates(&self, words: &[String]) -> Result<Vec<(Turn, Vec<String>)>> {
-        let plain = |w: &String| {
-            w.is_ascii() && !w.is_empty() && !w.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
-        };
-        let words = if words.iter().all(plain) {
+        let words = if words.iter().all(|w| findable_as_stored(w)) {
             words.to_vec()
         } else {
             Vec::new()
@@ -502,6 +496,14 @@ impl Store {
     pub fn verify(&self) -> Result<Vec<String>> {
         ask!(self, Request::Verify, Response::Problems(p) => p)
     }
+}
+
+/// True when `word` can be looked for in a stored record's bytes as it is: ASCII that JSON
+/// never escapes (no quote, backslash or control character), and not empty.
+fn findable_as_stored(word: &str) -> bool {
+    word.is_ascii()
+        && !word.is_empty()
+        && !word.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
 /// Every project store under `data_dir` (for `--all`), sorted by path.
