@@ -28,6 +28,7 @@ use crate::view::{SessionView, ViewHandle};
 use crate::{tokens, transcript};
 use anyhow::{Context, Result};
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -527,9 +528,8 @@ impl Recorder {
 
     /// Waits (bounded) for a compaction boundary among the session's unstored lines; its index.
     fn wait_for_boundary(&mut self, session_id: &SessionId) -> Option<usize> {
-        let deadline = Instant::now() + COMPACT_WAIT;
-        loop {
-            let state = self.sessions.entry(session_id.clone()).or_default();
+        self.poll_transcript(session_id, COMPACT_WAIT, |recorder| {
+            let state = recorder.sessions.entry(session_id.clone()).or_default();
             let found = state.follower.as_ref().and_then(|f| {
                 let from = state
                     .last_uuid
@@ -544,8 +544,25 @@ impl Recorder {
                     .find(|(_, l)| l.is_compact_boundary())
                     .map(|(i, _)| i)
             });
-            if found.is_some() || Instant::now() >= deadline {
-                return found;
+            found.map_or(ControlFlow::Continue(()), |at| ControlFlow::Break(Some(at)))
+        })
+    }
+
+    /// Calls `look` on the session's transcript as it grows, reading the new lines every
+    /// [`POLL`], until it breaks with an answer or `wait` has passed (None then).
+    fn poll_transcript<T>(
+        &mut self,
+        session_id: &SessionId,
+        wait: Duration,
+        mut look: impl FnMut(&mut Self) -> ControlFlow<Option<T>>,
+    ) -> Option<T> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let ControlFlow::Break(answer) = look(self) {
+                return answer;
+            }
+            if Instant::now() >= deadline {
+                return None;
             }
             std::thread::sleep(POLL);
             self.follow(session_id, None);
@@ -557,9 +574,8 @@ impl Recorder {
     /// command line after that boundary, never an earlier compaction's. Claude writes it just
     /// after the boundary: wait for it briefly.
     fn wait_for_compact_focus(&mut self, session_id: &SessionId, at: usize) -> String {
-        let deadline = Instant::now() + COMPACT_COMMAND_SETTLE;
-        loop {
-            let found = self.follower(session_id).and_then(|f| {
+        self.poll_transcript(session_id, COMPACT_COMMAND_SETTLE, |recorder| {
+            let found = recorder.follower(session_id).and_then(|f| {
                 let lines = f.lines();
                 let boundary = lines.get(at)?;
                 if boundary.is_auto_compaction() || boundary.is_partial_summary() {
@@ -567,15 +583,11 @@ impl Recorder {
                 }
                 compact_focus_after(&lines[at + 1..])
             });
-            if let Some(focus) = found {
-                return focus;
-            }
-            if Instant::now() >= deadline {
-                return String::new();
-            }
-            std::thread::sleep(POLL);
-            self.follow(session_id, None);
-        }
+            found.map_or(ControlFlow::Continue(()), |focus| {
+                ControlFlow::Break(Some(focus))
+            })
+        })
+        .unwrap_or_default()
     }
 
     /// Records a compaction as a finished turn after `parent`.
@@ -635,22 +647,22 @@ impl Recorder {
         session_id: &SessionId,
         boundary: &str,
     ) -> Option<usize> {
-        let deadline = Instant::now() + COMPACT_WAIT;
-        loop {
-            let at = self.follower(session_id)?.position(boundary)?;
-            if at < self.unstored_from(session_id) {
-                return None;
+        self.poll_transcript(session_id, COMPACT_WAIT, |recorder| {
+            let Some(at) = recorder
+                .follower(session_id)
+                .and_then(|f| f.position(boundary))
+            else {
+                return ControlFlow::Break(None);
+            };
+            if at < recorder.unstored_from(session_id) {
+                return ControlFlow::Break(None);
             }
-            let lines = self.follower(session_id)?.lines();
-            if let Some(end) = crate::compaction_turns::own_lines_end(lines, at) {
-                return Some(end);
+            let lines = recorder.follower(session_id).map(|f| f.lines());
+            match lines.and_then(|lines| crate::compaction_turns::own_lines_end(lines, at)) {
+                Some(end) => ControlFlow::Break(Some(end)),
+                None => ControlFlow::Continue(()),
             }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            std::thread::sleep(POLL);
-            self.follow(session_id, None);
-        }
+        })
     }
 
     /// Claude's `/fork`s of `session_id` that have answered and are not recorded yet: each
