@@ -9,7 +9,7 @@ use crate::ids::SessionId;
 use crate::model::{now_rfc3339, Turn, TurnEnd};
 use crate::recorder::last_uuid_of;
 use crate::store::Store;
-use crate::{liveness, tokens, transcript};
+use crate::{liveness, transcript};
 use anyhow::Result;
 use std::path::Path;
 
@@ -116,15 +116,8 @@ pub fn close_turn(store: &Store, turn: &Turn, transcripts_dir: Option<&Path>) ->
         .max(turn.started_at.clone());
     let interrupted = facts.reply.is_empty() || facts.interrupted;
     let end = TurnEnd {
-        est_tokens: tokens::estimate_tokens(&turn.prompt) + tokens::estimate_tokens(&facts.reply),
-        reply: facts.reply,
-        ended_at,
-        context_tokens: facts.context_tokens,
-        output_tokens: facts.output_tokens,
         interrupted,
-        files: facts.files,
-        snapshot: None,
-        entries,
+        ..facts.into_end(&turn.prompt, ended_at, entries)
     };
     store.finish_turn(turn.id, end)
 }

@@ -33,7 +33,7 @@ use crate::claude::command::{die_with_parent, ClaudeCommand};
 use crate::claude::env::is_nested_session_var;
 use crate::claude::paths;
 use crate::claude::usage::Usage;
-use crate::model::{now_rfc3339, TurnEnd, TurnKind, TurnStart};
+use crate::model::{now_rfc3339, TurnKind, TurnStart};
 use crate::render::first_line;
 use crate::store::Store;
 use crate::store_slot::StoreSlot;
@@ -1013,22 +1013,10 @@ fn record_in(shared: &Shared, store: &Store, job: &RecordJob) -> Result<String> 
             started_at: first_stamp.unwrap_or_default(),
             ..Default::default()
         })?;
-        let est_tokens =
-            crate::tokens::estimate_tokens(&prompt) + crate::tokens::estimate_tokens(&facts.reply);
-        store.finish_turn(
-            turn.id,
-            TurnEnd {
-                ended_at: last_stamp.unwrap_or_else(now_rfc3339),
-                context_tokens: facts.context_tokens,
-                output_tokens: facts.output_tokens,
-                est_tokens,
-                interrupted: facts.interrupted || (job.killed && k + 1 == count),
-                files: facts.files,
-                snapshot: None,
-                entries,
-                reply: facts.reply,
-            },
-        )?;
+        let killed_here = job.killed && k + 1 == count;
+        let mut end = facts.into_end(&prompt, last_stamp.unwrap_or_else(now_rfc3339), entries);
+        end.interrupted |= killed_here;
+        store.finish_turn(turn.id, end)?;
     }
     Ok(branch)
 }

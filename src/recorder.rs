@@ -24,8 +24,8 @@ use crate::hooks::wire::HookEvent;
 use crate::ids::{MetaKey, SessionId, TurnId};
 use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
+use crate::transcript;
 use crate::view::{SessionView, ViewHandle};
-use crate::{tokens, transcript};
 use anyhow::{Context, Result};
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -1137,27 +1137,17 @@ impl Recorder {
                 state.last_uuid = facts.last_uuid.clone();
             }
         }
-        let reply = if facts.reply.is_empty() {
-            announced.unwrap_or_default()
-        } else {
-            facts.reply
-        };
-        let est_tokens = tokens::estimate_tokens(&pending.prompt) + tokens::estimate_tokens(&reply);
+        let mut facts = facts;
+        if facts.reply.is_empty() {
+            facts.reply = announced.unwrap_or_default();
+        }
+        if facts.context_tokens == 0 {
+            facts.context_tokens = self.context_after_compaction(session_id, &pending);
+        }
         let model = facts.model.clone();
-        let context_tokens = match facts.context_tokens {
-            0 => self.context_after_compaction(session_id, &pending),
-            n => n,
-        };
         let end = TurnEnd {
-            reply,
-            ended_at: now_rfc3339(),
-            context_tokens,
-            output_tokens: facts.output_tokens,
-            est_tokens,
             interrupted,
-            files: facts.files,
-            snapshot: None,
-            entries,
+            ..facts.into_end(&pending.prompt, now_rfc3339(), entries)
         };
         // Durable first; the snapshot (git, tens of milliseconds) is added after.
         let turn = match self.store.finish_turn(pending.id, end.clone()) {
@@ -1174,8 +1164,8 @@ impl Recorder {
         self.save_summary_brief(&turn)?;
         let turn = self.with_snapshot(turn, end)?;
         self.update_view(|v| {
-            if v.head == Some(turn.id) && (context_tokens > 0 || !interrupted) {
-                v.context_tokens = context_tokens;
+            if v.head == Some(turn.id) && (turn.context_tokens > 0 || !interrupted) {
+                v.context_tokens = turn.context_tokens;
             }
             if model.is_some() {
                 v.model = model;
@@ -1391,22 +1381,12 @@ pub fn record_fork(store: &Store, fork: crate::forks::Fork, parent: &Turn) -> Re
         prompt_id: None,
         recorder: None,
     })?;
-    let facts = fork.facts;
-    store.finish_turn(
-        turn.id,
-        TurnEnd {
-            est_tokens: tokens::estimate_tokens(&fork.directive)
-                + tokens::estimate_tokens(&facts.reply),
-            reply: facts.reply,
-            ended_at: ended_at.unwrap_or_else(now_rfc3339),
-            context_tokens: facts.context_tokens,
-            output_tokens: facts.output_tokens,
-            interrupted: facts.interrupted,
-            files: facts.files,
-            snapshot: None,
-            entries: fork.entries,
-        },
-    )?;
+    let end = fork.facts.into_end(
+        &fork.directive,
+        ended_at.unwrap_or_else(now_rfc3339),
+        fork.entries,
+    );
+    store.finish_turn(turn.id, end)?;
     Ok(branch)
 }
 

@@ -17,6 +17,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::model::TurnEnd;
+use crate::tokens::estimate_tokens;
+
 /// Largest transcript `read_transcript` accepts.
 pub const MAX_TRANSCRIPT_BYTES: u64 = 1 << 30;
 
@@ -551,6 +554,25 @@ pub struct TurnFacts {
     /// `promptId` of the turn's first user line that has one: the same id as the `prompt_id`
     /// of the hook payloads (UserPromptSubmit, Stop) of that turn.
     pub prompt_id: Option<String>,
+}
+
+impl TurnFacts {
+    /// The end of the turn these facts tell of, whose prompt was `prompt`: its reply, usage,
+    /// interruption and files, and the token estimate of prompt and reply; ended at
+    /// `ended_at`, holding `entries`. No snapshot: one is taken once the turn is stored.
+    pub fn into_end(self, prompt: &str, ended_at: String, entries: Vec<Value>) -> TurnEnd {
+        TurnEnd {
+            est_tokens: estimate_tokens(prompt) + estimate_tokens(&self.reply),
+            reply: self.reply,
+            ended_at,
+            context_tokens: self.context_tokens,
+            output_tokens: self.output_tokens,
+            interrupted: self.interrupted,
+            files: self.files,
+            snapshot: None,
+            entries,
+        }
+    }
 }
 
 /// The turn that ends the transcript.

@@ -17,10 +17,10 @@
 
 use crate::claude::command::{ClaudeCommand, SessionArg};
 use crate::ids::{SessionId, TurnId};
-use crate::model::{now_rfc3339, Branch, Turn, TurnEnd, TurnKind, TurnStart};
+use crate::model::{now_rfc3339, Branch, Turn, TurnKind, TurnStart};
 use crate::progress_bar::Progress;
 use crate::store::Store;
-use crate::{refs, tokens, transcript};
+use crate::{refs, transcript};
 use anyhow::{Context, Result};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -472,15 +472,13 @@ struct RanTurn<'a> {
 /// Records a replayed turn on `branch`: the reply from the transcript, else from claude's
 /// answer.
 fn record_turn(store: &Store, branch: String, session: &SessionId, ran: RanTurn<'_>) -> Result<()> {
-    let facts = ran.facts;
-    let reply = if facts.reply.is_empty() {
-        serde_json::from_str::<serde_json::Value>(ran.stdout.trim())
+    let mut facts = ran.facts;
+    if facts.reply.is_empty() {
+        facts.reply = serde_json::from_str::<serde_json::Value>(ran.stdout.trim())
             .ok()
             .and_then(|v| v.get("result").and_then(|r| r.as_str()).map(str::to_owned))
-            .unwrap_or_default()
-    } else {
-        facts.reply
-    };
+            .unwrap_or_default();
+    }
     let turn = store.begin_turn(TurnStart {
         branch,
         kind: TurnKind::Replay,
@@ -490,20 +488,8 @@ fn record_turn(store: &Store, branch: String, session: &SessionId, ran: RanTurn<
         started_at: ran.started_at,
         ..Default::default()
     })?;
-    store.finish_turn(
-        turn.id,
-        TurnEnd {
-            est_tokens: tokens::estimate_tokens(ran.prompt) + tokens::estimate_tokens(&reply),
-            reply,
-            ended_at: now_rfc3339(),
-            context_tokens: facts.context_tokens,
-            output_tokens: facts.output_tokens,
-            interrupted: facts.interrupted,
-            files: facts.files,
-            snapshot: None,
-            entries: ran.entries,
-        },
-    )?;
+    let end = facts.into_end(ran.prompt, now_rfc3339(), ran.entries);
+    store.finish_turn(turn.id, end)?;
     Ok(())
 }
 

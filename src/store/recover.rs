@@ -966,36 +966,28 @@ fn complete_from(stored: &mut Turn, entries: &[Value], facts: &TurnFacts) -> boo
     if stored.ended_at.is_some() || !ends_in_transcript {
         return false;
     }
-    stored.reply = facts.reply.clone();
-    stored.ended_at = entries
+    let ended_at = entries
         .iter()
         .rev()
         .find_map(timestamp)
-        .or_else(|| Some(crate::model::now_rfc3339()));
-    stored.context_tokens = facts.context_tokens;
-    stored.output_tokens = facts.output_tokens;
-    stored.interrupted = facts.interrupted;
-    stored.files = facts.files.clone();
+        .unwrap_or_else(crate::model::now_rfc3339);
+    let end = facts.clone().into_end(&stored.prompt, ended_at, Vec::new());
+    stored.end_with(&end);
     true
 }
 
 /// What a transcript turn (`entries`, `facts`) tells of a lost turn with `prompt`: all but
 /// its id, branch, parent and session.
 fn turn_from(prompt: String, entries: &[Value], facts: &TurnFacts) -> Turn {
-    let est_tokens =
-        crate::tokens::estimate_tokens(&prompt) + crate::tokens::estimate_tokens(&facts.reply);
-    Turn {
+    let ended_at = entries.iter().rev().find_map(timestamp).unwrap_or_default();
+    let end = facts.clone().into_end(&prompt, ended_at, Vec::new());
+    let mut turn = Turn {
         prompt,
-        reply: facts.reply.clone(),
         started_at: entries.iter().find_map(timestamp).unwrap_or_default(),
-        ended_at: Some(entries.iter().rev().find_map(timestamp).unwrap_or_default()),
-        context_tokens: facts.context_tokens,
-        output_tokens: facts.output_tokens,
-        est_tokens,
-        interrupted: facts.interrupted,
-        files: facts.files.clone(),
         ..Turn::default()
-    }
+    };
+    turn.end_with(&end);
+    turn
 }
 
 /// Repairs links to records that did not survive, so every branch's lineage reads back.
