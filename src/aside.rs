@@ -3,24 +3,11 @@
 //! `aside` on a side branch `btw-N` forked at the current head: listed, searchable, and
 //! mergeable later with `:merge`.
 
+use crate::branch_names::{self, NewBranch};
 use crate::ids::{SessionId, TurnId};
 use crate::model::{now_rfc3339, Branch, FinishedTurn, TurnEnd, TurnKind, TurnStart};
 use crate::store::Store;
-use anyhow::{bail, Result};
-
-/// The most side branches one project can name `btw-N`.
-const MAX_ASIDES: u32 = 100_000;
-
-/// The first free `btw-N`.
-fn free_name(store: &Store) -> Result<String> {
-    for n in 1..=MAX_ASIDES {
-        let name = format!("btw-{n}");
-        if store.branch(&name)?.is_none() {
-            return Ok(name);
-        }
-    }
-    bail!("every name btw-1 … btw-{MAX_ASIDES} is taken")
-}
+use anyhow::Result;
 
 /// Keeps `question` and its `answer` as an `aside` turn on a new side branch forked from
 /// `current` at `head`; returns the branch and the turn id.
@@ -32,11 +19,11 @@ pub fn keep(
     answer: &str,
     typed: &str,
 ) -> Result<(String, TurnId)> {
-    let name = free_name(store)?;
     let session = SessionId::random();
     let now = now_rfc3339();
-    store.create_branch(Branch {
-        name: name.clone(),
+    let names = branch_names::candidates(NewBranch::Aside);
+    let name = branch_names::create(store, names, |name| Branch {
+        name,
         session_id: session.clone(),
         parent_branch: Some(current.to_string()),
         fork_turn: head,

@@ -10,10 +10,14 @@
 //! | a replay of B | `B-replay`, `B-replay-2`, … |
 //! | an import of Claude session S | `import-S8`, `import-S8-2`, … (S8: S's first 8 characters) |
 //! | subagent job J, Claude session S | `subagent-J-S8` (its turns are added to it) |
+//! | `:btw` | `btw-1`, `btw-2`, … |
+//! | after free text W (Claude's `/fork` name, a name planned for a session) | W as a name (`Fix the parser` → `fix-the-parser`), then numbered |
 //!
-//! A name is at most 64 characters (the stem is cut to fit).
+//! A name is at most 64 characters (the stem is cut to fit). [`create`] makes a branch under
+//! the first of the names that is free.
 
-use crate::store::Store;
+use crate::model::Branch;
+use crate::store::{Store, StoreError};
 use anyhow::{bail, Result};
 
 /// The longest name [`crate::names::validate_branch_name`] accepts.
@@ -39,12 +43,28 @@ pub enum NewBranch<'a> {
     Import { session: &'a str },
     /// The side branch of subagent job `job`, which ran as Claude session `session`.
     Subagent { job: &'a str, session: &'a str },
+    /// The side branch of a `:btw` question.
+    Aside,
+    /// A branch named after free text that makes a name ([`slug`] not empty; see
+    /// [`after_text`]).
+    Named { text: &'a str },
+}
+
+/// A branch named after `text` (a title, or a name planned before) when it has letters or
+/// digits to make a name of, else a new conversation.
+pub fn after_text(text: Option<&str>) -> NewBranch<'_> {
+    match text {
+        Some(text) if !slug(text).is_empty() => NewBranch::Named { text },
+        _ => NewBranch::Conversation,
+    }
 }
 
 /// The names to try for a new branch, best first (the scheme in the module doc).
 pub fn candidates(new: NewBranch<'_>) -> impl Iterator<Item = String> + '_ {
     let (first, base): (Option<String>, String) = match new {
         NewBranch::Conversation => (Some("main".into()), "session".into()),
+        NewBranch::Aside => (Some("btw-1".into()), "btw".into()),
+        NewBranch::Named { text } => (None, fit(&slug(text))),
         NewBranch::Brief => (None, "brief".into()),
         NewBranch::Rewind { from, after } => (None, fit(&format!("{}-r{after}", stem(from)))),
         NewBranch::Replay { of } => (None, fit(&format!("{}-replay", stem(of)))),
@@ -75,12 +95,55 @@ pub fn candidates(new: NewBranch<'_>) -> impl Iterator<Item = String> + '_ {
 
 /// The first name of the scheme that no branch of `store` has yet.
 pub fn free(store: &Store, new: NewBranch<'_>) -> Result<String> {
-    for name in candidates(new) {
+    first_free(store, candidates(new))
+}
+
+/// The first of `names` that no branch of `store` has yet.
+pub fn first_free(store: &Store, names: impl Iterator<Item = String>) -> Result<String> {
+    for name in names {
         if store.branch(&name)?.is_none() {
             return Ok(name);
         }
     }
-    bail!("no free branch name for {new:?}")
+    bail!("no free branch name")
+}
+
+/// Creates the branch `make(name)` under the first of `names` that is a valid branch name no
+/// branch has yet, trying the next when another process takes one meanwhile; its name.
+pub fn create(
+    store: &Store,
+    names: impl Iterator<Item = String>,
+    make: impl Fn(String) -> Branch,
+) -> Result<String> {
+    for name in names {
+        if crate::names::validate_branch_name(&name).is_err() || store.branch(&name)?.is_some() {
+            continue;
+        }
+        match store.create_branch(make(name.clone())) {
+            Ok(_) => return Ok(name),
+            Err(e) if matches!(e.downcast_ref(), Some(StoreError::BranchExists { .. })) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bail!("no free branch name")
+}
+
+/// Free text made a branch name: lowercase letters, digits and `-`, at most 40 characters,
+/// without Claude's " (Branch)" ending.
+pub fn slug(text: &str) -> String {
+    let text = text.trim().trim_end_matches("(Branch)").trim();
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    out.trim_end_matches('-').to_string()
 }
 
 /// A branch name without the endings this scheme adds (`-r4`, `-replay`, and a `-2` counter
@@ -188,5 +251,35 @@ mod tests {
         }
         assert_eq!(stem("-r4"), "-r4");
         assert_eq!(stem("r4"), "r4");
+    }
+
+    #[test]
+    fn asides_and_names_after_text() {
+        assert_eq!(first(NewBranch::Aside, &[]), "btw-1");
+        assert_eq!(first(NewBranch::Aside, &["btw-1"]), "btw-2");
+        let named = after_text(Some("Fix the Parser (Branch)"));
+        assert_eq!(first(named, &[]), "fix-the-parser");
+        assert_eq!(first(named, &["fix-the-parser"]), "fix-the-parser-2");
+        assert_eq!(first(after_text(Some(" … ")), &[]), "main");
+        assert_eq!(first(after_text(None), &["main"]), "session-2");
+    }
+
+    #[test]
+    fn create_takes_the_first_valid_free_name_and_says_when_none_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let root = |name| Branch {
+            name,
+            session_id: "s".into(),
+            ..Branch::default()
+        };
+        store.create_branch(root("taken".into())).unwrap();
+        let names = ["bad name", "taken", "free", "later"].map(String::from);
+        let made = create(&store, names.clone().into_iter(), root).unwrap();
+        assert_eq!(made, "free");
+        assert!(store.branch("free").unwrap().is_some());
+        let err = create(&store, names.into_iter().take(3), root).unwrap_err();
+        assert_eq!(err.to_string(), "no free branch name");
+        assert!(store.branch("bad name").unwrap().is_none());
     }
 }

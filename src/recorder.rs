@@ -45,9 +45,6 @@ const COMPACT_WAIT: Duration = Duration::from_secs(5);
 /// Pause between two looks at a transcript that is still being written.
 const POLL: Duration = Duration::from_millis(10);
 
-/// Numbered names tried for a branch named after a session title (`title`, `title-2`, ...).
-const MAX_BRANCH_NAME_TRIES: u32 = 10_000;
-
 /// What the recorder knows of one Claude session.
 #[derive(Debug, Default)]
 struct SessionState {
@@ -1043,15 +1040,7 @@ impl Recorder {
             .sessions
             .get(session_id)
             .and_then(|s| s.planned_branch.clone());
-        let candidates = planned
-            .into_iter()
-            .chain(branch_names::candidates(NewBranch::Conversation));
-        for name in candidates {
-            if self.store.branch(&name)?.is_none() {
-                return Ok(name);
-            }
-        }
-        anyhow::bail!("no free branch name for session {session_id}")
+        branch_names::first_free(&self.store, root_names(planned))
     }
 
     fn stopped(
@@ -1285,27 +1274,13 @@ impl Recorder {
 
     /// Creates a root branch for a new conversation under the first free name.
     fn create_branch(&self, session_id: &SessionId, planned: Option<String>) -> Result<String> {
-        let candidates = planned
-            .into_iter()
-            .chain(branch_names::candidates(NewBranch::Conversation));
-        for name in candidates {
-            if self.store.branch(&name)?.is_some() {
-                continue;
-            }
-            let created = self.store.create_branch(Branch {
-                name: name.clone(),
-                session_id: session_id.clone(),
-                parent_branch: None,
-                fork_turn: None,
-                head: None,
-                created_at: now_rfc3339(),
-            });
-            // Another process may have taken the name between the check and the create.
-            if created.is_ok() {
-                return Ok(name);
-            }
-        }
-        anyhow::bail!("no free branch name for session {session_id}")
+        branch_names::create(&self.store, root_names(planned), |name| Branch {
+            name,
+            session_id: session_id.clone(),
+            created_at: now_rfc3339(),
+            ..Branch::default()
+        })
+        .with_context(|| format!("naming the branch of session {session_id}"))
     }
 }
 
@@ -1390,6 +1365,14 @@ pub fn record_fork(store: &Store, fork: crate::forks::Fork, parent: &Turn) -> Re
     Ok(branch)
 }
 
+/// The names a new conversation's root branch may take: the one planned for its session
+/// (by `:clear`, `:brief`, ...), then a new conversation's.
+fn root_names(planned: Option<String>) -> impl Iterator<Item = String> {
+    planned
+        .into_iter()
+        .chain(branch_names::candidates(NewBranch::Conversation))
+}
+
 /// Creates a branch for `session_id` forked after `parent`, named after `wanted` (made a valid
 /// branch name, numbered when taken; a new conversation's name if none).
 fn create_fork_branch(
@@ -1398,31 +1381,16 @@ fn create_fork_branch(
     parent: &Turn,
     wanted: Option<&str>,
 ) -> Result<String> {
-    let base = wanted.map(branch_slug).filter(|s| !s.is_empty());
-    let candidates: Box<dyn Iterator<Item = String>> = match base {
-        Some(base) => Box::new(
-            std::iter::once(base.clone())
-                .chain((2..MAX_BRANCH_NAME_TRIES).map(move |n| format!("{base}-{n}"))),
-        ),
-        None => Box::new(branch_names::candidates(NewBranch::Conversation)),
-    };
-    for name in candidates {
-        if crate::refs::validate_branch_name(&name).is_err() || store.branch(&name)?.is_some() {
-            continue;
-        }
-        let created = store.create_branch(Branch {
-            name: name.clone(),
-            session_id: session_id.clone(),
-            parent_branch: Some(parent.branch.clone()),
-            fork_turn: Some(parent.id),
-            head: Some(parent.id),
-            created_at: now_rfc3339(),
-        });
-        if created.is_ok() {
-            return Ok(name);
-        }
-    }
-    anyhow::bail!("no free branch name for session {session_id}")
+    let names = branch_names::candidates(branch_names::after_text(wanted));
+    branch_names::create(store, names, |name| Branch {
+        name,
+        session_id: session_id.clone(),
+        parent_branch: Some(parent.branch.clone()),
+        fork_turn: Some(parent.id),
+        head: Some(parent.id),
+        created_at: now_rfc3339(),
+    })
+    .with_context(|| format!("naming the branch of session {session_id}"))
 }
 
 /// The focus of the first `/compact FOCUS` command among `lines` (those after a compaction's
@@ -1436,23 +1404,6 @@ fn compact_focus_after(lines: &[transcript::Line]) -> Option<String> {
 
 /// How long [`Recorder::wait_for_compact_focus`] waits for the `/compact` line.
 const COMPACT_COMMAND_SETTLE: Duration = Duration::from_secs(5);
-
-/// A branch name made from free text (a session title): lowercase letters, digits and `-`.
-fn branch_slug(text: &str) -> String {
-    let text = text.trim().trim_end_matches("(Branch)").trim();
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-        if out.len() >= 40 {
-            break;
-        }
-    }
-    out.trim_end_matches('-').to_string()
-}
 
 /// The uuid of the last line that has one.
 pub fn last_uuid_of(entries: &[serde_json::Value]) -> Option<String> {
