@@ -9,7 +9,6 @@ use crate::claude::command::ClaudeCommand;
 use crate::ids::SessionId;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
-use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -66,37 +65,13 @@ pub fn ask(
     timeout: Duration,
 ) -> Result<String> {
     let cmd = ClaudeCommand::fork_question(claude.program, claude.cwd, session).into_process();
-    let mut child = spawn_piped(cmd, claude.program)?;
-    let mut stdin = child.stdin.take().context("claude's stdin")?;
-    let text = question.to_owned();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(text.as_bytes());
-    });
-    let read_all = |mut from: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = from.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
+    let child = spawn_piped(cmd, claude.program)?;
+    let input = Some(question.as_bytes().to_vec());
+    let Some(out) = crate::child::wait_until(child, input, Instant::now() + timeout)? else {
+        bail!("claude did not answer within {} s", timeout.as_secs());
     };
-    let out = read_all(Box::new(child.stdout.take().context("claude's stdout")?));
-    let err = read_all(Box::new(child.stderr.take().context("claude's stderr")?));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if started.elapsed() >= timeout {
-            // SAFETY: kill(2) of the process group this function made for the child.
-            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-            let _ = child.wait();
-            bail!("claude did not answer within {} s", timeout.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let _ = writer.join();
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
+    let (status, stdout) = (out.status, String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
     match answer_of(&stdout) {
         Ok(answer) => Ok(answer),
         Err(_) if !status.success() => {

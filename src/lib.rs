@@ -8,6 +8,7 @@ pub mod backlog;
 pub mod bisect;
 pub mod branch_names;
 pub mod briefs;
+pub mod child;
 pub mod claude;
 pub mod cli;
 pub mod closure;

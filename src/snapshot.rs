@@ -13,9 +13,8 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::ffi::{OsStr, OsString};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -83,13 +82,6 @@ fn keep_index_time(real_index: &Path, copy: &Path) -> Result<()> {
         .open(copy)
         .and_then(|f| f.set_modified(modified))
         .with_context(|| format!("cannot snapshot: setting the time of {}", copy.display()))
-}
-
-/// Captured result of one git command.
-pub(crate) struct GitOutput {
-    pub(crate) status: ExitStatus,
-    pub(crate) stdout: Vec<u8>,
-    pub(crate) stderr: Vec<u8>,
 }
 
 /// A temporary index file inside the git dir, removed (with its lock) when dropped.
@@ -476,7 +468,7 @@ impl Snapshotter {
 }
 
 /// Git's stdout when it succeeded, else an error naming the command and git's complaint.
-pub(crate) fn stdout_if_success<S: AsRef<OsStr>>(args: &[S], out: GitOutput) -> Result<Vec<u8>> {
+pub(crate) fn stdout_if_success<S: AsRef<OsStr>>(args: &[S], out: Output) -> Result<Vec<u8>> {
     if !out.status.success() {
         bail!(describe_failure(args, &out));
     }
@@ -484,7 +476,7 @@ pub(crate) fn stdout_if_success<S: AsRef<OsStr>>(args: &[S], out: GitOutput) -> 
 }
 
 /// "git ARGS failed: first line of stderr" (or the exit status when stderr is empty).
-pub(crate) fn describe_failure<S: AsRef<OsStr>>(args: &[S], out: &GitOutput) -> String {
+pub(crate) fn describe_failure<S: AsRef<OsStr>>(args: &[S], out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let first = stderr
         .lines()
@@ -509,7 +501,7 @@ fn run_git<I, S>(
     args: I,
     env: &[(&str, &OsStr)],
     input: Option<Vec<u8>>,
-) -> Result<GitOutput>
+) -> Result<Output>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -560,7 +552,7 @@ pub(crate) fn run_until(
     args: &[OsString],
     input: Option<Vec<u8>>,
     deadline: Instant,
-) -> Result<GitOutput> {
+) -> Result<Output> {
     cmd.stdin(if input.is_some() {
         Stdio::piped()
     } else {
@@ -574,70 +566,18 @@ pub(crate) fn run_until(
         // Its own process group, so a timeout kills git and anything it started.
         cmd.process_group(0);
     }
-    let mut child = cmd
+    let child = cmd
         .spawn()
         .with_context(|| format!("cannot run git {}", display_args(args)))?;
-
-    let writer = match (input, child.stdin.take()) {
-        (Some(data), Some(mut stdin)) => Some(std::thread::spawn(move || {
-            let _ = stdin.write_all(&data);
-        })),
-        _ => None,
-    };
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(s) = stdout.as_mut() {
-            let _ = s.read_to_end(&mut buf);
-        }
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(s) = stderr.as_mut() {
-            let _ = s.read_to_end(&mut buf);
-        }
-        buf
-    });
-
     let started = Instant::now();
-    let mut pause = Duration::from_micros(200);
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            #[cfg(unix)]
-            {
-                if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-                    // SAFETY: signalling the process group we created for this child.
-                    unsafe {
-                        libc::kill(-pid, libc::SIGKILL);
-                    }
-                }
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!(
-                "git {} timed out after {} ms and was stopped",
-                display_args(args),
-                started.elapsed().as_millis()
-            );
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(10));
-    };
-    if let Some(w) = writer {
-        let _ = w.join();
+    match crate::child::wait_until(child, input, deadline)? {
+        Some(out) => Ok(out),
+        None => bail!(
+            "git {} timed out after {} ms and was stopped",
+            display_args(args),
+            started.elapsed().as_millis()
+        ),
     }
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
-    Ok(GitOutput {
-        status,
-        stdout,
-        stderr,
-    })
 }
 
 #[cfg(unix)]

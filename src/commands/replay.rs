@@ -22,7 +22,7 @@ use crate::progress_bar::Progress;
 use crate::store::Store;
 use crate::{refs, transcript};
 use anyhow::{Context, Result};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -134,8 +134,8 @@ impl ChildIo {
         let err = child.stderr.take().context("claude's stderr")?;
         Ok(ChildIo {
             writer,
-            out: std::thread::spawn(move || read_all(out)),
-            err: std::thread::spawn(move || read_all(err)),
+            out: crate::child::read_to_end_on_a_thread(Some(out)),
+            err: crate::child::read_to_end_on_a_thread(Some(err)),
         })
     }
 
@@ -147,12 +147,6 @@ impl ChildIo {
         };
         (text(self.out), text(self.err))
     }
-}
-
-fn read_all(mut from: impl Read) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let _ = from.read_to_end(&mut bytes);
-    bytes
 }
 
 /// How a claude run that exited came out: done, or failed with the most telling line.

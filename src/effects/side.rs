@@ -14,7 +14,7 @@
 //! Snapshots of one project are serialised by a lock file; a snapshot stops at its deadline
 //! and every git command is killed past its own, so a hook never waits longer than its budget.
 
-use crate::snapshot::{describe_failure, run_until, stdout_if_success, GitOutput};
+use crate::snapshot::{describe_failure, run_until, stdout_if_success};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -354,24 +354,14 @@ impl SideRepo {
             .join(format!("restore-index-{}", std::process::id()));
         let _cleanup = RemoveOnDrop(index.clone());
         let deadline = Instant::now() + UNHURRIED;
-        let run = |args: &[&str], input: Option<Vec<u8>>| -> Result<()> {
-            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-            let mut cmd = self.command(&args);
-            cmd.env("GIT_INDEX_FILE", &index);
-            crate::paths::with_inherited_umask(&mut cmd);
-            let out = run_until(cmd, &args, input, deadline)?;
-            if !out.status.success() {
-                bail!(describe_failure(&args, &out));
-            }
-            Ok(())
-        };
-        run(&["read-tree", tree], None)?;
+        self.git_with_index(&index, ["read-tree", tree], None, deadline)?;
         let mut input = Vec::new();
         for path in paths {
             input.extend_from_slice(path.as_bytes());
             input.push(0);
         }
-        run(&["checkout-index", "-f", "-z", "--stdin"], Some(input))
+        let checkout = ["checkout-index", "-f", "-z", "--stdin"];
+        self.git_with_index(&index, checkout, Some(input), deadline)
     }
 
     /// Writes every file of `tree` under `dir` (never the work tree), through a throwaway
@@ -381,17 +371,36 @@ impl SideRepo {
         let mut prefix = OsString::from("--prefix=");
         prefix.push(dir.as_os_str());
         prefix.push("/");
-        for args in [
-            vec![OsString::from("read-tree"), OsString::from(tree)],
-            vec!["checkout-index".into(), "-a".into(), "-f".into(), prefix],
-        ] {
-            let mut cmd = self.command(&args);
-            cmd.env("GIT_INDEX_FILE", index);
-            crate::paths::with_inherited_umask(&mut cmd);
-            let out = run_until(cmd, &args, None, deadline)?;
-            if !out.status.success() {
-                bail!(describe_failure(&args, &out));
-            }
+        self.git_with_index(index, ["read-tree", tree], None, deadline)?;
+        let checkout = [
+            OsString::from("checkout-index"),
+            "-a".into(),
+            "-f".into(),
+            prefix,
+        ];
+        self.git_with_index(index, checkout, None, deadline)
+    }
+
+    /// Runs git with `index` as its index (not the side repository's own) and the person's
+    /// umask for the files it writes; fails when git does.
+    fn git_with_index<I, S>(
+        &self,
+        index: &Path,
+        args: I,
+        input: Option<Vec<u8>>,
+        deadline: Instant,
+    ) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let mut cmd = self.command(&args);
+        cmd.env("GIT_INDEX_FILE", index);
+        crate::paths::with_inherited_umask(&mut cmd);
+        let out = run_until(cmd, &args, input, deadline)?;
+        if !out.status.success() {
+            bail!(describe_failure(&args, &out));
         }
         Ok(())
     }
@@ -494,7 +503,12 @@ impl SideRepo {
         cmd
     }
 
-    fn git<I, S>(&self, args: I, input: Option<Vec<u8>>, deadline: Instant) -> Result<GitOutput>
+    fn git<I, S>(
+        &self,
+        args: I,
+        input: Option<Vec<u8>>,
+        deadline: Instant,
+    ) -> Result<std::process::Output>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
