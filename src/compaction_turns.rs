@@ -75,13 +75,7 @@ pub fn split(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
 /// [`split`] for a turn whose compactions all come after its start (the last one counts).
 fn split_one(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
     let Some(b) = entries.iter().rposition(Line::is_compact_boundary) else {
-        return vec![Piece {
-            entries,
-            facts,
-            kind: TurnKind::Prompt,
-            boundary_uuid: None,
-            boundary_time: None,
-        }];
+        return vec![prompt_with(entries, facts)];
     };
     let boundary = entries[b].clone();
     let start = entries.iter().rposition(transcript::starts_turn);
@@ -102,16 +96,7 @@ fn split_one(entries: Vec<Line>, facts: TurnFacts) -> Vec<Piece> {
         // Claude compacted before answering: the turn goes on, the compaction follows it.
         Some(_) if replied_after(&entries[b..]) => {
             let after = compaction(Vec::new(), &boundary, TurnFacts::default());
-            vec![
-                Piece {
-                    entries,
-                    facts,
-                    kind: TurnKind::Prompt,
-                    boundary_uuid: None,
-                    boundary_time: None,
-                },
-                after,
-            ]
+            vec![prompt_with(entries, facts), after]
         }
         // After the turn's reply (or with no turn before it): a turn of its own.
         Some(_) => {
@@ -167,10 +152,17 @@ fn replied_after(lines: &[Line]) -> bool {
         .any(|l| l.kind == LineKind::Assistant && !l.is_sidechain && !l.is_synthetic())
 }
 
+/// A prompt's turn holding `entries`.
 fn prompt(entries: Vec<Line>) -> Piece {
+    let facts = transcript::facts_of(&entries);
+    prompt_with(entries, facts)
+}
+
+/// A prompt's turn holding `entries`, whose facts are `facts`.
+fn prompt_with(entries: Vec<Line>, facts: TurnFacts) -> Piece {
     Piece {
-        facts: transcript::facts_of(&entries),
         entries,
+        facts,
         kind: TurnKind::Prompt,
         boundary_uuid: None,
         boundary_time: None,

@@ -12,7 +12,7 @@
 //!   - inside the rot zone: ...
 //! ```
 
-use super::text::{age, prompt_label, tokens};
+use super::text::{age, prompt_label, tokens, wrap};
 use super::{Palette, RenderCtx};
 use crate::query::context::{Added, ContextState, Measure, Zone};
 
@@ -106,7 +106,7 @@ pub fn render_context(state: &ContextState, ctx: &RenderCtx) -> String {
     }
     out.push_str(&format!("\n{}\n", palette.strong("advice:")));
     for line in advice(m) {
-        out.push_str(&wrap_item(&line, width));
+        out.push_str(&wrap(&line, width.max(20), "  - ", "    "));
     }
     out.pop();
     out
@@ -248,25 +248,6 @@ fn advice(m: &Measure) -> Vec<String> {
             rewind_before(a)
         ));
     }
-    out
-}
-
-/// `- text`, word-wrapped to `width` with continuation lines indented.
-fn wrap_item(text: &str, width: usize) -> String {
-    let width = width.max(20);
-    let mut out = String::new();
-    let mut line = String::from("  -");
-    for word in text.split_whitespace() {
-        if line.chars().count() + 1 + word.chars().count() > width && line.trim() != "-" {
-            out.push_str(&line);
-            out.push('\n');
-            line = String::from("   ");
-        }
-        line.push(' ');
-        line.push_str(word);
-    }
-    out.push_str(&line);
-    out.push('\n');
     out
 }
 

@@ -118,12 +118,45 @@ pub fn prompt_label(turn: &Turn, width: usize) -> String {
         None => first_line(&text, width),
     }
 }
+/// `text` word-wrapped to `width` columns, each line ending in a newline: the first line
+/// starts with `first`, the others with `rest`. A word longer than a line stands alone.
+pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(first);
+    let mut words_on_line = 0;
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if words_on_line > 0 && len + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(rest);
+            words_on_line = 0;
+        }
+        if words_on_line > 0 {
+            line.push(' ');
+        }
+        line.push_str(word);
+        words_on_line += 1;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::TurnId;
     use crate::render::test_support::{now, plain};
     use crate::render::turns::turn_line;
+
+    #[test]
+    fn wrap_hangs_continuation_lines_and_never_leaves_an_empty_one() {
+        let item = wrap("one two three", 9, "  - ", "    ");
+        assert_eq!(item, "  - one\n    two\n    three\n");
+        assert_eq!(wrap("a verylongword b", 6, "", ""), "a\nverylongword\nb\n");
+        assert_eq!(wrap("", 10, "> ", ""), "> \n");
+    }
 
     #[test]
     fn token_counts_read_short() {

@@ -5,6 +5,7 @@ use super::{find, unknown_command};
 use super::{read_text, Parsed, Parser, REGISTRY};
 use crate::meta::args::{at_most, split_args, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
+use crate::render::text::wrap;
 use crate::render::Palette;
 
 meta_command! {
@@ -58,7 +59,7 @@ pub fn render(command: Option<&str>, width: usize, p: Palette) -> Result<String,
         return Err(unknown_command(name).0);
     };
     let mut out = format!("{}\n  {}\n\n", p.strong(info.usage), info.summary);
-    out.push_str(&wrap(info.details, width, "  "));
+    out.push_str(&wrap(info.details, width, "  ", "  "));
     Ok(out.trim_end().to_string())
 }
 
@@ -78,7 +79,7 @@ fn listing(width: usize, p: Palette) -> String {
         p.strong("ccx meta-commands")
     );
     for c in REGISTRY {
-        let summary = wrap(c.summary, width, &indent);
+        let summary = wrap(c.summary, width, &indent, &indent);
         let len = c.usage.chars().count();
         if len <= col {
             out.push_str(&format!(
@@ -95,23 +96,3 @@ fn listing(width: usize, p: Palette) -> String {
     out
 }
 
-/// Word-wraps `text` to `width`, every line starting with `indent`.
-pub fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut line = String::from(indent);
-    for word in text.split_whitespace() {
-        let len = line.chars().count();
-        if len > indent.len() && len + 1 + word.chars().count() > width {
-            out.push_str(&line);
-            out.push('\n');
-            line = String::from(indent);
-        }
-        if line.len() > indent.len() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push_str(&line);
-    out.push('\n');
-    out
-}
