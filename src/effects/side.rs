@@ -14,7 +14,7 @@
 //! Snapshots of one project are serialised by a lock file; a snapshot stops at its deadline
 //! and every git command is killed past its own, so a hook never waits longer than its budget.
 
-use crate::snapshot::{describe_failure, run_until, stdout_if_success};
+use crate::git::{describe_failure, run_until, stdout_if_success};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -249,11 +249,11 @@ impl SideRepo {
         if from == to {
             return Ok(Vec::new());
         }
-        let args = crate::snapshot::DIFF_TREE_NAME_STATUS
+        let args = crate::git::DIFF_TREE_NAME_STATUS
             .into_iter()
             .chain([from, to]);
         let out = self.git_ok(args, None, deadline)?;
-        let pairs = crate::snapshot::name_status_pairs(&out, from, to)?;
+        let pairs = crate::git::name_status_pairs(&out, from, to)?;
         Ok(pairs
             .into_iter()
             .map(|(status, path)| Change {
