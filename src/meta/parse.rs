@@ -577,6 +577,8 @@ mod tests {
             (":replay", ":replay needs a BRANCH (e.g. :replay main 3..HEAD)"),
             (":replay main 5", ":replay: the range must be FROM..TO (e.g. 3..HEAD, 5.., ..HEAD~2), got '5'"),
             (":replay main 5..x~y", ":replay: 'x~y': the number after ~ must be a whole number, like HEAD~2"),
+            (":replay a 1.. c", ":replay takes at most a BRANCH and a FROM..TO, got 'a 1.. c'"),
+            (":effects 1 2", ":effects takes at most one TURN, got '1 2'"),
             (":diff main", ":diff needs a BRANCH_B (e.g. :diff main try-b)"),
             (":diff", ":diff needs BRANCH_A and BRANCH_B (e.g. :diff main try-b)"),
             (":diff a b c", ":diff takes BRANCH_A and BRANCH_B, got 'a b c'"),

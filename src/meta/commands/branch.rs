@@ -1,8 +1,8 @@
 //! `:branch NAME [TURN]`: fork a new branch after TURN (default HEAD) and switch to it.
 
-use super::{Parsed, Parser};
+use super::{usage_args, Parsed, Parser};
 use crate::meta::args::{
-    at_least, at_most, new_branch_arg, optional_turn, split_args, MetaError, Word,
+    new_branch_arg, optional_turn, MetaError, Word,
 };
 use crate::meta::moves::{fork, name_is_free, resolve};
 use crate::meta::ops::SessionOps;
@@ -24,9 +24,7 @@ pub struct Branch {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    at_least(SPEC.name, &p, &["NAME"], ":branch try-b HEAD~1")?;
-    at_most(SPEC.name, &p, 2, "a NAME and a TURN")?;
+    let p = usage_args(&SPEC, words, ":branch try-b HEAD~1")?;
     Ok(Box::new(Branch {
         name: new_branch_arg(SPEC.name, &p.positionals[0])?,
         turn: optional_turn(SPEC.name, p.positionals.get(1))?,

@@ -1,10 +1,10 @@
 //! `:brief [NAME | -e]`: a fresh session on a new branch, seeded with a brief: the latest
 //! summary, a saved one by NAME, or one written now in `$EDITOR`.
 
-use super::{Parsed, Parser};
+use super::{usage_args, Parsed, Parser};
 use crate::branch_names::NewBranch;
 use crate::briefs;
-use crate::meta::args::{at_most, err, split_args, Flag, MetaError, Word};
+use crate::meta::args::{err, Flag, MetaError, Word};
 use crate::meta::moves::fresh_session;
 use crate::meta::ops::{Outcome, SessionOps};
 use crate::model::TurnKind;
@@ -29,8 +29,7 @@ pub struct Brief {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, SPEC.flags)?;
-    at_most(SPEC.name, &p, 1, "one NAME")?;
+    let p = usage_args(&SPEC, words, "")?;
     let edit = p.has("-e");
     if edit && !p.positionals.is_empty() {
         return Err(err(":brief takes a NAME or -e, not both"));

@@ -1,8 +1,8 @@
 //! `:effects [TURN] [--diff]`: each tool call of a turn and the files it added, modified or
 //! deleted, from the effects journal (docs/guide.md, "Undo anything").
 
-use super::{read_text, Parsed, Parser};
-use crate::meta::args::{at_most, optional_turn, split_args, Flag, MetaError, Word};
+use super::{read_text, usage_args, Parsed, Parser};
+use crate::meta::args::{optional_turn, Flag, MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 
 meta_command! {
@@ -23,8 +23,7 @@ pub struct Effects {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, SPEC.flags)?;
-    at_most(SPEC.name, &p, 1, "one TURN")?;
+    let p = usage_args(&SPEC, words, "")?;
     Ok(Box::new(Effects {
         turn: optional_turn(SPEC.name, p.positionals.first())?,
         diff: p.has("--diff"),

@@ -2,8 +2,8 @@
 //! registry, so a new command is listed without touching this file.
 
 use super::{find, unknown_command};
-use super::{read_text, Parsed, Parser, REGISTRY};
-use crate::meta::args::{at_most, split_args, MetaError, Word};
+use super::{read_text, usage_args, Parsed, Parser, REGISTRY};
+use crate::meta::args::{MetaError, Word};
 use crate::meta::ops::{Outcome, SessionOps};
 use crate::render::text::wrap;
 use crate::render::Palette;
@@ -32,8 +32,7 @@ impl Help {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    at_most(SPEC.name, &p, 1, "one CMD")?;
+    let p = usage_args(&SPEC, words, "")?;
     let command = p
         .positionals
         .first()

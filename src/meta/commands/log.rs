@@ -1,7 +1,7 @@
 //! `:log [BRANCH] [-n N]`: a branch's turns, one line each.
 
-use super::{read_text, Parsed, Parser};
-use crate::meta::args::{at_most, clip, err, split_args, Flag, MetaError, Word};
+use super::{read_text, usage_args, Parsed, Parser};
+use crate::meta::args::{clip, err, Flag, MetaError, Word};
 use crate::meta::exec;
 use crate::meta::ops::{Outcome, SessionOps};
 
@@ -22,8 +22,7 @@ pub struct Log {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, SPEC.flags)?;
-    at_most(SPEC.name, &p, 1, "one BRANCH")?;
+    let p = usage_args(&SPEC, words, "")?;
     let limit = match p.value("-n") {
         None => None,
         Some(v) => match v.parse::<usize>() {

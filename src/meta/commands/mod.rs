@@ -7,7 +7,7 @@
 //! for one that changes the session) and its name in the `registry!` list below
 //! (docs/architecture.md). A file states its spec and its `run` with `meta_command!`.
 
-use crate::meta::args::{Flag, MetaError, Word};
+use crate::meta::args::{at_least, at_most, split_args, Args, Flag, MetaError, Word};
 use crate::meta::exec::{one_line, ShellContext};
 use crate::meta::ops::{Outcome, SessionOps};
 use std::any::Any;
@@ -218,6 +218,60 @@ pub fn optional_usage_word(
     crate::meta::args::optional_word(spec.name, words, &format!("one {name}"))
 }
 
+/// A command's words and options, checked against the words its usage names: every one it
+/// names bare is there (else "needs a NAME (e.g. `example`)"), and no more than it names in all
+/// (else "takes at most a NAME and a TURN"). `example` is only shown when a word is missing.
+pub fn usage_args(spec: &CommandSpec, words: Vec<Word>, example: &str) -> Result<Args, MetaError> {
+    let p = split_args(spec.name, words, spec.flags)?;
+    let named = usage_positionals(spec.usage);
+    let required: Vec<&str> = named
+        .iter()
+        .filter(|(_, optional)| !optional)
+        .map(|(name, _)| *name)
+        .collect();
+    at_least(spec.name, &p, &required, example)?;
+    let what = match named.as_slice() {
+        [(one, _)] => format!("one {one}"),
+        more => {
+            let each: Vec<String> = more.iter().map(|(name, _)| format!("a {name}")).collect();
+            match each.split_last() {
+                Some((last, [])) => last.clone(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => String::new(),
+            }
+        }
+    };
+    at_most(spec.name, &p, named.len(), &what)?;
+    Ok(p)
+}
+
+/// The words a usage names after the command, each with whether it may be left out:
+/// `:branch NAME [TURN]` → `NAME`, `TURN` (optional). A bracketed group that starts with an
+/// option (`[-n N]`, `[--diff]`, `[-- PROMPT]`) names none; `[NAME | -e]` names `NAME`.
+pub fn usage_positionals(usage: &str) -> Vec<(&str, bool)> {
+    let mut named = Vec::new();
+    let mut depth = 0usize;
+    for word in usage.split_whitespace().skip(1) {
+        if depth == 0 {
+            let name = word.trim_start_matches('[');
+            let optional = name.len() < word.len();
+            if !name.starts_with('-') {
+                named.push((
+                    if optional {
+                        name.trim_end_matches(']')
+                    } else {
+                        name
+                    },
+                    optional,
+                ));
+            }
+        }
+        depth += word.matches('[').count();
+        depth = depth.saturating_sub(word.matches(']').count());
+    }
+    named
+}
+
 /// A command's name: its usage's first word, without the `:` (`:log [BRANCH]` → `log`).
 pub const fn name_in_usage(usage: &'static str) -> &'static str {
     let bytes = usage.as_bytes();
@@ -378,4 +432,41 @@ pub fn unknown_command(typed: &str) -> MetaError {
 pub fn nearest_command(name: &str) -> Option<&'static str> {
     let name = name.strip_prefix(':').unwrap_or(name);
     crate::names::nearest_name(name, names())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_usage_names_its_words_and_whether_each_may_be_left_out() {
+        let names = |usage| usage_positionals(usage);
+        assert_eq!(
+            names(":branch NAME [TURN]"),
+            [("NAME", false), ("TURN", true)]
+        );
+        assert_eq!(names(":brief [NAME | -e]"), [("NAME", true)]);
+        assert_eq!(names(":log [BRANCH] [-n N]"), [("BRANCH", true)]);
+        assert_eq!(
+            names(":rewind [TURN] [--code] [-- PROMPT]"),
+            [("TURN", true)]
+        );
+        assert_eq!(
+            names(":export [BRANCH] [--format md|json|html] [FILE]"),
+            [("BRANCH", true), ("FILE", true)]
+        );
+        assert_eq!(
+            names(":restore TURN[.CALL] [--before|--after]"),
+            [("TURN[.CALL]", false)]
+        );
+        assert!(names(":quit").is_empty());
+    }
+
+    #[test]
+    fn every_registered_usage_closes_its_brackets() {
+        for spec in REGISTRY {
+            let opened = spec.usage.matches('[').count();
+            assert_eq!(opened, spec.usage.matches(']').count(), "{}", spec.usage);
+        }
+    }
 }

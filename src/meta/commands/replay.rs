@@ -1,9 +1,9 @@
 //! `:replay BRANCH [FROM..TO]`: the recorded prompts of BRANCH's turns, one turn at a time,
 //! into a fresh session on a new branch (in the background).
 
-use super::{Parsed, Parser};
+use super::{usage_args, Parsed, Parser};
 use crate::branch_names::NewBranch;
-use crate::meta::args::{at_least, at_most, clip, err, split_args, turn_arg, MetaError, Word};
+use crate::meta::args::{clip, err, turn_arg, MetaError, Word};
 use crate::meta::moves::{fresh_session, resolve};
 use crate::meta::ops::SessionOps;
 use crate::model::Turn;
@@ -29,9 +29,7 @@ pub struct Replay {
 }
 
 fn parse(words: Vec<Word>) -> Result<Parsed, MetaError> {
-    let p = split_args(SPEC.name, words, &[])?;
-    at_least(SPEC.name, &p, &["BRANCH"], ":replay main 3..HEAD")?;
-    at_most(SPEC.name, &p, 2, "a BRANCH and a FROM..TO range")?;
+    let p = usage_args(&SPEC, words, ":replay main 3..HEAD")?;
     let range = p.positionals.get(1).map(|r| parse_range(r)).transpose()?;
     Ok(Box::new(Replay {
         branch: p.positionals[0].clone(),
