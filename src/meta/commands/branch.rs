@@ -1,9 +1,7 @@
 //! `:branch NAME [TURN]`: fork a new branch after TURN (default HEAD) and switch to it.
 
 use super::{usage_args, Parsed, Parser};
-use crate::meta::args::{
-    new_branch_arg, optional_turn, MetaError, Word,
-};
+use crate::meta::args::{new_branch_arg, optional_turn, MetaError, Word};
 use crate::meta::moves::{fork, name_is_free, resolve};
 use crate::meta::ops::SessionOps;
 use crate::refs;

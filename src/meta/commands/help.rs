@@ -94,4 +94,3 @@ fn listing(width: usize, p: Palette) -> String {
     out.push_str(&p.dim(":help CMD shows one command in full"));
     out
 }
-
