@@ -11,7 +11,7 @@
 //! | an import of Claude session S | `import-S8`, `import-S8-2`, … (S8: S's first 8 characters) |
 //! | subagent job J, Claude session S | `subagent-J-S8` (its turns are added to it) |
 //! | `:btw` | `btw-1`, `btw-2`, … |
-//! | after free text W (Claude's `/fork` name, a name planned for a session) | W as a name (`Fix the parser` → `fix-the-parser`), then numbered |
+//! | after free text W (a `/fork` title, a planned name) | W made a name (`Fix it` → `fix-it`), … |
 //!
 //! A name is at most 64 characters (the stem is cut to fit). [`create`] makes a branch under
 //! the first of the names that is free.

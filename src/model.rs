@@ -19,11 +19,13 @@ macro_rules! turn_records {
     };
     (@split [$($t:tt)*] [$($s:tt)*] [$($e:tt)*]
         $(#[$a:meta])* start $f:ident: $ty:ty, $($rest:tt)*) => {
-        turn_records!(@split [$($t)* $(#[$a])* $f: $ty,] [$($s)* $(#[$a])* $f: $ty,] [$($e)*] $($rest)*);
+        turn_records!(@split
+            [$($t)* $(#[$a])* $f: $ty,] [$($s)* $(#[$a])* $f: $ty,] [$($e)*] $($rest)*);
     };
     (@split [$($t:tt)*] [$($s:tt)*] [$($e:tt)*]
         $(#[$a:meta])* end $f:ident: $ty:ty, $($rest:tt)*) => {
-        turn_records!(@split [$($t)* $(#[$a])* $f: $ty,] [$($s)*] [$($e)* $(#[$a])* $f: $ty,] $($rest)*);
+        turn_records!(@split
+            [$($t)* $(#[$a])* $f: $ty,] [$($s)*] [$($e)* $(#[$a])* $f: $ty,] $($rest)*);
     };
     (@split [$($(#[$ta:meta])* $tf:ident: $tt:ty,)*] [$($(#[$sa:meta])* $sf:ident: $st:ty,)*]
         [$($(#[$ea:meta])* $ef:ident: $et:ty,)*]) => {

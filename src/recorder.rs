@@ -1114,7 +1114,7 @@ impl Recorder {
         else {
             return Ok(());
         };
-        let (entries, facts) = self.read_turn(session_id, &pending, announced.as_deref(), end);
+        let (entries, mut facts) = self.read_turn(session_id, &pending, announced.as_deref(), end);
         let interrupted =
             interrupted || (pending.recovered && (facts.reply.is_empty() || facts.interrupted));
         let last_uuid_before = self
@@ -1126,7 +1126,6 @@ impl Recorder {
                 state.last_uuid = facts.last_uuid.clone();
             }
         }
-        let mut facts = facts;
         if facts.reply.is_empty() {
             facts.reply = announced.unwrap_or_default();
         }
