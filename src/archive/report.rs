@@ -2,7 +2,12 @@
 //! with Claude Code's retention period, what is archived and what is at risk.
 
 use super::{plan, scan, Options, State, Summary, QUIET};
+use crate::commands::import::Known;
+use crate::ids::SessionId;
+use crate::store::Store;
 use anyhow::{Context, Result};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
@@ -83,6 +88,7 @@ pub fn describe(s: &Summary) -> String {
 pub struct Standing {
     pub retention_days: u64,
     pub total: usize,
+    /// In ccx's log: archived, or recorded by ccx as it ran.
     pub kept: usize,
     /// Not (or no longer fully) in ccx's log.
     pub at_risk: usize,
@@ -104,15 +110,57 @@ pub fn standing(claude_config: &std::path::Path, data_dir: &std::path::Path) -> 
         ..Default::default()
     };
     let looked = plan(found, &state, now, false, true);
-    let kept_unchanged = looked.unchanged;
-    standing.kept = kept_unchanged;
+    standing.kept = looked.unchanged;
+    let mut logs = ProjectLogs::new(data_dir);
     for f in looked.todo.iter().chain(looked.active.iter()) {
+        if logs.hold_session_of(&f.path) {
+            // Recorded as it ran: the next archive run marks it kept.
+            standing.kept += 1;
+            continue;
+        }
         standing.at_risk += 1;
         let age = now.duration_since(f.modified).unwrap_or_default();
         let left = retention.saturating_sub(age).as_secs() / 86_400;
         standing.soonest_days = Some(standing.soonest_days.map_or(left, |d| d.min(left)));
     }
     standing
+}
+
+/// The turn logs of the projects transcripts belong to, opened (never created) as they are
+/// asked about.
+struct ProjectLogs<'a> {
+    data_dir: &'a std::path::Path,
+    /// Project → what its log holds (None: no log, or one that cannot be read).
+    known: HashMap<PathBuf, Option<Known>>,
+}
+
+impl<'a> ProjectLogs<'a> {
+    fn new(data_dir: &'a std::path::Path) -> Self {
+        ProjectLogs {
+            data_dir,
+            known: HashMap::new(),
+        }
+    }
+
+    /// Whether the log of `transcript`'s project holds its session's turns.
+    fn hold_session_of(&mut self, transcript: &std::path::Path) -> bool {
+        let (Some(project), Some(session)) =
+            (super::project_of(transcript), transcript.file_stem())
+        else {
+            return false;
+        };
+        let data_dir = self.data_dir;
+        let known = self.known.entry(project).or_insert_with_key(|project| {
+            let dir = crate::paths::project_store_dir(data_dir, project);
+            if !dir.join("db").is_dir() {
+                return None;
+            }
+            let store = Store::open(&dir).ok()?;
+            Known::gather(&store).ok()
+        });
+        let session = SessionId::from(session.to_string_lossy().as_ref());
+        known.as_ref().is_some_and(|k| k.has_session(&session))
+    }
 }
 
 /// `ccx doctor`'s archive line: a warning (never a failure) when something is at risk.

@@ -132,16 +132,38 @@ fn standing_counts_what_is_kept_and_what_is_at_risk() {
     );
     state.save(data.path()).unwrap();
     let s = report::standing(claude.path(), data.path());
-    assert_eq!(
-        s,
-        report::Standing {
-            retention_days: 10,
-            total: 2,
-            kept: 1,
-            at_risk: 1,
-            soonest_days: Some(6),
-        }
-    );
+    let at_risk_b = report::Standing {
+        retention_days: 10,
+        total: 2,
+        kept: 1,
+        at_risk: 1,
+        soonest_days: Some(6),
+    };
+    assert_eq!(s, at_risk_b);
+
+    // A session ccx recorded as it ran is kept, though no archive run has seen it yet.
+    let work = tempfile::tempdir().unwrap();
+    let cwd = work.path().to_string_lossy().into_owned();
+    let line = serde_json::json!({"cwd": cwd, "sessionId": "c"}).to_string();
+    std::fs::write(project.join("c.jsonl"), format!("{line}\n")).unwrap();
+    let project_dir = crate::paths::project_dir(work.path());
+    let store_dir = crate::paths::project_store_dir(data.path(), &project_dir);
+    let store = crate::store::Store::open(&store_dir).unwrap();
+    store
+        .begin_turn(crate::model::TurnStart {
+            branch: "main".into(),
+            session_id: "c".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    drop(store);
+    let s = report::standing(claude.path(), data.path());
+    let with_c = report::Standing {
+        total: 3,
+        kept: 2,
+        ..at_risk_b
+    };
+    assert_eq!(s, with_c);
 }
 
 #[test]

@@ -378,6 +378,12 @@ pub struct Known {
 }
 
 impl Known {
+    /// Whether the log holds turns or a branch of Claude session `session`: ccx recorded it
+    /// as it ran, or imported it before.
+    pub fn has_session(&self, session: &SessionId) -> bool {
+        self.turns_by_session.contains_key(session) || self.branch_sessions.contains(session)
+    }
+
     pub fn gather(store: &Store) -> Result<Known> {
         let mut turns_by_session: HashMap<SessionId, Vec<TurnId>> = HashMap::new();
         for t in store.all_turns()? {
@@ -445,8 +451,7 @@ pub fn import_transcript(
     let (mut imported, previous) = match Imported::load(store, &session, include_deleted)? {
         Some(found) => found,
         None => {
-            let id = SessionId::from(session.as_str());
-            if known.turns_by_session.contains_key(&id) || known.branch_sessions.contains(&id) {
+            if known.has_session(&SessionId::from(session.as_str())) {
                 report.skipped = Some("recorded by ccx".into());
                 return Ok(report);
             }
