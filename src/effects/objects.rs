@@ -1,15 +1,11 @@
 //! Writes git objects (blobs, trees, commits) into the side repository's object store, in
 //! process: the id and the encoding come from `gix-object`. A snapshot's objects are collected
-//! and written at its end as one pack (`pack`); [`ObjectWriter::write_loose`] writes one as a
-//! loose object instead (zlib from `flate2`, a temporary file in its fan-out folder,
-//! `tmp_obj_*`, renamed into place, so a reader never sees half an object). An object already
-//! stored loose, or known to be stored, is not written again.
+//! and written at its end as one pack (`pack`). An object known to be stored, or stored loose
+//! (as an older ccx wrote them), is not written again.
 
-use anyhow::{Context, Result};
-use flate2::{write::ZlibEncoder, Compression};
+use anyhow::Result;
 use gix_hash::ObjectId;
 use gix_object::Kind;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::pack::PackBuilder;
@@ -56,41 +52,6 @@ impl ObjectWriter {
         let hex = oid.to_string();
         self.objects.join(&hex[..2]).join(&hex[2..])
     }
-
-    /// Stores `data` as a loose object of `kind` at once; its id.
-    pub fn write_loose(&mut self, kind: Kind, data: &[u8]) -> Result<ObjectId> {
-        let oid = object_id(kind, data)?;
-        let hex = oid.to_string();
-        let fanout = self.objects.join(&hex[..2]);
-        let path = fanout.join(&hex[2..]);
-        if path.exists() {
-            return Ok(oid);
-        }
-        // The fan-out folder is there most of the time (the packing removes emptied ones).
-        if !fanout.is_dir() {
-            match std::fs::create_dir(&fanout) {
-                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-                    return Err(e).with_context(|| format!("cannot create {}", fanout.display()))
-                }
-                _ => {}
-            }
-        }
-        let mut tmp = tempfile::Builder::new()
-            .prefix("tmp_obj_")
-            .tempfile_in(&fanout)
-            .with_context(|| format!("cannot write into {}", fanout.display()))?;
-        let mut zlib =
-            ZlibEncoder::new(Vec::with_capacity(data.len() / 2 + 64), Compression::fast());
-        zlib.write_all(&gix_object::encode::loose_header(kind, data.len() as u64))?;
-        zlib.write_all(data)?;
-        let compressed = zlib.finish()?;
-        tmp.write_all(&compressed)?;
-        tmp.persist(&path)
-            .map_err(|e| e.error)
-            .with_context(|| format!("cannot store {}", path.display()))?;
-        self.written += compressed.len() as u64;
-        Ok(oid)
-    }
 }
 
 #[cfg(test)]
@@ -102,13 +63,28 @@ mod tests {
     fn objects_are_stored_where_git_finds_them() {
         let repo = BareRepo::new();
         let mut store = ObjectWriter::new(&repo.objects());
-        let oid = store.write_loose(Kind::Blob, b"hello\n").unwrap();
+        let oid = store.write(Kind::Blob, b"hello\n", None).unwrap();
         assert_eq!(oid.to_string(), "ce013625030ba8dba906f756967f9e9ca394464a");
-        let written = store.written;
-        assert!(written > 0);
-        assert_eq!(store.write_loose(Kind::Blob, b"hello\n").unwrap(), oid);
-        assert_eq!(store.write(Kind::Blob, b"hello\n", None).unwrap(), oid);
-        assert_eq!(store.written, written, "stored once");
+        assert!(store.written > 0);
+        store.finish().unwrap();
         assert_eq!(repo.git(&["cat-file", "-p", &oid.to_string()]), b"hello\n");
+    }
+
+    #[test]
+    fn an_object_known_or_stored_loose_is_not_written_again() {
+        let repo = BareRepo::new();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "stored loose\n").unwrap();
+        let path = file.path().to_string_lossy().into_owned();
+        let loose = repo.git(&["hash-object", "-w", &path]);
+        let mut store = ObjectWriter::new(&repo.objects());
+        let oid = store.write(Kind::Blob, b"stored loose\n", None).unwrap();
+        assert_eq!(format!("{oid}\n").as_bytes(), loose);
+        let known = object_id(Kind::Blob, b"known\n").unwrap();
+        assert_eq!(
+            store.write(Kind::Blob, b"known\n", Some(known)).unwrap(),
+            known
+        );
+        assert_eq!(store.written, 0, "nothing added to the pack");
     }
 }
