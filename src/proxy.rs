@@ -92,10 +92,6 @@ impl OutputGate {
         let _ = out.write_all(&bytes).and_then(|_| out.flush());
         *held = false;
     }
-
-    pub fn is_held(&self) -> bool {
-        *lock(&self.held)
-    }
 }
 
 pub use crate::owned_child::ChildExit;

@@ -137,24 +137,6 @@ pub enum Request {
     Verify,
 }
 
-impl Request {
-    /// True for requests that change the store.
-    pub fn is_write(&self) -> bool {
-        matches!(
-            self,
-            Request::BeginTurn { .. }
-                | Request::FinishTurn { .. }
-                | Request::ImportTurns { .. }
-                | Request::CreateBranch { .. }
-                | Request::PutBranch { .. }
-                | Request::SetMeta { .. }
-                | Request::RenameBranch { .. }
-                | Request::DeleteBranch { .. }
-                | Request::Flush
-        )
-    }
-}
-
 /// The answer to a [`Request`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "r", content = "v", rename_all = "snake_case")]
