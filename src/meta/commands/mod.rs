@@ -203,7 +203,10 @@ pub fn usage_words<const N: usize>(
     words: Vec<Word>,
     example: &str,
 ) -> Result<[String; N], MetaError> {
-    let names: Vec<&str> = spec.usage.split_whitespace().skip(1).collect();
+    let names: Vec<&str> = usage_positionals(spec.usage)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     crate::meta::args::exact_words(spec.name, words, &names, example)
 }
 
@@ -213,8 +216,8 @@ pub fn optional_usage_word(
     spec: &CommandSpec,
     words: Vec<Word>,
 ) -> Result<Option<String>, MetaError> {
-    let name = spec.usage.split_whitespace().nth(1).unwrap_or_default();
-    let name = name.trim_start_matches('[').trim_end_matches(']');
+    let named = usage_positionals(spec.usage);
+    let name = named.first().map_or("", |(name, _)| *name);
     crate::meta::args::optional_word(spec.name, words, &format!("one {name}"))
 }
 
@@ -232,14 +235,11 @@ pub fn usage_args(spec: &CommandSpec, words: Vec<Word>, example: &str) -> Result
     at_least(spec.name, &p, &required, example)?;
     let what = match named.as_slice() {
         [(one, _)] => format!("one {one}"),
-        more => {
-            let each: Vec<String> = more.iter().map(|(name, _)| format!("a {name}")).collect();
-            match each.split_last() {
-                Some((last, [])) => last.clone(),
-                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-                None => String::new(),
-            }
-        }
+        more => more
+            .iter()
+            .map(|(name, _)| format!("a {name}"))
+            .collect::<Vec<_>>()
+            .join(" and "),
     };
     at_most(spec.name, &p, named.len(), &what)?;
     Ok(p)
