@@ -17,7 +17,7 @@ pub fn stdout_if_success<S: AsRef<OsStr>>(args: &[S], out: Output) -> Result<Vec
 }
 
 /// "git ARGS failed: first line of stderr" (or the exit status when stderr is empty).
-pub fn describe_failure<S: AsRef<OsStr>>(args: &[S], out: &Output) -> String {
+fn describe_failure<S: AsRef<OsStr>>(args: &[S], out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let first = stderr
         .lines()

@@ -4,8 +4,8 @@
 //! snapshot is a tree id (each also committed on this repository's own `refs/ccx/snapshots`,
 //! see `scan`): the files as they stand, untracked ones
 //! included, `.gitignore` honoured, deletions seen, files over a size cap left out (and named).
-//! Snapshots are taken in process (`scan`: a walk, a stat cache beside this directory, loose
-//! objects written straight into it); everything else (diffs, listings, restores, packing)
+//! Snapshots are taken in process (`scan`: a walk, a stat cache beside this directory, the
+//! new objects written into it as one small pack); everything else (diffs, listings, restores, packing)
 //! runs git with `GIT_DIR`, `GIT_WORK_TREE` and a private `GIT_INDEX_FILE` pointing here and
 //! at the project, so the person's repository (index, objects, refs, stash) is never written
 //! nor read for writing, and a project that is not a git repository works the same. Trees stay
@@ -14,7 +14,7 @@
 //! Snapshots of one project are serialised by a lock file; a snapshot stops at its deadline
 //! and every git command is killed past its own, so a hook never waits longer than its budget.
 
-use crate::git::{describe_failure, run_until, stdout_if_success};
+use crate::git::{run_until, stdout_if_success};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -173,10 +173,10 @@ impl SideRepo {
             self.git_dir.clone().into_os_string(),
         ];
         cmd.args(&args);
-        let out = run_until(cmd, &args, None, Instant::now() + UNHURRIED)?;
-        if !out.status.success() {
-            bail!(describe_failure(&args, &out));
-        }
+        stdout_if_success(
+            &args,
+            run_until(cmd, &args, None, Instant::now() + UNHURRIED)?,
+        )?;
         for (key, value) in CONFIG {
             self.git_ok(["config", key, value], None, Instant::now() + UNHURRIED)?;
         }
@@ -398,10 +398,7 @@ impl SideRepo {
         let mut cmd = self.command(&args);
         cmd.env("GIT_INDEX_FILE", index);
         crate::paths::with_inherited_umask(&mut cmd);
-        let out = run_until(cmd, &args, input, deadline)?;
-        if !out.status.success() {
-            bail!(describe_failure(&args, &out));
-        }
+        stdout_if_success(&args, run_until(cmd, &args, input, deadline)?)?;
         Ok(())
     }
 
@@ -429,14 +426,14 @@ impl SideRepo {
             None,
             deadline,
         )?;
-        let mut dropped = 0;
+        let mut dropped = false;
         for name in String::from_utf8_lossy(&listed).lines() {
             if name
                 .strip_prefix(TREE_REFS)
                 .is_some_and(|t| chained.contains(t))
             {
                 input.push_str(&format!("delete {name}\n"));
-                dropped += 1;
+                dropped = true;
             }
         }
         self.update_refs(&input, deadline)?;
@@ -449,7 +446,7 @@ impl SideRepo {
             "-d",
             "-k",
         ];
-        if dropped > 0 {
+        if dropped {
             // Once, after the refs an older ccx made are gone: git keeps the choices of an
             // existing pack, so only packing afresh (`-f`) stores those trees as deltas.
             repack.push("-f");
