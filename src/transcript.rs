@@ -236,27 +236,18 @@ pub fn parse_lines(text: &str) -> Vec<Line> {
 
 /// [`parse_lines`], keeping what `keep` says of each line.
 pub fn parse_lines_keeping(text: &str, keep: Keep) -> Vec<Line> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_PARSE_THREADS);
+    let threads = crate::parallel::threads(MAX_PARSE_THREADS);
     if threads < 2 || text.len() < PARALLEL_PARSE_BYTES {
         return parse_piece(text, keep);
     }
     let pieces = split_at_line_ends(text, threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = pieces[1..]
-            .iter()
-            .map(|piece| scope.spawn(move || parse_piece(piece, keep)))
-            .collect();
-        let mut lines = parse_piece(pieces[0], keep);
-        for handle in handles {
-            match handle.join() {
-                Ok(more) => lines.extend(more),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        lines
-    })
+    let parsed = crate::parallel::each_on_a_thread(pieces, |piece| {
+        Ok::<_, std::convert::Infallible>(parse_piece(piece, keep))
+    });
+    match parsed {
+        Ok(lines) => lines,
+        Err(never) => match never {},
+    }
 }
 
 fn parse_piece(text: &str, keep: Keep) -> Vec<Line> {
