@@ -174,3 +174,14 @@ pub fn detached(mode: &str, project: &Path) -> std::io::Result<std::process::Com
 pub(super) fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("").trim()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_plain_tool_use_id_names_a_file() {
+        assert!(safe_id("toolu_01AbC-9").is_some());
+        assert!(safe_id("../../etc").is_none());
+    }
+}
