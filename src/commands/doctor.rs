@@ -312,6 +312,13 @@ fn open_turns(repair: bool) -> Result<String> {
     if !left.is_empty() {
         anyhow::bail!("could not finish {}", ids(&left));
     }
+    let behind = crate::closure::dead_recordings(&store)?;
+    if !behind.is_empty() {
+        anyhow::bail!(
+            "could not bring the log of {} session(s) up to Claude's transcripts (ccx.log says why)",
+            behind.len()
+        );
+    }
     Ok(format!(
         "finished {} turn(s) left running by a ccx that is gone{}; brought the log of {} \
          session(s) it was recording up to Claude's transcripts",
