@@ -202,13 +202,12 @@ pub fn conversations(lines: &[Line]) -> Vec<Vec<Line>> {
 /// order (a compaction's boundary is stamped after the summary and command lines written
 /// after it), so the first and last lines do not bound a turn's time.
 fn earliest_and_latest(entries: &[Line]) -> Option<(String, String)> {
-    let times = || {
-        entries.iter().filter_map(|l| {
-            let t = l.timestamp()?;
-            Some((chrono::DateTime::parse_from_rfc3339(t).ok()?, t))
-        })
-    };
-    let (earliest, latest) = (times().min()?, times().max()?);
+    let mut times = entries.iter().filter_map(|l| {
+        let t = l.timestamp()?;
+        Some((chrono::DateTime::parse_from_rfc3339(t).ok()?, t))
+    });
+    let first = times.next()?;
+    let (earliest, latest) = times.fold((first, first), |(lo, hi), t| (lo.min(t), hi.max(t)));
     Some((earliest.1.to_owned(), latest.1.to_owned()))
 }
 
@@ -414,7 +413,7 @@ fn adopt_copied_turns(
         if imported.turns.contains_key(&turn.key) {
             continue;
         }
-        if let Some(existing) = prompt_uuids(turn)
+        if let Some(existing) = prompt_uuids(turn, starting_line(turn))
             .iter()
             .find_map(|u| store.turn_by_uuid(u).ok().flatten())
         {
@@ -559,13 +558,20 @@ struct Target<'a> {
     previous: &'a Value,
 }
 
-/// The uuids a turn's starting line is known by (its own, and the one it was copied from);
-/// for a compaction, its boundary's.
-fn prompt_uuids(turn: &PlannedTurn) -> Vec<String> {
-    let entries = &turn.entries;
+/// The line that starts a planned turn (its prompt, or the command it ran), if it has one.
+fn starting_line(turn: &PlannedTurn) -> Option<&Line> {
+    turn.entries
+        .iter()
+        .rev()
+        .find(|l| transcript::starts_turn(l))
+}
+
+/// The uuids a turn's starting line (`start`, from [`starting_line`]) is known by (its own,
+/// and the one it was copied from); for a compaction, its boundary's.
+fn prompt_uuids(turn: &PlannedTurn, start: Option<&Line>) -> Vec<String> {
     let line = match &turn.boundary_uuid {
-        Some(b) => entries.iter().find(|l| l.uuid.as_deref() == Some(b)),
-        None => entries.iter().rev().find(|l| transcript::starts_turn(l)),
+        Some(b) => turn.entries.iter().find(|l| l.uuid.as_deref() == Some(b)),
+        None => start,
     };
     let Some(line) = line else {
         return turn.boundary_uuid.iter().cloned().collect();
@@ -577,19 +583,18 @@ fn prompt_uuids(turn: &PlannedTurn) -> Vec<String> {
         .collect()
 }
 
-/// A prompt of the person's that Claude never answered (no assistant line at all). Interrupted
-/// before its first token, Claude drops the prompt from the conversation and writes no marker;
-/// live recording marks such a turn interrupted (no `Stop` came), and so does import.
-fn unanswered(planned: &PlannedTurn) -> bool {
-    let entries = &planned.entries;
+/// A prompt of the person's (`start`, from [`starting_line`]) that Claude never answered (no
+/// assistant line at all). Interrupted before its first token, Claude drops the prompt from the
+/// conversation and writes no marker; live recording marks such a turn interrupted (no `Stop`
+/// came), and so does import.
+fn unanswered(planned: &PlannedTurn, start: Option<&Line>) -> bool {
     planned.kind == TurnKind::Prompt
         && planned.facts.reply.is_empty()
-        && entries
+        && start.is_some_and(transcript::is_prompt_line)
+        && !planned
+            .entries
             .iter()
-            .rev()
-            .find(|l| transcript::starts_turn(l))
-            .is_some_and(transcript::is_prompt_line)
-        && !entries.iter().any(|l| l.kind == LineKind::Assistant)
+            .any(|l| l.kind == LineKind::Assistant)
 }
 
 /// A planned turn as the store takes it: the entries joined into one JSON array, the token
@@ -604,6 +609,7 @@ fn finished_turn(
     let reply = capped_text(&facts.reply, truncated);
     let started_at = planned.started_at.clone().unwrap_or_else(now_rfc3339);
     let est_tokens = tokens::estimate_tokens(&prompt) + tokens::estimate_tokens(&facts.reply);
+    let start = starting_line(planned);
     Ok(FinishedTurn {
         start: TurnStart {
             branch: String::new(),
@@ -612,13 +618,9 @@ fn finished_turn(
             input: None,
             session_id: session.into(),
             started_at: started_at.clone(),
-            prompt_uuid: prompt_uuids(planned).into_iter().next(),
+            prompt_uuid: prompt_uuids(planned, start).into_iter().next(),
             // A compaction has no prompt of the person's, live or imported.
-            prompt_id: planned
-                .entries
-                .iter()
-                .rev()
-                .find(|l| transcript::starts_turn(l))
+            prompt_id: start
                 .filter(|_| planned.boundary_uuid.is_none())
                 .and_then(|l| l.prompt_id().map(str::to_owned)),
             ..Default::default()
@@ -629,7 +631,7 @@ fn finished_turn(
             context_tokens: facts.context_tokens,
             output_tokens: facts.output_tokens,
             est_tokens,
-            interrupted: facts.interrupted || unanswered(planned),
+            interrupted: facts.interrupted || unanswered(planned, start),
             files: facts.files.clone(),
             snapshot: None,
             entries: Vec::new(),
