@@ -212,7 +212,7 @@ mod tests {
     use crate::model::{Branch, TurnEnd};
 
     fn turn(store: &Store, branch: &str, prompt: &str, kind: TurnKind) -> Turn {
-        let t = crate::test_support::begin_turn(store, branch, prompt, kind);
+        let t = crate::query::fixtures::begin_turn(store, branch, prompt, kind);
         store.finish_turn(t.id, TurnEnd::default()).unwrap()
     }
 

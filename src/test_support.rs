@@ -1,5 +1,4 @@
-//! Helpers for the unit tests of several modules: a stand-in program written as a script, a
-//! turn begun in a store.
+//! Helpers for the unit tests of several modules: a stand-in program written as a script.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -10,22 +9,4 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
-}
-
-/// Begins a turn of `kind` on `branch` (carried by session `s-BRANCH`) in `store`.
-pub fn begin_turn(
-    store: &crate::store::Store,
-    branch: &str,
-    prompt: &str,
-    kind: crate::model::TurnKind,
-) -> crate::model::Turn {
-    store
-        .begin_turn(crate::model::TurnStart {
-            branch: branch.into(),
-            kind,
-            prompt: prompt.into(),
-            session_id: format!("s-{branch}").into(),
-            ..Default::default()
-        })
-        .expect("a turn")
 }

@@ -157,17 +157,12 @@ impl FakeOps {
 
     /// Adds a finished turn to `branch`; its id.
     pub fn add_turn(&self, branch: &str, prompt: &str) -> u64 {
-        self.add_turn_of_kind(branch, prompt, crate::model::TurnKind::Prompt)
+        self.add_turn_of_kind(branch, prompt, TurnKind::Prompt)
     }
 
     /// Adds a finished turn of `kind` to `branch`; its id.
-    pub fn add_turn_of_kind(
-        &self,
-        branch: &str,
-        prompt: &str,
-        kind: crate::model::TurnKind,
-    ) -> u64 {
-        let turn = crate::test_support::begin_turn(&self.store, branch, prompt, kind);
+    pub fn add_turn_of_kind(&self, branch: &str, prompt: &str, kind: TurnKind) -> u64 {
+        let turn = crate::query::fixtures::begin_turn(&self.store, branch, prompt, kind);
         self.store
             .finish_turn(
                 turn.id,

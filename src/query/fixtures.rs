@@ -78,3 +78,16 @@ pub fn turn_start(branch: &str, prompt: &str) -> TurnStart {
         ..TurnStart::default()
     }
 }
+
+/// Begins a turn of `kind` on `branch` (carried by session `s-BRANCH`) in `store`.
+pub fn begin_turn(store: &Store, branch: &str, prompt: &str, kind: TurnKind) -> Turn {
+    store
+        .begin_turn(TurnStart {
+            branch: branch.into(),
+            kind,
+            prompt: prompt.into(),
+            session_id: format!("s-{branch}").into(),
+            ..TurnStart::default()
+        })
+        .expect("a turn")
+}
