@@ -105,15 +105,6 @@ impl TurnKind {
     }
 }
 
-impl Turn {
-    /// True when a replay sends this turn's prompt: compactions and summaries are moves Claude
-    /// made on its context, not prompts the model was sent (their `prompt` only names them).
-    pub fn replays(&self) -> bool {
-        !self.prompt.trim().is_empty()
-            && !matches!(self.kind, TurnKind::Compact | TurnKind::Summary)
-    }
-}
-
 turn_records! {
     /// Unique within the project, increasing.
     turn id: TurnId,
@@ -157,6 +148,13 @@ turn_records! {
 }
 
 impl Turn {
+    /// True when a replay sends this turn's prompt: compactions and summaries are moves Claude
+    /// made on its context, not prompts the model was sent (their `prompt` only names them).
+    pub fn replays(&self) -> bool {
+        !self.prompt.trim().is_empty()
+            && !matches!(self.kind, TurnKind::Compact | TurnKind::Summary)
+    }
+
     /// True while the turn has started but not ended.
     pub fn is_running(&self) -> bool {
         self.ended_at.is_none()

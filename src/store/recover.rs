@@ -907,7 +907,7 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[TurnId], dir: &Path) -> 
                 before = Some((turn.id, turn.branch.clone()));
                 next_known += k + 1;
                 if let Some(stored) = s.turns.get_mut(&turn.id) {
-                    if complete_from(stored, &entries, &facts) {
+                    if complete_from(stored, &entries, facts) {
                         completed += 1;
                     }
                 }
@@ -929,7 +929,7 @@ fn rebuild_from_transcripts(s: &mut Salvage, missing: &[TurnId], dir: &Path) -> 
                 branch: branch.clone(),
                 parent: before.as_ref().map(|(p, _)| *p),
                 session_id: session.clone(),
-                ..turn_from(prompt, &entries, &facts)
+                ..turn_from(prompt, &entries, facts)
             };
             // The surviving turn after it follows it again.
             if let Some(next) = known.get(next_known) {
@@ -959,7 +959,7 @@ fn timestamp(entry: &Value) -> Option<String> {
 
 /// Gives a surviving turn whose end was lost (`stored`) the end its transcript turn
 /// (`entries`, `facts`) shows; true when it did.
-fn complete_from(stored: &mut Turn, entries: &[Value], facts: &TurnFacts) -> bool {
+fn complete_from(stored: &mut Turn, entries: &[Value], facts: TurnFacts) -> bool {
     let ends_in_transcript = entries
         .iter()
         .any(|e| e.get("type").and_then(Value::as_str) == Some("assistant"));
@@ -971,16 +971,16 @@ fn complete_from(stored: &mut Turn, entries: &[Value], facts: &TurnFacts) -> boo
         .rev()
         .find_map(timestamp)
         .unwrap_or_else(crate::model::now_rfc3339);
-    let end = facts.clone().into_end(&stored.prompt, ended_at, Vec::new());
+    let end = facts.into_end(&stored.prompt, ended_at, Vec::new());
     stored.end_with(&end);
     true
 }
 
 /// What a transcript turn (`entries`, `facts`) tells of a lost turn with `prompt`: all but
 /// its id, branch, parent and session.
-fn turn_from(prompt: String, entries: &[Value], facts: &TurnFacts) -> Turn {
+fn turn_from(prompt: String, entries: &[Value], facts: TurnFacts) -> Turn {
     let ended_at = entries.iter().rev().find_map(timestamp).unwrap_or_default();
-    let end = facts.clone().into_end(&prompt, ended_at, Vec::new());
+    let end = facts.into_end(&prompt, ended_at, Vec::new());
     let mut turn = Turn {
         prompt,
         started_at: entries.iter().find_map(timestamp).unwrap_or_default(),
