@@ -393,7 +393,7 @@ pub fn is_prompt_line(line: &Line) -> bool {
     if line.kind != LineKind::User || is_machine_user_line(line) {
         return false;
     }
-    if is_shell_command_line(line) {
+    if holds_shell_input(line) {
         return true;
     }
     match line.content() {
@@ -430,20 +430,22 @@ pub fn is_prompt_line(line: &Line) -> bool {
 /// (`<bash-stdout>...`) and sends both to the model, whose answer it shows: a turn, though no
 /// `UserPromptSubmit` hook fires for it.
 pub fn is_shell_command_line(line: &Line) -> bool {
-    line.kind == LineKind::User
-        && !is_machine_user_line(line)
-        && first_text(line).is_some_and(|t| t.trim_start().starts_with("<bash-input>"))
+    line.kind == LineKind::User && !is_machine_user_line(line) && holds_shell_input(line)
+}
+
+/// Whether the line's first text is a shell-mode command (`<bash-input>...`).
+fn holds_shell_input(line: &Line) -> bool {
+    first_text(line).is_some_and(|t| t.trim_start().starts_with("<bash-input>"))
 }
 
 /// The text of a prompt line (text blocks that are not reminders, joined with "\n"; a
 /// shell-mode command as typed, `!CMD`); None for lines that are not prompts.
 pub fn prompt_text(line: &Line) -> Option<String> {
+    if is_shell_command_line(line) {
+        return Some(format!("!{}", tag(first_text(line)?, "bash-input")?));
+    }
     if !is_prompt_line(line) {
         return None;
-    }
-    if is_shell_command_line(line) {
-        let text = first_text(line)?;
-        return Some(format!("!{}", tag(&text, "bash-input")?));
     }
     Some(match line.content() {
         Some(Value::String(s)) => s.clone(),
@@ -468,22 +470,22 @@ pub fn command_text(line: &Line) -> Option<String> {
         return None;
     }
     let text = first_text(line)?;
-    let name = tag(&text, "command-name")?.trim().to_owned();
+    let name = tag(text, "command-name")?.trim().to_owned();
     let name = if name.starts_with('/') {
         name
     } else {
         format!("/{name}")
     };
-    Some(match tag(&text, "command-args").map(str::trim) {
+    Some(match tag(text, "command-args").map(str::trim) {
         Some(args) if !args.is_empty() => format!("{name} {args}"),
         _ => name,
     })
 }
 
-fn first_text(line: &Line) -> Option<String> {
+fn first_text(line: &Line) -> Option<&str> {
     match line.content()? {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(blocks) => text_blocks(blocks).next().map(str::to_owned),
+        Value::String(s) => Some(s),
+        Value::Array(blocks) => text_blocks(blocks).next(),
         _ => None,
     }
 }
