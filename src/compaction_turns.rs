@@ -121,19 +121,19 @@ pub fn own_lines_end(lines: &[Line], at: usize) -> Option<usize> {
     let summary = (at + 1..lines.len()).find(|&i| lines[i].is_compact_summary())?;
     let mut end = summary + 1;
     let manual = !(boundary.is_auto_compaction() || boundary.is_partial_summary());
-    let next = (end..lines.len()).find(|&i| transcript::starts_turn(&lines[i]));
+    let next_turn = |from: usize| (from..lines.len()).find(|&i| transcript::starts_turn(&lines[i]));
+    let mut next = next_turn(end);
     let command = next.filter(|&c| {
         manual && transcript::command_text(&lines[c]).is_some_and(|t| compact_focus(&t).is_some())
     });
     if let Some(c) = command {
         end = (c + 1..lines.len()).find(|&i| is_command_output(&lines[i]))? + 1;
+        next = next_turn(end);
     }
-    Some(
-        match (end..lines.len()).find(|&i| transcript::starts_turn(&lines[i])) {
-            Some(n) => transcript::with_preamble(lines, n, end),
-            None => lines.len(),
-        },
-    )
+    Some(match next {
+        Some(n) => transcript::with_preamble(lines, n, end),
+        None => lines.len(),
+    })
 }
 
 /// The output line of a local command (`<local-command-stdout>…`).
