@@ -759,41 +759,35 @@ impl Recorder {
         prompt: &str,
         prompt_id: Option<&str>,
     ) -> Confirmed {
-        let deadline = Instant::now() + self.confirm_wait;
-        loop {
-            let from = self.unstored_from(session_id);
-            if let Some(f) = self.follower(session_id) {
-                let mut machine = false;
-                let found = f.lines().iter().enumerate().skip(from).find(|(_, l)| {
-                    let same_id = prompt_id.is_some() && l.prompt_id() == prompt_id;
-                    let same_text = || {
-                        transcript::prompt_text(l)
-                            .or_else(|| transcript::command_text(l))
-                            .is_some_and(|t| t == prompt || t.trim() == prompt.trim())
-                    };
-                    if !transcript::starts_turn(l) {
-                        // Claude's own message (a background task's notification) carries
-                        // the prompt id of the hook it fired.
-                        machine |= same_id && l.kind == transcript::LineKind::User;
-                        return false;
-                    }
-                    same_id || same_text()
-                });
-                if let Some((i, _)) = found {
-                    return Confirmed::Prompt(i);
+        let wait = self.confirm_wait;
+        self.poll_transcript(session_id, wait, |recorder| {
+            let from = recorder.unstored_from(session_id);
+            let Some(f) = recorder.follower(session_id) else {
+                return ControlFlow::Break(Some(Confirmed::Missing));
+            };
+            let mut machine = false;
+            let found = f.lines().iter().enumerate().skip(from).find(|(_, l)| {
+                let same_id = prompt_id.is_some() && l.prompt_id() == prompt_id;
+                let same_text = || {
+                    transcript::prompt_text(l)
+                        .or_else(|| transcript::command_text(l))
+                        .is_some_and(|t| t == prompt || t.trim() == prompt.trim())
+                };
+                if !transcript::starts_turn(l) {
+                    // Claude's own message (a background task's notification) carries the
+                    // prompt id of the hook it fired.
+                    machine |= same_id && l.kind == transcript::LineKind::User;
+                    return false;
                 }
-                if machine {
-                    return Confirmed::Machine;
-                }
-            } else {
-                return Confirmed::Missing;
+                same_id || same_text()
+            });
+            match (found, machine) {
+                (Some((i, _)), _) => ControlFlow::Break(Some(Confirmed::Prompt(i))),
+                (None, true) => ControlFlow::Break(Some(Confirmed::Machine)),
+                (None, false) => ControlFlow::Continue(()),
             }
-            if Instant::now() >= deadline {
-                return Confirmed::Missing;
-            }
-            std::thread::sleep(POLL);
-            self.follow(session_id, None);
-        }
+        })
+        .unwrap_or(Confirmed::Missing)
     }
 
     fn prompt_submitted(
@@ -1072,18 +1066,21 @@ impl Recorder {
         session_id: &SessionId,
         announced: Option<&str>,
     ) -> Result<()> {
-        let deadline = Instant::now() + TRANSCRIPT_SETTLE;
-        while let Some(text) = announced {
-            let from = self.unstored_from(session_id);
-            let (_, facts) = match self.follower(session_id) {
-                Some(f) => transcript::turn_since(&f.lines()[from.min(f.lines().len())..], None),
-                None => break,
-            };
-            if facts.reply.trim() == text.trim() || Instant::now() >= deadline {
-                break;
-            }
-            std::thread::sleep(POLL);
-            self.follow(session_id, None);
+        if let Some(text) = announced {
+            // Until the transcript holds the reply the Stop hook announced (or time is up).
+            self.poll_transcript::<()>(session_id, TRANSCRIPT_SETTLE, |recorder| {
+                let from = recorder.unstored_from(session_id);
+                let Some(f) = recorder.follower(session_id) else {
+                    return ControlFlow::Break(None);
+                };
+                let lines = &f.lines()[from.min(f.lines().len())..];
+                let (_, facts) = transcript::turn_since(lines, None);
+                if facts.reply.trim() == text.trim() {
+                    ControlFlow::Break(None)
+                } else {
+                    ControlFlow::Continue(())
+                }
+            });
         }
         self.record_unreported(session_id, None)
     }
@@ -1223,13 +1220,13 @@ impl Recorder {
         announced: Option<&str>,
         end: Option<usize>,
     ) -> (Vec<serde_json::Value>, transcript::TurnFacts) {
-        let deadline = Instant::now() + TRANSCRIPT_SETTLE;
-        loop {
-            let after = self
+        let mut latest = None;
+        let settled = self.poll_transcript(session_id, TRANSCRIPT_SETTLE, |recorder| {
+            let after = recorder
                 .sessions
                 .get(session_id)
                 .and_then(|s| s.last_uuid.clone());
-            let result = match self.follower(session_id) {
+            let result = match recorder.follower(session_id) {
                 None => (Vec::new(), Default::default()),
                 Some(f) => {
                     let lines = f.lines();
@@ -1246,16 +1243,14 @@ impl Recorder {
                     transcript::turn_since(&lines[..stop.min(lines.len())], after.as_deref())
                 }
             };
-            let settled = match announced {
-                Some(text) => result.1.reply.trim() == text.trim(),
-                None => true,
-            };
-            if settled || Instant::now() >= deadline {
-                return result;
+            if announced.is_none_or(|text| result.1.reply.trim() == text.trim()) {
+                return ControlFlow::Break(Some(result));
             }
-            std::thread::sleep(POLL);
-            self.follow(session_id, None);
-        }
+            // Out of time, the turn is what the transcript holds by then.
+            latest = Some(result);
+            ControlFlow::Continue(())
+        });
+        settled.or(latest).unwrap_or_default()
     }
 
     /// The branch a session records into, creating it on its first turn.
